@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Structures shared by the generated eBPF programs and aspend. Included by
+ * kernel code (after vmlinux.h) and by userspace (after <linux/types.h>).
+ * Changing a layout here changes the ABI between a .bpf.o and aspend: bump
+ * ASPEN_ABI_VERSION, which the metadata section carries.
+ */
+#ifndef ASPEN_SHARED_H
+#define ASPEN_SHARED_H
+
+#define ASPEN_ABI_VERSION 1
+
+#define ASPEN_EXE_LEN 256    /* bytes of an executable path kept      */
+#define ASPEN_COMM_LEN 16
+#define ASPEN_MAX_PREDS 64   /* bits per predicate class (u64 masks)  */
+#define ASPEN_MAX_PROVIDERS 64
+
+/* rule index values that are not rules */
+#define ASPEN_RULE_DEFAULT 0xffff /* the policy's default decided       */
+#define ASPEN_RULE_NONE 0xfffe    /* not AI traffic: nothing decided     */
+
+enum aspen_decision {
+	ASPEN_ALLOW = 0,
+	ASPEN_DENY = 1,
+	ASPEN_WOULD_DENY = 2, /* monitor mode: deny recorded, not enforced */
+	ASPEN_KILL = 3,
+	ASPEN_WOULD_KILL = 4,
+};
+
+enum aspen_event_kind {
+	ASPEN_EV_CONNECT = 1,
+	ASPEN_EV_EXEC = 2,        /* internal: refresh userspace caches     */
+	ASPEN_EV_CGROUP_MKDIR = 3,/* internal: compute cgroup predicate bits */
+	ASPEN_EV_DNS = 4,         /* internal: a DNS answer to learn from   */
+};
+
+/* Hook that produced a connect event */
+enum aspen_hook {
+	ASPEN_HOOK_CONNECT4 = 1,
+	ASPEN_HOOK_CONNECT6 = 2,
+	ASPEN_HOOK_SENDMSG4 = 3,
+	ASPEN_HOOK_SENDMSG6 = 4,
+};
+
+/* Key of the destination maps: IPv4 is stored as v4-mapped IPv6
+ * (::ffff:a.b.c.d) so that connect4 and connect6 share one table. */
+struct aspen_ip_key {
+	__u8 addr[16];
+};
+
+/* What aspend knows about a destination address (map aspen_dst). */
+struct aspen_dst_info {
+	__u64 providers; /* bit i: provider index i (metadata "provider") */
+	__u64 host_bits; /* bit i: dst.host predicate i holds for some name of this ip */
+	__u32 host_idx;  /* index of one host name in metadata, for the audit; ~0 none */
+	__u32 _pad;
+};
+
+/* Provider CIDRs (map aspen_cidr, LPM trie). */
+struct aspen_cidr_key {
+	__u32 prefixlen; /* over the v4-mapped 128-bit address */
+	__u8 addr[16];
+};
+
+/* Per process (map aspen_proc, key tgid). Filled by the exec tracepoint,
+ * copied on fork, removed on exit, pre-filled by aspend from /proc. */
+struct aspen_proc {
+	__u64 exe_bits;          /* bit i: process.exe predicate i holds */
+	char exe[ASPEN_EXE_LEN]; /* NUL-terminated path of the executable */
+};
+
+/* Everything a connect-level rule can read. Filled by the hook, read by
+ * the generated aspen_decide_connect(). */
+struct aspen_conn {
+	__u64 providers;   /* empty: not a known provider destination */
+	__u64 host_bits;
+	__u64 exe_bits;
+	__u64 cgroup_bits; /* process.cgroup and container.id predicates */
+	__u64 user_bits;   /* process.user predicates (by uid) */
+	__u64 comm_bits;   /* process.comm predicates */
+	__u64 cgroup_id;
+	__u32 pid, tgid, uid, gid;
+	__u32 host_idx;
+	__u16 port;        /* host byte order */
+	__u8 family;       /* AF_INET or AF_INET6 (of the socket) */
+	__u8 proto;        /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 addr[16];     /* v4-mapped for IPv4 */
+	char comm[ASPEN_COMM_LEN];
+};
+
+/* What the decision function returns. */
+struct aspen_verdict {
+	__u16 rule;        /* rule index, ASPEN_RULE_DEFAULT or ASPEN_RULE_NONE */
+	__u8 decision;     /* enum aspen_decision, monitor already applied */
+	__u8 audit;        /* 1: emit an audit event */
+};
+
+/* Ring buffer record for a connect decision. */
+struct aspen_connect_event {
+	__u32 kind;        /* ASPEN_EV_CONNECT */
+	__u32 hook;        /* enum aspen_hook */
+	__u64 ts_ns;       /* bpf_ktime_get_boot_ns() */
+	struct aspen_conn conn;
+	struct aspen_verdict verdict;
+	__u32 _pad;
+	char exe[ASPEN_EXE_LEN];
+};
+
+struct aspen_exec_event {
+	__u32 kind;        /* ASPEN_EV_EXEC */
+	__u32 tgid;
+	__u64 exe_bits;
+	char exe[ASPEN_EXE_LEN];
+};
+
+struct aspen_cgroup_event {
+	__u32 kind;        /* ASPEN_EV_CGROUP_MKDIR */
+	__u32 _pad;
+	__u64 cgroup_id;
+	char path[256];
+};
+
+#define ASPEN_DNS_MAX 512
+struct aspen_dns_event {
+	__u32 kind;        /* ASPEN_EV_DNS */
+	__u32 len;         /* bytes of payload captured */
+	__u8 payload[ASPEN_DNS_MAX];
+};
+
+#endif
