@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Connect-level enforcement: cgroup/connect4, connect6 (TCP and connected
+ * UDP) and sendmsg4/6 (unconnected UDP, e.g. QUIC). Each gathers what a rule
+ * may read into struct aspen_conn, calls the generated
+ * aspen_decide_connect(), audits through the ring buffer and returns 0 to
+ * make the syscall fail with EPERM. No userspace round trip.
+ */
+#ifndef ASPEN_CONNECT_BPF_H
+#define ASPEN_CONNECT_BPF_H
+
+#include "aspen_proc.bpf.h"
+
+static __always_inline void aspen_lookup_dst(struct aspen_conn *c)
+{
+	struct aspen_ip_key key;
+	struct aspen_cidr_key ck;
+
+	__builtin_memcpy(key.addr, c->addr, 16);
+	c->host_idx = ~0u;
+	struct aspen_dst_info *d = bpf_map_lookup_elem(&aspen_dst, &key);
+
+	if (d) {
+		c->providers = d->providers;
+		c->host_bits = d->host_bits;
+		c->host_idx = d->host_idx;
+	}
+	ck.prefixlen = 128;
+	__builtin_memcpy(ck.addr, c->addr, 16);
+	__u64 *cidr = bpf_map_lookup_elem(&aspen_cidr, &ck);
+
+	if (cidr)
+		c->providers |= *cidr;
+	if (!c->providers)
+		return;
+	/* a provider is only the provider on the ports it serves */
+	__u16 port = c->port;
+	__u64 *on_port = bpf_map_lookup_elem(&aspen_ports, &port);
+
+	c->providers &= on_port ? *on_port : 0;
+}
+
+static __always_inline void aspen_lookup_process(struct aspen_conn *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	c->pid = (__u32)id;
+	c->tgid = id >> 32;
+	c->uid = (__u32)ug;
+	c->gid = ug >> 32;
+	c->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	c->comm_bits = aspen_comm_bits(c->comm);
+
+	__u32 tgid = c->tgid, uid = c->uid;
+	__u64 cg = c->cgroup_id;
+	struct aspen_proc *p = bpf_map_lookup_elem(&aspen_proc, &tgid);
+	__u64 *bits;
+
+	if (p)
+		c->exe_bits = p->exe_bits;
+	bits = bpf_map_lookup_elem(&aspen_cgroup, &cg);
+	if (bits)
+		c->cgroup_bits = *bits;
+	bits = bpf_map_lookup_elem(&aspen_user, &uid);
+	if (bits)
+		c->user_bits = *bits;
+}
+
+static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
+						const struct aspen_verdict *v, int hook)
+{
+	struct aspen_connect_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+
+	if (!e) {
+		aspen_count_lost();
+		return;
+	}
+	e->kind = ASPEN_EV_CONNECT;
+	e->hook = hook;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	__builtin_memcpy(&e->conn, c, sizeof(*c));
+	__builtin_memcpy(&e->verdict, v, sizeof(*v));
+	e->_pad = 0;
+	e->exe[0] = 0;
+	__u32 tgid = c->tgid;
+	struct aspen_proc *p = bpf_map_lookup_elem(&aspen_proc, &tgid);
+
+	if (p)
+		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct aspen_conn *c,
+					    int hook)
+{
+	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
+
+	c->port = bpf_ntohs((__u16)ctx->user_port);
+	c->proto = ctx->protocol;
+	aspen_lookup_dst(c);
+	aspen_lookup_process(c);
+	aspen_decide_connect(c, &v);
+	/* unconnected UDP decides per datagram: audit only what it stops */
+	int quiet = (hook == ASPEN_HOOK_SENDMSG4 || hook == ASPEN_HOOK_SENDMSG6) &&
+		    v.decision == ASPEN_ALLOW;
+
+	if (v.audit && !quiet)
+		aspen_audit_connect(c, &v, hook);
+	return (v.decision == ASPEN_DENY || v.decision == ASPEN_KILL) ? 0 : 1;
+}
+
+static __always_inline int aspen_connect4_common(struct bpf_sock_addr *ctx, int hook)
+{
+	struct aspen_conn c = {};
+	__u32 ip = ctx->user_ip4;
+
+	c.family = AF_INET;
+	c.addr[10] = 0xff;
+	c.addr[11] = 0xff;
+	__builtin_memcpy(&c.addr[12], &ip, 4);
+	return aspen_on_connect(ctx, &c, hook);
+}
+
+static __always_inline int aspen_connect6_common(struct bpf_sock_addr *ctx, int hook)
+{
+	struct aspen_conn c = {};
+	__u32 w[4];
+
+	c.family = AF_INET6;
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+	__builtin_memcpy(c.addr, w, 16);
+	return aspen_on_connect(ctx, &c, hook);
+}
+
+SEC("cgroup/connect4")
+int aspen_connect4(struct bpf_sock_addr *ctx)
+{
+	return aspen_connect4_common(ctx, ASPEN_HOOK_CONNECT4);
+}
+
+SEC("cgroup/connect6")
+int aspen_connect6(struct bpf_sock_addr *ctx)
+{
+	return aspen_connect6_common(ctx, ASPEN_HOOK_CONNECT6);
+}
+
+#if ASPEN_NEED_SENDMSG
+SEC("cgroup/sendmsg4")
+int aspen_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return aspen_connect4_common(ctx, ASPEN_HOOK_SENDMSG4);
+}
+
+SEC("cgroup/sendmsg6")
+int aspen_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return aspen_connect6_common(ctx, ASPEN_HOOK_SENDMSG6);
+}
+#endif
+
+#endif

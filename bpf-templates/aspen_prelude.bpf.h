@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * Included first by every generated policy object: helpers, the maps every
+ * policy shares with aspend, and the few kernel structures the process
+ * tracking reads (CO-RE, so one object runs on any BTF kernel).
+ */
+#ifndef ASPEN_PRELUDE_BPF_H
+#define ASPEN_PRELUDE_BPF_H
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "aspen_shared.h"
+
+#ifndef AF_INET
+#define AF_INET 2
+#endif
+#ifndef AF_INET6
+#define AF_INET6 10
+#endif
+#ifndef IPPROTO_TCP
+#define IPPROTO_TCP 6
+#endif
+#ifndef IPPROTO_UDP
+#define IPPROTO_UDP 17
+#endif
+
+/* ---- maps shared with aspend (docs/internals.md) ---------------------- */
+
+struct aspen_config {
+	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
+	__u32 _reserved;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_config);
+} aspen_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aspen_ip_key);
+	__type(value, struct aspen_dst_info);
+} aspen_dst SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct aspen_cidr_key);
+	__type(value, __u64);
+} aspen_cidr SEC(".maps");
+
+/* destination port -> providers that serve on it (a provider's `ports`) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u16);
+	__type(value, __u64);
+} aspen_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct aspen_proc);
+} aspen_proc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} aspen_cgroup SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} aspen_user SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} aspen_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} aspen_lost SEC(".maps");
+
+static __always_inline int aspen_force_monitor(void)
+{
+	__u32 k = 0;
+	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
+
+	return cfg && cfg->force_monitor;
+}
+
+/* Count an event the ring buffer had no room for; aspend reports it as a
+ * `lost` audit event so that a gap in the trail is never silent. */
+static __always_inline void aspen_count_lost(void)
+{
+	__u32 k = 0;
+	__u64 *n = bpf_map_lookup_elem(&aspen_lost, &k);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* ---- helpers for generated conditions ---------------------------------- */
+
+/* dst.ip in CIDR: compare the first `bits` bits of two 16-byte addresses. */
+static __always_inline int aspen_ip_in(const __u8 *a, const __u8 *net, int bits)
+{
+#pragma unroll
+	for (int i = 0; i < 16; i++) {
+		int left = bits - i * 8;
+
+		if (left <= 0)
+			return 1;
+		__u8 mask = left >= 8 ? 0xff : (__u8)(0xff << (8 - left));
+
+		if ((a[i] & mask) != (net[i] & mask))
+			return 0;
+	}
+	return 1;
+}
+
+#endif
