@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Install everything Aspen needs to build, test and run on Debian 12, as root.
+# Idempotent: run it as often as you like. Fetches nothing but apt packages.
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps.sh: run as root (sudo $0)" >&2
+	exit 1
+fi
+
+pkgs=(
+	cmake gcc make pkg-config clang llvm
+	libbpf-dev bpftool libelf-dev zlib1g-dev
+	flex bison libyaml-dev libcmocka-dev libssl-dev libpcre2-dev
+	openssl curl wget python3 iproute2 util-linux procps jq
+)
+# Debian's nodejs conflicts with NodeSource's, which dev machines often
+# carry: only install it when no node is on PATH.
+if ! command -v node >/dev/null 2>&1; then
+	pkgs+=(nodejs)
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y "${pkgs[@]}"
+
+# Hooks need tracefs (exec/fork tracepoints) and bpffs (pinning).
+mount_if_missing() { # FSTYPE DIR
+	local type=$1 dir=$2
+	if ! awk -v d="$dir" -v t="$type" '$2 == d && $3 == t { found = 1 } END { exit !found }' /proc/mounts; then
+		mkdir -p "$dir"
+		mount -t "$type" none "$dir"
+		echo "install-deps.sh: mounted $type at $dir"
+	fi
+}
+mount_if_missing tracefs /sys/kernel/tracing
+mount_if_missing bpf /sys/fs/bpf
+
+# cgroup v2 must be mounted somewhere (unified or hybrid layout).
+if ! awk '$3 == "cgroup2" { found = 1 } END { exit !found }' /proc/mounts; then
+	echo "install-deps.sh: warning: no cgroup2 mount found; aspend --cgroup needs one" >&2
+fi
+
+echo "install-deps.sh: done"

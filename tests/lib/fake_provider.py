@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""A fake AI provider for Aspen's end-to-end tests (python3 stdlib only).
+
+Serves HTTPS (HTTP/1.1, keep-alive) on every --listen ADDR:PORT with one
+certificate, and optionally plain UDP on --udp ADDR:PORT, and records every
+byte it receives so that tests can assert what arrived, or that nothing did.
+
+  POST /v1/chat/completions   OpenAI-shaped answer (usage.prompt_tokens, ...)
+  POST /v1/messages           Anthropic-shaped answer (usage.input_tokens, ...)
+  GET  /                      200 "ok"
+  anything else               404 JSON error
+
+Recording, under --outdir (ADDR is the listening address, e.g. 127.0.0.2 or ::1):
+  OUTDIR/ADDR/conn-N.raw      every plaintext byte read on TLS connection N
+  OUTDIR/ADDR/N.req           the raw bytes of request N (head + body)
+  OUTDIR/ADDR/udp.raw         every UDP payload byte received
+  OUTDIR/log.jsonl            one JSON object per event:
+      {"event":"accept","addr":..,"peer":..,"conn":N}
+      {"event":"tls_error","addr":..,"conn":N,"error":..}
+      {"event":"request","addr":..,"conn":N,"req":N,"method":..,"path":..,
+       "bytes":N,"body_bytes":N,"file":..}
+      {"event":"close","addr":..,"conn":N,"bytes":N}
+      {"event":"udp","addr":..,"peer":..,"bytes":N}
+A TCP connection is logged ("accept") before the TLS handshake, so a test can
+tell "no connection at all" from "connection but no request".
+
+--ready-file is written once every socket listens. SIGTERM/SIGINT: exit 0.
+"""
+
+import argparse
+import io
+import itertools
+import json
+import os
+import signal
+import socket
+import socketserver
+import ssl
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_log_lock = threading.Lock()
+_conn_ids = itertools.count(1)
+
+
+def split_addr(spec):
+    """'127.0.0.2:443' or '[::1]:443' -> ('127.0.0.2', 443)."""
+    host, _, port = spec.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"bad address {spec!r}, want IP:PORT or [IPv6]:PORT")
+    return host, int(port)
+
+
+class Recorder:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        os.makedirs(outdir, exist_ok=True)
+        self.log_path = os.path.join(outdir, "log.jsonl")
+
+    def dir_for(self, addr):
+        d = os.path.join(self.outdir, addr)
+        os.makedirs(d, exist_ok=True)
+        return d
+
+    def log(self, **event):
+        event["ts"] = time.time()
+        line = json.dumps(event, sort_keys=True) + "\n"
+        with _log_lock, open(self.log_path, "a") as f:
+            f.write(line)
+
+
+class TeeRaw(io.RawIOBase):
+    """Reads from a socket and appends every byte to the connection file."""
+
+    def __init__(self, sock, sink):
+        self.sock = sock
+        self.sink = sink
+        self.total = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, b):
+        try:
+            n = self.sock.recv_into(b)
+        except (ConnectionError, ssl.SSLError, OSError):
+            return 0
+        if n:
+            self.sink.write(bytes(b[:n]))
+            self.sink.flush()
+            self.total += n
+        return n
+
+
+class TeeConsumed:
+    """Wraps the buffered reader; collects the bytes a request consumed."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.current = bytearray()
+
+    def readline(self, *a):
+        data = self.inner.readline(*a)
+        self.current += data
+        return data
+
+    def read(self, *a):
+        data = self.inner.read(*a)
+        self.current += data
+        return data
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "aspen-fake-provider/1"
+    timeout = 30
+
+    def setup(self):
+        srv = self.server
+        self.conn_id = next(_conn_ids)
+        self.addr = srv.listen_addr
+        self.rec = srv.recorder
+        self.rec.log(event="accept", addr=self.addr, peer=str(self.client_address[0]),
+                     port=srv.server_address[1], conn=self.conn_id)
+        self.connection = self.request
+        self.request.settimeout(self.timeout)
+        try:
+            self.request.do_handshake()
+        except (ssl.SSLError, OSError) as e:
+            self.rec.log(event="tls_error", addr=self.addr, conn=self.conn_id, error=str(e))
+            self.handshake_ok = False
+        else:
+            self.handshake_ok = True
+        d = self.rec.dir_for(self.addr)
+        self.sink = open(os.path.join(d, f"conn-{self.conn_id}.raw"), "wb")
+        self.raw = TeeRaw(self.request, self.sink)
+        self.rfile = TeeConsumed(io.BufferedReader(self.raw))
+        self.wfile = socketserver._SocketWriter(self.request)
+        self.req_no = 0
+
+    def handle(self):
+        if not self.handshake_ok:
+            return
+        super().handle()
+
+    def finish(self):
+        try:
+            self.wfile.flush()
+        except OSError:
+            pass
+        self.sink.close()
+        self.rec.log(event="close", addr=self.addr, conn=self.conn_id, bytes=self.raw.total)
+
+    def log_message(self, fmt, *args):  # keep the test output quiet
+        pass
+
+    def _record_request(self, body):
+        d = self.rec.dir_for(self.addr)
+        n = self.server.next_req()
+        path = os.path.join(d, f"{n}.req")
+        raw = bytes(self.rfile.current)
+        with open(path, "wb") as f:
+            f.write(raw)
+        self.rfile.current = bytearray()
+        self.rec.log(event="request", addr=self.addr, conn=self.conn_id, req=n,
+                     method=self.command, path=self.path, host=self.headers.get("Host"),
+                     bytes=len(raw), body_bytes=len(body), file=path)
+
+    def _read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            self.send_response_only(100)
+            self.end_headers()
+        return self.rfile.read(n) if n else b""
+
+    def _reply(self, status, payload, ctype="application/json"):
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        self._record_request(b"")
+        if self.path == "/":
+            self._reply(200, b"ok\n", "text/plain")
+        else:
+            self._reply(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+    def do_POST(self):
+        body = self._read_body()
+        self._record_request(body)
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            req = {}
+        prompt_tokens = max(1, len(body) // 4)
+        name = self.server.provider_name
+        if self.path.startswith("/v1/chat/completions"):
+            self._reply(200, {
+                "id": "chatcmpl-aspen-test",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": req.get("model", "gpt-4o-mini"),
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant",
+                                         "content": f"hello from fake {name}"}}],
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 5,
+                          "total_tokens": prompt_tokens + 5},
+            })
+        elif self.path.startswith("/v1/messages"):
+            self._reply(200, {
+                "id": "msg_aspen_test",
+                "type": "message",
+                "role": "assistant",
+                "model": req.get("model", "claude-sonnet-4"),
+                "content": [{"type": "text", "text": f"hello from fake {name}"}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": prompt_tokens, "output_tokens": 5},
+            })
+        else:
+            self._reply(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+
+class TLSServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, addr, port, ctx, recorder, provider_name):
+        self.address_family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        self.listen_addr = addr
+        self.ctx = ctx
+        self.recorder = recorder
+        self.provider_name = provider_name
+        self._req_lock = threading.Lock()
+        self._req = 0
+        super().__init__((addr, port), Handler)
+
+    def next_req(self):
+        with self._req_lock:
+            self._req += 1
+            return self._req
+
+    def get_request(self):
+        sock, peer = self.socket.accept()
+        # Handshake in the handler thread: a stuck client must not block accept().
+        return self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), peer
+
+
+def serve_udp(addr, port, recorder, stop):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.settimeout(0.2)
+
+    def loop():
+        sink = open(os.path.join(recorder.dir_for(addr), "udp.raw"), "ab")
+        while not stop.is_set():
+            try:
+                data, peer = s.recvfrom(65535)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            sink.write(data)
+            sink.flush()
+            recorder.log(event="udp", addr=addr, port=port, peer=str(peer[0]), bytes=len(data))
+            try:
+                s.sendto(b"ok\n", peer)
+            except OSError:
+                pass
+        sink.close()
+        s.close()
+
+    t = threading.Thread(target=loop, daemon=True)
+    t.start()
+    return t
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--listen", action="append", default=[], type=split_addr,
+                    metavar="ADDR:PORT", help="HTTPS listener (repeatable)")
+    ap.add_argument("--udp", action="append", default=[], type=split_addr,
+                    metavar="ADDR:PORT", help="UDP recorder (repeatable)")
+    ap.add_argument("--cert", required=True, help="server certificate chain (PEM)")
+    ap.add_argument("--key", required=True, help="server key (PEM)")
+    ap.add_argument("--outdir", required=True, help="where received bytes are recorded")
+    ap.add_argument("--ready-file", help="written when every socket listens")
+    ap.add_argument("--name", default="provider", help="provider name used in answers")
+    args = ap.parse_args()
+    if not args.listen and not args.udp:
+        ap.error("nothing to serve: give --listen and/or --udp")
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.cert, args.key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    rec = Recorder(args.outdir)
+
+    stop = threading.Event()
+    servers, threads = [], []
+    for addr, port in args.listen:
+        srv = TLSServer(addr, port, ctx, rec, args.name)
+        rec.dir_for(addr)
+        t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        t.start()
+        servers.append(srv)
+        threads.append(t)
+    for addr, port in args.udp:
+        threads.append(serve_udp(addr, port, rec, stop))
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    if args.ready_file:
+        tmp = args.ready_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(f"{os.getpid()}\n")
+        os.replace(tmp, args.ready_file)
+
+    while not stop.wait(0.5):
+        pass
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
