@@ -1,0 +1,576 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* NFA -> minimal DFA (subset construction, Moore minimisation), glob front end. */
+#include "glob_dfa.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Before minimisation the subset construction may need more states than
+ * the final budget; this bounds memory on hostile patterns. */
+#define SUBSET_MAX_STATES 8192
+
+struct nfa_edge {
+	int to;
+	bool eps;
+	struct aspen_byteset set;
+};
+
+struct nfa_state {
+	struct nfa_edge *edges;
+	size_t nedges, cap;
+	bool accept;
+};
+
+struct nfa {
+	struct nfa_state *st;
+	size_t n, cap;
+};
+
+struct nfa *nfa_new(void)
+{
+	return calloc(1, sizeof(struct nfa));
+}
+
+void nfa_free(struct nfa *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++)
+		free(n->st[i].edges);
+	free(n->st);
+	free(n);
+}
+
+int nfa_add_state(struct nfa *n)
+{
+	if (n->n == n->cap) {
+		size_t cap = n->cap ? n->cap * 2 : 16;
+		struct nfa_state *st = realloc(n->st, cap * sizeof(*st));
+
+		if (!st)
+			return -1;
+		n->st = st;
+		n->cap = cap;
+	}
+	memset(&n->st[n->n], 0, sizeof(n->st[0]));
+	return (int)n->n++;
+}
+
+int nfa_add_edge(struct nfa *n, int from, int to, const struct aspen_byteset *set)
+{
+	struct nfa_state *s = &n->st[from];
+
+	if (s->nedges == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4;
+		struct nfa_edge *e = realloc(s->edges, cap * sizeof(*e));
+
+		if (!e)
+			return -1;
+		s->edges = e;
+		s->cap = cap;
+	}
+	s->edges[s->nedges].to = to;
+	s->edges[s->nedges].eps = set == NULL;
+	if (set)
+		s->edges[s->nedges].set = *set;
+	s->nedges++;
+	return 0;
+}
+
+void nfa_set_accept(struct nfa *n, int state)
+{
+	n->st[state].accept = true;
+}
+
+/* ---- interning fixed-length keys (subset states, Moore signatures) ---- */
+
+struct intern {
+	size_t keylen;     /* uint32 words per key */
+	uint32_t *keys;    /* n * keylen            */
+	size_t n, cap;
+	int *slots;        /* open addressing, -1 empty */
+	size_t nslots;
+};
+
+static uint64_t hash_key(const uint32_t *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * 1099511628211ULL;
+	return h;
+}
+
+static int intern_init(struct intern *t, size_t keylen)
+{
+	memset(t, 0, sizeof(*t));
+	t->keylen = keylen ? keylen : 1;
+	t->nslots = 64;
+	t->slots = malloc(t->nslots * sizeof(int));
+	if (!t->slots)
+		return -1;
+	memset(t->slots, 0xff, t->nslots * sizeof(int));
+	return 0;
+}
+
+static void intern_fini(struct intern *t)
+{
+	free(t->keys);
+	free(t->slots);
+}
+
+static int intern_rehash(struct intern *t)
+{
+	size_t nslots = t->nslots * 2;
+	int *slots = malloc(nslots * sizeof(int));
+
+	if (!slots)
+		return -1;
+	memset(slots, 0xff, nslots * sizeof(int));
+	for (size_t i = 0; i < t->n; i++) {
+		size_t h = hash_key(&t->keys[i * t->keylen], t->keylen) & (nslots - 1);
+
+		while (slots[h] >= 0)
+			h = (h + 1) & (nslots - 1);
+		slots[h] = (int)i;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->nslots = nslots;
+	return 0;
+}
+
+/* Returns the key's id (new ids are t->n - 1 after the call), -1 on ENOMEM. */
+static int intern_get(struct intern *t, const uint32_t *key)
+{
+	size_t h = hash_key(key, t->keylen) & (t->nslots - 1);
+
+	while (t->slots[h] >= 0) {
+		if (!memcmp(&t->keys[(size_t)t->slots[h] * t->keylen], key, t->keylen * 4))
+			return t->slots[h];
+		h = (h + 1) & (t->nslots - 1);
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		uint32_t *keys = realloc(t->keys, cap * t->keylen * 4);
+
+		if (!keys)
+			return -1;
+		t->keys = keys;
+		t->cap = cap;
+	}
+	memcpy(&t->keys[t->n * t->keylen], key, t->keylen * 4);
+	t->slots[h] = (int)t->n++;
+	if (t->n * 2 > t->nslots && intern_rehash(t) < 0)
+		return -1;
+	return (int)t->n - 1;
+}
+
+/* ---- subset construction --------------------------------------------- */
+
+struct subset {
+	const struct nfa *nfa;
+	size_t words;        /* uint32 words per NFA state set */
+	uint8_t cls[256];    /* NFA alphabet classes           */
+	int ncls;
+	struct intern states;
+	int *trans;          /* [nstates][ncls], grows with states */
+	size_t trans_cap;
+};
+
+static bool bit(const uint32_t *set, size_t i)
+{
+	return (set[i / 32] >> (i % 32)) & 1;
+}
+
+static void eps_close(const struct nfa *n, uint32_t *set, int *stack)
+{
+	int sp = 0;
+
+	for (size_t i = 0; i < n->n; i++)
+		if (bit(set, i))
+			stack[sp++] = (int)i;
+	while (sp) {
+		const struct nfa_state *s = &n->st[stack[--sp]];
+
+		for (size_t e = 0; e < s->nedges; e++) {
+			int to = s->edges[e].to;
+
+			if (s->edges[e].eps && !bit(set, (size_t)to)) {
+				set[to / 32] |= 1u << (to % 32);
+				stack[sp++] = to;
+			}
+		}
+	}
+}
+
+/* Bytes that every edge treats alike share a class: fewer columns to build. */
+static void nfa_classes(struct subset *ss)
+{
+	const struct nfa *n = ss->nfa;
+
+	memset(ss->cls, 0, sizeof(ss->cls));
+	ss->ncls = 1;
+	for (size_t i = 0; i < n->n; i++) {
+		for (size_t e = 0; e < n->st[i].nedges; e++) {
+			const struct nfa_edge *ed = &n->st[i].edges[e];
+			int remap[512];
+
+			if (ed->eps)
+				continue;
+			memset(remap, 0xff, sizeof(remap));
+			int ncls = 0;
+
+			for (int b = 0; b < 256; b++) {
+				int k = ss->cls[b] * 2 + aspen_byteset_has(&ed->set, (unsigned char)b);
+
+				if (remap[k] < 0)
+					remap[k] = ncls++;
+				ss->cls[b] = (uint8_t)remap[k];
+			}
+			ss->ncls = ncls;
+		}
+	}
+}
+
+static void move(const struct subset *ss, const uint32_t *from, unsigned char b, uint32_t *to)
+{
+	const struct nfa *n = ss->nfa;
+
+	memset(to, 0, ss->words * 4);
+	for (size_t i = 0; i < n->n; i++) {
+		if (!bit(from, i))
+			continue;
+		for (size_t e = 0; e < n->st[i].nedges; e++) {
+			const struct nfa_edge *ed = &n->st[i].edges[e];
+
+			if (!ed->eps && aspen_byteset_has(&ed->set, b))
+				to[ed->to / 32] |= 1u << (ed->to % 32);
+		}
+	}
+}
+
+static int subset_build(struct subset *ss, char *err, size_t errlen)
+{
+	const struct nfa *n = ss->nfa;
+	int rc = -1;
+	uint32_t *cur = calloc(ss->words, 4), *nxt = calloc(ss->words, 4);
+	int *stack = malloc((n->n + 1) * sizeof(int));
+	int rep[256];
+
+	if (!cur || !nxt || !stack)
+		goto out;
+	for (int b = 255; b >= 0; b--)
+		rep[ss->cls[b]] = b;
+	cur[0] = 1; /* NFA state 0 is the start */
+	eps_close(n, cur, stack);
+	if (intern_get(&ss->states, cur) < 0)
+		goto out;
+	for (size_t s = 0; s < ss->states.n; s++) {
+		if (ss->states.n > SUBSET_MAX_STATES) {
+			snprintf(err, errlen, "pattern needs more than %d DFA states",
+				 SUBSET_MAX_STATES);
+			goto out;
+		}
+		if ((s + 1) * (size_t)ss->ncls > ss->trans_cap) {
+			size_t cap = (s + 1) * (size_t)ss->ncls * 2;
+			int *t = realloc(ss->trans, cap * sizeof(int));
+
+			if (!t)
+				goto out;
+			ss->trans = t;
+			ss->trans_cap = cap;
+		}
+		for (int c = 0; c < ss->ncls; c++) {
+			/* the key array may move when interning grows it */
+			memcpy(cur, &ss->states.keys[s * ss->words], ss->words * 4);
+			move(ss, cur, (unsigned char)rep[c], nxt);
+			eps_close(n, nxt, stack);
+			int id = intern_get(&ss->states, nxt);
+
+			if (id < 0)
+				goto out;
+			ss->trans[s * (size_t)ss->ncls + (size_t)c] = id;
+		}
+	}
+	rc = 0;
+out:
+	if (rc && !err[0])
+		snprintf(err, errlen, "out of memory building a DFA");
+	free(cur);
+	free(nxt);
+	free(stack);
+	return rc;
+}
+
+/* ---- Moore minimisation ----------------------------------------------- */
+
+/* block[s] for each subset state s; returns the number of blocks or -1. */
+static int moore(const struct subset *ss, const bool *acc, int *block)
+{
+	size_t n = ss->states.n, k = (size_t)ss->ncls;
+	uint32_t *sig = malloc((k + 1) * 4);
+	int nblocks = 0, prev = -1;
+
+	if (!sig)
+		return -1;
+	for (size_t s = 0; s < n; s++)
+		block[s] = acc[s];
+	nblocks = 2;
+	while (nblocks != prev) {
+		struct intern t;
+		int *nb = malloc(n * sizeof(int));
+
+		if (!nb || intern_init(&t, k + 1) < 0) {
+			free(nb);
+			free(sig);
+			return -1;
+		}
+		for (size_t s = 0; s < n; s++) {
+			sig[0] = (uint32_t)block[s];
+			for (size_t c = 0; c < k; c++)
+				sig[c + 1] = (uint32_t)block[ss->trans[s * k + c]];
+			nb[s] = intern_get(&t, sig);
+		}
+		prev = nblocks;
+		nblocks = (int)t.n;
+		memcpy(block, nb, n * sizeof(int));
+		free(nb);
+		intern_fini(&t);
+		if (prev == 2 && nblocks < 2)
+			break; /* all states alike (both or neither accepting) */
+	}
+	free(sig);
+	return nblocks;
+}
+
+/* ---- assembling the final tables ---------------------------------------- */
+
+/* Renumber blocks breadth-first from the start so that the start is 0. */
+static int bfs_order(const struct subset *ss, const int *block, int nblocks, int *order,
+		     int *repr)
+{
+	size_t n = ss->states.n, k = (size_t)ss->ncls;
+	int *queue = malloc((size_t)nblocks * sizeof(int)), head = 0, tail = 0;
+
+	if (!queue)
+		return -1;
+	for (int b = 0; b < nblocks; b++)
+		order[b] = -1;
+	for (size_t s = 0; s < n; s++)
+		repr[block[s]] = (int)s;
+	order[block[0]] = tail;
+	queue[tail++] = block[0];
+	while (head < tail) {
+		int s = repr[queue[head++]];
+
+		for (size_t c = 0; c < k; c++) {
+			int b = block[ss->trans[(size_t)s * k + c]];
+
+			if (order[b] < 0) {
+				order[b] = tail;
+				queue[tail++] = b;
+			}
+		}
+	}
+	free(queue);
+	return tail;
+}
+
+/* Bytes whose columns are equal in the minimal DFA share a class. */
+static int final_classes(struct dfa *d, const uint8_t *full)
+{
+	struct intern t;
+	uint32_t *col = malloc((size_t)d->nstates * 4);
+
+	if (!col || intern_init(&t, (size_t)d->nstates) < 0) {
+		free(col);
+		return -1;
+	}
+	for (int b = 0; b < 256; b++) {
+		for (int s = 0; s < d->nstates; s++)
+			col[s] = full[s * 256 + b];
+		int id = intern_get(&t, col);
+
+		if (id < 0)
+			break;
+		d->cls[b] = (uint8_t)id;
+	}
+	d->nclasses = (int)t.n;
+	intern_fini(&t);
+	free(col);
+	d->next = malloc((size_t)d->nstates * (size_t)d->nclasses);
+	if (!d->next)
+		return -1;
+	for (int b = 0; b < 256; b++)
+		for (int s = 0; s < d->nstates; s++)
+			d->next[s * d->nclasses + d->cls[b]] = full[s * 256 + b];
+	return 0;
+}
+
+static void find_dead(struct dfa *d)
+{
+	d->dead = -1;
+	for (int s = 0; s < d->nstates && d->dead < 0; s++) {
+		bool loops = !d->accept[s];
+
+		for (int c = 0; c < d->nclasses && loops; c++)
+			loops = d->next[s * d->nclasses + c] == s;
+		if (loops)
+			d->dead = s;
+	}
+}
+
+static struct dfa *assemble(const struct subset *ss, const int *block, int nblocks,
+			    const bool *acc)
+{
+	size_t k = (size_t)ss->ncls;
+	int *order = malloc((size_t)nblocks * sizeof(int));
+	int *repr = malloc((size_t)nblocks * sizeof(int));
+	struct dfa *d = calloc(1, sizeof(*d));
+	uint8_t *full = NULL;
+	int ok = 0;
+
+	if (!order || !repr || !d)
+		goto out;
+	d->nstates = bfs_order(ss, block, nblocks, order, repr);
+	d->accept = calloc((size_t)d->nstates, 1);
+	full = malloc((size_t)d->nstates * 256);
+	if (d->nstates <= 0 || !d->accept || !full)
+		goto out;
+	for (int b = 0; b < nblocks; b++) {
+		int s = order[b], r = repr[b];
+
+		if (s < 0)
+			continue;
+		d->accept[s] = acc[r];
+		for (int byte = 0; byte < 256; byte++)
+			full[s * 256 + byte] =
+				(uint8_t)order[block[ss->trans[(size_t)r * k + ss->cls[byte]]]];
+	}
+	ok = final_classes(d, full) == 0;
+	find_dead(d);
+out:
+	free(order);
+	free(repr);
+	free(full);
+	if (!ok) {
+		dfa_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t errlen)
+{
+	struct subset ss = { .nfa = n, .words = (n->n + 31) / 32 };
+	struct dfa *d = NULL;
+	bool *acc = NULL;
+	int *block = NULL;
+
+	err[0] = 0;
+	if (n->n == 0 || n->n > (size_t)SUBSET_MAX_STATES * 4) {
+		snprintf(err, errlen, "pattern has %zu NFA states", n->n);
+		return NULL;
+	}
+	nfa_classes(&ss);
+	if (intern_init(&ss.states, ss.words) < 0 || subset_build(&ss, err, errlen) < 0)
+		goto out;
+	acc = calloc(ss.states.n, sizeof(bool));
+	block = malloc(ss.states.n * sizeof(int));
+	if (!acc || !block)
+		goto out;
+	for (size_t s = 0; s < ss.states.n; s++)
+		for (size_t i = 0; i < n->n && !acc[s]; i++)
+			acc[s] = n->st[i].accept && bit(&ss.states.keys[s * ss.words], i);
+	int nblocks = moore(&ss, acc, block);
+
+	if (nblocks > 0)
+		d = assemble(&ss, block, nblocks, acc);
+	if (d && d->nstates > max_states) {
+		snprintf(err, errlen, "pattern needs %d DFA states (at most %d allowed)",
+			 d->nstates, max_states);
+		dfa_free(d);
+		d = NULL;
+	}
+out:
+	if (!d && !err[0])
+		snprintf(err, errlen, "out of memory building a DFA");
+	intern_fini(&ss.states);
+	free(ss.trans);
+	free(acc);
+	free(block);
+	return d;
+}
+
+/* ---- globs --------------------------------------------------------------- */
+
+/* One state per consumed element; '*' is a self-loop on the current state
+ * (it matches any byte but NUL), so no epsilon edges are needed. */
+static int glob_nfa(struct nfa *n, const char *glob, bool icase, char *err, size_t errlen)
+{
+	struct aspen_byteset set, any;
+	const char *p = glob, *msg = NULL;
+	int cur = nfa_add_state(n);
+
+	memset(&any, 0xff, sizeof(any));
+	any.w[0] &= ~1ULL;
+	for (;;) {
+		switch (aspen_glob_next(&p, icase, &set, &msg)) {
+		case ASPEN_GLOB_END:
+			nfa_set_accept(n, cur);
+			return 0;
+		case ASPEN_GLOB_ERR:
+			snprintf(err, errlen, "%s", msg);
+			return -1;
+		case ASPEN_GLOB_STAR:
+			if (nfa_add_edge(n, cur, cur, &any) < 0)
+				return -1;
+			break;
+		case ASPEN_GLOB_SET: {
+			int to = nfa_add_state(n);
+
+			if (to < 0 || nfa_add_edge(n, cur, to, &set) < 0)
+				return -1;
+			cur = to;
+			break;
+		}
+		}
+	}
+}
+
+struct dfa *glob_dfa_build(const char *glob, int flags, char *err, size_t errlen)
+{
+	struct nfa *n = nfa_new();
+	struct dfa *d = NULL;
+
+	err[0] = 0;
+	if (n && glob_nfa(n, glob, flags & GLOB_DFA_ICASE, err, errlen) == 0)
+		d = nfa_to_dfa(n, DFA_MAX_STATES, err, errlen);
+	else if (!err[0])
+		snprintf(err, errlen, "out of memory building a DFA");
+	nfa_free(n);
+	return d;
+}
+
+void dfa_free(struct dfa *d)
+{
+	if (!d)
+		return;
+	free(d->next);
+	free(d->accept);
+	free(d);
+}
+
+bool dfa_match(const struct dfa *d, const char *s)
+{
+	int st = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		st = d->next[st * d->nclasses + d->cls[(unsigned char)s[i]]];
+		if (st == d->dead)
+			return false;
+	}
+	return d->accept[st];
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Pattern -> minimal DFA over bytes, for matching in the kernel.
+ *
+ * Front ends (globs now, regular expressions later) build a small NFA with
+ * byte-set and epsilon edges; nfa_to_dfa() runs the subset construction,
+ * minimises the result (Moore partition refinement) and compresses its
+ * alphabet into byte classes. The tables are what emit_c.c prints:
+ *
+ *   state = 0
+ *   for each byte b of s until NUL: state = next[state * nclasses + cls[b]]
+ *   matched = accept[state]
+ */
+#ifndef ASPEN_GLOB_DFA_H
+#define ASPEN_GLOB_DFA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glob.h"
+
+#define DFA_MAX_STATES 255 /* tables index states with a __u8 */
+
+struct dfa {
+	uint8_t cls[256];   /* byte -> class                          */
+	int nclasses;
+	int nstates;        /* start state is 0                       */
+	uint8_t *next;      /* [nstates][nclasses]                    */
+	uint8_t *accept;    /* [nstates]: 1 if accepting              */
+	int dead;           /* the state no input leaves, or -1       */
+};
+
+/* ---- NFA builder (shared by every front end) ------------------------- */
+
+struct nfa;
+
+struct nfa *nfa_new(void);
+void nfa_free(struct nfa *n);
+/* A new state; returns its number (the first state made is the start). */
+int nfa_add_state(struct nfa *n);
+/* An edge on any byte of set, or an epsilon edge when set is NULL. */
+int nfa_add_edge(struct nfa *n, int from, int to, const struct aspen_byteset *set);
+void nfa_set_accept(struct nfa *n, int state);
+
+/* Subset construction + minimisation. Returns NULL with a message in err
+ * when the minimal DFA would exceed max_states (or on allocation failure). */
+struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t errlen);
+
+/* ---- globs ------------------------------------------------------------ */
+
+#define GLOB_DFA_ICASE 1 /* ASCII case-insensitive (host names) */
+
+/* NULL with err set on a malformed glob or a DFA over DFA_MAX_STATES. */
+struct dfa *glob_dfa_build(const char *glob, int flags, char *err, size_t errlen);
+
+void dfa_free(struct dfa *d);
+
+/* Run the DFA exactly as the generated kernel code does (tests). */
+bool dfa_match(const struct dfa *d, const char *s);
+
+#endif
