@@ -1,0 +1,588 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The audit trail writer and verifier. See rt_audit.h for the format. */
+#define _GNU_SOURCE
+#include "rt_audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rt_sha256.h"
+
+/* Longest line we look back for when continuing a file: far above any
+ * event we write, small enough not to read a huge file into memory. */
+#define AUDIT_MAX_LINE (1u << 20)
+
+static const char LINE_HEAD[] = "{\"ts\":\"";
+static const char TAIL_SEQ[] = ",\"seq\":";
+static const char TAIL_PREV[] = ",\"prev_sha256\":\"";
+
+struct rt_audit {
+	pthread_mutex_t lock;
+	int fd;
+	int own_fd;       /* 0 for stdout: never closed */
+	int regular;      /* a regular file: can be truncated after a short write */
+	int sync;
+	uint64_t seq;     /* seq of the next line */
+	off_t size;       /* bytes in the file, for undoing a short write */
+	char prev[RT_SHA256_HEX_LEN + 1];
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- growing buffer ---------------------------------------------------- */
+
+static void ev_reserve(struct rt_audit_ev *ev, size_t more)
+{
+	size_t cap;
+	char *p;
+
+	if (ev->bad)
+		return;
+	if (ev->len + more + 1 <= ev->cap)
+		return;
+	cap = ev->cap ? ev->cap : 256;
+	while (cap < ev->len + more + 1)
+		cap *= 2;
+	p = realloc(ev->buf, cap);
+	if (!p) {
+		ev->bad = ENOMEM;
+		return;
+	}
+	ev->buf = p;
+	ev->cap = cap;
+}
+
+static void ev_put(struct rt_audit_ev *ev, const char *s, size_t n)
+{
+	ev_reserve(ev, n);
+	if (ev->bad)
+		return;
+	memcpy(ev->buf + ev->len, s, n);
+	ev->len += n;
+	ev->buf[ev->len] = '\0';
+}
+
+static void ev_puts(struct rt_audit_ev *ev, const char *s)
+{
+	ev_put(ev, s, strlen(s));
+}
+
+/* ---- JSON strings ------------------------------------------------------ */
+
+/* Length of the valid UTF-8 sequence at s (1..4), 0 if s[0] starts none.
+ * Rejects overlong forms, surrogates and code points above U+10FFFF, so
+ * that what we write is valid UTF-8 whatever a process put in its comm. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+static void ev_quote(struct rt_audit_ev *ev, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char esc[8];
+	size_t i = 0, k;
+
+	ev_put(ev, "\"", 1);
+	while (i < n) {
+		if (s[i] == '"' || s[i] == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)s[i];
+			ev_put(ev, esc, 2);
+			i++;
+		} else if (s[i] < 0x20 || s[i] == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", s[i]);
+			ev_put(ev, esc, 6);
+			i++;
+		} else if ((k = utf8_len(s + i, n - i)) == 0) {
+			ev_put(ev, "\\ufffd", 6);
+			i++;
+		} else {
+			ev_put(ev, str + i, k);
+			i += k;
+		}
+	}
+	ev_put(ev, "\"", 1);
+}
+
+size_t rt_json_quote(char *out, size_t outlen, const char *s, size_t n)
+{
+	struct rt_audit_ev tmp = { 0 };
+	size_t need;
+
+	ev_quote(&tmp, s, n);
+	if (tmp.bad) {
+		/* The only failure is ENOMEM: report an empty string. */
+		free(tmp.buf);
+		if (outlen)
+			out[0] = '\0';
+		return 0;
+	}
+	need = tmp.len;
+	if (outlen) {
+		size_t c = need < outlen - 1 ? need : outlen - 1;
+
+		memcpy(out, tmp.buf, c);
+		out[c] = '\0';
+	}
+	free(tmp.buf);
+	return need;
+}
+
+/* ---- the event builder ------------------------------------------------- */
+
+void rt_audit_ev_init(struct rt_audit_ev *ev, const char *event)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev_puts(ev, ",\"event\":");
+	ev_quote(ev, event, strlen(event));
+}
+
+void rt_audit_ev_free(struct rt_audit_ev *ev)
+{
+	free(ev->buf);
+	memset(ev, 0, sizeof(*ev));
+}
+
+/* Writes ,"key": unless the key is one the writer owns. */
+static int ev_key(struct rt_audit_ev *ev, const char *key)
+{
+	static const char *const reserved[] = { "ts", "event", "seq", "prev_sha256" };
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		if (strcmp(key, reserved[i]) == 0) {
+			ev->bad = EINVAL;
+			return -1;
+		}
+	}
+	ev_put(ev, ",", 1);
+	ev_quote(ev, key, strlen(key));
+	ev_put(ev, ":", 1);
+	return ev->bad ? -1 : 0;
+}
+
+void rt_audit_strn(struct rt_audit_ev *ev, const char *key, const char *val, size_t n)
+{
+	if (ev_key(ev, key))
+		return;
+	if (!val)
+		ev_puts(ev, "null");
+	else
+		ev_quote(ev, val, strnlen(val, n));
+}
+
+void rt_audit_str(struct rt_audit_ev *ev, const char *key, const char *val)
+{
+	rt_audit_strn(ev, key, val, val ? strlen(val) : 0);
+}
+
+void rt_audit_int(struct rt_audit_ev *ev, const char *key, long long val)
+{
+	char num[24];
+
+	if (ev_key(ev, key))
+		return;
+	snprintf(num, sizeof(num), "%lld", val);
+	ev_puts(ev, num);
+}
+
+void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long val)
+{
+	char num[24];
+
+	if (ev_key(ev, key))
+		return;
+	snprintf(num, sizeof(num), "%llu", val);
+	ev_puts(ev, num);
+}
+
+void rt_audit_bool(struct rt_audit_ev *ev, const char *key, int val)
+{
+	if (!ev_key(ev, key))
+		ev_puts(ev, val ? "true" : "false");
+}
+
+void rt_audit_null(struct rt_audit_ev *ev, const char *key)
+{
+	if (!ev_key(ev, key))
+		ev_puts(ev, "null");
+}
+
+void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json)
+{
+	if (!ev_key(ev, key))
+		ev_puts(ev, json && *json ? json : "null");
+}
+
+/* ---- line tail: ,"seq":N,"prev_sha256":"<hex>"} ------------------------ */
+
+static int is_hex64(const char *s)
+{
+	for (int i = 0; i < RT_SHA256_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Reads seq and prev_sha256 from the fixed tail the writer puts on every
+ * line. Parsing from the end at fixed offsets means no field value, however
+ * it is spelled, can be mistaken for the tail. */
+static int parse_tail(const char *line, size_t len, uint64_t *seq, char prev[65])
+{
+	size_t plen = sizeof(TAIL_PREV) - 1, slen = sizeof(TAIL_SEQ) - 1;
+	size_t end, d;
+	uint64_t v = 0;
+
+	if (len < sizeof(LINE_HEAD) - 1 || memcmp(line, LINE_HEAD, sizeof(LINE_HEAD) - 1))
+		return -1;
+	if (len < plen + RT_SHA256_HEX_LEN + 2 + slen + 1)
+		return -1;
+	end = len - 2;
+	if (line[end] != '"' || line[end + 1] != '}')
+		return -1;
+	end -= RT_SHA256_HEX_LEN;
+	if (!is_hex64(line + end) || memcmp(line + end - plen, TAIL_PREV, plen))
+		return -1;
+	memcpy(prev, line + end, RT_SHA256_HEX_LEN);
+	prev[RT_SHA256_HEX_LEN] = '\0';
+	end -= plen;
+	for (d = end; d > 0 && line[d - 1] >= '0' && line[d - 1] <= '9'; d--)
+		;
+	if (d == end || end - d > 19 || d < slen || memcmp(line + d - slen, TAIL_SEQ, slen))
+		return -1;
+	for (size_t i = d; i < end; i++)
+		v = v * 10 + (uint64_t)(line[i] - '0');
+	*seq = v;
+	return 0;
+}
+
+/* ---- the writer -------------------------------------------------------- */
+
+/* Picks up seq and hash from the last line of a non-empty file. */
+static int continue_chain(struct rt_audit *a, const char *path, char *err, size_t errlen)
+{
+	size_t want = a->size > (off_t)AUDIT_MAX_LINE ? AUDIT_MAX_LINE : (size_t)a->size;
+	off_t from = a->size - (off_t)want;
+	char *buf = malloc(want + 1);
+	ssize_t got;
+	size_t start;
+	uint64_t seq;
+	int rc = -1;
+
+	if (!buf) {
+		set_err(err, errlen, "%s: out of memory", path);
+		return -1;
+	}
+	got = pread(a->fd, buf, want, from);
+	if (got != (ssize_t)want) {
+		set_err(err, errlen, "%s: cannot read the last line: %s", path,
+			got < 0 ? strerror(errno) : "short read");
+		goto out;
+	}
+	/* A crash in the middle of a write leaves a line without its newline:
+	 * say so rather than chain to half an event. */
+	if (buf[want - 1] != '\n') {
+		set_err(err, errlen, "%s: last line is incomplete; move the file aside", path);
+		goto out;
+	}
+	for (start = want - 1; start > 0 && buf[start - 1] != '\n'; start--)
+		;
+	if (start == 0 && from > 0) {
+		set_err(err, errlen, "%s: last line is longer than %u bytes", path, AUDIT_MAX_LINE);
+		goto out;
+	}
+	if (parse_tail(buf + start, want - 1 - start, &seq, a->prev)) {
+		set_err(err, errlen, "%s: last line is not an aspen audit event", path);
+		goto out;
+	}
+	rt_sha256_hex(buf + start, want - 1 - start, a->prev);
+	a->seq = seq + 1;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
+static int open_file(struct rt_audit *a, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (a->fd < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	a->own_fd = 1;
+	if (fstat(a->fd, &st)) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* A pipe or a tty has no past lines to chain to: start a new chain. */
+	if (!S_ISREG(st.st_mode))
+		return 0;
+	a->regular = 1;
+	if (flock(a->fd, LOCK_EX | LOCK_NB)) {
+		set_err(err, errlen, "%s: %s", path, errno == EWOULDBLOCK ?
+			"in use by another audit writer" : strerror(errno));
+		return -1;
+	}
+	a->size = st.st_size;
+	return a->size > 0 ? continue_chain(a, path, err, errlen) : 0;
+}
+
+struct rt_audit *rt_audit_open(const char *path, char *err, size_t errlen)
+{
+	struct rt_audit *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	a->seq = 1;
+	memset(a->prev, '0', RT_SHA256_HEX_LEN);
+	if (!path || strcmp(path, "-") == 0) {
+		a->fd = STDOUT_FILENO;
+		return a;
+	}
+	if (open_file(a, path, err, errlen)) {
+		rt_audit_close(a);
+		return NULL;
+	}
+	return a;
+}
+
+void rt_audit_close(struct rt_audit *a)
+{
+	if (!a)
+		return;
+	if (a->own_fd && a->fd >= 0)
+		close(a->fd);
+	pthread_mutex_destroy(&a->lock);
+	free(a);
+}
+
+void rt_audit_set_fsync(struct rt_audit *a, int on)
+{
+	pthread_mutex_lock(&a->lock);
+	a->sync = on;
+	pthread_mutex_unlock(&a->lock);
+}
+
+uint64_t rt_audit_next_seq(struct rt_audit *a)
+{
+	uint64_t s;
+
+	pthread_mutex_lock(&a->lock);
+	s = a->seq;
+	pthread_mutex_unlock(&a->lock);
+	return s;
+}
+
+#define TS_LEN 48
+
+/* RFC 3339, UTC, microseconds: 2026-11-24T19:08:01.123456Z */
+static void format_ts(const struct timespec *ts, char out[TS_LEN])
+{
+	unsigned int usec = (unsigned int)((ts->tv_nsec / 1000) % 1000000);
+	time_t sec = ts->tv_sec;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&sec, &tm);
+	n = strftime(out, TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, TS_LEN - n, ".%06uZ", usec);
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Writes one complete line; called with the lock held. On a short write
+ * the file is cut back so that the next line still chains to a whole one. */
+static int write_line(struct rt_audit *a, const char *line, size_t n)
+{
+	int saved;
+
+	if (write_all(a->fd, line, n) == 0) {
+		a->size += (off_t)n;
+		if (a->sync && a->regular && fsync(a->fd))
+			return -1;
+		return 0;
+	}
+	saved = errno ? errno : EIO;
+	if (a->regular && ftruncate(a->fd, a->size))
+		saved = errno;
+	errno = saved;
+	return -1;
+}
+
+static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct timespec *ts)
+{
+	char tsbuf[TS_LEN], tail[sizeof(TAIL_SEQ) + sizeof(TAIL_PREV) + 24 + RT_SHA256_HEX_LEN + 4];
+	char next[RT_SHA256_HEX_LEN + 1];
+	size_t hl, tl, n;
+	char *line;
+	int rc;
+
+	format_ts(ts, tsbuf);
+	tl = (size_t)snprintf(tail, sizeof(tail), "%s%" PRIu64 "%s%s\"}", TAIL_SEQ, a->seq,
+			      TAIL_PREV, a->prev);
+	hl = sizeof(LINE_HEAD) - 1 + strlen(tsbuf) + 1;
+	n = hl + ev->len + tl;
+	line = malloc(n + 1);
+	if (!line) {
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(line, hl + 1, "%s%s\"", LINE_HEAD, tsbuf);
+	memcpy(line + hl, ev->buf, ev->len);
+	memcpy(line + hl + ev->len, tail, tl);
+	rt_sha256_hex(line, n, next);
+	line[n] = '\n';
+	rc = write_line(a, line, n + 1);
+	free(line);
+	if (rc == 0) {
+		a->seq++;
+		memcpy(a->prev, next, sizeof(next));
+	}
+	return rc;
+}
+
+int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev)
+{
+	struct timespec ts = ev->ts;
+	int rc;
+
+	if (ev->bad || !ev->buf) {
+		errno = ev->bad ? ev->bad : EINVAL;
+		rt_audit_ev_free(ev);
+		return -1;
+	}
+	pthread_mutex_lock(&a->lock);
+	/* Taken under the lock so that ts never goes back as seq goes up. */
+	if (ts.tv_sec == 0 && ts.tv_nsec == 0)
+		clock_gettime(CLOCK_REALTIME, &ts);
+	rc = emit_locked(a, ev, &ts);
+	pthread_mutex_unlock(&a->lock);
+	rt_audit_ev_free(ev);
+	return rc;
+}
+
+/* ---- verification ------------------------------------------------------ */
+
+/* Checks one line against the state left by the lines before it. */
+static int verify_line(const char *line, size_t len, long lineno, char prev[65],
+		       char *why, size_t whylen)
+{
+	char rec[RT_SHA256_HEX_LEN + 1];
+	uint64_t seq;
+
+	if (len == 0 || line[len - 1] != '\n') {
+		snprintf(why, whylen, "incomplete line (no newline)");
+		return -1;
+	}
+	len--;
+	if (parse_tail(line, len, &seq, rec)) {
+		snprintf(why, whylen, "not an aspen audit event");
+		return -1;
+	}
+	if (seq != (uint64_t)lineno) {
+		snprintf(why, whylen, "seq %" PRIu64 ", expected %ld", seq, lineno);
+		return -1;
+	}
+	if (strcmp(rec, prev) != 0) {
+		snprintf(why, whylen, "prev_sha256 does not match the previous line");
+		return -1;
+	}
+	rt_sha256_hex(line, len, prev);
+	return 0;
+}
+
+int rt_audit_verify(const char *path, char *err, size_t errlen)
+{
+	char prev[RT_SHA256_HEX_LEN + 1], why[96];
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	long lineno = 0;
+	int rc = 0;
+
+	if (!f) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	memset(prev, '0', RT_SHA256_HEX_LEN);
+	prev[RT_SHA256_HEX_LEN] = '\0';
+	while ((n = getline(&line, &cap, f)) > 0) {
+		lineno++;
+		if (verify_line(line, (size_t)n, lineno, prev, why, sizeof(why))) {
+			set_err(err, errlen, "%s:%ld: %s", path, lineno, why);
+			rc = lineno > 0x7fffffff ? 0x7fffffff : (int)lineno;
+			break;
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}

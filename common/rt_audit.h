@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The audit trail: JSON Lines, one event per line, hash-chained.
+ *
+ * Every line is
+ *
+ *   {"ts":"2026-11-24T19:08:01.123456Z","event":"connect", <fields in the
+ *    order added> ,"seq":41,"prev_sha256":"<64 hex>"}
+ *
+ * seq counts from 1 in a file; prev_sha256 is the sha256 of the previous
+ * line's bytes without its newline (64 zeros on line 1). Opening an existing
+ * file continues its chain, so one file is one chain across daemon restarts.
+ * Field names are the contract of docs/design.md "Audit event".
+ *
+ * Usage:
+ *   struct rt_audit_ev ev;
+ *   rt_audit_ev_init(&ev, "connect");
+ *   rt_audit_str(&ev, "decision", "deny");
+ *   rt_audit_int(&ev, "pid", 123);
+ *   rt_audit_null(&ev, "container_id");
+ *   rt_audit_emit(a, &ev);          (always releases ev)
+ *
+ * The writer is thread-safe. The builder is not (one event, one thread).
+ */
+#ifndef ASPEN_RT_AUDIT_H
+#define ASPEN_RT_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct rt_audit;
+
+/* One event being built. Fields are private to rt_audit.c except ts. */
+struct rt_audit_ev {
+	char *buf;  /* ,"event":"..." then ,"key":value for every field */
+	size_t len, cap;
+	int bad;    /* out of memory or reserved key: emit refuses */
+	struct timespec ts; /* CLOCK_REALTIME of the event; 0: now, at emit */
+};
+
+/* Opens path for appending (created 0640), or stdout for NULL or "-".
+ * An existing file must end with a complete aspen line; its seq and hash
+ * are picked up. The file is flock()ed so that two daemons cannot interleave
+ * two chains. Returns NULL with a message in err on failure. */
+struct rt_audit *rt_audit_open(const char *path, char *err, size_t errlen);
+void rt_audit_close(struct rt_audit *a);
+
+/* 1: fsync() after every line (slow; for hosts where losing the last
+ * events on power loss matters). Default 0: each line is write()n whole. */
+void rt_audit_set_fsync(struct rt_audit *a, int on);
+
+/* seq the next line will carry. */
+uint64_t rt_audit_next_seq(struct rt_audit *a);
+
+void rt_audit_ev_init(struct rt_audit_ev *ev, const char *event);
+void rt_audit_ev_free(struct rt_audit_ev *ev); /* only if not emitted */
+
+/* Fields. Keys "ts", "event", "seq" and "prev_sha256" are added by the
+ * writer and refused here. A NULL string value is written as null. */
+void rt_audit_str(struct rt_audit_ev *ev, const char *key, const char *val);
+/* A string of at most n bytes that need not be NUL-terminated (comm[16]). */
+void rt_audit_strn(struct rt_audit_ev *ev, const char *key, const char *val, size_t n);
+void rt_audit_int(struct rt_audit_ev *ev, const char *key, long long val);
+void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long val);
+void rt_audit_bool(struct rt_audit_ev *ev, const char *key, int val);
+void rt_audit_null(struct rt_audit_ev *ev, const char *key);
+/* val is inserted verbatim: it must be valid JSON (array, object, ...). */
+void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json);
+
+/* Adds ts, seq, prev_sha256, writes the line and releases ev.
+ * Returns 0, or -1 with errno (EINVAL/ENOMEM for a bad event, the write
+ * error otherwise; the chain is not advanced then). */
+int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev);
+
+/* Writes s (n bytes) as a quoted JSON string into out (snprintf style:
+ * returns the length it needs without the NUL). Control characters become
+ * \u00XX, invalid UTF-8 bytes \ufffd. For building rt_audit_raw values. */
+size_t rt_json_quote(char *out, size_t outlen, const char *s, size_t n);
+
+/* Checks a trail: every line complete, seq 1, 2, 3, ..., prev_sha256 the
+ * hash of the line before (zeros on line 1). Returns 0 if intact, the
+ * 1-based number of the first line whose link is broken (err says why), or
+ * -1 if the file cannot be read. A change to the last line alone cannot be
+ * seen: no later line records its hash. */
+int rt_audit_verify(const char *path, char *err, size_t errlen);
+
+#endif

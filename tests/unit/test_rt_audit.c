@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Audit trail: JSON escaping, seq and hash chain, append, verification. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rt_audit.h"
+#include "rt_sha256.h"
+
+#define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
+
+static char tmpdir[64];
+static char trail[128];
+
+static int setup(void **state)
+{
+	strcpy(tmpdir, "/tmp/aspen-audit-XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	snprintf(trail, sizeof(trail), "%s/audit.jsonl", tmpdir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	unlink(trail);
+	rmdir(tmpdir);
+	return 0;
+}
+
+static void quote_is(const char *in, size_t n, const char *want)
+{
+	char out[256];
+	size_t need = rt_json_quote(out, sizeof(out), in, n);
+
+	assert_string_equal(out, want);
+	assert_int_equal(need, strlen(want));
+}
+
+static void test_escape(void **state)
+{
+	quote_is("plain", 5, "\"plain\"");
+	quote_is("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
+	quote_is("l1\nl2\t\r\x01\x1f\x7f", 10, "\"l1\\u000al2\\u0009\\u000d\\u0001\\u001f\\u007f\"");
+	quote_is("nul\0x", 5, "\"nul\\u0000x\"");
+	/* valid UTF-8 passes through: é, €, 😀 */
+	quote_is("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+	/* invalid: stray continuation, lone lead, overlong, surrogate, > U+10FFFF */
+	quote_is("\xff", 1, "\"\\ufffd\"");
+	quote_is("a\x80z", 3, "\"a\\ufffdz\"");
+	quote_is("\xc3", 1, "\"\\ufffd\"");
+	quote_is("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");
+	quote_is("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
+	quote_is("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	quote_is("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");
+}
+
+static void test_quote_truncates(void **state)
+{
+	char small[6];
+
+	assert_int_equal(rt_json_quote(small, sizeof(small), "abcdefgh", 8), 10);
+	assert_string_equal(small, "\"abcd");
+}
+
+/* Reads the whole trail into lines[] (at most max). Returns the count. */
+static int read_lines(char lines[][1024], int max)
+{
+	FILE *f = fopen(trail, "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (n < max && fgets(lines[n], 1024, f)) {
+		size_t l = strlen(lines[n]);
+
+		assert_true(l > 0 && lines[n][l - 1] == '\n');
+		lines[n][l - 1] = '\0';
+		n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static void emit_connect(struct rt_audit *a, const char *decision, int pid)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "connect");
+	rt_audit_str(&ev, "decision", decision);
+	rt_audit_str(&ev, "rule", "shadow_ai");
+	rt_audit_int(&ev, "pid", pid);
+	rt_audit_strn(&ev, "comm", "python3\0garbage", 16);
+	rt_audit_str(&ev, "exe", "/usr/bin/py\"thon\n");
+	rt_audit_null(&ev, "container_id");
+	rt_audit_raw(&ev, "redactions", "[{\"pattern\":\"pii.ssn\",\"count\":2}]");
+	assert_int_equal(rt_audit_emit(a, &ev), 0);
+}
+
+static void sha_hex(const char *s, char out[65])
+{
+	assert_int_equal(rt_sha256_hex(s, strlen(s), out), 0);
+}
+
+static void test_chain(void **state)
+{
+	char err[256], lines[4][1024], want[1200], h[65];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+
+	assert_non_null(a);
+	assert_int_equal(rt_audit_next_seq(a), 1);
+	emit_connect(a, "deny", 1);
+	emit_connect(a, "allow", 2);
+	emit_connect(a, "would_deny", 3);
+	rt_audit_close(a);
+
+	assert_int_equal(read_lines(lines, 4), 3);
+	/* ts first, then the fields in order, then seq and prev_sha256 */
+	assert_memory_equal(lines[0], "{\"ts\":\"20", 9);
+	assert_int_equal(lines[0][33], 'Z');
+	assert_memory_equal(lines[0] + 35, ",\"event\":\"connect\",\"decision\":\"deny\"", 37);
+	assert_non_null(strstr(lines[0], "\"pid\":1,\"comm\":\"python3\",\"exe\":"
+				   "\"/usr/bin/py\\\"thon\\u000a\",\"container_id\":null,"
+				   "\"redactions\":[{\"pattern\":\"pii.ssn\",\"count\":2}],"
+				   "\"seq\":1,\"prev_sha256\":\"" ZEROS "\"}"));
+	for (int i = 1; i < 3; i++) {
+		sha_hex(lines[i - 1], h);
+		snprintf(want, sizeof(want), ",\"seq\":%d,\"prev_sha256\":\"%s\"}", i + 1, h);
+		assert_non_null(strstr(lines[i], want));
+	}
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
+}
+
+static void test_append_continues(void **state)
+{
+	char err[256], lines[5][1024], want[128], h[65];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+
+	assert_non_null(a);
+	emit_connect(a, "deny", 1);
+	emit_connect(a, "deny", 2);
+	rt_audit_close(a);
+
+	a = rt_audit_open(trail, err, sizeof(err));
+	assert_non_null(a);
+	assert_int_equal(rt_audit_next_seq(a), 3);
+	emit_connect(a, "allow", 3);
+	rt_audit_close(a);
+
+	assert_int_equal(read_lines(lines, 5), 3);
+	sha_hex(lines[1], h);
+	snprintf(want, sizeof(want), ",\"seq\":3,\"prev_sha256\":\"%s\"}", h);
+	assert_non_null(strstr(lines[2], want));
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
+}
+
+static void test_fixed_ts_and_types(void **state)
+{
+	char err[256], lines[2][1024];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_ev ev;
+	const char *want;
+
+	assert_non_null(a);
+	rt_audit_ev_init(&ev, "request");
+	ev.ts.tv_sec = 1795547281;
+	ev.ts.tv_nsec = 123456789;
+	rt_audit_uint(&ev, "bytes", 18446744073709551615ull);
+	rt_audit_int(&ev, "uid", -1);
+	rt_audit_bool(&ev, "stream", 1);
+	rt_audit_str(&ev, "user", NULL);
+	assert_int_equal(rt_audit_emit(a, &ev), 0);
+	rt_audit_close(a);
+	assert_int_equal(read_lines(lines, 2), 1);
+	want = "{\"ts\":\"2026-11-24T19:08:01.123456Z\",\"event\":\"request\","
+	       "\"bytes\":18446744073709551615,\"uid\":-1,\"stream\":true,\"user\":null,\"seq\":1,";
+	assert_memory_equal(lines[0], want, strlen(want));
+}
+
+static void test_reserved_key_refused(void **state)
+{
+	char err[256];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_ev ev;
+
+	assert_non_null(a);
+	rt_audit_ev_init(&ev, "connect");
+	rt_audit_int(&ev, "seq", 5);
+	errno = 0;
+	assert_int_equal(rt_audit_emit(a, &ev), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(rt_audit_next_seq(a), 1);
+	rt_audit_close(a);
+}
+
+static void rewrite_trail(const char *from, const char *to)
+{
+	char lines[8][1024];
+	int n = read_lines(lines, 8);
+	FILE *f = fopen(trail, "w");
+
+	assert_non_null(f);
+	for (int i = 0; i < n; i++) {
+		char *p = strstr(lines[i], from);
+
+		if (p && from[0])
+			memcpy(p, to, strlen(to));
+		fprintf(f, "%s\n", lines[i]);
+	}
+	fclose(f);
+}
+
+static void test_verify_detects_tampering(void **state)
+{
+	char err[256];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+
+	assert_non_null(a);
+	emit_connect(a, "deny", 1);
+	emit_connect(a, "deny", 22);
+	emit_connect(a, "deny", 3);
+	rt_audit_close(a);
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
+
+	/* line 2 says pid 11 instead of 22: line 3's link breaks */
+	rewrite_trail("\"pid\":22", "\"pid\":11");
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 3);
+	assert_non_null(strstr(err, ":3: prev_sha256"));
+
+	/* an open refuses nothing here (the last line is intact), but a
+	 * renumbered line is seen at once */
+	rewrite_trail("\"seq\":2,", "\"seq\":7,");
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 2);
+}
+
+static void test_verify_incomplete_and_foreign(void **state)
+{
+	char err[256];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	FILE *f;
+
+	assert_non_null(a);
+	emit_connect(a, "deny", 1);
+	rt_audit_close(a);
+	f = fopen(trail, "a");
+	fputs("{\"ts\":\"half", f);
+	fclose(f);
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 2);
+	assert_null(rt_audit_open(trail, err, sizeof(err)));
+	assert_non_null(strstr(err, "incomplete"));
+
+	f = fopen(trail, "w");
+	fputs("hello\n", f);
+	fclose(f);
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 1);
+	assert_null(rt_audit_open(trail, err, sizeof(err)));
+	assert_non_null(strstr(err, "not an aspen audit event"));
+	assert_int_equal(rt_audit_verify("/nonexistent/aspen", err, sizeof(err)), -1);
+}
+
+static void test_exclusive(void **state)
+{
+	char err[256];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+
+	assert_non_null(a);
+	assert_null(rt_audit_open(trail, err, sizeof(err)));
+	assert_non_null(strstr(err, "in use"));
+	rt_audit_close(a);
+}
+
+static void *writer(void *arg)
+{
+	for (int i = 0; i < 200; i++)
+		emit_connect(arg, "deny", i);
+	return NULL;
+}
+
+static void test_threads(void **state)
+{
+	char err[256];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	pthread_t t1, t2;
+
+	assert_non_null(a);
+	pthread_create(&t1, NULL, writer, a);
+	pthread_create(&t2, NULL, writer, a);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	assert_int_equal(rt_audit_next_seq(a), 401);
+	rt_audit_close(a);
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_quote_truncates),
+		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_append_continues, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fixed_ts_and_types, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reserved_key_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_detects_tampering, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_incomplete_and_foreign, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
