@@ -126,7 +126,7 @@ static void test_chain(void **state)
 	/* ts first, then the fields in order, then seq and prev_sha256 */
 	assert_memory_equal(lines[0], "{\"ts\":\"20", 9);
 	assert_int_equal(lines[0][33], 'Z');
-	assert_memory_equal(lines[0] + 35, ",\"event\":\"connect\",\"decision\":\"deny\"", 37);
+	assert_memory_equal(lines[0] + 35, ",\"event\":\"connect\",\"decision\":\"deny\"", 36);
 	assert_non_null(strstr(lines[0], "\"pid\":1,\"comm\":\"python3\",\"exe\":"
 				   "\"/usr/bin/py\\\"thon\\u000a\",\"container_id\":null,"
 				   "\"redactions\":[{\"pattern\":\"pii.ssn\",\"count\":2}],"
