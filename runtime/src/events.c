@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The ring buffer's consumer: turns kernel records into audit lines (the
+ * field names are the contract in docs/design.md) and keeps userspace
+ * caches current (new cgroups). Never writes a payload to the trail.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "aspend.h"
+#include "rt_audit.h"
+#include "rt_cgroup.h"
+#include "rt_hosts.h"
+
+static const char *decision_name(int dec)
+{
+	switch (dec) {
+	case ASPEN_ALLOW: return "allow";
+	case ASPEN_DENY: return "deny";
+	case ASPEN_WOULD_DENY: return "would_deny";
+	case ASPEN_KILL: return "kill";
+	case ASPEN_WOULD_KILL: return "would_kill";
+	}
+	return "unknown";
+}
+
+static const char *hook_name(int hook)
+{
+	switch (hook) {
+	case ASPEN_HOOK_CONNECT4: return "connect4";
+	case ASPEN_HOOK_CONNECT6: return "connect6";
+	case ASPEN_HOOK_SENDMSG4: return "sendmsg4";
+	case ASPEN_HOOK_SENDMSG6: return "sendmsg6";
+	}
+	return "unknown";
+}
+
+static const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx)
+{
+	for (size_t i = 0; i < m->nrules; i++)
+		if (m->rules[i].idx == (int)idx)
+			return &m->rules[i];
+	return NULL;
+}
+
+/* "openai", or "a|b" when one address serves several providers (CDNs) */
+static void provider_names(const struct aspen_meta *m, __u64 mask, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < m->nproviders && used + 1 < len; i++) {
+		int idx = m->providers[i].idx;
+
+		if (idx < 0 || idx >= 64 || !(mask & (1ULL << idx)))
+			continue;
+		used += snprintf(out + used, len - used, "%s%s", used ? "|" : "",
+				 m->providers[i].name);
+	}
+}
+
+static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
+		     const struct aspen_verdict *v)
+{
+	const struct aspen_meta_rule *r;
+
+	if (v->rule == ASPEN_RULE_DEFAULT) {
+		rt_audit_str(ev, "rule", "default");
+		return;
+	}
+	r = rule_at(m, v->rule);
+	rt_audit_str(ev, "rule", r ? r->name : "?");
+	if (r && r->reason && r->reason[0] &&
+	    (v->decision == ASPEN_DENY || v->decision == ASPEN_WOULD_DENY))
+		rt_audit_str(ev, "reason", r->reason);
+}
+
+static void add_process(struct rt_audit_ev *ev, struct daemon *d, const struct aspen_conn *c,
+			const char *exe)
+{
+	char comm[ASPEN_COMM_LEN + 1], user[64], path[512], cid[80], link[64];
+	const char *cg, *container;
+
+	rt_audit_uint(ev, "pid", c->tgid);
+	if (c->pid != c->tgid)
+		rt_audit_uint(ev, "tid", c->pid);
+	memcpy(comm, c->comm, ASPEN_COMM_LEN);
+	comm[ASPEN_COMM_LEN] = 0;
+	rt_audit_str(ev, "comm", comm);
+	if (!exe[0]) { /* not seen by the exec hook: ask /proc while it lives */
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%u/exe", c->tgid);
+		n = readlink(link, path, sizeof(path) - 1);
+		path[n > 0 ? n : 0] = 0;
+		exe = path;
+	}
+	if (exe[0])
+		rt_audit_str(ev, "exe", exe);
+	else
+		rt_audit_null(ev, "exe");
+	rt_audit_uint(ev, "uid", c->uid);
+	if (rt_user_name(c->uid, user, sizeof(user)) == 0)
+		rt_audit_str(ev, "user", user);
+	else
+		rt_audit_null(ev, "user");
+	rt_audit_uint(ev, "gid", c->gid);
+	cg = d->cgcache && rt_cgcache_resolve(d->cgcache, c->cgroup_id, path, sizeof(path)) == 0
+		     ? path : NULL;
+	if (cg)
+		rt_audit_str(ev, "cgroup", cg);
+	else
+		rt_audit_null(ev, "cgroup");
+	container = cg ? rt_container_id(cg, cid, sizeof(cid)) : NULL;
+	if (container)
+		rt_audit_str(ev, "container_id", container);
+	else
+		rt_audit_null(ev, "container_id");
+}
+
+static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e)
+{
+	const struct aspen_conn *c = &e->conn;
+	struct rt_audit_ev ev;
+	char prov[256], ip[INET6_ADDRSTRLEN];
+	const char *host = hosts_name(d, c->host_idx);
+	char exe[ASPEN_EXE_LEN];
+
+	rt_audit_ev_init(&ev, "connect");
+	rt_audit_str(&ev, "decision", decision_name(e->verdict.decision));
+	add_rule(&ev, &p->meta, &e->verdict);
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	provider_names(&p->meta, c->providers, prov, sizeof(prov));
+	if (prov[0])
+		rt_audit_str(&ev, "provider", prov);
+	else
+		rt_audit_null(&ev, "provider");
+	if (host)
+		rt_audit_str(&ev, "host", host);
+	else
+		rt_audit_null(&ev, "host");
+	rt_ip_to_str((const struct in6_addr *)c->addr, ip, sizeof(ip));
+	rt_audit_str(&ev, "dst_ip", ip);
+	rt_audit_uint(&ev, "dst_port", c->port);
+	rt_audit_str(&ev, "proto", c->proto == 17 ? "udp" : "tcp");
+	rt_audit_str(&ev, "hook", hook_name(e->hook));
+	memcpy(exe, e->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	add_process(&ev, d, c, exe);
+	rt_audit_emit(d->audit, &ev);
+}
+
+struct rb_ctx {
+	struct daemon *d;
+	struct policy_obj *p;
+};
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct rb_ctx *rc = ctx;
+	__u32 kind;
+
+	if (len < sizeof(kind))
+		return 0;
+	memcpy(&kind, data, sizeof(kind));
+	switch (kind) {
+	case ASPEN_EV_CONNECT:
+		if (len >= sizeof(struct aspen_connect_event))
+			on_connect(rc->d, rc->p, data);
+		break;
+	case ASPEN_EV_CGROUP_MKDIR:
+		if (len >= sizeof(struct aspen_cgroup_event)) {
+			struct aspen_cgroup_event *e = data;
+
+			e->path[sizeof(e->path) - 1] = 0;
+			cgroup_update(rc->d, rc->p, e->cgroup_id, e->path);
+		}
+		break;
+	}
+	return 0;
+}
+
+int events_open(struct daemon *d, struct policy_obj *p)
+{
+	struct rb_ctx *ctx = calloc(1, sizeof(*ctx));
+	int fd = policy_map_fd(p, "aspen_events");
+
+	if (!ctx || fd < 0) {
+		free(ctx);
+		return -1;
+	}
+	ctx->d = d;
+	ctx->p = p;
+	p->rb_ctx = ctx;
+	p->rb = ring_buffer__new(fd, on_record, ctx, NULL);
+	return p->rb ? 0 : -1;
+}
+
+/* The kernel counts records it had no room for; say so in the trail. */
+void events_check_lost(struct daemon *d, struct policy_obj *p)
+{
+	int fd = policy_map_fd(p, "aspen_lost");
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 vals[1024] = { 0 }, total = 0;
+	__u32 k = 0;
+	struct rt_audit_ev ev;
+
+	if (fd < 0 || ncpu <= 0 || ncpu > 1024 || bpf_map_lookup_elem(fd, &k, vals) < 0)
+		return;
+	for (int i = 0; i < ncpu; i++)
+		total += vals[i];
+	if (total <= p->lost_seen)
+		return;
+	rt_audit_ev_init(&ev, "lost");
+	rt_audit_uint(&ev, "count", total - p->lost_seen);
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_emit(d->audit, &ev);
+	log_warn("%llu audit events lost: the ring buffer was full",
+		 (unsigned long long)(total - p->lost_seen));
+	p->lost_seen = total;
+}
+
+void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "policy_load");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	rt_audit_str(&ev, "object", d->opts.obj_path);
+	rt_audit_str(&ev, "object_sha256", p->sha256_obj);
+	rt_audit_str(&ev, "reason", what);
+	rt_audit_str(&ev, "mode", d->opts.monitor || p->meta.monitor ? "monitor" : "enforce");
+	rt_audit_str(&ev, "cgroup", d->cgroup_path);
+	rt_audit_uint(&ev, "rules", p->meta.nrules);
+	rt_audit_uint(&ev, "providers", p->meta.nproviders);
+	rt_audit_uint(&ev, "pid", getpid());
+	rt_audit_emit(d->audit, &ev);
+}
+
+void audit_error(struct daemon *d, const char *msg)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "error");
+	rt_audit_str(&ev, "message", msg);
+	rt_audit_emit(d->audit, &ev);
+}

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Provider identity by destination address. aspend gathers (address, name)
+ * pairs from --hosts, --resolve and the system resolver, and writes for
+ * each address the providers whose host globs match one of its names
+ * (aspen_dst), the providers' CIDRs (aspen_cidr) and ports (aspen_ports).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+
+#include "aspend.h"
+#include "glob.h"
+#include "rt_hosts.h"
+
+#define DEFAULT_PROVIDER_PORT 443
+
+static int add_host(const struct in6_addr *addr, int family, const char *host, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct known_host *h;
+
+	for (size_t i = 0; i < d->nhosts; i++)
+		if (!memcmp(&d->hosts[i].addr, addr, sizeof(*addr)) &&
+		    !strcmp(d->hosts[i].name, host))
+			return 0;
+	if (d->nhosts == d->caphosts) {
+		size_t cap = d->caphosts ? d->caphosts * 2 : 64;
+		struct known_host *n = realloc(d->hosts, cap * sizeof(*n));
+
+		if (!n)
+			return -1;
+		d->hosts = n;
+		d->caphosts = cap;
+	}
+	h = &d->hosts[d->nhosts++];
+	snprintf(h->name, sizeof(h->name), "%s", host);
+	h->addr = *addr;
+	return 0;
+}
+
+const char *hosts_name(struct daemon *d, __u32 idx)
+{
+	return idx < d->nhosts ? d->hosts[idx].name : NULL;
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[\\") != NULL;
+}
+
+static void resolve_meta_hosts(struct daemon *d, const struct aspen_meta *m)
+{
+	struct rt_ip ips[32];
+	char err[256];
+
+	for (size_t i = 0; i < m->nhosts; i++) {
+		const char *name = m->hosts[i].name;
+		int n;
+
+		if (is_glob(name))
+			continue; /* learned from DNS answers instead */
+		n = rt_resolve_name(name, ips, 32, err, sizeof(err));
+		if (n < 0) {
+			if (d->opts.verbose)
+				log_warn("resolve %s: %s", name, err);
+			continue;
+		}
+		for (int k = 0; k < n; k++)
+			add_host(&ips[k].addr, ips[k].family, name, d);
+	}
+}
+
+/* Rebuild the table of known (address, name) pairs. */
+int hosts_collect(struct daemon *d, const struct aspen_meta *m)
+{
+	char err[512];
+	int rc;
+
+	d->nhosts = 0;
+	if (d->opts.hosts_file) {
+		rc = rt_hosts_parse_file(d->opts.hosts_file, add_host, d, err, sizeof(err));
+		if (rc < 0) {
+			log_err("--hosts: %s", err);
+			return -1;
+		}
+		if (rc > 0)
+			log_warn("--hosts: %d malformed line(s) skipped, first: %s", rc, err);
+	}
+	for (int i = 0; i < d->opts.nresolve; i++) {
+		if (rt_resolve_arg(d->opts.resolve[i], add_host, d, err, sizeof(err))) {
+			log_err("--resolve %s: %s", d->opts.resolve[i], err);
+			return -1;
+		}
+	}
+	if (!d->opts.no_resolve && m)
+		resolve_meta_hosts(d, m);
+	return 0;
+}
+
+static __u64 providers_of(const struct aspen_meta *m, const char *name)
+{
+	__u64 mask = 0;
+
+	for (size_t i = 0; i < m->nhosts; i++) {
+		int pi = m->hosts[i].provider;
+
+		if (pi >= 0 && pi < 64 && aspen_glob_match_ci(m->hosts[i].name, name))
+			mask |= 1ULL << pi;
+	}
+	return mask;
+}
+
+static int fill_dst(struct daemon *d, struct policy_obj *p)
+{
+	int fd = policy_map_fd(p, "aspen_dst");
+	size_t n = 0;
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < d->nhosts; i++) {
+		struct aspen_dst_info info = { 0 }, old;
+		struct aspen_ip_key key;
+
+		info.providers = providers_of(&p->meta, d->hosts[i].name);
+		info.host_bits = pred_bits(&p->meta, ASPEN_PRED_HOST, d->hosts[i].name, true);
+		if (!info.providers && !info.host_bits)
+			continue;
+		memcpy(key.addr, &d->hosts[i].addr, 16);
+		info.host_idx = (__u32)i;
+		if (bpf_map_lookup_elem(fd, &key, &old) == 0) {
+			info.providers |= old.providers;
+			info.host_bits |= old.host_bits;
+			if (old.providers || !info.providers)
+				info.host_idx = old.host_idx;
+		}
+		if (bpf_map_update_elem(fd, &key, &info, BPF_ANY) < 0)
+			return -1;
+		n++;
+	}
+	log_info("%zu provider address(es) known", n);
+	return 0;
+}
+
+static int fill_ports(struct policy_obj *p)
+{
+	int fd = policy_map_fd(p, "aspen_ports");
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < p->meta.nproviders; i++) {
+		const struct aspen_meta_provider *pr = &p->meta.providers[i];
+		__u64 bit = 1ULL << (pr->idx & 63), mask;
+		uint16_t dflt = DEFAULT_PROVIDER_PORT;
+		const uint16_t *ports = pr->nports ? pr->ports : &dflt;
+		size_t np = pr->nports ? pr->nports : 1;
+
+		for (size_t k = 0; k < np; k++) {
+			__u16 port = ports[k];
+
+			if (bpf_map_lookup_elem(fd, &port, &mask) < 0)
+				mask = 0;
+			mask |= bit;
+			if (bpf_map_update_elem(fd, &port, &mask, BPF_ANY) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_cidr(const char *s, struct aspen_cidr_key *key)
+{
+	char buf[128];
+	char *slash;
+	struct rt_ip ip;
+	int bits;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;
+	bits = atoi(slash + 1);
+	if (rt_ip_parse(buf, &ip) < 0)
+		return -1;
+	if (ip.family == AF_INET)
+		bits += 96; /* stored v4-mapped */
+	if (bits < 0 || bits > 128)
+		return -1;
+	key->prefixlen = (__u32)bits;
+	memcpy(key->addr, &ip.addr, 16);
+	return 0;
+}
+
+static int fill_cidrs(struct policy_obj *p)
+{
+	int fd = policy_map_fd(p, "aspen_cidr");
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < p->meta.ncidrs; i++) {
+		struct aspen_cidr_key key;
+		__u64 mask = 0;
+
+		if (parse_cidr(p->meta.cidrs[i].cidr, &key) < 0) {
+			log_warn("bad CIDR in policy metadata: %s", p->meta.cidrs[i].cidr);
+			continue;
+		}
+		bpf_map_lookup_elem(fd, &key, &mask);
+		mask |= 1ULL << (p->meta.cidrs[i].provider & 63);
+		if (bpf_map_update_elem(fd, &key, &mask, BPF_ANY) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int hosts_fill_maps(struct daemon *d, struct policy_obj *p)
+{
+	if (fill_ports(p) < 0 || fill_cidrs(p) < 0 || fill_dst(d, p) < 0)
+		return -1;
+	return 0;
+}

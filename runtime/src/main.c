@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * aspend: loads a policy object compiled by aspenc, attaches it, and turns
+ * its ring buffer into the audit trail. Foreground; logs to stderr.
+ * SIGTERM/SIGINT detach everything and exit 0; SIGHUP reloads atomically.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aspend.h"
+#include "rt_audit.h"
+#include "rt_cgroup.h"
+
+static struct daemon D;
+
+void logf_(const char *lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "aspend: %s: ", lvl);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		D.reload = 1;
+	else
+		D.stop = 1;
+}
+
+static int libbpf_log(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	if (lvl == LIBBPF_DEBUG && !D.opts.verbose)
+		return 0;
+	if (lvl == LIBBPF_INFO && !D.opts.verbose)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: aspend POLICY.bpf.o [options]\n"
+		"  --cgroup DIR       enforce in this cgroup v2 subtree (default: the whole host)\n"
+		"  --audit FILE       append the JSON Lines audit trail to FILE (default: stdout)\n"
+		"  --monitor          record what would be denied, block nothing\n"
+		"  --hosts FILE       provider addresses from a hosts(5) file\n"
+		"  --resolve HOST=IP  provider address (repeatable)\n"
+		"  --no-resolve       do not resolve provider names with the system resolver\n"
+		"  --refresh SECONDS  re-resolve provider names this often (default 300)\n"
+		"  --ready-file FILE  create FILE once everything is attached\n"
+		"  -v, --verbose      libbpf and verifier details\n"
+		"  --version, --help\n"
+		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGTERM/SIGINT detach and exit 0\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
+	       O_REFRESH, O_VERSION, O_HELP };
+	static const struct option lo[] = {
+		{ "cgroup", required_argument, 0, O_CGROUP },
+		{ "audit", required_argument, 0, O_AUDIT },
+		{ "monitor", no_argument, 0, O_MONITOR },
+		{ "hosts", required_argument, 0, O_HOSTS },
+		{ "resolve", required_argument, 0, O_RESOLVE },
+		{ "no-resolve", no_argument, 0, O_NORES },
+		{ "ready-file", required_argument, 0, O_READY },
+		{ "refresh", required_argument, 0, O_REFRESH },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "version", no_argument, 0, O_VERSION },
+		{ "help", no_argument, 0, O_HELP },
+		{ 0, 0, 0, 0 },
+	};
+	int c;
+
+	o->refresh_s = 300;
+	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
+		switch (c) {
+		case O_CGROUP: o->cgroup = optarg; break;
+		case O_AUDIT: o->audit_path = optarg; break;
+		case O_MONITOR: o->monitor = true; break;
+		case O_HOSTS: o->hosts_file = optarg; break;
+		case O_RESOLVE:
+			if (o->nresolve == ASPEND_MAX_RESOLVE) {
+				fprintf(stderr, "aspend: too many --resolve\n");
+				return -1;
+			}
+			o->resolve[o->nresolve++] = optarg;
+			break;
+		case O_NORES: o->no_resolve = true; break;
+		case O_READY: o->ready_file = optarg; break;
+		case O_REFRESH: o->refresh_s = atoi(optarg); break;
+		case 'v': o->verbose = true; break;
+		case O_VERSION: printf("aspend %s\n", ASPEN_VERSION); exit(0);
+		case O_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return -1;
+	}
+	o->obj_path = argv[optind];
+	return 0;
+}
+
+static int open_cgroup(struct daemon *d)
+{
+	if (rt_cgroup2_mount(d->cg2_mount, sizeof(d->cg2_mount)) < 0) {
+		log_err("no cgroup v2 mount in /proc/mounts: the connect hooks need one");
+		return -1;
+	}
+	snprintf(d->cgroup_path, sizeof(d->cgroup_path), "%s",
+		 d->opts.cgroup ? d->opts.cgroup : d->cg2_mount);
+	d->cgcache = rt_cgcache_new(d->cg2_mount);
+	if (d->cgcache)
+		rt_cgcache_fill(d->cgcache);
+	d->cgroup_fd = open(d->cgroup_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d->cgroup_fd < 0) {
+		log_err("cannot open cgroup %s: %s", d->cgroup_path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void write_ready(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "w");
+	if (!f) {
+		log_warn("cannot write ready file %s: %s", path, strerror(errno));
+		return;
+	}
+	fprintf(f, "%d\n", getpid());
+	fclose(f);
+}
+
+/* SIGHUP: load and attach the new object next to the old one; only when
+ * it is fully in place is the old one torn down. On failure the old policy
+ * stays in force. */
+static void reload(struct daemon *d)
+{
+	char err[512];
+	struct policy_obj *p;
+
+	log_info("SIGHUP: reloading %s", d->opts.obj_path);
+	p = policy_load(d, d->opts.obj_path, err, sizeof(err));
+	if (!p) {
+		log_err("reload failed, the previous policy stays in force: %s", err);
+		audit_error(d, "reload failed, previous policy kept");
+		return;
+	}
+	if (policy_attach(d, p, d->cur) < 0) {
+		log_err("reload failed at attach, the previous policy stays in force");
+		audit_error(d, "reload failed at attach, previous policy kept");
+		policy_destroy(p);
+		return;
+	}
+	ring_buffer__consume(d->cur->rb);
+	policy_destroy(d->cur);
+	d->cur = p;
+	audit_policy_load(d, p, "reload");
+	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
+}
+
+static int run(struct daemon *d)
+{
+	time_t last_refresh = time(NULL);
+
+	while (!d->stop) {
+		int n = ring_buffer__poll(d->cur->rb, 200);
+
+		if (n < 0 && n != -EINTR) {
+			log_err("ring buffer poll: %s", strerror(-n));
+			return -1;
+		}
+		events_check_lost(d, d->cur);
+		if (d->reload) {
+			d->reload = 0;
+			reload(d);
+		}
+		if (d->opts.refresh_s > 0 && !d->opts.no_resolve &&
+		    time(NULL) - last_refresh >= d->opts.refresh_s) {
+			last_refresh = time(NULL);
+			if (hosts_collect(d, &d->cur->meta) == 0)
+				hosts_fill_maps(d, d->cur);
+		}
+	}
+	ring_buffer__consume(d->cur->rb);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	struct sigaction sa = { .sa_handler = on_signal };
+	int rc = 1;
+
+	if (parse_opts(argc, argv, &D.opts) < 0)
+		return 2;
+	libbpf_set_print(libbpf_log);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
+	if (!D.audit) {
+		log_err("audit trail: %s", err);
+		return 1;
+	}
+	probe_print();
+	if (open_cgroup(&D) < 0)
+		goto out;
+	D.cur = policy_load(&D, D.opts.obj_path, err, sizeof(err));
+	if (!D.cur) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (policy_attach(&D, D.cur, NULL) < 0)
+		goto out;
+	audit_policy_load(&D, D.cur, "start");
+	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s", D.cur->meta.policy,
+		 D.cur->meta.sha256, D.cgroup_path, D.opts.monitor ? " (monitor mode)" : "");
+	write_ready(D.opts.ready_file);
+	rc = run(&D) < 0 ? 1 : 0;
+out:
+	if (D.cur)
+		policy_destroy(D.cur);
+	if (D.opts.ready_file)
+		unlink(D.opts.ready_file);
+	rt_audit_close(D.audit);
+	if (rc == 0)
+		log_info("detached everything, exiting");
+	return rc;
+}

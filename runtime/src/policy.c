@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One policy object's life: open the .bpf.o, check its metadata, load it
+ * (printing the verifier log on failure), fill its maps, attach every
+ * program through the hook kind its section names, and tear it down.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "aspend.h"
+#include "rt_sha256.h"
+
+static const struct hook_kind *const hook_kinds[] = {
+	&hook_cgroup_sock,
+	&hook_tracepoint,
+};
+
+static const struct hook_kind *hook_for(const char *sec)
+{
+	for (size_t i = 0; i < sizeof(hook_kinds) / sizeof(hook_kinds[0]); i++) {
+		const char *pre = hook_kinds[i]->sec_prefix;
+
+		if (!strncmp(sec, pre, strlen(pre)))
+			return hook_kinds[i];
+	}
+	return NULL;
+}
+
+int policy_map_fd(struct policy_obj *p, const char *name)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(p->obj, name);
+
+	return m ? bpf_map__fd(m) : -1;
+}
+
+static int set_config(struct daemon *d, struct policy_obj *p)
+{
+	struct {
+		__u32 force_monitor, reserved;
+	} cfg = { .force_monitor = d->opts.monitor };
+	__u32 k = 0;
+	int fd = policy_map_fd(p, "aspen_config");
+
+	if (fd < 0 || bpf_map_update_elem(fd, &k, &cfg, BPF_ANY) < 0)
+		return -1;
+	return 0;
+}
+
+struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen)
+{
+	struct policy_obj *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (aspen_meta_read_elf(path, &p->meta, err, errlen) < 0)
+		goto fail;
+	if (p->meta.abi != ASPEN_ABI_VERSION) {
+		snprintf(err, errlen, "%s was built for ABI %d, this aspend speaks %d: rebuild it "
+			 "with the matching aspenc", path, p->meta.abi, ASPEN_ABI_VERSION);
+		goto fail;
+	}
+	if (rt_sha256_file_hex(path, p->sha256_obj) < 0)
+		p->sha256_obj[0] = 0;
+	p->obj = bpf_object__open_file(path, NULL);
+	if (!p->obj) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	rc = bpf_object__load(p->obj);
+	if (rc) {
+		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
+			 "the verifier log)", p->meta.policy, path, strerror(-rc));
+		goto fail;
+	}
+	if (set_config(d, p) < 0 || policy_fill_maps(d, p) < 0) {
+		snprintf(err, errlen, "cannot fill the maps of %s", path);
+		goto fail;
+	}
+	if (events_open(d, p) < 0) {
+		snprintf(err, errlen, "cannot open the ring buffer of %s", path);
+		goto fail;
+	}
+	return p;
+fail:
+	policy_destroy(p);
+	return NULL;
+}
+
+int policy_fill_maps(struct daemon *d, struct policy_obj *p)
+{
+	if (hosts_collect(d, &p->meta) < 0 || hosts_fill_maps(d, p) < 0)
+		return -1;
+	if (users_fill(d, p) < 0 || cgroups_fill(d, p) < 0 || procs_fill(d, p) < 0)
+		return -1;
+	return 0;
+}
+
+/* The old object's link for the same section, if any: cgroup links are
+ * swapped to the new program atomically instead of detach + attach. */
+static int old_link_slot(struct policy_obj *old, const char *sec)
+{
+	if (!old)
+		return -1;
+	for (int i = 0; i < old->nlinks; i++)
+		if (old->links[i] && !strcmp(old->link_sec[i], sec))
+			return i;
+	return -1;
+}
+
+int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->obj) {
+		const char *sec = bpf_program__section_name(prog);
+		const struct hook_kind *hk = hook_for(sec);
+		struct bpf_link *link = NULL, *prev = NULL;
+		int slot = old_link_slot(old, sec);
+
+		if (!hk) {
+			log_warn("program %s: no hook kind for section %s, not attached",
+				 bpf_program__name(prog), sec);
+			continue;
+		}
+		if (p->nlinks == ASPEND_MAX_LINKS)
+			return -1;
+		if (slot >= 0) {
+			prev = old->links[slot];
+			old->links[slot] = NULL;
+		}
+		if (hk->attach(d, prog, prev, &link) < 0) {
+			if (prev) /* give it back: the old policy stays whole */
+				old->links[slot] = prev;
+			log_err("cannot attach %s (%s): %s", bpf_program__name(prog), sec,
+				strerror(errno));
+			return -1;
+		}
+		p->link_sec[p->nlinks] = sec;
+		p->links[p->nlinks++] = link;
+		log_info("attached %s at %s%s", bpf_program__name(prog), sec,
+			 prev ? " (swapped atomically)" : "");
+	}
+	return 0;
+}
+
+void policy_destroy(struct policy_obj *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nlinks; i++)
+		if (p->links[i])
+			bpf_link__destroy(p->links[i]);
+	ring_buffer__free(p->rb);
+	free(p->rb_ctx);
+	bpf_object__close(p->obj);
+	aspen_meta_free(&p->meta);
+	free(p);
+}

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Predicate maps that aspend fills in userspace: processes that existed
+ * before aspend started (later ones are tracked by the exec tracepoint),
+ * cgroups (process.cgroup, container.id) and users (process.user).
+ * The glob matcher here is the reference the kernel DFAs are tested against.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "aspend.h"
+#include "glob.h"
+#include "rt_cgroup.h"
+
+__u64 pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s, bool icase)
+{
+	__u64 bits = 0;
+
+	for (size_t i = 0; i < m->npreds; i++) {
+		const struct aspen_meta_pred *p = &m->preds[i];
+
+		if (p->cls != cls || p->bit < 0 || p->bit >= 64)
+			continue;
+		if (icase ? aspen_glob_match_ci(p->glob, s) : aspen_glob_match(p->glob, s))
+			bits |= 1ULL << p->bit;
+	}
+	return bits;
+}
+
+static bool has_preds(const struct aspen_meta *m, enum aspen_pred_class cls)
+{
+	for (size_t i = 0; i < m->npreds; i++)
+		if (m->preds[i].cls == cls)
+			return true;
+	return false;
+}
+
+/* exe bits of processes that were running before the exec tracepoint was
+ * attached; BPF_NOEXIST leaves anything the kernel already recorded. */
+int procs_fill(struct daemon *d, struct policy_obj *p)
+{
+	int fd = policy_map_fd(p, "aspen_proc");
+	DIR *dir = opendir("/proc");
+	struct dirent *de;
+	struct aspen_proc *proc;
+
+	if (fd < 0 || !dir) {
+		if (dir)
+			closedir(dir);
+		return -1;
+	}
+	proc = calloc(1, sizeof(*proc));
+	if (!proc) {
+		closedir(dir);
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		char link[64];
+		__u32 tgid;
+		ssize_t n;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		tgid = (__u32)strtoul(de->d_name, NULL, 10);
+		snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
+		memset(proc, 0, sizeof(*proc));
+		n = readlink(link, proc->exe, sizeof(proc->exe) - 1);
+		if (n <= 0)
+			continue; /* kernel threads, or gone */
+		proc->exe[n] = 0;
+		proc->exe_bits = pred_bits(&p->meta, ASPEN_PRED_EXE, proc->exe, false);
+		bpf_map_update_elem(fd, &tgid, proc, BPF_NOEXIST);
+	}
+	free(proc);
+	closedir(dir);
+	return 0;
+}
+
+int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *path)
+{
+	char cid[80];
+	const char *c = rt_container_id(path, cid, sizeof(cid));
+	__u64 bits = pred_bits(&p->meta, ASPEN_PRED_CGROUP, path, false);
+	int fd = policy_map_fd(p, "aspen_cgroup");
+
+	if (c)
+		bits |= pred_bits(&p->meta, ASPEN_PRED_CONTAINER, c, false);
+	if (d->cgcache)
+		rt_cgcache_put(d->cgcache, id, path);
+	if (fd < 0)
+		return -1;
+	if (!bits)
+		return 0;
+	return bpf_map_update_elem(fd, &id, &bits, BPF_ANY);
+}
+
+struct cg_walk {
+	struct daemon *d;
+	struct policy_obj *p;
+};
+
+static int cg_walk_cb(uint64_t id, const char *path, void *ctx)
+{
+	struct cg_walk *w = ctx;
+
+	cgroup_update(w->d, w->p, id, path);
+	return 0;
+}
+
+int cgroups_fill(struct daemon *d, struct policy_obj *p)
+{
+	struct cg_walk w = { d, p };
+
+	if (!has_preds(&p->meta, ASPEN_PRED_CGROUP) && !has_preds(&p->meta, ASPEN_PRED_CONTAINER))
+		return 0;
+	return rt_cgroup_walk(d->cg2_mount, cg_walk_cb, &w) < 0 ? -1 : 0;
+}
+
+int users_fill(struct daemon *d, struct policy_obj *p)
+{
+	int fd = policy_map_fd(p, "aspen_user");
+	struct passwd *pw;
+
+	if (fd < 0)
+		return -1;
+	if (!has_preds(&p->meta, ASPEN_PRED_USER))
+		return 0;
+	setpwent();
+	while ((pw = getpwent())) {
+		__u64 bits = pred_bits(&p->meta, ASPEN_PRED_USER, pw->pw_name, false);
+		__u32 uid = pw->pw_uid;
+
+		if (bits)
+			bpf_map_update_elem(fd, &uid, &bits, BPF_ANY);
+	}
+	endpwent();
+	return 0;
+}
