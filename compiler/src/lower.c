@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * AST -> IR for connect rules. Names become bits: a provider is bit i of
+ * aspen_conn.providers, a glob on a string field is bit i of its class's
+ * predicate word (computed in the kernel for exe/comm, by aspend for the
+ * others), so every condition is a handful of mask and integer tests.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+
+#define MAX_LIST_DEPTH 8 /* lists naming lists: cycles are resolve's job */
+
+static const char *const pc_names[PC__COUNT] = {
+	[PC_HOST] = "host", [PC_EXE] = "exe", [PC_COMM] = "comm",
+	[PC_USER] = "user", [PC_CGROUP] = "cgroup", [PC_CONTAINER] = "container",
+};
+
+const char *pred_class_name(enum pred_class pc)
+{
+	return pc_names[pc];
+}
+
+struct lower {
+	struct ir *ir;
+	struct diags *d;
+	const struct program *p;
+};
+
+/* ---- IR nodes ----------------------------------------------------------- */
+
+static struct ir_expr *node(enum ir_kind kind)
+{
+	struct ir_expr *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		abort(); /* as ast_alloc: the compiler cannot go on without memory */
+	e->kind = kind;
+	return e;
+}
+
+static struct ir_expr *binary(enum ir_kind kind, struct ir_expr *a, struct ir_expr *b)
+{
+	struct ir_expr *e;
+
+	if (!a)
+		return b;
+	if (!b)
+		return a;
+	e = node(kind);
+	e->a = a;
+	e->b = b;
+	return e;
+}
+
+static struct ir_expr *negate(struct ir_expr *a)
+{
+	struct ir_expr *e = node(IR_NOT);
+
+	e->a = a;
+	return e;
+}
+
+static struct ir_expr *bits(const char *field, uint64_t mask, const char *text)
+{
+	struct ir_expr *e = node(IR_BITS);
+
+	e->field = field;
+	e->mask = mask;
+	e->text = text ? strdup(text) : NULL;
+	return e;
+}
+
+static void ir_expr_free(struct ir_expr *e)
+{
+	if (!e)
+		return;
+	ir_expr_free(e->a);
+	ir_expr_free(e->b);
+	free(e->text);
+	free(e);
+}
+
+/* ---- values: flatten lists and named lists into leaves ------------------ */
+
+struct leaves {
+	const struct value **v;
+	size_t n;
+};
+
+static void flatten(const struct value *v, struct leaves *out, int depth)
+{
+	if (depth > MAX_LIST_DEPTH)
+		return;
+	if (v->kind == VAL_LIST) {
+		for (size_t i = 0; i < v->nitems; i++)
+			flatten(v->items[i], out, depth + 1);
+		return;
+	}
+	if (v->kind == VAL_IDENT && v->ref && v->ref->kind == DECL_LIST && v->ref->items) {
+		flatten(v->ref->items, out, depth + 1);
+		return;
+	}
+	out->v = realloc(out->v, (out->n + 1) * sizeof(*out->v));
+	if (!out->v)
+		abort();
+	out->v[out->n++] = v;
+}
+
+static bool negated(enum cmp_op op)
+{
+	return op == OP_NE || op == OP_NOT_IN;
+}
+
+static struct ir_expr *unsupported(struct lower *l, const struct expr *e, const char *what)
+{
+	diag_error(l->d, e->span, NULL,
+		   "%s: this version of aspenc does not compile this condition yet", what);
+	return NULL;
+}
+
+/* ---- provider ----------------------------------------------------------- */
+
+static int provider_index(const struct lower *l, const struct decl *d)
+{
+	for (size_t i = 0; i < l->ir->nproviders; i++)
+		if (l->ir->providers[i].decl == d)
+			return (int)i;
+	return -1;
+}
+
+/* `provider in [a, b, any, unknown]`: a mask test, plus "providers == 0"
+ * for unknown (only `on connect any` rules ever see that). */
+static struct ir_expr *lower_provider(struct lower *l, const struct expr *e,
+				      const struct leaves *lv)
+{
+	uint64_t mask = 0;
+	bool unknown = false;
+	struct ir_expr *r = NULL;
+
+	for (size_t i = 0; i < lv->n; i++) {
+		const struct value *v = lv->v[i];
+		int idx = v->kind == VAL_IDENT && v->ref ? provider_index(l, v->ref) : -1;
+
+		if (v->kind == VAL_IDENT && !v->ref && !strcmp(v->str, "any"))
+			mask = ~0ULL;
+		else if (v->kind == VAL_IDENT && !v->ref && !strcmp(v->str, "unknown"))
+			unknown = true;
+		else if (idx >= 0)
+			mask |= 1ULL << idx;
+		else
+			diag_error(l->d, v->span, NULL, "'%s' is not a provider",
+				   v->str ? v->str : "value");
+	}
+	if (mask)
+		r = bits("providers", mask, NULL);
+	if (unknown)
+		r = binary(IR_OR, r, negate(bits("providers", ~0ULL, "unknown")));
+	return r ? r : node(IR_FALSE);
+}
+
+/* ---- dst.ip ------------------------------------------------------------- */
+
+/* "a.b.c.d", "a.b.c.d/n", "v6", "v6/n" -> v4-mapped address + prefix */
+static int parse_cidr(const char *text, uint8_t addr[16], int *plen)
+{
+	char buf[64], *slash;
+	long n = -1;
+
+	if (strlen(text) >= sizeof(buf))
+		return -1;
+	strcpy(buf, text);
+	slash = strchr(buf, '/');
+	if (slash) {
+		char *end;
+
+		*slash = 0;
+		n = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || n < 0)
+			return -1;
+	}
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, buf, addr + 12) == 1) {
+		addr[10] = addr[11] = 0xff;
+		if (n > 32)
+			return -1;
+		*plen = 96 + (n < 0 ? 32 : (int)n);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, buf, addr) == 1 && n <= 128) {
+		*plen = n < 0 ? 128 : (int)n;
+		return 0;
+	}
+	return -1;
+}
+
+static struct ir_expr *lower_ip(struct lower *l, const struct leaves *lv)
+{
+	struct ir_expr *r = NULL;
+
+	for (size_t i = 0; i < lv->n; i++) {
+		const struct value *v = lv->v[i];
+		struct ir_expr *c = node(IR_CIDR);
+
+		if (v->kind != VAL_STRING || parse_cidr(v->str, c->addr, &c->bits) < 0) {
+			diag_error(l->d, v->span, NULL, "not an IP address or CIDR");
+			ir_expr_free(c);
+			continue;
+		}
+		c->text = strdup(v->str);
+		r = binary(IR_OR, r, c);
+	}
+	return r ? r : node(IR_FALSE);
+}
+
+/* ---- integer fields ------------------------------------------------------ */
+
+static struct ir_expr *int_cmp(const char *field, enum cmp_op op, int64_t num)
+{
+	struct ir_expr *e = node(IR_INT);
+
+	e->field = field;
+	e->op = op;
+	e->num = num;
+	return e;
+}
+
+static struct ir_expr *lower_int(struct lower *l, const struct expr *e, const char *field,
+				 const struct leaves *lv)
+{
+	struct ir_expr *r = NULL;
+
+	if (e->op >= OP_LT && e->op <= OP_GE) {
+		if (lv->n == 1 && lv->v[0]->kind == VAL_INT)
+			return int_cmp(field, e->op, lv->v[0]->num);
+		return unsupported(l, e, "comparison with a non-number");
+	}
+	for (size_t i = 0; i < lv->n; i++) {
+		if (lv->v[i]->kind != VAL_INT) {
+			diag_error(l->d, lv->v[i]->span, NULL, "expected a number");
+			continue;
+		}
+		r = binary(IR_OR, r, int_cmp(field, OP_EQ, lv->v[i]->num));
+	}
+	return r ? r : node(IR_FALSE);
+}
+
+/* ---- string fields: glob predicates ------------------------------------- */
+
+static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
+{
+	struct ir_pred_table *t = &l->ir->preds[pc];
+	/* cgroup and container bits share aspen_conn.cgroup_bits */
+	bool shared = pc == PC_CGROUP || pc == PC_CONTAINER;
+	int used = shared ? l->ir->preds[PC_CGROUP].n + l->ir->preds[PC_CONTAINER].n : t->n;
+	char err[160];
+	const char *msg = NULL;
+	struct ir_pred *pr;
+
+	for (int i = 0; i < t->n; i++)
+		if (!strcmp(t->preds[i].glob, v->str))
+			return t->preds[i].bit;
+	if (used >= ASPEN_MAX_PREDS) {
+		diag_error(l->d, v->span, "merge patterns into fewer globs",
+			   "more than %d distinct %s globs in one policy", ASPEN_MAX_PREDS,
+			   pc_names[pc]);
+		return -1;
+	}
+	pr = &t->preds[t->n];
+	pr->dfa = NULL;
+	if (pc == PC_EXE || pc == PC_COMM) {
+		pr->dfa = glob_dfa_build(v->str, 0, err, sizeof(err));
+		if (!pr->dfa) {
+			diag_error(l->d, v->span, NULL, "glob '%s' cannot be matched in the kernel: %s",
+				   v->str, err);
+			return -1;
+		}
+	} else if (aspen_glob_valid(v->str, &msg) != 0) {
+		diag_error(l->d, v->span, NULL, "malformed glob '%s': %s", v->str, msg);
+		return -1;
+	}
+	pr->glob = strdup(v->str);
+	pr->span = v->span;
+	pr->bit = used;
+	t->n++;
+	return pr->bit;
+}
+
+static struct ir_expr *lower_string(struct lower *l, enum pred_class pc, const char *field,
+				    const struct leaves *lv)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < lv->n; i++) {
+		const struct value *v = lv->v[i];
+		int bit;
+
+		if (v->kind != VAL_STRING) {
+			diag_error(l->d, v->span, NULL, "expected a string or glob");
+			continue;
+		}
+		bit = pred_bit(l, pc, v);
+		if (bit >= 0)
+			mask |= 1ULL << bit;
+	}
+	return mask ? bits(field, mask, NULL) : node(IR_FALSE);
+}
+
+/* ---- comparisons ---------------------------------------------------------- */
+
+static struct ir_expr *lower_cmp(struct lower *l, const struct expr *e)
+{
+	struct leaves lv = { 0 };
+	struct ir_expr *r;
+
+	if (!e->rhs_val)
+		return unsupported(l, e, "comparison without a value");
+	if (e->op == OP_MATCHES)
+		return unsupported(l, e, "'matches' (patterns run on request bodies)");
+	flatten(e->rhs_val, &lv, 0);
+	switch (e->field) {
+	case F_PROVIDER: r = lower_provider(l, e, &lv); break;
+	case F_DST_IP: r = lower_ip(l, &lv); break;
+	case F_DST_PORT: r = lower_int(l, e, "port", &lv); break;
+	case F_PROC_PID: r = lower_int(l, e, "tgid", &lv); break;
+	case F_PROC_UID: r = lower_int(l, e, "uid", &lv); break;
+	case F_PROC_GID: r = lower_int(l, e, "gid", &lv); break;
+	case F_DST_HOST: r = lower_string(l, PC_HOST, "host_bits", &lv); break;
+	case F_PROC_EXE: r = lower_string(l, PC_EXE, "exe_bits", &lv); break;
+	case F_PROC_COMM: r = lower_string(l, PC_COMM, "comm_bits", &lv); break;
+	case F_PROC_USER: r = lower_string(l, PC_USER, "user_bits", &lv); break;
+	case F_PROC_CGROUP: r = lower_string(l, PC_CGROUP, "cgroup_bits", &lv); break;
+	case F_CONTAINER_ID: r = lower_string(l, PC_CONTAINER, "cgroup_bits", &lv); break;
+	default: r = unsupported(l, e, e->field_name ? e->field_name : "field"); break;
+	}
+	free(lv.v);
+	/* `!=` and `not in` were lowered as `==` / `in` */
+	return r && negated(e->op) ? negate(r) : r;
+}
+
+static struct ir_expr *lower_expr(struct lower *l, const struct expr *e)
+{
+	if (!e)
+		return node(IR_TRUE);
+	switch (e->kind) {
+	case EXPR_TRUE:
+		return node(IR_TRUE);
+	case EXPR_AND:
+		return binary(IR_AND, lower_expr(l, e->lhs), lower_expr(l, e->rhs));
+	case EXPR_OR:
+		return binary(IR_OR, lower_expr(l, e->lhs), lower_expr(l, e->rhs));
+	case EXPR_NOT: {
+		struct ir_expr *a = lower_expr(l, e->lhs);
+
+		return a ? negate(a) : NULL;
+	}
+	case EXPR_CMP:
+		return lower_cmp(l, e);
+	}
+	return NULL;
+}
+
+/* ---- rules ------------------------------------------------------------------ */
+
+static const char *const not_yet =
+	"request rules need TLS inspection, which this version of aspenc does not compile yet";
+
+static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule *ir)
+{
+	ir->terminal = -1;
+	for (size_t i = 0; i < r->nactions; i++) {
+		const struct action *a = &r->actions[i];
+
+		switch (a->kind) {
+		case ACT_ALLOW:
+		case ACT_DENY:
+			ir->terminal = (int)a->kind;
+			if (a->kind == ACT_DENY)
+				ir->reason = a->reason;
+			break;
+		case ACT_AUDIT:
+			ir->audit = true;
+			break;
+		case ACT_KILL:
+		case ACT_ALERT:
+		case ACT_REDACT:
+			diag_error(l->d, a->span, NULL,
+				   "action '%s' is not compiled by this version of aspenc yet",
+				   a->kind == ACT_KILL ? "kill" : a->kind == ACT_ALERT ? "alert" : "redact");
+			break;
+		}
+	}
+}
+
+static void lower_rule(struct lower *l, const struct decl *r, struct ir_rule *ir)
+{
+	enum mode mode = r->mode != MODE_UNSET ? r->mode : l->p->root->mode;
+
+	ir->decl = r;
+	ir->index = r->index;
+	ir->on = r->on;
+	ir->monitor = mode == MODE_MONITOR;
+	lower_actions(l, r, ir);
+	if (r->on == ON_REQUEST || r->on == ON_RESPONSE) {
+		diag_error(l->d, r->on_span, NULL, "%s", r->on == ON_REQUEST ? not_yet :
+			   "response rules need TLS inspection, which this version of aspenc does "
+			   "not compile yet");
+		return;
+	}
+	ir->cond = lower_expr(l, r->when);
+}
+
+static int lower_providers(struct lower *l)
+{
+	const struct program *p = l->p;
+
+	l->ir->providers = calloc(p->nproviders ? p->nproviders : 1, sizeof(struct ir_provider));
+	if (!l->ir->providers)
+		abort();
+	for (size_t i = 0; i < p->nproviders; i++) {
+		if (i >= ASPEN_MAX_PROVIDERS) {
+			diag_error(l->d, p->providers[i]->name_span, NULL,
+				   "more than %d providers are visible from this policy",
+				   ASPEN_MAX_PROVIDERS);
+			return -1;
+		}
+		l->ir->providers[i].decl = p->providers[i];
+		l->ir->providers[i].index = (int)i;
+		l->ir->nproviders++;
+	}
+	return 0;
+}
+
+/* Wildcard provider hosts cannot be resolved ahead of time: aspend must
+ * learn their addresses from DNS answers. */
+static bool wants_dns(const struct program *p)
+{
+	for (size_t i = 0; i < p->nproviders; i++) {
+		const struct value *h = p->providers[i]->hosts;
+
+		for (size_t j = 0; h && j < h->nitems; j++)
+			if (h->items[j]->str && strpbrk(h->items[j]->str, "*?["))
+				return true;
+	}
+	return false;
+}
+
+int lower_program(const struct program *p, struct ir *ir, struct diags *d)
+{
+	struct lower l = { .ir = ir, .d = d, .p = p };
+	const struct policy *root = p->root;
+	int errors = diags_errors(d);
+
+	memset(ir, 0, sizeof(*ir));
+	ir->prog = p;
+	ir->source = root->src ? root->src->path : "policy.asp";
+	ir->name = root->name ? root->name : ir->source;
+	if (root->src)
+		meta_sha256(root->src->text, root->src->len, ir->sha256);
+	else
+		meta_sha256("", 0, ir->sha256);
+	ir->monitor = root->mode == MODE_MONITOR;
+	ir->default_deny = root->default_deny == 1;
+	lower_providers(&l);
+	ir->rules = calloc(p->nrules ? p->nrules : 1, sizeof(struct ir_rule));
+	if (!ir->rules)
+		abort();
+	for (size_t i = 0; i < p->nrules; i++)
+		lower_rule(&l, p->rules[i], &ir->rules[ir->nrules++]);
+	ir->need_exec = ir->preds[PC_EXE].n > 0;
+	ir->need_dns = wants_dns(p);
+	ir->need_sendmsg = true; /* QUIC (UDP 443) to a provider is decided too */
+	return diags_errors(d) > errors ? -1 : 0;
+}
+
+void ir_free(struct ir *ir)
+{
+	for (size_t i = 0; i < ir->nrules; i++)
+		ir_expr_free(ir->rules[i].cond);
+	for (int c = 0; c < PC__COUNT; c++) {
+		for (int i = 0; i < ir->preds[c].n; i++) {
+			free(ir->preds[c].preds[i].glob);
+			dfa_free(ir->preds[c].preds[i].dfa);
+		}
+	}
+	free(ir->rules);
+	free(ir->providers);
+	memset(ir, 0, sizeof(*ir));
+}

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Back end on a hand-built program: lowering (bits, masks, errors), the
+ * shape of the generated C, and, when clang is installed, a real build of
+ * it with bpf-templates/ whose .aspen.meta section is read back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "lower.h"
+#include "meta.h"
+
+/* The policy the hand-built tree stands for; spans point into it. */
+static const char policy_text[] =
+	"policy \"t\"\n"                                              /* 1 */
+	"default deny\n"                                              /* 2 */
+	"list tools = [\"/usr/bin/curl\", \"/usr/bin/python3*\"]\n"   /* 3 */
+	"rule shadow_ai {\n"                                          /* 4 */
+	"  on connect\n"                                              /* 5 */
+	"  when provider not in [openai, anthropic]\n"                /* 6 */
+	"  deny \"provider not approved\"\n"                          /* 7 */
+	"}\n"                                                         /* 8 */
+	"rule tools_ok {\n"                                           /* 9 */
+	"  on connect\n"                                              /* 10 */
+	"  when process.exe in tools and dst.port == 443\n"           /* 11 */
+	"  allow\n"                                                   /* 12 */
+	"}\n"                                                         /* 13 */
+	"rule lan_nc {\n"                                             /* 14 */
+	"  on connect any\n"                                          /* 15 */
+	"  mode monitor\n"                                            /* 16 */
+	"  when dst.ip in [\"10.0.0.0/8\"] and process.comm == \"nc*\"\n" /* 17 */
+	"  deny\n"                                                    /* 18 */
+	"}\n"                                                         /* 19 */
+	"rule users {\n"                                              /* 20 */
+	"  on connect\n"                                              /* 21 */
+	"  when process.uid >= 1000\n"                                /* 22 */
+	"  audit\n"                                                   /* 23 */
+	"}\n";                                                        /* 24 */
+
+struct fixture {
+	struct source *src;
+	struct program prog;
+	struct policy root;
+	struct decl openai, anthropic, tools, rules[4];
+	struct action acts[4];
+	struct expr cmp[6], and[2];
+	struct value *vals[32];
+	size_t nvals;
+	struct decl *provs[2], *lists[1], *rulev[4];
+	struct diags *d;
+};
+
+static struct span at(struct fixture *f, unsigned line, unsigned col)
+{
+	struct span s = { .src = f->src, .line = line, .col = col, .len = 1 };
+
+	return s;
+}
+
+static struct value *val(struct fixture *f, enum value_kind k, const char *str, int64_t num)
+{
+	struct value *v = calloc(1, sizeof(*v));
+
+	v->kind = k;
+	v->str = str ? strdup(str) : NULL;
+	v->num = num;
+	v->span = at(f, 1, 1);
+	f->vals[f->nvals++] = v;
+	return v;
+}
+
+static void push(struct value *list, struct value *item)
+{
+	list->items = realloc(list->items, (list->nitems + 1) * sizeof(*list->items));
+	list->items[list->nitems++] = item;
+}
+
+static void cmp(struct fixture *f, int i, unsigned line, enum field_id field, enum cmp_op op,
+		struct value *v)
+{
+	f->cmp[i].kind = EXPR_CMP;
+	f->cmp[i].span = at(f, line, 8);
+	f->cmp[i].field = field;
+	f->cmp[i].op = op;
+	f->cmp[i].rhs_val = v;
+}
+
+static void rule(struct fixture *f, int i, const char *name, unsigned line, enum rule_on on,
+		 struct expr *when, enum action_kind act, const char *reason)
+{
+	struct decl *r = &f->rules[i];
+
+	r->kind = DECL_RULE;
+	r->name = (char *)name;
+	r->span = at(f, line, 1);
+	r->on = on;
+	r->on_span = at(f, line + 1, 3);
+	r->when = when;
+	r->index = i;
+	f->acts[i].kind = act;
+	f->acts[i].reason = (char *)reason;
+	f->acts[i].span = at(f, line + 3, 3);
+	r->actions = &f->acts[i];
+	r->nactions = 1;
+	f->rulev[i] = r;
+}
+
+static void provider(struct fixture *f, struct decl *p, const char *name, const char *host)
+{
+	p->kind = DECL_PROVIDER;
+	p->name = (char *)name;
+	p->hosts = val(f, VAL_LIST, NULL, 0);
+	push(p->hosts, val(f, VAL_STRING, host, 0));
+	p->ports = val(f, VAL_LIST, NULL, 0);
+	push(p->ports, val(f, VAL_INT, NULL, 443));
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct value *v;
+
+	f->src = source_from_string("policy.asp", policy_text);
+	f->d = diags_new();
+	f->root = (struct policy){ .src = f->src, .name = "t", .default_deny = 1,
+				   .mode = MODE_ENFORCE };
+	provider(f, &f->openai, "openai", "api.openai.com");
+	provider(f, &f->anthropic, "anthropic", "*.anthropic.com");
+	f->tools.kind = DECL_LIST;
+	f->tools.name = "tools";
+	f->tools.items = val(f, VAL_LIST, NULL, 0);
+	push(f->tools.items, val(f, VAL_STRING, "/usr/bin/curl", 0));
+	push(f->tools.items, val(f, VAL_STRING, "/usr/bin/python3*", 0));
+
+	v = val(f, VAL_LIST, NULL, 0);
+	push(v, val(f, VAL_IDENT, "openai", 0));
+	v->items[0]->ref = &f->openai;
+	push(v, val(f, VAL_IDENT, "anthropic", 0));
+	v->items[1]->ref = &f->anthropic;
+	cmp(f, 0, 6, F_PROVIDER, OP_NOT_IN, v);
+	v = val(f, VAL_IDENT, "tools", 0);
+	v->ref = &f->tools;
+	cmp(f, 1, 11, F_PROC_EXE, OP_IN, v);
+	cmp(f, 2, 11, F_DST_PORT, OP_EQ, val(f, VAL_INT, NULL, 443));
+	v = val(f, VAL_LIST, NULL, 0);
+	push(v, val(f, VAL_STRING, "10.0.0.0/8", 0));
+	cmp(f, 3, 17, F_DST_IP, OP_IN, v);
+	cmp(f, 4, 17, F_PROC_COMM, OP_EQ, val(f, VAL_STRING, "nc*", 0));
+	cmp(f, 5, 22, F_PROC_UID, OP_GE, val(f, VAL_INT, NULL, 1000));
+	f->and[0] = (struct expr){ .kind = EXPR_AND, .lhs = &f->cmp[1], .rhs = &f->cmp[2],
+				   .span = at(f, 11, 8) };
+	f->and[1] = (struct expr){ .kind = EXPR_AND, .lhs = &f->cmp[3], .rhs = &f->cmp[4],
+				   .span = at(f, 17, 8) };
+	rule(f, 0, "shadow_ai", 4, ON_CONNECT, &f->cmp[0], ACT_DENY, "provider not approved");
+	rule(f, 1, "tools_ok", 9, ON_CONNECT, &f->and[0], ACT_ALLOW, NULL);
+	rule(f, 2, "lan_nc", 14, ON_CONNECT_ANY, &f->and[1], ACT_DENY, NULL);
+	f->rules[2].mode = MODE_MONITOR;
+	rule(f, 3, "users", 20, ON_CONNECT, &f->cmp[5], ACT_AUDIT, NULL);
+
+	f->provs[0] = &f->openai;
+	f->provs[1] = &f->anthropic;
+	f->lists[0] = &f->tools;
+	f->prog = (struct program){ .root = &f->root, .providers = f->provs, .nproviders = 2,
+				    .lists = f->lists, .nlists = 1, .rules = f->rulev,
+				    .nrules = 4 };
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	for (size_t i = 0; i < f->nvals; i++) {
+		free(f->vals[i]->str);
+		free(f->vals[i]->items);
+		free(f->vals[i]);
+	}
+	diags_free(f->d);
+	source_free(f->src);
+	free(f);
+	return 0;
+}
+
+static void test_lower(void **state)
+{
+	struct fixture *f = *state;
+	struct ir ir;
+
+	assert_int_equal(lower_program(&f->prog, &ir, f->d), 0);
+	assert_int_equal(ir.nproviders, 2);
+	assert_int_equal(ir.nrules, 4);
+	/* provider not in [openai, anthropic] -> !(providers & 0x3) */
+	assert_int_equal(ir.rules[0].cond->kind, IR_NOT);
+	assert_int_equal(ir.rules[0].cond->a->kind, IR_BITS);
+	assert_int_equal(ir.rules[0].cond->a->mask, 0x3);
+	assert_int_equal(ir.rules[0].terminal, ACT_DENY);
+	assert_false(ir.rules[0].monitor);
+	/* the named list expanded to two exe predicates, bits 0 and 1 */
+	assert_int_equal(ir.preds[PC_EXE].n, 2);
+	assert_string_equal(ir.preds[PC_EXE].preds[1].glob, "/usr/bin/python3*");
+	assert_int_equal(ir.rules[1].cond->a->mask, 0x3);
+	assert_true(ir.need_exec);
+	assert_true(ir.need_dns); /* *.anthropic.com */
+	assert_true(ir.rules[2].monitor);
+	assert_int_equal(ir.rules[2].cond->a->kind, IR_CIDR);
+	assert_int_equal(ir.rules[2].cond->a->bits, 104);
+	assert_int_equal(ir.rules[2].cond->a->addr[10], 0xff);
+	assert_int_equal(ir.rules[2].cond->a->addr[12], 10);
+	assert_int_equal(ir.preds[PC_COMM].n, 1);
+	assert_true(ir.rules[3].audit);
+	assert_int_equal(ir.rules[3].terminal, -1);
+	ir_free(&ir);
+}
+
+static void test_dedupe_and_errors(void **state)
+{
+	struct fixture *f = *state;
+	struct ir ir;
+
+	/* the same glob twice is one predicate bit */
+	f->cmp[4].rhs_val = f->tools.items->items[0];
+	f->cmp[4].field = F_PROC_EXE;
+	assert_int_equal(lower_program(&f->prog, &ir, f->d), 0);
+	assert_int_equal(ir.preds[PC_EXE].n, 2);
+	ir_free(&ir);
+	/* request rules and kill are refused, honestly */
+	f->rules[1].on = ON_REQUEST;
+	f->acts[0].kind = ACT_KILL;
+	assert_int_equal(lower_program(&f->prog, &ir, f->d), -1);
+	assert_int_equal(diags_errors(f->d), 2);
+	ir_free(&ir);
+}
+
+static char *emit_to_string(struct fixture *f)
+{
+	struct ir ir;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(lower_program(&f->prog, &ir, f->d), 0);
+	assert_int_equal(emit_c(&ir, out, "gen.bpf.c"), 0);
+	fclose(out);
+	ir_free(&ir);
+	return buf;
+}
+
+static void test_emit_shape(void **state)
+{
+	struct fixture *f = *state;
+	char *c = emit_to_string(f);
+
+	assert_non_null(strstr(c, "#define ASPEN_NEED_EXEC 1"));
+	assert_non_null(strstr(c, "#include \"aspen_prelude.bpf.h\""));
+	assert_non_null(strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
+	assert_non_null(strstr(c, "static __always_inline __u64 aspen_exe_bits(const char *s)"));
+	assert_non_null(strstr(c, "static __always_inline __u64 aspen_comm_bits(const char *s)"));
+	assert_non_null(strstr(c, "static __always_inline void aspen_decide_connect(const struct "
+				  "aspen_conn *c,"));
+	assert_non_null(strstr(c, "/* rule shadow_ai (policy.asp:4): deny \"provider not "
+				  "approved\" */\n#line 6 \"policy.asp\"\n"));
+	assert_non_null(strstr(c, "if (ai && !((c->providers & 0x3ULL) != 0)) {"));
+	assert_non_null(strstr(c, "(monitor ? ASPEN_WOULD_DENY : ASPEN_DENY)"));
+	assert_non_null(strstr(c, "v->decision = ASPEN_WOULD_DENY;")); /* rule in monitor */
+	assert_non_null(strstr(c, "(c->uid >= 1000)"));
+	assert_non_null(strstr(c, "#include \"aspen_connect.bpf.h\""));
+	assert_non_null(strstr(c, "__attribute__((section(\".aspen.meta\"), used))"));
+	assert_non_null(strstr(c, "\"rule\\t0\\tshadow_ai\\tconnect\\tdeny\\tenforce\\t4\\t"));
+	free(c);
+}
+
+/* The #line back to generated code must name the right physical line. */
+static void test_line_back(void **state)
+{
+	struct fixture *f = *state;
+	char *c = emit_to_string(f), *p = strstr(c, "#line "), *q;
+	int physical = 1, want;
+
+	(void)state;
+	while ((p = strstr(p + 1, "#line ")) && !strstr(p, "\"gen.bpf.c\""))
+		;
+	p = strstr(c, "\"gen.bpf.c\"");
+	for (q = c; q < p; q++)
+		physical += *q == '\n';
+	while (p > c && p[-1] != '\n')
+		p--;
+	assert_int_equal(sscanf(p, "#line %d", &want), 1);
+	assert_int_equal(want, physical + 1);
+	free(c);
+}
+
+static void test_build_with_clang(void **state)
+{
+	struct fixture *f = *state;
+	char dir[] = "/tmp/aspen-test-XXXXXX", obj[256], err[256];
+	struct codegen_opts o = { .template_dir = ASPEN_SRC_DIR "/bpf-templates" };
+	struct aspen_meta m;
+
+	if (system("clang --version >/dev/null 2>&1") != 0 ||
+	    access(ASPEN_SRC_DIR "/bpf-templates/aspen_connect.bpf.h", R_OK) != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(obj, sizeof(obj), "%s/t.bpf.o", dir);
+	o.out_path = obj;
+	if (codegen_run(&f->prog, &o, f->d) != 0) {
+		diags_print(f->d, stderr);
+		fail_msg("the generated C did not build");
+	}
+	assert_int_equal(aspen_meta_read_elf(obj, &m, err, sizeof(err)), 0);
+	assert_string_equal(m.policy, "t");
+	assert_int_equal(m.nrules, 4);
+	assert_string_equal(m.rules[2].name, "lan_nc");
+	assert_true(m.rules[2].monitor);
+	assert_int_equal(m.nproviders, 2);
+	assert_int_equal(m.providers[0].ports[0], 443);
+	assert_int_equal(m.npreds, 3);
+	assert_true(m.default_deny);
+	aspen_meta_free(&m);
+	unlink(obj);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_lower, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dedupe_and_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_emit_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_build_with_clang, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
