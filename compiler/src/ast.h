@@ -159,4 +159,19 @@ struct policy {
 	struct decl *decls;    /* in source order */
 };
 
+/* ---- constructors and destructors (program.c) ------------------------ */
+
+void *ast_alloc(size_t size);            /* zeroed; aborts on out-of-memory */
+char *ast_strdup(const char *s);         /* aborts on out-of-memory */
+char *ast_strndup(const char *s, size_t n);
+struct value *value_new(enum value_kind kind, struct span at);
+void value_free(struct value *v);
+void value_push(struct value *list, struct value *item);
+struct expr *expr_new(enum expr_kind kind, struct span at);
+void expr_free(struct expr *e);
+struct decl *decl_new(enum decl_kind kind, struct span at);
+void decl_free(struct decl *d);
+void decl_add_action(struct decl *rule, const struct action *a); /* copies *a */
+void policy_free(struct policy *p); /* not the imported policies */
+
 #endif

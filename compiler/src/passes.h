@@ -28,11 +28,17 @@ struct program {
 	/* every loaded file, root first (owned) */
 	struct source **sources;
 	size_t nsources;
+	/* the parsed tree of each source, same order (owned; policies[0] == root) */
+	struct policy **policies;
+	size_t npolicies;
 };
 
 struct compile_opts {
 	const char *const *import_dirs; /* searched in order for `import "x"` -> x.asp */
 	size_t nimport_dirs;
+	/* An empty string "" in import_dirs stands for the directory of the
+	 * importing file; without one, that directory is searched first.
+	 * `import "./x.asp"` (any name with a '/') is relative to the importing file. */
 };
 
 /* parse.c: parse one loaded source. Returns NULL only on allocation failure;
@@ -54,5 +60,11 @@ int typecheck_program(struct program *p, struct diags *d);
 int analyse_program(struct program *p, struct diags *d);
 
 void program_free(struct program *p);
+
+/* program.c: --dump-ast, and names for printing */
+void program_dump(const struct program *p, FILE *out);
+const char *cmp_op_name(enum cmp_op op);
+const char *rule_on_name(enum rule_on on); /* "connect", "connect any", ... */
+const char *action_name(enum action_kind kind);
 
 #endif

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * aspenc: the policy compiler.
+ *
+ *   aspenc policy.asp -o policy.bpf.o
+ *   aspenc --check policy.asp
+ *   aspenc --emit-c policy.asp -o policy.bpf.c
+ *
+ * Exit status: 0 success (warnings allowed), 1 the policy has errors,
+ * 2 usage error or a subcommand that does not exist yet.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "codegen.h"
+#include "passes.h"
+
+#define MAX_DIRS 64
+
+struct cli {
+	const char *input, *output;
+	int check, emit_c, dump_ast, verbose;
+	const char *dirs[MAX_DIRS];
+	size_t ndirs;
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: aspenc [options] POLICY.asp -o POLICY.bpf.o\n"
+	      "       aspenc --check POLICY.asp\n"
+	      "       aspenc --emit-c POLICY.asp -o POLICY.bpf.c\n"
+	      "       aspenc test ...   |   aspenc diff ...   (not implemented yet)\n"
+	      "\n"
+	      "options:\n"
+	      "  -o FILE        output file\n"
+	      "  --check        check the policy, write nothing\n"
+	      "  --emit-c       write the generated eBPF C instead of an object\n"
+	      "  -I DIR         search DIR for imports (repeatable, searched first)\n"
+	      "  --dump-ast     print the resolved policy tree to stdout\n"
+	      "  -v, --verbose  show the commands run\n"
+	      "  --help         this text\n"
+	      "  --version      print the version\n"
+	      "\n"
+	      "environment: ASPEN_STDLIB_DIR, ASPEN_TEMPLATE_DIR, ASPEN_CLANG\n",
+	      out);
+}
+
+static int add_dir(struct cli *c, const char *dir)
+{
+	if (c->ndirs == MAX_DIRS) {
+		fprintf(stderr, "aspenc: error: too many import directories\n");
+		return -1;
+	}
+	c->dirs[c->ndirs++] = dir;
+	return 0;
+}
+
+/* Returns -1 to exit with status 2, 1 to exit 0 (help/version), 0 to go on. */
+static int parse_args(int argc, char **argv, struct cli *c)
+{
+	enum { OPT_CHECK = 256, OPT_EMIT_C, OPT_DUMP_AST, OPT_HELP, OPT_VERSION };
+	static const struct option opts[] = {
+		{ "check", no_argument, NULL, OPT_CHECK },
+		{ "emit-c", no_argument, NULL, OPT_EMIT_C },
+		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "o:I:v", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			c->output = optarg;
+			break;
+		case 'I':
+			if (add_dir(c, optarg))
+				return -1;
+			break;
+		case 'v':
+			c->verbose = 1;
+			break;
+		case OPT_CHECK:
+			c->check = 1;
+			break;
+		case OPT_EMIT_C:
+			c->emit_c = 1;
+			break;
+		case OPT_DUMP_AST:
+			c->dump_ast = 1;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("aspenc " ASPEN_VERSION "\n");
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "aspenc: error: expected exactly one policy file\n");
+		usage(stderr);
+		return -1;
+	}
+	c->input = argv[optind];
+	if (!c->check && !c->dump_ast && !c->output) {
+		fprintf(stderr, "aspenc: error: -o FILE is required (or use --check)\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Import search order: -I dirs, the importing file's directory (""),
+ * $ASPEN_STDLIB_DIR, the source tree's stdlib, the installed stdlib. */
+static int import_dirs(struct cli *c)
+{
+	const char *env = getenv("ASPEN_STDLIB_DIR");
+
+	if (add_dir(c, ""))
+		return -1;
+	if (env && *env && add_dir(c, env))
+		return -1;
+	if (add_dir(c, ASPEN_SRC_DIR "/stdlib-policies"))
+		return -1;
+	return add_dir(c, ASPEN_DATADIR "/stdlib");
+}
+
+static const char *template_dir(void)
+{
+	const char *env = getenv("ASPEN_TEMPLATE_DIR");
+
+	if (env && *env)
+		return env;
+	if (is_dir(ASPEN_SRC_DIR "/bpf-templates"))
+		return ASPEN_SRC_DIR "/bpf-templates";
+	return ASPEN_DATADIR "/bpf-templates";
+}
+
+/* The front end: every pass that can run does, so one run shows every
+ * mistake; analysis only makes sense on a tree without errors. */
+static int check(struct cli *c, struct program *prog, struct diags *d)
+{
+	struct compile_opts co = { .import_dirs = c->dirs, .nimport_dirs = c->ndirs };
+
+	if (resolve_program(c->input, &co, prog, d) && !prog->root)
+		return -1;
+	typecheck_program(prog, d);
+	if (diags_errors(d) == 0)
+		analyse_program(prog, d);
+	return diags_errors(d) ? -1 : 0;
+}
+
+static int compile(struct cli *c)
+{
+	struct program prog = { 0 };
+	struct diags *d = diags_new();
+	int rc = check(c, &prog, d);
+
+	if (c->dump_ast && prog.root)
+		program_dump(&prog, stdout);
+	if (rc == 0 && !c->check && c->output) {
+		const char *clang = getenv("ASPEN_CLANG");
+		struct codegen_opts o = {
+			.out_path = c->output,
+			.emit_c_only = c->emit_c,
+			.clang = clang && *clang ? clang : "clang",
+			.template_dir = template_dir(),
+			.verbose = c->verbose,
+		};
+
+		rc = codegen_run(&prog, &o, d);
+	}
+	diags_print(d, stderr);
+	if (diags_errors(d))
+		rc = -1;
+	diags_free(d);
+	program_free(&prog);
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c = { 0 };
+	int rc;
+
+	if (argc > 1 && (!strcmp(argv[1], "test") || !strcmp(argv[1], "diff"))) {
+		fprintf(stderr, "aspenc %s: not implemented yet\n", argv[1]);
+		return 2;
+	}
+	rc = parse_args(argc, argv, &c);
+	if (rc)
+		return rc < 0 ? 2 : 0;
+	if (import_dirs(&c))
+		return 2;
+	return compile(&c);
+}
