@@ -163,4 +163,8 @@ int aspen_sendmsg6(struct bpf_sock_addr *ctx)
 }
 #endif
 
+#if ASPEN_NEED_DNS
+#include "aspen_dns.bpf.h"
+#endif
+
 #endif

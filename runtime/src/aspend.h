@@ -84,11 +84,13 @@ struct hook_kind {
 };
 extern const struct hook_kind hook_cgroup_sock;
 extern const struct hook_kind hook_tracepoint;
+extern const struct hook_kind hook_cgroup_skb;
 
 /* hosts.c: provider addresses -> aspen_dst / aspen_cidr / aspen_ports */
 int hosts_collect(struct daemon *d, const struct aspen_meta *m);
 int hosts_fill_maps(struct daemon *d, struct policy_obj *p);
 const char *hosts_name(struct daemon *d, __u32 idx);
+void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len);
 
 /* procs.c: process, cgroup and user predicate maps */
 int procs_fill(struct daemon *d, struct policy_obj *p);

@@ -174,6 +174,13 @@ static int on_record(void *ctx, void *data, size_t len)
 		if (len >= sizeof(struct aspen_connect_event))
 			on_connect(rc->d, rc->p, data);
 		break;
+	case ASPEN_EV_DNS:
+		if (len >= sizeof(struct aspen_dns_event)) {
+			const struct aspen_dns_event *e = data;
+
+			hosts_learn(rc->d, rc->p, e->payload, e->len < ASPEN_DNS_MAX ? e->len : ASPEN_DNS_MAX);
+		}
+		break;
 	case ASPEN_EV_CGROUP_MKDIR:
 		if (len >= sizeof(struct aspen_cgroup_event)) {
 			struct aspen_cgroup_event *e = data;

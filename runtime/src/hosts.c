@@ -5,6 +5,7 @@
  * each address the providers whose host globs match one of its names
  * (aspen_dst), the providers' CIDRs (aspen_cidr) and ports (aspen_ports).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "aspend.h"
 #include "glob.h"
+#include "rt_dns.h"
 #include "rt_hosts.h"
 
 #define DEFAULT_PROVIDER_PORT 443
@@ -114,6 +116,28 @@ static __u64 providers_of(const struct aspen_meta *m, const char *name)
 	return mask;
 }
 
+/* Merge known host i into the address map; 1 if it names a provider or a
+ * dst.host predicate, 0 if it is of no interest, -1 on a map error. */
+static int dst_put(int fd, struct daemon *d, struct policy_obj *p, size_t i)
+{
+	struct aspen_dst_info info = { 0 }, old;
+	struct aspen_ip_key key;
+
+	info.providers = providers_of(&p->meta, d->hosts[i].name);
+	info.host_bits = pred_bits(&p->meta, ASPEN_PRED_HOST, d->hosts[i].name, true);
+	if (!info.providers && !info.host_bits)
+		return 0;
+	memcpy(key.addr, &d->hosts[i].addr, 16);
+	info.host_idx = (__u32)i;
+	if (bpf_map_lookup_elem(fd, &key, &old) == 0) {
+		info.providers |= old.providers;
+		info.host_bits |= old.host_bits;
+		if (old.providers || !info.providers)
+			info.host_idx = old.host_idx;
+	}
+	return bpf_map_update_elem(fd, &key, &info, BPF_ANY) < 0 ? -1 : 1;
+}
+
 static int fill_dst(struct daemon *d, struct policy_obj *p)
 {
 	int fd = policy_map_fd(p, "aspen_dst");
@@ -122,27 +146,47 @@ static int fill_dst(struct daemon *d, struct policy_obj *p)
 	if (fd < 0)
 		return -1;
 	for (size_t i = 0; i < d->nhosts; i++) {
-		struct aspen_dst_info info = { 0 }, old;
-		struct aspen_ip_key key;
+		int rc = dst_put(fd, d, p, i);
 
-		info.providers = providers_of(&p->meta, d->hosts[i].name);
-		info.host_bits = pred_bits(&p->meta, ASPEN_PRED_HOST, d->hosts[i].name, true);
-		if (!info.providers && !info.host_bits)
-			continue;
-		memcpy(key.addr, &d->hosts[i].addr, 16);
-		info.host_idx = (__u32)i;
-		if (bpf_map_lookup_elem(fd, &key, &old) == 0) {
-			info.providers |= old.providers;
-			info.host_bits |= old.host_bits;
-			if (old.providers || !info.providers)
-				info.host_idx = old.host_idx;
-		}
-		if (bpf_map_update_elem(fd, &key, &info, BPF_ANY) < 0)
+		if (rc < 0)
 			return -1;
-		n++;
+		n += rc;
 	}
 	log_info("%zu provider address(es) known", n);
 	return 0;
+}
+
+struct learn_ctx {
+	struct daemon *d;
+	struct policy_obj *p;
+};
+
+static int learn_answer(const char *name, const struct in6_addr *addr, int family,
+			uint32_t ttl, void *arg)
+{
+	struct learn_ctx *lc = arg;
+	struct daemon *d = lc->d;
+	size_t before = d->nhosts;
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!providers_of(&lc->p->meta, name) &&
+	    !pred_bits(&lc->p->meta, ASPEN_PRED_HOST, name, true))
+		return 0;
+	if (add_host(addr, family, name, d) < 0 || d->nhosts == before)
+		return 0; /* known already */
+	if (dst_put(policy_map_fd(lc->p, "aspen_dst"), d, lc->p, d->nhosts - 1) > 0)
+		log_info("learned %s = %s from a DNS answer", name,
+			 rt_ip_to_str(addr, ip, sizeof(ip)));
+	return 0;
+}
+
+/* A DNS answer seen in the monitored cgroup: learn provider addresses
+ * that only DNS can tell (wildcard hosts, CDN rotation). */
+void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len)
+{
+	struct learn_ctx lc = { d, p };
+
+	rt_dns_parse_answers(payload, len, learn_answer, &lc);
 }
 
 static int fill_ports(struct policy_obj *p)

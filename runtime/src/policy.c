@@ -18,6 +18,7 @@
 static const struct hook_kind *const hook_kinds[] = {
 	&hook_cgroup_sock,
 	&hook_tracepoint,
+	&hook_cgroup_skb,
 };
 
 static const struct hook_kind *hook_for(const char *sec)
