@@ -47,15 +47,16 @@ static void put(struct emitter *e, const char *fmt, ...)
 		e->lines += *p == '\n';
 }
 
-/* Text inside a C comment: no "*" "/" pair may close it early, no newline
+/* Text inside a C comment: no "*" "/" pair may close it early (nor "/" "*"
+ * open one, which -Wcomment rejects), no newline
  * may break the line count, no "??" may look like a trigraph. */
 static void put_comment_text(struct emitter *e, const char *s)
 {
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
-		if (c == '*' && s[1] == '/')
-			fputs("*\\", e->out);
+		if ((c == '*' && s[1] == '/') || (c == '/' && s[1] == '*'))
+			fprintf(e->out, "%c\\", c); /* -Wcomment: no "/" "*" either */
 		else if (c == '?' && s[1] == '?')
 			fputs("?\\", e->out);
 		else if (c == '\n' || c == '\t' || c < 0x20 || c == 0x7f)
@@ -162,20 +163,24 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 }
 
 /* The loop is bounded by the buffer length and never unrolled: the
- * verifier walks it once per byte, and every table index is checked. */
+ * verifier walks it once per byte, and every table index is checked
+ * (barrier_var from bpf_helpers.h keeps clang from folding the checks). */
 static void emit_dfa_match(struct emitter *e, const char *cls, const char *len,
 			   const struct ir_pred *p)
 {
 	const struct dfa *d = p->dfa;
 
 	put(e, "static __always_inline __u64 aspen_%s%d_match(const char *s)\n{\n", cls, p->bit);
-	put(e, "\t__u32 st = 0;\n\n");
+	put(e, "\t__u64 st = 0; /* 64-bit: no zero-extension between check and use */\n\n");
 	put(e, "#pragma clang loop unroll(disable)\n");
 	put(e, "\tfor (__u32 i = 0; i < %s; i++) {\n", len);
 	put(e, "\t\tif (i >= %s)\n\t\t\tbreak;\n", len);
 	put(e, "\t\t__u8 ch = (__u8)s[i];\n\n");
 	put(e, "\t\tif (ch == 0)\n\t\t\tbreak;\n");
-	put(e, "\t\t__u32 k = aspen_%s%d_class[ch];\n\n", cls, p->bit);
+	put(e, "\t\t__u64 k = aspen_%s%d_class[ch];\n\n", cls, p->bit);
+	/* clang knows the tables and would drop the checks below as
+	 * redundant; the verifier does not, so hide the values from clang */
+	put(e, "\t\tbarrier_var(k);\n\t\tbarrier_var(st);\n");
 	put(e, "\t\tif (st >= %d || k >= %d)\n\t\t\treturn 0;\n", d->nstates, d->nclasses);
 	put(e, "\t\tst = aspen_%s%d_next[st][k];\n", cls, p->bit);
 	if (d->dead >= 0)

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Metadata: the compiler's text (meta.c) parsed back by aspend's reader
+ * (common/meta.c), with the escaping of string fields and of the C string
+ * literal it travels in, and the ELF section reader.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lower.h"
+#include "meta.h"
+
+/* This test binary is itself an ELF object with the section aspend reads. */
+static const char self_meta[] __attribute__((section(".aspen.meta"), used)) =
+	"aspen-meta\t1\nabi\t1\npolicy\tself\nfuture-record\tignored\t42\n"
+	"rule\t0\tr\tconnect\tdeny\tmonitor\t7\twhy\n";
+
+struct fixture {
+	struct decl rule, prov;
+	struct value *hosts, *ports, *cidrs, items[4], *hitems[2], *pitems[2], *citems[1];
+	struct ir ir;
+};
+
+static void build_ir(struct fixture *f)
+{
+	struct ir *ir = &f->ir;
+
+	f->rule.name = "odd\tname";
+	f->rule.span.line = 12;
+	f->prov.name = "openai";
+	f->items[0] = (struct value){ .kind = VAL_STRING, .str = "api.openai.com" };
+	f->items[1] = (struct value){ .kind = VAL_STRING, .str = "*.openai.com" };
+	f->items[2] = (struct value){ .kind = VAL_INT, .num = 443 };
+	f->items[3] = (struct value){ .kind = VAL_STRING, .str = "fd00::/8" };
+	f->hitems[0] = &f->items[0];
+	f->hitems[1] = &f->items[1];
+	f->pitems[0] = f->pitems[1] = &f->items[2];
+	f->citems[0] = &f->items[3];
+	f->prov.hosts = calloc(1, sizeof(struct value));
+	*f->prov.hosts = (struct value){ .kind = VAL_LIST, .items = f->hitems, .nitems = 2 };
+	f->prov.ports = calloc(1, sizeof(struct value));
+	*f->prov.ports = (struct value){ .kind = VAL_LIST, .items = f->pitems, .nitems = 2 };
+	f->prov.cidrs = calloc(1, sizeof(struct value));
+	*f->prov.cidrs = (struct value){ .kind = VAL_LIST, .items = f->citems, .nitems = 1 };
+
+	ir->name = "acme \"ai\"?";
+	ir->source = "dir\\policy.asp";
+	strcpy(ir->sha256, "00ff");
+	ir->default_deny = true;
+	ir->monitor = true;
+	ir->need_sendmsg = true;
+	ir->rules = calloc(1, sizeof(struct ir_rule));
+	ir->rules[0] = (struct ir_rule){ .decl = &f->rule, .index = 0, .on = ON_CONNECT_ANY,
+					 .terminal = ACT_DENY, .monitor = true,
+					 .reason = "tab\there\nnewline \\ backslash" };
+	ir->nrules = 1;
+	ir->providers = calloc(1, sizeof(struct ir_provider));
+	ir->providers[0] = (struct ir_provider){ .decl = &f->prov, .index = 0 };
+	ir->nproviders = 1;
+	ir->preds[PC_EXE].preds[0] = (struct ir_pred){ .glob = "/usr/bin/\\*x", .bit = 0 };
+	ir->preds[PC_EXE].n = 1;
+	ir->preds[PC_CONTAINER].preds[0] = (struct ir_pred){ .glob = "abc*", .bit = 3 };
+	ir->preds[PC_CONTAINER].n = 1;
+}
+
+static void free_ir(struct fixture *f)
+{
+	free(f->prov.hosts);
+	free(f->prov.ports);
+	free(f->prov.cidrs);
+	free(f->ir.rules);
+	free(f->ir.providers);
+}
+
+static void check_parsed(const struct aspen_meta *m)
+{
+	assert_int_equal(m->version, 1);
+	assert_int_equal(m->abi, ASPEN_ABI_VERSION);
+	assert_string_equal(m->policy, "acme \"ai\"?");
+	assert_string_equal(m->source, "dir\\policy.asp");
+	assert_string_equal(m->sha256, "00ff");
+	assert_true(m->monitor);
+	assert_true(m->default_deny);
+	assert_true(aspen_meta_has_hook(m, "connect4"));
+	assert_true(aspen_meta_has_hook(m, "sendmsg6"));
+	assert_false(aspen_meta_has_hook(m, "dns"));
+	assert_false(aspen_meta_has_hook(m, "connect"));
+	assert_int_equal(m->nrules, 1);
+	assert_string_equal(m->rules[0].name, "odd\tname");
+	assert_string_equal(m->rules[0].on, "connect_any");
+	assert_string_equal(m->rules[0].terminal, "deny");
+	assert_true(m->rules[0].monitor);
+	assert_int_equal(m->rules[0].line, 12);
+	assert_string_equal(m->rules[0].reason, "tab\there\nnewline \\ backslash");
+	assert_int_equal(m->nproviders, 1);
+	assert_string_equal(m->providers[0].name, "openai");
+	assert_int_equal(m->providers[0].nports, 2);
+	assert_int_equal(m->providers[0].ports[1], 443);
+	assert_int_equal(m->nhosts, 2);
+	assert_string_equal(m->hosts[1].name, "*.openai.com");
+	assert_int_equal(m->ncidrs, 1);
+	assert_string_equal(m->cidrs[0].cidr, "fd00::/8");
+	assert_int_equal(m->npreds, 2);
+	assert_int_equal(m->preds[0].cls, ASPEN_PRED_EXE);
+	assert_string_equal(m->preds[0].glob, "/usr/bin/\\*x");
+	assert_int_equal(m->preds[1].cls, ASPEN_PRED_CONTAINER);
+	assert_int_equal(m->preds[1].bit, 3);
+}
+
+static void test_roundtrip(void **state)
+{
+	struct fixture f = { 0 };
+	struct aspen_meta m;
+	char err[200];
+	char *text;
+
+	(void)state;
+	build_ir(&f);
+	text = meta_text(&f.ir);
+	assert_non_null(text);
+	assert_memory_equal(text, "aspen-meta\t1\n", 13);
+	if (aspen_meta_parse(text, strlen(text) + 1, &m, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	check_parsed(&m);
+	aspen_meta_free(&m);
+	free(text);
+	free_ir(&f);
+}
+
+/* Undo C string-literal escaping as a compiler would (test oracle). */
+static char *unquote_c(const char *lit)
+{
+	char *out = malloc(strlen(lit) + 1), *w = out;
+	int in = 0;
+
+	for (const char *p = lit; *p; p++) {
+		if (*p == '"') {
+			in = !in;
+		} else if (in && *p == '\\') {
+			p++;
+			if (*p >= '0' && *p <= '7') {
+				*w++ = (char)((p[0] - '0') * 64 + (p[1] - '0') * 8 + (p[2] - '0'));
+				p += 2;
+			} else {
+				*w++ = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+			}
+		} else if (in) {
+			*w++ = *p;
+		}
+	}
+	*w = 0;
+	return out;
+}
+
+static void test_c_literal(void **state)
+{
+	const char *text = "a\tb\\t\"q\"?\?=\n\x01\xff" "7\nlast\n";
+	char *lit, *back;
+	size_t len;
+	FILE *f = open_memstream(&lit, &len);
+
+	(void)state;
+	meta_emit_c_string(text, f);
+	fclose(f);
+	assert_null(strstr(lit, "??")); /* no trigraph can form */
+	back = unquote_c(lit);
+	assert_string_equal(back, text);
+	free(back);
+	free(lit);
+}
+
+static void test_malformed(void **state)
+{
+	struct aspen_meta m;
+	char err[200];
+
+	(void)state;
+	assert_int_equal(aspen_meta_parse("hello\n", 6, &m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "aspen-meta"));
+	assert_int_equal(aspen_meta_parse("aspen-meta\t1\nrule\tx\n", 20, &m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "line 2"));
+	assert_int_equal(aspen_meta_read_elf("/nonexistent.bpf.o", &m, err, sizeof(err)), -1);
+}
+
+static void test_elf(void **state)
+{
+	struct aspen_meta m;
+	char err[200];
+
+	(void)state;
+	(void)self_meta;
+	if (aspen_meta_read_elf("/proc/self/exe", &m, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_string_equal(m.policy, "self");
+	assert_int_equal(m.nrules, 1);
+	assert_string_equal(m.rules[0].reason, "why");
+	aspen_meta_free(&m);
+	/* an ELF without the section */
+	assert_int_equal(aspen_meta_read_elf("/bin/sh", &m, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ".aspen.meta"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_c_literal),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_elf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
