@@ -128,18 +128,23 @@ static int parse_rr(const uint8_t *p, size_t n, size_t *off, struct dns_msg *m)
 	if (bad || cls != C_IN)
 		return 0;
 	if ((type == T_A && rdlen == 4) || (type == T_AAAA && rdlen == 16)) {
-		struct dns_addr *a = &m->a[m->na++];
+		struct dns_addr *a = &m->a[m->na];
 
-		memcpy(a->owner, owner, sizeof(owner));
 		memset(&a->addr, 0, sizeof(a->addr));
 		if (type == T_A) {
 			a->addr.s6_addr[10] = a->addr.s6_addr[11] = 0xff;
 			memcpy(&a->addr.s6_addr[12], p + o, 4);
 		} else {
 			memcpy(&a->addr, p + o, 16);
+			/* A v4-mapped AAAA is no real address; it would alias
+			 * the v4 key of that address in aspen_dst. */
+			if (IN6_IS_ADDR_V4MAPPED(&a->addr))
+				return 0;
 		}
+		memcpy(a->owner, owner, sizeof(owner));
 		a->family = type == T_A ? AF_INET : AF_INET6;
 		a->ttl = ttl;
+		m->na++;
 	} else if (type == T_CNAME && m->nc < DNS_MAX_CNAME) {
 		struct dns_cname *c = &m->c[m->nc];
 

@@ -295,6 +295,16 @@ static void test_hostile(void **state)
 	assert_int_equal(parse_exact(&p, p.n, &s), 2);
 	assert_string_equal(s.text[1], "a.com 9.9.9.9 10");
 
+	/* an AAAA holding a v4-mapped address is not learnt */
+	s.n = 0;
+	header(&p, 0x8180, 1, 1);
+	q = question(&p, "a.com", 28);
+	u16(&p, (uint16_t)(0xc000 | q));
+	rr(&p, 28, 10, 16);
+	for (int i = 0; i < 16; i++)
+		u8(&p, i < 10 ? 0 : i < 12 ? 0xff : 7);
+	assert_int_equal(parse_exact(&p, p.n, &s), 0);
+
 	/* a label with a dot and a NUL inside is no host name */
 	s.n = 0;
 	header(&p, 0x8180, 1, 1);
