@@ -348,9 +348,13 @@ static struct ir_expr *lower_expr(struct lower *l, const struct expr *e)
 	case EXPR_TRUE:
 		return node(IR_TRUE);
 	case EXPR_AND:
-		return binary(IR_AND, lower_expr(l, e->lhs), lower_expr(l, e->rhs));
-	case EXPR_OR:
-		return binary(IR_OR, lower_expr(l, e->lhs), lower_expr(l, e->rhs));
+	case EXPR_OR: {
+		/* left first, in sequence: predicate bits follow source order */
+		struct ir_expr *a = lower_expr(l, e->lhs);
+		struct ir_expr *b = lower_expr(l, e->rhs);
+
+		return binary(e->kind == EXPR_AND ? IR_AND : IR_OR, a, b);
+	}
 	case EXPR_NOT: {
 		struct ir_expr *a = lower_expr(l, e->lhs);
 
@@ -402,13 +406,18 @@ static void lower_rule(struct lower *l, const struct decl *r, struct ir_rule *ir
 	ir->index = r->index;
 	ir->on = r->on;
 	ir->monitor = mode == MODE_MONITOR;
-	lower_actions(l, r, ir);
 	if (r->on == ON_REQUEST || r->on == ON_RESPONSE) {
+		/* one error per rule: its actions are moot until the rule compiles */
 		diag_error(l->d, r->on_span, NULL, "%s", r->on == ON_REQUEST ? not_yet :
 			   "response rules need TLS inspection, which this version of aspenc does "
 			   "not compile yet");
+		ir->terminal = -1;
+		for (size_t i = 0; i < r->nactions; i++)
+			if (r->actions[i].kind <= ACT_KILL)
+				ir->terminal = (int)r->actions[i].kind;
 		return;
 	}
+	lower_actions(l, r, ir);
 	ir->cond = lower_expr(l, r->when);
 }
 
