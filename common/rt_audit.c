@@ -28,11 +28,11 @@ static const char TAIL_PREV[] = ",\"prev_sha256\":\"";
 struct rt_audit {
 	pthread_mutex_t lock;
 	int fd;
-	int own_fd;       /* 0 for stdout: never closed */
-	int regular;      /* a regular file: can be truncated after a short write */
+	int own_fd;  /* 0 for stdout: never closed */
+	int regular; /* a regular file: can be truncated after a short write */
 	int sync;
-	uint64_t seq;     /* seq of the next line */
-	off_t size;       /* bytes in the file, for undoing a short write */
+	uint64_t seq; /* seq of the next line */
+	off_t size;   /* bytes in the file, for undoing a short write */
 	char prev[RT_SHA256_HEX_LEN + 1];
 };
 
@@ -151,7 +151,7 @@ static void ev_quote(struct rt_audit_ev *ev, const char *str, size_t n)
 
 size_t rt_json_quote(char *out, size_t outlen, const char *s, size_t n)
 {
-	struct rt_audit_ev tmp = { 0 };
+	struct rt_audit_ev tmp = {0};
 	size_t need;
 
 	ev_quote(&tmp, s, n);
@@ -191,7 +191,7 @@ void rt_audit_ev_free(struct rt_audit_ev *ev)
 /* Writes ,"key": unless the key is one the writer owns. */
 static int ev_key(struct rt_audit_ev *ev, const char *key)
 {
-	static const char *const reserved[] = { "ts", "event", "seq", "prev_sha256" };
+	static const char *const reserved[] = {"ts", "event", "seq", "prev_sha256"};
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
 		if (strcmp(key, reserved[i]) == 0) {
@@ -366,8 +366,8 @@ static int open_file(struct rt_audit *a, const char *path, char *err, size_t err
 		return 0;
 	a->regular = 1;
 	if (flock(a->fd, LOCK_EX | LOCK_NB)) {
-		set_err(err, errlen, "%s: %s", path, errno == EWOULDBLOCK ?
-			"in use by another audit writer" : strerror(errno));
+		set_err(err, errlen, "%s: %s", path,
+			errno == EWOULDBLOCK ? "in use by another audit writer" : strerror(errno));
 		return -1;
 	}
 	a->size = st.st_size;
@@ -527,8 +527,8 @@ int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev)
 /* ---- verification ------------------------------------------------------ */
 
 /* Checks one line against the state left by the lines before it. */
-static int verify_line(const char *line, size_t len, long lineno, char prev[65],
-		       char *why, size_t whylen)
+static int verify_line(const char *line, size_t len, long lineno, char prev[65], char *why,
+		       size_t whylen)
 {
 	char rec[RT_SHA256_HEX_LEN + 1];
 	uint64_t seq;

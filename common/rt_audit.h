@@ -33,9 +33,9 @@ struct rt_audit;
 
 /* One event being built. Fields are private to rt_audit.c except ts. */
 struct rt_audit_ev {
-	char *buf;  /* ,"event":"..." then ,"key":value for every field */
+	char *buf; /* ,"event":"..." then ,"key":value for every field */
 	size_t len, cap;
-	int bad;    /* out of memory or reserved key: emit refuses */
+	int bad;	    /* out of memory or reserved key: emit refuses */
 	struct timespec ts; /* CLOCK_REALTIME of the event; 0: now, at emit */
 };
 

@@ -62,8 +62,8 @@ static int cgroup_id_at(int dirfd, const char *name, uint64_t *id)
 	int mnt;
 
 	fh->handle_bytes = HANDLE_MAX;
-	if (name_to_handle_at(dirfd, name, fh, &mnt, 0) == 0 &&
-	    fh->handle_type == FILEID_KERNFS && fh->handle_bytes == sizeof(*id)) {
+	if (name_to_handle_at(dirfd, name, fh, &mnt, 0) == 0 && fh->handle_type == FILEID_KERNFS &&
+	    fh->handle_bytes == sizeof(*id)) {
 		memcpy(id, fh->f_handle, sizeof(*id));
 		return 0;
 	}
@@ -188,7 +188,7 @@ struct rt_cgcache {
 	pthread_mutex_t lock;
 	char *mount;
 	struct cg_ent **b;
-	size_t nb, count;    /* nb: a power of two */
+	size_t nb, count; /* nb: a power of two */
 	unsigned int interval_ms;
 	uint64_t last_walk_ms;
 	int walked;
@@ -254,7 +254,7 @@ void rt_cgcache_set_refresh_interval(struct rt_cgcache *c, unsigned int ms)
 /* Doubles the table; on ENOMEM the table just stays more loaded. */
 static void grow(struct rt_cgcache *c)
 {
-	struct rt_cgcache big = { .nb = c->nb * 2 };
+	struct rt_cgcache big = {.nb = c->nb * 2};
 
 	big.b = calloc(big.nb, sizeof(*big.b));
 	if (!big.b)
@@ -369,7 +369,7 @@ static int fill_cb(uint64_t id, const char *rel, void *ctx)
 
 int rt_cgcache_fill(struct rt_cgcache *c)
 {
-	struct fill_ctx f = { .c = c };
+	struct fill_ctx f = {.c = c};
 
 	pthread_mutex_lock(&c->lock);
 	c->last_walk_ms = now_ms();
@@ -398,7 +398,7 @@ static int may_walk(struct rt_cgcache *c)
 
 int rt_cgcache_resolve(struct rt_cgcache *c, uint64_t id, char *out, size_t len)
 {
-	struct fill_ctx f = { .c = c, .want = id };
+	struct fill_ctx f = {.c = c, .want = id};
 
 	if (rt_cgcache_lookup(c, id, out, len) == 0)
 		return 0;
@@ -424,7 +424,7 @@ static int all_hex(const char *s, size_t n)
  * match, because what follows the runtime prefix is not 64 hex digits. */
 static const char *component_id(const char *s, size_t n)
 {
-	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
+	static const char *const prefixes[] = {"docker-", "cri-containerd-", "crio-", "libpod-"};
 	static const char scope[] = ".scope";
 	size_t sl = sizeof(scope) - 1;
 
@@ -584,7 +584,7 @@ int rt_user_name(uid_t uid, char *out, size_t len)
 	if (!found)
 		snprintf(name, sizeof(name), "%u", (unsigned int)uid);
 	pthread_mutex_lock(&user_lock);
-	*e = (struct user_ent){ .uid = uid, .used = 1, .found = found, .at_ms = now };
+	*e = (struct user_ent){.uid = uid, .used = 1, .found = found, .at_ms = now};
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	pthread_mutex_unlock(&user_lock);
 	snprintf(out, len, "%s", name);

@@ -8,9 +8,9 @@
 #include "rt_hosts.h"
 
 #define DNS_HDR 12
-#define DNS_MAX_HOPS 16   /* compression pointers followed per name      */
-#define DNS_MAX_RR 64     /* answer records looked at; a reply has a few */
-#define DNS_MAX_CNAME 16  /* CNAME records kept, and chain length        */
+#define DNS_MAX_HOPS 16	 /* compression pointers followed per name      */
+#define DNS_MAX_RR 64	 /* answer records looked at; a reply has a few */
+#define DNS_MAX_CNAME 16 /* CNAME records kept, and chain length        */
 #define DNS_NAME 256
 
 #define T_A 1

@@ -16,8 +16,8 @@
  * addr is v4-mapped for AF_INET; ttl in seconds: the record's own for its
  * owner name, and for the question name the smallest along the CNAME
  * chain that led to it. Return nonzero to stop. */
-typedef int (*rt_dns_cb)(const char *name, const struct in6_addr *addr, int family,
-			 uint32_t ttl, void *ctx);
+typedef int (*rt_dns_cb)(const char *name, const struct in6_addr *addr, int family, uint32_t ttl,
+			 void *ctx);
 
 /* Parses a response and calls cb for every A/AAAA answer of class IN
  * that belongs to the question: its owner is the question name or a name

@@ -236,7 +236,7 @@ static int has_ip(const struct rt_ip *v, size_t n, const struct in6_addr *a)
 
 int rt_resolve_name(const char *host, struct rt_ip *out, size_t max, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 	struct addrinfo *res = NULL, *ai;
 	size_t n = 0;
 	int rc;
@@ -248,7 +248,7 @@ int rt_resolve_name(const char *host, struct rt_ip *out, size_t max, char *err, 
 		return -1;
 	}
 	for (ai = res; ai && n < max; ai = ai->ai_next) {
-		struct rt_ip ip = { .family = ai->ai_family };
+		struct rt_ip ip = {.family = ai->ai_family};
 
 		if (ai->ai_family == AF_INET)
 			map_v4(&((struct sockaddr_in *)ai->ai_addr)->sin_addr, &ip.addr);

@@ -19,8 +19,7 @@
 #include "rt_dns.h"
 #include "rt_hosts.h"
 
-static int check(const char *name, const struct in6_addr *addr, int family, uint32_t ttl,
-		 void *ctx)
+static int check(const char *name, const struct in6_addr *addr, int family, uint32_t ttl, void *ctx)
 {
 	if (!rt_host_valid(name) || strlen(name) > 253)
 		abort();

@@ -50,10 +50,12 @@ static void test_escape(void **state)
 {
 	quote_is("plain", 5, "\"plain\"");
 	quote_is("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
-	quote_is("l1\nl2\t\r\x01\x1f\x7f", 10, "\"l1\\u000al2\\u0009\\u000d\\u0001\\u001f\\u007f\"");
+	quote_is("l1\nl2\t\r\x01\x1f\x7f", 10,
+		 "\"l1\\u000al2\\u0009\\u000d\\u0001\\u001f\\u007f\"");
 	quote_is("nul\0x", 5, "\"nul\\u0000x\"");
 	/* valid UTF-8 passes through: é, €, 😀 */
-	quote_is("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
+	quote_is("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
+		 "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
 	/* invalid: stray continuation, lone lead, overlong, surrogate, > U+10FFFF */
 	quote_is("\xff", 1, "\"\\ufffd\"");
 	quote_is("a\x80z", 3, "\"a\\ufffdz\"");
@@ -128,9 +130,9 @@ static void test_chain(void **state)
 	assert_int_equal(lines[0][33], 'Z');
 	assert_memory_equal(lines[0] + 35, ",\"event\":\"connect\",\"decision\":\"deny\"", 36);
 	assert_non_null(strstr(lines[0], "\"pid\":1,\"comm\":\"python3\",\"exe\":"
-				   "\"/usr/bin/py\\\"thon\\u000a\",\"container_id\":null,"
-				   "\"redactions\":[{\"pattern\":\"pii.ssn\",\"count\":2}],"
-				   "\"seq\":1,\"prev_sha256\":\"" ZEROS "\"}"));
+					 "\"/usr/bin/py\\\"thon\\u000a\",\"container_id\":null,"
+					 "\"redactions\":[{\"pattern\":\"pii.ssn\",\"count\":2}],"
+					 "\"seq\":1,\"prev_sha256\":\"" ZEROS "\"}"));
 	for (int i = 1; i < 3; i++) {
 		sha_hex(lines[i - 1], h);
 		snprintf(want, sizeof(want), ",\"seq\":%d,\"prev_sha256\":\"%s\"}", i + 1, h);
@@ -303,16 +305,16 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_quote_truncates),
-		cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_append_continues, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fixed_ts_and_types, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reserved_key_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_detects_tampering, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_incomplete_and_foreign, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_quote_truncates),
+	    cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append_continues, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fixed_ts_and_types, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reserved_key_refused, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_detects_tampering, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_incomplete_and_foreign, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,9 +51,11 @@ static void test_container_ids(void **state)
 	id_is("/kubepods/besteffort/pod" POD "/" ID, ID);
 	id_is("/kubepods/pod" POD "/" ID, ID);
 	id_is("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" POD_
-	      ".slice/cri-containerd-" ID ".scope", ID);
+	      ".slice/cri-containerd-" ID ".scope",
+	      ID);
 	id_is("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" POD_
-	      ".slice/crio-" ID ".scope", ID);
+	      ".slice/crio-" ID ".scope",
+	      ID);
 	id_is("/kubepods.slice/kubepods-pod" POD_ ".slice/docker-" ID ".scope", ID);
 	/* docker in docker: the innermost */
 	id_is("/docker/" ID "/docker/" ID2, ID2);
@@ -72,10 +74,16 @@ static void test_container_ids_negative(void **state)
 	id_is("/kubepods/besteffort/pod" POD, NULL); /* the pod, not a container */
 	id_is("/machine.slice/crio-conmon-" ID ".scope", NULL);
 	id_is("/machine.slice/libpod-conmon-" ID ".scope", NULL);
-	id_is("/docker/" "4c2a3b1f9e8d7c6b5a49382716051e2d3c4b5a69788796a5b4c3d2e1f0a1b2c", NULL);
+	id_is("/docker/"
+	      "4c2a3b1f9e8d7c6b5a49382716051e2d3c4b5a69788796a5b4c3d2e1f0a1b2c",
+	      NULL);
 	id_is("/docker/" ID "0", NULL);
-	id_is("/docker/" "4C2A3B1F9E8D7C6B5A49382716051E2D3C4B5A69788796A5B4C3D2E1F0A1B2C3", NULL);
-	id_is("/docker/" "zc2a3b1f9e8d7c6b5a49382716051e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3", NULL);
+	id_is("/docker/"
+	      "4C2A3B1F9E8D7C6B5A49382716051E2D3C4B5A69788796A5B4C3D2E1F0A1B2C3",
+	      NULL);
+	id_is("/docker/"
+	      "zc2a3b1f9e8d7c6b5a49382716051e2d3c4b5a69788796a5b4c3d2e1f0a1b2c3",
+	      NULL);
 	id_is("/system.slice/docker-" ID ".service", NULL);
 	id_is("/system.slice/runc-" ID ".scope", NULL);
 	id_is("/system.slice/docker-" ID ".scopex", NULL);
@@ -88,8 +96,10 @@ static void test_pod_uid(void **state)
 
 	assert_non_null(rt_pod_uid("/kubepods/besteffort/pod" POD "/" ID, out, sizeof(out)));
 	assert_string_equal(out, POD);
-	assert_non_null(rt_pod_uid("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod"
-				   POD_ ".slice/cri-containerd-" ID ".scope", out, sizeof(out)));
+	assert_non_null(
+	    rt_pod_uid("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" POD_
+		       ".slice/cri-containerd-" ID ".scope",
+		       out, sizeof(out)));
 	assert_string_equal(out, POD);
 	assert_non_null(rt_pod_uid("/kubepods.slice/kubepods-pod" POD_ ".slice", out, sizeof(out)));
 	assert_string_equal(out, POD);
@@ -190,7 +200,7 @@ static int find(struct seen *s, const char *rel)
 
 static void test_walk(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct stat st;
 	char p[256];
 	int i;
@@ -266,14 +276,14 @@ static void test_user_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_container_ids),
-		cmocka_unit_test(test_container_ids_negative),
-		cmocka_unit_test(test_pod_uid),
-		cmocka_unit_test(test_mounts),
-		cmocka_unit_test(test_real_cgroup2_root),
-		cmocka_unit_test_setup_teardown(test_walk, setup_tree, teardown_tree),
-		cmocka_unit_test_setup_teardown(test_cache, setup_tree, teardown_tree),
-		cmocka_unit_test(test_user_name),
+	    cmocka_unit_test(test_container_ids),
+	    cmocka_unit_test(test_container_ids_negative),
+	    cmocka_unit_test(test_pod_uid),
+	    cmocka_unit_test(test_mounts),
+	    cmocka_unit_test(test_real_cgroup2_root),
+	    cmocka_unit_test_setup_teardown(test_walk, setup_tree, teardown_tree),
+	    cmocka_unit_test_setup_teardown(test_cache, setup_tree, teardown_tree),
+	    cmocka_unit_test(test_user_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -138,7 +138,7 @@ static int parse_exact(const struct pkt *p, size_t len, struct seen *s)
 static void test_a(void **state)
 {
 	struct pkt p;
-	struct seen s = { 0 };
+	struct seen s = {0};
 	size_t q;
 
 	header(&p, 0x8180, 1, 1);
@@ -151,7 +151,7 @@ static void test_a(void **state)
 static void test_aaaa(void **state)
 {
 	struct pkt p;
-	struct seen s = { 0 };
+	struct seen s = {0};
 	struct in6_addr a;
 	size_t q;
 
@@ -176,7 +176,7 @@ static void build_chain(struct pkt *p)
 	header(p, 0x8180, 1, 6);
 	q = question(p, "myres.openai.azure.com", 1);
 	u16(p, (uint16_t)(0xc000 | q));
-	rr(p, 5, 600, 20);         /* 6 "myres" + 12 "privatelink" + 2 pointer */
+	rr(p, 5, 600, 20); /* 6 "myres" + 12 "privatelink" + 2 pointer */
 	pl = labels(p, "myres.privatelink", (int)q + 6); /* -> openai.azure.com */
 	u16(p, (uint16_t)(0xc000 | pl));
 	rr(p, 5, 100, 26);
@@ -192,7 +192,7 @@ static void build_chain(struct pkt *p)
 static void test_cname_chain(void **state)
 {
 	struct pkt p;
-	struct seen s = { 0 };
+	struct seen s = {0};
 
 	build_chain(&p);
 	assert_int_equal(parse_exact(&p, p.n, &s), 5);
@@ -206,7 +206,7 @@ static void test_cname_chain(void **state)
 static void test_stop(void **state)
 {
 	struct pkt p;
-	struct seen s = { .stop_after = 2 };
+	struct seen s = {.stop_after = 2};
 
 	build_chain(&p);
 	assert_int_equal(parse_exact(&p, p.n, &s), 2);
@@ -220,7 +220,7 @@ static void test_truncated_everywhere(void **state)
 
 	build_chain(&p);
 	for (size_t len = 0; len <= p.n; len++) {
-		struct seen s = { 0 };
+		struct seen s = {0};
 		int rc = parse_exact(&p, len, &s);
 
 		assert_true(len < 12 ? rc == -1 : (rc >= 0 && rc <= 5));
@@ -231,7 +231,7 @@ static void test_truncated_everywhere(void **state)
 static void test_not_answers(void **state)
 {
 	struct pkt p;
-	struct seen s = { 0 };
+	struct seen s = {0};
 	size_t q;
 
 	header(&p, 0x0100, 1, 0); /* a query */
@@ -262,7 +262,7 @@ static void test_not_answers(void **state)
 static void test_hostile(void **state)
 {
 	struct pkt p;
-	struct seen s = { 0 };
+	struct seen s = {0};
 	size_t q, self;
 
 	/* an owner name that points at itself */
@@ -328,7 +328,7 @@ static void test_mutations(void **state)
 	build_chain(&base);
 	srand(42);
 	for (int i = 0; i < 20000; i++) {
-		struct seen s = { 0 };
+		struct seen s = {0};
 		int flips = 1 + rand() % 4;
 
 		p = base;
@@ -341,14 +341,14 @@ static void test_mutations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_a),
-		cmocka_unit_test(test_aaaa),
-		cmocka_unit_test(test_cname_chain),
-		cmocka_unit_test(test_stop),
-		cmocka_unit_test(test_truncated_everywhere),
-		cmocka_unit_test(test_not_answers),
-		cmocka_unit_test(test_hostile),
-		cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_a),
+	    cmocka_unit_test(test_aaaa),
+	    cmocka_unit_test(test_cname_chain),
+	    cmocka_unit_test(test_stop),
+	    cmocka_unit_test(test_truncated_everywhere),
+	    cmocka_unit_test(test_not_answers),
+	    cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_mutations),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

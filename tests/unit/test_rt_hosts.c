@@ -54,7 +54,7 @@ static void write_hosts(const char *text)
 
 static void test_hosts_file(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	char err[256];
 
 	write_hosts("# test hosts\n"
@@ -78,12 +78,12 @@ static void test_hosts_file(void **state)
 
 static void test_hosts_malformed(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	char err[256];
 
 	write_hosts("127.0.0.1 localhost\n"
-		    "300.1.2.3 bad.example\n"  /* line 2: bad address */
-		    "10.0.0.1\n"               /* line 3: no name */
+		    "300.1.2.3 bad.example\n"	      /* line 2: bad address */
+		    "10.0.0.1\n"		      /* line 3: no name */
 		    "10.0.0.2 ok.example bad..name\n" /* line 4: whole line skipped */
 		    "10.0.0.3 good.example\n");
 	assert_int_equal(rt_hosts_parse_file(path, record, &s, err, sizeof(err)), 3);
@@ -102,20 +102,21 @@ static void test_hosts_stop_and_missing(void **state)
 	write_hosts("1.1.1.1 a b c\n");
 	assert_int_equal(rt_hosts_parse_file(path, stop_at_two, &count, err, sizeof(err)), 42);
 	unlink(path);
-	assert_int_equal(rt_hosts_parse_file("/nonexistent/hosts", stop_at_two, &count, err,
-					     sizeof(err)), -1);
+	assert_int_equal(
+	    rt_hosts_parse_file("/nonexistent/hosts", stop_at_two, &count, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "/nonexistent/hosts: "));
 }
 
 static void test_resolve_arg(void **state)
 {
-	struct seen s = { 0 };
+	struct seen s = {0};
 	char err[256];
 
-	assert_int_equal(rt_resolve_arg("API.openai.com.=127.0.0.2", record, &s, err,
-					sizeof(err)), 0);
-	assert_int_equal(rt_resolve_arg("api.anthropic.com=10.1.1.1,[::1],fd00::5", record, &s,
-					err, sizeof(err)), 0);
+	assert_int_equal(rt_resolve_arg("API.openai.com.=127.0.0.2", record, &s, err, sizeof(err)),
+			 0);
+	assert_int_equal(rt_resolve_arg("api.anthropic.com=10.1.1.1,[::1],fd00::5", record, &s, err,
+					sizeof(err)),
+			 0);
 	assert_int_equal(s.n, 4);
 	assert_string_equal(s.text[0], "127.0.0.2 api.openai.com");
 	assert_string_equal(s.text[1], "10.1.1.1 api.anthropic.com");
@@ -191,13 +192,13 @@ static void test_resolve_name(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hosts_file),
-		cmocka_unit_test(test_hosts_malformed),
-		cmocka_unit_test(test_hosts_stop_and_missing),
-		cmocka_unit_test(test_resolve_arg),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_ip),
-		cmocka_unit_test(test_resolve_name),
+	    cmocka_unit_test(test_hosts_file),
+	    cmocka_unit_test(test_hosts_malformed),
+	    cmocka_unit_test(test_hosts_stop_and_missing),
+	    cmocka_unit_test(test_resolve_arg),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_ip),
+	    cmocka_unit_test(test_resolve_name),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
