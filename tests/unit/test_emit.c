@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "glob.h"
 #include "lower.h"
 #include "meta.h"
 
@@ -297,6 +298,89 @@ static void test_line_back(void **state)
 	free(c);
 }
 
+/* Host shims so the generated DFA code runs in userspace, byte for byte
+ * the code the kernel runs (minus the verifier). */
+static const char host_shim[] =
+	"#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
+	"typedef uint8_t __u8; typedef uint32_t __u32; typedef uint64_t __u64;\n"
+	"#undef __always_inline\n#define __always_inline inline\n#define barrier_var(x) (void)0\n"
+	"#define ASPEN_EXE_LEN 256\n#define ASPEN_COMM_LEN 16\n";
+
+static const char host_main[] =
+	"int main(void) {\n\tchar line[512];\n"
+	"\twhile (fgets(line, sizeof(line), stdin)) {\n"
+	"\t\tchar exe[256] = { 0 }, comm[16] = { 0 };\n"
+	"\t\tline[strcspn(line, \"\\n\")] = 0;\n"
+	"\t\tstrncpy(exe, line, 255);\n\t\tstrncpy(comm, line, 15);\n"
+	"\t\tprintf(\"%llu %llu\\n\", (unsigned long long)aspen_exe_bits(exe),\n"
+	"\t\t       (unsigned long long)aspen_comm_bits(comm));\n\t}\n\treturn 0;\n}\n";
+
+static void random_path(char *buf, size_t max, unsigned *seed)
+{
+	static const char *const parts[] = { "/usr/bin/", "curl", "python3", ".11", "nc",
+					     "x", "/", "*", "?", "3" };
+	buf[0] = 0;
+	for (int n = rand_r(seed) % 5; n >= 0; n--) {
+		const char *p = parts[(size_t)rand_r(seed) % (sizeof(parts) / sizeof(parts[0]))];
+
+		if (strlen(buf) + strlen(p) < max)
+			strcat(buf, p);
+	}
+}
+
+/* The generated C and the reference matcher agree on random strings. */
+static void test_generated_dfa_agrees(void **state)
+{
+	struct fixture *f = *state;
+	static const char inc[] = "#include \"aspen_prelude.bpf.h\"\n";
+	char *c = emit_to_string(f), dir[] = "/tmp/aspen-dfa-XXXXXX", path[300], cmd[1024];
+	char *from = strstr(c, inc), *to = strstr(c, "/* Rules in order");
+	const char *exe_globs[] = { "/usr/bin/curl", "/usr/bin/python3*" };
+	unsigned seed = 7;
+	FILE *out, *in;
+
+	if (system("cc --version >/dev/null 2>&1") != 0)
+		skip();
+	assert_non_null(from);
+	assert_non_null(to);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/dfa.c", dir);
+	out = fopen(path, "w");
+	from += strlen(inc);
+	fprintf(out, "%s%.*s%s", host_shim, (int)(to - from), from, host_main);
+	fclose(out);
+	snprintf(cmd, sizeof(cmd), "cc -O1 -o %s/dfa %s/dfa.c", dir, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(path, sizeof(path), "%s/in.txt", dir);
+	out = fopen(path, "w");
+	char strs[2000][64];
+
+	for (int i = 0; i < 2000; i++) {
+		random_path(strs[i], sizeof(strs[i]), &seed);
+		fprintf(out, "%s\n", strs[i]);
+	}
+	fclose(out);
+	snprintf(cmd, sizeof(cmd), "%s/dfa < %s", dir, path);
+	in = popen(cmd, "r");
+	for (int i = 0; i < 2000; i++) {
+		unsigned long long exe = 0, comm = 0, want_exe = 0, want_comm;
+		char comm_s[16] = { 0 };
+
+		assert_int_equal(fscanf(in, "%llu %llu", &exe, &comm), 2);
+		for (int g = 0; g < 2; g++)
+			want_exe |= (unsigned long long)aspen_glob_match(exe_globs[g], strs[i]) << g;
+		strncpy(comm_s, strs[i], 15); /* the kernel sees at most 15 bytes of comm */
+		want_comm = aspen_glob_match("nc*", comm_s);
+		if (exe != want_exe || comm != want_comm)
+			fail_msg("'%s': generated %llu/%llu, reference %llu/%llu", strs[i], exe, comm,
+				 want_exe, want_comm);
+	}
+	pclose(in);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	free(c);
+}
+
 static void test_build_with_clang(void **state)
 {
 	struct fixture *f = *state;
@@ -335,6 +419,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dedupe_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_shape, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generated_dfa_agrees, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_build_with_clang, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
