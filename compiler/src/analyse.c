@@ -52,9 +52,10 @@ static void check_shadowed(const struct program *p, struct diags *d)
 			snprintf(hint, sizeof(hint),
 				 "move it before '%s', or give '%s' a 'when' condition", s->name,
 				 s->name);
-			diag_warn(d, r->name_span, hint,
-				  "rule '%s' can never fire: rule '%s' (line %u) always decides first",
-				  r->name, s->name, s->name_span.line);
+			diag_warn(
+			    d, r->name_span, hint,
+			    "rule '%s' can never fire: rule '%s' (line %u) always decides first",
+			    r->name, s->name, s->name_span.line);
 			break;
 		}
 	}
@@ -115,11 +116,12 @@ static void check_contradiction(const struct decl *r, struct diags *d)
 
 			if (c[i]->field != c[j]->field || !exact_literal(c[i]))
 				continue;
-			if (!eq_ne && !(exact_literal(c[j]) &&
-					!same_literal(c[i]->rhs_val, c[j]->rhs_val)))
+			if (!eq_ne &&
+			    !(exact_literal(c[j]) && !same_literal(c[i]->rhs_val, c[j]->rhs_val)))
 				continue;
 			diag_warn(d, r->name_span, "its 'when' condition contradicts itself",
-				  "rule '%s' can never fire: its conditions on %s contradict each other (line %u)",
+				  "rule '%s' can never fire: its conditions on %s contradict each "
+				  "other (line %u)",
 				  r->name, c[i]->field_name, c[j]->span.line);
 			return;
 		}

@@ -172,12 +172,9 @@ static int diag_cmp(const void *pa, const void *pb)
 static const char *level_name(enum diag_level lvl)
 {
 	switch (lvl) {
-	case DIAG_ERROR:
-		return "error";
-	case DIAG_WARNING:
-		return "warning";
-	default:
-		return "note";
+	case DIAG_ERROR: return "error";
+	case DIAG_WARNING: return "warning";
+	default: return "note";
 	}
 }
 
@@ -227,8 +224,9 @@ void diags_print(const struct diags *d, FILE *out)
 		const char *on = "", *off = "";
 
 		if (color) {
-			on = e->lvl == DIAG_ERROR ? "\033[1;31m"
-			     : e->lvl == DIAG_WARNING ? "\033[1;35m" : "\033[1;36m";
+			on = e->lvl == DIAG_ERROR     ? "\033[1;31m"
+			     : e->lvl == DIAG_WARNING ? "\033[1;35m"
+						      : "\033[1;36m";
 			off = "\033[0m";
 		}
 		if (e->at.src)

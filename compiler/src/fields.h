@@ -13,8 +13,8 @@
 
 enum field_type {
 	FT_PROVIDER, /* provider names, any, unknown            */
-	FT_IP,       /* IPv4/IPv6 address or CIDR strings       */
-	FT_INT,      /* integers in [min, max]                  */
+	FT_IP,	     /* IPv4/IPv6 address or CIDR strings       */
+	FT_INT,	     /* integers in [min, max]                  */
 	FT_GLOB,     /* strings; == and in match globs          */
 	FT_BOOL,     /* true / false                            */
 	FT_BODY,     /* only `matches PATTERN`                  */
@@ -26,10 +26,10 @@ enum field_type {
 
 struct field_info {
 	enum field_id id;
-	const char *name;    /* "process.exe" */
+	const char *name; /* "process.exe" */
 	enum field_type type;
-	unsigned on_mask;    /* ON_BIT() of the rule kinds that may read it */
-	int64_t min, max;    /* FT_INT range; FT_GLOB: max meaningful length (0: any) */
+	unsigned on_mask; /* ON_BIT() of the rule kinds that may read it */
+	int64_t min, max; /* FT_INT range; FT_GLOB: max meaningful length (0: any) */
 };
 
 /* NULL when no field has that name. */

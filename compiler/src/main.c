@@ -63,46 +63,30 @@ static int parse_args(int argc, char **argv, struct cli *c)
 {
 	enum { OPT_CHECK = 256, OPT_EMIT_C, OPT_DUMP_AST, OPT_HELP, OPT_VERSION };
 	static const struct option opts[] = {
-		{ "check", no_argument, NULL, OPT_CHECK },
-		{ "emit-c", no_argument, NULL, OPT_EMIT_C },
-		{ "dump-ast", no_argument, NULL, OPT_DUMP_AST },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+	    {"check", no_argument, NULL, OPT_CHECK},
+	    {"emit-c", no_argument, NULL, OPT_EMIT_C},
+	    {"dump-ast", no_argument, NULL, OPT_DUMP_AST},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {"version", no_argument, NULL, OPT_VERSION},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {NULL, 0, NULL, 0},
 	};
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "o:I:v", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'o':
-			c->output = optarg;
-			break;
+		case 'o': c->output = optarg; break;
 		case 'I':
 			if (add_dir(c, optarg))
 				return -1;
 			break;
-		case 'v':
-			c->verbose = 1;
-			break;
-		case OPT_CHECK:
-			c->check = 1;
-			break;
-		case OPT_EMIT_C:
-			c->emit_c = 1;
-			break;
-		case OPT_DUMP_AST:
-			c->dump_ast = 1;
-			break;
-		case OPT_HELP:
-			usage(stdout);
-			return 1;
-		case OPT_VERSION:
-			printf("aspenc " ASPEN_VERSION "\n");
-			return 1;
-		default:
-			usage(stderr);
-			return -1;
+		case 'v': c->verbose = 1; break;
+		case OPT_CHECK: c->check = 1; break;
+		case OPT_EMIT_C: c->emit_c = 1; break;
+		case OPT_DUMP_AST: c->dump_ast = 1; break;
+		case OPT_HELP: usage(stdout); return 1;
+		case OPT_VERSION: printf("aspenc " ASPEN_VERSION "\n"); return 1;
+		default: usage(stderr); return -1;
 		}
 	}
 	if (optind != argc - 1) {
@@ -155,7 +139,7 @@ static const char *template_dir(void)
  * mistake; analysis only makes sense on a tree without errors. */
 static int check(struct cli *c, struct program *prog, struct diags *d)
 {
-	struct compile_opts co = { .import_dirs = c->dirs, .nimport_dirs = c->ndirs };
+	struct compile_opts co = {.import_dirs = c->dirs, .nimport_dirs = c->ndirs};
 
 	if (resolve_program(c->input, &co, prog, d) && !prog->root)
 		return -1;
@@ -167,7 +151,7 @@ static int check(struct cli *c, struct program *prog, struct diags *d)
 
 static int compile(struct cli *c)
 {
-	struct program prog = { 0 };
+	struct program prog = {0};
 	struct diags *d = diags_new();
 	int rc = check(c, &prog, d);
 
@@ -176,11 +160,11 @@ static int compile(struct cli *c)
 	if (rc == 0 && !c->check && c->output) {
 		const char *clang = getenv("ASPEN_CLANG");
 		struct codegen_opts o = {
-			.out_path = c->output,
-			.emit_c_only = c->emit_c,
-			.clang = clang && *clang ? clang : "clang",
-			.template_dir = template_dir(),
-			.verbose = c->verbose,
+		    .out_path = c->output,
+		    .emit_c_only = c->emit_c,
+		    .clang = clang && *clang ? clang : "clang",
+		    .template_dir = template_dir(),
+		    .verbose = c->verbose,
 		};
 
 		rc = codegen_run(&prog, &o, d);
@@ -195,7 +179,7 @@ static int compile(struct cli *c)
 
 int main(int argc, char **argv)
 {
-	struct cli c = { 0 };
+	struct cli c = {0};
 	int rc;
 
 	if (argc > 1 && (!strcmp(argv[1], "test") || !strcmp(argv[1], "diff"))) {

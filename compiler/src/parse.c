@@ -8,13 +8,13 @@ struct policy *parse_source(const struct source *src, struct diags *d)
 {
 	struct policy *pol = ast_alloc(sizeof(*pol));
 	struct parse_ctx ctx = {
-		.src = src,
-		.d = d,
-		.pol = pol,
-		.decl_tail = &pol->decls,
-		.import_tail = &pol->imports,
-		.line = 1,
-		.col = 1,
+	    .src = src,
+	    .d = d,
+	    .pol = pol,
+	    .decl_tail = &pol->decls,
+	    .import_tail = &pol->imports,
+	    .line = 1,
+	    .col = 1,
 	};
 	yyscan_t scanner;
 

@@ -158,8 +158,8 @@ void program_free(struct program *p)
 /* ---- --dump-ast ------------------------------------------------------ */
 
 static const char *const op_names[] = {
-	[OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<",	[OP_LE] = "<=",	     [OP_GT] = ">",
-	[OP_GE] = ">=", [OP_IN] = "in", [OP_NOT_IN] = "not in", [OP_MATCHES] = "matches",
+    [OP_EQ] = "==", [OP_NE] = "!=", [OP_LT] = "<",	    [OP_LE] = "<=",	      [OP_GT] = ">",
+    [OP_GE] = ">=", [OP_IN] = "in", [OP_NOT_IN] = "not in", [OP_MATCHES] = "matches",
 };
 
 const char *cmp_op_name(enum cmp_op op)
@@ -169,14 +169,14 @@ const char *cmp_op_name(enum cmp_op op)
 
 const char *rule_on_name(enum rule_on on)
 {
-	static const char *const names[] = { "connect", "connect any", "request", "response" };
+	static const char *const names[] = {"connect", "connect any", "request", "response"};
 
 	return names[on];
 }
 
 const char *action_name(enum action_kind kind)
 {
-	static const char *const names[] = { "allow", "deny", "kill", "audit", "alert", "redact" };
+	static const char *const names[] = {"allow", "deny", "kill", "audit", "alert", "redact"};
 
 	return names[kind];
 }
@@ -184,17 +184,13 @@ const char *action_name(enum action_kind kind)
 static void dump_value(FILE *out, const struct value *v)
 {
 	switch (v->kind) {
-	case VAL_STRING:
-		fprintf(out, "\"%s\"", v->str);
-		break;
-	case VAL_INT:
-		fprintf(out, "%" PRId64, v->num);
-		break;
+	case VAL_STRING: fprintf(out, "\"%s\"", v->str); break;
+	case VAL_INT: fprintf(out, "%" PRId64, v->num); break;
 	case VAL_IDENT:
 		fprintf(out, "%s", v->str);
 		if (v->ref)
-			fprintf(out, "{%s%s%s}", v->ref->ns ? v->ref->ns : "", v->ref->ns ? "." : "",
-				v->ref->name);
+			fprintf(out, "{%s%s%s}", v->ref->ns ? v->ref->ns : "",
+				v->ref->ns ? "." : "", v->ref->name);
 		break;
 	case VAL_LIST:
 		fputc('[', out);
@@ -210,9 +206,7 @@ static void dump_value(FILE *out, const struct value *v)
 static void dump_expr(FILE *out, const struct expr *e)
 {
 	switch (e->kind) {
-	case EXPR_TRUE:
-		fputs("true", out);
-		break;
+	case EXPR_TRUE: fputs("true", out); break;
 	case EXPR_NOT:
 		fputs("(not ", out);
 		dump_expr(out, e->lhs);
@@ -237,7 +231,9 @@ static void dump_rule(FILE *out, const struct decl *r)
 {
 	fprintf(out, "rule %d %s (line %u) on %s mode %s\n", r->index, r->name, r->name_span.line,
 		rule_on_name(r->on),
-		r->mode == MODE_UNSET ? "policy" : r->mode == MODE_MONITOR ? "monitor" : "enforce");
+		r->mode == MODE_UNSET	  ? "policy"
+		: r->mode == MODE_MONITOR ? "monitor"
+					  : "enforce");
 	if (r->when) {
 		fputs("  when ", out);
 		dump_expr(out, r->when);

@@ -21,9 +21,9 @@ struct loader {
 	const struct compile_opts *opts;
 	struct program *p;
 	struct diags *d;
-	char **real;       /* realpath of each loaded source, parallel to p->sources */
-	int *done;         /* 0 while its imports are being loaded: a cycle if met again */
-	size_t *stack;     /* the import chain being loaded, for the cycle message */
+	char **real;   /* realpath of each loaded source, parallel to p->sources */
+	int *done;     /* 0 while its imports are being loaded: a cycle if met again */
+	size_t *stack; /* the import chain being loaded, for the cycle message */
 	size_t depth;
 };
 
@@ -188,7 +188,8 @@ static void report_cycle(struct loader *ld, const struct import *im, size_t targ
 		chain = next;
 	}
 	diag_error(ld->d, im->span, "a file may not import itself, directly or through others",
-		   "import cycle: %s%s", chain ? chain : "", base_name(ld->p->sources[target]->path));
+		   "import cycle: %s%s", chain ? chain : "",
+		   base_name(ld->p->sources[target]->path));
 	free(chain);
 }
 
@@ -266,10 +267,10 @@ static void check_file_roles(struct program *p, struct diags *d)
 	struct policy *root = p->root;
 
 	if (!root->name)
-		diag_error(d, (struct span){ root->src, 0, 0, 1, 1 },
+		diag_error(d, (struct span){root->src, 0, 0, 1, 1},
 			   "start the file with: policy \"NAME\"", "the policy has no name");
 	if (root->default_deny < 0) {
-		diag_warn(d, (struct span){ root->src, 0, 0, 1, 1 },
+		diag_warn(d, (struct span){root->src, 0, 0, 1, 1},
 			  "add 'default deny' or 'default allow'",
 			  "no 'default' line: AI traffic that no rule decides is allowed");
 		root->default_deny = 0;
@@ -281,9 +282,11 @@ static void check_file_roles(struct program *p, struct diags *d)
 		const char *hint = "an imported file holds providers, lists and patterns only";
 
 		if (pol->name)
-			diag_error(d, pol->name_span, hint, "an imported file has no 'policy' line");
+			diag_error(d, pol->name_span, hint,
+				   "an imported file has no 'policy' line");
 		if (pol->default_span.src)
-			diag_error(d, pol->default_span, hint, "'default' belongs in the root policy");
+			diag_error(d, pol->default_span, hint,
+				   "'default' belongs in the root policy");
 		if (pol->mode_span.src)
 			diag_error(d, pol->mode_span, hint, "'mode' belongs in the root policy");
 		for (const struct decl *r = pol->decls; r; r = r->next)
@@ -320,7 +323,8 @@ static void collect(struct program *p, struct policy *pol, int *seen, struct dia
 
 				if (strcmp(o->name, x->name) || o->span.src == x->span.src)
 					continue; /* same file: the parser reported it */
-				diag_error(d, x->name_span, "provider names are global, even when imported",
+				diag_error(d, x->name_span,
+					   "provider names are global, even when imported",
 					   "duplicate provider '%s'", x->name);
 				diag_report(d, DIAG_NOTE, o->name_span, NULL,
 					    "'%s' was first defined here", o->name);
@@ -387,7 +391,7 @@ static void add_names(char ***names, size_t *n, struct decl **arr, size_t count,
 static void report_unknown(const struct program *p, struct diags *d, const struct value *v,
 			   enum want w)
 {
-	static const char *const what[] = { "provider", "list", "pattern", "provider", "name" };
+	static const char *const what[] = {"provider", "list", "pattern", "provider", "name"};
 	char **names = NULL, hint[256];
 	size_t n = 0;
 	const char *s, *h = NULL;
@@ -482,12 +486,12 @@ static void bind_names(struct program *p, struct diags *d)
 int resolve_program(const char *path, const struct compile_opts *opts, struct program *out,
 		    struct diags *d)
 {
-	struct loader ld = { .opts = opts, .p = out, .d = d };
+	struct loader ld = {.opts = opts, .p = out, .d = d};
 	int errors = diags_errors(d), *seen;
 
 	memset(out, 0, sizeof(*out));
 	if (load_file(&ld, path, NULL) < 0) {
-		diag_error(d, (struct span){ 0 }, NULL, "cannot read '%s': %s", path,
+		diag_error(d, (struct span){0}, NULL, "cannot read '%s': %s", path,
 			   strerror(errno));
 		return -1;
 	}

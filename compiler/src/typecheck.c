@@ -19,8 +19,8 @@
 #include "passes.h"
 
 static const char *const type_names[] = {
-	[FT_PROVIDER] = "a provider", [FT_IP] = "an IP address", [FT_INT] = "an integer",
-	[FT_GLOB] = "a string",	      [FT_BOOL] = "a boolean",	 [FT_BODY] = "a request body",
+    [FT_PROVIDER] = "a provider", [FT_IP] = "an IP address", [FT_INT] = "an integer",
+    [FT_GLOB] = "a string",	  [FT_BOOL] = "a boolean",   [FT_BODY] = "a request body",
 };
 
 static int is_name(const struct value *v, const char *name)
@@ -49,8 +49,8 @@ static void check_glob(struct diags *d, const struct value *v, const struct fiel
 		char hint[64];
 
 		snprintf(hint, sizeof(hint), "the kernel truncates it: write \"%.15s\"", v->str);
-		diag_warn(d, v->span, hint, "process.comm is at most 15 characters; \"%s\" never matches",
-			  v->str);
+		diag_warn(d, v->span, hint,
+			  "process.comm is at most 15 characters; \"%s\" never matches", v->str);
 	}
 }
 
@@ -117,12 +117,14 @@ static void check_int(struct diags *d, const struct value *v, const char *what, 
 		int digits = v->str[0] && strspn(v->str, "0123456789") == strlen(v->str);
 
 		snprintf(hint, sizeof(hint), "drop the quotes: %s", v->str);
-		diag_error(d, v->span, digits ? hint : NULL, "%s is an integer, not a string", what);
+		diag_error(d, v->span, digits ? hint : NULL, "%s is an integer, not a string",
+			   what);
 	} else if (v->kind != VAL_INT) {
 		diag_error(d, v->span, NULL, "%s is an integer", what);
 	} else if (v->num < min || v->num > max) {
-		diag_error(d, v->span, NULL, "%s %" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")",
-			   what, v->num, min, max);
+		diag_error(d, v->span, NULL,
+			   "%s %" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")", what,
+			   v->num, min, max);
 	}
 }
 
@@ -142,18 +144,13 @@ static void check_scalar(struct diags *d, const struct field_info *f, const stru
 
 			snprintf(hint, sizeof(hint), "drop the quotes: %s", v->str);
 			diag_error(d, v->span, hint, "a provider is a name, not a string");
-		} else if (v->kind != VAL_IDENT ||
-			   (v->ref && v->ref->kind != DECL_PROVIDER)) {
+		} else if (v->kind != VAL_IDENT || (v->ref && v->ref->kind != DECL_PROVIDER)) {
 			diag_error(d, v->span, "e.g. openai, anthropic, any or unknown",
 				   "expected a provider name");
 		}
 		break;
-	case FT_IP:
-		check_ip(d, v);
-		break;
-	case FT_INT:
-		check_int(d, v, f->name, f->min, f->max);
-		break;
+	case FT_IP: check_ip(d, v); break;
+	case FT_INT: check_int(d, v, f->name, f->min, f->max); break;
 	case FT_GLOB:
 		if (v->kind == VAL_STRING)
 			check_glob(d, v, f);
@@ -164,8 +161,7 @@ static void check_scalar(struct diags *d, const struct field_info *f, const stru
 		if (!is_name(v, "true") && !is_name(v, "false"))
 			diag_error(d, v->span, NULL, "%s is true or false", f->name);
 		break;
-	case FT_BODY:
-		break;
+	case FT_BODY: break;
 	}
 }
 
@@ -187,13 +183,14 @@ static void check_in_rhs(struct diags *d, const struct field_info *f, const stru
 		for (size_t i = 0; i < v->ref->items->nitems; i++) {
 			const struct value *it = v->ref->items->items[i];
 			int ok = f->type == FT_PROVIDER ? it->kind == VAL_IDENT
-				 : f->type == FT_INT    ? it->kind == VAL_INT
-				 : f->type == FT_BOOL   ? 0
+				 : f->type == FT_INT	? it->kind == VAL_INT
+				 : f->type == FT_BOOL	? 0
 							: it->kind == VAL_STRING;
 
 			if (!ok) {
-				diag_error(d, v->span, NULL, "list '%s' does not hold %s values (%s)",
-					   v->str, type_names[f->type], f->name);
+				diag_error(d, v->span, NULL,
+					   "list '%s' does not hold %s values (%s)", v->str,
+					   type_names[f->type], f->name);
 				return;
 			}
 		}
@@ -202,8 +199,8 @@ static void check_in_rhs(struct diags *d, const struct field_info *f, const stru
 	} else if (f->type == FT_PROVIDER && v->kind == VAL_IDENT) {
 		check_scalar(d, f, v); /* provider in openai: one provider */
 	} else if (!unbound(v)) {
-		diag_error(d, v->span, "use '==' to compare with one value",
-			   "'%s' needs a list", cmp_op_name(e->op));
+		diag_error(d, v->span, "use '==' to compare with one value", "'%s' needs a list",
+			   cmp_op_name(e->op));
 	}
 }
 
@@ -211,15 +208,11 @@ static int op_allowed(enum field_type t, enum cmp_op op)
 {
 	switch (op) {
 	case OP_EQ:
-	case OP_NE:
-		return t != FT_BODY;
+	case OP_NE: return t != FT_BODY;
 	case OP_IN:
-	case OP_NOT_IN:
-		return t != FT_BODY && t != FT_BOOL;
-	case OP_MATCHES:
-		return t == FT_BODY;
-	default:
-		return t == FT_INT;
+	case OP_NOT_IN: return t != FT_BODY && t != FT_BOOL;
+	case OP_MATCHES: return t == FT_BODY;
+	default: return t == FT_INT;
 	}
 }
 
@@ -228,7 +221,7 @@ static void check_op(struct diags *d, const struct field_info *f, const struct e
 	const struct value *v = e->rhs_val;
 
 	if (!op_allowed(f->type, e->op)) {
-		const char *hint = f->type == FT_BODY ? "write: request.body matches PATTERN"
+		const char *hint = f->type == FT_BODY	 ? "write: request.body matches PATTERN"
 				   : e->op == OP_MATCHES ? "'matches' applies to request.body"
 							 : "use ==, !=, in or not in";
 
@@ -237,13 +230,14 @@ static void check_op(struct diags *d, const struct field_info *f, const struct e
 		return;
 	}
 	if (e->op == OP_MATCHES) {
-		if (!unbound(v) && (v->kind != VAL_IDENT || !v->ref || v->ref->kind != DECL_PATTERN))
+		if (!unbound(v) &&
+		    (v->kind != VAL_IDENT || !v->ref || v->ref->kind != DECL_PATTERN))
 			diag_error(d, v->span, "declare one with: pattern NAME = /regex/",
 				   "'matches' needs a pattern name");
 	} else if (e->op == OP_IN || e->op == OP_NOT_IN) {
 		check_in_rhs(d, f, e);
-	} else if (v->kind == VAL_LIST || (v->kind == VAL_IDENT && v->ref &&
-					    v->ref->kind == DECL_LIST)) {
+	} else if (v->kind == VAL_LIST ||
+		   (v->kind == VAL_IDENT && v->ref && v->ref->kind == DECL_LIST)) {
 		diag_error(d, v->span, "use 'in' or 'not in' to compare with a list",
 			   "'%s' compares with one value, not a list", cmp_op_name(e->op));
 	} else {
@@ -273,15 +267,17 @@ static void check_cmp(struct diags *d, const struct decl *rule, struct expr *e)
 
 		if (s)
 			snprintf(hint, sizeof(hint), "did you mean '%s'?", s);
-		diag_error(d, e->field_span, s ? hint : "see the field list in the language reference",
+		diag_error(d, e->field_span,
+			   s ? hint : "see the field list in the language reference",
 			   "unknown field '%s'", e->field_name);
 		return;
 	}
 	e->field = f->id;
 	if (rule->on_span.src && !(f->on_mask & ON_BIT(rule->on))) {
 		const char *hint = (f->on_mask & ON_BIT(ON_REQUEST))
-			? "a connect rule sees only the connection and the process; request fields need 'on request'"
-			: "response fields need 'on response'";
+				       ? "a connect rule sees only the connection and the process; "
+					 "request fields need 'on request'"
+				       : "response fields need 'on response'";
 
 		diag_error(d, e->field_span, hint, "field '%s' is not available in 'on %s' rules",
 			   f->name, rule_on_name(rule->on));
@@ -289,7 +285,8 @@ static void check_cmp(struct diags *d, const struct decl *rule, struct expr *e)
 	check_op(d, f, e);
 	if (f->type == FT_PROVIDER && rule->on == ON_CONNECT && rule->on_span.src &&
 	    mentions_unknown(e->rhs_val))
-		diag_warn(d, e->span, "'on connect' rules see AI traffic only; use 'on connect any'",
+		diag_warn(d, e->span,
+			  "'on connect' rules see AI traffic only; use 'on connect any'",
 			  "'unknown' never matches in an 'on connect' rule");
 }
 

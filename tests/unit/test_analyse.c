@@ -20,8 +20,8 @@
 static char *check(const char *text, struct program *p, int *errors, int *warnings)
 {
 	char dir[] = "/tmp/aspen-test-XXXXXX", path[64], *buf = NULL;
-	const char *dirs[] = { "", ASPEN_TEST_DIR "/../stdlib-policies" };
-	struct compile_opts o = { dirs, 2 };
+	const char *dirs[] = {"", ASPEN_TEST_DIR "/../stdlib-policies"};
+	struct compile_opts o = {dirs, 2};
 	struct diags *d = diags_new();
 	size_t len = 0;
 	FILE *f;
@@ -62,8 +62,9 @@ static void test_shadowed_by_unconditional_rule(void **state)
 
 	assert_int_equal(e, 0);
 	assert_int_equal(w, 1);
-	assert_non_null(strstr(out, "t.asp:5:6: warning: rule 'second' can never fire: rule 'first' "
-				    "(line 4) always decides first\n"));
+	assert_non_null(strstr(out,
+			       "t.asp:5:6: warning: rule 'second' can never fire: rule 'first' "
+			       "(line 4) always decides first\n"));
 	free(out);
 	program_free(&p);
 }
@@ -116,18 +117,23 @@ static void test_contradictions(void **state)
 {
 	struct program p;
 	int e, w;
-	char *out = check(HEAD "rule a { on connect when dst.port == 443 and dst.port == 80 deny }\n"
-			       "rule b { on connect when provider == openai and provider == gemini deny }\n"
-			       "rule c { on connect when process.uid == 0 and process.uid != 0 deny }\n"
-			       "rule d { on connect when process.exe == \"/a*\" and process.exe == \"/ab\" deny }\n"
-			       "rule e { on connect when dst.port == 443 or dst.port == 80 deny }\n",
-			  &p, &e, &w);
+	char *out = check(
+	    HEAD
+	    "rule a { on connect when dst.port == 443 and dst.port == 80 deny }\n"
+	    "rule b { on connect when provider == openai and provider == gemini deny }\n"
+	    "rule c { on connect when process.uid == 0 and process.uid != 0 deny }\n"
+	    "rule d { on connect when process.exe == \"/a*\" and process.exe == \"/ab\" deny }\n"
+	    "rule e { on connect when dst.port == 443 or dst.port == 80 deny }\n",
+	    &p, &e, &w);
 
 	assert_int_equal(e, 0);
 	assert_int_equal(w, 3);
-	assert_non_null(strstr(out, "warning: rule 'a' can never fire: its conditions on dst.port"));
-	assert_non_null(strstr(out, "warning: rule 'b' can never fire: its conditions on provider"));
-	assert_non_null(strstr(out, "warning: rule 'c' can never fire: its conditions on process.uid"));
+	assert_non_null(
+	    strstr(out, "warning: rule 'a' can never fire: its conditions on dst.port"));
+	assert_non_null(
+	    strstr(out, "warning: rule 'b' can never fire: its conditions on provider"));
+	assert_non_null(
+	    strstr(out, "warning: rule 'c' can never fire: its conditions on process.uid"));
 	free(out);
 	program_free(&p);
 }
@@ -135,11 +141,11 @@ static void test_contradictions(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_shadowed_by_unconditional_rule),
-		cmocka_unit_test(test_non_terminal_and_conditional_rules_do_not_shadow),
-		cmocka_unit_test(test_connect_any_shadows_connect),
-		cmocka_unit_test(test_connect_does_not_shadow_connect_any),
-		cmocka_unit_test(test_contradictions),
+	    cmocka_unit_test(test_shadowed_by_unconditional_rule),
+	    cmocka_unit_test(test_non_terminal_and_conditional_rules_do_not_shadow),
+	    cmocka_unit_test(test_connect_any_shadows_connect),
+	    cmocka_unit_test(test_connect_does_not_shadow_connect_any),
+	    cmocka_unit_test(test_contradictions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

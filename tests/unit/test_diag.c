@@ -26,12 +26,13 @@ static char *diag_text(const struct diags *d)
 static struct span at(const struct source *s, uint32_t off, uint32_t len, uint32_t line,
 		      uint32_t col)
 {
-	return (struct span){ s, off, len, line, col };
+	return (struct span){s, off, len, line, col};
 }
 
 static void test_format_with_caret_and_hint(void **state)
 {
-	struct source *s = source_from_string("p.asp", "rule a {\n  when provider in [opneai]\n}\n");
+	struct source *s =
+	    source_from_string("p.asp", "rule a {\n  when provider in [opneai]\n}\n");
 	struct diags *d = diags_new();
 	char *out;
 
@@ -58,7 +59,7 @@ static void test_sorted_and_notes_stay_with_their_error(void **state)
 	diag_warn(d, at(s, 8, 3, 3, 1), NULL, "third");
 	diag_error(d, at(s, 4, 3, 2, 1), NULL, "second");
 	diag_report(d, DIAG_NOTE, at(s, 0, 3, 1, 1), NULL, "first defined here");
-	diag_error(d, (struct span){ 0 }, NULL, "no location");
+	diag_error(d, (struct span){0}, NULL, "no location");
 	out = diag_text(d);
 	assert_true(strncmp(out, "aspenc: error: no location\n", 27) == 0);
 	e = strstr(out, "p.asp:2:1: error: second");
@@ -91,7 +92,7 @@ static void test_caret_clipped_to_line_and_tabs_kept(void **state)
 
 static void test_suggest(void **state)
 {
-	const char *const names[] = { "openai", "anthropic", "gemini", "groq", "xai" };
+	const char *const names[] = {"openai", "anthropic", "gemini", "groq", "xai"};
 
 	assert_string_equal(diag_suggest("opneai", names, 5), "openai");
 	assert_string_equal(diag_suggest("antropic", names, 5), "anthropic");
@@ -103,10 +104,10 @@ static void test_suggest(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_with_caret_and_hint),
-		cmocka_unit_test(test_sorted_and_notes_stay_with_their_error),
-		cmocka_unit_test(test_caret_clipped_to_line_and_tabs_kept),
-		cmocka_unit_test(test_suggest),
+	    cmocka_unit_test(test_format_with_caret_and_hint),
+	    cmocka_unit_test(test_sorted_and_notes_stay_with_their_error),
+	    cmocka_unit_test(test_caret_clipped_to_line_and_tabs_kept),
+	    cmocka_unit_test(test_suggest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,8 +24,8 @@ static size_t lex_all(const char *text, struct tok *toks, size_t max, struct dia
 		      struct source **srcp)
 {
 	struct source *src = source_from_string("t.asp", text);
-	struct policy pol = { 0 };
-	struct parse_ctx ctx = { .src = src, .d = d, .pol = &pol, .line = 1, .col = 1 };
+	struct policy pol = {0};
+	struct parse_ctx ctx = {.src = src, .d = d, .pol = &pol, .line = 1, .col = 1};
 	yyscan_t sc;
 	size_t n = 0;
 
@@ -152,11 +152,11 @@ static void test_errors_are_reported_and_skipped(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_keywords_and_idents),
-		cmocka_unit_test(test_spans),
-		cmocka_unit_test(test_strings_and_escapes),
-		cmocka_unit_test(test_operators_and_regex),
-		cmocka_unit_test(test_errors_are_reported_and_skipped),
+	    cmocka_unit_test(test_keywords_and_idents),
+	    cmocka_unit_test(test_spans),
+	    cmocka_unit_test(test_strings_and_escapes),
+	    cmocka_unit_test(test_operators_and_regex),
+	    cmocka_unit_test(test_errors_are_reported_and_skipped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

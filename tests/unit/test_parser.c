@@ -53,17 +53,18 @@ static char *spanned(const struct parsed *p, struct span s)
 	return strndup(p->src->text + s.off, s.len);
 }
 
-#define assert_span(p, s, text)                                                    \
-	do {                                                                       \
-		char *got_ = spanned(p, s);                                        \
-		assert_string_equal(got_, text);                                   \
-		free(got_);                                                        \
+#define assert_span(p, s, text)                                                                    \
+	do {                                                                                       \
+		char *got_ = spanned(p, s);                                                        \
+		assert_string_equal(got_, text);                                                   \
+		free(got_);                                                                        \
 	} while (0)
 
 static void test_header_lines(void **state)
 {
-	struct parsed p = parse("policy \"acme\"\ndefault deny\nmode monitor\nimport \"providers\"\n"
-				"import \"./x.asp\"\n");
+	struct parsed p =
+	    parse("policy \"acme\"\ndefault deny\nmode monitor\nimport \"providers\"\n"
+		  "import \"./x.asp\"\n");
 
 	assert_int_equal(diags_errors(p.d), 0);
 	assert_string_equal(p.pol->name, "acme");
@@ -78,9 +79,10 @@ static void test_header_lines(void **state)
 
 static void test_decls(void **state)
 {
-	struct parsed p = parse("list l = [\"a*\", 2,]\n"
-				"provider x { hosts = [\"h\"] ports = [443, 8443] cidrs = [\"10.0.0.0/8\"] }\n"
-				"pattern pem = /BEGIN [A-Z]+ KEY/i\n");
+	struct parsed p =
+	    parse("list l = [\"a*\", 2,]\n"
+		  "provider x { hosts = [\"h\"] ports = [443, 8443] cidrs = [\"10.0.0.0/8\"] }\n"
+		  "pattern pem = /BEGIN [A-Z]+ KEY/i\n");
 	struct decl *l = p.pol->decls, *x = l->next, *pat = x->next;
 
 	assert_int_equal(diags_errors(p.d), 0);
@@ -208,13 +210,13 @@ static void test_bad_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_lines),
-		cmocka_unit_test(test_decls),
-		cmocka_unit_test(test_rule_and_precedence),
-		cmocka_unit_test(test_parens_and_provider_field),
-		cmocka_unit_test(test_recovery_reports_every_error),
-		cmocka_unit_test(test_duplicates_in_one_file),
-		cmocka_unit_test(test_bad_words),
+	    cmocka_unit_test(test_header_lines),
+	    cmocka_unit_test(test_decls),
+	    cmocka_unit_test(test_rule_and_precedence),
+	    cmocka_unit_test(test_parens_and_provider_field),
+	    cmocka_unit_test(test_recovery_reports_every_error),
+	    cmocka_unit_test(test_duplicates_in_one_file),
+	    cmocka_unit_test(test_bad_words),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

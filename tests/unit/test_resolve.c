@@ -44,8 +44,8 @@ static char *diag_text(const struct diags *d)
 static int resolve(struct program *p, struct diags *d)
 {
 	char root[256], lib[256];
-	const char *dirs[2] = { lib, "" };
-	struct compile_opts o = { dirs, 2 };
+	const char *dirs[2] = {lib, ""};
+	struct compile_opts o = {dirs, 2};
 
 	snprintf(root, sizeof(root), "%s/root.asp", dir);
 	snprintf(lib, sizeof(lib), "%s/lib", dir);
@@ -82,12 +82,13 @@ static void test_imports_namespaces_and_binding(void **state)
 	write_file("lib/pii.asp", "pattern ssn = /[0-9]{3}-[0-9]{2}-[0-9]{4}/\n"
 				  "provider llm { hosts = [\"llm.example.com\"] }\n");
 	write_file("local.asp", "list bins = [\"/usr/bin/*\"]\n");
-	write_file("root.asp", "policy \"p\"\ndefault deny\nimport \"pii\"\nimport \"./local.asp\"\n"
-			       "provider own { hosts = [\"own.example.com\"] }\n"
-			       "list ai = [llm, own]\n"
-			       "rule a { on connect when provider in [llm, own, any] and "
-			       "process.exe in local.bins deny }\n"
-			       "rule b { on request when request.body matches pii.ssn redact pii.ssn }\n");
+	write_file("root.asp",
+		   "policy \"p\"\ndefault deny\nimport \"pii\"\nimport \"./local.asp\"\n"
+		   "provider own { hosts = [\"own.example.com\"] }\n"
+		   "list ai = [llm, own]\n"
+		   "rule a { on connect when provider in [llm, own, any] and "
+		   "process.exe in local.bins deny }\n"
+		   "rule b { on request when request.body matches pii.ssn redact pii.ssn }\n");
 	assert_int_equal(resolve(&p, d), 0);
 	assert_int_equal(diags_errors(d), 0);
 	assert_int_equal(p.nsources, 3);
@@ -153,7 +154,8 @@ static void test_import_cycle_and_unknown_import(void **state)
 	write_file("a.asp", "import \"./b.asp\"\nlist x = [1]\n");
 	write_file("b.asp", "import \"./a.asp\"\n");
 	write_file("lib/providers.asp", "provider q { hosts = [\"q\"] }\n");
-	write_file("root.asp", "policy \"p\"\ndefault deny\nimport \"./a.asp\"\nimport \"provider\"\n");
+	write_file("root.asp",
+		   "policy \"p\"\ndefault deny\nimport \"./a.asp\"\nimport \"provider\"\n");
 	assert_int_equal(resolve(&p, d), -1);
 	out = diag_text(d);
 	assert_non_null(strstr(out, "b.asp:1:8: error: import cycle: a.asp -> b.asp -> a.asp\n"));
@@ -180,7 +182,8 @@ static void test_file_roles_and_global_providers(void **state)
 	assert_non_null(strstr(out, "root.asp:1:1: error: the policy has no name\n"));
 	assert_non_null(strstr(out, "warning: no 'default' line"));
 	assert_non_null(strstr(out, "x.asp:1:1: error: an imported file has no 'policy' line\n"));
-	assert_non_null(strstr(out, "error: rule 'r': rules are only allowed in the root policy\n"));
+	assert_non_null(
+	    strstr(out, "error: rule 'r': rules are only allowed in the root policy\n"));
 	assert_non_null(strstr(out, "root.asp:2:10: error: duplicate provider 'dup'\n"));
 	assert_non_null(strstr(out, "x.asp:2:10: note: 'dup' was first defined here\n"));
 	assert_int_equal(p.nrules, 0);
@@ -195,8 +198,8 @@ static void test_missing_root(void **state)
 {
 	struct program p;
 	struct diags *d = diags_new();
-	const char *dirs[] = { "" };
-	struct compile_opts o = { dirs, 1 };
+	const char *dirs[] = {""};
+	struct compile_opts o = {dirs, 1};
 
 	assert_int_equal(resolve_program("/nonexistent/x.asp", &o, &p, d), -1);
 	assert_null(p.root);
@@ -209,14 +212,13 @@ static void test_stdlib_providers(void **state)
 {
 	struct program p;
 	struct diags *d = diags_new();
-	const char *dirs[] = { ASPEN_TEST_DIR "/../stdlib-policies" };
-	struct compile_opts o = { dirs, 1 };
-	static const char *const expect[] = { "openai", "anthropic", "azure_openai", "gemini",
-					      "vertex_ai", "bedrock", "mistral", "cohere",
-					      "groq", "together", "fireworks", "deepseek",
-					      "xai", "perplexity", "openrouter", "huggingface",
-					      "replicate", "ai21", "cerebras", "deepinfra",
-					      "voyage", "moonshot" };
+	const char *dirs[] = {ASPEN_TEST_DIR "/../stdlib-policies"};
+	struct compile_opts o = {dirs, 1};
+	static const char *const expect[] = {
+	    "openai",	"anthropic",  "azure_openai", "gemini",	     "vertex_ai", "bedrock",
+	    "mistral",	"cohere",     "groq",	      "together",    "fireworks", "deepseek",
+	    "xai",	"perplexity", "openrouter",   "huggingface", "replicate", "ai21",
+	    "cerebras", "deepinfra",  "voyage",	      "moonshot"};
 
 	write_file("root.asp", "policy \"p\"\ndefault deny\nimport \"providers\"\n");
 	{
@@ -244,12 +246,12 @@ static void test_stdlib_providers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_imports_namespaces_and_binding, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unknown_names_suggest, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_import_cycle_and_unknown_import, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_file_roles_and_global_providers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_root, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stdlib_providers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_imports_namespaces_and_binding, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_unknown_names_suggest, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_cycle_and_unknown_import, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_file_roles_and_global_providers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_missing_root, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stdlib_providers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

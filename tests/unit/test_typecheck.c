@@ -20,8 +20,8 @@
 static char *check(const char *text, struct program *p, int *errors, int *warnings)
 {
 	char dir[] = "/tmp/aspen-test-XXXXXX", path[64], *buf = NULL;
-	const char *dirs[] = { "", ASPEN_TEST_DIR "/../stdlib-policies" };
-	struct compile_opts o = { dirs, 2 };
+	const char *dirs[] = {"", ASPEN_TEST_DIR "/../stdlib-policies"};
+	struct compile_opts o = {dirs, 2};
 	struct diags *d = diags_new();
 	size_t len = 0;
 	FILE *f;
@@ -91,7 +91,8 @@ static void test_type_mismatches(void **state)
 	assert_non_null(strstr(out, "hint: drop the quotes: openai\n"));
 	assert_non_null(strstr(out, "error: '>' does not apply to process.exe (a string)\n"));
 	assert_non_null(strstr(out, "error: request.stream is true or false\n"));
-	assert_non_null(strstr(out, "error: '==' does not apply to request.body (a request body)\n"));
+	assert_non_null(
+	    strstr(out, "error: '==' does not apply to request.body (a request body)\n"));
 	free(out);
 	program_free(&p);
 }
@@ -100,13 +101,14 @@ static void test_literals(void **state)
 {
 	struct program p;
 	int e, w;
-	char *out = check(HEAD "provider x { hosts = [\"a[b\"] ports = [70000] cidrs = [\"10.0.0.0/33\", "
-			       "\"fd00::/8\", \"10.1.2.3/16\", \"::1/129\"] }\n"
-			       "provider y { ports = [443] }\n"
-			       "list l = [\"ok*\", \"bad\\\\\"]\n"
-			       "rule a { on connect when process.uid == 4294967296 deny }\n"
-			       "rule b { on connect when process.comm == \"a-very-long-command-name\" deny }\n",
-			  &p, &e, &w);
+	char *out = check(
+	    HEAD "provider x { hosts = [\"a[b\"] ports = [70000] cidrs = [\"10.0.0.0/33\", "
+		 "\"fd00::/8\", \"10.1.2.3/16\", \"::1/129\"] }\n"
+		 "provider y { ports = [443] }\n"
+		 "list l = [\"ok*\", \"bad\\\\\"]\n"
+		 "rule a { on connect when process.uid == 4294967296 deny }\n"
+		 "rule b { on connect when process.comm == \"a-very-long-command-name\" deny }\n",
+	    &p, &e, &w);
 
 	assert_non_null(strstr(out, "error: bad glob \"a[b\": "));
 	assert_non_null(strstr(out, "error: port 70000 is out of range (1..65535)\n"));
@@ -115,7 +117,8 @@ static void test_literals(void **state)
 	assert_non_null(strstr(out, "warning: CIDR \"10.1.2.3/16\" is not a network address\n"));
 	assert_non_null(strstr(out, "error: provider 'y' has no hosts and no cidrs\n"));
 	assert_non_null(strstr(out, "error: bad glob \"bad\\\": "));
-	assert_non_null(strstr(out, "error: process.uid 4294967296 is out of range (0..4294967295)\n"));
+	assert_non_null(
+	    strstr(out, "error: process.uid 4294967296 is out of range (0..4294967295)\n"));
 	assert_non_null(strstr(out, "warning: process.comm is at most 15 characters"));
 	assert_null(strstr(out, "CIDR \"fd00::/8\""));
 	assert_int_equal(e, 7);
@@ -127,22 +130,25 @@ static void test_field_visibility(void **state)
 {
 	struct program p;
 	int e, w;
-	char *out = check(HEAD "rule a { on connect when request.model == \"gpt-4o\" deny }\n"
-			       "rule b { on request when response.status == 500 deny }\n"
-			       "rule c { on response when response.status >= 500 and request.model == \"x\" "
-			       "and process.exe == \"/bin/x\" alert }\n"
-			       "rule d { on connect when provider == unknown deny }\n"
-			       "rule e { on connect any when provider == unknown deny }\n",
-			  &p, &e, &w);
+	char *out = check(
+	    HEAD "rule a { on connect when request.model == \"gpt-4o\" deny }\n"
+		 "rule b { on request when response.status == 500 deny }\n"
+		 "rule c { on response when response.status >= 500 and request.model == \"x\" "
+		 "and process.exe == \"/bin/x\" alert }\n"
+		 "rule d { on connect when provider == unknown deny }\n"
+		 "rule e { on connect any when provider == unknown deny }\n",
+	    &p, &e, &w);
 
 	assert_int_equal(e, 2);
 	assert_non_null(strstr(out, "t.asp:4:26: error: field 'request.model' is not available in "
 				    "'on connect' rules\n"));
-	assert_non_null(strstr(out, "hint: a connect rule sees only the connection and the process; "
-				    "request fields need 'on request'\n"));
+	assert_non_null(strstr(out,
+			       "hint: a connect rule sees only the connection and the process; "
+			       "request fields need 'on request'\n"));
 	assert_non_null(strstr(out, "error: field 'response.status' is not available in "
 				    "'on request' rules\n"));
-	assert_non_null(strstr(out, "t.asp:7:26: warning: 'unknown' never matches in an 'on connect' rule"));
+	assert_non_null(
+	    strstr(out, "t.asp:7:26: warning: 'unknown' never matches in an 'on connect' rule"));
 	assert_null(strstr(out, "t.asp:8:"));
 	free(out);
 	program_free(&p);
@@ -173,17 +179,19 @@ static void test_operators_and_lists(void **state)
 {
 	struct program p;
 	int e, w;
-	char *out = check(HEAD "list nums = [1, 2]\nlist strs = [\"a\"]\nlist mixed = [\"a\", 1]\n"
-			       "list provs = [openai, gemini]\n"
-			       "rule a { on connect when dst.port in strs deny }\n"
-			       "rule b { on connect when provider in provs and dst.port in nums deny }\n"
-			       "rule c { on connect when process.exe == strs deny }\n"
-			       "rule d { on connect when dst.port in 443 deny }\n"
-			       "rule e { on request when request.body matches strs deny }\n",
-			  &p, &e, &w);
+	char *out =
+	    check(HEAD "list nums = [1, 2]\nlist strs = [\"a\"]\nlist mixed = [\"a\", 1]\n"
+		       "list provs = [openai, gemini]\n"
+		       "rule a { on connect when dst.port in strs deny }\n"
+		       "rule b { on connect when provider in provs and dst.port in nums deny }\n"
+		       "rule c { on connect when process.exe == strs deny }\n"
+		       "rule d { on connect when dst.port in 443 deny }\n"
+		       "rule e { on request when request.body matches strs deny }\n",
+		  &p, &e, &w);
 
 	assert_non_null(strstr(out, "error: list 'mixed' mixes kinds of items\n"));
-	assert_non_null(strstr(out, "error: list 'strs' does not hold an integer values (dst.port)\n"));
+	assert_non_null(
+	    strstr(out, "error: list 'strs' does not hold an integer values (dst.port)\n"));
 	assert_non_null(strstr(out, "error: '==' compares with one value, not a list\n"));
 	assert_non_null(strstr(out, "error: 'in' needs a list\n"));
 	assert_non_null(strstr(out, "error: unknown pattern 'strs'\n"));
@@ -195,12 +203,9 @@ static void test_operators_and_lists(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_fields_are_set),
-		cmocka_unit_test(test_type_mismatches),
-		cmocka_unit_test(test_literals),
-		cmocka_unit_test(test_field_visibility),
-		cmocka_unit_test(test_rule_shape),
-		cmocka_unit_test(test_operators_and_lists),
+	    cmocka_unit_test(test_fields_are_set), cmocka_unit_test(test_type_mismatches),
+	    cmocka_unit_test(test_literals),	   cmocka_unit_test(test_field_visibility),
+	    cmocka_unit_test(test_rule_shape),	   cmocka_unit_test(test_operators_and_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
