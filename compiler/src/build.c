@@ -154,7 +154,8 @@ static int run_clang(const struct ir *ir, const struct codegen_opts *o, const ch
 		     struct diags *d)
 {
 	const char *clang = pick(o->clang, "ASPEN_CLANG", "clang");
-	const char *tdir = pick(o->template_dir, "ASPEN_TEMPLATE_DIR", ASPEN_SRC_DIR "/bpf-templates");
+	const char *tdir =
+		pick(o->template_dir, "ASPEN_TEMPLATE_DIR", ASPEN_SRC_DIR "/bpf-templates");
 	char inc[4096];
 	char *out = NULL;
 	int rc;

@@ -411,7 +411,8 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	put(&e, "#include \"aspen_connect.bpf.h\"\n\n");
 	put(&e, "char LICENSE[] SEC(\"license\") = \"GPL\";\n\n");
 	put(&e, "/* What aspend needs to know about this object (docs/internals.md) */\n");
-	put(&e, "static const char aspen_meta[] __attribute__((section(\".aspen.meta\"), used)) =\n");
+	put(&e, "static const char aspen_meta[]\n"
+		"\t__attribute__((section(\".aspen.meta\"), used)) =\n");
 	meta_emit_c_string(meta, out);
 	put(&e, ";\n");
 	free(meta);

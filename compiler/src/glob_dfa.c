@@ -223,7 +223,8 @@ static void nfa_classes(struct subset *ss)
 			int ncls = 0;
 
 			for (int b = 0; b < 256; b++) {
-				int k = ss->cls[b] * 2 + aspen_byteset_has(&ed->set, (unsigned char)b);
+				bool in = aspen_byteset_has(&ed->set, (unsigned char)b);
+				int k = ss->cls[b] * 2 + in;
 
 				if (remap[k] < 0)
 					remap[k] = ncls++;

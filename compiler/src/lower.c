@@ -273,8 +273,8 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 	if (pc == PC_EXE || pc == PC_COMM) {
 		pr->dfa = glob_dfa_build(v->str, 0, err, sizeof(err));
 		if (!pr->dfa) {
-			diag_error(l->d, v->span, NULL, "glob '%s' cannot be matched in the kernel: %s",
-				   v->str, err);
+			diag_error(l->d, v->span, NULL,
+				   "glob '%s' cannot be matched in the kernel: %s", v->str, err);
 			return -1;
 		}
 	} else if (aspen_glob_valid(v->str, &msg) != 0) {
@@ -392,7 +392,9 @@ static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule 
 		case ACT_REDACT:
 			diag_error(l->d, a->span, NULL,
 				   "action '%s' is not compiled by this version of aspenc yet",
-				   a->kind == ACT_KILL ? "kill" : a->kind == ACT_ALERT ? "alert" : "redact");
+				   a->kind == ACT_KILL    ? "kill"
+				   : a->kind == ACT_ALERT ? "alert"
+							  : "redact");
 			break;
 		}
 	}

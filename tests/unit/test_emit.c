@@ -261,7 +261,8 @@ static void test_emit_shape(void **state)
 
 	assert_non_null(strstr(c, "#define ASPEN_NEED_EXEC 1"));
 	assert_non_null(strstr(c, "#include \"aspen_prelude.bpf.h\""));
-	assert_non_null(strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
+	assert_non_null(
+		strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
 	assert_non_null(strstr(c, "static __always_inline __u64 aspen_exe_bits(const char *s)"));
 	assert_non_null(strstr(c, "static __always_inline __u64 aspen_comm_bits(const char *s)"));
 	assert_non_null(strstr(c, "static __always_inline void aspen_decide_connect(const struct "
@@ -368,12 +369,13 @@ static void test_generated_dfa_agrees(void **state)
 
 		assert_int_equal(fscanf(in, "%llu %llu", &exe, &comm), 2);
 		for (int g = 0; g < 2; g++)
-			want_exe |= (unsigned long long)aspen_glob_match(exe_globs[g], strs[i]) << g;
+			want_exe |= (unsigned long long)aspen_glob_match(exe_globs[g], strs[i])
+				    << g;
 		strncpy(comm_s, strs[i], 15); /* the kernel sees at most 15 bytes of comm */
 		want_comm = aspen_glob_match("nc*", comm_s);
 		if (exe != want_exe || comm != want_comm)
-			fail_msg("'%s': generated %llu/%llu, reference %llu/%llu", strs[i], exe, comm,
-				 want_exe, want_comm);
+			fail_msg("'%s': generated %llu/%llu, reference %llu/%llu", strs[i], exe,
+				 comm, want_exe, want_comm);
 	}
 	pclose(in);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -183,7 +183,8 @@ static void test_malformed(void **state)
 	(void)state;
 	assert_int_equal(aspen_meta_parse("hello\n", 6, &m, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "aspen-meta"));
-	assert_int_equal(aspen_meta_parse("aspen-meta\t1\nrule\tx\n", 20, &m, err, sizeof(err)), -1);
+	assert_int_equal(aspen_meta_parse("aspen-meta\t1\nrule\tx\n", 20, &m, err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, "line 2"));
 	assert_int_equal(aspen_meta_read_elf("/nonexistent.bpf.o", &m, err, sizeof(err)), -1);
 }
