@@ -92,18 +92,13 @@ enum aspen_glob_elem aspen_glob_next(const char **p, bool icase, struct aspen_by
 	enum aspen_glob_elem e = ASPEN_GLOB_SET;
 
 	switch (c) {
-	case 0:
-		return ASPEN_GLOB_END;
-	case '*':
-		(*p)++;
-		return ASPEN_GLOB_STAR;
+	case 0: return ASPEN_GLOB_END;
+	case '*': (*p)++; return ASPEN_GLOB_STAR;
 	case '?':
 		(*p)++;
 		set_all_but_nul(set);
 		return ASPEN_GLOB_SET;
-	case '[':
-		(*p)++;
-		return parse_class(p, icase, set, err);
+	case '[': (*p)++; return parse_class(p, icase, set, err);
 	case '\\':
 		c = (unsigned char)(*p)[1];
 		if (c == 0) {
@@ -132,14 +127,12 @@ int aspen_glob_valid(const char *glob, const char **err)
 
 	for (;;) {
 		switch (aspen_glob_next(&p, false, &set, &e)) {
-		case ASPEN_GLOB_END:
-			return 0;
+		case ASPEN_GLOB_END: return 0;
 		case ASPEN_GLOB_ERR:
 			if (err)
 				*err = e;
 			return -1;
-		default:
-			break;
+		default: break;
 		}
 	}
 }

@@ -33,9 +33,9 @@ static inline void aspen_byteset_add(struct aspen_byteset *s, unsigned char b)
 
 enum aspen_glob_elem {
 	ASPEN_GLOB_END = 0, /* end of the glob                         */
-	ASPEN_GLOB_SET,     /* one byte out of a set (literal, ?, [])  */
+	ASPEN_GLOB_SET,	    /* one byte out of a set (literal, ?, [])  */
 	ASPEN_GLOB_STAR,    /* any run of bytes                        */
-	ASPEN_GLOB_ERR,     /* syntax error; *err says which           */
+	ASPEN_GLOB_ERR,	    /* syntax error; *err says which           */
 };
 
 /* Parse the element at *p: on ASPEN_GLOB_SET fills *set; advances *p past

@@ -16,7 +16,7 @@
 #define MAX_FIELDS 8
 
 static const char *const class_names[ASPEN_PRED__COUNT] = {
-	"host", "exe", "comm", "user", "cgroup", "container",
+    "host", "exe", "comm", "user", "cgroup", "container",
 };
 
 const char *aspen_pred_class_name(enum aspen_pred_class c)
@@ -25,7 +25,7 @@ const char *aspen_pred_class_name(enum aspen_pred_class c)
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -220,8 +220,7 @@ static int parse_record(struct aspen_meta *m, char *line)
 	return rec_header(m, f, n);
 }
 
-int aspen_meta_parse(const char *text, size_t len, struct aspen_meta *out, char *err,
-		     size_t errlen)
+int aspen_meta_parse(const char *text, size_t len, struct aspen_meta *out, char *err, size_t errlen)
 {
 	char *buf, *save = NULL;
 	int lineno = 0, rc = 0;

@@ -13,19 +13,23 @@
 #define ASPEN_META_SECTION ".aspen.meta"
 
 enum aspen_pred_class {
-	ASPEN_PRED_HOST, ASPEN_PRED_EXE, ASPEN_PRED_COMM,
-	ASPEN_PRED_USER, ASPEN_PRED_CGROUP, ASPEN_PRED_CONTAINER,
+	ASPEN_PRED_HOST,
+	ASPEN_PRED_EXE,
+	ASPEN_PRED_COMM,
+	ASPEN_PRED_USER,
+	ASPEN_PRED_CGROUP,
+	ASPEN_PRED_CONTAINER,
 	ASPEN_PRED__COUNT
 };
 
 struct aspen_meta_rule {
 	int idx;
 	char *name;
-	char *on;        /* connect | connect_any | request | response */
-	char *terminal;  /* allow | deny | kill | - */
-	bool monitor;    /* the rule's effective mode */
+	char *on;	/* connect | connect_any | request | response */
+	char *terminal; /* allow | deny | kill | - */
+	bool monitor;	/* the rule's effective mode */
 	int line;
-	char *reason;    /* "" when none */
+	char *reason; /* "" when none */
 };
 
 struct aspen_meta_provider {
@@ -37,12 +41,12 @@ struct aspen_meta_provider {
 
 struct aspen_meta_host {
 	int provider;
-	char *name;      /* host name or glob */
+	char *name; /* host name or glob */
 };
 
 struct aspen_meta_cidr {
 	int provider;
-	char *cidr;      /* a.b.c.d/n or ipv6/n, as written */
+	char *cidr; /* a.b.c.d/n or ipv6/n, as written */
 };
 
 struct aspen_meta_pred {
@@ -52,14 +56,14 @@ struct aspen_meta_pred {
 };
 
 struct aspen_meta {
-	int version;     /* of the metadata format */
-	int abi;         /* ASPEN_ABI_VERSION the object was built for */
+	int version; /* of the metadata format */
+	int abi;     /* ASPEN_ABI_VERSION the object was built for */
 	char *policy;
 	char sha256[65];
 	char *source;
 	bool monitor;
 	bool default_deny;
-	char *hooks;     /* comma-separated program kinds */
+	char *hooks; /* comma-separated program kinds */
 	struct aspen_meta_rule *rules;
 	size_t nrules;
 	struct aspen_meta_provider *providers;

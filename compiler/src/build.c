@@ -22,7 +22,7 @@
 
 static struct span no_span(void)
 {
-	struct span s = { 0 };
+	struct span s = {0};
 
 	return s;
 }
@@ -131,7 +131,8 @@ static int map_line(const struct ir *ir, char *l, struct diags *d)
 		diag_error(d, rd->when ? rd->when->span : rd->span, NULL,
 			   "generated code for rule '%s' failed to compile: %s", rd->name, msg);
 	} else {
-		diag_error(d, no_span(), "set ASPEN_KEEP_C=1 to keep the generated C, -v for "
+		diag_error(d, no_span(),
+			   "set ASPEN_KEEP_C=1 to keep the generated C, -v for "
 			   "clang's full output",
 			   "generated code failed to compile: %s:%u:%u: %s", file, line, col, msg);
 	}
@@ -155,16 +156,27 @@ static int run_clang(const struct ir *ir, const struct codegen_opts *o, const ch
 {
 	const char *clang = pick(o->clang, "ASPEN_CLANG", "clang");
 	const char *tdir =
-		pick(o->template_dir, "ASPEN_TEMPLATE_DIR", ASPEN_SRC_DIR "/bpf-templates");
+	    pick(o->template_dir, "ASPEN_TEMPLATE_DIR", ASPEN_SRC_DIR "/bpf-templates");
 	char inc[4096];
 	char *out = NULL;
 	int rc;
 
 	snprintf(inc, sizeof(inc), "-I%s", tdir);
 	char *const argv[] = {
-		(char *)clang, "-target", "bpf", "-O2", "-g", "-Wall", "-Werror", inc,
-		"-I/usr/include/x86_64-linux-gnu", "-c", (char *)c_path, "-o",
-		(char *)o->out_path, NULL,
+	    (char *)clang,
+	    "-target",
+	    "bpf",
+	    "-O2",
+	    "-g",
+	    "-Wall",
+	    "-Werror",
+	    inc,
+	    "-I/usr/include/x86_64-linux-gnu",
+	    "-c",
+	    (char *)c_path,
+	    "-o",
+	    (char *)o->out_path,
+	    NULL,
 	};
 	if (o->verbose) {
 		for (int i = 0; argv[i]; i++)

@@ -18,8 +18,8 @@
 
 struct emitter {
 	FILE *out;
-	int lines;           /* newlines written so far */
-	const char *c_name;  /* this file, for #line back to generated code */
+	int lines;	    /* newlines written so far */
+	const char *c_name; /* this file, for #line back to generated code */
 	const struct ir *ir;
 };
 
@@ -144,8 +144,8 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 	put_comment_text(e, p->glob);
 	put(e, "\" (");
 	put_comment_text(e, p->span.src ? p->span.src->path : e->ir->source);
-	put(e, ":%u:%u), %d states, %d byte classes, dead state %d */\n", p->span.line,
-	    p->span.col, d->nstates, d->nclasses, d->dead);
+	put(e, ":%u:%u), %d states, %d byte classes, dead state %d */\n", p->span.line, p->span.col,
+	    d->nstates, d->nclasses, d->dead);
 	put(e, "static const __u8 aspen_%s%d_class[256] = {\n", cls, p->bit);
 	emit_bytes(e, d->cls, 256, "\t");
 	put(e, "};\n");
@@ -191,8 +191,8 @@ static void emit_dfa_match(struct emitter *e, const char *cls, const char *len,
 	put(e, "\treturn aspen_%s%d_accept[st];\n}\n\n", cls, p->bit);
 }
 
-static void emit_class_fn(struct emitter *e, enum pred_class pc, const char *cls,
-			  const char *field, const char *len)
+static void emit_class_fn(struct emitter *e, enum pred_class pc, const char *cls, const char *field,
+			  const char *len)
 {
 	const struct ir_pred_table *t = &e->ir->preds[pc];
 
@@ -259,12 +259,8 @@ static void emit_expr(struct emitter *e, const struct ir_expr *x)
 		else
 			put(e, "((c->%s & 0x%" PRIx64 "ULL) != 0)", x->field, x->mask);
 		break;
-	case IR_INT:
-		put(e, "(c->%s %s %" PRId64 ")", x->field, c_op(x->op), x->num);
-		break;
-	case IR_CIDR:
-		emit_cidr(e, x);
-		break;
+	case IR_INT: put(e, "(c->%s %s %" PRId64 ")", x->field, c_op(x->op), x->num); break;
+	case IR_CIDR: emit_cidr(e, x); break;
 	}
 }
 
@@ -399,7 +395,7 @@ static void emit_decide(struct emitter *e)
 
 int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 {
-	struct emitter e = { .out = out, .c_name = c_name, .ir = ir };
+	struct emitter e = {.out = out, .c_name = c_name, .ir = ir};
 	char *meta = meta_text(ir);
 
 	if (!meta)

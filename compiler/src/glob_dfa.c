@@ -86,10 +86,10 @@ void nfa_set_accept(struct nfa *n, int state)
 /* ---- interning fixed-length keys (subset states, Moore signatures) ---- */
 
 struct intern {
-	size_t keylen;     /* uint32 words per key */
-	uint32_t *keys;    /* n * keylen            */
+	size_t keylen;	/* uint32 words per key */
+	uint32_t *keys; /* n * keylen            */
 	size_t n, cap;
-	int *slots;        /* open addressing, -1 empty */
+	int *slots; /* open addressing, -1 empty */
 	size_t nslots;
 };
 
@@ -171,11 +171,11 @@ static int intern_get(struct intern *t, const uint32_t *key)
 
 struct subset {
 	const struct nfa *nfa;
-	size_t words;        /* uint32 words per NFA state set */
-	uint8_t cls[256];    /* NFA alphabet classes           */
+	size_t words;	  /* uint32 words per NFA state set */
+	uint8_t cls[256]; /* NFA alphabet classes           */
 	int ncls;
 	struct intern states;
-	int *trans;          /* [nstates][ncls], grows with states */
+	int *trans; /* [nstates][ncls], grows with states */
 	size_t trans_cap;
 };
 
@@ -349,8 +349,7 @@ static int moore(const struct subset *ss, const bool *acc, int *block)
 /* ---- assembling the final tables ---------------------------------------- */
 
 /* Renumber blocks breadth-first from the start so that the start is 0. */
-static int bfs_order(const struct subset *ss, const int *block, int nblocks, int *order,
-		     int *repr)
+static int bfs_order(const struct subset *ss, const int *block, int nblocks, int *order, int *repr)
 {
 	size_t n = ss->states.n, k = (size_t)ss->ncls;
 	int *queue = malloc((size_t)nblocks * sizeof(int)), head = 0, tail = 0;
@@ -423,8 +422,7 @@ static void find_dead(struct dfa *d)
 	}
 }
 
-static struct dfa *assemble(const struct subset *ss, const int *block, int nblocks,
-			    const bool *acc)
+static struct dfa *assemble(const struct subset *ss, const int *block, int nblocks, const bool *acc)
 {
 	size_t k = (size_t)ss->ncls;
 	int *order = malloc((size_t)nblocks * sizeof(int));
@@ -448,7 +446,7 @@ static struct dfa *assemble(const struct subset *ss, const int *block, int nbloc
 		d->accept[s] = acc[r];
 		for (int byte = 0; byte < 256; byte++)
 			full[s * 256 + byte] =
-				(uint8_t)order[block[ss->trans[(size_t)r * k + ss->cls[byte]]]];
+			    (uint8_t)order[block[ss->trans[(size_t)r * k + ss->cls[byte]]]];
 	}
 	ok = final_classes(d, full) == 0;
 	find_dead(d);
@@ -465,7 +463,7 @@ out:
 
 struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t errlen)
 {
-	struct subset ss = { .nfa = n, .words = (n->n + 31) / 32 };
+	struct subset ss = {.nfa = n, .words = (n->n + 31) / 32};
 	struct dfa *d = NULL;
 	bool *acc = NULL;
 	int *block = NULL;
@@ -519,12 +517,8 @@ static int glob_nfa(struct nfa *n, const char *glob, bool icase, char *err, size
 	any.w[0] &= ~1ULL;
 	for (;;) {
 		switch (aspen_glob_next(&p, icase, &set, &msg)) {
-		case ASPEN_GLOB_END:
-			nfa_set_accept(n, cur);
-			return 0;
-		case ASPEN_GLOB_ERR:
-			snprintf(err, errlen, "%s", msg);
-			return -1;
+		case ASPEN_GLOB_END: nfa_set_accept(n, cur); return 0;
+		case ASPEN_GLOB_ERR: snprintf(err, errlen, "%s", msg); return -1;
 		case ASPEN_GLOB_STAR:
 			if (nfa_add_edge(n, cur, cur, &any) < 0)
 				return -1;

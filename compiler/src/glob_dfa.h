@@ -23,12 +23,12 @@
 #define DFA_MAX_STATES 255 /* tables index states with a __u8 */
 
 struct dfa {
-	uint8_t cls[256];   /* byte -> class                          */
+	uint8_t cls[256]; /* byte -> class                          */
 	int nclasses;
-	int nstates;        /* start state is 0                       */
-	uint8_t *next;      /* [nstates][nclasses]                    */
-	uint8_t *accept;    /* [nstates]: 1 if accepting              */
-	int dead;           /* the state no input leaves, or -1       */
+	int nstates;	 /* start state is 0                       */
+	uint8_t *next;	 /* [nstates][nclasses]                    */
+	uint8_t *accept; /* [nstates]: 1 if accepting              */
+	int dead;	 /* the state no input leaves, or -1       */
 };
 
 /* ---- NFA builder (shared by every front end) ------------------------- */

@@ -14,8 +14,8 @@
 #define MAX_LIST_DEPTH 8 /* lists naming lists: cycles are resolve's job */
 
 static const char *const pc_names[PC__COUNT] = {
-	[PC_HOST] = "host", [PC_EXE] = "exe", [PC_COMM] = "comm",
-	[PC_USER] = "user", [PC_CGROUP] = "cgroup", [PC_CONTAINER] = "container",
+    [PC_HOST] = "host", [PC_EXE] = "exe",	[PC_COMM] = "comm",
+    [PC_USER] = "user", [PC_CGROUP] = "cgroup", [PC_CONTAINER] = "container",
 };
 
 const char *pred_class_name(enum pred_class pc)
@@ -312,7 +312,7 @@ static struct ir_expr *lower_string(struct lower *l, enum pred_class pc, const c
 
 static struct ir_expr *lower_cmp(struct lower *l, const struct expr *e)
 {
-	struct leaves lv = { 0 };
+	struct leaves lv = {0};
 	struct ir_expr *r;
 
 	if (!e->rhs_val)
@@ -345,8 +345,7 @@ static struct ir_expr *lower_expr(struct lower *l, const struct expr *e)
 	if (!e)
 		return node(IR_TRUE);
 	switch (e->kind) {
-	case EXPR_TRUE:
-		return node(IR_TRUE);
+	case EXPR_TRUE: return node(IR_TRUE);
 	case EXPR_AND:
 	case EXPR_OR: {
 		/* left first, in sequence: predicate bits follow source order */
@@ -360,8 +359,7 @@ static struct ir_expr *lower_expr(struct lower *l, const struct expr *e)
 
 		return a ? negate(a) : NULL;
 	}
-	case EXPR_CMP:
-		return lower_cmp(l, e);
+	case EXPR_CMP: return lower_cmp(l, e);
 	}
 	return NULL;
 }
@@ -369,7 +367,7 @@ static struct ir_expr *lower_expr(struct lower *l, const struct expr *e)
 /* ---- rules ------------------------------------------------------------------ */
 
 static const char *const not_yet =
-	"request rules need TLS inspection, which this version of aspenc does not compile yet";
+    "request rules need TLS inspection, which this version of aspenc does not compile yet";
 
 static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule *ir)
 {
@@ -384,15 +382,13 @@ static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule 
 			if (a->kind == ACT_DENY)
 				ir->reason = a->reason;
 			break;
-		case ACT_AUDIT:
-			ir->audit = true;
-			break;
+		case ACT_AUDIT: ir->audit = true; break;
 		case ACT_KILL:
 		case ACT_ALERT:
 		case ACT_REDACT:
 			diag_error(l->d, a->span, NULL,
 				   "action '%s' is not compiled by this version of aspenc yet",
-				   a->kind == ACT_KILL    ? "kill"
+				   a->kind == ACT_KILL	  ? "kill"
 				   : a->kind == ACT_ALERT ? "alert"
 							  : "redact");
 			break;
@@ -410,9 +406,12 @@ static void lower_rule(struct lower *l, const struct decl *r, struct ir_rule *ir
 	ir->monitor = mode == MODE_MONITOR;
 	if (r->on == ON_REQUEST || r->on == ON_RESPONSE) {
 		/* one error per rule: its actions are moot until the rule compiles */
-		diag_error(l->d, r->on_span, NULL, "%s", r->on == ON_REQUEST ? not_yet :
-			   "response rules need TLS inspection, which this version of aspenc does "
-			   "not compile yet");
+		diag_error(
+		    l->d, r->on_span, NULL, "%s",
+		    r->on == ON_REQUEST
+			? not_yet
+			: "response rules need TLS inspection, which this version of aspenc does "
+			  "not compile yet");
 		ir->terminal = -1;
 		for (size_t i = 0; i < r->nactions; i++)
 			if (r->actions[i].kind <= ACT_KILL)
@@ -460,7 +459,7 @@ static bool wants_dns(const struct program *p)
 
 int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 {
-	struct lower l = { .ir = ir, .d = d, .p = p };
+	struct lower l = {.ir = ir, .d = d, .p = p};
 	const struct policy *root = p->root;
 	int errors = diags_errors(d);
 

@@ -26,9 +26,9 @@ enum pred_class { PC_HOST, PC_EXE, PC_COMM, PC_USER, PC_CGROUP, PC_CONTAINER, PC
 
 struct ir_pred {
 	char *glob;
-	struct span span;   /* first place the glob was written */
+	struct span span; /* first place the glob was written */
 	int bit;
-	struct dfa *dfa;    /* exe and comm only: matched in the kernel */
+	struct dfa *dfa; /* exe and comm only: matched in the kernel */
 };
 
 struct ir_pred_table {
@@ -39,33 +39,33 @@ struct ir_pred_table {
 enum ir_kind {
 	IR_TRUE,
 	IR_FALSE,
-	IR_AND,    /* a && b */
-	IR_OR,     /* a || b */
-	IR_NOT,    /* !a */
-	IR_BITS,   /* (c->FIELD & mask) != 0 */
-	IR_INT,    /* c->FIELD op num */
-	IR_CIDR,   /* aspen_ip_in(c->addr, addr, bits) */
+	IR_AND,	 /* a && b */
+	IR_OR,	 /* a || b */
+	IR_NOT,	 /* !a */
+	IR_BITS, /* (c->FIELD & mask) != 0 */
+	IR_INT,	 /* c->FIELD op num */
+	IR_CIDR, /* aspen_ip_in(c->addr, addr, bits) */
 };
 
 struct ir_expr {
 	enum ir_kind kind;
 	struct ir_expr *a, *b;
-	const char *field;  /* BITS, INT: member of struct aspen_conn */
-	uint64_t mask;      /* BITS */
-	enum cmp_op op;     /* INT: OP_EQ .. OP_GE */
-	int64_t num;        /* INT */
-	uint8_t addr[16];   /* CIDR: v4-mapped for IPv4 */
-	int bits;           /* CIDR: prefix length over 128 bits */
-	char *text;         /* CIDR/BITS: what the user wrote, for comments */
+	const char *field; /* BITS, INT: member of struct aspen_conn */
+	uint64_t mask;	   /* BITS */
+	enum cmp_op op;	   /* INT: OP_EQ .. OP_GE */
+	int64_t num;	   /* INT */
+	uint8_t addr[16];  /* CIDR: v4-mapped for IPv4 */
+	int bits;	   /* CIDR: prefix length over 128 bits */
+	char *text;	   /* CIDR/BITS: what the user wrote, for comments */
 };
 
 struct ir_rule {
 	const struct decl *decl;
 	int index;
 	enum rule_on on;
-	int terminal;       /* enum action_kind of allow/deny/kill, -1 none */
+	int terminal; /* enum action_kind of allow/deny/kill, -1 none */
 	bool audit;
-	bool monitor;       /* the rule's effective mode */
+	bool monitor;	    /* the rule's effective mode */
 	const char *reason; /* deny "reason", may be NULL */
 	struct ir_expr *cond;
 };
@@ -77,10 +77,10 @@ struct ir_provider {
 
 struct ir {
 	const struct program *prog;
-	const char *name;        /* policy "name" */
-	const char *source;      /* main file path as given */
-	char sha256[65];         /* of the main file's bytes */
-	bool monitor;            /* policy mode */
+	const char *name;   /* policy "name" */
+	const char *source; /* main file path as given */
+	char sha256[65];    /* of the main file's bytes */
+	bool monitor;	    /* policy mode */
 	bool default_deny;
 	struct ir_provider *providers;
 	size_t nproviders;
@@ -101,7 +101,7 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name);
 
 /* meta.c */
 void meta_sha256(const void *data, size_t len, char hex[65]);
-char *meta_text(const struct ir *ir);          /* malloc'd */
+char *meta_text(const struct ir *ir);		      /* malloc'd */
 void meta_emit_c_string(const char *text, FILE *out); /* as a C string literal */
 
 #endif

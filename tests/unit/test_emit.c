@@ -20,30 +20,30 @@
 
 /* The policy the hand-built tree stands for; spans point into it. */
 static const char policy_text[] =
-	"policy \"t\"\n"                                              /* 1 */
-	"default deny\n"                                              /* 2 */
-	"list tools = [\"/usr/bin/curl\", \"/usr/bin/python3*\"]\n"   /* 3 */
-	"rule shadow_ai {\n"                                          /* 4 */
-	"  on connect\n"                                              /* 5 */
-	"  when provider not in [openai, anthropic]\n"                /* 6 */
-	"  deny \"provider not approved\"\n"                          /* 7 */
-	"}\n"                                                         /* 8 */
-	"rule tools_ok {\n"                                           /* 9 */
-	"  on connect\n"                                              /* 10 */
-	"  when process.exe in tools and dst.port == 443\n"           /* 11 */
-	"  allow\n"                                                   /* 12 */
-	"}\n"                                                         /* 13 */
-	"rule lan_nc {\n"                                             /* 14 */
-	"  on connect any\n"                                          /* 15 */
-	"  mode monitor\n"                                            /* 16 */
-	"  when dst.ip in [\"10.0.0.0/8\"] and process.comm == \"nc*\"\n" /* 17 */
-	"  deny\n"                                                    /* 18 */
-	"}\n"                                                         /* 19 */
-	"rule users {\n"                                              /* 20 */
-	"  on connect\n"                                              /* 21 */
-	"  when process.uid >= 1000\n"                                /* 22 */
-	"  audit\n"                                                   /* 23 */
-	"}\n";                                                        /* 24 */
+    "policy \"t\"\n"						      /* 1 */
+    "default deny\n"						      /* 2 */
+    "list tools = [\"/usr/bin/curl\", \"/usr/bin/python3*\"]\n"	      /* 3 */
+    "rule shadow_ai {\n"					      /* 4 */
+    "  on connect\n"						      /* 5 */
+    "  when provider not in [openai, anthropic]\n"		      /* 6 */
+    "  deny \"provider not approved\"\n"			      /* 7 */
+    "}\n"							      /* 8 */
+    "rule tools_ok {\n"						      /* 9 */
+    "  on connect\n"						      /* 10 */
+    "  when process.exe in tools and dst.port == 443\n"		      /* 11 */
+    "  allow\n"							      /* 12 */
+    "}\n"							      /* 13 */
+    "rule lan_nc {\n"						      /* 14 */
+    "  on connect any\n"					      /* 15 */
+    "  mode monitor\n"						      /* 16 */
+    "  when dst.ip in [\"10.0.0.0/8\"] and process.comm == \"nc*\"\n" /* 17 */
+    "  deny\n"							      /* 18 */
+    "}\n"							      /* 19 */
+    "rule users {\n"						      /* 20 */
+    "  on connect\n"						      /* 21 */
+    "  when process.uid >= 1000\n"				      /* 22 */
+    "  audit\n"							      /* 23 */
+    "}\n";							      /* 24 */
 
 struct fixture {
 	struct source *src;
@@ -60,7 +60,7 @@ struct fixture {
 
 static struct span at(struct fixture *f, unsigned line, unsigned col)
 {
-	struct span s = { .src = f->src, .line = line, .col = col, .len = 1 };
+	struct span s = {.src = f->src, .line = line, .col = col, .len = 1};
 
 	return s;
 }
@@ -130,8 +130,8 @@ static int setup(void **state)
 
 	f->src = source_from_string("policy.asp", policy_text);
 	f->d = diags_new();
-	f->root = (struct policy){ .src = f->src, .name = "t", .default_deny = 1,
-				   .mode = MODE_ENFORCE };
+	f->root =
+	    (struct policy){.src = f->src, .name = "t", .default_deny = 1, .mode = MODE_ENFORCE};
 	provider(f, &f->openai, "openai", "api.openai.com");
 	provider(f, &f->anthropic, "anthropic", "*.anthropic.com");
 	f->tools.kind = DECL_LIST;
@@ -155,10 +155,10 @@ static int setup(void **state)
 	cmp(f, 3, 17, F_DST_IP, OP_IN, v);
 	cmp(f, 4, 17, F_PROC_COMM, OP_EQ, val(f, VAL_STRING, "nc*", 0));
 	cmp(f, 5, 22, F_PROC_UID, OP_GE, val(f, VAL_INT, NULL, 1000));
-	f->and[0] = (struct expr){ .kind = EXPR_AND, .lhs = &f->cmp[1], .rhs = &f->cmp[2],
-				   .span = at(f, 11, 8) };
-	f->and[1] = (struct expr){ .kind = EXPR_AND, .lhs = &f->cmp[3], .rhs = &f->cmp[4],
-				   .span = at(f, 17, 8) };
+	f->and[0] = (struct expr){
+	    .kind = EXPR_AND, .lhs = &f->cmp[1], .rhs = &f->cmp[2], .span = at(f, 11, 8)};
+	f->and[1] = (struct expr){
+	    .kind = EXPR_AND, .lhs = &f->cmp[3], .rhs = &f->cmp[4], .span = at(f, 17, 8)};
 	rule(f, 0, "shadow_ai", 4, ON_CONNECT, &f->cmp[0], ACT_DENY, "provider not approved");
 	rule(f, 1, "tools_ok", 9, ON_CONNECT, &f->and[0], ACT_ALLOW, NULL);
 	rule(f, 2, "lan_nc", 14, ON_CONNECT_ANY, &f->and[1], ACT_DENY, NULL);
@@ -168,9 +168,13 @@ static int setup(void **state)
 	f->provs[0] = &f->openai;
 	f->provs[1] = &f->anthropic;
 	f->lists[0] = &f->tools;
-	f->prog = (struct program){ .root = &f->root, .providers = f->provs, .nproviders = 2,
-				    .lists = f->lists, .nlists = 1, .rules = f->rulev,
-				    .nrules = 4 };
+	f->prog = (struct program){.root = &f->root,
+				   .providers = f->provs,
+				   .nproviders = 2,
+				   .lists = f->lists,
+				   .nlists = 1,
+				   .rules = f->rulev,
+				   .nrules = 4};
 	*state = f;
 	return 0;
 }
@@ -262,7 +266,7 @@ static void test_emit_shape(void **state)
 	assert_non_null(strstr(c, "#define ASPEN_NEED_EXEC 1"));
 	assert_non_null(strstr(c, "#include \"aspen_prelude.bpf.h\""));
 	assert_non_null(
-		strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
+	    strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
 	assert_non_null(strstr(c, "static __always_inline __u64 aspen_exe_bits(const char *s)"));
 	assert_non_null(strstr(c, "static __always_inline __u64 aspen_comm_bits(const char *s)"));
 	assert_non_null(strstr(c, "static __always_inline void aspen_decide_connect(const struct "
@@ -302,24 +306,24 @@ static void test_line_back(void **state)
 /* Host shims so the generated DFA code runs in userspace, byte for byte
  * the code the kernel runs (minus the verifier). */
 static const char host_shim[] =
-	"#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
-	"typedef uint8_t __u8; typedef uint32_t __u32; typedef uint64_t __u64;\n"
-	"#undef __always_inline\n#define __always_inline inline\n#define barrier_var(x) (void)0\n"
-	"#define ASPEN_EXE_LEN 256\n#define ASPEN_COMM_LEN 16\n";
+    "#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
+    "typedef uint8_t __u8; typedef uint32_t __u32; typedef uint64_t __u64;\n"
+    "#undef __always_inline\n#define __always_inline inline\n#define barrier_var(x) (void)0\n"
+    "#define ASPEN_EXE_LEN 256\n#define ASPEN_COMM_LEN 16\n";
 
 static const char host_main[] =
-	"int main(void) {\n\tchar line[512];\n"
-	"\twhile (fgets(line, sizeof(line), stdin)) {\n"
-	"\t\tchar exe[256] = { 0 }, comm[16] = { 0 };\n"
-	"\t\tline[strcspn(line, \"\\n\")] = 0;\n"
-	"\t\tstrncpy(exe, line, 255);\n\t\tstrncpy(comm, line, 15);\n"
-	"\t\tprintf(\"%llu %llu\\n\", (unsigned long long)aspen_exe_bits(exe),\n"
-	"\t\t       (unsigned long long)aspen_comm_bits(comm));\n\t}\n\treturn 0;\n}\n";
+    "int main(void) {\n\tchar line[512];\n"
+    "\twhile (fgets(line, sizeof(line), stdin)) {\n"
+    "\t\tchar exe[256] = { 0 }, comm[16] = { 0 };\n"
+    "\t\tline[strcspn(line, \"\\n\")] = 0;\n"
+    "\t\tstrncpy(exe, line, 255);\n\t\tstrncpy(comm, line, 15);\n"
+    "\t\tprintf(\"%llu %llu\\n\", (unsigned long long)aspen_exe_bits(exe),\n"
+    "\t\t       (unsigned long long)aspen_comm_bits(comm));\n\t}\n\treturn 0;\n}\n";
 
 static void random_path(char *buf, size_t max, unsigned *seed)
 {
-	static const char *const parts[] = { "/usr/bin/", "curl", "python3", ".11", "nc",
-					     "x", "/", "*", "?", "3" };
+	static const char *const parts[] = {"/usr/bin/", "curl", "python3", ".11", "nc",
+					    "x",	 "/",	 "*",	    "?",   "3"};
 	buf[0] = 0;
 	for (int n = rand_r(seed) % 5; n >= 0; n--) {
 		const char *p = parts[(size_t)rand_r(seed) % (sizeof(parts) / sizeof(parts[0]))];
@@ -336,7 +340,7 @@ static void test_generated_dfa_agrees(void **state)
 	static const char inc[] = "#include \"aspen_prelude.bpf.h\"\n";
 	char *c = emit_to_string(f), dir[] = "/tmp/aspen-dfa-XXXXXX", path[300], cmd[1024];
 	char *from = strstr(c, inc), *to = strstr(c, "/* Rules in order");
-	const char *exe_globs[] = { "/usr/bin/curl", "/usr/bin/python3*" };
+	const char *exe_globs[] = {"/usr/bin/curl", "/usr/bin/python3*"};
 	unsigned seed = 7;
 	FILE *out, *in;
 
@@ -365,7 +369,7 @@ static void test_generated_dfa_agrees(void **state)
 	in = popen(cmd, "r");
 	for (int i = 0; i < 2000; i++) {
 		unsigned long long exe = 0, comm = 0, want_exe = 0, want_comm;
-		char comm_s[16] = { 0 };
+		char comm_s[16] = {0};
 
 		assert_int_equal(fscanf(in, "%llu %llu", &exe, &comm), 2);
 		for (int g = 0; g < 2; g++)
@@ -387,7 +391,7 @@ static void test_build_with_clang(void **state)
 {
 	struct fixture *f = *state;
 	char dir[] = "/tmp/aspen-test-XXXXXX", obj[256], err[256];
-	struct codegen_opts o = { .template_dir = ASPEN_SRC_DIR "/bpf-templates" };
+	struct codegen_opts o = {.template_dir = ASPEN_SRC_DIR "/bpf-templates"};
 	struct aspen_meta m;
 
 	if (system("clang --version >/dev/null 2>&1") != 0 ||
@@ -417,12 +421,12 @@ static void test_build_with_clang(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_lower, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dedupe_and_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_emit_shape, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_line_back, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_generated_dfa_agrees, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_build_with_clang, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lower, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dedupe_and_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_emit_shape, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_line_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_generated_dfa_agrees, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_build_with_clang, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,10 +13,30 @@
 #include "glob_dfa.h"
 
 static const char *const globs[] = {
-	"", "*", "abc", "a*", "*a", "a*b", "a*b*c", "?", "??*", "*?a?",
-	"[abc]*", "[!a-c]x*", "[]a]*[!]]", "\\*a\\?", "a\\[b", "*ab*ab*",
-	"/usr/bin/*", "/usr/bin/python3*", "*.openai.com", "ab?c*[0-9]",
-	"[a-]?*-", "*aa*", "a*a*a*a", "x[!x]*[x]",
+    "",
+    "*",
+    "abc",
+    "a*",
+    "*a",
+    "a*b",
+    "a*b*c",
+    "?",
+    "??*",
+    "*?a?",
+    "[abc]*",
+    "[!a-c]x*",
+    "[]a]*[!]]",
+    "\\*a\\?",
+    "a\\[b",
+    "*ab*ab*",
+    "/usr/bin/*",
+    "/usr/bin/python3*",
+    "*.openai.com",
+    "ab?c*[0-9]",
+    "[a-]?*-",
+    "*aa*",
+    "a*a*a*a",
+    "x[!x]*[x]",
 };
 
 /* Strings over a small alphabet so that random ones actually match. */
@@ -83,11 +103,11 @@ static int nstates(const char *glob)
 static void test_minimal(void **state)
 {
 	(void)state;
-	assert_int_equal(nstates("*"), 2);    /* accept-all + dead (NUL) */
-	assert_int_equal(nstates("abc"), 5);  /* 4 on the path + dead */
+	assert_int_equal(nstates("*"), 2);   /* accept-all + dead (NUL) */
+	assert_int_equal(nstates("abc"), 5); /* 4 on the path + dead */
 	assert_int_equal(nstates("a*"), 3);
 	assert_int_equal(nstates("**a**"), 3); /* '**' is '*' */
-	assert_int_equal(nstates("*a"), 3);   /* seen-a / not: 2 + dead */
+	assert_int_equal(nstates("*a"), 3);    /* seen-a / not: 2 + dead */
 }
 
 static void test_classes(void **state)
@@ -126,7 +146,7 @@ static void test_nfa_epsilon(void **state)
 {
 	/* (ab|c) built by hand: the builder is shared with future regexes */
 	struct nfa *n = nfa_new();
-	struct aspen_byteset a = { 0 }, b = { 0 }, c = { 0 };
+	struct aspen_byteset a = {0}, b = {0}, c = {0};
 	char err[128];
 	int s0 = nfa_add_state(n), s1 = nfa_add_state(n), s2 = nfa_add_state(n),
 	    s3 = nfa_add_state(n), s4 = nfa_add_state(n), acc = nfa_add_state(n);
@@ -157,9 +177,9 @@ static void test_nfa_epsilon(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_agree),     cmocka_unit_test(test_agree_icase),
-		cmocka_unit_test(test_minimal),   cmocka_unit_test(test_classes),
-		cmocka_unit_test(test_budget),    cmocka_unit_test(test_nfa_epsilon),
+	    cmocka_unit_test(test_agree),   cmocka_unit_test(test_agree_icase),
+	    cmocka_unit_test(test_minimal), cmocka_unit_test(test_classes),
+	    cmocka_unit_test(test_budget),  cmocka_unit_test(test_nfa_epsilon),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,8 +18,8 @@
 
 /* This test binary is itself an ELF object with the section aspend reads. */
 static const char self_meta[] __attribute__((section(".aspen.meta"), used)) =
-	"aspen-meta\t1\nabi\t1\npolicy\tself\nfuture-record\tignored\t42\n"
-	"rule\t0\tr\tconnect\tdeny\tmonitor\t7\twhy\n";
+    "aspen-meta\t1\nabi\t1\npolicy\tself\nfuture-record\tignored\t42\n"
+    "rule\t0\tr\tconnect\tdeny\tmonitor\t7\twhy\n";
 
 struct fixture {
 	struct decl rule, prov;
@@ -34,20 +34,20 @@ static void build_ir(struct fixture *f)
 	f->rule.name = "odd\tname";
 	f->rule.span.line = 12;
 	f->prov.name = "openai";
-	f->items[0] = (struct value){ .kind = VAL_STRING, .str = "api.openai.com" };
-	f->items[1] = (struct value){ .kind = VAL_STRING, .str = "*.openai.com" };
-	f->items[2] = (struct value){ .kind = VAL_INT, .num = 443 };
-	f->items[3] = (struct value){ .kind = VAL_STRING, .str = "fd00::/8" };
+	f->items[0] = (struct value){.kind = VAL_STRING, .str = "api.openai.com"};
+	f->items[1] = (struct value){.kind = VAL_STRING, .str = "*.openai.com"};
+	f->items[2] = (struct value){.kind = VAL_INT, .num = 443};
+	f->items[3] = (struct value){.kind = VAL_STRING, .str = "fd00::/8"};
 	f->hitems[0] = &f->items[0];
 	f->hitems[1] = &f->items[1];
 	f->pitems[0] = f->pitems[1] = &f->items[2];
 	f->citems[0] = &f->items[3];
 	f->prov.hosts = calloc(1, sizeof(struct value));
-	*f->prov.hosts = (struct value){ .kind = VAL_LIST, .items = f->hitems, .nitems = 2 };
+	*f->prov.hosts = (struct value){.kind = VAL_LIST, .items = f->hitems, .nitems = 2};
 	f->prov.ports = calloc(1, sizeof(struct value));
-	*f->prov.ports = (struct value){ .kind = VAL_LIST, .items = f->pitems, .nitems = 2 };
+	*f->prov.ports = (struct value){.kind = VAL_LIST, .items = f->pitems, .nitems = 2};
 	f->prov.cidrs = calloc(1, sizeof(struct value));
-	*f->prov.cidrs = (struct value){ .kind = VAL_LIST, .items = f->citems, .nitems = 1 };
+	*f->prov.cidrs = (struct value){.kind = VAL_LIST, .items = f->citems, .nitems = 1};
 
 	ir->name = "acme \"ai\"?";
 	ir->source = "dir\\policy.asp";
@@ -56,16 +56,19 @@ static void build_ir(struct fixture *f)
 	ir->monitor = true;
 	ir->need_sendmsg = true;
 	ir->rules = calloc(1, sizeof(struct ir_rule));
-	ir->rules[0] = (struct ir_rule){ .decl = &f->rule, .index = 0, .on = ON_CONNECT_ANY,
-					 .terminal = ACT_DENY, .monitor = true,
-					 .reason = "tab\there\nnewline \\ backslash" };
+	ir->rules[0] = (struct ir_rule){.decl = &f->rule,
+					.index = 0,
+					.on = ON_CONNECT_ANY,
+					.terminal = ACT_DENY,
+					.monitor = true,
+					.reason = "tab\there\nnewline \\ backslash"};
 	ir->nrules = 1;
 	ir->providers = calloc(1, sizeof(struct ir_provider));
-	ir->providers[0] = (struct ir_provider){ .decl = &f->prov, .index = 0 };
+	ir->providers[0] = (struct ir_provider){.decl = &f->prov, .index = 0};
 	ir->nproviders = 1;
-	ir->preds[PC_EXE].preds[0] = (struct ir_pred){ .glob = "/usr/bin/\\*x", .bit = 0 };
+	ir->preds[PC_EXE].preds[0] = (struct ir_pred){.glob = "/usr/bin/\\*x", .bit = 0};
 	ir->preds[PC_EXE].n = 1;
-	ir->preds[PC_CONTAINER].preds[0] = (struct ir_pred){ .glob = "abc*", .bit = 3 };
+	ir->preds[PC_CONTAINER].preds[0] = (struct ir_pred){.glob = "abc*", .bit = 3};
 	ir->preds[PC_CONTAINER].n = 1;
 }
 
@@ -115,7 +118,7 @@ static void check_parsed(const struct aspen_meta *m)
 
 static void test_roundtrip(void **state)
 {
-	struct fixture f = { 0 };
+	struct fixture f = {0};
 	struct aspen_meta m;
 	char err[200];
 	char *text;
@@ -160,7 +163,8 @@ static char *unquote_c(const char *lit)
 
 static void test_c_literal(void **state)
 {
-	const char *text = "a\tb\\t\"q\"?\?=\n\x01\xff" "7\nlast\n";
+	const char *text = "a\tb\\t\"q\"?\?=\n\x01\xff"
+			   "7\nlast\n";
 	char *lit, *back;
 	size_t len;
 	FILE *f = open_memstream(&lit, &len);
@@ -210,10 +214,10 @@ static void test_elf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_c_literal),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_elf),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_c_literal),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_elf),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
