@@ -28,6 +28,12 @@
 #define IPPROTO_UDP 17
 #endif
 
+/* Generated tables go to .rodata explicitly: clang puts 4/8/16/32-byte
+ * constants into mergeable .rodata.cstN sections, which its BTF then
+ * describes as .rodata, and the kernel refuses the BTF (and with it any
+ * program using bpf_loop). */
+#define ASPEN_TABLE __attribute__((section(".rodata")))
+
 /* ---- maps shared with aspend (docs/internals.md) ---------------------- */
 
 struct aspen_config {

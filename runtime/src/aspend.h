@@ -105,6 +105,9 @@ void events_check_lost(struct daemon *d, struct policy_obj *p);
 void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
 void audit_error(struct daemon *d, const char *msg);
 
+/* verifier.c: name the policy rule behind a verifier error */
+void verifier_explain(const char *path, const struct aspen_meta *m, char *err, size_t errlen);
+
 /* probe.c: what this kernel allows */
 void probe_print(void);
 

@@ -79,6 +79,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
 			 "the verifier log)", p->meta.policy, path, strerror(-rc));
+		verifier_explain(path, &p->meta, err, errlen);
 		goto fail;
 	}
 	if (set_config(d, p) < 0 || policy_fill_maps(d, p) < 0) {
