@@ -146,10 +146,10 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 	put_comment_text(e, p->span.src ? p->span.src->path : e->ir->source);
 	put(e, ":%u:%u), %d states, %d byte classes, dead state %d */\n", p->span.line, p->span.col,
 	    d->nstates, d->nclasses, d->dead);
-	put(e, "static const __u8 aspen_%s%d_class[256] = {\n", cls, p->bit);
+	put(e, "static const __u8 aspen_%s%d_class[256] ASPEN_TABLE = {\n", cls, p->bit);
 	emit_bytes(e, d->cls, 256, "\t");
 	put(e, "};\n");
-	put(e, "static const __u8 aspen_%s%d_next[%d][%d] = {\n", cls, p->bit, d->nstates,
+	put(e, "static const __u8 aspen_%s%d_next[%d][%d] ASPEN_TABLE = {\n", cls, p->bit, d->nstates,
 	    d->nclasses);
 	for (int s = 0; s < d->nstates; s++) {
 		put(e, "\t{ /* %d%s */\n", s, d->accept[s] ? ", accepting" : "");
@@ -157,7 +157,7 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 		put(e, "\t},\n");
 	}
 	put(e, "};\n");
-	put(e, "static const __u8 aspen_%s%d_accept[%d] = {\n", cls, p->bit, d->nstates);
+	put(e, "static const __u8 aspen_%s%d_accept[%d] ASPEN_TABLE = {\n", cls, p->bit, d->nstates);
 	emit_bytes(e, d->accept, d->nstates, "\t");
 	put(e, "};\n\n");
 }

@@ -14,38 +14,43 @@
 
 #define LOG_SIZE (1 << 20)
 
-/* The verifier echoes the source line of each instruction (BTF line info,
- * "; <C text> @ file:line"). aspenc ends every rule's condition line with
- * a marker comment, aspen-rule <index>, so the last marker in the log names
- * the rule whose code was being checked. Returns that index or -1, and
- * copies the last line of the log that is not a source echo (the error). */
+/* The verifier echoes the source line of each instruction it checks (BTF
+ * line info: "; <text> @ <file>:<line>"). aspenc puts every rule's
+ * condition under a #line directive naming the .asp file, so clang records
+ * the .asp line number, with no text (it cannot read a .asp as C). The
+ * last such echo before the error is the policy line being checked.
+ * Returns that line or 0, and copies the last log line that is not an
+ * echo (the error itself). */
 static int scan_log(const char *log, char *last, size_t lastlen)
 {
-	int rule = -1;
+	int line = 0;
 	const char *p = log;
 
 	last[0] = 0;
 	while (p && *p) {
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
-		const char *mark = memmem(p, n, "aspen-rule ", 11);
+		const char *colon = n > 4 ? memrchr(p, ':', n) : NULL;
 
-		if (p[0] == ';' && mark)
-			rule = atoi(mark + 11);
+		if (!strncmp(p, ";  @ ", 5) && colon)
+			line = atoi(colon + 1);
 		else if (n && p[0] != ';' && strncmp(p, "processed ", 10) &&
 			 strncmp(p, "verification time", 17) && strncmp(p, "stack depth", 11))
 			snprintf(last, lastlen, "%.*s", (int)(n < 200 ? n : 200), p);
 		p = nl ? nl + 1 : NULL;
 	}
-	return rule;
+	return line;
 }
 
-static const struct aspen_meta_rule *rule_by_index(const struct aspen_meta *m, int idx)
+/* The rule a .asp line belongs to: the last rule declared at or before it. */
+static const struct aspen_meta_rule *rule_for_line(const struct aspen_meta *m, int line)
 {
+	const struct aspen_meta_rule *best = NULL;
+
 	for (size_t i = 0; i < m->nrules; i++)
-		if (m->rules[i].idx == idx)
-			return &m->rules[i];
-	return NULL;
+		if (m->rules[i].line <= line && (!best || m->rules[i].line > best->line))
+			best = &m->rules[i];
+	return best;
 }
 
 static struct bpf_program *prog_at(struct bpf_object *o, int i)
@@ -79,15 +84,15 @@ void verifier_explain(const char *path, const struct aspen_meta *m, char *err, s
 	 * non-empty log is the refused one */
 	for (int i = n - 1; i >= 0; i--) {
 		char last[256];
-		int idx = scan_log(bufs[i], last, sizeof(last));
-		const struct aspen_meta_rule *r = rule_by_index(m, idx);
+		int line = scan_log(bufs[i], last, sizeof(last));
+		const struct aspen_meta_rule *r = line > 0 ? rule_for_line(m, line) : NULL;
 
 		if (!bufs[i][0])
 			continue;
 		if (r)
 			snprintf(err + strlen(err), errlen - strlen(err),
 				 "\n  the verifier refused the code of rule '%s' (%s:%d): %s", r->name,
-				 m->source, r->line, last);
+				 m->source, line, last);
 		else
 			snprintf(err + strlen(err), errlen - strlen(err),
 				 "\n  the verifier refused program %s: %s", bpf_program__name(prog_at(o, i)), last);
