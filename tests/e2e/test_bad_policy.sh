@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# A policy with typos is rejected with file:line:col diagnostics, a "did you
+# mean" hint, every error of the run, exit status 1 and no object written.
+# Needs no root and never skips.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_init bad-policy
+[ -x "$ASPENC" ] || fail "aspenc not built: $ASPENC"
+
+cd "$H_WORK"
+cat >bad.asp <<'EOF_POLICY'
+policy "bad"
+default deny
+import "providers"
+
+rule approved {
+  on connect
+  when provider in [openai, anthropc]
+  allow
+}
+
+rule no_mistral {
+  on connect
+  when provider == mistrl
+  deny "not approved"
+}
+EOF_POLICY
+
+# line:column (1-based) of the first occurrence of WORD in bad.asp.
+where() {
+	awk -v w="$1" '{ i = index($0, w); if (i) { print NR ":" i; exit } }' bad.asp
+}
+
+check_run() { # LABEL ASPENC-ARGS...
+	local label=$1 rc=0
+	shift
+	"$ASPENC" "$@" >"$label.out" 2>"$label.err" || rc=$?
+	cat "$label.out" >>"$label.err"
+	assert_eq 1 "$rc" "$label: exit status"
+	assert_contains "$label.err" "bad.asp:$(where anthropc): error: unknown provider 'anthropc'" "$label diagnostics"
+	assert_contains "$label.err" "did you mean 'anthropic'?" "$label diagnostics"
+	# All errors of a run are reported, not only the first.
+	assert_contains "$label.err" "bad.asp:$(where mistrl): error: unknown provider 'mistrl'" "$label diagnostics"
+	assert_contains "$label.err" "did you mean 'mistral'?" "$label diagnostics"
+	# The offending source line is quoted, with a caret under the name.
+	assert_contains "$label.err" "  when provider in [openai, anthropc]" "$label diagnostics"
+	grep -qE '^[ |0-9]*\^' "$label.err" || fail "$label: no caret line in the diagnostics"
+}
+
+check_run compile bad.asp -o bad.bpf.o
+[ ! -e bad.bpf.o ] || fail "aspenc wrote bad.bpf.o for a rejected policy"
+check_run check --check bad.asp
+
+# The fixed policy passes.
+sed -e 's/anthropc/anthropic/' -e 's/mistrl/mistral/' bad.asp >good.asp
+rc=0
+"$ASPENC" --check good.asp >check-good.out 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || { cat check-good.out >&2; fail "aspenc --check good.asp exited $rc"; }
