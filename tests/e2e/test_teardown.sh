@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Stopping aspend leaves nothing behind: after SIGTERM (and again after
+# SIGINT) it exits 0, the child cgroup has no program attached, none of the
+# programs it loaded is still in the kernel, and the call it used to deny now
+# goes through.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start teardown
+
+obj=$(make_policy teardown <<'EOF_POLICY'
+policy "teardown"
+default deny
+import "providers"
+
+rule approved {
+  on connect
+  when provider in [openai, anthropic]
+  allow
+}
+EOF_POLICY
+)
+
+cycle() { # SIGNAL
+	local sig=$1 attached ids id
+	start_aspend "$obj"
+	attached=$(bpf_cgroup_progs)
+	[ -n "$attached" ] || fail "SIG$sig: aspend is ready but no program is attached to $H_CG"
+	log "attached to $H_CG_REL: $(echo "$attached" | tr '\n' ';')"
+	printf '%s\n' "$attached" | grep -q connect4 || fail "SIG$sig: no connect4 program on the cgroup"
+	ids=$(printf '%s\n' "$attached" | awk '{ print $1 }')
+
+	curl_call "$sig-mistral-denied" https://api.mistral.ai/
+	assert_eq 7 "$C_RC" "SIG$sig: curl to mistral while aspend runs"
+
+	stop_aspend "$sig"
+
+	assert_eq "" "$(bpf_cgroup_progs)" "SIG$sig: programs attached to the cgroup after exit"
+	local loaded
+	loaded=$(bpf_prog_ids aspen_)
+	for id in $ids; do
+		if printf '%s\n' "$loaded" | awk '{ print $1 }' | grep -qx "$id"; then
+			fail "SIG$sig: program $id is still loaded after exit"
+		fi
+	done
+	if [ -n "$loaded" ]; then
+		# Strict in CI (nothing else runs aspend there); on a shared
+		# development machine another aspend may be running.
+		if [ "${CI:-}" = true ]; then
+			fail "SIG$sig: aspen programs still loaded after exit: $(echo "$loaded" | tr '\n' ';')"
+		fi
+		log "warning: aspen programs loaded by someone else: $(echo "$loaded" | tr '\n' ';')"
+	fi
+
+	curl_call "$sig-mistral-after" https://api.mistral.ai/
+	assert_ok "SIG$sig: curl to mistral once aspend is gone"
+}
+
+cycle TERM
+cycle INT
