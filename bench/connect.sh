@@ -46,7 +46,7 @@ stop_aspend() { kill -TERM "$aspend_pid"; wait "$aspend_pid"; aspend_pid=; }
 measure() { run_in_cg "$build/bench/connect_bench" "$1" "$2" "$count"; }
 
 declare -A r
-for round in 1 2; do
+for round in 1 2 3; do
 	r[base_p$round]=$(measure 127.0.0.2 443)
 	r[base_o$round]=$(measure 127.0.0.9 8080)
 	start_aspend
@@ -59,14 +59,14 @@ p50() { echo "$1" | field p50_ns; }
 p99() { echo "$1" | field p99_ns; }
 echo "aspenc compile (parse..clang, median of 5): ${compile_ms} ms"
 echo "aspend start to attached (load, verify, fill maps, attach): ${load_ms} ms"
-echo "connect() to a provider address, ${count} connects x 2 rounds (p50 / p99 ns):"
-for round in 1 2; do
+echo "connect() to a provider address, ${count} connects x 3 rounds (p50 / p99 ns):"
+for round in 1 2 3; do
 	b=${r[base_p$round]}; a=${r[asp_p$round]}
 	echo "  round $round: direct $(p50 "$b") / $(p99 "$b")   under aspen $(p50 "$a") / $(p99 "$a")   ratio p50 $(ratio "$(p50 "$a")" "$(p50 "$b")")x"
 done
 echo "connect() to an unrelated address (not AI traffic):"
-for round in 1 2; do
+for round in 1 2 3; do
 	b=${r[base_o$round]}; a=${r[asp_o$round]}
 	echo "  round $round: direct $(p50 "$b") / $(p99 "$b")   under aspen $(p50 "$a") / $(p99 "$a")   ratio p50 $(ratio "$(p50 "$a")" "$(p50 "$b")")x"
 done
-echo "audit lines written: $(grep -c '"event":"connect"' "$work/audit.jsonl")"
+echo "audit lines written: $(grep -c '"event":"connect"' "$work/audit.jsonl") connect events for $((count * 3)) audited connects; lost: $(grep '"event":"lost"' "$work/audit.jsonl" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' | paste -sd+ | bc 2>/dev/null || echo 0)"

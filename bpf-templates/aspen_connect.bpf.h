@@ -89,7 +89,7 @@ static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
 
 	if (p)
 		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
-	bpf_ringbuf_submit(e, 0);
+	aspen_submit(e, v->decision != ASPEN_ALLOW);
 }
 
 static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct aspen_conn *c,

@@ -94,7 +94,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 20);
+	__uint(max_entries, 8 << 20); /* ~20k connect records */
 } aspen_events SEC(".maps");
 
 struct {
@@ -121,6 +121,21 @@ static __always_inline void aspen_count_lost(void)
 
 	if (n)
 		__sync_fetch_and_add(n, 1);
+}
+
+/* Waking aspend for every allowed connection costs the client a context
+ * switch on a busy host; aspend polls at least every 200 ms anyway. So
+ * routine records are submitted quietly and only decisions that stop
+ * something, or a ring filling up, wake it at once. */
+#define ASPEN_WAKE_BYTES (64 * 1024)
+
+static __always_inline void aspen_submit(void *rec, int urgent)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (urgent || bpf_ringbuf_query(&aspen_events, BPF_RB_AVAIL_DATA) > ASPEN_WAKE_BYTES)
+		flags = 0;
+	bpf_ringbuf_submit(rec, flags);
 }
 
 /* ---- helpers for generated conditions ---------------------------------- */

@@ -434,9 +434,11 @@ static struct dfa *assemble(const struct subset *ss, const int *block, int nbloc
 	if (!order || !repr || !d)
 		goto out;
 	d->nstates = bfs_order(ss, block, nblocks, order, repr);
+	if (d->nstates <= 0)
+		goto out;
 	d->accept = calloc((size_t)d->nstates, 1);
 	full = malloc((size_t)d->nstates * 256);
-	if (d->nstates <= 0 || !d->accept || !full)
+	if (!d->accept || !full)
 		goto out;
 	for (int b = 0; b < nblocks; b++) {
 		int s = order[b], r = repr[b];

@@ -183,7 +183,7 @@ static int run(struct daemon *d)
 	time_t last_refresh = time(NULL);
 
 	while (!d->stop) {
-		int n = ring_buffer__poll(d->cur->rb, 200);
+		int n = ring_buffer__poll(d->cur->rb, 100);
 
 		if (n < 0 && n != -EINTR) {
 			log_err("ring buffer poll: %s", strerror(-n));
@@ -202,6 +202,7 @@ static int run(struct daemon *d)
 		}
 	}
 	ring_buffer__consume(d->cur->rb);
+	events_check_lost(d, d->cur);
 	return 0;
 }
 

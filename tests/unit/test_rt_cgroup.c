@@ -25,14 +25,15 @@ static void id_is(const char *path, const char *want)
 {
 	char out[RT_CONTAINER_ID_LEN + 1];
 	const char *got = rt_container_id(path, out, sizeof(out));
+	const char *shown = path ? path : "(null)";
 
 	if (!want) {
 		if (got)
-			fail_msg("%s: expected no id, got %s", path, got);
+			fail_msg("%s: expected no id, got %s", shown, got);
 		return;
 	}
 	if (!got)
-		fail_msg("%s: expected %s, got none", path, want);
+		fail_msg("%s: expected %s, got none", shown, want);
 	assert_string_equal(got, want);
 }
 
