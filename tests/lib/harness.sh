@@ -63,7 +63,8 @@ fi
 
 # ---------------------------------------------------------------- messages
 
-log() { printf '[%s] %s\n' "$H_NAME" "$*" >&2; }
+# H_QUIET=1 (the demo) keeps progress messages out; failures always print.
+log() { [ "${H_QUIET:-0}" = 1 ] || printf '[%s] %s\n' "$H_NAME" "$*" >&2; }
 
 fail() {
 	printf '[%s] FAIL: %s\n' "$H_NAME" "$*" >&2
@@ -108,6 +109,10 @@ harness_init() {
 	H_NAME=${1:-$H_NAME}
 	H_WORK=$(mktemp -d "/tmp/aspen-e2e-$H_NAME.XXXXXX")
 	trap harness_cleanup EXIT
+	# A signal must still run the cleanup (bash skips EXIT traps otherwise).
+	trap 'exit 130' INT
+	trap 'exit 143' TERM HUP
+	trap 'exit 141' PIPE
 	log "work directory $H_WORK"
 }
 
@@ -222,6 +227,8 @@ harness_cleanup() {
 	local rc=$?
 	set +e
 	trap - ERR
+	# Finish even if our output is gone (e.g. piped into head) or Ctrl-C again.
+	trap '' PIPE INT TERM HUP
 	if [ -n "$ASPEND_PID" ] && kill -0 "$ASPEND_PID" 2>/dev/null; then
 		log "cleanup: stopping aspend ($ASPEND_PID)"
 		kill -TERM "$ASPEND_PID" 2>/dev/null
@@ -252,6 +259,7 @@ harness_cleanup() {
 		if [ "$rc" -eq 0 ] && [ "${ASPEN_KEEP:-0}" != 1 ]; then
 			rm -rf "$H_WORK"
 		else
+			H_QUIET=0
 			[ -s "$H_WORK/aspend.log" ] && { log "aspend stderr (last 40 lines):"; tail -n 40 "$H_WORK/aspend.log" >&2; }
 			log "work directory kept: $H_WORK"
 		fi
@@ -514,6 +522,14 @@ audit_count() { audit_find "$@" | wc -l; }
 # audit_wait KEY=VALUE...: wait (H_AUDIT_TIMEOUT) for a matching audit line;
 # prints it; fails showing the trail when none comes.
 audit_wait() {
+	audit_poll "$@" && return 0
+	log "audit trail ($H_AUDIT):"
+	cat "$H_AUDIT" >&2 2>/dev/null || log "(no audit file)"
+	fail "no audit line with $*"
+}
+
+# audit_poll KEY=VALUE...: the same, but returns 1 on timeout instead of failing.
+audit_poll() {
 	local i out
 	for i in $(seq $((H_AUDIT_TIMEOUT * 10))); do
 		out=$(audit_find "$@")
@@ -523,9 +539,7 @@ audit_wait() {
 		fi
 		sleep 0.1
 	done
-	log "audit trail ($H_AUDIT):"
-	cat "$H_AUDIT" >&2 2>/dev/null || log "(no audit file)"
-	fail "no audit line with $*"
+	return 1
 }
 
 # audit_none KEY=VALUE...: no audit line matches (call it after waiting for

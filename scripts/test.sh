@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The test command: configure a sanitizer build in build-test/, build it and
+# run every test (unit, golden, examples, e2e) with ctest. Exit status is
+# ctest's. Run as root so the e2e tests load programs into the kernel;
+# without root they are skipped, except under CI=true where they fail.
+#   scripts/test.sh                 everything
+#   scripts/test.sh -L e2e          one label (unit, golden, e2e)
+#   scripts/test.sh -R connect      tests whose name matches
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+build=${ASPEN_TEST_BUILD:-build-test}
+
+cmake -S . -B "$build" -DASPEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+cmake --build "$build" -j "$(nproc)"
+
+# ASan: fail on leaks and errors; UBSan already aborts (-fno-sanitize-recover).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "test.sh: not root: the e2e tests will be skipped (run: sudo scripts/test.sh)" >&2
+fi
+
+rc=0
+ctest --test-dir "$build" --output-on-failure "$@" || rc=$?
+exit "$rc"
