@@ -124,9 +124,10 @@ static __always_inline void aspen_count_lost(void)
 }
 
 /* Waking aspend for every allowed connection costs the client a context
- * switch on a busy host; aspend polls at least every 200 ms anyway. So
+ * switch on a busy host; aspend drains the ring every 100 ms anyway. So
  * routine records are submitted quietly and only decisions that stop
- * something, or a ring filling up, wake it at once. */
+ * something, or a ring filling up, wake it at once. FORCE: a plain wakeup
+ * is only sent when the ring was empty, which it is not after quiet ones. */
 #define ASPEN_WAKE_BYTES (64 * 1024)
 
 static __always_inline void aspen_submit(void *rec, int urgent)
@@ -134,7 +135,7 @@ static __always_inline void aspen_submit(void *rec, int urgent)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 
 	if (urgent || bpf_ringbuf_query(&aspen_events, BPF_RB_AVAIL_DATA) > ASPEN_WAKE_BYTES)
-		flags = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(rec, flags);
 }
 

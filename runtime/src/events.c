@@ -183,10 +183,13 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case ASPEN_EV_CGROUP_MKDIR:
 		if (len >= sizeof(struct aspen_cgroup_event)) {
-			struct aspen_cgroup_event *e = data;
+			/* the ring is mapped read-only: terminate a copy */
+			const struct aspen_cgroup_event *e = data;
+			char path[sizeof(e->path) + 1];
 
-			e->path[sizeof(e->path) - 1] = 0;
-			cgroup_update(rc->d, rc->p, e->cgroup_id, e->path);
+			memcpy(path, e->path, sizeof(e->path));
+			path[sizeof(e->path)] = 0;
+			cgroup_update(rc->d, rc->p, e->cgroup_id, path);
 		}
 		break;
 	}

@@ -189,6 +189,8 @@ static int run(struct daemon *d)
 			log_err("ring buffer poll: %s", strerror(-n));
 			return -1;
 		}
+		/* records submitted without a wakeup (see aspen_submit) */
+		ring_buffer__consume(d->cur->rb);
 		events_check_lost(d, d->cur);
 		if (d->reload) {
 			d->reload = 0;
