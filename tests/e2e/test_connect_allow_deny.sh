@@ -70,6 +70,7 @@ assert_contains "$C_OUT" '"error":"EPERM"'
 # deepseek: no rule names it, so the default (deny) decides.
 wget_call wget-deepseek https://api.deepseek.com/
 assert_eq 4 "$C_RC" "wget to deepseek: exit status (network failure)"
+assert_contains "$C_ERR" "Operation not permitted" "wget's error message"
 wget_deny_pid=$C_PID
 
 assert_eq 0 "$(provider_conns "$IP_MISTRAL")" "TCP connections that reached mistral"

@@ -434,7 +434,7 @@ node_call() {
 
 # wget_call NAME URL: GnuTLS client.
 wget_call() {
-	client "$1" "$H_WGET" -q -O - --timeout=15 --tries=1 --ca-certificate="$H_CA" "$2"
+	client "$1" "$H_WGET" -nv -O - --timeout=15 --tries=1 --ca-certificate="$H_CA" "$2"
 }
 
 # udp_call NAME HOST PAYLOAD: one UDP datagram to HOST:443 (any family).
