@@ -82,7 +82,7 @@ if command -v jq >/dev/null 2>&1; then
 	end' "$H_AUDIT"
 	echo
 	echo "==> one event in full"
-	jq . < <(audit_find event=connect decision=deny | head -n 1)
+	jq . < <(audit_find event=connect decision=deny | sed -n 1p)
 else
 	"$H_PY" -m json.tool --json-lines "$H_AUDIT"
 fi
