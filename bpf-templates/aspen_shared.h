@@ -18,6 +18,7 @@
 /* rule index values that are not rules */
 #define ASPEN_RULE_DEFAULT 0xffff /* the policy's default decided       */
 #define ASPEN_RULE_NONE 0xfffe    /* not AI traffic: nothing decided     */
+#define ASPEN_RULE_UNINSPECTABLE 0xfffd /* the `uninspectable` setting decided */
 
 enum aspen_decision {
 	ASPEN_ALLOW = 0,
@@ -125,6 +126,63 @@ struct aspen_dns_event {
 	__u32 kind;        /* ASPEN_EV_DNS */
 	__u32 len;         /* bytes of payload captured */
 	__u8 payload[ASPEN_DNS_MAX];
+};
+
+/* ---- TLS plaintext: requests and responses (issue 4) ------------------ */
+
+/* Field buffers are powers of two: parsers index them with `i & (LEN-1)`,
+ * which is what lets the verifier prove every store in bounds. Values
+ * longer than a buffer are cut (flag ASPEN_REQ_TRUNCATED). */
+#define ASPEN_METHOD_LEN 16
+#define ASPEN_PATH_LEN 128
+#define ASPEN_HOST_LEN 128
+#define ASPEN_MODEL_LEN 64
+#define ASPEN_USER_LEN 64
+
+enum aspen_req_flags {
+	ASPEN_REQ_STREAM = 1 << 0,    /* body has "stream": true                 */
+	ASPEN_REQ_HAS_MODEL = 1 << 1, /* a top-level "model" string was found    */
+	ASPEN_REQ_HAS_USER = 1 << 2,  /* "user" or "metadata": {"user_id": ...}  */
+	ASPEN_REQ_CHUNKED = 1 << 3,   /* Transfer-Encoding: chunked              */
+	ASPEN_REQ_TRUNCATED = 1 << 4, /* a field was longer than its buffer      */
+	ASPEN_REQ_EXPECT = 1 << 5,    /* Expect: 100-continue: decide on the head */
+	ASPEN_REQ_HEAD_DONE = 1 << 6, /* request line and headers complete       */
+	ASPEN_REQ_BODY_DONE = 1 << 7, /* the whole body was seen                 */
+};
+
+/* Why a request could not be inspected; the policy's `uninspectable`
+ * setting decides such requests, and the audit line names the reason. */
+enum aspen_unparsed {
+	ASPEN_UNPARSED_NONE = 0,
+	ASPEN_UNPARSED_NOT_HTTP1 = 1,   /* not an HTTP/1.x request (e.g. HTTP/2 preface) */
+	ASPEN_UNPARSED_COMPRESSED = 2,  /* Content-Encoding the scanner cannot read      */
+	ASPEN_UNPARSED_BOUND = 3,       /* body beyond the scan bound, fields not found  */
+	ASPEN_UNPARSED_MALFORMED = 4,   /* bad request line, header or chunk framing     */
+	ASPEN_UNPARSED_NO_TLS_LIB = 5,  /* connect: no TLS library to probe in the process */
+};
+
+/* Everything a request rule can read. conn carries the process fields and,
+ * in providers, the providers named by the Host header. */
+struct aspen_req {
+	struct aspen_conn conn;
+	char method[ASPEN_METHOD_LEN];
+	char path[ASPEN_PATH_LEN];
+	char host[ASPEN_HOST_LEN];   /* Host header, lower-case, without :port */
+	char model[ASPEN_MODEL_LEN];
+	char user[ASPEN_USER_LEN];   /* OpenAI "user", Anthropic metadata.user_id */
+	__u64 content_length;        /* ~0 when absent */
+	__u64 body_seen;             /* body bytes parsed so far */
+	__u32 flags;                 /* enum aspen_req_flags */
+	__u32 unparsed;              /* enum aspen_unparsed */
+};
+
+struct aspen_resp {
+	struct aspen_conn conn;
+	__u32 status;                /* HTTP status code, 0 until parsed */
+	__u32 flags;
+	__u64 tokens_in;             /* usage.prompt_tokens / usage.input_tokens */
+	__u64 tokens_out;            /* usage.completion_tokens / usage.output_tokens */
+	__u64 bytes;
 };
 
 #endif
