@@ -10,15 +10,30 @@ byte it receives so that tests can assert what arrived, or that nothing did.
   GET  /                      200 "ok"
   anything else               404 JSON error
 
+A body with "stream": true gets a server-sent-events answer (chunked, one
+event per write): OpenAI chat.completion.chunk events whose last data chunk
+carries usage, then "data: [DONE]"; Anthropic message_start (input_tokens) ...
+message_delta (usage with input_tokens and output_tokens) ... message_stop.
+Usage: input tokens = max(1, body bytes // 4), output tokens 5 (3 streamed);
+each request's values are in its log record (tokens_in, tokens_out).
+Request bodies may be chunked (Transfer-Encoding) and gzip-compressed
+(Content-Encoding: gzip, decompressed to read the JSON). Expect: 100-continue
+is answered with 100 before the body is read (http.server does it).
+
 Recording, under --outdir (ADDR is the listening address, e.g. 127.0.0.2 or ::1):
   OUTDIR/ADDR/conn-N.raw      every plaintext byte read on TLS connection N
   OUTDIR/ADDR/N.req           the raw bytes of request N (head + body)
   OUTDIR/ADDR/udp.raw         every UDP payload byte received
   OUTDIR/log.jsonl            one JSON object per event:
-      {"event":"accept","addr":..,"peer":..,"conn":N}
+      {"event":"accept","addr":..,"peer":..,"peer_port":N,"conn":N}
       {"event":"tls_error","addr":..,"conn":N,"error":..}
       {"event":"request","addr":..,"conn":N,"req":N,"method":..,"path":..,
-       "bytes":N,"body_bytes":N,"file":..}
+       "host":..,"bytes":N,"body_bytes":N,"file":..,"model":..|null,
+       "user":..|null,"stream":true|false,"encoding":..|null,
+       "chunked":bool,"expect":bool,"tokens_in":N|null,"tokens_out":N|null}
+         (a complete request: head and whole body; bytes = head + body as sent)
+      {"event":"partial_request", same fields}
+         (the connection ended before the whole body arrived: not answered)
       {"event":"close","addr":..,"conn":N,"bytes":N}
       {"event":"udp","addr":..,"peer":..,"bytes":N}
 A TCP connection is logged ("accept") before the TLS handshake, so a test can
@@ -28,6 +43,7 @@ tell "no connection at all" from "connection but no request".
 """
 
 import argparse
+import gzip
 import io
 import itertools
 import json
@@ -39,6 +55,7 @@ import ssl
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 _log_lock = threading.Lock()
@@ -128,7 +145,7 @@ class Handler(BaseHTTPRequestHandler):
         self.addr = srv.listen_addr
         self.rec = srv.recorder
         self.rec.log(event="accept", addr=self.addr, peer=str(self.client_address[0]),
-                     port=srv.server_address[1], conn=self.conn_id)
+                     peer_port=self.client_address[1], port=srv.server_address[1], conn=self.conn_id)
         self.connection = self.request
         self.request.settimeout(self.timeout)
         try:
@@ -161,7 +178,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # keep the test output quiet
         pass
 
-    def _record_request(self, body):
+    def _record_request(self, body, event="request", **fields):
         d = self.rec.dir_for(self.addr)
         n = self.server.next_req()
         path = os.path.join(d, f"{n}.req")
@@ -169,16 +186,66 @@ class Handler(BaseHTTPRequestHandler):
         with open(path, "wb") as f:
             f.write(raw)
         self.rfile.current = bytearray()
-        self.rec.log(event="request", addr=self.addr, conn=self.conn_id, req=n,
+        self.rec.log(event=event, addr=self.addr, conn=self.conn_id, req=n,
                      method=self.command, path=self.path, host=self.headers.get("Host"),
-                     bytes=len(raw), body_bytes=len(body), file=path)
+                     bytes=len(raw), body_bytes=len(body), file=path, **fields)
 
     def _read_body(self):
+        """(body, complete): the body as sent (chunked framing removed).
+        http.server already answered Expect: 100-continue."""
+        te = (self.headers.get("Transfer-Encoding") or "").lower()
+        if "chunked" in te:
+            body = bytearray()
+            while True:
+                line = self.rfile.readline(65537)
+                if not line.endswith(b"\n"):
+                    return bytes(body), False
+                try:
+                    size = int(line.split(b";")[0].strip() or b"x", 16)
+                except ValueError:
+                    return bytes(body), False
+                if size == 0:
+                    while True:  # trailers up to the empty line
+                        t = self.rfile.readline(65537)
+                        if not t.endswith(b"\n"):
+                            return bytes(body), False
+                        if t in (b"\r\n", b"\n"):
+                            return bytes(body), True
+                data = self.rfile.read(size)
+                body += data
+                if len(data) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                    return bytes(body), False
         n = int(self.headers.get("Content-Length") or 0)
-        if self.headers.get("Expect", "").lower() == "100-continue":
-            self.send_response_only(100)
-            self.end_headers()
-        return self.rfile.read(n) if n else b""
+        body = self.rfile.read(n) if n else b""
+        return body, len(body) == n
+
+    def _request_fields(self, body):
+        enc = (self.headers.get("Content-Encoding") or "").lower() or None
+        plain = body
+        if enc in ("gzip", "x-gzip"):
+            try:
+                plain = gzip.decompress(body)
+            except (OSError, EOFError, zlib.error):
+                plain = b""
+        try:
+            req = json.loads(plain or b"{}")
+        except ValueError:
+            req = {}
+        if not isinstance(req, dict):
+            req = {}
+        model = req.get("model") if isinstance(req.get("model"), str) else None
+        user = req.get("user")
+        meta = req.get("metadata")
+        if user is None and isinstance(meta, dict):
+            user = meta.get("user_id")
+        return req, {
+            "model": model,
+            "user": user if isinstance(user, str) else None,
+            "stream": req.get("stream") is True,
+            "encoding": enc,
+            "chunked": "chunked" in (self.headers.get("Transfer-Encoding") or "").lower(),
+            "expect": (self.headers.get("Expect") or "").lower() == "100-continue",
+        }
 
     def _reply(self, status, payload, ctype="application/json"):
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -188,6 +255,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _reply_sse(self, events):
+        """A text/event-stream answer, chunked, one event per write."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for ev in events:
+            data = ev.encode()
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+            time.sleep(0.01)
+        self.wfile.write(b"0\r\n\r\n")
+
     def do_GET(self):
         self._record_request(b"")
         if self.path == "/":
@@ -196,37 +276,78 @@ class Handler(BaseHTTPRequestHandler):
             self._reply(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
     def do_POST(self):
-        body = self._read_body()
-        self._record_request(body)
-        try:
-            req = json.loads(body or b"{}")
-        except ValueError:
-            req = {}
-        prompt_tokens = max(1, len(body) // 4)
+        body, complete = self._read_body()
+        req, fields = self._request_fields(body)
+        if not complete:
+            self._record_request(body, event="partial_request", tokens_in=None, tokens_out=None, **fields)
+            self.close_connection = True
+            return
         name = self.server.provider_name
+        tin = max(1, len(body) // 4)
+        stream = fields["stream"]
+        tout = 3 if stream else 5
         if self.path.startswith("/v1/chat/completions"):
+            model = req.get("model", "gpt-4o-mini")
+            self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
+            usage = {"prompt_tokens": tin, "completion_tokens": tout, "total_tokens": tin + tout}
+            if stream:
+                base = {"id": "chatcmpl-aspen-test", "object": "chat.completion.chunk",
+                        "created": int(time.time()), "model": model}
+                events = []
+                for i, word in enumerate(["hello ", "from ", f"fake {name}"]):
+                    delta = {"content": word} if i else {"role": "assistant", "content": word}
+                    events.append("data: " + json.dumps(dict(base, choices=[
+                        {"index": 0, "delta": delta, "finish_reason": None}])) + "\n\n")
+                events.append("data: " + json.dumps(dict(base, choices=[
+                    {"index": 0, "delta": {}, "finish_reason": "stop"}])) + "\n\n")
+                events.append("data: " + json.dumps(dict(base, choices=[], usage=usage)) + "\n\n")
+                events.append("data: [DONE]\n\n")
+                self._reply_sse(events)
+                return
             self._reply(200, {
                 "id": "chatcmpl-aspen-test",
                 "object": "chat.completion",
                 "created": int(time.time()),
-                "model": req.get("model", "gpt-4o-mini"),
+                "model": model,
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant",
                                          "content": f"hello from fake {name}"}}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": 5,
-                          "total_tokens": prompt_tokens + 5},
+                "usage": usage,
             })
         elif self.path.startswith("/v1/messages"):
+            model = req.get("model", "claude-sonnet-4")
+            self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
+            if stream:
+                def ev(kind, obj):
+                    return f"event: {kind}\ndata: {json.dumps(dict(obj, type=kind))}\n\n"
+                events = [
+                    ev("message_start", {"message": {
+                        "id": "msg_aspen_test", "type": "message", "role": "assistant",
+                        "model": model, "content": [], "stop_reason": None,
+                        "usage": {"input_tokens": tin, "output_tokens": 1}}}),
+                    ev("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+                ]
+                for word in ["hello ", "from ", f"fake {name}"]:
+                    events.append(ev("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": word}}))
+                events += [
+                    ev("content_block_stop", {"index": 0}),
+                    ev("message_delta", {"delta": {"stop_reason": "end_turn"},
+                                         "usage": {"input_tokens": tin, "output_tokens": tout}}),
+                    ev("message_stop", {}),
+                ]
+                self._reply_sse(events)
+                return
             self._reply(200, {
                 "id": "msg_aspen_test",
                 "type": "message",
                 "role": "assistant",
-                "model": req.get("model", "claude-sonnet-4"),
+                "model": model,
                 "content": [{"type": "text", "text": f"hello from fake {name}"}],
                 "stop_reason": "end_turn",
-                "usage": {"input_tokens": prompt_tokens, "output_tokens": 5},
+                "usage": {"input_tokens": tin, "output_tokens": tout},
             })
         else:
+            self._record_request(body, tokens_in=None, tokens_out=None, **fields)
             self._reply(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
 
 

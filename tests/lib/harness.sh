@@ -453,6 +453,94 @@ print("sent", len(sys.argv[2]), "bytes to", addr[0])
 ' "$2" "$3"
 }
 
+# py_client NAME ARGS...: http_client.py with its own arguments (modes
+# urllib, split, keepalive; --data, --header, --hold ...; see its header).
+py_client() {
+	local name=$1
+	shift
+	client "$name" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "$@"
+}
+
+# node_client NAME ARGS...: http_client.js with its own arguments (modes
+# https, fetch, keepalive).
+node_client() {
+	local name=$1
+	shift
+	client "$name" env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$H_LIB/http_client.js" "$@"
+}
+
+# wget_post_call NAME URL BODY [WGET ARGS...]: a JSON POST through GnuTLS.
+wget_post_call() {
+	local name=$1 url=$2 body=$3
+	shift 3
+	client "$name" "$H_WGET" -nv -O - --timeout=15 --tries=1 --ca-certificate="$H_CA" \
+		--header='Content-Type: application/json' --post-data="$body" "$@" "$url"
+}
+
+# need_openai_sdk: the official openai npm client in tests/lib/openai-client
+# (tests/lib/npm-setup.sh installs it once). Skips (fails in CI) without it.
+need_openai_sdk() {
+	"$H_LIB/npm-setup.sh" >>"$H_WORK/npm-setup.log" 2>&1 ||
+		{ cat "$H_WORK/npm-setup.log" >&2; skip_or_fail "npm install of the openai client failed (tests/lib/npm-setup.sh)"; }
+}
+
+# sdk_call NAME MODEL [--stream] [--user ID]: openai.chat.completions.create
+# against https://api.openai.com/v1 (see tests/lib/openai-client/index.js).
+sdk_call() {
+	local name=$1
+	shift
+	client "$name" env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$H_LIB/openai-client/index.js" "$@"
+}
+
+# client_bg NAME CMD...: like client, in the background and unbounded by
+# `timeout` (CMD must bound itself, e.g. http_client --hold); BG_PID is CMD's
+# own pid; C_OUT/C_ERR as for client. The cleanup kills it with the cgroup.
+client_bg() {
+	local name=$1
+	shift
+	C_OUT=$H_WORK/client-$name.out C_ERR=$H_WORK/client-$name.err
+	"$BASH" -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' aspen-client "$H_CG" "$@" >"$C_OUT" 2>"$C_ERR" &
+	BG_PID=$!
+	log "client $name: started in the background, pid $BG_PID"
+}
+
+# wait_output FILE STRING [SECONDS]: wait until FILE contains STRING.
+wait_output() {
+	local i
+	for i in $(seq $((${3:-$H_CLIENT_TIMEOUT} * 10))); do
+		grep -qF -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	log "--- $1:"
+	cat "$1" >&2 2>/dev/null
+	fail "no '$2' in $1 after ${3:-$H_CLIENT_TIMEOUT} s"
+}
+
+# chat_body MODEL [EXTRA_JSON_MEMBERS]: an OpenAI chat completion body, e.g.
+# chat_body gpt-4o '"stream":true,"user":"alice"'. The model comes LAST, so a
+# body split into writes has its model in the last one.
+chat_body() {
+	printf '{"messages":[{"role":"user","content":"hello from aspen e2e"}]%s,"model":"%s"}' "${2:+,$2}" "$1"
+}
+
+# msg_body MODEL [EXTRA_JSON_MEMBERS]: an Anthropic messages body.
+msg_body() {
+	printf '{"max_tokens":16,"messages":[{"role":"user","content":"hello from aspen e2e"}]%s,"model":"%s"}' "${2:+,$2}" "$1"
+}
+
+# tls_lib_of BIN: the OpenSSL/GnuTLS library BIN loads, as /proc/PID/maps
+# names it (symlinks resolved); BIN itself when it is linked statically (node).
+tls_lib_of() {
+	local lib
+	lib=$(ldd "$1" 2>/dev/null | awk '$1 ~ /^lib(ssl|gnutls)\.so/ { print $3; exit }')
+	if [ -z "$lib" ] && [ "$1" = "$H_PY" ]; then
+		# python3 loads libssl through its _ssl extension module.
+		lib=$("$H_PY" -c 'import _ssl; print(_ssl.__file__)' 2>/dev/null | xargs -r ldd 2>/dev/null |
+			awk '$1 ~ /^libssl\.so/ { print $3; exit }')
+	fi
+	if [ -n "$lib" ]; then readlink -f "$lib"; else readlink -f "$1"; fi
+}
+
 # A chat completion request body.
 CHAT_BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
 MSG_BODY='{"model":"claude-sonnet-4","max_tokens":16,"messages":[{"role":"user","content":"hello"}]}'
@@ -480,6 +568,95 @@ provider_requests() { rec_count event=request addr="$1"; }
 provider_udp_bytes() { [ -e "$H_REC/$1/udp.raw" ] && stat -c %s "$H_REC/$1/udp.raw" || echo 0; }
 
 rec_count() { jsonl_find "$H_REC/log.jsonl" "$@" | wc -l; }
+
+# rec_find KEY=VALUE...: the fake providers' log records that match (see
+# fake_provider.py: accept, request, partial_request, close, ...; request
+# records carry model, user, stream, encoding, tokens_in, tokens_out).
+rec_find() { jsonl_find "$H_REC/log.jsonl" "$@"; }
+
+# provider_settle ADDR: wait (5 s) until every connection accepted at ADDR
+# was closed, so its bytes are all on file; fails otherwise.
+provider_settle() {
+	local i
+	for i in $(seq 50); do
+		[ "$(rec_count event=accept addr="$1")" = "$(rec_count event=close addr="$1")" ] && return 0
+		sleep 0.1
+	done
+	fail "connections at $1 still open after 5 s"
+}
+
+# ---------------------------------------------------------------- TLS probes (read only)
+
+# breakpoints_in PID: how many uprobe breakpoints the process carries: bytes
+# of its executable file mappings that are int3 (0xcc) in its memory but not
+# in the file. One line per mapped file with breakpoints ("PATH N"), then
+# "total N". A process without uprobes prints "total 0".
+breakpoints_in() {
+	"${H_PY:-python3}" - "$1" <<-'PY'
+		import sys
+		pid = sys.argv[1]
+		found = {}
+		mem = open(f"/proc/{pid}/mem", "rb", buffering=0)
+		for line in open(f"/proc/{pid}/maps"):
+		    parts = line.split(None, 5)
+		    if len(parts) < 6 or "x" not in parts[1] or not parts[5].startswith("/"):
+		        continue
+		    path = parts[5].strip()
+		    if path.endswith(" (deleted)"):
+		        continue
+		    start, end = (int(x, 16) for x in parts[0].split("-"))
+		    off = int(parts[2], 16)
+		    try:
+		        f = open(path, "rb")
+		    except OSError:
+		        continue
+		    step = 1 << 20
+		    with f:
+		        for a in range(start, end, step):
+		            n = min(step, end - a)
+		            f.seek(off + (a - start))
+		            want = f.read(n)
+		            try:
+		                mem.seek(a)
+		                got = mem.read(len(want))
+		            except OSError:
+		                continue
+		            if got == want:
+		                continue
+		            for i in range(min(len(got), len(want))):
+		                if got[i] == 0xCC and want[i] != 0xCC:
+		                    found[path] = found.get(path, 0) + 1
+		for path, n in sorted(found.items()):
+		    print(path, n)
+		print("total", sum(found.values()))
+	PY
+}
+
+# breakpoint_total PID: the total of breakpoints_in.
+breakpoint_total() { breakpoints_in "$1" | awk '$1 == "total" { print $2 }'; }
+
+# aspend_uprobes: uprobe attachments aspend holds: perf-event uprobes and
+# uretprobes (`bpftool perf show`, lines whose pid is aspend's) plus
+# uprobe_multi links among its open fds.
+aspend_uprobes() {
+	[ -n "$ASPEND_PID" ] || { echo 0; return; }
+	local perf multi=0 fd
+	perf=$(bpftool -j perf show 2>/dev/null | "${H_PY:-python3}" -c '
+import json, sys
+text = sys.stdin.read().strip()
+n = 0
+for p in (json.loads(text) if text else []):
+    if str(p.get("pid")) == sys.argv[1] and str(p.get("fd_type", "")).startswith("uprobe") or \
+       str(p.get("pid")) == sys.argv[1] and str(p.get("fd_type", "")).startswith("uretprobe"):
+        n += 1
+print(n)
+' "$ASPEND_PID")
+	for fd in /proc/"$ASPEND_PID"/fdinfo/*; do
+		grep -qE '^link_type:[[:space:]]*(uprobe_multi|12)$' "$fd" 2>/dev/null && multi=$((multi + 1))
+	done
+	echo $((perf + multi))
+}
+
 
 # ---------------------------------------------------------------- audit
 
@@ -601,6 +778,22 @@ assert_contains() { # FILE STRING [WHAT]
 
 assert_not_contains() { # FILE STRING [WHAT]
 	! grep -qF -- "$2" "$1" 2>/dev/null || fail "${3:-$1}: contains '$2'"
+}
+
+# assert_gt NUMBER ACTUAL [WHAT]: ACTUAL > NUMBER (integers).
+assert_gt() {
+	[ "$2" -gt "$1" ] 2>/dev/null || fail "${3:-value}: expected more than $1, got '$2'"
+}
+
+# assert_failed WHAT: the last client failed (any non-zero status but a
+# timeout: a denied request fails at once, it does not hang).
+assert_failed() {
+	case $C_RC in
+	0 | 124 | 137)
+		cat "$C_OUT" "$C_ERR" >&2
+		fail "$1: client exited $C_RC, expected a prompt failure"
+		;;
+	esac
 }
 
 # assert_ok WHAT: the last client succeeded.
