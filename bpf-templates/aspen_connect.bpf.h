@@ -68,6 +68,52 @@ static __always_inline void aspen_lookup_process(struct aspen_conn *c)
 		c->user_bits = *bits;
 }
 
+#if ASPEN_NEED_TLS
+#include "aspen_sockmap.bpf.h"
+#include "aspen_tls.bpf.h"
+
+/* The first provider connection of a process: its TLS probes must be in
+ * place before it writes a request. Stop the thread (it stops on its way
+ * back from connect()) and ask aspend to attach them; aspend resumes it.
+ * With no aspend alive to do that, or no TLS library it could probe, the
+ * connection is decided by the policy's `uninspectable` setting. */
+static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct aspen_verdict *v)
+{
+	__u32 tgid = c->tgid;
+	struct aspen_tls_proc *tp = bpf_map_lookup_elem(&aspen_tls_ready, &tgid);
+	struct aspen_hold_event *e;
+
+	if (tp && tp->state != ASPEN_TLS_NONE) {
+		tp->providers |= c->providers;
+		return;
+	}
+	if (!tp && aspen_daemon_alive()) {
+		struct aspen_tls_proc np = { .state = ASPEN_TLS_HELD, .providers = c->providers,
+					     .since_ns = bpf_ktime_get_boot_ns() };
+
+		bpf_map_update_elem(&aspen_tls_ready, &tgid, &np, BPF_NOEXIST);
+		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+		if (!e) {
+			aspen_count_lost();
+			bpf_map_delete_elem(&aspen_tls_ready, &tgid);
+		} else {
+			e->kind = ASPEN_EV_TLS_HOLD;
+			e->tgid = tgid;
+			e->pid = c->pid;
+			e->_pad = 0;
+			bpf_send_signal_thread(19 /* SIGSTOP */);
+			aspen_submit(e, 1);
+			return;
+		}
+	}
+	if (ASPEN_UNINSPECTABLE_DENY) {
+		v->rule = ASPEN_RULE_UNINSPECTABLE;
+		v->decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
+		v->audit = 1;
+	}
+}
+#endif
+
 static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
 						const struct aspen_verdict *v, int hook)
 {
@@ -102,6 +148,11 @@ static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct as
 	aspen_lookup_dst(c);
 	aspen_lookup_process(c);
 	aspen_decide_connect(c, &v);
+#if ASPEN_NEED_TLS
+	if (c->providers && c->proto == IPPROTO_TCP &&
+	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))
+		aspen_tls_hold(c, &v);
+#endif
 	/* unconnected UDP decides per datagram: audit only what it stops */
 	int quiet = (hook == ASPEN_HOOK_SENDMSG4 || hook == ASPEN_HOOK_SENDMSG6) &&
 		    v.decision == ASPEN_ALLOW;

@@ -34,12 +34,27 @@
  * program using bpf_loop). */
 #define ASPEN_TABLE __attribute__((section(".rodata")))
 
+#ifndef ASPEN_NEED_TLS
+#define ASPEN_NEED_TLS 0
+#endif
+#ifndef ASPEN_NEED_RESPONSE
+#define ASPEN_NEED_RESPONSE 0
+#endif
+#ifndef ASPEN_UNINSPECTABLE_DENY
+#define ASPEN_UNINSPECTABLE_DENY 1 /* fail closed unless the policy says otherwise */
+#endif
+
 /* ---- maps shared with aspend (docs/internals.md) ---------------------- */
 
 struct aspen_config {
 	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
 	__u32 _reserved;
+	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock) */
 };
+
+/* aspend refreshes its heartbeat every poll (100 ms); past this it is
+ * taken for gone and nothing waits for it. */
+#define ASPEN_HEARTBEAT_NS (2ULL * 1000 * 1000 * 1000)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -110,6 +125,15 @@ static __always_inline int aspen_force_monitor(void)
 	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
 
 	return cfg && cfg->force_monitor;
+}
+
+static __always_inline int aspen_daemon_alive(void)
+{
+	__u32 k = 0;
+	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
+
+	return cfg && cfg->heartbeat_ns &&
+	       bpf_ktime_get_boot_ns() - cfg->heartbeat_ns < ASPEN_HEARTBEAT_NS;
 }
 
 /* Count an event the ring buffer had no room for; aspend reports it as a

@@ -33,6 +33,11 @@ enum aspen_event_kind {
 	ASPEN_EV_EXEC = 2,        /* internal: refresh userspace caches     */
 	ASPEN_EV_CGROUP_MKDIR = 3,/* internal: compute cgroup predicate bits */
 	ASPEN_EV_DNS = 4,         /* internal: a DNS answer to learn from   */
+	ASPEN_EV_TLS_HOLD = 5,    /* a thread is stopped: attach its TLS probes */
+	ASPEN_EV_REQUEST = 6,     /* a request decision                     */
+	ASPEN_EV_RESPONSE = 7,    /* a response (status, token usage)       */
+	ASPEN_EV_PROC_EXIT = 8,   /* a probed process exited: detach         */
+	ASPEN_EV_MISMATCH = 9,    /* a provider-socket write no probe explained */
 };
 
 /* Hook that produced a connect event */
@@ -130,6 +135,37 @@ struct aspen_dns_event {
 
 /* ---- TLS plaintext: requests and responses (issue 4) ------------------ */
 
+/* aspen_tls_ready[tgid]: where a process stands with its TLS probes */
+enum aspen_tls_state {
+	ASPEN_TLS_HELD = 1,   /* stopped at connect, waiting for aspend to attach */
+	ASPEN_TLS_READY = 2,  /* probes attached                              */
+	ASPEN_TLS_NONE = 3,   /* no TLS library found: uninspectable          */
+};
+
+struct aspen_tls_proc {
+	__u32 state;          /* enum aspen_tls_state */
+	__u32 _pad;
+	__u64 providers;      /* providers this process connected to */
+	__u64 since_ns;
+};
+
+/* aspen_tid_verdict[tid]: what the probe decided for the request the
+ * thread is writing; the sk_msg program acts on it at the socket write. */
+enum aspen_tid_state {
+	ASPEN_TID_PENDING = 1, /* undecided: hold the ciphertext               */
+	ASPEN_TID_ALLOW = 2,
+	ASPEN_TID_DENY = 3,
+	ASPEN_TID_NOT_AI = 4,  /* the plaintext named no provider              */
+	ASPEN_TID_UNSYNCED = 5,/* the probe lost the request framing           */
+};
+
+struct aspen_tid_verdict {
+	__u32 state;          /* enum aspen_tid_state */
+	__u16 rule;
+	__u16 _pad;
+	__u64 ts_ns;
+};
+
 /* Field buffers are powers of two: parsers index them with `i & (LEN-1)`,
  * which is what lets the verifier prove every store in bounds. Values
  * longer than a buffer are cut (flag ASPEN_REQ_TRUNCATED). */
@@ -183,6 +219,48 @@ struct aspen_resp {
 	__u64 tokens_in;             /* usage.prompt_tokens / usage.input_tokens */
 	__u64 tokens_out;            /* usage.completion_tokens / usage.output_tokens */
 	__u64 bytes;
+};
+
+struct aspen_hold_event {
+	__u32 kind;           /* ASPEN_EV_TLS_HOLD or ASPEN_EV_PROC_EXIT */
+	__u32 tgid;
+	__u32 pid;
+	__u32 _pad;
+};
+
+struct aspen_request_event {
+	__u32 kind;           /* ASPEN_EV_REQUEST */
+	__u32 probe;          /* enum aspen_probe */
+	__u64 ts_ns;
+	struct aspen_req req;
+	struct aspen_verdict verdict;
+	__u32 _pad;
+	char exe[ASPEN_EXE_LEN];
+};
+
+struct aspen_response_event {
+	__u32 kind;           /* ASPEN_EV_RESPONSE */
+	__u32 probe;
+	__u64 ts_ns;
+	struct aspen_resp resp;
+	struct aspen_verdict verdict;
+	__u32 _pad;
+	char model[ASPEN_MODEL_LEN]; /* of the request this answers */
+	char exe[ASPEN_EXE_LEN];
+};
+
+struct aspen_mismatch_event {
+	__u32 kind;           /* ASPEN_EV_MISMATCH */
+	__u32 tid_state;      /* what the probe said (enum aspen_tid_state, 0: nothing) */
+	__u32 tgid, pid;
+	__u32 dropped;
+	__u32 _pad;
+	__u64 cookie;
+};
+
+enum aspen_probe {
+	ASPEN_PROBE_OPENSSL = 1,
+	ASPEN_PROBE_GNUTLS = 2,
 };
 
 #endif

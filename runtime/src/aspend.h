@@ -46,6 +46,7 @@ struct policy_obj {
 	struct ring_buffer *rb;
 	void *rb_ctx;
 	__u64 lost_seen;
+	int skmsg_prog_fd, skmsg_map_fd; /* sk_msg attachment (no bpf_link for it) */
 };
 
 /* A host name aspend knows the addresses of (resolver, --hosts, --resolve,
@@ -79,12 +80,17 @@ int policy_map_fd(struct policy_obj *p, const char *name);
 struct hook_kind {
 	const char *sec_prefix;
 	/* attach prog; *link may instead be taken over from old (atomic swap) */
-	int (*attach)(struct daemon *d, struct bpf_program *prog, struct bpf_link *old,
-		      struct bpf_link **link);
+	int (*attach)(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
+		      struct bpf_link *old, struct bpf_link **link);
+	bool lazy; /* attached later, per process (uprobes) */
 };
 extern const struct hook_kind hook_cgroup_sock;
 extern const struct hook_kind hook_tracepoint;
 extern const struct hook_kind hook_cgroup_skb;
+extern const struct hook_kind hook_sockops;
+extern const struct hook_kind hook_sk_msg;
+extern const struct hook_kind hook_uprobe;
+extern const struct hook_kind hook_uretprobe;
 
 /* hosts.c: provider addresses -> aspen_dst / aspen_cidr / aspen_ports */
 int hosts_collect(struct daemon *d, const struct aspen_meta *m);
@@ -107,6 +113,24 @@ void audit_error(struct daemon *d, const char *msg);
 
 /* verifier.c: name the policy rule behind a verifier error */
 void verifier_explain(const char *path, const struct aspen_meta *m, char *err, size_t errlen);
+
+/* tls_lib.c: the TLS libraries a process maps */
+#define TLS_LIB_OPENSSL 1
+#define TLS_LIB_GNUTLS 2
+struct tls_lib {
+	char path[PATH_MAX + 32]; /* /proc/PID/root/<path> */
+	int prefix;               /* bytes of the /proc/PID/root prefix */
+	int kinds;
+};
+int tls_lib_kinds(const char *path);
+int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
+
+/* hook_uprobe.c: per-process TLS probes, attached lazily */
+void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid);
+void tls_check_exits(struct daemon *d, struct policy_obj *p);
+void tls_detach_all(struct daemon *d);
+void tls_resume_orphans(struct daemon *d);
+void tls_reattach(struct daemon *d, struct policy_obj *p);
 
 /* probe.c: what this kernel allows */
 void probe_print(void);

@@ -73,6 +73,14 @@ static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
 		rt_audit_str(ev, "rule", "default");
 		return;
 	}
+	if (v->rule == ASPEN_RULE_UNINSPECTABLE) {
+		rt_audit_str(ev, "rule", "uninspectable");
+		return;
+	}
+	if (v->rule == ASPEN_RULE_NONE) {
+		rt_audit_null(ev, "rule");
+		return;
+	}
 	r = rule_at(m, v->rule);
 	rt_audit_str(ev, "rule", r ? r->name : "?");
 	if (r && r->reason && r->reason[0] &&
@@ -156,6 +164,113 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 	rt_audit_emit(d->audit, &ev);
 }
 
+static const char *unparsed_name(__u32 u)
+{
+	switch (u) {
+	case ASPEN_UNPARSED_NOT_HTTP1: return "not_http1";
+	case ASPEN_UNPARSED_COMPRESSED: return "compressed";
+	case ASPEN_UNPARSED_BOUND: return "scan_bound";
+	case ASPEN_UNPARSED_MALFORMED: return "malformed";
+	case ASPEN_UNPARSED_NO_TLS_LIB: return "no_tls_lib";
+	}
+	return NULL;
+}
+
+/* a fixed-size field from the kernel, NUL-terminated or full */
+static void add_field(struct rt_audit_ev *ev, const char *key, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n)
+		rt_audit_strn(ev, key, s, n);
+	else
+		rt_audit_null(ev, key);
+}
+
+static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *event,
+		     const struct aspen_verdict *v, __u64 providers)
+{
+	char prov[256];
+
+	rt_audit_ev_init(ev, event);
+	rt_audit_str(ev, "decision", decision_name(v->decision));
+	add_rule(ev, &p->meta, v);
+	rt_audit_str(ev, "policy", p->meta.policy);
+	rt_audit_str(ev, "policy_sha256", p->meta.sha256);
+	provider_names(&p->meta, providers == ~0ULL ? 0 : providers, prov, sizeof(prov));
+	if (prov[0])
+		rt_audit_str(ev, "provider", prov);
+	else
+		rt_audit_null(ev, "provider");
+}
+
+static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
+{
+	const struct aspen_req *r = &e->req;
+	struct rt_audit_ev ev;
+	char exe[ASPEN_EXE_LEN];
+	const char *why = unparsed_name(r->unparsed);
+
+	add_head(&ev, p, "request", &e->verdict, r->conn.providers);
+	add_field(&ev, "host", r->host, sizeof(r->host));
+	add_field(&ev, "method", r->method, sizeof(r->method));
+	add_field(&ev, "path", r->path, sizeof(r->path));
+	add_field(&ev, "model", r->model, sizeof(r->model));
+	add_field(&ev, "request_user", r->user, sizeof(r->user));
+	rt_audit_bool(&ev, "stream", !!(r->flags & ASPEN_REQ_STREAM));
+	if (r->content_length != ~0ULL)
+		rt_audit_uint(&ev, "bytes", r->content_length);
+	else
+		rt_audit_uint(&ev, "bytes", r->body_seen);
+	if (why)
+		rt_audit_str(&ev, "unparsed", why);
+	else
+		rt_audit_null(&ev, "unparsed");
+	rt_audit_str(&ev, "tls", e->probe == ASPEN_PROBE_GNUTLS ? "gnutls" : "openssl");
+	memcpy(exe, e->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	add_process(&ev, d, &r->conn, exe);
+	rt_audit_emit(d->audit, &ev);
+}
+
+static void on_response(struct daemon *d, struct policy_obj *p,
+			const struct aspen_response_event *e)
+{
+	const struct aspen_resp *r = &e->resp;
+	struct rt_audit_ev ev;
+	char exe[ASPEN_EXE_LEN], tokens[96];
+
+	add_head(&ev, p, "response", &e->verdict, r->conn.providers);
+	add_field(&ev, "model", e->model, sizeof(e->model));
+	rt_audit_uint(&ev, "status", r->status);
+	snprintf(tokens, sizeof(tokens), "{\"input\":%llu,\"output\":%llu}",
+		 (unsigned long long)r->tokens_in, (unsigned long long)r->tokens_out);
+	rt_audit_raw(&ev, "tokens", tokens);
+	rt_audit_uint(&ev, "bytes", r->bytes);
+	memcpy(exe, e->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	add_process(&ev, d, &r->conn, exe);
+	rt_audit_emit(d->audit, &ev);
+}
+
+static void on_mismatch(struct daemon *d, struct policy_obj *p,
+			const struct aspen_mismatch_event *e)
+{
+	struct rt_audit_ev ev;
+	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid };
+	char exe[8] = "";
+
+	rt_audit_ev_init(&ev, "request");
+	rt_audit_str(&ev, "decision", e->dropped ? "deny" : "allow");
+	rt_audit_str(&ev, "rule", "uninspectable");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"
+								      : "unsynced");
+	add_process(&ev, d, &c, exe);
+	rt_audit_emit(d->audit, &ev);
+}
+
 struct rb_ctx {
 	struct daemon *d;
 	struct policy_obj *p;
@@ -173,6 +288,25 @@ static int on_record(void *ctx, void *data, size_t len)
 	case ASPEN_EV_CONNECT:
 		if (len >= sizeof(struct aspen_connect_event))
 			on_connect(rc->d, rc->p, data);
+		break;
+	case ASPEN_EV_REQUEST:
+		if (len >= sizeof(struct aspen_request_event))
+			on_request(rc->d, rc->p, data);
+		break;
+	case ASPEN_EV_RESPONSE:
+		if (len >= sizeof(struct aspen_response_event))
+			on_response(rc->d, rc->p, data);
+		break;
+	case ASPEN_EV_MISMATCH:
+		if (len >= sizeof(struct aspen_mismatch_event))
+			on_mismatch(rc->d, rc->p, data);
+		break;
+	case ASPEN_EV_TLS_HOLD:
+		if (len >= sizeof(struct aspen_hold_event)) {
+			const struct aspen_hold_event *e = data;
+
+			tls_on_hold(rc->d, rc->p, e->tgid, e->pid);
+		}
 		break;
 	case ASPEN_EV_DNS:
 		if (len >= sizeof(struct aspen_dns_event)) {

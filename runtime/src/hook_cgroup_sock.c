@@ -9,7 +9,8 @@
 
 #include "aspend.h"
 
-static int cgroup_sock_attach(struct daemon *d, struct bpf_program *prog, struct bpf_link *old,
+static int cgroup_sock_attach(struct daemon *d, struct policy_obj *p,
+			      struct bpf_program *prog, struct bpf_link *old,
 			      struct bpf_link **link)
 {
 	if (old) {

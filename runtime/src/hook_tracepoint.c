@@ -9,7 +9,8 @@
 
 #include "aspend.h"
 
-static int tracepoint_attach(struct daemon *d, struct bpf_program *prog, struct bpf_link *old,
+static int tracepoint_attach(struct daemon *d, struct policy_obj *p,
+			      struct bpf_program *prog, struct bpf_link *old,
 			     struct bpf_link **link)
 {
 	/* section "tracepoint/<category>/<name>" */

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "aspend.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
@@ -150,6 +152,24 @@ static void write_ready(const char *path)
 	fclose(f);
 }
 
+/* The kernel holds threads for aspend only while this is fresh. */
+static void heartbeat(struct policy_obj *p)
+{
+	struct timespec ts;
+	struct {
+		__u32 force_monitor, reserved;
+		__u64 heartbeat_ns;
+	} cfg;
+	__u32 k = 0;
+	int fd = policy_map_fd(p, "aspen_config");
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	cfg.heartbeat_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	bpf_map_update_elem(fd, &k, &cfg, BPF_ANY);
+}
+
 /* SIGHUP: load and attach the new object next to the old one; only when
  * it is fully in place is the old one torn down. On failure the old policy
  * stays in force. */
@@ -171,6 +191,8 @@ static void reload(struct daemon *d)
 		policy_destroy(p);
 		return;
 	}
+	heartbeat(p);
+	tls_reattach(d, p);
 	ring_buffer__consume(d->cur->rb);
 	policy_destroy(d->cur);
 	d->cur = p;
@@ -191,6 +213,8 @@ static int run(struct daemon *d)
 		}
 		/* records submitted without a wakeup (see aspen_submit) */
 		ring_buffer__consume(d->cur->rb);
+		heartbeat(d->cur);
+		tls_check_exits(d, d->cur);
 		events_check_lost(d, d->cur);
 		if (d->reload) {
 			d->reload = 0;
@@ -235,14 +259,17 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	heartbeat(D.cur);
 	if (policy_attach(&D, D.cur, NULL) < 0)
 		goto out;
+	tls_resume_orphans(&D);
 	audit_policy_load(&D, D.cur, "start");
 	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s", D.cur->meta.policy,
 		 D.cur->meta.sha256, D.cgroup_path, D.opts.monitor ? " (monitor mode)" : "");
 	write_ready(D.opts.ready_file);
 	rc = run(&D) < 0 ? 1 : 0;
 out:
+	tls_detach_all(&D);
 	if (D.cur)
 		policy_destroy(D.cur);
 	if (D.opts.ready_file)

@@ -19,6 +19,10 @@ static const struct hook_kind *const hook_kinds[] = {
 	&hook_cgroup_sock,
 	&hook_tracepoint,
 	&hook_cgroup_skb,
+	&hook_sockops,
+	&hook_sk_msg,
+	&hook_uprobe,
+	&hook_uretprobe,
 };
 
 static const struct hook_kind *hook_for(const char *sec)
@@ -43,6 +47,7 @@ static int set_config(struct daemon *d, struct policy_obj *p)
 {
 	struct {
 		__u32 force_monitor, reserved;
+		__u64 heartbeat_ns;
 	} cfg = { .force_monitor = d->opts.monitor };
 	__u32 k = 0;
 	int fd = policy_map_fd(p, "aspen_config");
@@ -138,7 +143,7 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 			prev = old->links[slot];
 			old->links[slot] = NULL;
 		}
-		if (hk->attach(d, prog, prev, &link) < 0) {
+		if (hk->attach(d, p, prog, prev, &link) < 0) {
 			if (prev) /* give it back: the old policy stays whole */
 				old->links[slot] = prev;
 			log_err("cannot attach %s (%s): %s", bpf_program__name(prog), sec,
@@ -147,8 +152,12 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 		}
 		p->link_sec[p->nlinks] = sec;
 		p->links[p->nlinks++] = link;
-		log_info("attached %s at %s%s", bpf_program__name(prog), sec,
-			 prev ? " (swapped atomically)" : "");
+		if (hk->lazy)
+			log_info("%s at %s: attached per process, at its first provider connection",
+				 bpf_program__name(prog), sec);
+		else
+			log_info("attached %s at %s%s", bpf_program__name(prog), sec,
+				 prev ? " (swapped atomically)" : "");
 	}
 	return 0;
 }
@@ -160,6 +169,8 @@ void policy_destroy(struct policy_obj *p)
 	for (int i = 0; i < p->nlinks; i++)
 		if (p->links[i])
 			bpf_link__destroy(p->links[i]);
+	if (p->skmsg_map_fd > 0)
+		bpf_prog_detach2(p->skmsg_prog_fd, p->skmsg_map_fd, BPF_SK_MSG_VERDICT);
 	ring_buffer__free(p->rb);
 	free(p->rb_ctx);
 	bpf_object__close(p->obj);

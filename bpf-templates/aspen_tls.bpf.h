@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * TLS plaintext probes: uprobes on the TLS library's write and read
+ * functions, attached by aspend per process (pid filter) when the process
+ * first connects to a provider. The write probe parses the request as it
+ * is written (state per TLS session), decides it with the policy's
+ * generated aspen_decide_request(), and leaves its verdict for the sk_msg
+ * program (aspen_sockmap.bpf.h), which drops or holds the ciphertext.
+ *
+ * Function shapes probed (all: ctx, buffer, length as the first three
+ * arguments):
+ *   SSL_write(SSL *, const void *, int)
+ *   SSL_write_ex(SSL *, const void *, size_t, size_t *)
+ *   gnutls_record_send(gnutls_session_t, const void *, size_t)
+ *   SSL_read(SSL *, void *, int)                    -> int bytes
+ *   SSL_read_ex(SSL *, void *, size_t, size_t *)    -> 1, *readbytes
+ *   gnutls_record_recv(gnutls_session_t, void *, size_t) -> ssize_t bytes
+ */
+#ifndef ASPEN_TLS_BPF_H
+#define ASPEN_TLS_BPF_H
+
+#include <linux/ptrace.h>
+
+#include "aspen_http.h"
+
+#define ASPEN_CHUNK 16384 /* plaintext bytes parsed per call */
+#define ASPEN_FEED_ROUNDS 8
+
+#ifndef ASPEN_HTTP_SCAN_BOUND
+#define ASPEN_HTTP_SCAN_BOUND 65536
+#endif
+
+/* x86-64 calling convention, from struct pt_regs (uapi layout) */
+#define ASPEN_ARG1(ctx) ((ctx)->rdi)
+#define ASPEN_ARG2(ctx) ((ctx)->rsi)
+#define ASPEN_ARG3(ctx) ((ctx)->rdx)
+#define ASPEN_ARG4(ctx) ((ctx)->rcx)
+#define ASPEN_RET(ctx) ((ctx)->rax)
+
+struct aspen_stream_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 session; /* SSL * or gnutls_session_t */
+};
+
+struct aspen_stream {
+	struct aspen_http_req_state st;
+	struct aspen_req r;
+	struct aspen_verdict v;
+	__u32 decided;
+	__u32 unsynced; /* framing lost: every later request is uninspectable */
+	__u32 fresh;    /* the last request ended with the last write */
+	__u32 _pad;
+	__u64 bytes;    /* of the current request */
+	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
+};
+
+struct aspen_rstream {
+	struct aspen_http_resp_state st;
+	struct aspen_resp r;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aspen_stream_key);
+	__type(value, struct aspen_stream);
+} aspen_streams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aspen_stream_key);
+	__type(value, struct aspen_rstream);
+} aspen_rstreams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tgid */
+	__type(value, struct aspen_tls_proc);
+} aspen_tls_ready SEC(".maps");
+
+/* SSL_read arguments, from entry to return, by thread id */
+struct aspen_read_args {
+	__u64 session;
+	__u64 buf;
+	__u64 readbytes; /* SSL_read_ex's size_t *, else 0 */
+	__u32 probe;
+	__u32 ex;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct aspen_read_args);
+} aspen_read_args SEC(".maps");
+
+/* plaintext copied out of the process, and a zeroed stream to start from */
+struct aspen_tls_scratch {
+	__u8 buf[2 * ASPEN_CHUNK];
+	struct aspen_stream zero;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_tls_scratch);
+} aspen_tls_scratch SEC(".maps");
+
+/* ---- the write side ------------------------------------------------------ */
+
+static __always_inline void aspen_fill_conn(struct aspen_conn *c)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+	__u32 tgid = id >> 32, uid = (__u32)ug;
+	__u64 cg = bpf_get_current_cgroup_id();
+	struct aspen_proc *p = bpf_map_lookup_elem(&aspen_proc, &tgid);
+	__u64 *bits;
+
+	c->pid = (__u32)id;
+	c->tgid = tgid;
+	c->uid = uid;
+	c->gid = ug >> 32;
+	c->cgroup_id = cg;
+	c->family = 0;
+	c->proto = IPPROTO_TCP;
+	c->host_idx = ~0u;
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	c->comm_bits = aspen_comm_bits(c->comm);
+	if (p)
+		c->exe_bits = p->exe_bits;
+	bits = bpf_map_lookup_elem(&aspen_cgroup, &cg);
+	if (bits)
+		c->cgroup_bits = *bits;
+	bits = bpf_map_lookup_elem(&aspen_user, &uid);
+	if (bits)
+		c->user_bits = *bits;
+}
+
+static __always_inline void aspen_audit_request(struct aspen_stream *s, int probe)
+{
+	struct aspen_request_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+	__u32 tgid = s->r.conn.tgid;
+	struct aspen_proc *p;
+
+	if (!e) {
+		aspen_count_lost();
+		return;
+	}
+	e->kind = ASPEN_EV_REQUEST;
+	e->probe = probe;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	__builtin_memcpy(&e->req, &s->r, sizeof(e->req));
+	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
+	e->_pad = 0;
+	e->exe[0] = 0;
+	p = bpf_map_lookup_elem(&aspen_proc, &tgid);
+	if (p)
+		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
+	aspen_submit(e, s->v.decision != ASPEN_ALLOW);
+}
+
+static __always_inline void aspen_decide_stream(struct aspen_stream *s, int probe)
+{
+	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
+
+	s->r.conn.providers = aspen_host_providers(s->r.host);
+	if (!s->r.conn.providers && !s->r.unparsed) {
+		/* the Host names no provider; if this goes to a provider socket the
+		 * sk_msg program sees NOT_AI and applies `uninspectable` */
+		s->v = v;
+		s->decided = 1;
+		return;
+	}
+	if (!s->r.conn.providers)
+		s->r.conn.providers = ~0ULL; /* unparsed: AI traffic until shown otherwise */
+	aspen_decide_request(&s->r, &v);
+	s->v = v;
+	s->decided = 1;
+	__builtin_memcpy(s->last_model, s->r.model, ASPEN_MODEL_LEN);
+	if (v.decision == ASPEN_KILL)
+		bpf_send_signal(9);
+	if (v.audit)
+		aspen_audit_request(s, probe);
+}
+
+/* A request is complete: the next byte starts a new one on this session. */
+static __always_inline void aspen_stream_next(struct aspen_stream *s, const struct aspen_stream *zero)
+{
+	struct aspen_conn conn = s->r.conn;
+
+	__builtin_memcpy(&s->st, &zero->st, sizeof(s->st));
+	__builtin_memcpy(&s->r, &zero->r, sizeof(s->r));
+	s->r.conn = conn;
+	s->r.content_length = ~0ULL;
+	s->decided = 0;
+	s->bytes = 0;
+}
+
+struct aspen_feed {
+	struct aspen_stream *s;
+	const __u8 *buf;
+	__u32 start, n;
+	int code;   /* the code that stopped the loop */
+	__u32 stop; /* index after the byte that stopped it */
+};
+
+static long aspen_feed_byte(__u32 i, void *arg)
+{
+	struct aspen_feed *f = arg;
+	__u32 at = f->start + i;
+	int rc;
+
+	if (at >= f->n || at >= ASPEN_CHUNK)
+		return 1;
+	rc = aspen_http_req_byte(&f->s->st, &f->s->r, f->buf[at & (2 * ASPEN_CHUNK - 1)]);
+	f->s->bytes++;
+	if (rc == ASPEN_HTTP_MORE || rc == ASPEN_HTTP_HEAD)
+		return 0;
+	if (rc == ASPEN_HTTP_DECIDABLE && f->s->decided)
+		return 0;
+	f->code = rc;
+	f->stop = at + 1;
+	return 1;
+}
+
+static __always_inline __u32 aspen_tid_state(const struct aspen_stream *s)
+{
+	if (s->unsynced)
+		return ASPEN_TID_UNSYNCED;
+	if (!s->decided)
+		return ASPEN_TID_PENDING;
+	if (s->v.rule == ASPEN_RULE_NONE && !s->r.conn.providers)
+		return ASPEN_TID_NOT_AI;
+	if (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL)
+		return ASPEN_TID_DENY;
+	return ASPEN_TID_ALLOW;
+}
+
+static __always_inline void aspen_set_tid_verdict(struct aspen_stream *s)
+{
+	struct aspen_tid_verdict tv = {
+		.state = aspen_tid_state(s),
+		.rule = s->v.rule,
+		.ts_ns = bpf_ktime_get_boot_ns(),
+	};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(&aspen_tid_verdict, &tid, &tv, BPF_ANY);
+}
+
+static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream_key *key,
+							     struct aspen_tls_scratch *sc)
+{
+	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_streams, key);
+
+	if (s)
+		return s;
+	sc->zero.r.content_length = ~0ULL;
+	aspen_fill_conn(&sc->zero.r.conn);
+	bpf_map_update_elem(&aspen_streams, key, &sc->zero, BPF_NOEXIST);
+	__builtin_memset(&sc->zero.r.conn, 0, sizeof(sc->zero.r.conn));
+	sc->zero.r.content_length = 0;
+	return bpf_map_lookup_elem(&aspen_streams, key);
+}
+
+/* Parse the bytes of one write, deciding each request as soon as it can. */
+static __always_inline void aspen_feed_write(struct aspen_stream *s, struct aspen_tls_scratch *sc,
+					     __u32 n, int probe)
+{
+	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n };
+
+	for (int round = 0; round < ASPEN_FEED_ROUNDS && f.start < n; round++) {
+		f.code = ASPEN_HTTP_MORE;
+		f.stop = n;
+		bpf_loop(ASPEN_CHUNK, aspen_feed_byte, &f, 0);
+		if (f.code == ASPEN_HTTP_ERROR) {
+			if (!s->decided)
+				aspen_decide_stream(s, probe);
+			s->unsynced = 1; /* the parser cannot find the next request */
+			return;
+		}
+		if (f.code == ASPEN_HTTP_DECIDABLE)
+			aspen_decide_stream(s, probe);
+		if (f.code == ASPEN_HTTP_DONE) {
+			if (!s->decided)
+				aspen_decide_stream(s, probe);
+			if (f.stop < n)
+				aspen_stream_next(s, &sc->zero);
+			else
+				s->fresh = 1; /* the next write starts a new request */
+		}
+		f.start = f.stop;
+	}
+	if (!s->decided && s->bytes > ASPEN_HTTP_SCAN_BOUND) {
+		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(s, probe);
+	}
+}
+
+static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
+{
+	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
+					.session = ASPEN_ARG1(ctx) };
+	__u64 len = ASPEN_ARG3(ctx);
+	const void *buf = (const void *)ASPEN_ARG2(ctx);
+	__u32 k = 0;
+	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
+	struct aspen_stream *s;
+	__u32 n;
+
+	if (!sc || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0))
+		return 0;
+	s = aspen_stream_get(&key, sc);
+	if (!s)
+		return 0;
+	if (s->fresh) {
+		aspen_stream_next(s, &sc->zero);
+		s->fresh = 0;
+	}
+	if (s->unsynced) {
+		/* framing lost earlier: nothing on this session can be followed */
+		s->r.unparsed = ASPEN_UNPARSED_MALFORMED;
+		aspen_set_tid_verdict(s);
+		return 0;
+	}
+	n = len > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)len;
+	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf))
+		return 0;
+	aspen_feed_write(s, sc, n, probe);
+	if (len > ASPEN_CHUNK && !s->fresh && !aspen_http_req_skip(&s->st, &s->r, len - n))
+		s->unsynced = 1; /* bytes past the chunk we could not account for */
+	aspen_set_tid_verdict(s);
+	return 0;
+}
+
+SEC("uprobe")
+int aspen_ssl_write(struct pt_regs *ctx)
+{
+	return aspen_on_write(ctx, ASPEN_PROBE_OPENSSL);
+}
+
+SEC("uprobe")
+int aspen_gnutls_send(struct pt_regs *ctx)
+{
+	return aspen_on_write(ctx, ASPEN_PROBE_GNUTLS);
+}
+
+/* ---- the read side (token usage, status, response rules) ----------------- */
+
+#if ASPEN_NEED_RESPONSE
+
+struct aspen_rfeed {
+	struct aspen_rstream *s;
+	const __u8 *buf;
+	__u32 start, n;
+	int code;
+	__u32 stop;
+};
+
+static long aspen_rfeed_byte(__u32 i, void *arg)
+{
+	struct aspen_rfeed *f = arg;
+	__u32 at = f->start + i;
+	int rc;
+
+	if (at >= f->n || at >= ASPEN_CHUNK)
+		return 1;
+	rc = aspen_http_resp_byte(&f->s->st, &f->s->r, f->buf[at & (2 * ASPEN_CHUNK - 1)]);
+	f->s->r.bytes++;
+	if (rc == ASPEN_HTTP_DONE || rc == ASPEN_HTTP_ERROR) {
+		f->code = rc;
+		f->stop = at + 1;
+		return 1;
+	}
+	return 0;
+}
+
+static __always_inline void aspen_response_done(struct aspen_rstream *s,
+						 const struct aspen_stream_key *key, int probe)
+{
+	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
+	struct aspen_stream *req = bpf_map_lookup_elem(&aspen_streams, key);
+	struct aspen_response_event *e;
+	__u32 tgid = key->tgid;
+	struct aspen_proc *p;
+
+	aspen_fill_conn(&s->r.conn);
+	if (req)
+		s->r.conn.providers = req->r.conn.providers;
+	aspen_decide_response(&s->r, &v);
+	if (v.decision == ASPEN_KILL)
+		bpf_send_signal(9);
+	if (!v.audit)
+		return;
+	e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+	if (!e) {
+		aspen_count_lost();
+		return;
+	}
+	e->kind = ASPEN_EV_RESPONSE;
+	e->probe = probe;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	__builtin_memcpy(&e->resp, &s->r, sizeof(e->resp));
+	__builtin_memcpy(&e->verdict, &v, sizeof(e->verdict));
+	e->_pad = 0;
+	e->model[0] = 0;
+	if (req)
+		__builtin_memcpy(e->model, req->last_model, ASPEN_MODEL_LEN);
+	e->exe[0] = 0;
+	p = bpf_map_lookup_elem(&aspen_proc, &tgid);
+	if (p)
+		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
+	aspen_submit(e, v.decision != ASPEN_ALLOW);
+}
+
+static __always_inline int aspen_on_read_entry(struct pt_regs *ctx, int probe, int ex)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_read_args a = {
+		.session = ASPEN_ARG1(ctx),
+		.buf = ASPEN_ARG2(ctx),
+		.readbytes = ex ? ASPEN_ARG4(ctx) : 0,
+		.probe = probe,
+		.ex = ex,
+	};
+
+	bpf_map_update_elem(&aspen_read_args, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = 0;
+	struct aspen_read_args *a = bpf_map_lookup_elem(&aspen_read_args, &tid);
+	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
+	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct aspen_rstream *s;
+	__s64 ret = (__s64)ASPEN_RET(ctx);
+	__u64 n = 0;
+
+	if (!a || !sc)
+		return 0;
+	key.session = a->session;
+	if (a->ex) {
+		if (ret != 1 || !a->readbytes ||
+		    bpf_probe_read_user(&n, sizeof(n), (void *)a->readbytes))
+			n = 0;
+	} else if (a->probe == ASPEN_PROBE_OPENSSL) {
+		n = (int)ret > 0 ? (__u64)(int)ret : 0;
+	} else {
+		n = ret > 0 ? (__u64)ret : 0;
+	}
+	if (!n)
+		goto out;
+	s = bpf_map_lookup_elem(&aspen_rstreams, &key);
+	if (!s) {
+		__builtin_memset(&sc->zero, 0, sizeof(sc->zero));
+		bpf_map_update_elem(&aspen_rstreams, &key, &sc->zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&aspen_rstreams, &key);
+		if (!s)
+			goto out;
+	}
+	if (n > ASPEN_CHUNK)
+		n = ASPEN_CHUNK;
+	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), (void *)a->buf))
+		goto out;
+	struct aspen_rfeed f = { .s = s, .buf = sc->buf, .n = (__u32)n };
+
+	for (int round = 0; round < 4 && f.start < f.n; round++) {
+		f.code = ASPEN_HTTP_MORE;
+		f.stop = f.n;
+		bpf_loop(ASPEN_CHUNK, aspen_rfeed_byte, &f, 0);
+		if (f.code == ASPEN_HTTP_DONE || f.code == ASPEN_HTTP_ERROR) {
+			if (f.code == ASPEN_HTTP_DONE)
+				aspen_response_done(s, &key, a->probe);
+			__builtin_memset(&s->st, 0, sizeof(s->st));
+			__builtin_memset(&s->r, 0, sizeof(s->r));
+		}
+		f.start = f.stop;
+	}
+out:
+	bpf_map_delete_elem(&aspen_read_args, &tid);
+	return 0;
+}
+
+SEC("uprobe")
+int aspen_ssl_read(struct pt_regs *ctx)
+{
+	return aspen_on_read_entry(ctx, ASPEN_PROBE_OPENSSL, 0);
+}
+
+SEC("uprobe")
+int aspen_ssl_read_ex(struct pt_regs *ctx)
+{
+	return aspen_on_read_entry(ctx, ASPEN_PROBE_OPENSSL, 1);
+}
+
+SEC("uprobe")
+int aspen_gnutls_recv(struct pt_regs *ctx)
+{
+	return aspen_on_read_entry(ctx, ASPEN_PROBE_GNUTLS, 0);
+}
+
+SEC("uretprobe")
+int aspen_tls_read_ret(struct pt_regs *ctx)
+{
+	return aspen_on_read_return(ctx);
+}
+
+#endif /* ASPEN_NEED_RESPONSE */
+
+#endif

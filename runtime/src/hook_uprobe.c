@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Hook kind: TLS library uprobes, attached per process and only to
+ * processes that talk to a provider. The connect hook stops such a
+ * process's thread at its first provider connection (ASPEN_EV_TLS_HOLD);
+ * here the probes are attached with a pid filter to the library the
+ * process really maps, the process is marked ready in aspen_tls_ready, and
+ * resumed. A pidfd per probed process tells when it exits, and its probes
+ * are then detached. Processes that never call a provider pay nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "aspend.h"
+#include "rt_audit.h"
+
+#define TLS_MAX_LINKS 16
+#define TLS_MAX_LIBS 4
+
+struct tls_proc {
+	pid_t tgid;
+	int pidfd;
+	int nlinks;
+	struct bpf_link *links[TLS_MAX_LINKS];
+	char lib[PATH_MAX];
+};
+
+static struct tls_proc *procs;
+static size_t nprocs, capprocs;
+
+struct probe_point {
+	int kind;          /* TLS_LIB_* */
+	const char *func;
+	const char *prog;  /* program name in the object */
+	bool retprobe;
+	bool response;     /* only with ASPEN_NEED_RESPONSE (program present) */
+};
+
+static const struct probe_point points[] = {
+	{ TLS_LIB_OPENSSL, "SSL_write", "aspen_ssl_write", false, false },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", "aspen_ssl_write", false, false },
+	{ TLS_LIB_OPENSSL, "SSL_read", "aspen_ssl_read", false, true },
+	{ TLS_LIB_OPENSSL, "SSL_read", "aspen_tls_read_ret", true, true },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", "aspen_ssl_read_ex", false, true },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", "aspen_tls_read_ret", true, true },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", "aspen_gnutls_send", false, false },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", "aspen_gnutls_recv", false, true },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", "aspen_tls_read_ret", true, true },
+};
+
+static int pidfd_open_(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
+{
+	int fd = policy_map_fd(p, "aspen_tls_ready");
+	struct aspen_tls_proc tp = { 0 };
+	struct timespec ts;
+
+	if (fd < 0)
+		return;
+	bpf_map_lookup_elem(fd, &tgid, &tp);
+	tp.state = state;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	tp.since_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	bpf_map_update_elem(fd, &tgid, &tp, BPF_ANY);
+}
+
+/* Attach every probe point of the libraries found; returns links made. */
+static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *libs, int nlibs,
+		       struct bpf_link **links, int max)
+{
+	int n = 0;
+
+	for (int l = 0; l < nlibs; l++) {
+		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]) && n < max; i++) {
+			const struct probe_point *pt = &points[i];
+			struct bpf_program *prog;
+			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = pt->func,
+				    .retprobe = pt->retprobe);
+
+			if (!(libs[l].kinds & pt->kind))
+				continue;
+			prog = bpf_object__find_program_by_name(p->obj, pt->prog);
+			if (!prog)
+				continue; /* not in this policy (e.g. no response rules) */
+			links[n] = bpf_program__attach_uprobe_opts(prog, tgid, libs[l].path, 0, &o);
+			if (!links[n]) {
+				log_warn("pid %d: cannot probe %s in %s: %s", tgid, pt->func,
+					 libs[l].path + libs[l].prefix, strerror(errno));
+				continue;
+			}
+			n++;
+		}
+	}
+	return n;
+}
+
+static void audit_attach(struct daemon *d, struct policy_obj *p, pid_t tgid,
+			 const struct tls_proc *tp, long us)
+{
+	struct rt_audit_ev ev;
+	char exe[PATH_MAX], link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", tgid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	rt_audit_ev_init(&ev, "tls_attach");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_uint(&ev, "pid", (unsigned)tgid);
+	rt_audit_str(&ev, "exe", exe);
+	if (tp->nlinks) {
+		rt_audit_str(&ev, "lib", tp->lib);
+		rt_audit_uint(&ev, "probes", (unsigned)tp->nlinks);
+	} else {
+		rt_audit_null(&ev, "lib");
+		rt_audit_str(&ev, "unparsed", "no_tls_lib");
+	}
+	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
+	rt_audit_emit(d->audit, &ev);
+}
+
+static struct tls_proc *proc_slot(pid_t tgid)
+{
+	for (size_t i = 0; i < nprocs; i++)
+		if (procs[i].tgid == tgid)
+			return &procs[i];
+	if (nprocs == capprocs) {
+		size_t cap = capprocs ? capprocs * 2 : 16;
+		struct tls_proc *np = realloc(procs, cap * sizeof(*np));
+
+		if (!np)
+			return NULL;
+		procs = np;
+		capprocs = cap;
+	}
+	memset(&procs[nprocs], 0, sizeof(procs[0]));
+	procs[nprocs].tgid = tgid;
+	procs[nprocs].pidfd = -1;
+	return &procs[nprocs++];
+}
+
+static long elapsed_us(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000;
+}
+
+/* A thread of tgid is stopped at its first provider connection. Whatever
+ * happens here, it is resumed before we return. */
+void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
+{
+	struct tls_lib libs[TLS_MAX_LIBS];
+	struct tls_proc *tp = proc_slot((pid_t)tgid);
+	struct timespec t0;
+	int nlibs;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	nlibs = tls_libs_of((pid_t)tgid, libs, TLS_MAX_LIBS);
+	if (tp && nlibs > 0 && tp->nlinks == 0) {
+		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
+		snprintf(tp->lib, sizeof(tp->lib), "%s", libs[0].path + libs[0].prefix);
+		if (tp->pidfd < 0)
+			tp->pidfd = pidfd_open_((pid_t)tgid);
+	}
+	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
+	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
+	if (tp)
+		audit_attach(d, p, (pid_t)tgid, tp, elapsed_us(&t0));
+	if (tp && !tp->nlinks) {
+		if (tp->pidfd >= 0)
+			close(tp->pidfd);
+		*tp = procs[--nprocs]; /* nothing to keep track of */
+	}
+	(void)tid;
+}
+
+static void proc_drop(struct daemon *d, struct policy_obj *p, size_t i)
+{
+	struct tls_proc *tp = &procs[i];
+	int fd = policy_map_fd(p, "aspen_tls_ready");
+	__u32 tgid = (__u32)tp->tgid;
+
+	for (int k = 0; k < tp->nlinks; k++)
+		bpf_link__destroy(tp->links[k]);
+	if (fd >= 0)
+		bpf_map_delete_elem(fd, &tgid);
+	if (tp->pidfd >= 0)
+		close(tp->pidfd);
+	if (d->opts.verbose)
+		log_info("pid %d exited: %d TLS probe(s) detached", tp->tgid, tp->nlinks);
+	procs[i] = procs[--nprocs];
+}
+
+/* Detach the probes of processes that exited (their pidfd is readable). */
+void tls_check_exits(struct daemon *d, struct policy_obj *p)
+{
+	for (size_t i = 0; i < nprocs;) {
+		struct pollfd pfd = { .fd = procs[i].pidfd, .events = POLLIN };
+
+		if (procs[i].pidfd < 0 || (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))) {
+			proc_drop(d, p, i);
+			continue;
+		}
+		i++;
+	}
+}
+
+/* A new policy object: its programs replace the old ones in every probed
+ * process (attach new, then drop old), and its map learns who is ready. */
+void tls_reattach(struct daemon *d, struct policy_obj *p)
+{
+	for (size_t i = 0; i < nprocs; i++) {
+		struct tls_proc *tp = &procs[i];
+		struct tls_lib libs[TLS_MAX_LIBS];
+		struct bpf_link *links[TLS_MAX_LINKS];
+		int nlibs = tls_libs_of(tp->tgid, libs, TLS_MAX_LIBS), n;
+
+		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS) : 0;
+		for (int k = 0; k < tp->nlinks; k++)
+			bpf_link__destroy(tp->links[k]);
+		memcpy(tp->links, links, sizeof(links[0]) * (size_t)n);
+		tp->nlinks = n;
+		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
+	}
+	(void)d;
+}
+
+void tls_detach_all(struct daemon *d)
+{
+	while (nprocs) {
+		struct tls_proc *tp = &procs[nprocs - 1];
+
+		for (int k = 0; k < tp->nlinks; k++)
+			bpf_link__destroy(tp->links[k]);
+		if (tp->pidfd >= 0)
+			close(tp->pidfd);
+		nprocs--;
+	}
+	free(procs);
+	procs = NULL;
+	capprocs = 0;
+	(void)d;
+}
+
+/* A predecessor that died between stopping a thread and resuming it would
+ * leave it stopped for good: resume stopped processes in our cgroup. */
+void tls_resume_orphans(struct daemon *d)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+	int pid;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", d->cgroup_path);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fscanf(f, "%d", &pid) == 1) {
+		char st[64], buf[512], *rp;
+		FILE *s;
+
+		snprintf(st, sizeof(st), "/proc/%d/stat", pid);
+		s = fopen(st, "r");
+		if (!s)
+			continue;
+		rp = fgets(buf, sizeof(buf), s) ? strrchr(buf, ')') : NULL;
+		fclose(s);
+		if (rp && rp[1] == ' ' && rp[2] == 'T') {
+			log_warn("pid %d was left stopped (by a previous aspend?): resuming it", pid);
+			kill(pid, SIGCONT);
+		}
+	}
+	fclose(f);
+}
