@@ -19,7 +19,7 @@ struct nfa_edge {
 struct nfa_state {
 	struct nfa_edge *edges;
 	size_t nedges, cap;
-	bool accept;
+	uint64_t accept; /* pattern bits this state accepts (0: not accepting) */
 };
 
 struct nfa {
@@ -80,7 +80,12 @@ int nfa_add_edge(struct nfa *n, int from, int to, const struct aspen_byteset *se
 
 void nfa_set_accept(struct nfa *n, int state)
 {
-	n->st[state].accept = true;
+	n->st[state].accept |= 1;
+}
+
+void nfa_set_accept_mask(struct nfa *n, int state, uint64_t mask)
+{
+	n->st[state].accept |= mask;
 }
 
 /* ---- interning fixed-length keys (subset states, Moore signatures) ---- */
@@ -308,17 +313,30 @@ out:
 /* ---- Moore minimisation ----------------------------------------------- */
 
 /* block[s] for each subset state s; returns the number of blocks or -1. */
-static int moore(const struct subset *ss, const bool *acc, int *block)
+static int moore(const struct subset *ss, const uint64_t *acc, int *block)
 {
 	size_t n = ss->states.n, k = (size_t)ss->ncls;
-	uint32_t *sig = malloc((k + 1) * 4);
+	uint32_t *sig = malloc((k + 2) * 4);
 	int nblocks = 0, prev = -1;
+	struct intern first;
 
-	if (!sig)
+	/* the first partition: states that accept the same pattern set */
+	if (!sig || intern_init(&first, 2) < 0) {
+		free(sig);
 		return -1;
-	for (size_t s = 0; s < n; s++)
-		block[s] = acc[s];
-	nblocks = 2;
+	}
+	for (size_t s = 0; s < n; s++) {
+		uint32_t key[2] = {(uint32_t)acc[s], (uint32_t)(acc[s] >> 32)};
+
+		block[s] = intern_get(&first, key);
+		if (block[s] < 0) {
+			intern_fini(&first);
+			free(sig);
+			return -1;
+		}
+	}
+	nblocks = (int)first.n;
+	intern_fini(&first);
 	while (nblocks != prev) {
 		struct intern t;
 		int *nb = malloc(n * sizeof(int));
@@ -339,8 +357,6 @@ static int moore(const struct subset *ss, const bool *acc, int *block)
 		memcpy(block, nb, n * sizeof(int));
 		free(nb);
 		intern_fini(&t);
-		if (prev == 2 && nblocks < 2)
-			break; /* all states alike (both or neither accepting) */
 	}
 	free(sig);
 	return nblocks;
@@ -422,7 +438,8 @@ static void find_dead(struct dfa *d)
 	}
 }
 
-static struct dfa *assemble(const struct subset *ss, const int *block, int nblocks, const bool *acc)
+static struct dfa *assemble(const struct subset *ss, const int *block, int nblocks,
+			    const uint64_t *acc)
 {
 	size_t k = (size_t)ss->ncls;
 	int *order = malloc((size_t)nblocks * sizeof(int));
@@ -437,15 +454,17 @@ static struct dfa *assemble(const struct subset *ss, const int *block, int nbloc
 	if (d->nstates <= 0)
 		goto out;
 	d->accept = calloc((size_t)d->nstates, 1);
+	d->mask = calloc((size_t)d->nstates, sizeof(uint64_t));
 	full = malloc((size_t)d->nstates * 256);
-	if (!d->accept || !full)
+	if (!d->accept || !d->mask || !full)
 		goto out;
 	for (int b = 0; b < nblocks; b++) {
 		int s = order[b], r = repr[b];
 
 		if (s < 0)
 			continue;
-		d->accept[s] = acc[r];
+		d->accept[s] = acc[r] != 0;
+		d->mask[s] = acc[r];
 		for (int byte = 0; byte < 256; byte++)
 			full[s * 256 + byte] =
 			    (uint8_t)order[block[ss->trans[(size_t)r * k + ss->cls[byte]]]];
@@ -467,7 +486,7 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 {
 	struct subset ss = {.nfa = n, .words = (n->n + 31) / 32};
 	struct dfa *d = NULL;
-	bool *acc = NULL;
+	uint64_t *acc = NULL;
 	int *block = NULL;
 
 	err[0] = 0;
@@ -478,13 +497,14 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 	nfa_classes(&ss);
 	if (intern_init(&ss.states, ss.words) < 0 || subset_build(&ss, err, errlen) < 0)
 		goto out;
-	acc = calloc(ss.states.n, sizeof(bool));
+	acc = calloc(ss.states.n, sizeof(uint64_t));
 	block = malloc(ss.states.n * sizeof(int));
 	if (!acc || !block)
 		goto out;
 	for (size_t s = 0; s < ss.states.n; s++)
-		for (size_t i = 0; i < n->n && !acc[s]; i++)
-			acc[s] = n->st[i].accept && bit(&ss.states.keys[s * ss.words], i);
+		for (size_t i = 0; i < n->n; i++)
+			if (bit(&ss.states.keys[s * ss.words], i))
+				acc[s] |= n->st[i].accept;
 	int nblocks = moore(&ss, acc, block);
 
 	if (nblocks > 0)
@@ -509,17 +529,18 @@ out:
 
 /* One state per consumed element; '*' is a self-loop on the current state
  * (it matches any byte but NUL), so no epsilon edges are needed. */
-static int glob_nfa(struct nfa *n, const char *glob, bool icase, char *err, size_t errlen)
+static int glob_nfa(struct nfa *n, int start, const char *glob, bool icase, uint64_t mask,
+		    char *err, size_t errlen)
 {
 	struct aspen_byteset set, any;
 	const char *p = glob, *msg = NULL;
-	int cur = nfa_add_state(n);
+	int cur = start;
 
 	memset(&any, 0xff, sizeof(any));
 	any.w[0] &= ~1ULL;
 	for (;;) {
 		switch (aspen_glob_next(&p, icase, &set, &msg)) {
-		case ASPEN_GLOB_END: nfa_set_accept(n, cur); return 0;
+		case ASPEN_GLOB_END: nfa_set_accept_mask(n, cur, mask); return 0;
 		case ASPEN_GLOB_ERR: snprintf(err, errlen, "%s", msg); return -1;
 		case ASPEN_GLOB_STAR:
 			if (nfa_add_edge(n, cur, cur, &any) < 0)
@@ -543,11 +564,42 @@ struct dfa *glob_dfa_build(const char *glob, int flags, char *err, size_t errlen
 	struct dfa *d = NULL;
 
 	err[0] = 0;
-	if (n && glob_nfa(n, glob, flags & GLOB_DFA_ICASE, err, errlen) == 0)
+	if (n && nfa_add_state(n) == 0 &&
+	    glob_nfa(n, 0, glob, flags & GLOB_DFA_ICASE, 1, err, errlen) == 0)
 		d = nfa_to_dfa(n, DFA_MAX_STATES, err, errlen);
 	else if (!err[0])
 		snprintf(err, errlen, "out of memory building a DFA");
 	nfa_free(n);
+	return d;
+}
+
+/* A start state with an epsilon edge to each glob's own start: the subset
+ * construction runs all globs at once, and each DFA state's mask is the
+ * union of the masks of the globs that accept there. */
+struct dfa *glob_dfa_build_multi(const char *const *globs, const uint64_t *masks, size_t n,
+				 int flags, int max_states, char *err, size_t errlen)
+{
+	struct nfa *nfa = nfa_new();
+	struct dfa *d = NULL;
+	size_t i;
+
+	err[0] = 0;
+	if (!nfa || nfa_add_state(nfa) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		int start = nfa_add_state(nfa);
+
+		if (start < 0 || nfa_add_edge(nfa, 0, start, NULL) < 0)
+			goto out;
+		if (glob_nfa(nfa, start, globs[i], flags & GLOB_DFA_ICASE, masks[i], err,
+			     errlen) < 0)
+			goto out;
+	}
+	d = nfa_to_dfa(nfa, max_states, err, errlen);
+out:
+	if (!d && !err[0])
+		snprintf(err, errlen, "out of memory building a DFA");
+	nfa_free(nfa);
 	return d;
 }
 
@@ -557,6 +609,7 @@ void dfa_free(struct dfa *d)
 		return;
 	free(d->next);
 	free(d->accept);
+	free(d->mask);
 	free(d);
 }
 
@@ -570,4 +623,16 @@ bool dfa_match(const struct dfa *d, const char *s)
 			return false;
 	}
 	return d->accept[st];
+}
+
+uint64_t dfa_match_mask(const struct dfa *d, const char *s)
+{
+	int st = 0;
+
+	for (size_t i = 0; s[i]; i++) {
+		st = d->next[st * d->nclasses + d->cls[(unsigned char)s[i]]];
+		if (st == d->dead)
+			return 0;
+	}
+	return d->mask[st];
 }

@@ -28,6 +28,7 @@ struct dfa {
 	int nstates;	 /* start state is 0                       */
 	uint8_t *next;	 /* [nstates][nclasses]                    */
 	uint8_t *accept; /* [nstates]: 1 if accepting              */
+	uint64_t *mask;	 /* [nstates]: patterns accepted (multi)   */
 	int dead;	 /* the state no input leaves, or -1       */
 };
 
@@ -41,7 +42,10 @@ void nfa_free(struct nfa *n);
 int nfa_add_state(struct nfa *n);
 /* An edge on any byte of set, or an epsilon edge when set is NULL. */
 int nfa_add_edge(struct nfa *n, int from, int to, const struct aspen_byteset *set);
-void nfa_set_accept(struct nfa *n, int state);
+void nfa_set_accept(struct nfa *n, int state); /* pattern bit 0 */
+/* Multi-pattern: the state accepts the patterns of mask (DFA states carry
+ * the union of the masks of their NFA states). */
+void nfa_set_accept_mask(struct nfa *n, int state, uint64_t mask);
 
 /* Subset construction + minimisation. Returns NULL with a message in err
  * when the minimal DFA would exceed max_states (or on allocation failure). */
@@ -54,9 +58,16 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 /* NULL with err set on a malformed glob or a DFA over DFA_MAX_STATES. */
 struct dfa *glob_dfa_build(const char *glob, int flags, char *err, size_t errlen);
 
+/* One DFA for many globs: after reading s, mask[state] is the OR of
+ * masks[i] over the globs i that match s. NULL with err set when the
+ * combined DFA would exceed max_states (callers split the set). */
+struct dfa *glob_dfa_build_multi(const char *const *globs, const uint64_t *masks, size_t n,
+				 int flags, int max_states, char *err, size_t errlen);
+
 void dfa_free(struct dfa *d);
 
 /* Run the DFA exactly as the generated kernel code does (tests). */
 bool dfa_match(const struct dfa *d, const char *s);
+uint64_t dfa_match_mask(const struct dfa *d, const char *s);
 
 #endif
