@@ -93,6 +93,7 @@ static void action_free(struct action *a);
 %token <str> IDENT "identifier" STRING "string" REGEX "regular expression"
 %token <num> INT "integer"
 %token POLICY "'policy'" DEFAULT "'default'" MODE "'mode'" IMPORT "'import'"
+%token UNINSPECTABLE "'uninspectable'"
 %token LIST "'list'" PROVIDER "'provider'" PATTERN "'pattern'" RULE "'rule'"
 %token ON "'on'" WHEN "'when'" AND "'and'" OR "'or'" NOT "'not'" IN "'in'"
 %token MATCHES "'matches'" WITH "'with'"
@@ -133,6 +134,14 @@ item:	POLICY STRING {
 	}
 	| DEFAULT ALLOW { set_once(ctx, &ctx->pol->default_span, @$, "default"); ctx->pol->default_deny = 0; }
 	| DEFAULT DENY { set_once(ctx, &ctx->pol->default_span, @$, "default"); ctx->pol->default_deny = 1; }
+	| UNINSPECTABLE ALLOW {
+		set_once(ctx, &ctx->pol->uninspectable_span, @$, "uninspectable");
+		ctx->pol->uninspectable_deny = 0;
+	}
+	| UNINSPECTABLE DENY {
+		set_once(ctx, &ctx->pol->uninspectable_span, @$, "uninspectable");
+		ctx->pol->uninspectable_deny = 1;
+	}
 	| MODE IDENT {
 		set_once(ctx, &ctx->pol->mode_span, @$, "mode");
 		ctx->pol->mode = parse_mode(ctx, $2, @2);

@@ -155,6 +155,8 @@ struct policy {
 	struct span default_span;
 	enum mode mode;
 	struct span mode_span;
+	int uninspectable_deny; /* -1 unset, 0 allow, 1 deny (requests Aspen cannot parse) */
+	struct span uninspectable_span;
 	struct import *imports;
 	struct decl *decls;    /* in source order */
 };

@@ -3,7 +3,8 @@
 
 #include <string.h>
 
-#define REQ_KINDS (ON_BIT(ON_REQUEST) | ON_BIT(ON_RESPONSE))
+/* struct aspen_resp carries no request fields: only request rules see them */
+#define REQ_KINDS ON_BIT(ON_REQUEST)
 
 /* Indexed by enum field_id. comm is the kernel's TASK_COMM_LEN - 1. */
 static const struct field_info fields[F__COUNT] = {

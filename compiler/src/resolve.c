@@ -277,6 +277,18 @@ static void check_file_roles(struct program *p, struct diags *d)
 	}
 	if (root->mode == MODE_UNSET)
 		root->mode = MODE_ENFORCE;
+	if (root->uninspectable_deny < 0) {
+		bool requests = false;
+
+		for (const struct decl *r = root->decls; r; r = r->next)
+			requests |= r->kind == DECL_RULE && r->on == ON_REQUEST && r->on_span.src;
+		if (requests)
+			diag_warn(d, (struct span){root->src, 0, 0, 1, 1},
+				  "add 'uninspectable deny' or 'uninspectable allow'",
+				  "no `uninspectable` setting: requests Aspen cannot parse (HTTP/2, "
+				  "compressed bodies, bodies past the scan bound) are denied");
+		root->uninspectable_deny = 1;
+	}
 	for (size_t i = 1; i < p->npolicies; i++) {
 		const struct policy *pol = p->policies[i];
 		const char *hint = "an imported file holds providers, lists and patterns only";
@@ -289,6 +301,9 @@ static void check_file_roles(struct program *p, struct diags *d)
 				   "'default' belongs in the root policy");
 		if (pol->mode_span.src)
 			diag_error(d, pol->mode_span, hint, "'mode' belongs in the root policy");
+		if (pol->uninspectable_span.src)
+			diag_error(d, pol->uninspectable_span, hint,
+				   "'uninspectable' belongs in the root policy");
 		for (const struct decl *r = pol->decls; r; r = r->next)
 			if (r->kind == DECL_RULE)
 				diag_error(d, r->name_span, hint,

@@ -274,10 +274,13 @@ static void check_cmp(struct diags *d, const struct decl *rule, struct expr *e)
 	}
 	e->field = f->id;
 	if (rule->on_span.src && !(f->on_mask & ON_BIT(rule->on))) {
-		const char *hint = (f->on_mask & ON_BIT(ON_REQUEST))
-				       ? "a connect rule sees only the connection and the process; "
-					 "request fields need 'on request'"
-				       : "response fields need 'on response'";
+		const char *hint =
+		    !(f->on_mask & ON_BIT(ON_REQUEST)) ? "response fields need 'on response'"
+		    : rule->on == ON_RESPONSE
+			? "a response rule sees the connection, the process and response.status/"
+			  "response.tokens; request fields need 'on request'"
+			: "a connect rule sees only the connection and the process; "
+			  "request fields need 'on request'";
 
 		diag_error(d, e->field_span, hint, "field '%s' is not available in 'on %s' rules",
 			   f->name, rule_on_name(rule->on));

@@ -61,10 +61,15 @@ static void test_shadowed_by_unconditional_rule(void **state)
 			  &p, &e, &w);
 
 	assert_int_equal(e, 0);
-	assert_int_equal(w, 1);
+	assert_int_equal(w, 2); /* and: no `uninspectable` setting */
 	assert_non_null(strstr(out,
 			       "t.asp:5:6: warning: rule 'second' can never fire: rule 'first' "
 			       "(line 4) always decides first\n"));
+	/* a connect rule never shadows a request rule */
+	assert_null(strstr(out, "rule 'req' can never fire"));
+	assert_non_null(strstr(out, "warning: no `uninspectable` setting: requests Aspen cannot "
+				    "parse (HTTP/2, compressed bodies, bodies past the scan bound) "
+				    "are denied\n"));
 	free(out);
 	program_free(&p);
 }

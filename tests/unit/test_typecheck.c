@@ -139,9 +139,15 @@ static void test_field_visibility(void **state)
 		 "rule e { on connect any when provider == unknown deny }\n",
 	    &p, &e, &w);
 
-	assert_int_equal(e, 2);
+	assert_int_equal(e, 3);
 	assert_non_null(strstr(out, "t.asp:4:26: error: field 'request.model' is not available in "
 				    "'on connect' rules\n"));
+	/* struct aspen_resp has no request fields */
+	assert_non_null(strstr(out, "error: field 'request.model' is not available in "
+				    "'on response' rules\n"));
+	assert_non_null(strstr(out, "hint: a response rule sees the connection, the process and "
+				    "response.status/response.tokens; request fields need "
+				    "'on request'\n"));
 	assert_non_null(strstr(out,
 			       "hint: a connect rule sees only the connection and the process; "
 			       "request fields need 'on request'\n"));
