@@ -21,6 +21,7 @@ struct emitter {
 	int lines;	    /* newlines written so far */
 	const char *c_name; /* this file, for #line back to generated code */
 	const struct ir *ir;
+	const char *conn; /* how conditions reach struct aspen_conn: "c->", "r->conn." */
 };
 
 static void put(struct emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -117,6 +118,12 @@ static void emit_header(struct emitter *e)
 	    any_cgroup_pred(ir));
 	put(e, "#define ASPEN_NEED_USER %d     /* process.user bits                   */\n",
 	    ir->preds[PC_USER].n > 0);
+	put(e, "#define ASPEN_NEED_TLS %d      /* policy has on request/on response rules */\n",
+	    ir->has_request || ir->has_response);
+	put(e, "#define ASPEN_NEED_RESPONSE %d /* policy has on response rules (SSL_read) */\n",
+	    ir->has_response);
+	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
+	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
 	put(e, "#include \"aspen_prelude.bpf.h\"\n\n");
 }
 
@@ -211,6 +218,127 @@ static void emit_class_fn(struct emitter *e, enum pred_class pc, const char *cls
 	put(e, "\treturn bits;\n}\n\n");
 }
 
+/* ---- combined DFAs: many globs, one loop, a mask per state ---------------- */
+
+static void emit_mask_tables(struct emitter *e, const char *name, const struct dfa *d)
+{
+	put(e, "static const __u8 aspen_%s_class[256] ASPEN_TABLE = {\n", name);
+	emit_bytes(e, d->cls, 256, "\t");
+	put(e, "};\n");
+	put(e, "static const __u8 aspen_%s_next[%d][%d] ASPEN_TABLE = {\n", name, d->nstates,
+	    d->nclasses);
+	for (int s = 0; s < d->nstates; s++) {
+		put(e, "\t{ /* %d", s);
+		if (d->mask[s])
+			put(e, ", accepts 0x%" PRIx64, d->mask[s]);
+		put(e, " */\n");
+		emit_bytes(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
+		put(e, "\t},\n");
+	}
+	put(e, "};\n");
+	put(e, "static const __u64 aspen_%s_mask[%d] ASPEN_TABLE = {\n", name, d->nstates);
+	for (int s = 0; s < d->nstates; s++)
+		put(e, "\t0x%" PRIx64 "ULL,\n", d->mask[s]);
+	put(e, "};\n\n");
+}
+
+/* The same loop as emit_dfa_match(), returning the state's mask. */
+static void emit_mask_match(struct emitter *e, const char *name, const char *len,
+			    const struct dfa *d)
+{
+	put(e, "static __always_inline __u64 aspen_%s(const char *s)\n{\n", name);
+	put(e, "\t__u64 st = 0; /* 64-bit: no zero-extension between check and use */\n\n");
+	put(e, "#pragma clang loop unroll(disable)\n");
+	put(e, "\tfor (__u32 i = 0; i < %s; i++) {\n", len);
+	put(e, "\t\tif (i >= %s)\n\t\t\tbreak;\n", len);
+	put(e, "\t\t__u8 ch = (__u8)s[i];\n\n");
+	put(e, "\t\tif (ch == 0)\n\t\t\tbreak;\n");
+	put(e, "\t\t__u64 k = aspen_%s_class[ch];\n\n", name);
+	put(e, "\t\tbarrier_var(k);\n\t\tbarrier_var(st);\n");
+	put(e, "\t\tif (st >= %d || k >= %d)\n\t\t\treturn 0;\n", d->nstates, d->nclasses);
+	put(e, "\t\tst = aspen_%s_next[st][k];\n", name);
+	if (d->dead >= 0)
+		put(e, "\t\tif (st == %d)\n\t\t\treturn 0; /* dead: no glob can match */\n",
+		    d->dead);
+	put(e, "\t}\n");
+	put(e, "\tbarrier_var(st);\n");
+	put(e, "\tif (st >= %d)\n\t\treturn 0;\n", d->nstates);
+	put(e, "\treturn aspen_%s_mask[st];\n}\n\n", name);
+}
+
+/* fn(s): the OR of the groups' masks. what: a comment line. */
+static void emit_mdfa(struct emitter *e, const char *fn, const char *len,
+		      const struct ir_mdfa *m, const char *what)
+{
+	char name[96];
+
+	for (size_t g = 0; g < m->n; g++) {
+		snprintf(name, sizeof(name), "%s_g%zu", fn, g);
+		put(e, "/* %s: combined DFA %zu of %zu, %d states, %d byte classes, dead state "
+		       "%d */\n",
+		    what, g + 1, m->n, m->g[g]->nstates, m->g[g]->nclasses, m->g[g]->dead);
+		emit_mask_tables(e, name, m->g[g]);
+		emit_mask_match(e, name, len, m->g[g]);
+	}
+	put(e, "/* %s; s: %s bytes, NUL-terminated */\n", what, len);
+	/* unused until the TLS templates are included */
+	put(e, "static __always_inline __attribute__((unused)) __u64 aspen_%s(const char *s)\n{\n",
+	    fn);
+	if (!m->n)
+		put(e, "\t(void)s;\n\treturn 0;\n}\n\n");
+	else
+		put(e, "\t__u64 bits = 0;\n\n");
+	for (size_t g = 0; g < m->n; g++)
+		put(e, "\tbits |= aspen_%s_g%zu(s);\n", fn, g);
+	if (m->n)
+		put(e, "\treturn bits;\n}\n\n");
+}
+
+struct req_field {
+	enum pred_class pc;
+	const char *member; /* of struct aspen_req */
+	const char *len;
+	const char *what;
+};
+
+static const struct req_field req_fields[] = {
+    {PC_METHOD, "method", "ASPEN_METHOD_LEN", "http.method (case-insensitive)"},
+    {PC_PATH, "path", "ASPEN_PATH_LEN", "http.path"},
+    {PC_HTTP_HOST, "host", "ASPEN_HOST_LEN", "http.host (case-insensitive)"},
+    {PC_MODEL, "model", "ASPEN_MODEL_LEN", "request.model"},
+    {PC_REQ_USER, "user", "ASPEN_USER_LEN", "request.user"},
+};
+
+static void emit_req_fns(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+
+	for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
+		const struct req_field *f = &req_fields[i];
+		const struct ir_pred_table *t = &ir->preds[f->pc];
+		char fn[64], what[512];
+		int n;
+
+		if (!t->n)
+			continue;
+		n = snprintf(what, sizeof(what), "%s predicate bits:", f->what);
+		for (int j = 0; j < t->n && n < (int)sizeof(what) - 80; j++)
+			n += snprintf(what + n, sizeof(what) - (size_t)n, " %d \"%s\"",
+				      t->preds[j].bit, t->preds[j].glob);
+		/* the globs are user text: keep the comment closed */
+		for (char *p = what; *p; p++)
+			if ((p[0] == '*' && p[1] == '/') || (p[0] == '/' && p[1] == '*') ||
+			    (p[0] == '?' && p[1] == '?') || (unsigned char)*p < 0x20)
+				p[p[0] == '/' || (unsigned char)*p < 0x20 ? 0 : 1] = ' ';
+		snprintf(fn, sizeof(fn), "%s_bits", pred_class_name(f->pc));
+		emit_mdfa(e, fn, f->len, &ir->req_dfa[f->pc], what);
+	}
+	emit_mdfa(e, "host_providers", "ASPEN_HOST_LEN", &ir->host_dfa,
+		  ir->has_request || ir->has_response
+		      ? "providers whose host globs match a Host header (lower-case, no port)"
+		      : "providers of a Host header (no request rules: not computed)");
+}
+
 /* ---- conditions ------------------------------------------------------------ */
 
 static const char *c_op(enum cmp_op op)
@@ -226,9 +354,14 @@ static const char *c_op(enum cmp_op op)
 	}
 }
 
+static const char *base(const struct emitter *e, const struct ir_expr *x)
+{
+	return x->base == IRB_CONN ? e->conn : x->base == IRB_REQ ? "r->" : "";
+}
+
 static void emit_cidr(struct emitter *e, const struct ir_expr *x)
 {
-	put(e, "aspen_ip_in(c->addr, (const __u8[16]){ ");
+	put(e, "aspen_ip_in(%saddr, (const __u8[16]){ ", e->conn);
 	for (int i = 0; i < 16; i++)
 		put(e, "%u%s", x->addr[i], i < 15 ? ", " : "");
 	put(e, " }, %d) /* ", x->bits);
@@ -255,11 +388,13 @@ static void emit_expr(struct emitter *e, const struct ir_expr *x)
 		break;
 	case IR_BITS:
 		if (x->mask == ~0ULL)
-			put(e, "(c->%s != 0)", x->field);
+			put(e, "(%s%s != 0)", base(e, x), x->field);
 		else
-			put(e, "((c->%s & 0x%" PRIx64 "ULL) != 0)", x->field, x->mask);
+			put(e, "((%s%s & 0x%" PRIx64 "ULL) != 0)", base(e, x), x->field, x->mask);
 		break;
-	case IR_INT: put(e, "(c->%s %s %" PRId64 ")", x->field, c_op(x->op), x->num); break;
+	case IR_INT:
+		put(e, "(%s%s %s %" PRId64 ")", base(e, x), x->field, c_op(x->op), x->num);
+		break;
 	case IR_CIDR: emit_cidr(e, x); break;
 	}
 }
@@ -305,6 +440,7 @@ static void emit_rule_comment(struct emitter *e, const struct ir_rule *r)
 		put(e, ", audit");
 	put(e, "%s%s */\n", r->on == ON_CONNECT_ANY ? ", every connection" : "",
 	    r->monitor ? ", monitor" : "");
+	(void)d;
 }
 
 static void emit_rule_action(struct emitter *e, const struct ir_rule *r)
@@ -322,8 +458,9 @@ static void emit_rule_action(struct emitter *e, const struct ir_rule *r)
 	else
 		put(e, "ASPEN_ALLOW");
 	put(e, ";\n");
-	/* every decision on AI traffic is audited; elsewhere what a rule stops */
-	if (r->on == ON_CONNECT || r->audit || rule_denies(r))
+	/* every decision on AI traffic is audited; elsewhere what a rule stops
+	 * (request and response rules see AI traffic only) */
+	if (r->on != ON_CONNECT_ANY || r->audit || rule_denies(r))
 		put(e, "\t\tv->audit = 1;\n");
 	else
 		put(e, "\t\tv->audit = ai;\n");
@@ -349,47 +486,153 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	put(e, "\t}\n");
 }
 
-static bool needs_monitor_switch(const struct ir *ir)
+/* The rules each decision function evaluates. */
+static bool in_fn(const struct ir_rule *r, enum rule_on fn)
 {
-	for (size_t i = 0; i < ir->nrules; i++)
-		if (ir->rules[i].cond && rule_denies(&ir->rules[i]) && !ir->rules[i].monitor)
-			return true;
-	return ir->default_deny && !ir->monitor;
+	return fn == ON_CONNECT ? r->on == ON_CONNECT || r->on == ON_CONNECT_ANY : r->on == fn;
 }
 
-static bool has_audit_rules(const struct ir *ir)
+/* Does the function need `monitor` (some enforced deny besides default)? */
+static bool needs_monitor_switch(const struct ir *ir, enum rule_on fn)
 {
 	for (size_t i = 0; i < ir->nrules; i++)
-		if (ir->rules[i].cond && ir->rules[i].terminal < 0 && ir->rules[i].audit)
+		if (in_fn(&ir->rules[i], fn) && ir->rules[i].cond && rule_denies(&ir->rules[i]) &&
+		    !ir->rules[i].monitor)
 			return true;
 	return false;
+}
+
+static bool has_audit_rules(const struct ir *ir, enum rule_on fn)
+{
+	for (size_t i = 0; i < ir->nrules; i++)
+		if (in_fn(&ir->rules[i], fn) && ir->rules[i].cond && ir->rules[i].terminal < 0 &&
+		    ir->rules[i].audit)
+			return true;
+	return false;
+}
+
+/* The default decides at connect unless requests are decided one by one. */
+static bool default_at_connect(const struct ir *ir)
+{
+	return !ir->has_request;
 }
 
 static void emit_decide(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
-	bool audits = has_audit_rules(ir);
+	bool audits = has_audit_rules(ir, ON_CONNECT);
 
+	e->conn = "c->";
 	put(e, "/* Rules in order; the first terminal action decides (docs/internals.md). */\n");
 	put(e, "static __always_inline void aspen_decide_connect(const struct aspen_conn *c,\n"
 	       "\t\t\t\t\t\t struct aspen_verdict *v)\n{\n");
 	put(e, "\tconst int ai = c->providers != 0; /* a known provider: AI traffic */\n");
-	if (needs_monitor_switch(ir))
+	if (needs_monitor_switch(ir, ON_CONNECT) ||
+	    (default_at_connect(ir) && ir->default_deny && !ir->monitor))
 		put(e, "\tconst int monitor = aspen_force_monitor(); /* aspend --monitor */\n");
 	if (audits)
 		put(e, "\t__u16 audit_rule = ASPEN_RULE_NONE;\n");
 	put(e, "\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n\tv->audit = 0;\n\n");
 	for (size_t i = 0; i < ir->nrules; i++)
-		emit_rule(e, &ir->rules[i]);
-	put(e, "\t/* default %s (AI traffic only) */\n", ir->default_deny ? "deny" : "allow");
-	put(e, "\tif (ai) {\n\t\tv->rule = ASPEN_RULE_DEFAULT;\n\t\tv->decision = ");
-	if (ir->default_deny)
-		put_deny(e, ir->monitor, false);
-	else
-		put(e, "ASPEN_ALLOW");
-	put(e, ";\n\t\tv->audit = 1;\n\t\treturn;\n\t}\n");
+		if (in_fn(&ir->rules[i], ON_CONNECT))
+			emit_rule(e, &ir->rules[i]);
+	if (!default_at_connect(ir)) {
+		/* the policy decides requests: the default applies to each request */
+		put(e, "\t/* undecided AI connections are allowed: `default %s` applies to "
+		       "each request */\n",
+		    ir->default_deny ? "deny" : "allow");
+		put(e, "\tif (ai) {\n\t\tv->rule = %s;\n",
+		    audits ? "audit_rule" : "ASPEN_RULE_NONE");
+		put(e, "\t\tv->decision = ASPEN_ALLOW;\n\t\tv->audit = 1;\n\t\treturn;\n\t}\n");
+	} else {
+		put(e, "\t/* default %s (AI traffic only) */\n",
+		    ir->default_deny ? "deny" : "allow");
+		put(e, "\tif (ai) {\n\t\tv->rule = ASPEN_RULE_DEFAULT;\n\t\tv->decision = ");
+		if (ir->default_deny)
+			put_deny(e, ir->monitor, false);
+		else
+			put(e, "ASPEN_ALLOW");
+		put(e, ";\n\t\tv->audit = 1;\n\t\treturn;\n\t}\n");
+	}
 	if (audits)
 		put(e, "\tif (audit_rule != ASPEN_RULE_NONE)\n\t\tv->rule = audit_rule;\n");
+	put(e, "}\n\n");
+}
+
+/* aspen_decide_request / aspen_decide_response (docs/internals.md, "TLS
+ * plaintext and request decisions"): only AI traffic reaches the rules;
+ * every decision on it is audited. */
+static void emit_decide_tls(struct emitter *e, enum rule_on fn)
+{
+	const struct ir *ir = e->ir;
+	bool req = fn == ON_REQUEST;
+	bool audits = has_audit_rules(ir, fn);
+	bool any = req ? ir->has_request : ir->has_response;
+	bool unins_deny = req && ir->uninspectable_deny && !ir->monitor;
+	bool dflt_deny = req && ir->has_request && ir->default_deny && !ir->monitor;
+
+	e->conn = "r->conn.";
+	if (req)
+		put(e, "/* Request rules in order; the first terminal action decides; a request "
+		       "Aspen\n * cannot parse is decided by `uninspectable %s`. */\n",
+		    ir->uninspectable_deny ? "deny" : "allow");
+	else
+		put(e, "/* Response rules in order; the first terminal action decides; otherwise "
+		       "allow. */\n");
+	put(e, "static __always_inline __attribute__((unused)) void\n"
+	       "aspen_decide_%s(const struct aspen_%s *r, struct aspen_verdict *v)\n{\n",
+	    req ? "request" : "response", req ? "req" : "resp");
+	if (!any) {
+		put(e, "\t/* the policy has no %s rules: allow */\n", req ? "request" : "response");
+		put(e, "\t(void)r;\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n"
+		       "\tv->audit = 0;\n}\n\n");
+		return;
+	}
+	put(e, "\tconst int ai = r->conn.providers != 0; /* to a known provider */\n");
+	if (needs_monitor_switch(ir, fn) || unins_deny || dflt_deny)
+		put(e, "\tconst int monitor = aspen_force_monitor(); /* aspend --monitor */\n");
+	if (audits)
+		put(e, "\t__u16 audit_rule = ASPEN_RULE_NONE;\n");
+	put(e, "\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n\tv->audit = 0;\n");
+	if (req) {
+		put(e, "\tif (r->unparsed != 0) { /* uninspectable %s */\n",
+		    ir->uninspectable_deny ? "deny" : "allow");
+		put(e, "\t\tv->rule = ASPEN_RULE_UNINSPECTABLE;\n\t\tv->decision = ");
+		if (ir->uninspectable_deny)
+			put_deny(e, ir->monitor, false);
+		else
+			put(e, "ASPEN_ALLOW");
+		put(e, ";\n\t\tv->audit = 1;\n\t\treturn;\n\t}\n");
+	}
+	put(e, "\tif (!ai)\n\t\treturn; /* not AI traffic: nothing to decide */\n");
+	if (req) {
+		for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
+			const struct req_field *f = &req_fields[i];
+
+			if (ir->preds[f->pc].n)
+				put(e, "\tconst __u64 %s_bits = aspen_%s_bits(r->%s);\n",
+				    pred_class_name(f->pc), pred_class_name(f->pc), f->member);
+		}
+	}
+	put(e, "\n");
+	for (size_t i = 0; i < ir->nrules; i++)
+		if (ir->rules[i].on == fn)
+			emit_rule(e, &ir->rules[i]);
+	if (req) {
+		put(e, "\t/* default %s */\n\tv->rule = ASPEN_RULE_DEFAULT;\n\tv->decision = ",
+		    ir->default_deny ? "deny" : "allow");
+		if (ir->default_deny)
+			put_deny(e, ir->monitor, false);
+		else
+			put(e, "ASPEN_ALLOW");
+		put(e, ";\n\tv->audit = 1;\n");
+		if (audits) /* the default decided: it names the rule, not the audit */
+			put(e, "\t(void)audit_rule;\n");
+	} else {
+		put(e, "\t/* no rule decided: allow, audited */\n");
+		put(e, "\tv->rule = %s;\n", audits ? "audit_rule" : "ASPEN_RULE_NONE");
+		put(e, "\tv->audit = 1;\n");
+	}
 	put(e, "}\n\n");
 }
 
@@ -403,7 +646,10 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_header(&e);
 	emit_class_fn(&e, PC_EXE, "exe", "process.exe", "ASPEN_EXE_LEN");
 	emit_class_fn(&e, PC_COMM, "comm", "process.comm", "ASPEN_COMM_LEN");
+	emit_req_fns(&e);
 	emit_decide(&e);
+	emit_decide_tls(&e, ON_REQUEST);
+	emit_decide_tls(&e, ON_RESPONSE);
 	put(&e, "#include \"aspen_connect.bpf.h\"\n\n");
 	put(&e, "char LICENSE[] SEC(\"license\") = \"GPL\";\n\n");
 	put(&e, "/* What aspend needs to know about this object (docs/internals.md) */\n");

@@ -16,6 +16,8 @@
 static const char *const pc_names[PC__COUNT] = {
     [PC_HOST] = "host", [PC_EXE] = "exe",	[PC_COMM] = "comm",
     [PC_USER] = "user", [PC_CGROUP] = "cgroup", [PC_CONTAINER] = "container",
+    [PC_METHOD] = "method", [PC_PATH] = "path", [PC_HTTP_HOST] = "http_host",
+    [PC_MODEL] = "model", [PC_REQ_USER] = "request_user",
 };
 
 const char *pred_class_name(enum pred_class pc)
@@ -221,6 +223,11 @@ static struct ir_expr *int_cmp(const char *field, enum cmp_op op, int64_t num)
 {
 	struct ir_expr *e = node(IR_INT);
 
+	/* request/response members are named "r->..." by their callers */
+	if (!strncmp(field, "r->", 3)) {
+		e->base = IRB_REQ;
+		field += 3;
+	}
 	e->field = field;
 	e->op = op;
 	e->num = num;
@@ -270,6 +277,7 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 	}
 	pr = &t->preds[t->n];
 	pr->dfa = NULL;
+	/* request fields: one combined DFA per field, built after all rules */
 	if (pc == PC_EXE || pc == PC_COMM) {
 		pr->dfa = glob_dfa_build(v->str, 0, err, sizeof(err));
 		if (!pr->dfa) {
@@ -291,6 +299,7 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 static struct ir_expr *lower_string(struct lower *l, enum pred_class pc, const char *field,
 				    const struct leaves *lv)
 {
+	struct ir_expr *r;
 	uint64_t mask = 0;
 
 	for (size_t i = 0; i < lv->n; i++) {
@@ -305,7 +314,28 @@ static struct ir_expr *lower_string(struct lower *l, enum pred_class pc, const c
 		if (bit >= 0)
 			mask |= 1ULL << bit;
 	}
-	return mask ? bits(field, mask, NULL) : node(IR_FALSE);
+	if (!mask)
+		return node(IR_FALSE);
+	r = bits(field, mask, NULL);
+	if (pc >= PC_FIRST_REQ)
+		r->base = IRB_LOCAL;
+	return r;
+}
+
+/* request.stream == true|false (`!=` is negated by the caller) */
+static struct ir_expr *lower_stream(struct lower *l, const struct leaves *lv)
+{
+	struct ir_expr *r;
+
+	if (lv->n != 1 || lv->v[0]->kind != VAL_IDENT ||
+	    (strcmp(lv->v[0]->str, "true") && strcmp(lv->v[0]->str, "false"))) {
+		diag_error(l->d, lv->n ? lv->v[0]->span : (struct span){0}, NULL,
+			   "request.stream is true or false");
+		return NULL;
+	}
+	r = bits("flags", ASPEN_REQ_STREAM, "stream");
+	r->base = IRB_REQ;
+	return strcmp(lv->v[0]->str, "true") ? negate(r) : r;
 }
 
 /* ---- comparisons ---------------------------------------------------------- */
@@ -333,6 +363,14 @@ static struct ir_expr *lower_cmp(struct lower *l, const struct expr *e)
 	case F_PROC_USER: r = lower_string(l, PC_USER, "user_bits", &lv); break;
 	case F_PROC_CGROUP: r = lower_string(l, PC_CGROUP, "cgroup_bits", &lv); break;
 	case F_CONTAINER_ID: r = lower_string(l, PC_CONTAINER, "cgroup_bits", &lv); break;
+	case F_HTTP_METHOD: r = lower_string(l, PC_METHOD, "method_bits", &lv); break;
+	case F_HTTP_PATH: r = lower_string(l, PC_PATH, "path_bits", &lv); break;
+	case F_HTTP_HOST: r = lower_string(l, PC_HTTP_HOST, "http_host_bits", &lv); break;
+	case F_REQ_MODEL: r = lower_string(l, PC_MODEL, "model_bits", &lv); break;
+	case F_REQ_USER: r = lower_string(l, PC_REQ_USER, "request_user_bits", &lv); break;
+	case F_REQ_STREAM: r = lower_stream(l, &lv); break;
+	case F_RESP_STATUS: r = lower_int(l, e, "r->status", &lv); break;
+	case F_RESP_TOKENS: r = lower_int(l, e, "r->tokens_in + r->tokens_out", &lv); break;
 	default: r = unsupported(l, e, e->field_name ? e->field_name : "field"); break;
 	}
 	free(lv.v);
@@ -366,9 +404,6 @@ static struct ir_expr *lower_expr(struct lower *l, const struct expr *e)
 
 /* ---- rules ------------------------------------------------------------------ */
 
-static const char *const not_yet =
-    "request rules need TLS inspection, which this version of aspenc does not compile yet";
-
 static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule *ir)
 {
 	ir->terminal = -1;
@@ -384,13 +419,21 @@ static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule 
 			break;
 		case ACT_AUDIT: ir->audit = true; break;
 		case ACT_KILL:
+			/* the TLS templates send SIGKILL; connect hooks only refuse */
+			if (r->on == ON_REQUEST || r->on == ON_RESPONSE) {
+				ir->terminal = ACT_KILL;
+				break;
+			}
+			diag_error(l->d, a->span, "use 'deny', or 'kill' in an 'on request' rule",
+				   "action 'kill' in 'on %s' rules is not compiled by this "
+				   "version of aspenc yet",
+				   r->on == ON_CONNECT ? "connect" : "connect any");
+			break;
 		case ACT_ALERT:
 		case ACT_REDACT:
 			diag_error(l->d, a->span, NULL,
 				   "action '%s' is not compiled by this version of aspenc yet",
-				   a->kind == ACT_KILL	  ? "kill"
-				   : a->kind == ACT_ALERT ? "alert"
-							  : "redact");
+				   a->kind == ACT_ALERT ? "alert" : "redact");
 			break;
 		}
 	}
@@ -404,20 +447,8 @@ static void lower_rule(struct lower *l, const struct decl *r, struct ir_rule *ir
 	ir->index = r->index;
 	ir->on = r->on;
 	ir->monitor = mode == MODE_MONITOR;
-	if (r->on == ON_REQUEST || r->on == ON_RESPONSE) {
-		/* one error per rule: its actions are moot until the rule compiles */
-		diag_error(
-		    l->d, r->on_span, NULL, "%s",
-		    r->on == ON_REQUEST
-			? not_yet
-			: "response rules need TLS inspection, which this version of aspenc does "
-			  "not compile yet");
-		ir->terminal = -1;
-		for (size_t i = 0; i < r->nactions; i++)
-			if (r->actions[i].kind <= ACT_KILL)
-				ir->terminal = (int)r->actions[i].kind;
-		return;
-	}
+	l->ir->has_request |= r->on == ON_REQUEST;
+	l->ir->has_response |= r->on == ON_RESPONSE;
 	lower_actions(l, r, ir);
 	ir->cond = lower_expr(l, r->when);
 }
@@ -441,6 +472,128 @@ static int lower_providers(struct lower *l)
 		l->ir->nproviders++;
 	}
 	return 0;
+}
+
+/* ---- combined DFAs -------------------------------------------------------- */
+
+int mdfa_build(struct ir_mdfa *m, const char *const *globs, const uint64_t *masks, size_t n,
+	       int flags, char *err, size_t errlen)
+{
+	struct dfa *d;
+
+	if (!n)
+		return 0;
+	d = glob_dfa_build_multi(globs, masks, n, flags, DFA_MAX_STATES, err, errlen);
+	if (d) {
+		m->g = realloc(m->g, (m->n + 1) * sizeof(*m->g));
+		if (!m->g)
+			abort();
+		m->g[m->n++] = d;
+		return 0;
+	}
+	if (n == 1)
+		return -1;
+	/* too many states together: each half is matched by its own loop */
+	if (mdfa_build(m, globs, masks, n / 2, flags, err, errlen) < 0)
+		return -1;
+	return mdfa_build(m, globs + n / 2, masks + n / 2, n - n / 2, flags, err, errlen);
+}
+
+uint64_t mdfa_match(const struct ir_mdfa *m, const char *s)
+{
+	uint64_t bits = 0;
+
+	for (size_t i = 0; i < m->n; i++)
+		bits |= dfa_match_mask(m->g[i], s);
+	return bits;
+}
+
+void mdfa_free(struct ir_mdfa *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		dfa_free(m->g[i]);
+	free(m->g);
+	m->g = NULL;
+	m->n = 0;
+}
+
+/* method and host compare case-insensitively; path, model and user exactly */
+static int req_flags(enum pred_class pc)
+{
+	return pc == PC_METHOD || pc == PC_HTTP_HOST ? GLOB_DFA_ICASE : 0;
+}
+
+static void build_req_dfas(struct lower *l)
+{
+	char err[160];
+
+	for (int pc = PC_FIRST_REQ; pc < PC__COUNT; pc++) {
+		const struct ir_pred_table *t = &l->ir->preds[pc];
+		const char *globs[ASPEN_MAX_PREDS];
+		uint64_t masks[ASPEN_MAX_PREDS];
+
+		for (int i = 0; i < t->n; i++) {
+			globs[i] = t->preds[i].glob;
+			masks[i] = 1ULL << t->preds[i].bit;
+		}
+		if (mdfa_build(&l->ir->req_dfa[pc], globs, masks, (size_t)t->n, req_flags(pc),
+			       err, sizeof(err)) < 0) {
+			/* the glob that does not fit alone: find it for the position */
+			for (int i = 0; i < t->n; i++) {
+				struct dfa *d = glob_dfa_build(globs[i], req_flags(pc), err,
+							       sizeof(err));
+
+				if (!d) {
+					diag_error(l->d, t->preds[i].span, NULL,
+						   "glob '%s' cannot be matched in the kernel: %s",
+						   globs[i], err);
+					break;
+				}
+				dfa_free(d);
+			}
+		}
+	}
+}
+
+/* Provider host globs -> provider bit, for the Host header of a request. */
+static void build_host_dfa(struct lower *l)
+{
+	const struct program *p = l->p;
+	const char **globs = NULL;
+	uint64_t *masks = NULL;
+	size_t n = 0;
+	char err[160];
+
+	for (size_t i = 0; i < l->ir->nproviders; i++) {
+		const struct value *h = p->providers[i]->hosts;
+
+		for (size_t j = 0; h && j < h->nitems; j++) {
+			if (h->items[j]->kind != VAL_STRING)
+				continue;
+			globs = realloc(globs, (n + 1) * sizeof(*globs));
+			masks = realloc(masks, (n + 1) * sizeof(*masks));
+			if (!globs || !masks)
+				abort();
+			globs[n] = h->items[j]->str;
+			masks[n++] = 1ULL << i;
+		}
+	}
+	if (mdfa_build(&l->ir->host_dfa, globs, masks, n, GLOB_DFA_ICASE, err, sizeof(err)) <
+	    0) {
+		for (size_t i = 0; i < n; i++) {
+			struct dfa *d = glob_dfa_build(globs[i], GLOB_DFA_ICASE, err, sizeof(err));
+
+			if (!d) {
+				diag_error(l->d, p->providers[__builtin_ctzll(masks[i])]->name_span,
+					   NULL, "host '%s' cannot be matched in the kernel: %s",
+					   globs[i], err);
+				break;
+			}
+			dfa_free(d);
+		}
+	}
+	free(globs);
+	free(masks);
 }
 
 /* Wildcard provider hosts cannot be resolved ahead of time: aspend must
@@ -479,6 +632,10 @@ int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 		abort();
 	for (size_t i = 0; i < p->nrules; i++)
 		lower_rule(&l, p->rules[i], &ir->rules[ir->nrules++]);
+	ir->uninspectable_deny = root->uninspectable_deny != 0; /* unset (-1): deny */
+	build_req_dfas(&l);
+	if (ir->has_request || ir->has_response)
+		build_host_dfa(&l);
 	ir->need_exec = ir->preds[PC_EXE].n > 0;
 	ir->need_dns = wants_dns(p);
 	ir->need_sendmsg = true; /* QUIC (UDP 443) to a provider is decided too */
@@ -495,6 +652,9 @@ void ir_free(struct ir *ir)
 			dfa_free(ir->preds[c].preds[i].dfa);
 		}
 	}
+	for (int c = 0; c < PC__COUNT; c++)
+		mdfa_free(&ir->req_dfa[c]);
+	mdfa_free(&ir->host_dfa);
 	free(ir->rules);
 	free(ir->providers);
 	memset(ir, 0, sizeof(*ir));

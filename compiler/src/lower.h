@@ -7,7 +7,13 @@
  *   preds      per class, bit i of the class's __u64 word = glob i holds
  *              (process.cgroup and container.id share cgroup_bits, so their
  *              bits come from one numbering; see lower.c)
- *   rules      connect rules, each with a condition tree over aspen_conn
+ *   rules      each with a condition tree over aspen_conn (connect rules)
+ *              or aspen_req / aspen_resp (request / response rules)
+ *   request string fields (http.method, http.path, http.host, request.model,
+ *              request.user): bit i of a local word computed in the kernel
+ *              by one combined DFA per field (req_dfa), whose accepting
+ *              states carry the mask of the globs that match there
+ *   host_dfa   provider host globs -> provider mask (aspen_host_providers)
  */
 #ifndef ASPEN_LOWER_H
 #define ASPEN_LOWER_H
@@ -22,13 +28,35 @@
 #include "codegen.h"
 #include "glob_dfa.h"
 
-enum pred_class { PC_HOST, PC_EXE, PC_COMM, PC_USER, PC_CGROUP, PC_CONTAINER, PC__COUNT };
+enum pred_class {
+	PC_HOST,
+	PC_EXE,
+	PC_COMM,
+	PC_USER,
+	PC_CGROUP,
+	PC_CONTAINER,
+	/* request fields: matched in the kernel by combined DFAs (req_dfa) */
+	PC_METHOD,
+	PC_PATH,
+	PC_HTTP_HOST,
+	PC_MODEL,
+	PC_REQ_USER,
+	PC__COUNT
+};
+#define PC_FIRST_REQ PC_METHOD
 
 struct ir_pred {
 	char *glob;
 	struct span span; /* first place the glob was written */
 	int bit;
 	struct dfa *dfa; /* exe and comm only: matched in the kernel */
+};
+
+/* Globs matched together: the OR of each group's mask (groups exist only
+ * when one combined DFA would exceed DFA_MAX_STATES). */
+struct ir_mdfa {
+	struct dfa **g;
+	size_t n;
 };
 
 struct ir_pred_table {
@@ -47,8 +75,16 @@ enum ir_kind {
 	IR_CIDR, /* aspen_ip_in(c->addr, addr, bits) */
 };
 
+/* Where a BITS/INT field lives. */
+enum ir_base {
+	IRB_CONN,  /* struct aspen_conn: c-> in connect rules, r->conn. otherwise */
+	IRB_REQ,   /* struct aspen_req / aspen_resp: r->                       */
+	IRB_LOCAL, /* a local of the decision function (request field bits)    */
+};
+
 struct ir_expr {
 	enum ir_kind kind;
+	enum ir_base base; /* BITS, INT */
 	struct ir_expr *a, *b;
 	const char *field; /* BITS, INT: member of struct aspen_conn */
 	uint64_t mask;	   /* BITS */
@@ -88,12 +124,22 @@ struct ir {
 	size_t nrules;
 	struct ir_pred_table preds[PC__COUNT];
 	bool need_exec, need_dns, need_sendmsg;
+	bool has_request, has_response; /* on request / on response rules */
+	bool uninspectable_deny;
+	struct ir_mdfa req_dfa[PC__COUNT]; /* PC_FIRST_REQ.. only */
+	struct ir_mdfa host_dfa;	   /* provider host globs -> provider bits */
 };
 
 /* lower.c */
 int lower_program(const struct program *p, struct ir *ir, struct diags *d);
 void ir_free(struct ir *ir);
 const char *pred_class_name(enum pred_class pc); /* metadata class name */
+/* Combined DFAs for globs[i] -> masks[i], split in halves until each fits
+ * DFA_MAX_STATES. 0, or -1 with err set (a single glob that does not fit). */
+int mdfa_build(struct ir_mdfa *m, const char *const *globs, const uint64_t *masks, size_t n,
+	       int flags, char *err, size_t errlen);
+uint64_t mdfa_match(const struct ir_mdfa *m, const char *s); /* as the kernel does */
+void mdfa_free(struct ir_mdfa *m);
 
 /* emit_c.c: the generated C; c_name is the file name used in #line
  * directives that return to generated code. */

@@ -236,9 +236,13 @@ static void test_dedupe_and_errors(void **state)
 	assert_int_equal(lower_program(&f->prog, &ir, f->d), 0);
 	assert_int_equal(ir.preds[PC_EXE].n, 2);
 	ir_free(&ir);
-	/* request rules and kill are refused, honestly */
+	/* request rules compile; kill in a connect rule and alert are refused, honestly */
 	f->rules[1].on = ON_REQUEST;
+	assert_int_equal(lower_program(&f->prog, &ir, f->d), 0);
+	assert_true(ir.has_request);
+	ir_free(&ir);
 	f->acts[0].kind = ACT_KILL;
+	f->acts[3].kind = ACT_ALERT;
 	assert_int_equal(lower_program(&f->prog, &ir, f->d), -1);
 	assert_int_equal(diags_errors(f->d), 2);
 	ir_free(&ir);
