@@ -191,6 +191,19 @@ static int rec_header(struct aspen_meta *m, char **f, int n)
 	return 0;
 }
 
+/* setting <name> <value>: unknown settings are a newer aspenc's business */
+static int rec_setting(struct aspen_meta *m, char **f, int n)
+{
+	if (n < 3)
+		return -1;
+	if (!strcmp(f[1], "uninspectable")) {
+		if (strcmp(f[2], "deny") && strcmp(f[2], "allow"))
+			return -1;
+		m->uninspectable_deny = !strcmp(f[2], "deny");
+	}
+	return 0;
+}
+
 static int parse_record(struct aspen_meta *m, char *line)
 {
 	char *f[MAX_FIELDS];
@@ -217,6 +230,8 @@ static int parse_record(struct aspen_meta *m, char *line)
 		return rec_host_or_cidr(m, f, n, f[0][0] == 'h');
 	if (!strcmp(f[0], "pred"))
 		return rec_pred(m, f, n);
+	if (!strcmp(f[0], "setting"))
+		return rec_setting(m, f, n);
 	return rec_header(m, f, n);
 }
 
@@ -226,6 +241,7 @@ int aspen_meta_parse(const char *text, size_t len, struct aspen_meta *out, char 
 	int lineno = 0, rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	out->uninspectable_deny = true; /* the language's default */
 	while (len && text[len - 1] == 0)
 		len--;
 	if (memchr(text, 0, len))

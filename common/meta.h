@@ -64,6 +64,7 @@ struct aspen_meta {
 	bool monitor;
 	bool default_deny;
 	char *hooks; /* comma-separated program kinds */
+	bool uninspectable_deny; /* `setting uninspectable deny` (also when absent) */
 	struct aspen_meta_rule *rules;
 	size_t nrules;
 	struct aspen_meta_provider *providers;

@@ -107,8 +107,11 @@ char *meta_text(const struct ir *ir)
 	fprintf(f, "\nmode\t%s\ndefault\t%s\n", ir->monitor ? "monitor" : "enforce",
 		ir->default_deny ? "deny" : "allow");
 	/* the programs aspen_connect.bpf.h and aspen_proc.bpf.h define */
-	fprintf(f, "hooks\tconnect4,connect6%s,exec,cgroup%s\n",
-		ir->need_sendmsg ? ",sendmsg4,sendmsg6" : "", ir->need_dns ? ",dns" : "");
+	fprintf(f, "hooks\tconnect4,connect6%s,exec,cgroup%s%s%s\n",
+		ir->need_sendmsg ? ",sendmsg4,sendmsg6" : "", ir->need_dns ? ",dns" : "",
+		ir->has_request || ir->has_response ? ",tls" : "",
+		ir->has_response ? ",tls_read" : "");
+	fprintf(f, "setting\tuninspectable\t%s\n", ir->uninspectable_deny ? "deny" : "allow");
 	meta_rules(f, ir);
 	for (size_t i = 0; i < ir->nproviders; i++)
 		meta_provider(f, &ir->providers[i]);

@@ -55,6 +55,7 @@ static void build_ir(struct fixture *f)
 	ir->default_deny = true;
 	ir->monitor = true;
 	ir->need_sendmsg = true;
+	ir->uninspectable_deny = true;
 	ir->rules = calloc(1, sizeof(struct ir_rule));
 	ir->rules[0] = (struct ir_rule){.decl = &f->rule,
 					.index = 0,
@@ -114,6 +115,53 @@ static void check_parsed(const struct aspen_meta *m)
 	assert_string_equal(m->preds[0].glob, "/usr/bin/\\*x");
 	assert_int_equal(m->preds[1].cls, ASPEN_PRED_CONTAINER);
 	assert_int_equal(m->preds[1].bit, 3);
+	assert_true(m->uninspectable_deny);
+}
+
+/* `setting uninspectable`, both ways; absent means deny; request rules put
+ * the tls hooks in; request-field predicate classes are skipped by readers. */
+static void test_setting_uninspectable(void **state)
+{
+	struct fixture f = {0};
+	struct aspen_meta m;
+	char err[200];
+	char *text;
+
+	(void)state;
+	build_ir(&f);
+	f.ir.uninspectable_deny = false;
+	f.ir.has_request = true;
+	f.ir.rules[0].on = ON_REQUEST;
+	f.ir.preds[PC_MODEL].preds[0] = (struct ir_pred){.glob = "gpt-4o*", .bit = 0};
+	f.ir.preds[PC_MODEL].n = 1;
+	text = meta_text(&f.ir);
+	assert_non_null(strstr(text, "\nsetting\tuninspectable\tallow\n"));
+	assert_non_null(strstr(text, "\npred\tmodel\t0\tgpt-4o*\n"));
+	if (aspen_meta_parse(text, strlen(text) + 1, &m, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_false(m.uninspectable_deny);
+	assert_true(aspen_meta_has_hook(&m, "tls"));
+	assert_false(aspen_meta_has_hook(&m, "tls_read"));
+	assert_string_equal(m.rules[0].on, "request");
+	assert_int_equal(m.npreds, 2); /* exe and container: model is the kernel's */
+	aspen_meta_free(&m);
+	free(text);
+
+	f.ir.uninspectable_deny = true;
+	text = meta_text(&f.ir);
+	assert_int_equal(aspen_meta_parse(text, strlen(text) + 1, &m, err, sizeof(err)), 0);
+	assert_true(m.uninspectable_deny);
+	aspen_meta_free(&m);
+	free(text);
+	free_ir(&f);
+
+	assert_int_equal(aspen_meta_parse("aspen-meta\t1\nsetting\tuninspectable\tmaybe\n", 41,
+					  &m, err, sizeof(err)),
+			 -1);
+	assert_int_equal(
+	    aspen_meta_parse("aspen-meta\t1\nsetting\tfuture\tx\n", 30, &m, err, sizeof(err)), 0);
+	assert_true(m.uninspectable_deny);
+	aspen_meta_free(&m);
 }
 
 static void test_roundtrip(void **state)
@@ -215,6 +263,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_setting_uninspectable),
 	    cmocka_unit_test(test_c_literal),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_elf),
