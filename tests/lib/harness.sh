@@ -477,6 +477,12 @@ wget_post_call() {
 		--header='Content-Type: application/json' --post-data="$body" "$@" "$url"
 }
 
+# curl_next NAME URL BODY1 BODY2: two JSON POSTs on one connection (--next).
+curl_next() {
+	local name=$1 url=$2 a=(-sS --max-time 15 --cacert "$H_CA" -H 'Content-Type: application/json')
+	client "$name" "$H_CURL" "${a[@]}" -d "$3" "$url" --next "${a[@]}" -d "$4" "$url"
+}
+
 # need_openai_sdk: the official openai npm client in tests/lib/openai-client
 # (tests/lib/npm-setup.sh installs it once). Skips (fails in CI) without it.
 need_openai_sdk() {
@@ -583,6 +589,103 @@ provider_settle() {
 		sleep 0.1
 	done
 	fail "connections at $1 still open after 5 s"
+}
+
+# provider_mark ADDR: remember what ADDR has received so far; rec_since,
+# provider_since and assert_nothing_arrived then look only at what came later.
+provider_mark() {
+	provider_settle "$1"
+	PM_ADDR=$1
+	PM_CONNS=$(provider_conns "$1")
+	PM_BYTES=$(provider_bytes "$1")
+	PM_LOGN=0
+	[ ! -e "$H_REC/log.jsonl" ] || PM_LOGN=$(wc -l <"$H_REC/log.jsonl")
+}
+
+# rec_since KEY=VALUE...: matching provider records logged since provider_mark.
+rec_since() {
+	: >"$H_WORK/rec-since.jsonl"
+	[ ! -e "$H_REC/log.jsonl" ] || tail -n +$((PM_LOGN + 1)) "$H_REC/log.jsonl" >"$H_WORK/rec-since.jsonl"
+	jsonl_find "$H_WORK/rec-since.jsonl" "$@"
+}
+
+# provider_since: "CONNS REQUESTS BYTES" at the marked address since the mark
+# (after its connections closed). REQUESTS counts complete and partial ones.
+provider_since() {
+	provider_settle "$PM_ADDR"
+	echo "$(($(provider_conns "$PM_ADDR") - PM_CONNS)) $(rec_since addr="$PM_ADDR" | grep -cE '"event": "(partial_)?request"') $(($(provider_bytes "$PM_ADDR") - PM_BYTES))"
+}
+
+# assert_nothing_arrived WHAT [CONNS]: since the mark the provider received
+# zero requests (complete or partial) and zero plaintext bytes; with CONNS,
+# exactly that many TLS connections were accepted (a request-level deny
+# leaves the connection itself allowed).
+assert_nothing_arrived() {
+	local got
+	read -r -a got <<<"$(provider_since)"
+	assert_eq 0 "${got[1]}" "$1: requests (complete or partial) at the provider"
+	assert_eq 0 "${got[2]}" "$1: plaintext bytes at the provider"
+	[ -z "${2:-}" ] || assert_eq "$2" "${got[0]}" "$1: TLS connections accepted by the provider"
+}
+
+# assert_arrived WHAT N KEY=VALUE...: exactly N complete requests matching
+# KEY=VALUE arrived since the mark, and no partial request.
+assert_arrived() {
+	local what=$1 n=$2
+	shift 2
+	provider_settle "$PM_ADDR"
+	assert_eq "$n" "$(rec_since event=request addr="$PM_ADDR" "$@" | wc -l)" "$what: requests with $* at the provider"
+	assert_eq 0 "$(rec_since event=partial_request addr="$PM_ADDR" | wc -l)" "$what: partial requests at the provider"
+}
+
+# assert_tls_attach PID EXE: aspend reported the TLS probes it attached to PID
+# (event tls_attach, exe, lib = the library from tls_lib_of, probes > 0).
+assert_tls_attach() {
+	local line
+	line=$(audit_wait event=tls_attach pid="$1" exe="$2" lib="$(tls_lib_of "$2")")
+	assert_gt 0 "$(audit_field "$line" probes)" "tls_attach probes for pid $1"
+}
+
+# contract_policy [UNINSPECTABLE] [MODE_LINE]: the request-rule policy of the
+# TLS tests (policy "tls"), curl's rule naming the real curl binary.
+contract_policy() {
+	cat <<EOF_POLICY
+policy "tls"
+default deny
+uninspectable ${1:-deny}
+${2:-}
+import "providers"
+
+rule approved_providers {
+  on connect
+  when provider not in [openai, anthropic]
+  deny "provider not approved"
+}
+
+rule curl_mini_only {
+  on request
+  when process.exe == "$H_CURL" and request.model != "gpt-4o-mini"
+  deny "curl may only use gpt-4o-mini"
+}
+
+rule no_streaming_for_python {
+  on request
+  when process.comm == "python3*" and request.stream == true
+  deny
+}
+
+rule approved_models {
+  on request
+  when request.model in ["gpt-4o-mini", "gpt-4o", "claude-*"]
+  allow
+}
+
+rule log_tokens {
+  on response
+  when response.tokens > 0
+  audit
+}
+EOF_POLICY
 }
 
 # ---------------------------------------------------------------- TLS probes (read only)

@@ -77,9 +77,9 @@ assert_eq 1 "$(rec_count event=request addr="$IP_OPENAI" model=o1-preview method
 
 # curl keep-alive: two requests on one connection (--next).
 conns0=$(provider_conns "$IP_OPENAI")
-curl_call curl-ka "$OA" -H 'Content-Type: application/json' -d "$(chat_body gpt-4o-mini)" --next \
-	--cacert "$H_CA" -H 'Content-Type: application/json' -d "$(chat_body gpt-4o)"
+curl_next curl-ka "$OA" "$(chat_body gpt-4o-mini)" "$(chat_body o3-next)"
 assert_ok "curl --next"
+assert_eq 1 "$(rec_count event=request addr="$IP_OPENAI" model=o3-next)" "curl --next: second request"
 assert_eq $((conns0 + 1)) "$(provider_conns "$IP_OPENAI")" "curl --next: one connection"
 
 # Streaming answers carry usage in their last data chunk.

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Request rules on the TLS plaintext, as a user sees them: a request whose
+# model (or stream flag) the policy forbids fails inside the client, and the
+# provider receives zero bytes of it, although the TLS connection itself was
+# allowed; allowed requests answer. Every client kind: curl (libssl), python3
+# urllib (one write) and http.client (head and body in separate writes, the
+# model in the last one), node https and fetch (static OpenSSL in node), wget
+# (GnuTLS), curl with Expect: 100-continue. The same model is denied for curl
+# and allowed for python3 (process.exe). Audit: one request line per request
+# with who/what/which rule, and a tls_attach line per probed process.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start tls-model-rules
+
+obj=$(contract_policy | make_policy tls)
+start_aspend "$obj"
+audit_wait event=policy_load policy=tls >/dev/null
+
+OA=https://api.openai.com/v1/chat/completions
+AN=https://api.anthropic.com/v1/messages
+JSON=(-H 'Content-Type: application/json')
+
+# ---- curl: gpt-4o-mini allowed
+provider_mark "$IP_OPENAI"
+curl_call curl-mini "$OA" "${JSON[@]}" -d "$(chat_body gpt-4o-mini)"
+assert_ok "curl gpt-4o-mini"
+assert_contains "$C_OUT" '"completion_tokens"'
+assert_arrived "curl gpt-4o-mini" 1 model=gpt-4o-mini
+curl_pid=$C_PID
+line=$(audit_wait event=request decision=allow rule=approved_models pid="$curl_pid")
+for kv in provider=openai host=api.openai.com method=POST path=/v1/chat/completions model=gpt-4o-mini \
+	stream=false user=null unparsed=null exe="$H_CURL" comm=curl uid=0 cgroup="$H_CG_REL" policy=tls; do
+	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of curl's allowed request"
+done
+# bytes: the request's plaintext size (head + body), what the provider got.
+assert_eq "$(rec_since event=request addr="$IP_OPENAI" | head -n1 | "$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["bytes"])')" \
+	"$(audit_field "$line" bytes)" "audit bytes of curl's allowed request"
+assert_tls_attach "$curl_pid" "$H_CURL"
+
+# ---- curl: gpt-4o denied by curl_mini_only (first request of the process:
+# the first write must not escape inspection)
+provider_mark "$IP_OPENAI"
+curl_call curl-4o "$OA" "${JSON[@]}" -d "$(chat_body gpt-4o)"
+assert_failed "curl gpt-4o (denied)"
+assert_not_contains "$C_OUT" '"completion_tokens"' "curl's output for a denied request"
+assert_nothing_arrived "curl gpt-4o" 1
+curl_deny_pid=$C_PID
+line=$(audit_wait event=request decision=deny rule=curl_mini_only pid="$curl_deny_pid")
+for kv in reason="curl may only use gpt-4o-mini" provider=openai host=api.openai.com method=POST \
+	path=/v1/chat/completions model=gpt-4o stream=false exe="$H_CURL" comm=curl cgroup="$H_CG_REL" unparsed=null; do
+	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of curl's denied request"
+done
+assert_eq 1 "$(audit_count event=request pid="$curl_deny_pid")" "request audit lines for the denied curl"
+
+# ---- python3 urllib (one write): gpt-4o allowed for python (per-exe difference)
+provider_mark "$IP_OPENAI"
+py_client py-4o "$OA" --data "$(chat_body gpt-4o)"
+assert_ok "python3 urllib gpt-4o"
+assert_contains "$C_OUT" '"status": 200'
+assert_arrived "python3 gpt-4o" 1 model=gpt-4o
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" exe="$H_PY" >/dev/null
+assert_tls_attach "$C_PID" "$H_PY"
+
+# ---- python3 urllib, stream: true: denied by no_streaming_for_python
+provider_mark "$IP_OPENAI"
+py_client py-stream "$OA" --data "$(chat_body gpt-4o '"stream":true')"
+assert_failed "python3 streaming request (denied)"
+assert_contains "$C_OUT" '"error"'
+assert_nothing_arrived "python3 streaming request" 1
+audit_wait event=request decision=deny rule=no_streaming_for_python model=gpt-4o stream=true pid="$C_PID" >/dev/null
+
+# ---- python3 urllib to anthropic: claude-* allowed
+provider_mark "$IP_ANTHROPIC"
+py_client py-claude "$AN" --data "$(msg_body claude-sonnet-4)"
+assert_ok "python3 claude-sonnet-4"
+assert_arrived "python3 claude-sonnet-4" 1 model=claude-sonnet-4
+audit_wait event=request decision=allow rule=approved_models provider=anthropic host=api.anthropic.com \
+	path=/v1/messages model=claude-sonnet-4 pid="$C_PID" >/dev/null
+
+# ---- python3 http.client, head and body in separate writes, the model in
+# the last of three body writes: allowed, then denied (default)
+provider_mark "$IP_OPENAI"
+py_client py-split-ok "$OA" --mode split --chunks 3 --data "$(chat_body gpt-4o)"
+assert_ok "python3 split writes gpt-4o"
+assert_contains "$C_OUT" '"ok": 1, "failed": 0'
+assert_arrived "python3 split gpt-4o" 1 model=gpt-4o
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
+
+provider_mark "$IP_OPENAI"
+py_client py-split-deny "$OA" --mode split --chunks 3 --data "$(chat_body gpt-3.5-turbo)"
+assert_failed "python3 split writes gpt-3.5-turbo (denied)"
+assert_contains "$C_OUT" '"done": true, "ok": 0, "failed": 1'
+assert_nothing_arrived "python3 split gpt-3.5-turbo (held head and first chunks)" 1
+audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" exe="$H_PY" >/dev/null
+
+# ---- node https module and global fetch (undici): allowed, denied
+provider_mark "$IP_OPENAI"
+node_client node-https-ok "$OA" --data "$(chat_body gpt-4o)"
+assert_ok "node https gpt-4o"
+assert_arrived "node https gpt-4o" 1 model=gpt-4o
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" exe="$H_NODE" comm=node >/dev/null
+assert_tls_attach "$C_PID" "$H_NODE"
+
+provider_mark "$IP_OPENAI"
+node_client node-https-deny "$OA" --data "$(chat_body gpt-3.5-turbo)"
+assert_failed "node https gpt-3.5-turbo (denied)"
+assert_contains "$C_OUT" '"error"'
+assert_nothing_arrived "node https gpt-3.5-turbo" 1
+audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" exe="$H_NODE" >/dev/null
+
+provider_mark "$IP_OPENAI"
+node_client node-fetch-ok "$OA" --mode fetch --data "$(chat_body gpt-4o-mini)"
+assert_ok "node fetch gpt-4o-mini"
+assert_arrived "node fetch gpt-4o-mini" 1 model=gpt-4o-mini
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o-mini pid="$C_PID" exe="$H_NODE" >/dev/null
+
+provider_mark "$IP_OPENAI"
+node_client node-fetch-deny "$OA" --mode fetch --data "$(chat_body gpt-3.5-turbo)"
+assert_failed "node fetch gpt-3.5-turbo (denied)"
+assert_contains "$C_OUT" '"error"'
+assert_nothing_arrived "node fetch gpt-3.5-turbo"
+audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+
+# ---- wget (GnuTLS): allowed, denied
+provider_mark "$IP_OPENAI"
+wget_post_call wget-ok "$OA" "$(chat_body gpt-4o-mini)"
+assert_ok "wget gpt-4o-mini"
+assert_contains "$C_OUT" '"completion_tokens"'
+assert_arrived "wget gpt-4o-mini" 1 model=gpt-4o-mini
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o-mini pid="$C_PID" exe="$H_WGET" comm=wget >/dev/null
+assert_tls_attach "$C_PID" "$H_WGET"
+
+provider_mark "$IP_OPENAI"
+wget_post_call wget-deny "$OA" "$(chat_body o1-preview)"
+assert_failed "wget o1-preview (denied)"
+assert_nothing_arrived "wget o1-preview" 1
+audit_wait event=request decision=deny rule=default model=o1-preview pid="$C_PID" exe="$H_WGET" >/dev/null
+
+# ---- curl with Expect: 100-continue (the client waits for the server before
+# the body): allowed, and denied with no byte of the body at the provider
+provider_mark "$IP_OPENAI"
+curl_call curl-expect-ok "$OA" "${JSON[@]}" -H 'Expect: 100-continue' -d "$(chat_body gpt-4o-mini)"
+assert_ok "curl Expect: 100-continue gpt-4o-mini"
+assert_arrived "curl Expect gpt-4o-mini" 1 model=gpt-4o-mini expect=true
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o-mini pid="$C_PID" >/dev/null
+
+provider_mark "$IP_OPENAI"
+marker=expect-body-marker-$$
+curl_call curl-expect-deny "$OA" "${JSON[@]}" -H 'Expect: 100-continue' -d "$(chat_body gpt-4o "\"user\":\"$marker\"")"
+assert_failed "curl Expect: 100-continue gpt-4o (denied)"
+assert_nothing_arrived "curl Expect gpt-4o" 1
+! grep -rqF "$marker" "$H_REC/$IP_OPENAI" || fail "the denied Expect request's body reached the provider"
+audit_wait event=request decision=deny rule=curl_mini_only model=gpt-4o pid="$C_PID" >/dev/null
+
+# ---- per-executable difference, side by side: the same body, the same model
+body=$(chat_body gpt-4o '"user":"per-exe"')
+provider_mark "$IP_OPENAI"
+curl_call curl-same "$OA" "${JSON[@]}" -d "$body"
+assert_failed "curl gpt-4o (same body as python3)"
+py_client py-same "$OA" --data "$body"
+assert_ok "python3 gpt-4o (same body as curl)"
+assert_arrived "curl then python3, same body" 1 model=gpt-4o user=per-exe
+audit_wait event=request decision=allow rule=approved_models exe="$H_PY" user=per-exe >/dev/null
+audit_wait event=request decision=deny rule=curl_mini_only exe="$H_CURL" user=per-exe >/dev/null
+
+# Nothing was left half-sent anywhere.
+assert_eq 0 "$(rec_count event=partial_request)" "partial requests at any provider"
+assert_eq 0 "$(audit_count event=request decision=would_deny)" "would_deny lines while enforcing"
+audit_check_chain
+stop_aspend
