@@ -10,14 +10,22 @@
 #ifndef ASPEN_SOCKMAP_BPF_H
 #define ASPEN_SOCKMAP_BPF_H
 
+/* A connection, as both sockops and sk_msg can name it (sk_msg programs
+ * cannot read the socket cookie): remote address and both ports. */
+struct aspen_sock_key {
+	__u8 raddr[16]; /* v4-mapped for IPv4 */
+	__u32 rport;    /* host order */
+	__u32 lport;    /* host order */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
 	__uint(max_entries, 65536);
-	__type(key, __u64); /* socket cookie */
+	__type(key, struct aspen_sock_key);
 	__type(value, __u64);
 } aspen_sockhash SEC(".maps");
 
-/* A provider socket's state, by socket cookie. */
+/* A provider socket's state. */
 struct aspen_sock {
 	__u64 providers;
 	__u32 tgid;
@@ -27,9 +35,46 @@ struct aspen_sock {
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u64);
+	__type(key, struct aspen_sock_key);
 	__type(value, struct aspen_sock);
 } aspen_socks SEC(".maps");
+
+/* remote_port in sockops and sk_msg contexts: network order, in the upper
+ * 16 bits on this kernel (the lower on old ones) */
+static __always_inline __u32 aspen_ctx_port(__u32 p)
+{
+	__u16 port = (__u16)bpf_ntohl(p);
+
+	return port ? port : bpf_ntohs((__u16)p);
+}
+
+/* key from context fields, each loaded at a constant offset: the verifier
+ * refuses a context pointer that clang moved (as when branches merge) */
+#define ASPEN_SOCK_KEY(key, ctx)                                                   \
+	do {                                                                       \
+		__u32 fam_ = (ctx)->family, ip4_ = (ctx)->remote_ip4;              \
+		__u32 w0_ = (ctx)->remote_ip6[0], w1_ = (ctx)->remote_ip6[1];      \
+		__u32 w2_ = (ctx)->remote_ip6[2], w3_ = (ctx)->remote_ip6[3];      \
+		__u32 rp_ = (ctx)->remote_port, lp_ = (ctx)->local_port;           \
+		barrier_var(ip4_);                                                 \
+		barrier_var(w0_);                                                  \
+		barrier_var(w1_);                                                  \
+		barrier_var(w2_);                                                  \
+		barrier_var(w3_);                                                  \
+		barrier_var(rp_);                                                  \
+		barrier_var(lp_);                                                  \
+		__builtin_memset(&(key), 0, sizeof(key));                          \
+		if (fam_ == AF_INET) {                                             \
+			(key).raddr[10] = 0xff;                                    \
+			(key).raddr[11] = 0xff;                                    \
+			__builtin_memcpy(&(key).raddr[12], &ip4_, 4);              \
+		} else {                                                           \
+			__u32 w_[4] = { w0_, w1_, w2_, w3_ };                      \
+			__builtin_memcpy((key).raddr, w_, 16);                     \
+		}                                                                  \
+		(key).rport = aspen_ctx_port(rp_);                                 \
+		(key).lport = lp_;                                                 \
+	} while (0)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -49,41 +94,26 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 {
 	struct aspen_conn c = {};
 	struct aspen_sock s = {};
-	__u64 cookie;
+	struct aspen_sock_key key;
 
 	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
 		return 1;
-	if (skops->family == AF_INET) {
-		__u32 ip = skops->remote_ip4;
-
-		c.addr[10] = 0xff;
-		c.addr[11] = 0xff;
-		__builtin_memcpy(&c.addr[12], &ip, 4);
-	} else if (skops->family == AF_INET6) {
-		__u32 w[4] = { skops->remote_ip6[0], skops->remote_ip6[1], skops->remote_ip6[2],
-			       skops->remote_ip6[3] };
-
-		__builtin_memcpy(c.addr, w, 16);
-	} else {
+	if (skops->family != AF_INET && skops->family != AF_INET6)
 		return 1;
-	}
-	/* remote_port: network order in the upper 16 bits on some kernels,
-	 * the lower on others: bpf_ntohl(x) >> 16 is wrong for one of them */
-	c.port = (__u16)bpf_ntohl(skops->remote_port);
-	if (!c.port)
-		c.port = bpf_ntohs((__u16)skops->remote_port);
+	ASPEN_SOCK_KEY(key, skops);
+	__builtin_memcpy(c.addr, key.raddr, 16);
+	c.port = (__u16)key.rport;
 	aspen_lookup_dst(&c);
 	if (!c.providers)
 		return 1; /* not a provider: never slowed by sk_msg */
-	cookie = bpf_get_socket_cookie(skops);
 	s.providers = c.providers;
 	s.tgid = bpf_get_current_pid_tgid() >> 32;
-	bpf_map_update_elem(&aspen_socks, &cookie, &s, BPF_ANY);
-	bpf_sock_hash_update(skops, &aspen_sockhash, &cookie, BPF_ANY);
+	bpf_map_update_elem(&aspen_socks, &key, &s, BPF_ANY);
+	bpf_sock_hash_update(skops, &aspen_sockhash, &key, BPF_ANY);
 	return 1;
 }
 
-static __always_inline void aspen_mismatch(__u64 cookie, __u32 tid_state, int dropped)
+static __always_inline void aspen_mismatch(__u32 tid_state, int dropped)
 {
 	struct aspen_mismatch_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -98,7 +128,7 @@ static __always_inline void aspen_mismatch(__u64 cookie, __u32 tid_state, int dr
 	e->pid = (__u32)id;
 	e->dropped = dropped;
 	e->_pad = 0;
-	e->cookie = cookie;
+	e->cookie = 0;
 	aspen_submit(e, 1);
 }
 
@@ -113,11 +143,14 @@ static __always_inline int aspen_release(struct sk_msg_md *msg, int verdict)
 SEC("sk_msg")
 int aspen_sk_msg(struct sk_msg_md *msg)
 {
-	__u64 cookie = bpf_get_socket_cookie(msg);
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct aspen_sock *s = bpf_map_lookup_elem(&aspen_socks, &cookie);
+	struct aspen_sock_key key;
+	struct aspen_sock *s;
 	struct aspen_tid_verdict *tv;
 	__u32 state;
+
+	ASPEN_SOCK_KEY(key, msg);
+	s = bpf_map_lookup_elem(&aspen_socks, &key);
 
 	if (s && s->dead)
 		return aspen_release(msg, SK_DROP);
@@ -137,7 +170,7 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 		 * a request the probe could not follow: `uninspectable` decides */
 		int drop = ASPEN_UNINSPECTABLE_DENY && !aspen_force_monitor();
 
-		aspen_mismatch(cookie, state, drop);
+		aspen_mismatch(state, drop);
 		if (!drop)
 			return aspen_release(msg, SK_PASS);
 	}

@@ -97,10 +97,11 @@ struct {
 	__type(value, struct aspen_read_args);
 } aspen_read_args SEC(".maps");
 
-/* plaintext copied out of the process, and a zeroed stream to start from */
+/* plaintext copied out of the process (twice the chunk: reads are masked
+ * with 2 * ASPEN_CHUNK - 1), and a zeroed stream to start from. Separate
+ * maps: a per-CPU value may not exceed 32 KiB. */
 struct aspen_tls_scratch {
 	__u8 buf[2 * ASPEN_CHUNK];
-	struct aspen_stream zero;
 };
 
 struct {
@@ -109,6 +110,17 @@ struct {
 	__type(key, __u32);
 	__type(value, struct aspen_tls_scratch);
 } aspen_tls_scratch SEC(".maps");
+
+struct aspen_tls_zero {
+	struct aspen_stream zero;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_tls_zero);
+} aspen_tls_zero SEC(".maps");
 
 /* ---- the write side ------------------------------------------------------ */
 
@@ -215,9 +227,12 @@ static long aspen_feed_byte(__u32 i, void *arg)
 	__u32 at = f->start + i;
 	int rc;
 
+	__u64 idx = at;
+
 	if (at >= f->n || at >= ASPEN_CHUNK)
 		return 1;
-	rc = aspen_http_req_byte(&f->s->st, &f->s->r, f->buf[at & (2 * ASPEN_CHUNK - 1)]);
+	barrier_var(idx); /* keep the mask: clang drops it knowing at < CHUNK */
+	rc = aspen_http_req_byte(&f->s->st, &f->s->r, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
 	f->s->bytes++;
 	if (rc == ASPEN_HTTP_MORE || rc == ASPEN_HTTP_HEAD)
 		return 0;
@@ -254,7 +269,7 @@ static __always_inline void aspen_set_tid_verdict(struct aspen_stream *s)
 }
 
 static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream_key *key,
-							     struct aspen_tls_scratch *sc)
+							     struct aspen_tls_zero *sc)
 {
 	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_streams, key);
 
@@ -270,7 +285,7 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 
 /* Parse the bytes of one write, deciding each request as soon as it can. */
 static __always_inline void aspen_feed_write(struct aspen_stream *s, struct aspen_tls_scratch *sc,
-					     __u32 n, int probe)
+					     struct aspen_tls_zero *z, __u32 n, int probe)
 {
 	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n };
 
@@ -290,7 +305,7 @@ static __always_inline void aspen_feed_write(struct aspen_stream *s, struct aspe
 			if (!s->decided)
 				aspen_decide_stream(s, probe);
 			if (f.stop < n)
-				aspen_stream_next(s, &sc->zero);
+				aspen_stream_next(s, &z->zero);
 			else
 				s->fresh = 1; /* the next write starts a new request */
 		}
@@ -310,16 +325,17 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	const void *buf = (const void *)ASPEN_ARG2(ctx);
 	__u32 k = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
+	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream *s;
 	__u32 n;
 
-	if (!sc || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0))
+	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0))
 		return 0;
-	s = aspen_stream_get(&key, sc);
+	s = aspen_stream_get(&key, z);
 	if (!s)
 		return 0;
 	if (s->fresh) {
-		aspen_stream_next(s, &sc->zero);
+		aspen_stream_next(s, &z->zero);
 		s->fresh = 0;
 	}
 	if (s->unsynced) {
@@ -331,7 +347,7 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	n = len > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)len;
 	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf))
 		return 0;
-	aspen_feed_write(s, sc, n, probe);
+	aspen_feed_write(s, sc, z, n, probe);
 	if (len > ASPEN_CHUNK && !s->fresh && !aspen_http_req_skip(&s->st, &s->r, len - n))
 		s->unsynced = 1; /* bytes past the chunk we could not account for */
 	aspen_set_tid_verdict(s);
@@ -368,9 +384,12 @@ static long aspen_rfeed_byte(__u32 i, void *arg)
 	__u32 at = f->start + i;
 	int rc;
 
+	__u64 idx = at;
+
 	if (at >= f->n || at >= ASPEN_CHUNK)
 		return 1;
-	rc = aspen_http_resp_byte(&f->s->st, &f->s->r, f->buf[at & (2 * ASPEN_CHUNK - 1)]);
+	barrier_var(idx);
+	rc = aspen_http_resp_byte(&f->s->st, &f->s->r, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
 	f->s->r.bytes++;
 	if (rc == ASPEN_HTTP_DONE || rc == ASPEN_HTTP_ERROR) {
 		f->code = rc;
@@ -438,12 +457,13 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = 0;
 	struct aspen_read_args *a = bpf_map_lookup_elem(&aspen_read_args, &tid);
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
+	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct aspen_rstream *s;
 	__s64 ret = (__s64)ASPEN_RET(ctx);
 	__u64 n = 0;
 
-	if (!a || !sc)
+	if (!a || !sc || !z)
 		return 0;
 	key.session = a->session;
 	if (a->ex) {
@@ -459,8 +479,8 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 		goto out;
 	s = bpf_map_lookup_elem(&aspen_rstreams, &key);
 	if (!s) {
-		__builtin_memset(&sc->zero, 0, sizeof(sc->zero));
-		bpf_map_update_elem(&aspen_rstreams, &key, &sc->zero, BPF_NOEXIST);
+		/* z->zero is all zeros between uses, and larger than a rstream */
+		bpf_map_update_elem(&aspen_rstreams, &key, &z->zero, BPF_NOEXIST);
 		s = bpf_map_lookup_elem(&aspen_rstreams, &key);
 		if (!s)
 			goto out;

@@ -132,6 +132,10 @@ void tls_detach_all(struct daemon *d);
 void tls_resume_orphans(struct daemon *d);
 void tls_reattach(struct daemon *d, struct policy_obj *p);
 
+/* reaper.c: destroy links off the event loop (uprobe detach is slow) */
+void reaper_put(struct bpf_link *link);
+void reaper_drain(void);
+
 /* probe.c: what this kernel allows */
 void probe_print(void);
 

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,6 +17,24 @@
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 #include "rt_hosts.h"
+
+/* The kernel stamps records with the boot clock; the audit wants the wall
+ * clock of the decision, not of the moment aspend wrote it. */
+static void set_ts(struct rt_audit_ev *ev, __u64 boot_ns)
+{
+	struct timespec real, boot;
+	long long delta;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	delta = ((long long)boot.tv_sec * 1000000000LL + boot.tv_nsec) - (long long)boot_ns;
+	if (delta < 0)
+		delta = 0;
+	long long r = (long long)real.tv_sec * 1000000000LL + real.tv_nsec - delta;
+
+	ev->ts.tv_sec = r / 1000000000LL;
+	ev->ts.tv_nsec = r % 1000000000LL;
+}
 
 static const char *decision_name(int dec)
 {
@@ -140,6 +159,7 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 	char exe[ASPEN_EXE_LEN];
 
 	rt_audit_ev_init(&ev, "connect");
+	set_ts(&ev, e->ts_ns);
 	rt_audit_str(&ev, "decision", decision_name(e->verdict.decision));
 	add_rule(&ev, &p->meta, &e->verdict);
 	rt_audit_str(&ev, "policy", p->meta.policy);
@@ -212,6 +232,7 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 	const char *why = unparsed_name(r->unparsed);
 
 	add_head(&ev, p, "request", &e->verdict, r->conn.providers);
+	set_ts(&ev, e->ts_ns);
 	add_field(&ev, "host", r->host, sizeof(r->host));
 	add_field(&ev, "method", r->method, sizeof(r->method));
 	add_field(&ev, "path", r->path, sizeof(r->path));
@@ -241,6 +262,7 @@ static void on_response(struct daemon *d, struct policy_obj *p,
 	char exe[ASPEN_EXE_LEN], tokens[96];
 
 	add_head(&ev, p, "response", &e->verdict, r->conn.providers);
+	set_ts(&ev, e->ts_ns);
 	add_field(&ev, "model", e->model, sizeof(e->model));
 	rt_audit_uint(&ev, "status", r->status);
 	snprintf(tokens, sizeof(tokens), "{\"input\":%llu,\"output\":%llu}",

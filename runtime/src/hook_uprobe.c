@@ -198,7 +198,7 @@ static void proc_drop(struct daemon *d, struct policy_obj *p, size_t i)
 	__u32 tgid = (__u32)tp->tgid;
 
 	for (int k = 0; k < tp->nlinks; k++)
-		bpf_link__destroy(tp->links[k]);
+		reaper_put(tp->links[k]);
 	if (fd >= 0)
 		bpf_map_delete_elem(fd, &tgid);
 	if (tp->pidfd >= 0)
@@ -234,7 +234,7 @@ void tls_reattach(struct daemon *d, struct policy_obj *p)
 
 		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS) : 0;
 		for (int k = 0; k < tp->nlinks; k++)
-			bpf_link__destroy(tp->links[k]);
+			reaper_put(tp->links[k]);
 		memcpy(tp->links, links, sizeof(links[0]) * (size_t)n);
 		tp->nlinks = n;
 		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
@@ -248,11 +248,12 @@ void tls_detach_all(struct daemon *d)
 		struct tls_proc *tp = &procs[nprocs - 1];
 
 		for (int k = 0; k < tp->nlinks; k++)
-			bpf_link__destroy(tp->links[k]);
+			reaper_put(tp->links[k]);
 		if (tp->pidfd >= 0)
 			close(tp->pidfd);
 		nprocs--;
 	}
+	reaper_drain();
 	free(procs);
 	procs = NULL;
 	capprocs = 0;
