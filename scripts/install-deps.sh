@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install everything Aspen needs to build, test and run on Debian 12, as root.
-# Idempotent: run it as often as you like. Fetches nothing but apt packages.
+# Idempotent: run it as often as you like. Fetches apt packages, and the
+# openai npm client the e2e tests drive (tests/lib/npm-setup.sh, npm registry).
 set -euo pipefail
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -18,6 +19,11 @@ pkgs=(
 # carry: only install it when no node is on PATH.
 if ! command -v node >/dev/null 2>&1; then
 	pkgs+=(nodejs)
+fi
+# npm comes with NodeSource's node; Debian ships it apart. Never apt-install
+# it next to an npm that is already there.
+if ! command -v npm >/dev/null 2>&1; then
+	pkgs+=(npm)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
@@ -40,5 +46,10 @@ mount_if_missing bpf /sys/fs/bpf
 if ! awk '$3 == "cgroup2" { found = 1 } END { exit !found }' /proc/mounts; then
 	echo "install-deps.sh: warning: no cgroup2 mount found; aspend --cgroup needs one" >&2
 fi
+
+# The official openai npm client for tests/e2e/test_tls_openai_sdk.sh (the
+# test installs it itself when this step could not).
+"$(dirname "$0")/../tests/lib/npm-setup.sh" ||
+	echo "install-deps.sh: warning: tests/lib/npm-setup.sh failed (the openai sdk e2e test will retry)" >&2
 
 echo "install-deps.sh: done"
