@@ -156,15 +156,16 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 	put(e, "static const __u8 aspen_%s%d_class[256] ASPEN_TABLE = {\n", cls, p->bit);
 	emit_bytes(e, d->cls, 256, "\t");
 	put(e, "};\n");
-	put(e, "static const __u8 aspen_%s%d_next[%d][%d] ASPEN_TABLE = {\n", cls, p->bit, d->nstates,
-	    d->nclasses);
+	put(e, "static const __u8 aspen_%s%d_next[%d][%d] ASPEN_TABLE = {\n", cls, p->bit,
+	    d->nstates, d->nclasses);
 	for (int s = 0; s < d->nstates; s++) {
 		put(e, "\t{ /* %d%s */\n", s, d->accept[s] ? ", accepting" : "");
 		emit_bytes(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
 		put(e, "\t},\n");
 	}
 	put(e, "};\n");
-	put(e, "static const __u8 aspen_%s%d_accept[%d] ASPEN_TABLE = {\n", cls, p->bit, d->nstates);
+	put(e, "static const __u8 aspen_%s%d_accept[%d] ASPEN_TABLE = {\n", cls, p->bit,
+	    d->nstates);
 	emit_bytes(e, d->accept, d->nstates, "\t");
 	put(e, "};\n\n");
 }
@@ -267,15 +268,16 @@ static void emit_mask_match(struct emitter *e, const char *name, const char *len
 }
 
 /* fn(s): the OR of the groups' masks. what: a comment line. */
-static void emit_mdfa(struct emitter *e, const char *fn, const char *len,
-		      const struct ir_mdfa *m, const char *what)
+static void emit_mdfa(struct emitter *e, const char *fn, const char *len, const struct ir_mdfa *m,
+		      const char *what)
 {
 	char name[96];
 
 	for (size_t g = 0; g < m->n; g++) {
 		snprintf(name, sizeof(name), "%s_g%zu", fn, g);
-		put(e, "/* %s: combined DFA %zu of %zu, %d states, %d byte classes, dead state "
-		       "%d */\n",
+		put(e,
+		    "/* %s: combined DFA %zu of %zu, %d states, %d byte classes, dead state "
+		    "%d */\n",
 		    what, g + 1, m->n, m->g[g]->nstates, m->g[g]->nclasses, m->g[g]->dead);
 		emit_mask_tables(e, name, m->g[g]);
 		emit_mask_match(e, name, len, m->g[g]);
@@ -538,8 +540,9 @@ static void emit_decide(struct emitter *e)
 			emit_rule(e, &ir->rules[i]);
 	if (!default_at_connect(ir)) {
 		/* the policy decides requests: the default applies to each request */
-		put(e, "\t/* undecided AI connections are allowed: `default %s` applies to "
-		       "each request */\n",
+		put(e,
+		    "\t/* undecided AI connections are allowed: `default %s` applies to "
+		    "each request */\n",
 		    ir->default_deny ? "deny" : "allow");
 		put(e, "\tif (ai) {\n\t\tv->rule = %s;\n",
 		    audits ? "audit_rule" : "ASPEN_RULE_NONE");
@@ -573,14 +576,16 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 
 	e->conn = "r->conn.";
 	if (req)
-		put(e, "/* Request rules in order; the first terminal action decides; a request "
-		       "Aspen\n * cannot parse is decided by `uninspectable %s`. */\n",
+		put(e,
+		    "/* Request rules in order; the first terminal action decides; a request "
+		    "Aspen\n * cannot parse is decided by `uninspectable %s`. */\n",
 		    ir->uninspectable_deny ? "deny" : "allow");
 	else
 		put(e, "/* Response rules in order; the first terminal action decides; otherwise "
 		       "allow. */\n");
-	put(e, "static __always_inline __attribute__((unused)) void\n"
-	       "aspen_decide_%s(const struct aspen_%s *r, struct aspen_verdict *v)\n{\n",
+	put(e,
+	    "static __always_inline __attribute__((unused)) void\n"
+	    "aspen_decide_%s(const struct aspen_%s *r, struct aspen_verdict *v)\n{\n",
 	    req ? "request" : "response", req ? "req" : "resp");
 	if (!any) {
 		put(e, "\t/* the policy has no %s rules: allow */\n", req ? "request" : "response");

@@ -591,8 +591,8 @@ struct dfa *glob_dfa_build_multi(const char *const *globs, const uint64_t *masks
 
 		if (start < 0 || nfa_add_edge(nfa, 0, start, NULL) < 0)
 			goto out;
-		if (glob_nfa(nfa, start, globs[i], flags & GLOB_DFA_ICASE, masks[i], err,
-			     errlen) < 0)
+		if (glob_nfa(nfa, start, globs[i], flags & GLOB_DFA_ICASE, masks[i], err, errlen) <
+		    0)
 			goto out;
 	}
 	d = nfa_to_dfa(nfa, max_states, err, errlen);

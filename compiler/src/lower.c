@@ -14,10 +14,17 @@
 #define MAX_LIST_DEPTH 8 /* lists naming lists: cycles are resolve's job */
 
 static const char *const pc_names[PC__COUNT] = {
-    [PC_HOST] = "host", [PC_EXE] = "exe",	[PC_COMM] = "comm",
-    [PC_USER] = "user", [PC_CGROUP] = "cgroup", [PC_CONTAINER] = "container",
-    [PC_METHOD] = "method", [PC_PATH] = "path", [PC_HTTP_HOST] = "http_host",
-    [PC_MODEL] = "model", [PC_REQ_USER] = "request_user",
+    [PC_HOST] = "host",
+    [PC_EXE] = "exe",
+    [PC_COMM] = "comm",
+    [PC_USER] = "user",
+    [PC_CGROUP] = "cgroup",
+    [PC_CONTAINER] = "container",
+    [PC_METHOD] = "method",
+    [PC_PATH] = "path",
+    [PC_HTTP_HOST] = "http_host",
+    [PC_MODEL] = "model",
+    [PC_REQ_USER] = "request_user",
 };
 
 const char *pred_class_name(enum pred_class pc)
@@ -536,12 +543,12 @@ static void build_req_dfas(struct lower *l)
 			globs[i] = t->preds[i].glob;
 			masks[i] = 1ULL << t->preds[i].bit;
 		}
-		if (mdfa_build(&l->ir->req_dfa[pc], globs, masks, (size_t)t->n, req_flags(pc),
-			       err, sizeof(err)) < 0) {
+		if (mdfa_build(&l->ir->req_dfa[pc], globs, masks, (size_t)t->n, req_flags(pc), err,
+			       sizeof(err)) < 0) {
 			/* the glob that does not fit alone: find it for the position */
 			for (int i = 0; i < t->n; i++) {
-				struct dfa *d = glob_dfa_build(globs[i], req_flags(pc), err,
-							       sizeof(err));
+				struct dfa *d =
+				    glob_dfa_build(globs[i], req_flags(pc), err, sizeof(err));
 
 				if (!d) {
 					diag_error(l->d, t->preds[i].span, NULL,
@@ -578,8 +585,7 @@ static void build_host_dfa(struct lower *l)
 			masks[n++] = 1ULL << i;
 		}
 	}
-	if (mdfa_build(&l->ir->host_dfa, globs, masks, n, GLOB_DFA_ICASE, err, sizeof(err)) <
-	    0) {
+	if (mdfa_build(&l->ir->host_dfa, globs, masks, n, GLOB_DFA_ICASE, err, sizeof(err)) < 0) {
 		for (size_t i = 0; i < n; i++) {
 			struct dfa *d = glob_dfa_build(globs[i], GLOB_DFA_ICASE, err, sizeof(err));
 

@@ -283,10 +283,11 @@ static void check_file_roles(struct program *p, struct diags *d)
 		for (const struct decl *r = root->decls; r; r = r->next)
 			requests |= r->kind == DECL_RULE && r->on == ON_REQUEST && r->on_span.src;
 		if (requests)
-			diag_warn(d, (struct span){root->src, 0, 0, 1, 1},
-				  "add 'uninspectable deny' or 'uninspectable allow'",
-				  "no `uninspectable` setting: requests Aspen cannot parse (HTTP/2, "
-				  "compressed bodies, bodies past the scan bound) are denied");
+			diag_warn(
+			    d, (struct span){root->src, 0, 0, 1, 1},
+			    "add 'uninspectable deny' or 'uninspectable allow'",
+			    "no `uninspectable` setting: requests Aspen cannot parse (HTTP/2, "
+			    "compressed bodies, bodies past the scan bound) are denied");
 		root->uninspectable_deny = 1;
 	}
 	for (size_t i = 1; i < p->npolicies; i++) {

@@ -72,23 +72,23 @@ static char *emit_string(const struct ir *ir)
 	return buf;
 }
 
-#define POLICY                                                                            \
-	"policy \"m\"\n"                                                                  \
-	"default deny\n"                                                                  \
-	"uninspectable allow\n"                                                           \
-	"import \"providers\"\n"                                                          \
-	"list pay = [\"/srv/pay/*\"]\n"                                                   \
-	"rule conn { on connect when provider not in [openai, anthropic] deny }\n"        \
-	"rule pay_models { on request when process.exe in pay and request.model not in "  \
-	"[\"gpt-4o-mini\"] deny \"payments\" }\n"                                         \
-	"rule no_stream { on request when http.path == \"/v1/batch*\" and "               \
-	"request.stream == true deny }\n"                                                 \
-	"rule methods { on request when http.method != \"post\" kill }\n"                 \
-	"rule watch { on request when request.user == \"bob*\" audit }\n"                 \
-	"rule host { on request when http.host in [\"API.openai.com\"] and "              \
-	"request.model == \"o1*\" allow }\n"                                              \
-	"rule ok { on request when request.model in [\"gpt-4o*\", \"claude-*\"] allow }\n" \
-	"rule big { on response when response.tokens > 1000 or response.status >= 500 " \
+#define POLICY                                                                                     \
+	"policy \"m\"\n"                                                                           \
+	"default deny\n"                                                                           \
+	"uninspectable allow\n"                                                                    \
+	"import \"providers\"\n"                                                                   \
+	"list pay = [\"/srv/pay/*\"]\n"                                                            \
+	"rule conn { on connect when provider not in [openai, anthropic] deny }\n"                 \
+	"rule pay_models { on request when process.exe in pay and request.model not in "           \
+	"[\"gpt-4o-mini\"] deny \"payments\" }\n"                                                  \
+	"rule no_stream { on request when http.path == \"/v1/batch*\" and "                        \
+	"request.stream == true deny }\n"                                                          \
+	"rule methods { on request when http.method != \"post\" kill }\n"                          \
+	"rule watch { on request when request.user == \"bob*\" audit }\n"                          \
+	"rule host { on request when http.host in [\"API.openai.com\"] and "                       \
+	"request.model == \"o1*\" allow }\n"                                                       \
+	"rule ok { on request when request.model in [\"gpt-4o*\", \"claude-*\"] allow }\n"         \
+	"rule big { on response when response.tokens > 1000 or response.status >= 500 "            \
 	"kill }\n"
 
 static void test_ir(void **state)
@@ -108,7 +108,7 @@ static void test_ir(void **state)
 	assert_int_equal(mdfa_match(&l.ir.req_dfa[PC_MODEL], "gpt-4o-mini"), 0x5);
 	assert_int_equal(mdfa_match(&l.ir.req_dfa[PC_MODEL], "claude-3"), 0x8);
 	assert_int_equal(mdfa_match(&l.ir.req_dfa[PC_MODEL], "GPT-4o"), 0); /* exact case */
-	assert_int_equal(mdfa_match(&l.ir.req_dfa[PC_METHOD], "POST"), 1);   /* any case */
+	assert_int_equal(mdfa_match(&l.ir.req_dfa[PC_METHOD], "POST"), 1);  /* any case */
 	assert_int_equal(mdfa_match(&l.ir.req_dfa[PC_HTTP_HOST], "api.openai.com"), 1);
 	assert_int_equal(l.ir.rules[3].terminal, ACT_KILL);
 	assert_int_equal(l.ir.rules[4].terminal, -1);
@@ -144,7 +144,7 @@ static void test_connect_only_policy(void **state)
 	load(&l, "policy \"c\"\ndefault deny\nimport \"providers\"\n"
 		 "rule a { on connect when provider == openai allow }\n");
 	assert_false(l.ir.has_request);
-	assert_true(l.ir.uninspectable_deny); /* the default */
+	assert_true(l.ir.uninspectable_deny);	  /* the default */
 	assert_int_equal(diags_warnings(l.d), 0); /* no request rules: no warning */
 	c = emit_string(&l.ir);
 	assert_non_null(strstr(c, "#define ASPEN_NEED_TLS 0 "));
@@ -160,9 +160,9 @@ static void test_connect_only_policy(void **state)
 static void random_host(char *buf, size_t max, unsigned *seed, const struct ir *ir)
 {
 	static const char *const parts[] = {
-	    "api.",   "openai",	 ".com",    ".azure",	".",	  "bedrock-runtime", "us-east-1",
-	    ".amazonaws", "x",	 "-",	    "API.",	"OpenAI", "huggingface",    ".cloud",
-	    "endpoints", "eu",	 ".ai",	    "anthropic", "*",	  "generativelanguage"};
+	    "api.",	  "openai", ".com", ".azure",	 ".",	   "bedrock-runtime",	"us-east-1",
+	    ".amazonaws", "x",	    "-",    "API.",	 "OpenAI", "huggingface",	".cloud",
+	    "endpoints",  "eu",	    ".ai",  "anthropic", "*",	   "generativelanguage"};
 	const struct program *p = ir->prog;
 
 	buf[0] = 0;
@@ -325,14 +325,14 @@ static void test_decide_request_on_host(void **state)
 	load(&l, POLICY);
 	c = emit_string(&l.ir);
 	snprintf(oa, sizeof(oa), "%llx", 1ULL << provider_bit(&l.ir, "openai"));
-#define CASE(prov, exe, unp, st, m, p, h, mo, u, rule, dec, aud, hp)                            \
-	do {                                                                              \
-		snprintf(in[n], sizeof(in[n]), "%s %x %d %d %s %s %s %s %s", prov, exe, unp, st, \
-			 m, p, h, mo, u);                                                         \
-		snprintf(out[n], sizeof(out[n]), "%u %d %d %s", rule, dec, aud, hp);             \
-		cases[n].in = in[n];                                                              \
-		cases[n].out = out[n];                                                            \
-		n++;                                                                              \
+#define CASE(prov, exe, unp, st, m, p, h, mo, u, rule, dec, aud, hp)                               \
+	do {                                                                                       \
+		snprintf(in[n], sizeof(in[n]), "%s %x %d %d %s %s %s %s %s", prov, exe, unp, st,   \
+			 m, p, h, mo, u);                                                          \
+		snprintf(out[n], sizeof(out[n]), "%u %d %d %s", rule, dec, aud, hp);               \
+		cases[n].in = in[n];                                                               \
+		cases[n].out = out[n];                                                             \
+		n++;                                                                               \
 	} while (0)
 	/* not AI traffic: nothing decided, no audit */
 	CASE("0", 0, 0, 0, "POST", "/v1/chat", "example.com", "gpt-4o", "-", 0xfffe, 0, 0, "0");
@@ -348,8 +348,7 @@ static void test_decide_request_on_host(void **state)
 	CASE(oa, 0, 0, 0, "GET", "/v1/models", "api.openai.com", "gpt-4o", "-", 3, 3, 1, oa);
 	CASE(oa, 0, 0, 0, "post", "/v1/chat", "api.openai.com", "claude-3", "-", 6, 0, 1, oa);
 	/* audit rule then default deny; the audit sets v->audit, the default names itself */
-	CASE(oa, 0, 0, 0, "POST", "/v1/chat", "api.openai.com", "llama", "bob1", 0xffff, 1, 1,
-	     oa);
+	CASE(oa, 0, 0, 0, "POST", "/v1/chat", "api.openai.com", "llama", "bob1", 0xffff, 1, 1, oa);
 	/* http.host case-insensitive glob, model case-sensitive */
 	CASE(oa, 0, 0, 0, "POST", "/v1/chat", "api.openai.com", "o1-mini", "-", 5, 0, 1, oa);
 	CASE(oa, 0, 0, 0, "POST", "/v1/chat", "api.openai.com", "O1-mini", "-", 0xffff, 1, 1, oa);
