@@ -176,20 +176,23 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 	aspen_submit(e, s->v.decision != ASPEN_ALLOW);
 }
 
-static __always_inline void aspen_decide_stream(struct aspen_stream *s, int probe)
+/* Decide the stream's current request. A global (not inlined) function:
+ * the verifier checks it once, not once per place it is called from; its
+ * arguments are checked as memory of their size (and may be NULL). */
+__noinline int aspen_decide_stream(struct aspen_stream *s, int probe)
 {
 	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
 
+	if (!s)
+		return 0;
 	s->r.conn.providers = aspen_host_providers(s->r.host);
 	if (!s->r.conn.providers && !s->r.unparsed) {
 		/* the Host names no provider; if this goes to a provider socket the
 		 * sk_msg program sees NOT_AI and applies `uninspectable` */
 		s->v = v;
 		s->decided = 1;
-		return;
+		return 0;
 	}
-	if (!s->r.conn.providers)
-		s->r.conn.providers = ~0ULL; /* unparsed: AI traffic until shown otherwise */
 	aspen_decide_request(&s->r, &v);
 	s->v = v;
 	s->decided = 1;
@@ -198,49 +201,56 @@ static __always_inline void aspen_decide_stream(struct aspen_stream *s, int prob
 		bpf_send_signal(9);
 	if (v.audit)
 		aspen_audit_request(s, probe);
+	return 0;
 }
 
-/* A request is complete: the next byte starts a new one on this session. */
-static __always_inline void aspen_stream_next(struct aspen_stream *s, const struct aspen_stream *zero)
+/* What the parser said about one byte: decide when the fields are known,
+ * start over when the request is complete. Global, like the above. */
+__noinline int aspen_stream_event(struct aspen_stream *s, int code, int probe)
 {
-	struct aspen_conn conn = s->r.conn;
-
-	__builtin_memcpy(&s->st, &zero->st, sizeof(s->st));
-	__builtin_memcpy(&s->r, &zero->r, sizeof(s->r));
-	s->r.conn = conn;
-	s->r.content_length = ~0ULL;
-	s->decided = 0;
-	s->bytes = 0;
+	if (!s)
+		return 0;
+	if (code == ASPEN_HTTP_ERROR) {
+		if (!s->decided)
+			aspen_decide_stream(s, probe);
+		s->unsynced = 1; /* the parser cannot find the next request */
+		return 1;
+	}
+	if ((code == ASPEN_HTTP_DECIDABLE || code == ASPEN_HTTP_DONE) && !s->decided)
+		aspen_decide_stream(s, probe);
+	if (code == ASPEN_HTTP_DONE)
+		s->fresh = 1; /* the next byte starts a new request */
+	return 0;
 }
 
 struct aspen_feed {
 	struct aspen_stream *s;
 	const __u8 *buf;
-	__u32 start, n;
-	int code;   /* the code that stopped the loop */
-	__u32 stop; /* index after the byte that stopped it */
+	__u32 n;
+	int probe;
 };
 
 static long aspen_feed_byte(__u32 i, void *arg)
 {
 	struct aspen_feed *f = arg;
-	__u32 at = f->start + i;
+	struct aspen_stream *s = f->s;
+	__u64 idx = i;
 	int rc;
 
-	__u64 idx = at;
-
-	if (at >= f->n || at >= ASPEN_CHUNK)
+	if (i >= f->n || i >= ASPEN_CHUNK)
 		return 1;
-	barrier_var(idx); /* keep the mask: clang drops it knowing at < CHUNK */
-	rc = aspen_http_req_byte(&f->s->st, &f->s->r, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
-	f->s->bytes++;
+	if (s->fresh) {
+		aspen_http_req_reset(&s->st, &s->r);
+		s->decided = 0;
+		s->bytes = 0;
+		s->fresh = 0;
+	}
+	barrier_var(idx); /* keep the mask: clang drops it knowing i < CHUNK */
+	rc = aspen_http_req_byte(&s->st, &s->r, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
+	s->bytes++;
 	if (rc == ASPEN_HTTP_MORE || rc == ASPEN_HTTP_HEAD)
 		return 0;
-	if (rc == ASPEN_HTTP_DECIDABLE && f->s->decided)
-		return 0;
-	f->code = rc;
-	f->stop = at + 1;
-	return 1;
+	return aspen_stream_event(s, rc, f->probe) ? 1 : 0;
 }
 
 static __always_inline __u32 aspen_tid_state(const struct aspen_stream *s)
@@ -269,52 +279,41 @@ static __always_inline void aspen_set_tid_verdict(struct aspen_stream *s)
 }
 
 static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream_key *key,
-							     struct aspen_tls_zero *sc)
+							     struct aspen_tls_zero *z)
 {
 	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_streams, key);
 
 	if (s)
 		return s;
-	sc->zero.r.content_length = ~0ULL;
-	aspen_fill_conn(&sc->zero.r.conn);
-	bpf_map_update_elem(&aspen_streams, key, &sc->zero, BPF_NOEXIST);
-	__builtin_memset(&sc->zero.r.conn, 0, sizeof(sc->zero.r.conn));
-	sc->zero.r.content_length = 0;
+	/* z->zero is all zeros between uses */
+	z->zero.r.content_length = ~0ULL;
+	aspen_fill_conn(&z->zero.r.conn);
+	bpf_map_update_elem(&aspen_streams, key, &z->zero, BPF_NOEXIST);
+	__builtin_memset(&z->zero.r.conn, 0, sizeof(z->zero.r.conn));
+	z->zero.r.content_length = 0;
 	return bpf_map_lookup_elem(&aspen_streams, key);
 }
 
-/* Parse the bytes of one write, deciding each request as soon as it can. */
-static __always_inline void aspen_feed_write(struct aspen_stream *s, struct aspen_tls_scratch *sc,
-					     struct aspen_tls_zero *z, __u32 n, int probe)
+/* A write larger than the chunk: account for its rest without reading it
+ * (the scan bound decides a request whose fields were not all seen). */
+static __always_inline void aspen_skip_rest(struct aspen_stream *s, __u64 rest, int probe)
 {
-	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n };
+	int rc;
 
-	for (int round = 0; round < ASPEN_FEED_ROUNDS && f.start < n; round++) {
-		f.code = ASPEN_HTTP_MORE;
-		f.stop = n;
-		bpf_loop(ASPEN_CHUNK, aspen_feed_byte, &f, 0);
-		if (f.code == ASPEN_HTTP_ERROR) {
-			if (!s->decided)
-				aspen_decide_stream(s, probe);
-			s->unsynced = 1; /* the parser cannot find the next request */
-			return;
-		}
-		if (f.code == ASPEN_HTTP_DECIDABLE)
-			aspen_decide_stream(s, probe);
-		if (f.code == ASPEN_HTTP_DONE) {
-			if (!s->decided)
-				aspen_decide_stream(s, probe);
-			if (f.stop < n)
-				aspen_stream_next(s, &z->zero);
-			else
-				s->fresh = 1; /* the next write starts a new request */
-		}
-		f.start = f.stop;
+	if (s->fresh || s->unsynced)
+		return;
+	rc = aspen_http_req_skip(&s->st, &s->r, rest);
+	if (!rc) {
+		s->unsynced = 1;
+		return;
 	}
-	if (!s->decided && s->bytes > ASPEN_HTTP_SCAN_BOUND) {
-		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+	if (!s->decided) {
+		if (!s->r.unparsed)
+			s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
+	if (rc == ASPEN_HTTP_DONE)
+		s->fresh = 1;
 }
 
 static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
@@ -334,22 +333,23 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	s = aspen_stream_get(&key, z);
 	if (!s)
 		return 0;
-	if (s->fresh) {
-		aspen_stream_next(s, &z->zero);
-		s->fresh = 0;
-	}
 	if (s->unsynced) {
 		/* framing lost earlier: nothing on this session can be followed */
-		s->r.unparsed = ASPEN_UNPARSED_MALFORMED;
 		aspen_set_tid_verdict(s);
 		return 0;
 	}
 	n = len > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)len;
 	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf))
 		return 0;
-	aspen_feed_write(s, sc, z, n, probe);
-	if (len > ASPEN_CHUNK && !s->fresh && !aspen_http_req_skip(&s->st, &s->r, len - n))
-		s->unsynced = 1; /* bytes past the chunk we could not account for */
+	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n, .probe = probe };
+
+	bpf_loop(ASPEN_CHUNK, aspen_feed_byte, &f, 0);
+	if (len > n)
+		aspen_skip_rest(s, len - n, probe);
+	if (!s->decided && !s->unsynced && s->bytes > ASPEN_HTTP_SCAN_BOUND) {
+		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(s, probe);
+	}
 	aspen_set_tid_verdict(s);
 	return 0;
 }
