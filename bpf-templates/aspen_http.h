@@ -317,8 +317,11 @@ static __always_inline void aspen_http_token_byte(__u64 *w, __u16 *len, __u16 *h
 			*hf |= AH_HF_TOKSP;
 		return;
 	}
-	if (hdr == AH_H_CT && c == ';')
-		c = ' '; /* parameters never match: "text/event-stream;..." */
+	if (hdr == AH_H_CT && c == ';') {
+		/* media type ends; its parameters are tokens that match nothing */
+		aspen_http_token_end(w, len, hf, hdr, flags, expect_flag);
+		return;
+	}
 	if (*hf & AH_HF_TOKSP)
 		*len = 0xffff; /* "chun ked": a token that matches nothing */
 	aspen_http_push(w, len, aspen_http_lower(c));

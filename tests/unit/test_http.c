@@ -1,0 +1,895 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bpf-templates/aspen_http.h in host C: real requests and responses fed one
+ * byte at a time, the fields and events checked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http_host_shim.h"
+
+/* ---- feeding ------------------------------------------------------------ */
+
+struct ev {
+	long head, dec1, dec2, done, err; /* byte offset (after it), -1 never */
+};
+
+static void ev_init(struct ev *e)
+{
+	e->head = e->dec1 = e->dec2 = e->done = e->err = -1;
+}
+
+/* Feed bytes [0, n) from *pos on; stop after DONE or ERROR. */
+static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const char *buf, size_t n,
+		    size_t *pos, struct ev *e)
+{
+	int rc = ASPEN_HTTP_MORE;
+
+	ev_init(e);
+	while (*pos < n) {
+		rc = aspen_http_req_byte(st, r, (__u8)buf[(*pos)++]);
+		switch (rc) {
+		case ASPEN_HTTP_HEAD:
+			assert_int_equal(e->head, -1);
+			e->head = (long)*pos;
+			break;
+		case ASPEN_HTTP_DECIDABLE:
+			if (e->head == -1) {
+				e->head = (long)*pos;
+				e->dec1 = (long)*pos;
+			} else if (e->dec1 == -1) {
+				e->dec1 = (long)*pos;
+			} else {
+				assert_int_equal(e->dec2, -1);
+				e->dec2 = (long)*pos;
+			}
+			break;
+		case ASPEN_HTTP_DONE:
+			e->done = (long)*pos;
+			if (e->head == -1)
+				e->head = (long)*pos;
+			return rc;
+		case ASPEN_HTTP_ERROR:
+			e->err = (long)*pos;
+			/* sticky */
+			assert_int_equal(aspen_http_req_byte(st, r, 'x'), ASPEN_HTTP_ERROR);
+			return rc;
+		default:
+			assert_int_equal(rc, ASPEN_HTTP_MORE);
+		}
+	}
+	return rc;
+}
+
+struct req_ctx {
+	struct aspen_http_req_state st;
+	struct aspen_req r;
+	struct ev e;
+	int rc;
+};
+
+static void req_new(struct req_ctx *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->r.conn.pid = 4242; /* must survive resets */
+	x->r.content_length = ~0ULL;
+}
+
+/* Parse one whole message from s. */
+static int parse_req(struct req_ctx *x, const char *s, size_t n)
+{
+	size_t pos = 0;
+
+	req_new(x);
+	x->rc = feed_req(&x->st, &x->r, s, n, &pos, &x->e);
+	return x->rc;
+}
+
+/* "@@" in a message stands for its body length (after the first blank line) */
+static const char *with_cl(const char *s, size_t *n)
+{
+	static char out[16384];
+	const char *at = strstr(s, "@@"), *body = strstr(s, "\r\n\r\n");
+	int k;
+
+	if (!at || !body || *n + 16 > sizeof(out))
+		return s;
+	k = snprintf(out, sizeof(out), "%.*s%zu", (int)(at - s), s, *n - (size_t)(body + 4 - s));
+	memcpy(out + k, at + 2, *n - (size_t)(at + 2 - s));
+	*n = (size_t)k + *n - (size_t)(at + 2 - s);
+	return out;
+}
+
+static int parse_req_cl(struct req_ctx *x, const char *s, size_t n)
+{
+	s = with_cl(s, &n);
+	return parse_req(x, s, n);
+}
+
+#define PARSE(x, lit) parse_req_cl((x), (lit), sizeof(lit) - 1)
+
+/* ---- requests ----------------------------------------------------------- */
+
+static const char curl_req[] =
+    "POST /v1/chat/completions HTTP/1.1\r\n"
+    "Host: api.openai.com\r\n"
+    "User-Agent: curl/7.88.1\r\n"
+    "Accept: */*\r\n"
+    "Authorization: Bearer sk-test\r\n"
+    "Content-Type: application/json\r\n"
+    "Content-Length: @@\r\n"
+    "\r\n"
+    "{\"model\": \"gpt-4o-mini\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"n\": 1}";
+
+static void test_curl(void **state)
+{
+	struct req_ctx x;
+
+	(void)state;
+		assert_int_equal(PARSE(&x, curl_req), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.method, "POST");
+	assert_string_equal(x.r.path, "/v1/chat/completions");
+	assert_string_equal(x.r.host, "api.openai.com");
+	assert_string_equal(x.r.model, "gpt-4o-mini");
+	assert_int_equal(x.r.content_length, 81);
+	assert_int_equal(x.r.body_seen, 81);
+	assert_int_equal(x.r.unparsed, 0);
+	assert_true(x.r.flags & ASPEN_REQ_HAS_MODEL);
+	assert_false(x.r.flags & (ASPEN_REQ_HAS_USER | ASPEN_REQ_STREAM | ASPEN_REQ_CHUNKED | ASPEN_REQ_TRUNCATED));
+	assert_true(x.r.flags & ASPEN_REQ_HEAD_DONE);
+	assert_true(x.r.flags & ASPEN_REQ_BODY_DONE);
+	assert_int_equal(x.e.done - x.e.head, 81);
+	/* the object closes on the last byte: DONE without DECIDABLE first */
+	assert_int_equal(x.e.dec1, -1);
+	assert_int_equal(x.e.done, (long)sizeof(curl_req) - 1);
+	assert_int_equal(x.r.conn.pid, 4242);
+}
+
+/* python http.client: head and body in two writes; the object closes one
+ * byte before the body ends (trailing newline). */
+static void test_python_two_writes(void **state)
+{
+	const char head[] = "POST /v1/messages HTTP/1.1\r\n"
+			    "Host: api.anthropic.com:443\r\n"
+			    "Accept-Encoding: identity\r\n"
+			    "Content-Length: 105\r\n"
+			    "content-type: application/json\r\n"
+			    "x-api-key: k\r\n"
+			    "anthropic-version: 2023-06-01\r\n\r\n";
+	const char body[] = "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":64,\"metadata\":{\"user_id\":\"alice\"},"
+			    "\"messages\":[],\"stream\":true}\n";
+	struct req_ctx x;
+	size_t pos = 0;
+
+	assert_int_equal(sizeof(body) - 1, 105);
+	req_new(&x);
+	assert_int_equal(feed_req(&x.st, &x.r, head, sizeof(head) - 1, &pos, &x.e), ASPEN_HTTP_HEAD);
+	assert_int_equal(x.e.head, sizeof(head) - 1);
+	assert_string_equal(x.r.host, "api.anthropic.com");
+	pos = 0;
+	assert_int_equal(feed_req(&x.st, &x.r, body, sizeof(body) - 1, &pos, &x.e), ASPEN_HTTP_DONE);
+	assert_int_equal(x.e.dec1, sizeof(body) - 2);
+	assert_int_equal(x.e.done, sizeof(body) - 1);
+	assert_string_equal(x.r.model, "claude-sonnet-4-5");
+	assert_string_equal(x.r.user, "alice");
+	assert_true(x.r.flags & ASPEN_REQ_STREAM);
+	assert_true(x.r.flags & ASPEN_REQ_HAS_USER);
+}
+
+static void test_openai_user_stream_false(void **state)
+{
+	static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: API.OpenAI.com\r\n"
+				  "Content-Length: @@\r\n\r\n"
+				  "{ \"stream\" : false , \"user\" : \"bob-7\", \"model\" : \"gpt-4o\" }      ";
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, req), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.host, "api.openai.com");
+	assert_string_equal(x.r.user, "bob-7");
+	assert_string_equal(x.r.model, "gpt-4o");
+	assert_false(x.r.flags & ASPEN_REQ_STREAM);
+	assert_true(x.e.dec1 > 0 && x.e.dec1 < x.e.done);
+}
+
+/* node / undici: chunked body in several chunks, extensions, trailer */
+static void test_chunked(void **state)
+{
+	static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\n"
+				  "host: localhost:8443\r\n"
+				  "connection: keep-alive\r\n"
+				  "transfer-encoding: chunked\r\n\r\n"
+				  "7\r\n{\"model\r\n"
+				  "b;ext=1\r\n\":\"gpt-4.1\"\r\n"
+				  "e\r\n,\"stream\":true\r\n"
+				  "1\r\n}\r\n"
+				  "0\r\nx-trailer: 1\r\n\r\n";
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, req), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.host, "localhost");
+	assert_string_equal(x.r.model, "gpt-4.1");
+	assert_true(x.r.flags & ASPEN_REQ_CHUNKED);
+	assert_true(x.r.flags & ASPEN_REQ_STREAM);
+	assert_int_equal(x.r.body_seen, 7 + 11 + 14 + 1);
+	assert_int_equal(x.r.content_length, ~0ULL);
+	assert_int_equal(x.e.dec1, strstr(req, "}") + 1 - req);
+	assert_int_equal(x.e.done, sizeof(req) - 1);
+}
+
+static void test_chunked_bad(void **state)
+{
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), ASPEN_HTTP_ERROR);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_MALFORMED);
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX"), ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"),
+			 ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: chun ked\r\n\r\n"), ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffff\r\n"),
+			 ASPEN_HTTP_ERROR);
+}
+
+/* keep-alive: two requests back to back on one state, the caller resets */
+static void test_keepalive(void **state)
+{
+	static const char two[] = "GET /v1/models HTTP/1.1\r\nHost: api.openai.com\r\n\r\n"
+				  "POST /v1/embeddings HTTP/1.1\r\nHost: api.openai.com\r\nContent-Length: 42\r\n\r\n"
+				  "{\"input\":\"x\",\"model\":\"text-embedding-3-s\"}";
+	struct req_ctx x;
+	size_t pos = 0;
+
+	req_new(&x);
+	assert_int_equal(feed_req(&x.st, &x.r, two, sizeof(two) - 1, &pos, &x.e), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.method, "GET");
+	assert_string_equal(x.r.path, "/v1/models");
+	assert_int_equal(x.r.content_length, ~0ULL);
+	assert_true(x.r.flags & ASPEN_REQ_BODY_DONE);
+	assert_int_equal(x.e.done, x.e.head);
+	aspen_http_req_reset(&x.st, &x.r);
+	assert_int_equal(x.r.conn.pid, 4242);
+	assert_int_equal(feed_req(&x.st, &x.r, two, sizeof(two) - 1, &pos, &x.e), ASPEN_HTTP_DONE);
+	assert_int_equal(pos, sizeof(two) - 1);
+	assert_string_equal(x.r.method, "POST");
+	assert_string_equal(x.r.path, "/v1/embeddings");
+	assert_string_equal(x.r.model, "text-embedding-3-s");
+
+	/* without a reset by the caller, the parser starts over itself */
+	req_new(&x);
+	pos = 0;
+	assert_int_equal(feed_req(&x.st, &x.r, two, sizeof(two) - 1, &pos, &x.e), ASPEN_HTTP_DONE);
+	assert_int_equal(feed_req(&x.st, &x.r, two, sizeof(two) - 1, &pos, &x.e), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.method, "POST");
+	assert_string_equal(x.r.model, "text-embedding-3-s");
+	assert_int_equal(x.r.conn.pid, 4242);
+}
+
+/* the model after a long messages array; strings that look like keys */
+static void test_model_late_and_decoys(void **state)
+{
+	char body[8192], req[9000];
+	int n = 0, len;
+	struct req_ctx x;
+
+	n += sprintf(body + n, "{\"messages\":[");
+	for (int i = 0; i < 40; i++)
+		n += sprintf(body + n, "%s{\"role\":\"user\",\"content\":\"say \\\"model\\\": \\\"x\\\" {[\\\\\"}", i ? "," : "");
+	n += sprintf(body + n, "],\"tools\":[{\"model\":\"nested-1\",\"user\":\"nested-u\"}],"
+			       "\"response_format\":{\"model\":\"nested-2\",\"stream\":true},"
+			       "\"model\":\"gpt-4o-2024-08-06\"}");
+	len = sprintf(req, "POST /v1/chat/completions HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%s", n, body);
+	assert_int_equal(parse_req(&x, req, (size_t)len), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.model, "gpt-4o-2024-08-06");
+	assert_false(x.r.flags & ASPEN_REQ_HAS_USER);
+	assert_false(x.r.flags & ASPEN_REQ_STREAM);
+	assert_int_equal(x.e.dec1, -1); /* closes on the last byte */
+}
+
+/* escapes: keys and values are decoded; duplicate keys: the last wins */
+static void test_escapes_and_duplicates(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nContent-Length: @@\r\n\r\n"
+				  "{\"model\":\"gpt-4o-mini\",\"user\":\"a\\\"b\\\\c\\/d\\u0041\\u00e9\\u20ac\","
+				  "\"mod\\u0065l\":\"gpt\\u002d4o\",\"stream\":true,\"stream\":false}       ";
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, req), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.model, "gpt-4o");
+	assert_string_equal(x.r.user, "a\"b\\c/dA\xc3\xa9\xe2\x82\xac");
+	assert_false(x.r.flags & ASPEN_REQ_STREAM);
+	assert_true(x.e.dec1 > 0);
+
+	/* a non-string model after a string one clears it */
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nContent-Length: @@\r\n\r\n{\"model\":\"abc\",\"model\":null}  "),
+			 ASPEN_HTTP_DONE);
+	assert_false(x.r.flags & ASPEN_REQ_HAS_MODEL);
+	assert_string_equal(x.r.model, "");
+}
+
+/* "user" and "metadata.user_id": the later wins; user_id elsewhere does not count */
+static void test_metadata(void **state)
+{
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nContent-Length: @@\r\n\r\n"
+				   "{\"user_id\":\"no\",\"x\":{\"user_id\":\"no\"},\"metadata\":{\"a\":[1]}}  "),
+			 ASPEN_HTTP_DONE);
+	assert_false(x.r.flags & ASPEN_REQ_HAS_USER);
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nContent-Length: @@\r\n\r\n"
+				   "{\"metadata\":{\"x\":{\"user_id\":\"no\"},\"user_id\":\"u-123\"},\"model\":\"claude\"}   "),
+			 ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.user, "u-123");
+	assert_string_equal(x.r.model, "claude");
+}
+
+static void test_http2_and_garbage(void **state)
+{
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, preface), ASPEN_HTTP_ERROR);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_NOT_HTTP1);
+	assert_int_equal(x.e.err, 15);
+	assert_int_equal(PARSE(&x, "\x16\x03\x01\x02\x00"), ASPEN_HTTP_ERROR);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_NOT_HTTP1);
+	assert_int_equal(PARSE(&x, "GET / HTTP/1.2\r\n\r\n"), ASPEN_HTTP_ERROR);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_NOT_HTTP1);
+	assert_int_equal(PARSE(&x, "GET / HTTP/1.10\r\n\r\n"), ASPEN_HTTP_ERROR);
+	/* HTTP/1.0 is fine, and LF alone ends lines */
+	assert_int_equal(PARSE(&x, "GET /x HTTP/1.0\nHost: a\n\n"), ASPEN_HTTP_DONE);
+	assert_string_equal(x.r.host, "a");
+}
+
+static void test_malformed(void **state)
+{
+	static const char *bad[] = {
+	    "GET  / HTTP/1.1\r\n\r\n",                        /* empty target */
+	    "GET / HTTP/1.1\r\nHost : a\r\n\r\n",             /* space before colon */
+	    "GET / HTTP/1.1\r\n folded\r\n\r\n",              /* obs-fold */
+	    "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",              /* bare CR */
+	    "GET / HTTP/1.1\r\nX: a\x01\r\n\r\n",             /* control byte */
+	    "GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",
+	    "GET / HTTP/1.1\r\nContent-Length: 1 2\r\n\r\n",
+	    "GET / HTTP/1.1\r\nContent-Length:\r\n\r\n",
+	    "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
+	    "GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n",
+	    "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+	    "GETTTTTTTTTTTTTTTTTTT / HTTP/1.1\r\n\r\n",      /* method too long */
+	    "GET / HTTP/1.1\r\n\r",                          /* CR then not LF ... */
+	};
+	struct req_ctx x;
+
+	for (size_t i = 0; i + 1 < sizeof(bad) / sizeof(bad[0]); i++) {
+		parse_req(&x, bad[i], strlen(bad[i]));
+		if (x.rc != ASPEN_HTTP_ERROR || x.r.unparsed != ASPEN_UNPARSED_MALFORMED)
+			fail_msg("not malformed: %s", bad[i]);
+	}
+	parse_req(&x, "GET / HTTP/1.1\r\n\rX", 19);
+	assert_int_equal(x.rc, ASPEN_HTTP_ERROR);
+
+	/* a line longer than the bound; too many headers */
+	{
+		size_t n = ASPEN_HTTP_MAX_LINE + 64;
+		char *b = malloc(n + 64);
+		size_t k = (size_t)sprintf(b, "GET / HTTP/1.1\r\nX: ");
+
+		memset(b + k, 'a', n - k);
+		parse_req(&x, b, n);
+		assert_int_equal(x.rc, ASPEN_HTTP_ERROR);
+		assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_MALFORMED);
+		k = (size_t)sprintf(b, "GET / HTTP/1.1\r\n");
+		while (k < n - 8)
+			k += (size_t)sprintf(b + k, "X: 1\r\n");
+		parse_req(&x, b, k);
+		assert_int_equal(x.rc, ASPEN_HTTP_ERROR);
+		free(b);
+	}
+}
+
+static void test_compressed(void **state)
+{
+	static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n"
+				  "Content-Encoding: gzip\r\nContent-Length: 10\r\n\r\n"
+				  "\x1f\x8b\x08\x00{\"model\"";
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, req), ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_COMPRESSED);
+	assert_int_equal(x.e.dec1, x.e.head); /* decidable at head end */
+	assert_false(x.r.flags & ASPEN_REQ_HAS_MODEL);
+	assert_true(x.r.flags & ASPEN_REQ_BODY_DONE);
+
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nContent-Encoding: identity\r\nContent-Length: 2\r\n\r\n{}"),
+			 ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.unparsed, 0);
+	/* chunked with another transfer coding: framing kept, body unreadable */
+	assert_int_equal(PARSE(&x, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n1\r\nZ\r\n0\r\n\r\n"),
+			 ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_COMPRESSED);
+}
+
+static void test_expect(void **state)
+{
+	static const char req[] = "POST /v1/audio HTTP/1.1\r\nHost: a\r\nContent-Length: @@\r\n"
+				  "Expect: 100-Continue\r\n\r\n"
+				  "{\"model\":\"whisper-1\"}\n";
+	struct req_ctx x;
+
+	assert_int_equal(PARSE(&x, req), ASPEN_HTTP_DONE);
+	assert_true(x.r.flags & ASPEN_REQ_EXPECT);
+	assert_int_equal(x.e.dec1, x.e.head);
+	assert_int_equal(x.e.dec2, sizeof(req) - 2);
+	assert_string_equal(x.r.model, "whisper-1");
+}
+
+static void test_truncation(void **state)
+{
+	char req[1024], model[200];
+	int len;
+	struct req_ctx x;
+
+	memset(model, 'm', 150);
+	model[150] = 0;
+	len = sprintf(req, "POST /v1/%s?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n{\"model\":\"%s\"}", model,
+		      strlen(model) + 12, model);
+	assert_int_equal(parse_req(&x, req, (size_t)len), ASPEN_HTTP_DONE);
+	assert_true(x.r.flags & ASPEN_REQ_TRUNCATED);
+	assert_int_equal(strlen(x.r.path), ASPEN_PATH_LEN - 1);
+	assert_memory_equal(x.r.path, "/v1/mmm", 7);
+	assert_int_equal(strlen(x.r.model), ASPEN_MODEL_LEN - 1);
+	assert_true(x.r.flags & ASPEN_REQ_HAS_MODEL);
+
+	assert_int_equal(PARSE(&x, "GET /v1/x?a=b HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n"), ASPEN_HTTP_DONE);
+	assert_false(x.r.flags & ASPEN_REQ_TRUNCATED);
+	assert_string_equal(x.r.path, "/v1/x?a=b");
+	assert_string_equal(x.r.host, "[::1]");
+}
+
+/* a key longer than 65535 bytes that ends in "model" is not "model" */
+static void test_long_key(void **state)
+{
+	size_t n = 70000 + 200;
+	char *b = malloc(n);
+	size_t k;
+	struct req_ctx x;
+
+	k = (size_t)sprintf(b, "POST / HTTP/1.1\r\nContent-Length: %d\r\n\r\n{\"", 2 + 65536 + 11);
+	memset(b + k, 'a', 65536);
+	k += 65536;
+	k += (size_t)sprintf(b + k, "model\":\"x\"}");
+	assert_int_equal(parse_req(&x, b, k), ASPEN_HTTP_DONE);
+	assert_false(x.r.flags & ASPEN_REQ_HAS_MODEL);
+	free(b);
+}
+
+static void test_non_json_and_skip(void **state)
+{
+	static const char form[] = "POST /v1/audio/transcriptions HTTP/1.1\r\nContent-Length: @@\r\n\r\n--b\r\nxyz\r\n";
+	static const char head[] = "POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n{\"model\":\"a\",";
+	struct req_ctx x;
+	size_t pos = 0;
+
+	assert_int_equal(PARSE(&x, form), ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.unparsed, 0);
+	assert_false(x.r.flags & ASPEN_REQ_HAS_MODEL);
+
+	req_new(&x);
+	assert_int_equal(feed_req(&x.st, &x.r, head, sizeof(head) - 1, &pos, &x.e), ASPEN_HTTP_MORE);
+	assert_true(x.e.head > 0);
+	assert_int_equal(aspen_http_req_skip(&x.st, &x.r, 2000), 0);
+	assert_int_equal(aspen_http_req_skip(&x.st, &x.r, 900), 1);
+	assert_int_equal(x.r.unparsed, ASPEN_UNPARSED_BOUND);
+	assert_int_equal(aspen_http_req_skip(&x.st, &x.r, 1000 - 900 - 13), ASPEN_HTTP_DONE);
+	assert_true(x.r.flags & ASPEN_REQ_BODY_DONE);
+	assert_string_equal(x.r.model, "a");
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+struct resp_ctx {
+	struct aspen_http_resp_state st;
+	struct aspen_resp r;
+	long head, done, err;
+	int rc;
+};
+
+static int parse_resp(struct resp_ctx *x, const char *s, size_t n)
+{
+	memset(x, 0, sizeof(*x));
+	x->head = x->done = x->err = -1;
+	for (size_t i = 0; i < n; i++) {
+		int rc = aspen_http_resp_byte(&x->st, &x->r, (__u8)s[i]);
+
+		x->rc = rc;
+		if (rc == ASPEN_HTTP_HEAD)
+			x->head = (long)i + 1;
+		else if (rc == ASPEN_HTTP_DONE) {
+			x->done = (long)i + 1;
+			return rc;
+		} else if (rc == ASPEN_HTTP_ERROR) {
+			x->err = (long)i + 1;
+			return rc;
+		} else
+			assert_int_equal(rc, ASPEN_HTTP_MORE);
+	}
+	return x->rc;
+}
+
+static int parse_resp_cl(struct resp_ctx *x, const char *s, size_t n)
+{
+	s = with_cl(s, &n);
+	return parse_resp(x, s, n);
+}
+
+#define PARSE_RESP(x, lit) parse_resp_cl((x), (lit), sizeof(lit) - 1)
+
+static void test_resp_openai(void **state)
+{
+	static const char resp[] =
+	    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: @@\r\n\r\n"
+	    "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"choices\":[{\"message\":{\"content\":"
+	    "\"\\\"prompt_tokens\\\": 9\"}}],\"usage\":{\"prompt_tokens\": 12,\"completion_tokens\":345,"
+	    "\"total_tokens\":357,\"prompt_tokens_details\":{\"cached_tokens\":0}}}";
+	struct resp_ctx x;
+
+		assert_int_equal(PARSE_RESP(&x, resp), ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.status, 200);
+	assert_int_equal(x.r.tokens_in, 12);
+	assert_int_equal(x.r.tokens_out, 345);
+	assert_int_equal(x.r.bytes, sizeof(resp) - 1 - (size_t)(strstr(resp, "\r\n\r\n") + 4 - resp));
+	assert_int_equal((long)x.r.bytes, x.done - x.head);
+	assert_true(x.r.flags & ASPEN_RESP_HAS_USAGE);
+	assert_true(x.r.flags & ASPEN_RESP_BODY_DONE);
+}
+
+static void test_resp_anthropic_chunked(void **state)
+{
+	static const char body[] =
+	    "{\"id\":\"msg_1\",\"type\":\"message\",\"usage\":{\"input_tokens\":25,"
+	    "\"cache_creation_input_tokens\":999,\"cache_read_input_tokens\":7,\"output_tokens\":150}}";
+	char resp[1024];
+	int n = sprintf(resp, "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+			      "10\r\n%.16s\r\n%x\r\n%s\r\n0\r\n\r\n",
+			body, (unsigned)strlen(body + 16), body + 16);
+	struct resp_ctx x;
+
+	assert_int_equal(parse_resp(&x, resp, (size_t)n), ASPEN_HTTP_DONE);
+	assert_int_equal(x.done, n);
+	assert_int_equal(x.r.tokens_in, 25);
+	assert_int_equal(x.r.tokens_out, 150);
+	assert_true(x.r.flags & ASPEN_RESP_CHUNKED);
+	assert_int_equal(x.r.bytes, strlen(body));
+}
+
+static void test_resp_sse(void **state)
+{
+	static const char *events[] = {
+	    "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":31,\"output_tokens\":1}}}\n\n",
+	    "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"\\\"output_tokens\\\":5\"}}\n\n",
+	    "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":77}}\n\n",
+	    "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":31,\"completion_tokens\":78}}\n\ndata: [DONE]\n\n",
+	};
+	char resp[2048];
+	int n = sprintf(resp, "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+			      "Transfer-Encoding: chunked\r\n\r\n");
+	struct resp_ctx x;
+
+	for (size_t i = 0; i < 4; i++)
+		n += sprintf(resp + n, "%zx\r\n%s\r\n", strlen(events[i]), events[i]);
+	n += sprintf(resp + n, "0\r\n\r\n");
+	assert_int_equal(parse_resp(&x, resp, (size_t)n), ASPEN_HTTP_DONE);
+	assert_true(x.r.flags & ASPEN_RESP_SSE);
+	assert_int_equal(x.r.tokens_in, 31);
+	assert_int_equal(x.r.tokens_out, 78);
+}
+
+static void test_resp_errors_and_framing(void **state)
+{
+	struct resp_ctx x;
+
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 429 Too Many Requests\r\nContent-Length: @@\r\n\r\n"
+					"{\"error\":{\"message\":\"slow down\",\"code\":429}}"),
+			 ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.status, 429);
+	assert_false(x.r.flags & ASPEN_RESP_HAS_USAGE);
+	/* 100 Continue is skipped */
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 400\r\nContent-Length: 2\r\n\r\n{}"),
+			 ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.status, 400);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 204 No Content\r\n\r\n"), ASPEN_HTTP_DONE);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), ASPEN_HTTP_DONE);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"),
+			 ASPEN_HTTP_DONE);
+	assert_true(x.r.flags & ASPEN_RESP_COMPRESSED);
+	/* no length: body to the end of the connection */
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.0 200 OK\r\n\r\n{\"input_tokens\":3, }"), ASPEN_HTTP_MORE);
+	assert_int_equal(x.head, 19);
+	assert_int_equal(x.r.tokens_in, 3);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/2 200\r\n\r\n"), ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 20 OK\r\n\r\n"), ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05"),
+			 ASPEN_HTTP_ERROR);
+	assert_true(x.r.flags & ASPEN_RESP_UPGRADED);
+	/* two responses on one connection: the parser restarts after DONE */
+	{
+		static const char two[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+					  "HTTP/1.1 500 Oops\r\nContent-Length: 24\r\n\r\n{\"output_tokens\":    12}";
+		int dones = 0;
+
+		memset(&x, 0, sizeof(x));
+		for (size_t i = 0; i < sizeof(two) - 1; i++)
+			dones += aspen_http_resp_byte(&x.st, &x.r, (__u8)two[i]) == ASPEN_HTTP_DONE;
+		assert_int_equal(dones, 2);
+		assert_int_equal(x.r.status, 500);
+		assert_int_equal(x.r.tokens_out, 12);
+	}
+}
+
+/* ---- randomized requests ------------------------------------------------ */
+
+static unsigned long long rng_state = 0x9e3779b97f4a7c15ULL;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (unsigned)(rng_state % n);
+}
+
+struct gen {
+	char buf[16384];
+	size_t n;
+};
+
+static void put(struct gen *g, const char *s)
+{
+	size_t l = strlen(s);
+
+	assert_true(g->n + l < sizeof(g->buf));
+	memcpy(g->buf + g->n, s, l);
+	g->n += l;
+}
+
+static void ws(struct gen *g)
+{
+	static const char *w[] = {"", "", " ", "\n  ", "\t", "\r\n"};
+
+	put(g, w[rnd(6)]);
+}
+
+/* a JSON string of random content, escaped; returns it raw in out */
+static void jstr(struct gen *g, char *raw, size_t cap)
+{
+	static const char *parts[] = {"a", "gpt", "-", "4o", "\\\"", "\\\\", "{", "}", "[", "model", ":", ",", "\\u0041", "\\/"};
+	static const char *dec[] = {"a", "gpt", "-", "4o", "\"", "\\", "{", "}", "[", "model", ":", ",", "A", "/"};
+	size_t rl = 0;
+	unsigned k = 1 + rnd(8);
+
+	put(g, "\"");
+	for (unsigned i = 0; i < k; i++) {
+		unsigned p = rnd(14);
+
+		put(g, parts[p]);
+		if (raw && rl + strlen(dec[p]) < cap) {
+			memcpy(raw + rl, dec[p], strlen(dec[p]));
+			rl += strlen(dec[p]);
+		}
+	}
+	if (raw)
+		raw[rl] = 0;
+	put(g, "\"");
+}
+
+static void jvalue(struct gen *g, int depth)
+{
+	switch (rnd(depth > 3 ? 4 : 7)) {
+	case 0: jstr(g, NULL, 0); break;
+	case 1: put(g, rnd(2) ? "-12.5e3" : "0"); break;
+	case 2: put(g, rnd(2) ? "true" : "null"); break;
+	case 3: put(g, "false"); break;
+	case 4:
+	case 5: {
+		unsigned k = rnd(4);
+		static const char *keys[] = {"\"model\"", "\"user\"", "\"stream\"", "\"user_id\"", "\"x\""};
+
+		put(g, "{");
+		for (unsigned i = 0; i < k; i++) {
+			if (i)
+				put(g, ",");
+			ws(g);
+			put(g, keys[rnd(5)]);
+			ws(g);
+			put(g, ":");
+			ws(g);
+			jvalue(g, depth + 1);
+		}
+		put(g, "}");
+		break;
+	}
+	default: {
+		unsigned k = rnd(4);
+
+		put(g, "[");
+		for (unsigned i = 0; i < k; i++) {
+			if (i)
+				put(g, ",");
+			ws(g);
+			jvalue(g, depth + 1);
+			ws(g);
+		}
+		put(g, "]");
+	}
+	}
+}
+
+static void test_random(void **state)
+{
+	for (int iter = 0; iter < 2000; iter++) {
+		struct gen body = {.n = 0}, req = {.n = 0};
+		char model[256] = "", user[256] = "", tmp[256];
+		int has_model = 0, has_user = 0, stream = 0, chunked = rnd(2);
+		unsigned nkeys = 1 + rnd(7);
+		struct req_ctx x;
+		char line[128];
+
+		ws(&body);
+		put(&body, "{");
+		for (unsigned i = 0; i < nkeys; i++) {
+			if (i)
+				put(&body, ",");
+			ws(&body);
+			switch (rnd(7)) {
+			case 0:
+				put(&body, "\"model\"");
+				ws(&body);
+				put(&body, ":");
+				ws(&body);
+				jstr(&body, model, sizeof(model));
+				has_model = 1;
+				break;
+			case 1:
+				put(&body, "\"user\":");
+				ws(&body);
+				jstr(&body, user, sizeof(user));
+				has_user = 1;
+				break;
+			case 2:
+				put(&body, "\"metadata\":{\"x\":1,");
+				ws(&body);
+				put(&body, "\"user_id\":");
+				jstr(&body, user, sizeof(user));
+				put(&body, "}");
+				has_user = 1;
+				break;
+			case 3:
+				stream = rnd(2);
+				put(&body, "\"stream\":");
+				ws(&body);
+				put(&body, stream ? "true" : "false");
+				break;
+			default:
+				snprintf(tmp, sizeof(tmp), "\"k%u\":", rnd(100));
+				put(&body, tmp);
+				ws(&body);
+				jvalue(&body, 1);
+			}
+			ws(&body);
+		}
+		put(&body, "}");
+		ws(&body);
+
+		put(&req, rnd(2) ? "POST /v1/chat/completions HTTP/1.1\r\n" : "POST /v1/messages HTTP/1.0\r\n");
+		{
+			const char *hs[4];
+			unsigned nh = 0;
+
+			hs[nh++] = rnd(2) ? "Host: api.example.com\r\n" : "HOST:api.example.com:443 \r\n";
+			hs[nh++] = "Content-Type: application/json\r\n";
+			hs[nh++] = "X-Stainless-Lang: python\r\n";
+			if (chunked) {
+				hs[nh++] = rnd(2) ? "Transfer-Encoding: chunked\r\n" : "transfer-encoding:  Chunked  \r\n";
+			} else {
+				snprintf(line, sizeof(line), "%s: %zu\r\n", rnd(2) ? "Content-Length" : "content-length", body.n);
+				hs[nh++] = line;
+			}
+			for (unsigned i = nh; i > 1; i--) {
+				unsigned j = rnd(i);
+				const char *t = hs[i - 1];
+
+				hs[i - 1] = hs[j];
+				hs[j] = t;
+			}
+			for (unsigned i = 0; i < nh; i++)
+				put(&req, hs[i]);
+		}
+		put(&req, "\r\n");
+		if (chunked) {
+			size_t off = 0;
+
+			while (off < body.n) {
+				size_t c = 1 + rnd(40);
+
+				if (c > body.n - off)
+					c = body.n - off;
+				snprintf(tmp, sizeof(tmp), rnd(2) ? "%zx\r\n" : "%zX;x=y\r\n", c);
+				put(&req, tmp);
+				assert_true(req.n + c + 2 < sizeof(req.buf));
+				memcpy(req.buf + req.n, body.buf + off, c);
+				req.n += c;
+				put(&req, "\r\n");
+				off += c;
+			}
+			put(&req, "0\r\n\r\n");
+		} else {
+			assert_true(req.n + body.n < sizeof(req.buf));
+			memcpy(req.buf + req.n, body.buf, body.n);
+			req.n += body.n;
+		}
+
+		/* twice on one state: keep-alive */
+		req_new(&x);
+		for (int rep = 0; rep < 2; rep++) {
+			size_t pos = 0;
+
+			x.rc = feed_req(&x.st, &x.r, req.buf, req.n, &pos, &x.e);
+			if (x.rc != ASPEN_HTTP_DONE || pos != req.n)
+				fail_msg("iter %d: rc %d at %zu of %zu: %.*s", iter, x.rc, pos, req.n, (int)req.n, req.buf);
+			assert_string_equal(x.r.host, "api.example.com");
+			assert_int_equal(x.r.body_seen, body.n);
+			assert_int_equal(x.r.unparsed, 0);
+			assert_int_equal(!!(x.r.flags & ASPEN_REQ_HAS_MODEL), has_model);
+			assert_int_equal(!!(x.r.flags & ASPEN_REQ_HAS_USER), has_user);
+			assert_int_equal(!!(x.r.flags & ASPEN_REQ_STREAM), stream);
+			assert_int_equal(!!(x.r.flags & ASPEN_REQ_CHUNKED), chunked);
+			assert_true(x.e.dec1 > 0 || x.e.done > 0);
+			if (has_model) {
+				if (strlen(model) < ASPEN_MODEL_LEN)
+					assert_string_equal(x.r.model, model);
+				else
+					assert_memory_equal(x.r.model, model, ASPEN_MODEL_LEN - 1);
+			}
+			if (has_user && strlen(user) < ASPEN_USER_LEN)
+				assert_string_equal(x.r.user, user);
+			if (rep == 0)
+				aspen_http_req_reset(&x.st, &x.r);
+		}
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_curl),
+	    cmocka_unit_test(test_python_two_writes),
+	    cmocka_unit_test(test_openai_user_stream_false),
+	    cmocka_unit_test(test_chunked),
+	    cmocka_unit_test(test_chunked_bad),
+	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_model_late_and_decoys),
+	    cmocka_unit_test(test_escapes_and_duplicates),
+	    cmocka_unit_test(test_metadata),
+	    cmocka_unit_test(test_http2_and_garbage),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_compressed),
+	    cmocka_unit_test(test_expect),
+	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_long_key),
+	    cmocka_unit_test(test_non_json_and_skip),
+	    cmocka_unit_test(test_resp_openai),
+	    cmocka_unit_test(test_resp_anthropic_chunked),
+	    cmocka_unit_test(test_resp_sse),
+	    cmocka_unit_test(test_resp_errors_and_framing),
+	    cmocka_unit_test(test_random),
+	};
+
+	(void)sizeof(struct aspen_http_req_state);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
