@@ -53,6 +53,25 @@
  * (-> tokens_out) followed by `:` and digits; the last value seen wins
  * (Anthropic streams repeat the running total). r->bytes counts body bytes.
  * 1xx interim responses are skipped (101 ends parsing: ERROR, UPGRADED).
+ *
+ * aspen_http_req_skip() / aspen_http_resp_skip(): account for bytes the
+ * caller could not copy (inside a body only); see below.
+ *
+ * Limits (by design, documented):
+ * - Host: lower-cased, ":port" and a trailing dot dropped, first 127 bytes;
+ *   a second Host header, a second Content-Length, Transfer-Encoding with
+ *   Content-Length, obs-fold, bare CR, control bytes, a line over
+ *   ASPEN_HTTP_MAX_LINE or more than ASPEN_HTTP_MAX_HEADERS headers: MALFORMED.
+ * - The request target is kept whole (query included), cut at 127 bytes
+ *   (TRUNCATED); an absolute-form target ("POST https://host/...") is kept
+ *   as is, the host is still taken from the Host header only.
+ * - "stream": only the literal true sets STREAM ("stream": "true" does not).
+ * - Non-JSON bodies (multipart audio uploads, forms) yield no field.
+ * - Responses: no body for 204/304; a response to HEAD is not known to have
+ *   none (AI APIs do not use HEAD); without Content-Length or chunked the
+ *   body runs to the connection's end (no DONE). Compressed bodies
+ *   (Content-Encoding: gzip, common for non-streaming OpenAI answers to
+ *   clients sending Accept-Encoding: gzip) give no token counts.
  */
 #ifndef ASPEN_HTTP_H
 #define ASPEN_HTTP_H
@@ -77,6 +96,10 @@
 #define ASPEN_HTTP_MAX_LINE 16384     /* bytes of one head line (and chunk line) */
 #define ASPEN_HTTP_MAX_HEADERS 256    /* header lines in a head (and trailer)  */
 #define ASPEN_HTTP_MAX_NUM (1ULL << 40) /* Content-Length / chunk size cap     */
+
+#if ASPEN_MODEL_LEN != ASPEN_USER_LEN
+#error "the JSON scanner writes model and user through one pointer: same length"
+#endif
 
 /* struct aspen_resp.flags */
 enum aspen_resp_flags {
@@ -162,6 +185,9 @@ struct aspen_http_resp_state {
 	__u8 twhich;      /* 1: tokens_in, 2: tokens_out                    */
 	__u8 _pad;
 };
+
+_Static_assert(sizeof(struct aspen_http_req_state) <= 80, "request parser state grew");
+_Static_assert(sizeof(struct aspen_http_resp_state) <= 80, "response parser state grew");
 
 enum {  /* request states */
 	AH_RQ_START = 0, AH_RQ_METHOD, AH_RQ_TARGET, AH_RQ_VERSION, AH_RQ_RL_LF,
@@ -493,19 +519,6 @@ static __always_inline void aspen_http_json_value(struct aspen_http_req_state *s
 	}
 }
 
-/* One decoded byte of a string being kept (key or value). */
-static __always_inline void aspen_http_json_emit(struct aspen_http_req_state *st, struct aspen_req *r,
-						 __u8 b)
-{
-	if (st->jflags & AH_JF_KEY) {
-		aspen_http_push(st->win, &st->tok_len, b);
-	} else if (st->jkey == AH_K_MODEL) {
-		AH_PUT(r->model, ASPEN_MODEL_LEN, st->out_len, b, r->flags, ASPEN_REQ_TRUNCATED);
-	} else {
-		AH_PUT(r->user, ASPEN_USER_LEN, st->out_len, b, r->flags, ASPEN_REQ_TRUNCATED);
-	}
-}
-
 /* Inside a string. */
 static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st, struct aspen_req *r,
 						__u8 c)
@@ -584,13 +597,20 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 		return;
 	}
 emit:
-	if (!(jf & (AH_JF_KEY | AH_JF_VAL)))
-		return;
-	aspen_http_json_emit(st, r, out & 0xff);
-	if (n > 1)
-		aspen_http_json_emit(st, r, (out >> 8) & 0xff);
-	if (n > 2)
-		aspen_http_json_emit(st, r, (out >> 16) & 0xff);
+	if (jf & AH_JF_KEY) {
+		/* the keys looked for are ASCII: one byte stands for any other */
+		aspen_http_push(st->win, &st->tok_len, n > 1 ? 0x80 : (__u8)out);
+	} else if (jf & AH_JF_VAL) {
+		char *f = st->jkey == AH_K_MODEL ? r->model : r->user; /* both 64 bytes */
+		__u16 i = st->out_len;
+
+		AH_PUT(f, ASPEN_MODEL_LEN, i, out & 0xff, r->flags, ASPEN_REQ_TRUNCATED);
+		if (n > 1)
+			AH_PUT(f, ASPEN_MODEL_LEN, i, (out >> 8) & 0xff, r->flags, ASPEN_REQ_TRUNCATED);
+		if (n > 2)
+			AH_PUT(f, ASPEN_MODEL_LEN, i, (out >> 16) & 0xff, r->flags, ASPEN_REQ_TRUNCATED);
+		st->out_len = i;
+	}
 }
 
 /* One body byte. Returns 1 when the top-level object just closed. */
@@ -764,7 +784,11 @@ static __always_inline int aspen_http_req_line_end(struct aspen_http_req_state *
 		if (!(st->hflags & AH_HF_DIGITS))
 			return aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED);
 		r->content_length = st->num;
-	} else if (hdr != AH_H_OTHER && hdr != AH_H_HOST) {
+	} else if (hdr == AH_H_HOST) {
+		/* "api.openai.com." names the same host as "api.openai.com" */
+		if (st->out_len && r->host[(st->out_len - 1) & (ASPEN_HOST_LEN - 1)] == '.')
+			r->host[(st->out_len - 1) & (ASPEN_HOST_LEN - 1)] = 0;
+	} else if (hdr != AH_H_OTHER) {
 		aspen_http_token_end(st->win, &st->tok_len, &st->hflags, hdr, &r->flags, ASPEN_REQ_EXPECT);
 	}
 	st->line_len = 0;
@@ -937,31 +961,26 @@ static __always_inline int aspen_http_req_byte(struct aspen_http_req_state *st, 
 
 		if (k == AH_CH_ERR)
 			return aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED);
-		if (k == AH_CH_DONE) {
-			r->flags |= ASPEN_REQ_BODY_DONE;
-			st->state = AH_RQ_DONE;
-			return ASPEN_HTTP_DONE;
-		}
+		if (k == AH_CH_DONE)
+			goto done;
 		if (k != AH_CH_DATA)
 			return ASPEN_HTTP_MORE;
-		r->body_seen++;
-		if (r->unparsed == ASPEN_UNPARSED_NONE)
-			j = aspen_http_json_byte(st, r, c);
-	} else {
-		r->body_seen++;
-		if (r->unparsed == ASPEN_UNPARSED_NONE)
-			j = aspen_http_json_byte(st, r, c);
-		if (r->body_seen >= r->content_length) {
-			r->flags |= ASPEN_REQ_BODY_DONE;
-			st->state = AH_RQ_DONE;
-			return ASPEN_HTTP_DONE;
-		}
 	}
+	/* one call site: the scanner is inlined once */
+	r->body_seen++;
+	if (r->unparsed == ASPEN_UNPARSED_NONE)
+		j = aspen_http_json_byte(st, r, c);
+	if (st->state == AH_RQ_BODY && r->body_seen >= r->content_length)
+		goto done;
 	if (j && !(st->events & AH_EV_BODY)) {
 		st->events |= AH_EV_BODY;
 		return ASPEN_HTTP_DECIDABLE;
 	}
 	return ASPEN_HTTP_MORE;
+done:
+	r->flags |= ASPEN_REQ_BODY_DONE;
+	st->state = AH_RQ_DONE;
+	return ASPEN_HTTP_DONE;
 }
 
 /*
@@ -1256,22 +1275,19 @@ static __always_inline int aspen_http_resp_byte(struct aspen_http_resp_state *st
 
 		if (k == AH_CH_ERR)
 			return aspen_http_resp_fail(st, r);
-		if (k == AH_CH_DONE) {
-			r->flags |= ASPEN_RESP_BODY_DONE;
-			st->state = AH_RS_DONE;
-			return ASPEN_HTTP_DONE;
-		}
-		if (k == AH_CH_DATA)
-			aspen_http_usage_byte(st, r, c);
-		return ASPEN_HTTP_MORE;
+		if (k == AH_CH_DONE)
+			goto done;
+		if (k != AH_CH_DATA)
+			return ASPEN_HTTP_MORE;
 	}
-	aspen_http_usage_byte(st, r, c);
-	if (st->state == AH_RS_BODY && --st->body_left == 0) {
-		r->flags |= ASPEN_RESP_BODY_DONE;
-		st->state = AH_RS_DONE;
-		return ASPEN_HTTP_DONE;
-	}
+	aspen_http_usage_byte(st, r, c); /* one call site: inlined once */
+	if (st->state == AH_RS_BODY && --st->body_left == 0)
+		goto done;
 	return ASPEN_HTTP_MORE;
+done:
+	r->flags |= ASPEN_RESP_BODY_DONE;
+	st->state = AH_RS_DONE;
+	return ASPEN_HTTP_DONE;
 }
 
 /* Like aspen_http_req_skip(), for a read the caller could not copy whole:

@@ -150,4 +150,62 @@ fi
 	/^[0-9a-f]+ <[^>]+>:$/ { if (name != "") printf "%-12s %5d insns\n", name, n; name = $2; gsub(/[<>:]/, "", name); n = 0; next }
 	/^ *[0-9]+:/ { n++ }
 	END { if (name != "") printf "%-12s %5d insns\n", name, n }'
-echo "OK: aspen_http.h compiles for BPF"
+# The per-byte functions must be loop-free: look for a cycle in each
+# function's control flow graph (a backward jump alone is only layout).
+if command -v python3 >/dev/null 2>&1; then
+	"$OBJDUMP" -d --no-show-raw-insn "$TMP/http_check.bpf.o" >"$TMP/dis.txt"
+	python3 - "$TMP/dis.txt" <<'EOP' || exit 1
+import re, sys
+funcs, cur = {}, None
+for line in open(sys.argv[1]):
+    m = re.match(r'^[0-9a-f]+ <([^>]+)>:$', line)
+    if m:
+        if not m.group(1).startswith('LBB'):
+            cur = funcs.setdefault(m.group(1), [])
+        continue
+    m = re.match(r'^\s*(\d+):\s*(.*)$', line)
+    if m and cur is not None:
+        cur.append((int(m.group(1)), m.group(2)))
+bad = 0
+for name, ins in funcs.items():
+    idx = [a for a, _ in ins]
+    nxt = {a: (idx[i + 1] if i + 1 < len(idx) else None) for i, a in enumerate(idx)}
+    succ = {}
+    for a, text in ins:
+        s = []
+        j = re.search(r'goto ([+-]\d+)', text)
+        if text.startswith('exit'):
+            pass
+        elif j:
+            s.append(a + 1 + int(j.group(1)))
+            if text.startswith('if'):
+                s.append(nxt[a])
+        else:
+            s.append(nxt[a])
+        succ[a] = [t for t in s if t is not None]
+    color = {}
+    for root in idx[:1]:
+        stack = [(root, iter(succ[root]))]
+        color[root] = 1
+        while stack:
+            node, it = stack[-1]
+            for t in it:
+                if t not in succ:
+                    continue  # into a ld_imm64's second half: never happens
+                if color.get(t) == 1:
+                    print("FAIL: %s has a loop (jump %d -> %d)" % (name, node, t))
+                    bad = 1
+                    break
+                if t not in color:
+                    color[t] = 1
+                    stack.append((t, iter(succ[t])))
+                    break
+            else:
+                color[node] = 2
+                stack.pop()
+            if bad:
+                break
+sys.exit(bad)
+EOP
+fi
+echo "OK: aspen_http.h compiles for BPF, no loops"
