@@ -235,6 +235,7 @@ struct aspen_request_event {
 	struct aspen_req req;
 	struct aspen_verdict verdict;
 	__u32 _pad;
+	__u64 bytes;          /* head + body of the request (known or announced) */
 	char exe[ASPEN_EXE_LEN];
 };
 

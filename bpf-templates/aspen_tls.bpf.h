@@ -169,6 +169,10 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 	__builtin_memcpy(&e->req, &s->r, sizeof(e->req));
 	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
 	e->_pad = 0;
+	/* bytes parsed so far, plus the body still announced by Content-Length */
+	e->bytes = s->bytes;
+	if (s->r.content_length != ~0ULL && s->r.content_length > s->r.body_seen)
+		e->bytes += s->r.content_length - s->r.body_seen;
 	e->exe[0] = 0;
 	p = bpf_map_lookup_elem(&aspen_proc, &tgid);
 	if (p)
@@ -216,6 +220,14 @@ __noinline int aspen_stream_event(struct aspen_stream *s, int code, int probe)
 		s->unsynced = 1; /* the parser cannot find the next request */
 		return 1;
 	}
+	/* Expect: 100-continue: the head is complete but the body, which holds
+	 * the model, is not sent until the server answers or the client tires
+	 * of waiting (curl: 1 s). Hold the head (undecided) until the body
+	 * comes: no byte of a request that turns out denied reaches the
+	 * provider, at the price of the client's expect timeout. */
+	if (code == ASPEN_HTTP_DECIDABLE && (s->r.flags & ASPEN_REQ_EXPECT) && !s->r.body_seen &&
+	    !s->r.unparsed)
+		return 0;
 	if ((code == ASPEN_HTTP_DECIDABLE || code == ASPEN_HTTP_DONE) && !s->decided)
 		aspen_decide_stream(s, probe);
 	if (code == ASPEN_HTTP_DONE)

@@ -239,10 +239,7 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 	add_field(&ev, "model", r->model, sizeof(r->model));
 	add_field(&ev, "request_user", r->user, sizeof(r->user));
 	rt_audit_bool(&ev, "stream", !!(r->flags & ASPEN_REQ_STREAM));
-	if (r->content_length != ~0ULL)
-		rt_audit_uint(&ev, "bytes", r->content_length);
-	else
-		rt_audit_uint(&ev, "bytes", r->body_seen);
+	rt_audit_uint(&ev, "bytes", e->bytes);
 	if (why)
 		rt_audit_str(&ev, "unparsed", why);
 	else

@@ -32,8 +32,35 @@ struct tls_proc {
 	int pidfd;
 	int nlinks;
 	struct bpf_link *links[TLS_MAX_LINKS];
-	char lib[PATH_MAX];
+	char lib[PATH_MAX];      /* the library named in the audit (OpenSSL first) */
+	char libs[2 * PATH_MAX]; /* JSON array of every library probed */
 };
+
+/* OpenSSL first: a process mapping both (curl: libldap pulls in GnuTLS)
+ * most likely speaks through OpenSSL. */
+static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
+{
+	size_t used = 0;
+	int best = 0;
+
+	for (int i = 0; i < n; i++)
+		if (libs[i].kinds & TLS_LIB_OPENSSL) {
+			best = i;
+			break;
+		}
+	snprintf(tp->lib, sizeof(tp->lib), "%s", libs[best].path + libs[best].prefix);
+	used += (size_t)snprintf(tp->libs, sizeof(tp->libs), "[");
+	for (int i = 0; i < n && used < sizeof(tp->libs); i++) {
+		char q[PATH_MAX + 8];
+
+		rt_json_quote(q, sizeof(q), libs[i].path + libs[i].prefix,
+			      strlen(libs[i].path + libs[i].prefix));
+		used += (size_t)snprintf(tp->libs + used, sizeof(tp->libs) - used, "%s%s",
+					 i ? "," : "", q);
+	}
+	if (used < sizeof(tp->libs))
+		snprintf(tp->libs + used, sizeof(tp->libs) - used, "]");
+}
 
 static struct tls_proc *procs;
 static size_t nprocs, capprocs;
@@ -124,6 +151,7 @@ static void audit_attach(struct daemon *d, struct policy_obj *p, pid_t tgid,
 	rt_audit_str(&ev, "exe", exe);
 	if (tp->nlinks) {
 		rt_audit_str(&ev, "lib", tp->lib);
+		rt_audit_raw(&ev, "libs", tp->libs);
 		rt_audit_uint(&ev, "probes", (unsigned)tp->nlinks);
 	} else {
 		rt_audit_null(&ev, "lib");
@@ -174,7 +202,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 	nlibs = tls_libs_of((pid_t)tgid, libs, TLS_MAX_LIBS);
 	if (tp && nlibs > 0 && tp->nlinks == 0) {
 		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
-		snprintf(tp->lib, sizeof(tp->lib), "%s", libs[0].path + libs[0].prefix);
+		name_libs(tp, libs, nlibs);
 		if (tp->pidfd < 0)
 			tp->pidfd = pidfd_open_((pid_t)tgid);
 	}

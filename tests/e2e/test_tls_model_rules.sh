@@ -28,7 +28,7 @@ assert_arrived "curl gpt-4o-mini" 1 model=gpt-4o-mini
 curl_pid=$C_PID
 line=$(audit_wait event=request decision=allow rule=approved_models pid="$curl_pid")
 for kv in provider=openai host=api.openai.com method=POST path=/v1/chat/completions model=gpt-4o-mini \
-	stream=false user=null unparsed=null exe="$H_CURL" comm=curl uid=0 cgroup="$H_CG_REL" policy=tls; do
+	stream=false request_user=null unparsed=null exe="$H_CURL" comm=curl uid=0 cgroup="$H_CG_REL" policy=tls; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of curl's allowed request"
 done
 # bytes: the request's plaintext size (head + body), what the provider got.
@@ -159,8 +159,8 @@ assert_failed "curl gpt-4o (same body as python3)"
 py_client py-same "$OA" --data "$body"
 assert_ok "python3 gpt-4o (same body as curl)"
 assert_arrived "curl then python3, same body" 1 model=gpt-4o user=per-exe
-audit_wait event=request decision=allow rule=approved_models exe="$H_PY" user=per-exe >/dev/null
-audit_wait event=request decision=deny rule=curl_mini_only exe="$H_CURL" user=per-exe >/dev/null
+audit_wait event=request decision=allow rule=approved_models exe="$H_PY" request_user=per-exe >/dev/null
+audit_wait event=request decision=deny rule=curl_mini_only exe="$H_CURL" request_user=per-exe >/dev/null
 
 # Nothing was left half-sent anywhere.
 assert_eq 0 "$(rec_count event=partial_request)" "partial requests at any provider"

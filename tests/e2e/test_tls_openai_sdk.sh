@@ -18,7 +18,7 @@ assert_ok "openai sdk gpt-4o"
 assert_contains "$C_OUT" '"status":200'
 assert_contains "$C_OUT" '"done":true,"ok":1,"failed":0'
 assert_arrived "openai sdk gpt-4o" 1 model=gpt-4o user=sdk-alice
-audit_wait event=request decision=allow rule=approved_models model=gpt-4o user=sdk-alice \
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o request_user=sdk-alice \
 	method=POST path=/v1/chat/completions pid="$C_PID" exe="$H_NODE" >/dev/null
 assert_tls_attach "$C_PID" "$H_NODE"
 

@@ -39,14 +39,14 @@ curl_call curl-user "$OA" -H 'Content-Type: application/json' \
 	-d "{\"messages\":[{\"role\":\"user\",\"content\":\"$secret\"}],\"user\":\"alice-42\",\"model\":\"gpt-4o-mini\"}"
 assert_ok "curl with user alice-42"
 assert_arrived "curl with user" 1 user=alice-42
-audit_wait event=request decision=allow pid="$C_PID" user=alice-42 model=gpt-4o-mini stream=false >/dev/null
+audit_wait event=request decision=allow pid="$C_PID" request_user=alice-42 model=gpt-4o-mini stream=false >/dev/null
 check_response "curl non-streaming" "$C_PID" gpt-4o-mini
 
 # ---- no user in the body: user is null
 provider_mark "$IP_OPENAI"
 py_client py-nouser "$OA" --data "$(chat_body gpt-4o)"
 assert_ok "python3 without user"
-audit_wait event=request decision=allow pid="$C_PID" user=null model=gpt-4o >/dev/null
+audit_wait event=request decision=allow pid="$C_PID" request_user=null model=gpt-4o >/dev/null
 check_response "python3 non-streaming" "$C_PID" gpt-4o
 
 # ---- Anthropic metadata.user_id (node)
@@ -54,7 +54,7 @@ provider_mark "$IP_ANTHROPIC"
 node_client node-anthropic "$AN" --data "$(msg_body claude-sonnet-4 '"metadata":{"user_id":"bob-7"}')"
 assert_ok "node anthropic with metadata.user_id"
 assert_arrived "node anthropic" 1 user=bob-7
-audit_wait event=request decision=allow provider=anthropic pid="$C_PID" user=bob-7 model=claude-sonnet-4 stream=false >/dev/null
+audit_wait event=request decision=allow provider=anthropic pid="$C_PID" request_user=bob-7 model=claude-sonnet-4 stream=false >/dev/null
 check_response "anthropic non-streaming" "$C_PID" claude-sonnet-4
 
 # ---- a streamed answer (curl, SSE): usage in the last data chunk
@@ -64,7 +64,7 @@ curl_call curl-stream "$OA" -N -H 'Content-Type: application/json' \
 assert_ok "curl streaming"
 assert_contains "$C_OUT" 'data: [DONE]'
 assert_arrived "curl streaming" 1 stream=true
-audit_wait event=request decision=allow pid="$C_PID" user=carol stream=true model=gpt-4o-mini >/dev/null
+audit_wait event=request decision=allow pid="$C_PID" request_user=carol stream=true model=gpt-4o-mini >/dev/null
 check_response "curl streaming" "$C_PID" gpt-4o-mini
 
 # The trail holds no body: the prompt text appears nowhere in it.
