@@ -994,6 +994,40 @@ done:
  * DONE), 0 when the framing is lost (nothing later on the connection can
  * be parsed).
  */
+/* The fast path for long bodies. How many of the next body bytes can be
+ * accounted without looking at them, provided none of them is '"' or '\\':
+ * inside a JSON string that is not a tracked key or value (message text,
+ * the bulk of a chat request), or anywhere in a body that is not scanned
+ * (compressed, not JSON). Never the body's last byte, which must go through
+ * aspen_http_req_byte() for DONE. 0: feed the next byte normally. */
+static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_req_state *st,
+							const struct aspen_req *r)
+{
+	__u64 left;
+
+	if (st->jstate != AH_J_OFF &&
+	    (!(st->jflags & AH_JF_STR) || (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) ||
+	     st->uesc))
+		return 0;
+	if (st->state == AH_RQ_BODY && r->content_length != ~0ULL)
+		left = r->content_length - r->body_seen;
+	else if (st->state == AH_RQ_CHUNKED && st->cstate == AH_C_DATA)
+		left = st->chunk_left;
+	else
+		return 0;
+	return left > 1 ? left - 1 : 0;
+}
+
+/* Account n bytes that aspen_http_req_plain_room() allowed and the caller
+ * checked hold no '"' or '\\' (when the JSON scan is on). */
+static __always_inline void aspen_http_req_plain_skip(struct aspen_http_req_state *st,
+						      struct aspen_req *r, __u64 n)
+{
+	r->body_seen += n;
+	if (st->state == AH_RQ_CHUNKED)
+		st->chunk_left -= n;
+}
+
 static __always_inline int aspen_http_req_skip(struct aspen_http_req_state *st, struct aspen_req *r,
 					       __u64 n)
 {

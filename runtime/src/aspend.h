@@ -124,6 +124,7 @@ struct tls_lib {
 };
 int tls_lib_kinds(const char *path);
 int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
+int tls_openssl_write_point(const char *path, __u64 *file_off);
 
 /* hook_uprobe.c: per-process TLS probes, attached lazily */
 void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid);

@@ -105,6 +105,19 @@ static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 	bpf_map_update_elem(fd, &tgid, &tp, BPF_ANY);
 }
 
+/* OpenSSL's shared internal write function, when it can be found: one
+ * emulated probe instead of two single-stepped ones on SSL_write(_ex). */
+static struct bpf_link *attach_write_point(struct policy_obj *p, pid_t tgid,
+					   const struct tls_lib *lib)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, "aspen_ssl_write");
+	__u64 off;
+
+	if (!prog || tls_openssl_write_point(lib->path, &off) < 0)
+		return NULL;
+	return bpf_program__attach_uprobe(prog, false, tgid, lib->path, (size_t)off);
+}
+
 /* Attach every probe point of the libraries found; returns links made. */
 static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *libs, int nlibs,
 		       struct bpf_link **links, int max)
@@ -112,6 +125,13 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 	int n = 0;
 
 	for (int l = 0; l < nlibs; l++) {
+		bool internal_write = false;
+
+		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n < max) {
+			links[n] = attach_write_point(p, tgid, &libs[l]);
+			internal_write = links[n] != NULL;
+			n += internal_write;
+		}
 		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]) && n < max; i++) {
 			const struct probe_point *pt = &points[i];
 			struct bpf_program *prog;
@@ -119,6 +139,8 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 				    .retprobe = pt->retprobe);
 
 			if (!(libs[l].kinds & pt->kind))
+				continue;
+			if (internal_write && !strcmp(pt->prog, "aspen_ssl_write"))
 				continue;
 			prog = bpf_object__find_program_by_name(p->obj, pt->prog);
 			if (!prog)

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Request-level cost of Aspen, measured as ratios in one sitting: wrk (libssl)
+# POSTing a 2.1 KB chat completion to nginx over loopback TLS, keep-alive,
+#   direct                       no aspend
+#   connect rules only           aspend, a connect-level allowlist
+#   model rules                  aspend, request rules: uprobes + in-kernel
+#                                HTTP/JSON parse + sk_msg on the socket
+#   unrelated TLS, model rules   the same aspend, wrk to a host that is not a
+#                                provider (must pay nothing)
+# and, from the kernel's BPF statistics, program runs per request and the
+# average cost of each program run.
+#   sudo bench/tls.sh [BUILD_DIR] [SECONDS]
+here=$(cd "$(dirname "$0")" && pwd)
+export ASPEN_SRC=${ASPEN_SRC:-$here/..}
+build=${1:-$ASPEN_SRC/build}
+export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+BENCH_SECS=${2:-5}
+source "$ASPEN_SRC/tests/lib/harness.sh"
+harness_start bench-tls
+
+PORT=8443
+conf=$H_WORK/nginx.conf
+cat >"$conf" <<EOF_NGINX
+worker_processes 1;
+pid $H_WORK/nginx.pid;
+error_log $H_WORK/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	server {
+		listen $IP_OPENAI:$PORT ssl;
+		listen $IP_INTERNAL:$PORT ssl;
+		ssl_certificate $H_WORK/certs/server.pem;
+		ssl_certificate_key $H_WORK/certs/server.key;
+		keepalive_requests 1000000;
+		location / {
+			client_body_buffer_size 64k;
+			default_type application/json;
+			return 200 '{"id":"x","model":"gpt-4o-mini","usage":{"prompt_tokens":512,"completion_tokens":9}}';
+		}
+	}
+}
+EOF_NGINX
+nginx -c "$conf" || fail "nginx did not start"
+trap 'kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
+
+body=$("$H_PY" -c '
+import json
+msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
+print(json.dumps({"model": "gpt-4o-mini", "messages": msgs, "user": "bench"}))')
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$body" >"$H_WORK/post.lua"
+log "request body: ${#body} bytes"
+
+connect_policy=$(make_policy bench-connect <<EOF_POLICY
+policy "bench-connect"
+default deny
+provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
+rule approved { on connect  when provider == bench_openai  allow }
+EOF_POLICY
+)
+model_policy=$(make_policy bench-model <<EOF_POLICY
+policy "bench-model"
+default deny
+uninspectable deny
+provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mini_only { on request  when request.model not in ["gpt-4o-mini", "gpt-4o"]  deny "model not approved" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+)
+
+run_wrk() { # NAME HOST
+	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "$H_WORK/post.lua" \
+		"https://$2:$PORT/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
+	local rps p50 p99
+	rps=$(awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk")
+	p50=$(awk '$1 == "50%" { print $2 }' "$H_WORK/$1.wrk")
+	p99=$(awk '$1 == "99%" { print $2 }' "$H_WORK/$1.wrk")
+	echo "$rps $p50 $p99"
+}
+
+prog_stats() { # prints "name run_cnt run_time_ns" for aspen programs
+	bpftool prog show 2>/dev/null | awk '
+		/^[0-9]+: / { name = ""; for (i = 1; i <= NF; i++) if ($i == "name") name = $(i + 1) }
+		/run_time_ns/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) }
+			if (name ~ /^aspen_/) print name, c, t }'
+}
+
+declare -A res
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+for round in 1 2; do
+	res[direct$round]=$(run_wrk direct api.openai.com)
+	start_aspend "$connect_policy"
+	res[connect$round]=$(run_wrk connect api.openai.com)
+	stop_aspend
+	start_aspend "$model_policy"
+	res[unrelated$round]=$(run_wrk unrelated internal.example.test)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	res[model$round]=$(run_wrk model api.openai.com)
+	prog_stats >"$H_WORK/stats$round"
+	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+	reqs=$(awk '/requests in/ { print $1 }' "$H_WORK/model.wrk")
+	res[reqs$round]=$reqs
+	stop_aspend
+done
+
+ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+echo
+echo "wrk -t1 -c8, ${BENCH_SECS}s each, POST ${#body} B JSON over loopback TLS (req/s, p50, p99; ratio of req/s to direct in the same round)"
+for round in 1 2; do
+	read -r d dp50 dp99 <<<"${res[direct$round]}"
+	echo "round $round"
+	printf '  %-28s %9s req/s  p50 %-8s p99 %-8s\n' direct "$d" "$dp50" "$dp99"
+	for k in connect model unrelated; do
+		read -r r p50 p99 <<<"${res[$k$round]}"
+		printf '  %-28s %9s req/s  p50 %-8s p99 %-8s %sx\n' "$k" "$r" "$p50" "$p99" "$(ratio "$r" "$d")"
+	done
+	echo "  program runs per request and mean cost per run (model rules, ${res[reqs$round]} requests):"
+	while read -r name cnt ns; do
+		[ "${cnt:-0}" -gt 0 ] || continue
+		printf '    %-22s %6s runs/request  %8s ns/run\n' "$name" "$(ratio "$cnt" "${res[reqs$round]}")" "$((ns / cnt))"
+	done <"$H_WORK/stats$round"
+done
