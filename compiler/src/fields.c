@@ -9,9 +9,11 @@
 /* Indexed by enum field_id. comm is the kernel's TASK_COMM_LEN - 1. */
 static const struct field_info fields[F__COUNT] = {
     [F_PROVIDER] = {F_PROVIDER, "provider", FT_PROVIDER, ON_ALL_KINDS, 0, 0},
-    [F_DST_IP] = {F_DST_IP, "dst.ip", FT_IP, ON_ALL_KINDS, 0, 0},
-    [F_DST_PORT] = {F_DST_PORT, "dst.port", FT_INT, ON_ALL_KINDS, 1, 65535},
-    [F_DST_HOST] = {F_DST_HOST, "dst.host", FT_GLOB, ON_ALL_KINDS, 0, 253},
+    /* the TLS probes see a session, not its socket: destination fields are
+     * for connect rules (request rules have provider and http.host) */
+    [F_DST_IP] = {F_DST_IP, "dst.ip", FT_IP, ON_CONNECT_KINDS, 0, 0},
+    [F_DST_PORT] = {F_DST_PORT, "dst.port", FT_INT, ON_CONNECT_KINDS, 1, 65535},
+    [F_DST_HOST] = {F_DST_HOST, "dst.host", FT_GLOB, ON_CONNECT_KINDS, 0, 253},
     [F_PROC_PID] = {F_PROC_PID, "process.pid", FT_INT, ON_ALL_KINDS, 1, 4194304},
     [F_PROC_COMM] = {F_PROC_COMM, "process.comm", FT_GLOB, ON_ALL_KINDS, 0, 15},
     [F_PROC_EXE] = {F_PROC_EXE, "process.exe", FT_GLOB, ON_ALL_KINDS, 0, 255},

@@ -275,7 +275,10 @@ static void check_cmp(struct diags *d, const struct decl *rule, struct expr *e)
 	e->field = f->id;
 	if (rule->on_span.src && !(f->on_mask & ON_BIT(rule->on))) {
 		const char *hint =
-		    !(f->on_mask & ON_BIT(ON_REQUEST)) ? "response fields need 'on response'"
+		    !(f->on_mask & (ON_BIT(ON_REQUEST) | ON_BIT(ON_RESPONSE)))
+			? "destination fields are known at connect: use an 'on connect' rule, or "
+			  "provider / http.host in this one"
+		    : !(f->on_mask & ON_BIT(ON_REQUEST)) ? "response fields need 'on response'"
 		    : rule->on == ON_RESPONSE
 			? "a response rule sees the connection, the process and response.status/"
 			  "response.tokens; request fields need 'on request'"
@@ -331,6 +334,11 @@ static void check_rule(struct diags *d, struct decl *r)
 		} else if (is_terminal(a->kind)) {
 			first = a;
 		}
+		if (a->kind == ACT_DENY && r->on_span.src && r->on == ON_RESPONSE)
+			diag_error(d, a->span,
+				   "the client has the response already: use 'kill' to stop the "
+				   "program, or 'audit'",
+				   "'deny' cannot stop a response");
 		if (a->kind == ACT_REDACT && r->on_span.src && r->on != ON_REQUEST)
 			diag_error(d, a->span, "use it in an 'on request' rule",
 				   "'redact' rewrites request bodies");
