@@ -167,17 +167,26 @@ int aspen_exec(void *ctx)
 	return 0;
 }
 
-struct aspen_tp_fork {
-	__u64 common;
-	__u32 parent_comm_loc;
-	__s32 parent_pid;
-	__u32 child_comm_loc;
-	__s32 child_pid;
-};
+/* Tracepoint records, relocated by CO-RE against this kernel's BTF: their
+ * layouts change between releases (6.1 had char[16] comms in fork, no
+ * group_dead in exit). Only the fields read are declared. */
+struct trace_event_raw_sched_process_fork {
+	int child_pid;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_sched_process_template {
+	int pid;
+	_Bool group_dead;
+} __attribute__((preserve_access_index));
+
+struct trace_event_raw_cgroup {
+	__u64 id;
+	__u32 __data_loc_path;
+} __attribute__((preserve_access_index));
 
 /* A child without exec runs its parent's executable. */
 SEC("tracepoint/sched/sched_process_fork")
-int aspen_fork(struct aspen_tp_fork *ctx)
+int aspen_fork(struct trace_event_raw_sched_process_fork *ctx)
 {
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
 	__u32 child = ctx->child_pid;
@@ -188,40 +197,27 @@ int aspen_fork(struct aspen_tp_fork *ctx)
 	return 0;
 }
 
-struct aspen_tp_exit {
-	__u64 common;
-	char comm[16];
-	__s32 pid;
-	__s32 prio;
-	__u8 group_dead;
-};
-
 SEC("tracepoint/sched/sched_process_exit")
-int aspen_exit(struct aspen_tp_exit *ctx)
+int aspen_exit(struct trace_event_raw_sched_process_template *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = (__u32)id, tgid = id >> 32;
+	int group_dead = pid == tgid; /* kernels without the field: the leader */
 
+	if (bpf_core_field_exists(ctx->group_dead))
+		group_dead = ctx->group_dead;
 	/* forks of threads were recorded under the thread id */
 	if (pid != tgid)
 		bpf_map_delete_elem(&aspen_proc, &pid);
-	if (ctx->group_dead)
+	if (group_dead)
 		bpf_map_delete_elem(&aspen_proc, &tgid);
 	return 0;
 }
 
-struct aspen_tp_cgroup_mkdir {
-	__u64 common;
-	__s32 root;
-	__s32 level;
-	__u64 id;
-	__u32 path_loc;
-};
-
 /* New cgroups (a container starting) are announced to aspend, which
  * computes their process.cgroup / container.id predicate bits. */
 SEC("tracepoint/cgroup/cgroup_mkdir")
-int aspen_cgroup_mkdir(struct aspen_tp_cgroup_mkdir *ctx)
+int aspen_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
 {
 	struct aspen_cgroup_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 
@@ -233,7 +229,7 @@ int aspen_cgroup_mkdir(struct aspen_tp_cgroup_mkdir *ctx)
 	e->_pad = 0;
 	e->cgroup_id = ctx->id;
 	bpf_probe_read_kernel_str(e->path, sizeof(e->path),
-				  (char *)ctx + (ctx->path_loc & 0xffff));
+				  (char *)ctx + (ctx->__data_loc_path & 0xffff));
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

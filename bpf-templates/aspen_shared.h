@@ -255,8 +255,9 @@ struct aspen_mismatch_event {
 	__u32 tid_state;      /* what the probe said (enum aspen_tid_state, 0: nothing) */
 	__u32 tgid, pid;
 	__u32 dropped;
+	__u32 uid, gid;
 	__u32 _pad;
-	__u64 cookie;
+	__u64 cgroup_id;
 };
 
 enum aspen_probe {

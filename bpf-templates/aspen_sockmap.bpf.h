@@ -127,8 +127,10 @@ static __always_inline void aspen_mismatch(__u32 tid_state, int dropped)
 	e->tgid = id >> 32;
 	e->pid = (__u32)id;
 	e->dropped = dropped;
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	e->gid = bpf_get_current_uid_gid() >> 32;
 	e->_pad = 0;
-	e->cookie = 0;
+	e->cgroup_id = bpf_get_current_cgroup_id();
 	aspen_submit(e, 1);
 }
 

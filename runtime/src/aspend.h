@@ -16,6 +16,7 @@
 #include "meta.h"
 
 struct rt_audit;
+struct rt_audit_ev;
 struct rt_cgcache;
 
 #define ASPEND_MAX_LINKS 32
@@ -110,6 +111,7 @@ int events_open(struct daemon *d, struct policy_obj *p);
 void events_check_lost(struct daemon *d, struct policy_obj *p);
 void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
 void audit_error(struct daemon *d, const char *msg);
+void audit_emit(struct daemon *d, struct rt_audit_ev *ev);
 
 /* verifier.c: name the policy rule behind a verifier error */
 void verifier_explain(const char *path, const struct aspen_meta *m, char *err, size_t errlen);

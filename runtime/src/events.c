@@ -5,6 +5,7 @@
  * caches current (new cgroups). Never writes a payload to the trail.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -34,6 +35,19 @@ static void set_ts(struct rt_audit_ev *ev, __u64 boot_ns)
 
 	ev->ts.tv_sec = r / 1000000000LL;
 	ev->ts.tv_nsec = r % 1000000000LL;
+}
+
+/* A line the trail could not take (disk full, I/O error) is never dropped
+ * silently: say so on stderr, the first time and then every 1000th. */
+void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
+{
+	static unsigned long failed;
+
+	if (rt_audit_emit(d->audit, ev) == 0)
+		return;
+	if (failed++ % 1000 == 0)
+		log_err("audit trail: cannot write an event (%s); %lu lost so far", strerror(errno),
+			failed);
 }
 
 static const char *decision_name(int dec)
@@ -118,6 +132,16 @@ static void add_process(struct rt_audit_ev *ev, struct daemon *d, const struct a
 		rt_audit_uint(ev, "tid", c->pid);
 	memcpy(comm, c->comm, ASPEN_COMM_LEN);
 	comm[ASPEN_COMM_LEN] = 0;
+	if (!comm[0]) { /* a record the kernel could not name: ask /proc */
+		FILE *f;
+
+		snprintf(link, sizeof(link), "/proc/%u/comm", c->tgid);
+		f = fopen(link, "r");
+		if (f && fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = 0;
+		if (f)
+			fclose(f);
+	}
 	rt_audit_str(ev, "comm", comm);
 	if (!exe[0]) { /* not seen by the exec hook: ask /proc while it lives */
 		ssize_t n;
@@ -181,7 +205,7 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
 	add_process(&ev, d, c, exe);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }
 
 static const char *unparsed_name(__u32 u)
@@ -248,7 +272,7 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
 	add_process(&ev, d, &r->conn, exe);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }
 
 static void on_response(struct daemon *d, struct policy_obj *p,
@@ -269,14 +293,15 @@ static void on_response(struct daemon *d, struct policy_obj *p,
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
 	add_process(&ev, d, &r->conn, exe);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }
 
 static void on_mismatch(struct daemon *d, struct policy_obj *p,
 			const struct aspen_mismatch_event *e)
 {
 	struct rt_audit_ev ev;
-	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid };
+	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid, .uid = e->uid, .gid = e->gid,
+				.cgroup_id = e->cgroup_id };
 	char exe[8] = "";
 
 	rt_audit_ev_init(&ev, "request");
@@ -287,7 +312,7 @@ static void on_mismatch(struct daemon *d, struct policy_obj *p,
 	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"
 								      : "unsynced");
 	add_process(&ev, d, &c, exe);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }
 
 struct rb_ctx {
@@ -383,7 +408,7 @@ void events_check_lost(struct daemon *d, struct policy_obj *p)
 	rt_audit_ev_init(&ev, "lost");
 	rt_audit_uint(&ev, "count", total - p->lost_seen);
 	rt_audit_str(&ev, "policy", p->meta.policy);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 	log_warn("%llu audit events lost: the ring buffer was full",
 		 (unsigned long long)(total - p->lost_seen));
 	p->lost_seen = total;
@@ -404,7 +429,7 @@ void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what)
 	rt_audit_uint(&ev, "rules", p->meta.nrules);
 	rt_audit_uint(&ev, "providers", p->meta.nproviders);
 	rt_audit_uint(&ev, "pid", getpid());
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }
 
 void audit_error(struct daemon *d, const char *msg)
@@ -413,5 +438,5 @@ void audit_error(struct daemon *d, const char *msg)
 
 	rt_audit_ev_init(&ev, "error");
 	rt_audit_str(&ev, "message", msg);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }

@@ -23,6 +23,7 @@
 
 #include "aspend.h"
 #include "rt_audit.h"
+#include "rt_cgroup.h"
 
 #define TLS_MAX_LINKS 16
 #define TLS_MAX_LIBS 4
@@ -180,7 +181,7 @@ static void audit_attach(struct daemon *d, struct policy_obj *p, pid_t tgid,
 		rt_audit_str(&ev, "unparsed", "no_tls_lib");
 	}
 	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
-	rt_audit_emit(d->audit, &ev);
+	audit_emit(d, &ev);
 }
 
 static struct tls_proc *proc_slot(pid_t tgid)
@@ -310,15 +311,13 @@ void tls_detach_all(struct daemon *d)
 	(void)d;
 }
 
-/* A predecessor that died between stopping a thread and resuming it would
- * leave it stopped for good: resume stopped processes in our cgroup. */
-void tls_resume_orphans(struct daemon *d)
+static void resume_stopped_in(const char *dir)
 {
 	char path[PATH_MAX + 32];
 	FILE *f;
 	int pid;
 
-	snprintf(path, sizeof(path), "%s/cgroup.procs", d->cgroup_path);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 	f = fopen(path, "r");
 	if (!f)
 		return;
@@ -338,4 +337,23 @@ void tls_resume_orphans(struct daemon *d)
 		}
 	}
 	fclose(f);
+}
+
+static int resume_walk(uint64_t id, const char *rel, void *ctx)
+{
+	char dir[PATH_MAX + 8];
+
+	snprintf(dir, sizeof(dir), "%s%s", (const char *)ctx, rel);
+	resume_stopped_in(dir);
+	(void)id;
+	return 0;
+}
+
+/* A predecessor that died between stopping a thread and resuming it would
+ * leave it stopped for good: resume stopped processes in the governed
+ * cgroup subtree. (A process stopped on purpose there is resumed too: the
+ * kernel does not say who stopped it.) */
+void tls_resume_orphans(struct daemon *d)
+{
+	rt_cgroup_walk(d->cgroup_path, resume_walk, d->cgroup_path);
 }

@@ -224,12 +224,12 @@ static int parse_cidr(const char *s, struct aspen_cidr_key *key)
 
 	snprintf(buf, sizeof(buf), "%s", s);
 	slash = strchr(buf, '/');
-	if (!slash)
-		return -1;
-	*slash = 0;
-	bits = atoi(slash + 1);
+	if (slash)
+		*slash = 0;
 	if (rt_ip_parse(buf, &ip) < 0)
 		return -1;
+	/* a bare address is a host route, as the compiler accepts it */
+	bits = slash ? atoi(slash + 1) : (ip.family == AF_INET ? 32 : 128);
 	if (ip.family == AF_INET)
 		bits += 96; /* stored v4-mapped */
 	if (bits < 0 || bits > 128)

@@ -48,7 +48,9 @@ static int set_config(struct daemon *d, struct policy_obj *p)
 	struct {
 		__u32 force_monitor, reserved;
 		__u64 heartbeat_ns;
-	} cfg = { .force_monitor = d->opts.monitor };
+	} cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
+	/* force_monitor also covers what no rule decides (`uninspectable`,
+	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
 	int fd = policy_map_fd(p, "aspen_config");
 
@@ -105,7 +107,8 @@ int policy_fill_maps(struct daemon *d, struct policy_obj *p)
 {
 	if (hosts_collect(d, &p->meta) < 0 || hosts_fill_maps(d, p) < 0)
 		return -1;
-	if (users_fill(d, p) < 0 || cgroups_fill(d, p) < 0 || procs_fill(d, p) < 0)
+	/* procs_fill runs in policy_attach, once the exec hook is in place */
+	if (users_fill(d, p) < 0 || cgroups_fill(d, p) < 0)
 		return -1;
 	return 0;
 }
@@ -122,13 +125,17 @@ static int old_link_slot(struct policy_obj *old, const char *sec)
 	return -1;
 }
 
-int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
+static int attach_pass(struct daemon *d, struct policy_obj *p, struct policy_obj *old,
+		       bool tracepoints)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, p->obj) {
 		const char *sec = bpf_program__section_name(prog);
 		const struct hook_kind *hk = hook_for(sec);
+
+		if ((hk == &hook_tracepoint) != tracepoints)
+			continue;
 		struct bpf_link *link = NULL, *prev = NULL;
 		int slot = old_link_slot(old, sec);
 
@@ -160,6 +167,17 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 				 prev ? " (swapped atomically)" : "");
 	}
 	return 0;
+}
+
+/* Process tracking first, then the processes that already run (so none
+ * falls between the two), then the hooks that decide. */
+int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
+{
+	if (attach_pass(d, p, old, true) < 0)
+		return -1;
+	if (procs_fill(d, p) < 0)
+		log_warn("cannot read /proc: processes started before aspend have no process.exe");
+	return attach_pass(d, p, old, false);
 }
 
 void policy_destroy(struct policy_obj *p)
