@@ -99,6 +99,7 @@ struct aspen_verdict {
 	__u16 rule;        /* rule index, ASPEN_RULE_DEFAULT or ASPEN_RULE_NONE */
 	__u8 decision;     /* enum aspen_decision, monitor already applied */
 	__u8 audit;        /* 1: emit an audit event */
+	__u32 redact;      /* bit i: pattern i is to be masked in this request */
 };
 
 /* Ring buffer record for a connect decision. */
@@ -210,6 +211,7 @@ struct aspen_req {
 	__u64 body_seen;             /* body bytes parsed so far */
 	__u32 flags;                 /* enum aspen_req_flags */
 	__u32 unparsed;              /* enum aspen_unparsed */
+	__u64 body_match;            /* bit i: pattern i matched in the body so far */
 };
 
 struct aspen_resp {
