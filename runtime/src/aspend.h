@@ -92,6 +92,7 @@ extern const struct hook_kind hook_sockops;
 extern const struct hook_kind hook_sk_msg;
 extern const struct hook_kind hook_uprobe;
 extern const struct hook_kind hook_uretprobe;
+extern const struct hook_kind hook_syscall;
 
 /* hosts.c: provider addresses -> aspen_dst / aspen_cidr / aspen_ports */
 int hosts_collect(struct daemon *d, const struct aspen_meta *m);

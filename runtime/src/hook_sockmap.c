@@ -71,6 +71,14 @@ const struct hook_kind hook_uprobe = {
 	.lazy = true,
 };
 
+/* SEC("syscall"): the policy's decision code for `aspenc test`
+ * (BPF_PROG_TEST_RUN); never attached by aspend. */
+const struct hook_kind hook_syscall = {
+	.sec_prefix = "syscall",
+	.attach = lazy_attach,
+	.lazy = true,
+};
+
 const struct hook_kind hook_uretprobe = {
 	.sec_prefix = "uretprobe",
 	.attach = lazy_attach,
