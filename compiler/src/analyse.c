@@ -114,10 +114,14 @@ static void check_contradiction(const struct decl *r, struct diags *d)
 			int eq_ne = c[i]->op == OP_EQ && c[j]->op == OP_NE &&
 				    same_literal(c[i]->rhs_val, c[j]->rhs_val);
 
+			/* provider and dst.host are sets (an address shared by several
+			 * providers or names): two different equalities can both hold */
+			int set_field = c[i]->field == F_PROVIDER || c[i]->field == F_DST_HOST;
+
 			if (c[i]->field != c[j]->field || !exact_literal(c[i]))
 				continue;
-			if (!eq_ne &&
-			    !(exact_literal(c[j]) && !same_literal(c[i]->rhs_val, c[j]->rhs_val)))
+			if (!eq_ne && (set_field || !(exact_literal(c[j]) &&
+						      !same_literal(c[i]->rhs_val, c[j]->rhs_val))))
 				continue;
 			diag_warn(d, r->name_span, "its 'when' condition contradicts itself",
 				  "rule '%s' can never fire: its conditions on %s contradict each "

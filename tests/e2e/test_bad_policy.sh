@@ -55,3 +55,17 @@ sed -e 's/anthropc/anthropic/' -e 's/mistrl/mistral/' bad.asp >good.asp
 rc=0
 "$ASPENC" --check good.asp >check-good.out 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat check-good.out >&2; fail "aspenc --check good.asp exited $rc"; }
+
+# A rule the analysis warns can never fire still builds: the warning is the
+# user's answer, clang's own overlap warning must not turn it into an error.
+cat >never.asp <<'EOF_NEVER'
+policy "never"
+default allow
+import "providers"
+rule never { on connect  when dst.port == 443 and dst.port == 8443  deny }
+EOF_NEVER
+rc=0
+"$ASPENC" never.asp -o never.bpf.o >never.out 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || { cat never.out >&2; fail "aspenc never.asp exited $rc"; }
+assert_contains never.out "never.asp:4:6: warning: rule 'never' can never fire"
+[ -s never.bpf.o ] || fail "no object for a policy with only warnings"

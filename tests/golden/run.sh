@@ -3,7 +3,8 @@
 # subdirectories: inc/ holds files the cases import). A case starts with
 #   # %%FAIL   (exit status 1 expected)  or  # %%OK   (exit status 0)
 # followed by `# expect: LINE` lines; each LINE must appear, whole, in the
-# output. See README.md.
+# output; an optional `# warnings: N` says exactly how many warnings. See
+# README.md.
 # usage: run.sh ASPENC DIR
 set -u
 [ $# -eq 2 ] || { echo "usage: $0 ASPENC DIR" >&2; exit 2; }
@@ -37,6 +38,15 @@ for f in *.asp; do
 		done <<EXPECTS
 $expects
 EXPECTS
+	fi
+	# optional "# warnings: N": exactly N warnings (nothing reported in excess)
+	nwant=$(sed -n 's/^# warnings: //p' "$f")
+	if [ -n "$nwant" ]; then
+		ngot=$(printf '%s\n' "$out" | grep -c ': warning: ')
+		if [ "$ngot" -ne "$nwant" ]; then
+			echo "FAIL $f: $ngot warnings, expected $nwant"
+			ok=0
+		fi
 	fi
 	if [ $ok -eq 1 ]; then
 		pass=$((pass + 1))
