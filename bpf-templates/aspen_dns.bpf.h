@@ -47,7 +47,7 @@ static __always_inline void aspen_dns_capture(struct __sk_buff *skb, __u32 off)
 	asm volatile("" : "+r"(n));
 	if (n >= 12 && n <= ASPEN_DNS_MAX && !bpf_skb_load_bytes(skb, off, e->payload, n))
 		e->len = (__u32)n;
-	bpf_ringbuf_submit(e, 0);
+	aspen_submit(e, 1); /* learn it before the client connects, if we can */
 }
 
 SEC("cgroup_skb/ingress")

@@ -96,6 +96,8 @@ extern const struct hook_kind hook_syscall;
 
 /* hosts.c: provider addresses -> aspen_dst / aspen_cidr / aspen_ports */
 int hosts_collect(struct daemon *d, const struct aspen_meta *m);
+void resolver_start(struct daemon *d, const struct aspen_meta *m);
+int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait);
 int hosts_fill_maps(struct daemon *d, struct policy_obj *p);
 const char *hosts_name(struct daemon *d, __u32 idx);
 void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len);

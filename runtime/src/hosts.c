@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,35 +55,117 @@ static bool is_glob(const char *s)
 	return strpbrk(s, "*?[\\") != NULL;
 }
 
-static void resolve_meta_hosts(struct daemon *d, const struct aspen_meta *m)
+/* ---- the system resolver, off the event loop ----------------------------
+ * getaddrinfo blocks for as long as DNS takes; the event loop must keep
+ * its heartbeat (the kernel holds threads only for a live aspend). A
+ * thread resolves the provider names; the loop merges what it found. */
+
+struct resolved {
+	struct in6_addr addr;
+	int family;
+	char name[256];
+};
+
+static pthread_mutex_t rs_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t rs_thread;
+static bool rs_busy, rs_done, rs_verbose;
+static char **rs_names;
+static size_t rs_nnames;
+static struct resolved *rs_out;
+static size_t rs_nout;
+
+static void *resolver_main(void *arg)
 {
-	struct rt_ip ips[32];
-	char err[256];
+	struct resolved *out = NULL;
+	size_t nout = 0, cap = 0;
 
-	for (size_t i = 0; i < m->nhosts; i++) {
-		const char *name = m->hosts[i].name;
-		int n;
+	for (size_t i = 0; i < rs_nnames; i++) {
+		struct rt_ip ips[32];
+		char err[256];
+		int n = rt_resolve_name(rs_names[i], ips, 32, err, sizeof(err));
 
-		if (is_glob(name))
-			continue; /* learned from DNS answers instead */
-		n = rt_resolve_name(name, ips, 32, err, sizeof(err));
-		if (n < 0) {
-			if (d->opts.verbose)
-				log_warn("resolve %s: %s", name, err);
-			continue;
+		if (n < 0 && rs_verbose)
+			log_warn("resolve %s: %s", rs_names[i], err);
+		for (int k = 0; k < n; k++) {
+			if (nout == cap) {
+				struct resolved *o = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*o));
+
+				if (!o)
+					break;
+				out = o;
+			}
+			out[nout].addr = ips[k].addr;
+			out[nout].family = ips[k].family;
+			snprintf(out[nout].name, sizeof(out[nout].name), "%s", rs_names[i]);
+			nout++;
 		}
-		for (int k = 0; k < n; k++)
-			add_host(&ips[k].addr, ips[k].family, name, d);
 	}
+	pthread_mutex_lock(&rs_mu);
+	free(rs_out);
+	rs_out = out;
+	rs_nout = nout;
+	rs_done = true;
+	pthread_mutex_unlock(&rs_mu);
+	return arg;
 }
 
-/* Rebuild the table of known (address, name) pairs. */
+static void free_names(void)
+{
+	for (size_t i = 0; i < rs_nnames; i++)
+		free(rs_names[i]);
+	free(rs_names);
+	rs_names = NULL;
+	rs_nnames = 0;
+}
+
+/* Start resolving the policy's (non-wildcard) provider names, unless a
+ * round is still running. */
+void resolver_start(struct daemon *d, const struct aspen_meta *m)
+{
+	if (d->opts.no_resolve || rs_busy)
+		return;
+	free_names();
+	rs_names = calloc(m->nhosts ? m->nhosts : 1, sizeof(*rs_names));
+	for (size_t i = 0; rs_names && i < m->nhosts; i++)
+		if (!is_glob(m->hosts[i].name)) /* wildcards: learned from DNS answers */
+			rs_names[rs_nnames++] = strdup(m->hosts[i].name);
+	rs_verbose = d->opts.verbose;
+	rs_busy = pthread_create(&rs_thread, NULL, resolver_main, NULL) == 0;
+}
+
+/* Merge a finished round into the address maps. Returns 1 if it did. */
+int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait)
+{
+	size_t n = 0;
+
+	if (!rs_busy)
+		return 0;
+	if (wait)
+		pthread_join(rs_thread, NULL);
+	pthread_mutex_lock(&rs_mu);
+	if (!rs_done) {
+		pthread_mutex_unlock(&rs_mu);
+		return 0;
+	}
+	for (size_t i = 0; i < rs_nout; i++)
+		n += add_host(&rs_out[i].addr, rs_out[i].family, rs_out[i].name, d) == 0;
+	rs_done = false;
+	pthread_mutex_unlock(&rs_mu);
+	if (!wait)
+		pthread_join(rs_thread, NULL);
+	rs_busy = false;
+	if (p)
+		hosts_fill_maps(d, p);
+	return 1;
+}
+
+/* Static sources (--hosts, --resolve) into the table of known (address,
+ * name) pairs; what the resolver and DNS answers taught is kept. */
 int hosts_collect(struct daemon *d, const struct aspen_meta *m)
 {
 	char err[512];
 	int rc;
 
-	d->nhosts = 0;
 	if (d->opts.hosts_file) {
 		rc = rt_hosts_parse_file(d->opts.hosts_file, add_host, d, err, sizeof(err));
 		if (rc < 0) {
@@ -98,8 +181,7 @@ int hosts_collect(struct daemon *d, const struct aspen_meta *m)
 			return -1;
 		}
 	}
-	if (!d->opts.no_resolve && m)
-		resolve_meta_hosts(d, m);
+	(void)m;
 	return 0;
 }
 

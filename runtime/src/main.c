@@ -197,6 +197,7 @@ static void reload(struct daemon *d)
 	policy_destroy(d->cur);
 	d->cur = p;
 	audit_policy_load(d, p, "reload");
+	resolver_start(d, &p->meta); /* names the new policy added */
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
 
@@ -220,11 +221,10 @@ static int run(struct daemon *d)
 			d->reload = 0;
 			reload(d);
 		}
-		if (d->opts.refresh_s > 0 && !d->opts.no_resolve &&
-		    time(NULL) - last_refresh >= d->opts.refresh_s) {
+		resolver_poll(d, d->cur, false);
+		if (d->opts.refresh_s > 0 && time(NULL) - last_refresh >= d->opts.refresh_s) {
 			last_refresh = time(NULL);
-			if (hosts_collect(d, &d->cur->meta) == 0)
-				hosts_fill_maps(d, d->cur);
+			resolver_start(d, &d->cur->meta);
 		}
 	}
 	ring_buffer__consume(d->cur->rb);
@@ -259,6 +259,9 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	/* the first round of provider names before anything is enforced */
+	resolver_start(&D, &D.cur->meta);
+	resolver_poll(&D, D.cur, true);
 	heartbeat(D.cur);
 	if (policy_attach(&D, D.cur, NULL) < 0)
 		goto out;
@@ -269,6 +272,7 @@ int main(int argc, char **argv)
 	write_ready(D.opts.ready_file);
 	rc = run(&D) < 0 ? 1 : 0;
 out:
+	/* a resolver round still in getaddrinfo is not waited for: exit ends it */
 	tls_detach_all(&D);
 	if (D.cur)
 		policy_destroy(D.cur);

@@ -1,0 +1,50 @@
+#!/usr/bin/env python3
+"""A tiny authoritative DNS responder for the e2e tests: answers A queries
+for names in a map (glob patterns allowed) and NXDOMAIN otherwise.
+usage: fake_dns.py LISTEN_IP READY_FILE NAME=IP [NAME=IP...]"""
+import fnmatch
+import socket
+import struct
+import sys
+
+
+def parse_qname(msg, off):
+    labels = []
+    while True:
+        n = msg[off]
+        off += 1
+        if n == 0:
+            return ".".join(labels), off
+        labels.append(msg[off:off + n].decode("ascii", "replace"))
+        off += n
+
+
+def answer(msg, table):
+    qid, flags, qd = struct.unpack("!HHH", msg[:6])
+    name, off = parse_qname(msg, 12)
+    qtype, qclass = struct.unpack("!HH", msg[off:off + 4])
+    question = msg[12:off + 4]
+    ip = next((v for k, v in table if fnmatch.fnmatch(name.lower(), k)), None)
+    if ip is None or qtype != 1:
+        rcode = 3 if ip is None else 0
+        return struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, 0, 0, 0) + question
+    rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(ip)
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr
+
+
+def main():
+    listen, ready = sys.argv[1], sys.argv[2]
+    table = [tuple(a.split("=", 1)) for a in sys.argv[3:]]
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((listen, 53))
+    open(ready, "w").close()
+    while True:
+        msg, peer = s.recvfrom(512)
+        try:
+            s.sendto(answer(msg, table), peer)
+        except (IndexError, struct.error):
+            continue
+
+
+if __name__ == "__main__":
+    main()
