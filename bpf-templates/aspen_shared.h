@@ -38,6 +38,7 @@ enum aspen_event_kind {
 	ASPEN_EV_RESPONSE = 7,    /* a response (status, token usage)       */
 	ASPEN_EV_PROC_EXIT = 8,   /* a probed process exited: detach         */
 	ASPEN_EV_MISMATCH = 9,    /* a provider-socket write no probe explained */
+	ASPEN_EV_REDACT_HOLD = 10,/* a writer is stopped: mask matches in its buffer */
 };
 
 /* Hook that produced a connect event */
@@ -196,6 +197,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_BOUND = 3,       /* body beyond the scan bound, fields not found  */
 	ASPEN_UNPARSED_MALFORMED = 4,   /* bad request line, header or chunk framing     */
 	ASPEN_UNPARSED_NO_TLS_LIB = 5,  /* connect: no TLS library to probe in the process */
+	ASPEN_UNPARSED_NO_REDACT = 6,   /* a match to mask, and nobody alive to mask it */
 };
 
 /* Everything a request rule can read. conn carries the process fields and,
@@ -260,6 +262,20 @@ struct aspen_mismatch_event {
 	__u32 uid, gid;
 	__u32 _pad;
 	__u64 cgroup_id;
+};
+
+/* A writer stopped before its buffer is encrypted: aspend masks the
+ * matches of `patterns` in [buf, buf + len) and resumes it. */
+struct aspen_redact_event {
+	__u32 kind;           /* ASPEN_EV_REDACT_HOLD */
+	__u32 tgid, pid;
+	__u32 patterns;       /* patterns to mask (this request's redact mask) */
+	__u64 matched;        /* patterns the kernel saw end in this write */
+	__u64 session;        /* SSL * / gnutls session: correlates the request */
+	__u64 buf;            /* the plaintext in the writer's memory */
+	__u64 len;
+	__u32 carried;        /* 1: the write began inside a possible match */
+	__u32 body_off;       /* first body byte of this write (the head is not masked) */
 };
 
 enum aspen_probe {

@@ -23,6 +23,20 @@
 
 #include "aspen_http.h"
 
+#ifndef ASPEN_BODY_START /* generated code without patterns (older aspenc) */
+#define ASPEN_BODY_START 0
+#undef ASPEN_NEED_BODY_SCAN
+#define ASPEN_NEED_BODY_SCAN 0
+static __always_inline __u32 aspen_decide_redact(const struct aspen_req *r)
+{
+	return 0;
+}
+static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched)
+{
+	return state;
+}
+#endif
+
 #define ASPEN_CHUNK 16384 /* plaintext bytes parsed per call */
 #define ASPEN_FEED_ROUNDS 8
 
@@ -50,8 +64,12 @@ struct aspen_stream {
 	__u32 decided;
 	__u32 unsynced; /* framing lost: every later request is uninspectable */
 	__u32 fresh;    /* the last request ended with the last write */
-	__u32 _pad;
+	__u32 redact;   /* patterns to mask in this request (decided at head end) */
 	__u64 bytes;    /* of the current request */
+	__u64 body_state;  /* the body DFA's state (patterns) */
+	__u64 write_match; /* patterns a match of which ended in this write */
+	__u32 redact_ready;
+	__u32 body_off;    /* first body byte in this write, or ~0 */
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 };
 
@@ -214,6 +232,18 @@ __noinline int aspen_stream_event(struct aspen_stream *s, int code, int probe)
 {
 	if (!s)
 		return 0;
+	if (!s->redact_ready && (s->r.flags & ASPEN_REQ_HEAD_DONE)) {
+		/* which patterns to mask is known from the head, before any body
+		 * byte is written (redact rules read no body field) */
+		__u64 providers = aspen_host_providers(s->r.host);
+
+		s->redact = 0;
+		if (providers) {
+			s->r.conn.providers = providers;
+			s->redact = aspen_decide_redact(&s->r);
+		}
+		s->redact_ready = 1;
+	}
 	if (code == ASPEN_HTTP_ERROR) {
 		if (!s->decided)
 			aspen_decide_stream(s, probe);
@@ -245,6 +275,18 @@ struct aspen_feed {
 
 #define ASPEN_PLAIN_RUN 64 /* bytes one fast-path step may pass over */
 
+/* One body byte through the policy's patterns (the combined body DFA). */
+static __always_inline void aspen_body_byte(struct aspen_stream *s, __u8 c, __u32 at)
+{
+	__u64 matched = 0;
+
+	if (s->body_off == ~0u)
+		s->body_off = at;
+	s->body_state = aspen_body_step(s->body_state, c, &matched);
+	s->r.body_match |= matched;
+	s->write_match |= matched;
+}
+
 /* The fast path: pass over plain bytes of message text (no quote, no
  * backslash) without running the parser on each; see
  * aspen_http_req_plain_room(). Returns how many bytes it passed. */
@@ -268,6 +310,17 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 		if (c == '"' || c == '\\')
 			break;
 	}
+#if ASPEN_NEED_BODY_SCAN
+	/* the patterns see every body byte, fast path or not */
+	for (__u32 j = 0; j < ASPEN_PLAIN_RUN; j++) {
+		__u64 idx = f->pos + j;
+
+		if (j >= k)
+			break;
+		barrier_var(idx);
+		aspen_body_byte(s, f->buf[idx & (2 * ASPEN_CHUNK - 1)], f->pos + j);
+	}
+#endif
 	aspen_http_req_plain_skip(&s->st, &s->r, k);
 	s->bytes += k;
 	f->pos += k;
@@ -289,14 +342,24 @@ static long aspen_feed_step(__u32 i, void *arg)
 		s->decided = 0;
 		s->bytes = 0;
 		s->fresh = 0;
+		s->redact = 0;
+		s->redact_ready = 0;
+		s->body_state = ASPEN_BODY_START;
 	}
 	if (aspen_feed_plain(f, s))
 		return 0;
 	idx = f->pos++;
 	barrier_var(idx); /* keep the mask: clang drops it knowing pos < CHUNK */
-	rc = aspen_http_req_byte(&s->st, &s->r, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
+	__u8 c = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
+	__u64 seen __attribute__((unused)) = s->r.body_seen;
+
+	rc = aspen_http_req_byte(&s->st, &s->r, c);
 	s->bytes++;
-	if (rc == ASPEN_HTTP_MORE || rc == ASPEN_HTTP_HEAD)
+#if ASPEN_NEED_BODY_SCAN
+	if (s->r.body_seen != seen) /* a body byte, not chunk framing */
+		aspen_body_byte(s, c, (__u32)idx);
+#endif
+	if (rc == ASPEN_HTTP_MORE)
 		return 0;
 	return aspen_stream_event(s, rc, f->probe) ? 1 : 0;
 }
@@ -341,6 +404,47 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 	z->zero.r.content_length = 0;
 	return bpf_map_lookup_elem(&aspen_streams, key);
 }
+
+#if ASPEN_NEED_BODY_SCAN
+/* This write holds the end of a match to mask. It is not encrypted yet:
+ * stop the writer (it stops before the probed function runs) and let
+ * aspend rewrite the buffer. With no aspend alive to do it, the request is
+ * denied: PII the policy masks never leaves unmasked. */
+static __always_inline void aspen_redact_hold(struct aspen_stream *s,
+					      const struct aspen_stream_key *key, __u64 buf,
+					      __u64 len, int carried)
+{
+	struct aspen_redact_event *e;
+
+	if (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL)
+		return; /* nothing of it leaves anyway */
+	if (aspen_daemon_alive()) {
+		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+		if (e) {
+			e->kind = ASPEN_EV_REDACT_HOLD;
+			e->tgid = key->tgid;
+			e->pid = (__u32)bpf_get_current_pid_tgid();
+			e->patterns = s->redact;
+			e->matched = s->write_match;
+			e->session = key->session;
+			e->buf = buf;
+			e->len = len;
+			e->carried = carried;
+			e->body_off = s->body_off;
+			bpf_send_signal_thread(19 /* SIGSTOP */);
+			aspen_submit(e, 1);
+			return;
+		}
+		aspen_count_lost();
+	}
+	s->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
+	s->v.rule = ASPEN_RULE_UNINSPECTABLE;
+	s->v.decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
+	s->v.audit = 1;
+	s->decided = 1;
+	aspen_audit_request(s, 0);
+}
+#endif
 
 /* A write larger than the chunk: account for its rest without reading it
  * (the scan bound decides a request whose fields were not all seen). */
@@ -390,7 +494,10 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf))
 		return 0;
 	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n, .probe = probe };
+	__u64 state_at_start __attribute__((unused)) = s->body_state;
 
+	s->write_match = 0;
+	s->body_off = ~0u;
 	bpf_loop(ASPEN_CHUNK, aspen_feed_step, &f, 0);
 	if (len > n)
 		aspen_skip_rest(s, len - n, probe);
@@ -398,6 +505,10 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 		s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
+#if ASPEN_NEED_BODY_SCAN
+	if (s->write_match & s->redact)
+		aspen_redact_hold(s, &key, (__u64)buf, len, state_at_start != ASPEN_BODY_START);
+#endif
 	aspen_set_tid_verdict(s);
 	return 0;
 }
