@@ -655,7 +655,9 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_decide(&e);
 	emit_decide_tls(&e, ON_REQUEST);
 	emit_decide_tls(&e, ON_RESPONSE);
-	put(&e, "#include \"aspen_connect.bpf.h\"\n\n");
+	put(&e, "#include \"aspen_connect.bpf.h\"\n");
+	/* aspenc test: a SEC("syscall") entry, run by BPF_PROG_TEST_RUN only */
+	put(&e, "#include \"aspen_test.bpf.h\"\n\n");
 	put(&e, "char LICENSE[] SEC(\"license\") = \"GPL\";\n\n");
 	put(&e, "/* What aspend needs to know about this object (docs/internals.md) */\n");
 	put(&e, "static const char aspen_meta[]\n"

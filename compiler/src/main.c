@@ -17,6 +17,7 @@
 
 #include "codegen.h"
 #include "passes.h"
+#include "test_cmd.h"
 
 #define MAX_DIRS 64
 
@@ -32,7 +33,8 @@ static void usage(FILE *out)
 	fputs("usage: aspenc [options] POLICY.asp -o POLICY.bpf.o\n"
 	      "       aspenc --check POLICY.asp\n"
 	      "       aspenc --emit-c POLICY.asp -o POLICY.bpf.c\n"
-	      "       aspenc test ...   |   aspenc diff ...   (not implemented yet)\n"
+	      "       aspenc test [--coverage] [--json] FILE.yaml...   (docs/testing-policies.md)\n"
+	      "       aspenc diff OLD.asp NEW.asp TRACE...\n"
 	      "\n"
 	      "options:\n"
 	      "  -o FILE        output file\n"
@@ -182,10 +184,10 @@ int main(int argc, char **argv)
 	struct cli c = {0};
 	int rc;
 
-	if (argc > 1 && (!strcmp(argv[1], "test") || !strcmp(argv[1], "diff"))) {
-		fprintf(stderr, "aspenc %s: not implemented yet\n", argv[1]);
-		return 2;
-	}
+	if (argc > 1 && !strcmp(argv[1], "test"))
+		return aspenc_test_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return aspenc_diff_main(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &c);
 	if (rc)
 		return rc < 0 ? 2 : 0;

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Predicate bits and provider masks computed in userspace from a policy's
+ * metadata, exactly as aspend fills its maps: one implementation for
+ * aspend (procs.c, hosts.c) and `aspenc test` (which builds the kernel's
+ * input from a recorded event).
+ */
+#ifndef ASPEN_PREDS_H
+#define ASPEN_PREDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "meta.h"
+
+/* Bit i set when `pred <cls> i <glob>` matches s (host names: icase). */
+uint64_t aspen_pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s,
+			 bool icase);
+
+/* Providers whose `host` globs match name (case-insensitive). */
+uint64_t aspen_meta_host_providers(const struct aspen_meta *m, const char *name);
+
+/* Providers whose `cidr` lines hold addr (16 bytes, IPv4 v4-mapped). */
+uint64_t aspen_meta_cidr_providers(const struct aspen_meta *m, const uint8_t addr[16]);
+
+/* Providers that serve on port (a provider without ports: 443). */
+uint64_t aspen_meta_port_providers(const struct aspen_meta *m, uint16_t port);
+
+/* Provider index by name, -1 if the policy has none of that name. */
+int aspen_meta_provider_index(const struct aspen_meta *m, const char *name);
+
+#endif
