@@ -8,7 +8,7 @@
 
 /* Before minimisation the subset construction may need more states than
  * the final budget; this bounds memory on hostile patterns. */
-#define SUBSET_MAX_STATES 8192
+#define SUBSET_MAX_STATES 32768
 
 struct nfa_edge {
 	int to;
@@ -76,6 +76,11 @@ int nfa_add_edge(struct nfa *n, int from, int to, const struct aspen_byteset *se
 		s->edges[s->nedges].set = *set;
 	s->nedges++;
 	return 0;
+}
+
+size_t nfa_size(const struct nfa *n)
+{
+	return n->n;
 }
 
 void nfa_set_accept(struct nfa *n, int state)
@@ -193,9 +198,9 @@ static void eps_close(const struct nfa *n, uint32_t *set, int *stack)
 {
 	int sp = 0;
 
-	for (size_t i = 0; i < n->n; i++)
-		if (bit(set, i))
-			stack[sp++] = (int)i;
+	for (size_t w = 0; w < (n->n + 31) / 32; w++)
+		for (uint32_t m = set[w]; m; m &= m - 1)
+			stack[sp++] = (int)(w * 32 + (size_t)__builtin_ctz(m));
 	while (sp) {
 		const struct nfa_state *s = &n->st[stack[--sp]];
 
@@ -245,9 +250,10 @@ static void move(const struct subset *ss, const uint32_t *from, unsigned char b,
 	const struct nfa *n = ss->nfa;
 
 	memset(to, 0, ss->words * 4);
-	for (size_t i = 0; i < n->n; i++) {
-		if (!bit(from, i))
-			continue;
+	for (size_t w = 0; w < ss->words; w++)
+	for (uint32_t m = from[w]; m; m &= m - 1) {
+		size_t i = w * 32 + (size_t)__builtin_ctz(m);
+
 		for (size_t e = 0; e < n->st[i].nedges; e++) {
 			const struct nfa_edge *ed = &n->st[i].edges[e];
 
@@ -395,7 +401,7 @@ static int bfs_order(const struct subset *ss, const int *block, int nblocks, int
 }
 
 /* Bytes whose columns are equal in the minimal DFA share a class. */
-static int final_classes(struct dfa *d, const uint8_t *full)
+static int final_classes(struct dfa *d, const uint16_t *full)
 {
 	struct intern t;
 	uint32_t *col = malloc((size_t)d->nstates * 4);
@@ -416,7 +422,7 @@ static int final_classes(struct dfa *d, const uint8_t *full)
 	d->nclasses = (int)t.n;
 	intern_fini(&t);
 	free(col);
-	d->next = malloc((size_t)d->nstates * (size_t)d->nclasses);
+	d->next = malloc((size_t)d->nstates * (size_t)d->nclasses * sizeof(uint16_t));
 	if (!d->next)
 		return -1;
 	for (int b = 0; b < 256; b++)
@@ -445,7 +451,7 @@ static struct dfa *assemble(const struct subset *ss, const int *block, int nbloc
 	int *order = malloc((size_t)nblocks * sizeof(int));
 	int *repr = malloc((size_t)nblocks * sizeof(int));
 	struct dfa *d = calloc(1, sizeof(*d));
-	uint8_t *full = NULL;
+	uint16_t *full = NULL;
 	int ok = 0;
 
 	if (!order || !repr || !d)
@@ -455,7 +461,7 @@ static struct dfa *assemble(const struct subset *ss, const int *block, int nbloc
 		goto out;
 	d->accept = calloc((size_t)d->nstates, 1);
 	d->mask = calloc((size_t)d->nstates, sizeof(uint64_t));
-	full = malloc((size_t)d->nstates * 256);
+	full = malloc((size_t)d->nstates * 256 * sizeof(uint16_t));
 	if (!d->accept || !d->mask || !full)
 		goto out;
 	for (int b = 0; b < nblocks; b++) {
@@ -467,7 +473,7 @@ static struct dfa *assemble(const struct subset *ss, const int *block, int nbloc
 		d->mask[s] = acc[r];
 		for (int byte = 0; byte < 256; byte++)
 			full[s * 256 + byte] =
-			    (uint8_t)order[block[ss->trans[(size_t)r * k + ss->cls[byte]]]];
+			    (uint16_t)order[block[ss->trans[(size_t)r * k + ss->cls[byte]]]];
 	}
 	ok = final_classes(d, full) == 0;
 	find_dead(d);
@@ -490,6 +496,8 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 	int *block = NULL;
 
 	err[0] = 0;
+	if (max_states > DFA_MAX_STATES16)
+		max_states = DFA_MAX_STATES16;
 	if (n->n == 0 || n->n > (size_t)SUBSET_MAX_STATES * 4) {
 		snprintf(err, errlen, "pattern has %zu NFA states", n->n);
 		return NULL;
@@ -502,9 +510,9 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 	if (!acc || !block)
 		goto out;
 	for (size_t s = 0; s < ss.states.n; s++)
-		for (size_t i = 0; i < n->n; i++)
-			if (bit(&ss.states.keys[s * ss.words], i))
-				acc[s] |= n->st[i].accept;
+		for (size_t w = 0; w < ss.words; w++)
+			for (uint32_t m = ss.states.keys[s * ss.words + w]; m; m &= m - 1)
+				acc[s] |= n->st[w * 32 + (size_t)__builtin_ctz(m)].accept;
 	int nblocks = moore(&ss, acc, block);
 
 	if (nblocks > 0)

@@ -20,13 +20,14 @@
 
 #include "glob.h"
 
-#define DFA_MAX_STATES 255 /* tables index states with a __u8 */
+#define DFA_MAX_STATES 255 /* glob tables index states with a __u8 */
+#define DFA_MAX_STATES16 65535 /* any DFA: next[] holds uint16_t */
 
 struct dfa {
 	uint8_t cls[256]; /* byte -> class                          */
 	int nclasses;
 	int nstates;	 /* start state is 0                       */
-	uint8_t *next;	 /* [nstates][nclasses]                    */
+	uint16_t *next;	 /* [nstates][nclasses]                    */
 	uint8_t *accept; /* [nstates]: 1 if accepting              */
 	uint64_t *mask;	 /* [nstates]: patterns accepted (multi)   */
 	int dead;	 /* the state no input leaves, or -1       */
@@ -50,6 +51,8 @@ void nfa_set_accept_mask(struct nfa *n, int state, uint64_t mask);
 /* Subset construction + minimisation. Returns NULL with a message in err
  * when the minimal DFA would exceed max_states (or on allocation failure). */
 struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t errlen);
+/* Number of NFA states (front ends check their own budgets). */
+size_t nfa_size(const struct nfa *n);
 
 /* ---- globs ------------------------------------------------------------ */
 

@@ -168,6 +168,25 @@ static int rec_pred(struct aspen_meta *m, char **f, int n)
 	return 0;
 }
 
+static int rec_pattern(struct aspen_meta *m, char **f, int n)
+{
+	struct aspen_meta_pattern *p;
+	int idx;
+
+	if (n < 7 || to_int(f[1], &idx) < 0 || idx >= 64)
+		return -1;
+	m->patterns = grow(m->patterns, &m->npatterns, sizeof(*m->patterns));
+	p = &m->patterns[m->npatterns - 1];
+	p->idx = idx;
+	p->name = xstrdup(f[2]);
+	p->redact = strcmp(f[3], "-") != 0;
+	p->mask = p->redact ? xstrdup(f[3]) : NULL;
+	p->validator = strcmp(f[4], "-") ? xstrdup(f[4]) : NULL;
+	p->regex = xstrdup(f[5]);
+	p->icase = strchr(f[6], 'i') != NULL;
+	return 0;
+}
+
 static int rec_header(struct aspen_meta *m, char **f, int n)
 {
 	const char *k = f[0];
@@ -232,6 +251,8 @@ static int parse_record(struct aspen_meta *m, char *line)
 		return rec_pred(m, f, n);
 	if (!strcmp(f[0], "setting"))
 		return rec_setting(m, f, n);
+	if (!strcmp(f[0], "pattern"))
+		return rec_pattern(m, f, n);
 	return rec_header(m, f, n);
 }
 
@@ -294,6 +315,13 @@ void aspen_meta_free(struct aspen_meta *m)
 	free(m->hosts);
 	free(m->cidrs);
 	free(m->preds);
+	for (size_t i = 0; i < m->npatterns; i++) {
+		free(m->patterns[i].name);
+		free(m->patterns[i].mask);
+		free(m->patterns[i].validator);
+		free(m->patterns[i].regex);
+	}
+	free(m->patterns);
 	free(m->policy);
 	free(m->source);
 	free(m->hooks);

@@ -55,6 +55,18 @@ struct aspen_meta_pred {
 	char *glob;
 };
 
+/* A pattern the policy's rules use (`matches`, `redact`): bit idx of
+ * aspen_req.body_match and aspen_verdict.redact. */
+struct aspen_meta_pattern {
+	int idx;
+	char *name;	 /* qualified: "pii.ssn" */
+	bool redact;	 /* some rule redacts it */
+	char *mask;	 /* redact: repeated (cycled) over each match; NULL otherwise */
+	char *validator; /* "luhn", NULL when none (common/luhn.h) */
+	char *regex;	 /* source, for rx_new() (common/rx.h) */
+	bool icase;	 /* flag i: pass RX_FLAG_ICASE */
+};
+
 struct aspen_meta {
 	int version; /* of the metadata format */
 	int abi;     /* ASPEN_ABI_VERSION the object was built for */
@@ -75,6 +87,8 @@ struct aspen_meta {
 	size_t ncidrs;
 	struct aspen_meta_pred *preds;
 	size_t npreds;
+	struct aspen_meta_pattern *patterns;
+	size_t npatterns;
 };
 
 /* Parse metadata text (len bytes; a trailing NUL is allowed). 0, or -1

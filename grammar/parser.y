@@ -178,7 +178,26 @@ item:	POLICY STRING {
 			end = $4 + strlen($4);
 		d->regex = ast_strndup($4 + 1, end - $4 - 1);
 		d->flags = ast_strdup(*end ? end + 1 : "");
+		d->regex_span = @4;
 		free($4);
+		add_decl(ctx, d, @$, $2, @2);
+	}
+	| PATTERN IDENT '=' REGEX IDENT IDENT {
+		struct decl *d = decl_new(DECL_PATTERN, @$);
+		char *end = strrchr($4, '/');
+
+		if (end == $4)
+			end = $4 + strlen($4);
+		d->regex = ast_strndup($4 + 1, end - $4 - 1);
+		d->flags = ast_strdup(*end ? end + 1 : "");
+		d->regex_span = @4;
+		if (strcmp($5, "validate"))
+			diag_error(ctx->d, @5, "write: pattern NAME = /regex/ validate luhn",
+				   "unexpected '%s' after a pattern", $5);
+		d->validator = $6;
+		d->validator_span = @6;
+		free($4);
+		free($5);
 		add_decl(ctx, d, @$, $2, @2);
 	}
 	| RULE IDENT '{' rule_body '}' { add_decl(ctx, $4, @$, $2, @2); }
@@ -258,6 +277,10 @@ cmp:	field cmp_op value { $$ = cmp_new(@$, $1, @1, $2, $3); }
 	| field IN value { $$ = cmp_new(@$, $1, @1, OP_IN, $3); }
 	| field NOT IN value { $$ = cmp_new(@$, $1, @1, OP_NOT_IN, $4); }
 	| field MATCHES value { $$ = cmp_new(@$, $1, @1, OP_MATCHES, $3); }
+	| field NOT MATCHES value {
+		$$ = expr_new(EXPR_NOT, @$);
+		$$->lhs = cmp_new(@$, $1, @1, OP_MATCHES, $4);
+	}
 	;
 
 field:	IDENT

@@ -129,6 +129,9 @@ struct decl {
 
 	/* DECL_PATTERN */
 	char *regex, *flags;
+	struct span regex_span; /* the /.../flags token                  */
+	char *validator;       /* `validate NAME`, NULL when none        */
+	struct span validator_span;
 
 	/* DECL_RULE */
 	enum rule_on on;

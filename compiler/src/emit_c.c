@@ -124,12 +124,31 @@ static void emit_header(struct emitter *e)
 	    ir->has_response);
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
+	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",
+	    ir->need_body_scan);
+	put(e, "#define ASPEN_BODY_START 0     /* the body DFA's start state           */\n");
+	put(e, "#define ASPEN_BODY_DFAS %zu      /* body DFAs packed in the state, 16 bits each */\n",
+	    ir->nbody_dfa);
 	put(e, "#include \"aspen_prelude.bpf.h\"\n\n");
 }
 
 /* ---- DFAs ---------------------------------------------------------------- */
 
 static void emit_bytes(struct emitter *e, const uint8_t *v, int n, const char *indent)
+{
+	for (int i = 0; i < n; i++) {
+		if (i % 16 == 0)
+			put(e, "%s", indent);
+		put(e, "%3u,", v[i]);
+		if (i % 16 == 15 || i == n - 1)
+			put(e, "\n");
+		else
+			put(e, " ");
+	}
+}
+
+/* Transition rows: glob DFAs fit __u8 (DFA_MAX_STATES), body DFAs __u16. */
+static void emit_u16s(struct emitter *e, const uint16_t *v, int n, const char *indent)
 {
 	for (int i = 0; i < n; i++) {
 		if (i % 16 == 0)
@@ -160,7 +179,7 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 	    d->nstates, d->nclasses);
 	for (int s = 0; s < d->nstates; s++) {
 		put(e, "\t{ /* %d%s */\n", s, d->accept[s] ? ", accepting" : "");
-		emit_bytes(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
+		emit_u16s(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
 		put(e, "\t},\n");
 	}
 	put(e, "};\n");
@@ -233,7 +252,7 @@ static void emit_mask_tables(struct emitter *e, const char *name, const struct d
 		if (d->mask[s])
 			put(e, ", accepts 0x%" PRIx64, d->mask[s]);
 		put(e, " */\n");
-		emit_bytes(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
+		emit_u16s(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
 		put(e, "\t},\n");
 	}
 	put(e, "};\n");
@@ -339,6 +358,85 @@ static void emit_req_fns(struct emitter *e)
 		  ir->has_request || ir->has_response
 		      ? "providers whose host globs match a Host header (lower-case, no port)"
 		      : "providers of a Host header (no request rules: not computed)");
+}
+
+/* ---- body patterns (docs/internals.md, "Patterns, body scanning") ---------- */
+
+static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d)
+{
+	put(e, "static const __u8 aspen_body%zu_class[256] ASPEN_TABLE = {\n", g);
+	emit_bytes(e, d->cls, 256, "\t");
+	put(e, "};\n");
+	put(e, "static const __u16 aspen_body%zu_next[%d][%d] ASPEN_TABLE = {\n", g, d->nstates,
+	    d->nclasses);
+	for (int s = 0; s < d->nstates; s++) {
+		put(e, "\t{ /* %d", s);
+		if (d->mask[s])
+			put(e, ", match ends: 0x%" PRIx64, d->mask[s]);
+		put(e, " */\n");
+		emit_u16s(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
+		put(e, "\t},\n");
+	}
+	put(e, "};\n");
+	put(e, "static const __u64 aspen_body%zu_mask[%d] ASPEN_TABLE = {\n", g, d->nstates);
+	for (int s = 0; s < d->nstates; s++)
+		put(e, "\t0x%" PRIx64 "ULL,\n", d->mask[s]);
+	put(e, "};\n\n");
+}
+
+static void emit_body_step(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+
+	put(e, "/* Body patterns (bit = pattern index):");
+	for (size_t i = 0; i < ir->npatterns; i++) {
+		put(e, "\n *   %d %s /", ir->patterns[i].index, ir->patterns[i].redact ? "redact " : "");
+		put_comment_text(e, ir->patterns[i].name);
+		put(e, " = /");
+		put_comment_text(e, ir->patterns[i].decl->regex);
+		put(e, "/%s", ir->patterns[i].flags & RX_FLAG_ICASE ? "i" : "");
+	}
+	if (!ir->npatterns)
+		put(e, " none");
+	put(e, "\n */\n");
+	for (size_t g = 0; g < ir->nbody_dfa; g++) {
+		const struct dfa *d = ir->body_dfa[g];
+
+		put(e, "/* body DFA %zu of %zu: %d states, %d byte classes (state bits %zu..%zu) */\n",
+		    g + 1, ir->nbody_dfa, d->nstates, d->nclasses, g * 16, g * 16 + 15);
+		emit_body_tables(e, g, d);
+	}
+	put(e, "/* One step of the body DFAs over byte c: ORs into *matched the patterns a\n"
+	       " * match of which ends at c (a match whose last \\b needs the next byte is\n"
+	       " * reported on that byte); returns the next state. Start: ASPEN_BODY_START. */\n");
+	put(e, "static __always_inline __attribute__((unused)) __u64\n"
+	       "aspen_body_step(__u64 state, __u8 c, __u64 *matched)\n{\n");
+	if (!ir->nbody_dfa) {
+		put(e, "\t(void)state;\n\t(void)c;\n\t(void)matched;\n\treturn 0;\n}\n\n");
+		return;
+	}
+	put(e, "\t__u64 next = 0;\n\n");
+	for (size_t g = 0; g < ir->nbody_dfa; g++) {
+		const struct dfa *d = ir->body_dfa[g];
+
+		put(e, "\t{\n");
+		put(e, "\t\t__u64 st = (state >> %zu) & 0xffff;\n", g * 16);
+		put(e, "\t\t__u64 k = aspen_body%zu_class[c];\n\n", g);
+		/* clang knows the tables and would drop the checks; the verifier
+		 * does not: hide the values from clang */
+		put(e, "\t\tbarrier_var(st);\n\t\tbarrier_var(k);\n");
+		put(e, "\t\tif (st >= %d || k >= %d)\n\t\t\tst = 0; /* never: a state from "
+		       "aspen_body_step */\n",
+		    d->nstates, d->nclasses);
+		put(e, "\t\telse\n\t\t\tst = aspen_body%zu_next[st][k];\n", g);
+		put(e, "\t\tbarrier_var(st);\n");
+		put(e, "\t\tif (st < %d)\n\t\t\t*matched |= aspen_body%zu_mask[st];\n", d->nstates,
+		    g);
+		put(e, "\t\telse\n\t\t\tst = 0;\n");
+		put(e, "\t\tnext |= st << %zu;\n", g * 16);
+		put(e, "\t}\n");
+	}
+	put(e, "\treturn next;\n}\n\n");
 }
 
 /* ---- conditions ------------------------------------------------------------ */
@@ -641,6 +739,62 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 	put(e, "}\n\n");
 }
 
+/* aspen_decide_redact: the patterns to mask, from the rules that redact and
+ * whose `when` holds (typecheck.c: head fields only). Rules in monitor mode
+ * (and aspend --monitor) mask nothing. */
+static void emit_decide_redact(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+	bool any = false, enforced = false;
+
+	e->conn = "r->conn.";
+	for (size_t i = 0; i < ir->nrules; i++) {
+		any |= ir->rules[i].redact && ir->rules[i].cond;
+		enforced |= ir->rules[i].redact && ir->rules[i].cond && !ir->rules[i].monitor;
+	}
+	put(e, "/* Patterns to mask in this request (bit = pattern index), decided when the\n"
+	       " * head is complete: the redact rules whose `when` holds. */\n");
+	put(e, "static __always_inline __attribute__((unused)) __u32\n"
+	       "aspen_decide_redact(const struct aspen_req *r)\n{\n");
+	if (!enforced) {
+		put(e, "\t(void)r;\n\treturn 0; /* %s */\n}\n\n",
+		    any ? "redact rules are in monitor mode" : "the policy redacts nothing");
+		return;
+	}
+	put(e, "\t__u32 redact = 0;\n\n");
+	put(e, "\tif (r->conn.providers == 0 || r->unparsed != 0 || aspen_force_monitor())\n"
+	       "\t\treturn 0;\n");
+	for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
+		const struct req_field *f = &req_fields[i];
+
+		if (ir->preds[f->pc].n)
+			put(e, "\tconst __u64 %s_bits = aspen_%s_bits(r->%s);\n\t(void)%s_bits;\n",
+			    pred_class_name(f->pc), pred_class_name(f->pc), f->member,
+			    pred_class_name(f->pc));
+	}
+	for (size_t i = 0; i < ir->nrules; i++) {
+		const struct ir_rule *r = &ir->rules[i];
+		const struct decl *d = r->decl;
+
+		if (!r->redact || !r->cond || r->monitor)
+			continue;
+		put(e, "\t/* rule ");
+		put_comment_text(e, d->name);
+		put(e, " (");
+		put_comment_text(e, d->span.src ? d->span.src->path : ir->source);
+		put(e, ":%u): redact 0x%x */\n", d->span.line, r->redact);
+		put(e, "#line %u \"", d->when ? d->when->span.line : d->span.line);
+		put_cstr(e->out, d->span.src ? d->span.src->path : ir->source);
+		put(e, "\"\n");
+		put(e, "\tif (");
+		emit_expr(e, r->cond);
+		put(e, ")\n");
+		put_line_back(e);
+		put(e, "\t\tredact |= 0x%xu;\n", r->redact);
+	}
+	put(e, "\treturn redact;\n}\n\n");
+}
+
 int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 {
 	struct emitter e = {.out = out, .c_name = c_name, .ir = ir};
@@ -653,7 +807,9 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_class_fn(&e, PC_COMM, "comm", "process.comm", "ASPEN_COMM_LEN");
 	emit_req_fns(&e);
 	emit_decide(&e);
+	emit_body_step(&e);
 	emit_decide_tls(&e, ON_REQUEST);
+	emit_decide_redact(&e);
 	emit_decide_tls(&e, ON_RESPONSE);
 	put(&e, "#include \"aspen_connect.bpf.h\"\n");
 	/* aspenc test: a SEC("syscall") entry, run by BPF_PROG_TEST_RUN only */

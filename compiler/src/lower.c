@@ -345,6 +345,105 @@ static struct ir_expr *lower_stream(struct lower *l, const struct leaves *lv)
 	return strcmp(lv->v[0]->str, "true") ? negate(r) : r;
 }
 
+/* ---- patterns ---------------------------------------------------------------- */
+
+static int pattern_index(const struct lower *l, const struct decl *d)
+{
+	for (size_t i = 0; i < l->ir->npatterns; i++)
+		if (l->ir->patterns[i].decl == d)
+			return l->ir->patterns[i].index;
+	return -1;
+}
+
+static struct ir_pattern *add_pattern(struct lower *l, const struct decl *d, struct span at)
+{
+	struct ir *ir = l->ir;
+	struct ir_pattern *p;
+	size_t len;
+
+	for (size_t i = 0; i < ir->npatterns; i++)
+		if (ir->patterns[i].decl == d)
+			return &ir->patterns[i];
+	if (ir->npatterns >= IR_MAX_PATTERNS) {
+		diag_error(l->d, at, "use fewer patterns in one policy",
+			   "more than %d patterns are used by this policy's rules",
+			   IR_MAX_PATTERNS);
+		return NULL;
+	}
+	ir->patterns = realloc(ir->patterns, (ir->npatterns + 1) * sizeof(*ir->patterns));
+	if (!ir->patterns)
+		abort();
+	p = &ir->patterns[ir->npatterns];
+	memset(p, 0, sizeof(*p));
+	p->decl = d;
+	p->index = (int)ir->npatterns++;
+	len = strlen(d->name) + (d->ns ? strlen(d->ns) + 1 : 0) + 1;
+	p->name = malloc(len);
+	if (!p->name)
+		abort();
+	snprintf(p->name, len, "%s%s%s", d->ns ? d->ns : "", d->ns ? "." : "", d->name);
+	for (const char *f = d->flags; f && *f; f++)
+		p->flags |= *f == 'i' ? RX_FLAG_ICASE : 0;
+	return p;
+}
+
+static void collect_matches(struct lower *l, const struct expr *e)
+{
+	if (!e)
+		return;
+	if (e->kind == EXPR_CMP) {
+		if (e->op == OP_MATCHES && e->rhs_val && e->rhs_val->ref &&
+		    e->rhs_val->ref->kind == DECL_PATTERN)
+			add_pattern(l, e->rhs_val->ref, e->rhs_val->span);
+		return;
+	}
+	collect_matches(l, e->lhs);
+	collect_matches(l, e->rhs);
+}
+
+/* Redacted patterns first (aspen_verdict.redact has 32 bits), then those
+ * only `matches` reads. */
+static void collect_patterns(struct lower *l)
+{
+	const struct program *p = l->p;
+
+	for (size_t i = 0; i < p->nrules; i++) {
+		const struct decl *r = p->rules[i];
+
+		for (size_t j = 0; j < r->nactions; j++) {
+			const struct action *a = &r->actions[j];
+			struct ir_pattern *pat;
+
+			if (a->kind != ACT_REDACT || !a->target || !a->target->ref ||
+			    a->target->ref->kind != DECL_PATTERN)
+				continue;
+			pat = add_pattern(l, a->target->ref, a->target->span);
+			if (!pat)
+				continue;
+			if (pat->index >= IR_MAX_REDACT) {
+				diag_error(l->d, a->target->span, NULL,
+					   "more than %d patterns are redacted by this policy",
+					   IR_MAX_REDACT);
+				continue;
+			}
+			if (pat->redact && strcmp(pat->mask ? pat->mask : "*", a->mask ? a->mask : "*")) {
+				diag_error(l->d, a->span, "use one mask per pattern",
+					   "pattern '%s' is redacted with two different masks",
+					   pat->name);
+				diag_report(l->d, DIAG_NOTE, pat->mask_span, NULL,
+					    "the other mask is here");
+			}
+			if (!pat->redact) {
+				pat->mask = a->mask;
+				pat->mask_span = a->span;
+			}
+			pat->redact = true;
+		}
+	}
+	for (size_t i = 0; i < p->nrules; i++)
+		collect_matches(l, p->rules[i]->when);
+}
+
 /* ---- comparisons ---------------------------------------------------------- */
 
 static struct ir_expr *lower_cmp(struct lower *l, const struct expr *e)
@@ -354,8 +453,15 @@ static struct ir_expr *lower_cmp(struct lower *l, const struct expr *e)
 
 	if (!e->rhs_val)
 		return unsupported(l, e, "comparison without a value");
-	if (e->op == OP_MATCHES)
-		return unsupported(l, e, "'matches' (patterns run on request bodies)");
+	if (e->op == OP_MATCHES) {
+		int idx = e->rhs_val->ref ? pattern_index(l, e->rhs_val->ref) : -1;
+
+		if (idx < 0)
+			return unsupported(l, e, "'matches' without a pattern");
+		r = bits("body_match", 1ULL << idx, e->rhs_val->str);
+		r->base = IRB_REQ;
+		return r;
+	}
 	flatten(e->rhs_val, &lv, 0);
 	switch (e->field) {
 	case F_PROVIDER: r = lower_provider(l, e, &lv); break;
@@ -436,11 +542,16 @@ static void lower_actions(struct lower *l, const struct decl *r, struct ir_rule 
 				   "version of aspenc yet",
 				   r->on == ON_CONNECT ? "connect" : "connect any");
 			break;
+		case ACT_REDACT: {
+			int idx = a->target && a->target->ref ? pattern_index(l, a->target->ref) : -1;
+
+			if (idx >= 0 && idx < IR_MAX_REDACT)
+				ir->redact |= 1u << idx;
+			break;
+		}
 		case ACT_ALERT:
-		case ACT_REDACT:
 			diag_error(l->d, a->span, NULL,
-				   "action '%s' is not compiled by this version of aspenc yet",
-				   a->kind == ACT_ALERT ? "alert" : "redact");
+				   "action 'alert' is not compiled by this version of aspenc yet");
 			break;
 		}
 	}
@@ -602,6 +713,118 @@ static void build_host_dfa(struct lower *l)
 	free(masks);
 }
 
+/* ---- the body DFA ------------------------------------------------------------ */
+
+static struct dfa *body_group(const struct ir *ir, size_t from, size_t n, struct rx_error *err,
+			      size_t *bad)
+{
+	const char *srcs[IR_MAX_PATTERNS];
+	int flags[IR_MAX_PATTERNS];
+	uint64_t masks[IR_MAX_PATTERNS];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct ir_pattern *p = &ir->patterns[from + i];
+
+		srcs[i] = p->decl->regex;
+		flags[i] = p->flags;
+		masks[i] = 1ULL << p->index;
+	}
+	return rx_build_dfa(srcs, flags, masks, n, RX_UNANCHORED_LATE, IR_BODY_MAX_STATES, err,
+			    bad);
+}
+
+static void pattern_names(const struct ir *ir, size_t from, size_t n, char *buf, size_t len)
+{
+	size_t k = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < n && k + 1 < len; i++)
+		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "",
+				      ir->patterns[from + i].name);
+}
+
+/* Patterns [from, from + n) into as few DFAs as fit the budget (halving
+ * the set until each half fits). 0, or -1 when reported. */
+static int body_groups(struct lower *l, size_t from, size_t n, struct dfa ***out, size_t *nout)
+{
+	struct ir *ir = l->ir;
+	struct rx_error err;
+	size_t bad = 0;
+	struct dfa *d = body_group(ir, from, n, &err, &bad);
+
+	if (d) {
+		*out = realloc(*out, (*nout + 1) * sizeof(**out));
+		if (!*out)
+			abort();
+		(*out)[(*nout)++] = d;
+		return 0;
+	}
+	if (err.offset >= 0) {
+		diag_error(l->d, ir->patterns[from + bad].decl->span, NULL, "pattern '%s': %s",
+			   ir->patterns[from + bad].name, err.msg);
+		return -1;
+	}
+	if (n == 1) {
+		diag_error(l->d, ir->patterns[from].decl->span,
+			   "simplify it: bounded repetitions ({m,n}) after a wide class multiply "
+			   "states",
+			   "pattern '%s' is too large for the kernel: %s (budget %d per DFA)",
+			   ir->patterns[from].name, err.msg, IR_BODY_MAX_STATES);
+		return -1;
+	}
+	if (body_groups(l, from, n / 2, out, nout) < 0)
+		return -1;
+	return body_groups(l, from + n / 2, n - n / 2, out, nout);
+}
+
+static void build_body_dfa(struct lower *l)
+{
+	struct ir *ir = l->ir;
+	struct dfa **g = NULL;
+	size_t ng = 0;
+
+	ir->need_body_scan = ir->npatterns > 0;
+	if (!ir->npatterns)
+		return;
+	if (body_groups(l, 0, ir->npatterns, &g, &ng) == 0 && ng > IR_BODY_MAX_DFAS) {
+		char names[512], sizes[128];
+		size_t k = 0;
+
+		pattern_names(ir, 0, ir->npatterns, names, sizeof(names));
+		sizes[0] = 0;
+		for (size_t i = 0; i < ng && k + 1 < sizeof(sizes); i++)
+			k += (size_t)snprintf(sizes + k, sizeof(sizes) - k, "%s%d", i ? " + " : "",
+					      g[i]->nstates);
+		diag_error(l->d, ir->patterns[0].decl->span, "use fewer or simpler patterns",
+			   "the patterns of this policy need %zu body DFAs (%s states), at most "
+			   "%d of %d states fit: %s",
+			   ng, sizes, IR_BODY_MAX_DFAS, IR_BODY_MAX_STATES, names);
+	} else {
+		for (size_t i = 0; i < ng; i++)
+			ir->body_dfa[ir->nbody_dfa++] = g[i];
+		ng = 0;
+	}
+	for (size_t i = 0; i < ng; i++)
+		dfa_free(g[i]);
+	free(g);
+}
+
+uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n)
+{
+	uint64_t m = 0;
+
+	for (size_t g = 0; g < ir->nbody_dfa; g++) {
+		const struct dfa *d = ir->body_dfa[g];
+		int st = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			st = d->next[st * d->nclasses + d->cls[buf[i]]];
+			m |= d->mask[st];
+		}
+	}
+	return m;
+}
+
 /* Wildcard provider hosts cannot be resolved ahead of time: aspend must
  * learn their addresses from DNS answers. */
 static bool wants_dns(const struct program *p)
@@ -636,8 +859,11 @@ int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 	ir->rules = calloc(p->nrules ? p->nrules : 1, sizeof(struct ir_rule));
 	if (!ir->rules)
 		abort();
+	collect_patterns(&l);
 	for (size_t i = 0; i < p->nrules; i++)
 		lower_rule(&l, p->rules[i], &ir->rules[ir->nrules++]);
+	if (diags_errors(d) == errors)
+		build_body_dfa(&l);
 	ir->uninspectable_deny = root->uninspectable_deny != 0; /* unset (-1): deny */
 	build_req_dfas(&l);
 	if (ir->has_request || ir->has_response)
@@ -661,6 +887,11 @@ void ir_free(struct ir *ir)
 	for (int c = 0; c < PC__COUNT; c++)
 		mdfa_free(&ir->req_dfa[c]);
 	mdfa_free(&ir->host_dfa);
+	for (size_t i = 0; i < ir->npatterns; i++)
+		free(ir->patterns[i].name);
+	free(ir->patterns);
+	for (size_t i = 0; i < ir->nbody_dfa; i++)
+		dfa_free(ir->body_dfa[i]);
 	free(ir->rules);
 	free(ir->providers);
 	memset(ir, 0, sizeof(*ir));

@@ -14,6 +14,11 @@
  *              by one combined DFA per field (req_dfa), whose accepting
  *              states carry the mask of the globs that match there
  *   host_dfa   provider host globs -> provider mask (aspen_host_providers)
+ *   patterns   the patterns rules use (`matches`, `redact`): index i = bit i
+ *              of aspen_req.body_match (and of aspen_verdict.redact: redacted
+ *              patterns are numbered first, so they are below 32); one
+ *              unanchored DFA over all of them (body_dfa, split in groups
+ *              when over IR_BODY_MAX_STATES) runs over every body byte
  */
 #ifndef ASPEN_LOWER_H
 #define ASPEN_LOWER_H
@@ -27,6 +32,7 @@
 #include "aspen_shared.h"
 #include "codegen.h"
 #include "glob_dfa.h"
+#include "regex_dfa.h"
 
 enum pred_class {
 	PC_HOST,
@@ -95,6 +101,21 @@ struct ir_expr {
 	char *text;	   /* CIDR/BITS: what the user wrote, for comments */
 };
 
+#define IR_BODY_MAX_STATES 4096 /* per body DFA: __u16 transition tables */
+#define IR_BODY_MAX_DFAS 4	/* 16 bits of the __u64 body state each    */
+#define IR_MAX_PATTERNS 64	/* bits of aspen_req.body_match            */
+#define IR_MAX_REDACT 32	/* bits of aspen_verdict.redact            */
+
+struct ir_pattern {
+	const struct decl *decl;
+	char *name;	  /* qualified: "pii.ssn" */
+	int index;
+	int flags;	  /* RX_FLAG_* */
+	bool redact;	  /* some rule redacts it */
+	const char *mask; /* `with "..."`, NULL: "*" */
+	struct span mask_span;
+};
+
 struct ir_rule {
 	const struct decl *decl;
 	int index;
@@ -104,6 +125,7 @@ struct ir_rule {
 	bool monitor;	    /* the rule's effective mode */
 	const char *reason; /* deny "reason", may be NULL */
 	struct ir_expr *cond;
+	uint32_t redact; /* patterns this rule redacts (bit = pattern index) */
 };
 
 struct ir_provider {
@@ -128,6 +150,11 @@ struct ir {
 	bool uninspectable_deny;
 	struct ir_mdfa req_dfa[PC__COUNT]; /* PC_FIRST_REQ.. only */
 	struct ir_mdfa host_dfa;	   /* provider host globs -> provider bits */
+	struct ir_pattern *patterns;
+	size_t npatterns;
+	struct dfa *body_dfa[IR_BODY_MAX_DFAS];
+	size_t nbody_dfa;
+	bool need_body_scan;
 };
 
 /* lower.c */
@@ -140,6 +167,9 @@ int mdfa_build(struct ir_mdfa *m, const char *const *globs, const uint64_t *mask
 	       int flags, char *err, size_t errlen);
 uint64_t mdfa_match(const struct ir_mdfa *m, const char *s); /* as the kernel does */
 void mdfa_free(struct ir_mdfa *m);
+/* Body DFAs as the kernel steps them: the OR of the masks reported over
+ * buf (aspen_body_step on every byte). */
+uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n);
 
 /* emit_c.c: the generated C; c_name is the file name used in #line
  * directives that return to generated code. */

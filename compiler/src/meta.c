@@ -123,6 +123,18 @@ char *meta_text(const struct ir *ir)
 			fputc('\n', f);
 		}
 	}
+	/* pattern <idx> <name> <mask or -> <validator or -> <regex> <flags or -> */
+	for (size_t i = 0; i < ir->npatterns; i++) {
+		const struct ir_pattern *p = &ir->patterns[i];
+
+		fprintf(f, "pattern\t%d", p->index);
+		field(f, p->name);
+		field(f, p->redact ? (p->mask ? p->mask : "*") : "-");
+		field(f, p->decl->validator ? p->decl->validator : "-");
+		field(f, p->decl->regex);
+		field(f, p->flags & RX_FLAG_ICASE ? "i" : "-");
+		fputc('\n', f);
+	}
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

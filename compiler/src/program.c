@@ -106,6 +106,7 @@ void decl_free(struct decl *d)
 	value_free(d->cidrs);
 	value_free(d->items);
 	free(d->regex);
+	free(d->validator);
 	free(d->flags);
 	expr_free(d->when);
 	for (size_t i = 0; i < d->nactions; i++) {

@@ -17,6 +17,8 @@
 #include "fields.h"
 #include "glob.h"
 #include "passes.h"
+#include "regex_dfa.h"
+#include "luhn.h"
 
 static const char *const type_names[] = {
     [FT_PROVIDER] = "a provider", [FT_IP] = "an IP address", [FT_INT] = "an integer",
@@ -308,6 +310,54 @@ static void check_expr(struct diags *d, const struct decl *rule, struct expr *e)
 	check_expr(d, rule, e->rhs);
 }
 
+/* A redact rule's `when` is evaluated once the head is complete, before
+ * any body byte is written: it may read the connection, the process and
+ * http.*, not what the body says (request.model/user/stream/body). */
+static void check_redact_when(struct diags *d, const struct expr *e, const struct action *a)
+{
+	if (!e)
+		return;
+	if (e->kind != EXPR_CMP) {
+		check_redact_when(d, e->lhs, a);
+		check_redact_when(d, e->rhs, a);
+		return;
+	}
+	if (e->field == F_REQ_MODEL || e->field == F_REQ_USER || e->field == F_REQ_STREAM ||
+	    e->field == F_REQ_BODY) {
+		diag_error(d, e->field_span,
+			   "redaction is decided when the head is complete, before the body is "
+			   "read: use the connection, process and http.* fields, or split the rule",
+			   "a rule that redacts cannot test '%s'", e->field_name);
+		diag_report(d, DIAG_NOTE, a->span, NULL, "the redaction is here");
+	}
+}
+
+/* The mask is written into a JSON string: printable ASCII, no '"' or '\\'. */
+static void check_mask(struct diags *d, const struct action *a)
+{
+	if (!a->mask[0]) {
+		diag_error(d, a->span, "write e.g. with \"*\"", "empty redaction mask");
+		return;
+	}
+	if (!strcmp(a->mask, "-")) { /* the metadata's "not redacted" */
+		diag_error(d, a->span, "write \"--\": the mask is repeated over the match",
+			   "the redaction mask \"-\" is reserved");
+		return;
+	}
+	for (const char *m = a->mask; *m; m++) {
+		unsigned char c = (unsigned char)*m;
+
+		if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+			diag_error(d, a->span,
+				   "the mask is written into the JSON body: use printable ASCII "
+				   "other than '\"' and '\\'",
+				   "redaction mask \"%s\" has a byte that cannot be written as is",
+				   a->mask);
+			return;
+		}
+	}
+}
+
 static int is_terminal(enum action_kind k)
 {
 	return k == ACT_ALLOW || k == ACT_DENY || k == ACT_KILL;
@@ -344,8 +394,16 @@ static void check_rule(struct diags *d, struct decl *r)
 				   "'redact' rewrites request bodies");
 		if (a->target && a->target->ref && a->target->ref->kind != DECL_PATTERN)
 			diag_error(d, a->target->span, NULL, "'redact' needs a pattern name");
+		if (a->kind == ACT_REDACT && a->mask)
+			check_mask(d, a);
 	}
 	check_expr(d, r, r->when);
+	if (r->on == ON_REQUEST && r->when)
+		for (size_t i = 0; i < r->nactions; i++)
+			if (r->actions[i].kind == ACT_REDACT) {
+				check_redact_when(d, r->when, &r->actions[i]);
+				break;
+			}
 }
 
 /* List items are globs, integers or provider names, one kind per list. */
@@ -393,17 +451,40 @@ static void check_provider_decl(struct diags *d, const struct decl *p)
 		check_ip(d, p->cidrs->items[i]);
 }
 
+/* The span of byte `off` of the regex source (after the opening '/'). */
+static struct span regex_at(const struct decl *p, int off, size_t len)
+{
+	struct span s = p->regex_span.src ? p->regex_span : p->span;
+
+	if (!p->regex_span.src || off < 0)
+		return s;
+	s.off += 1 + (uint32_t)off;
+	s.col += 1 + (uint32_t)off;
+	s.len = (uint32_t)len;
+	return s;
+}
+
 static void check_pattern_decl(struct diags *d, const struct decl *p)
 {
-	if (!p->regex[0])
+	struct rx_error err;
+	int flags;
+
+	if (!p->regex[0]) {
 		diag_error(d, p->span, NULL, "pattern '%s' is empty", p->name);
-	for (const char *f = p->flags; *f; f++) {
-		if (*f != 'i') {
-			diag_error(d, p->span, "the only flag is i (ignore case)",
-				   "pattern '%s': unknown flag '%c'", p->name, *f);
-			break;
-		}
+		return;
 	}
+	if (rx_parse_flags(p->flags, &flags, &err) < 0) {
+		diag_error(d, regex_at(p, (int)strlen(p->regex) + 1 + err.offset, 1),
+			   "the only flag is i (ignore case)", "pattern '%s': %s", p->name,
+			   err.msg);
+		return;
+	}
+	if (rx_check(p->regex, flags, &err) < 0)
+		diag_error(d, regex_at(p, err.offset, 1), NULL, "pattern '%s': %s", p->name,
+			   err.msg);
+	if (p->validator && !aspen_validator(p->validator))
+		diag_error(d, p->validator_span, "the validators are: luhn",
+			   "unknown validator '%s'", p->validator);
 }
 
 int typecheck_program(struct program *p, struct diags *d)
