@@ -38,7 +38,8 @@ struct run {
 static void usage(FILE *out)
 {
 	fputs("usage: aspenc test [--coverage] [--min-coverage PCT] [--json] "
-	      "[--reference-only] [-I DIR] [-v] FILE.yaml...\n",
+	      "[--reference-only] [-I DIR] [-v] FILE.yaml...\n"
+	      "       aspenc test --random N [--seed S] [--policies P] [--reference-only]\n",
 	      out);
 }
 
@@ -315,7 +316,7 @@ static int run_file(struct run *r, const char *path)
 
 int aspenc_test_main(int argc, char **argv)
 {
-	enum { O_COV = 256, O_MIN, O_JSON, O_REF, O_HELP };
+	enum { O_COV = 256, O_MIN, O_JSON, O_REF, O_HELP, O_RANDOM, O_SEED, O_POLICIES };
 	static const struct option opts[] = {
 	    {"coverage", no_argument, NULL, O_COV},
 	    {"min-coverage", required_argument, NULL, O_MIN},
@@ -323,9 +324,15 @@ int aspenc_test_main(int argc, char **argv)
 	    {"reference-only", no_argument, NULL, O_REF},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, O_HELP},
+	    {"random", required_argument, NULL, O_RANDOM},
+	    {"seed", required_argument, NULL, O_SEED},
+	    {"policies", required_argument, NULL, O_POLICIES},
 	    {NULL, 0, NULL, 0},
 	};
 	struct run r = {.min_cov = -1};
+	long random_n = -1;
+	unsigned long seed = 1;
+	int npolicies = 20;
 	int ch, bad = 0;
 	double cov;
 
@@ -351,9 +358,14 @@ int aspenc_test_main(int argc, char **argv)
 				r.dirs[r.ndirs++] = optarg;
 			break;
 		case O_HELP: usage(stdout); return 0;
+		case O_RANDOM: random_n = atol(optarg); break;
+		case O_SEED: seed = strtoul(optarg, NULL, 0); break;
+		case O_POLICIES: npolicies = atoi(optarg); break;
 		default: usage(stderr); return 2;
 		}
 	}
+	if (random_n >= 0)
+		return aspenc_test_random(random_n, seed, npolicies, r.reference_only);
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;

@@ -75,6 +75,8 @@ void test_event_to_ctx(const struct aspen_meta *m, const struct trace_event *ev,
 
 int aspenc_test_main(int argc, char **argv);
 int aspenc_diff_main(int argc, char **argv);
+/* test_random.c: n random events over npolicies random policies */
+int aspenc_test_random(long n, unsigned long seed, int npolicies, bool reference_only);
 
 #endif
 
