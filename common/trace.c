@@ -284,13 +284,16 @@ int trace_parse_line(const char *line, size_t len, struct trace_event *ev, char 
 		     size_t errlen)
 {
 	trace_event_init(ev);
-	if (trace_json_object(line, len, err, errlen, set_cb, ev) < 0)
+	if (trace_json_object(line, len, err, errlen, set_cb, ev) < 0) {
+		trace_event_free(ev);
 		return -1;
+	}
 	if (trace_event_check(ev, err, errlen) < 0) {
 		char m[200];
 
 		snprintf(m, sizeof(m), "%.*s", (int)sizeof(m) - 1, err);
 		snprintf(err, errlen, "1: %s", m);
+		trace_event_free(ev);
 		return -1;
 	}
 	return 0;

@@ -88,7 +88,8 @@ const char *trace_kind_name(enum trace_kind k);
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* One JSON object line -> event. 0, or -1 with err "COL: message". */
+/* One JSON object line -> event. 0, or -1 with err "COL: message" (ev is
+ * then empty: nothing to free). */
 int trace_parse_line(const char *line, size_t len, struct trace_event *ev, char *err,
 		     size_t errlen);
 
