@@ -74,6 +74,7 @@ int aspen_test_decide(struct aspen_test_ctx *ctx)
 		if (t->flags & ASPEN_TEST_HOST_PROV)
 			t->req.conn.providers = aspen_host_providers(t->req.host);
 		aspen_decide_request(&t->req, &v);
+		v.redact = aspen_decide_redact(&t->req);
 	} else if (t->kind == ASPEN_TEST_RESPONSE) {
 		t->req.host[ASPEN_HOST_LEN - 1] = 0;
 		if (t->flags & ASPEN_TEST_HOST_PROV)

@@ -24,6 +24,7 @@ struct env {
 	uint8_t addr[16];
 	bool has_addr;
 	const char *container; /* NULL: none */
+	bool force_monitor;
 	char cid[80];
 };
 
@@ -340,6 +341,18 @@ static void env_init(struct env *e, const struct program *p, const struct trace_
 		e->container = rt_container_id(ev->cgroup, e->cid, sizeof(e->cid));
 }
 
+uint64_t refeval_body_matches(const struct program *p, const struct trace_event *ev)
+{
+	struct env e;
+	uint64_t m = 0;
+
+	env_init(&e, p, ev);
+	for (size_t j = 0; j < p->npatterns && j < 64; j++)
+		if (pattern_matches(&e, p->patterns[j]))
+			m |= 1ULL << j;
+	return m;
+}
+
 bool refeval_rule_matches(const struct program *p, const struct decl *rule,
 			  const struct trace_event *ev)
 {
@@ -387,7 +400,11 @@ static uint64_t redactions(const struct env *e)
 	for (size_t i = 0; i < e->p->nrules; i++) {
 		const struct decl *r = e->p->rules[i];
 
-		if (r->on != ON_REQUEST || !eval(e, r->when))
+		bool monitor = r->mode != MODE_UNSET ? r->mode == MODE_MONITOR
+						     : e->p->root->mode == MODE_MONITOR;
+
+		/* rules in monitor mode (and aspend --monitor) mask nothing */
+		if (r->on != ON_REQUEST || monitor || e->force_monitor || !eval(e, r->when))
 			continue;
 		for (size_t k = 0; k < r->nactions; k++) {
 			const struct value *t = r->actions[k].target;
@@ -414,6 +431,7 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 	bool ai;
 
 	env_init(&e, p, ev);
+	e.force_monitor = force_monitor;
 	ai = e.providers != 0;
 	memset(out, 0, sizeof(*out));
 	out->providers = e.providers;

@@ -30,6 +30,10 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 /* The provider set of an event (bit i: p->providers[i]). */
 uint64_t refeval_providers(const struct program *p, const struct trace_event *ev);
 
+/* Patterns (bit j: p->patterns[j]) whose match the event's body holds:
+ * its `body_match` names, else the POSIX regex over `body`. */
+uint64_t refeval_body_matches(const struct program *p, const struct trace_event *ev);
+
 /* Does a rule's condition hold for the event? (coverage of rules that
  * matched but did not decide) */
 bool refeval_rule_matches(const struct program *p, const struct decl *rule,

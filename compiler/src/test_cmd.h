@@ -109,6 +109,8 @@ struct eval_out {
 	bool have_kernel;
 	uint16_t k_rule;
 	uint8_t k_decision, k_audit;
+	uint64_t k_redact;   /* verdict.redact: aspen_decide_redact() */
+	uint64_t ref_redact; /* ref.redact in the kernel's pattern numbering */
 	bool kernel_failed;
 	char kerr[200];
 };

@@ -127,17 +127,49 @@ int session_open(struct policy_session *s, const char *policy, const struct sess
 	}
 out:
 	unlink(obj);
+	if (rc < 0) {
+		kernel_close(s->k);
+		aspen_meta_free(&s->meta);
+		program_free(&s->prog);
+		s->k = NULL;
+	}
 	return rc;
+}
+
+/* Program pattern bits (p->patterns order) -> the metadata's indices, by
+ * qualified name: the compiler numbers patterns its own way. */
+static uint64_t to_meta_patterns(const struct policy_session *s, uint64_t bits)
+{
+	uint64_t out = 0;
+
+	for (size_t j = 0; j < s->prog.npatterns && j < 64; j++) {
+		const struct decl *d = s->prog.patterns[j];
+		char q[256];
+
+		if (!((bits >> j) & 1))
+			continue;
+		snprintf(q, sizeof(q), "%s%s%s", d->ns ? d->ns : "", d->ns ? "." : "", d->name);
+		for (size_t i = 0; i < s->meta.npatterns; i++)
+			if (s->meta.patterns[i].idx >= 0 && s->meta.patterns[i].idx < 64 &&
+			    (!strcmp(s->meta.patterns[i].name, q) ||
+			     !strcmp(s->meta.patterns[i].name, d->name)))
+				out |= 1ULL << s->meta.patterns[i].idx;
+	}
+	return out;
 }
 
 void session_eval(struct policy_session *s, const struct trace_event *ev, struct eval_out *out)
 {
 	memset(out, 0, sizeof(*out));
 	refeval_event(&s->prog, ev, s->monitor, &out->ref);
+	out->ref_redact = to_meta_patterns(s, out->ref.redact);
 	if (s->k) {
 		struct aspen_test_ctx ctx;
 
 		test_event_to_ctx(&s->meta, ev, &ctx);
+		/* the body DFA's result is an input, like the providers: taken from
+		 * the event's body_match names (or its body) */
+		ctx.req.body_match = to_meta_patterns(s, refeval_body_matches(&s->prog, ev));
 		if (kernel_run(s->k, &ctx, out->kerr, sizeof(out->kerr)) < 0) {
 			out->kernel_failed = true;
 			return;
@@ -146,6 +178,7 @@ void session_eval(struct policy_session *s, const struct trace_event *ev, struct
 		out->k_rule = ctx.verdict.rule;
 		out->k_decision = ctx.verdict.decision;
 		out->k_audit = ctx.verdict.audit;
+		out->k_redact = ctx.verdict.redact;
 	}
 }
 
@@ -156,7 +189,7 @@ bool eval_agrees(const struct eval_out *o)
 	if (!o->have_kernel)
 		return true;
 	return o->k_rule == o->ref.rule && o->k_decision == o->ref.decision &&
-	       o->k_audit == o->ref.audit;
+	       o->k_audit == o->ref.audit && o->k_redact == o->ref_redact;
 }
 
 void session_close(struct policy_session *s)
