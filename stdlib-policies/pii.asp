@@ -77,7 +77,7 @@ pattern iban = /\b[A-Z]{2}\d\d( ?[A-Z0-9]{4}){2,7}( ?[A-Z0-9]{1,4})?\b/
 #   match: 255.255.255.255
 #   no match: 256.1.1.1
 #   no match: 1.2.3
-#   no match: 1.2.3.4.5.6a
+#   no match: 300.400.500.600
 pattern ipv4 = /\b(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b/
 
 # Dates of birth: a date (MM/DD/YYYY, MM-DD-YYYY, YYYY-MM-DD, 1900-2099) after
