@@ -240,6 +240,7 @@ struct aspen_request_event {
 	struct aspen_verdict verdict;
 	__u32 _pad;
 	__u64 bytes;          /* head + body of the request (known or announced) */
+	__u64 session;        /* SSL * / gnutls session (correlates redactions) */
 	char exe[ASPEN_EXE_LEN];
 };
 

@@ -70,6 +70,7 @@ struct aspen_stream {
 	__u64 write_match; /* patterns a match of which ended in this write */
 	__u32 redact_ready;
 	__u32 body_off;    /* first body byte in this write, or ~0 */
+	__u64 session;
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 };
 
@@ -188,6 +189,7 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
 	e->_pad = 0;
 	/* bytes parsed so far, plus the body still announced by Content-Length */
+	e->session = s->session;
 	e->bytes = s->bytes;
 	if (s->r.content_length != ~0ULL && s->r.content_length > s->r.body_seen)
 		e->bytes += s->r.content_length - s->r.body_seen;
@@ -216,6 +218,7 @@ __noinline int aspen_decide_stream(struct aspen_stream *s, int probe)
 		return 0;
 	}
 	aspen_decide_request(&s->r, &v);
+	v.redact |= s->redact; /* decided at head end, reported with the request */
 	s->v = v;
 	s->decided = 1;
 	__builtin_memcpy(s->last_model, s->r.model, ASPEN_MODEL_LEN);
@@ -275,16 +278,21 @@ struct aspen_feed {
 
 #define ASPEN_PLAIN_RUN 64 /* bytes one fast-path step may pass over */
 
-/* One body byte through the policy's patterns (the combined body DFA). */
-static __always_inline void aspen_body_byte(struct aspen_stream *s, __u8 c, __u32 at)
+/* One body byte through the policy's patterns (the combined body DFA).
+ * Global: the verifier checks the DFA step once, not in every unrolled
+ * iteration of the loops that call it. */
+__noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 {
 	__u64 matched = 0;
 
+	if (!s)
+		return 0;
 	if (s->body_off == ~0u)
 		s->body_off = at;
-	s->body_state = aspen_body_step(s->body_state, c, &matched);
+	s->body_state = aspen_body_step(s->body_state, (__u8)c, &matched);
 	s->r.body_match |= matched;
 	s->write_match |= matched;
+	return 0;
 }
 
 /* The fast path: pass over plain bytes of message text (no quote, no
@@ -398,10 +406,12 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 		return s;
 	/* z->zero is all zeros between uses */
 	z->zero.r.content_length = ~0ULL;
+	z->zero.session = key->session;
 	aspen_fill_conn(&z->zero.r.conn);
 	bpf_map_update_elem(&aspen_streams, key, &z->zero, BPF_NOEXIST);
 	__builtin_memset(&z->zero.r.conn, 0, sizeof(z->zero.r.conn));
 	z->zero.r.content_length = 0;
+	z->zero.session = 0;
 	return bpf_map_lookup_elem(&aspen_streams, key);
 }
 
@@ -410,14 +420,14 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
  * stop the writer (it stops before the probed function runs) and let
  * aspend rewrite the buffer. With no aspend alive to do it, the request is
  * denied: PII the policy masks never leaves unmasked. */
-static __always_inline void aspen_redact_hold(struct aspen_stream *s,
-					      const struct aspen_stream_key *key, __u64 buf,
-					      __u64 len, int carried)
+static __always_inline int aspen_redact_hold(struct aspen_stream *s,
+					     const struct aspen_stream_key *key, __u64 buf,
+					     __u64 len, int carried)
 {
 	struct aspen_redact_event *e;
 
 	if (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL)
-		return; /* nothing of it leaves anyway */
+		return 0; /* nothing of it leaves anyway */
 	if (aspen_daemon_alive()) {
 		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 		if (e) {
@@ -433,7 +443,7 @@ static __always_inline void aspen_redact_hold(struct aspen_stream *s,
 			e->body_off = s->body_off;
 			bpf_send_signal_thread(19 /* SIGSTOP */);
 			aspen_submit(e, 1);
-			return;
+			return 0;
 		}
 		aspen_count_lost();
 	}
@@ -443,6 +453,7 @@ static __always_inline void aspen_redact_hold(struct aspen_stream *s,
 	s->v.audit = 1;
 	s->decided = 1;
 	aspen_audit_request(s, 0);
+	return -1;
 }
 #endif
 
@@ -505,11 +516,13 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 		s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
-#if ASPEN_NEED_BODY_SCAN
-	if (s->write_match & s->redact)
-		aspen_redact_hold(s, &key, (__u64)buf, len, state_at_start != ASPEN_BODY_START);
-#endif
 	aspen_set_tid_verdict(s);
+#if ASPEN_NEED_BODY_SCAN
+	/* after the verdict: aspend may overwrite it (deny) while we are held */
+	if (s->write_match & s->redact &&
+	    aspen_redact_hold(s, &key, (__u64)buf, len, state_at_start != ASPEN_BODY_START) < 0)
+		aspen_set_tid_verdict(s); /* no aspend to mask: now a deny */
+#endif
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 
 struct rt_audit;
 struct rt_audit_ev;
+struct rx;
 struct rt_cgcache;
 
 #define ASPEND_MAX_LINKS 32
@@ -48,6 +49,8 @@ struct policy_obj {
 	void *rb_ctx;
 	__u64 lost_seen;
 	int skmsg_prog_fd, skmsg_map_fd; /* sk_msg attachment (no bpf_link for it) */
+	struct rx *rx[64];               /* patterns to mask, for userspace */
+	const struct aspen_meta_pattern *rx_pattern[64];
 };
 
 /* A host name aspend knows the addresses of (resolver, --hosts, --resolve,
@@ -112,6 +115,7 @@ __u64 pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const cha
 /* events.c: ring buffer -> audit trail */
 int events_open(struct daemon *d, struct policy_obj *p);
 void events_check_lost(struct daemon *d, struct policy_obj *p);
+void events_flush(struct daemon *d, struct policy_obj *p);
 void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
 void audit_error(struct daemon *d, const char *msg);
 void audit_emit(struct daemon *d, struct rt_audit_ev *ev);
@@ -141,6 +145,12 @@ void tls_reattach(struct daemon *d, struct policy_obj *p);
 /* reaper.c: destroy links off the event loop (uprobe detach is slow) */
 void reaper_put(struct bpf_link *link);
 void reaper_drain(void);
+
+/* redact.c: masking matches in a stopped writer's buffer */
+int redact_prepare(struct policy_obj *p);
+void redact_release(struct policy_obj *p);
+void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e);
+bool redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session);
 
 /* probe.c: what this kernel allows */
 void probe_print(void);

@@ -248,7 +248,8 @@ static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *e
 		rt_audit_null(ev, "provider");
 }
 
-static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
+static void emit_request(struct daemon *d, struct policy_obj *p,
+			 const struct aspen_request_event *e)
 {
 	const struct aspen_req *r = &e->req;
 	struct rt_audit_ev ev;
@@ -272,7 +273,33 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
 	add_process(&ev, d, &r->conn, exe);
+	if (e->verdict.redact && redact_add_counts(p, &ev, r->conn.tgid, e->session)) {
+		rt_audit_ev_free(&ev);
+		return;
+	}
 	audit_emit(d, &ev);
+}
+
+/* A request with matches to mask is decided (and reported by the kernel)
+ * before aspend has masked its last write: its line waits for the end of
+ * the ring drain, when the counts of that write are known. */
+static struct aspen_request_event pending[32];
+static int npending;
+
+static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
+{
+	if (!(e->verdict.redact & e->req.body_match) || npending == 32) {
+		emit_request(d, p, e);
+		return;
+	}
+	pending[npending++] = *e;
+}
+
+void events_flush(struct daemon *d, struct policy_obj *p)
+{
+	for (int i = 0; i < npending; i++)
+		emit_request(d, p, &pending[i]);
+	npending = 0;
 }
 
 static void on_response(struct daemon *d, struct policy_obj *p,
@@ -344,6 +371,10 @@ static int on_record(void *ctx, void *data, size_t len)
 	case ASPEN_EV_MISMATCH:
 		if (len >= sizeof(struct aspen_mismatch_event))
 			on_mismatch(rc->d, rc->p, data);
+		break;
+	case ASPEN_EV_REDACT_HOLD:
+		if (len >= sizeof(struct aspen_redact_event))
+			redact_on_hold(rc->d, rc->p, data);
 		break;
 	case ASPEN_EV_TLS_HOLD:
 		if (len >= sizeof(struct aspen_hold_event)) {

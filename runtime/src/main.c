@@ -194,6 +194,7 @@ static void reload(struct daemon *d)
 	heartbeat(p);
 	tls_reattach(d, p);
 	ring_buffer__consume(d->cur->rb);
+	events_flush(d, d->cur);
 	policy_destroy(d->cur);
 	d->cur = p;
 	audit_policy_load(d, p, "reload");
@@ -214,6 +215,7 @@ static int run(struct daemon *d)
 		}
 		/* records submitted without a wakeup (see aspen_submit) */
 		ring_buffer__consume(d->cur->rb);
+		events_flush(d, d->cur);
 		heartbeat(d->cur);
 		tls_check_exits(d, d->cur);
 		events_check_lost(d, d->cur);
@@ -228,6 +230,7 @@ static int run(struct daemon *d)
 		}
 	}
 	ring_buffer__consume(d->cur->rb);
+	events_flush(d, d->cur);
 	events_check_lost(d, d->cur);
 	return 0;
 }

@@ -76,6 +76,10 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 			 "with the matching aspenc", path, p->meta.abi, ASPEN_ABI_VERSION);
 		goto fail;
 	}
+	if (redact_prepare(p) < 0) {
+		snprintf(err, errlen, "%s: a pattern to mask does not compile for aspend", path);
+		goto fail;
+	}
 	if (rt_sha256_file_hex(path, p->sha256_obj) < 0)
 		p->sha256_obj[0] = 0;
 	p->obj = bpf_object__open_file(path, NULL);
@@ -193,6 +197,7 @@ void policy_destroy(struct policy_obj *p)
 	if (p->skmsg_map_fd > 0)
 		bpf_prog_detach2(p->skmsg_prog_fd, p->skmsg_map_fd, BPF_SK_MSG_VERDICT);
 	ring_buffer__free(p->rb);
+	redact_release(p);
 	free(p->rb_ctx);
 	bpf_object__close(p->obj);
 	aspen_meta_free(&p->meta);

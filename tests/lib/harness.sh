@@ -349,7 +349,7 @@ start_aspend() {
 	shift
 	rm -f "$ready"
 	log "start: aspend $obj --cgroup $H_CG $*"
-	"$ASPEND" "$obj" --cgroup "$H_CG" --audit "$H_AUDIT" --hosts "$H_HOSTS" --no-resolve \
+	"$ASPEND" "$obj" ${ASPEND_EXTRA:-} --cgroup "$H_CG" --audit "$H_AUDIT" --hosts "$H_HOSTS" --no-resolve \
 		--ready-file "$ready" "$@" >>"$H_WORK/aspend.log" 2>&1 &
 	ASPEND_PID=$!
 	for i in $(seq $((H_ASPEND_TIMEOUT * 10))); do

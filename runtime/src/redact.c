@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Redaction, the one decision that needs userspace on a kernel in lockdown
+ * (no bpf_probe_write_user): the write probe stopped a writer whose buffer
+ * holds the end of a match to mask, before the buffer is encrypted. Here
+ * the matches are found with the userspace matcher (common/rx.h, built
+ * from the same regex as the kernel's DFA), checked by their validator
+ * (Luhn), overwritten with a mask of the same length (Content-Length stays
+ * right), and the writer is resumed. Whatever happens, it is resumed.
+ *
+ * A match that began in an earlier write cannot be masked any more (those
+ * bytes are encrypted): the request is denied instead, through the
+ * thread's verdict the sk_msg program reads.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+
+#include <bpf/bpf.h>
+
+#include "aspend.h"
+#include "luhn.h"
+#include "rt_audit.h"
+#include "rt_sha256.h"
+#include "rx.h"
+
+#define REDACT_MAX (4u << 20) /* bytes of one write aspend will rewrite */
+
+/* per session counts, reported with the request (see redact_flush) */
+struct session_counts {
+	__u32 tgid;
+	__u64 session;
+	unsigned count[32];
+	bool split;  /* a match crossed writes: the request was denied */
+	bool replay; /* the last hold was the masked write again (see below) */
+	bool have_last;
+	size_t last_len;
+	uint8_t last[RT_SHA256_LEN]; /* hash of the last masked write */
+};
+
+static struct session_counts counts[64];
+static int ncounts;
+
+static struct session_counts *counts_for(__u32 tgid, __u64 session)
+{
+	for (int i = 0; i < ncounts; i++)
+		if (counts[i].tgid == tgid && counts[i].session == session)
+			return &counts[i];
+	if (ncounts == (int)(sizeof(counts) / sizeof(counts[0])))
+		ncounts = 0; /* bounded: the oldest are reported without counts */
+	memset(&counts[ncounts], 0, sizeof(counts[0]));
+	counts[ncounts].tgid = tgid;
+	counts[ncounts].session = session;
+	return &counts[ncounts++];
+}
+
+/* Compile the policy's patterns for userspace (once per policy object). */
+int redact_prepare(struct policy_obj *p)
+{
+	for (size_t i = 0; i < p->meta.npatterns && i < 64; i++) {
+		const struct aspen_meta_pattern *mp = &p->meta.patterns[i];
+		struct rx_error err;
+
+		if (mp->idx < 0 || mp->idx >= 64 || !mp->redact)
+			continue; /* only patterns to mask are needed here */
+		p->rx[mp->idx] = rx_new(mp->regex, mp->icase ? RX_FLAG_ICASE : 0, &err);
+		if (!p->rx[mp->idx]) {
+			log_err("pattern %s: %s", mp->name, err.msg);
+			return -1;
+		}
+		p->rx_pattern[mp->idx] = mp;
+	}
+	return 0;
+}
+
+void redact_release(struct policy_obj *p)
+{
+	for (int i = 0; i < 64; i++)
+		rx_free(p->rx[i]);
+}
+
+struct mask_ctx {
+	uint8_t *buf;
+	const char *mask; /* cycled over the match: the length never changes */
+	size_t masklen;
+	aspen_validator_fn valid;
+	unsigned n;
+};
+
+static int mask_span(size_t start, size_t end, void *arg)
+{
+	struct mask_ctx *m = arg;
+
+	if (m->valid && !m->valid(m->buf + start, end - start))
+		return 0; /* e.g. 16 digits that are no card number */
+	for (size_t i = start; i < end; i++)
+		m->buf[i] = (uint8_t)m->mask[(i - start) % m->masklen];
+	m->n++;
+	return 0;
+}
+
+static void deny_thread(struct policy_obj *p, __u32 tid)
+{
+	int fd = policy_map_fd(p, "aspen_tid_verdict");
+	struct aspen_tid_verdict tv = { .state = ASPEN_TID_DENY, .rule = ASPEN_RULE_UNINSPECTABLE };
+
+	if (fd >= 0)
+		bpf_map_update_elem(fd, &tid, &tv, BPF_ANY);
+}
+
+static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n = write ? process_vm_writev(pid, &local, 1, &remote, 1, 0)
+			  : process_vm_readv(pid, &local, 1, &remote, 1, 0);
+
+	return n == (ssize_t)len;
+}
+
+/* Mask every pattern of the event in buf[off..len); returns false when a
+ * match the kernel saw cannot be found whole in this write. */
+static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, uint8_t *buf,
+		     size_t off, size_t len, struct session_counts *sc, bool *changed)
+{
+	bool whole = true;
+
+	for (int i = 0; i < 32; i++) {
+		const struct aspen_meta_pattern *mp = p->rx_pattern[i];
+		struct mask_ctx m = { .buf = buf + off };
+
+		if (!(e->patterns & (1u << i)) || !p->rx[i] || !mp)
+			continue;
+		/* the kernel saw a match end here and none is here whole: it began
+		 * in a write that is encrypted already (validators aside: a span
+		 * that fails Luhn is found and rightly left alone). Asked before
+		 * masking, which removes the matches. */
+		if ((e->matched & (1ULL << i)) && !rx_search(p->rx[i], buf + off, len - off)) {
+			log_warn("pid %u: pattern %s ends in this write but starts in an earlier one",
+				 e->tgid, mp->name);
+			whole = false;
+		}
+		m.mask = mp->mask && mp->mask[0] ? mp->mask : "*";
+		m.masklen = strlen(m.mask);
+		m.valid = mp->validator ? aspen_validator(mp->validator) : NULL;
+		rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
+		sc->count[i] += m.n;
+		*changed |= m.n > 0;
+	}
+	return whole;
+}
+
+void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
+{
+	struct session_counts *sc = counts_for(e->tgid, e->session);
+	size_t len = e->len, off = e->body_off == ~0u ? 0 : e->body_off;
+	bool changed = false, ok = false;
+	uint8_t hash[RT_SHA256_LEN];
+	uint8_t *buf = NULL;
+
+	if (len > REDACT_MAX || off >= len || !(buf = malloc(len))) {
+		log_warn("pid %u: a write of %zu bytes (body at %zu) is not rewritten", e->tgid, len,
+			 off);
+	} else if (!read_buf((pid_t)e->tgid, e->buf, buf, len, false)) {
+		log_warn("pid %u: cannot read its buffer: %s", e->tgid, strerror(errno));
+	} else if (sc->have_last && sc->last_len == len && rt_sha256(buf, len, hash) == 0 &&
+		   !memcmp(hash, sc->last, sizeof(hash))) {
+		/* node calls SSL_write a second time with a copy of the write it
+		 * was stopped in, already masked: nothing to do, and the request
+		 * it decides again is not a second request (its line is dropped) */
+		sc->replay = true;
+		ok = true;
+	} else {
+		if (d->opts.verbose)
+			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
+				 "matched 0x%llx, carried %u: %.*s", e->tgid, len, off, e->patterns,
+				 (unsigned long long)e->matched, e->carried, (int)(len < 400 ? len : 400),
+				 (const char *)buf);
+		ok = mask_all(p, e, buf, off, len, sc, &changed);
+		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
+			log_warn("pid %u: cannot write its buffer: %s", e->tgid, strerror(errno));
+			ok = false;
+		}
+		sc->have_last = ok && rt_sha256(buf, len, sc->last) == 0;
+		sc->last_len = len;
+	}
+	if (!ok) {
+		sc->split = true;
+		deny_thread(p, e->pid);
+		log_warn("pid %u: a match to mask could not be masked in place: request denied",
+			 e->tgid);
+	}
+	free(buf);
+	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+	(void)d;
+}
+
+/* The request event of a session that had matches masked: add the counts
+ * ("redactions": [{"pattern": ..., "count": n}]); never the matched text. */
+bool redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session)
+{
+	char json[2048];
+	size_t used = 0;
+	struct session_counts *sc = NULL;
+
+	for (int i = 0; i < ncounts; i++)
+		if (counts[i].tgid == tgid && counts[i].session == session)
+			sc = &counts[i];
+	if (!sc)
+		return false;
+	if (sc->replay) {
+		sc->replay = false;
+		return true; /* the same request decided again: no second line */
+	}
+	used += (size_t)snprintf(json, sizeof(json), "[");
+	for (int i = 0; i < 32 && used < sizeof(json) - 128; i++) {
+		char name[160];
+
+		if (!sc->count[i] || !p->rx_pattern[i])
+			continue;
+		rt_json_quote(name, sizeof(name), p->rx_pattern[i]->name,
+			      strlen(p->rx_pattern[i]->name));
+		used += (size_t)snprintf(json + used, sizeof(json) - used,
+					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "", name,
+					 sc->count[i]);
+	}
+	snprintf(json + used, sizeof(json) - used, "]");
+	rt_audit_raw(ev, "redactions", json);
+	if (sc->split)
+		rt_audit_str(ev, "redaction", "match across writes: denied");
+	memset(sc->count, 0, sizeof(sc->count));
+	sc->split = false;
+	return false;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Content in the kernel: a prompt with an SSN and a card number (Luhn-valid)
+# arrives at the provider masked, same length, and the client gets 200; a
+# 16-digit number that fails Luhn is left alone; a prompt with a private
+# key is denied and the provider sees zero bytes; the audit names patterns
+# and counts, never the matched text; an unrelated process's TLS traffic is
+# not scanned (no probes). python3, node, curl.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start tls-redact
+
+obj=$(make_policy redact <<'EOF_POLICY'
+policy "redact"
+default allow
+uninspectable deny
+import "providers"
+import "pii"
+import "secrets"
+
+rule no_private_keys {
+  on request
+  when request.body matches secrets.private_key
+  deny "credentials in a prompt"
+}
+rule mask_pii {
+  on request
+  redact pii.ssn with "X"
+  redact pii.credit_card with "#"
+  audit
+}
+EOF_POLICY
+)
+start_aspend "$obj"
+OA=https://api.openai.com/v1/chat/completions
+ssn=123-45-6789
+card=4111-1111-1111-1111   # Luhn-valid test number
+nocard=4111-1111-1111-1112 # fails Luhn
+prompt="my ssn is $ssn and my card is $card, not $nocard"
+user_body() { printf '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"%s"}]}' "$1"; }
+body=$(user_body "$prompt")
+
+check_masked() { # LABEL
+	local got
+	got=$(rec_since event=request addr="$IP_OPENAI" | "$H_PY" -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    print(open(r["file"], "rb").read().decode("utf-8", "replace"))' )
+	case $got in *"$ssn"*) fail "$1: the SSN reached the provider" ;; esac
+	case $got in *"$card"*) fail "$1: the card number reached the provider" ;; esac
+	case $got in *"XXXXXXXXXXX"*) ;; *) fail "$1: no SSN mask at the provider: $got" ;; esac
+	case $got in *"###################"*) ;; *) fail "$1: no card mask at the provider" ;; esac
+	case $got in *"$nocard"*) ;; *) fail "$1: a number failing Luhn was masked" ;; esac
+}
+
+for client in py node curl; do
+	provider_mark "$IP_OPENAI"
+	case $client in
+	py) py_call py-pii "$OA" "$body" ;;
+	node) node_call node-pii "$OA" "$body" ;;
+	curl) curl_call curl-pii "$OA" -H 'Content-Type: application/json' -d "$body" ;;
+	esac
+	assert_ok "$client with PII"
+	assert_arrived "$client with PII" 1
+	check_masked "$client"
+	# redact and audit do not decide: the default (allow) does
+	line=$(audit_wait event=request pid="$C_PID" decision=allow rule=default)
+	assert_eq '[{"pattern": "pii.ssn", "count": 1}, {"pattern": "pii.credit_card", "count": 1}]' \
+		"$(audit_field "$line" redactions)" "$client: audit redactions"
+done
+# the audit never holds the matched text
+assert_not_contains "$H_AUDIT" "$ssn"
+assert_not_contains "$H_AUDIT" "$card"
+
+# a private key: denied, zero bytes
+provider_mark "$IP_OPENAI"
+key='-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEAtest-----END RSA PRIVATE KEY-----'
+py_call py-key "$OA" "$(user_body "$key")"
+assert_ne 0 "$C_RC" "python3 sending a private key"
+assert_nothing_arrived "private key"
+audit_wait event=request decision=deny rule=no_private_keys pid="$C_PID" >/dev/null
+assert_not_contains "$H_AUDIT" "MIIEowIBAAKCAQEA"
+stop_aspend
