@@ -197,11 +197,11 @@ static int parse_escape(struct parser *p, bool in_class, struct aspen_byteset *c
 	}
 	}
 	if (c >= '1' && c <= '9') {
-		fail_at(p, at, "backreference \\%c: a DFA cannot match backreferences", c);
+		fail_at(p, at, "backreference: a DFA cannot match backreferences");
 		return -1;
 	}
 	if (c == 'k' || c == 'g') {
-		fail_at(p, at, "backreference \\%c: a DFA cannot match backreferences", c);
+		fail_at(p, at, "backreference: a DFA cannot match backreferences");
 		return -1;
 	}
 	if (c == 'A' || c == 'z' || c == 'Z' || c == 'G') {

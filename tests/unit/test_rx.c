@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* common/rx.c (spans aspend masks), common/luhn.c, common/meta.c pattern records. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "luhn.h"
+#include "meta.h"
+#include "rx.h"
+
+struct spans {
+	char out[256];
+	const char *buf;
+};
+
+static int collect(size_t s, size_t e, void *arg)
+{
+	struct spans *sp = arg;
+	size_t l = strlen(sp->out);
+
+	snprintf(sp->out + l, sizeof(sp->out) - l, "[%.*s]", (int)(e - s), sp->buf + s);
+	return 0;
+}
+
+static const char *find(const char *re, int flags, const char *buf)
+{
+	static struct spans sp;
+	struct rx_error err;
+	struct rx *rx = rx_new(re, flags, &err);
+
+	assert_non_null(rx);
+	memset(&sp, 0, sizeof(sp));
+	sp.buf = buf;
+	rx_find(rx, (const uint8_t *)buf, strlen(buf), collect, &sp);
+	rx_free(rx);
+	return sp.out;
+}
+
+static void test_spans(void **state)
+{
+	(void)state;
+	assert_string_equal(find("a+", 0, "xaaa ba"), "[aaa][a]");
+	/* leftmost-longest, not leftmost-first */
+	assert_string_equal(find("ab|abcd", 0, "abcd"), "[abcd]");
+	assert_string_equal(find("\\bfoo\\b", 0, "foo xfoo foo_ foo."), "[foo][foo]");
+	assert_string_equal(find("\\Bfoo", 0, "foo xfoo"), "[foo]");
+	assert_string_equal(find("\\d{3}-\\d{2}-\\d{4}", 0, "a 123-45-6789 b"), "[123-45-6789]");
+	assert_string_equal(find("hello", RX_FLAG_ICASE, "HeLLo hello"), "[HeLLo][hello]");
+	assert_string_equal(find("[^\"]+@x\\.com", 0, "\"me@x.com\""), "[me@x.com]");
+	assert_string_equal(find("a.c", 0, "a\nc abc"), "[abc]");
+	/* non-overlapping: the search goes on after a match's end */
+	assert_string_equal(find("aba", 0, "ababa"), "[aba]");
+}
+
+static void test_errors(void **state)
+{
+	struct rx_error err;
+
+	(void)state;
+	assert_null(rx_new("(a)\\1", 0, &err));
+	assert_int_equal(err.offset, 3);
+	assert_null(rx_new("ab(?!c)", 0, &err));
+	assert_int_equal(err.offset, 2);
+	assert_null(rx_new("a{3,2}", 0, &err));
+	assert_null(rx_new("x|a*", 0, &err));
+	assert_null(rx_new("^abc", 0, &err));
+	assert_int_equal(err.offset, 0);
+	assert_null(rx_new("a)", 0, &err));
+	assert_int_equal(err.offset, 1);
+}
+
+static void test_luhn(void **state)
+{
+	(void)state;
+	assert_true(aspen_luhn_valid((const uint8_t *)"4111 1111 1111 1111", 19));
+	assert_true(aspen_luhn_valid((const uint8_t *)"378282246310005", 15));
+	assert_false(aspen_luhn_valid((const uint8_t *)"4111 1111 1111 1112", 19));
+	assert_false(aspen_luhn_valid((const uint8_t *)"0", 1));
+	assert_non_null(aspen_validator("luhn"));
+	assert_null(aspen_validator("mod97"));
+}
+
+static void test_meta_pattern(void **state)
+{
+	const char *text = "aspen-meta\t1\nabi\t1\n"
+			   "pattern\t0\tpii.ssn\tX\t-\t\\\\b\\\\d{3}\t-\n"
+			   "pattern\t1\tcard\t-\tluhn\t4\\\\d+\ti\n";
+	struct aspen_meta m;
+	char err[128];
+
+	(void)state;
+	assert_int_equal(aspen_meta_parse(text, strlen(text), &m, err, sizeof(err)), 0);
+	assert_int_equal(m.npatterns, 2);
+	assert_string_equal(m.patterns[0].name, "pii.ssn");
+	assert_true(m.patterns[0].redact);
+	assert_string_equal(m.patterns[0].mask, "X");
+	assert_null(m.patterns[0].validator);
+	assert_string_equal(m.patterns[0].regex, "\\b\\d{3}");
+	assert_false(m.patterns[0].icase);
+	assert_false(m.patterns[1].redact);
+	assert_string_equal(m.patterns[1].validator, "luhn");
+	assert_true(m.patterns[1].icase);
+	aspen_meta_free(&m);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_spans),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_luhn),
+	    cmocka_unit_test(test_meta_pattern),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
