@@ -134,6 +134,8 @@ struct aspen_tls_zero {
 	struct aspen_stream zero;
 };
 
+struct aspen_write_undo;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -172,24 +174,49 @@ static __always_inline void aspen_fill_conn(struct aspen_conn *c)
 		c->user_bits = *bits;
 }
 
-static __always_inline void aspen_audit_request(struct aspen_stream *s, int probe)
+/* A write is only a write once the TLS library accepted it: node, for
+ * one, calls SSL_write while its handshake is still running, gets "try
+ * again", and calls it again with the same bytes. So the write probe keeps
+ * a copy of the session's parse state from before the call and the request
+ * lines it decided, and the return probe either publishes those lines
+ * (the call succeeded) or puts the state back (it failed). Decisions take
+ * effect at entry all the same: nothing is encrypted before them. */
+struct aspen_write_undo {
+	struct aspen_stream_key key;
+	struct aspen_stream snap;
+	__u32 has_audit;
+	__u32 _pad;
+	struct aspen_request_event ev;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* thread id: the call's entry and return */
+	__type(value, struct aspen_write_undo);
+} aspen_write_undo SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_write_undo);
+} aspen_undo_scratch SEC(".maps");
+
+static __always_inline void aspen_fill_request_event(struct aspen_request_event *e,
+						     const struct aspen_stream *s, int probe)
 {
-	struct aspen_request_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 	__u32 tgid = s->r.conn.tgid;
 	struct aspen_proc *p;
 
-	if (!e) {
-		aspen_count_lost();
-		return;
-	}
 	e->kind = ASPEN_EV_REQUEST;
 	e->probe = probe;
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	__builtin_memcpy(&e->req, &s->r, sizeof(e->req));
 	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
 	e->_pad = 0;
-	/* bytes parsed so far, plus the body still announced by Content-Length */
 	e->session = s->session;
+	/* bytes parsed so far, plus the body still announced by Content-Length */
 	e->bytes = s->bytes;
 	if (s->r.content_length != ~0ULL && s->r.content_length > s->r.body_seen)
 		e->bytes += s->r.content_length - s->r.body_seen;
@@ -197,6 +224,39 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 	p = bpf_map_lookup_elem(&aspen_proc, &tgid);
 	if (p)
 		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
+}
+
+static __always_inline void aspen_publish(const struct aspen_request_event *ev)
+{
+	struct aspen_request_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+
+	if (!e) {
+		aspen_count_lost();
+		return;
+	}
+	__builtin_memcpy(e, ev, sizeof(*e));
+	aspen_submit(e, ev->verdict.decision != ASPEN_ALLOW);
+}
+
+static __always_inline void aspen_audit_request(struct aspen_stream *s, int probe)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_write_undo *u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
+	struct aspen_request_event *e;
+
+	if (u) { /* inside a write: held until the return probe */
+		if (u->has_audit)
+			aspen_publish(&u->ev); /* a second request in one write */
+		aspen_fill_request_event(&u->ev, s, probe);
+		u->has_audit = 1;
+		return;
+	}
+	e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+	if (!e) {
+		aspen_count_lost();
+		return;
+	}
+	aspen_fill_request_event(e, s, probe);
 	aspen_submit(e, s->v.decision != ASPEN_ALLOW);
 }
 
@@ -479,6 +539,26 @@ static __always_inline void aspen_skip_rest(struct aspen_stream *s, __u64 rest, 
 		s->fresh = 1;
 }
 
+/* Keep what the call may have to undo (see struct aspen_write_undo). */
+static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
+					     const struct aspen_stream *s)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = 0;
+	struct aspen_write_undo *z = bpf_map_lookup_elem(&aspen_undo_scratch, &k);
+	struct aspen_write_undo *u;
+
+	if (!z)
+		return;
+	/* a stale entry (the return probe never ran): publish what it held */
+	u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
+	if (u && u->has_audit)
+		aspen_publish(&u->ev);
+	z->key = *key;
+	__builtin_memcpy(&z->snap, s, sizeof(*s));
+	z->has_audit = 0;
+	bpf_map_update_elem(&aspen_write_undo, &tid, z, BPF_ANY);
+}
+
 static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 {
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
@@ -504,6 +584,7 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	n = len > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)len;
 	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf))
 		return 0;
+	aspen_undo_begin(&key, s);
 	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n, .probe = probe };
 	__u64 state_at_start __attribute__((unused)) = s->body_state;
 
@@ -536,6 +617,32 @@ SEC("uprobe")
 int aspen_gnutls_send(struct pt_regs *ctx)
 {
 	return aspen_on_write(ctx, ASPEN_PROBE_GNUTLS);
+}
+
+/* The write returned: > 0 is success for every function probed (bytes for
+ * SSL_write and gnutls_record_send, 1 for SSL_write_ex and OpenSSL's
+ * internal write). On success the request lines are published; on failure
+ * the parse state goes back to before the call, which will be repeated. */
+SEC("uretprobe")
+int aspen_write_ret(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_write_undo *u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
+	__s64 ret = (__s64)ASPEN_RET(ctx);
+	struct aspen_stream *s;
+
+	if (!u)
+		return 0;
+	if ((int)ret > 0) {
+		if (u->has_audit)
+			aspen_publish(&u->ev);
+	} else {
+		s = bpf_map_lookup_elem(&aspen_streams, &u->key);
+		if (s)
+			__builtin_memcpy(s, &u->snap, sizeof(*s));
+	}
+	bpf_map_delete_elem(&aspen_write_undo, &tid);
+	return 0;
 }
 
 /* ---- the read side (token usage, status, response rules) ----------------- */

@@ -25,7 +25,7 @@
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 
-#define TLS_MAX_LINKS 16
+#define TLS_MAX_LINKS 24
 #define TLS_MAX_LIBS 4
 
 struct tls_proc {
@@ -76,12 +76,15 @@ struct probe_point {
 
 static const struct probe_point points[] = {
 	{ TLS_LIB_OPENSSL, "SSL_write", "aspen_ssl_write", false, false },
+	{ TLS_LIB_OPENSSL, "SSL_write", "aspen_write_ret", true, false },
 	{ TLS_LIB_OPENSSL, "SSL_write_ex", "aspen_ssl_write", false, false },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", "aspen_write_ret", true, false },
 	{ TLS_LIB_OPENSSL, "SSL_read", "aspen_ssl_read", false, true },
 	{ TLS_LIB_OPENSSL, "SSL_read", "aspen_tls_read_ret", true, true },
 	{ TLS_LIB_OPENSSL, "SSL_read_ex", "aspen_ssl_read_ex", false, true },
 	{ TLS_LIB_OPENSSL, "SSL_read_ex", "aspen_tls_read_ret", true, true },
 	{ TLS_LIB_GNUTLS, "gnutls_record_send", "aspen_gnutls_send", false, false },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", "aspen_write_ret", true, false },
 	{ TLS_LIB_GNUTLS, "gnutls_record_recv", "aspen_gnutls_recv", false, true },
 	{ TLS_LIB_GNUTLS, "gnutls_record_recv", "aspen_tls_read_ret", true, true },
 };
@@ -108,15 +111,24 @@ static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 
 /* OpenSSL's shared internal write function, when it can be found: one
  * emulated probe instead of two single-stepped ones on SSL_write(_ex). */
-static struct bpf_link *attach_write_point(struct policy_obj *p, pid_t tgid,
-					   const struct tls_lib *lib)
+static int attach_write_point(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
+			      struct bpf_link **links)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, "aspen_ssl_write");
+	struct bpf_program *ret = bpf_object__find_program_by_name(p->obj, "aspen_write_ret");
 	__u64 off;
 
-	if (!prog || tls_openssl_write_point(lib->path, &off) < 0)
-		return NULL;
-	return bpf_program__attach_uprobe(prog, false, tgid, lib->path, (size_t)off);
+	if (!prog || !ret || tls_openssl_write_point(lib->path, &off) < 0)
+		return 0;
+	links[0] = bpf_program__attach_uprobe(prog, false, tgid, lib->path, (size_t)off);
+	if (!links[0])
+		return 0;
+	links[1] = bpf_program__attach_uprobe(ret, true, tgid, lib->path, (size_t)off);
+	if (!links[1]) {
+		bpf_link__destroy(links[0]);
+		return 0;
+	}
+	return 2;
 }
 
 /* Attach every probe point of the libraries found; returns links made. */
@@ -128,10 +140,11 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 	for (int l = 0; l < nlibs; l++) {
 		bool internal_write = false;
 
-		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n < max) {
-			links[n] = attach_write_point(p, tgid, &libs[l]);
-			internal_write = links[n] != NULL;
-			n += internal_write;
+		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n + 2 <= max) {
+			int k = attach_write_point(p, tgid, &libs[l], &links[n]);
+
+			internal_write = k > 0;
+			n += k;
 		}
 		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]) && n < max; i++) {
 			const struct probe_point *pt = &points[i];
@@ -141,7 +154,7 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 
 			if (!(libs[l].kinds & pt->kind))
 				continue;
-			if (internal_write && !strcmp(pt->prog, "aspen_ssl_write"))
+			if (internal_write && !strncmp(pt->func, "SSL_write", 9))
 				continue;
 			prog = bpf_object__find_program_by_name(p->obj, pt->prog);
 			if (!prog)
