@@ -244,6 +244,10 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 	struct aspen_write_undo *u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
 	struct aspen_request_event *e;
 
+	/* a request that is stopped (deny, kill) makes its own write fail, or
+	 * its process die: its line is published now, not on return */
+	if (u && (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL))
+		u = NULL;
 	if (u) { /* inside a write: held until the return probe */
 		if (u->has_audit)
 			aspen_publish(&u->ev); /* a second request in one write */

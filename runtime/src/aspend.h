@@ -150,7 +150,7 @@ void reaper_drain(void);
 int redact_prepare(struct policy_obj *p);
 void redact_release(struct policy_obj *p);
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e);
-bool redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session);
+void redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session);
 
 /* probe.c: what this kernel allows */
 void probe_print(void);

@@ -273,10 +273,8 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
 	add_process(&ev, d, &r->conn, exe);
-	if (e->verdict.redact && redact_add_counts(p, &ev, r->conn.tgid, e->session)) {
-		rt_audit_ev_free(&ev);
-		return;
-	}
+	if (e->verdict.redact)
+		redact_add_counts(p, &ev, r->conn.tgid, e->session);
 	audit_emit(d, &ev);
 }
 

@@ -25,7 +25,6 @@
 #include "aspend.h"
 #include "luhn.h"
 #include "rt_audit.h"
-#include "rt_sha256.h"
 #include "rx.h"
 
 #define REDACT_MAX (4u << 20) /* bytes of one write aspend will rewrite */
@@ -35,11 +34,7 @@ struct session_counts {
 	__u32 tgid;
 	__u64 session;
 	unsigned count[32];
-	bool split;  /* a match crossed writes: the request was denied */
-	bool replay; /* the last hold was the masked write again (see below) */
-	bool have_last;
-	size_t last_len;
-	uint8_t last[RT_SHA256_LEN]; /* hash of the last masked write */
+	bool split; /* a match crossed writes: the request was denied */
 };
 
 static struct session_counts counts[64];
@@ -158,7 +153,6 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	struct session_counts *sc = counts_for(e->tgid, e->session);
 	size_t len = e->len, off = e->body_off == ~0u ? 0 : e->body_off;
 	bool changed = false, ok = false;
-	uint8_t hash[RT_SHA256_LEN];
 	uint8_t *buf = NULL;
 
 	if (len > REDACT_MAX || off >= len || !(buf = malloc(len))) {
@@ -166,13 +160,6 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 			 off);
 	} else if (!read_buf((pid_t)e->tgid, e->buf, buf, len, false)) {
 		log_warn("pid %u: cannot read its buffer: %s", e->tgid, strerror(errno));
-	} else if (sc->have_last && sc->last_len == len && rt_sha256(buf, len, hash) == 0 &&
-		   !memcmp(hash, sc->last, sizeof(hash))) {
-		/* node calls SSL_write a second time with a copy of the write it
-		 * was stopped in, already masked: nothing to do, and the request
-		 * it decides again is not a second request (its line is dropped) */
-		sc->replay = true;
-		ok = true;
 	} else {
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
@@ -184,8 +171,6 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 			log_warn("pid %u: cannot write its buffer: %s", e->tgid, strerror(errno));
 			ok = false;
 		}
-		sc->have_last = ok && rt_sha256(buf, len, sc->last) == 0;
-		sc->last_len = len;
 	}
 	if (!ok) {
 		sc->split = true;
@@ -201,7 +186,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 
 /* The request event of a session that had matches masked: add the counts
  * ("redactions": [{"pattern": ..., "count": n}]); never the matched text. */
-bool redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session)
+void redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session)
 {
 	char json[2048];
 	size_t used = 0;
@@ -211,11 +196,7 @@ bool redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid,
 		if (counts[i].tgid == tgid && counts[i].session == session)
 			sc = &counts[i];
 	if (!sc)
-		return false;
-	if (sc->replay) {
-		sc->replay = false;
-		return true; /* the same request decided again: no second line */
-	}
+		return;
 	used += (size_t)snprintf(json, sizeof(json), "[");
 	for (int i = 0; i < 32 && used < sizeof(json) - 128; i++) {
 		char name[160];
@@ -234,5 +215,4 @@ bool redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid,
 		rt_audit_str(ev, "redaction", "match across writes: denied");
 	memset(sc->count, 0, sizeof(sc->count));
 	sc->split = false;
-	return false;
 }
