@@ -18,6 +18,7 @@
 struct rt_audit;
 struct rt_audit_ev;
 struct rx;
+struct trace_writer;
 struct rt_cgcache;
 
 #define ASPEND_MAX_LINKS 32
@@ -31,6 +32,7 @@ struct opts {
 	const char *resolve[ASPEND_MAX_RESOLVE]; /* --resolve HOST=IP */
 	int nresolve;
 	const char *ready_file;
+	const char *record;     /* --record FILE: a trace of what was decided */
 	bool monitor;
 	bool no_resolve;
 	int refresh_s;          /* --refresh SECONDS: re-resolve provider names */
@@ -68,6 +70,7 @@ struct daemon {
 	char cgroup_path[PATH_MAX];
 	char cg2_mount[PATH_MAX];
 	struct rt_cgcache *cgcache; /* cgroup id -> path, for the audit */
+	struct trace_writer *record;
 	struct known_host *hosts;
 	size_t nhosts, caphosts;
 	volatile sig_atomic_t stop, reload;
@@ -113,6 +116,18 @@ int users_fill(struct daemon *d, struct policy_obj *p);
 __u64 pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s, bool icase);
 
 /* events.c: ring buffer -> audit trail */
+struct proc_view {
+	unsigned tgid, pid, uid, gid;
+	char comm[ASPEN_COMM_LEN + 1];
+	char exe[512];
+	char user[64], cgroup[512], cid[80];
+	bool has_user, has_cgroup, has_cid;
+};
+void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
+		  struct proc_view *v);
+const char *decision_name(int dec);
+const char *unparsed_name(__u32 u);
+const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx);
 int events_open(struct daemon *d, struct policy_obj *p);
 void events_check_lost(struct daemon *d, struct policy_obj *p);
 void events_flush(struct daemon *d, struct policy_obj *p);
@@ -151,6 +166,16 @@ int redact_prepare(struct policy_obj *p);
 void redact_release(struct policy_obj *p);
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e);
 void redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session);
+
+/* record.c: aspend --record FILE (traces for `aspenc test`) */
+int record_open(struct daemon *d, struct policy_obj *p);
+void record_close(struct daemon *d);
+void record_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e,
+		    const struct proc_view *v);
+void record_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e,
+		    const struct proc_view *v);
+void record_response(struct daemon *d, struct policy_obj *p,
+		     const struct aspen_response_event *e, const struct proc_view *v);
 
 /* probe.c: what this kernel allows */
 void probe_print(void);

@@ -50,7 +50,7 @@ void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 			failed);
 }
 
-static const char *decision_name(int dec)
+const char *decision_name(int dec)
 {
 	switch (dec) {
 	case ASPEN_ALLOW: return "allow";
@@ -73,7 +73,7 @@ static const char *hook_name(int hook)
 	return "unknown";
 }
 
-static const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx)
+const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx)
 {
 	for (size_t i = 0; i < m->nrules; i++)
 		if (m->rules[i].idx == (int)idx)
@@ -121,61 +121,74 @@ static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
 		rt_audit_str(ev, "reason", r->reason);
 }
 
-static void add_process(struct rt_audit_ev *ev, struct daemon *d, const struct aspen_conn *c,
-			const char *exe)
+/* Who did it, from a kernel record (and /proc while the process lives):
+ * shared by the audit trail and the recorder. */
+void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
+		  struct proc_view *v)
 {
-	char comm[ASPEN_COMM_LEN + 1], user[64], path[512], cid[80], link[64];
-	const char *cg, *container;
+	char link[64];
 
-	rt_audit_uint(ev, "pid", c->tgid);
-	if (c->pid != c->tgid)
-		rt_audit_uint(ev, "tid", c->pid);
-	memcpy(comm, c->comm, ASPEN_COMM_LEN);
-	comm[ASPEN_COMM_LEN] = 0;
-	if (!comm[0]) { /* a record the kernel could not name: ask /proc */
+	memset(v, 0, sizeof(*v));
+	v->tgid = c->tgid;
+	v->pid = c->pid;
+	v->uid = c->uid;
+	v->gid = c->gid;
+	memcpy(v->comm, c->comm, ASPEN_COMM_LEN);
+	v->comm[ASPEN_COMM_LEN] = 0;
+	if (!v->comm[0]) { /* a record the kernel could not name: ask /proc */
 		FILE *f;
 
 		snprintf(link, sizeof(link), "/proc/%u/comm", c->tgid);
 		f = fopen(link, "r");
-		if (f && fgets(comm, sizeof(comm), f))
-			comm[strcspn(comm, "\n")] = 0;
+		if (f && fgets(v->comm, sizeof(v->comm), f))
+			v->comm[strcspn(v->comm, "\n")] = 0;
 		if (f)
 			fclose(f);
 	}
-	rt_audit_str(ev, "comm", comm);
-	if (!exe[0]) { /* not seen by the exec hook: ask /proc while it lives */
+	if (exe && exe[0]) {
+		snprintf(v->exe, sizeof(v->exe), "%s", exe);
+	} else { /* not seen by the exec hook: ask /proc while it lives */
 		ssize_t n;
 
 		snprintf(link, sizeof(link), "/proc/%u/exe", c->tgid);
-		n = readlink(link, path, sizeof(path) - 1);
-		path[n > 0 ? n : 0] = 0;
-		exe = path;
+		n = readlink(link, v->exe, sizeof(v->exe) - 1);
+		v->exe[n > 0 ? n : 0] = 0;
 	}
-	if (exe[0])
-		rt_audit_str(ev, "exe", exe);
+	v->has_user = rt_user_name(c->uid, v->user, sizeof(v->user)) == 0;
+	v->has_cgroup = d->cgcache &&
+			rt_cgcache_resolve(d->cgcache, c->cgroup_id, v->cgroup, sizeof(v->cgroup)) == 0;
+	v->has_cid = v->has_cgroup && rt_container_id(v->cgroup, v->cid, sizeof(v->cid));
+}
+
+static void add_process(struct rt_audit_ev *ev, const struct proc_view *v)
+{
+	rt_audit_uint(ev, "pid", v->tgid);
+	if (v->pid != v->tgid)
+		rt_audit_uint(ev, "tid", v->pid);
+	rt_audit_str(ev, "comm", v->comm);
+	if (v->exe[0])
+		rt_audit_str(ev, "exe", v->exe);
 	else
 		rt_audit_null(ev, "exe");
-	rt_audit_uint(ev, "uid", c->uid);
-	if (rt_user_name(c->uid, user, sizeof(user)) == 0)
-		rt_audit_str(ev, "user", user);
+	rt_audit_uint(ev, "uid", v->uid);
+	if (v->has_user)
+		rt_audit_str(ev, "user", v->user);
 	else
 		rt_audit_null(ev, "user");
-	rt_audit_uint(ev, "gid", c->gid);
-	cg = d->cgcache && rt_cgcache_resolve(d->cgcache, c->cgroup_id, path, sizeof(path)) == 0
-		     ? path : NULL;
-	if (cg)
-		rt_audit_str(ev, "cgroup", cg);
+	rt_audit_uint(ev, "gid", v->gid);
+	if (v->has_cgroup)
+		rt_audit_str(ev, "cgroup", v->cgroup);
 	else
 		rt_audit_null(ev, "cgroup");
-	container = cg ? rt_container_id(cg, cid, sizeof(cid)) : NULL;
-	if (container)
-		rt_audit_str(ev, "container_id", container);
+	if (v->has_cid)
+		rt_audit_str(ev, "container_id", v->cid);
 	else
 		rt_audit_null(ev, "container_id");
 }
 
 static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e)
 {
+	struct proc_view v;
 	const struct aspen_conn *c = &e->conn;
 	struct rt_audit_ev ev;
 	char prov[256], ip[INET6_ADDRSTRLEN];
@@ -204,11 +217,13 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 	rt_audit_str(&ev, "hook", hook_name(e->hook));
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
-	add_process(&ev, d, c, exe);
+	proc_view_of(d, c, exe, &v);
+	add_process(&ev, &v);
+	record_connect(d, p, e, &v);
 	audit_emit(d, &ev);
 }
 
-static const char *unparsed_name(__u32 u)
+const char *unparsed_name(__u32 u)
 {
 	switch (u) {
 	case ASPEN_UNPARSED_NOT_HTTP1: return "not_http1";
@@ -251,6 +266,7 @@ static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *e
 static void emit_request(struct daemon *d, struct policy_obj *p,
 			 const struct aspen_request_event *e)
 {
+	struct proc_view v;
 	const struct aspen_req *r = &e->req;
 	struct rt_audit_ev ev;
 	char exe[ASPEN_EXE_LEN];
@@ -272,7 +288,9 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	rt_audit_str(&ev, "tls", e->probe == ASPEN_PROBE_GNUTLS ? "gnutls" : "openssl");
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
-	add_process(&ev, d, &r->conn, exe);
+	proc_view_of(d, &r->conn, exe, &v);
+	add_process(&ev, &v);
+	record_request(d, p, e, &v);
 	if (e->verdict.redact)
 		redact_add_counts(p, &ev, r->conn.tgid, e->session);
 	audit_emit(d, &ev);
@@ -303,6 +321,7 @@ void events_flush(struct daemon *d, struct policy_obj *p)
 static void on_response(struct daemon *d, struct policy_obj *p,
 			const struct aspen_response_event *e)
 {
+	struct proc_view v;
 	const struct aspen_resp *r = &e->resp;
 	struct rt_audit_ev ev;
 	char exe[ASPEN_EXE_LEN], tokens[96];
@@ -317,13 +336,16 @@ static void on_response(struct daemon *d, struct policy_obj *p,
 	rt_audit_uint(&ev, "bytes", r->bytes);
 	memcpy(exe, e->exe, sizeof(exe));
 	exe[sizeof(exe) - 1] = 0;
-	add_process(&ev, d, &r->conn, exe);
+	proc_view_of(d, &r->conn, exe, &v);
+	add_process(&ev, &v);
+	record_response(d, p, e, &v);
 	audit_emit(d, &ev);
 }
 
 static void on_mismatch(struct daemon *d, struct policy_obj *p,
 			const struct aspen_mismatch_event *e)
 {
+	struct proc_view v;
 	struct rt_audit_ev ev;
 	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid, .uid = e->uid, .gid = e->gid,
 				.cgroup_id = e->cgroup_id };
@@ -336,7 +358,8 @@ static void on_mismatch(struct daemon *d, struct policy_obj *p,
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"
 								      : "unsynced");
-	add_process(&ev, d, &c, exe);
+	proc_view_of(d, &c, exe, &v);
+	add_process(&ev, &v);
 	audit_emit(d, &ev);
 }
 

@@ -62,6 +62,7 @@ static void usage(FILE *out)
 		"  --no-resolve       do not resolve provider names with the system resolver\n"
 		"  --refresh SECONDS  re-resolve provider names this often (default 300)\n"
 		"  --ready-file FILE  create FILE once everything is attached\n"
+		"  --record FILE      also write a trace of every decision (for `aspenc test`)\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
 		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGTERM/SIGINT detach and exit 0\n");
@@ -70,7 +71,7 @@ static void usage(FILE *out)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
-	       O_REFRESH, O_VERSION, O_HELP };
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -79,6 +80,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "resolve", required_argument, 0, O_RESOLVE },
 		{ "no-resolve", no_argument, 0, O_NORES },
 		{ "ready-file", required_argument, 0, O_READY },
+		{ "record", required_argument, 0, O_RECORD },
 		{ "refresh", required_argument, 0, O_REFRESH },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
@@ -103,6 +105,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_NORES: o->no_resolve = true; break;
 		case O_READY: o->ready_file = optarg; break;
+		case O_RECORD: o->record = optarg; break;
 		case O_REFRESH: o->refresh_s = atoi(optarg); break;
 		case 'v': o->verbose = true; break;
 		case O_VERSION: printf("aspend %s\n", ASPEN_VERSION); exit(0);
@@ -266,6 +269,8 @@ int main(int argc, char **argv)
 	resolver_start(&D, &D.cur->meta);
 	resolver_poll(&D, D.cur, true);
 	heartbeat(D.cur);
+	if (record_open(&D, D.cur) < 0)
+		goto out;
 	if (policy_attach(&D, D.cur, NULL) < 0)
 		goto out;
 	tls_resume_orphans(&D);
@@ -279,6 +284,7 @@ out:
 	tls_detach_all(&D);
 	if (D.cur)
 		policy_destroy(D.cur);
+	record_close(&D);
 	if (D.opts.ready_file)
 		unlink(D.opts.ready_file);
 	rt_audit_close(D.audit);
