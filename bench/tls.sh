@@ -7,6 +7,9 @@
 #                                HTTP/JSON parse + sk_msg on the socket
 #   unrelated TLS, model rules   the same aspend, wrk to a host that is not a
 #                                provider (must pay nothing)
+#   redact, clean / redact, pii  a policy masking pii.ssn: a body without an
+#                                SSN (scanned only) and one with an SSN in
+#                                every request (writer held, masked, resumed)
 # and, from the kernel's BPF statistics, program runs per request and the
 # average cost of each program run.
 #   sudo bench/tls.sh [BUILD_DIR] [SECONDS]
@@ -48,7 +51,10 @@ body=$("$H_PY" -c '
 import json
 msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
 print(json.dumps({"model": "gpt-4o-mini", "messages": msgs, "user": "bench"}))')
-printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$body" >"$H_WORK/post.lua"
+lua() { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$1"; }
+lua "$body" >"$H_WORK/post.lua"
+lua "${body/section 3. /section 3, ssn 123-45-6789. }" >"$H_WORK/pii.lua"
+grep -q 123-45-6789 "$H_WORK/pii.lua" || fail "no SSN in the PII body"
 log "request body: ${#body} bytes"
 
 connect_policy=$(make_policy bench-connect <<EOF_POLICY
@@ -68,9 +74,20 @@ rule mini_only { on request  when request.model not in ["gpt-4o-mini", "gpt-4o"]
 rule chat { on request  when http.path == "/v1/chat/completions"  allow }
 EOF_POLICY
 )
+redact_policy=$(make_policy bench-redact <<EOF_POLICY
+policy "bench-redact"
+default deny
+uninspectable deny
+import "pii"
+provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mask { on request  redact pii.ssn with "X" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+)
 
-run_wrk() { # NAME HOST
-	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "$H_WORK/post.lua" \
+run_wrk() { # NAME HOST [LUA]
+	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "${3:-$H_WORK/post.lua}" \
 		"https://$2:$PORT/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
 	local rps p50 p99
 	rps=$(awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk")
@@ -102,6 +119,14 @@ for round in 1 2; do
 	reqs=$(awk '/requests in/ { print $1 }' "$H_WORK/model.wrk")
 	res[reqs$round]=$reqs
 	stop_aspend
+	start_aspend "$redact_policy"
+	res[redact_clean$round]=$(run_wrk redact_clean api.openai.com)
+	# wrk sends one buffer over and over: once masked in place it carries no
+	# SSN, so per-request redaction is timed with fresh bodies (python)
+	res[py_clean$round]=$(in_cgroup env SSL_CERT_FILE="$H_CA" "$H_PY" "$here/redact_client.py" api.openai.com $PORT 400 clean)
+	res[py_pii$round]=$(in_cgroup env SSL_CERT_FILE="$H_CA" "$H_PY" "$here/redact_client.py" api.openai.com $PORT 400 pii)
+	stop_aspend
+	res[py_direct$round]=$(in_cgroup env SSL_CERT_FILE="$H_CA" "$H_PY" "$here/redact_client.py" api.openai.com $PORT 400 pii)
 done
 
 ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
@@ -111,10 +136,12 @@ for round in 1 2; do
 	read -r d dp50 dp99 <<<"${res[direct$round]}"
 	echo "round $round"
 	printf '  %-28s %9s req/s  p50 %-8s p99 %-8s\n' direct "$d" "$dp50" "$dp99"
-	for k in connect model unrelated; do
+	for k in connect model unrelated redact_clean; do
 		read -r r p50 p99 <<<"${res[$k$round]}"
 		printf '  %-28s %9s req/s  p50 %-8s p99 %-8s %sx\n' "$k" "$r" "$p50" "$p99" "$(ratio "$r" "$d")"
 	done
+	echo "  python3 keep-alive, 400 fresh 1 KB bodies, p50 / p99 us: direct $(echo ${res[py_direct$round]} | tr ' ' /)," \
+		"redact policy without PII $(echo ${res[py_clean$round]} | tr ' ' /), with an SSN in every request $(echo ${res[py_pii$round]} | tr ' ' /)"
 	echo "  program runs per request and mean cost per run (model rules, ${res[reqs$round]} requests):"
 	while read -r name cnt ns; do
 		[ "${cnt:-0}" -gt 0 ] || continue
