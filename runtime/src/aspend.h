@@ -92,6 +92,8 @@ struct hook_kind {
 	bool lazy; /* attached later, per process (uprobes) */
 };
 extern const struct hook_kind hook_cgroup_sock;
+int attach_cgroup_link(struct daemon *d, struct bpf_program *prog, struct bpf_link *old,
+		       struct bpf_link **link);
 extern const struct hook_kind hook_tracepoint;
 extern const struct hook_kind hook_cgroup_skb;
 extern const struct hook_kind hook_sockops;
@@ -113,7 +115,7 @@ int procs_fill(struct daemon *d, struct policy_obj *p);
 int cgroups_fill(struct daemon *d, struct policy_obj *p);
 int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *path);
 int users_fill(struct daemon *d, struct policy_obj *p);
-__u64 pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s, bool icase);
+
 
 /* events.c: ring buffer -> audit trail */
 struct proc_view {

@@ -9,9 +9,11 @@
 
 #include "aspend.h"
 
-static int cgroup_sock_attach(struct daemon *d, struct policy_obj *p,
-			      struct bpf_program *prog, struct bpf_link *old,
-			      struct bpf_link **link)
+/* Attach prog to --cgroup with a bpf_link, or switch old's link to it in
+ * one step. Every cgroup-attached hook kind (socket address, socket
+ * buffer, sockops) goes through here. */
+int attach_cgroup_link(struct daemon *d, struct bpf_program *prog, struct bpf_link *old,
+		       struct bpf_link **link)
 {
 	if (old) {
 		int rc = bpf_link__update_program(old, prog);
@@ -24,9 +26,13 @@ static int cgroup_sock_attach(struct daemon *d, struct policy_obj *p,
 		return 0;
 	}
 	*link = bpf_program__attach_cgroup(prog, d->cgroup_fd);
-	if (!*link)
-		return -1;
-	return 0;
+	return *link ? 0 : -1;
+}
+
+static int cgroup_sock_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
+			      struct bpf_link *old, struct bpf_link **link)
+{
+	return attach_cgroup_link(d, prog, old, link);
 }
 
 const struct hook_kind hook_cgroup_sock = {

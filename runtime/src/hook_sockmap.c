@@ -14,18 +14,7 @@
 static int sockops_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
 			  struct bpf_link *old, struct bpf_link **link)
 {
-	if (old) {
-		int rc = bpf_link__update_program(old, prog);
-
-		if (rc) {
-			errno = -rc;
-			return -1;
-		}
-		*link = old;
-		return 0;
-	}
-	*link = bpf_program__attach_cgroup(prog, d->cgroup_fd);
-	return *link ? 0 : -1;
+	return attach_cgroup_link(d, prog, old, link);
 }
 
 /* libbpf 1.1 has no bpf_link for sk_msg: attach with BPF_PROG_ATTACH and

@@ -16,6 +16,7 @@
 
 #include "aspend.h"
 #include "glob.h"
+#include "preds.h"
 #include "rt_dns.h"
 #include "rt_hosts.h"
 
@@ -185,18 +186,6 @@ int hosts_collect(struct daemon *d, const struct aspen_meta *m)
 	return 0;
 }
 
-static __u64 providers_of(const struct aspen_meta *m, const char *name)
-{
-	__u64 mask = 0;
-
-	for (size_t i = 0; i < m->nhosts; i++) {
-		int pi = m->hosts[i].provider;
-
-		if (pi >= 0 && pi < 64 && aspen_glob_match_ci(m->hosts[i].name, name))
-			mask |= 1ULL << pi;
-	}
-	return mask;
-}
 
 /* Merge known host i into the address map; 1 if it names a provider or a
  * dst.host predicate, 0 if it is of no interest, -1 on a map error. */
@@ -205,8 +194,8 @@ static int dst_put(int fd, struct daemon *d, struct policy_obj *p, size_t i)
 	struct aspen_dst_info info = { 0 }, old;
 	struct aspen_ip_key key;
 
-	info.providers = providers_of(&p->meta, d->hosts[i].name);
-	info.host_bits = pred_bits(&p->meta, ASPEN_PRED_HOST, d->hosts[i].name, true);
+	info.providers = aspen_meta_host_providers(&p->meta, d->hosts[i].name);
+	info.host_bits = aspen_pred_bits(&p->meta, ASPEN_PRED_HOST, d->hosts[i].name, true);
 	if (!info.providers && !info.host_bits)
 		return 0;
 	memcpy(key.addr, &d->hosts[i].addr, 16);
@@ -251,8 +240,8 @@ static int learn_answer(const char *name, const struct in6_addr *addr, int famil
 	size_t before = d->nhosts;
 	char ip[INET6_ADDRSTRLEN];
 
-	if (!providers_of(&lc->p->meta, name) &&
-	    !pred_bits(&lc->p->meta, ASPEN_PRED_HOST, name, true))
+	if (!aspen_meta_host_providers(&lc->p->meta, name) &&
+	    !aspen_pred_bits(&lc->p->meta, ASPEN_PRED_HOST, name, true))
 		return 0;
 	if (add_host(addr, family, name, d) < 0 || d->nhosts == before)
 		return 0; /* known already */

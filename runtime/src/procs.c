@@ -17,23 +17,9 @@
 #include <bpf/bpf.h>
 
 #include "aspend.h"
-#include "glob.h"
+#include "preds.h"
 #include "rt_cgroup.h"
 
-__u64 pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s, bool icase)
-{
-	__u64 bits = 0;
-
-	for (size_t i = 0; i < m->npreds; i++) {
-		const struct aspen_meta_pred *p = &m->preds[i];
-
-		if (p->cls != cls || p->bit < 0 || p->bit >= 64)
-			continue;
-		if (icase ? aspen_glob_match_ci(p->glob, s) : aspen_glob_match(p->glob, s))
-			bits |= 1ULL << p->bit;
-	}
-	return bits;
-}
 
 static bool has_preds(const struct aspen_meta *m, enum aspen_pred_class cls)
 {
@@ -76,7 +62,7 @@ int procs_fill(struct daemon *d, struct policy_obj *p)
 		if (n <= 0)
 			continue; /* kernel threads, or gone */
 		proc->exe[n] = 0;
-		proc->exe_bits = pred_bits(&p->meta, ASPEN_PRED_EXE, proc->exe, false);
+		proc->exe_bits = aspen_pred_bits(&p->meta, ASPEN_PRED_EXE, proc->exe, false);
 		bpf_map_update_elem(fd, &tgid, proc, BPF_NOEXIST);
 	}
 	free(proc);
@@ -88,11 +74,11 @@ int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *
 {
 	char cid[80];
 	const char *c = rt_container_id(path, cid, sizeof(cid));
-	__u64 bits = pred_bits(&p->meta, ASPEN_PRED_CGROUP, path, false);
+	__u64 bits = aspen_pred_bits(&p->meta, ASPEN_PRED_CGROUP, path, false);
 	int fd = policy_map_fd(p, "aspen_cgroup");
 
 	if (c)
-		bits |= pred_bits(&p->meta, ASPEN_PRED_CONTAINER, c, false);
+		bits |= aspen_pred_bits(&p->meta, ASPEN_PRED_CONTAINER, c, false);
 	if (d->cgcache)
 		rt_cgcache_put(d->cgcache, id, path);
 	if (fd < 0)
@@ -135,7 +121,7 @@ int users_fill(struct daemon *d, struct policy_obj *p)
 		return 0;
 	setpwent();
 	while ((pw = getpwent())) {
-		__u64 bits = pred_bits(&p->meta, ASPEN_PRED_USER, pw->pw_name, false);
+		__u64 bits = aspen_pred_bits(&p->meta, ASPEN_PRED_USER, pw->pw_name, false);
 		__u32 uid = pw->pw_uid;
 
 		if (bits)
