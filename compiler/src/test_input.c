@@ -45,16 +45,6 @@ static uint64_t named_providers(const struct aspen_meta *m, const struct trace_e
 	return mask;
 }
 
-static unsigned unparsed_code(const char *why)
-{
-	static const char *const names[] = {"", "not_http1", "compressed", "bound", "malformed",
-					    "no_tls_lib"};
-
-	for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(why, names[i]))
-			return i;
-	return ASPEN_UNPARSED_MALFORMED;
-}
 
 static void fill_conn(const struct aspen_meta *m, const struct trace_event *ev,
 		      struct aspen_test_ctx *ctx)
@@ -133,7 +123,7 @@ void test_event_to_ctx(const struct aspen_meta *m, const struct trace_event *ev,
 	if (ev->request_user)
 		ctx->req.flags |= ASPEN_REQ_HAS_USER;
 	if (ev->unparsed)
-		ctx->req.unparsed = unparsed_code(ev->unparsed);
+		ctx->req.unparsed = aspen_unparsed_code(ev->unparsed);
 	ctx->resp.status = ev->status < 0 ? 0 : (__u32)ev->status;
 	ctx->resp.tokens_in = (__u64)ev->tokens_in;
 	ctx->resp.tokens_out = (__u64)ev->tokens_out;

@@ -223,17 +223,6 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 	audit_emit(d, &ev);
 }
 
-const char *unparsed_name(__u32 u)
-{
-	switch (u) {
-	case ASPEN_UNPARSED_NOT_HTTP1: return "not_http1";
-	case ASPEN_UNPARSED_COMPRESSED: return "compressed";
-	case ASPEN_UNPARSED_BOUND: return "scan_bound";
-	case ASPEN_UNPARSED_MALFORMED: return "malformed";
-	case ASPEN_UNPARSED_NO_TLS_LIB: return "no_tls_lib";
-	}
-	return NULL;
-}
 
 /* a fixed-size field from the kernel, NUL-terminated or full */
 static void add_field(struct rt_audit_ev *ev, const char *key, const char *s, size_t max)
@@ -270,7 +259,7 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	const struct aspen_req *r = &e->req;
 	struct rt_audit_ev ev;
 	char exe[ASPEN_EXE_LEN];
-	const char *why = unparsed_name(r->unparsed);
+	const char *why = aspen_unparsed_name(r->unparsed);
 
 	add_head(&ev, p, "request", &e->verdict, r->conn.providers);
 	set_ts(&ev, e->ts_ns);

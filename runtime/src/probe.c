@@ -65,7 +65,7 @@ void probe_print(void)
 	log_info("  syscall programs (aspenc test): %s", yes_no(prog_ok(BPF_PROG_TYPE_SYSCALL)));
 	log_info("  fentry/LSM: %s", yes_no(prog_ok(BPF_PROG_TYPE_LSM)));
 	log_info("  bpf_probe_write_user: %s", write_user ? "yes" : "NO (kernel lockdown?)");
-	if (!write_user)
-		log_info("  -> redaction (when a policy asks for it) uses hold-and-rewrite, "
-			 "not in-place writes");
+	log_info("  -> redaction (when a policy asks for it): the writer is held and aspend "
+		 "rewrites its buffer%s", write_user ? "" : " (in-place writes from the kernel are "
+		 "refused here)");
 }

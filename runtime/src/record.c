@@ -144,7 +144,7 @@ void record_request(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	t.model = dupn(r->model, sizeof(r->model));
 	t.request_user = dupn(r->user, sizeof(r->user));
 	t.stream = !!(r->flags & ASPEN_REQ_STREAM);
-	t.unparsed = unparsed_name(r->unparsed) ? strdup(unparsed_name(r->unparsed)) : NULL;
+	t.unparsed = aspen_unparsed_name(r->unparsed) ? strdup(aspen_unparsed_name(r->unparsed)) : NULL;
 	t.has_body_match = true;
 	for (size_t i = 0; i < p->meta.npatterns; i++) {
 		const struct aspen_meta_pattern *mp = &p->meta.patterns[i];
