@@ -166,6 +166,9 @@ struct aspen_http_req_state {
 	__u8 jflags;      /* AH_JF_*                                         */
 	__u8 uesc;        /* hex digits of \uXXXX still expected             */
 	__u8 events;      /* AH_EV_*: DECIDABLE already returned             */
+	__u8 dec_n;       /* body text this byte stands for: AH_DEC_RAW (the  */
+	__u32 dec;        /* byte itself), or 0..3 decoded bytes in dec: JSON  */
+			  /* escapes inside strings (\u0031 -> "1")           */
 };
 
 struct aspen_http_resp_state {
@@ -186,6 +189,7 @@ struct aspen_http_resp_state {
 	__u8 _pad;
 };
 
+#define AH_DEC_RAW 0xff
 _Static_assert(sizeof(struct aspen_http_req_state) <= 80, "request parser state grew");
 _Static_assert(sizeof(struct aspen_http_resp_state) <= 80, "response parser state grew");
 
@@ -526,6 +530,7 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 	__u32 out = c, n = 1;
 	__u8 jf = st->jflags;
 
+	st->dec_n = 0; /* inside a string: what it stands for comes at emit */
 	if (st->uesc) {
 		int h = aspen_http_hex(c);
 
@@ -567,6 +572,7 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 		st->jflags = jf | AH_JF_ESC;
 		return;
 	} else if (c == '"') {
+		st->dec_n = AH_DEC_RAW;
 		if (jf & AH_JF_KEY) {
 			__u8 k = AH_K_OTHER;
 
@@ -597,6 +603,8 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 		return;
 	}
 emit:
+	st->dec = out;
+	st->dec_n = (__u8)n;
 	if (jf & AH_JF_KEY) {
 		/* the keys looked for are ASCII: one byte stands for any other */
 		aspen_http_push(st->win, &st->tok_len, n > 1 ? 0x80 : (__u8)out);
@@ -948,6 +956,7 @@ static __always_inline int aspen_http_req_byte(struct aspen_http_req_state *st, 
 {
 	int j = 0;
 
+	st->dec_n = AH_DEC_RAW;
 	if (st->state == AH_RQ_ERROR)
 		return ASPEN_HTTP_ERROR;
 	if (st->state == AH_RQ_DONE)

@@ -428,8 +428,22 @@ static long aspen_feed_step(__u32 i, void *arg)
 	rc = aspen_http_req_byte(&s->st, &s->r, c);
 	s->bytes++;
 #if ASPEN_NEED_BODY_SCAN
-	if (s->r.body_seen != seen) /* a body byte, not chunk framing */
-		aspen_body_byte(s, c, (__u32)idx);
+	if (s->r.body_seen != seen) { /* a body byte, not chunk framing */
+		/* patterns see JSON strings decoded: "\u0031" is a "1" to them */
+		__u8 dn = s->st.dec_n;
+		__u32 dec = s->st.dec;
+
+		if (dn == AH_DEC_RAW) {
+			aspen_body_byte(s, c, (__u32)idx);
+		} else {
+			if (dn > 0)
+				aspen_body_byte(s, dec & 0xff, (__u32)idx);
+			if (dn > 1)
+				aspen_body_byte(s, (dec >> 8) & 0xff, (__u32)idx);
+			if (dn > 2)
+				aspen_body_byte(s, (dec >> 16) & 0xff, (__u32)idx);
+		}
+	}
 #endif
 	if (rc == ASPEN_HTTP_MORE)
 		return 0;

@@ -148,6 +148,30 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 	return whole;
 }
 
+/* The request line of a write aspend refused to let go unmasked: its own
+ * line (the write fails, so the kernel's line for it is never published). */
+static void audit_redact_denied(struct daemon *d, struct policy_obj *p,
+				const struct aspen_redact_event *e)
+{
+	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid };
+	struct rt_audit_ev ev;
+	struct proc_view v;
+
+	rt_audit_ev_init(&ev, "request");
+	rt_audit_str(&ev, "decision", "deny");
+	rt_audit_str(&ev, "rule", "uninspectable");
+	rt_audit_str(&ev, "reason", "a match to mask cannot be masked in place "
+				   "(it began in an earlier write, or is written with escapes)");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	rt_audit_str(&ev, "unparsed", aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));
+	proc_view_of(d, &c, NULL, &v);
+	rt_audit_uint(&ev, "pid", v.tgid);
+	rt_audit_str(&ev, "comm", v.comm);
+	rt_audit_str(&ev, "exe", v.exe);
+	audit_emit(d, &ev);
+}
+
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
 {
 	struct session_counts *sc = counts_for(e->tgid, e->session);
@@ -175,6 +199,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	if (!ok) {
 		sc->split = true;
 		deny_thread(p, e->pid);
+		audit_redact_denied(d, p, e);
 		log_warn("pid %u: a match to mask could not be masked in place: request denied",
 			 e->tgid);
 	}

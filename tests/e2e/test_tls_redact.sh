@@ -71,6 +71,15 @@ done
 assert_not_contains "$H_AUDIT" "$ssn"
 assert_not_contains "$H_AUDIT" "$card"
 
+# an SSN hidden behind JSON escapes: the kernel's patterns read JSON strings
+# decoded and see it; it cannot be masked in place (the text on the wire is
+# the escapes), so the request is denied and nothing of it leaves
+provider_mark "$IP_OPENAI"
+py_call py-escaped "$OA" "$(user_body 'my ssn is \u0031\u00323-45-6789')"
+assert_ne 0 "$C_RC" "python3 sending an escaped SSN"
+assert_nothing_arrived "escaped SSN"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+
 # a private key: denied, zero bytes
 provider_mark "$IP_OPENAI"
 key='-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEAtest-----END RSA PRIVATE KEY-----'

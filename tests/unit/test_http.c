@@ -891,6 +891,37 @@ static void test_random(void **state)
 	}
 }
 
+/* What the body patterns see: JSON strings decoded (escapes resolved),
+ * the rest byte for byte. */
+static void test_decoded_body_text(void **state)
+{
+	static const char req[] = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n"
+				  "Content-Length: 44\r\n\r\n"
+				  "{\"m\":\"ssn \\u0031\\u00323-45\\n\\u00e9\\\"x\"}";
+	struct aspen_http_req_state st = { 0 };
+	struct aspen_req r = { 0 };
+	char seen[128];
+	size_t n = 0, body_at = strstr(req, "\r\n\r\n") - req + 4;
+
+	(void)state;
+	r.content_length = ~0ULL;
+	for (size_t i = 0; i < sizeof(req) - 1; i++) {
+		__u64 before = r.body_seen;
+
+		aspen_http_req_byte(&st, &r, (__u8)req[i]);
+		if (i < body_at || r.body_seen == before)
+			continue;
+		if (st.dec_n == AH_DEC_RAW) {
+			seen[n++] = req[i];
+			continue;
+		}
+		for (unsigned k = 0; k < st.dec_n; k++)
+			seen[n++] = (char)((st.dec >> (8 * k)) & 0xff);
+	}
+	seen[n] = 0;
+	assert_string_equal(seen, "{\"m\":\"ssn 123-45\n\xc3\xa9\"x\"}");
+}
+
 /* The probe's fast path (plain string runs skipped) gives the same fields,
  * events and errors as parsing every byte. */
 static void test_fast_path_same(void **state)
@@ -932,6 +963,7 @@ int main(void)
 	    cmocka_unit_test(test_resp_errors_and_framing),
 	    cmocka_unit_test(test_random),
 		cmocka_unit_test(test_fast_path_same),
+		cmocka_unit_test(test_decoded_body_text),
 	};
 
 	printf("state sizes: request %zu, response %zu bytes\n", sizeof(struct aspen_http_req_state),
