@@ -390,11 +390,16 @@ static void emit_body_step(struct emitter *e)
 
 	put(e, "/* Body patterns (bit = pattern index):");
 	for (size_t i = 0; i < ir->npatterns; i++) {
+		const char *src = ir->patterns[i].decl->regex;
+		size_t len = strlen(src);
+
 		put(e, "\n *   %d %s /", ir->patterns[i].index, ir->patterns[i].redact ? "redact " : "");
 		put_comment_text(e, ir->patterns[i].name);
 		put(e, " = /");
-		put_comment_text(e, ir->patterns[i].decl->regex);
-		put(e, "/%s", ir->patterns[i].flags & RX_FLAG_ICASE ? "i" : "");
+		put_comment_text(e, src);
+		/* /x[a-z]*\/: the closing '/' after a '*' must not end this comment */
+		put(e, "%s/%s", len && src[len - 1] == '*' ? "\\" : "",
+		    ir->patterns[i].flags & RX_FLAG_ICASE ? "i" : "");
 	}
 	if (!ir->npatterns)
 		put(e, " none");
@@ -813,7 +818,9 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_decide_tls(&e, ON_RESPONSE);
 	put(&e, "#include \"aspen_connect.bpf.h\"\n");
 	/* aspenc test: a SEC("syscall") entry, run by BPF_PROG_TEST_RUN only */
-	put(&e, "#include \"aspen_test.bpf.h\"\n\n");
+	put(&e, "#include \"aspen_test.bpf.h\"\n");
+	/* the body scanner alone, for tests/e2e/test_scanner_kernel.sh and bench/scan.sh */
+	put(&e, "#include \"aspen_scan_test.bpf.h\"\n\n");
 	put(&e, "char LICENSE[] SEC(\"license\") = \"GPL\";\n\n");
 	put(&e, "/* What aspend needs to know about this object (docs/internals.md) */\n");
 	put(&e, "static const char aspen_meta[]\n"
