@@ -16,7 +16,8 @@ command -v npm >/dev/null 2>&1 || { echo "npm-setup.sh: npm not found" >&2; exit
 lock=$dir/.npm-setup.lock
 exec 9>"$lock"
 flock -w 300 9 || { echo "npm-setup.sh: another install holds $lock" >&2; exit 1; }
-npm install --no-audit --no-fund --no-package-lock --loglevel=error >&2 || { echo "npm-setup.sh: npm install failed" >&2; exit 1; }
+timeout 240 npm install --no-audit --no-fund --no-package-lock --loglevel=error >&2 ||
+	{ echo "npm-setup.sh: npm install failed" >&2; exit 1; }
 node -e "require('openai')" || { echo "npm-setup.sh: openai not loadable after install" >&2; exit 1; }
 echo "$sum" >"$stamp"
 echo "npm-setup.sh: openai $(node -p "JSON.parse(require('fs').readFileSync('node_modules/openai/package.json')).version") installed in $dir/node_modules" >&2
