@@ -1,0 +1,56 @@
+#!/bin/sh
+# Body scan throughput: the policy's combined body DFA (pii + secrets +
+# injection patterns) over 64 KiB of chat JSON, in the kernel (the object's
+# SEC("syscall") aspen_scan_test, BPF_PROG_TEST_RUN, one bpf_loop step per
+# byte: the code the TLS probes run) and the same generated aspen_body_step
+# compiled natively (tests/lib/scan-native.sh), in the same run. Prints MB/s
+# of both and the ratio. Needs root (BPF_PROG_TEST_RUN).
+#   bench/scan.sh [BUILD_DIR] [SECONDS] [POLICY.asp]
+# Build without ASPEN_SANITIZE for figures that mean anything for the native
+# side (the kernel side does not care).
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build}
+secs=${2:-2}
+work=$(mktemp -d /tmp/aspen-scan-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+policy=${3:-$work/bench.asp}
+if [ -z "${3:-}" ]; then
+	cat >"$policy" <<'EOP'
+policy "scan-bench"
+uninspectable deny
+default allow
+import "pii"
+import "secrets"
+import "injection"
+
+rule mask {
+  on request
+  redact pii.ssn with "X"
+  redact pii.credit_card with "#"
+  redact pii.email
+  redact secrets.private_key
+}
+
+rule keys {
+  on request
+  when request.body matches secrets.aws_access_key or request.body matches secrets.github_token
+    or request.body matches secrets.slack_token
+  deny "credentials in a prompt"
+}
+
+rule flag {
+  on request
+  when request.body matches injection.prompt_leak or request.body matches injection.jailbreak
+    or request.body matches pii.ipv4
+  audit
+}
+EOP
+fi
+ASPEN_KEEP_C=1 "$build/compiler/aspenc" "$policy" -o "$work/p.bpf.o" -I "$src/stdlib-policies" 2>"$work/aspenc.err" ||
+	{ cat "$work/aspenc.err" >&2; exit 1; }
+gen=$(sed -n 's/^aspenc: generated C kept in //p' "$work/aspenc.err")
+grep '^/\* body DFA' "$gen" | sed 's/^/# /'
+"$src/tests/lib/scan-native.sh" "$gen" "$work/native.so"
+rm -f "$gen"
+"$build/tests/scan-kernel" "$work/p.bpf.o" --bench --native "$work/native.so" --seconds "$secs"
