@@ -35,8 +35,7 @@ uint64_t aspen_meta_host_providers(const struct aspen_meta *m, const char *name)
 	return mask;
 }
 
-/* "a.b.c.d/n" or "v6/n" (or no prefix: one address) -> v4-mapped + bits */
-static int cidr_parse(const char *text, uint8_t net[16], int *plen)
+int aspen_cidr_parse(const char *text, uint8_t net[16], int *plen)
 {
 	char buf[64], *slash;
 	long n = -1;
@@ -87,7 +86,7 @@ uint64_t aspen_meta_cidr_providers(const struct aspen_meta *m, const uint8_t add
 		uint8_t net[16];
 		int plen, pi = m->cidrs[i].provider;
 
-		if (pi < 0 || pi >= 64 || cidr_parse(m->cidrs[i].cidr, net, &plen) < 0)
+		if (pi < 0 || pi >= 64 || aspen_cidr_parse(m->cidrs[i].cidr, net, &plen) < 0)
 			continue;
 		if (prefix_eq(addr, net, plen))
 			mask |= 1ULL << pi;

@@ -26,6 +26,12 @@ uint64_t aspen_meta_cidr_providers(const struct aspen_meta *m, const uint8_t add
 /* Providers that serve on port (a provider without ports: 443). */
 uint64_t aspen_meta_port_providers(const struct aspen_meta *m, uint16_t port);
 
+/* "a.b.c.d/n", "v6/n", or a bare address (one host) -> the address
+ * v4-mapped and the prefix length over 128 bits (IPv4: 96 + n). The one
+ * parser of CIDRs for aspenc (dst.ip), aspend (provider CIDRs) and tests.
+ * 0, or -1 if text is not a CIDR. */
+int aspen_cidr_parse(const char *text, uint8_t net[16], int *plen);
+
 /* Provider index by name, -1 if the policy has none of that name. */
 int aspen_meta_provider_index(const struct aspen_meta *m, const char *name);
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lower.h"
+#include "preds.h"
 
 #define MAX_LIST_DEPTH 8 /* lists naming lists: cycles are resolve's job */
 
@@ -172,38 +173,6 @@ static struct ir_expr *lower_provider(struct lower *l, const struct expr *e,
 
 /* ---- dst.ip ------------------------------------------------------------- */
 
-/* "a.b.c.d", "a.b.c.d/n", "v6", "v6/n" -> v4-mapped address + prefix */
-static int parse_cidr(const char *text, uint8_t addr[16], int *plen)
-{
-	char buf[64], *slash;
-	long n = -1;
-
-	if (strlen(text) >= sizeof(buf))
-		return -1;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash) {
-		char *end;
-
-		*slash = 0;
-		n = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || n < 0)
-			return -1;
-	}
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, buf, addr + 12) == 1) {
-		addr[10] = addr[11] = 0xff;
-		if (n > 32)
-			return -1;
-		*plen = 96 + (n < 0 ? 32 : (int)n);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, buf, addr) == 1 && n <= 128) {
-		*plen = n < 0 ? 128 : (int)n;
-		return 0;
-	}
-	return -1;
-}
 
 static struct ir_expr *lower_ip(struct lower *l, const struct leaves *lv)
 {
@@ -213,7 +182,7 @@ static struct ir_expr *lower_ip(struct lower *l, const struct leaves *lv)
 		const struct value *v = lv->v[i];
 		struct ir_expr *c = node(IR_CIDR);
 
-		if (v->kind != VAL_STRING || parse_cidr(v->str, c->addr, &c->bits) < 0) {
+		if (v->kind != VAL_STRING || aspen_cidr_parse(v->str, c->addr, &c->bits) < 0) {
 			diag_error(l->d, v->span, NULL, "not an IP address or CIDR");
 			ir_expr_free(c);
 			continue;

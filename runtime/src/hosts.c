@@ -286,29 +286,6 @@ static int fill_ports(struct policy_obj *p)
 	return 0;
 }
 
-static int parse_cidr(const char *s, struct aspen_cidr_key *key)
-{
-	char buf[128];
-	char *slash;
-	struct rt_ip ip;
-	int bits;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	slash = strchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	if (rt_ip_parse(buf, &ip) < 0)
-		return -1;
-	/* a bare address is a host route, as the compiler accepts it */
-	bits = slash ? atoi(slash + 1) : (ip.family == AF_INET ? 32 : 128);
-	if (ip.family == AF_INET)
-		bits += 96; /* stored v4-mapped */
-	if (bits < 0 || bits > 128)
-		return -1;
-	key->prefixlen = (__u32)bits;
-	memcpy(key->addr, &ip.addr, 16);
-	return 0;
-}
 
 static int fill_cidrs(struct policy_obj *p)
 {
@@ -319,11 +296,13 @@ static int fill_cidrs(struct policy_obj *p)
 	for (size_t i = 0; i < p->meta.ncidrs; i++) {
 		struct aspen_cidr_key key;
 		__u64 mask = 0;
+		int plen;
 
-		if (parse_cidr(p->meta.cidrs[i].cidr, &key) < 0) {
+		if (aspen_cidr_parse(p->meta.cidrs[i].cidr, key.addr, &plen) < 0) {
 			log_warn("bad CIDR in policy metadata: %s", p->meta.cidrs[i].cidr);
 			continue;
 		}
+		key.prefixlen = (__u32)plen;
 		bpf_map_lookup_elem(fd, &key, &mask);
 		mask |= 1ULL << (p->meta.cidrs[i].provider & 63);
 		if (bpf_map_update_elem(fd, &key, &mask, BPF_ANY) < 0)
