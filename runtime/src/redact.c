@@ -185,11 +185,11 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	} else if (!read_buf((pid_t)e->tgid, e->buf, buf, len, false)) {
 		log_warn("pid %u: cannot read its buffer: %s", e->tgid, strerror(errno));
 	} else {
+		/* never the buffer itself: it holds what is being masked */
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
-				 "matched 0x%llx, carried %u: %.*s", e->tgid, len, off, e->patterns,
-				 (unsigned long long)e->matched, e->carried, (int)(len < 400 ? len : 400),
-				 (const char *)buf);
+				 "matched 0x%llx, carried %u", e->tgid, len, off, e->patterns,
+				 (unsigned long long)e->matched, e->carried);
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
 			log_warn("pid %u: cannot write its buffer: %s", e->tgid, strerror(errno));

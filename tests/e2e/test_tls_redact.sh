@@ -29,7 +29,8 @@ rule mask_pii {
 }
 EOF_POLICY
 )
-start_aspend "$obj"
+# -v: the daemon's own log, at its most talkative, must not hold PII either
+ASPEND_EXTRA=-v start_aspend "$obj"
 OA=https://api.openai.com/v1/chat/completions
 ssn=123-45-6789
 card=4111-1111-1111-1111   # Luhn-valid test number
@@ -67,9 +68,11 @@ for client in py node curl; do
 	assert_eq '[{"pattern": "pii.ssn", "count": 1}, {"pattern": "pii.credit_card", "count": 1}]' \
 		"$(audit_field "$line" redactions)" "$client: audit redactions"
 done
-# the audit never holds the matched text
+# the audit and aspend's log never hold the matched text
 assert_not_contains "$H_AUDIT" "$ssn"
 assert_not_contains "$H_AUDIT" "$card"
+assert_not_contains "$H_WORK/aspend.log" "$ssn"
+assert_not_contains "$H_WORK/aspend.log" "$card"
 
 # an SSN hidden behind JSON escapes: the kernel's patterns read JSON strings
 # decoded and see it; it cannot be masked in place (the text on the wire is
