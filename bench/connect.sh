@@ -69,4 +69,4 @@ for round in 1 2 3; do
 	b=${r[base_o$round]}; a=${r[asp_o$round]}
 	echo "  round $round: direct $(p50 "$b") / $(p99 "$b")   under aspen $(p50 "$a") / $(p99 "$a")   ratio p50 $(ratio "$(p50 "$a")" "$(p50 "$b")")x"
 done
-echo "audit lines written: $(grep -c '"event":"connect"' "$work/audit.jsonl") connect events for $((count * 3)) audited connects; lost: $(grep '"event":"lost"' "$work/audit.jsonl" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' | paste -sd+ | bc 2>/dev/null || echo 0)"
+echo "audit lines written: $(grep -c '"event":"connect"' "$work/audit.jsonl") connect events for $((count * 3)) audited connects; lost: $(grep '"event":"lost"' "$work/audit.jsonl" | sed -n 's/.*"count":\([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Structures shared by the generated eBPF programs and aspend. Included by
- * kernel code (after vmlinux.h) and by userspace (after <linux/types.h>).
+ * kernel code (after <linux/bpf.h>, from aspen_prelude.bpf.h) and by userspace (after <linux/types.h>).
  * Changing a layout here changes the ABI between a .bpf.o and aspend: bump
  * ASPEN_ABI_VERSION, which the metadata section carries.
  */
