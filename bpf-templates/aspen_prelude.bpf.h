@@ -48,7 +48,7 @@
 
 struct aspen_config {
 	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
-	__u32 _reserved;
+	__u32 retired;       /* a reload replaced this object: its probes stand down */
 	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock) */
 };
 
@@ -125,6 +125,16 @@ static __always_inline int aspen_force_monitor(void)
 	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
 
 	return cfg && cfg->force_monitor;
+}
+
+/* After a reload the old object's uprobes stay attached until aspend's
+ * reaper detaches them (slowly): they must not decide in the meantime. */
+static __always_inline int aspen_retired(void)
+{
+	__u32 k = 0;
+	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
+
+	return cfg && cfg->retired;
 }
 
 static __always_inline int aspen_daemon_alive(void)

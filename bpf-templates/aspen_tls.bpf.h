@@ -589,7 +589,8 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	struct aspen_stream *s;
 	__u32 n;
 
-	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0))
+	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0) ||
+	    aspen_retired())
 		return 0;
 	s = aspen_stream_get(&key, z);
 	if (!s)
@@ -760,7 +761,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	__s64 ret = (__s64)ASPEN_RET(ctx);
 	__u64 n = 0;
 
-	if (!a || !sc || !z)
+	if (!a || !sc || !z || aspen_retired())
 		return 0;
 	key.session = a->session;
 	if (a->ex) {

@@ -80,6 +80,7 @@ struct daemon {
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen);
 int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old);
 void policy_destroy(struct policy_obj *p);
+void policy_retire(struct policy_obj *p);
 int policy_fill_maps(struct daemon *d, struct policy_obj *p);
 int policy_map_fd(struct policy_obj *p, const char *name);
 

@@ -33,7 +33,9 @@ static int sk_msg_attach(struct daemon *d, struct policy_obj *p, struct bpf_prog
 		return -1;
 	p->skmsg_prog_fd = prog_fd;
 	p->skmsg_map_fd = map_fd;
-	*link = old; /* nothing to swap: each object has its own SOCKHASH */
+	/* on reload the SOCKHASH is the old one (policy.c): this replaces the old
+	 * sk_msg program on it, nothing to detach first */
+	*link = old;
 	return 0;
 }
 

@@ -160,7 +160,7 @@ static void heartbeat(struct policy_obj *p)
 {
 	struct timespec ts;
 	struct {
-		__u32 force_monitor, reserved;
+		__u32 force_monitor, retired;
 		__u64 heartbeat_ns;
 	} cfg;
 	__u32 k = 0;
@@ -195,6 +195,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	heartbeat(p);
+	policy_retire(d->cur);
 	tls_reattach(d, p);
 	ring_buffer__consume(d->cur->rb);
 	events_flush(d, d->cur);

@@ -47,7 +47,7 @@ int policy_map_fd(struct policy_obj *p, const char *name)
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
 	struct {
-		__u32 force_monitor, reserved;
+		__u32 force_monitor, retired;
 		__u64 heartbeat_ns;
 	} cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
@@ -58,6 +58,26 @@ static int set_config(struct daemon *d, struct policy_obj *p)
 	if (fd < 0 || bpf_map_update_elem(fd, &k, &cfg, BPF_ANY) < 0)
 		return -1;
 	return 0;
+}
+
+/* On reload, the new object takes over the provider sockets the old one
+ * filed (SOCKHASH and their state), so connections opened before the
+ * reload stay under sk_msg enforcement: its sk_msg program replaces the old
+ * one on the same SOCKHASH. Maps whose values depend on the policy
+ * (predicate bits, parse state) are not shared. A map whose layout changed
+ * is simply not reused (new connections only, said in the log). */
+static void reuse_connection_maps(struct policy_obj *p, struct policy_obj *old)
+{
+	static const char *const shared[] = { "aspen_sockhash", "aspen_socks", "aspen_tid_verdict" };
+
+	for (size_t i = 0; old && i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(p->obj, shared[i]);
+		int fd = policy_map_fd(old, shared[i]);
+
+		if (m && fd >= 0 && bpf_map__reuse_fd(m, fd))
+			log_warn("reload: %s not carried over: connections opened before the "
+				 "reload leave request enforcement", shared[i]);
+	}
 }
 
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen)
@@ -87,6 +107,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	reuse_connection_maps(p, d->cur);
 	rc = bpf_object__load(p->obj);
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
@@ -185,6 +206,24 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 	if (procs_fill(d, p) < 0)
 		log_warn("cannot read /proc: processes started before aspend have no process.exe");
 	return attach_pass(d, p, old, false);
+}
+
+/* The old object's probes stand down before the new one's are attached
+ * (aspen_retired() in the templates): two policies never decide the same
+ * write while the old probes wait for the reaper. */
+void policy_retire(struct policy_obj *p)
+{
+	struct {
+		__u32 force_monitor, retired;
+		__u64 heartbeat_ns;
+	} cfg;
+	__u32 k = 0;
+	int fd = policy_map_fd(p, "aspen_config");
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
+		return;
+	cfg.retired = 1;
+	bpf_map_update_elem(fd, &k, &cfg, BPF_ANY);
 }
 
 void policy_destroy(struct policy_obj *p)

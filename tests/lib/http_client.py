@@ -112,6 +112,7 @@ def main():
     ap.add_argument("--chunk-delay", type=float, default=0.2)
     ap.add_argument("--header", action="append", default=[])
     ap.add_argument("--repeat", type=int, default=0, help="N requests on one keep-alive connection")
+    ap.add_argument("--between", help="keepalive: before each request after the first, wait for this file")
     ap.add_argument("--hold")
     ap.add_argument("--hold-timeout", type=float, default=60)
     args = ap.parse_args()
@@ -142,6 +143,8 @@ def main():
     conn = None
     for i, body in enumerate(bodies):
         headers = parse_headers(args.header, body)
+        if i and args.between:
+            hold(args.between, args.hold_timeout)
         try:
             if conn is None or args.mode == "split":
                 if conn is not None:
