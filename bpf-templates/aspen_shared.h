@@ -30,7 +30,7 @@ enum aspen_decision {
 
 enum aspen_event_kind {
 	ASPEN_EV_CONNECT = 1,
-	ASPEN_EV_EXEC = 2,        /* internal: refresh userspace caches     */
+	/* 2 is unused */
 	ASPEN_EV_CGROUP_MKDIR = 3,/* internal: compute cgroup predicate bits */
 	ASPEN_EV_DNS = 4,         /* internal: a DNS answer to learn from   */
 	ASPEN_EV_TLS_HOLD = 5,    /* a thread is stopped: attach its TLS probes */
@@ -111,13 +111,6 @@ struct aspen_connect_event {
 	struct aspen_conn conn;
 	struct aspen_verdict verdict;
 	__u32 _pad;
-	char exe[ASPEN_EXE_LEN];
-};
-
-struct aspen_exec_event {
-	__u32 kind;        /* ASPEN_EV_EXEC */
-	__u32 tgid;
-	__u64 exe_bits;
 	char exe[ASPEN_EXE_LEN];
 };
 

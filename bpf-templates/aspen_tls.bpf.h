@@ -38,7 +38,6 @@ static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched
 #endif
 
 #define ASPEN_CHUNK 16384 /* plaintext bytes parsed per call */
-#define ASPEN_FEED_ROUNDS 8
 
 #ifndef ASPEN_HTTP_SCAN_BOUND
 #define ASPEN_HTTP_SCAN_BOUND 65536
