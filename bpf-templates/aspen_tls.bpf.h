@@ -339,7 +339,13 @@ struct aspen_feed {
 	int probe;
 };
 
-#define ASPEN_PLAIN_RUN 64 /* bytes one fast-path step may pass over */
+/* bytes one fast-path step may pass over: with body patterns every byte
+ * also steps their DFA, and the verifier takes 256 of those no more */
+#if ASPEN_NEED_BODY_SCAN
+#define ASPEN_PLAIN_RUN 64
+#else
+#define ASPEN_PLAIN_RUN 256
+#endif
 
 /* One body byte through the policy's patterns (the combined body DFA).
  * Global: the verifier checks the DFA step once, not in every unrolled
