@@ -240,17 +240,21 @@ static void emit_class_fn(struct emitter *e, enum pred_class pc, const char *cls
 
 /* ---- combined DFAs: many globs, one loop, a mask per state ---------------- */
 
-static void emit_mask_tables(struct emitter *e, const char *name, const struct dfa *d)
+/* Tables of a DFA whose states carry a mask (of globs, or of body
+ * patterns a match of which ends there): class map, transitions (row type
+ * next_type: __u8 for glob DFAs, __u16 for body DFAs), masks. */
+static void emit_mask_tables(struct emitter *e, const char *name, const struct dfa *d,
+			     const char *next_type, const char *mask_words)
 {
 	put(e, "static const __u8 aspen_%s_class[256] ASPEN_TABLE = {\n", name);
 	emit_bytes(e, d->cls, 256, "\t");
 	put(e, "};\n");
-	put(e, "static const __u8 aspen_%s_next[%d][%d] ASPEN_TABLE = {\n", name, d->nstates,
-	    d->nclasses);
+	put(e, "static const %s aspen_%s_next[%d][%d] ASPEN_TABLE = {\n", next_type, name,
+	    d->nstates, d->nclasses);
 	for (int s = 0; s < d->nstates; s++) {
 		put(e, "\t{ /* %d", s);
 		if (d->mask[s])
-			put(e, ", accepts 0x%" PRIx64, d->mask[s]);
+			put(e, ", %s 0x%" PRIx64, mask_words, d->mask[s]);
 		put(e, " */\n");
 		emit_u16s(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
 		put(e, "\t},\n");
@@ -298,7 +302,7 @@ static void emit_mdfa(struct emitter *e, const char *fn, const char *len, const 
 		    "/* %s: combined DFA %zu of %zu, %d states, %d byte classes, dead state "
 		    "%d */\n",
 		    what, g + 1, m->n, m->g[g]->nstates, m->g[g]->nclasses, m->g[g]->dead);
-		emit_mask_tables(e, name, m->g[g]);
+		emit_mask_tables(e, name, m->g[g], "__u8", "accepts");
 		emit_mask_match(e, name, len, m->g[g]);
 	}
 	put(e, "/* %s; s: %s bytes, NUL-terminated */\n", what, len);
@@ -362,28 +366,6 @@ static void emit_req_fns(struct emitter *e)
 
 /* ---- body patterns (docs/internals.md, "Patterns, body scanning") ---------- */
 
-static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d)
-{
-	put(e, "static const __u8 aspen_body%zu_class[256] ASPEN_TABLE = {\n", g);
-	emit_bytes(e, d->cls, 256, "\t");
-	put(e, "};\n");
-	put(e, "static const __u16 aspen_body%zu_next[%d][%d] ASPEN_TABLE = {\n", g, d->nstates,
-	    d->nclasses);
-	for (int s = 0; s < d->nstates; s++) {
-		put(e, "\t{ /* %d", s);
-		if (d->mask[s])
-			put(e, ", match ends: 0x%" PRIx64, d->mask[s]);
-		put(e, " */\n");
-		emit_u16s(e, &d->next[s * d->nclasses], d->nclasses, "\t\t");
-		put(e, "\t},\n");
-	}
-	put(e, "};\n");
-	put(e, "static const __u64 aspen_body%zu_mask[%d] ASPEN_TABLE = {\n", g, d->nstates);
-	for (int s = 0; s < d->nstates; s++)
-		put(e, "\t0x%" PRIx64 "ULL,\n", d->mask[s]);
-	put(e, "};\n\n");
-}
-
 static void emit_body_step(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
@@ -406,10 +388,12 @@ static void emit_body_step(struct emitter *e)
 	put(e, "\n */\n");
 	for (size_t g = 0; g < ir->nbody_dfa; g++) {
 		const struct dfa *d = ir->body_dfa[g];
+		char name[32];
 
 		put(e, "/* body DFA %zu of %zu: %d states, %d byte classes (state bits %zu..%zu) */\n",
 		    g + 1, ir->nbody_dfa, d->nstates, d->nclasses, g * 16, g * 16 + 15);
-		emit_body_tables(e, g, d);
+		snprintf(name, sizeof(name), "body%zu", g);
+		emit_mask_tables(e, name, d, "__u16", "match ends:");
 	}
 	put(e, "/* One step of the body DFAs over byte c: ORs into *matched the patterns a\n"
 	       " * match of which ends at c (a match whose last \\b needs the next byte is\n"
