@@ -134,12 +134,14 @@ static void emit_header(struct emitter *e)
 
 /* ---- DFAs ---------------------------------------------------------------- */
 
-static void emit_bytes(struct emitter *e, const uint8_t *v, int n, const char *indent)
+/* A table row of numbers, 16 to a line; v holds bytes or (wide) uint16_t.
+ * Transition rows: glob DFAs fit __u8 (DFA_MAX_STATES), body DFAs __u16. */
+static void emit_nums(struct emitter *e, const void *v, bool wide, int n, const char *indent)
 {
 	for (int i = 0; i < n; i++) {
 		if (i % 16 == 0)
 			put(e, "%s", indent);
-		put(e, "%3u,", v[i]);
+		put(e, "%3u,", wide ? ((const uint16_t *)v)[i] : ((const uint8_t *)v)[i]);
 		if (i % 16 == 15 || i == n - 1)
 			put(e, "\n");
 		else
@@ -147,18 +149,14 @@ static void emit_bytes(struct emitter *e, const uint8_t *v, int n, const char *i
 	}
 }
 
-/* Transition rows: glob DFAs fit __u8 (DFA_MAX_STATES), body DFAs __u16. */
+static void emit_bytes(struct emitter *e, const uint8_t *v, int n, const char *indent)
+{
+	emit_nums(e, v, false, n, indent);
+}
+
 static void emit_u16s(struct emitter *e, const uint16_t *v, int n, const char *indent)
 {
-	for (int i = 0; i < n; i++) {
-		if (i % 16 == 0)
-			put(e, "%s", indent);
-		put(e, "%3u,", v[i]);
-		if (i % 16 == 15 || i == n - 1)
-			put(e, "\n");
-		else
-			put(e, " ");
-	}
+	emit_nums(e, v, true, n, indent);
 }
 
 static void emit_dfa_tables(struct emitter *e, const char *cls, const char *field,
