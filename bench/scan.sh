@@ -14,39 +14,7 @@ build=${1:-$src/build}
 secs=${2:-2}
 work=$(mktemp -d /tmp/aspen-scan-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-policy=${3:-$work/bench.asp}
-if [ -z "${3:-}" ]; then
-	cat >"$policy" <<'EOP'
-policy "scan-bench"
-uninspectable deny
-default allow
-import "pii"
-import "secrets"
-import "injection"
-
-rule mask {
-  on request
-  redact pii.ssn with "X"
-  redact pii.credit_card with "#"
-  redact pii.email
-  redact secrets.private_key
-}
-
-rule keys {
-  on request
-  when request.body matches secrets.aws_access_key or request.body matches secrets.github_token
-    or request.body matches secrets.slack_token
-  deny "credentials in a prompt"
-}
-
-rule flag {
-  on request
-  when request.body matches injection.prompt_leak or request.body matches injection.jailbreak
-    or request.body matches pii.ipv4
-  audit
-}
-EOP
-fi
+policy=${3:-$src/tests/lib/scan-mix.asp}
 ASPEN_KEEP_C=1 "$build/compiler/aspenc" "$policy" -o "$work/p.bpf.o" -I "$src/stdlib-policies" 2>"$work/aspenc.err" ||
 	{ cat "$work/aspenc.err" >&2; exit 1; }
 gen=$(sed -n 's/^aspenc: generated C kept in //p' "$work/aspenc.err")

@@ -26,36 +26,7 @@ cd "$H_WORK"
 
 # Every stdlib pattern is in one of these (a policy's body DFAs must fit in
 # 4 x 4096 states: the whole library does not fit in one).
-cat >mix.asp <<'EOF'
-policy "scan-mix"
-uninspectable deny
-default allow
-import "pii"
-import "secrets"
-import "injection"
-
-rule mask {
-  on request
-  redact pii.ssn with "X"
-  redact pii.credit_card with "#"
-  redact pii.email
-  redact secrets.private_key
-}
-
-rule keys {
-  on request
-  when request.body matches secrets.aws_access_key or request.body matches secrets.github_token
-    or request.body matches secrets.slack_token
-  deny "credentials in a prompt"
-}
-
-rule flag {
-  on request
-  when request.body matches injection.prompt_leak or request.body matches injection.jailbreak
-    or request.body matches pii.ipv4
-  audit
-}
-EOF
+cp "$ASPEN_SRC/tests/lib/scan-mix.asp" mix.asp
 cat >pii.asp <<'EOF'
 policy "scan-pii"
 uninspectable deny
