@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Regex front end for glob_dfa.c: parser -> AST -> Thompson NFA with
+ * Regex front end for dfa.c: parser -> AST -> Thompson NFA with
  * assertion edges -> product NFA (tracking the previous byte's word-ness and
  * a pending condition on the next byte) -> nfa_to_dfa().
  */

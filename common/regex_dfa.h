@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Regular expressions -> NFA (glob_dfa.h) -> DFA, shared by aspenc (the
+ * Regular expressions -> NFA (dfa.h) -> DFA, shared by aspenc (the
  * kernel body DFA) and aspend (common/rx.h, match spans). Syntax and the
  * exact semantics are in docs/language.md, "Patterns".
  *
@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "glob_dfa.h"
+#include "dfa.h"
 
 #define RX_FLAG_ICASE 1	  /* /.../i: ASCII case-insensitive */
 #define RX_MAX_REPEAT 256 /* largest m or n in {m,n}        */

@@ -1,18 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Pattern -> minimal DFA over bytes, for matching in the kernel.
+ * Pattern -> minimal DFA over bytes, for matching in the kernel and in
+ * userspace.
  *
- * Front ends (globs now, regular expressions later) build a small NFA with
- * byte-set and epsilon edges; nfa_to_dfa() runs the subset construction,
- * minimises the result (Moore partition refinement) and compresses its
- * alphabet into byte classes. The tables are what emit_c.c prints:
+ * Front ends (globs: compiler/src/glob_dfa.h; regular expressions:
+ * common/regex_dfa.h) build a small NFA with byte-set and epsilon edges;
+ * nfa_to_dfa() runs the subset construction, minimises the result (Moore
+ * partition refinement) and compresses its alphabet into byte classes.
+ * The tables are what the compiler's emit_c.c prints:
  *
  *   state = 0
  *   for each byte b of s until NUL: state = next[state * nclasses + cls[b]]
  *   matched = accept[state]
  */
-#ifndef ASPEN_GLOB_DFA_H
-#define ASPEN_GLOB_DFA_H
+#ifndef ASPEN_DFA_H
+#define ASPEN_DFA_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,7 +22,6 @@
 
 #include "glob.h"
 
-#define DFA_MAX_STATES 255 /* glob tables index states with a __u8 */
 #define DFA_MAX_STATES16 65535 /* any DFA: next[] holds uint16_t */
 
 struct dfa {
@@ -53,19 +54,6 @@ void nfa_set_accept_mask(struct nfa *n, int state, uint64_t mask);
 struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t errlen);
 /* Number of NFA states (front ends check their own budgets). */
 size_t nfa_size(const struct nfa *n);
-
-/* ---- globs ------------------------------------------------------------ */
-
-#define GLOB_DFA_ICASE 1 /* ASCII case-insensitive (host names) */
-
-/* NULL with err set on a malformed glob or a DFA over DFA_MAX_STATES. */
-struct dfa *glob_dfa_build(const char *glob, int flags, char *err, size_t errlen);
-
-/* One DFA for many globs: after reading s, mask[state] is the OR of
- * masks[i] over the globs i that match s. NULL with err set when the
- * combined DFA would exceed max_states (callers split the set). */
-struct dfa *glob_dfa_build_multi(const char *const *globs, const uint64_t *masks, size_t n,
-				 int flags, int max_states, char *err, size_t errlen);
 
 void dfa_free(struct dfa *d);
 
