@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rt_sha256.h"
+#include "sha256.h"
 
 /* Longest line we look back for when continuing a file: far above any
  * event we write, small enough not to read a huge file into memory. */
@@ -33,7 +33,7 @@ struct rt_audit {
 	int sync;
 	uint64_t seq; /* seq of the next line */
 	off_t size;   /* bytes in the file, for undoing a short write */
-	char prev[RT_SHA256_HEX_LEN + 1];
+	char prev[ASPEN_SHA256_HEX_LEN + 1];
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -262,7 +262,7 @@ void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json)
 
 static int is_hex64(const char *s)
 {
-	for (int i = 0; i < RT_SHA256_HEX_LEN; i++)
+	for (int i = 0; i < ASPEN_SHA256_HEX_LEN; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return 1;
@@ -279,16 +279,16 @@ static int parse_tail(const char *line, size_t len, uint64_t *seq, char prev[65]
 
 	if (len < sizeof(LINE_HEAD) - 1 || memcmp(line, LINE_HEAD, sizeof(LINE_HEAD) - 1))
 		return -1;
-	if (len < plen + RT_SHA256_HEX_LEN + 2 + slen + 1)
+	if (len < plen + ASPEN_SHA256_HEX_LEN + 2 + slen + 1)
 		return -1;
 	end = len - 2;
 	if (line[end] != '"' || line[end + 1] != '}')
 		return -1;
-	end -= RT_SHA256_HEX_LEN;
+	end -= ASPEN_SHA256_HEX_LEN;
 	if (!is_hex64(line + end) || memcmp(line + end - plen, TAIL_PREV, plen))
 		return -1;
-	memcpy(prev, line + end, RT_SHA256_HEX_LEN);
-	prev[RT_SHA256_HEX_LEN] = '\0';
+	memcpy(prev, line + end, ASPEN_SHA256_HEX_LEN);
+	prev[ASPEN_SHA256_HEX_LEN] = '\0';
 	end -= plen;
 	for (d = end; d > 0 && line[d - 1] >= '0' && line[d - 1] <= '9'; d--)
 		;
@@ -339,7 +339,7 @@ static int continue_chain(struct rt_audit *a, const char *path, char *err, size_
 		set_err(err, errlen, "%s: last line is not an aspen audit event", path);
 		goto out;
 	}
-	rt_sha256_hex(buf + start, want - 1 - start, a->prev);
+	aspen_sha256_hex(buf + start, want - 1 - start, a->prev);
 	a->seq = seq + 1;
 	rc = 0;
 out:
@@ -384,7 +384,7 @@ struct rt_audit *rt_audit_open(const char *path, char *err, size_t errlen)
 	}
 	pthread_mutex_init(&a->lock, NULL);
 	a->seq = 1;
-	memset(a->prev, '0', RT_SHA256_HEX_LEN);
+	memset(a->prev, '0', ASPEN_SHA256_HEX_LEN);
 	if (!path || strcmp(path, "-") == 0) {
 		a->fd = STDOUT_FILENO;
 		return a;
@@ -474,8 +474,9 @@ static int write_line(struct rt_audit *a, const char *line, size_t n)
 
 static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct timespec *ts)
 {
-	char tsbuf[TS_LEN], tail[sizeof(TAIL_SEQ) + sizeof(TAIL_PREV) + 24 + RT_SHA256_HEX_LEN + 4];
-	char next[RT_SHA256_HEX_LEN + 1];
+	char tsbuf[TS_LEN],
+	    tail[sizeof(TAIL_SEQ) + sizeof(TAIL_PREV) + 24 + ASPEN_SHA256_HEX_LEN + 4];
+	char next[ASPEN_SHA256_HEX_LEN + 1];
 	size_t hl, tl, n;
 	char *line;
 	int rc;
@@ -493,7 +494,7 @@ static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct 
 	snprintf(line, hl + 1, "%s%s\"", LINE_HEAD, tsbuf);
 	memcpy(line + hl, ev->buf, ev->len);
 	memcpy(line + hl + ev->len, tail, tl);
-	rt_sha256_hex(line, n, next);
+	aspen_sha256_hex(line, n, next);
 	line[n] = '\n';
 	rc = write_line(a, line, n + 1);
 	free(line);
@@ -530,7 +531,7 @@ int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev)
 static int verify_line(const char *line, size_t len, long lineno, char prev[65], char *why,
 		       size_t whylen)
 {
-	char rec[RT_SHA256_HEX_LEN + 1];
+	char rec[ASPEN_SHA256_HEX_LEN + 1];
 	uint64_t seq;
 
 	if (len == 0 || line[len - 1] != '\n') {
@@ -550,13 +551,13 @@ static int verify_line(const char *line, size_t len, long lineno, char prev[65],
 		snprintf(why, whylen, "prev_sha256 does not match the previous line");
 		return -1;
 	}
-	rt_sha256_hex(line, len, prev);
+	aspen_sha256_hex(line, len, prev);
 	return 0;
 }
 
 int rt_audit_verify(const char *path, char *err, size_t errlen)
 {
-	char prev[RT_SHA256_HEX_LEN + 1], why[96];
+	char prev[ASPEN_SHA256_HEX_LEN + 1], why[96];
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
@@ -568,8 +569,8 @@ int rt_audit_verify(const char *path, char *err, size_t errlen)
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	memset(prev, '0', RT_SHA256_HEX_LEN);
-	prev[RT_SHA256_HEX_LEN] = '\0';
+	memset(prev, '0', ASPEN_SHA256_HEX_LEN);
+	prev[ASPEN_SHA256_HEX_LEN] = '\0';
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (verify_line(line, (size_t)n, lineno, prev, why, sizeof(why))) {

@@ -11,6 +11,7 @@
 
 #include "lower.h"
 #include "preds.h"
+#include "sha256.h"
 
 #define MAX_LIST_DEPTH 8 /* lists naming lists: cycles are resolve's job */
 
@@ -819,9 +820,9 @@ int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 	ir->source = root->src ? root->src->path : "policy.asp";
 	ir->name = root->name ? root->name : ir->source;
 	if (root->src)
-		meta_sha256(root->src->text, root->src->len, ir->sha256);
+		aspen_sha256_hex(root->src->text, root->src->len, ir->sha256);
 	else
-		meta_sha256("", 0, ir->sha256);
+		aspen_sha256_hex("", 0, ir->sha256);
 	ir->monitor = root->mode == MODE_MONITOR;
 	ir->default_deny = root->default_deny == 1;
 	lower_providers(&l);

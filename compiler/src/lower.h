@@ -176,7 +176,6 @@ uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n);
 int emit_c(const struct ir *ir, FILE *out, const char *c_name);
 
 /* meta.c */
-void meta_sha256(const void *data, size_t len, char hex[65]);
 char *meta_text(const struct ir *ir);		      /* malloc'd */
 void meta_emit_c_string(const char *text, FILE *out); /* as a C string literal */
 

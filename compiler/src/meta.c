@@ -6,23 +6,10 @@
  * evaluate in userspace.
  */
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lower.h"
-
-void meta_sha256(const void *data, size_t len, char hex[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	hex[0] = 0;
-	if (!EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL))
-		return;
-	for (unsigned int i = 0; i < mdlen && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
 
 /* A string field: TAB, newline and backslash escaped (common/meta.c undoes it). */
 static void field(FILE *f, const char *s)

@@ -13,7 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "aspend.h"
-#include "rt_sha256.h"
+#include "sha256.h"
 
 static const struct hook_kind *const hook_kinds[] = {
 	&hook_cgroup_sock,
@@ -100,7 +100,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: a pattern to mask does not compile for aspend", path);
 		goto fail;
 	}
-	if (rt_sha256_file_hex(path, p->sha256_obj) < 0)
+	if (aspen_sha256_file_hex(path, p->sha256_obj) < 0)
 		p->sha256_obj[0] = 0;
 	p->obj = bpf_object__open_file(path, NULL);
 	if (!p->obj) {

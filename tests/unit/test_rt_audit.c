@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "rt_audit.h"
-#include "rt_sha256.h"
+#include "sha256.h"
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -109,7 +109,7 @@ static void emit_connect(struct rt_audit *a, const char *decision, int pid)
 
 static void sha_hex(const char *s, char out[65])
 {
-	assert_int_equal(rt_sha256_hex(s, strlen(s), out), 0);
+	assert_int_equal(aspen_sha256_hex(s, strlen(s), out), 0);
 }
 
 static void test_chain(void **state)

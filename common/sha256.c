@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "rt_sha256.h"
+#include "sha256.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include <openssl/evp.h>
 
-void rt_hex(const uint8_t *in, size_t n, char *out)
+void aspen_hex(const uint8_t *in, size_t n, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
 
@@ -18,29 +18,29 @@ void rt_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-int rt_sha256(const void *data, size_t n, uint8_t out[RT_SHA256_LEN])
+int aspen_sha256(const void *data, size_t n, uint8_t out[ASPEN_SHA256_LEN])
 {
 	unsigned int len = 0;
 
-	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != RT_SHA256_LEN) {
-		memset(out, 0, RT_SHA256_LEN);
+	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != ASPEN_SHA256_LEN) {
+		memset(out, 0, ASPEN_SHA256_LEN);
 		return -1;
 	}
 	return 0;
 }
 
-int rt_sha256_hex(const void *data, size_t n, char out[RT_SHA256_HEX_LEN + 1])
+int aspen_sha256_hex(const void *data, size_t n, char out[ASPEN_SHA256_HEX_LEN + 1])
 {
-	uint8_t md[RT_SHA256_LEN];
-	int rc = rt_sha256(data, n, md);
+	uint8_t md[ASPEN_SHA256_LEN];
+	int rc = aspen_sha256(data, n, md);
 
-	rt_hex(md, sizeof(md), out);
+	aspen_hex(md, sizeof(md), out);
 	return rc;
 }
 
-int rt_sha256_file_hex(const char *path, char out[RT_SHA256_HEX_LEN + 1])
+int aspen_sha256_file_hex(const char *path, char out[ASPEN_SHA256_HEX_LEN + 1])
 {
-	uint8_t md[RT_SHA256_LEN], buf[65536];
+	uint8_t md[ASPEN_SHA256_LEN], buf[65536];
 	unsigned int len = 0;
 	size_t got;
 	int rc = -1;
@@ -56,9 +56,9 @@ int rt_sha256_file_hex(const char *path, char out[RT_SHA256_HEX_LEN + 1])
 	while ((got = fread(buf, 1, sizeof(buf), f)) > 0)
 		if (EVP_DigestUpdate(ctx, buf, got) != 1)
 			goto out;
-	if (ferror(f) || EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != RT_SHA256_LEN)
+	if (ferror(f) || EVP_DigestFinal_ex(ctx, md, &len) != 1 || len != ASPEN_SHA256_LEN)
 		goto out;
-	rt_hex(md, sizeof(md), out);
+	aspen_hex(md, sizeof(md), out);
 	rc = 0;
 out:
 	if (rc)
