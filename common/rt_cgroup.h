@@ -2,7 +2,8 @@
 /*
  * cgroup v2 helpers for attribution: where cgroup2 is mounted, the id of a
  * cgroup (the value bpf_get_current_cgroup_id() returns), the tree walk,
- * an id -> path cache, container ids from paths, and uid -> user names.
+ * an id -> path cache, and uid -> user names. Container ids from paths:
+ * common/container.h.
  */
 #ifndef ASPEN_RT_CGROUP_H
 #define ASPEN_RT_CGROUP_H
@@ -13,7 +14,6 @@
 
 #define RT_CGROUP_MAX_DEPTH 32
 #define RT_CGROUP_MAX_COUNT 100000
-#define RT_CONTAINER_ID_LEN 64 /* hex digits; buffers need 65 bytes */
 
 /* Mount point of the first cgroup2 entry of /proc/mounts (on hybrid hosts
  * /sys/fs/cgroup/unified). Returns 0, or -1 with errno (ENOENT: none). */
@@ -58,16 +58,6 @@ int rt_cgcache_resolve(struct rt_cgcache *c, uint64_t id, char *out, size_t len)
 /* Fills the cache with the whole tree. Returns the number of entries or -1. */
 int rt_cgcache_fill(struct rt_cgcache *c);
 size_t rt_cgcache_count(struct rt_cgcache *c);
-
-/* The 64-hex container id in a cgroup path (docker, containerd, CRI-O,
- * podman, Kubernetes cgroupfs and systemd layouts), the innermost one if
- * several. Returns out (len >= 65), or NULL if the path names none. */
-const char *rt_container_id(const char *cgroup_path, char *out, size_t len);
-
-/* The Kubernetes pod UID of a path ("kubepods/.../pod<uid>" or
- * "kubepods-...-pod<uid with _>.slice"), dashed as the API spells it.
- * Returns out (len >= 37), or NULL. */
-const char *rt_pod_uid(const char *cgroup_path, char *out, size_t len);
 
 /* User name of uid (getpwuid_r), cached for a minute, thread-safe. Returns
  * 0, or -1 if the uid has no passwd entry (out then holds the number). */

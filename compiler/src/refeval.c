@@ -15,7 +15,7 @@
 #include "aspen_shared.h"
 #include "glob.h"
 #include "refeval.h"
-#include "rt_cgroup.h"
+#include "container.h"
 
 struct env {
 	const struct program *p;
@@ -338,7 +338,7 @@ static void env_init(struct env *e, const struct program *p, const struct trace_
 	e->has_addr = addr_of(ev->dst_ip, e->addr);
 	e->container = ev->container_id;
 	if (!e->container && ev->cgroup)
-		e->container = rt_container_id(ev->cgroup, e->cid, sizeof(e->cid));
+		e->container = aspen_container_id(ev->cgroup, e->cid, sizeof(e->cid));
 }
 
 uint64_t refeval_body_matches(const struct program *p, const struct trace_event *ev)

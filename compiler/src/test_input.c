@@ -17,7 +17,7 @@
 #include "aspen_test.bpf.h"
 #include "meta.h"
 #include "preds.h"
-#include "rt_cgroup.h"
+#include "container.h"
 #include "test_cmd.h"
 
 #ifndef AF_INET6
@@ -80,7 +80,7 @@ static void fill_conn(const struct aspen_meta *m, const struct trace_event *ev,
 	if (ev->cgroup)
 		c->cgroup_bits = aspen_pred_bits(m, ASPEN_PRED_CGROUP, ev->cgroup, false);
 	if (!container && ev->cgroup)
-		container = rt_container_id(ev->cgroup, cid, sizeof(cid));
+		container = aspen_container_id(ev->cgroup, cid, sizeof(cid));
 	if (container)
 		c->cgroup_bits |= aspen_pred_bits(m, ASPEN_PRED_CONTAINER, container, false);
 	for (size_t i = 0; i < ev->ndst_host; i++)

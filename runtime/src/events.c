@@ -16,6 +16,7 @@
 
 #include "aspend.h"
 #include "rt_audit.h"
+#include "container.h"
 #include "rt_cgroup.h"
 #include "rt_hosts.h"
 
@@ -157,7 +158,7 @@ void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
 	v->has_user = rt_user_name(c->uid, v->user, sizeof(v->user)) == 0;
 	v->has_cgroup = d->cgcache &&
 			rt_cgcache_resolve(d->cgcache, c->cgroup_id, v->cgroup, sizeof(v->cgroup)) == 0;
-	v->has_cid = v->has_cgroup && rt_container_id(v->cgroup, v->cid, sizeof(v->cid));
+	v->has_cid = v->has_cgroup && aspen_container_id(v->cgroup, v->cid, sizeof(v->cid));
 }
 
 static void add_process(struct rt_audit_ev *ev, const struct proc_view *v)

@@ -18,6 +18,7 @@
 
 #include "aspend.h"
 #include "preds.h"
+#include "container.h"
 #include "rt_cgroup.h"
 
 
@@ -73,7 +74,7 @@ int procs_fill(struct daemon *d, struct policy_obj *p)
 int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *path)
 {
 	char cid[80];
-	const char *c = rt_container_id(path, cid, sizeof(cid));
+	const char *c = aspen_container_id(path, cid, sizeof(cid));
 	__u64 bits = aspen_pred_bits(&p->meta, ASPEN_PRED_CGROUP, path, false);
 	int fd = policy_map_fd(p, "aspen_cgroup");
 
