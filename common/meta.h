@@ -63,7 +63,7 @@ struct aspen_meta_pattern {
 	bool redact;	 /* some rule redacts it */
 	char *mask;	 /* redact: repeated (cycled) over each match; NULL otherwise */
 	char *validator; /* "luhn", NULL when none (common/luhn.h) */
-	char *regex;	 /* source, for rx_new() (common/rx.h) */
+	char *regex;	 /* source, for rx_new() (runtime/lib/rx.h) */
 	bool icase;	 /* flag i: pass RX_FLAG_ICASE */
 };
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Regular expressions -> NFA (dfa.h) -> DFA, shared by aspenc (the
- * kernel body DFA) and aspend (common/rx.h, match spans). Syntax and the
+ * kernel body DFA) and aspend (runtime/lib/rx.h, match spans). Syntax and the
  * exact semantics are in docs/language.md, "Patterns".
  *
  * Word boundaries \b and \B are compiled exactly, by tracking in the NFA

@@ -3,7 +3,7 @@
  * Redaction, the one decision that needs userspace on a kernel in lockdown
  * (no bpf_probe_write_user): the write probe stopped a writer whose buffer
  * holds the end of a match to mask, before the buffer is encrypted. Here
- * the matches are found with the userspace matcher (common/rx.h, built
+ * the matches are found with the userspace matcher (runtime/lib/rx.h, built
  * from the same regex as the kernel's DFA), checked by their validator
  * (Luhn), overwritten with a mask of the same length (Content-Length stays
  * right), and the writer is resumed. Whatever happens, it is resumed.

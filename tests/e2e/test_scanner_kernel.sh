@@ -9,7 +9,7 @@
 # middle split across two calls at every offset of it and one byte per call,
 # ending at and cut by the 64 KiB scan bound, across a 32 KiB call boundary;
 # plus random text. Every case must give the same per-pattern result and the
-# same (byte, patterns) match events as the userspace matcher (common/rx.c:
+# same (byte, patterns) match events as the userspace matcher (runtime/lib/rx.c:
 # rx_search, rx_find's leftmost-longest ends), with the one documented
 # difference (docs/language.md, "Word boundaries"): a match ending in \b is
 # reported on the byte after it, and not at all at the very end of the

@@ -2,8 +2,8 @@
 /*
  * libFuzzer entry for the DNS answer parser (not built by default).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I common \
- *     tests/fuzz/fuzz_dns.c common/rt_dns.c common/rt_hosts.c -o fuzz_dns
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I runtime/lib \
+ *     tests/fuzz/fuzz_dns.c runtime/lib/rt_dns.c runtime/lib/rt_hosts.c -o fuzz_dns
  *   ./fuzz_dns -max_len=512 corpus/
  *
  * (from the repository root; 512 is ASPEN_DNS_MAX, what the kernel

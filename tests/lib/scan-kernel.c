@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * scan-kernel: the policy's body DFA as the kernel runs it, against the
- * userspace matcher (common/rx.h). Loads only the object's SEC("syscall")
+ * userspace matcher (runtime/lib/rx.h). Loads only the object's SEC("syscall")
  * program aspen_scan_test (bpf-templates/aspen_scan_test.bpf.h; nothing is
  * attached, no other program is loaded) and runs it with BPF_PROG_TEST_RUN.
  *

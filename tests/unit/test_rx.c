@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/rx.c (spans aspend masks), common/luhn.c, common/meta.c pattern records. */
+/* runtime/lib/rx.c (spans aspend masks), common/luhn.c, common/meta.c pattern records. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
