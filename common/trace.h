@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "json.h" /* json_quote_file(): strings as traces spell them */
+
 #define TRACE_VERSION 1 /* the "aspen_trace" value this code reads and writes */
 
 enum trace_kind { TRACE_CONNECT = 1, TRACE_REQUEST = 2, TRACE_RESPONSE = 3 };
@@ -117,7 +119,5 @@ int trace_write_event(struct trace_writer *w, const struct trace_event *ev);
 int trace_writer_close(struct trace_writer *w);
 /* The event as one JSON object, no newline. */
 int trace_event_to_json(const struct trace_event *ev, FILE *out);
-/* s as a JSON string (quotes included). */
-void trace_json_string(FILE *out, const char *s);
 
 #endif

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Trace writer (aspend --record) and the JSON form of one event. Strings
- * are written as JSON strings: bytes that are not valid UTF-8 are written
- * as \u00XX of the byte (Latin-1), so every line reads back.
+ * are written by common/json.h, as in the audit trail: bytes that are not
+ * valid UTF-8 become \ufffd, so every line reads back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,50 +15,12 @@ struct trace_writer {
 	bool own;
 };
 
-void trace_json_string(FILE *o, const char *s)
-{
-	fputc('"', o);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char c = *p;
-
-		if (c == '"' || c == '\\')
-			fprintf(o, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", o);
-		else if (c == '\t')
-			fputs("\\t", o);
-		else if (c == '\r')
-			fputs("\\r", o);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(o, "\\u%04x", c);
-		else if (c < 0x80)
-			fputc(c, o);
-		else {
-			/* copy a valid UTF-8 sequence, escape a stray byte */
-			size_t need = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-							    : (c & 0xf8) == 0xf0 ? 4 : 0;
-			size_t i;
-
-			for (i = 1; need && i < need; i++)
-				if ((p[i] & 0xc0) != 0x80)
-					break;
-			if (need && i == need && !(need == 2 && c < 0xc2)) {
-				fwrite(p, 1, need, o);
-				p += need - 1;
-			} else {
-				fprintf(o, "\\u%04x", c);
-			}
-		}
-	}
-	fputc('"', o);
-}
-
 static void kstr(FILE *o, const char *key, const char *v)
 {
 	if (!v)
 		return;
 	fprintf(o, ",\"%s\":", key);
-	trace_json_string(o, v);
+	json_quote_file(o, v);
 }
 
 static void kint(FILE *o, const char *key, int64_t v)
@@ -75,7 +37,7 @@ static void klist(FILE *o, const char *key, char **l, size_t n, bool always)
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fputc(',', o);
-		trace_json_string(o, l[i]);
+		json_quote_file(o, l[i]);
 	}
 	fputc(']', o);
 }

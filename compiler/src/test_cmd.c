@@ -82,7 +82,7 @@ static void json_verdict(FILE *f, const char *key, const struct policy_session *
 			 uint8_t decision, uint8_t audit)
 {
 	fprintf(f, ",\"%s\":{\"decision\":\"%s\",\"rule\":", key, decision_name(decision));
-	trace_json_string(f, session_rule_name(s, rule));
+	json_quote_file(f, session_rule_name(s, rule));
 	fprintf(f, ",\"audit\":%s}", audit ? "true" : "false");
 }
 
@@ -94,16 +94,16 @@ static void report(struct run *r, const struct policy_session *s, const char *fi
 
 	if (r->json) {
 		fprintf(r->jf, "%s{\"file\":", r->nfail_json++ ? "," : "");
-		trace_json_string(r->jf, file);
+		json_quote_file(r->jf, file);
 		fprintf(r->jf, ",\"line\":%d,\"case\":", line);
-		trace_json_string(r->jf, name ? name : "");
+		json_quote_file(r->jf, name ? name : "");
 		fprintf(r->jf, ",\"message\":");
-		trace_json_string(r->jf, what);
+		json_quote_file(r->jf, what);
 		if (x && (x->decision || x->rule)) {
 			fprintf(r->jf, ",\"expected\":{\"decision\":");
-			trace_json_string(r->jf, x->decision ? x->decision : "");
+			json_quote_file(r->jf, x->decision ? x->decision : "");
 			fprintf(r->jf, ",\"rule\":");
-			trace_json_string(r->jf, x->rule ? x->rule : "");
+			json_quote_file(r->jf, x->rule ? x->rule : "");
 			fputc('}', r->jf);
 		}
 		json_verdict(r->jf, "reference", s, o->ref.rule, o->ref.decision, o->ref.audit);

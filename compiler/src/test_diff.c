@@ -52,12 +52,12 @@ static int diff_trace(struct policy_session *a, struct policy_session *b, const 
 			(*changed)++;
 			if (json) {
 				printf("{\"file\":");
-				trace_json_string(stdout, path);
+				json_quote_file(stdout, path);
 				printf(",\"line\":%d,\"old\":{\"decision\":\"%s\",\"rule\":", ev.line,
 				       decision_name(da));
-				trace_json_string(stdout, session_rule_name(a, ra));
+				json_quote_file(stdout, session_rule_name(a, ra));
 				printf("},\"new\":{\"decision\":\"%s\",\"rule\":", decision_name(db));
-				trace_json_string(stdout, session_rule_name(b, rb));
+				json_quote_file(stdout, session_rule_name(b, rb));
 				printf("},\"event\":");
 				trace_event_to_json(&ev, stdout);
 				printf("}\n");

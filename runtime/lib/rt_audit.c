@@ -85,92 +85,16 @@ static void ev_puts(struct rt_audit_ev *ev, const char *s)
 	ev_put(ev, s, strlen(s));
 }
 
-/* ---- JSON strings ------------------------------------------------------ */
+/* ---- JSON strings (common/json.h) ------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if s[0] starts none.
- * Rejects overlong forms, surrogates and code points above U+10FFFF, so
- * that what we write is valid UTF-8 whatever a process put in its comm. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+static void ev_sink(void *ctx, const char *s, size_t n)
 {
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
+	ev_put(ctx, s, n);
 }
 
 static void ev_quote(struct rt_audit_ev *ev, const char *str, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	char esc[8];
-	size_t i = 0, k;
-
-	ev_put(ev, "\"", 1);
-	while (i < n) {
-		if (s[i] == '"' || s[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)s[i];
-			ev_put(ev, esc, 2);
-			i++;
-		} else if (s[i] < 0x20 || s[i] == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", s[i]);
-			ev_put(ev, esc, 6);
-			i++;
-		} else if ((k = utf8_len(s + i, n - i)) == 0) {
-			ev_put(ev, "\\ufffd", 6);
-			i++;
-		} else {
-			ev_put(ev, str + i, k);
-			i += k;
-		}
-	}
-	ev_put(ev, "\"", 1);
-}
-
-size_t rt_json_quote(char *out, size_t outlen, const char *s, size_t n)
-{
-	struct rt_audit_ev tmp = {0};
-	size_t need;
-
-	ev_quote(&tmp, s, n);
-	if (tmp.bad) {
-		/* The only failure is ENOMEM: report an empty string. */
-		free(tmp.buf);
-		if (outlen)
-			out[0] = '\0';
-		return 0;
-	}
-	need = tmp.len;
-	if (outlen) {
-		size_t c = need < outlen - 1 ? need : outlen - 1;
-
-		memcpy(out, tmp.buf, c);
-		out[c] = '\0';
-	}
-	free(tmp.buf);
-	return need;
+	json_quote(ev_sink, ev, str, n);
 }
 
 /* ---- the event builder ------------------------------------------------- */

@@ -10,7 +10,8 @@
  * seq counts from 1 in a file; prev_sha256 is the sha256 of the previous
  * line's bytes without its newline (64 zeros on line 1). Opening an existing
  * file continues its chain, so one file is one chain across daemon restarts.
- * Field names are the contract of docs/design.md "Audit event".
+ * Field names are the contract of docs/design.md "Audit event". Strings are
+ * encoded by common/json.h, as in recorded traces.
  *
  * Usage:
  *   struct rt_audit_ev ev;
@@ -28,6 +29,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "json.h" /* json_quote_buf(): strings inside rt_audit_raw values */
 
 struct rt_audit;
 
@@ -65,18 +68,14 @@ void rt_audit_int(struct rt_audit_ev *ev, const char *key, long long val);
 void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long val);
 void rt_audit_bool(struct rt_audit_ev *ev, const char *key, int val);
 void rt_audit_null(struct rt_audit_ev *ev, const char *key);
-/* val is inserted verbatim: it must be valid JSON (array, object, ...). */
+/* val is inserted verbatim: it must be valid JSON (array, object, ...);
+ * quote the strings in it with json_quote_buf(). */
 void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json);
 
 /* Adds ts, seq, prev_sha256, writes the line and releases ev.
  * Returns 0, or -1 with errno (EINVAL/ENOMEM for a bad event, the write
  * error otherwise; the chain is not advanced then). */
 int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev);
-
-/* Writes s (n bytes) as a quoted JSON string into out (snprintf style:
- * returns the length it needs without the NUL). Control characters become
- * \u00XX, invalid UTF-8 bytes \ufffd. For building rt_audit_raw values. */
-size_t rt_json_quote(char *out, size_t outlen, const char *s, size_t n);
 
 /* Checks a trail: every line complete, seq 1, 2, 3, ..., prev_sha256 the
  * hash of the line before (zeros on line 1). Returns 0 if intact, the

@@ -54,8 +54,8 @@ static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
 	for (int i = 0; i < n && used < sizeof(tp->libs); i++) {
 		char q[PATH_MAX + 8];
 
-		rt_json_quote(q, sizeof(q), libs[i].path + libs[i].prefix,
-			      strlen(libs[i].path + libs[i].prefix));
+		json_quote_buf(q, sizeof(q), libs[i].path + libs[i].prefix,
+			       strlen(libs[i].path + libs[i].prefix));
 		used += (size_t)snprintf(tp->libs + used, sizeof(tp->libs) - used, "%s%s",
 					 i ? "," : "", q);
 	}

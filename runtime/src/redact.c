@@ -228,8 +228,8 @@ void redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid,
 
 		if (!sc->count[i] || !p->rx_pattern[i])
 			continue;
-		rt_json_quote(name, sizeof(name), p->rx_pattern[i]->name,
-			      strlen(p->rx_pattern[i]->name));
+		json_quote_buf(name, sizeof(name), p->rx_pattern[i]->name,
+			       strlen(p->rx_pattern[i]->name));
 		used += (size_t)snprintf(json + used, sizeof(json) - used,
 					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "", name,
 					 sc->count[i]);

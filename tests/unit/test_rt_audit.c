@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Audit trail: JSON escaping, seq and hash chain, append, verification. */
+/* Audit trail: seq and hash chain, append, verification (strings: test_json.c). */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -35,43 +35,6 @@ static int teardown(void **state)
 	unlink(trail);
 	rmdir(tmpdir);
 	return 0;
-}
-
-static void quote_is(const char *in, size_t n, const char *want)
-{
-	char out[256];
-	size_t need = rt_json_quote(out, sizeof(out), in, n);
-
-	assert_string_equal(out, want);
-	assert_int_equal(need, strlen(want));
-}
-
-static void test_escape(void **state)
-{
-	quote_is("plain", 5, "\"plain\"");
-	quote_is("a\"b\\c", 5, "\"a\\\"b\\\\c\"");
-	quote_is("l1\nl2\t\r\x01\x1f\x7f", 10,
-		 "\"l1\\u000al2\\u0009\\u000d\\u0001\\u001f\\u007f\"");
-	quote_is("nul\0x", 5, "\"nul\\u0000x\"");
-	/* valid UTF-8 passes through: é, €, 😀 */
-	quote_is("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9,
-		 "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"");
-	/* invalid: stray continuation, lone lead, overlong, surrogate, > U+10FFFF */
-	quote_is("\xff", 1, "\"\\ufffd\"");
-	quote_is("a\x80z", 3, "\"a\\ufffdz\"");
-	quote_is("\xc3", 1, "\"\\ufffd\"");
-	quote_is("\xc0\xaf", 2, "\"\\ufffd\\ufffd\"");
-	quote_is("\xed\xa0\x80", 3, "\"\\ufffd\\ufffd\\ufffd\"");
-	quote_is("\xf4\x90\x80\x80", 4, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");
-	quote_is("\xe2\x82", 2, "\"\\ufffd\\ufffd\"");
-}
-
-static void test_quote_truncates(void **state)
-{
-	char small[6];
-
-	assert_int_equal(rt_json_quote(small, sizeof(small), "abcdefgh", 8), 10);
-	assert_string_equal(small, "\"abcd");
 }
 
 /* Reads the whole trail into lines[] (at most max). Returns the count. */
@@ -305,8 +268,6 @@ static void test_threads(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_quote_truncates),
 	    cmocka_unit_test_setup_teardown(test_chain, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append_continues, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_fixed_ts_and_types, setup, teardown),

@@ -169,8 +169,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(back.tokens_in, 3);
 	assert_true(back.has_provider);
 	assert_int_equal(back.nprovider, 0);
-	/* the stray 0xff byte comes back as U+00FF; the rest unchanged */
-	assert_string_equal(back.exe, "/bin/\"q\"\\\x01\xe2\x82\xac\xc3\xbf");
+	/* the stray 0xff byte comes back as U+FFFD; the rest unchanged */
+	assert_string_equal(back.exe, "/bin/\"q\"\\\x01\xe2\x82\xac\xef\xbf\xbd");
 	trace_event_free(&ev);
 	trace_event_free(&back);
 	free(buf);
