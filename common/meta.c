@@ -420,21 +420,3 @@ int aspen_meta_read_elf(const char *obj_path, struct aspen_meta *out, char *err,
 	free(img);
 	return rc;
 }
-
-static const char *const unparsed_names[] = {
-	NULL, "not_http1", "compressed", "scan_bound", "malformed", "no_tls_lib", "no_redact",
-};
-
-const char *aspen_unparsed_name(unsigned code)
-{
-	return code < sizeof(unparsed_names) / sizeof(unparsed_names[0]) ? unparsed_names[code]
-									  : "malformed";
-}
-
-unsigned aspen_unparsed_code(const char *name)
-{
-	for (unsigned i = 1; i < sizeof(unparsed_names) / sizeof(unparsed_names[0]); i++)
-		if (!strcmp(name, unparsed_names[i]))
-			return i;
-	return 4; /* ASPEN_UNPARSED_MALFORMED */
-}

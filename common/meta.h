@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
+
 #define ASPEN_META_SECTION ".aspen.meta"
 
 enum aspen_pred_class {
@@ -103,11 +105,6 @@ void aspen_meta_free(struct aspen_meta *m);
 
 bool aspen_meta_has_hook(const struct aspen_meta *m, const char *hook);
 
-/* Why a request could not be inspected (enum aspen_unparsed), as the audit
- * trail and traces spell it; NULL / 0 for "inspected". One table for aspend
- * and aspenc test. */
-const char *aspen_unparsed_name(unsigned code);
-unsigned aspen_unparsed_code(const char *name); /* unknown names: malformed */
 const char *aspen_pred_class_name(enum aspen_pred_class c);
 
 #endif

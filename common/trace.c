@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "names.h"
 #include "trace.h"
 
 int trace_json_object(const char *line, size_t len, char *err, size_t errlen,
@@ -266,9 +267,7 @@ int trace_event_check(const struct trace_event *ev, char *err, size_t errlen)
 		snprintf(err, errlen, "a connect event needs 'dst_port' (or 'provider')");
 		return -1;
 	}
-	if (ev->decision && strcmp(ev->decision, "allow") && strcmp(ev->decision, "deny") &&
-	    strcmp(ev->decision, "would_deny") && strcmp(ev->decision, "kill") &&
-	    strcmp(ev->decision, "would_kill")) {
+	if (ev->decision && decision_from_name(ev->decision) < 0) {
 		snprintf(err, errlen, "unknown decision '%.40s'", ev->decision);
 		return -1;
 	}

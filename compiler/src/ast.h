@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "names.h"
+
 struct source; /* diag.h: one loaded file (path, text, line index) */
 
 struct span {
@@ -96,12 +98,7 @@ struct expr {
 
 enum decl_kind { DECL_PROVIDER, DECL_LIST, DECL_PATTERN, DECL_RULE };
 
-enum rule_on { ON_CONNECT, ON_CONNECT_ANY, ON_REQUEST, ON_RESPONSE };
-
-enum action_kind {
-	ACT_ALLOW, ACT_DENY, ACT_KILL,      /* terminal     */
-	ACT_AUDIT, ACT_ALERT, ACT_REDACT,   /* non-terminal */
-};
+/* enum rule_on (ON_*) and enum action_kind (ACT_*): common/names.h */
 
 struct action {
 	enum action_kind kind;

@@ -504,9 +504,10 @@ static void put_deny(struct emitter *e, bool monitor, bool kill)
 		put(e, "(monitor ? ASPEN_WOULD_%s : ASPEN_%s)", act, act);
 }
 
+/* a rule with no terminal action only audits */
 static const char *terminal_name(int t)
 {
-	return t == ACT_ALLOW ? "allow" : t == ACT_DENY ? "deny" : t == ACT_KILL ? "kill" : "audit";
+	return action_name(t >= 0 ? (enum action_kind)t : ACT_AUDIT);
 }
 
 static void emit_rule_comment(struct emitter *e, const struct ir_rule *r)

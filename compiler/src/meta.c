@@ -27,20 +27,9 @@ static void field(FILE *f, const char *s)
 	}
 }
 
-static const char *on_name(enum rule_on on)
-{
-	switch (on) {
-	case ON_CONNECT: return "connect";
-	case ON_CONNECT_ANY: return "connect_any";
-	case ON_REQUEST: return "request";
-	case ON_RESPONSE: return "response";
-	}
-	return "connect";
-}
-
 static const char *terminal_name(int t)
 {
-	return t == ACT_ALLOW ? "allow" : t == ACT_DENY ? "deny" : t == ACT_KILL ? "kill" : "-";
+	return t >= 0 ? action_name((enum action_kind)t) : "-";
 }
 
 static void meta_rules(FILE *f, const struct ir *ir)
@@ -50,7 +39,7 @@ static void meta_rules(FILE *f, const struct ir *ir)
 
 		fprintf(f, "rule\t%d", r->index);
 		field(f, r->decl->name);
-		fprintf(f, "\t%s\t%s\t%s\t%u", on_name(r->on), terminal_name(r->terminal),
+		fprintf(f, "\t%s\t%s\t%s\t%u", rule_on_token(r->on), terminal_name(r->terminal),
 			r->monitor ? "monitor" : "enforce", r->decl->span.line);
 		field(f, r->reason ? r->reason : "");
 		fputc('\n', f);

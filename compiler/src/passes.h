@@ -64,7 +64,5 @@ void program_free(struct program *p);
 /* program.c: --dump-ast, and names for printing */
 void program_dump(const struct program *p, FILE *out);
 const char *cmp_op_name(enum cmp_op op);
-const char *rule_on_name(enum rule_on on); /* "connect", "connect any", ... */
-const char *action_name(enum action_kind kind);
 
 #endif

@@ -168,20 +168,6 @@ const char *cmp_op_name(enum cmp_op op)
 	return op_names[op];
 }
 
-const char *rule_on_name(enum rule_on on)
-{
-	static const char *const names[] = {"connect", "connect any", "request", "response"};
-
-	return names[on];
-}
-
-const char *action_name(enum action_kind kind)
-{
-	static const char *const names[] = {"allow", "deny", "kill", "audit", "alert", "redact"};
-
-	return names[kind];
-}
-
 static void dump_value(FILE *out, const struct value *v)
 {
 	switch (v->kind) {

@@ -122,6 +122,5 @@ void session_eval(struct policy_session *s, const struct trace_event *ev, struct
 void session_close(struct policy_session *s);
 /* "name", "default", "uninspectable", "none" */
 const char *session_rule_name(const struct policy_session *s, uint16_t rule);
-const char *decision_name(uint8_t d);
 /* Kernel and reference agree? */
 bool eval_agrees(const struct eval_out *o);

@@ -202,25 +202,9 @@ void session_close(struct policy_session *s)
 
 const char *session_rule_name(const struct policy_session *s, uint16_t rule)
 {
-	if (rule == ASPEN_RULE_DEFAULT)
-		return "default";
-	if (rule == ASPEN_RULE_UNINSPECTABLE)
-		return "uninspectable";
-	if (rule == ASPEN_RULE_NONE)
-		return "none";
+	if (pseudo_rule_name(rule))
+		return pseudo_rule_name(rule);
 	if (rule < s->prog.nrules)
 		return s->prog.rules[rule]->name;
-	return "?";
-}
-
-const char *decision_name(uint8_t d)
-{
-	switch (d) {
-	case ASPEN_ALLOW: return "allow";
-	case ASPEN_DENY: return "deny";
-	case ASPEN_WOULD_DENY: return "would_deny";
-	case ASPEN_KILL: return "kill";
-	case ASPEN_WOULD_KILL: return "would_kill";
-	}
 	return "?";
 }

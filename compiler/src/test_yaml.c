@@ -176,8 +176,7 @@ static int load_expect(struct yctx *y, yaml_node_t *n, struct test_expect *x)
 		if (!key)
 			return yerr(y, k, "expected a key");
 		if (!strcmp(key, "decision")) {
-			if (!s || (strcmp(s, "allow") && strcmp(s, "deny") && strcmp(s, "would_deny") &&
-				   strcmp(s, "kill") && strcmp(s, "would_kill")))
+			if (decision_from_name(s) < 0)
 				return yerr(y, v,
 					    "unknown decision (expected allow, deny, would_deny, "
 					    "kill or would_kill)");

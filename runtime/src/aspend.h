@@ -128,7 +128,6 @@ struct proc_view {
 };
 void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
 		  struct proc_view *v);
-const char *decision_name(int dec);
 const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx);
 int events_open(struct daemon *d, struct policy_obj *p);
 void events_check_lost(struct daemon *d, struct policy_obj *p);

@@ -51,18 +51,6 @@ void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 			failed);
 }
 
-const char *decision_name(int dec)
-{
-	switch (dec) {
-	case ASPEN_ALLOW: return "allow";
-	case ASPEN_DENY: return "deny";
-	case ASPEN_WOULD_DENY: return "would_deny";
-	case ASPEN_KILL: return "kill";
-	case ASPEN_WOULD_KILL: return "would_kill";
-	}
-	return "unknown";
-}
-
 static const char *hook_name(int hook)
 {
 	switch (hook) {
@@ -103,16 +91,12 @@ static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
 {
 	const struct aspen_meta_rule *r;
 
-	if (v->rule == ASPEN_RULE_DEFAULT) {
-		rt_audit_str(ev, "rule", "default");
-		return;
-	}
-	if (v->rule == ASPEN_RULE_UNINSPECTABLE) {
-		rt_audit_str(ev, "rule", "uninspectable");
-		return;
-	}
 	if (v->rule == ASPEN_RULE_NONE) {
 		rt_audit_null(ev, "rule");
+		return;
+	}
+	if (pseudo_rule_name(v->rule)) {
+		rt_audit_str(ev, "rule", pseudo_rule_name(v->rule));
 		return;
 	}
 	r = rule_at(m, v->rule);
@@ -342,8 +326,8 @@ static void on_mismatch(struct daemon *d, struct policy_obj *p,
 	char exe[8] = "";
 
 	rt_audit_ev_init(&ev, "request");
-	rt_audit_str(&ev, "decision", e->dropped ? "deny" : "allow");
-	rt_audit_str(&ev, "rule", "uninspectable");
+	rt_audit_str(&ev, "decision", decision_name(e->dropped ? ASPEN_DENY : ASPEN_ALLOW));
+	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"

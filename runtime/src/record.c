@@ -88,10 +88,8 @@ static void set_verdict(struct trace_event *t, const struct aspen_meta *m,
 	const struct aspen_meta_rule *r;
 
 	t->decision = strdup(decision_name(v->decision));
-	if (v->rule == ASPEN_RULE_DEFAULT)
-		t->rule = strdup("default");
-	else if (v->rule == ASPEN_RULE_UNINSPECTABLE)
-		t->rule = strdup("uninspectable");
+	if (v->rule != ASPEN_RULE_NONE && pseudo_rule_name(v->rule))
+		t->rule = strdup(pseudo_rule_name(v->rule));
 	else if ((r = rule_at(m, v->rule)))
 		t->rule = strdup(r->name);
 }

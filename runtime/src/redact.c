@@ -158,8 +158,8 @@ static void audit_redact_denied(struct daemon *d, struct policy_obj *p,
 	struct proc_view v;
 
 	rt_audit_ev_init(&ev, "request");
-	rt_audit_str(&ev, "decision", "deny");
-	rt_audit_str(&ev, "rule", "uninspectable");
+	rt_audit_str(&ev, "decision", decision_name(ASPEN_DENY));
+	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
 	rt_audit_str(&ev, "reason", "a match to mask cannot be masked in place "
 				   "(it began in an earlier write, or is written with escapes)");
 	rt_audit_str(&ev, "policy", p->meta.policy);

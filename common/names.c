@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The names tables (names.h). */
+#include "names.h"
+
+#include <linux/types.h>
+#include <string.h>
+
+#include "aspen_shared.h"
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Index of name in names[0..n), or -1. */
+static int find(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; name && i < n; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return (int)i;
+	return -1;
+}
+
+static const char *const rule_on_names[ON__COUNT] = {
+    [ON_CONNECT] = "connect",
+    [ON_CONNECT_ANY] = "connect any",
+    [ON_REQUEST] = "request",
+    [ON_RESPONSE] = "response",
+};
+
+static const char *const rule_on_tokens[ON__COUNT] = {
+    [ON_CONNECT] = "connect",
+    [ON_CONNECT_ANY] = "connect_any",
+    [ON_REQUEST] = "request",
+    [ON_RESPONSE] = "response",
+};
+
+const char *rule_on_name(enum rule_on on)
+{
+	return (unsigned)on < ON__COUNT ? rule_on_names[on] : "?";
+}
+
+const char *rule_on_token(enum rule_on on)
+{
+	return (unsigned)on < ON__COUNT ? rule_on_tokens[on] : "?";
+}
+
+int rule_on_from_token(const char *token)
+{
+	return find(rule_on_tokens, ON__COUNT, token);
+}
+
+static const char *const action_names[ACT__COUNT] = {
+    [ACT_ALLOW] = "allow", [ACT_DENY] = "deny",	  [ACT_KILL] = "kill",
+    [ACT_AUDIT] = "audit", [ACT_ALERT] = "alert", [ACT_REDACT] = "redact",
+};
+
+const char *action_name(enum action_kind kind)
+{
+	return (unsigned)kind < ACT__COUNT ? action_names[kind] : "?";
+}
+
+int action_from_name(const char *name)
+{
+	return find(action_names, ACT__COUNT, name);
+}
+
+static const char *const decision_names[] = {
+    [ASPEN_ALLOW] = "allow",	       [ASPEN_DENY] = "deny",
+    [ASPEN_WOULD_DENY] = "would_deny", [ASPEN_KILL] = "kill",
+    [ASPEN_WOULD_KILL] = "would_kill",
+};
+
+const char *decision_name(int decision)
+{
+	if (decision < 0 || (size_t)decision >= COUNT(decision_names) || !decision_names[decision])
+		return "unknown";
+	return decision_names[decision];
+}
+
+int decision_from_name(const char *name)
+{
+	return find(decision_names, COUNT(decision_names), name);
+}
+
+const char *pseudo_rule_name(unsigned rule)
+{
+	switch (rule) {
+	case ASPEN_RULE_DEFAULT: return "default";
+	case ASPEN_RULE_UNINSPECTABLE: return "uninspectable";
+	case ASPEN_RULE_NONE: return "none";
+	}
+	return NULL;
+}
+
+static const char *const unparsed_names[] = {
+    [ASPEN_UNPARSED_NONE] = NULL,
+    [ASPEN_UNPARSED_NOT_HTTP1] = "not_http1",
+    [ASPEN_UNPARSED_COMPRESSED] = "compressed",
+    [ASPEN_UNPARSED_BOUND] = "scan_bound",
+    [ASPEN_UNPARSED_MALFORMED] = "malformed",
+    [ASPEN_UNPARSED_NO_TLS_LIB] = "no_tls_lib",
+    [ASPEN_UNPARSED_NO_REDACT] = "no_redact",
+};
+
+const char *aspen_unparsed_name(unsigned code)
+{
+	return code < COUNT(unparsed_names) ? unparsed_names[code] : "malformed";
+}
+
+unsigned aspen_unparsed_code(const char *name)
+{
+	int code = find(unparsed_names, COUNT(unparsed_names), name);
+
+	return code > 0 ? (unsigned)code : ASPEN_UNPARSED_MALFORMED;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The names table (common/names.c): every name reads back to its value,
+ * so aspend's audit and recorder and `aspenc test` spell decisions,
+ * pseudo-rules, actions and unparsed reasons the same (traces once said
+ * "bound" where the reader expected another word, and replayed it as
+ * "malformed").
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+#include "names.h"
+
+static void test_unparsed_round_trip(void **state)
+{
+	const unsigned codes[] = {ASPEN_UNPARSED_NOT_HTTP1,  ASPEN_UNPARSED_COMPRESSED,
+				  ASPEN_UNPARSED_BOUND,	     ASPEN_UNPARSED_MALFORMED,
+				  ASPEN_UNPARSED_NO_TLS_LIB, ASPEN_UNPARSED_NO_REDACT};
+
+	assert_null(aspen_unparsed_name(ASPEN_UNPARSED_NONE));
+	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		const char *name = aspen_unparsed_name(codes[i]);
+
+		assert_non_null(name);
+		assert_int_equal(aspen_unparsed_code(name), codes[i]);
+	}
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_BOUND), "scan_bound");
+	assert_int_equal(aspen_unparsed_code("no such reason"), ASPEN_UNPARSED_MALFORMED);
+}
+
+static void test_decisions(void **state)
+{
+	const int all[] = {ASPEN_ALLOW, ASPEN_DENY, ASPEN_WOULD_DENY, ASPEN_KILL, ASPEN_WOULD_KILL};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		assert_int_equal(decision_from_name(decision_name(all[i])), all[i]);
+	assert_string_equal(decision_name(ASPEN_WOULD_DENY), "would_deny");
+	assert_string_equal(decision_name(99), "unknown");
+	assert_string_equal(decision_name(-1), "unknown");
+	assert_int_equal(decision_from_name("unknown"), -1);
+	assert_int_equal(decision_from_name(NULL), -1);
+}
+
+static void test_pseudo_rules(void **state)
+{
+	assert_string_equal(pseudo_rule_name(ASPEN_RULE_DEFAULT), "default");
+	assert_string_equal(pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE), "uninspectable");
+	assert_string_equal(pseudo_rule_name(ASPEN_RULE_NONE), "none");
+	assert_null(pseudo_rule_name(0));
+	assert_null(pseudo_rule_name(63));
+}
+
+static void test_actions_and_rule_kinds(void **state)
+{
+	for (int a = ACT_ALLOW; a <= ACT_REDACT; a++)
+		assert_int_equal(action_from_name(action_name((enum action_kind)a)), a);
+	assert_string_equal(action_name(ACT_KILL), "kill");
+	assert_int_equal(action_from_name("-"), -1);
+	for (int on = ON_CONNECT; on <= ON_RESPONSE; on++)
+		assert_int_equal(rule_on_from_token(rule_on_token((enum rule_on)on)), on);
+	assert_string_equal(rule_on_name(ON_CONNECT_ANY), "connect any");
+	assert_string_equal(rule_on_token(ON_CONNECT_ANY), "connect_any");
+	assert_int_equal(rule_on_from_token("connect any"), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_unparsed_round_trip),
+	    cmocka_unit_test(test_decisions),
+	    cmocka_unit_test(test_pseudo_rules),
+	    cmocka_unit_test(test_actions_and_rule_kinds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
