@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Metadata reader. The ELF part reads section headers directly with
- * <elf.h>: a .bpf.o is a small ELF64 file, and this keeps aspen_common
+ * Metadata writer and reader. The ELF part reads section headers directly
+ * with <elf.h>: a .bpf.o is a small ELF64 file, and this keeps aspen_common
  * free of a libelf dependency for the compiler and the unit tests.
  */
 #include "meta.h"
@@ -14,15 +14,6 @@
 #include <string.h>
 
 #define MAX_FIELDS 8
-
-static const char *const class_names[ASPEN_PRED__COUNT] = {
-    "host", "exe", "comm", "user", "cgroup", "container",
-};
-
-const char *aspen_pred_class_name(enum aspen_pred_class c)
-{
-	return c < ASPEN_PRED__COUNT ? class_names[c] : "?";
-}
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -37,6 +28,108 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
+
+/* ---- writing -------------------------------------------------------------- */
+
+/* A string field: TAB, newline and backslash escaped (unescape() undoes it). */
+static void field(FILE *f, const char *s)
+{
+	fputc('\t', f);
+	for (; s && *s; s++) {
+		if (*s == '\t')
+			fputs("\\t", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '\\')
+			fputs("\\\\", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void write_rule(FILE *f, const struct aspen_meta_rule *r)
+{
+	fprintf(f, "rule\t%d", r->idx);
+	field(f, r->name);
+	fprintf(f, "\t%s\t%s\t%s\t%d", rule_on_token((enum rule_on)r->on),
+		r->terminal >= 0 ? action_name((enum action_kind)r->terminal) : "-",
+		r->monitor ? "monitor" : "enforce", r->line);
+	field(f, r->reason ? r->reason : "");
+	fputc('\n', f);
+}
+
+/* A provider record, then its host and cidr records. */
+static void write_provider(FILE *f, const struct aspen_meta *m, const struct aspen_meta_provider *p)
+{
+	fprintf(f, "provider\t%d", p->idx);
+	field(f, p->name);
+	fputc('\t', f);
+	for (size_t i = 0; i < p->nports; i++)
+		fprintf(f, "%s%u", i ? "," : "", p->ports[i]);
+	fputc('\n', f);
+	for (size_t i = 0; i < m->nhosts; i++) {
+		if (m->hosts[i].provider != p->idx)
+			continue;
+		fprintf(f, "host\t%d", p->idx);
+		field(f, m->hosts[i].name);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < m->ncidrs; i++) {
+		if (m->cidrs[i].provider != p->idx)
+			continue;
+		fprintf(f, "cidr\t%d", p->idx);
+		field(f, m->cidrs[i].cidr);
+		fputc('\n', f);
+	}
+}
+
+/* pattern <idx> <name> <mask or -> <validator or -> <regex> <flags or -> */
+static void write_pattern(FILE *f, const struct aspen_meta_pattern *p)
+{
+	fprintf(f, "pattern\t%d", p->idx);
+	field(f, p->name);
+	field(f, p->redact ? p->mask : "-");
+	field(f, p->validator ? p->validator : "-");
+	field(f, p->regex);
+	field(f, p->icase ? "i" : "-");
+	fputc('\n', f);
+}
+
+char *aspen_meta_text(const struct aspen_meta *m)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "aspen-meta\t%d\nabi\t%d\npolicy", m->version, m->abi);
+	field(f, m->policy);
+	fprintf(f, "\nsha256\t%s\nsource", m->sha256);
+	field(f, m->source);
+	fprintf(f, "\nmode\t%s\ndefault\t%s\n", m->monitor ? "monitor" : "enforce",
+		m->default_deny ? "deny" : "allow");
+	fprintf(f, "hooks\t%s\n", m->hooks ? m->hooks : "");
+	fprintf(f, "setting\tuninspectable\t%s\n", m->uninspectable_deny ? "deny" : "allow");
+	for (size_t i = 0; i < m->nrules; i++)
+		write_rule(f, &m->rules[i]);
+	for (size_t i = 0; i < m->nproviders; i++)
+		write_provider(f, m, &m->providers[i]);
+	for (size_t i = 0; i < m->npreds; i++) {
+		fprintf(f, "pred\t%s\t%d", pred_class_name(m->preds[i].cls), m->preds[i].bit);
+		field(f, m->preds[i].glob);
+		fputc('\n', f);
+	}
+	for (size_t i = 0; i < m->npatterns; i++)
+		write_pattern(f, &m->patterns[i]);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* ---- reading -------------------------------------------------------------- */
 
 /* Undo the escaping of string fields (\t, \n, \\) in place. */
 static void unescape(char *s)
@@ -113,8 +206,10 @@ static int rec_rule(struct aspen_meta *m, char **f, int n)
 	m->rules = grow(m->rules, &m->nrules, sizeof(*r));
 	r = &m->rules[m->nrules - 1];
 	r->name = xstrdup(f[2]);
-	r->on = xstrdup(f[3]);
-	r->terminal = xstrdup(f[4]);
+	r->on = rule_on_from_token(f[3]);
+	r->terminal = action_from_name(f[4]);
+	if (r->terminal > ACT_KILL)
+		r->terminal = -1; /* not a terminal action */
 	r->monitor = !strcmp(f[5], "monitor");
 	r->reason = xstrdup(f[7]);
 	return to_int(f[1], &r->idx) | to_int(f[6], &r->line);
@@ -156,13 +251,11 @@ static int rec_pred(struct aspen_meta *m, char **f, int n)
 
 	if (n < 4 || to_int(f[2], &bit) < 0 || bit >= 64)
 		return -1;
-	for (c = 0; c < ASPEN_PRED__COUNT; c++)
-		if (!strcmp(f[1], class_names[c]))
-			break;
-	if (c == ASPEN_PRED__COUNT)
+	c = pred_class_from_name(f[1]);
+	if (c < 0)
 		return 0; /* a class from a newer aspenc: not ours to evaluate */
 	m->preds = grow(m->preds, &m->npreds, sizeof(*m->preds));
-	m->preds[m->npreds - 1].cls = (enum aspen_pred_class)c;
+	m->preds[m->npreds - 1].cls = (enum pred_class)c;
 	m->preds[m->npreds - 1].bit = bit;
 	m->preds[m->npreds - 1].glob = xstrdup(f[3]);
 	return 0;
@@ -296,8 +389,6 @@ void aspen_meta_free(struct aspen_meta *m)
 {
 	for (size_t i = 0; i < m->nrules; i++) {
 		free(m->rules[i].name);
-		free(m->rules[i].on);
-		free(m->rules[i].terminal);
 		free(m->rules[i].reason);
 	}
 	for (size_t i = 0; i < m->nproviders; i++) {

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Reader for the .aspen.meta section of a compiled policy (format in
- * docs/internals.md): what aspend needs to run a .bpf.o with no other input.
+ * The .aspen.meta section of a compiled policy (format in
+ * docs/internals.md): what aspend needs to run a .bpf.o with no other
+ * input. One module for both directions: aspenc fills a struct aspen_meta
+ * from its IR and writes it with aspen_meta_text(); aspend and aspenc test
+ * read it back with aspen_meta_parse() / aspen_meta_read_elf().
  */
 #ifndef ASPEN_META_H
 #define ASPEN_META_H
@@ -13,22 +16,13 @@
 #include "names.h"
 
 #define ASPEN_META_SECTION ".aspen.meta"
-
-enum aspen_pred_class {
-	ASPEN_PRED_HOST,
-	ASPEN_PRED_EXE,
-	ASPEN_PRED_COMM,
-	ASPEN_PRED_USER,
-	ASPEN_PRED_CGROUP,
-	ASPEN_PRED_CONTAINER,
-	ASPEN_PRED__COUNT
-};
+#define ASPEN_META_VERSION 1 /* of the format: the aspen-meta line */
 
 struct aspen_meta_rule {
 	int idx;
 	char *name;
-	char *on;	/* connect | connect_any | request | response */
-	char *terminal; /* allow | deny | kill | - */
+	int on;	      /* enum rule_on; -1: a kind this reader does not know */
+	int terminal; /* ACT_ALLOW, ACT_DENY, ACT_KILL; -1: none (or unknown) */
 	bool monitor;	/* the rule's effective mode */
 	int line;
 	char *reason; /* "" when none */
@@ -52,7 +46,7 @@ struct aspen_meta_cidr {
 };
 
 struct aspen_meta_pred {
-	enum aspen_pred_class cls;
+	enum pred_class cls;
 	int bit;
 	char *glob;
 };
@@ -63,7 +57,8 @@ struct aspen_meta_pattern {
 	int idx;
 	char *name;	 /* qualified: "pii.ssn" */
 	bool redact;	 /* some rule redacts it */
-	char *mask;	 /* redact: repeated (cycled) over each match; NULL otherwise */
+	char *mask;	 /* redact: repeated (cycled) over each match (aspenc writes "*"
+			  * when the rule names none); NULL otherwise */
 	char *validator; /* "luhn", NULL when none (common/luhn.h) */
 	char *regex;	 /* source, for rx_new() (runtime/lib/rx.h) */
 	bool icase;	 /* flag i: pass RX_FLAG_ICASE */
@@ -93,6 +88,12 @@ struct aspen_meta {
 	size_t npatterns;
 };
 
+/* The metadata text of m (malloc'd, NUL-terminated): the records in the
+ * order docs/internals.md lists them, each provider followed by its host
+ * and cidr records, string fields escaped. aspen_meta_parse() reads it
+ * back to the same struct. NULL when out of memory. */
+char *aspen_meta_text(const struct aspen_meta *m);
+
 /* Parse metadata text (len bytes; a trailing NUL is allowed). 0, or -1
  * with a message in err. Unknown record kinds are skipped. */
 int aspen_meta_parse(const char *text, size_t len, struct aspen_meta *out, char *err,
@@ -104,7 +105,5 @@ int aspen_meta_read_elf(const char *obj_path, struct aspen_meta *out, char *err,
 void aspen_meta_free(struct aspen_meta *m);
 
 bool aspen_meta_has_hook(const struct aspen_meta *m, const char *hook);
-
-const char *aspen_pred_class_name(enum aspen_pred_class c);
 
 #endif

@@ -18,6 +18,30 @@ static int find(const char *const *names, size_t n, const char *name)
 	return -1;
 }
 
+static const char *const pc_names[PC__COUNT] = {
+    [PC_HOST] = "host",
+    [PC_EXE] = "exe",
+    [PC_COMM] = "comm",
+    [PC_USER] = "user",
+    [PC_CGROUP] = "cgroup",
+    [PC_CONTAINER] = "container",
+    [PC_METHOD] = "method",
+    [PC_PATH] = "path",
+    [PC_HTTP_HOST] = "http_host",
+    [PC_MODEL] = "model",
+    [PC_REQ_USER] = "request_user",
+};
+
+const char *pred_class_name(enum pred_class pc)
+{
+	return (unsigned)pc < PC__COUNT ? pc_names[pc] : "?";
+}
+
+int pred_class_from_name(const char *name)
+{
+	return find(pc_names, PC__COUNT, name);
+}
+
 static const char *const rule_on_names[ON__COUNT] = {
     [ON_CONNECT] = "connect",
     [ON_CONNECT_ANY] = "connect any",

@@ -25,6 +25,32 @@ enum action_kind {
 };
 #define ACT__COUNT 6
 
+/* Predicate classes: the string fields a glob can test. Each has a 64-bit
+ * word of predicate bits; the metadata's `pred` records say which glob each
+ * bit stands for. */
+enum pred_class {
+	PC_HOST,
+	PC_EXE,
+	PC_COMM,
+	PC_USER,
+	PC_CGROUP,
+	PC_CONTAINER,
+	/* request fields: matched in the kernel by combined DFAs (req_dfa) */
+	PC_METHOD,
+	PC_PATH,
+	PC_HTTP_HOST,
+	PC_MODEL,
+	PC_REQ_USER,
+	PC__COUNT
+};
+#define PC_FIRST_REQ PC_METHOD
+
+/* "host", "exe", ..., "request_user": the metadata's class names, also the
+ * names of the generated aspen_<class>_bits() functions. */
+const char *pred_class_name(enum pred_class pc);
+/* The class of a name, or -1. */
+int pred_class_from_name(const char *name);
+
 /* "connect", "connect any", "request", "response": as a policy writes it. */
 const char *rule_on_name(enum rule_on on);
 /* "connect", "connect_any", ...: one word, as the metadata writes it. */

@@ -6,8 +6,7 @@
 #include "glob.h"
 #include "preds.h"
 
-uint64_t aspen_pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s,
-			 bool icase)
+uint64_t aspen_pred_bits(const struct aspen_meta *m, enum pred_class cls, const char *s, bool icase)
 {
 	uint64_t bits = 0;
 

@@ -14,7 +14,7 @@
 #include "meta.h"
 
 /* Bit i set when `pred <cls> i <glob>` matches s (host names: icase). */
-uint64_t aspen_pred_bits(const struct aspen_meta *m, enum aspen_pred_class cls, const char *s,
+uint64_t aspen_pred_bits(const struct aspen_meta *m, enum pred_class cls, const char *s,
 			 bool icase);
 
 /* Providers whose `host` globs match name (case-insensitive). */

@@ -13,7 +13,7 @@ struct codegen_opts {
 	int verbose;
 };
 
-/* lower.c + emit_c.c + meta.c + build.c. Reports into d; 0 on success. */
+/* lower.c + emit_c.c + ir_meta.c + build.c. Reports into d; 0 on success. */
 int codegen_run(struct program *p, const struct codegen_opts *o, struct diags *d);
 
 #endif

@@ -15,25 +15,6 @@
 
 #define MAX_LIST_DEPTH 8 /* lists naming lists: cycles are resolve's job */
 
-static const char *const pc_names[PC__COUNT] = {
-    [PC_HOST] = "host",
-    [PC_EXE] = "exe",
-    [PC_COMM] = "comm",
-    [PC_USER] = "user",
-    [PC_CGROUP] = "cgroup",
-    [PC_CONTAINER] = "container",
-    [PC_METHOD] = "method",
-    [PC_PATH] = "path",
-    [PC_HTTP_HOST] = "http_host",
-    [PC_MODEL] = "model",
-    [PC_REQ_USER] = "request_user",
-};
-
-const char *pred_class_name(enum pred_class pc)
-{
-	return pc_names[pc];
-}
-
 struct lower {
 	struct ir *ir;
 	struct diags *d;
@@ -249,7 +230,7 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 	if (used >= ASPEN_MAX_PREDS) {
 		diag_error(l->d, v->span, "merge patterns into fewer globs",
 			   "more than %d distinct %s globs in one policy", ASPEN_MAX_PREDS,
-			   pc_names[pc]);
+			   pred_class_name(pc));
 		return -1;
 	}
 	pr = &t->preds[t->n];

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The back end's intermediate form (struct ir): what emit_c.c and meta.c
+ * The back end's intermediate form (struct ir): what emit_c.c and ir_meta.c
  * print, with every name resolved to a bit or an index.
  *
  *   providers  index i = bit i of aspen_conn.providers (program order)
@@ -34,22 +34,7 @@
 #include "glob_dfa.h"
 #include "regex_dfa.h"
 
-enum pred_class {
-	PC_HOST,
-	PC_EXE,
-	PC_COMM,
-	PC_USER,
-	PC_CGROUP,
-	PC_CONTAINER,
-	/* request fields: matched in the kernel by combined DFAs (req_dfa) */
-	PC_METHOD,
-	PC_PATH,
-	PC_HTTP_HOST,
-	PC_MODEL,
-	PC_REQ_USER,
-	PC__COUNT
-};
-#define PC_FIRST_REQ PC_METHOD
+/* enum pred_class (PC_*): common/names.h */
 
 struct ir_pred {
 	char *glob;
@@ -160,7 +145,6 @@ struct ir {
 /* lower.c */
 int lower_program(const struct program *p, struct ir *ir, struct diags *d);
 void ir_free(struct ir *ir);
-const char *pred_class_name(enum pred_class pc); /* metadata class name */
 /* Combined DFAs for globs[i] -> masks[i], split in halves until each fits
  * DFA_MAX_STATES. 0, or -1 with err set (a single glob that does not fit). */
 int mdfa_build(struct ir_mdfa *m, const char *const *globs, const uint64_t *masks, size_t n,
@@ -175,7 +159,7 @@ uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n);
  * directives that return to generated code. */
 int emit_c(const struct ir *ir, FILE *out, const char *c_name);
 
-/* meta.c */
+/* ir_meta.c: the metadata text (common/meta.h) of an IR */
 char *meta_text(const struct ir *ir);		      /* malloc'd */
 void meta_emit_c_string(const char *text, FILE *out); /* as a C string literal */
 

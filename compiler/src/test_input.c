@@ -76,15 +76,15 @@ static void fill_conn(const struct aspen_meta *m, const struct trace_event *ev,
 		ctx->flags |= ASPEN_TEST_EXE;
 	}
 	if (ev->user)
-		c->user_bits = aspen_pred_bits(m, ASPEN_PRED_USER, ev->user, false);
+		c->user_bits = aspen_pred_bits(m, PC_USER, ev->user, false);
 	if (ev->cgroup)
-		c->cgroup_bits = aspen_pred_bits(m, ASPEN_PRED_CGROUP, ev->cgroup, false);
+		c->cgroup_bits = aspen_pred_bits(m, PC_CGROUP, ev->cgroup, false);
 	if (!container && ev->cgroup)
 		container = aspen_container_id(ev->cgroup, cid, sizeof(cid));
 	if (container)
-		c->cgroup_bits |= aspen_pred_bits(m, ASPEN_PRED_CONTAINER, container, false);
+		c->cgroup_bits |= aspen_pred_bits(m, PC_CONTAINER, container, false);
 	for (size_t i = 0; i < ev->ndst_host; i++)
-		c->host_bits |= aspen_pred_bits(m, ASPEN_PRED_HOST, ev->dst_host[i], true);
+		c->host_bits |= aspen_pred_bits(m, PC_HOST, ev->dst_host[i], true);
 }
 
 void test_event_to_ctx(const struct aspen_meta *m, const struct trace_event *ev,

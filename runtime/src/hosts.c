@@ -195,7 +195,7 @@ static int dst_put(int fd, struct daemon *d, struct policy_obj *p, size_t i)
 	struct aspen_ip_key key;
 
 	info.providers = aspen_meta_host_providers(&p->meta, d->hosts[i].name);
-	info.host_bits = aspen_pred_bits(&p->meta, ASPEN_PRED_HOST, d->hosts[i].name, true);
+	info.host_bits = aspen_pred_bits(&p->meta, PC_HOST, d->hosts[i].name, true);
 	if (!info.providers && !info.host_bits)
 		return 0;
 	memcpy(key.addr, &d->hosts[i].addr, 16);
@@ -241,7 +241,7 @@ static int learn_answer(const char *name, const struct in6_addr *addr, int famil
 	char ip[INET6_ADDRSTRLEN];
 
 	if (!aspen_meta_host_providers(&lc->p->meta, name) &&
-	    !aspen_pred_bits(&lc->p->meta, ASPEN_PRED_HOST, name, true))
+	    !aspen_pred_bits(&lc->p->meta, PC_HOST, name, true))
 		return 0;
 	if (add_host(addr, family, name, d) < 0 || d->nhosts == before)
 		return 0; /* known already */

@@ -22,7 +22,7 @@
 #include "rt_cgroup.h"
 
 
-static bool has_preds(const struct aspen_meta *m, enum aspen_pred_class cls)
+static bool has_preds(const struct aspen_meta *m, enum pred_class cls)
 {
 	for (size_t i = 0; i < m->npreds; i++)
 		if (m->preds[i].cls == cls)
@@ -63,7 +63,7 @@ int procs_fill(struct daemon *d, struct policy_obj *p)
 		if (n <= 0)
 			continue; /* kernel threads, or gone */
 		proc->exe[n] = 0;
-		proc->exe_bits = aspen_pred_bits(&p->meta, ASPEN_PRED_EXE, proc->exe, false);
+		proc->exe_bits = aspen_pred_bits(&p->meta, PC_EXE, proc->exe, false);
 		bpf_map_update_elem(fd, &tgid, proc, BPF_NOEXIST);
 	}
 	free(proc);
@@ -75,11 +75,11 @@ int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *
 {
 	char cid[80];
 	const char *c = aspen_container_id(path, cid, sizeof(cid));
-	__u64 bits = aspen_pred_bits(&p->meta, ASPEN_PRED_CGROUP, path, false);
+	__u64 bits = aspen_pred_bits(&p->meta, PC_CGROUP, path, false);
 	int fd = policy_map_fd(p, "aspen_cgroup");
 
 	if (c)
-		bits |= aspen_pred_bits(&p->meta, ASPEN_PRED_CONTAINER, c, false);
+		bits |= aspen_pred_bits(&p->meta, PC_CONTAINER, c, false);
 	if (d->cgcache)
 		rt_cgcache_put(d->cgcache, id, path);
 	if (fd < 0)
@@ -106,7 +106,7 @@ int cgroups_fill(struct daemon *d, struct policy_obj *p)
 {
 	struct cg_walk w = { d, p };
 
-	if (!has_preds(&p->meta, ASPEN_PRED_CGROUP) && !has_preds(&p->meta, ASPEN_PRED_CONTAINER))
+	if (!has_preds(&p->meta, PC_CGROUP) && !has_preds(&p->meta, PC_CONTAINER))
 		return 0;
 	return rt_cgroup_walk(d->cg2_mount, cg_walk_cb, &w) < 0 ? -1 : 0;
 }
@@ -118,11 +118,11 @@ int users_fill(struct daemon *d, struct policy_obj *p)
 
 	if (fd < 0)
 		return -1;
-	if (!has_preds(&p->meta, ASPEN_PRED_USER))
+	if (!has_preds(&p->meta, PC_USER))
 		return 0;
 	setpwent();
 	while ((pw = getpwent())) {
-		__u64 bits = aspen_pred_bits(&p->meta, ASPEN_PRED_USER, pw->pw_name, false);
+		__u64 bits = aspen_pred_bits(&p->meta, PC_USER, pw->pw_name, false);
 		__u32 uid = pw->pw_uid;
 
 		if (bits)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Metadata: the compiler's text (meta.c) parsed back by aspend's reader
- * (common/meta.c), with the escaping of string fields and of the C string
- * literal it travels in, and the ELF section reader.
+ * Metadata (common/meta.c): the compiler's text (ir_meta.c) parsed back by
+ * the reader aspend uses and written again unchanged, with the escaping of
+ * string fields and of the C string literal it travels in, and the ELF
+ * section reader.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -97,8 +98,8 @@ static void check_parsed(const struct aspen_meta *m)
 	assert_false(aspen_meta_has_hook(m, "connect"));
 	assert_int_equal(m->nrules, 1);
 	assert_string_equal(m->rules[0].name, "odd\tname");
-	assert_string_equal(m->rules[0].on, "connect_any");
-	assert_string_equal(m->rules[0].terminal, "deny");
+	assert_int_equal(m->rules[0].on, ON_CONNECT_ANY);
+	assert_int_equal(m->rules[0].terminal, ACT_DENY);
 	assert_true(m->rules[0].monitor);
 	assert_int_equal(m->rules[0].line, 12);
 	assert_string_equal(m->rules[0].reason, "tab\there\nnewline \\ backslash");
@@ -111,15 +112,16 @@ static void check_parsed(const struct aspen_meta *m)
 	assert_int_equal(m->ncidrs, 1);
 	assert_string_equal(m->cidrs[0].cidr, "fd00::/8");
 	assert_int_equal(m->npreds, 2);
-	assert_int_equal(m->preds[0].cls, ASPEN_PRED_EXE);
+	assert_int_equal(m->preds[0].cls, PC_EXE);
 	assert_string_equal(m->preds[0].glob, "/usr/bin/\\*x");
-	assert_int_equal(m->preds[1].cls, ASPEN_PRED_CONTAINER);
+	assert_int_equal(m->preds[1].cls, PC_CONTAINER);
 	assert_int_equal(m->preds[1].bit, 3);
 	assert_true(m->uninspectable_deny);
 }
 
 /* `setting uninspectable`, both ways; absent means deny; request rules put
- * the tls hooks in; request-field predicate classes are skipped by readers. */
+ * the tls hooks in; request-field predicate classes are read too (aspend
+ * evaluates only the others). */
 static void test_setting_uninspectable(void **state)
 {
 	struct fixture f = {0};
@@ -142,8 +144,9 @@ static void test_setting_uninspectable(void **state)
 	assert_false(m.uninspectable_deny);
 	assert_true(aspen_meta_has_hook(&m, "tls"));
 	assert_false(aspen_meta_has_hook(&m, "tls_read"));
-	assert_string_equal(m.rules[0].on, "request");
-	assert_int_equal(m.npreds, 2); /* exe and container: model is the kernel's */
+	assert_int_equal(m.rules[0].on, ON_REQUEST);
+	assert_int_equal(m.npreds, 3);
+	assert_int_equal(m.preds[2].cls, PC_MODEL);
 	aspen_meta_free(&m);
 	free(text);
 
@@ -155,8 +158,8 @@ static void test_setting_uninspectable(void **state)
 	free(text);
 	free_ir(&f);
 
-	assert_int_equal(aspen_meta_parse("aspen-meta\t1\nsetting\tuninspectable\tmaybe\n", 41,
-					  &m, err, sizeof(err)),
+	assert_int_equal(aspen_meta_parse("aspen-meta\t1\nsetting\tuninspectable\tmaybe\n", 41, &m,
+					  err, sizeof(err)),
 			 -1);
 	assert_int_equal(
 	    aspen_meta_parse("aspen-meta\t1\nsetting\tfuture\tx\n", 30, &m, err, sizeof(err)), 0);
@@ -181,6 +184,60 @@ static void test_roundtrip(void **state)
 	check_parsed(&m);
 	aspen_meta_free(&m);
 	free(text);
+	free_ir(&f);
+}
+
+/* Parsing then writing gives back the very text aspenc wrote. */
+static void check_rewrite(const char *text)
+{
+	struct aspen_meta m;
+	char err[200], *again;
+
+	if (aspen_meta_parse(text, strlen(text), &m, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	again = aspen_meta_text(&m);
+	assert_non_null(again);
+	assert_string_equal(again, text);
+	free(again);
+	aspen_meta_free(&m);
+}
+
+static void test_write_parse_write(void **state)
+{
+	struct fixture f = {0};
+	struct ir_pattern pat[2] = {0};
+	struct decl pdecl[2] = {0};
+	char *text;
+
+	(void)state;
+	build_ir(&f);
+	check_rewrite(text = meta_text(&f.ir));
+	free(text);
+
+	/* request rules, a kill, request-field predicates, patterns */
+	f.ir.has_request = f.ir.has_response = f.ir.need_dns = true;
+	f.ir.rules[0].on = ON_RESPONSE;
+	f.ir.rules[0].terminal = ACT_KILL;
+	f.ir.rules[0].reason = NULL;
+	f.ir.preds[PC_MODEL].preds[0] = (struct ir_pred){.glob = "gpt-4o*", .bit = 0};
+	f.ir.preds[PC_MODEL].n = 1;
+	pdecl[0] = (struct decl){.regex = "\\d{3}-\\d{2}", .validator = "luhn"};
+	pdecl[1] = (struct decl){.regex = "sk-[a-z]+"};
+	pat[0] = (struct ir_pattern){
+	    .index = 0, .name = "pii.ssn", .decl = &pdecl[0], .redact = true, .mask = "X\tX"};
+	pat[1] = (struct ir_pattern){.index = 1,
+				     .name = "secrets.key",
+				     .decl = &pdecl[1],
+				     .redact = true,
+				     .flags = RX_FLAG_ICASE};
+	f.ir.patterns = pat;
+	f.ir.npatterns = 2;
+	text = meta_text(&f.ir);
+	assert_non_null(strstr(text, "\npattern\t1\tsecrets.key\t*\t-\tsk-[a-z]+\ti\n"));
+	assert_non_null(strstr(text, "\tresponse\tkill\tmonitor\t12\t\n"));
+	check_rewrite(text);
+	free(text);
+	f.ir.patterns = NULL;
 	free_ir(&f);
 }
 
@@ -263,6 +320,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_write_parse_write),
 	    cmocka_unit_test(test_setting_uninspectable),
 	    cmocka_unit_test(test_c_literal),
 	    cmocka_unit_test(test_malformed),

@@ -2,9 +2,9 @@
 /*
  * The names table (common/names.c): every name reads back to its value,
  * so aspend's audit and recorder and `aspenc test` spell decisions,
- * pseudo-rules, actions and unparsed reasons the same (traces once said
- * "bound" where the reader expected another word, and replayed it as
- * "malformed").
+ * pseudo-rules, actions, rule kinds, predicate classes and unparsed reasons
+ * the same (traces once said "bound" where the reader expected another
+ * word, and replayed it as "malformed").
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,7 +55,7 @@ static void test_pseudo_rules(void **state)
 	assert_null(pseudo_rule_name(63));
 }
 
-static void test_actions_and_rule_kinds(void **state)
+static void test_policy_enums(void **state)
 {
 	for (int a = ACT_ALLOW; a <= ACT_REDACT; a++)
 		assert_int_equal(action_from_name(action_name((enum action_kind)a)), a);
@@ -66,6 +66,10 @@ static void test_actions_and_rule_kinds(void **state)
 	assert_string_equal(rule_on_name(ON_CONNECT_ANY), "connect any");
 	assert_string_equal(rule_on_token(ON_CONNECT_ANY), "connect_any");
 	assert_int_equal(rule_on_from_token("connect any"), -1);
+	for (int pc = 0; pc < PC__COUNT; pc++)
+		assert_int_equal(pred_class_from_name(pred_class_name((enum pred_class)pc)), pc);
+	assert_string_equal(pred_class_name(PC_REQ_USER), "request_user");
+	assert_int_equal(pred_class_from_name("future_field"), -1);
 }
 
 int main(void)
@@ -74,7 +78,7 @@ int main(void)
 	    cmocka_unit_test(test_unparsed_round_trip),
 	    cmocka_unit_test(test_decisions),
 	    cmocka_unit_test(test_pseudo_rules),
-	    cmocka_unit_test(test_actions_and_rule_kinds),
+	    cmocka_unit_test(test_policy_enums),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
