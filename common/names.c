@@ -104,6 +104,17 @@ int decision_from_name(const char *name)
 	return find(decision_names, COUNT(decision_names), name);
 }
 
+const char *hook_name(int hook)
+{
+	switch (hook) {
+	case ASPEN_HOOK_CONNECT4: return "connect4";
+	case ASPEN_HOOK_CONNECT6: return "connect6";
+	case ASPEN_HOOK_SENDMSG4: return "sendmsg4";
+	case ASPEN_HOOK_SENDMSG6: return "sendmsg6";
+	}
+	return "unknown";
+}
+
 const char *pseudo_rule_name(unsigned rule)
 {
 	switch (rule) {

@@ -69,6 +69,11 @@ const char *decision_name(int decision);
 /* The decision of a name, or -1. */
 int decision_from_name(const char *name);
 
+/* enum aspen_hook (the connect-level hook that decided): "connect4",
+ * "connect6", "sendmsg4", "sendmsg6", as the metadata's hooks record
+ * names those programs; "unknown" for any other value. */
+const char *hook_name(int hook);
+
 /* A rule index that names no rule: ASPEN_RULE_DEFAULT "default",
  * ASPEN_RULE_UNINSPECTABLE "uninspectable", ASPEN_RULE_NONE "none" (the
  * audit trail and traces write no rule for it); NULL for a rule index. */

@@ -51,17 +51,6 @@ void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 			failed);
 }
 
-static const char *hook_name(int hook)
-{
-	switch (hook) {
-	case ASPEN_HOOK_CONNECT4: return "connect4";
-	case ASPEN_HOOK_CONNECT6: return "connect6";
-	case ASPEN_HOOK_SENDMSG4: return "sendmsg4";
-	case ASPEN_HOOK_SENDMSG6: return "sendmsg6";
-	}
-	return "unknown";
-}
-
 const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx)
 {
 	for (size_t i = 0; i < m->nrules; i++)

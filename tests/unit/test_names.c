@@ -46,6 +46,13 @@ static void test_decisions(void **state)
 	assert_int_equal(decision_from_name(NULL), -1);
 }
 
+static void test_hooks(void **state)
+{
+	assert_string_equal(hook_name(ASPEN_HOOK_CONNECT4), "connect4");
+	assert_string_equal(hook_name(ASPEN_HOOK_SENDMSG6), "sendmsg6");
+	assert_string_equal(hook_name(0), "unknown");
+}
+
 static void test_pseudo_rules(void **state)
 {
 	assert_string_equal(pseudo_rule_name(ASPEN_RULE_DEFAULT), "default");
@@ -77,6 +84,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_unparsed_round_trip),
 	    cmocka_unit_test(test_decisions),
+	    cmocka_unit_test(test_hooks),
 	    cmocka_unit_test(test_pseudo_rules),
 	    cmocka_unit_test(test_policy_enums),
 	};
