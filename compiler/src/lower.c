@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * AST -> IR for connect rules. Names become bits: a provider is bit i of
+ * AST -> IR (lower.h). Names become bits: a provider is bit i of
  * aspen_conn.providers, a glob on a string field is bit i of its class's
- * predicate word (computed in the kernel for exe/comm, by aspend for the
- * others), so every condition is a handful of mask and integer tests.
+ * predicate word (computed in the kernel for exe/comm and the request
+ * fields, by aspend for the others), a pattern is bit i of
+ * aspen_req.body_match, so every condition is a handful of mask and
+ * integer tests.
+ *
+ * lower_program(), at the end of this file, in order: providers get their
+ * bits; the patterns the rules use get theirs (redacted ones first); each
+ * rule's actions and condition are lowered (numbering globs in source
+ * order); then the automata the kernel runs are built from the globs and
+ * patterns collected (automata_glob.c, automata_body.c).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -220,7 +228,6 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 	/* cgroup and container bits share aspen_conn.cgroup_bits */
 	bool shared = pc == PC_CGROUP || pc == PC_CONTAINER;
 	int used = shared ? l->ir->preds[PC_CGROUP].n + l->ir->preds[PC_CONTAINER].n : t->n;
-	char err[160];
 	const char *msg = NULL;
 	struct ir_pred *pr;
 
@@ -233,20 +240,14 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 			   pred_class_name(pc));
 		return -1;
 	}
-	pr = &t->preds[t->n];
-	pr->dfa = NULL;
-	/* request fields: one combined DFA per field, built after all rules */
-	if (pc == PC_EXE || pc == PC_COMM) {
-		pr->dfa = glob_dfa_build(v->str, 0, err, sizeof(err));
-		if (!pr->dfa) {
-			diag_error(l->d, v->span, NULL,
-				   "glob '%s' cannot be matched in the kernel: %s", v->str, err);
-			return -1;
-		}
-	} else if (aspen_glob_valid(v->str, &msg) != 0) {
+	/* the DFAs that match exe, comm and request field globs in the kernel
+	 * are built once all rules are lowered (automata_glob.c) */
+	if (aspen_glob_valid(v->str, &msg) != 0) {
 		diag_error(l->d, v->span, NULL, "malformed glob '%s': %s", v->str, msg);
 		return -1;
 	}
+	pr = &t->preds[t->n];
+	pr->dfa = NULL;
 	pr->glob = strdup(v->str);
 	pr->span = v->span;
 	pr->bit = used;
@@ -543,239 +544,6 @@ static int lower_providers(struct lower *l)
 	return 0;
 }
 
-/* ---- combined DFAs -------------------------------------------------------- */
-
-int mdfa_build(struct ir_mdfa *m, const char *const *globs, const uint64_t *masks, size_t n,
-	       int flags, char *err, size_t errlen)
-{
-	struct dfa *d;
-
-	if (!n)
-		return 0;
-	d = glob_dfa_build_multi(globs, masks, n, flags, DFA_MAX_STATES, err, errlen);
-	if (d) {
-		m->g = realloc(m->g, (m->n + 1) * sizeof(*m->g));
-		if (!m->g)
-			abort();
-		m->g[m->n++] = d;
-		return 0;
-	}
-	if (n == 1)
-		return -1;
-	/* too many states together: each half is matched by its own loop */
-	if (mdfa_build(m, globs, masks, n / 2, flags, err, errlen) < 0)
-		return -1;
-	return mdfa_build(m, globs + n / 2, masks + n / 2, n - n / 2, flags, err, errlen);
-}
-
-uint64_t mdfa_match(const struct ir_mdfa *m, const char *s)
-{
-	uint64_t bits = 0;
-
-	for (size_t i = 0; i < m->n; i++)
-		bits |= dfa_match_mask(m->g[i], s);
-	return bits;
-}
-
-void mdfa_free(struct ir_mdfa *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		dfa_free(m->g[i]);
-	free(m->g);
-	m->g = NULL;
-	m->n = 0;
-}
-
-/* method and host compare case-insensitively; path, model and user exactly */
-static int req_flags(enum pred_class pc)
-{
-	return pc == PC_METHOD || pc == PC_HTTP_HOST ? GLOB_DFA_ICASE : 0;
-}
-
-static void build_req_dfas(struct lower *l)
-{
-	char err[160];
-
-	for (int pc = PC_FIRST_REQ; pc < PC__COUNT; pc++) {
-		const struct ir_pred_table *t = &l->ir->preds[pc];
-		const char *globs[ASPEN_MAX_PREDS];
-		uint64_t masks[ASPEN_MAX_PREDS];
-
-		for (int i = 0; i < t->n; i++) {
-			globs[i] = t->preds[i].glob;
-			masks[i] = 1ULL << t->preds[i].bit;
-		}
-		if (mdfa_build(&l->ir->req_dfa[pc], globs, masks, (size_t)t->n, req_flags(pc), err,
-			       sizeof(err)) < 0) {
-			/* the glob that does not fit alone: find it for the position */
-			for (int i = 0; i < t->n; i++) {
-				struct dfa *d =
-				    glob_dfa_build(globs[i], req_flags(pc), err, sizeof(err));
-
-				if (!d) {
-					diag_error(l->d, t->preds[i].span, NULL,
-						   "glob '%s' cannot be matched in the kernel: %s",
-						   globs[i], err);
-					break;
-				}
-				dfa_free(d);
-			}
-		}
-	}
-}
-
-/* Provider host globs -> provider bit, for the Host header of a request. */
-static void build_host_dfa(struct lower *l)
-{
-	const struct program *p = l->p;
-	const char **globs = NULL;
-	uint64_t *masks = NULL;
-	size_t n = 0;
-	char err[160];
-
-	for (size_t i = 0; i < l->ir->nproviders; i++) {
-		const struct value *h = p->providers[i]->hosts;
-
-		for (size_t j = 0; h && j < h->nitems; j++) {
-			if (h->items[j]->kind != VAL_STRING)
-				continue;
-			globs = realloc(globs, (n + 1) * sizeof(*globs));
-			masks = realloc(masks, (n + 1) * sizeof(*masks));
-			if (!globs || !masks)
-				abort();
-			globs[n] = h->items[j]->str;
-			masks[n++] = 1ULL << i;
-		}
-	}
-	if (mdfa_build(&l->ir->host_dfa, globs, masks, n, GLOB_DFA_ICASE, err, sizeof(err)) < 0) {
-		for (size_t i = 0; i < n; i++) {
-			struct dfa *d = glob_dfa_build(globs[i], GLOB_DFA_ICASE, err, sizeof(err));
-
-			if (!d) {
-				diag_error(l->d, p->providers[__builtin_ctzll(masks[i])]->name_span,
-					   NULL, "host '%s' cannot be matched in the kernel: %s",
-					   globs[i], err);
-				break;
-			}
-			dfa_free(d);
-		}
-	}
-	free(globs);
-	free(masks);
-}
-
-/* ---- the body DFA ------------------------------------------------------------ */
-
-static struct dfa *body_group(const struct ir *ir, size_t from, size_t n, struct rx_error *err,
-			      size_t *bad)
-{
-	const char *srcs[IR_MAX_PATTERNS];
-	int flags[IR_MAX_PATTERNS];
-	uint64_t masks[IR_MAX_PATTERNS];
-
-	for (size_t i = 0; i < n; i++) {
-		const struct ir_pattern *p = &ir->patterns[from + i];
-
-		srcs[i] = p->decl->regex;
-		flags[i] = p->flags;
-		masks[i] = 1ULL << p->index;
-	}
-	return rx_build_dfa(srcs, flags, masks, n, RX_UNANCHORED_LATE, IR_BODY_MAX_STATES, err,
-			    bad);
-}
-
-static void pattern_names(const struct ir *ir, size_t from, size_t n, char *buf, size_t len)
-{
-	size_t k = 0;
-
-	buf[0] = 0;
-	for (size_t i = 0; i < n && k + 1 < len; i++)
-		k += (size_t)snprintf(buf + k, len - k, "%s%s", i ? ", " : "",
-				      ir->patterns[from + i].name);
-}
-
-/* Patterns [from, from + n) into as few DFAs as fit the budget (halving
- * the set until each half fits). 0, or -1 when reported. */
-static int body_groups(struct lower *l, size_t from, size_t n, struct dfa ***out, size_t *nout)
-{
-	struct ir *ir = l->ir;
-	struct rx_error err;
-	size_t bad = 0;
-	struct dfa *d = body_group(ir, from, n, &err, &bad);
-
-	if (d) {
-		*out = realloc(*out, (*nout + 1) * sizeof(**out));
-		if (!*out)
-			abort();
-		(*out)[(*nout)++] = d;
-		return 0;
-	}
-	if (err.offset >= 0) {
-		diag_error(l->d, ir->patterns[from + bad].decl->span, NULL, "pattern '%s': %s",
-			   ir->patterns[from + bad].name, err.msg);
-		return -1;
-	}
-	if (n == 1) {
-		diag_error(l->d, ir->patterns[from].decl->span,
-			   "simplify it: bounded repetitions ({m,n}) after a wide class multiply "
-			   "states",
-			   "pattern '%s' is too large for the kernel: %s (budget %d per DFA)",
-			   ir->patterns[from].name, err.msg, IR_BODY_MAX_STATES);
-		return -1;
-	}
-	if (body_groups(l, from, n / 2, out, nout) < 0)
-		return -1;
-	return body_groups(l, from + n / 2, n - n / 2, out, nout);
-}
-
-static void build_body_dfa(struct lower *l)
-{
-	struct ir *ir = l->ir;
-	struct dfa **g = NULL;
-	size_t ng = 0;
-
-	ir->need_body_scan = ir->npatterns > 0;
-	if (!ir->npatterns)
-		return;
-	if (body_groups(l, 0, ir->npatterns, &g, &ng) == 0 && ng > IR_BODY_MAX_DFAS) {
-		char names[512], sizes[128];
-		size_t k = 0;
-
-		pattern_names(ir, 0, ir->npatterns, names, sizeof(names));
-		sizes[0] = 0;
-		for (size_t i = 0; i < ng && k + 1 < sizeof(sizes); i++)
-			k += (size_t)snprintf(sizes + k, sizeof(sizes) - k, "%s%d", i ? " + " : "",
-					      g[i]->nstates);
-		diag_error(l->d, ir->patterns[0].decl->span, "use fewer or simpler patterns",
-			   "the patterns of this policy need %zu body DFAs (%s states), at most "
-			   "%d of %d states fit: %s",
-			   ng, sizes, IR_BODY_MAX_DFAS, IR_BODY_MAX_STATES, names);
-	} else {
-		for (size_t i = 0; i < ng; i++)
-			ir->body_dfa[ir->nbody_dfa++] = g[i];
-		ng = 0;
-	}
-	for (size_t i = 0; i < ng; i++)
-		dfa_free(g[i]);
-	free(g);
-}
-
-uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n)
-{
-	uint64_t m = 0;
-
-	for (size_t g = 0; g < ir->nbody_dfa; g++) {
-		const struct dfa *d = ir->body_dfa[g];
-		int st = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			st = d->next[st * d->nclasses + d->cls[buf[i]]];
-			m |= d->mask[st];
-		}
-	}
-	return m;
-}
-
 /* Wildcard provider hosts cannot be resolved ahead of time: aspend must
  * learn their addresses from DNS answers. */
 static bool wants_dns(const struct program *p)
@@ -813,15 +581,18 @@ int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 	collect_patterns(&l);
 	for (size_t i = 0; i < p->nrules; i++)
 		lower_rule(&l, p->rules[i], &ir->rules[ir->nrules++]);
-	if (diags_errors(d) == errors)
-		build_body_dfa(&l);
 	ir->uninspectable_deny = root->uninspectable_deny != 0; /* unset (-1): deny */
-	build_req_dfas(&l);
-	if (ir->has_request || ir->has_response)
-		build_host_dfa(&l);
 	ir->need_exec = ir->preds[PC_EXE].n > 0;
 	ir->need_dns = wants_dns(p);
 	ir->need_sendmsg = true; /* QUIC (UDP 443) to a provider is decided too */
+	ir->need_body_scan = ir->npatterns > 0;
+	/* the automata the kernel runs over strings and bodies */
+	automata_process_globs(ir, d);
+	if (diags_errors(d) == errors)
+		automata_body(ir, d);
+	automata_request_fields(ir, d);
+	if (ir->has_request || ir->has_response)
+		automata_hosts(ir, d);
 	return diags_errors(d) > errors ? -1 : 0;
 }
 

@@ -6,7 +6,8 @@
  *   providers  index i = bit i of aspen_conn.providers (program order)
  *   preds      per class, bit i of the class's __u64 word = glob i holds
  *              (process.cgroup and container.id share cgroup_bits, so their
- *              bits come from one numbering; see lower.c)
+ *              bits come from one numbering; see lower.c); exe and comm
+ *              globs each have a DFA (automata_glob.c)
  *   rules      each with a condition tree over aspen_conn (connect rules)
  *              or aspen_req / aspen_resp (request / response rules)
  *   request string fields (http.method, http.path, http.host, request.model,
@@ -142,15 +143,24 @@ struct ir {
 	bool need_body_scan;
 };
 
-/* lower.c */
+/* lower.c: AST -> IR, then the automata below. */
 int lower_program(const struct program *p, struct ir *ir, struct diags *d);
 void ir_free(struct ir *ir);
+
+/* automata_glob.c: the DFAs of exe and comm globs (ir_pred.dfa), of the
+ * request fields (req_dfa) and of provider hosts (host_dfa). Report into d. */
+void automata_process_globs(struct ir *ir, struct diags *d);
+void automata_request_fields(struct ir *ir, struct diags *d);
+void automata_hosts(struct ir *ir, struct diags *d);
 /* Combined DFAs for globs[i] -> masks[i], split in halves until each fits
  * DFA_MAX_STATES. 0, or -1 with err set (a single glob that does not fit). */
 int mdfa_build(struct ir_mdfa *m, const char *const *globs, const uint64_t *masks, size_t n,
 	       int flags, char *err, size_t errlen);
 uint64_t mdfa_match(const struct ir_mdfa *m, const char *s); /* as the kernel does */
 void mdfa_free(struct ir_mdfa *m);
+
+/* automata_body.c: the body DFA groups over all patterns (body_dfa). */
+void automata_body(struct ir *ir, struct diags *d);
 /* Body DFAs as the kernel steps them: the OR of the masks reported over
  * buf (aspen_body_step on every byte). */
 uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n);
