@@ -128,7 +128,7 @@ struct aspen_dns_event {
 	__u8 payload[ASPEN_DNS_MAX];
 };
 
-/* ---- TLS plaintext: requests and responses (issue 4) ------------------ */
+/* ---- TLS plaintext: requests and responses ---------------------------- */
 
 /* aspen_tls_ready[tgid]: where a process stands with its TLS probes */
 enum aspen_tls_state {

@@ -75,7 +75,7 @@ enum field_id {
 	F_PROC_GID,          /* process.gid                            */
 	F_PROC_CGROUP,       /* process.cgroup                         */
 	F_CONTAINER_ID,      /* container.id                           */
-	/* request/response fields: parsed now, lowered by later issues */
+	/* request/response fields: read by on request / on response rules */
 	F_HTTP_METHOD, F_HTTP_PATH, F_HTTP_HOST,
 	F_REQ_MODEL, F_REQ_USER, F_REQ_STREAM, F_REQ_BODY,
 	F_RESP_STATUS, F_RESP_TOKENS,

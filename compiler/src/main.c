@@ -7,7 +7,7 @@
  *   aspenc --emit-c policy.asp -o policy.bpf.c
  *
  * Exit status: 0 success (warnings allowed), 1 the policy has errors,
- * 2 usage error or a subcommand that does not exist yet.
+ * 2 usage error.
  */
 #include <getopt.h>
 #include <stdio.h>
