@@ -20,6 +20,7 @@
 #define ASPEN_TLS_BPF_H
 
 #include <linux/ptrace.h>
+#include <bpf/bpf_tracing.h> /* PT_REGS_*: __TARGET_ARCH_x86 / _arm64 from aspenc's build */
 
 #include "aspen_http.h"
 
@@ -42,13 +43,6 @@ static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched
 #ifndef ASPEN_HTTP_SCAN_BOUND
 #define ASPEN_HTTP_SCAN_BOUND 65536
 #endif
-
-/* x86-64 calling convention, from struct pt_regs (uapi layout) */
-#define ASPEN_ARG1(ctx) ((ctx)->rdi)
-#define ASPEN_ARG2(ctx) ((ctx)->rsi)
-#define ASPEN_ARG3(ctx) ((ctx)->rdx)
-#define ASPEN_ARG4(ctx) ((ctx)->rcx)
-#define ASPEN_RET(ctx) ((ctx)->rax)
 
 struct aspen_stream_key {
 	__u32 tgid;
@@ -585,9 +579,9 @@ static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 {
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
-					.session = ASPEN_ARG1(ctx) };
-	__u64 len = ASPEN_ARG3(ctx);
-	const void *buf = (const void *)ASPEN_ARG2(ctx);
+					.session = PT_REGS_PARM1(ctx) };
+	__u64 len = PT_REGS_PARM3(ctx);
+	const void *buf = (const void *)PT_REGS_PARM2(ctx);
 	__u32 k = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
@@ -652,7 +646,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct aspen_write_undo *u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
-	__s64 ret = (__s64)ASPEN_RET(ctx);
+	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	struct aspen_stream *s;
 
 	if (!u)
@@ -744,9 +738,9 @@ static __always_inline int aspen_on_read_entry(struct pt_regs *ctx, int probe, i
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct aspen_read_args a = {
-		.session = ASPEN_ARG1(ctx),
-		.buf = ASPEN_ARG2(ctx),
-		.readbytes = ex ? ASPEN_ARG4(ctx) : 0,
+		.session = PT_REGS_PARM1(ctx),
+		.buf = PT_REGS_PARM2(ctx),
+		.readbytes = ex ? PT_REGS_PARM4(ctx) : 0,
 		.probe = probe,
 		.ex = ex,
 	};
@@ -763,7 +757,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct aspen_rstream *s;
-	__s64 ret = (__s64)ASPEN_RET(ctx);
+	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	__u64 n = 0;
 
 	if (!a || !sc || !z || aspen_retired())

@@ -19,6 +19,14 @@
 #ifndef ASPEN_SRC_DIR
 #define ASPEN_SRC_DIR "."
 #endif
+/* the objects' target (compiler/CMakeLists.txt): libbpf's __TARGET_ARCH_
+ * and the multiarch include directory of <asm/types.h>, "" for none */
+#ifndef ASPEN_BPF_ARCH
+#define ASPEN_BPF_ARCH "x86"
+#endif
+#ifndef ASPEN_BPF_SYS_INCLUDE
+#define ASPEN_BPF_SYS_INCLUDE ""
+#endif
 
 static struct span no_span(void)
 {
@@ -173,12 +181,13 @@ static int run_clang(const struct ir *ir, const struct codegen_opts *o, const ch
 	    /* a rule the analysis already warned can never fire (x == 1 and
 	     * x == 2) is legal policy: it must not stop the build */
 	    "-Wno-tautological-overlap-compare",
+	    "-D__TARGET_ARCH_" ASPEN_BPF_ARCH,
 	    inc,
-	    "-I/usr/include/x86_64-linux-gnu",
 	    "-c",
 	    (char *)c_path,
 	    "-o",
 	    (char *)o->out_path,
+	    ASPEN_BPF_SYS_INCLUDE[0] ? "-I" ASPEN_BPF_SYS_INCLUDE : NULL,
 	    NULL,
 	};
 	if (o->verbose) {

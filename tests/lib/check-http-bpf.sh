@@ -130,8 +130,10 @@ int check_resp(void *ctx)
 }
 EOC
 
+# the host's multiarch directory holds <asm/types.h> (Debian: x86_64-linux-gnu)
+MULTIARCH=$("$CLANG" -print-multiarch 2>/dev/null)
 if ! "$CLANG" -target bpf -O2 -g -Wall -Werror -I "$SRC/bpf-templates" \
-	-I/usr/include/x86_64-linux-gnu -c "$TMP/http_check.bpf.c" -o "$TMP/http_check.bpf.o"; then
+	${MULTIARCH:+-I/usr/include/$MULTIARCH} -c "$TMP/http_check.bpf.c" -o "$TMP/http_check.bpf.o"; then
 	echo "FAIL: aspen_http.h does not compile for the BPF target"
 	exit 1
 fi

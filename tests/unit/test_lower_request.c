@@ -405,9 +405,9 @@ static void test_builds_for_bpf(void **state)
 	fprintf(out, "%.*s%s", (int)(to - c), c, bpf_main);
 	fclose(out);
 	snprintf(cmd, sizeof(cmd),
-		 "clang -target bpf -O2 -g -Wall -Werror -Wno-unused-function -I%s/bpf-templates "
-		 "-I/usr/include/x86_64-linux-gnu -c %s/t.bpf.c -o %s/t.bpf.o",
-		 ASPEN_SRC_DIR, dir, dir);
+		 "clang -target bpf -O2 -g -Wall -Werror -Wno-unused-function "
+		 "-D__TARGET_ARCH_" ASPEN_BPF_ARCH " -I%s/bpf-templates -I%s -c %s/t.bpf.c -o %s/t.bpf.o",
+		 ASPEN_SRC_DIR, ASPEN_BPF_SYS_INCLUDE[0] ? ASPEN_BPF_SYS_INCLUDE : ".", dir, dir);
 	assert_int_equal(system(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
