@@ -34,16 +34,6 @@
  * program using bpf_loop). */
 #define ASPEN_TABLE __attribute__((section(".rodata")))
 
-#ifndef ASPEN_NEED_TLS
-#define ASPEN_NEED_TLS 0
-#endif
-#ifndef ASPEN_NEED_RESPONSE
-#define ASPEN_NEED_RESPONSE 0
-#endif
-#ifndef ASPEN_UNINSPECTABLE_DENY
-#define ASPEN_UNINSPECTABLE_DENY 1 /* fail closed unless the policy says otherwise */
-#endif
-
 /* ---- maps shared with aspend (docs/internals.md) ---------------------- */
 
 struct aspen_config {

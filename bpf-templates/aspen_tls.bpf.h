@@ -24,20 +24,6 @@
 
 #include "aspen_http.h"
 
-#ifndef ASPEN_BODY_START /* generated code without patterns (older aspenc) */
-#define ASPEN_BODY_START 0
-#undef ASPEN_NEED_BODY_SCAN
-#define ASPEN_NEED_BODY_SCAN 0
-static __always_inline __u32 aspen_decide_redact(const struct aspen_req *r)
-{
-	return 0;
-}
-static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched)
-{
-	return state;
-}
-#endif
-
 #define ASPEN_CHUNK 16384 /* plaintext bytes parsed per call */
 
 #ifndef ASPEN_HTTP_SCAN_BOUND

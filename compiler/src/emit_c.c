@@ -93,11 +93,6 @@ static void put_line_back(struct emitter *e)
 
 /* ---- header ------------------------------------------------------------- */
 
-static bool any_cgroup_pred(const struct ir *ir)
-{
-	return ir->preds[PC_CGROUP].n + ir->preds[PC_CONTAINER].n > 0;
-}
-
 static void emit_header(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
@@ -108,28 +103,21 @@ static void emit_header(struct emitter *e)
 	put_comment_text(e, ir->name);
 	put(e, "\", mode %s, default %s */\n", ir->monitor ? "monitor" : "enforce",
 	    ir->default_deny ? "deny" : "allow");
-	put(e, "#define ASPEN_NEED_EXEC %d     /* policy reads process.exe            */\n",
-	    ir->need_exec);
-	put(e, "#define ASPEN_NEED_DNS %d      /* policy has wildcard provider hosts  */\n",
-	    ir->need_dns);
-	put(e, "#define ASPEN_NEED_SENDMSG %d  /* UDP to providers is decided too     */\n",
-	    ir->need_sendmsg);
-	put(e, "#define ASPEN_NEED_CGROUP %d   /* process.cgroup / container.id bits  */\n",
-	    any_cgroup_pred(ir));
-	put(e, "#define ASPEN_NEED_USER %d     /* process.user bits                   */\n",
-	    ir->preds[PC_USER].n > 0);
-	put(e, "#define ASPEN_NEED_TLS %d      /* policy has on request/on response rules */\n",
-	    ir->has_request || ir->has_response);
-	put(e, "#define ASPEN_NEED_RESPONSE %d /* policy has on response rules (SSL_read) */\n",
-	    ir->has_response);
+	for (size_t i = 0; i < nprogram_groups; i++) {
+		const struct program_group *g = &program_groups[i];
+
+		if (g->flag)
+			put(e, "#define %s %d%*s/* %s */\n", g->flag, g->present(ir),
+			    (int)(20 - strlen(g->flag)), "", g->what);
+	}
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
 	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",
 	    ir->need_body_scan);
 	put(e, "#define ASPEN_BODY_START 0     /* the body DFA's start state           */\n");
-	put(e, "#define ASPEN_BODY_DFAS %zu      /* body DFAs packed in the state, 16 bits each */\n",
-	    ir->nbody_dfa);
-	put(e, "#include \"aspen_prelude.bpf.h\"\n\n");
+	put(e, "#include \"aspen_prelude.bpf.h\"\n");
+	put(e, "#include \"aspen_generated.h\" /* the contract: the macros above, the "
+	       "functions below */\n\n");
 }
 
 /* ---- DFAs ---------------------------------------------------------------- */

@@ -30,18 +30,6 @@ static void *array(size_t n, size_t size)
 	return p;
 }
 
-/* The programs aspen_connect.bpf.h and aspen_proc.bpf.h define. */
-static char *hooks(const struct ir *ir)
-{
-	char buf[128];
-
-	snprintf(buf, sizeof(buf), "connect4,connect6%s,exec,cgroup%s%s%s",
-		 ir->need_sendmsg ? ",sendmsg4,sendmsg6" : "", ir->need_dns ? ",dns" : "",
-		 ir->has_request || ir->has_response ? ",tls" : "",
-		 ir->has_response ? ",tls_read" : "");
-	return dup(buf);
-}
-
 static void rules(struct aspen_meta *m, const struct ir *ir)
 {
 	m->rules = array(ir->nrules, sizeof(*m->rules));
@@ -146,7 +134,7 @@ static void meta_from_ir(const struct ir *ir, struct aspen_meta *m)
 	m->source = dup(ir->source);
 	m->monitor = ir->monitor;
 	m->default_deny = ir->default_deny;
-	m->hooks = hooks(ir);
+	m->hooks = programs_hooks(ir); /* programs.c */
 	m->uninspectable_deny = ir->uninspectable_deny;
 	rules(m, ir);
 	providers(m, ir);

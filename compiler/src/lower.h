@@ -131,7 +131,7 @@ struct ir {
 	struct ir_rule *rules;
 	size_t nrules;
 	struct ir_pred_table preds[PC__COUNT];
-	bool need_exec, need_dns, need_sendmsg;
+	bool need_dns, need_sendmsg;
 	bool has_request, has_response; /* on request / on response rules */
 	bool uninspectable_deny;
 	struct ir_mdfa req_dfa[PC__COUNT]; /* PC_FIRST_REQ.. only */
@@ -164,6 +164,21 @@ void automata_body(struct ir *ir, struct diags *d);
 /* Body DFAs as the kernel steps them: the OR of the masks reported over
  * buf (aspen_body_step on every byte). */
 uint64_t ir_body_scan(const struct ir *ir, const uint8_t *buf, size_t n);
+
+/* programs.c: the programs an object contains, in groups. flag: the macro
+ * the templates test with #if (NULL: every object has the group); what: its
+ * comment; hooks: the group's names in the metadata `hooks` record. */
+struct program_group {
+	const char *flag;
+	const char *what;
+	const char *hooks;
+	bool (*present)(const struct ir *ir);
+};
+extern const struct program_group program_groups[];
+extern const size_t nprogram_groups;
+/* The `hooks` value: the hooks of the groups present, comma-separated
+ * (malloc'd). */
+char *programs_hooks(const struct ir *ir);
 
 /* emit_c.c: the generated C; c_name is the file name used in #line
  * directives that return to generated code. */

@@ -212,7 +212,6 @@ static void test_lower(void **state)
 	assert_int_equal(ir.preds[PC_EXE].n, 2);
 	assert_string_equal(ir.preds[PC_EXE].preds[1].glob, "/usr/bin/python3*");
 	assert_int_equal(ir.rules[1].cond->a->mask, 0x3);
-	assert_true(ir.need_exec);
 	assert_true(ir.need_dns); /* *.anthropic.com */
 	assert_true(ir.rules[2].monitor);
 	assert_int_equal(ir.rules[2].cond->a->kind, IR_CIDR);
@@ -268,8 +267,9 @@ static void test_emit_shape(void **state)
 	struct fixture *f = *state;
 	char *c = emit_to_string(f);
 
-	assert_non_null(strstr(c, "#define ASPEN_NEED_EXEC 1"));
+	assert_non_null(strstr(c, "#define ASPEN_NEED_DNS 1"));
 	assert_non_null(strstr(c, "#include \"aspen_prelude.bpf.h\""));
+	assert_non_null(strstr(c, "#include \"aspen_generated.h\""));
 	assert_non_null(
 	    strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
 	assert_non_null(strstr(c, "static __always_inline __u64 aspen_exe_bits(const char *s)"));
@@ -342,7 +342,8 @@ static void random_path(char *buf, size_t max, unsigned *seed)
 static void test_generated_dfa_agrees(void **state)
 {
 	struct fixture *f = *state;
-	static const char inc[] = "#include \"aspen_prelude.bpf.h\"\n";
+	/* host C: the generated code after the prelude and contract includes */
+	static const char inc[] = "#include \"aspen_generated.h\"";
 	char *c = emit_to_string(f), dir[] = "/tmp/aspen-dfa-XXXXXX", path[300], cmd[1024];
 	char *from = strstr(c, inc), *to = strstr(c, "/* Rules in order");
 	const char *exe_globs[] = {"/usr/bin/curl", "/usr/bin/python3*"};
@@ -356,7 +357,7 @@ static void test_generated_dfa_agrees(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/dfa.c", dir);
 	out = fopen(path, "w");
-	from += strlen(inc);
+	from = strchr(from, '\n') + 1;
 	fprintf(out, "%s%.*s%s", host_shim, (int)(to - from), from, host_main);
 	fclose(out);
 	snprintf(cmd, sizeof(cmd), "cc -O1 -o %s/dfa %s/dfa.c", dir, dir);
@@ -423,6 +424,31 @@ static void test_build_with_clang(void **state)
 	rmdir(dir);
 }
 
+/* The contract header requires every flag of the programs table, and the
+ * generated C defines each one. */
+static void test_contract_flags(void **state)
+{
+	struct fixture *f = *state;
+	FILE *h = fopen(ASPEN_SRC_DIR "/bpf-templates/aspen_generated.h", "r");
+	static char text[16384];
+	char *c = emit_to_string(f), want[128];
+	size_t n;
+
+	assert_non_null(h);
+	n = fread(text, 1, sizeof(text) - 1, h);
+	text[n] = 0;
+	fclose(h);
+	for (size_t i = 0; i < nprogram_groups; i++) {
+		if (!program_groups[i].flag)
+			continue;
+		snprintf(want, sizeof(want), "#ifndef %s ", program_groups[i].flag);
+		assert_non_null(strstr(text, want));
+		snprintf(want, sizeof(want), "#define %s ", program_groups[i].flag);
+		assert_non_null(strstr(c, want));
+	}
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +458,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_line_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_generated_dfa_agrees, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_build_with_clang, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_contract_flags, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

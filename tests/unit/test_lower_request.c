@@ -269,7 +269,8 @@ struct req_case {
 
 static void run_cases(const char *c, const struct req_case *cases, size_t n, const char *env)
 {
-	static const char inc[] = "#include \"aspen_prelude.bpf.h\"\n";
+	/* host C: the generated code after the prelude and contract includes */
+	static const char inc[] = "#include \"aspen_generated.h\"";
 	const char *from = strstr(c, inc), *to = strstr(c, "#include \"aspen_connect.bpf.h\"");
 	char dir[] = "/tmp/aspen-reqrun-XXXXXX", path[300], cmd[1024], line[256];
 	FILE *out, *in;
@@ -279,7 +280,7 @@ static void run_cases(const char *c, const struct req_case *cases, size_t n, con
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/req.c", dir);
 	out = fopen(path, "w");
-	from += strlen(inc);
+	from = strchr(from, '\n') + 1;
 	fprintf(out, "%s%.*s%s", host_shim, (int)(to - from), from, host_main);
 	fclose(out);
 	snprintf(cmd, sizeof(cmd), "cc -O1 -Wall -I%s/bpf-templates -o %s/req %s/req.c",

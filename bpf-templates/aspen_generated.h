@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * The compiler -> templates contract: what every C file aspenc generates
+ * (compiler/src/emit_c.c) gives the templates. The generated file is, in
+ * order:
+ *
+ *   the macros checked below              #define ASPEN_NEED_TLS 1 ...
+ *   #include "aspen_prelude.bpf.h"        types, maps, helpers
+ *   #include "aspen_generated.h"          this file: checks, prototypes
+ *   the definitions of the functions declared below (DFA tables, rules)
+ *   #include "aspen_connect.bpf.h"        the programs, as the flags say
+ *   #include "aspen_test.bpf.h"           SEC("syscall") programs run with
+ *   #include "aspen_scan_test.bpf.h"      BPF_PROG_TEST_RUN, never attached
+ *   the license and the .aspen.meta section
+ *
+ * A missing macro stops the build here rather than silently taking a
+ * default; a missing function is a clang error where a template calls it.
+ * docs/internals.md, "Generated eBPF C", describes each one.
+ */
+#ifndef ASPEN_GENERATED_H
+#define ASPEN_GENERATED_H
+
+/* ---- which programs the object contains (0 or 1) -------------------------
+ * One table in the compiler (compiler/src/programs.c) gives these flags and
+ * the metadata `hooks` record. Every object has connect4/6 and the process
+ * tracking programs. */
+#ifndef ASPEN_NEED_SENDMSG /* cgroup/sendmsg4/6 (aspen_connect.bpf.h) */
+#error "aspenc must define ASPEN_NEED_SENDMSG"
+#endif
+#ifndef ASPEN_NEED_DNS /* cgroup_skb/ingress DNS answers (aspen_dns.bpf.h) */
+#error "aspenc must define ASPEN_NEED_DNS"
+#endif
+#ifndef ASPEN_NEED_TLS /* sockops, sk_msg, TLS write uprobes (aspen_tls.bpf.h) */
+#error "aspenc must define ASPEN_NEED_TLS"
+#endif
+#ifndef ASPEN_NEED_RESPONSE /* TLS read uprobes (aspen_tls.bpf.h) */
+#error "aspenc must define ASPEN_NEED_RESPONSE"
+#endif
+
+/* ---- policy settings compiled into the templates ------------------------ */
+#ifndef ASPEN_UNINSPECTABLE_DENY /* 1: `uninspectable deny`, 0: `allow` */
+#error "aspenc must define ASPEN_UNINSPECTABLE_DENY"
+#endif
+#ifndef ASPEN_NEED_BODY_SCAN /* 1: some rule reads request.body or redacts */
+#error "aspenc must define ASPEN_NEED_BODY_SCAN"
+#endif
+#ifndef ASPEN_BODY_START /* the body DFAs' start state (aspen_body_step) */
+#error "aspenc must define ASPEN_BODY_START"
+#endif
+
+/* ---- generated functions ------------------------------------------------- */
+
+/* Predicate bits of a process: bit i = glob i of process.exe (comm) holds.
+ * s: ASPEN_EXE_LEN (ASPEN_COMM_LEN) bytes, NUL-terminated. */
+static __always_inline __u64 aspen_exe_bits(const char *s);
+static __always_inline __u64 aspen_comm_bits(const char *s);
+
+/* Providers whose host globs match a Host header (lower-case, no port);
+ * s: ASPEN_HOST_LEN bytes. 0 when the policy has no request rules. */
+static __always_inline __u64 aspen_host_providers(const char *s);
+
+/* The policy's decisions: v->rule, v->decision, v->audit. */
+static __always_inline void aspen_decide_connect(const struct aspen_conn *c,
+						 struct aspen_verdict *v);
+static __always_inline void aspen_decide_request(const struct aspen_req *r,
+						 struct aspen_verdict *v);
+static __always_inline void aspen_decide_response(const struct aspen_resp *r,
+						  struct aspen_verdict *v);
+
+/* Patterns to mask in this request (bit = pattern index), decided once its
+ * head is complete. */
+static __always_inline __u32 aspen_decide_redact(const struct aspen_req *r);
+
+/* One step of the body DFAs over byte c from state (ASPEN_BODY_START at
+ * the first byte): ORs into *matched the patterns a match of which ends at
+ * c, returns the next state. */
+static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched);
+
+#endif
