@@ -15,7 +15,7 @@ secs=${2:-2}
 work=$(mktemp -d /tmp/aspen-scan-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 policy=${3:-$src/tests/lib/scan-mix.asp}
-ASPEN_KEEP_C=1 "$build/compiler/aspenc" "$policy" -o "$work/p.bpf.o" -I "$src/stdlib-policies" 2>"$work/aspenc.err" ||
+ASPEN_KEEP_C=1 "$build/compiler/aspenc" --test-programs "$policy" -o "$work/p.bpf.o" -I "$src/stdlib-policies" 2>"$work/aspenc.err" ||
 	{ cat "$work/aspenc.err" >&2; exit 1; }
 gen=$(sed -n 's/^aspenc: generated C kept in //p' "$work/aspenc.err")
 grep '^/\* body DFA' "$gen" | sed 's/^/# /'

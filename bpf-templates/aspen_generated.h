@@ -9,8 +9,10 @@
  *   #include "aspen_generated.h"          this file: checks, prototypes
  *   the definitions of the functions declared below (DFA tables, rules)
  *   #include "aspen_connect.bpf.h"        the programs, as the flags say
- *   #include "aspen_test.bpf.h"           SEC("syscall") programs run with
- *   #include "aspen_scan_test.bpf.h"      BPF_PROG_TEST_RUN, never attached
+ *   #ifdef ASPEN_TEST_PROGRAMS            SEC("syscall") programs run with
+ *   #include "aspen_test.bpf.h"           BPF_PROG_TEST_RUN, never attached:
+ *   #include "aspen_scan_test.bpf.h"      only in objects built with clang
+ *   #endif                                -DASPEN_TEST_PROGRAMS (aspenc test)
  *   the license and the .aspen.meta section
  *
  * A missing macro stops the build here rather than silently taking a

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
  * The body scanner under test: a SEC("syscall") program, run only with
- * BPF_PROG_TEST_RUN (never attached; aspend loads it with the object and
- * ignores it), that runs the generated aspen_body_step -- the very step the
+ * BPF_PROG_TEST_RUN (never attached), that runs the generated aspen_body_step -- the very step the
  * TLS probes run on every body byte -- over bytes userspace put in the map
  * aspen_scan_buf, from a given state, and reports every byte after which
  * some pattern matched. tests/lib/scan-kernel.c drives it
@@ -13,9 +12,11 @@
  * finds what one call over the whole buffer finds (matches across the
  * boundaries of TLS writes).
  *
- * Included at the end of every generated object (emit_c.c), after
- * aspen_test.bpf.h. The structs are also read by userspace, which includes
- * this file after linux/types.h without __bpf__ defined.
+ * Included at the end of the generated C after aspen_test.bpf.h, under
+ * #ifdef ASPEN_TEST_PROGRAMS: only in objects built by `aspenc test` or
+ * `aspenc --test-programs` (as the scanner test and bench do). The structs
+ * are also read by userspace, which includes this file after linux/types.h
+ * without __bpf__ defined.
  */
 #ifndef ASPEN_SCAN_TEST_BPF_H
 #define ASPEN_SCAN_TEST_BPF_H

@@ -2,14 +2,16 @@
 /*
  * `aspenc test`: run the policy's compiled decision code on a recorded
  * event. A SEC("syscall") program, run only with BPF_PROG_TEST_RUN (never
- * attached; aspend loads it with the object and ignores it), calls the very
- * functions the real hooks call: aspen_decide_connect / _request /
- * _response, and the generated aspen_exe_bits / aspen_comm_bits /
- * aspen_host_providers on the strings the event carries.
+ * attached), calls the very functions the real hooks call:
+ * aspen_decide_connect / _request / _response, and the generated
+ * aspen_exe_bits / aspen_comm_bits / aspen_host_providers on the strings
+ * the event carries.
  *
- * Included at the end of every generated object (emit_c.c). The context
- * struct is also read by userspace (compiler/src/test_kernel.c), which
- * includes this file after aspen_shared.h without __bpf__ defined.
+ * Included at the end of the generated C under #ifdef ASPEN_TEST_PROGRAMS
+ * (emit_c.c): only the objects `aspenc test` builds have it, never those
+ * aspend loads. The context struct is also read by userspace
+ * (compiler/test/test_kernel.c), which includes this file after
+ * aspen_shared.h without __bpf__ defined.
  */
 #ifndef ASPEN_TEST_BPF_H
 #define ASPEN_TEST_BPF_H

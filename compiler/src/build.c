@@ -167,35 +167,37 @@ static int run_clang(const struct ir *ir, const struct codegen_opts *o, const ch
 	    pick(o->template_dir, "ASPEN_TEMPLATE_DIR", ASPEN_SRC_DIR "/bpf-templates");
 	char inc[4096];
 	char *out = NULL;
-	int rc;
+	const char *argv[24];
+	int rc, n = 0;
 
 	snprintf(inc, sizeof(inc), "-I%s", tdir);
-	char *const argv[] = {
-	    (char *)clang,
-	    "-target",
-	    "bpf",
-	    "-O2",
-	    "-g",
-	    "-Wall",
-	    "-Werror",
-	    /* a rule the analysis already warned can never fire (x == 1 and
-	     * x == 2) is legal policy: it must not stop the build */
-	    "-Wno-tautological-overlap-compare",
-	    "-D__TARGET_ARCH_" ASPEN_BPF_ARCH,
-	    inc,
-	    "-c",
-	    (char *)c_path,
-	    "-o",
-	    (char *)o->out_path,
-	    ASPEN_BPF_SYS_INCLUDE[0] ? "-I" ASPEN_BPF_SYS_INCLUDE : NULL,
-	    NULL,
-	};
+	argv[n++] = clang;
+	argv[n++] = "-target";
+	argv[n++] = "bpf";
+	argv[n++] = "-O2";
+	argv[n++] = "-g";
+	argv[n++] = "-Wall";
+	argv[n++] = "-Werror";
+	/* a rule the analysis already warned can never fire (x == 1 and
+	 * x == 2) is legal policy: it must not stop the build */
+	argv[n++] = "-Wno-tautological-overlap-compare";
+	argv[n++] = "-D__TARGET_ARCH_" ASPEN_BPF_ARCH;
+	if (o->test_programs)
+		argv[n++] = "-DASPEN_TEST_PROGRAMS";
+	argv[n++] = inc;
+	if (ASPEN_BPF_SYS_INCLUDE[0])
+		argv[n++] = "-I" ASPEN_BPF_SYS_INCLUDE;
+	argv[n++] = "-c";
+	argv[n++] = c_path;
+	argv[n++] = "-o";
+	argv[n++] = o->out_path;
+	argv[n] = NULL;
 	if (o->verbose) {
 		for (int i = 0; argv[i]; i++)
 			fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
 		fputc('\n', stderr);
 	}
-	rc = run_capture(argv, &out);
+	rc = run_capture((char *const *)argv, &out);
 	if (o->verbose && out && *out)
 		fputs(out, stderr);
 	if (rc < 0) {

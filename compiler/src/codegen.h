@@ -10,6 +10,8 @@ struct codegen_opts {
 	int emit_c_only;        /* --emit-c: write the C, do not run clang  */
 	const char *clang;      /* clang binary (default "clang", env ASPEN_CLANG) */
 	const char *template_dir; /* bpf-templates/ */
+	int test_programs;      /* build the SEC("syscall") test programs too
+				 * (clang -DASPEN_TEST_PROGRAMS): aspenc test */
 	int verbose;
 };
 

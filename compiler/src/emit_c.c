@@ -788,10 +788,13 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_decide_redact(&e);
 	emit_decide_tls(&e, ON_RESPONSE);
 	put(&e, "#include \"aspen_connect.bpf.h\"\n");
-	/* aspenc test: a SEC("syscall") entry, run by BPF_PROG_TEST_RUN only */
+	/* SEC("syscall") programs run by BPF_PROG_TEST_RUN only: the decision
+	 * code for aspenc test, the body scanner for tests/e2e/test_scanner_kernel.sh
+	 * and bench/scan.sh; only in the objects built with --test-programs */
+	put(&e, "#ifdef ASPEN_TEST_PROGRAMS /* clang -D: aspenc test, aspenc --test-programs */\n");
 	put(&e, "#include \"aspen_test.bpf.h\"\n");
-	/* the body scanner alone, for tests/e2e/test_scanner_kernel.sh and bench/scan.sh */
-	put(&e, "#include \"aspen_scan_test.bpf.h\"\n\n");
+	put(&e, "#include \"aspen_scan_test.bpf.h\"\n");
+	put(&e, "#endif\n\n");
 	put(&e, "char LICENSE[] SEC(\"license\") = \"GPL\";\n\n");
 	put(&e, "/* What aspend needs to know about this object (docs/internals.md) */\n");
 	put(&e, "static const char aspen_meta[]\n"

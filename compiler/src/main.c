@@ -23,7 +23,7 @@
 
 struct cli {
 	const char *input, *output;
-	int check, emit_c, dump_ast, verbose;
+	int check, emit_c, dump_ast, verbose, test_programs;
 	const char *dirs[MAX_DIRS];
 	size_t ndirs;
 };
@@ -42,6 +42,8 @@ static void usage(FILE *out)
 	      "  --emit-c       write the generated eBPF C instead of an object\n"
 	      "  -I DIR         search DIR for imports (repeatable, searched first)\n"
 	      "  --dump-ast     print the resolved policy tree to stdout\n"
+	      "  --test-programs  also build the SEC(\"syscall\") programs run by\n"
+	      "                 BPF_PROG_TEST_RUN (tests/lib/scan-kernel; not for aspend)\n"
 	      "  -v, --verbose  show the commands run\n"
 	      "  --help         this text\n"
 	      "  --version      print the version\n"
@@ -63,11 +65,19 @@ static int add_dir(struct cli *c, const char *dir)
 /* Returns -1 to exit with status 2, 1 to exit 0 (help/version), 0 to go on. */
 static int parse_args(int argc, char **argv, struct cli *c)
 {
-	enum { OPT_CHECK = 256, OPT_EMIT_C, OPT_DUMP_AST, OPT_HELP, OPT_VERSION };
+	enum {
+		OPT_CHECK = 256,
+		OPT_EMIT_C,
+		OPT_DUMP_AST,
+		OPT_TEST_PROGRAMS,
+		OPT_HELP,
+		OPT_VERSION
+	};
 	static const struct option opts[] = {
 	    {"check", no_argument, NULL, OPT_CHECK},
 	    {"emit-c", no_argument, NULL, OPT_EMIT_C},
 	    {"dump-ast", no_argument, NULL, OPT_DUMP_AST},
+	    {"test-programs", no_argument, NULL, OPT_TEST_PROGRAMS},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -86,6 +96,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_CHECK: c->check = 1; break;
 		case OPT_EMIT_C: c->emit_c = 1; break;
 		case OPT_DUMP_AST: c->dump_ast = 1; break;
+		case OPT_TEST_PROGRAMS: c->test_programs = 1; break;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_VERSION: printf("aspenc " ASPEN_VERSION "\n"); return 1;
 		default: usage(stderr); return -1;
@@ -166,6 +177,7 @@ static int compile(struct cli *c)
 		    .emit_c_only = c->emit_c,
 		    .clang = clang && *clang ? clang : "clang",
 		    .template_dir = template_dir(),
+		    .test_programs = c->test_programs,
 		    .verbose = c->verbose,
 		};
 

@@ -54,7 +54,7 @@ struct kernel_runner *kernel_open(const char *obj_path, bool force_monitor, char
 			bpf_program__set_autoload(prog, false);
 	}
 	if (!test) {
-		snprintf(err, errlen, "%s has no aspen_test_decide program (an old aspenc?)",
+		snprintf(err, errlen, "%s has no aspen_test_decide program (not built by aspenc test?)",
 			 obj_path);
 		goto fail;
 	}

@@ -70,6 +70,7 @@ static int compile(struct policy_session *s, const struct session_opts *o, const
 		    .out_path = obj,
 		    .clang = clang && *clang ? clang : "clang",
 		    .template_dir = template_dir(),
+		    .test_programs = 1, /* aspen_test_decide */
 		    .verbose = o->verbose,
 		};
 

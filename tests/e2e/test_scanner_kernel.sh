@@ -86,7 +86,7 @@ log "compiling $policies"
 pids=()
 for p in $policies; do
 	# ASPEN_KEEP_C: the generated C of the object, for the native build
-	ASPEN_KEEP_C=1 "$ASPENC" "$p.asp" -o "$p.bpf.o" -I "$STD" 2>"$p.aspenc.err" &
+	ASPEN_KEEP_C=1 "$ASPENC" --test-programs "$p.asp" -o "$p.bpf.o" -I "$STD" 2>"$p.aspenc.err" &
 	pids+=($!)
 done
 for i in "${!pids[@]}"; do
