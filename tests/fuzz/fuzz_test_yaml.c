@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for `aspenc test` files (compiler/src/test_yaml.c). Not
+ * libFuzzer target for `aspenc test` files (compiler/test/test_yaml.c). Not
  * built by default; from a configured build directory:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompiler/src -Icommon \
- *     -Ibpf-templates tests/fuzz/fuzz_test_yaml.c compiler/src/test_yaml.c \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompiler/test -Icompiler/src \
+ *     -Icommon -Ibpf-templates tests/fuzz/fuzz_test_yaml.c compiler/test/test_yaml.c \
  *     common/trace.c common/trace_json.c common/trace_write.c -lyaml \
  *     -o fuzz_test_yaml && ./fuzz_test_yaml
  */

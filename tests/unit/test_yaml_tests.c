@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Test files of `aspenc test` (compiler/src/test_yaml.c): a good file, and
+ * Test files of `aspenc test` (compiler/test/test_yaml.c): a good file, and
  * malformed ones, each of which must name FILE:LINE:COL and never crash.
  */
 #include <setjmp.h>
