@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +19,9 @@
 
 #ifndef ASPEN_SRC_DIR
 #define ASPEN_SRC_DIR "."
+#endif
+#ifndef ASPEN_DATADIR
+#define ASPEN_DATADIR "/usr/local/share/aspen"
 #endif
 /* the objects' target (compiler/CMakeLists.txt): libbpf's __TARGET_ARCH_
  * and the multiarch include directory of <asm/types.h>, "" for none */
@@ -33,6 +37,20 @@ static struct span no_span(void)
 	struct span s = {0};
 
 	return s;
+}
+
+/* bpf-templates/: $ASPEN_TEMPLATE_DIR, else the source tree's, else the
+ * installed one. */
+static const char *default_template_dir(void)
+{
+	const char *env = getenv("ASPEN_TEMPLATE_DIR");
+	struct stat st;
+
+	if (env && *env)
+		return env;
+	if (stat(ASPEN_SRC_DIR "/bpf-templates", &st) == 0 && S_ISDIR(st.st_mode))
+		return ASPEN_SRC_DIR "/bpf-templates";
+	return ASPEN_DATADIR "/bpf-templates";
 }
 
 static const char *pick(const char *opt, const char *env, const char *dflt)
@@ -164,7 +182,7 @@ static int run_clang(const struct ir *ir, const struct codegen_opts *o, const ch
 {
 	const char *clang = pick(o->clang, "ASPEN_CLANG", "clang");
 	const char *tdir =
-	    pick(o->template_dir, "ASPEN_TEMPLATE_DIR", ASPEN_SRC_DIR "/bpf-templates");
+	    o->template_dir && *o->template_dir ? o->template_dir : default_template_dir();
 	char inc[4096];
 	char *out = NULL;
 	const char *argv[24];

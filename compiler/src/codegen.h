@@ -9,7 +9,8 @@ struct codegen_opts {
 	const char *out_path;   /* -o: .bpf.o, or .c with emit_c_only      */
 	int emit_c_only;        /* --emit-c: write the C, do not run clang  */
 	const char *clang;      /* clang binary (default "clang", env ASPEN_CLANG) */
-	const char *template_dir; /* bpf-templates/ */
+	const char *template_dir; /* bpf-templates/; NULL: $ASPEN_TEMPLATE_DIR, the
+				   * source tree's, the installed one */
 	int test_programs;      /* build the SEC("syscall") test programs too
 				 * (clang -DASPEN_TEST_PROGRAMS): aspenc test */
 	int verbose;

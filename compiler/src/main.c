@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "codegen.h"
 #include "passes.h"
@@ -115,13 +114,6 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	return 0;
 }
 
-static int is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* Import search order: -I dirs, the importing file's directory (""),
  * $ASPEN_STDLIB_DIR, the source tree's stdlib, the installed stdlib. */
 static int import_dirs(struct cli *c)
@@ -135,17 +127,6 @@ static int import_dirs(struct cli *c)
 	if (add_dir(c, ASPEN_SRC_DIR "/stdlib-policies"))
 		return -1;
 	return add_dir(c, ASPEN_DATADIR "/stdlib");
-}
-
-static const char *template_dir(void)
-{
-	const char *env = getenv("ASPEN_TEMPLATE_DIR");
-
-	if (env && *env)
-		return env;
-	if (is_dir(ASPEN_SRC_DIR "/bpf-templates"))
-		return ASPEN_SRC_DIR "/bpf-templates";
-	return ASPEN_DATADIR "/bpf-templates";
 }
 
 /* The front end: every pass that can run does, so one run shows every
@@ -176,7 +157,6 @@ static int compile(struct cli *c)
 		    .out_path = c->output,
 		    .emit_c_only = c->emit_c,
 		    .clang = clang && *clang ? clang : "clang",
-		    .template_dir = template_dir(),
 		    .test_programs = c->test_programs,
 		    .verbose = c->verbose,
 		};

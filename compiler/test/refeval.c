@@ -14,6 +14,7 @@
 
 #include "aspen_shared.h"
 #include "glob.h"
+#include "preds.h"
 #include "refeval.h"
 #include "container.h"
 
@@ -63,37 +64,12 @@ static const char *cut(const char *s, size_t max, char *buf)
 
 /* ---- providers -------------------------------------------------------------- */
 
-static int parse_net(const char *text, uint8_t net[16], int *bits)
-{
-	char buf[64], *slash;
-	int n = -1;
-
-	if (strlen(text) >= sizeof(buf))
-		return -1;
-	strcpy(buf, text);
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash = 0;
-		n = atoi(slash + 1);
-	}
-	memset(net, 0, 16);
-	if (inet_pton(AF_INET, buf, net + 12) == 1) {
-		net[10] = net[11] = 0xff; /* IPv4 rules match v4-mapped destinations */
-		*bits = 96 + (n < 0 ? 32 : n);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, buf, net) != 1)
-		return -1;
-	*bits = n < 0 ? 128 : n;
-	return 0;
-}
-
 static bool in_net(const uint8_t a[16], const char *text)
 {
 	uint8_t net[16];
 	int bits;
 
-	if (parse_net(text, net, &bits) < 0)
+	if (aspen_cidr_parse(text, net, &bits) < 0) /* common/preds.c: IPv4 v4-mapped */
 		return false;
 	for (int i = 0; i < 128 && i < bits; i++) {
 		int sh = 7 - (i % 8);

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <linux/types.h>
@@ -21,24 +20,6 @@
 #include "test_cmd.h"
 
 #define MAX_DIRS 64
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static const char *template_dir(void)
-{
-	const char *env = getenv("ASPEN_TEMPLATE_DIR");
-
-	if (env && *env)
-		return env;
-	if (is_dir(ASPEN_SRC_DIR "/bpf-templates"))
-		return ASPEN_SRC_DIR "/bpf-templates";
-	return ASPEN_DATADIR "/bpf-templates";
-}
 
 /* The front end and back end exactly as main.c runs them for -o. */
 static int compile(struct policy_session *s, const struct session_opts *o, const char *obj)
@@ -69,7 +50,6 @@ static int compile(struct policy_session *s, const struct session_opts *o, const
 		struct codegen_opts cg = {
 		    .out_path = obj,
 		    .clang = clang && *clang ? clang : "clang",
-		    .template_dir = template_dir(),
 		    .test_programs = 1, /* aspen_test_decide */
 		    .verbose = o->verbose,
 		};
