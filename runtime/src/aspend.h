@@ -118,7 +118,7 @@ int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *
 int users_fill(struct daemon *d, struct policy_obj *p);
 
 
-/* events.c: ring buffer -> audit trail */
+/* audit.c: kernel records -> audit lines */
 struct proc_view {
 	unsigned tgid, pid, uid, gid;
 	char comm[ASPEN_COMM_LEN + 1];
@@ -129,12 +129,21 @@ struct proc_view {
 void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
 		  struct proc_view *v);
 const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx);
-int events_open(struct daemon *d, struct policy_obj *p);
-void events_check_lost(struct daemon *d, struct policy_obj *p);
-void events_flush(struct daemon *d, struct policy_obj *p);
+void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e);
+void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e);
+void audit_response(struct daemon *d, struct policy_obj *p,
+		    const struct aspen_response_event *e);
+void audit_mismatch(struct daemon *d, struct policy_obj *p,
+		    const struct aspen_mismatch_event *e);
+void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count);
 void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
 void audit_error(struct daemon *d, const char *msg);
 void audit_emit(struct daemon *d, struct rt_audit_ev *ev);
+
+/* events.c: ring buffer dispatch */
+int events_open(struct daemon *d, struct policy_obj *p);
+void events_check_lost(struct daemon *d, struct policy_obj *p);
+void events_flush(struct daemon *d, struct policy_obj *p);
 
 /* verifier.c: name the policy rule behind a verifier error */
 void verifier_explain(const char *path, const struct aspen_meta *m, char *err, size_t errlen);

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Audit formatting: turns a kernel record into an audit line (the field
+ * names are the audit contract) and writes it to the trail. Never writes a
+ * payload to the trail.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aspend.h"
+#include "rt_audit.h"
+#include "container.h"
+#include "rt_cgroup.h"
+#include "rt_hosts.h"
+
+/* The kernel stamps records with the boot clock; the audit wants the wall
+ * clock of the decision, not of the moment aspend wrote it. */
+static void set_ts(struct rt_audit_ev *ev, __u64 boot_ns)
+{
+	struct timespec real, boot;
+	long long delta;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	delta = ((long long)boot.tv_sec * 1000000000LL + boot.tv_nsec) - (long long)boot_ns;
+	if (delta < 0)
+		delta = 0;
+	long long r = (long long)real.tv_sec * 1000000000LL + real.tv_nsec - delta;
+
+	ev->ts.tv_sec = r / 1000000000LL;
+	ev->ts.tv_nsec = r % 1000000000LL;
+}
+
+/* A line the trail could not take (disk full, I/O error) is never dropped
+ * silently: say so on stderr, the first time and then every 1000th. */
+void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
+{
+	static unsigned long failed;
+
+	if (rt_audit_emit(d->audit, ev) == 0)
+		return;
+	if (failed++ % 1000 == 0)
+		log_err("audit trail: cannot write an event (%s); %lu lost so far", strerror(errno),
+			failed);
+}
+
+const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx)
+{
+	for (size_t i = 0; i < m->nrules; i++)
+		if (m->rules[i].idx == (int)idx)
+			return &m->rules[i];
+	return NULL;
+}
+
+/* "openai", or "a|b" when one address serves several providers (CDNs) */
+static void provider_names(const struct aspen_meta *m, __u64 mask, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < m->nproviders && used + 1 < len; i++) {
+		int idx = m->providers[i].idx;
+
+		if (idx < 0 || idx >= 64 || !(mask & (1ULL << idx)))
+			continue;
+		used += snprintf(out + used, len - used, "%s%s", used ? "|" : "",
+				 m->providers[i].name);
+	}
+}
+
+static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
+		     const struct aspen_verdict *v)
+{
+	const struct aspen_meta_rule *r;
+
+	if (v->rule == ASPEN_RULE_NONE) {
+		rt_audit_null(ev, "rule");
+		return;
+	}
+	if (pseudo_rule_name(v->rule)) {
+		rt_audit_str(ev, "rule", pseudo_rule_name(v->rule));
+		return;
+	}
+	r = rule_at(m, v->rule);
+	rt_audit_str(ev, "rule", r ? r->name : "?");
+	if (r && r->reason && r->reason[0] &&
+	    (v->decision == ASPEN_DENY || v->decision == ASPEN_WOULD_DENY))
+		rt_audit_str(ev, "reason", r->reason);
+}
+
+/* Who did it, from a kernel record (and /proc while the process lives):
+ * shared by the audit trail and the recorder. */
+void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
+		  struct proc_view *v)
+{
+	char link[64];
+
+	memset(v, 0, sizeof(*v));
+	v->tgid = c->tgid;
+	v->pid = c->pid;
+	v->uid = c->uid;
+	v->gid = c->gid;
+	memcpy(v->comm, c->comm, ASPEN_COMM_LEN);
+	v->comm[ASPEN_COMM_LEN] = 0;
+	if (!v->comm[0]) { /* a record the kernel could not name: ask /proc */
+		FILE *f;
+
+		snprintf(link, sizeof(link), "/proc/%u/comm", c->tgid);
+		f = fopen(link, "r");
+		if (f && fgets(v->comm, sizeof(v->comm), f))
+			v->comm[strcspn(v->comm, "\n")] = 0;
+		if (f)
+			fclose(f);
+	}
+	if (exe && exe[0]) {
+		snprintf(v->exe, sizeof(v->exe), "%s", exe);
+	} else { /* not seen by the exec hook: ask /proc while it lives */
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%u/exe", c->tgid);
+		n = readlink(link, v->exe, sizeof(v->exe) - 1);
+		v->exe[n > 0 ? n : 0] = 0;
+	}
+	v->has_user = rt_user_name(c->uid, v->user, sizeof(v->user)) == 0;
+	v->has_cgroup = d->cgcache &&
+			rt_cgcache_resolve(d->cgcache, c->cgroup_id, v->cgroup, sizeof(v->cgroup)) == 0;
+	v->has_cid = v->has_cgroup && aspen_container_id(v->cgroup, v->cid, sizeof(v->cid));
+}
+
+static void add_process(struct rt_audit_ev *ev, const struct proc_view *v)
+{
+	rt_audit_uint(ev, "pid", v->tgid);
+	if (v->pid != v->tgid)
+		rt_audit_uint(ev, "tid", v->pid);
+	rt_audit_str(ev, "comm", v->comm);
+	if (v->exe[0])
+		rt_audit_str(ev, "exe", v->exe);
+	else
+		rt_audit_null(ev, "exe");
+	rt_audit_uint(ev, "uid", v->uid);
+	if (v->has_user)
+		rt_audit_str(ev, "user", v->user);
+	else
+		rt_audit_null(ev, "user");
+	rt_audit_uint(ev, "gid", v->gid);
+	if (v->has_cgroup)
+		rt_audit_str(ev, "cgroup", v->cgroup);
+	else
+		rt_audit_null(ev, "cgroup");
+	if (v->has_cid)
+		rt_audit_str(ev, "container_id", v->cid);
+	else
+		rt_audit_null(ev, "container_id");
+}
+
+void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e)
+{
+	struct proc_view v;
+	const struct aspen_conn *c = &e->conn;
+	struct rt_audit_ev ev;
+	char prov[256], ip[INET6_ADDRSTRLEN];
+	const char *host = hosts_name(d, c->host_idx);
+	char exe[ASPEN_EXE_LEN];
+
+	rt_audit_ev_init(&ev, "connect");
+	set_ts(&ev, e->ts_ns);
+	rt_audit_str(&ev, "decision", decision_name(e->verdict.decision));
+	add_rule(&ev, &p->meta, &e->verdict);
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	provider_names(&p->meta, c->providers, prov, sizeof(prov));
+	if (prov[0])
+		rt_audit_str(&ev, "provider", prov);
+	else
+		rt_audit_null(&ev, "provider");
+	if (host)
+		rt_audit_str(&ev, "host", host);
+	else
+		rt_audit_null(&ev, "host");
+	rt_ip_to_str((const struct in6_addr *)c->addr, ip, sizeof(ip));
+	rt_audit_str(&ev, "dst_ip", ip);
+	rt_audit_uint(&ev, "dst_port", c->port);
+	rt_audit_str(&ev, "proto", c->proto == 17 ? "udp" : "tcp");
+	rt_audit_str(&ev, "hook", hook_name(e->hook));
+	memcpy(exe, e->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	proc_view_of(d, c, exe, &v);
+	add_process(&ev, &v);
+	record_connect(d, p, e, &v);
+	audit_emit(d, &ev);
+}
+
+
+/* a fixed-size field from the kernel, NUL-terminated or full */
+static void add_field(struct rt_audit_ev *ev, const char *key, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n)
+		rt_audit_strn(ev, key, s, n);
+	else
+		rt_audit_null(ev, key);
+}
+
+static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *event,
+		     const struct aspen_verdict *v, __u64 providers)
+{
+	char prov[256];
+
+	rt_audit_ev_init(ev, event);
+	rt_audit_str(ev, "decision", decision_name(v->decision));
+	add_rule(ev, &p->meta, v);
+	rt_audit_str(ev, "policy", p->meta.policy);
+	rt_audit_str(ev, "policy_sha256", p->meta.sha256);
+	provider_names(&p->meta, providers == ~0ULL ? 0 : providers, prov, sizeof(prov));
+	if (prov[0])
+		rt_audit_str(ev, "provider", prov);
+	else
+		rt_audit_null(ev, "provider");
+}
+
+void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
+{
+	struct proc_view v;
+	const struct aspen_req *r = &e->req;
+	struct rt_audit_ev ev;
+	char exe[ASPEN_EXE_LEN];
+	const char *why = aspen_unparsed_name(r->unparsed);
+
+	add_head(&ev, p, "request", &e->verdict, r->conn.providers);
+	set_ts(&ev, e->ts_ns);
+	add_field(&ev, "host", r->host, sizeof(r->host));
+	add_field(&ev, "method", r->method, sizeof(r->method));
+	add_field(&ev, "path", r->path, sizeof(r->path));
+	add_field(&ev, "model", r->model, sizeof(r->model));
+	add_field(&ev, "request_user", r->user, sizeof(r->user));
+	rt_audit_bool(&ev, "stream", !!(r->flags & ASPEN_REQ_STREAM));
+	rt_audit_uint(&ev, "bytes", e->bytes);
+	if (why)
+		rt_audit_str(&ev, "unparsed", why);
+	else
+		rt_audit_null(&ev, "unparsed");
+	rt_audit_str(&ev, "tls", e->probe == ASPEN_PROBE_GNUTLS ? "gnutls" : "openssl");
+	memcpy(exe, e->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	proc_view_of(d, &r->conn, exe, &v);
+	add_process(&ev, &v);
+	record_request(d, p, e, &v);
+	if (e->verdict.redact)
+		redact_add_counts(p, &ev, r->conn.tgid, e->session);
+	audit_emit(d, &ev);
+}
+
+void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_response_event *e)
+{
+	struct proc_view v;
+	const struct aspen_resp *r = &e->resp;
+	struct rt_audit_ev ev;
+	char exe[ASPEN_EXE_LEN], tokens[96];
+
+	add_head(&ev, p, "response", &e->verdict, r->conn.providers);
+	set_ts(&ev, e->ts_ns);
+	add_field(&ev, "model", e->model, sizeof(e->model));
+	rt_audit_uint(&ev, "status", r->status);
+	snprintf(tokens, sizeof(tokens), "{\"input\":%llu,\"output\":%llu}",
+		 (unsigned long long)r->tokens_in, (unsigned long long)r->tokens_out);
+	rt_audit_raw(&ev, "tokens", tokens);
+	rt_audit_uint(&ev, "bytes", r->bytes);
+	memcpy(exe, e->exe, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	proc_view_of(d, &r->conn, exe, &v);
+	add_process(&ev, &v);
+	record_response(d, p, e, &v);
+	audit_emit(d, &ev);
+}
+
+void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e)
+{
+	struct proc_view v;
+	struct rt_audit_ev ev;
+	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid, .uid = e->uid, .gid = e->gid,
+				.cgroup_id = e->cgroup_id };
+	char exe[8] = "";
+
+	rt_audit_ev_init(&ev, "request");
+	rt_audit_str(&ev, "decision", decision_name(e->dropped ? ASPEN_DENY : ASPEN_ALLOW));
+	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"
+								      : "unsynced");
+	proc_view_of(d, &c, exe, &v);
+	add_process(&ev, &v);
+	audit_emit(d, &ev);
+}
+
+/* Records the kernel had no room for (count since the last report). */
+void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "lost");
+	rt_audit_uint(&ev, "count", count);
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	audit_emit(d, &ev);
+}
+
+void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "policy_load");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	rt_audit_str(&ev, "object", d->opts.obj_path);
+	rt_audit_str(&ev, "object_sha256", p->sha256_obj);
+	rt_audit_str(&ev, "reason", what);
+	rt_audit_str(&ev, "mode", d->opts.monitor || p->meta.monitor ? "monitor" : "enforce");
+	rt_audit_str(&ev, "cgroup", d->cgroup_path);
+	rt_audit_uint(&ev, "rules", p->meta.nrules);
+	rt_audit_uint(&ev, "providers", p->meta.nproviders);
+	rt_audit_uint(&ev, "pid", getpid());
+	audit_emit(d, &ev);
+}
+
+void audit_error(struct daemon *d, const char *msg)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "error");
+	rt_audit_str(&ev, "message", msg);
+	audit_emit(d, &ev);
+}
