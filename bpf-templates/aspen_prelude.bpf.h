@@ -34,13 +34,7 @@
  * program using bpf_loop). */
 #define ASPEN_TABLE __attribute__((section(".rodata")))
 
-/* ---- maps shared with aspend (docs/internals.md) ---------------------- */
-
-struct aspen_config {
-	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
-	__u32 retired;       /* a reload replaced this object: its probes stand down */
-	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock) */
-};
+/* ---- maps shared with aspend (names and value structs: aspen_shared.h) -- */
 
 /* aspend refreshes its heartbeat every poll (100 ms); past this it is
  * taken for gone and nothing waits for it. */

@@ -1,9 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Structures shared by the generated eBPF programs and aspend. Included by
- * kernel code (after <linux/bpf.h>, from aspen_prelude.bpf.h) and by userspace (after <linux/types.h>).
+ * The ABI between a policy object and aspend: the structures both sides
+ * read and write, and the names of the maps and programs aspend looks up in
+ * an object. Included by kernel code (after <linux/bpf.h>, from
+ * aspen_prelude.bpf.h) and by userspace (after <linux/types.h>).
  * Changing a layout here changes the ABI between a .bpf.o and aspend: bump
  * ASPEN_ABI_VERSION, which the metadata section carries.
+ *
+ * Names: ASPEN_MAP_* and ASPEN_PROG_* are the names of the maps and
+ * programs aspend uses, as the templates declare them (the templates spell
+ * the same identifiers; runtime/check-abi-names.sh checks each name against
+ * compiled objects). Maps marked "every object" are declared in
+ * aspen_prelude.bpf.h; the others exist only in objects of the policies
+ * that need them, and aspend treats them as optional.
  */
 #ifndef ASPEN_SHARED_H
 #define ASPEN_SHARED_H
@@ -49,11 +58,39 @@ enum aspen_hook {
 	ASPEN_HOOK_SENDMSG6 = 4,
 };
 
+/* ---- maps every object has -------------------------------------------- */
+
+/* aspen_config, array[1]: 0 -> struct aspen_config (every object). Written
+ * by aspend: at load, at each heartbeat (heartbeat_ns) and at a reload
+ * (retired). */
+#define ASPEN_MAP_CONFIG "aspen_config"
+struct aspen_config {
+	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
+	__u32 retired;       /* a reload replaced this object: its probes stand down */
+	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock) */
+};
+
+/* aspen_events, ring buffer of the records below (every object) */
+#define ASPEN_MAP_EVENTS "aspen_events"
+/* aspen_lost, per-CPU array[1]: 0 -> __u64 records the ring had no room
+ * for (every object) */
+#define ASPEN_MAP_LOST "aspen_lost"
+/* aspen_ports, hash: __u16 destination port -> __u64 provider mask (every object) */
+#define ASPEN_MAP_PORTS "aspen_ports"
+/* aspen_cgroup, hash: __u64 cgroup id -> __u64 process.cgroup and
+ * container.id predicate bits (every object) */
+#define ASPEN_MAP_CGROUP "aspen_cgroup"
+/* aspen_user, hash: __u32 uid -> __u64 process.user predicate bits (every object) */
+#define ASPEN_MAP_USER "aspen_user"
+
 /* Key of the destination maps: IPv4 is stored as v4-mapped IPv6
  * (::ffff:a.b.c.d) so that connect4 and connect6 share one table. */
 struct aspen_ip_key {
 	__u8 addr[16];
 };
+
+/* aspen_dst, hash: struct aspen_ip_key -> struct aspen_dst_info (every object) */
+#define ASPEN_MAP_DST "aspen_dst"
 
 /* What aspend knows about a destination address (map aspen_dst). */
 struct aspen_dst_info {
@@ -63,14 +100,18 @@ struct aspen_dst_info {
 	__u32 _pad;
 };
 
-/* Provider CIDRs (map aspen_cidr, LPM trie). */
+/* Provider CIDRs: aspen_cidr, LPM trie: struct aspen_cidr_key -> __u64
+ * provider mask (every object). */
+#define ASPEN_MAP_CIDR "aspen_cidr"
 struct aspen_cidr_key {
 	__u32 prefixlen; /* over the v4-mapped 128-bit address */
 	__u8 addr[16];
 };
 
-/* Per process (map aspen_proc, key tgid). Filled by the exec tracepoint,
- * copied on fork, removed on exit, pre-filled by aspend from /proc. */
+/* Per process: aspen_proc, hash: __u32 tgid -> struct aspen_proc (every
+ * object). Filled by the exec tracepoint, copied on fork, removed on exit,
+ * pre-filled by aspend from /proc. */
+#define ASPEN_MAP_PROC "aspen_proc"
 struct aspen_proc {
 	__u64 exe_bits;          /* bit i: process.exe predicate i holds */
 	char exe[ASPEN_EXE_LEN]; /* NUL-terminated path of the executable */
@@ -128,9 +169,29 @@ struct aspen_dns_event {
 	__u8 payload[ASPEN_DNS_MAX];
 };
 
-/* ---- TLS plaintext: requests and responses ---------------------------- */
+/* ---- TLS plaintext: requests and responses ------------------------------
+ * Only in objects of policies with request or response rules. */
 
-/* aspen_tls_ready[tgid]: where a process stands with its TLS probes */
+/* The TLS probes aspend attaches per process: write entry and return
+ * (SSL_write, SSL_write_ex or OpenSSL's internal write function, and
+ * gnutls_record_send), and with response rules the read probes. */
+#define ASPEN_PROG_SSL_WRITE "aspen_ssl_write"
+#define ASPEN_PROG_GNUTLS_SEND "aspen_gnutls_send"
+#define ASPEN_PROG_WRITE_RET "aspen_write_ret"
+#define ASPEN_PROG_SSL_READ "aspen_ssl_read"         /* response rules only */
+#define ASPEN_PROG_SSL_READ_EX "aspen_ssl_read_ex"   /* response rules only */
+#define ASPEN_PROG_GNUTLS_RECV "aspen_gnutls_recv"   /* response rules only */
+#define ASPEN_PROG_TLS_READ_RET "aspen_tls_read_ret" /* response rules only */
+
+/* Provider sockets (sockops) and the state of their connections: aspend
+ * only hands these over to the next object at a reload, so that
+ * connections opened before it stay under enforcement. */
+#define ASPEN_MAP_SOCKHASH "aspen_sockhash"
+#define ASPEN_MAP_SOCKS "aspen_socks"
+
+/* aspen_tls_ready, hash: __u32 tgid -> struct aspen_tls_proc: where a
+ * process stands with its TLS probes */
+#define ASPEN_MAP_TLS_READY "aspen_tls_ready"
 enum aspen_tls_state {
 	ASPEN_TLS_HELD = 1,   /* stopped at connect, waiting for aspend to attach */
 	ASPEN_TLS_READY = 2,  /* probes attached                              */
@@ -144,8 +205,11 @@ struct aspen_tls_proc {
 	__u64 since_ns;
 };
 
-/* aspen_tid_verdict[tid]: what the probe decided for the request the
- * thread is writing; the sk_msg program acts on it at the socket write. */
+/* aspen_tid_verdict, hash: __u32 tid -> struct aspen_tid_verdict: what the
+ * probe decided for the request the thread is writing; the sk_msg program
+ * acts on it at the socket write (aspend sets DENY when a match to mask
+ * cannot be masked). */
+#define ASPEN_MAP_TID_VERDICT "aspen_tid_verdict"
 enum aspen_tid_state {
 	ASPEN_TID_PENDING = 1, /* undecided: hold the ciphertext               */
 	ASPEN_TID_ALLOW = 2,

@@ -65,12 +65,12 @@ struct kernel_runner *kernel_open(const char *obj_path, bool force_monitor, char
 		goto fail;
 	}
 	k->prog_fd = bpf_program__fd(test);
-	k->config_fd = bpf_object__find_map_fd_by_name(k->obj, "aspen_config");
+	k->config_fd = bpf_object__find_map_fd_by_name(k->obj, ASPEN_MAP_CONFIG);
 	if (force_monitor && k->config_fd >= 0) {
 		__u32 key = 0;
-		__u64 cfg[2] = {1, 0}; /* struct aspen_config: force_monitor, heartbeat */
+		struct aspen_config cfg = {.force_monitor = 1};
 
-		if (bpf_map_update_elem(k->config_fd, &key, cfg, BPF_ANY)) {
+		if (bpf_map_update_elem(k->config_fd, &key, &cfg, BPF_ANY)) {
 			snprintf(err, errlen, "cannot set aspen_config: %s", strerror(errno));
 			goto fail;
 		}

@@ -159,12 +159,9 @@ static void write_ready(const char *path)
 static void heartbeat(struct policy_obj *p)
 {
 	struct timespec ts;
-	struct {
-		__u32 force_monitor, retired;
-		__u64 heartbeat_ns;
-	} cfg;
+	struct aspen_config cfg;
 	__u32 k = 0;
-	int fd = policy_map_fd(p, "aspen_config");
+	int fd = policy_map_fd(p, ASPEN_MAP_CONFIG);
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
 		return;

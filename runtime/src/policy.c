@@ -46,14 +46,11 @@ int policy_map_fd(struct policy_obj *p, const char *name)
 
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
-	struct {
-		__u32 force_monitor, retired;
-		__u64 heartbeat_ns;
-	} cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
+	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
-	int fd = policy_map_fd(p, "aspen_config");
+	int fd = policy_map_fd(p, ASPEN_MAP_CONFIG);
 
 	if (fd < 0 || bpf_map_update_elem(fd, &k, &cfg, BPF_ANY) < 0)
 		return -1;
@@ -213,12 +210,9 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
  * write while the old probes wait for the reaper. */
 void policy_retire(struct policy_obj *p)
 {
-	struct {
-		__u32 force_monitor, retired;
-		__u64 heartbeat_ns;
-	} cfg;
+	struct aspen_config cfg;
 	__u32 k = 0;
-	int fd = policy_map_fd(p, "aspen_config");
+	int fd = policy_map_fd(p, ASPEN_MAP_CONFIG);
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
 		return;
