@@ -14,6 +14,7 @@
 
 #include "aspen_shared.h"
 #include "meta.h"
+#include "policy_skel.h"
 
 struct rt_audit;
 struct rt_audit_ev;
@@ -43,6 +44,8 @@ struct opts {
 struct policy_obj {
 	struct bpf_object *obj;
 	struct aspen_meta meta;
+	struct policy_maps maps; /* resolved when the object is opened */
+	struct policy_progs progs;
 	char sha256_obj[65];
 	struct bpf_link *links[ASPEND_MAX_LINKS];
 	const char *link_sec[ASPEND_MAX_LINKS];
@@ -82,7 +85,6 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 void policy_destroy(struct policy_obj *p);
 void policy_retire(struct policy_obj *p);
 int policy_fill_maps(struct daemon *d, struct policy_obj *p);
-int policy_map_fd(struct policy_obj *p, const char *name);
 
 /* hook_cgroup_sock.c / hook_tracepoint.c: the hook kinds (one file each) */
 struct hook_kind {

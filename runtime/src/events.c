@@ -100,7 +100,7 @@ static int on_record(void *ctx, void *data, size_t len)
 int events_open(struct daemon *d, struct policy_obj *p)
 {
 	struct rb_ctx *ctx = calloc(1, sizeof(*ctx));
-	int fd = policy_map_fd(p, "aspen_events");
+	int fd = policy_map_fd(p->maps.events);
 
 	if (!ctx || fd < 0) {
 		free(ctx);
@@ -116,7 +116,7 @@ int events_open(struct daemon *d, struct policy_obj *p)
 /* The kernel counts records it had no room for; say so in the trail. */
 void events_check_lost(struct daemon *d, struct policy_obj *p)
 {
-	int fd = policy_map_fd(p, "aspen_lost");
+	int fd = policy_map_fd(p->maps.lost);
 	int ncpu = libbpf_num_possible_cpus();
 	__u64 vals[1024] = { 0 }, total = 0;
 	__u32 k = 0;

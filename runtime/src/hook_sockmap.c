@@ -22,7 +22,7 @@ static int sockops_attach(struct daemon *d, struct policy_obj *p, struct bpf_pro
 static int sk_msg_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
 			 struct bpf_link *old, struct bpf_link **link)
 {
-	int map_fd = policy_map_fd(p, "aspen_sockhash");
+	int map_fd = policy_map_fd(p->maps.sockhash);
 	int prog_fd = bpf_program__fd(prog);
 
 	if (map_fd < 0) {

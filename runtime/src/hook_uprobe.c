@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,25 +70,32 @@ static size_t nprocs, capprocs;
 struct probe_point {
 	int kind;          /* TLS_LIB_* */
 	const char *func;
-	const char *prog;  /* program name in the object */
+	size_t prog;       /* offset of the program in struct policy_progs */
 	bool retprobe;
-	bool response;     /* only with ASPEN_NEED_RESPONSE (program present) */
 };
 
+#define PROG(field) offsetof(struct policy_progs, field)
+
+/* The read probes are in objects of policies with response rules only. */
 static const struct probe_point points[] = {
-	{ TLS_LIB_OPENSSL, "SSL_write", "aspen_ssl_write", false, false },
-	{ TLS_LIB_OPENSSL, "SSL_write", "aspen_write_ret", true, false },
-	{ TLS_LIB_OPENSSL, "SSL_write_ex", "aspen_ssl_write", false, false },
-	{ TLS_LIB_OPENSSL, "SSL_write_ex", "aspen_write_ret", true, false },
-	{ TLS_LIB_OPENSSL, "SSL_read", "aspen_ssl_read", false, true },
-	{ TLS_LIB_OPENSSL, "SSL_read", "aspen_tls_read_ret", true, true },
-	{ TLS_LIB_OPENSSL, "SSL_read_ex", "aspen_ssl_read_ex", false, true },
-	{ TLS_LIB_OPENSSL, "SSL_read_ex", "aspen_tls_read_ret", true, true },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", "aspen_gnutls_send", false, false },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", "aspen_write_ret", true, false },
-	{ TLS_LIB_GNUTLS, "gnutls_record_recv", "aspen_gnutls_recv", false, true },
-	{ TLS_LIB_GNUTLS, "gnutls_record_recv", "aspen_tls_read_ret", true, true },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(write_ret), true },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(ssl_write), false },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(write_ret), true },
+	{ TLS_LIB_OPENSSL, "SSL_read", PROG(ssl_read), false },
+	{ TLS_LIB_OPENSSL, "SSL_read", PROG(tls_read_ret), true },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(ssl_read_ex), false },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(tls_read_ret), true },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(write_ret), true },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(gnutls_recv), false },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(tls_read_ret), true },
 };
+
+static struct bpf_program *point_prog(const struct policy_obj *p, const struct probe_point *pt)
+{
+	return *(struct bpf_program *const *)((const char *)&p->progs + pt->prog);
+}
 
 static int pidfd_open_(pid_t pid)
 {
@@ -96,7 +104,7 @@ static int pidfd_open_(pid_t pid)
 
 static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 {
-	int fd = policy_map_fd(p, "aspen_tls_ready");
+	int fd = policy_map_fd(p->maps.tls_ready);
 	struct aspen_tls_proc tp = { 0 };
 	struct timespec ts;
 
@@ -114,8 +122,8 @@ static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 static int attach_write_point(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
 			      struct bpf_link **links)
 {
-	struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, "aspen_ssl_write");
-	struct bpf_program *ret = bpf_object__find_program_by_name(p->obj, "aspen_write_ret");
+	struct bpf_program *prog = p->progs.ssl_write;
+	struct bpf_program *ret = p->progs.write_ret;
 	__u64 off;
 
 	if (!prog || !ret || tls_openssl_write_point(lib->path, &off) < 0)
@@ -156,7 +164,7 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 				continue;
 			if (internal_write && !strncmp(pt->func, "SSL_write", 9))
 				continue;
-			prog = bpf_object__find_program_by_name(p->obj, pt->prog);
+			prog = point_prog(p, pt);
 			if (!prog)
 				continue; /* not in this policy (e.g. no response rules) */
 			links[n] = bpf_program__attach_uprobe_opts(prog, tgid, libs[l].path, 0, &o);
@@ -258,7 +266,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 static void proc_drop(struct daemon *d, struct policy_obj *p, size_t i)
 {
 	struct tls_proc *tp = &procs[i];
-	int fd = policy_map_fd(p, "aspen_tls_ready");
+	int fd = policy_map_fd(p->maps.tls_ready);
 	__u32 tgid = (__u32)tp->tgid;
 
 	for (int k = 0; k < tp->nlinks; k++)

@@ -211,7 +211,7 @@ static int dst_put(int fd, struct daemon *d, struct policy_obj *p, size_t i)
 
 static int fill_dst(struct daemon *d, struct policy_obj *p)
 {
-	int fd = policy_map_fd(p, "aspen_dst");
+	int fd = policy_map_fd(p->maps.dst);
 	size_t n = 0;
 
 	if (fd < 0)
@@ -245,7 +245,7 @@ static int learn_answer(const char *name, const struct in6_addr *addr, int famil
 		return 0;
 	if (add_host(addr, family, name, d) < 0 || d->nhosts == before)
 		return 0; /* known already */
-	if (dst_put(policy_map_fd(lc->p, "aspen_dst"), d, lc->p, d->nhosts - 1) > 0)
+	if (dst_put(policy_map_fd(lc->p->maps.dst), d, lc->p, d->nhosts - 1) > 0)
 		log_info("learned %s = %s from a DNS answer", name,
 			 rt_ip_to_str(addr, ip, sizeof(ip)));
 	return 0;
@@ -262,7 +262,7 @@ void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, si
 
 static int fill_ports(struct policy_obj *p)
 {
-	int fd = policy_map_fd(p, "aspen_ports");
+	int fd = policy_map_fd(p->maps.ports);
 
 	if (fd < 0)
 		return -1;
@@ -289,7 +289,7 @@ static int fill_ports(struct policy_obj *p)
 
 static int fill_cidrs(struct policy_obj *p)
 {
-	int fd = policy_map_fd(p, "aspen_cidr");
+	int fd = policy_map_fd(p->maps.cidr);
 
 	if (fd < 0)
 		return -1;

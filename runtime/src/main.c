@@ -161,7 +161,7 @@ static void heartbeat(struct policy_obj *p)
 	struct timespec ts;
 	struct aspen_config cfg;
 	__u32 k = 0;
-	int fd = policy_map_fd(p, ASPEN_MAP_CONFIG);
+	int fd = policy_map_fd(p->maps.config);
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
 		return;

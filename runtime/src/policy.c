@@ -37,20 +37,13 @@ static const struct hook_kind *hook_for(const char *sec)
 	return NULL;
 }
 
-int policy_map_fd(struct policy_obj *p, const char *name)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(p->obj, name);
-
-	return m ? bpf_map__fd(m) : -1;
-}
-
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
 	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
-	int fd = policy_map_fd(p, ASPEN_MAP_CONFIG);
+	int fd = policy_map_fd(p->maps.config);
 
 	if (fd < 0 || bpf_map_update_elem(fd, &k, &cfg, BPF_ANY) < 0)
 		return -1;
@@ -65,21 +58,24 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * is simply not reused (new connections only, said in the log). */
 static void reuse_connection_maps(struct policy_obj *p, struct policy_obj *old)
 {
-	static const char *const shared[] = { "aspen_sockhash", "aspen_socks", "aspen_tid_verdict" };
+	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.tid_verdict };
+	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
+						 old ? old->maps.socks : NULL,
+						 old ? old->maps.tid_verdict : NULL };
 
-	for (size_t i = 0; old && i < sizeof(shared) / sizeof(shared[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(p->obj, shared[i]);
-		int fd = policy_map_fd(old, shared[i]);
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+		int fd = policy_map_fd(theirs[i]);
 
-		if (m && fd >= 0 && bpf_map__reuse_fd(m, fd))
+		if (mine[i] && fd >= 0 && bpf_map__reuse_fd(mine[i], fd))
 			log_warn("reload: %s not carried over: connections opened before the "
-				 "reload leave request enforcement", shared[i]);
+				 "reload leave request enforcement", bpf_map__name(mine[i]));
 	}
 }
 
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen)
 {
 	struct policy_obj *p = calloc(1, sizeof(*p));
+	char msg[256];
 	int rc;
 
 	if (!p) {
@@ -102,6 +98,10 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	p->obj = bpf_object__open_file(path, NULL);
 	if (!p->obj) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (policy_skel_open(p->obj, &p->maps, &p->progs, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s: %s: rebuild it with the matching aspenc", path, msg);
 		goto fail;
 	}
 	reuse_connection_maps(p, d->cur);
@@ -212,7 +212,7 @@ void policy_retire(struct policy_obj *p)
 {
 	struct aspen_config cfg;
 	__u32 k = 0;
-	int fd = policy_map_fd(p, ASPEN_MAP_CONFIG);
+	int fd = policy_map_fd(p->maps.config);
 
 	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
 		return;

@@ -34,7 +34,7 @@ static bool has_preds(const struct aspen_meta *m, enum pred_class cls)
  * attached; BPF_NOEXIST leaves anything the kernel already recorded. */
 int procs_fill(struct daemon *d, struct policy_obj *p)
 {
-	int fd = policy_map_fd(p, "aspen_proc");
+	int fd = policy_map_fd(p->maps.proc);
 	DIR *dir = opendir("/proc");
 	struct dirent *de;
 	struct aspen_proc *proc;
@@ -76,7 +76,7 @@ int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *
 	char cid[80];
 	const char *c = aspen_container_id(path, cid, sizeof(cid));
 	__u64 bits = aspen_pred_bits(&p->meta, PC_CGROUP, path, false);
-	int fd = policy_map_fd(p, "aspen_cgroup");
+	int fd = policy_map_fd(p->maps.cgroup);
 
 	if (c)
 		bits |= aspen_pred_bits(&p->meta, PC_CONTAINER, c, false);
@@ -113,7 +113,7 @@ int cgroups_fill(struct daemon *d, struct policy_obj *p)
 
 int users_fill(struct daemon *d, struct policy_obj *p)
 {
-	int fd = policy_map_fd(p, "aspen_user");
+	int fd = policy_map_fd(p->maps.user);
 	struct passwd *pw;
 
 	if (fd < 0)

@@ -100,7 +100,7 @@ static int mask_span(size_t start, size_t end, void *arg)
 
 static void deny_thread(struct policy_obj *p, __u32 tid)
 {
-	int fd = policy_map_fd(p, "aspen_tid_verdict");
+	int fd = policy_map_fd(p->maps.tid_verdict);
 	struct aspen_tid_verdict tv = { .state = ASPEN_TID_DENY, .rule = ASPEN_RULE_UNINSPECTABLE };
 
 	if (fd >= 0)
