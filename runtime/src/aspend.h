@@ -13,97 +13,20 @@
 #include <bpf/libbpf.h>
 
 #include "aspen_shared.h"
+#include "daemon.h"
+#include "hook.h"
+#include "log.h"
 #include "meta.h"
+#include "policy_obj.h"
 #include "policy_skel.h"
 
-struct rt_audit;
 struct rt_audit_ev;
-struct rx;
-struct trace_writer;
-struct rt_cgcache;
-
-#define ASPEND_MAX_LINKS 32
-#define ASPEND_MAX_RESOLVE 256
-
-struct opts {
-	const char *obj_path;
-	const char *cgroup;     /* --cgroup DIR (default: the cgroup2 root) */
-	const char *audit_path; /* --audit FILE (default stdout) */
-	const char *hosts_file; /* --hosts FILE */
-	const char *resolve[ASPEND_MAX_RESOLVE]; /* --resolve HOST=IP */
-	int nresolve;
-	const char *ready_file;
-	const char *record;     /* --record FILE: a trace of what was decided */
-	bool monitor;
-	bool no_resolve;
-	int refresh_s;          /* --refresh SECONDS: re-resolve provider names */
-	bool verbose;
-};
-
-/* One loaded policy object and everything attached for it. */
-struct policy_obj {
-	struct bpf_object *obj;
-	struct aspen_meta meta;
-	struct policy_maps maps; /* resolved when the object is opened */
-	struct policy_progs progs;
-	char sha256_obj[65];
-	struct bpf_link *links[ASPEND_MAX_LINKS];
-	const char *link_sec[ASPEND_MAX_LINKS];
-	int nlinks;
-	struct ring_buffer *rb;
-	void *rb_ctx;
-	__u64 lost_seen;
-	int skmsg_prog_fd, skmsg_map_fd; /* sk_msg attachment (no bpf_link for it) */
-	struct rx *rx[64];               /* patterns to mask, for userspace */
-	const struct aspen_meta_pattern *rx_pattern[64];
-};
-
-/* A host name aspend knows the addresses of (resolver, --hosts, --resolve,
- * DNS answers); dst_info.host_idx indexes this table. */
-struct known_host {
-	char name[256];
-	struct in6_addr addr;
-};
-
-struct daemon {
-	struct opts opts;
-	struct policy_obj *cur;
-	struct rt_audit *audit;
-	int cgroup_fd;
-	char cgroup_path[PATH_MAX];
-	char cg2_mount[PATH_MAX];
-	struct rt_cgcache *cgcache; /* cgroup id -> path, for the audit */
-	struct trace_writer *record;
-	struct known_host *hosts;
-	size_t nhosts, caphosts;
-	volatile sig_atomic_t stop, reload;
-};
 
 /* policy.c: load an object, fill its maps, attach, swap, tear down */
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen);
 int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old);
 void policy_destroy(struct policy_obj *p);
 void policy_retire(struct policy_obj *p);
-int policy_fill_maps(struct daemon *d, struct policy_obj *p);
-
-/* hook_cgroup_sock.c / hook_tracepoint.c: the hook kinds (one file each) */
-struct hook_kind {
-	const char *sec_prefix;
-	/* attach prog; *link may instead be taken over from old (atomic swap) */
-	int (*attach)(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
-		      struct bpf_link *old, struct bpf_link **link);
-	bool lazy; /* attached later, per process (uprobes) */
-};
-extern const struct hook_kind hook_cgroup_sock;
-int attach_cgroup_link(struct daemon *d, struct bpf_program *prog, struct bpf_link *old,
-		       struct bpf_link **link);
-extern const struct hook_kind hook_tracepoint;
-extern const struct hook_kind hook_cgroup_skb;
-extern const struct hook_kind hook_sockops;
-extern const struct hook_kind hook_sk_msg;
-extern const struct hook_kind hook_uprobe;
-extern const struct hook_kind hook_uretprobe;
-extern const struct hook_kind hook_syscall;
 
 /* hosts.c: provider addresses -> aspen_dst / aspen_cidr / aspen_ports */
 int hosts_collect(struct daemon *d, const struct aspen_meta *m);
@@ -191,10 +114,5 @@ void record_response(struct daemon *d, struct policy_obj *p,
 
 /* probe.c: what this kernel allows */
 void probe_print(void);
-
-void logf_(const char *lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-#define log_info(...) logf_("info", __VA_ARGS__)
-#define log_warn(...) logf_("warning", __VA_ARGS__)
-#define log_err(...) logf_("error", __VA_ARGS__)
 
 #endif

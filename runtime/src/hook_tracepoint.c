@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Hook kind: tracepoints (process exec/fork/exit, cgroup creation). They
- * only keep maps current, so on reload the new ones are attached before
- * the old ones go: for a moment both run, each on its own maps.
+ * only keep maps current, so they are attached first, and on reload the
+ * new ones are attached before the old ones go: for a moment both run,
+ * each on its own maps. Detach destroys the link.
  */
 #include <errno.h>
 #include <string.h>
 
-#include "aspend.h"
+#include <bpf/libbpf.h>
 
-static int tracepoint_attach(struct daemon *d, struct policy_obj *p,
-			      struct bpf_program *prog, struct bpf_link *old,
-			     struct bpf_link **link)
+#include "hook.h"
+
+static void tracepoint_detach(struct hook_att *a)
+{
+	bpf_link__destroy(a->link);
+	a->link = NULL;
+}
+
+static int tracepoint_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
+			     struct hook_att *prev, struct hook_att *a)
 {
 	/* section "tracepoint/<category>/<name>" */
 	const char *sec = bpf_program__section_name(prog) + strlen("tracepoint/");
@@ -24,15 +32,17 @@ static int tracepoint_attach(struct daemon *d, struct policy_obj *p,
 	}
 	memcpy(cat, sec, slash - sec);
 	cat[slash - sec] = 0;
-	*link = bpf_program__attach_tracepoint(prog, cat, slash + 1);
-	if (!*link)
+	a->link = bpf_program__attach_tracepoint(prog, cat, slash + 1);
+	if (!a->link)
 		return -1;
-	if (old)
-		bpf_link__destroy(old);
+	if (prev)
+		tracepoint_detach(prev);
 	return 0;
 }
 
 const struct hook_kind hook_tracepoint = {
-	.sec_prefix = "tracepoint/",
-	.attach = tracepoint_attach,
+    .sec_prefix = "tracepoint/",
+    .phase = HOOK_TRACK,
+    .attach = tracepoint_attach,
+    .detach = tracepoint_detach,
 };

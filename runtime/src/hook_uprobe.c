@@ -378,3 +378,32 @@ void tls_resume_orphans(struct daemon *d)
 {
 	rt_cgroup_walk(d->cgroup_path, resume_walk, d->cgroup_path);
 }
+
+/* Per-process kinds: nothing is attached for the policy object itself.
+ * This file attaches a process's probes at its first provider connection
+ * (tls_on_hold) and detaches them when it exits (tls_check_exits), when a
+ * reload moves them to the new object's programs (tls_reattach) and when
+ * aspend stops (tls_detach_all). */
+static int per_process_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
+			      struct hook_att *prev, struct hook_att *a)
+{
+	return 0;
+}
+
+static void per_process_detach(struct hook_att *a)
+{
+}
+
+const struct hook_kind hook_uprobe = {
+	.sec_prefix = "uprobe",
+	.phase = HOOK_PER_PROCESS,
+	.attach = per_process_attach,
+	.detach = per_process_detach,
+};
+
+const struct hook_kind hook_uretprobe = {
+	.sec_prefix = "uretprobe",
+	.phase = HOOK_PER_PROCESS,
+	.attach = per_process_attach,
+	.detach = per_process_detach,
+};

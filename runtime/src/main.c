@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +20,6 @@
 #include "rt_cgroup.h"
 
 static struct daemon D;
-
-void logf_(const char *lvl, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "aspend: %s: ", lvl);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void on_signal(int sig)
 {

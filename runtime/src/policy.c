@@ -15,28 +15,6 @@
 #include "aspend.h"
 #include "sha256.h"
 
-static const struct hook_kind *const hook_kinds[] = {
-	&hook_cgroup_sock,
-	&hook_tracepoint,
-	&hook_cgroup_skb,
-	&hook_sockops,
-	&hook_sk_msg,
-	&hook_uprobe,
-	&hook_uretprobe,
-	&hook_syscall,
-};
-
-static const struct hook_kind *hook_for(const char *sec)
-{
-	for (size_t i = 0; i < sizeof(hook_kinds) / sizeof(hook_kinds[0]); i++) {
-		const char *pre = hook_kinds[i]->sec_prefix;
-
-		if (!strncmp(sec, pre, strlen(pre)))
-			return hook_kinds[i];
-	}
-	return NULL;
-}
-
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
 	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
@@ -70,6 +48,16 @@ static void reuse_connection_maps(struct policy_obj *p, struct policy_obj *old)
 			log_warn("reload: %s not carried over: connections opened before the "
 				 "reload leave request enforcement", bpf_map__name(mine[i]));
 	}
+}
+
+static int fill_maps(struct daemon *d, struct policy_obj *p)
+{
+	if (hosts_collect(d, &p->meta) < 0 || hosts_fill_maps(d, p) < 0)
+		return -1;
+	/* procs_fill runs in policy_attach, once the exec hook is in place */
+	if (users_fill(d, p) < 0 || cgroups_fill(d, p) < 0)
+		return -1;
+	return 0;
 }
 
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen)
@@ -112,7 +100,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		verifier_explain(path, &p->meta, err, errlen);
 		goto fail;
 	}
-	if (set_config(d, p) < 0 || policy_fill_maps(d, p) < 0) {
+	if (set_config(d, p) < 0 || fill_maps(d, p) < 0) {
 		snprintf(err, errlen, "cannot fill the maps of %s", path);
 		goto fail;
 	}
@@ -126,83 +114,15 @@ fail:
 	return NULL;
 }
 
-int policy_fill_maps(struct daemon *d, struct policy_obj *p)
-{
-	if (hosts_collect(d, &p->meta) < 0 || hosts_fill_maps(d, p) < 0)
-		return -1;
-	/* procs_fill runs in policy_attach, once the exec hook is in place */
-	if (users_fill(d, p) < 0 || cgroups_fill(d, p) < 0)
-		return -1;
-	return 0;
-}
-
-/* The old object's link for the same section, if any: cgroup links are
- * swapped to the new program atomically instead of detach + attach. */
-static int old_link_slot(struct policy_obj *old, const char *sec)
-{
-	if (!old)
-		return -1;
-	for (int i = 0; i < old->nlinks; i++)
-		if (old->links[i] && !strcmp(old->link_sec[i], sec))
-			return i;
-	return -1;
-}
-
-static int attach_pass(struct daemon *d, struct policy_obj *p, struct policy_obj *old,
-		       bool tracepoints)
-{
-	struct bpf_program *prog;
-
-	bpf_object__for_each_program(prog, p->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		const struct hook_kind *hk = hook_for(sec);
-
-		if ((hk == &hook_tracepoint) != tracepoints)
-			continue;
-		struct bpf_link *link = NULL, *prev = NULL;
-		int slot = old_link_slot(old, sec);
-
-		if (!hk) {
-			log_warn("program %s: no hook kind for section %s, not attached",
-				 bpf_program__name(prog), sec);
-			continue;
-		}
-		if (p->nlinks == ASPEND_MAX_LINKS)
-			return -1;
-		if (slot >= 0) {
-			prev = old->links[slot];
-			old->links[slot] = NULL;
-		}
-		if (hk->attach(d, p, prog, prev, &link) < 0) {
-			if (prev) /* give it back: the old policy stays whole */
-				old->links[slot] = prev;
-			log_err("cannot attach %s (%s): %s", bpf_program__name(prog), sec,
-				strerror(errno));
-			return -1;
-		}
-		p->link_sec[p->nlinks] = sec;
-		p->links[p->nlinks++] = link;
-		if (hk == &hook_syscall)
-			continue; /* for `aspenc test` only */
-		if (hk->lazy)
-			log_info("%s at %s: attached per process, at its first provider connection",
-				 bpf_program__name(prog), sec);
-		else
-			log_info("attached %s at %s%s", bpf_program__name(prog), sec,
-				 prev ? " (swapped atomically)" : "");
-	}
-	return 0;
-}
-
 /* Process tracking first, then the processes that already run (so none
  * falls between the two), then the hooks that decide. */
 int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
-	if (attach_pass(d, p, old, true) < 0)
+	if (hooks_attach(d, p, old, true) < 0)
 		return -1;
 	if (procs_fill(d, p) < 0)
 		log_warn("cannot read /proc: processes started before aspend have no process.exe");
-	return attach_pass(d, p, old, false);
+	return hooks_attach(d, p, old, false);
 }
 
 /* The old object's probes stand down before the new one's are attached
@@ -224,11 +144,7 @@ void policy_destroy(struct policy_obj *p)
 {
 	if (!p)
 		return;
-	for (int i = 0; i < p->nlinks; i++)
-		if (p->links[i])
-			bpf_link__destroy(p->links[i]);
-	if (p->skmsg_map_fd > 0)
-		bpf_prog_detach2(p->skmsg_prog_fd, p->skmsg_map_fd, BPF_SK_MSG_VERDICT);
+	hooks_detach(p);
 	ring_buffer__free(p->rb);
 	redact_release(p);
 	free(p->rb_ctx);

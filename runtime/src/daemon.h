@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The daemon's state: its options, the policy in force, the audit trail
+ * and the host names it knows addresses of. */
+#ifndef ASPEND_DAEMON_H
+#define ASPEND_DAEMON_H
+
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct policy_obj;
+struct rt_audit;
+struct rt_cgcache;
+struct trace_writer;
+
+#define ASPEND_MAX_RESOLVE 256
+
+struct opts {
+	const char *obj_path;
+	const char *cgroup;			 /* --cgroup DIR (default: the cgroup2 root) */
+	const char *audit_path;			 /* --audit FILE (default stdout) */
+	const char *hosts_file;			 /* --hosts FILE */
+	const char *resolve[ASPEND_MAX_RESOLVE]; /* --resolve HOST=IP */
+	int nresolve;
+	const char *ready_file;
+	const char *record; /* --record FILE: a trace of what was decided */
+	bool monitor;
+	bool no_resolve;
+	int refresh_s; /* --refresh SECONDS: re-resolve provider names */
+	bool verbose;
+};
+
+/* A host name aspend knows the addresses of (resolver, --hosts, --resolve,
+ * DNS answers); dst_info.host_idx indexes this table. */
+struct known_host {
+	char name[256];
+	struct in6_addr addr;
+};
+
+struct daemon {
+	struct opts opts;
+	struct policy_obj *cur;
+	struct rt_audit *audit;
+	int cgroup_fd;
+	char cgroup_path[PATH_MAX];
+	char cg2_mount[PATH_MAX];
+	struct rt_cgcache *cgcache; /* cgroup id -> path, for the audit */
+	struct trace_writer *record;
+	struct known_host *hosts;
+	size_t nhosts, caphosts;
+	volatile sig_atomic_t stop, reload;
+};
+
+#endif

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One loaded policy object and everything attached for it. */
+#ifndef ASPEND_POLICY_OBJ_H
+#define ASPEND_POLICY_OBJ_H
+
+#include <linux/types.h>
+
+#include "hook.h"
+#include "meta.h"
+#include "policy_skel.h"
+
+struct bpf_object;
+struct ring_buffer;
+struct rx;
+
+#define ASPEND_MAX_LINKS 32
+
+struct policy_obj {
+	struct bpf_object *obj;
+	struct aspen_meta meta;
+	struct policy_maps maps; /* resolved when the object is opened */
+	struct policy_progs progs;
+	char sha256_obj[65];
+	struct hook_att att[ASPEND_MAX_LINKS]; /* what is attached for it (hooks.c) */
+	int natt;
+	struct ring_buffer *rb;
+	void *rb_ctx;
+	__u64 lost_seen;
+	struct rx *rx[64]; /* patterns to mask, for userspace (redact.c) */
+	const struct aspen_meta_pattern *rx_pattern[64];
+};
+
+#endif
