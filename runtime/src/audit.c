@@ -12,10 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "aspend.h"
+#include "audit.h"
+#include "daemon.h"
+#include "hosts.h"
+#include "log.h"
+#include "policy_obj.h"
+#include "view.h"
 #include "rt_audit.h"
-#include "container.h"
-#include "rt_cgroup.h"
 #include "rt_hosts.h"
 
 /* The kernel stamps records with the boot clock; the audit wants the wall
@@ -38,7 +41,7 @@ static void set_ts(struct rt_audit_ev *ev, __u64 boot_ns)
 
 /* A line the trail could not take (disk full, I/O error) is never dropped
  * silently: say so on stderr, the first time and then every 1000th. */
-void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
+static void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 {
 	static unsigned long failed;
 
@@ -47,14 +50,6 @@ void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 	if (failed++ % 1000 == 0)
 		log_err("audit trail: cannot write an event (%s); %lu lost so far", strerror(errno),
 			failed);
-}
-
-const struct aspen_meta_rule *rule_at(const struct aspen_meta *m, unsigned idx)
-{
-	for (size_t i = 0; i < m->nrules; i++)
-		if (m->rules[i].idx == (int)idx)
-			return &m->rules[i];
-	return NULL;
 }
 
 /* "openai", or "a|b" when one address serves several providers (CDNs) */
@@ -93,45 +88,6 @@ static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
 		rt_audit_str(ev, "reason", r->reason);
 }
 
-/* Who did it, from a kernel record (and /proc while the process lives):
- * shared by the audit trail and the recorder. */
-void proc_view_of(struct daemon *d, const struct aspen_conn *c, const char *exe,
-		  struct proc_view *v)
-{
-	char link[64];
-
-	memset(v, 0, sizeof(*v));
-	v->tgid = c->tgid;
-	v->pid = c->pid;
-	v->uid = c->uid;
-	v->gid = c->gid;
-	memcpy(v->comm, c->comm, ASPEN_COMM_LEN);
-	v->comm[ASPEN_COMM_LEN] = 0;
-	if (!v->comm[0]) { /* a record the kernel could not name: ask /proc */
-		FILE *f;
-
-		snprintf(link, sizeof(link), "/proc/%u/comm", c->tgid);
-		f = fopen(link, "r");
-		if (f && fgets(v->comm, sizeof(v->comm), f))
-			v->comm[strcspn(v->comm, "\n")] = 0;
-		if (f)
-			fclose(f);
-	}
-	if (exe && exe[0]) {
-		snprintf(v->exe, sizeof(v->exe), "%s", exe);
-	} else { /* not seen by the exec hook: ask /proc while it lives */
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/proc/%u/exe", c->tgid);
-		n = readlink(link, v->exe, sizeof(v->exe) - 1);
-		v->exe[n > 0 ? n : 0] = 0;
-	}
-	v->has_user = rt_user_name(c->uid, v->user, sizeof(v->user)) == 0;
-	v->has_cgroup = d->cgcache &&
-			rt_cgcache_resolve(d->cgcache, c->cgroup_id, v->cgroup, sizeof(v->cgroup)) == 0;
-	v->has_cid = v->has_cgroup && aspen_container_id(v->cgroup, v->cid, sizeof(v->cid));
-}
-
 static void add_process(struct rt_audit_ev *ev, const struct proc_view *v)
 {
 	rt_audit_uint(ev, "pid", v->tgid);
@@ -158,14 +114,13 @@ static void add_process(struct rt_audit_ev *ev, const struct proc_view *v)
 		rt_audit_null(ev, "container_id");
 }
 
-void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e)
+void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e,
+		   const struct proc_view *v)
 {
-	struct proc_view v;
 	const struct aspen_conn *c = &e->conn;
 	struct rt_audit_ev ev;
 	char prov[256], ip[INET6_ADDRSTRLEN];
 	const char *host = hosts_name(d, c->host_idx);
-	char exe[ASPEN_EXE_LEN];
 
 	rt_audit_ev_init(&ev, "connect");
 	set_ts(&ev, e->ts_ns);
@@ -187,14 +142,9 @@ void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_co
 	rt_audit_uint(&ev, "dst_port", c->port);
 	rt_audit_str(&ev, "proto", c->proto == 17 ? "udp" : "tcp");
 	rt_audit_str(&ev, "hook", hook_name(e->hook));
-	memcpy(exe, e->exe, sizeof(exe));
-	exe[sizeof(exe) - 1] = 0;
-	proc_view_of(d, c, exe, &v);
-	add_process(&ev, &v);
-	record_connect(d, p, e, &v);
+	add_process(&ev, v);
 	audit_emit(d, &ev);
 }
-
 
 /* a fixed-size field from the kernel, NUL-terminated or full */
 static void add_field(struct rt_audit_ev *ev, const char *key, const char *s, size_t max)
@@ -224,12 +174,37 @@ static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *e
 		rt_audit_null(ev, "provider");
 }
 
-void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
+/* The request line of a session that had matches masked: the counts
+ * ("redactions": [{"pattern": ..., "count": n}]); never the matched text. */
+static void add_redactions(struct rt_audit_ev *ev, const struct policy_obj *p,
+			   const struct redact_counts *sc)
 {
-	struct proc_view v;
+	char json[2048];
+	size_t used = 0;
+
+	used += (size_t)snprintf(json, sizeof(json), "[");
+	for (int i = 0; i < 32 && used < sizeof(json) - 128; i++) {
+		char name[160];
+
+		if (!sc->count[i] || !p->rx_pattern[i])
+			continue;
+		json_quote_buf(name, sizeof(name), p->rx_pattern[i]->name,
+			       strlen(p->rx_pattern[i]->name));
+		used += (size_t)snprintf(json + used, sizeof(json) - used,
+					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "", name,
+					 sc->count[i]);
+	}
+	snprintf(json + used, sizeof(json) - used, "]");
+	rt_audit_raw(ev, "redactions", json);
+	if (sc->split)
+		rt_audit_str(ev, "redaction", "match across writes: denied");
+}
+
+void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e,
+		   const struct proc_view *v, const struct redact_counts *rc)
+{
 	const struct aspen_req *r = &e->req;
 	struct rt_audit_ev ev;
-	char exe[ASPEN_EXE_LEN];
 	const char *why = aspen_unparsed_name(r->unparsed);
 
 	add_head(&ev, p, "request", &e->verdict, r->conn.providers);
@@ -246,22 +221,18 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 	else
 		rt_audit_null(&ev, "unparsed");
 	rt_audit_str(&ev, "tls", e->probe == ASPEN_PROBE_GNUTLS ? "gnutls" : "openssl");
-	memcpy(exe, e->exe, sizeof(exe));
-	exe[sizeof(exe) - 1] = 0;
-	proc_view_of(d, &r->conn, exe, &v);
-	add_process(&ev, &v);
-	record_request(d, p, e, &v);
-	if (e->verdict.redact)
-		redact_add_counts(p, &ev, r->conn.tgid, e->session);
+	add_process(&ev, v);
+	if (rc)
+		add_redactions(&ev, p, rc);
 	audit_emit(d, &ev);
 }
 
-void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_response_event *e)
+void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_response_event *e,
+		    const struct proc_view *v)
 {
-	struct proc_view v;
 	const struct aspen_resp *r = &e->resp;
 	struct rt_audit_ev ev;
-	char exe[ASPEN_EXE_LEN], tokens[96];
+	char tokens[96];
 
 	add_head(&ev, p, "response", &e->verdict, r->conn.providers);
 	set_ts(&ev, e->ts_ns);
@@ -271,21 +242,14 @@ void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		 (unsigned long long)r->tokens_in, (unsigned long long)r->tokens_out);
 	rt_audit_raw(&ev, "tokens", tokens);
 	rt_audit_uint(&ev, "bytes", r->bytes);
-	memcpy(exe, e->exe, sizeof(exe));
-	exe[sizeof(exe) - 1] = 0;
-	proc_view_of(d, &r->conn, exe, &v);
-	add_process(&ev, &v);
-	record_response(d, p, e, &v);
+	add_process(&ev, v);
 	audit_emit(d, &ev);
 }
 
-void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e)
+void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e,
+		    const struct proc_view *v)
 {
-	struct proc_view v;
 	struct rt_audit_ev ev;
-	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid, .uid = e->uid, .gid = e->gid,
-				.cgroup_id = e->cgroup_id };
-	char exe[8] = "";
 
 	rt_audit_ev_init(&ev, "request");
 	rt_audit_str(&ev, "decision", decision_name(e->dropped ? ASPEN_DENY : ASPEN_ALLOW));
@@ -294,8 +258,7 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"
 								      : "unsynced");
-	proc_view_of(d, &c, exe, &v);
-	add_process(&ev, &v);
+	add_process(&ev, v);
 	audit_emit(d, &ev);
 }
 
@@ -334,5 +297,56 @@ void audit_error(struct daemon *d, const char *msg)
 
 	rt_audit_ev_init(&ev, "error");
 	rt_audit_str(&ev, "message", msg);
+	audit_emit(d, &ev);
+}
+
+/* The request line of a write aspend refused to let go unmasked: its own
+ * line (the write fails, so the kernel's line for it is never published). */
+void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
+{
+	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid };
+	struct rt_audit_ev ev;
+	struct proc_view v;
+
+	rt_audit_ev_init(&ev, "request");
+	rt_audit_str(&ev, "decision", decision_name(ASPEN_DENY));
+	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
+	rt_audit_str(&ev, "reason", "a match to mask cannot be masked in place "
+				   "(it began in an earlier write, or is written with escapes)");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
+	rt_audit_str(&ev, "unparsed", aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));
+	proc_view_of(d, &c, NULL, &v);
+	rt_audit_uint(&ev, "pid", v.tgid);
+	rt_audit_str(&ev, "comm", v.comm);
+	rt_audit_str(&ev, "exe", v.exe);
+	audit_emit(d, &ev);
+}
+
+/* A process's TLS probes are attached (lib: the library named, libs: a
+ * JSON array of every library probed), or it has none to probe (lib NULL). */
+void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const char *lib,
+		      const char *libs, int nprobes, long us)
+{
+	struct rt_audit_ev ev;
+	char exe[PATH_MAX], link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", tgid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	rt_audit_ev_init(&ev, "tls_attach");
+	rt_audit_str(&ev, "policy", p->meta.policy);
+	rt_audit_uint(&ev, "pid", (unsigned)tgid);
+	rt_audit_str(&ev, "exe", exe);
+	if (lib) {
+		rt_audit_str(&ev, "lib", lib);
+		rt_audit_raw(&ev, "libs", libs);
+		rt_audit_uint(&ev, "probes", (unsigned)nprobes);
+	} else {
+		rt_audit_null(&ev, "lib");
+		rt_audit_str(&ev, "unparsed", "no_tls_lib");
+	}
+	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
 	audit_emit(d, &ev);
 }

@@ -9,8 +9,18 @@
 #include <string.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
-#include "aspend.h"
+#include "audit.h"
+#include "events.h"
+#include "hook_uprobe.h"
+#include "hosts.h"
+#include "log.h"
+#include "policy_obj.h"
+#include "procs.h"
+#include "record.h"
+#include "redact.h"
+#include "view.h"
 
 /* A request with matches to mask is decided (and reported by the kernel)
  * before aspend has masked its last write: its line waits for the end of
@@ -18,10 +28,43 @@
 static struct aspen_request_event pending[32];
 static int npending;
 
+/* The process of a record, with the exe path it carries (full, or
+ * NUL-terminated) */
+static void view_of(struct daemon *d, const struct aspen_conn *c, const char exe_field[ASPEN_EXE_LEN],
+		    struct proc_view *v)
+{
+	char exe[ASPEN_EXE_LEN];
+
+	memcpy(exe, exe_field, sizeof(exe));
+	exe[sizeof(exe) - 1] = 0;
+	proc_view_of(d, c, exe, v);
+}
+
+static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e)
+{
+	struct proc_view v;
+
+	view_of(d, &e->conn, e->exe, &v);
+	record_connect(d, p, e, &v);
+	audit_connect(d, p, e, &v);
+}
+
+static void emit_request(struct daemon *d, struct policy_obj *p,
+			 const struct aspen_request_event *e)
+{
+	struct proc_view v;
+	struct redact_counts rc;
+	bool counted = e->verdict.redact && redact_take_counts(e->req.conn.tgid, e->session, &rc);
+
+	view_of(d, &e->req.conn, e->exe, &v);
+	record_request(d, p, e, &v);
+	audit_request(d, p, e, &v, counted ? &rc : NULL);
+}
+
 static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
 {
 	if (!(e->verdict.redact & e->req.body_match) || npending == 32) {
-		audit_request(d, p, e);
+		emit_request(d, p, e);
 		return;
 	}
 	pending[npending++] = *e;
@@ -30,8 +73,31 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 void events_flush(struct daemon *d, struct policy_obj *p)
 {
 	for (int i = 0; i < npending; i++)
-		audit_request(d, p, &pending[i]);
+		emit_request(d, p, &pending[i]);
 	npending = 0;
+}
+
+static void on_response(struct daemon *d, struct policy_obj *p,
+			const struct aspen_response_event *e)
+{
+	struct proc_view v;
+
+	view_of(d, &e->resp.conn, e->exe, &v);
+	record_response(d, p, e, &v);
+	audit_response(d, p, e, &v);
+}
+
+/* a write on a provider socket no probe explained: its process, from the
+ * ids the record carries and /proc */
+static void on_mismatch(struct daemon *d, struct policy_obj *p,
+			const struct aspen_mismatch_event *e)
+{
+	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid, .uid = e->uid, .gid = e->gid,
+				.cgroup_id = e->cgroup_id };
+	struct proc_view v;
+
+	proc_view_of(d, &c, "", &v);
+	audit_mismatch(d, p, e, &v);
 }
 
 struct rb_ctx {
@@ -50,7 +116,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	switch (kind) {
 	case ASPEN_EV_CONNECT:
 		if (len >= sizeof(struct aspen_connect_event))
-			audit_connect(rc->d, rc->p, data);
+			on_connect(rc->d, rc->p, data);
 		break;
 	case ASPEN_EV_REQUEST:
 		if (len >= sizeof(struct aspen_request_event))
@@ -58,11 +124,11 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case ASPEN_EV_RESPONSE:
 		if (len >= sizeof(struct aspen_response_event))
-			audit_response(rc->d, rc->p, data);
+			on_response(rc->d, rc->p, data);
 		break;
 	case ASPEN_EV_MISMATCH:
 		if (len >= sizeof(struct aspen_mismatch_event))
-			audit_mismatch(rc->d, rc->p, data);
+			on_mismatch(rc->d, rc->p, data);
 		break;
 	case ASPEN_EV_REDACT_HOLD:
 		if (len >= sizeof(struct aspen_redact_event))

@@ -21,8 +21,19 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
-#include "aspend.h"
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+#include "audit.h"
+#include "daemon.h"
+#include "hook.h"
+#include "hook_uprobe.h"
+#include "log.h"
+#include "policy_obj.h"
+#include "reaper.h"
+#include "tls_lib.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 
@@ -179,32 +190,6 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 	return n;
 }
 
-static void audit_attach(struct daemon *d, struct policy_obj *p, pid_t tgid,
-			 const struct tls_proc *tp, long us)
-{
-	struct rt_audit_ev ev;
-	char exe[PATH_MAX], link[64];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), "/proc/%d/exe", tgid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = 0;
-	rt_audit_ev_init(&ev, "tls_attach");
-	rt_audit_str(&ev, "policy", p->meta.policy);
-	rt_audit_uint(&ev, "pid", (unsigned)tgid);
-	rt_audit_str(&ev, "exe", exe);
-	if (tp->nlinks) {
-		rt_audit_str(&ev, "lib", tp->lib);
-		rt_audit_raw(&ev, "libs", tp->libs);
-		rt_audit_uint(&ev, "probes", (unsigned)tp->nlinks);
-	} else {
-		rt_audit_null(&ev, "lib");
-		rt_audit_str(&ev, "unparsed", "no_tls_lib");
-	}
-	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
-	audit_emit(d, &ev);
-}
-
 static struct tls_proc *proc_slot(pid_t tgid)
 {
 	for (size_t i = 0; i < nprocs; i++)
@@ -254,7 +239,8 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
 	if (tp)
-		audit_attach(d, p, (pid_t)tgid, tp, elapsed_us(&t0));
+		audit_tls_attach(d, p, (pid_t)tgid, tp->nlinks ? tp->lib : NULL, tp->libs, tp->nlinks,
+				 elapsed_us(&t0));
 	if (tp && !tp->nlinks) {
 		if (tp->pidfd >= 0)
 			close(tp->pidfd);

@@ -14,8 +14,13 @@
 
 #include <bpf/bpf.h>
 
-#include "aspend.h"
-#include "glob.h"
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+#include "daemon.h"
+#include "hosts.h"
+#include "log.h"
+#include "policy_obj.h"
 #include "preds.h"
 #include "rt_dns.h"
 #include "rt_hosts.h"

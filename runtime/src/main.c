@@ -14,8 +14,18 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
-#include "aspend.h"
+#include "audit.h"
+#include "daemon.h"
+#include "events.h"
+#include "hook_uprobe.h"
+#include "hosts.h"
+#include "log.h"
+#include "policy.h"
+#include "policy_obj.h"
+#include "probe.h"
+#include "record.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 
@@ -143,21 +153,6 @@ static void write_ready(const char *path)
 	fclose(f);
 }
 
-/* The kernel holds threads for aspend only while this is fresh. */
-static void heartbeat(struct policy_obj *p)
-{
-	struct timespec ts;
-	struct aspen_config cfg;
-	__u32 k = 0;
-	int fd = policy_map_fd(p->maps.config);
-
-	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
-		return;
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	cfg.heartbeat_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-	bpf_map_update_elem(fd, &k, &cfg, BPF_ANY);
-}
-
 /* SIGHUP: load and attach the new object next to the old one; only when
  * it is fully in place is the old one torn down. On failure the old policy
  * stays in force. */
@@ -179,7 +174,7 @@ static void reload(struct daemon *d)
 		policy_destroy(p);
 		return;
 	}
-	heartbeat(p);
+	policy_heartbeat(p);
 	policy_retire(d->cur);
 	tls_reattach(d, p);
 	ring_buffer__consume(d->cur->rb);
@@ -205,7 +200,7 @@ static int run(struct daemon *d)
 		/* records submitted without a wakeup (see aspen_submit) */
 		ring_buffer__consume(d->cur->rb);
 		events_flush(d, d->cur);
-		heartbeat(d->cur);
+		policy_heartbeat(d->cur);
 		tls_check_exits(d, d->cur);
 		events_check_lost(d, d->cur);
 		if (d->reload) {
@@ -254,7 +249,7 @@ int main(int argc, char **argv)
 	/* the first round of provider names before anything is enforced */
 	resolver_start(&D, &D.cur->meta);
 	resolver_poll(&D, D.cur, true);
-	heartbeat(D.cur);
+	policy_heartbeat(D.cur);
 	if (record_open(&D, D.cur) < 0)
 		goto out;
 	if (policy_attach(&D, D.cur, NULL) < 0)

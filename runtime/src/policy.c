@@ -8,11 +8,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
-#include "aspend.h"
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+#include "daemon.h"
+#include "events.h"
+#include "hook.h"
+#include "hosts.h"
+#include "log.h"
+#include "policy.h"
+#include "policy_obj.h"
+#include "policy_skel.h"
+#include "procs.h"
+#include "redact.h"
+#include "verifier.h"
 #include "sha256.h"
 
 static int set_config(struct daemon *d, struct policy_obj *p)
@@ -123,6 +138,21 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 	if (procs_fill(d, p) < 0)
 		log_warn("cannot read /proc: processes started before aspend have no process.exe");
 	return hooks_attach(d, p, old, false);
+}
+
+/* The kernel holds threads for aspend only while this is fresh. */
+void policy_heartbeat(struct policy_obj *p)
+{
+	struct timespec ts;
+	struct aspen_config cfg;
+	__u32 k = 0;
+	int fd = policy_map_fd(p->maps.config);
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &k, &cfg) < 0)
+		return;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	cfg.heartbeat_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	bpf_map_update_elem(fd, &k, &cfg, BPF_ANY);
 }
 
 /* The old object's probes stand down before the new one's are attached

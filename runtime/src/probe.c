@@ -13,7 +13,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "aspend.h"
+#include "log.h"
+#include "probe.h"
 
 static const char *yes_no(int rc)
 {

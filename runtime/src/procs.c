@@ -16,7 +16,12 @@
 
 #include <bpf/bpf.h>
 
-#include "aspend.h"
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+#include "daemon.h"
+#include "policy_obj.h"
+#include "procs.h"
 #include "preds.h"
 #include "container.h"
 #include "rt_cgroup.h"

@@ -9,7 +9,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "aspend.h"
+#include <bpf/libbpf.h>
+
+#include "reaper.h"
 
 struct reap {
 	struct bpf_link *link;

@@ -10,7 +10,14 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "aspend.h"
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "hosts.h"
+#include "log.h"
+#include "policy_obj.h"
+#include "record.h"
+#include "view.h"
 #include "rt_hosts.h"
 #include "trace.h"
 

@@ -22,9 +22,12 @@
 
 #include <bpf/bpf.h>
 
-#include "aspend.h"
+#include "audit.h"
+#include "daemon.h"
+#include "log.h"
+#include "policy_obj.h"
+#include "redact.h"
 #include "luhn.h"
-#include "rt_audit.h"
 #include "rx.h"
 
 #define REDACT_MAX (4u << 20) /* bytes of one write aspend will rewrite */
@@ -33,8 +36,7 @@
 struct session_counts {
 	__u32 tgid;
 	__u64 session;
-	unsigned count[32];
-	bool split; /* a match crossed writes: the request was denied */
+	struct redact_counts c;
 };
 
 static struct session_counts counts[64];
@@ -142,34 +144,10 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 		m.masklen = strlen(m.mask);
 		m.valid = mp->validator ? aspen_validator(mp->validator) : NULL;
 		rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
-		sc->count[i] += m.n;
+		sc->c.count[i] += m.n;
 		*changed |= m.n > 0;
 	}
 	return whole;
-}
-
-/* The request line of a write aspend refused to let go unmasked: its own
- * line (the write fails, so the kernel's line for it is never published). */
-static void audit_redact_denied(struct daemon *d, struct policy_obj *p,
-				const struct aspen_redact_event *e)
-{
-	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid };
-	struct rt_audit_ev ev;
-	struct proc_view v;
-
-	rt_audit_ev_init(&ev, "request");
-	rt_audit_str(&ev, "decision", decision_name(ASPEN_DENY));
-	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
-	rt_audit_str(&ev, "reason", "a match to mask cannot be masked in place "
-				   "(it began in an earlier write, or is written with escapes)");
-	rt_audit_str(&ev, "policy", p->meta.policy);
-	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
-	rt_audit_str(&ev, "unparsed", aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));
-	proc_view_of(d, &c, NULL, &v);
-	rt_audit_uint(&ev, "pid", v.tgid);
-	rt_audit_str(&ev, "comm", v.comm);
-	rt_audit_str(&ev, "exe", v.exe);
-	audit_emit(d, &ev);
 }
 
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
@@ -197,7 +175,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		}
 	}
 	if (!ok) {
-		sc->split = true;
+		sc->c.split = true;
 		deny_thread(p, e->pid);
 		audit_redact_denied(d, p, e);
 		log_warn("pid %u: a match to mask could not be masked in place: request denied",
@@ -209,35 +187,18 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	(void)d;
 }
 
-/* The request event of a session that had matches masked: add the counts
- * ("redactions": [{"pattern": ..., "count": n}]); never the matched text. */
-void redact_add_counts(struct policy_obj *p, struct rt_audit_ev *ev, __u32 tgid, __u64 session)
+/* The counts of a session's masked matches, for its request line; the
+ * session starts again from zero. false if nothing was masked in it. */
+bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out)
 {
-	char json[2048];
-	size_t used = 0;
 	struct session_counts *sc = NULL;
 
 	for (int i = 0; i < ncounts; i++)
 		if (counts[i].tgid == tgid && counts[i].session == session)
 			sc = &counts[i];
 	if (!sc)
-		return;
-	used += (size_t)snprintf(json, sizeof(json), "[");
-	for (int i = 0; i < 32 && used < sizeof(json) - 128; i++) {
-		char name[160];
-
-		if (!sc->count[i] || !p->rx_pattern[i])
-			continue;
-		json_quote_buf(name, sizeof(name), p->rx_pattern[i]->name,
-			       strlen(p->rx_pattern[i]->name));
-		used += (size_t)snprintf(json + used, sizeof(json) - used,
-					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "", name,
-					 sc->count[i]);
-	}
-	snprintf(json + used, sizeof(json) - used, "]");
-	rt_audit_raw(ev, "redactions", json);
-	if (sc->split)
-		rt_audit_str(ev, "redaction", "match across writes: denied");
-	memset(sc->count, 0, sizeof(sc->count));
-	sc->split = false;
+		return false;
+	*out = sc->c;
+	memset(&sc->c, 0, sizeof(sc->c));
+	return true;
 }

@@ -10,13 +10,14 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "aspend.h"
+#include "tls_lib.h"
 
 struct lib_cache_ent {
 	dev_t dev;

@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "aspend.h"
+#include <bpf/libbpf.h>
+
+#include "policy_obj.h"
+#include "verifier.h"
 
 #define LOG_SIZE (1 << 20)
 

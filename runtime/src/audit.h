@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Audit formatting (audit.c): one audit line per kernel record or daemon
+ * event, written to the trail. */
+#ifndef ASPEND_AUDIT_H
+#define ASPEND_AUDIT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+
+struct daemon;
+struct policy_obj;
+struct proc_view;
+
+/* What was masked in one session (SSL * or gnutls session), for the
+ * "redactions" of its request line */
+struct redact_counts {
+	unsigned count[32]; /* per pattern index */
+	bool split;	    /* a match crossed writes: the request was denied */
+};
+
+void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e,
+		   const struct proc_view *v);
+/* rc: the session's masked matches, or NULL */
+void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e,
+		   const struct proc_view *v, const struct redact_counts *rc);
+void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_response_event *e,
+		    const struct proc_view *v);
+void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e,
+		    const struct proc_view *v);
+/* A request denied because a match to mask could not be masked in place */
+void audit_redact_denied(struct daemon *d, struct policy_obj *p,
+			 const struct aspen_redact_event *e);
+/* A process's TLS probes (lib: the library named, libs: JSON array of all
+ * probed), or none to probe (lib NULL) */
+void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const char *lib,
+		      const char *libs, int nprobes, long us);
+void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count);
+void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
+void audit_error(struct daemon *d, const char *msg);
+
+#endif

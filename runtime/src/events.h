@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Ring dispatch (events.c): a policy object's ring buffer, read and routed
+ * record by record. */
+#ifndef ASPEND_EVENTS_H
+#define ASPEND_EVENTS_H
+
+struct daemon;
+struct policy_obj;
+
+/* Open p's ring buffer (p->rb), its records routed with d */
+int events_open(struct daemon *d, struct policy_obj *p);
+/* Write the request lines held back for their redaction counts */
+void events_flush(struct daemon *d, struct policy_obj *p);
+/* Report records the kernel had no room for (a `lost` line) */
+void events_check_lost(struct daemon *d, struct policy_obj *p);
+
+#endif

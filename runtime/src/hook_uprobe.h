@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TLS probes, attached per process (hook_uprobe.c). */
+#ifndef ASPEND_HOOK_UPROBE_H
+#define ASPEND_HOOK_UPROBE_H
+
+#include <linux/types.h>
+
+struct daemon;
+struct policy_obj;
+
+/* A thread of tgid is stopped at its first provider connection: attach
+ * its process's probes, mark it ready, resume it */
+void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid);
+/* Detach the probes of processes that exited */
+void tls_check_exits(struct daemon *d, struct policy_obj *p);
+/* Move every probed process to p's programs (reload) */
+void tls_reattach(struct daemon *d, struct policy_obj *p);
+/* Detach every probe and wait until they are gone (exit) */
+void tls_detach_all(struct daemon *d);
+/* Resume processes a previous aspend left stopped */
+void tls_resume_orphans(struct daemon *d);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Provider identity by destination address (hosts.c): the known (address,
+ * name) pairs from --hosts, --resolve, the resolver thread and DNS answers,
+ * and the maps they fill (aspen_dst, aspen_cidr, aspen_ports). */
+#ifndef ASPEND_HOSTS_H
+#define ASPEND_HOSTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct aspen_meta;
+struct daemon;
+struct policy_obj;
+
+/* --hosts and --resolve into the known pairs */
+int hosts_collect(struct daemon *d, const struct aspen_meta *m);
+/* Resolve the policy's provider names on a thread (unless a round runs) */
+void resolver_start(struct daemon *d, const struct aspen_meta *m);
+/* Merge a finished round (wait: for it to finish); 1 if one was merged */
+int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait);
+int hosts_fill_maps(struct daemon *d, struct policy_obj *p);
+/* The name of known host idx (aspen_dst_info.host_idx), or NULL */
+const char *hosts_name(struct daemon *d, __u32 idx);
+/* Learn provider addresses from a DNS answer */
+void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len);
+
+#endif

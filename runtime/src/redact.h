@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Masking matches in a stopped writer's buffer (redact.c). */
+#ifndef ASPEND_REDACT_H
+#define ASPEND_REDACT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+
+struct daemon;
+struct policy_obj;
+struct redact_counts; /* audit.h */
+
+/* Compile p's patterns to mask for userspace (p->rx) / free them */
+int redact_prepare(struct policy_obj *p);
+void redact_release(struct policy_obj *p);
+/* A writer is stopped: mask its buffer (or deny its request), resume it */
+void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e);
+/* The counts of a session for its request line, reset; false if none */
+bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out);
+
+#endif

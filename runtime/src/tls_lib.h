@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The TLS libraries a process maps, and where to probe them (tls_lib.c). */
+#ifndef ASPEND_TLS_LIB_H
+#define ASPEND_TLS_LIB_H
+
+#include <limits.h>
+#include <sys/types.h>
+#include <linux/types.h>
+
+#define TLS_LIB_OPENSSL 1
+#define TLS_LIB_GNUTLS 2
+
+struct tls_lib {
+	char path[PATH_MAX + 32]; /* /proc/PID/root/<path> */
+	int prefix;		  /* bytes of the /proc/PID/root prefix */
+	int kinds;		  /* TLS_LIB_* */
+};
+
+/* TLS_LIB_* bits of the ELF file at path (cached per file) */
+int tls_lib_kinds(const char *path);
+/* The TLS libraries pid maps, up to max; -1 if /proc/PID/maps is unreadable */
+int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
+/* OpenSSL's internal write function, probed instead of SSL_write(_ex):
+ * 0 and its file offset, or -1 */
+int tls_openssl_write_point(const char *path, __u64 *file_off);
+
+#endif
