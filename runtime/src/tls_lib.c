@@ -130,7 +130,11 @@ int tls_libs_of(pid_t pid, struct tls_lib *out, int max)
 	return n;
 }
 
-/* ---- where to probe OpenSSL's write -------------------------------------- */
+/* ---- where to probe OpenSSL's write (x86-64 only) -------------------------
+ * Finding OpenSSL's internal write function reads x86-64 machine code (the
+ * `call rel32` opcode, `push %reg` prologues). Libraries of any other
+ * architecture are refused here, and their exported SSL_write and
+ * SSL_write_ex are probed by name instead. */
 
 /* File offset of vaddr, through the PT_LOAD segment that maps it. */
 static int vaddr_to_off(Elf *elf, GElf_Addr vaddr, __u64 *off)
@@ -181,7 +185,7 @@ static int dynsym_addr(Elf *elf, const char *want, GElf_Addr *addr)
 
 #define SCAN_BYTES 64
 
-/* Targets of `call rel32` (e8) in the first bytes of a function. Without a
+/* x86-64: targets of `call rel32` (e8) in the first bytes of a function. Without a
  * decoder an e8 may be an operand byte: callers keep only targets that two
  * functions share, which is what an internal function called by both is. */
 static int call_targets(int fd, Elf *elf, GElf_Addr fn, GElf_Addr *out, int max)
@@ -203,9 +207,10 @@ static int call_targets(int fd, Elf *elf, GElf_Addr fn, GElf_Addr *out, int max)
 	return n;
 }
 
-/* The kernel emulates push/nop/jmp/call at a probe and single-steps the
- * rest (an extra trap, ~10 us here): accept a point only if it starts
- * with push %reg, as OpenSSL 3's internal write function does. */
+/* x86-64: the kernel emulates push/nop/jmp/call at a probe and
+ * single-steps the rest (an extra trap, ~10 us here): accept a point only
+ * if it starts with push %reg (50+r, or 41 50+r for r8-r15), as OpenSSL
+ * 3's internal write function does. */
 static bool emulated_prologue(int fd, Elf *elf, GElf_Addr fn)
 {
 	__u8 b[2];
@@ -216,11 +221,19 @@ static bool emulated_prologue(int fd, Elf *elf, GElf_Addr fn)
 	return (b[0] >= 0x50 && b[0] <= 0x57) || (b[0] == 0x41 && b[1] >= 0x50 && b[1] <= 0x57);
 }
 
+static bool is_x86_64(Elf *elf)
+{
+	GElf_Ehdr eh;
+
+	return gelf_getehdr(elf, &eh) && eh.e_machine == EM_X86_64;
+}
+
 /* OpenSSL 3: SSL_write and SSL_write_ex both call ssl_write_internal(s,
  * buf, num, written), whose first instruction the kernel emulates. One
  * probe there sees every write, with the same first three arguments, at
  * no single-step cost. Returns 0 and its file offset, or -1 (then probe
- * the exported functions by name). */
+ * the exported functions by name): always -1 for a library that is not
+ * x86-64 code. */
 int tls_openssl_write_point(const char *path, __u64 *file_off)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
@@ -231,7 +244,8 @@ int tls_openssl_write_point(const char *path, __u64 *file_off)
 		return -1;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (elf && !dynsym_addr(elf, "SSL_write", &w) && !dynsym_addr(elf, "SSL_write_ex", &wx)) {
+	if (elf && is_x86_64(elf) && !dynsym_addr(elf, "SSL_write", &w) &&
+	    !dynsym_addr(elf, "SSL_write_ex", &wx)) {
 		int a = call_targets(fd, elf, w, tw, 8), b = call_targets(fd, elf, wx, twx, 8);
 
 		for (int i = 0; i < a && rc; i++)
