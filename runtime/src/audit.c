@@ -63,8 +63,8 @@ static void provider_names(const struct aspen_meta *m, __u64 mask, char *out, si
 
 		if (idx < 0 || idx >= 64 || !(mask & (1ULL << idx)))
 			continue;
-		used += snprintf(out + used, len - used, "%s%s", used ? "|" : "",
-				 m->providers[i].name);
+		used +=
+		    snprintf(out + used, len - used, "%s%s", used ? "|" : "", m->providers[i].name);
 	}
 }
 
@@ -191,8 +191,8 @@ static void add_redactions(struct rt_audit_ev *ev, const struct policy_obj *p,
 		json_quote_buf(name, sizeof(name), p->rx_pattern[i]->name,
 			       strlen(p->rx_pattern[i]->name));
 		used += (size_t)snprintf(json + used, sizeof(json) - used,
-					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "", name,
-					 sc->count[i]);
+					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "",
+					 name, sc->count[i]);
 	}
 	snprintf(json + used, sizeof(json) - used, "]");
 	rt_audit_raw(ev, "redactions", json);
@@ -256,8 +256,8 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
-	rt_audit_str(&ev, "unparsed", e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider"
-								      : "unsynced");
+	rt_audit_str(&ev, "unparsed",
+		     e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider" : "unsynced");
 	add_process(&ev, v);
 	audit_emit(d, &ev);
 }
@@ -304,15 +304,16 @@ void audit_error(struct daemon *d, const char *msg)
  * line (the write fails, so the kernel's line for it is never published). */
 void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
 {
-	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid };
+	struct aspen_conn c = {.tgid = e->tgid, .pid = e->pid};
 	struct rt_audit_ev ev;
 	struct proc_view v;
 
 	rt_audit_ev_init(&ev, "request");
 	rt_audit_str(&ev, "decision", decision_name(ASPEN_DENY));
 	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
-	rt_audit_str(&ev, "reason", "a match to mask cannot be masked in place "
-				   "(it began in an earlier write, or is written with escapes)");
+	rt_audit_str(&ev, "reason",
+		     "a match to mask cannot be masked in place "
+		     "(it began in an earlier write, or is written with escapes)");
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	rt_audit_str(&ev, "unparsed", aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));

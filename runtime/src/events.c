@@ -30,8 +30,8 @@ static int npending;
 
 /* The process of a record, with the exe path it carries (full, or
  * NUL-terminated) */
-static void view_of(struct daemon *d, const struct aspen_conn *c, const char exe_field[ASPEN_EXE_LEN],
-		    struct proc_view *v)
+static void view_of(struct daemon *d, const struct aspen_conn *c,
+		    const char exe_field[ASPEN_EXE_LEN], struct proc_view *v)
 {
 	char exe[ASPEN_EXE_LEN];
 
@@ -92,8 +92,11 @@ static void on_response(struct daemon *d, struct policy_obj *p,
 static void on_mismatch(struct daemon *d, struct policy_obj *p,
 			const struct aspen_mismatch_event *e)
 {
-	struct aspen_conn c = { .tgid = e->tgid, .pid = e->pid, .uid = e->uid, .gid = e->gid,
-				.cgroup_id = e->cgroup_id };
+	struct aspen_conn c = {.tgid = e->tgid,
+			       .pid = e->pid,
+			       .uid = e->uid,
+			       .gid = e->gid,
+			       .cgroup_id = e->cgroup_id};
 	struct proc_view v;
 
 	proc_view_of(d, &c, "", &v);
@@ -145,7 +148,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		if (len >= sizeof(struct aspen_dns_event)) {
 			const struct aspen_dns_event *e = data;
 
-			hosts_learn(rc->d, rc->p, e->payload, e->len < ASPEN_DNS_MAX ? e->len : ASPEN_DNS_MAX);
+			hosts_learn(rc->d, rc->p, e->payload,
+				    e->len < ASPEN_DNS_MAX ? e->len : ASPEN_DNS_MAX);
 		}
 		break;
 	case ASPEN_EV_CGROUP_MKDIR:
@@ -184,7 +188,7 @@ void events_check_lost(struct daemon *d, struct policy_obj *p)
 {
 	int fd = policy_map_fd(p->maps.lost);
 	int ncpu = libbpf_num_possible_cpus();
-	__u64 vals[1024] = { 0 }, total = 0;
+	__u64 vals[1024] = {0}, total = 0;
 	__u32 k = 0;
 
 	if (fd < 0 || ncpu <= 0 || ncpu > 1024 || bpf_map_lookup_elem(fd, &k, vals) < 0)
