@@ -55,6 +55,13 @@ extern const struct hook_kind hook_uprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_uretprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_syscall;	     /* hook_syscall.c */
 
+/* Operations several kinds share (hooks.c): destroy a->link; attach or
+ * detach nothing (kinds that attach nothing for the object itself) */
+void hook_detach_link(struct hook_att *a);
+int hook_attach_nothing(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
+			struct hook_att *prev, struct hook_att *a);
+void hook_detach_nothing(struct hook_att *a);
+
 /* hooks.c: attach the programs of p whose kind is of phase HOOK_TRACK
  * (track) or of any other phase (!track); old is the object p replaces,
  * or NULL. Returns -1 if a program could not be attached. */

@@ -32,29 +32,23 @@ static int cgroup_attach(struct daemon *d, struct policy_obj *p, struct bpf_prog
 	return a->link ? 0 : -1;
 }
 
-static void link_detach(struct hook_att *a)
-{
-	bpf_link__destroy(a->link);
-	a->link = NULL;
-}
-
 const struct hook_kind hook_cgroup_sock_addr = {
     .sec_prefix = "cgroup/",
     .phase = HOOK_DECIDE,
     .attach = cgroup_attach,
-    .detach = link_detach,
+    .detach = hook_detach_link,
 };
 
 const struct hook_kind hook_cgroup_skb = {
     .sec_prefix = "cgroup_skb/",
     .phase = HOOK_DECIDE,
     .attach = cgroup_attach,
-    .detach = link_detach,
+    .detach = hook_detach_link,
 };
 
 const struct hook_kind hook_sockops = {
     .sec_prefix = "sockops",
     .phase = HOOK_DECIDE,
     .attach = cgroup_attach,
-    .detach = link_detach,
+    .detach = hook_detach_link,
 };

@@ -6,19 +6,9 @@
  */
 #include "hook.h"
 
-static int syscall_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
-			  struct hook_att *prev, struct hook_att *a)
-{
-	return 0;
-}
-
-static void syscall_detach(struct hook_att *a)
-{
-}
-
 const struct hook_kind hook_syscall = {
     .sec_prefix = "syscall",
     .phase = HOOK_NEVER,
-    .attach = syscall_attach,
-    .detach = syscall_detach,
+    .attach = hook_attach_nothing,
+    .detach = hook_detach_nothing,
 };

@@ -12,12 +12,6 @@
 
 #include "hook.h"
 
-static void tracepoint_detach(struct hook_att *a)
-{
-	bpf_link__destroy(a->link);
-	a->link = NULL;
-}
-
 static int tracepoint_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
 			     struct hook_att *prev, struct hook_att *a)
 {
@@ -36,7 +30,7 @@ static int tracepoint_attach(struct daemon *d, struct policy_obj *p, struct bpf_
 	if (!a->link)
 		return -1;
 	if (prev)
-		tracepoint_detach(prev);
+		hook_detach_link(prev);
 	return 0;
 }
 
@@ -44,5 +38,5 @@ const struct hook_kind hook_tracepoint = {
     .sec_prefix = "tracepoint/",
     .phase = HOOK_TRACK,
     .attach = tracepoint_attach,
-    .detach = tracepoint_detach,
+    .detach = hook_detach_link,
 };

@@ -370,26 +370,16 @@ void tls_resume_orphans(struct daemon *d)
  * (tls_on_hold) and detaches them when it exits (tls_check_exits), when a
  * reload moves them to the new object's programs (tls_reattach) and when
  * aspend stops (tls_detach_all). */
-static int per_process_attach(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
-			      struct hook_att *prev, struct hook_att *a)
-{
-	return 0;
-}
-
-static void per_process_detach(struct hook_att *a)
-{
-}
-
 const struct hook_kind hook_uprobe = {
 	.sec_prefix = "uprobe",
 	.phase = HOOK_PER_PROCESS,
-	.attach = per_process_attach,
-	.detach = per_process_detach,
+	.attach = hook_attach_nothing,
+	.detach = hook_detach_nothing,
 };
 
 const struct hook_kind hook_uretprobe = {
 	.sec_prefix = "uretprobe",
 	.phase = HOOK_PER_PROCESS,
-	.attach = per_process_attach,
-	.detach = per_process_detach,
+	.attach = hook_attach_nothing,
+	.detach = hook_detach_nothing,
 };

@@ -50,6 +50,22 @@ static void log_attached(const struct hook_att *a, struct bpf_program *prog, boo
 			 swapped ? " (swapped atomically)" : "");
 }
 
+void hook_detach_link(struct hook_att *a)
+{
+	bpf_link__destroy(a->link);
+	a->link = NULL;
+}
+
+int hook_attach_nothing(struct daemon *d, struct policy_obj *p, struct bpf_program *prog,
+			struct hook_att *prev, struct hook_att *a)
+{
+	return 0;
+}
+
+void hook_detach_nothing(struct hook_att *a)
+{
+}
+
 int hooks_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old, bool track)
 {
 	struct bpf_program *prog;

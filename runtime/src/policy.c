@@ -2,7 +2,8 @@
 /*
  * One policy object's life: open the .bpf.o, check its metadata, load it
  * (printing the verifier log on failure), fill its maps, attach every
- * program through the hook kind its section names, and tear it down.
+ * program through the hook kind its section names (hooks.c), keep its
+ * aspen_config current (monitor, heartbeat, retired), and tear it down.
  */
 #include <errno.h>
 #include <stdio.h>
