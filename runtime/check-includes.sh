@@ -30,7 +30,7 @@ fail=0
 for h in "$DIR"/*.h; do
 	echo "#include \"$(basename "$h")\"" >"$TMP/h.c"
 	if ! ${CC:-cc} -std=gnu11 -Wall -Wextra -Werror -fsyntax-only -I"$DIR" -I"$SRC/common" \
-		-I"$SRC/bpf-templates" "$TMP/h.c" 2>"$TMP/err"; then
+		-I"$SRC/bpf-templates" -I"$SRC/runtime/lib" "$TMP/h.c" 2>"$TMP/err"; then
 		echo "FAIL: $(basename "$h") does not compile on its own:"
 		sed 's/^/    /' "$TMP/err"
 		fail=1
