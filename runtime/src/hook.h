@@ -29,7 +29,6 @@ enum hook_phase {
 	HOOK_TRACK,	  /* keep maps current (tracepoints): attached first */
 	HOOK_DECIDE,	  /* decide: attached once the maps are filled */
 	HOOK_PER_PROCESS, /* attached later, to one process at a time (uprobes) */
-	HOOK_NEVER,	  /* never attached by aspend (aspenc test's programs) */
 };
 
 struct hook_kind {
@@ -53,7 +52,6 @@ extern const struct hook_kind hook_tracepoint;	     /* hook_tracepoint.c */
 extern const struct hook_kind hook_sk_msg;	     /* hook_sk_msg.c */
 extern const struct hook_kind hook_uprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_uretprobe;	     /* hook_uprobe.c */
-extern const struct hook_kind hook_syscall;	     /* hook_syscall.c */
 
 /* Operations several kinds share (hooks.c): destroy a->link; attach or
  * detach nothing (kinds that attach nothing for the object itself) */

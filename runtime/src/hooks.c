@@ -14,7 +14,7 @@
 
 static const struct hook_kind *const kinds[] = {
     &hook_cgroup_sock_addr, &hook_tracepoint, &hook_cgroup_skb, &hook_sockops,
-    &hook_sk_msg,	    &hook_uprobe,     &hook_uretprobe,	&hook_syscall,
+    &hook_sk_msg,	    &hook_uprobe,     &hook_uretprobe,
 };
 
 static const struct hook_kind *kind_of(const char *sec)
@@ -45,7 +45,7 @@ static void log_attached(const struct hook_att *a, struct bpf_program *prog, boo
 	if (a->kind->phase == HOOK_PER_PROCESS)
 		log_info("%s at %s: attached per process, at its first provider connection",
 			 bpf_program__name(prog), a->sec);
-	else if (a->kind->phase != HOOK_NEVER)
+	else
 		log_info("attached %s at %s%s", bpf_program__name(prog), a->sec,
 			 swapped ? " (swapped atomically)" : "");
 }
