@@ -1,9 +1,4 @@
 # %%FAIL
-# expect: duplicates.asp:12:6: error: duplicate list 'models'
-# expect: duplicates.asp:11:6: note: 'models' was first defined here as a list
-# expect: duplicates.asp:13:10: error: duplicate provider 'openai'
-# expect: hint: provider names are global, even when imported
-# expect: duplicates.asp:15:6: error: duplicate rule 'a'
 policy "p"
 default allow
 import "providers"
@@ -13,3 +8,22 @@ list models = ["b"]
 provider openai { hosts = ["api.openai.com"] }
 rule a { on connect deny }
 rule a { on connect allow }
+# expect: duplicates.asp:7:6: error: duplicate list 'models'
+# expect:    7 | list models = ["b"]
+# expect:      |      ^~~~~~
+# expect: duplicates.asp:6:6: note: 'models' was first defined here as a list
+# expect:    6 | list models = ["a"]
+# expect:      |      ^~~~~~
+# expect: duplicates.asp:8:10: error: duplicate provider 'openai'
+# expect:    8 | provider openai { hosts = ["api.openai.com"] }
+# expect:      |          ^~~~~~
+# expect: hint: provider names are global, even when imported
+# expect: ../../stdlib-policies/providers.asp:64:10: note: 'openai' was first defined here
+# expect:   64 | provider openai { hosts = ["api.openai.com"] ports = [443] }
+# expect:      |          ^~~~~~
+# expect: duplicates.asp:10:6: error: duplicate rule 'a'
+# expect:   10 | rule a { on connect allow }
+# expect:      |      ^
+# expect: duplicates.asp:9:6: note: 'a' was first defined here as a rule
+# expect:    9 | rule a { on connect deny }
+# expect:      |      ^

@@ -2,6 +2,7 @@
 # The language sketch from the design, every construct once.
 policy "acme-ai"
 default deny
+uninspectable deny
 mode enforce
 import "providers"
 

@@ -1,11 +1,5 @@
 # %%FAIL
 # Several syntax errors, all reported in one run.
-# expect: syntax_errors.asp:10:12: error: unexpected string '"x"'
-# expect: hint: expected '='
-# expect: syntax_errors.asp:12:28: error: unexpected '='
-# expect: hint: compare with '==', or use 'in' for a list
-# expect: syntax_errors.asp:15:6: error: unexpected '{'
-# expect: hint: expected identifier
 policy "p"
 list names "x"
 rule a {
@@ -13,3 +7,19 @@ rule a {
   deny
 }
 rule { on connect deny }
+# expect: syntax_errors.asp:1:1: warning: no 'default' line: AI traffic that no rule decides is allowed
+# expect:    1 | # %%FAIL
+# expect:      | ^
+# expect: hint: add 'default deny' or 'default allow'
+# expect: syntax_errors.asp:4:12: error: unexpected string '"x"'
+# expect:    4 | list names "x"
+# expect:      |            ^~~
+# expect: hint: expected '='
+# expect: syntax_errors.asp:6:28: error: unexpected '='
+# expect:    6 |   on connect when dst.port = 443
+# expect:      |                            ^
+# expect: hint: compare with '==', or use 'in' for a list
+# expect: syntax_errors.asp:9:6: error: unexpected '{'
+# expect:    9 | rule { on connect deny }
+# expect:      |      ^
+# expect: hint: expected identifier

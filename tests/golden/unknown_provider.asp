@@ -1,6 +1,4 @@
 # %%FAIL
-# expect: unknown_provider.asp:8:21: error: unknown provider 'opneai'
-# expect: hint: did you mean 'openai'?
 policy "p"
 default deny
 import "providers"
@@ -8,3 +6,7 @@ rule a { on connect
   when provider in [opneai, anthropic]
   deny
 }
+# expect: unknown_provider.asp:6:21: error: unknown provider 'opneai'
+# expect:    6 |   when provider in [opneai, anthropic]
+# expect:      |                     ^~~~~~
+# expect: hint: did you mean 'openai'?
