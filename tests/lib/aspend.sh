@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# Policies and the daemon (sourced by harness.sh): compile a policy, start
+# aspend scoped to the child cgroup, stop it.
+
+# make_policy NAME < SOURCE: writes $H_WORK/NAME.asp, compiles it, prints the
+# object's path. A compile error fails the test with aspenc's diagnostics.
+make_policy() {
+	local name=$1 src=$H_WORK/$1.asp out=$H_WORK/$1.bpf.o
+	cat >"$src"
+	compile_policy "$src" "$out"
+	echo "$out"
+}
+
+compile_policy() { # SRC OUT
+	local err=$H_WORK/aspenc.err rc=0
+	"$ASPENC" "$1" -o "$2" -I "$ASPEN_SRC/stdlib-policies" 2>"$err" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		cat "$err" >&2
+		fail "aspenc $1 exited $rc"
+	fi
+}
+
+# contract_policy [UNINSPECTABLE] [MODE_LINE]: the request-rule policy of the
+# TLS tests (policy "tls"), curl's rule naming the real curl binary.
+contract_policy() {
+	cat <<EOF_POLICY
+policy "tls"
+default deny
+uninspectable ${1:-deny}
+${2:-}
+import "providers"
+
+rule approved_providers {
+  on connect
+  when provider not in [openai, anthropic]
+  deny "provider not approved"
+}
+
+rule curl_mini_only {
+  on request
+  when process.exe == "$H_CURL" and request.model != "gpt-4o-mini"
+  deny "curl may only use gpt-4o-mini"
+}
+
+rule no_streaming_for_python {
+  on request
+  when process.comm == "python3*" and request.stream == true
+  deny
+}
+
+rule approved_models {
+  on request
+  when request.model in ["gpt-4o-mini", "gpt-4o", "claude-*"]
+  allow
+}
+
+rule log_tokens {
+  on response
+  when response.tokens > 0
+  audit
+}
+EOF_POLICY
+}
+
+# start_aspend OBJ [ARGS...]: in the background, scoped to the child cgroup,
+# provider names from the test hosts file only; returns once the ready file
+# exists. Sets ASPEND_PID. Its stderr goes to $H_WORK/aspend.log.
+start_aspend() {
+	local obj=$1 ready=$H_WORK/aspend.ready i
+	shift
+	rm -f "$ready"
+	log "start: aspend $obj --cgroup $H_CG $*"
+	"$ASPEND" "$obj" ${ASPEND_EXTRA:-} --cgroup "$H_CG" --audit "$H_AUDIT" --hosts "$H_HOSTS" --no-resolve \
+		--ready-file "$ready" "$@" >>"$H_WORK/aspend.log" 2>&1 &
+	ASPEND_PID=$!
+	for i in $(seq $((H_ASPEND_TIMEOUT * 10))); do
+		[ -e "$ready" ] && return 0
+		if ! kill -0 "$ASPEND_PID" 2>/dev/null; then
+			local rc=0
+			wait "$ASPEND_PID" || rc=$?
+			ASPEND_PID=
+			cat "$H_WORK/aspend.log" >&2
+			fail "aspend exited with status $rc before it was ready"
+		fi
+		sleep 0.1
+	done
+	cat "$H_WORK/aspend.log" >&2
+	fail "aspend not ready after $H_ASPEND_TIMEOUT s (no $ready)"
+}
+
+# stop_aspend [SIGNAL]: default TERM; aspend must exit 0 within the timeout.
+stop_aspend() {
+	local sig=${1:-TERM} rc=0
+	[ -n "$ASPEND_PID" ] || fail "stop_aspend: aspend is not running"
+	kill -"$sig" "$ASPEND_PID"
+	if ! wait_gone "$ASPEND_PID" "$H_ASPEND_TIMEOUT"; then
+		fail "aspend still running $H_ASPEND_TIMEOUT s after SIG$sig"
+	fi
+	wait "$ASPEND_PID" || rc=$?
+	ASPEND_PID=
+	[ "$rc" -eq 0 ] || fail "aspend exited with status $rc after SIG$sig (want 0)"
+	log "aspend stopped by SIG$sig, status 0"
+}
+
+aspend_alive() { [ -n "$ASPEND_PID" ] && kill -0 "$ASPEND_PID" 2>/dev/null; }

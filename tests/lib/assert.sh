@@ -1,0 +1,59 @@
+# shellcheck shell=bash
+# Assertions (sourced by harness.sh): each fails the test with what was
+# expected and what happened.
+
+assert_eq() { # EXPECTED ACTUAL [WHAT]
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+assert_ne() { # UNEXPECTED ACTUAL [WHAT]
+	[ "$1" != "$2" ] || fail "${3:-value}: did not expect '$2'"
+}
+
+assert_contains() { # FILE STRING [WHAT]
+	grep -qF -- "$2" "$1" 2>/dev/null || {
+		log "--- $1:"
+		cat "$1" >&2 2>/dev/null
+		fail "${3:-$1}: does not contain '$2'"
+	}
+}
+
+assert_not_contains() { # FILE STRING [WHAT]
+	! grep -qF -- "$2" "$1" 2>/dev/null || fail "${3:-$1}: contains '$2'"
+}
+
+# assert_gt NUMBER ACTUAL [WHAT]: ACTUAL > NUMBER (integers).
+assert_gt() {
+	[ "$2" -gt "$1" ] 2>/dev/null || fail "${3:-value}: expected more than $1, got '$2'"
+}
+
+# assert_failed WHAT: the last client failed (any non-zero status but a
+# timeout: a denied request fails at once, it does not hang).
+assert_failed() {
+	case $C_RC in
+	0 | 124 | 137)
+		cat "$C_OUT" "$C_ERR" >&2
+		fail "$1: client exited $C_RC, expected a prompt failure"
+		;;
+	esac
+}
+
+# assert_ok WHAT: the last client succeeded.
+assert_ok() {
+	[ "$C_RC" -eq 0 ] || {
+		cat "$C_OUT" "$C_ERR" >&2
+		fail "$1: client exited $C_RC, expected success"
+	}
+}
+
+# assert_refused WHAT: the last client failed with a connection error
+# (curl 7, python/node helpers 7 with EPERM, wget 4).
+assert_refused() {
+	case $C_RC in
+	7 | 4) ;;
+	*)
+		cat "$C_OUT" "$C_ERR" >&2
+		fail "$1: client exited $C_RC, expected a refused connection"
+		;;
+	esac
+}

@@ -1,0 +1,120 @@
+# shellcheck shell=bash
+# The fake providers (sourced by harness.sh): one tests/lib/fake_provider.py
+# per service address, and queries and assertions over what they received
+# (their log.jsonl records and the plaintext bytes on file).
+
+# One fake provider process per service, each on its address, port 443 TCP
+# (TLS) and UDP. All record under $H_REC/<address>/.
+start_fake_providers() {
+	local name ip ready=() i
+	mkdir -p "$H_REC"
+	for name in openai anthropic mistral deepseek internal; do
+		ip=$(service_ip "$name")
+		local args=(--listen "[$ip]:443" --cert "$H_WORK/certs/server.pem" --key "$H_WORK/certs/server.key"
+			--outdir "$H_REC" --ready-file "$H_WORK/fake-$name.ready" --name "$name")
+		[ "$name" = internal ] || args+=(--udp "[$ip]:443")
+		"$H_PY" "$H_LIB/fake_provider.py" "${args[@]}" 2>>"$H_WORK/fake-$name.log" &
+		H_FAKE_PIDS+=($!)
+		ready+=("$H_WORK/fake-$name.ready")
+	done
+	for i in $(seq 100); do
+		local all=1 f
+		for f in "${ready[@]}"; do [ -e "$f" ] || all=0; done
+		[ $all = 1 ] && return 0
+		sleep 0.1
+	done
+	cat "$H_WORK"/fake-*.log >&2 || true
+	fail "fake providers did not start within 10 s"
+}
+
+service_ip() { # NAME -> address in the current family
+	case $1 in
+	openai) echo "$IP_OPENAI" ;; anthropic) echo "$IP_ANTHROPIC" ;; mistral) echo "$IP_MISTRAL" ;;
+	deepseek) echo "$IP_DEEPSEEK" ;; internal) echo "$IP_INTERNAL" ;; *) fail "unknown service $1" ;;
+	esac
+}
+
+# provider_bytes ADDR: plaintext bytes the fake service at ADDR received, all
+# connections together (0 when no connection ever reached it).
+provider_bytes() {
+	local d=$H_REC/$1 total=0 f
+	for f in "$d"/conn-*.raw; do
+		[ -e "$f" ] || continue
+		total=$((total + $(stat -c %s "$f")))
+	done
+	echo "$total"
+}
+
+# provider_conns ADDR: TCP connections accepted at ADDR (before TLS).
+provider_conns() { rec_count event=accept addr="$1"; }
+
+# provider_requests ADDR: HTTP requests served at ADDR.
+provider_requests() { rec_count event=request addr="$1"; }
+
+# provider_udp_bytes ADDR: UDP payload bytes received at ADDR.
+provider_udp_bytes() { [ -e "$H_REC/$1/udp.raw" ] && stat -c %s "$H_REC/$1/udp.raw" || echo 0; }
+
+rec_count() { jsonl_find "$H_REC/log.jsonl" "$@" | wc -l; }
+
+# rec_find KEY=VALUE...: the fake providers' log records that match (see
+# fake_provider.py: accept, request, partial_request, close, ...; request
+# records carry model, user, stream, encoding, tokens_in, tokens_out).
+rec_find() { jsonl_find "$H_REC/log.jsonl" "$@"; }
+
+# provider_settle ADDR: wait (5 s) until every connection accepted at ADDR
+# was closed, so its bytes are all on file; fails otherwise.
+provider_settle() {
+	local i
+	for i in $(seq 50); do
+		[ "$(rec_count event=accept addr="$1")" = "$(rec_count event=close addr="$1")" ] && return 0
+		sleep 0.1
+	done
+	fail "connections at $1 still open after 5 s"
+}
+
+# provider_mark ADDR: remember what ADDR has received so far; rec_since,
+# provider_since and assert_nothing_arrived then look only at what came later.
+provider_mark() {
+	provider_settle "$1"
+	PM_ADDR=$1
+	PM_CONNS=$(provider_conns "$1")
+	PM_BYTES=$(provider_bytes "$1")
+	PM_LOGN=0
+	[ ! -e "$H_REC/log.jsonl" ] || PM_LOGN=$(wc -l <"$H_REC/log.jsonl")
+}
+
+# rec_since KEY=VALUE...: matching provider records logged since provider_mark.
+rec_since() {
+	: >"$H_WORK/rec-since.jsonl"
+	[ ! -e "$H_REC/log.jsonl" ] || tail -n +$((PM_LOGN + 1)) "$H_REC/log.jsonl" >"$H_WORK/rec-since.jsonl"
+	jsonl_find "$H_WORK/rec-since.jsonl" "$@"
+}
+
+# provider_since: "CONNS REQUESTS BYTES" at the marked address since the mark
+# (after its connections closed). REQUESTS counts complete and partial ones.
+provider_since() {
+	provider_settle "$PM_ADDR"
+	echo "$(($(provider_conns "$PM_ADDR") - PM_CONNS)) $(rec_since addr="$PM_ADDR" | grep -cE '"event": "(partial_)?request"') $(($(provider_bytes "$PM_ADDR") - PM_BYTES))"
+}
+
+# assert_nothing_arrived WHAT [CONNS]: since the mark the provider received
+# zero requests (complete or partial) and zero plaintext bytes; with CONNS,
+# exactly that many TLS connections were accepted (a request-level deny
+# leaves the connection itself allowed).
+assert_nothing_arrived() {
+	local got
+	read -r -a got <<<"$(provider_since)"
+	assert_eq 0 "${got[1]}" "$1: requests (complete or partial) at the provider"
+	assert_eq 0 "${got[2]}" "$1: plaintext bytes at the provider"
+	[ -z "${2:-}" ] || assert_eq "$2" "${got[0]}" "$1: TLS connections accepted by the provider"
+}
+
+# assert_arrived WHAT N KEY=VALUE...: exactly N complete requests matching
+# KEY=VALUE arrived since the mark, and no partial request.
+assert_arrived() {
+	local what=$1 n=$2
+	shift 2
+	provider_settle "$PM_ADDR"
+	assert_eq "$n" "$(rec_since event=request addr="$PM_ADDR" "$@" | wc -l)" "$what: requests with $* at the provider"
+	assert_eq 0 "$(rec_since event=partial_request addr="$PM_ADDR" | wc -l)" "$what: partial requests at the provider"
+}
