@@ -113,5 +113,8 @@ for p in $policies; do
 		fail "policy $p: the kernel scanner and the userspace matcher disagree (exit $rc)"
 	fi
 	grep -q "PASS: 0 case" "$p.out" || fail "policy $p: no PASS line"
+	# a corpus that lost its examples would pass vacuously
+	assert_gt 0 "$(sed -n 's/.* \([0-9]*\) kernel match events;.*/\1/p' "$p.out")" "policy $p: kernel match events"
+	assert_gt 0 "$(sed -n 's/.* \([0-9]*\) comment verdicts checked$/\1/p' "$p.out")" "policy $p: comment verdicts checked"
 done
 log "PASS"

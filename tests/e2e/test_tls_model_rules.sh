@@ -148,7 +148,9 @@ marker=expect-body-marker-$$
 curl_call curl-expect-deny "$OA" "${JSON[@]}" -H 'Expect: 100-continue' -d "$(chat_body gpt-4o "\"user\":\"$marker\"")"
 assert_failed "curl Expect: 100-continue gpt-4o (denied)"
 assert_nothing_arrived "curl Expect gpt-4o" 1
-! grep -rqF "$marker" "$H_REC/$IP_OPENAI" || fail "the denied Expect request's body reached the provider"
+rc=0
+grep -rqF "$marker" "$H_REC/$IP_OPENAI" || rc=$?
+assert_eq 1 "$rc" "grep for the denied Expect request's body at the provider (1: not found)"
 audit_wait event=request decision=deny rule=curl_mini_only model=gpt-4o pid="$C_PID" >/dev/null
 
 # ---- per-executable difference, side by side: the same body, the same model

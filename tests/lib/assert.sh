@@ -18,8 +18,10 @@ assert_contains() { # FILE STRING [WHAT]
 	}
 }
 
-assert_not_contains() { # FILE STRING [WHAT]
-	! grep -qF -- "$2" "$1" 2>/dev/null || fail "${3:-$1}: contains '$2'"
+# assert_not_contains FILE STRING [WHAT]: FILE exists and lacks STRING.
+assert_not_contains() {
+	[ -e "$1" ] || fail "${3:-$1}: no such file: $1"
+	! grep -qF -- "$2" "$1" || fail "${3:-$1}: contains '$2'"
 }
 
 # assert_gt NUMBER ACTUAL [WHAT]: ACTUAL > NUMBER (integers).
@@ -28,10 +30,12 @@ assert_gt() {
 }
 
 # assert_failed WHAT: the last client failed (any non-zero status but a
-# timeout: a denied request fails at once, it does not hang).
+# timeout: a denied request fails at once, it does not hang; and not the
+# statuses of a client that never ran: 125 timeout failed, 126 not
+# executable, 127 not found).
 assert_failed() {
 	case $C_RC in
-	0 | 124 | 137)
+	0 | 124 | 125 | 126 | 127 | 137)
 		cat "$C_OUT" "$C_ERR" >&2
 		fail "$1: client exited $C_RC, expected a prompt failure"
 		;;

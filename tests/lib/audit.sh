@@ -66,6 +66,7 @@ audit_poll() {
 # a later event, so the absence is not just a slow writer).
 audit_none() {
 	local out
+	[ -e "$H_AUDIT" ] || fail "audit_none $*: no audit trail yet ($H_AUDIT)"
 	out=$(audit_find "$@")
 	[ -z "$out" ] || fail "unexpected audit line(s) with $*: $out"
 }
@@ -82,11 +83,14 @@ print("null" if v is None else (v if isinstance(v, str) else json.dumps(v)))
 }
 
 # audit_check_chain: seq grows by one per line and each prev_sha256 is the
-# SHA-256 of the previous line (with or without its newline).
+# SHA-256 of the previous line (with or without its newline); a trail of
+# fewer than two lines has no link to check and fails.
 audit_check_chain() {
 	"${H_PY:-python3}" - "$H_AUDIT" <<-'PY' || fail "audit hash chain broken"
 		import hashlib, json, sys
 		lines = open(sys.argv[1], "rb").read().splitlines(keepends=True)
+		if len(lines) < 2:
+		    sys.exit(f"{len(lines)} line(s): no link to check")
 		prev = None
 		for i, raw in enumerate(lines):
 		    ev = json.loads(raw)

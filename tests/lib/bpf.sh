@@ -3,10 +3,25 @@
 # attached to the cgroup or loaded, uprobes aspend holds, breakpoints in a
 # live process, the TLS library a binary uses.
 
-# bpf_cgroup_progs [DIR]: "id attach_type name" per program attached to DIR.
+# bpf_json ARGS...: the output of `bpftool -j ARGS`; when bpftool fails, a
+# line that says so (status 1), so that a query the callers compare with ""
+# ("nothing attached") cannot pass because bpftool could not answer.
+bpf_json() {
+	local out rc=0
+	out=$(bpftool -j "$@" 2>/dev/null) || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "bpftool -j $* failed (status $rc)"
+		return 1
+	fi
+	printf '%s\n' "$out"
+}
+
+# bpf_cgroup_progs [DIR]: "id attach_type name" per program attached to DIR
+# (or the bpftool failure, see bpf_json).
 bpf_cgroup_progs() {
-	local dir=${1:-$H_CG}
-	bpftool -j cgroup show "$dir" 2>/dev/null | "${H_PY:-python3}" -c '
+	local dir=${1:-$H_CG} json
+	json=$(bpf_json cgroup show "$dir") || { echo "$json"; return 0; }
+	printf '%s\n' "$json" | "${H_PY:-python3}" -c '
 import json, sys
 text = sys.stdin.read().strip()
 for p in (json.loads(text) if text else []):
@@ -14,10 +29,12 @@ for p in (json.loads(text) if text else []):
 '
 }
 
-# bpf_prog_ids [PREFIX]: ids of loaded programs whose name starts with PREFIX.
+# bpf_prog_ids [PREFIX]: ids of loaded programs whose name starts with PREFIX
+# (or the bpftool failure, see bpf_json).
 bpf_prog_ids() {
-	local prefix=${1:-aspen_}
-	bpftool -j prog show 2>/dev/null | "${H_PY:-python3}" -c '
+	local prefix=${1:-aspen_} json
+	json=$(bpf_json prog show) || { echo "$json"; return 0; }
+	printf '%s\n' "$json" | "${H_PY:-python3}" -c '
 import json, sys
 text = sys.stdin.read().strip()
 for p in (json.loads(text) if text else []):
@@ -89,11 +106,12 @@ breakpoint_total() { breakpoints_in "$1" | awk '$1 == "total" { print $2 }'; }
 
 # aspend_uprobes: uprobe attachments aspend holds: perf-event uprobes and
 # uretprobes (`bpftool perf show`, lines whose pid is aspend's) plus
-# uprobe_multi links among its open fds.
+# uprobe_multi links among its open fds. Not a number when bpftool fails.
 aspend_uprobes() {
 	[ -n "$ASPEND_PID" ] || { echo 0; return; }
-	local perf multi=0 fd
-	perf=$(bpftool -j perf show 2>/dev/null | "${H_PY:-python3}" -c '
+	local perf multi=0 fd json
+	json=$(bpf_json perf show) || { echo "$json"; return 0; }
+	perf=$(printf '%s\n' "$json" | "${H_PY:-python3}" -c '
 import json, sys
 text = sys.stdin.read().strip()
 n = 0
