@@ -7,26 +7,9 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start connect
 
-obj=$(make_policy e2e <<'EOF_POLICY'
-policy "e2e"
-default deny
-import "providers"
-
-rule approved {
-  on connect
-  when provider in [openai, anthropic]
-  allow
-}
-
-rule block_mistral {
-  on connect
-  when provider == mistral
-  deny "mistral is not approved"
-}
-EOF_POLICY
-)
+obj=$(make_policy e2e <"$H_POLICIES/connect-allowlist.asp")
 start_aspend "$obj"
-audit_wait event=policy_load policy=e2e >/dev/null
+audit_wait event=policy_load policy=connect-allowlist >/dev/null
 
 # Approved providers answer every client.
 curl_call curl-openai https://api.openai.com/v1/chat/completions -H 'Content-Type: application/json' -d "$CHAT_BODY"
@@ -82,7 +65,7 @@ audit_wait event=connect decision=deny rule=default provider=deepseek pid="$wget
 line=$(audit_wait event=connect decision=deny rule=block_mistral pid="$curl_deny_pid")
 assert_eq 1 "$(printf '%s\n' "$line" | wc -l)" "audit lines for the denied curl connect"
 for kv in provider=mistral host=api.mistral.ai dst_ip="$IP_MISTRAL" dst_port=443 \
-	comm=curl exe="$H_CURL" uid=0 user=root cgroup="$H_CG_REL" policy=e2e; do
+	comm=curl exe="$H_CURL" uid=0 user=root cgroup="$H_CG_REL" policy=connect-allowlist; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of the denied curl connect"
 done
 [ -n "$(audit_field "$line" policy_sha256)" ] || fail "audit line without policy_sha256"

@@ -6,27 +6,6 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start monitor
 
-policy_src() { # MODE_LINE
-	cat <<EOF_POLICY
-policy "monitor-e2e"
-default deny
-$1
-import "providers"
-
-rule approved {
-  on connect
-  when provider in [openai, anthropic]
-  allow
-}
-
-rule block_mistral {
-  on connect
-  when provider == mistral
-  deny "mistral is not approved"
-}
-EOF_POLICY
-}
-
 check_monitoring() { # LABEL
 	local label=$1 before
 	before=$(provider_requests "$IP_MISTRAL")
@@ -49,16 +28,20 @@ check_monitoring() { # LABEL
 	audit_none event=connect decision=deny
 }
 
-# 1. An enforcing policy, monitored by the daemon's flag.
-obj=$(policy_src "mode enforce" | make_policy enforce)
+# 1. An enforcing policy (no mode line: enforce), monitored by the daemon's flag.
+obj=$(make_policy enforce <"$H_POLICIES/connect-allowlist.asp")
 start_aspend "$obj" --monitor
-audit_wait event=policy_load policy=monitor-e2e mode=monitor >/dev/null
+audit_wait event=policy_load policy=connect-allowlist mode=monitor >/dev/null
 check_monitoring flag
 stop_aspend
 
 # 2. A policy that is itself in monitor mode; no flag.
 mv "$H_AUDIT" "$H_WORK/audit-flag.jsonl"
-obj=$(policy_src "mode monitor" | make_policy monitor)
+obj=$({
+	cat "$H_POLICIES/connect-allowlist.asp"
+	echo "mode monitor"
+} | make_policy monitor)
 start_aspend "$obj"
+audit_wait event=policy_load policy=connect-allowlist mode=monitor >/dev/null
 check_monitoring policy
 stop_aspend

@@ -6,18 +6,7 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start teardown
 
-obj=$(make_policy teardown <<'EOF_POLICY'
-policy "teardown"
-default deny
-import "providers"
-
-rule approved {
-  on connect
-  when provider in [openai, anthropic]
-  allow
-}
-EOF_POLICY
-)
+obj=$(make_policy teardown <"$H_POLICIES/connect-allowlist.asp")
 
 cycle() { # SIGNAL
 	local sig=$1 attached ids id

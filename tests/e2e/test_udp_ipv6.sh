@@ -8,24 +8,7 @@ H_FAMILY=6
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start udp-ipv6
 
-obj=$(make_policy udp6 <<'EOF_POLICY'
-policy "udp6"
-default deny
-import "providers"
-
-rule approved {
-  on connect
-  when provider in [openai, anthropic]
-  allow
-}
-
-rule block_mistral {
-  on connect
-  when provider == mistral
-  deny "mistral is not approved"
-}
-EOF_POLICY
-)
+obj=$(make_policy udp6 <"$H_POLICIES/connect-allowlist.asp")
 start_aspend "$obj"
 
 # TCP over IPv6.

@@ -48,6 +48,7 @@ ASPEN_SRC=${ASPEN_SRC:-$(cd "$H_LIB/../.." && pwd)}
 ASPEN_BUILD=${ASPEN_BUILD:-$ASPEN_SRC/build}
 ASPENC=${ASPENC:-$ASPEN_BUILD/compiler/aspenc}
 ASPEND=${ASPEND:-$ASPEN_BUILD/runtime/aspend}
+H_POLICIES=$H_LIB/../e2e/policies # policies shared by several tests
 
 H_CLIENT_TIMEOUT=${H_CLIENT_TIMEOUT:-20} # seconds, every client call
 H_ASPEND_TIMEOUT=${H_ASPEND_TIMEOUT:-20}  # seconds, aspend start / stop
