@@ -103,3 +103,35 @@ stop_aspend() {
 }
 
 aspend_alive() { [ -n "$ASPEND_PID" ] && kill -0 "$ASPEND_PID" 2>/dev/null; }
+
+# aspend_refuses OBJ [ARGS...]: start aspend as start_aspend does and require
+# it to exit with a non-zero status before it is ready (an object the kernel
+# refuses). Its stderr is left in $REFUSED_LOG. Fails when aspend becomes
+# ready (it is stopped first) or neither exits nor gets ready in time.
+aspend_refuses() {
+	local obj=$1 ready=$H_WORK/aspend.ready i rc=0
+	shift
+	rm -f "$ready"
+	H_REFUSALS=$((${H_REFUSALS:-0} + 1))
+	REFUSED_LOG=$H_WORK/aspend-refused-$H_REFUSALS.log
+	log "start (to be refused): aspend $obj --cgroup $H_CG $*"
+	"$ASPEND" "$obj" ${ASPEND_EXTRA:-} --cgroup "$H_CG" --audit "$H_AUDIT" --hosts "$H_HOSTS" --no-resolve \
+		--ready-file "$ready" "$@" >"$REFUSED_LOG" 2>&1 &
+	ASPEND_PID=$!
+	for i in $(seq $((H_ASPEND_TIMEOUT * 10))); do
+		if [ -e "$ready" ]; then
+			stop_aspend
+			fail "aspend loaded $obj: expected the kernel to refuse it"
+		fi
+		if ! kill -0 "$ASPEND_PID" 2>/dev/null; then
+			wait "$ASPEND_PID" || rc=$?
+			ASPEND_PID=
+			[ "$rc" -ne 0 ] || fail "aspend exited 0 with $obj before it was ready (want a refusal)"
+			log "aspend refused $obj (status $rc)"
+			return 0
+		fi
+		sleep 0.1
+	done
+	cat "$REFUSED_LOG" >&2
+	fail "aspend neither refused nor loaded $obj within $H_ASPEND_TIMEOUT s"
+}
