@@ -20,10 +20,10 @@ CASES=$(dirname "$H_SCRIPT")/verifier-reject
 
 # build_broken CASE.asp: the object of the case, with its fault injected.
 build_broken() {
-	local name
+	local name real_clang=${ASPEN_CLANG:-clang}
 	name=$(basename "$1" .asp)
 	cp "$1" "$H_WORK/$name.asp"
-	if ! (cd "$H_WORK" && INJECT_CASE="$name.asp" INJECT_CLANG="${ASPEN_CLANG:-clang}" \
+	if ! (cd "$H_WORK" && INJECT_CASE="$name.asp" INJECT_CLANG="$real_clang" \
 		ASPEN_CLANG="$H_LIB/inject-clang.sh" "$ASPENC" "$name.asp" -o "$name.bpf.o" \
 		-I "$ASPEN_SRC/stdlib-policies") 2>"$H_WORK/$name.aspenc.err"; then
 		cat "$H_WORK/$name.aspenc.err" >&2
@@ -48,7 +48,9 @@ for case in "$CASES"/*.asp; do
 	policy=$(sed -n 's/^policy "\(.*\)"$/\1/p' "$case")
 	expect=$(sed -n 's/^# expect: //p' "$case")
 	bug=$(sed -n 's/^# known-bug: //p' "$case")
-	[ -n "$policy" ] && [ -n "$expect" ] || fail "$name: needs a policy line and a '# expect:' line"
+	if [ -z "$policy" ] || [ -z "$expect" ]; then
+		fail "$name: needs a policy line and a '# expect:' line"
+	fi
 	log "case $name"
 	build_broken "$case"
 	aspend_refuses "$H_WORK/$name.bpf.o"

@@ -14,7 +14,7 @@
 # Each injection must apply at least once, or nothing is compiled (status 2).
 set -euo pipefail
 [ -n "${INJECT_CASE:-}" ] || { echo "inject-clang: INJECT_CASE is not set" >&2; exit 2; }
-c= prev=
+c='' prev=''
 for a in "$@"; do
 	[ "$prev" = -c ] && c=$a
 	prev=$a
