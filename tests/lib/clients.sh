@@ -41,12 +41,12 @@ curl_call() {
 # line {"pid", "status", "body"} or {"pid", "error", "errno"}; status 7 on a
 # connection error, like curl.
 py_call() {
-	client "$1" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "$2" ${3:+--data "$3"}
+	py_client "$1" "$2" ${3:+--data "$3"}
 }
 
 # node_call NAME URL [BODY]: node's https module; same output as py_call.
 node_call() {
-	client "$1" env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$H_LIB/http_client.js" "$2" ${3:+"$3"}
+	node_client "$1" "$2" ${3:+"$3"}
 }
 
 # wget_call NAME URL: GnuTLS client.
@@ -73,17 +73,18 @@ print("sent", len(sys.argv[2]), "bytes to", addr[0])
 # py_client NAME ARGS...: http_client.py with its own arguments (modes
 # urllib, split, keepalive; --data, --header, --hold ...; see its header).
 py_client() {
-	local name=$1
-	shift
-	client "$name" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "$@"
+	client "$1" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "${@:2}"
+}
+
+# node_script NAME SCRIPT ARGS...: a node script as a client, trusting the test CA.
+node_script() {
+	client "$1" env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$2" "${@:3}"
 }
 
 # node_client NAME ARGS...: http_client.js with its own arguments (modes
 # https, fetch, keepalive).
 node_client() {
-	local name=$1
-	shift
-	client "$name" env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$H_LIB/http_client.js" "$@"
+	node_script "$1" "$H_LIB/http_client.js" "${@:2}"
 }
 
 # wget_post_call NAME URL BODY [WGET ARGS...]: a JSON POST through GnuTLS.
@@ -112,9 +113,7 @@ need_openai_sdk() {
 # sdk_call NAME MODEL [--stream] [--user ID]: openai.chat.completions.create
 # against https://api.openai.com/v1 (see tests/lib/openai-client/index.js).
 sdk_call() {
-	local name=$1
-	shift
-	client "$name" env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$H_LIB/openai-client/index.js" "$@"
+	node_script "$1" "$H_LIB/openai-client/index.js" "${@:2}"
 }
 
 # client_bg NAME CMD...: like client, in the background and unbounded by
