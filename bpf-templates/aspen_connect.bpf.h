@@ -112,10 +112,49 @@ static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct as
 		v->audit = 1;
 	}
 }
+
+/* UDP to a provider (QUIC, or anything else on its ports) is never
+ * inspected: the policy's `uninspectable` setting decides it, so that a
+ * client falls back to TCP, where its requests are. Returns the reason. */
+static __always_inline __u32 aspen_udp_uninspectable(struct aspen_verdict *v)
+{
+	v->rule = ASPEN_RULE_UNINSPECTABLE;
+	v->audit = 1;
+	if (ASPEN_UNINSPECTABLE_DENY)
+		v->decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
+	return ASPEN_UNPARSED_UDP;
+}
+
+/* (socket, destination) pairs of unconnected UDP already audited */
+struct aspen_udp_key {
+	__u64 cookie;
+	__u8 addr[16];
+	__u16 port;
+	__u16 _pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct aspen_udp_key);
+	__type(value, __u8);
+} aspen_udp_seen SEC(".maps");
+
+/* Datagrams `uninspectable` lets through on an unconnected socket are
+ * audited once per socket and destination, not once per datagram. */
+static __always_inline int aspen_udp_first(struct bpf_sock_addr *ctx, const struct aspen_conn *c)
+{
+	struct aspen_udp_key k = { .cookie = bpf_get_socket_cookie(ctx), .port = c->port };
+	__u8 one = 1;
+
+	__builtin_memcpy(k.addr, c->addr, 16);
+	return bpf_map_update_elem(&aspen_udp_seen, &k, &one, BPF_NOEXIST) == 0;
+}
 #endif
 
 static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
-						const struct aspen_verdict *v, int hook)
+						const struct aspen_verdict *v, int hook,
+						__u32 unparsed)
 {
 	struct aspen_connect_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 
@@ -128,7 +167,7 @@ static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	__builtin_memcpy(&e->conn, c, sizeof(*c));
 	__builtin_memcpy(&e->verdict, v, sizeof(*v));
-	e->_pad = 0;
+	e->unparsed = unparsed;
 	e->exe[0] = 0;
 	__u32 tgid = c->tgid;
 	struct aspen_proc *p = bpf_map_lookup_elem(&aspen_proc, &tgid);
@@ -142,6 +181,7 @@ static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct as
 					    int hook)
 {
 	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
+	__u32 unparsed = 0;
 
 	c->port = bpf_ntohs((__u16)ctx->user_port);
 	c->proto = ctx->protocol;
@@ -152,13 +192,22 @@ static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct as
 	if (c->providers && c->proto == IPPROTO_TCP &&
 	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))
 		aspen_tls_hold(c, &v);
+	if (c->providers && c->proto == IPPROTO_UDP &&
+	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))
+		unparsed = aspen_udp_uninspectable(&v);
 #endif
 	/* unconnected UDP decides per datagram: audit only what it stops */
-	int quiet = (hook == ASPEN_HOOK_SENDMSG4 || hook == ASPEN_HOOK_SENDMSG6) &&
-		    v.decision == ASPEN_ALLOW;
+	int per_datagram = hook == ASPEN_HOOK_SENDMSG4 || hook == ASPEN_HOOK_SENDMSG6;
+	int quiet = per_datagram && v.decision == ASPEN_ALLOW;
 
+#if ASPEN_NEED_TLS
+	/* and what `uninspectable` lets through, once per socket and destination */
+	if (per_datagram && unparsed &&
+	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))
+		quiet = !aspen_udp_first(ctx, c);
+#endif
 	if (v.audit && !quiet)
-		aspen_audit_connect(c, &v, hook);
+		aspen_audit_connect(c, &v, hook, unparsed);
 	return (v.decision == ASPEN_DENY || v.decision == ASPEN_KILL) ? 0 : 1;
 }
 
@@ -199,6 +248,10 @@ int aspen_connect6(struct bpf_sock_addr *ctx)
 {
 	return aspen_connect6_common(ctx, ASPEN_HOOK_CONNECT6);
 }
+
+#if ASPEN_NEED_TLS && !ASPEN_NEED_SENDMSG
+#error "request rules refuse UDP to providers: the sendmsg hooks must be compiled in"
+#endif
 
 #if ASPEN_NEED_SENDMSG
 SEC("cgroup/sendmsg4")

@@ -151,7 +151,7 @@ struct aspen_connect_event {
 	__u64 ts_ns;       /* bpf_ktime_get_boot_ns() */
 	struct aspen_conn conn;
 	struct aspen_verdict verdict;
-	__u32 _pad;
+	__u32 unparsed;    /* enum aspen_unparsed: why `uninspectable` decided (UDP), else 0 */
 	char exe[ASPEN_EXE_LEN];
 };
 
@@ -255,6 +255,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_MALFORMED = 4,   /* bad request line, header or chunk framing     */
 	ASPEN_UNPARSED_NO_TLS_LIB = 5,  /* connect: no TLS library to probe in the process */
 	ASPEN_UNPARSED_NO_REDACT = 6,   /* a match to mask, and nobody alive to mask it */
+	ASPEN_UNPARSED_UDP = 12,        /* connect: UDP to a provider (QUIC), never inspected */
 };
 
 /* Everything a request rule can read. conn carries the process fields and,

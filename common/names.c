@@ -133,6 +133,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_MALFORMED] = "malformed",
     [ASPEN_UNPARSED_NO_TLS_LIB] = "no_tls_lib",
     [ASPEN_UNPARSED_NO_REDACT] = "no_redact",
+    [ASPEN_UNPARSED_UDP] = "udp",
 };
 
 const char *aspen_unparsed_name(unsigned code)

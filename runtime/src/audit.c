@@ -142,6 +142,8 @@ void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_co
 	rt_audit_uint(&ev, "dst_port", c->port);
 	rt_audit_str(&ev, "proto", c->proto == 17 ? "udp" : "tcp");
 	rt_audit_str(&ev, "hook", hook_name(e->hook));
+	if (aspen_unparsed_name(e->unparsed))
+		rt_audit_str(&ev, "unparsed", aspen_unparsed_name(e->unparsed));
 	add_process(&ev, v);
 	audit_emit(d, &ev);
 }
