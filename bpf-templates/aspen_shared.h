@@ -169,6 +169,16 @@ struct aspen_dns_event {
 	__u8 payload[ASPEN_DNS_MAX];
 };
 
+/* aspen_dns_stats, per-CPU array[ASPEN_DNS_NSTATS]: enum aspen_dns_stat ->
+ * __u64 DNS answers the DNS programs did not pass on (objects of policies
+ * with wildcard provider hosts); aspend reports the counts. */
+#define ASPEN_MAP_DNS_STATS "aspen_dns_stats"
+enum aspen_dns_stat {
+	ASPEN_DNS_UNSOLICITED = 0,    /* no recorded query from that server, port and id */
+	ASPEN_DNS_OTHER_QUESTION = 1, /* a recorded query asked another question */
+	ASPEN_DNS_NSTATS = 2,
+};
+
 /* ---- TLS plaintext: requests and responses ------------------------------
  * Only in objects of policies with request or response rules. */
 

@@ -243,3 +243,8 @@ int rt_dns_parse_answers(const uint8_t *p, size_t n, rt_dns_cb cb, void *ctx)
 	build_chain(&m);
 	return report(&m, cb, ctx);
 }
+
+bool rt_dns_relabel_ok(uint64_t known, uint64_t named)
+{
+	return !known || !(named & ~known) || !(known & ~named);
+}

@@ -9,6 +9,7 @@
 #define ASPEN_RT_DNS_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,5 +36,13 @@ typedef int (*rt_dns_cb)(const char *name, const struct in6_addr *addr, int fami
  * response at all (shorter than a header, or a query). TCP messages must
  * be passed without their two-byte length prefix. */
 int rt_dns_parse_answers(const uint8_t *p, size_t n, rt_dns_cb cb, void *ctx);
+
+/* Whether a DNS answer that names an address for a host of the providers
+ * `named` (bit i: provider i's host globs match the name) may be learned
+ * where the address is already known for the providers `known`: yes when
+ * nothing was known, when it adds no provider, or when the name belongs
+ * to every provider known there (the address then serves all of them).
+ * Anything else would relabel another provider's address. */
+bool rt_dns_relabel_ok(uint64_t known, uint64_t named);
 
 #endif

@@ -302,6 +302,29 @@ void audit_error(struct daemon *d, const char *msg)
 	audit_emit(d, &ev);
 }
 
+void audit_dns_ignored(struct daemon *d, const char *reason, const char *msg, __u64 count)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "error");
+	rt_audit_str(&ev, "reason", reason);
+	rt_audit_str(&ev, "message", msg);
+	rt_audit_uint(&ev, "count", count);
+	audit_emit(d, &ev);
+}
+
+void audit_dns_relabel(struct daemon *d, const char *msg, const char *host, const char *ip)
+{
+	struct rt_audit_ev ev;
+
+	rt_audit_ev_init(&ev, "error");
+	rt_audit_str(&ev, "reason", "dns_relabel");
+	rt_audit_str(&ev, "message", msg);
+	rt_audit_str(&ev, "host", host);
+	rt_audit_str(&ev, "dst_ip", ip);
+	audit_emit(d, &ev);
+}
+
 /* The request line of a write aspend refused to let go unmasked: its own
  * line (the write fails, so the kernel's line for it is never published). */
 void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)

@@ -39,5 +39,10 @@ void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const ch
 void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count);
 void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
 void audit_error(struct daemon *d, const char *msg);
+/* DNS answers the kernel ignored (reason dns_unsolicited or
+ * dns_other_question), count of them since the last such line */
+void audit_dns_ignored(struct daemon *d, const char *reason, const char *msg, __u64 count);
+/* A DNS answer naming host for ip, an address of other providers: not learned */
+void audit_dns_relabel(struct daemon *d, const char *msg, const char *host, const char *ip);
 
 #endif

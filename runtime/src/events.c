@@ -5,8 +5,10 @@
  * redaction, TLS probe attach, address learning, cgroup cache), and
  * reports records the kernel could not queue.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -152,7 +154,8 @@ static int on_record(void *ctx, void *data, size_t len)
 			const struct aspen_dns_event *e = data;
 
 			hosts_learn(rc->d, rc->p, e->payload,
-				    e->len < ASPEN_DNS_MAX ? e->len : ASPEN_DNS_MAX);
+				    e->len < ASPEN_DNS_MAX ? e->len : ASPEN_DNS_MAX,
+				    audit_dns_relabel);
 		}
 		break;
 	case ASPEN_EV_CGROUP_MKDIR:
@@ -187,21 +190,64 @@ int events_open(struct daemon *d, struct policy_obj *p)
 }
 
 /* The kernel counts records it had no room for; say so in the trail. */
+/* The sum over CPUs of a per-CPU __u64 map's entry k; -1 if unreadable */
+static int percpu_total(int fd, __u32 k, __u64 *total)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 vals[1024] = {0};
+
+	*total = 0;
+	if (fd < 0 || ncpu <= 0 || ncpu > 1024 || bpf_map_lookup_elem(fd, &k, vals) < 0)
+		return -1;
+	for (int i = 0; i < ncpu; i++)
+		*total += vals[i];
+	return 0;
+}
+
 void events_check_lost(struct daemon *d, struct policy_obj *p)
 {
-	int fd = policy_map_fd(p->maps.lost);
-	int ncpu = libbpf_num_possible_cpus();
-	__u64 vals[1024] = {0}, total = 0;
-	__u32 k = 0;
+	__u64 total;
 
-	if (fd < 0 || ncpu <= 0 || ncpu > 1024 || bpf_map_lookup_elem(fd, &k, vals) < 0)
-		return;
-	for (int i = 0; i < ncpu; i++)
-		total += vals[i];
-	if (total <= p->lost_seen)
+	if (percpu_total(policy_map_fd(p->maps.lost), 0, &total) < 0 || total <= p->lost_seen)
 		return;
 	audit_lost(d, p, total - p->lost_seen);
 	log_warn("%llu audit events lost: the ring buffer was full",
 		 (unsigned long long)(total - p->lost_seen));
 	p->lost_seen = total;
+}
+
+/* DNS answers the kernel did not pass on (enum aspen_dns_stat) are
+ * reported at most every DNS_REPORT_S seconds per reason (unless flush):
+ * one warning and one audit line (error, reason, count) for those since
+ * the last one. */
+#define DNS_REPORT_S 10
+
+void events_check_dns(struct daemon *d, struct policy_obj *p, bool flush)
+{
+	static const char *const reason[ASPEN_DNS_NSTATS] = {
+	    [ASPEN_DNS_UNSOLICITED] = "dns_unsolicited",
+	    [ASPEN_DNS_OTHER_QUESTION] = "dns_other_question",
+	};
+	static const char *const what[ASPEN_DNS_NSTATS] = {
+	    [ASPEN_DNS_UNSOLICITED] = "that answer no query sent from the cgroup",
+	    [ASPEN_DNS_OTHER_QUESTION] = "whose question is not the query's",
+	};
+	static time_t last[ASPEN_DNS_NSTATS];
+	time_t now = time(NULL);
+
+	for (__u32 k = 0; k < ASPEN_DNS_NSTATS; k++) {
+		__u64 total, n;
+		char msg[160];
+
+		if (percpu_total(policy_map_fd(p->maps.dns_stats), k, &total) < 0 ||
+		    total <= p->dns_seen[k] || (!flush && now - last[k] < DNS_REPORT_S))
+			continue;
+		n = total - p->dns_seen[k];
+		snprintf(msg, sizeof(msg), "%llu DNS answer(s) %s ignored", (unsigned long long)n,
+			 what[k]);
+		log_warn("%s", msg);
+		audit_dns_ignored(d, reason[k], msg, n);
+		p->dns_seen[k] = total;
+		last[k] = now;
+	}
 }

@@ -4,6 +4,8 @@
 #ifndef ASPEND_EVENTS_H
 #define ASPEND_EVENTS_H
 
+#include <stdbool.h>
+
 struct daemon;
 struct policy_obj;
 
@@ -13,5 +15,8 @@ int events_open(struct daemon *d, struct policy_obj *p);
 void events_flush(struct daemon *d, struct policy_obj *p);
 /* Report records the kernel had no room for (a `lost` line) */
 void events_check_lost(struct daemon *d, struct policy_obj *p);
+/* Report DNS answers the kernel ignored (unsolicited, another question);
+ * flush: now, else at most every 10 s per reason */
+void events_check_dns(struct daemon *d, struct policy_obj *p, bool flush);
 
 #endif

@@ -235,7 +235,78 @@ static int fill_dst(struct daemon *d, struct policy_obj *p)
 struct learn_ctx {
 	struct daemon *d;
 	struct policy_obj *p;
+	hosts_relabel_fn relabel;
 };
+
+/* The providers the kernel takes addr for: aspen_dst and the CIDRs. */
+static __u64 known_providers(struct policy_obj *p, const struct in6_addr *addr)
+{
+	struct aspen_dst_info info;
+	struct aspen_cidr_key ck = {.prefixlen = 128};
+	struct aspen_ip_key key;
+	__u64 known = 0, cidr;
+
+	memcpy(key.addr, addr, 16);
+	if (bpf_map_lookup_elem(policy_map_fd(p->maps.dst), &key, &info) == 0)
+		known = info.providers;
+	memcpy(ck.addr, addr, 16);
+	if (bpf_map_lookup_elem(policy_map_fd(p->maps.cidr), &ck, &cidr) == 0)
+		known |= cidr;
+	return known;
+}
+
+static void provider_list(const struct aspen_meta *m, __u64 mask, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < m->nproviders && used + 1 < len; i++) {
+		int idx = m->providers[i].idx;
+
+		if (idx >= 0 && idx < 64 && (mask & (1ULL << idx)))
+			used += snprintf(out + used, len - used, "%s%s", used ? "|" : "",
+					 m->providers[i].name);
+	}
+}
+
+/* Whether this (address, name) conflict was reported already: the last
+ * few are remembered, so a client asking again does not flood the trail. */
+static bool conflict_seen(const struct in6_addr *addr, const char *name)
+{
+	static struct {
+		struct in6_addr addr;
+		char name[256];
+	} seen[64];
+	static unsigned next;
+
+	for (size_t i = 0; i < 64; i++)
+		if (!memcmp(&seen[i].addr, addr, sizeof(*addr)) && !strcmp(seen[i].name, name))
+			return true;
+	seen[next % 64].addr = *addr;
+	snprintf(seen[next % 64].name, sizeof(seen[0].name), "%s", name);
+	next++;
+	return false;
+}
+
+/* An answer naming name for an address known for other providers: not
+ * learned; logged, and reported to the caller's relabel function. */
+static void report_relabel(struct learn_ctx *lc, const char *name, const struct in6_addr *addr,
+			   __u64 known, __u64 named)
+{
+	struct policy_obj *p = lc->p;
+	char ip[INET6_ADDRSTRLEN], was[256], now[256], msg[900];
+
+	if (conflict_seen(addr, name))
+		return;
+	rt_ip_to_str(addr, ip, sizeof(ip));
+	provider_list(&p->meta, known, was, sizeof(was));
+	provider_list(&p->meta, named, now, sizeof(now));
+	snprintf(msg, sizeof(msg),
+		 "a DNS answer names %s (%s) for %s, an address of %s: not learned", name, now, ip,
+		 was);
+	log_warn("%s", msg);
+	lc->relabel(lc->d, msg, name, ip);
+}
 
 static int learn_answer(const char *name, const struct in6_addr *addr, int family,
 			uint32_t ttl, void *arg)
@@ -244,10 +315,15 @@ static int learn_answer(const char *name, const struct in6_addr *addr, int famil
 	struct daemon *d = lc->d;
 	size_t before = d->nhosts;
 	char ip[INET6_ADDRSTRLEN];
+	__u64 named = aspen_meta_host_providers(&lc->p->meta, name), known;
 
-	if (!aspen_meta_host_providers(&lc->p->meta, name) &&
-	    !aspen_pred_bits(&lc->p->meta, PC_HOST, name, true))
+	if (!named && !aspen_pred_bits(&lc->p->meta, PC_HOST, name, true))
 		return 0;
+	known = known_providers(lc->p, addr);
+	if (!rt_dns_relabel_ok(known, named)) {
+		report_relabel(lc, name, addr, known, named);
+		return 0;
+	}
 	if (add_host(addr, family, name, d) < 0 || d->nhosts == before)
 		return 0; /* known already */
 	if (dst_put(policy_map_fd(lc->p->maps.dst), d, lc->p, d->nhosts - 1) > 0)
@@ -256,11 +332,13 @@ static int learn_answer(const char *name, const struct in6_addr *addr, int famil
 	return 0;
 }
 
-/* A DNS answer seen in the monitored cgroup: learn provider addresses
- * that only DNS can tell (wildcard hosts, CDN rotation). */
-void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len)
+/* A DNS answer to a query sent from the monitored cgroup (the kernel
+ * matched them): learn provider addresses that only DNS can tell
+ * (wildcard hosts, CDN rotation). */
+void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len,
+		 hosts_relabel_fn relabel)
 {
-	struct learn_ctx lc = { d, p };
+	struct learn_ctx lc = {d, p, relabel};
 
 	rt_dns_parse_answers(payload, len, learn_answer, &lc);
 }

@@ -22,7 +22,13 @@ int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait);
 int hosts_fill_maps(struct daemon *d, struct policy_obj *p);
 /* The name of known host idx (aspen_dst_info.host_idx), or NULL */
 const char *hosts_name(struct daemon *d, __u32 idx);
-/* Learn provider addresses from a DNS answer */
-void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len);
+/* An answer that names host for ip, an address of other providers: it is
+ * not learned; msg says so (and is logged already) */
+typedef void (*hosts_relabel_fn)(struct daemon *d, const char *msg, const char *host,
+				 const char *ip);
+/* Learn provider addresses from a DNS answer (the kernel matched it to a
+ * query from the cgroup); relabel is told of the answers refused */
+void hosts_learn(struct daemon *d, struct policy_obj *p, const __u8 *payload, size_t len,
+		 hosts_relabel_fn relabel);
 
 #endif

@@ -179,6 +179,7 @@ static void reload(struct daemon *d)
 	tls_reattach(d, p);
 	ring_buffer__consume(d->cur->rb);
 	events_flush(d, d->cur);
+	events_check_dns(d, d->cur, true);
 	policy_destroy(d->cur);
 	d->cur = p;
 	audit_policy_load(d, p, "reload");
@@ -203,6 +204,7 @@ static int run(struct daemon *d)
 		policy_heartbeat(d->cur);
 		tls_check_exits(d, d->cur);
 		events_check_lost(d, d->cur);
+		events_check_dns(d, d->cur, false);
 		if (d->reload) {
 			d->reload = 0;
 			reload(d);
@@ -216,6 +218,7 @@ static int run(struct daemon *d)
 	ring_buffer__consume(d->cur->rb);
 	events_flush(d, d->cur);
 	events_check_lost(d, d->cur);
+	events_check_dns(d, d->cur, true);
 	return 0;
 }
 

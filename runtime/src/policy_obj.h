@@ -5,6 +5,7 @@
 
 #include <linux/types.h>
 
+#include "aspen_shared.h"
 #include "hook.h"
 #include "meta.h"
 #include "policy_skel.h"
@@ -26,6 +27,7 @@ struct policy_obj {
 	struct ring_buffer *rb;
 	void *rb_ctx;
 	__u64 lost_seen;
+	__u64 dns_seen[ASPEN_DNS_NSTATS]; /* DNS answers ignored, reported so far */
 	struct rx *rx[64]; /* patterns to mask, for userspace (redact.c) */
 	const struct aspen_meta_pattern *rx_pattern[64];
 };

@@ -17,6 +17,7 @@ enum skel_set {
 	SKEL_EVERY,    /* every object */
 	SKEL_TLS,      /* policies with request or response rules */
 	SKEL_TLS_READ, /* policies with response rules */
+	SKEL_DNS,      /* policies with wildcard provider hosts */
 	SKEL_NSETS,
 };
 
@@ -24,6 +25,7 @@ static const char *const set_what[SKEL_NSETS] = {
     [SKEL_EVERY] = "every policy object has it",
     [SKEL_TLS] = "the TLS maps and probes come together",
     [SKEL_TLS_READ] = "the TLS read probes come together",
+    [SKEL_DNS] = "the DNS maps come together",
 };
 
 struct skel_entry {
@@ -52,6 +54,7 @@ static const struct skel_entry entries[] = {
     MAP(tid_verdict, ASPEN_MAP_TID_VERDICT, SKEL_TLS),
     MAP(sockhash, ASPEN_MAP_SOCKHASH, SKEL_TLS),
     MAP(socks, ASPEN_MAP_SOCKS, SKEL_TLS),
+    MAP(dns_stats, ASPEN_MAP_DNS_STATS, SKEL_DNS),
     PROG(ssl_write, ASPEN_PROG_SSL_WRITE, SKEL_TLS),
     PROG(gnutls_send, ASPEN_PROG_GNUTLS_SEND, SKEL_TLS),
     PROG(write_ret, ASPEN_PROG_WRITE_RET, SKEL_TLS),

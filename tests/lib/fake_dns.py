@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A tiny authoritative DNS responder for the e2e tests: answers A queries
 for names in a map (glob patterns allowed) and NXDOMAIN otherwise.
-usage: fake_dns.py LISTEN_IP READY_FILE NAME=IP [NAME=IP...]"""
+usage: fake_dns.py LISTEN_IP READY_FILE [MODE:]NAME=IP [[MODE:]NAME=IP...]
+MODE makes the answers for NAME wrong on purpose: `badid` answers with
+another query id, `otherq` repeats another question (other.NAME)."""
 import fnmatch
 import socket
 import struct
@@ -19,12 +21,20 @@ def parse_qname(msg, off):
         off += n
 
 
+def encode_name(name):
+    return b"".join(bytes([len(l)]) + l.encode() for l in name.split(".")) + b"\0"
+
+
 def answer(msg, table):
     qid, flags, qd = struct.unpack("!HHH", msg[:6])
     name, off = parse_qname(msg, 12)
     qtype, qclass = struct.unpack("!HH", msg[off:off + 4])
     question = msg[12:off + 4]
-    ip = next((v for k, v in table if fnmatch.fnmatch(name.lower(), k)), None)
+    mode, ip = next(((m, v) for m, k, v in table if fnmatch.fnmatch(name.lower(), k)), ("", None))
+    if mode == "badid":
+        qid ^= 0x5a5a
+    elif mode == "otherq":
+        question = encode_name("other." + name) + msg[off:off + 4]
     if ip is None or qtype != 1:
         rcode = 3 if ip is None else 0
         return struct.pack("!HHHHHH", qid, 0x8180 | rcode, 1, 0, 0, 0) + question
@@ -34,7 +44,11 @@ def answer(msg, table):
 
 def main():
     listen, ready = sys.argv[1], sys.argv[2]
-    table = [tuple(a.split("=", 1)) for a in sys.argv[3:]]
+    table = []
+    for a in sys.argv[3:]:
+        key, ip = a.split("=", 1)
+        mode, _, name = key.rpartition(":")
+        table.append((mode, name, ip))
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((listen, 53))
     open(ready, "w").close()

@@ -338,6 +338,21 @@ static void test_mutations(void **state)
 	}
 }
 
+/* An answer may add a provider to an address only when its name belongs
+ * to every provider known there. Bits: 1 openai, 2 mistral, 4 azure_openai. */
+static void test_relabel(void **state)
+{
+	assert_true(rt_dns_relabel_ok(0, 1));	  /* nothing known yet */
+	assert_true(rt_dns_relabel_ok(1, 1));	  /* the same provider */
+	assert_true(rt_dns_relabel_ok(1 | 2, 1)); /* a shared address: adds nothing */
+	assert_true(rt_dns_relabel_ok(1, 1 | 4)); /* the name is both providers' */
+	assert_true(rt_dns_relabel_ok(1, 0));	  /* a dst.host name only */
+	assert_false(rt_dns_relabel_ok(2, 1));	  /* mistral's address named openai */
+	assert_false(rt_dns_relabel_ok(2, 1 | 4));
+	assert_false(rt_dns_relabel_ok(1 | 2, 4)); /* a shared address, a third provider */
+	assert_false(rt_dns_relabel_ok(1 | 2, 1 | 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -349,6 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_not_answers),
 	    cmocka_unit_test(test_hostile),
 	    cmocka_unit_test(test_mutations),
+	    cmocka_unit_test(test_relabel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
