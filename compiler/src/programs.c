@@ -15,9 +15,11 @@ static bool always(const struct ir *ir)
 	return true;
 }
 
+/* with request or response rules, UDP to providers is refused (QUIC):
+ * the sendmsg hooks decide unconnected UDP */
 static bool sendmsg(const struct ir *ir)
 {
-	return ir->need_sendmsg;
+	return ir->need_sendmsg || ir->has_request || ir->has_response;
 }
 
 static bool dns(const struct ir *ir)
@@ -42,7 +44,7 @@ const struct program_group program_groups[] = {
     {"ASPEN_NEED_SENDMSG", "UDP to providers is decided too", "sendmsg4,sendmsg6", sendmsg},
     /* aspen_proc.bpf.h: sched_process_exec/fork/exit, cgroup_mkdir tracepoints */
     {NULL, NULL, "exec,cgroup", always},
-    /* aspen_dns.bpf.h: cgroup_skb/ingress */
+    /* aspen_dns.bpf.h: cgroup_skb/egress (queries), cgroup_skb/ingress (answers) */
     {"ASPEN_NEED_DNS", "policy has wildcard provider hosts", "dns", dns},
     /* aspen_sockmap.bpf.h: sockops, sk_msg; aspen_tls.bpf.h: TLS write uprobes */
     {"ASPEN_NEED_TLS", "policy has on request/on response rules", "tls", tls},
