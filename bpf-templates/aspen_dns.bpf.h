@@ -258,26 +258,27 @@ static __always_inline int aspen_dns_ip(struct __sk_buff *skb, int egress, __u8 
 	return -1;
 }
 
+/* One packet: record a query (egress) or check an answer (ingress). */
+static __always_inline int aspen_dns_packet(struct __sk_buff *skb, int egress)
+{
+	__u8 peer[16];
+	int off = aspen_dns_ip(skb, egress, peer);
+
+	if (off > 0)
+		aspen_dns_udp(skb, off, peer, egress);
+	return 1;
+}
+
 SEC("cgroup_skb/egress")
 int aspen_dns_egress(struct __sk_buff *skb)
 {
-	__u8 peer[16];
-	int off = aspen_dns_ip(skb, 1, peer);
-
-	if (off > 0)
-		aspen_dns_udp(skb, off, peer, 1);
-	return 1;
+	return aspen_dns_packet(skb, 1);
 }
 
 SEC("cgroup_skb/ingress")
 int aspen_dns_ingress(struct __sk_buff *skb)
 {
-	__u8 peer[16];
-	int off = aspen_dns_ip(skb, 0, peer);
-
-	if (off > 0)
-		aspen_dns_udp(skb, off, peer, 0);
-	return 1;
+	return aspen_dns_packet(skb, 0);
 }
 
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,21 @@ uint64_t aspen_meta_host_providers(const struct aspen_meta *m, const char *name)
 			mask |= 1ULL << pi;
 	}
 	return mask;
+}
+
+void aspen_meta_provider_names(const struct aspen_meta *m, uint64_t mask, char *out, size_t len)
+{
+	size_t used = 0;
+
+	out[0] = 0;
+	for (size_t i = 0; i < m->nproviders && used + 1 < len; i++) {
+		int idx = m->providers[i].idx;
+
+		if (idx < 0 || idx >= 64 || !(mask & (1ULL << idx)))
+			continue;
+		used += (size_t)snprintf(out + used, len - used, "%s%s", used ? "|" : "",
+					 m->providers[i].name);
+	}
 }
 
 int aspen_cidr_parse(const char *text, uint8_t net[16], int *plen)

@@ -20,6 +20,10 @@ uint64_t aspen_pred_bits(const struct aspen_meta *m, enum pred_class cls, const 
 /* Providers whose `host` globs match name (case-insensitive). */
 uint64_t aspen_meta_host_providers(const struct aspen_meta *m, const char *name);
 
+/* The names of the providers in mask, "a|b" (the audit's spelling), into
+ * out (len bytes, cut short if needed); "" for none. */
+void aspen_meta_provider_names(const struct aspen_meta *m, uint64_t mask, char *out, size_t len);
+
 /* Providers whose `cidr` lines hold addr (16 bytes, IPv4 v4-mapped). */
 uint64_t aspen_meta_cidr_providers(const struct aspen_meta *m, const uint8_t addr[16]);
 

@@ -17,6 +17,7 @@
 #include "hosts.h"
 #include "log.h"
 #include "policy_obj.h"
+#include "preds.h"
 #include "view.h"
 #include "rt_audit.h"
 #include "rt_hosts.h"
@@ -50,22 +51,6 @@ static void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 	if (failed++ % 1000 == 0)
 		log_err("audit trail: cannot write an event (%s); %lu lost so far", strerror(errno),
 			failed);
-}
-
-/* "openai", or "a|b" when one address serves several providers (CDNs) */
-static void provider_names(const struct aspen_meta *m, __u64 mask, char *out, size_t len)
-{
-	size_t used = 0;
-
-	out[0] = 0;
-	for (size_t i = 0; i < m->nproviders && used + 1 < len; i++) {
-		int idx = m->providers[i].idx;
-
-		if (idx < 0 || idx >= 64 || !(mask & (1ULL << idx)))
-			continue;
-		used +=
-		    snprintf(out + used, len - used, "%s%s", used ? "|" : "", m->providers[i].name);
-	}
 }
 
 static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
@@ -128,7 +113,7 @@ void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_co
 	add_rule(&ev, &p->meta, &e->verdict);
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
-	provider_names(&p->meta, c->providers, prov, sizeof(prov));
+	aspen_meta_provider_names(&p->meta, c->providers, prov, sizeof(prov));
 	if (prov[0])
 		rt_audit_str(&ev, "provider", prov);
 	else
@@ -169,7 +154,7 @@ static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *e
 	add_rule(ev, &p->meta, v);
 	rt_audit_str(ev, "policy", p->meta.policy);
 	rt_audit_str(ev, "policy_sha256", p->meta.sha256);
-	provider_names(&p->meta, providers == ~0ULL ? 0 : providers, prov, sizeof(prov));
+	aspen_meta_provider_names(&p->meta, providers == ~0ULL ? 0 : providers, prov, sizeof(prov));
 	if (prov[0])
 		rt_audit_str(ev, "provider", prov);
 	else

@@ -255,20 +255,6 @@ static __u64 known_providers(struct policy_obj *p, const struct in6_addr *addr)
 	return known;
 }
 
-static void provider_list(const struct aspen_meta *m, __u64 mask, char *out, size_t len)
-{
-	size_t used = 0;
-
-	out[0] = 0;
-	for (size_t i = 0; i < m->nproviders && used + 1 < len; i++) {
-		int idx = m->providers[i].idx;
-
-		if (idx >= 0 && idx < 64 && (mask & (1ULL << idx)))
-			used += snprintf(out + used, len - used, "%s%s", used ? "|" : "",
-					 m->providers[i].name);
-	}
-}
-
 /* Whether this (address, name) conflict was reported already: the last
  * few are remembered, so a client asking again does not flood the trail. */
 static bool conflict_seen(const struct in6_addr *addr, const char *name)
@@ -299,8 +285,8 @@ static void report_relabel(struct learn_ctx *lc, const char *name, const struct 
 	if (conflict_seen(addr, name))
 		return;
 	rt_ip_to_str(addr, ip, sizeof(ip));
-	provider_list(&p->meta, known, was, sizeof(was));
-	provider_list(&p->meta, named, now, sizeof(now));
+	aspen_meta_provider_names(&p->meta, known, was, sizeof(was));
+	aspen_meta_provider_names(&p->meta, named, now, sizeof(now));
 	snprintf(msg, sizeof(msg),
 		 "a DNS answer names %s (%s) for %s, an address of %s: not learned", name, now, ip,
 		 was);
