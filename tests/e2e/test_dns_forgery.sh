@@ -26,18 +26,11 @@ EOF_POLICY
 
 # The fake DNS server of the cgroup's clients (this mount namespace only).
 # acme. -> the address of a fake TLS service no provider claims yet.
-dns_ip=127.0.0.53
-"$H_PY" "$H_LIB/fake_dns.py" "$dns_ip" "$H_WORK/dns.ready" \
+start_fake_dns 127.0.0.53 \
 	"acme.openai.azure.com=$IP_INTERNAL" \
 	"badid:wrongid.openai.azure.com=127.0.0.9" \
 	"otherq:otherq.openai.azure.com=127.0.0.10" \
-	"evil.openai.azure.com=$IP_MISTRAL" \
-	>"$H_WORK/dns.log" 2>&1 &
-H_FAKE_PIDS+=($!)
-for _ in $(seq 50); do [ -e "$H_WORK/dns.ready" ] && break; sleep 0.1; done
-[ -e "$H_WORK/dns.ready" ] || fail "fake DNS server did not start"
-printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$dns_ip" >"$H_WORK/resolv.conf"
-mount --bind "$H_WORK/resolv.conf" /etc/resolv.conf
+	"evil.openai.azure.com=$IP_MISTRAL"
 
 start_aspend "$obj"
 

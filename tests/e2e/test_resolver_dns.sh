@@ -20,15 +20,7 @@ EOF_POLICY
 )
 
 # a DNS server for the cgroup's clients (this mount namespace only)
-dns_ip=127.0.0.53
-ip addr add "$dns_ip/8" dev lo 2>/dev/null || true
-"$H_PY" "$H_LIB/fake_dns.py" "$dns_ip" "$H_WORK/dns.ready" '*.openai.azure.com=127.0.0.7' \
-	>"$H_WORK/dns.log" 2>&1 &
-H_FAKE_PIDS+=($!)
-for _ in $(seq 50); do [ -e "$H_WORK/dns.ready" ] && break; sleep 0.1; done
-[ -e "$H_WORK/dns.ready" ] || fail "fake DNS server did not start"
-printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$dns_ip" >"$H_WORK/resolv.conf"
-mount --bind "$H_WORK/resolv.conf" /etc/resolv.conf
+start_fake_dns 127.0.0.53 '*.openai.azure.com=127.0.0.7'
 
 # aspend with the system resolver only
 ready=$H_WORK/aspend.ready

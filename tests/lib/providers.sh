@@ -27,6 +27,20 @@ start_fake_providers() {
 	fail "fake providers did not start within 10 s"
 }
 
+# start_fake_dns IP [MODE:]NAME=ADDR...: a DNS server (tests/lib/fake_dns.py,
+# killed by the cleanup) on IP:53, and an /etc/resolv.conf naming it (this
+# mount namespace only; 1 s timeout, one attempt). Its log: $H_WORK/dns.log.
+start_fake_dns() {
+	local ip=$1 ready=$H_WORK/dns.ready i
+	shift
+	"$H_PY" "$H_LIB/fake_dns.py" "$ip" "$ready" "$@" >"$H_WORK/dns.log" 2>&1 &
+	H_FAKE_PIDS+=($!)
+	for i in $(seq 50); do [ -e "$ready" ] && break; sleep 0.1; done
+	[ -e "$ready" ] || fail "fake DNS server did not start"
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$ip" >"$H_WORK/resolv.conf"
+	mount --bind "$H_WORK/resolv.conf" /etc/resolv.conf
+}
+
 service_ip() { # NAME -> address in the current family
 	case $1 in
 	openai) echo "$IP_OPENAI" ;; anthropic) echo "$IP_ANTHROPIC" ;; mistral) echo "$IP_MISTRAL" ;;
