@@ -77,19 +77,27 @@ static __always_inline void aspen_lookup_process(struct aspen_conn *c)
  * back from connect()) and ask aspend to attach them; aspend resumes it.
  * With no aspend alive to do that, or no TLS library it could probe, the
  * connection is decided by the policy's `uninspectable` setting. */
+#define ASPEN_TLS_RESCAN_NS (1000ULL * 1000 * 1000)
+
 static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct aspen_verdict *v)
 {
 	__u32 tgid = c->tgid;
 	struct aspen_tls_proc *tp = bpf_map_lookup_elem(&aspen_tls_ready, &tgid);
 	struct aspen_hold_event *e;
 
+	__u64 now = bpf_ktime_get_boot_ns();
+
 	if (tp && tp->state != ASPEN_TLS_NONE) {
 		tp->providers |= c->providers;
 		return;
 	}
+	/* no TLS library was found: look again (one hold a second at most),
+	 * it may have been loaded since (dlopen) */
+	if (tp && now - tp->since_ns > ASPEN_TLS_RESCAN_NS)
+		bpf_map_delete_elem(&aspen_tls_ready, &tgid), tp = NULL;
 	if (!tp && aspen_daemon_alive()) {
 		struct aspen_tls_proc np = { .state = ASPEN_TLS_HELD, .providers = c->providers,
-					     .since_ns = bpf_ktime_get_boot_ns() };
+					     .since_ns = now };
 
 		bpf_map_update_elem(&aspen_tls_ready, &tgid, &np, BPF_NOEXIST);
 		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);

@@ -140,6 +140,16 @@ static __always_inline int aspen_build_path(struct aspen_path_scratch *s, struct
 	return w.pos & 511;
 }
 
+#if ASPEN_NEED_TLS
+/* where each process stands with its TLS probes (aspen_tls.bpf.h) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32); /* tgid */
+	__type(value, struct aspen_tls_proc);
+} aspen_tls_ready SEC(".maps");
+#endif
+
 SEC("tracepoint/sched/sched_process_exec")
 int aspen_exec(void *ctx)
 {
@@ -164,6 +174,11 @@ int aspen_exec(void *ctx)
 	s->proc.exe[ASPEN_EXE_LEN - 1] = 0;
 	s->proc.exe_bits = aspen_exe_bits(s->proc.exe);
 	bpf_map_update_elem(&aspen_proc, &tgid, &s->proc, BPF_ANY);
+#if ASPEN_NEED_TLS
+	/* a new image is a new process to inspect: its first provider
+	 * connection holds it again while its own TLS library is probed */
+	bpf_map_delete_elem(&aspen_tls_ready, &tgid);
+#endif
 	return 0;
 }
 

@@ -17,7 +17,7 @@
 #ifndef ASPEN_SHARED_H
 #define ASPEN_SHARED_H
 
-#define ASPEN_ABI_VERSION 1
+#define ASPEN_ABI_VERSION 2
 
 #define ASPEN_EXE_LEN 256    /* bytes of an executable path kept      */
 #define ASPEN_COMM_LEN 16
@@ -215,23 +215,52 @@ struct aspen_tls_proc {
 	__u64 since_ns;
 };
 
-/* aspen_tid_verdict, hash: __u32 tid -> struct aspen_tid_verdict: what the
- * probe decided for the request the thread is writing; the sk_msg program
- * acts on it at the socket write (aspend sets DENY when a match to mask
- * cannot be masked). */
-#define ASPEN_MAP_TID_VERDICT "aspen_tid_verdict"
-enum aspen_tid_state {
-	ASPEN_TID_PENDING = 1, /* undecided: hold the ciphertext               */
-	ASPEN_TID_ALLOW = 2,
-	ASPEN_TID_DENY = 3,
-	ASPEN_TID_NOT_AI = 4,  /* the plaintext named no provider              */
-	ASPEN_TID_UNSYNCED = 5,/* the probe lost the request framing           */
+/* A TLS session as the probes name it: the process and the library's
+ * session object (SSL * or gnutls_session_t). */
+struct aspen_stream_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 session;
 };
 
-struct aspen_tid_verdict {
-	__u32 state;          /* enum aspen_tid_state */
-	__u16 rule;
-	__u16 _pad;
+/* A connection, as both sockops and sk_msg can name it (sk_msg programs
+ * cannot read the socket cookie): remote address and both ports. */
+struct aspen_sock_key {
+	__u8 raddr[16]; /* v4-mapped for IPv4 */
+	__u32 rport;    /* host order */
+	__u32 lport;    /* host order */
+};
+
+/* aspen_ledger, LRU hash: struct aspen_stream_key -> struct aspen_ledger:
+ * what the write probes inspected on a TLS session
+ * and what its connection may still send. The probe adds the plaintext
+ * bytes of allowed requests to `credit` (undecided ones to `pending`); the
+ * sk_msg program charges each application-data record's plaintext size
+ * against it, on the one socket the session is bound to. Bytes nobody
+ * credited are decided by `uninspectable` (docs/internals.md). */
+#define ASPEN_MAP_LEDGER "aspen_ledger"
+enum aspen_ledger_flags {
+	ASPEN_LEDGER_DENIED = 1 << 0, /* a request was denied: nothing more leaves */
+	ASPEN_LEDGER_BOUND = 1 << 1,  /* `sock` is the session's connection        */
+	ASPEN_LEDGER_PASS_REST = 1 << 2, /* `uninspectable allow` passed it unread    */
+};
+
+struct aspen_ledger {
+	__u64 credit;  /* plaintext bytes inspected and allowed, not yet sent */
+	__u64 pending; /* plaintext bytes of a request still undecided        */
+	__u64 flags;   /* enum aspen_ledger_flags (64 bits: atomic or)         */
+	__u16 rule;    /* the rule that denied                                 */
+	__u16 reason;  /* enum aspen_unparsed: why bytes were not credited     */
+	__u32 _pad;
+	struct aspen_sock_key sock;
+};
+
+/* aspen_tid_session, LRU hash: thread id (or tgid | 1 << 31) -> the session
+ * its last write probe saw; binds a connection's first application data to
+ * its session. Handed over at a reload with the ledger. */
+#define ASPEN_MAP_TID_SESSION "aspen_tid_session"
+struct aspen_tid_session {
+	struct aspen_stream_key key;
 	__u64 ts_ns;
 };
 
@@ -265,6 +294,11 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_MALFORMED = 4,   /* bad request line, header or chunk framing     */
 	ASPEN_UNPARSED_NO_TLS_LIB = 5,  /* connect: no TLS library to probe in the process */
 	ASPEN_UNPARSED_NO_REDACT = 6,   /* a match to mask, and nobody alive to mask it */
+	ASPEN_UNPARSED_UNINSPECTED = 7, /* ciphertext no probe inspected on that connection */
+	ASPEN_UNPARSED_TLS_FRAMING = 8, /* not TLS records, or records that cannot be accounted */
+	ASPEN_UNPARSED_HOST_MISMATCH = 9, /* Host names no provider, on a provider connection */
+	ASPEN_UNPARSED_SESSION = 10,    /* bytes of another TLS session than the bound one */
+	ASPEN_UNPARSED_UNSYNCED = 11,   /* the probe lost the request framing earlier     */
 	ASPEN_UNPARSED_UDP = 12,        /* connect: UDP to a provider (QUIC), never inspected */
 };
 
@@ -325,12 +359,14 @@ struct aspen_response_event {
 
 struct aspen_mismatch_event {
 	__u32 kind;           /* ASPEN_EV_MISMATCH */
-	__u32 tid_state;      /* what the probe said (enum aspen_tid_state, 0: nothing) */
+	__u32 reason;         /* enum aspen_unparsed */
 	__u32 tgid, pid;
 	__u32 dropped;
 	__u32 uid, gid;
 	__u32 _pad;
 	__u64 cgroup_id;
+	__u64 providers;      /* of the connection */
+	struct aspen_sock_key sock;
 };
 
 /* A writer stopped before its buffer is encrypted: aspend masks the

@@ -10,14 +10,6 @@
 #ifndef ASPEN_SOCKMAP_BPF_H
 #define ASPEN_SOCKMAP_BPF_H
 
-/* A connection, as both sockops and sk_msg can name it (sk_msg programs
- * cannot read the socket cookie): remote address and both ports. */
-struct aspen_sock_key {
-	__u8 raddr[16]; /* v4-mapped for IPv4 */
-	__u32 rport;    /* host order */
-	__u32 lport;    /* host order */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
 	__uint(max_entries, 65536);
@@ -25,12 +17,25 @@ struct {
 	__type(value, __u64);
 } aspen_sockhash SEC(".maps");
 
-/* A provider socket's state. */
+/* A provider socket's state: who opened it, the TLS session it carries,
+ * and where the record walk stands (sk_msg may see a record's header in
+ * one write and its end in a later one). */
 struct aspen_sock {
 	__u64 providers;
 	__u32 tgid;
-	__u32 dead; /* a request on it was denied: every later write is dropped */
+	__u32 dead;     /* enum aspen_unparsed + 1, or 1 for a denied request: all dropped */
+	struct aspen_stream_key sess; /* bound session; sess.session == 0: none yet */
+	__u32 rec_left; /* bytes of the current record still to come */
+	__u8 hdr_n;     /* bytes of a split record header kept in hdr */
+	__u8 ovh;       /* per-record overhead of the negotiated AEAD; 0: not known yet */
+	__u8 free_recs; /* application-data records passed without credit (Finished, alerts) */
+	__u8 flags;     /* ASPEN_SOCK_* */
+	__u8 hdr[8];
 };
+
+#define ASPEN_SOCK_CCS 1       /* a ChangeCipherSpec was sent (TLS 1.2 or 1.3 compat) */
+#define ASPEN_SOCK_PASSED 2    /* `uninspectable allow` passed it once: audited        */
+#define ASPEN_SOCK_APPDATA 4   /* application data was charged                        */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -77,11 +82,22 @@ static __always_inline __u32 aspen_ctx_port(__u32 p)
 	} while (0)
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u32); /* thread id */
-	__type(value, struct aspen_tid_verdict);
-} aspen_tid_verdict SEC(".maps");
+	__type(key, struct aspen_stream_key);
+	__type(value, struct aspen_ledger);
+} aspen_ledger SEC(".maps");
+
+/* key: a thread id, or ASPEN_TGID_SESSION(tgid) for the process (ids are
+ * below 2^22, so the two never meet) */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct aspen_tid_session);
+} aspen_tid_session SEC(".maps");
+
+#define ASPEN_TGID_SESSION(tgid) ((tgid) | 0x80000000u)
 
 struct aspen_sockops_addr {
 	__u32 family, ip4;
@@ -113,7 +129,146 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-static __always_inline void aspen_mismatch(__u32 tid_state, int dropped)
+/* ---- the sk_msg verdict: every byte accounted ---------------------------
+ *
+ * A provider connection may send TLS records that carry no request
+ * (handshake, ChangeCipherSpec, alerts, TLS 1.3's Finished) freely; every
+ * application-data record costs its plaintext size, which must have been
+ * inspected and allowed on the TLS session the socket is bound to (struct
+ * aspen_ledger). A socket is bound to a session at its first application
+ * data, to the session the writing thread last wrote through a probe.
+ * Anything else (no probe saw it, another session's bytes, records that
+ * cannot be accounted) is decided by `uninspectable`, audited once per
+ * connection.
+ */
+
+#define ASPEN_TLS_MAX_RECORD (16384 + 2048) /* TLSCiphertext limit, RFC 8446 5.2 */
+#define ASPEN_REC_WALK 1024                /* records one verdict walks at most */
+#define ASPEN_TLS13_OVERHEAD 17            /* inner content type + 16-byte tag */
+
+struct aspen_recwalk {
+	struct sk_msg_md *msg;
+	__u64 charge;  /* plaintext bytes of application data in this message */
+	__u32 pos, size;
+	__u32 rec_left;
+	__u32 bad;     /* enum aspen_unparsed: the records cannot be accounted */
+	__u8 hdr_n, ovh, free_recs, flags;
+	__u8 hdr[8];
+};
+
+/* up to 5 bytes at off (fewer at the message's end) into w->hdr[hdr_n..] */
+static __always_inline __u32 aspen_recwalk_read(struct aspen_recwalk *w, __u32 want)
+{
+	__u32 end = w->pos + want, n = 0;
+	__u8 *d, *e;
+
+	if (end > w->size)
+		end = w->size;
+	if (bpf_msg_pull_data(w->msg, w->pos, end, 0))
+		return 0;
+	d = w->msg->data;
+	e = w->msg->data_end;
+	for (__u32 j = 0; j < 5; j++) {
+		if (j >= end - w->pos || (void *)(d + j + 1) > (void *)e)
+			break;
+		w->hdr[(w->hdr_n + j) & 7] = d[j];
+		n++;
+	}
+	return n;
+}
+
+/* What one record costs, from its header. */
+static __always_inline void aspen_recwalk_record(struct aspen_recwalk *w, __u8 type, __u32 len)
+{
+	__u32 plain;
+
+	switch (type) {
+	case 20: /* ChangeCipherSpec */
+		w->flags |= ASPEN_SOCK_CCS;
+		return;
+	case 21: /* alert (TLS 1.2; TLS 1.3 hides them in application data) */
+		return;
+	case 22: /* handshake; TLS 1.2's encrypted Finished (16 bytes) names the AEAD */
+		if ((w->flags & ASPEN_SOCK_CCS) && !w->ovh) {
+			if (len == 16 + 16 || len == 16 + 24)
+				w->ovh = len - 16; /* ChaCha20-Poly1305 / AES-GCM */
+			else
+				w->bad = ASPEN_UNPARSED_TLS_FRAMING; /* CBC: sizes vary */
+		}
+		return;
+	case 23:
+		if (!w->ovh) { /* TLS 1.3: the first one is the client's Finished */
+			w->ovh = ASPEN_TLS13_OVERHEAD;
+			if (len == 32 + 4 + ASPEN_TLS13_OVERHEAD ||
+			    len == 48 + 4 + ASPEN_TLS13_OVERHEAD) {
+				w->free_recs++;
+				return;
+			}
+		}
+		if (len < w->ovh) {
+			w->bad = ASPEN_UNPARSED_TLS_FRAMING;
+			return;
+		}
+		plain = len - w->ovh;
+		if (plain <= 2 && w->free_recs < 4) { /* an alert (close_notify) */
+			w->free_recs++;
+			return;
+		}
+		w->charge += plain;
+		w->flags |= ASPEN_SOCK_APPDATA;
+		return;
+	default:
+		w->bad = ASPEN_UNPARSED_TLS_FRAMING;
+	}
+}
+
+static long aspen_recwalk_step(__u32 i, void *arg)
+{
+	struct aspen_recwalk *w = arg;
+	__u32 left, take, got, len;
+
+	if (w->pos >= w->size || w->bad)
+		return 1;
+	left = w->size - w->pos;
+	if (w->rec_left) {
+		take = w->rec_left < left ? w->rec_left : left;
+		w->rec_left -= take;
+		w->pos += take;
+		return 0;
+	}
+	got = aspen_recwalk_read(w, 5 - (w->hdr_n & 7));
+	if (!got) {
+		w->bad = ASPEN_UNPARSED_TLS_FRAMING;
+		return 1;
+	}
+	w->hdr_n += got;
+	w->pos += got;
+	if (w->hdr_n < 5)
+		return 1; /* the header continues in the next write */
+	w->hdr_n = 0;
+	len = ((__u32)w->hdr[3] << 8) | w->hdr[4];
+	if (w->hdr[1] != 3 || len > ASPEN_TLS_MAX_RECORD) {
+		w->bad = ASPEN_UNPARSED_TLS_FRAMING;
+		return 1;
+	}
+	aspen_recwalk_record(w, w->hdr[0], len);
+	w->rec_left = len;
+	return 0;
+}
+
+static __always_inline void aspen_recwalk_commit(struct aspen_sock *s, const struct aspen_recwalk *w)
+{
+	s->rec_left = w->rec_left;
+	s->hdr_n = w->hdr_n;
+	s->ovh = w->ovh;
+	s->free_recs = w->free_recs;
+	s->flags = w->flags | (s->flags & ASPEN_SOCK_PASSED);
+	__builtin_memcpy(s->hdr, w->hdr, sizeof(s->hdr));
+}
+
+static __always_inline void aspen_mismatch(const struct aspen_sock *s,
+					   const struct aspen_sock_key *key, __u32 reason,
+					   int dropped)
 {
 	struct aspen_mismatch_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 	__u64 id = bpf_get_current_pid_tgid();
@@ -123,7 +278,7 @@ static __always_inline void aspen_mismatch(__u32 tid_state, int dropped)
 		return;
 	}
 	e->kind = ASPEN_EV_MISMATCH;
-	e->tid_state = tid_state;
+	e->reason = reason;
 	e->tgid = id >> 32;
 	e->pid = (__u32)id;
 	e->dropped = dropped;
@@ -131,6 +286,8 @@ static __always_inline void aspen_mismatch(__u32 tid_state, int dropped)
 	e->gid = bpf_get_current_uid_gid() >> 32;
 	e->_pad = 0;
 	e->cgroup_id = bpf_get_current_cgroup_id();
+	e->providers = s ? s->providers : 0;
+	__builtin_memcpy(&e->sock, key, sizeof(e->sock));
 	aspen_submit(e, 1);
 }
 
@@ -142,43 +299,135 @@ static __always_inline int aspen_release(struct sk_msg_md *msg, int verdict)
 	return verdict;
 }
 
+/* Bytes no inspection covers: the policy's `uninspectable` setting decides,
+ * audited once per connection (a dropped connection stays dropped). */
+static __always_inline int aspen_uninspected(struct sk_msg_md *msg, struct aspen_sock *s,
+					     const struct aspen_sock_key *key,
+					     const struct aspen_recwalk *w, __u32 reason)
+{
+	int drop = ASPEN_UNINSPECTABLE_DENY && !aspen_force_monitor();
+
+	if (s && (s->flags & ASPEN_SOCK_PASSED) && !drop) {
+		aspen_recwalk_commit(s, w);
+		return aspen_release(msg, SK_PASS);
+	}
+	aspen_mismatch(s, key, reason, drop);
+	if (!s)
+		return aspen_release(msg, drop ? SK_DROP : SK_PASS);
+	if (!drop) {
+		aspen_recwalk_commit(s, w);
+		s->flags |= ASPEN_SOCK_PASSED;
+		return aspen_release(msg, SK_PASS);
+	}
+	s->dead = reason + 1;
+	return aspen_release(msg, SK_DROP);
+}
+
+static __always_inline int aspen_sock_key_eq(const struct aspen_sock_key *a,
+					      const struct aspen_sock_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+}
+
+/* The session whose plaintext this socket carries: bound at the first
+ * application data to the session the writing thread last wrote. */
+static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock *s,
+							      const struct aspen_sock_key *key,
+							      __u32 *why)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_tid_session *ts;
+	struct aspen_ledger *l;
+
+	if (s->sess.session) {
+		l = bpf_map_lookup_elem(&aspen_ledger, &s->sess);
+		if (!l)
+			*why = ASPEN_UNPARSED_UNINSPECTED; /* state lost */
+		return l;
+	}
+	ts = bpf_map_lookup_elem(&aspen_tid_session, &tid);
+	if (!ts) { /* a thread that never wrote through a probe: its process's last session */
+		__u32 proc = ASPEN_TGID_SESSION(bpf_get_current_pid_tgid() >> 32);
+
+		ts = bpf_map_lookup_elem(&aspen_tid_session, &proc);
+	}
+	if (!ts) {
+		*why = ASPEN_UNPARSED_UNINSPECTED; /* no probe saw this process write */
+		return NULL;
+	}
+	l = bpf_map_lookup_elem(&aspen_ledger, &ts->key);
+	if (!l) {
+		*why = ASPEN_UNPARSED_UNINSPECTED;
+		return NULL;
+	}
+	if ((l->flags & ASPEN_LEDGER_BOUND) && !aspen_sock_key_eq(&l->sock, key)) {
+		*why = ASPEN_UNPARSED_SESSION; /* that session writes to another socket */
+		return NULL;
+	}
+	__builtin_memcpy(&l->sock, key, sizeof(l->sock));
+	__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_BOUND);
+	__builtin_memcpy(&s->sess, &ts->key, sizeof(s->sess));
+	return l;
+}
+
 SEC("sk_msg")
 int aspen_sk_msg(struct sk_msg_md *msg)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct aspen_sock_key key;
 	struct aspen_sock *s;
-	struct aspen_tid_verdict *tv;
-	__u32 state;
+	struct aspen_ledger *l;
+	__u32 why = ASPEN_UNPARSED_UNINSPECTED;
+	struct aspen_recwalk w = {};
 
 	ASPEN_SOCK_KEY(key, msg);
+	w.msg = msg;
+	w.size = msg->size;
 	s = bpf_map_lookup_elem(&aspen_socks, &key);
-
-	if (s && s->dead)
+	if (!s)
+		return aspen_uninspected(msg, s, &key, &w, ASPEN_UNPARSED_UNINSPECTED);
+	if (s->dead)
 		return aspen_release(msg, SK_DROP);
-	tv = bpf_map_lookup_elem(&aspen_tid_verdict, &tid);
-	if (!tv)
-		return aspen_release(msg, SK_PASS); /* handshake, or no request */
-	state = tv->state;
-	if (state == ASPEN_TID_PENDING) {
-		bpf_msg_cork_bytes(msg, msg->size + 1);
-		return SK_PASS; /* held in the kernel until decided */
-	}
-	bpf_map_delete_elem(&aspen_tid_verdict, &tid);
-	if (state == ASPEN_TID_ALLOW)
+	w.rec_left = s->rec_left;
+	w.hdr_n = s->hdr_n & 7;
+	w.ovh = s->ovh;
+	w.free_recs = s->free_recs;
+	w.flags = s->flags;
+	__builtin_memcpy(w.hdr, s->hdr, sizeof(w.hdr));
+	bpf_loop(ASPEN_REC_WALK, aspen_recwalk_step, &w, 0);
+	if (!w.bad && w.pos < w.size)
+		w.bad = ASPEN_UNPARSED_TLS_FRAMING; /* more records than one walk takes */
+	if (w.bad)
+		return aspen_uninspected(msg, s, &key, &w, w.bad);
+	if (!w.charge) { /* no application data: handshake, alerts */
+		aspen_recwalk_commit(s, &w);
 		return aspen_release(msg, SK_PASS);
-	if (state == ASPEN_TID_NOT_AI || state == ASPEN_TID_UNSYNCED) {
-		/* plaintext that named no provider went to a provider socket, or
-		 * a request the probe could not follow: `uninspectable` decides */
-		int drop = ASPEN_UNINSPECTABLE_DENY && !aspen_force_monitor();
-
-		aspen_mismatch(state, drop);
-		if (!drop)
-			return aspen_release(msg, SK_PASS);
 	}
-	if (s)
-		s->dead = 1;
-	return aspen_release(msg, SK_DROP);
+	l = aspen_sock_ledger(s, &key, &why);
+	if (!l)
+		return aspen_uninspected(msg, s, &key, &w, why);
+	if (l->flags & ASPEN_LEDGER_DENIED) {
+		s->dead = 1; /* the request's own audit line says why */
+		return aspen_release(msg, SK_DROP);
+	}
+	if (l->credit >= w.charge) {
+		__sync_fetch_and_sub(&l->credit, w.charge);
+		aspen_recwalk_commit(s, &w);
+		return aspen_release(msg, SK_PASS);
+	}
+	if (l->credit + l->pending >= w.charge) {
+		/* a request still undecided: hold its ciphertext in the kernel;
+		 * this verdict runs again over it with the next write */
+		bpf_msg_cork_bytes(msg, msg->size + 1);
+		return SK_PASS;
+	}
+	if (l->flags & ASPEN_LEDGER_PASS_REST) { /* audited by the probe already */
+		__sync_fetch_and_sub(&l->credit, l->credit < w.charge ? l->credit : w.charge);
+		aspen_recwalk_commit(s, &w);
+		return aspen_release(msg, SK_PASS);
+	}
+	return aspen_uninspected(msg, s, &key, &w, l->reason ? l->reason : why);
 }
 
 #endif

@@ -24,17 +24,13 @@
 
 #include "aspen_http.h"
 
-#define ASPEN_CHUNK 16384 /* plaintext bytes parsed per call */
+#define ASPEN_CHUNK 16384     /* plaintext bytes copied and parsed at a time */
+#define ASPEN_WRITE_CHUNKS 4  /* chunks parsed per write; the rest is skipped in a body */
 
 #ifndef ASPEN_HTTP_SCAN_BOUND
 #define ASPEN_HTTP_SCAN_BOUND 65536
 #endif
 
-struct aspen_stream_key {
-	__u32 tgid;
-	__u32 _pad;
-	__u64 session; /* SSL * or gnutls_session_t */
-};
 
 struct aspen_stream {
 	struct aspen_http_req_state st;
@@ -50,6 +46,10 @@ struct aspen_stream {
 	__u32 redact_ready;
 	__u32 body_off;    /* first body byte in this write, or ~0 */
 	__u64 session;
+	__u64 acct;        /* bytes of the current request already in the ledger */
+	__u64 pend;        /* of those, bytes the ledger holds as pending */
+	__u64 call_credit; /* credit and pending this write call added to the ledger */
+	__s64 call_pend;
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 };
 
@@ -71,13 +71,6 @@ struct {
 	__type(key, struct aspen_stream_key);
 	__type(value, struct aspen_rstream);
 } aspen_rstreams SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32); /* tgid */
-	__type(value, struct aspen_tls_proc);
-} aspen_tls_ready SEC(".maps");
 
 /* SSL_read arguments, from entry to return, by thread id */
 struct aspen_read_args {
@@ -243,6 +236,77 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 	aspen_submit(e, s->v.decision != ASPEN_ALLOW);
 }
 
+static __always_inline struct aspen_ledger *aspen_ledger_of(const struct aspen_stream *s)
+{
+	struct aspen_stream_key key = { .tgid = s->r.conn.tgid, .session = s->session };
+	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &key);
+	struct aspen_ledger zero = {};
+
+	if (l)
+		return l;
+	bpf_map_update_elem(&aspen_ledger, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&aspen_ledger, &key);
+}
+
+/* The bytes of the current request parsed since the last call go where
+ * its decision says: credit (allowed), pending (undecided: the sk_msg
+ * program holds their ciphertext), or nowhere (denied, or a request that
+ * names no provider: the connection's sk_msg decides by `uninspectable`).
+ * Global: verified once. */
+__noinline int aspen_account(struct aspen_stream *s)
+{
+	struct aspen_ledger *l;
+	__u64 delta;
+
+	if (!s)
+		return 0;
+	l = aspen_ledger_of(s);
+	if (!l)
+		return 0;
+	delta = s->bytes - s->acct;
+	s->acct = s->bytes;
+	if (!s->decided) {
+		__sync_fetch_and_add(&l->pending, delta);
+		s->pend += delta;
+		s->call_pend += delta;
+		return 0;
+	}
+	if (s->pend) {
+		__sync_fetch_and_sub(&l->pending, s->pend);
+		s->call_pend -= s->pend;
+		delta += s->pend;
+		s->pend = 0;
+	}
+	if (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL) {
+		l->rule = s->v.rule;
+		__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_DENIED);
+		return 0;
+	}
+	if (s->v.rule == ASPEN_RULE_NONE && !s->r.conn.providers) {
+		l->reason = ASPEN_UNPARSED_HOST_MISMATCH;
+		return 0;
+	}
+	if (s->v.rule == ASPEN_RULE_UNINSPECTABLE && s->r.unparsed)
+		/* `uninspectable allow` passed a request it could not read: what
+		 * follows on the session is not followed either, nor audited again */
+		__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_PASS_REST);
+	__sync_fetch_and_add(&l->credit, delta);
+	s->call_credit += delta;
+	return 0;
+}
+
+static __always_inline void aspen_ledger_flag(const struct aspen_stream *s, __u32 flag, __u16 reason)
+{
+	struct aspen_ledger *l = aspen_ledger_of(s);
+
+	if (!l)
+		return;
+	if (reason && !l->reason)
+		l->reason = reason;
+	if (flag)
+		__sync_fetch_and_or(&l->flags, flag);
+}
+
 /* Decide the stream's current request. A global (not inlined) function:
  * the verifier checks it once, not once per place it is called from; its
  * arguments are checked as memory of their size (and may be NULL). */
@@ -293,6 +357,7 @@ __noinline int aspen_stream_event(struct aspen_stream *s, int code, int probe)
 	if (code == ASPEN_HTTP_ERROR) {
 		if (!s->decided)
 			aspen_decide_stream(s, probe);
+		aspen_account(s);
 		s->unsynced = 1; /* the parser cannot find the next request */
 		return 1;
 	}
@@ -306,8 +371,10 @@ __noinline int aspen_stream_event(struct aspen_stream *s, int code, int probe)
 		return 0;
 	if ((code == ASPEN_HTTP_DECIDABLE || code == ASPEN_HTTP_DONE) && !s->decided)
 		aspen_decide_stream(s, probe);
-	if (code == ASPEN_HTTP_DONE)
-		s->fresh = 1; /* the next byte starts a new request */
+	if (code == ASPEN_HTTP_DONE) {
+		aspen_account(s); /* before the next request resets the counts */
+		s->fresh = 1;     /* the next byte starts a new request */
+	}
 	return 0;
 }
 
@@ -315,7 +382,8 @@ struct aspen_feed {
 	struct aspen_stream *s;
 	const __u8 *buf;
 	__u32 n;
-	__u32 pos; /* next byte of buf to parse */
+	__u32 pos;  /* next byte of buf to parse */
+	__u32 base; /* offset of buf in the write */
 	int probe;
 };
 
@@ -375,7 +443,7 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 		if (j >= k)
 			break;
 		barrier_var(idx);
-		aspen_body_byte(s, f->buf[idx & (2 * ASPEN_CHUNK - 1)], f->pos + j);
+		aspen_body_byte(s, f->buf[idx & (2 * ASPEN_CHUNK - 1)], f->base + f->pos + j);
 	}
 #endif
 	aspen_http_req_plain_skip(&s->st, &s->r, k);
@@ -402,6 +470,8 @@ static long aspen_feed_step(__u32 i, void *arg)
 		s->redact = 0;
 		s->redact_ready = 0;
 		s->body_state = ASPEN_BODY_START;
+		s->acct = 0;
+		s->pend = 0;
 	}
 	if (aspen_feed_plain(f, s))
 		return 0;
@@ -418,15 +488,17 @@ static long aspen_feed_step(__u32 i, void *arg)
 		__u8 dn = s->st.dec_n;
 		__u32 dec = s->st.dec;
 
+		__u32 at = f->base + (__u32)idx;
+
 		if (dn == AH_DEC_RAW) {
-			aspen_body_byte(s, c, (__u32)idx);
+			aspen_body_byte(s, c, at);
 		} else {
 			if (dn > 0)
-				aspen_body_byte(s, dec & 0xff, (__u32)idx);
+				aspen_body_byte(s, dec & 0xff, at);
 			if (dn > 1)
-				aspen_body_byte(s, (dec >> 8) & 0xff, (__u32)idx);
+				aspen_body_byte(s, (dec >> 8) & 0xff, at);
 			if (dn > 2)
-				aspen_body_byte(s, (dec >> 16) & 0xff, (__u32)idx);
+				aspen_body_byte(s, (dec >> 16) & 0xff, at);
 		}
 	}
 #endif
@@ -435,29 +507,17 @@ static long aspen_feed_step(__u32 i, void *arg)
 	return aspen_stream_event(s, rc, f->probe) ? 1 : 0;
 }
 
-static __always_inline __u32 aspen_tid_state(const struct aspen_stream *s)
+/* The thread wrote through this session last: its socket's first
+ * application data is this session's (see aspen_sock_ledger()). */
+static __always_inline void aspen_note_session(const struct aspen_stream_key *key)
 {
-	if (s->unsynced)
-		return ASPEN_TID_UNSYNCED;
-	if (!s->decided)
-		return ASPEN_TID_PENDING;
-	if (s->v.rule == ASPEN_RULE_NONE && !s->r.conn.providers)
-		return ASPEN_TID_NOT_AI;
-	if (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL)
-		return ASPEN_TID_DENY;
-	return ASPEN_TID_ALLOW;
-}
-
-static __always_inline void aspen_set_tid_verdict(struct aspen_stream *s)
-{
-	struct aspen_tid_verdict tv = {
-		.state = aspen_tid_state(s),
-		.rule = s->v.rule,
-		.ts_ns = bpf_ktime_get_boot_ns(),
-	};
+	struct aspen_tid_session ts = { .key = *key, .ts_ns = bpf_ktime_get_boot_ns() };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	bpf_map_update_elem(&aspen_tid_verdict, &tid, &tv, BPF_ANY);
+	__u32 proc = ASPEN_TGID_SESSION(key->tgid);
+
+	bpf_map_update_elem(&aspen_tid_session, &tid, &ts, BPF_ANY);
+	bpf_map_update_elem(&aspen_tid_session, &proc, &ts, BPF_ANY);
 }
 
 static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream_key *key,
@@ -516,30 +576,39 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 	s->v.audit = 1;
 	s->decided = 1;
 	aspen_audit_request(s, 0);
+	aspen_ledger_flag(s, ASPEN_LEDGER_DENIED, 0);
 	return -1;
 }
 #endif
 
-/* A write larger than the chunk: account for its rest without reading it
- * (the scan bound decides a request whose fields were not all seen). */
+/* A write larger than what one probe parses: account for its rest without
+ * reading it, inside a body whose request is decided or reaches the scan
+ * bound. Bytes past the end of that request (a pipelined request) are not
+ * inspected: the connection's sk_msg decides them by `uninspectable`. */
 static __always_inline void aspen_skip_rest(struct aspen_stream *s, __u64 rest, int probe)
 {
 	int rc;
 
-	if (s->fresh || s->unsynced)
+	if (s->fresh || s->unsynced) {
+		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_BOUND);
 		return;
+	}
 	rc = aspen_http_req_skip(&s->st, &s->r, rest);
 	if (!rc) {
+		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_BOUND);
 		s->unsynced = 1;
 		return;
 	}
+	s->bytes += rest;
 	if (!s->decided) {
 		if (!s->r.unparsed)
 			s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
-	if (rc == ASPEN_HTTP_DONE)
+	if (rc == ASPEN_HTTP_DONE) {
+		aspen_account(s);
 		s->fresh = 1;
+	}
 }
 
 /* Keep what the call may have to undo (see struct aspen_write_undo). */
@@ -562,17 +631,50 @@ static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 	bpf_map_update_elem(&aspen_write_undo, &tid, z, BPF_ANY);
 }
 
+/* Parse one chunk of a write (copied into buf). Global: the verifier
+ * checks the parse loop once, not once per chunk. */
+__noinline int aspen_parse_chunk(struct aspen_stream *s, struct aspen_tls_scratch *sc, __u32 n,
+				 __u32 base, int probe)
+{
+	if (!s || !sc)
+		return 0;
+	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n, .base = base, .probe = probe };
+
+	bpf_loop(ASPEN_CHUNK, aspen_feed_step, &f, 0);
+	return 0;
+}
+
+/* Parse the write chunk by chunk: every request in it is decided. Returns
+ * the bytes parsed. */
+static __always_inline __u64 aspen_feed_write(struct aspen_stream *s, struct aspen_tls_scratch *sc,
+					       const __u8 *buf, __u64 len, int probe)
+{
+	__u64 done = 0;
+
+	for (int c = 0; c < ASPEN_WRITE_CHUNKS; c++) {
+		__u32 n;
+
+		if (done >= len || s->unsynced)
+			break;
+		n = len - done > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)(len - done);
+		if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf + done))
+			break;
+		aspen_parse_chunk(s, sc, n, (__u32)done, probe);
+		done += n;
+	}
+	return done;
+}
+
 static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 {
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
 					.session = PT_REGS_PARM1(ctx) };
-	__u64 len = PT_REGS_PARM3(ctx);
+	__u64 len = PT_REGS_PARM3(ctx), done;
 	const void *buf = (const void *)PT_REGS_PARM2(ctx);
 	__u32 k = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream *s;
-	__u32 n;
 
 	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0) ||
 	    aspen_retired())
@@ -580,33 +682,33 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	s = aspen_stream_get(&key, z);
 	if (!s)
 		return 0;
+	aspen_note_session(&key);
 	if (s->unsynced) {
 		/* framing lost earlier: nothing on this session can be followed */
-		aspen_set_tid_verdict(s);
+		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
 		return 0;
 	}
-	n = len > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)len;
-	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf))
-		return 0;
+	s->call_credit = 0;
+	s->call_pend = 0;
 	aspen_undo_begin(&key, s);
-	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n, .probe = probe };
 	__u64 state_at_start __attribute__((unused)) = s->body_state;
 
 	s->write_match = 0;
 	s->body_off = ~0u;
-	bpf_loop(ASPEN_CHUNK, aspen_feed_step, &f, 0);
-	if (len > n)
-		aspen_skip_rest(s, len - n, probe);
+	done = aspen_feed_write(s, sc, buf, len, probe);
+	if (len > done && !s->unsynced)
+		aspen_skip_rest(s, len - done, probe);
 	if (!s->decided && !s->unsynced && s->bytes > ASPEN_HTTP_SCAN_BOUND) {
 		s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
-	aspen_set_tid_verdict(s);
+	aspen_account(s);
+	if (s->unsynced)
+		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
 #if ASPEN_NEED_BODY_SCAN
-	/* after the verdict: aspend may overwrite it (deny) while we are held */
-	if (s->write_match & s->redact &&
-	    aspen_redact_hold(s, &key, (__u64)buf, len, state_at_start != ASPEN_BODY_START) < 0)
-		aspen_set_tid_verdict(s); /* no aspend to mask: now a deny */
+	/* after the accounting: aspend may deny the session while we are held */
+	if (s->write_match & s->redact)
+		aspen_redact_hold(s, &key, (__u64)buf, len, state_at_start != ASPEN_BODY_START);
 #endif
 	return 0;
 }
@@ -642,8 +744,16 @@ int aspen_write_ret(struct pt_regs *ctx)
 			aspen_publish(&u->ev);
 	} else {
 		s = bpf_map_lookup_elem(&aspen_streams, &u->key);
-		if (s)
+		if (s) {
+			/* nothing was sent: take back what the call credited */
+			struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
+
+			if (l) {
+				__sync_fetch_and_sub(&l->credit, s->call_credit);
+				__sync_fetch_and_sub(&l->pending, (__u64)s->call_pend);
+			}
 			__builtin_memcpy(s, &u->snap, sizeof(*s));
+		}
 	}
 	bpf_map_delete_elem(&aspen_write_undo, &tid);
 	return 0;

@@ -133,6 +133,11 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_MALFORMED] = "malformed",
     [ASPEN_UNPARSED_NO_TLS_LIB] = "no_tls_lib",
     [ASPEN_UNPARSED_NO_REDACT] = "no_redact",
+    [ASPEN_UNPARSED_UNINSPECTED] = "uninspected_bytes",
+    [ASPEN_UNPARSED_TLS_FRAMING] = "tls_framing",
+    [ASPEN_UNPARSED_HOST_MISMATCH] = "host_not_provider",
+    [ASPEN_UNPARSED_SESSION] = "session_mismatch",
+    [ASPEN_UNPARSED_UNSYNCED] = "unsynced",
     [ASPEN_UNPARSED_UDP] = "udp",
 };
 

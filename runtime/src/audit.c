@@ -243,8 +243,20 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
-	rt_audit_str(&ev, "unparsed",
-		     e->tid_state == ASPEN_TID_NOT_AI ? "host_not_provider" : "unsynced");
+	{
+		char prov[256], ip[INET6_ADDRSTRLEN];
+		const char *why = aspen_unparsed_name(e->reason);
+
+		provider_names(&p->meta, e->providers, prov, sizeof(prov));
+		if (prov[0])
+			rt_audit_str(&ev, "provider", prov);
+		else
+			rt_audit_null(&ev, "provider");
+		rt_ip_to_str((const struct in6_addr *)e->sock.raddr, ip, sizeof(ip));
+		rt_audit_str(&ev, "dst_ip", ip);
+		rt_audit_uint(&ev, "dst_port", e->sock.rport);
+		rt_audit_str(&ev, "unparsed", why ? why : "malformed");
+	}
 	add_process(&ev, v);
 	audit_emit(d, &ev);
 }

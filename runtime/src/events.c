@@ -92,8 +92,8 @@ static void on_response(struct daemon *d, struct policy_obj *p,
 	audit_response(d, p, e, &v);
 }
 
-/* a write on a provider socket no probe explained: its process, from the
- * ids the record carries and /proc */
+/* Bytes on a provider connection that no inspection covered: the sk_msg
+ * program decided them by `uninspectable` (once per connection). */
 static void on_mismatch(struct daemon *d, struct policy_obj *p,
 			const struct aspen_mismatch_event *e)
 {

@@ -37,8 +37,10 @@
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 
-#define TLS_MAX_LINKS 24
-#define TLS_MAX_LIBS 4
+/* A process mapping more TLS libraries than this is not probed at all
+ * (uninspectable): probing some and not others would leave a gap. */
+#define TLS_MAX_LIBS 16
+#define TLS_MAX_LINKS (TLS_MAX_LIBS * 8)
 
 struct tls_proc {
 	pid_t tgid;
@@ -222,14 +224,26 @@ static long elapsed_us(const struct timespec *t0)
  * happens here, it is resumed before we return. */
 void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 {
-	struct tls_lib libs[TLS_MAX_LIBS];
+	struct tls_lib libs[TLS_MAX_LIBS + 1];
 	struct tls_proc *tp = proc_slot((pid_t)tgid);
 	struct timespec t0;
 	int nlibs;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	nlibs = tls_libs_of((pid_t)tgid, libs, TLS_MAX_LIBS);
-	if (tp && nlibs > 0 && tp->nlinks == 0) {
+	nlibs = tls_libs_of((pid_t)tgid, libs, TLS_MAX_LIBS + 1);
+	if (nlibs > TLS_MAX_LIBS) {
+		log_warn("pid %u maps more than %d TLS libraries: not probed (uninspectable)", tgid,
+			 TLS_MAX_LIBS);
+		nlibs = 0;
+	}
+	if (tp && tp->nlinks) {
+		/* held again with probes in place: the process exec'd a new image
+		 * (the kernel forgot it) or found no library before; start over */
+		for (int k = 0; k < tp->nlinks; k++)
+			reaper_put(tp->links[k]);
+		tp->nlinks = 0;
+	}
+	if (tp && nlibs > 0) {
 		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
 		name_libs(tp, libs, nlibs);
 		if (tp->pidfd < 0)

@@ -52,10 +52,12 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * is simply not reused (new connections only, said in the log). */
 static void reuse_connection_maps(struct policy_obj *p, struct policy_obj *old)
 {
-	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.tid_verdict };
+	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
+					 p->maps.tid_session };
 	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
 						 old ? old->maps.socks : NULL,
-						 old ? old->maps.tid_verdict : NULL };
+						 old ? old->maps.ledger : NULL,
+						 old ? old->maps.tid_session : NULL };
 
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
 		int fd = policy_map_fd(theirs[i]);

@@ -100,13 +100,20 @@ static int mask_span(size_t start, size_t end, void *arg)
 	return 0;
 }
 
-static void deny_thread(struct policy_obj *p, __u32 tid)
+/* The session's request is denied: its connection sends nothing more. */
+static void deny_session(struct policy_obj *p, __u32 tgid, __u64 session)
 {
-	int fd = policy_map_fd(p->maps.tid_verdict);
-	struct aspen_tid_verdict tv = { .state = ASPEN_TID_DENY, .rule = ASPEN_RULE_UNINSPECTABLE };
+	int fd = policy_map_fd(p->maps.ledger);
+	struct aspen_stream_key key = { .tgid = tgid, .session = session };
+	struct aspen_ledger l = { 0 };
 
-	if (fd >= 0)
-		bpf_map_update_elem(fd, &tid, &tv, BPF_ANY);
+	if (fd < 0)
+		return;
+	bpf_map_lookup_elem(fd, &key, &l);
+	l.flags |= ASPEN_LEDGER_DENIED;
+	l.rule = ASPEN_RULE_UNINSPECTABLE;
+	l.reason = ASPEN_UNPARSED_NO_REDACT;
+	bpf_map_update_elem(fd, &key, &l, BPF_ANY);
 }
 
 static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write)
@@ -176,7 +183,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	}
 	if (!ok) {
 		sc->c.split = true;
-		deny_thread(p, e->pid);
+		deny_session(p, e->tgid, e->session);
 		audit_redact_denied(d, p, e);
 		log_warn("pid %u: a match to mask could not be masked in place: request denied",
 			 e->tgid);

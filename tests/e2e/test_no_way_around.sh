@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Every byte on an inspected provider connection was inspected or refused
+# (docs/operators.md, "Guarantees"). Each block is one way a program could
+# try to get a request past inspection (tests/lib/evasion.py); each asserts
+# what the provider received (never the denied content), what the audit
+# says, and that no process of the cgroup is left stopped.
+#   pipelining (a denied and an approved request in one write; a first
+#   request of exactly 16 KiB), another thread sending the ciphertext,
+#   fork after connect, exec after connect, a TLS library loaded after the
+#   first connect, decoy libraries exporting SSL_write.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start no-way-around
+
+obj=$(make_policy nowayaround <<'EOF_POLICY'
+policy "nowayaround"
+default deny
+uninspectable deny
+import "providers"
+import "secrets"
+
+rule no_aws_keys {
+  on request
+  when request.body matches secrets.aws_access_key
+  deny "credentials in a prompt"
+}
+
+rule approved {
+  on request
+  when request.model in ["gpt-4o-mini"]
+  allow
+}
+EOF_POLICY
+)
+start_aspend "$obj"
+audit_wait event=policy_load policy=nowayaround >/dev/null
+
+HOST=api.openai.com
+OK=$(chat_body gpt-4o-mini)
+BAD=$(chat_body gpt-4o)
+evasion() { # NAME ATTACK ARGS...
+	local name=$1
+	shift
+	client "$name" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/evasion.py" "$@"
+}
+# no_stopped: no process of the test cgroup is in state T (stopped)
+no_stopped() {
+	local pid st
+	for pid in $(cat "$H_CG/cgroup.procs" 2>/dev/null); do
+		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+		[ "$st" != T ] || fail "$1: pid $pid is left stopped"
+	done
+}
+# raw_has ADDR STRING: the plaintext the provider at ADDR received holds STRING
+raw_has() { cat "$H_REC/$1"/conn-*.raw 2>/dev/null | grep -c -- "$2" || true; }
+
+# ---- 1. pipelining: a denied request followed by an approved one in ONE write
+provider_mark "$IP_OPENAI"
+evasion pipe1 pipeline "$HOST" --data "$BAD" --data "$OK"
+assert_contains "$C_OUT" '"error"' "pipelined denied+approved: the write fails in the client"
+assert_nothing_arrived "pipelined denied+approved (one write)"
+audit_wait event=request decision=deny model=gpt-4o pid="$C_PID" >/dev/null
+no_stopped pipeline
+
+# ... and an approved request of exactly 16 KiB (head + body), then one
+# carrying an AWS key: once, the probe parsed 16 KiB per write and the
+# second request went out unparsed
+body=$("$H_PY" -c '
+import sys
+host = sys.argv[1]
+for n in range(15000, 16384):
+    body = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}" % ("a" * n)
+    head = "POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (host, len(body))
+    if len(head) + len(body) == 16384:
+        print(body)
+        break
+' "$HOST")
+[ -n "$body" ] || fail "cannot size a 16 KiB request"
+key='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"my key is AKIAIOSFODNN7EXAMPLE"}]}'
+provider_mark "$IP_OPENAI"
+evasion pipe16k pipeline "$HOST" --data "$body" --data "$key"
+assert_contains "$C_OUT" '"error"' "16 KiB + AWS key in one write: the write fails"
+assert_eq 0 "$(raw_has "$IP_OPENAI" AKIAIOSFODNN7EXAMPLE)" "AWS key bytes at the provider"
+assert_nothing_arrived "16 KiB request + request with an AWS key (one write)"
+audit_wait event=request decision=deny rule=no_aws_keys pid="$C_PID" >/dev/null
+
+# ---- 2. another thread sends the ciphertext (memory BIO)
+provider_mark "$IP_OPENAI"
+evasion thread-bad thread "$HOST" --data "$BAD"
+assert_contains "$C_OUT" '"error"' "denied model, ciphertext sent by another thread"
+assert_nothing_arrived "denied model, ciphertext sent by another thread"
+audit_wait event=request decision=deny model=gpt-4o pid="$C_PID" >/dev/null
+provider_mark "$IP_OPENAI"
+evasion thread-ok thread "$HOST" --data "$OK"
+assert_contains "$C_OUT" '"status": 200' "approved model, ciphertext sent by another thread"
+assert_arrived "approved model through a memory BIO" 1 model=gpt-4o-mini
+no_stopped thread
+
+# ---- 3. fork after connect: the child writes on the inherited connection
+provider_mark "$IP_OPENAI"
+evasion fork fork "$HOST" --data "$OK" --data "$BAD"
+assert_contains "$C_OUT" '"attack": "fork-parent", "req": 0, "status": 200' "the parent's approved request"
+assert_contains "$C_OUT" '"attack": "fork-child", "req": 1, "error"' "the child's request on the inherited connection"
+assert_arrived "fork: the parent's request only" 1 model=gpt-4o-mini
+assert_eq 0 "$(rec_since event=request addr="$IP_OPENAI" model=gpt-4o | wc -l)" "fork: the child's denied model at the provider"
+audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes >/dev/null
+no_stopped fork
+
+# ---- 4. exec after connect: the new image (wget, GnuTLS) is inspected anew
+provider_mark "$IP_OPENAI"
+exec_wget() { # NAME BODY
+	client "$1" env SSL_CERT_FILE="$H_CA" "$H_PY" -c '
+import os, sys, urllib.request
+urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.argv[2].encode(),
+    headers={"Content-Type": "application/json"}), timeout=10).read()
+os.execv(sys.argv[3], [sys.argv[3], "-nv", "-O", "-", "--timeout=10", "--tries=1",
+    "--ca-certificate=" + sys.argv[4], "--header=Content-Type: application/json",
+    "--post-data=" + sys.argv[5], sys.argv[1]])
+' https://$HOST/v1/chat/completions "$OK" "$H_WGET" "$H_CA" "$2"
+}
+exec_wget exec-ok "$OK"
+assert_ok "python3, then exec wget with an approved model"
+assert_arrived "exec: python's request and wget's" 2 model=gpt-4o-mini
+audit_wait event=request decision=allow model=gpt-4o-mini exe="$H_WGET" pid="$C_PID" >/dev/null
+audit_wait event=tls_attach pid="$C_PID" exe="$H_WGET" >/dev/null
+provider_mark "$IP_OPENAI"
+exec_wget exec-bad "$BAD"
+assert_failed "python3, then exec wget with a denied model"
+assert_eq 0 "$(rec_since event=request addr="$IP_OPENAI" model=gpt-4o | wc -l)" "exec: wget's denied model at the provider"
+audit_wait event=request decision=deny model=gpt-4o exe="$H_WGET" pid="$C_PID" >/dev/null
+no_stopped exec
+
+# ---- 5. a TLS library loaded after the first provider connect()
+provider_mark "$IP_OPENAI"
+evasion late-ok late-tls "$HOST" --data "$OK"
+assert_contains "$C_OUT" '"req": 0, "error": "PermissionError"' "connect before any TLS library: refused"
+assert_contains "$C_OUT" '"req": 1, "status": 200' "the same process after loading libssl: inspected, approved"
+assert_arrived "late TLS library, approved" 1 model=gpt-4o-mini
+audit_wait event=connect decision=deny rule=uninspectable pid="$C_PID" >/dev/null
+audit_wait event=request decision=allow model=gpt-4o-mini pid="$C_PID" >/dev/null
+provider_mark "$IP_OPENAI"
+evasion late-bad late-tls "$HOST" --data "$BAD"
+assert_contains "$C_OUT" '"req": 1, "error"' "late TLS library, denied model"
+assert_nothing_arrived "late TLS library, denied model"
+no_stopped late-tls
+
+# ---- 6. ten decoy libraries exporting SSL_write, loaded before libssl
+mkdir -p "$H_WORK/decoys"
+decoys=()
+for i in $(seq 10); do
+	printf 'int SSL_write(void *s, const void *b, int n) { return n; }\nint SSL_read(void *s, void *b, int n) { return 0; }\nint SSL_write_ex(void *s, const void *b, unsigned long n, unsigned long *w) { return 1; }\n' >"$H_WORK/decoys/d$i.c"
+	gcc -shared -fPIC -o "$H_WORK/decoys/libdecoy$i.so" "$H_WORK/decoys/d$i.c" || fail "cannot build decoy $i"
+	decoys+=(--decoy "$H_WORK/decoys/libdecoy$i.so")
+done
+provider_mark "$IP_OPENAI"
+evasion decoys-bad decoys "$HOST" --data "$BAD" "${decoys[@]}"
+assert_contains "$C_OUT" '"error"' "denied model behind ten decoy libraries"
+assert_nothing_arrived "denied model behind ten decoy libraries"
+provider_mark "$IP_OPENAI"
+evasion decoys-ok decoys "$HOST" --data "$OK" "${decoys[@]}"
+assert_contains "$C_OUT" '"status": 200' "approved model behind ten decoy libraries"
+assert_arrived "approved model behind ten decoy libraries" 1 model=gpt-4o-mini
+no_stopped decoys
+
+# the trail holds no key and its chain is whole
+assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"
+assert_not_contains "$H_WORK/aspend.log" AKIAIOSFODNN7EXAMPLE "aspend's log"
+audit_check_chain
+stop_aspend

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""evasion.py ATTACK HOST [options]: ways a program could try to get a request
+past Aspen's inspection, for tests/e2e/test_no_way_around.sh. Each attack
+talks HTTPS to HOST:443 (trusting SSL_CERT_FILE) and prints one JSON line
+per request it tried: {"pid", "attack", "req", "status"} when the provider
+answered, {"pid", "attack", "req", "error"} when it did not.
+
+Attacks:
+  pipeline  --data A --data B: both requests in ONE TLS write (one sendall)
+  thread    --data A: TLS through a memory BIO on the main thread, the
+            ciphertext sent on the socket by another thread
+  fork      --data A --data B: A from the parent; after fork() the child
+            sends B on the inherited TLS connection
+  late-tls  --data A: connect() before the TLS library is loaded (no
+            `import ssl`), then load it and call again after --wait seconds
+  decoys    --data A --decoy LIB...: load decoy libraries exporting
+            SSL_write (ctypes) before the real libssl, then call
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import threading
+import time
+
+PID = os.getpid()
+
+
+def emit(**kw):
+    print(json.dumps(dict({"pid": os.getpid()}, **kw)), flush=True)
+
+
+def request_bytes(host, body):
+    body = body.encode()
+    head = ("POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            "Content-Length: %d\r\n\r\n" % (host, len(body))).encode()
+    return head + body
+
+
+def read_status(tls, n):
+    """Read n HTTP responses (Content-Length framed) from a TLS socket."""
+    buf, statuses = b"", []
+    while len(statuses) < n:
+        head_end = buf.find(b"\r\n\r\n")
+        if head_end >= 0:
+            head = buf[:head_end].decode(errors="replace")
+            length = 0
+            for line in head.split("\r\n")[1:]:
+                k, _, v = line.partition(":")
+                if k.strip().lower() == "content-length":
+                    length = int(v)
+            if len(buf) >= head_end + 4 + length:
+                statuses.append(int(head.split()[1]))
+                buf = buf[head_end + 4 + length:]
+                continue
+        chunk = tls.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return statuses
+
+
+def tls_connect(host, ctx):
+    raw = socket.create_connection((host, 443), timeout=10)
+    return ctx.wrap_socket(raw, server_hostname=host)
+
+
+def attempt(attack, req, fn):
+    try:
+        status = fn()
+        if status is None:
+            emit(attack=attack, req=req, error="no answer")
+        else:
+            emit(attack=attack, req=req, status=status)
+    except Exception as e:  # the denied request fails inside the client
+        emit(attack=attack, req=req, error=type(e).__name__, message=str(e))
+
+
+def pipeline(args, ssl):
+    ctx = ssl.create_default_context()
+    tls = tls_connect(args.host, ctx)
+    data = b"".join(request_bytes(args.host, d) for d in args.data)
+
+    def go():
+        tls.sendall(data)  # one SSL_write for every request
+        st = read_status(tls, len(args.data))
+        return st[-1] if st else None
+    attempt("pipeline", 0, go)
+
+
+def thread(args, ssl):
+    ctx = ssl.create_default_context()
+    raw = socket.create_connection((args.host, 443), timeout=10)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=args.host)
+
+    def flush(other_thread):
+        data = out.read()
+        if not data:
+            return
+        if other_thread:  # the ciphertext leaves from a thread that wrote no plaintext
+            t = threading.Thread(target=raw.sendall, args=(data,))
+            t.start()
+            t.join()
+        else:
+            raw.sendall(data)
+
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            flush(False)
+            inc.write(raw.recv(65536))
+    flush(False)
+
+    def go():
+        obj.write(request_bytes(args.host, args.data[0]))  # SSL_write on this thread
+        flush(True)
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = raw.recv(65536)
+            if not chunk:
+                return None
+            inc.write(chunk)
+            try:
+                buf += obj.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+        return int(buf.split()[1])
+    attempt("thread", 0, go)
+
+
+def fork(args, ssl):
+    ctx = ssl.create_default_context()
+    tls = tls_connect(args.host, ctx)
+
+    def one(body):
+        tls.sendall(request_bytes(args.host, body))
+        st = read_status(tls, 1)
+        return st[0] if st else None
+    attempt("fork-parent", 0, lambda: one(args.data[0]))
+    child = os.fork()
+    if child == 0:
+        attempt("fork-child", 1, lambda: one(args.data[1]))
+        sys.stdout.flush()
+        os._exit(0)
+    os.waitpid(child, 0)
+
+
+def late_tls(args):
+    try:  # no TLS library in the process yet
+        s = socket.create_connection((args.host, 443), timeout=10)
+        emit(attack="late-tls", req=0, connected=True)
+        s.close()
+    except OSError as e:
+        emit(attack="late-tls", req=0, error=type(e).__name__, errno=e.errno)
+    time.sleep(args.wait)
+    import ssl  # now libssl is mapped
+    ctx = ssl.create_default_context()
+
+    def go():
+        tls = tls_connect(args.host, ctx)
+        tls.sendall(request_bytes(args.host, args.data[0]))
+        st = read_status(tls, 1)
+        return st[0] if st else None
+    attempt("late-tls", 1, go)
+
+
+def decoys(args):
+    import ctypes
+    for lib in args.decoy:
+        ctypes.CDLL(lib)
+    import ssl
+    ctx = ssl.create_default_context()
+
+    def go():
+        tls = tls_connect(args.host, ctx)
+        tls.sendall(request_bytes(args.host, args.data[0]))
+        st = read_status(tls, 1)
+        return st[0] if st else None
+    attempt("decoys", 0, go)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys"])
+    ap.add_argument("host")
+    ap.add_argument("--data", action="append", default=[])
+    ap.add_argument("--wait", type=float, default=1.5)
+    ap.add_argument("--decoy", action="append", default=[])
+    args = ap.parse_args()
+    if args.attack == "late-tls":
+        return late_tls(args)
+    if args.attack == "decoys":
+        return decoys(args)
+    import ssl
+    {"pipeline": pipeline, "thread": thread, "fork": fork}[args.attack](args, ssl)
+
+
+if __name__ == "__main__":
+    main()
