@@ -243,6 +243,7 @@ enum aspen_ledger_flags {
 	ASPEN_LEDGER_DENIED = 1 << 0, /* a request was denied: nothing more leaves */
 	ASPEN_LEDGER_BOUND = 1 << 1,  /* `sock` is the session's connection        */
 	ASPEN_LEDGER_PASS_REST = 1 << 2, /* `uninspectable allow` passed it unread    */
+	ASPEN_LEDGER_HOSTS = 1 << 3,     /* req_providers holds requests' Host providers */
 };
 
 struct aspen_ledger {
@@ -252,6 +253,7 @@ struct aspen_ledger {
 	__u16 rule;    /* the rule that denied                                 */
 	__u16 reason;  /* enum aspen_unparsed: why bytes were not credited     */
 	__u32 _pad;
+	__u64 req_providers; /* before binding: providers every request's Host named */
 	struct aspen_sock_key sock;
 };
 
@@ -300,6 +302,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_SESSION = 10,    /* bytes of another TLS session than the bound one */
 	ASPEN_UNPARSED_UNSYNCED = 11,   /* the probe lost the request framing earlier     */
 	ASPEN_UNPARSED_UDP = 12,        /* connect: UDP to a provider (QUIC), never inspected */
+	ASPEN_UNPARSED_PROVIDER_MISMATCH = 13, /* Host names a provider the address is not */
 };
 
 /* Everything a request rule can read. conn carries the process fields and,

