@@ -10,8 +10,8 @@
  * seq counts from 1 in a file; prev_sha256 is the sha256 of the previous
  * line's bytes without its newline (64 zeros on line 1). Opening an existing
  * file continues its chain, so one file is one chain across daemon restarts.
- * Field names are the contract of docs/design.md "Audit event". Strings are
- * encoded by common/json.h, as in recorded traces.
+ * Field names are a contract (docs/operators.md, "The audit trail").
+ * Strings are encoded by common/json.h, as in recorded traces.
  *
  * Usage:
  *   struct rt_audit_ev ev;
