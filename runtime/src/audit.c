@@ -247,7 +247,7 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 		char prov[256], ip[INET6_ADDRSTRLEN];
 		const char *why = aspen_unparsed_name(e->reason);
 
-		provider_names(&p->meta, e->providers, prov, sizeof(prov));
+		aspen_meta_provider_names(&p->meta, e->providers, prov, sizeof(prov));
 		if (prov[0])
 			rt_audit_str(&ev, "provider", prov);
 		else
