@@ -12,7 +12,7 @@ struct rx {
 	struct dfa *unanch; /* RX_UNANCHORED_CTX */
 };
 
-struct rx *rx_new(const char *src, int flags, struct rx_error *err)
+static struct rx *build(const char *src, int flags, bool unanchored, struct rx_error *err)
 {
 	struct rx *rx = calloc(1, sizeof(*rx));
 	const char *srcs[1] = {src};
@@ -24,14 +24,24 @@ struct rx *rx_new(const char *src, int flags, struct rx_error *err)
 		return NULL;
 	}
 	rx->anch = rx_build_dfa(srcs, fl, NULL, 1, RX_ANCHORED_CTX, RX_USER_MAX_STATES, err, NULL);
-	if (rx->anch)
+	if (rx->anch && unanchored)
 		rx->unanch = rx_build_dfa(srcs, fl, NULL, 1, RX_UNANCHORED_CTX, RX_USER_MAX_STATES,
 					  err, NULL);
-	if (!rx->unanch) {
+	if (!rx->anch || (unanchored && !rx->unanch)) {
 		rx_free(rx);
 		return NULL;
 	}
 	return rx;
+}
+
+struct rx *rx_new(const char *src, int flags, struct rx_error *err)
+{
+	return build(src, flags, true, err);
+}
+
+struct rx *rx_new_short(const char *src, int flags, struct rx_error *err)
+{
+	return build(src, flags, false, err);
 }
 
 void rx_free(struct rx *rx)
@@ -92,14 +102,38 @@ static size_t last_end(const struct dfa *d, const uint8_t *buf, size_t n)
 	return last;
 }
 
+/* Is the anchored DFA still alive after buf[s..n)? (Every state but the
+ * dead one can still reach an accepting state: the DFA is minimal.) */
+static bool alive_to_end(const struct dfa *d, const uint8_t *buf, size_t n, size_t s)
+{
+	int st = step(d, 0, s ? buf[s - 1] : ' ');
+
+	for (size_t i = s; i < n; i++) {
+		st = step(d, st, buf[i]);
+		if (st == d->dead)
+			return false;
+	}
+	return true;
+}
+
+size_t rx_tail(const struct rx *rx, const uint8_t *buf, size_t n)
+{
+	for (size_t s = 0; s < n; s++)
+		if (alive_to_end(rx->anch, buf, n, s))
+			return s;
+	return n;
+}
+
 int rx_search(const struct rx *rx, const uint8_t *buf, size_t n)
 {
+	if (!rx->unanch) /* rx_new_short(): any start with a match */
+		return rx_find(rx, buf, n, NULL, NULL) != 0;
 	return last_end(rx->unanch, buf, n) != 0;
 }
 
 size_t rx_find(const struct rx *rx, const uint8_t *buf, size_t n, rx_match_cb cb, void *arg)
 {
-	size_t last = last_end(rx->unanch, buf, n), pos = 0, count = 0;
+	size_t last = rx->unanch ? last_end(rx->unanch, buf, n) : n, pos = 0, count = 0;
 
 	/* a match starting at s ends after s: no start at or past `last` can match */
 	while (pos < last) {

@@ -21,6 +21,11 @@ struct rx;
 
 /* Compile a pattern (flags: RX_FLAG_*). NULL with err filled. */
 struct rx *rx_new(const char *src, int flags, struct rx_error *err);
+/* The same for short values (audit fields, a few hundred bytes): only the
+ * anchored DFA is built, rx_find() and rx_search() try every start. Much
+ * cheaper to build for patterns whose unanchored DFA is costly (a
+ * `[...]{16,}` in the middle: seconds of subset construction). */
+struct rx *rx_new_short(const char *src, int flags, struct rx_error *err);
 void rx_free(struct rx *rx);
 
 /* Called for each match [start, end) in order; a nonzero return stops. */
@@ -34,6 +39,12 @@ size_t rx_find(const struct rx *rx, const uint8_t *buf, size_t n, rx_match_cb cb
 
 /* Whether some match ends in buf (one unanchored pass, as the kernel). */
 int rx_search(const struct rx *rx, const uint8_t *buf, size_t n);
+
+/* Where a match could begin that the end of buf cuts off: the first s < n
+ * such that buf[s..n) is a match or the beginning of one (the anchored DFA
+ * started at s is still alive at n). n when there is none. For values that
+ * were cut to fit a buffer: what might be the start of a secret. */
+size_t rx_tail(const struct rx *rx, const uint8_t *buf, size_t n);
 
 /* DFA sizes (tests, docs). */
 int rx_states(const struct rx *rx); /* anchored DFA states */

@@ -57,6 +57,42 @@ static void test_spans(void **state)
 	assert_string_equal(find("aba", 0, "ababa"), "[aba]");
 }
 
+/* rx_new_short(): the same spans without the unanchored DFA; rx_tail() */
+static void test_short_and_tail(void **state)
+{
+	static const char *const res[] = { "a+", "ab|abcd", "\\bfoo\\b", "\\d{3}-\\d{2}-\\d{4}" };
+	static const char *const bufs[] = { "xaaa ba", "abcd ab", "foo xfoo foo_ foo.",
+					    "a 123-45-6789 b 1-2" };
+	struct rx_error err;
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		struct rx *full = rx_new(res[i], 0, &err), *shrt = rx_new_short(res[i], 0, &err);
+		struct spans a = { .buf = bufs[i] }, b = { .buf = bufs[i] };
+		size_t n = strlen(bufs[i]);
+
+		assert_non_null(full);
+		assert_non_null(shrt);
+		rx_find(full, (const uint8_t *)bufs[i], n, collect, &a);
+		rx_find(shrt, (const uint8_t *)bufs[i], n, collect, &b);
+		assert_string_equal(a.out, b.out);
+		assert_int_equal(rx_search(full, (const uint8_t *)"zz", 2),
+				 rx_search(shrt, (const uint8_t *)"zz", 2));
+		assert_true(rx_search(shrt, (const uint8_t *)bufs[i], n));
+		rx_free(full);
+		rx_free(shrt);
+	}
+	{
+		struct rx *rx = rx_new("\\d{3}-\\d{2}-\\d{4}\\b", 0, &err);
+
+		assert_int_equal(rx_tail(rx, (const uint8_t *)"id 123-4", 8), 3);
+		assert_int_equal(rx_tail(rx, (const uint8_t *)"id 123-45-6789", 14), 3);
+		assert_int_equal(rx_tail(rx, (const uint8_t *)"id 12a", 6), 6);
+		assert_int_equal(rx_tail(rx, (const uint8_t *)"", 0), 0);
+		rx_free(rx);
+	}
+}
+
 static void test_errors(void **state)
 {
 	struct rx_error err;
@@ -112,6 +148,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spans),
+	    cmocka_unit_test(test_short_and_tail),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_luhn),
 	    cmocka_unit_test(test_meta_pattern),
