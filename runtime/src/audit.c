@@ -18,6 +18,7 @@
 #include "log.h"
 #include "policy_obj.h"
 #include "preds.h"
+#include "scrub.h"
 #include "view.h"
 #include "rt_audit.h"
 #include "rt_hosts.h"
@@ -104,8 +105,8 @@ void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_co
 {
 	const struct aspen_conn *c = &e->conn;
 	struct rt_audit_ev ev;
-	char prov[256], ip[INET6_ADDRSTRLEN];
-	const char *host = hosts_name(d, c->host_idx);
+	char prov[256], ip[INET6_ADDRSTRLEN], name[256];
+	const char *host = scrub_name(d, p, hosts_name(d, c->host_idx), name, sizeof(name));
 
 	rt_audit_ev_init(&ev, "connect");
 	set_ts(&ev, e->ts_ns);

@@ -13,6 +13,7 @@
 struct policy_obj;
 struct rt_audit;
 struct rt_cgcache;
+struct rt_scrub;
 struct trace_writer;
 
 #define ASPEND_MAX_RESOLVE 256
@@ -28,6 +29,7 @@ struct opts {
 	const char *record; /* --record FILE: a trace of what was decided */
 	bool monitor;
 	bool no_resolve;
+	bool no_stdlib_scan; /* --no-stdlib-scan: audit masks: the policy's patterns only */
 	int refresh_s; /* --refresh SECONDS: re-resolve provider names */
 	bool verbose;
 };
@@ -48,6 +50,7 @@ struct daemon {
 	char cg2_mount[PATH_MAX];
 	struct rt_cgcache *cgcache; /* cgroup id -> path, for the audit */
 	struct trace_writer *record;
+	struct rt_scrub *std_scrub; /* the stdlib's pii and secrets patterns (NULL: none) */
 	struct known_host *hosts;
 	size_t nhosts, caphosts;
 	volatile sig_atomic_t stop, reload;

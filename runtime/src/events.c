@@ -3,7 +3,8 @@
  * Ring dispatch: reads the policy's ring buffer and routes each kernel
  * record to the module that handles it (audit lines, the recorder,
  * redaction, TLS probe attach, address learning, cgroup cache), and
- * reports records the kernel could not queue.
+ * reports records the kernel could not queue. The audit trail and the
+ * recorder get request values masked (scrub.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include "procs.h"
 #include "record.h"
 #include "redact.h"
+#include "scrub.h"
 #include "view.h"
 
 /* A request with matches to mask is decided (and reported by the kernel)
@@ -57,13 +59,15 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 static void emit_request(struct daemon *d, struct policy_obj *p,
 			 const struct aspen_request_event *e)
 {
+	struct aspen_request_event masked;
 	struct proc_view v;
 	struct redact_counts rc;
 	bool counted = e->verdict.redact && redact_take_counts(e->req.conn.tgid, e->session, &rc);
 
+	scrub_request(d, p, e, &masked);
 	view_of(d, &e->req.conn, e->exe, &v);
-	record_request(d, p, e, &v);
-	audit_request(d, p, e, &v, counted ? &rc : NULL);
+	record_request(d, p, &masked, &v);
+	audit_request(d, p, &masked, &v, counted ? &rc : NULL);
 }
 
 static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
@@ -85,11 +89,13 @@ void events_flush(struct daemon *d, struct policy_obj *p)
 static void on_response(struct daemon *d, struct policy_obj *p,
 			const struct aspen_response_event *e)
 {
+	struct aspen_response_event masked;
 	struct proc_view v;
 
+	scrub_response(d, p, e, &masked);
 	view_of(d, &e->resp.conn, e->exe, &v);
-	record_response(d, p, e, &v);
-	audit_response(d, p, e, &v);
+	record_response(d, p, &masked, &v);
+	audit_response(d, p, &masked, &v);
 }
 
 /* Bytes on a provider connection that no inspection covered: the sk_msg

@@ -26,6 +26,7 @@
 #include "policy_obj.h"
 #include "probe.h"
 #include "record.h"
+#include "scrub.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 
@@ -61,6 +62,8 @@ static void usage(FILE *out)
 		"  --refresh SECONDS  re-resolve provider names this often (default 300)\n"
 		"  --ready-file FILE  create FILE once everything is attached\n"
 		"  --record FILE      also write a trace of every decision (for `aspenc test`)\n"
+		"  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
+		"                     only, not also with the standard library's pii and secrets\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
 		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGTERM/SIGINT detach and exit 0\n");
@@ -69,7 +72,7 @@ static void usage(FILE *out)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
-	       O_REFRESH, O_VERSION, O_HELP, O_RECORD };
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -79,6 +82,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "no-resolve", no_argument, 0, O_NORES },
 		{ "ready-file", required_argument, 0, O_READY },
 		{ "record", required_argument, 0, O_RECORD },
+		{ "no-stdlib-scan", no_argument, 0, O_NOSTD },
 		{ "refresh", required_argument, 0, O_REFRESH },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
@@ -104,6 +108,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_NORES: o->no_resolve = true; break;
 		case O_READY: o->ready_file = optarg; break;
 		case O_RECORD: o->record = optarg; break;
+		case O_NOSTD: o->no_stdlib_scan = true; break;
 		case O_REFRESH: o->refresh_s = atoi(optarg); break;
 		case 'v': o->verbose = true; break;
 		case O_VERSION: printf("aspend %s\n", ASPEN_VERSION); exit(0);
@@ -242,7 +247,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	probe_print();
-	if (open_cgroup(&D) < 0)
+	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
 		goto out;
 	D.cur = policy_load(&D, D.opts.obj_path, err, sizeof(err));
 	if (!D.cur) {
@@ -269,6 +274,7 @@ out:
 	if (D.cur)
 		policy_destroy(D.cur);
 	record_close(&D);
+	scrub_stdlib_free(&D);
 	if (D.opts.ready_file)
 		unlink(D.opts.ready_file);
 	rt_audit_close(D.audit);

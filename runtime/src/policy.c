@@ -28,6 +28,7 @@
 #include "policy_skel.h"
 #include "procs.h"
 #include "redact.h"
+#include "scrub.h"
 #include "verifier.h"
 #include "sha256.h"
 
@@ -97,6 +98,10 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	}
 	if (redact_prepare(p) < 0) {
 		snprintf(err, errlen, "%s: a pattern to mask does not compile for aspend", path);
+		goto fail;
+	}
+	if (scrub_prepare(p) < 0) {
+		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking", path);
 		goto fail;
 	}
 	if (aspen_sha256_file_hex(path, p->sha256_obj) < 0)
@@ -180,6 +185,7 @@ void policy_destroy(struct policy_obj *p)
 	hooks_detach(p);
 	ring_buffer__free(p->rb);
 	redact_release(p);
+	scrub_release(p);
 	free(p->rb_ctx);
 	bpf_object__close(p->obj);
 	aspen_meta_free(&p->meta);

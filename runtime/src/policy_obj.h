@@ -12,6 +12,7 @@
 
 struct bpf_object;
 struct ring_buffer;
+struct rt_scrub;
 struct rx;
 
 #define ASPEND_MAX_LINKS 32
@@ -30,6 +31,7 @@ struct policy_obj {
 	__u64 dns_seen[ASPEN_DNS_NSTATS]; /* DNS answers ignored, reported so far */
 	struct rx *rx[64]; /* patterns to mask, for userspace (redact.c) */
 	const struct aspen_meta_pattern *rx_pattern[64];
+	struct rt_scrub *scrub; /* every pattern of the policy, for audit values (scrub.c) */
 };
 
 #endif

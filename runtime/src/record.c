@@ -4,7 +4,8 @@
  * docs/testing-policies.md) with the fields rules read and what was
  * decided, so that `aspenc test` can replay it through a changed policy.
  * Bodies are not recorded (the kernel keeps them); the patterns the body
- * matched are (body_match), which is what rules read of a body.
+ * matched are (body_match), which is what rules read of a body. The
+ * request values come masked, as in the audit trail (scrub.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "log.h"
 #include "policy_obj.h"
 #include "record.h"
+#include "scrub.h"
 #include "view.h"
 #include "rt_hosts.h"
 #include "trace.h"
@@ -113,8 +115,8 @@ void record_connect(struct daemon *d, struct policy_obj *p, const struct aspen_c
 {
 	const struct aspen_conn *c = &e->conn;
 	struct trace_event t;
-	char ip[INET6_ADDRSTRLEN];
-	const char *host = hosts_name(d, c->host_idx);
+	char ip[INET6_ADDRSTRLEN], name[256];
+	const char *host = scrub_name(d, p, hosts_name(d, c->host_idx), name, sizeof(name));
 
 	if (!d->record)
 		return;
