@@ -57,7 +57,7 @@ assert_eq "/v1/chat/completions?ssn=XXXXXXXXXXX&key=XXXXXXXXXXXXXXXXXXXX" \
 
 # 2. python3: the key as user: denied by no_aws_keys, still masked
 py_call py-key-user "$OA" "$(body gpt-4o-mini "$key")"
-assert_ne 0 "$C_RC" "python3 with an AWS key as user"
+assert_failed "python3 with an AWS key as user"
 line=$(request_line "$C_PID")
 assert_eq deny "$(audit_field "$line" decision)" "python3 key: decision"
 assert_eq no_aws_keys "$(audit_field "$line" rule)" "python3 key: rule"
@@ -67,7 +67,7 @@ assert_eq gpt-4o-mini "$(audit_field "$line" model)" "python3 key: a model that 
 # 3. curl: the key as model (denied), the SSN percent-encoded in the query
 curl_call curl-key-model "$OA?q=$ssn_pct&k=$key" -H 'Content-Type: application/json' \
 	-d "$(body "$key" "$ssn")"
-assert_ne 0 "$C_RC" "curl with an AWS key as model"
+assert_failed "curl with an AWS key as model"
 line=$(request_line "$C_PID")
 assert_eq deny "$(audit_field "$line" decision)" "curl key: decision"
 assert_eq XXXXXXXXXXXXXXXXXXXX "$(audit_field "$line" model)" "curl key: audit model"
