@@ -68,18 +68,44 @@ static __always_inline void aspen_lookup_process(struct aspen_conn *c)
 		c->user_bits = *bits;
 }
 
-#if ASPEN_NEED_TLS
-#include "aspen_sockmap.bpf.h"
-#include "aspen_tls.bpf.h"
+static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
+						const struct aspen_verdict *v, int hook,
+						__u32 unparsed)
+{
+	struct aspen_connect_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 
+	if (!e) {
+		aspen_count_lost();
+		return;
+	}
+	e->kind = ASPEN_EV_CONNECT;
+	e->hook = hook;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	__builtin_memcpy(&e->conn, c, sizeof(*c));
+	__builtin_memcpy(&e->verdict, v, sizeof(*v));
+	e->unparsed = unparsed;
+	e->exe[0] = 0;
+	__u32 tgid = c->tgid;
+	struct aspen_proc *p = bpf_map_lookup_elem(&aspen_proc, &tgid);
+
+	if (p)
+		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
+	aspen_submit(e, v->decision != ASPEN_ALLOW);
+}
+
+#if ASPEN_NEED_TLS
 /* The first provider connection of a process: its TLS probes must be in
  * place before it writes a request. Stop the thread (it stops on its way
  * back from connect()) and ask aspend to attach them; aspend resumes it.
  * With no aspend alive to do that, or no TLS library it could probe, the
- * connection is decided by the policy's `uninspectable` setting. */
+ * connection is decided by the policy's `uninspectable` setting. stop = 0
+ * (sk_msg, at a ClientHello, cannot stop a thread): aspend attaches while
+ * the thread runs on, and what it writes before the probes are in place was
+ * inspected by nobody (the byte ledger refuses it under `uninspectable deny`). */
 #define ASPEN_TLS_RESCAN_NS (1000ULL * 1000 * 1000)
 
-static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct aspen_verdict *v)
+static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct aspen_verdict *v,
+					  int stop)
 {
 	__u32 tgid = c->tgid;
 	struct aspen_tls_proc *tp = bpf_map_lookup_elem(&aspen_tls_ready, &tgid);
@@ -109,7 +135,8 @@ static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct as
 			e->tgid = tgid;
 			e->pid = c->pid;
 			e->_pad = 0;
-			bpf_send_signal_thread(19 /* SIGSTOP */);
+			if (stop)
+				bpf_send_signal_thread(19 /* SIGSTOP */);
 			aspen_submit(e, 1);
 			return;
 		}
@@ -158,32 +185,11 @@ static __always_inline int aspen_udp_first(struct bpf_sock_addr *ctx, const stru
 	__builtin_memcpy(k.addr, c->addr, 16);
 	return bpf_map_update_elem(&aspen_udp_seen, &k, &one, BPF_NOEXIST) == 0;
 }
+
+/* sk_msg decides at a ClientHello as connect() would: it needs the above */
+#include "aspen_sockmap.bpf.h"
+#include "aspen_tls.bpf.h"
 #endif
-
-static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
-						const struct aspen_verdict *v, int hook,
-						__u32 unparsed)
-{
-	struct aspen_connect_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
-
-	if (!e) {
-		aspen_count_lost();
-		return;
-	}
-	e->kind = ASPEN_EV_CONNECT;
-	e->hook = hook;
-	e->ts_ns = bpf_ktime_get_boot_ns();
-	__builtin_memcpy(&e->conn, c, sizeof(*c));
-	__builtin_memcpy(&e->verdict, v, sizeof(*v));
-	e->unparsed = unparsed;
-	e->exe[0] = 0;
-	__u32 tgid = c->tgid;
-	struct aspen_proc *p = bpf_map_lookup_elem(&aspen_proc, &tgid);
-
-	if (p)
-		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
-	aspen_submit(e, v->decision != ASPEN_ALLOW);
-}
 
 static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct aspen_conn *c,
 					    int hook)
@@ -199,7 +205,7 @@ static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct as
 #if ASPEN_NEED_TLS
 	if (c->providers && c->proto == IPPROTO_TCP &&
 	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))
-		aspen_tls_hold(c, &v);
+		aspen_tls_hold(c, &v, 1);
 	if (c->providers && c->proto == IPPROTO_UDP &&
 	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))
 		unparsed = aspen_udp_uninspectable(&v);

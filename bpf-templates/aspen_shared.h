@@ -56,6 +56,7 @@ enum aspen_hook {
 	ASPEN_HOOK_CONNECT6 = 2,
 	ASPEN_HOOK_SENDMSG4 = 3,
 	ASPEN_HOOK_SENDMSG6 = 4,
+	ASPEN_HOOK_SNI = 5, /* sk_msg: a ClientHello named a provider at an unlearned address */
 };
 
 /* ---- maps every object has -------------------------------------------- */
@@ -303,6 +304,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_UNSYNCED = 11,   /* the probe lost the request framing earlier     */
 	ASPEN_UNPARSED_UDP = 12,        /* connect: UDP to a provider (QUIC), never inspected */
 	ASPEN_UNPARSED_PROVIDER_MISMATCH = 13, /* Host names a provider the address is not */
+	ASPEN_UNPARSED_SNI_MISMATCH = 14, /* the ClientHello's SNI names a provider the address is not */
 };
 
 /* Everything a request rule can read. conn carries the process fields and,

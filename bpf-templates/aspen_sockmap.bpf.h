@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /*
- * In-kernel enforcement of request decisions. sockops puts every socket
- * connected to a provider into a SOCKHASH; the sk_msg verdict program runs
- * on each write to those sockets and acts on what the TLS probe decided for
- * the writing thread: pass, drop (write() fails with EACCES inside the TLS
- * library, zero bytes reach the provider), or hold an undecided request's
- * ciphertext in the kernel until its decision is known.
+ * In-kernel enforcement of request decisions. sockops puts every TCP socket
+ * the governed cgroup connects into a SOCKHASH; the sk_msg verdict program
+ * runs on each write to those sockets and acts on what the TLS probe decided
+ * for the writing thread: pass, drop (write() fails with EACCES inside the
+ * TLS library, zero bytes reach the provider), or hold an undecided
+ * request's ciphertext in the kernel until its decision is known.
+ * The first write of a connection is its ClientHello: its SNI must agree
+ * with the address's providers; a socket to an address no provider has
+ * leaves the SOCKHASH there (never slowed again) unless its SNI names a
+ * provider, which then governs it as connect() would have.
  */
 #ifndef ASPEN_SOCKMAP_BPF_H
 #define ASPEN_SOCKMAP_BPF_H
+
+#include "aspen_sni.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
@@ -36,6 +42,9 @@ struct aspen_sock {
 #define ASPEN_SOCK_CCS 1       /* a ChangeCipherSpec was sent (TLS 1.2 or 1.3 compat) */
 #define ASPEN_SOCK_PASSED 2    /* `uninspectable allow` passed it once: audited        */
 #define ASPEN_SOCK_APPDATA 4   /* application data was charged                        */
+#define ASPEN_SOCK_HELLO 8     /* the first write (the ClientHello) was looked at      */
+#define ASPEN_SOCK_SNIWAIT 16  /* an address no provider has: its SNI decides          */
+#define ASPEN_SOCK_FORGET 32   /* not a provider connection: sockops drops it at an ACK */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -105,6 +114,27 @@ struct aspen_sockops_addr {
 	__u32 port; /* host order */
 };
 
+/* An ACK on a socket still waiting for its first write to name it. sk_msg
+ * cannot take a socket out of the SOCKHASH; sockops can: a socket whose
+ * ClientHello named no provider leaves it here, at the ACK of that write,
+ * and its later writes take the kernel's plain path. */
+static __always_inline int aspen_sockops_ack(struct bpf_sock_ops *skops)
+{
+	struct aspen_sock_key key;
+	struct aspen_sock *s;
+
+	ASPEN_SOCK_KEY(key, skops);
+	s = bpf_map_lookup_elem(&aspen_socks, &key);
+	if (s && (s->flags & ASPEN_SOCK_SNIWAIT) && !(s->flags & ASPEN_SOCK_FORGET))
+		return 1; /* its first write is still to come */
+	if (!s || (s->flags & ASPEN_SOCK_FORGET)) {
+		bpf_map_delete_elem(&aspen_sockhash, &key);
+		bpf_map_delete_elem(&aspen_socks, &key);
+	}
+	bpf_sock_ops_cb_flags_set(skops, 0);
+	return 1;
+}
+
 SEC("sockops")
 int aspen_sockops(struct bpf_sock_ops *skops)
 {
@@ -112,16 +142,22 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 	struct aspen_sock s = {};
 	struct aspen_sock_key key;
 
-	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
-		return 1;
 	if (skops->family != AF_INET && skops->family != AF_INET6)
+		return 1;
+	if (skops->op == BPF_SOCK_OPS_RTT_CB)
+		return aspen_sockops_ack(skops);
+	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
 		return 1;
 	ASPEN_SOCK_KEY(key, skops);
 	__builtin_memcpy(c.addr, key.raddr, 16);
 	c.port = (__u16)key.rport;
 	aspen_lookup_dst(&c);
-	if (!c.providers)
-		return 1; /* not a provider: never slowed by sk_msg */
+	/* an address no provider has: its first write (a ClientHello naming a
+	 * provider, or not) decides whether it stays under sk_msg */
+	if (!c.providers) {
+		s.flags = ASPEN_SOCK_SNIWAIT;
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG);
+	}
 	s.providers = c.providers;
 	s.tgid = bpf_get_current_pid_tgid() >> 32;
 	bpf_map_update_elem(&aspen_socks, &key, &s, BPF_ANY);
@@ -376,13 +412,105 @@ static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock 
 	return l;
 }
 
+/* ---- the first write: the ClientHello names the connection ------------- */
+
+/* A socket sk_msg has no business with: passed, and taken out of the
+ * SOCKHASH by sockops at the next ACK (aspen_sockops_ack). */
+static __always_inline int aspen_sock_forget(struct sk_msg_md *msg, struct aspen_sock *s)
+{
+	s->flags |= ASPEN_SOCK_FORGET;
+	return aspen_release(msg, SK_PASS);
+}
+
+/* Providers an SNI names that serve the connection's port. */
+static __always_inline __u64 aspen_sni_providers(const struct aspen_sni *sni,
+						 const struct aspen_sock_key *key)
+{
+	__u64 named = aspen_host_providers(sni->host), *on_port;
+	__u16 port = (__u16)key->rport;
+
+	if (!named)
+		return 0;
+	on_port = bpf_map_lookup_elem(&aspen_ports, &port);
+	return named & (on_port ? *on_port : 0);
+}
+
+/* A connection to an address aspend never learned whose SNI names a
+ * provider: decided now as connect() would have decided it, audited with
+ * hook "sni"; 0 when the policy refuses it. */
+static __always_inline int aspen_sni_govern(struct aspen_sock *s, const struct aspen_sock_key *key,
+					    __u64 providers)
+{
+	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
+	struct aspen_conn c = {};
+	const __u64 *w = (const __u64 *)key->raddr;
+
+	c.family = (w[0] == 0 && ((const __u32 *)key->raddr)[2] == bpf_htonl(0xffff)) ? AF_INET
+										      : AF_INET6;
+	__builtin_memcpy(c.addr, key->raddr, 16);
+	c.port = (__u16)key->rport;
+	c.proto = IPPROTO_TCP;
+	c.host_idx = ~0u;
+	c.providers = providers;
+	aspen_lookup_process(&c);
+	aspen_decide_connect(&c, &v);
+	if (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY)
+		aspen_tls_hold(&c, &v, 0);
+	if (v.audit)
+		aspen_audit_connect(&c, &v, ASPEN_HOOK_SNI, 0);
+	if (v.decision == ASPEN_DENY || v.decision == ASPEN_KILL)
+		return 0;
+	s->providers = providers;
+	s->flags &= ~ASPEN_SOCK_SNIWAIT;
+	return 1;
+}
+
+/* The connection's first write. Returns a verdict, or -1 to go on with the
+ * record walk; *why: a reason the walk's bytes are then uninspectable. A
+ * global function: verified once, apart from the record walk. */
+__noinline int aspen_sock_hello(struct sk_msg_md *msg, struct aspen_sock *s,
+				struct aspen_sock_key *key, __u32 *why)
+{
+	struct aspen_sni sni;
+	__u64 named = 0;
+	int r;
+
+	if (!msg || !s || !key || !why)
+		return SK_DROP;
+	r = aspen_sni_parse(msg, &sni);
+
+	if (r == ASPEN_SNI_SHORT && sni.need <= ASPEN_HELLO_MAX) {
+		bpf_msg_cork_bytes(msg, sni.need); /* hold until the record is whole */
+		return SK_PASS;
+	}
+	s->flags |= ASPEN_SOCK_HELLO;
+	if (r == ASPEN_SNI_FOUND)
+		named = aspen_sni_providers(&sni, key);
+	if (s->flags & ASPEN_SOCK_SNIWAIT) {
+		if (r == ASPEN_SNI_BAD || r == ASPEN_SNI_SHORT) {
+			*why = ASPEN_UNPARSED_TLS_FRAMING; /* a ClientHello we cannot read */
+			return -1;
+		}
+		if (!named)
+			return aspen_sock_forget(msg, s); /* not a provider connection */
+		if (!aspen_sni_govern(s, key, named)) {
+			s->dead = 1;
+			return aspen_release(msg, SK_DROP);
+		}
+		return -1;
+	}
+	if (named && !(named & s->providers))
+		*why = ASPEN_UNPARSED_SNI_MISMATCH; /* SNI names another provider: fronting */
+	return -1;
+}
+
 SEC("sk_msg")
 int aspen_sk_msg(struct sk_msg_md *msg)
 {
 	struct aspen_sock_key key;
 	struct aspen_sock *s;
 	struct aspen_ledger *l;
-	__u32 why = ASPEN_UNPARSED_UNINSPECTED;
+	__u32 why = ASPEN_UNPARSED_UNINSPECTED, hello_why = 0;
 	struct aspen_recwalk w = {};
 
 	ASPEN_SOCK_KEY(key, msg);
@@ -393,6 +521,14 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 		return aspen_uninspected(msg, s, &key, &w, ASPEN_UNPARSED_UNINSPECTED);
 	if (s->dead)
 		return aspen_release(msg, SK_DROP);
+	if (s->flags & ASPEN_SOCK_FORGET)
+		return aspen_release(msg, SK_PASS); /* not a provider's, leaving */
+	if (!(s->flags & ASPEN_SOCK_HELLO)) {
+		int verdict = aspen_sock_hello(msg, s, &key, &hello_why);
+
+		if (verdict >= 0)
+			return verdict;
+	}
 	w.rec_left = s->rec_left;
 	w.hdr_n = s->hdr_n & 7;
 	w.ovh = s->ovh;
@@ -402,6 +538,8 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	bpf_loop(ASPEN_REC_WALK, aspen_recwalk_step, &w, 0);
 	if (!w.bad && w.pos < w.size)
 		w.bad = ASPEN_UNPARSED_TLS_FRAMING; /* more records than one walk takes */
+	if (!w.bad)
+		w.bad = hello_why;
 	if (w.bad)
 		return aspen_uninspected(msg, s, &key, &w, w.bad);
 	if (!w.charge) { /* no application data: handshake, alerts */

@@ -111,6 +111,7 @@ const char *hook_name(int hook)
 	case ASPEN_HOOK_CONNECT6: return "connect6";
 	case ASPEN_HOOK_SENDMSG4: return "sendmsg4";
 	case ASPEN_HOOK_SENDMSG6: return "sendmsg6";
+	case ASPEN_HOOK_SNI: return "sni";
 	}
 	return "unknown";
 }
@@ -140,6 +141,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_UNSYNCED] = "unsynced",
     [ASPEN_UNPARSED_UDP] = "udp",
     [ASPEN_UNPARSED_PROVIDER_MISMATCH] = "provider_mismatch",
+    [ASPEN_UNPARSED_SNI_MISMATCH] = "sni_mismatch",
 };
 
 const char *aspen_unparsed_name(unsigned code)
