@@ -21,31 +21,9 @@ BENCH_SECS=${2:-5}
 source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-tls
 
+source "$here/nginx.sh"
 PORT=8443
-conf=$H_WORK/nginx.conf
-cat >"$conf" <<EOF_NGINX
-worker_processes 1;
-pid $H_WORK/nginx.pid;
-error_log $H_WORK/nginx.err;
-events { worker_connections 1024; }
-http {
-	access_log off;
-	server {
-		listen $IP_OPENAI:$PORT ssl;
-		listen $IP_INTERNAL:$PORT ssl;
-		ssl_certificate $H_WORK/certs/server.pem;
-		ssl_certificate_key $H_WORK/certs/server.key;
-		keepalive_requests 1000000;
-		location / {
-			client_body_buffer_size 64k;
-			default_type application/json;
-			return 200 '{"id":"x","model":"gpt-4o-mini","usage":{"prompt_tokens":512,"completion_tokens":9}}';
-		}
-	}
-}
-EOF_NGINX
-nginx -c "$conf" || fail "nginx did not start"
-trap 'kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
+bench_nginx $PORT
 
 body=$("$H_PY" -c '
 import json
@@ -94,13 +72,6 @@ run_wrk() { # NAME HOST [LUA]
 	p50=$(awk '$1 == "50%" { print $2 }' "$H_WORK/$1.wrk")
 	p99=$(awk '$1 == "99%" { print $2 }' "$H_WORK/$1.wrk")
 	echo "$rps $p50 $p99"
-}
-
-prog_stats() { # prints "name run_cnt run_time_ns" for aspen programs
-	bpftool prog show 2>/dev/null | awk '
-		/^[0-9]+: / { name = ""; for (i = 1; i <= NF; i++) if ($i == "name") name = $(i + 1) }
-		/run_time_ns/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) }
-			if (name ~ /^aspen_/) print name, c, t }'
 }
 
 declare -A res

@@ -1,0 +1,40 @@
+# shellcheck shell=bash
+# bench_nginx PORT: an nginx (one worker) on IP_OPENAI:PORT and
+# IP_INTERNAL:PORT over TLS with the harness's certificate, answering every
+# request with a small chat-completion JSON; stopped by the EXIT trap it sets.
+# Sourced by the bench scripts after tests/lib/harness.sh's harness_start.
+bench_nginx() {
+	local port=$1 conf=$H_WORK/nginx.conf
+	cat >"$conf" <<EOF_NGINX
+worker_processes 1;
+pid $H_WORK/nginx.pid;
+error_log $H_WORK/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	server {
+		listen $IP_OPENAI:$port ssl;
+		listen $IP_INTERNAL:$port ssl;
+		ssl_certificate $H_WORK/certs/server.pem;
+		ssl_certificate_key $H_WORK/certs/server.key;
+		keepalive_requests 1000000;
+		location / {
+			client_body_buffer_size 64k;
+			default_type application/json;
+			return 200 '{"id":"x","model":"gpt-4o-mini","usage":{"prompt_tokens":512,"completion_tokens":9}}';
+		}
+	}
+}
+EOF_NGINX
+	nginx -c "$conf" || fail "nginx did not start"
+	trap 'kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
+}
+
+# prog_stats: prints "name run_cnt run_time_ns" for each loaded aspen program
+# (kernel.bpf_stats_enabled must be 1 while the programs run).
+prog_stats() { # prints "name run_cnt run_time_ns" for aspen programs
+	bpftool prog show 2>/dev/null | awk '
+		/^[0-9]+: / { name = ""; for (i = 1; i <= NF; i++) if ($i == "name") name = $(i + 1) }
+		/run_time_ns/ { for (i = 1; i <= NF; i++) { if ($i == "run_time_ns") t = $(i + 1); if ($i == "run_cnt") c = $(i + 1) }
+			if (name ~ /^aspen_/) print name, c, t }'
+}
