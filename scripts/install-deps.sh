@@ -14,6 +14,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	flex bison libyaml-dev libcmocka-dev libssl-dev libpcre2-dev
 	openssl curl wget python3 iproute2 util-linux procps jq
+	golang-go
 )
 # Debian's nodejs conflicts with NodeSource's, which dev machines often
 # carry: only install it when no node is on PATH.

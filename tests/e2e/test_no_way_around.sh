@@ -9,7 +9,8 @@
 #   fork after connect, exec after connect, a TLS library loaded after the
 #   first connect, decoy libraries exporting SSL_write, SNI and Host
 #   fronting, a provider at an unlearned address, a bystander left alone,
-#   a tracer that swallows the SIGSTOP of the hold.
+#   a tracer that swallows the SIGSTOP of the hold, a socket passed to a
+#   helper process, a Go client (its own TLS).
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start no-way-around
 
@@ -228,6 +229,36 @@ assert_nothing_arrived "a denied model from a process whose stop was swallowed"
 TRACEE=$("$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pid"])' <"$C_OUT")
 audit_wait event=request decision=deny pid="$TRACEE" >/dev/null
 no_stopped tracer
+
+# ---- 10. the socket passed to a helper process (SCM_RIGHTS), which sends
+# the ciphertext of a request TLS-encrypted by its parent (memory BIO): the
+# helper wrote through no probe, so its bytes have no credit, whatever the
+# request said (the denied one is also denied by its own line)
+provider_mark "$IP_OPENAI"
+evasion fdpass-bad fdpass "$HOST" --data "$BAD"
+assert_contains "$C_OUT" '"attack": "fdpass", "req": 0, "error"' "a denied model sent by a helper process"
+assert_nothing_arrived "a denied model sent by a helper process"
+audit_wait event=request decision=deny model=gpt-4o pid="$C_PID" >/dev/null
+no_stopped fdpass-bad
+provider_mark "$IP_OPENAI"
+evasion fdpass-ok fdpass "$HOST" --data "$OK"
+assert_contains "$C_OUT" '"attack": "fdpass", "req": 0, "error"' "an approved model sent by a helper process"
+assert_nothing_arrived "an approved model sent by a helper process"
+HELPER=$("$H_PY" -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-1]["pid_helper"])' <"$C_OUT")
+audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$HELPER" >/dev/null
+no_stopped fdpass-ok
+
+# ---- 11. Go: its own crypto/tls, no library Aspen probes (until Go support
+# lands): refused by `uninspectable deny`, approved model or not
+go_build
+for m in gpt-4o gpt-4o-mini; do
+	provider_mark "$IP_OPENAI"
+	go_call "go-$m" "https://$HOST/v1/chat/completions" "$(chat_body "$m")"
+	assert_contains "$C_OUT" '"error"' "Go client, model $m, under uninspectable deny"
+	assert_nothing_arrived "Go client, model $m"
+	audit_wait event=request decision=deny rule=uninspectable pid="$C_PID" >/dev/null
+	no_stopped "go-$m"
+done
 
 # the trail holds no key and its chain is whole
 assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"

