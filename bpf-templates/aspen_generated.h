@@ -43,6 +43,9 @@
 #ifndef ASPEN_UNINSPECTABLE_DENY /* 1: `uninspectable deny`, 0: `allow` */
 #error "aspenc must define ASPEN_UNINSPECTABLE_DENY"
 #endif
+#ifndef ASPEN_FRONTING_DENY /* 1: `fronting deny` (default), 0: `allow` */
+#error "aspenc must define ASPEN_FRONTING_DENY"
+#endif
 #ifndef ASPEN_NEED_BODY_SCAN /* 1: some rule reads request.body or redacts */
 #error "aspenc must define ASPEN_NEED_BODY_SCAN"
 #endif

@@ -28,6 +28,7 @@
 #define ASPEN_RULE_DEFAULT 0xffff /* the policy's default decided       */
 #define ASPEN_RULE_NONE 0xfffe    /* not AI traffic: nothing decided     */
 #define ASPEN_RULE_UNINSPECTABLE 0xfffd /* the `uninspectable` setting decided */
+#define ASPEN_RULE_FRONTING 0xfffc      /* the `fronting` setting decided      */
 
 enum aspen_decision {
 	ASPEN_ALLOW = 0,

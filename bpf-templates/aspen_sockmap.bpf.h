@@ -335,13 +335,22 @@ static __always_inline int aspen_release(struct sk_msg_md *msg, int verdict)
 	return verdict;
 }
 
-/* Bytes no inspection covers: the policy's `uninspectable` setting decides,
- * audited once per connection (a dropped connection stays dropped). */
+/* SNI or Host naming a provider the connection's address is not: the
+ * policy's `fronting` setting decides, not `uninspectable`. */
+static __always_inline int aspen_is_fronting(__u32 reason)
+{
+	return reason == ASPEN_UNPARSED_SNI_MISMATCH || reason == ASPEN_UNPARSED_PROVIDER_MISMATCH;
+}
+
+/* Bytes no inspection covers: the policy's `uninspectable` setting decides
+ * (`fronting` for a name mismatch), audited once per connection (a dropped
+ * connection stays dropped). */
 static __always_inline int aspen_uninspected(struct sk_msg_md *msg, struct aspen_sock *s,
 					     const struct aspen_sock_key *key,
 					     const struct aspen_recwalk *w, __u32 reason)
 {
-	int drop = ASPEN_UNINSPECTABLE_DENY && !aspen_force_monitor();
+	int deny = aspen_is_fronting(reason) ? ASPEN_FRONTING_DENY : ASPEN_UNINSPECTABLE_DENY;
+	int drop = deny && !aspen_force_monitor();
 
 	if (s && (s->flags & ASPEN_SOCK_PASSED) && !drop) {
 		aspen_recwalk_commit(s, w);

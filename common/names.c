@@ -121,6 +121,7 @@ const char *pseudo_rule_name(unsigned rule)
 	switch (rule) {
 	case ASPEN_RULE_DEFAULT: return "default";
 	case ASPEN_RULE_UNINSPECTABLE: return "uninspectable";
+	case ASPEN_RULE_FRONTING: return "fronting";
 	case ASPEN_RULE_NONE: return "none";
 	}
 	return NULL;

@@ -94,6 +94,7 @@ static void action_free(struct action *a);
 %token <num> INT "integer"
 %token POLICY "'policy'" DEFAULT "'default'" MODE "'mode'" IMPORT "'import'"
 %token UNINSPECTABLE "'uninspectable'"
+%token FRONTING "'fronting'"
 %token LIST "'list'" PROVIDER "'provider'" PATTERN "'pattern'" RULE "'rule'"
 %token ON "'on'" WHEN "'when'" AND "'and'" OR "'or'" NOT "'not'" IN "'in'"
 %token MATCHES "'matches'" WITH "'with'"
@@ -141,6 +142,14 @@ item:	POLICY STRING {
 	| UNINSPECTABLE DENY {
 		set_once(ctx, &ctx->pol->uninspectable_span, @$, "uninspectable");
 		ctx->pol->uninspectable_deny = 1;
+	}
+	| FRONTING ALLOW {
+		set_once(ctx, &ctx->pol->fronting_span, @$, "fronting");
+		ctx->pol->fronting_deny = 0;
+	}
+	| FRONTING DENY {
+		set_once(ctx, &ctx->pol->fronting_span, @$, "fronting");
+		ctx->pol->fronting_deny = 1;
 	}
 	| MODE IDENT {
 		set_once(ctx, &ctx->pol->mode_span, @$, "mode");

@@ -157,6 +157,8 @@ struct policy {
 	struct span mode_span;
 	int uninspectable_deny; /* -1 unset, 0 allow, 1 deny (requests Aspen cannot parse) */
 	struct span uninspectable_span;
+	int fronting_deny; /* -1 unset, 0 allow, 1 deny (SNI/Host naming another provider) */
+	struct span fronting_span;
 	struct import *imports;
 	struct decl *decls;    /* in source order */
 };

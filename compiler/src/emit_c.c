@@ -112,6 +112,8 @@ static void emit_header(struct emitter *e)
 	}
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
+	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,
+	    ir->fronting_deny ? "deny" : "allow");
 	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",
 	    ir->need_body_scan);
 	put(e, "#define ASPEN_BODY_START 0     /* the body DFA's start state           */\n");

@@ -582,6 +582,7 @@ int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 	for (size_t i = 0; i < p->nrules; i++)
 		lower_rule(&l, p->rules[i], &ir->rules[ir->nrules++]);
 	ir->uninspectable_deny = root->uninspectable_deny != 0; /* unset (-1): deny */
+	ir->fronting_deny = root->fronting_deny != 0;           /* unset (-1): deny */
 	ir->need_dns = wants_dns(p);
 	ir->need_sendmsg = true; /* QUIC (UDP 443) to a provider is decided too */
 	ir->need_body_scan = ir->npatterns > 0;

@@ -134,6 +134,7 @@ struct ir {
 	bool need_dns, need_sendmsg;
 	bool has_request, has_response; /* on request / on response rules */
 	bool uninspectable_deny;
+	bool fronting_deny; /* `fronting deny` (the default) */
 	struct ir_mdfa req_dfa[PC__COUNT]; /* PC_FIRST_REQ.. only */
 	struct ir_mdfa host_dfa;	   /* provider host globs -> provider bits */
 	struct ir_pattern *patterns;

@@ -21,6 +21,7 @@ struct policy *parse_source(const struct source *src, struct diags *d)
 	pol->src = src;
 	pol->default_deny = -1;
 	pol->uninspectable_deny = -1;
+	pol->fronting_deny = -1;
 	if (yylex_init_extra(&ctx, &scanner)) {
 		policy_free(pol);
 		return NULL;

@@ -305,6 +305,9 @@ static void check_file_roles(struct program *p, struct diags *d)
 		if (pol->uninspectable_span.src)
 			diag_error(d, pol->uninspectable_span, hint,
 				   "'uninspectable' belongs in the root policy");
+		if (pol->fronting_span.src)
+			diag_error(d, pol->fronting_span, hint,
+				   "'fronting' belongs in the root policy");
 		for (const struct decl *r = pol->decls; r; r = r->next)
 			if (r->kind == DECL_RULE)
 				diag_error(d, r->name_span, hint,

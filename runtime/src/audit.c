@@ -241,7 +241,10 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 
 	rt_audit_ev_init(&ev, "request");
 	rt_audit_str(&ev, "decision", decision_name(e->dropped ? ASPEN_DENY : ASPEN_ALLOW));
-	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
+	rt_audit_str(&ev, "rule", pseudo_rule_name(e->reason == ASPEN_UNPARSED_SNI_MISMATCH ||
+							   e->reason == ASPEN_UNPARSED_PROVIDER_MISMATCH
+						       ? ASPEN_RULE_FRONTING
+						       : ASPEN_RULE_UNINSPECTABLE));
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	{

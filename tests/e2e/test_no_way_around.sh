@@ -175,7 +175,7 @@ provider_mark "$IP_OPENAI"
 evasion fronting fronting "$HOST" --front api.anthropic.com --data "$OK"
 assert_contains "$C_OUT" '"error"' "Host/SNI api.anthropic.com on api.openai.com's address"
 assert_nothing_arrived "fronting"
-audit_wait event=request decision=deny rule=uninspectable unparsed=sni_mismatch pid="$C_PID" \
+audit_wait event=request decision=deny rule=fronting unparsed=sni_mismatch pid="$C_PID" \
 	provider=openai >/dev/null
 no_stopped fronting
 
@@ -185,7 +185,7 @@ provider_mark "$IP_OPENAI"
 evasion fronting-host fronting "$HOST" --front api.anthropic.com --sni "$HOST" --data "$OK"
 assert_contains "$C_OUT" '"error"' "Host api.anthropic.com, SNI $HOST, on api.openai.com's address"
 assert_nothing_arrived "fronting by Host only"
-audit_wait event=request decision=deny rule=uninspectable unparsed=provider_mismatch pid="$C_PID" >/dev/null
+audit_wait event=request decision=deny rule=fronting unparsed=provider_mismatch pid="$C_PID" >/dev/null
 no_stopped fronting-host
 
 # ---- 8. a provider at an address aspend never learned (the program's own

@@ -4,7 +4,8 @@
 # with an otherwise allowed model is denied under `uninspectable deny` (zero
 # bytes at the provider, audit rule=uninspectable unparsed=compressed) and
 # passes under `uninspectable allow` (audited the same way, decision allow).
-# Plain requests are unaffected.
+# Plain requests are unaffected. Fronting (SNI naming another provider than
+# the address's) is decided by `fronting`, not `uninspectable`.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start tls-uninspectable
 
@@ -58,4 +59,28 @@ curl_call curl-gz-allow "$OA" "${GZ[@]}"
 assert_ok "curl gzip body under uninspectable allow"
 assert_arrived "gzip body, uninspectable allow" 1 encoding=gzip model=gpt-4o-mini
 audit_wait event=request decision=allow rule=uninspectable unparsed=compressed pid="$C_PID" >/dev/null
+
+# fronting (SNI and Host naming anthropic on openai's address) is not
+# "uninspectable": the `fronting` setting (default deny) refuses it
+front() { # NAME: the fronting attempt of tests/lib/evasion.py
+	client "$1" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/evasion.py" fronting api.openai.com \
+		--front api.anthropic.com --data "$(chat_body gpt-4o-mini)"
+}
+provider_mark "$IP_OPENAI"
+front front-allow-unins
+assert_contains "$C_OUT" '"error"' "fronting under uninspectable allow"
+assert_nothing_arrived "fronting under uninspectable allow"
+audit_wait event=request decision=deny rule=fronting unparsed=sni_mismatch pid="$C_PID" >/dev/null
+stop_aspend
+
+# ---- fronting allow: the same attempt passes, audited
+mv "$H_AUDIT" "$H_WORK/audit-allow.jsonl"
+obj=$(contract_policy deny "fronting allow" | make_policy tls-fronting)
+start_aspend "$obj"
+audit_wait event=policy_load policy=tls >/dev/null
+provider_mark "$IP_OPENAI"
+front front-allowed
+assert_contains "$C_OUT" '"status": 200' "fronting under fronting allow"
+assert_arrived "fronting under fronting allow" 1 model=gpt-4o-mini
+audit_wait event=request decision=allow rule=fronting unparsed=sni_mismatch pid="$C_PID" >/dev/null
 stop_aspend

@@ -1,0 +1,2 @@
+# an imported file with a setting: not allowed
+fronting allow
