@@ -109,6 +109,14 @@ static uint64_t hash_key(const uint32_t *k, size_t len)
 
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ k[i]) * 1099511628211ULL;
+	/* FNV's multiply carries only upwards: the low bits a table index uses
+	 * would ignore the high bits of every word (bitset keys that differ
+	 * there all collide). Mix them down (MurmurHash3's finaliser). */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
 	return h;
 }
 
