@@ -27,6 +27,7 @@ struct lower {
 	struct ir *ir;
 	struct diags *d;
 	const struct program *p;
+	bool full[PC__COUNT]; /* the class ran out of bits: said once */
 };
 
 /* ---- IR nodes ----------------------------------------------------------- */
@@ -235,9 +236,14 @@ static int pred_bit(struct lower *l, enum pred_class pc, const struct value *v)
 		if (!strcmp(t->preds[i].glob, v->str))
 			return t->preds[i].bit;
 	if (used >= ASPEN_MAX_PREDS) {
-		diag_error(l->d, v->span, "merge patterns into fewer globs",
-			   "more than %d distinct %s globs in one policy", ASPEN_MAX_PREDS,
-			   pred_class_name(pc));
+		/* once per class: every later glob would repeat the same error */
+		if (!l->full[pc])
+			diag_error(l->d, v->span,
+				   "merge values into fewer globs: one glob such as \"gpt-4o*\" "
+				   "takes one bit for every value it matches",
+				   "more than %d distinct %s globs in one policy: this is the "
+				   "first one past the limit", ASPEN_MAX_PREDS, pred_class_name(pc));
+		l->full[pc] = true;
 		return -1;
 	}
 	/* the DFAs that match exe, comm and request field globs in the kernel

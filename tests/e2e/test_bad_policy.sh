@@ -69,3 +69,16 @@ rc=0
 [ "$rc" -eq 0 ] || { cat never.out >&2; fail "aspenc never.asp exited $rc"; }
 assert_contains never.out "never.asp:4:6: warning: rule 'never' can never fire"
 [ -s never.bpf.o ] || fail "no object for a policy with only warnings"
+
+# More distinct globs than a field has bits: one error, at the first glob
+# past the limit, not one per later glob (a generated policy could print
+# thousands)
+{
+	printf 'policy "globs"\ndefault allow\nuninspectable deny\nimport "providers"\n'
+	for i in $(seq 80); do printf 'rule r%d { on request when request.model == "m%d*" deny }\n' "$i" "$i"; done
+} >globs.asp
+rc=0
+"$ASPENC" --emit-c globs.asp -o globs.c >globs.out 2>&1 || rc=$?
+assert_eq 1 "$rc" "aspenc on 80 distinct model globs: exit status"
+assert_contains globs.out 'globs.asp:69:45: error: more than 64 distinct model globs in one policy' "the first glob past the limit"
+assert_eq 1 "$(grep -c 'error: more than 64 distinct model globs' globs.out)" "errors for 80 distinct model globs"
