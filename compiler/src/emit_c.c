@@ -22,7 +22,17 @@ struct emitter {
 	const char *c_name; /* this file, for #line back to generated code */
 	const struct ir *ir;
 	const char *conn; /* how conditions reach struct aspen_conn: "c->", "r->conn." */
+	/* long rule chains: a fence between rules (emit_rule_fence) naming the
+	 * function's local bit masks; empty: no fence */
+	char fence[256];
+	int nfenced; /* rules emitted since the function began */
 };
+
+/* Past this many rules in one function, each rule is fenced from the ones
+ * before it: otherwise clang threads the conditions that repeat a mask bit
+ * across the whole chain and spills past the 512-byte BPF stack (seen at
+ * about 80 request rules). */
+#define FENCE_AFTER_RULES 32
 
 static void put(struct emitter *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -545,6 +555,30 @@ static void emit_rule_action(struct emitter *e, const struct ir_rule *r)
 	put(e, "\t\treturn;\n");
 }
 
+/* An empty asm that may change the function's local masks and memory: clang
+ * cannot carry what one rule's condition learnt into the next. */
+static void emit_rule_fence(struct emitter *e)
+{
+	if (e->nfenced++ == 0)
+		return;
+	put(e, "	asm volatile(\"\"%s : \"memory\"); /* rule fence (emit_c.c) */\n",
+	    e->fence[0] ? e->fence : " :");
+}
+
+/* Starts a function of n rules whose conditions read the local masks in
+ * vars (", "-separated C names, "" for none). */
+static void fence_begin(struct emitter *e, size_t n, const char *vars)
+{
+	e->nfenced = 0;
+	e->fence[0] = 0;
+	if (n <= FENCE_AFTER_RULES) {
+		e->nfenced = -1; /* never fenced */
+		return;
+	}
+	if (vars[0])
+		snprintf(e->fence, sizeof(e->fence), " : %s :", vars);
+}
+
 static void emit_rule(struct emitter *e, const struct ir_rule *r)
 {
 	const struct decl *d = r->decl;
@@ -552,6 +586,8 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 
 	if (!r->cond || (r->terminal < 0 && !r->audit))
 		return;
+	if (e->nfenced >= 0)
+		emit_rule_fence(e);
 	emit_rule_comment(e, r);
 	put(e, "#line %u \"", line);
 	put_cstr(e->out, d->span.src ? d->span.src->path : e->ir->source);
@@ -568,6 +604,15 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 static bool in_fn(const struct ir_rule *r, enum rule_on fn)
 {
 	return fn == ON_CONNECT ? r->on == ON_CONNECT || r->on == ON_CONNECT_ANY : r->on == fn;
+}
+
+static size_t count_rules(const struct ir *ir, enum rule_on fn)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ir->nrules; i++)
+		n += in_fn(&ir->rules[i], fn);
+	return n;
 }
 
 /* Does the function need `monitor` (some enforced deny besides default)? */
@@ -611,6 +656,7 @@ static void emit_decide(struct emitter *e)
 	if (audits)
 		put(e, "\t__u16 audit_rule = ASPEN_RULE_NONE;\n");
 	put(e, "\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n\tv->audit = 0;\n\n");
+	fence_begin(e, count_rules(ir, ON_CONNECT), ""); /* conditions read c->: memory */
 	for (size_t i = 0; i < ir->nrules; i++)
 		if (in_fn(&ir->rules[i], ON_CONNECT))
 			emit_rule(e, &ir->rules[i]);
@@ -686,15 +732,25 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		put(e, ";\n\t\tv->audit = 1;\n\t\treturn;\n\t}\n");
 	}
 	put(e, "\tif (!ai)\n\t\treturn; /* not AI traffic: nothing to decide */\n");
+	char vars[256] = "";
+	size_t nrules = count_rules(ir, fn);
+
 	if (req) {
 		for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
 			const struct req_field *f = &req_fields[i];
+			const char *pc = pred_class_name(f->pc);
+			size_t len = strlen(vars);
 
-			if (ir->preds[f->pc].n)
-				put(e, "\tconst __u64 %s_bits = aspen_%s_bits(r->%s);\n",
-				    pred_class_name(f->pc), pred_class_name(f->pc), f->member);
+			if (!ir->preds[f->pc].n)
+				continue;
+			/* not const when fenced: the fence names it as an output */
+			put(e, "\t%s__u64 %s_bits = aspen_%s_bits(r->%s);\n",
+			    nrules > FENCE_AFTER_RULES ? "" : "const ", pc, pc, f->member);
+			snprintf(vars + len, sizeof(vars) - len, "%s\"+r\"(%s_bits)", len ? ", " : "",
+				 pc);
 		}
 	}
+	fence_begin(e, nrules, vars);
 	put(e, "\n");
 	for (size_t i = 0; i < ir->nrules; i++)
 		if (ir->rules[i].on == fn)

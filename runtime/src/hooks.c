@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "hook.h"
@@ -40,14 +41,30 @@ static struct hook_att *old_att(struct policy_obj *old, const char *sec)
 	return NULL;
 }
 
+/* Instructions the verifier walked for prog (kernel 5.16+; 0 if unknown):
+ * the budget a policy uses of the verifier's 1M limit. */
+static unsigned verified_insns(const struct bpf_program *prog)
+{
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_program__fd(prog) < 0 || bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		return 0;
+	return info.verified_insns;
+}
+
 static void log_attached(const struct hook_att *a, struct bpf_program *prog, bool swapped)
 {
+	unsigned insns = verified_insns(prog);
+
 	if (a->kind->phase == HOOK_PER_PROCESS)
-		log_info("%s at %s: attached per process, at its first provider connection",
-			 bpf_program__name(prog), a->sec);
+		log_info("%s at %s: attached per process, at its first provider connection "
+			 "(%u insns verified)",
+			 bpf_program__name(prog), a->sec, insns);
 	else
-		log_info("attached %s at %s%s", bpf_program__name(prog), a->sec,
-			 swapped ? " (swapped atomically)" : "");
+		log_info("attached %s at %s%s (%u insns verified)", bpf_program__name(prog), a->sec,
+			 swapped ? " (swapped atomically)" : "", insns);
 }
 
 void hook_detach_link(struct hook_att *a)
