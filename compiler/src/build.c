@@ -9,6 +9,7 @@
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "lower.h"
+#include "paths.h"
 
 #ifndef ASPEN_SRC_DIR
 #define ASPEN_SRC_DIR "."
@@ -39,18 +41,17 @@ static struct span no_span(void)
 	return s;
 }
 
-/* bpf-templates/: $ASPEN_TEMPLATE_DIR, else the source tree's, else the
- * installed one. */
+/* bpf-templates/: $ASPEN_TEMPLATE_DIR, else the installed copy beside the
+ * executable, the source tree's (build tree) or the configured one
+ * (common/paths.c). */
 static const char *default_template_dir(void)
 {
+	static char dir[PATH_MAX];
 	const char *env = getenv("ASPEN_TEMPLATE_DIR");
-	struct stat st;
 
 	if (env && *env)
 		return env;
-	if (stat(ASPEN_SRC_DIR "/bpf-templates", &st) == 0 && S_ISDIR(st.st_mode))
-		return ASPEN_SRC_DIR "/bpf-templates";
-	return ASPEN_DATADIR "/bpf-templates";
+	return aspen_data_dir(ASPEN_DATA_TEMPLATES, dir, sizeof(dir));
 }
 
 static const char *pick(const char *opt, const char *env, const char *dflt)

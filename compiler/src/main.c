@@ -10,12 +10,14 @@
  * 2 usage error.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codegen.h"
 #include "passes.h"
+#include "paths.h"
 #include "test_cmd.h"
 
 #define MAX_DIRS 64
@@ -115,18 +117,18 @@ static int parse_args(int argc, char **argv, struct cli *c)
 }
 
 /* Import search order: -I dirs, the importing file's directory (""),
- * $ASPEN_STDLIB_DIR, the source tree's stdlib, the installed stdlib. */
+ * $ASPEN_STDLIB_DIR, the stdlib: installed beside the executable, the
+ * source tree's from a build tree, else the configured one (common/paths.c). */
 static int import_dirs(struct cli *c)
 {
+	static char stdlib[PATH_MAX];
 	const char *env = getenv("ASPEN_STDLIB_DIR");
 
 	if (add_dir(c, ""))
 		return -1;
 	if (env && *env && add_dir(c, env))
 		return -1;
-	if (add_dir(c, ASPEN_SRC_DIR "/stdlib-policies"))
-		return -1;
-	return add_dir(c, ASPEN_DATADIR "/stdlib");
+	return add_dir(c, aspen_data_dir(ASPEN_DATA_STDLIB, stdlib, sizeof(stdlib)));
 }
 
 /* The front end: every pass that can run does, so one run shows every

@@ -7,6 +7,7 @@
  * the reference evaluator.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "aspen_test.bpf.h"
 #include "codegen.h"
 #include "diag.h"
+#include "paths.h"
 #include "test_cmd.h"
 
 #define MAX_DIRS 64
@@ -25,6 +27,7 @@
 static int compile(struct policy_session *s, const struct session_opts *o, const char *obj)
 {
 	const char *dirs[MAX_DIRS];
+	char stdlib[PATH_MAX];
 	size_t n = 0;
 	const char *env = getenv("ASPEN_STDLIB_DIR"), *clang = getenv("ASPEN_CLANG");
 	struct compile_opts co;
@@ -36,8 +39,7 @@ static int compile(struct policy_session *s, const struct session_opts *o, const
 	dirs[n++] = "";
 	if (env && *env)
 		dirs[n++] = env;
-	dirs[n++] = ASPEN_SRC_DIR "/stdlib-policies";
-	dirs[n++] = ASPEN_DATADIR "/stdlib";
+	dirs[n++] = aspen_data_dir(ASPEN_DATA_STDLIB, stdlib, sizeof(stdlib));
 	co.import_dirs = dirs;
 	co.nimport_dirs = n;
 	rc = resolve_program(s->policy, &co, &s->prog, d);

@@ -21,6 +21,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "paths.h"
 #include "policy_obj.h"
 #include "scrub.h"
 #include "luhn.h"
@@ -31,12 +32,14 @@
 static const char *const stdlib_files[] = {"pii.asp", "secrets.asp"};
 
 /* The stdlib directory, searched as aspenc searches imports: $ASPEN_STDLIB_DIR,
- * the source tree's, the installed one. NULL if none holds the files. */
+ * then the installed or source tree's one (common/paths.c). NULL if none
+ * holds the files. */
 static const char *stdlib_dir(char *buf, size_t len)
 {
+	static char found[PATH_MAX];
 	const char *env = getenv("ASPEN_STDLIB_DIR");
-	const char *dirs[] = {env && *env ? env : NULL, ASPEN_SRC_DIR "/stdlib-policies",
-			      ASPEN_DATADIR "/stdlib"};
+	const char *dirs[] = {env && *env ? env : NULL,
+			      aspen_data_dir(ASPEN_DATA_STDLIB, found, sizeof(found))};
 
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
 		if (!dirs[i])
