@@ -3,7 +3,7 @@
 # may only use gpt-4o-mini; no streaming on the batch endpoints; requests
 # Aspen cannot parse (HTTP/2, compressed bodies) are denied.
 policy "model-rules"
-default deny                 # applied to each request that no rule decides
+default deny # applied to each request that no rule decides
 mode enforce
 uninspectable deny
 

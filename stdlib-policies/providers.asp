@@ -8,81 +8,147 @@
 # port 443. Keep this list sorted by name and give every entry its docs URL.
 
 # https://docs.ai21.com/reference
-provider ai21 { hosts = ["api.ai21.com"] ports = [443] }
+provider ai21 {
+  hosts = ["api.ai21.com"]
+  ports = [443]
+}
 
 # https://docs.anthropic.com/en/api/overview
-provider anthropic { hosts = ["api.anthropic.com"] ports = [443] }
+provider anthropic {
+  hosts = ["api.anthropic.com"]
+  ports = [443]
+}
 
 # https://learn.microsoft.com/azure/ai-services/openai/reference
 provider azure_openai {
-	hosts = ["*.openai.azure.com", "*.cognitiveservices.azure.com", "*.services.ai.azure.com"]
-	ports = [443]
+  hosts = ["*.openai.azure.com", "*.cognitiveservices.azure.com", "*.services.ai.azure.com"]
+  ports = [443]
 }
 
 # https://docs.aws.amazon.com/bedrock/latest/userguide/endpointsandquotas.html
 provider bedrock {
-	hosts = ["bedrock-runtime.*.amazonaws.com", "bedrock.*.amazonaws.com",
-		 "bedrock-agent-runtime.*.amazonaws.com"]
-	ports = [443]
+  hosts = [
+    "bedrock-runtime.*.amazonaws.com",
+    "bedrock.*.amazonaws.com",
+    "bedrock-agent-runtime.*.amazonaws.com",
+  ]
+  ports = [443]
 }
 
 # https://inference-docs.cerebras.ai/api-reference
-provider cerebras { hosts = ["api.cerebras.ai"] ports = [443] }
+provider cerebras {
+  hosts = ["api.cerebras.ai"]
+  ports = [443]
+}
 
 # https://docs.cohere.com/reference/about
-provider cohere { hosts = ["api.cohere.com", "api.cohere.ai"] ports = [443] }
+provider cohere {
+  hosts = ["api.cohere.com", "api.cohere.ai"]
+  ports = [443]
+}
 
 # https://deepinfra.com/docs/openai_api
-provider deepinfra { hosts = ["api.deepinfra.com"] ports = [443] }
+provider deepinfra {
+  hosts = ["api.deepinfra.com"]
+  ports = [443]
+}
 
 # https://api-docs.deepseek.com/
-provider deepseek { hosts = ["api.deepseek.com"] ports = [443] }
+provider deepseek {
+  hosts = ["api.deepseek.com"]
+  ports = [443]
+}
 
 # https://docs.fireworks.ai/api-reference/introduction
-provider fireworks { hosts = ["api.fireworks.ai"] ports = [443] }
+provider fireworks {
+  hosts = ["api.fireworks.ai"]
+  ports = [443]
+}
 
 # https://ai.google.dev/api
-provider gemini { hosts = ["generativelanguage.googleapis.com"] ports = [443] }
+provider gemini {
+  hosts = ["generativelanguage.googleapis.com"]
+  ports = [443]
+}
 
 # https://console.groq.com/docs/api-reference
-provider groq { hosts = ["api.groq.com"] ports = [443] }
+provider groq {
+  hosts = ["api.groq.com"]
+  ports = [443]
+}
 
 # https://huggingface.co/docs/inference-providers/index
 provider huggingface {
-	hosts = ["api-inference.huggingface.co", "router.huggingface.co",
-		 "*.endpoints.huggingface.cloud"]
-	ports = [443]
+  hosts = [
+    "api-inference.huggingface.co",
+    "router.huggingface.co",
+    "*.endpoints.huggingface.cloud",
+  ]
+  ports = [443]
 }
 
 # https://docs.mistral.ai/api/
-provider mistral { hosts = ["api.mistral.ai", "codestral.mistral.ai"] ports = [443] }
+provider mistral {
+  hosts = ["api.mistral.ai", "codestral.mistral.ai"]
+  ports = [443]
+}
 
 # https://platform.moonshot.ai/docs/api/chat
-provider moonshot { hosts = ["api.moonshot.ai", "api.moonshot.cn"] ports = [443] }
+provider moonshot {
+  hosts = ["api.moonshot.ai", "api.moonshot.cn"]
+  ports = [443]
+}
 
 # https://platform.openai.com/docs/api-reference
-provider openai { hosts = ["api.openai.com"] ports = [443] }
+provider openai {
+  hosts = ["api.openai.com"]
+  ports = [443]
+}
 
 # https://openrouter.ai/docs/api-reference/overview
-provider openrouter { hosts = ["openrouter.ai"] ports = [443] }
+provider openrouter {
+  hosts = ["openrouter.ai"]
+  ports = [443]
+}
 
 # https://docs.perplexity.ai/api-reference/chat-completions-post
-provider perplexity { hosts = ["api.perplexity.ai"] ports = [443] }
+provider perplexity {
+  hosts = ["api.perplexity.ai"]
+  ports = [443]
+}
 
 # https://replicate.com/docs/reference/http
-provider replicate { hosts = ["api.replicate.com"] ports = [443] }
+provider replicate {
+  hosts = ["api.replicate.com"]
+  ports = [443]
+}
 
 # https://docs.sambanova.ai/cloud/docs/get-started/overview
-provider sambanova { hosts = ["api.sambanova.ai"] ports = [443] }
+provider sambanova {
+  hosts = ["api.sambanova.ai"]
+  ports = [443]
+}
 
 # https://docs.together.ai/reference/chat-completions-1
-provider together { hosts = ["api.together.xyz", "api.together.ai"] ports = [443] }
+provider together {
+  hosts = ["api.together.xyz", "api.together.ai"]
+  ports = [443]
+}
 
 # https://cloud.google.com/vertex-ai/docs/reference/rest
-provider vertex_ai { hosts = ["*-aiplatform.googleapis.com", "aiplatform.googleapis.com"] ports = [443] }
+provider vertex_ai {
+  hosts = ["*-aiplatform.googleapis.com", "aiplatform.googleapis.com"]
+  ports = [443]
+}
 
 # https://docs.voyageai.com/reference/embeddings-api
-provider voyage { hosts = ["api.voyageai.com"] ports = [443] }
+provider voyage {
+  hosts = ["api.voyageai.com"]
+  ports = [443]
+}
 
 # https://docs.x.ai/docs/api-reference
-provider xai { hosts = ["api.x.ai"] ports = [443] }
+provider xai {
+  hosts = ["api.x.ai"]
+  ports = [443]
+}

@@ -5,6 +5,7 @@
  *   aspenc policy.asp -o policy.bpf.o
  *   aspenc --check policy.asp
  *   aspenc --emit-c policy.asp -o policy.bpf.c
+ *   aspenc fmt [--check] FILE.asp|DIR...
  *
  * Exit status: 0 success (warnings allowed), 1 the policy has errors,
  * 2 usage error.
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "codegen.h"
+#include "fmt.h"
 #include "passes.h"
 #include "paths.h"
 #include "test_cmd.h"
@@ -36,6 +38,7 @@ static void usage(FILE *out)
 	      "       aspenc --emit-c POLICY.asp -o POLICY.bpf.c\n"
 	      "       aspenc test [--coverage] [--json] FILE.yaml...   (docs/testing-policies.md)\n"
 	      "       aspenc diff OLD.asp NEW.asp TRACE...\n"
+	      "       aspenc fmt [--check | --stdout] FILE.asp|DIR...   (canonical layout)\n"
 	      "\n"
 	      "options:\n"
 	      "  -o FILE        output file\n"
@@ -182,6 +185,8 @@ int main(int argc, char **argv)
 		return aspenc_test_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "diff"))
 		return aspenc_diff_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "fmt"))
+		return aspenc_fmt_main(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &c);
 	if (rc)
 		return rc < 0 ? 2 : 0;

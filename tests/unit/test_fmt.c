@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * aspenc fmt: golden input -> canonical output pairs (comments, lists,
+ * continuation lines, blank lines, one-line blocks), fmt of fmt is
+ * identical (on the pairs and on every shipped policy), the token check
+ * catches a changed token, and the command's --check / rewrite / refusal.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fmt.h"
+
+static void expect_fmt(const char *in, const char *want)
+{
+	char *got = fmt_text(in, strlen(in)), *again;
+
+	assert_non_null(got);
+	assert_string_equal(got, want);
+	assert_int_equal(fmt_same_tokens(in, got), 0);
+	again = fmt_text(got, strlen(got));
+	assert_non_null(again);
+	assert_string_equal(again, got); /* idempotent */
+	free(again);
+	free(got);
+}
+
+static void test_one_line_blocks_expand(void **state)
+{
+	expect_fmt("policy \"p\" default deny import \"providers\"\n"
+		   "rule a { on connect when provider in [openai,anthropic] allow }\n"
+		   "provider x { hosts = [\"x.example\"] ports = [443, 8443,] }\n",
+		   "policy \"p\"\n"
+		   "default deny\n"
+		   "import \"providers\"\n"
+		   "rule a {\n"
+		   "  on connect\n"
+		   "  when provider in [openai, anthropic]\n"
+		   "  allow\n"
+		   "}\n"
+		   "provider x {\n"
+		   "  hosts = [\"x.example\"]\n"
+		   "  ports = [443, 8443]\n"
+		   "}\n");
+}
+
+static void test_comments_kept_and_aligned(void **state)
+{
+	expect_fmt("# head\n"
+		   "policy \"p\"   # name\n"
+		   "default deny\t\t# default   \n"
+		   "\n\n\n"
+		   "rule a {   # the rule\n"
+		   "    # before on\n"
+		   "on connect\n"
+		   "      allow # ok\n"
+		   "  # last\n"
+		   "}\n",
+		   "# head\n"
+		   "policy \"p\"   # name\n"
+		   "default deny # default\n"
+		   "\n"
+		   "rule a { # the rule\n"
+		   "  # before on\n"
+		   "  on connect\n"
+		   "  allow # ok\n"
+		   "  # last\n"
+		   "}\n");
+}
+
+static void test_multiline_lists(void **state)
+{
+	expect_fmt("list l = [\"a\", \"b\"\n"
+		   "   , \"c\"]\n"
+		   "list m = [\n"
+		   "  1, # one\n"
+		   "  # two next\n"
+		   "  2,\n"
+		   "]\n"
+		   "list e = [ ]\n",
+		   "list l = [\n"
+		   "  \"a\",\n"
+		   "  \"b\",\n"
+		   "  \"c\",\n"
+		   "]\n"
+		   "list m = [\n"
+		   "  1, # one\n"
+		   "  # two next\n"
+		   "  2,\n"
+		   "]\n"
+		   "list e = []\n");
+}
+
+static void test_continuation_lines_and_parens(void **state)
+{
+	expect_fmt("policy \"p\"\n"
+		   "rule r {\n"
+		   "  on request\n"
+		   "  when ( request.model == \"a*\" or not http.host==\"x\" )\n"
+		   "        and request.body matches secrets.key\n"
+		   "  deny \"no\"\n"
+		   "  redact pii.ssn with \"X\"\n"
+		   "}\n"
+		   "pattern k = /a\\/b #c/i   validate luhn\n",
+		   "policy \"p\"\n"
+		   "rule r {\n"
+		   "  on request\n"
+		   "  when (request.model == \"a*\" or not http.host == \"x\")\n"
+		   "    and request.body matches secrets.key\n"
+		   "  deny \"no\"\n"
+		   "  redact pii.ssn with \"X\"\n"
+		   "}\n"
+		   "pattern k = /a\\/b #c/i validate luhn\n");
+}
+
+static void test_strings_and_regexes_untouched(void **state)
+{
+	/* '#' inside a string or regex is not a comment; spaces inside stay */
+	expect_fmt("list s = [\"a  # b\", \"\\\"q\\\" \"]\npattern p = /x  y/\n",
+		   "list s = [\"a  # b\", \"\\\"q\\\" \"]\npattern p = /x  y/\n");
+}
+
+static void test_same_tokens_catches_changes(void **state)
+{
+	assert_int_equal(fmt_same_tokens("list a = [1, 2]", "list   a=[1,2,]"), 0);
+	assert_int_not_equal(fmt_same_tokens("list a = [1, 2]", "list a = [1, 3]"), 0);
+	assert_int_not_equal(fmt_same_tokens("list a = [1, 2] # x", "list a = [1, 2]"), 0);
+	assert_int_not_equal(fmt_same_tokens("list a = [1]", "list a = [1] list"), 0);
+}
+
+/* Every shipped policy is already formatted, and fmt of it is identical. */
+static void test_shipped_policies_are_formatted(void **state)
+{
+	const char *dirs[] = {ASPEN_SRC_DIR "/examples", ASPEN_SRC_DIR "/stdlib-policies"};
+	int files = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		DIR *d = opendir(dirs[i]);
+		struct dirent *e;
+
+		assert_non_null(d);
+		while ((e = readdir(d))) {
+			char path[4096], *text, *out;
+			size_t len = strlen(e->d_name);
+			FILE *f;
+			long n;
+
+			if (len < 5 || strcmp(e->d_name + len - 4, ".asp"))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dirs[i], e->d_name);
+			f = fopen(path, "r");
+			assert_non_null(f);
+			fseek(f, 0, SEEK_END);
+			n = ftell(f);
+			rewind(f);
+			text = calloc(1, (size_t)n + 1);
+			assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
+			fclose(f);
+			out = fmt_text(text, (size_t)n);
+			if (strcmp(out, text) != 0)
+				fail_msg("%s is not formatted (aspenc fmt %s)", path, path);
+			free(out);
+			free(text);
+			files++;
+		}
+		closedir(d);
+	}
+	assert_true(files >= 8);
+}
+
+static char *write_tmp(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static char *read_all(const char *path)
+{
+	static char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* The command: --check names the unformatted file and exits 1, rewriting
+ * fixes it, a file that does not parse is refused and left alone. */
+static void test_command(void **state)
+{
+	char dir[] = "/tmp/aspen-fmt-XXXXXX";
+	char *good, *bad, *broken;
+	const char *messy = "policy \"p\"   default deny\n";
+
+	assert_non_null(mkdtemp(dir));
+	good = write_tmp(dir, "good.asp", "policy \"p\"\ndefault deny\n");
+	bad = write_tmp(dir, "bad.asp", messy);
+	broken = write_tmp(dir, "broken.asp", "policy \"p\" rule {\n");
+	{
+		char *argv[] = {"fmt", "--check", good, NULL};
+
+		assert_int_equal(aspenc_fmt_main(3, argv), 0);
+	}
+	{
+		char *argv[] = {"fmt", "--check", bad, NULL};
+
+		assert_int_equal(aspenc_fmt_main(3, argv), 1);
+		assert_string_equal(read_all(bad), messy); /* --check writes nothing */
+	}
+	{
+		char *argv[] = {"fmt", bad, NULL};
+
+		assert_int_equal(aspenc_fmt_main(2, argv), 0);
+		assert_string_equal(read_all(bad), "policy \"p\"\ndefault deny\n");
+	}
+	{
+		char *argv[] = {"fmt", broken, NULL};
+
+		assert_int_equal(aspenc_fmt_main(2, argv), 1);
+		assert_string_equal(read_all(broken), "policy \"p\" rule {\n");
+	}
+	{
+		char *argv[] = {"fmt", "--check", dir, NULL}; /* a directory: broken.asp fails */
+
+		assert_int_equal(aspenc_fmt_main(3, argv), 1);
+	}
+	{
+		char *argv[] = {"fmt", NULL};
+
+		assert_int_equal(aspenc_fmt_main(1, argv), 2);
+	}
+	unlink(good);
+	unlink(bad);
+	unlink(broken);
+	rmdir(dir);
+	free(good);
+	free(bad);
+	free(broken);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_one_line_blocks_expand),
+	    cmocka_unit_test(test_comments_kept_and_aligned),
+	    cmocka_unit_test(test_multiline_lists),
+	    cmocka_unit_test(test_continuation_lines_and_parens),
+	    cmocka_unit_test(test_strings_and_regexes_untouched),
+	    cmocka_unit_test(test_same_tokens_catches_changes),
+	    cmocka_unit_test(test_shipped_policies_are_formatted),
+	    cmocka_unit_test(test_command),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
