@@ -15,7 +15,7 @@ pkgs=(
 	flex bison libyaml-dev libcmocka-dev libssl-dev libpcre2-dev
 	openssl curl wget python3 iproute2 util-linux procps jq
 	golang-go
-	dpkg-dev systemd man-db python3-yaml
+	dpkg-dev file systemd man-db python3-yaml
 )
 # Debian's nodejs conflicts with NodeSource's, which dev machines often
 # carry: only install it when no node is on PATH.
