@@ -33,6 +33,7 @@ struct tok {
 	const char *p;
 	size_t len;
 	int nl; /* newlines between the previous token and this one */
+	int open; /* a string or regex not closed on its line (lexer.l reports it) */
 };
 
 struct toks {
@@ -64,27 +65,30 @@ static int is_word_byte(char c)
 
 /* End of a "..." string or /.../flags regex starting at S[I] (as lexer.l:
  * backslash escapes, never past the end of the line). */
-static size_t quoted_end(const char *s, size_t len, size_t i)
+static size_t quoted_end(const char *s, size_t len, size_t i, int *open)
 {
 	char q = s[i];
 	size_t j = i + 1;
 
 	while (j < len && s[j] != q && s[j] != '\n')
 		j += (s[j] == '\\' && j + 1 < len && s[j + 1] != '\n') ? 2 : 1;
-	if (j < len && s[j] == q)
-		j++;
+	*open = !(j < len && s[j] == q);
+	if (*open)
+		return j < len ? j : len;
+	j++;
 	if (q == '/')
 		while (j < len && isalpha((unsigned char)s[j]))
 			j++;
 	return j;
 }
 
-static size_t tok_end(const char *s, size_t len, size_t i, enum tk *kind)
+static size_t tok_end(const char *s, size_t len, size_t i, enum tk *kind, int *open)
 {
 	char c = s[i];
 	size_t j = i + 1;
 
 	*kind = T_PUNCT;
+	*open = 0;
 	if (c == '#') {
 		*kind = T_COMMENT;
 		while (j < len && s[j] != '\n')
@@ -93,7 +97,7 @@ static size_t tok_end(const char *s, size_t len, size_t i, enum tk *kind)
 			j--;
 	} else if (c == '"' || c == '/') {
 		*kind = c == '"' ? T_STRING : T_REGEX;
-		j = quoted_end(s, len, i);
+		j = quoted_end(s, len, i, open);
 	} else if (is_word_byte(c)) {
 		*kind = T_WORD;
 		while (j < len && is_word_byte(s[j]))
@@ -112,6 +116,7 @@ static int tokenize(const char *s, size_t len, struct toks *out)
 	while (i < len) {
 		enum tk kind;
 		size_t j;
+		int open;
 
 		if (s[i] == '\n') {
 			nl++;
@@ -122,8 +127,8 @@ static int tokenize(const char *s, size_t len, struct toks *out)
 			i++;
 			continue;
 		}
-		j = tok_end(s, len, i, &kind);
-		if (push_tok(out, (struct tok){kind, s + i, j - i, nl}))
+		j = tok_end(s, len, i, &kind, &open);
+		if (push_tok(out, (struct tok){kind, s + i, j - i, nl, open}))
 			return -1;
 		if (kind == T_COMMENT)
 			while (j < len && s[j] != '\n')
@@ -131,7 +136,7 @@ static int tokenize(const char *s, size_t len, struct toks *out)
 		nl = 0;
 		i = j;
 	}
-	return push_tok(out, (struct tok){T_END, s + len, 0, nl});
+	return push_tok(out, (struct tok){T_END, s + len, 0, nl, 0});
 }
 
 static int is(const struct tok *t, const char *text)
@@ -179,7 +184,7 @@ struct frame {
 struct fmt {
 	struct line *lines;
 	size_t n, cap;
-	int oom;
+	int oom, too_deep;
 	struct frame stack[MAX_DEPTH];
 	int depth;
 	int stmt_indent;     /* indent of the line the current item started on */
@@ -307,14 +312,14 @@ static int no_space_after(const struct tok *t)
 }
 
 /* A list with a line break (or a comment) anywhere inside is laid out one
- * item a line. T is its `[`. */
+ * item a line; so is one the layout would break anyway. T is its `[`. */
 static int list_is_multiline(const struct tok *t)
 {
 	int depth = 0;
 
 	for (const struct tok *u = t + 1; u->kind != T_END; u++) {
-		if (u->nl > 0 || u->kind == T_COMMENT)
-			return 1;
+		if (u->nl > 0 || u->kind == T_COMMENT || u->open || is(u, "{") || is(u, "}"))
+			return 1; /* braces and open strings break lines too (not valid there) */
 		if (is(u, "["))
 			depth++;
 		else if (is(u, "]") && depth-- == 0)
@@ -325,8 +330,10 @@ static int list_is_multiline(const struct tok *t)
 
 static void push_frame(struct fmt *f, enum frame_kind kind, int indent, int outer)
 {
-	if (f->depth == MAX_DEPTH)
-		return; /* absurd nesting: laid out flat, still token-equal */
+	if (f->depth == MAX_DEPTH) {
+		f->too_deep = 1; /* absurd nesting (not a policy): left as written */
+		return;
+	}
 	f->stack[f->depth++] =
 	    (struct frame){kind, indent, outer, 1, kind == F_LISTN, 0, f->stmt_indent};
 }
@@ -369,7 +376,7 @@ static void close_multiline_list(struct fmt *f)
 {
 	struct frame *fr = top(f);
 
-	if (fr->items > 0 && !is(f->last, ","))
+	if (fr->items > 0 && !is(f->last, ",") && !f->last->open)
 		append(f, f->last_code, ",", 1);
 }
 
@@ -377,7 +384,8 @@ static void emit_token(struct fmt *f, const struct tok *t)
 {
 	struct frame *fr = top(f);
 
-	if (is(t, ",") && fr->kind == F_LIST1 && is(t + 1, "]"))
+	if (is(t, ",") && fr->kind == F_LIST1 && is(t + 1, "]") && !is(f->last, ",") &&
+	    !is(f->last, "["))
 		return; /* one-line lists have no trailing comma */
 	if (is(t, "]") && fr->kind == F_LISTN)
 		close_multiline_list(f);
@@ -385,6 +393,8 @@ static void emit_token(struct fmt *f, const struct tok *t)
 	if (f->oom)
 		return;
 	append(f, f->n - 1, t->p, t->len);
+	if (t->open)
+		f->closed = 1; /* it runs to the end of the line: nothing may follow */
 	f->last_code = f->n - 1;
 	f->last = t;
 	fr->fresh = 0;
@@ -523,13 +533,15 @@ char *fmt_text(const char *text, size_t len)
 	f.stack[0] = (struct frame){F_TOP, 0, 0, 1, 0, 0, 0};
 	f.depth = 1;
 	if (tokenize(text, len, &toks) == 0) {
-		for (size_t i = 0; i + 1 < toks.n && !f.oom; i++) {
+		for (size_t i = 0; i + 1 < toks.n && !f.oom && !f.too_deep; i++) {
 			if (toks.v[i].kind == T_COMMENT)
 				emit_comment(&f, &toks.v[i]);
 			else
 				emit_token(&f, &toks.v[i]);
 		}
-		if (!f.oom)
+		if (f.too_deep)
+			out = strndup(text, len);
+		else if (!f.oom)
 			out = render(&f);
 	}
 	for (size_t i = 0; i < f.n; i++)
@@ -539,10 +551,19 @@ char *fmt_text(const char *text, size_t len)
 	return out;
 }
 
-/* The tokens of T with the trailing comma of each list dropped. */
+/* The tokens of T with the trailing comma of each list dropped: a comma
+ * after an item, before the `]` (comments may stand around it). */
 static int significant(const struct toks *t, size_t i)
 {
-	return !(is(&t->v[i], ",") && is(&t->v[i + 1], "]"));
+	size_t j = i + 1, k = i;
+
+	if (!is(&t->v[i], ","))
+		return 1;
+	while (t->v[j].kind == T_COMMENT)
+		j++;
+	while (k > 0 && t->v[k - 1].kind == T_COMMENT)
+		k--;
+	return !(is(&t->v[j], "]") && k > 0 && !is(&t->v[k - 1], ",") && !is(&t->v[k - 1], "["));
 }
 
 int fmt_same_tokens(const char *a, const char *b)

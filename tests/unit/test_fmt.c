@@ -88,7 +88,9 @@ static void test_multiline_lists(void **state)
 		   "  # two next\n"
 		   "  2,\n"
 		   "]\n"
-		   "list e = [ ]\n",
+		   "list e = [ ]\n"
+		   "list n = [\"a\" # c\n]\n"
+		   "list o = [[1, 2], [\n3]]\n",
 		   "list l = [\n"
 		   "  \"a\",\n"
 		   "  \"b\",\n"
@@ -99,7 +101,16 @@ static void test_multiline_lists(void **state)
 		   "  # two next\n"
 		   "  2,\n"
 		   "]\n"
-		   "list e = []\n");
+		   "list e = []\n"
+		   "list n = [\n"
+		   "  \"a\", # c\n" /* the comma goes before the comment */
+		   "]\n"
+		   "list o = [\n"
+		   "  [1, 2],\n"
+		   "  [\n"
+		   "    3,\n"
+		   "  ],\n"
+		   "]\n");
 }
 
 static void test_continuation_lines_and_parens(void **state)
@@ -137,6 +148,36 @@ static void test_same_tokens_catches_changes(void **state)
 	assert_int_not_equal(fmt_same_tokens("list a = [1, 2]", "list a = [1, 3]"), 0);
 	assert_int_not_equal(fmt_same_tokens("list a = [1, 2] # x", "list a = [1, 2]"), 0);
 	assert_int_not_equal(fmt_same_tokens("list a = [1]", "list a = [1] list"), 0);
+}
+
+/* Inputs tests/fuzz/fuzz_fmt.c found (not policies: aspenc fmt refuses
+ * them, but the formatter must still keep its promises on them). */
+static void test_fuzz_regressions(void **state)
+{
+	char deep[300];
+	const char *inputs[] = {
+	    "\"\n]",		   /* an open string ran into the next token */
+	    "[\"\n]",		   /* the trailing comma went into an open string */
+	    "[{p",		   /* a brace made a one-line list multi-line */
+	    "[,,]",		   /* a comma before the trailing comma */
+	    "[\"a\" # c\n]\n", /* a comment between the last item and `]` */
+	    "/x\nlist a = [1]", /* an open regex */
+	    deep,
+	};
+
+	memset(deep, '{', sizeof(deep) - 1); /* deeper than the formatter's stack */
+	deep[sizeof(deep) - 1] = 0;
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		char *once = fmt_text(inputs[i], strlen(inputs[i])), *twice;
+
+		assert_non_null(once);
+		twice = fmt_text(once, strlen(once));
+		assert_non_null(twice);
+		assert_string_equal(twice, once);
+		assert_int_equal(fmt_same_tokens(inputs[i], once), 0);
+		free(twice);
+		free(once);
+	}
 }
 
 /* Every shipped policy is already formatted, and fmt of it is identical. */
@@ -268,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_continuation_lines_and_parens),
 	    cmocka_unit_test(test_strings_and_regexes_untouched),
 	    cmocka_unit_test(test_same_tokens_catches_changes),
+	    cmocka_unit_test(test_fuzz_regressions),
 	    cmocka_unit_test(test_shipped_policies_are_formatted),
 	    cmocka_unit_test(test_command),
 	};
