@@ -32,7 +32,7 @@ struct tok {
 	enum tk kind;
 	const char *p;
 	size_t len;
-	int nl; /* newlines between the previous token and this one */
+	int nl;	  /* newlines between the previous token and this one */
 	int open; /* a string or regex not closed on its line (lexer.l reports it) */
 };
 
@@ -153,9 +153,9 @@ static int is_one_of(const struct tok *t, const char *const *words)
 	return 0;
 }
 
-static const char *const top_words[] = {"policy",  "default", "mode", "uninspectable", "import",
-					"list",	   "provider", "pattern", "rule",	   NULL};
-static const char *const rule_words[] = {"on",	  "mode",  "when",  "allow", "deny",
+static const char *const top_words[] = {"policy", "default",  "mode",	 "uninspectable", "import",
+					"list",	  "provider", "pattern", "rule",	  NULL};
+static const char *const rule_words[] = {"on",	 "mode",  "when",  "allow",  "deny",
 					 "kill", "audit", "alert", "redact", NULL};
 
 /* ---- output lines ------------------------------------------------------- */
@@ -187,11 +187,11 @@ struct fmt {
 	int oom, too_deep;
 	struct frame stack[MAX_DEPTH];
 	int depth;
-	int stmt_indent;     /* indent of the line the current item started on */
+	int stmt_indent; /* indent of the line the current item started on */
 	const struct tok *stmt_kw;
-	int closed;	     /* the current line ends with a comment */
-	int break_next;	     /* the next token starts a line (after `{`) */
-	size_t last_code;    /* line of the last token emitted */
+	int closed;	  /* the current line ends with a comment */
+	int break_next;	  /* the next token starts a line (after `{`) */
+	size_t last_code; /* line of the last token emitted */
 	const struct tok *last;
 };
 
@@ -364,8 +364,7 @@ static void place(struct fmt *f, const struct tok *t)
 	} else if (!line_open(f) ||
 		   (t->nl > 0 && !is(t, ",") && !is(t, "{") && !is(t, ")") && !is(t, "]"))) {
 		new_line(f, f->stmt_indent + 2);
-	} else if (f->lines[f->n - 1].len > 0 && !no_space_before(t) &&
-		   !no_space_after(f->last)) {
+	} else if (f->lines[f->n - 1].len > 0 && !no_space_before(t) && !no_space_after(f->last)) {
 		append(f, f->n - 1, " ", 1);
 	}
 	f->break_next = 0;
@@ -421,8 +420,8 @@ static void emit_token(struct fmt *f, const struct tok *t)
 		push_frame(f, list_is_multiline(t) ? F_LISTN : F_LIST1, li + 2, li);
 	} else if (is(t, "(")) {
 		push_frame(f, F_PAREN, fr->indent, fr->outer);
-	} else if ((is(t, "}") && (fr->kind == F_RULE || fr->kind == F_PROVIDER ||
-				   fr->kind == F_BLOCK)) ||
+	} else if ((is(t, "}") &&
+		    (fr->kind == F_RULE || fr->kind == F_PROVIDER || fr->kind == F_BLOCK)) ||
 		   (is(t, "]") && (fr->kind == F_LIST1 || fr->kind == F_LISTN)) ||
 		   (is(t, ")") && fr->kind == F_PAREN)) {
 		pop_frame(f);

@@ -96,7 +96,8 @@ static int fmt_file(const char *path, enum fmt_mode mode)
 	}
 	out = fmt_text(src->text, src->len);
 	if (!out || fmt_same_tokens(src->text, out) != 0 || parses(path, out) != 0) {
-		fprintf(stderr, "aspenc: error: %s: the formatter failed (a bug: please report it)\n",
+		fprintf(stderr,
+			"aspenc: error: %s: the formatter failed (a bug: please report it)\n",
 			path);
 		rc = 1;
 	} else if (mode == FMT_STDOUT) {
@@ -106,7 +107,8 @@ static int fmt_file(const char *path, enum fmt_mode mode)
 			printf("%s\n", path);
 			rc = 1;
 		} else if (write_file(path, out) != 0) {
-			fprintf(stderr, "aspenc: error: %s: cannot write: %s\n", path, strerror(errno));
+			fprintf(stderr, "aspenc: error: %s: cannot write: %s\n", path,
+				strerror(errno));
 			rc = 1;
 		}
 	}
@@ -207,6 +209,7 @@ int aspenc_fmt_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		rc |= fmt_path(argv[i], mode);
 	if (rc && mode == FMT_CHECK)
-		fprintf(stderr, "aspenc fmt: the files above are not formatted (run: aspenc fmt FILE)\n");
+		fprintf(stderr,
+			"aspenc fmt: the files above are not formatted (run: aspenc fmt FILE)\n");
 	return rc;
 }

@@ -156,11 +156,11 @@ static void test_fuzz_regressions(void **state)
 {
 	char deep[300];
 	const char *inputs[] = {
-	    "\"\n]",		   /* an open string ran into the next token */
-	    "[\"\n]",		   /* the trailing comma went into an open string */
-	    "[{p",		   /* a brace made a one-line list multi-line */
-	    "[,,]",		   /* a comma before the trailing comma */
-	    "[\"a\" # c\n]\n", /* a comment between the last item and `]` */
+	    "\"\n]",		/* an open string ran into the next token */
+	    "[\"\n]",		/* the trailing comma went into an open string */
+	    "[{p",		/* a brace made a one-line list multi-line */
+	    "[,,]",		/* a comma before the trailing comma */
+	    "[\"a\" # c\n]\n",	/* a comment between the last item and `]` */
 	    "/x\nlist a = [1]", /* an open regex */
 	    deep,
 	};
