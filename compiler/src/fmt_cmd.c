@@ -24,6 +24,8 @@
 
 enum fmt_mode { FMT_WRITE, FMT_CHECK, FMT_STDOUT };
 
+static int unformatted; /* files --check listed */
+
 static void fmt_usage(FILE *out)
 {
 	fputs("usage: aspenc fmt [--check | --stdout] FILE.asp|DIR...\n"
@@ -105,6 +107,7 @@ static int fmt_file(const char *path, enum fmt_mode mode)
 	} else if (strcmp(out, src->text) != 0) {
 		if (mode == FMT_CHECK) {
 			printf("%s\n", path);
+			unformatted++;
 			rc = 1;
 		} else if (write_file(path, out) != 0) {
 			fprintf(stderr, "aspenc: error: %s: cannot write: %s\n", path,
@@ -193,6 +196,7 @@ int aspenc_fmt_main(int argc, char **argv)
 	int ch, rc = 0;
 
 	optind = 1;
+	unformatted = 0;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': mode = FMT_CHECK; break;
@@ -208,7 +212,7 @@ int aspenc_fmt_main(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++)
 		rc |= fmt_path(argv[i], mode);
-	if (rc && mode == FMT_CHECK)
+	if (unformatted)
 		fprintf(stderr,
 			"aspenc fmt: the files above are not formatted (run: aspenc fmt FILE)\n");
 	return rc;
