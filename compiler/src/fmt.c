@@ -153,8 +153,9 @@ static int is_one_of(const struct tok *t, const char *const *words)
 	return 0;
 }
 
-static const char *const top_words[] = {"policy", "default",  "mode",	 "uninspectable", "import",
-					"list",	  "provider", "pattern", "rule",	  NULL};
+static const char *const top_words[] = {"policy",   "default", "mode", "uninspectable",
+					"fronting", "import",  "list", "provider",
+					"pattern",  "rule",    NULL};
 static const char *const rule_words[] = {"on",	 "mode",  "when",  "allow",  "deny",
 					 "kill", "audit", "alert", "redact", NULL};
 

@@ -38,11 +38,12 @@ static void expect_fmt(const char *in, const char *want)
 
 static void test_one_line_blocks_expand(void **state)
 {
-	expect_fmt("policy \"p\" default deny import \"providers\"\n"
+	expect_fmt("policy \"p\" default deny fronting allow import \"providers\"\n"
 		   "rule a { on connect when provider in [openai,anthropic] allow }\n"
 		   "provider x { hosts = [\"x.example\"] ports = [443, 8443,] }\n",
 		   "policy \"p\"\n"
 		   "default deny\n"
+		   "fronting allow\n"
 		   "import \"providers\"\n"
 		   "rule a {\n"
 		   "  on connect\n"
@@ -180,6 +181,80 @@ static void test_fuzz_regressions(void **state)
 	}
 }
 
+/* The keywords that start a grammar rule's alternatives in grammar/parser.y:
+ * `item:` (top level), `rule_body:` (after rule_body) and `action:`. */
+static size_t grammar_keywords(const char *rule, int after_self, char kw[][32], size_t max)
+{
+	FILE *f = fopen(ASPEN_SRC_DIR "/grammar/parser.y", "r");
+	char line[512], head[64];
+	int in = 0;
+	size_t n = 0;
+
+	assert_non_null(f);
+	snprintf(head, sizeof(head), "%s:", rule);
+	while (fgets(line, sizeof(line), f) && n < max) {
+		char *p = line, word[32];
+
+		if (!strncmp(line, head, strlen(head))) {
+			in = 1;
+			p += strlen(head);
+		} else if (in && strspn(line, " \t") < strlen(line) && line[strspn(line, " \t")] == ';') {
+			break;
+		} else if (in && (p = strstr(line, "| ")) != NULL && p == line + strspn(line, " \t")) {
+			p += 2;
+		} else {
+			continue;
+		}
+		p += strspn(p, " \t");
+		if (after_self) {
+			if (strncmp(p, rule, strlen(rule)))
+				continue;
+			p += strlen(rule);
+			p += strspn(p, " \t");
+		}
+		if (sscanf(p, "%31[A-Z]", word) == 1 && strlen(word) > 1) {
+			for (char *c = word; *c; c++)
+				*c = (char)(*c - 'A' + 'a');
+			strcpy(kw[n++], word);
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+/* Every keyword the grammar starts an item with starts a line: a keyword
+ * added to parser.y but not to fmt.c fails here. */
+static void test_every_grammar_keyword_starts_a_line(void **state)
+{
+	char kw[64][32], in[256], want[64];
+	size_t n = grammar_keywords("item", 0, kw, 64);
+
+	assert_true(n >= 10);
+	for (size_t i = 0; i < n; i++) {
+		char *out;
+
+		snprintf(in, sizeof(in), "policy \"p\" %s x", kw[i]);
+		snprintf(want, sizeof(want), "\n%s ", kw[i]);
+		out = fmt_text(in, strlen(in));
+		if (!strstr(out, want))
+			fail_msg("top-level keyword '%s' does not start a line: %s", kw[i], out);
+		free(out);
+	}
+	n = grammar_keywords("rule_body", 1, kw, 64);
+	n += grammar_keywords("action", 0, kw + n, 64 - n);
+	assert_true(n >= 10);
+	for (size_t i = 0; i < n; i++) {
+		char *out;
+
+		snprintf(in, sizeof(in), "rule r { on connect %s x }", kw[i]);
+		snprintf(want, sizeof(want), "\n  %s", kw[i]);
+		out = fmt_text(in, strlen(in));
+		if (!strstr(out, want))
+			fail_msg("rule keyword '%s' does not start a line: %s", kw[i], out);
+		free(out);
+	}
+}
+
 /* Every shipped policy is already formatted, and fmt of it is identical. */
 static void test_shipped_policies_are_formatted(void **state)
 {
@@ -310,6 +385,7 @@ int main(void)
 	    cmocka_unit_test(test_strings_and_regexes_untouched),
 	    cmocka_unit_test(test_same_tokens_catches_changes),
 	    cmocka_unit_test(test_fuzz_regressions),
+	    cmocka_unit_test(test_every_grammar_keyword_starts_a_line),
 	    cmocka_unit_test(test_shipped_policies_are_formatted),
 	    cmocka_unit_test(test_command),
 	};
