@@ -64,7 +64,8 @@ const char *aspen_data_dir(enum aspen_data kind, char *buf, size_t len)
 			return buf;
 		}
 		snprintf(buf, len, "%s/%s", ASPEN_SRC_DIR, in_source[kind]);
-		if (under(exe, ASPEN_BUILD_DIR) && is_dir(buf))
+		/* /proc/self/exe is resolved: compare with the resolved build dir */
+		if (realpath(ASPEN_BUILD_DIR, real) && under(exe, real) && is_dir(buf))
 			return buf;
 	}
 	snprintf(buf, len, "%s/%s", ASPEN_DATADIR, installed[kind]);
