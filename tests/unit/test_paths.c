@@ -18,14 +18,14 @@
 
 static void test_build_tree_uses_the_source_tree(void **state)
 {
-	char buf[PATH_MAX], want[PATH_MAX];
+	char buf[PATH_MAX], got[PATH_MAX], want[PATH_MAX];
 
 	assert_non_null(realpath(ASPEN_SRC_DIR "/bpf-templates", want));
-	assert_non_null(realpath(aspen_data_dir(ASPEN_DATA_TEMPLATES, buf, sizeof(buf)), buf));
-	assert_string_equal(buf, want);
+	assert_non_null(realpath(aspen_data_dir(ASPEN_DATA_TEMPLATES, buf, sizeof(buf)), got));
+	assert_string_equal(got, want);
 	assert_non_null(realpath(ASPEN_SRC_DIR "/stdlib-policies", want));
-	assert_non_null(realpath(aspen_data_dir(ASPEN_DATA_STDLIB, buf, sizeof(buf)), buf));
-	assert_string_equal(buf, want);
+	assert_non_null(realpath(aspen_data_dir(ASPEN_DATA_STDLIB, buf, sizeof(buf)), got));
+	assert_string_equal(got, want);
 }
 
 int main(void)
