@@ -36,6 +36,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		D.reload = 1;
+	else if (sig == SIGUSR1)
+		D.reopen = 1;
 	else
 		D.stop = 1;
 }
@@ -55,6 +57,9 @@ static void usage(FILE *out)
 		"usage: aspend POLICY.bpf.o [options]\n"
 		"  --cgroup DIR       enforce in this cgroup v2 subtree (default: the whole host)\n"
 		"  --audit FILE       append the JSON Lines audit trail to FILE (default: stdout)\n"
+		"  --audit-max-size N rotate FILE to FILE.1 before it grows past N bytes\n"
+		"                     (suffix K, M or G); the chain goes on in the new FILE\n"
+		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
 		"  --monitor          record what would be denied, block nothing\n"
 		"  --hosts FILE       provider addresses from a hosts(5) file\n"
 		"  --resolve HOST=IP  provider address (repeatable)\n"
@@ -66,13 +71,37 @@ static void usage(FILE *out)
 		"                     only, not also with the standard library's pii and secrets\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
-		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGTERM/SIGINT detach and exit 0\n");
+		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGUSR1 reopens the audit FILE\n"
+		"(after logrotate moved it); SIGTERM/SIGINT detach and exit 0\n");
+}
+
+/* --audit-max-size: bytes, or with a K, M or G suffix (powers of 1024) */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	int shift = 0;
+
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (end == s || *end || v == 0 || v > (1ULL << (62 - shift))) {
+		fprintf(stderr, "aspend: --audit-max-size: a size such as 100M, not '%s'\n", s);
+		return -1;
+	}
+	*out = v << shift;
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
-	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD };
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -84,6 +113,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "record", required_argument, 0, O_RECORD },
 		{ "no-stdlib-scan", no_argument, 0, O_NOSTD },
 		{ "refresh", required_argument, 0, O_REFRESH },
+		{ "audit-max-size", required_argument, 0, O_MAXSIZE },
+		{ "audit-keep", required_argument, 0, O_KEEP },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -92,6 +123,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->refresh_s = 300;
+	o->audit_keep = 10;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
 		case O_CGROUP: o->cgroup = optarg; break;
@@ -110,6 +142,17 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_RECORD: o->record = optarg; break;
 		case O_NOSTD: o->no_stdlib_scan = true; break;
 		case O_REFRESH: o->refresh_s = atoi(optarg); break;
+		case O_MAXSIZE:
+			if (parse_size(optarg, &o->audit_max_size) < 0)
+				return -1;
+			break;
+		case O_KEEP:
+			o->audit_keep = (unsigned)atoi(optarg);
+			if (o->audit_keep < 1 || o->audit_keep > 1000) {
+				fprintf(stderr, "aspend: --audit-keep: 1 to 1000\n");
+				return -1;
+			}
+			break;
 		case 'v': o->verbose = true; break;
 		case O_VERSION: printf("aspend %s\n", ASPEN_VERSION); exit(0);
 		case O_HELP: usage(stdout); exit(0);
@@ -192,6 +235,17 @@ static void reload(struct daemon *d)
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
 
+/* SIGUSR1: the trail goes on in a new file at the same path */
+static void reopen_audit(struct daemon *d)
+{
+	char err[512];
+
+	if (rt_audit_reopen(d->audit, err, sizeof(err)) < 0)
+		log_err("SIGUSR1: audit trail not reopened: %s", err);
+	else
+		log_info("SIGUSR1: audit trail reopened");
+}
+
 static int run(struct daemon *d)
 {
 	time_t last_refresh = time(NULL);
@@ -213,6 +267,10 @@ static int run(struct daemon *d)
 		if (d->reload) {
 			d->reload = 0;
 			reload(d);
+		}
+		if (d->reopen) {
+			d->reopen = 0;
+			reopen_audit(d);
 		}
 		resolver_poll(d, d->cur, false);
 		if (d->opts.refresh_s > 0 && time(NULL) - last_refresh >= d->opts.refresh_s) {
@@ -239,6 +297,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
@@ -246,6 +305,8 @@ int main(int argc, char **argv)
 		log_err("audit trail: %s", err);
 		return 1;
 	}
+	if (D.opts.audit_max_size)
+		rt_audit_set_rotation(D.audit, D.opts.audit_max_size, D.opts.audit_keep);
 	probe_print();
 	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
 		goto out;
