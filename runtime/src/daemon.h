@@ -33,6 +33,7 @@ struct opts {
 	int refresh_s; /* --refresh SECONDS: re-resolve provider names */
 	unsigned long long audit_max_size; /* --audit-max-size BYTES: rotate (0: never) */
 	unsigned audit_keep;		   /* --audit-keep N: rotated files kept */
+	const char *metrics;		   /* --metrics ADDR:PORT: Prometheus /metrics */
 	bool verbose;
 };
 

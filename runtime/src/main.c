@@ -22,6 +22,7 @@
 #include "hook_uprobe.h"
 #include "hosts.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy.h"
 #include "policy_obj.h"
 #include "probe.h"
@@ -60,6 +61,8 @@ static void usage(FILE *out)
 		"  --audit-max-size N rotate FILE to FILE.1 before it grows past N bytes\n"
 		"                     (suffix K, M or G); the chain goes on in the new FILE\n"
 		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
+		"  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
 		"  --monitor          record what would be denied, block nothing\n"
 		"  --hosts FILE       provider addresses from a hosts(5) file\n"
 		"  --resolve HOST=IP  provider address (repeatable)\n"
@@ -101,7 +104,7 @@ static int parse_size(const char *s, unsigned long long *out)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
-	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP };
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -115,6 +118,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "refresh", required_argument, 0, O_REFRESH },
 		{ "audit-max-size", required_argument, 0, O_MAXSIZE },
 		{ "audit-keep", required_argument, 0, O_KEEP },
+		{ "metrics", required_argument, 0, O_METRICS },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -146,6 +150,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_size(optarg, &o->audit_max_size) < 0)
 				return -1;
 			break;
+		case O_METRICS: o->metrics = optarg; break;
 		case O_KEEP:
 			o->audit_keep = (unsigned)atoi(optarg);
 			if (o->audit_keep < 1 || o->audit_keep > 1000) {
@@ -307,6 +312,11 @@ int main(int argc, char **argv)
 	}
 	if (D.opts.audit_max_size)
 		rt_audit_set_rotation(D.audit, D.opts.audit_max_size, D.opts.audit_keep);
+	if (D.opts.metrics && metrics_start(D.opts.metrics, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		rt_audit_close(D.audit);
+		return 1;
+	}
 	probe_print();
 	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
 		goto out;
@@ -338,6 +348,7 @@ out:
 	scrub_stdlib_free(&D);
 	if (D.opts.ready_file)
 		unlink(D.opts.ready_file);
+	metrics_stop();
 	rt_audit_close(D.audit);
 	if (rc == 0)
 		log_info("detached everything, exiting");
