@@ -38,6 +38,8 @@ struct rt_audit {
 	uint64_t max_size;  /* rotate before a line would take the file past it; 0: never */
 	unsigned keep;	    /* rotated files kept: path.1 .. path.keep */
 	int rotate_failed;  /* a rename failed: no more tries until a reopen */
+	rt_audit_tee_fn tee; /* gets every line written */
+	void *tee_ctx;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -441,11 +443,13 @@ static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct 
 	aspen_sha256_hex(line, n, next);
 	line[n] = '\n';
 	rc = write_line(a, line, n + 1);
-	free(line);
 	if (rc == 0) {
 		a->seq++;
 		memcpy(a->prev, next, sizeof(next));
+		if (a->tee)
+			a->tee(a->tee_ctx, line, n);
 	}
+	free(line);
 	return rc;
 }
 
@@ -533,6 +537,14 @@ fail:
 out:
 	free(from);
 	free(to);
+}
+
+void rt_audit_set_tee(struct rt_audit *a, rt_audit_tee_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&a->lock);
+	a->tee = fn;
+	a->tee_ctx = ctx;
+	pthread_mutex_unlock(&a->lock);
 }
 
 void rt_audit_set_rotation(struct rt_audit *a, uint64_t max_size, unsigned keep)

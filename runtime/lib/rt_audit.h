@@ -78,6 +78,12 @@ void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json);
  * error otherwise; the chain is not advanced then). */
 int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev);
 
+/* Called with every line once it is written (len without the newline),
+ * in the trail's order, under the writer's lock: it must not block (copy
+ * the line and return) nor write to the trail. */
+typedef void (*rt_audit_tee_fn)(void *ctx, const char *line, size_t len);
+void rt_audit_set_tee(struct rt_audit *a, rt_audit_tee_fn fn, void *ctx);
+
 /* Rotation: before a line would take the file past max_size bytes, the
  * file is renamed path.1 (path.1 to path.2, ..., up to path.keep; the
  * oldest beyond keep is dropped) and a new file is begun at path. Its first

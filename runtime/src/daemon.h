@@ -34,6 +34,8 @@ struct opts {
 	unsigned long long audit_max_size; /* --audit-max-size BYTES: rotate (0: never) */
 	unsigned audit_keep;		   /* --audit-keep N: rotated files kept */
 	const char *metrics;		   /* --metrics ADDR:PORT: Prometheus /metrics */
+	const char *otlp;		   /* --otlp URL: OTLP/HTTP JSON logs */
+	const char *otlp_file;		   /* --otlp-file FILE: the same, one request a line */
 	bool verbose;
 };
 

@@ -23,6 +23,7 @@
 #include "hosts.h"
 #include "log.h"
 #include "metrics.h"
+#include "otlp.h"
 #include "policy.h"
 #include "policy_obj.h"
 #include "probe.h"
@@ -63,6 +64,10 @@ static void usage(FILE *out)
 		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
 		"  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
+		"  --otlp URL         also send every audit line as an OpenTelemetry log record\n"
+		"                     (OTLP/HTTP JSON, GenAI conventions) to URL, e.g.\n"
+		"                     http://127.0.0.1:4318 (posts to /v1/logs)\n"
+		"  --otlp-file FILE   the same records appended to FILE, one export request a line\n"
 		"  --monitor          record what would be denied, block nothing\n"
 		"  --hosts FILE       provider addresses from a hosts(5) file\n"
 		"  --resolve HOST=IP  provider address (repeatable)\n"
@@ -104,7 +109,8 @@ static int parse_size(const char *s, unsigned long long *out)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
-	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS };
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
+	       O_OTLP_FILE };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -119,6 +125,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "audit-max-size", required_argument, 0, O_MAXSIZE },
 		{ "audit-keep", required_argument, 0, O_KEEP },
 		{ "metrics", required_argument, 0, O_METRICS },
+		{ "otlp", required_argument, 0, O_OTLP },
+		{ "otlp-file", required_argument, 0, O_OTLP_FILE },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -151,6 +159,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			break;
 		case O_METRICS: o->metrics = optarg; break;
+		case O_OTLP: o->otlp = optarg; break;
+		case O_OTLP_FILE: o->otlp_file = optarg; break;
 		case O_KEEP:
 			o->audit_keep = (unsigned)atoi(optarg);
 			if (o->audit_keep < 1 || o->audit_keep > 1000) {
@@ -317,6 +327,14 @@ int main(int argc, char **argv)
 		rt_audit_close(D.audit);
 		return 1;
 	}
+	if ((D.opts.otlp || D.opts.otlp_file) &&
+	    otlp_start(D.audit, D.opts.otlp, D.opts.otlp_file, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		otlp_stop(D.audit);
+		metrics_stop();
+		rt_audit_close(D.audit);
+		return 1;
+	}
 	probe_print();
 	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
 		goto out;
@@ -348,6 +366,7 @@ out:
 	scrub_stdlib_free(&D);
 	if (D.opts.ready_file)
 		unlink(D.opts.ready_file);
+	otlp_stop(D.audit);
 	metrics_stop();
 	rt_audit_close(D.audit);
 	if (rc == 0)

@@ -42,6 +42,8 @@ enum fam {
 	F_POLICY,
 	F_LOADS,
 	F_AUDIT_ERR,
+	F_OTLP,
+	F_OTLP_DROP,
 	F_COUNT
 };
 
@@ -79,6 +81,10 @@ static const struct family families[F_COUNT] = {
 		     {"reason"}},
 	[F_AUDIT_ERR] = {"aspen_audit_write_errors_total",
 			 "Audit lines the trail could not take.", COUNTER, 0, {0}},
+	[F_OTLP] = {"aspen_otlp_records_total", "Audit lines exported as OTLP log records.",
+		    COUNTER, 2, {"output", "outcome"}},
+	[F_OTLP_DROP] = {"aspen_otlp_dropped_records_total",
+			 "Audit lines not exported: the export queue was full.", COUNTER, 0, {0}},
 };
 
 /* seconds */
@@ -270,6 +276,16 @@ void metrics_policy_load(const char *policy, const char *sha256, const char *rea
 void metrics_audit_error(void)
 {
 	add(F_AUDIT_ERR, NULL, 1);
+}
+
+void metrics_otlp(const char *output, const char *outcome, unsigned n)
+{
+	add(F_OTLP, L(S(output), S(outcome)), n);
+}
+
+void metrics_otlp_dropped(unsigned n)
+{
+	add(F_OTLP_DROP, NULL, n);
 }
 
 /* ---- exposition ---------------------------------------------------------- */

@@ -29,5 +29,9 @@ void metrics_probe_attach(long us);
 void metrics_probed_processes(unsigned n);
 void metrics_policy_load(const char *policy, const char *sha256, const char *reason);
 void metrics_audit_error(void);
+/* OTLP export: records sent or failed per output ("collector", "file"),
+ * records dropped because the export queue was full */
+void metrics_otlp(const char *output, const char *outcome, unsigned n);
+void metrics_otlp_dropped(unsigned n);
 
 #endif

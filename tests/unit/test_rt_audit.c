@@ -493,6 +493,51 @@ static void test_verify_across_files_detects(void **state)
 	assert_non_null(strstr(err, "chain start's"));
 }
 
+/* The tee gets every line written, as written, rotation lines included */
+static char teed[64][2048];
+static int nteed;
+
+static void tee(void *ctx, const char *line, size_t len)
+{
+	assert_true(len < sizeof(teed[0]));
+	memcpy(teed[nteed], line, len);
+	teed[nteed++][len] = '\0';
+	(void)ctx;
+}
+
+static void test_tee(void **state)
+{
+	char err[256], path[160], line[2048];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	int n = 0;
+
+	assert_non_null(a);
+	nteed = 0;
+	rt_audit_set_tee(a, tee, NULL);
+	rt_audit_set_rotation(a, 1500, 10);
+	for (int i = 0; i < 6; i++)
+		emit_connect(a, "deny", i);
+	rt_audit_set_tee(a, NULL, NULL);
+	emit_connect(a, "deny", 99);
+	rt_audit_close(a);
+	for (unsigned k = 10; k-- > 0;) {
+		FILE *f;
+
+		rotated(path, sizeof(path), k);
+		if (!(f = fopen(path, "r")))
+			continue;
+		while (fgets(line, sizeof(line), f) && n < nteed) {
+			line[strlen(line) - 1] = '\0';
+			assert_string_equal(line, teed[n]);
+			n++;
+		}
+		fclose(f);
+	}
+	assert_int_equal(n, nteed);
+	assert_true(nteed > 6); /* the connects and the audit_rotate lines */
+	assert_null(strstr(teed[nteed - 1], "\"pid\":99,"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -509,6 +554,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_refuses_a_foreign_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_across_files_detects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tee, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
