@@ -57,7 +57,8 @@ static void enqueue(void *ctx, const char *line, size_t len)
 		return;
 	}
 	O.q[(O.head + O.n) % QUEUE_MAX] = copy;
-	if (++O.n >= BATCH_MAX)
+	/* the first line starts the batch's second, a full batch ends it */
+	if (++O.n == 1 || O.n >= BATCH_MAX)
 		pthread_cond_signal(&O.cond);
 	pthread_mutex_unlock(&O.lock);
 	(void)ctx;
