@@ -91,8 +91,7 @@ static int verify(int n, char **files)
 		printf("ok: no lines\n");
 		return 0;
 	}
-	printf("ok: %" PRIu64 " lines in %d file%s, seq %" PRIu64 "..%" PRIu64
-	       ", last sha256 %s\n",
+	printf("ok: %" PRIu64 " lines in %d file%s, seq %" PRIu64 "..%" PRIu64 ", last sha256 %s\n",
 	       c.lines, n, n == 1 ? "" : "s", c.first_seq, c.first_seq + c.lines - 1, c.prev);
 	if (c.first_seq > 1)
 		printf("note: %s begins at seq %" PRIu64 ", in a chain whose earlier lines are "

@@ -202,9 +202,12 @@ static void attr_cstr(struct attrs *a, const char *name, const char *s)
 const char *rt_otlp_provider_name(const char *name)
 {
 	static const char *const map[][2] = {
-		{"azure_openai", "azure.ai.openai"}, {"bedrock", "aws.bedrock"},
-		{"gemini", "gcp.gemini"},	     {"vertex_ai", "gcp.vertex_ai"},
-		{"mistral", "mistral_ai"},	     {"xai", "x_ai"},
+	    {"azure_openai", "azure.ai.openai"},
+	    {"bedrock", "aws.bedrock"},
+	    {"gemini", "gcp.gemini"},
+	    {"vertex_ai", "gcp.vertex_ai"},
+	    {"mistral", "mistral_ai"},
+	    {"xai", "x_ai"},
 	};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -232,10 +235,13 @@ static void add_provider(struct attrs *a, const struct span *v)
 static void add_operation(struct attrs *a, const struct span *path)
 {
 	static const char *const ops[][2] = {
-		{"/chat/completions", "chat"},	  {"/v1/messages", "chat"},
-		{"/responses", "chat"},		  {":generateContent", "generate_content"},
-		{":streamGenerateContent", "generate_content"},
-		{"/embeddings", "embeddings"},	  {"/completions", "text_completion"},
+	    {"/chat/completions", "chat"},
+	    {"/v1/messages", "chat"},
+	    {"/responses", "chat"},
+	    {":generateContent", "generate_content"},
+	    {":streamGenerateContent", "generate_content"},
+	    {"/embeddings", "embeddings"},
+	    {"/completions", "text_completion"},
 	};
 
 	if (!path || path->p[0] != '"')
@@ -262,18 +268,24 @@ static void add_tokens(struct attrs *a, const struct span *v)
 
 /* Fields of the observed process: resource attributes */
 static const char *const PROC_KEYS[][2] = {
-	{"pid", "process.pid"},		     {"exe", "process.executable.path"},
-	{"comm", "process.command"},	     {"uid", "process.real_user.id"},
-	{"user", "process.real_user.name"}, {"container_id", "container.id"},
-	{"cgroup", "aspen.cgroup"},
+    {"pid", "process.pid"},
+    {"exe", "process.executable.path"},
+    {"comm", "process.command"},
+    {"uid", "process.real_user.id"},
+    {"user", "process.real_user.name"},
+    {"container_id", "container.id"},
+    {"cgroup", "aspen.cgroup"},
 };
 
 /* Other fields with a standard name */
 static const char *const STD_KEYS[][2] = {
-	{"host", "server.address"},	      {"dst_ip", "network.peer.address"},
-	{"dst_port", "server.port"},	      {"proto", "network.transport"},
-	{"method", "http.request.method"}, {"status", "http.response.status_code"},
-	{"tid", "thread.id"},
+    {"host", "server.address"},
+    {"dst_ip", "network.peer.address"},
+    {"dst_port", "server.port"},
+    {"proto", "network.transport"},
+    {"method", "http.request.method"},
+    {"status", "http.response.status_code"},
+    {"tid", "thread.id"},
 };
 
 static const char *lookup(const char *const (*t)[2], size_t n, const struct span *key)
@@ -286,8 +298,7 @@ static const char *lookup(const char *const (*t)[2], size_t n, const struct span
 
 static int process_event(const struct span *ev)
 {
-	return is(ev, "connect") || is(ev, "request") || is(ev, "response") ||
-	       is(ev, "tls_attach");
+	return is(ev, "connect") || is(ev, "request") || is(ev, "response") || is(ev, "tls_attach");
 }
 
 /* service.name of an observed process: its executable's base name */
@@ -296,7 +307,8 @@ static void add_service(struct attrs *a, const struct member *m, int n)
 	const struct span *exe = find(m, n, "exe"), *comm = find(m, n, "comm");
 
 	if (exe && exe->p[0] == '"' && exe->n > 2) {
-		const char *s = exe->p + 1, *e = exe->p + exe->n - 1, *slash = memrchr(s, '/', (size_t)(e - s));
+		const char *s = exe->p + 1, *e = exe->p + exe->n - 1,
+			   *slash = memrchr(s, '/', (size_t)(e - s));
 
 		if (slash)
 			s = slash + 1;
@@ -322,8 +334,8 @@ static void add_resource(struct rt_otlp_buf *b, const struct member *m, int n, i
 	} else {
 		add_service(&a, m, n);
 		for (int i = 0; i < n; i++) {
-			const char *name = lookup(PROC_KEYS, sizeof(PROC_KEYS) / sizeof(PROC_KEYS[0]),
-						  &m[i].key);
+			const char *name =
+			    lookup(PROC_KEYS, sizeof(PROC_KEYS) / sizeof(PROC_KEYS[0]), &m[i].key);
 
 			if (name)
 				attr_val(&a, name, &m[i].val);

@@ -176,7 +176,8 @@ static char *logs_url(const char *url)
 
 	if (path && strcmp(path, "/"))
 		return strdup(url);
-	if (asprintf(&out, "%.*s/v1/logs", (int)(path ? (size_t)(path - url) : strlen(url)), url) < 0)
+	if (asprintf(&out, "%.*s/v1/logs", (int)(path ? (size_t)(path - url) : strlen(url)), url) <
+	    0)
 		return NULL;
 	return out;
 }
@@ -203,8 +204,7 @@ static int setup_curl(const char *url, char *err, size_t errlen)
 	return 0;
 }
 
-int otlp_start(struct rt_audit *audit, const char *url, const char *file, char *err,
-	       size_t errlen)
+int otlp_start(struct rt_audit *audit, const char *url, const char *file, char *err, size_t errlen)
 {
 	if (gethostname(O.host, sizeof(O.host) - 1))
 		snprintf(O.host, sizeof(O.host), "unknown");

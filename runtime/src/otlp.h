@@ -13,8 +13,7 @@ struct rt_audit;
 
 /* url or file may be NULL (not both). Starts the thread and tees the trail
  * into it. Returns 0, or -1 with a message in err. */
-int otlp_start(struct rt_audit *audit, const char *url, const char *file, char *err,
-	       size_t errlen);
+int otlp_start(struct rt_audit *audit, const char *url, const char *file, char *err, size_t errlen);
 /* Sends what is queued (bounded by the export timeout) and stops. */
 void otlp_stop(struct rt_audit *audit);
 

@@ -11,21 +11,21 @@
 
 #include "rt_otlp.h"
 
-#define REQ                                                                                      \
-	"{\"ts\":\"2026-11-24T19:08:01.123456Z\",\"event\":\"request\",\"decision\":\"deny\","    \
-	"\"rule\":\"no_gpt4o\",\"reason\":\"not \\\"gpt-4o\\\"\",\"policy\":\"p\",\"provider\":"  \
-	"\"openai\",\"host\":\"api.openai.com\",\"method\":\"POST\",\"path\":"                    \
-	"\"/v1/chat/completions\",\"model\":\"gpt-4o\",\"request_user\":null,\"stream\":false,"   \
+#define REQ                                                                                        \
+	"{\"ts\":\"2026-11-24T19:08:01.123456Z\",\"event\":\"request\",\"decision\":\"deny\","     \
+	"\"rule\":\"no_gpt4o\",\"reason\":\"not \\\"gpt-4o\\\"\",\"policy\":\"p\",\"provider\":"   \
+	"\"openai\",\"host\":\"api.openai.com\",\"method\":\"POST\",\"path\":"                     \
+	"\"/v1/chat/completions\",\"model\":\"gpt-4o\",\"request_user\":null,\"stream\":false,"    \
 	"\"bytes\":120,\"unparsed\":null,\"tls\":\"openssl\",\"pid\":42,\"tid\":43,\"comm\":"      \
 	"\"curl\",\"exe\":\"/usr/bin/curl\",\"uid\":0,\"user\":\"root\",\"gid\":0,\"cgroup\":"     \
 	"\"/a\",\"container_id\":null,\"redactions\":[{\"pattern\":\"pii.ssn\",\"count\":1}],"     \
 	"\"seq\":7,\"prev_sha256\":\"00ff\"}"
 
-#define RESP                                                                                     \
-	"{\"ts\":\"2026-11-24T19:08:02.000001Z\",\"event\":\"response\",\"decision\":\"allow\","  \
-	"\"rule\":\"log_tokens\",\"policy\":\"p\",\"provider\":\"mistral\",\"model\":\"m-large\","  \
+#define RESP                                                                                       \
+	"{\"ts\":\"2026-11-24T19:08:02.000001Z\",\"event\":\"response\",\"decision\":\"allow\","   \
+	"\"rule\":\"log_tokens\",\"policy\":\"p\",\"provider\":\"mistral\",\"model\":\"m-large\"," \
 	"\"status\":200,\"tokens\":{\"input\":31,\"output\":5},\"bytes\":400,\"pid\":42,"          \
-	"\"comm\":\"curl\",\"exe\":null,\"uid\":0,\"user\":null,\"gid\":0,\"cgroup\":null,"         \
+	"\"comm\":\"curl\",\"exe\":null,\"uid\":0,\"user\":null,\"gid\":0,\"cgroup\":null,"        \
 	"\"container_id\":\"abc\",\"seq\":8,\"prev_sha256\":\"11ee\"}"
 
 static char *convert(const char *const *lines, int n)
@@ -34,7 +34,8 @@ static char *convert(const char *const *lines, int n)
 
 	rt_otlp_begin(&b);
 	for (int i = 0; i < n; i++)
-		assert_int_equal(rt_otlp_add_line(&b, lines[i], strlen(lines[i]), "h1", "0.1.0"), 0);
+		assert_int_equal(rt_otlp_add_line(&b, lines[i], strlen(lines[i]), "h1", "0.1.0"),
+				 0);
 	rt_otlp_end(&b);
 	assert_false(b.bad);
 	assert_int_equal(b.count, n);
@@ -52,7 +53,8 @@ static void test_request(void **state)
 
 	assert_memory_equal(j, "{\"resourceLogs\":[{\"resource\":{\"attributes\":[", 44);
 	/* resource: the observed process */
-	HAS(j, ATTR_S("host.name", "h1") "," ATTR_S("service.name", "curl") "," ATTR_I("process.pid", "42"));
+	HAS(j, ATTR_S("host.name", "h1") "," ATTR_S("service.name",
+						    "curl") "," ATTR_I("process.pid", "42"));
 	HAS(j, ATTR_S("process.executable.path", "/usr/bin/curl"));
 	HAS(j, ATTR_S("process.command", "curl"));
 	HAS(j, ATTR_I("process.real_user.id", "0"));
@@ -95,17 +97,17 @@ static void test_response_and_batch(void **state)
 	HAS(j, ATTR_I("http.response.status_code", "200"));
 	HAS(j, ATTR_S("container.id", "abc"));
 	/* no exe: service.name from comm */
-	HAS(j, ATTR_S("service.name", "curl") "," ATTR_I("process.pid", "42") ","
-	       ATTR_S("process.command", "curl"));
+	HAS(j, ATTR_S("service.name", "curl") "," ATTR_I("process.pid", "42") "," ATTR_S(
+		   "process.command", "curl"));
 	assert_int_equal(j[strlen(j) - 1], '}');
 	free(j);
 }
 
 static void test_daemon_events_and_junk(void **state)
 {
-	const char *lines[] = {
-	    "{\"ts\":\"2026-11-24T19:08:01.000000Z\",\"event\":\"lost\",\"count\":3,\"policy\":\"p\","
-	    "\"seq\":2,\"prev_sha256\":\"aa\"}"};
+	const char *lines[] = {"{\"ts\":\"2026-11-24T19:08:01.000000Z\",\"event\":\"lost\","
+			       "\"count\":3,\"policy\":\"p\","
+			       "\"seq\":2,\"prev_sha256\":\"aa\"}"};
 	struct rt_otlp_buf b = {0};
 	char *j = convert(lines, 1);
 
