@@ -36,6 +36,7 @@ struct opts {
 	const char *metrics;		   /* --metrics ADDR:PORT: Prometheus /metrics */
 	const char *otlp;		   /* --otlp URL: OTLP/HTTP JSON logs */
 	const char *otlp_file;		   /* --otlp-file FILE: the same, one request a line */
+	bool prog_stats;		   /* --prog-stats: bpf_enable_stats() while running */
 	bool verbose;
 };
 

@@ -64,6 +64,8 @@ static void usage(FILE *out)
 		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
 		"  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
+		"  --prog-stats       have the kernel time every eBPF program run while aspend runs\n"
+		"                     (bpf_enable_stats; a few ns per run), for --metrics\n"
 		"  --otlp URL         also send every audit line as an OpenTelemetry log record\n"
 		"                     (OTLP/HTTP JSON, GenAI conventions) to URL, e.g.\n"
 		"                     http://127.0.0.1:4318 (posts to /v1/logs)\n"
@@ -110,7 +112,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
-	       O_OTLP_FILE };
+	       O_OTLP_FILE, O_PROG_STATS };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -127,6 +129,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "metrics", required_argument, 0, O_METRICS },
 		{ "otlp", required_argument, 0, O_OTLP },
 		{ "otlp-file", required_argument, 0, O_OTLP_FILE },
+		{ "prog-stats", no_argument, 0, O_PROG_STATS },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -161,6 +164,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_METRICS: o->metrics = optarg; break;
 		case O_OTLP: o->otlp = optarg; break;
 		case O_OTLP_FILE: o->otlp_file = optarg; break;
+		case O_PROG_STATS: o->prog_stats = true; break;
 		case O_KEEP:
 			o->audit_keep = (unsigned)atoi(optarg);
 			if (o->audit_keep < 1 || o->audit_keep > 1000) {
@@ -261,9 +265,27 @@ static void reopen_audit(struct daemon *d)
 		log_info("SIGUSR1: audit trail reopened");
 }
 
+/* --metrics: the kernel's run count and time of every program in force
+ * (non-zero while run-time statistics are on: --prog-stats or the
+ * kernel.bpf_stats_enabled sysctl) */
+static void export_prog_stats(struct policy_obj *p)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			metrics_program(bpf_program__name(prog), info.run_cnt, info.run_time_ns);
+	}
+}
+
 static int run(struct daemon *d)
 {
-	time_t last_refresh = time(NULL);
+	time_t last_refresh = time(NULL), last_stats = 0;
 
 	while (!d->stop) {
 		int n = ring_buffer__poll(d->cur->rb, 100);
@@ -288,6 +310,10 @@ static int run(struct daemon *d)
 			reopen_audit(d);
 		}
 		resolver_poll(d, d->cur, false);
+		if (d->opts.metrics && time(NULL) != last_stats) {
+			last_stats = time(NULL);
+			export_prog_stats(d->cur);
+		}
 		if (d->opts.refresh_s > 0 && time(NULL) - last_refresh >= d->opts.refresh_s) {
 			last_refresh = time(NULL);
 			resolver_start(d, &d->cur->meta);
@@ -304,7 +330,7 @@ int main(int argc, char **argv)
 {
 	char err[512];
 	struct sigaction sa = { .sa_handler = on_signal };
-	int rc = 1;
+	int rc = 1, stats_fd = -1;
 
 	if (parse_opts(argc, argv, &D.opts) < 0)
 		return 2;
@@ -335,6 +361,9 @@ int main(int argc, char **argv)
 		rt_audit_close(D.audit);
 		return 1;
 	}
+	if (D.opts.prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
+		log_warn("--prog-stats: the kernel's run-time statistics cannot be enabled: %s",
+			 strerror(-stats_fd));
 	probe_print();
 	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
 		goto out;
@@ -368,6 +397,8 @@ out:
 		unlink(D.opts.ready_file);
 	otlp_stop(D.audit);
 	metrics_stop();
+	if (stats_fd >= 0)
+		close(stats_fd);
 	rt_audit_close(D.audit);
 	if (rc == 0)
 		log_info("detached everything, exiting");

@@ -44,6 +44,8 @@ enum fam {
 	F_AUDIT_ERR,
 	F_OTLP,
 	F_OTLP_DROP,
+	F_PROG_RUNS,
+	F_PROG_TIME,
 	F_COUNT
 };
 
@@ -116,6 +118,18 @@ static const struct family families[F_COUNT] = {
 		     COUNTER,
 		     0,
 		     {0}},
+	[F_PROG_RUNS] = {"aspen_program_runs_total",
+			 "Runs of each eBPF program in force, as the kernel counts them "
+			 "(with run-time statistics on).",
+			 COUNTER,
+			 1,
+			 {"program"}},
+	[F_PROG_TIME] = {"aspen_program_run_seconds_total",
+			 "Time spent in each eBPF program in force, as the kernel counts it "
+			 "(with run-time statistics on).",
+			 COUNTER,
+			 1,
+			 {"program"}},
 };
 
 /* seconds */
@@ -317,6 +331,12 @@ void metrics_otlp(const char *output, const char *outcome, unsigned n)
 void metrics_otlp_dropped(unsigned n)
 {
 	add(F_OTLP_DROP, NULL, n);
+}
+
+void metrics_program(const char *name, uint64_t runs, uint64_t run_ns)
+{
+	set(F_PROG_RUNS, L(S(name)), (double)runs);
+	set(F_PROG_TIME, L(S(name)), (double)run_ns / 1e9);
 }
 
 /* ---- exposition ---------------------------------------------------------- */

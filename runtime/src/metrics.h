@@ -33,5 +33,8 @@ void metrics_audit_error(void);
  * records dropped because the export queue was full */
 void metrics_otlp(const char *output, const char *outcome, unsigned n);
 void metrics_otlp_dropped(unsigned n);
+/* A program's run count and time as the kernel reports them (set, not
+ * added: the kernel's counters) */
+void metrics_program(const char *name, uint64_t runs, uint64_t run_ns);
 
 #endif

@@ -40,7 +40,7 @@ rule log_tokens {
 EOF_POLICY
 )
 M=127.0.0.1:19464
-start_aspend "$obj" --metrics "$M"
+start_aspend "$obj" --metrics "$M" --prog-stats
 audit_wait event=policy_load policy=metrics >/dev/null
 
 OA=https://api.openai.com/v1/chat/completions
@@ -88,6 +88,10 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 
+# program run times: refreshed every second, with --prog-stats on
+sleep 1.2
+scrape
+
 # ---- the scrape is valid exposition text
 promtool check metrics <"$H_WORK/metrics.txt" >"$H_WORK/promtool.out" 2>&1 ||
 	{ cat "$H_WORK/promtool.out" >&2; cat "$H_WORK/metrics.txt" >&2; fail "promtool check metrics"; }
@@ -124,6 +128,11 @@ assert_eq 0 "$(metric aspen_probed_processes)" "probed processes after the clien
 assert_eq 0 "$(metric aspen_lost_events_total)" "lost events"
 sha=$(audit_field "$(audit_find event=policy_load | head -n1)" policy_sha256)
 assert_eq 1 "$(metric "aspen_policy_info{policy=\"metrics\",policy_sha256=\"$sha\"}")" "policy in force"
+# the kernel's run counts: 6 connect() calls (5 to openai, 1 to mistral)
+runs=$(metric 'aspen_program_runs_total{program="aspen_connect4"}')
+[ "$runs" -ge 6 ] || fail "aspen_connect4 runs: $runs, expected at least 6"
+"$H_PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' \
+	"$(metric 'aspen_program_run_seconds_total{program="aspen_connect4"}')" || fail "aspen_connect4 run time is 0"
 # the SSN is in no label
 assert_not_contains "$H_WORK/metrics.txt" "123-45-6789"
 
