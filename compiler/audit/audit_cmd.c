@@ -3,8 +3,9 @@
  * aspenc audit verify FILE...
  *
  * The files are one chain, oldest first. A rotated set named as the shell
- * lists it (audit.jsonl audit.jsonl.1 audit.jsonl.10 audit.jsonl.2 ...) is
- * put in rotation order first: FILE.N (highest N) ... FILE.1, FILE.
+ * lists it (audit.jsonl audit.jsonl.1 audit.jsonl.10 audit.jsonl.2 ...,
+ * with or without audit.jsonl) is put in rotation order first: FILE.N
+ * (highest N) ... FILE.1, FILE.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,48 +24,42 @@ static void usage(FILE *out)
 	      out);
 }
 
-/* N of BASE.N, or 0 for BASE itself, or -1 for another name */
-static long rotation_index(const char *path, const char *base)
+/* The name without a ".N" suffix (N all digits), and N (0 without one) */
+static size_t base_len(const char *path, long *n)
 {
-	size_t n = strlen(base);
+	const char *dot = strrchr(path, '.');
 	char *end;
-	long i;
 
-	if (strncmp(path, base, n))
-		return -1;
-	if (!path[n])
-		return 0;
-	if (path[n] != '.' || !path[n + 1])
-		return -1;
-	i = strtol(path + n + 1, &end, 10);
-	return *end || i <= 0 ? -1 : i;
+	*n = 0;
+	if (!dot || !dot[1] || dot == path)
+		return strlen(path);
+	*n = strtol(dot + 1, &end, 10);
+	if (*end || *n <= 0) {
+		*n = 0;
+		return strlen(path);
+	}
+	return (size_t)(dot - path);
 }
-
-static const char *sort_base;
 
 static int by_age(const void *x, const void *y)
 {
-	long a = rotation_index(*(const char *const *)x, sort_base);
-	long b = rotation_index(*(const char *const *)y, sort_base);
+	long a, b;
 
+	base_len(*(const char *const *)x, &a);
+	base_len(*(const char *const *)y, &b);
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* Orders a rotated set oldest first; leaves any other list as given. */
+/* Orders a rotated set (FILE, FILE.1, ... FILE.N, any of them) oldest
+ * first; leaves any other list as given. */
 static void order_files(char **files, int n)
 {
-	const char *base = NULL;
+	long k;
+	size_t bl = base_len(files[0], &k);
 
-	for (int i = 0; i < n && !base; i++)
-		for (int j = 0; j < n && !base; j++)
-			if (j != i && rotation_index(files[j], files[i]) > 0)
-				base = files[i];
-	if (!base)
-		return;
-	for (int i = 0; i < n; i++)
-		if (rotation_index(files[i], base) < 0)
+	for (int i = 1; i < n; i++)
+		if (base_len(files[i], &k) != bl || strncmp(files[i], files[0], bl))
 			return;
-	sort_base = base;
 	qsort(files, (size_t)n, sizeof(*files), by_age);
 }
 

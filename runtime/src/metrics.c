@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -118,18 +119,18 @@ static const struct family families[F_COUNT] = {
 		     COUNTER,
 		     0,
 		     {0}},
-	[F_PROG_RUNS] = {"aspen_program_runs_total",
-			 "Runs of each eBPF program in force, as the kernel counts them "
-			 "(with run-time statistics on).",
-			 COUNTER,
-			 1,
-			 {"program"}},
-	[F_PROG_TIME] = {"aspen_program_run_seconds_total",
-			 "Time spent in each eBPF program in force, as the kernel counts it "
-			 "(with run-time statistics on).",
-			 COUNTER,
-			 1,
-			 {"program"}},
+    [F_PROG_RUNS] = {"aspen_program_runs_total",
+		     "Runs of each eBPF program in force, as the kernel counts them "
+		     "(with run-time statistics on).",
+		     COUNTER,
+		     1,
+		     {"program"}},
+    [F_PROG_TIME] = {"aspen_program_run_seconds_total",
+		     "Time spent in each eBPF program in force, as the kernel counts it "
+		     "(with run-time statistics on).",
+		     COUNTER,
+		     1,
+		     {"program"}},
 };
 
 /* seconds */
@@ -495,16 +496,22 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, char *err, 
 int metrics_start(const char *addr, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = {0};
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+	/* epoll, not select(): aspend may hold more than FD_SETSIZE descriptors */
+	unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	sigset_t all, old;
 
 	if (parse_addr(addr, &ss, err, errlen))
 		return -1;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	on = true;
+	/* its thread takes no signal: they are the event loop's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	httpd = MHD_start_daemon(flags, 0, NULL, NULL, answer, NULL, MHD_OPTION_SOCK_ADDR,
 				 (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, 16,
 				 MHD_OPTION_CONNECTION_TIMEOUT, 10, MHD_OPTION_END);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!httpd) {
 		on = false;
 		snprintf(err, errlen, "--metrics %s: cannot listen (in use? %s)", addr,

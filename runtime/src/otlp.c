@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,9 @@ static int setup_curl(const char *url, char *err, size_t errlen)
 
 int otlp_start(struct rt_audit *audit, const char *url, const char *file, char *err, size_t errlen)
 {
+	sigset_t all, old;
+	int rc;
+
 	if (gethostname(O.host, sizeof(O.host) - 1))
 		snprintf(O.host, sizeof(O.host), "unknown");
 	O.q = calloc(QUEUE_MAX, sizeof(*O.q));
@@ -219,7 +223,12 @@ int otlp_start(struct rt_audit *audit, const char *url, const char *file, char *
 		snprintf(err, errlen, "--otlp-file %s: %s", file, strerror(errno));
 		return -1;
 	}
-	if (pthread_create(&O.thread, NULL, run, NULL)) {
+	/* the thread takes no signal: they are the event loop's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&O.thread, NULL, run, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
 		snprintf(err, errlen, "otlp: cannot start its thread");
 		return -1;
 	}
