@@ -30,31 +30,46 @@ traffic_pid=$BG_PID
 traffic_out=$C_OUT
 
 # ---- meanwhile, the trail is moved away and aspend told to reopen it, three
-# times (logrotate's "create" and postrotate kill -USR1)
+# times: twice by hand (mv, kill -USR1), then by logrotate with the example
+# configuration (packaging/logrotate/aspend; its path, and a postrotate that
+# signals this aspend only)
+sed -e "s|/var/log/aspen/audit.jsonl|$H_AUDIT|" -e "s|create 0640 root adm|create 0640 root root|" \
+	-e "s|^\( *\)systemctl kill .*|\1kill -USR1 $ASPEND_PID|" \
+	"$ASPEN_SRC/packaging/logrotate/aspend" >"$H_WORK/logrotate.conf"
+grep -q "kill -USR1 $ASPEND_PID" "$H_WORK/logrotate.conf" || fail "logrotate.conf: no postrotate"
 for k in 1 2 3; do
 	for _ in $(seq 200); do
 		[ "$(wc -l <"$traffic_out")" -ge $((k * N / 4)) ] && break
 		sleep 0.1
 	done
-	mv "$H_AUDIT" "$H_AUDIT.moved-$k"
-	kill -USR1 "$ASPEND_PID"
+	if [ "$k" -lt 3 ]; then
+		mv "$H_AUDIT" "$H_AUDIT.moved-$k"
+		kill -USR1 "$ASPEND_PID"
+	elif command -v logrotate >/dev/null; then
+		logrotate -f -s "$H_WORK/logrotate.state" "$H_WORK/logrotate.conf" ||
+			fail "logrotate with the example configuration"
+	else
+		[ "${CI:-}" != true ] || fail "logrotate is missing (scripts/install-deps.sh installs it)"
+		mv "$H_AUDIT" "$H_AUDIT-moved-3"
+		kill -USR1 "$ASPEND_PID"
+	fi
 done
 timeout 120 tail --pid="$traffic_pid" -f /dev/null || fail "traffic still running"
 assert_eq "$N" "$(wc -l <"$traffic_out")" "requests made"
 
 # ---- every request line is in one of the files, once
-files=("$H_AUDIT" "$H_AUDIT".*)
+files=("$H_AUDIT" "$H_AUDIT"[.-]*)
 count_all() {
 	cat "${files[@]}" >"$H_WORK/all.jsonl" 2>/dev/null
 	jsonl_find "$H_WORK/all.jsonl" "$@" | wc -l
 }
 for _ in $(seq 100); do
-	files=("$H_AUDIT" "$H_AUDIT".*)
+	files=("$H_AUDIT" "$H_AUDIT"[.-]*)
 	[ "$(count_all event=request)" -ge "$N" ] && break
 	sleep 0.1
 done
 stop_aspend
-files=("$H_AUDIT" "$H_AUDIT".*)
+files=("$H_AUDIT" "$H_AUDIT"[.-]*)
 log "trail files: ${#files[@]}"
 assert_eq "$N" "$(count_all event=request)" "request lines across the files"
 while read -r pid rc model; do
@@ -73,6 +88,7 @@ done <"$traffic_out"
 [ "$(count_all event=audit_rotate reason=max_size)" -ge 3 ] || fail "fewer than 3 rotations by size"
 assert_eq 3 "$(count_all event=audit_rotate reason=reopen)" "rotations on SIGUSR1"
 assert_eq $((${#files[@]} - 1)) "$(count_all event=audit_rotate)" "audit_rotate lines (one per new file)"
+ls "$H_WORK" | grep -q '^audit.jsonl-[0-9]\{8\}$' || fail "no file rotated by logrotate (dateext)"
 for f in "${files[@]}"; do
 	[ "$(stat -c %s "$f")" -le 6144 ] || fail "$f is larger than 6K"
 done
@@ -93,6 +109,11 @@ rc=0
 "$ASPENC" audit verify "${ordered[@]:0:2}" "${ordered[@]:3}" 2>"$H_WORK/verify.err" || rc=$?
 assert_eq 1 "$rc" "aspenc audit verify with a file left out"
 assert_contains "$H_WORK/verify.err" "chain broken"
+# (copies under names that are no rotated set, which aspenc would order)
+cp "${ordered[0]}" "$H_WORK/first.jsonl"
+cp "${ordered[1]}" "$H_WORK/second.jsonl"
 rc=0
-"$ASPENC" audit verify "${ordered[1]}" "${ordered[0]}" 2>/dev/null || rc=$?
+"$ASPENC" audit verify "$H_WORK/second.jsonl" "$H_WORK/first.jsonl" 2>/dev/null || rc=$?
 assert_eq 1 "$rc" "aspenc audit verify with two files swapped"
+"$ASPENC" audit verify "$H_WORK/first.jsonl" "$H_WORK/second.jsonl" >/dev/null ||
+	fail "aspenc audit verify of the first two files in order"
