@@ -23,6 +23,7 @@
 
 #include <microhttpd.h>
 
+#include "json.h" /* utf8_len */
 #include "metrics.h"
 
 #define MAX_PER_FAMILY 500
@@ -153,20 +154,30 @@ static bool on;
 
 /* ---- label sets ---------------------------------------------------------- */
 
-/* Appends name="value" with the format's escapes (\\, \", \n). */
+/* Appends name="value" with the format's escapes (\\, \", \n); bytes that are
+ * not UTF-8 become U+FFFD, as in the trail (json.h). */
 static size_t put_label(char *out, size_t cap, size_t used, const char *name, const char *v)
 {
+	size_t left = v ? strlen(v) : 0;
+
 	used += (size_t)snprintf(out + used, used < cap ? cap - used : 0, "%s%s=\"",
 				 used ? "," : "", name);
-	for (; v && *v && used + 3 < cap; v++) {
-		if (*v == '\\' || *v == '"')
+	while (left && used + 5 < cap) {
+		size_t n = utf8_len((const unsigned char *)v, left);
+
+		if (n == 0) {
+			memcpy(out + used, "\xef\xbf\xbd", 3);
+			used += 3;
+			n = 1;
+		} else if (*v == '\\' || *v == '"' || *v == '\n') {
 			out[used++] = '\\';
-		if (*v == '\n') {
-			out[used++] = '\\';
-			out[used++] = 'n';
-			continue;
+			out[used++] = *v == '\n' ? 'n' : *v;
+		} else {
+			memcpy(out + used, v, n);
+			used += n;
 		}
-		out[used++] = *v;
+		v += n;
+		left -= n;
 	}
 	if (used + 1 < cap)
 		out[used++] = '"';

@@ -77,6 +77,11 @@ chat_body gpt-4o-mini | gzip -c >"$H_WORK/body.gz"
 curl_call gzip "$OA" -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' --data-binary @"$H_WORK/body.gz"
 assert_failed "curl gzip body (uninspectable deny)"
 audit_wait event=request unparsed=compressed pid="$C_PID" >/dev/null
+# a model name that is not UTF-8 (a raw 0xff byte): its label gets U+FFFD,
+# as the trail does, and the scrape stays valid
+printf '{"messages":[{"role":"user","content":"hi"}],"model":"bad\xffmodel"}' >"$H_WORK/bad-utf8.json"
+curl_call bad-utf8 "$OA" "${JSON[@]}" --data-binary @"$H_WORK/bad-utf8.json"
+audit_wait event=request pid="$C_PID" >/dev/null
 curl_call mistral https://api.mistral.ai/v1/chat/completions "${JSON[@]}" -d "$CHAT_BODY"
 assert_eq 7 "$C_RC" "curl to mistral: exit status"
 audit_wait event=connect decision=deny rule=approved_providers provider=mistral >/dev/null
@@ -99,7 +104,7 @@ log "promtool check metrics: ok ($(grep -vc '^#' "$H_WORK/metrics.txt") samples)
 
 # ---- decisions
 d='aspen_decisions_total{event="request",decision='
-assert_eq 3 "$(metric "${d}\"allow\",rule=\"default\",provider=\"openai\"}")" "allowed requests"
+assert_eq 4 "$(metric "${d}\"allow\",rule=\"default\",provider=\"openai\"}")" "allowed requests"
 assert_eq 1 "$(metric "${d}\"deny\",rule=\"no_gpt4o\",provider=\"openai\"}")" "requests denied by no_gpt4o"
 assert_eq 1 "$(metric "${d}\"deny\",rule=\"uninspectable\",provider=\"openai\"}")" "uninspectable requests denied"
 assert_eq 1 "$(metric 'aspen_decisions_total{event="connect",decision="deny",rule="approved_providers",provider="mistral"}')" \
@@ -111,7 +116,8 @@ assert_eq "$(audit_count event=response decision=allow rule=log_tokens)" \
 # ---- requests and tokens by provider and model
 assert_eq 3 "$(metric 'aspen_requests_total{provider="openai",model="gpt-4o-mini"}')" "gpt-4o-mini requests (gzip: no model)"
 assert_eq 1 "$(metric 'aspen_requests_total{provider="openai",model="gpt-4o"}')" "gpt-4o requests"
-tin=$(rec_since event=request addr="$IP_OPENAI" | "$H_PY" -c 'import json,sys; print(sum(json.loads(l)["tokens_in"] or 0 for l in sys.stdin))')
+assert_eq 1 "$(metric 'aspen_requests_total{provider="openai",model="bad�model"}')" "requests with a model that is not UTF-8"
+tin=$(rec_since event=request addr="$IP_OPENAI" model=gpt-4o-mini | "$H_PY" -c 'import json,sys; print(sum(json.loads(l)["tokens_in"] or 0 for l in sys.stdin))')
 assert_eq "$tin" "$(metric 'aspen_tokens_total{provider="openai",model="gpt-4o-mini",type="input"}')" \
 	"input tokens (as the provider reported them)"
 assert_eq 15 "$(metric 'aspen_tokens_total{provider="openai",model="gpt-4o-mini",type="output"}')" "output tokens (3 x 5)"
@@ -120,7 +126,7 @@ assert_eq 15 "$(metric 'aspen_tokens_total{provider="openai",model="gpt-4o-mini"
 assert_eq 1 "$(metric 'aspen_redactions_total{pattern="pii.ssn"}')" "SSNs masked"
 assert_eq 1 "$(metric 'aspen_uninspected_total{reason="compressed"}')" "uninspected: compressed"
 attach=$(audit_count event=tls_attach)
-[ "$attach" -ge 5 ] || fail "expected a tls_attach line per curl, got $attach"
+[ "$attach" -ge 6 ] || fail "expected a tls_attach line per curl, got $attach"
 assert_eq "$attach" "$(metric 'aspen_hold_seconds_count{reason="tls_attach"}')" "threads held for probes"
 assert_eq "$attach" "$(metric 'aspen_hold_seconds_bucket{reason="tls_attach",le="+Inf"}')" "hold histogram +Inf bucket"
 assert_eq "$attach" "$(metric aspen_probe_attach_seconds_count)" "probe attach times"
@@ -128,9 +134,9 @@ assert_eq 0 "$(metric aspen_probed_processes)" "probed processes after the clien
 assert_eq 0 "$(metric aspen_lost_events_total)" "lost events"
 sha=$(audit_field "$(audit_find event=policy_load | head -n1)" policy_sha256)
 assert_eq 1 "$(metric "aspen_policy_info{policy=\"metrics\",policy_sha256=\"$sha\"}")" "policy in force"
-# the kernel's run counts: 6 connect() calls (5 to openai, 1 to mistral)
+# the kernel's run counts: 7 connect() calls (6 to openai, 1 to mistral)
 runs=$(metric 'aspen_program_runs_total{program="aspen_connect4"}')
-[ "$runs" -ge 6 ] || fail "aspen_connect4 runs: $runs, expected at least 6"
+[ "$runs" -ge 7 ] || fail "aspen_connect4 runs: $runs, expected at least 7"
 "$H_PY" -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' \
 	"$(metric 'aspen_program_run_seconds_total{program="aspen_connect4"}')" || fail "aspen_connect4 run time is 0"
 # the SSN is in no label
