@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -254,6 +255,15 @@ static void reload(struct daemon *d)
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
 
+/* a and b name the same existing file */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+	       sa.st_dev == sb.st_dev;
+}
+
 /* SIGUSR1: the trail goes on in a new file at the same path */
 static void reopen_audit(struct daemon *d)
 {
@@ -346,8 +356,15 @@ int main(int argc, char **argv)
 		log_err("audit trail: %s", err);
 		return 1;
 	}
+	if (D.opts.audit_max_size && !D.opts.audit_path)
+		log_warn("--audit-max-size: the trail goes to stdout, which is not rotated");
 	if (D.opts.audit_max_size)
 		rt_audit_set_rotation(D.audit, D.opts.audit_max_size, D.opts.audit_keep);
+	if (same_file(D.opts.audit_path, D.opts.otlp_file)) {
+		log_err("--otlp-file %s is the audit trail itself", D.opts.otlp_file);
+		rt_audit_close(D.audit);
+		return 2;
+	}
 	if (D.opts.metrics && metrics_start(D.opts.metrics, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		rt_audit_close(D.audit);
