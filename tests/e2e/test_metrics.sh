@@ -142,6 +142,14 @@ runs=$(metric 'aspen_program_runs_total{program="aspen_connect4"}')
 # the SSN is in no label
 assert_not_contains "$H_WORK/metrics.txt" "123-45-6789"
 
+# a reload: counted, the same policy still in force, the counters kept
+kill -HUP "$ASPEND_PID"
+audit_wait event=policy_load reason=reload >/dev/null
+scrape
+assert_eq 1 "$(metric 'aspen_policy_loads_total{reason="reload"}')" "policy reloads"
+assert_eq 1 "$(metric "aspen_policy_info{policy=\"metrics\",policy_sha256=\"$sha\"}")" "policy in force after the reload"
+assert_eq 1 "$(metric 'aspen_redactions_total{pattern="pii.ssn"}')" "SSNs masked, after the reload"
+
 # anything but /metrics: 404
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://$M/")
 assert_eq 404 "$code" "GET / status"
