@@ -5,7 +5,8 @@
  * into OTLP/JSON ExportLogsServiceRequests (runtime/lib/rt_otlp.c), a batch
  * at a time, POSTs them with libcurl and/or appends them to a file. A full
  * queue drops lines (counted: aspen_otlp_dropped_records_total); a failed
- * export is counted and not retried. The trail itself is never held back.
+ * export is tried twice more when the failure may pass (1 s, then 2 s
+ * later), then counted. The trail itself is never held back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,7 +73,9 @@ static size_t discard(char *p, size_t size, size_t n, void *ctx)
 	return size * n;
 }
 
-static bool post(const char *body, size_t len)
+/* 0: taken; 1: not taken, worth another try (no answer, or 429, 502, 503,
+ * 504: OTLP/HTTP's retryable statuses); -1: refused for good */
+static int post_once(const char *body, size_t len, char *why, size_t whylen)
 {
 	long status = 0;
 	CURLcode rc;
@@ -80,20 +83,56 @@ static bool post(const char *body, size_t len)
 	curl_easy_setopt(O.curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(O.curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	rc = curl_easy_perform(O.curl);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(O.curl, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_OK && status >= 200 && status < 300)
-		return true;
+	if (rc != CURLE_OK) {
+		snprintf(why, whylen, "%s", curl_easy_strerror(rc));
+		return 1;
+	}
+	curl_easy_getinfo(O.curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 200 && status < 300)
+		return 0;
+	snprintf(why, whylen, "HTTP status %ld", status);
+	return status == 429 || status == 502 || status == 503 || status == 504 ? 1 : -1;
+}
+
+/* Waits s seconds, or less if aspend stops; false if it stops. */
+static bool backoff(int s)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += s;
+	pthread_mutex_lock(&O.lock);
+	while (!O.stop && pthread_cond_timedwait(&O.cond, &O.lock, &until) == 0)
+		;
+	stop = O.stop;
+	pthread_mutex_unlock(&O.lock);
+	return !stop;
+}
+
+/* Posts a batch; retry: after 1 s and 2 s more when the failure may pass
+ * (not while aspend stops). */
+static bool post(const char *body, size_t len, bool retry)
+{
+	char why[128];
+
+	for (int attempt = 0;; attempt++) {
+		int rc = post_once(body, len, why, sizeof(why));
+
+		if (rc == 0)
+			return true;
+		if (rc < 0 || !retry || attempt == 2 || !backoff(1 << attempt))
+			break;
+	}
 	if (O.failures++ % 100 == 0)
-		log_warn("otlp: export to %s failed: %s (%lu failed so far)", O.url,
-			 rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP status not 2xx",
+		log_warn("otlp: export to %s failed: %s (%lu batches failed so far)", O.url, why,
 			 O.failures);
 	return false;
 }
 
 /* Exports lines[0..n); returns false if the collector could not take them
  * (skip_url: it is not asked, the lines count as failed). */
-static bool export_batch(char **lines, size_t n, bool skip_url)
+static bool export_batch(char **lines, size_t n, bool skip_url, bool retry)
 {
 	struct rt_otlp_buf b = {0};
 	bool ok = true;
@@ -114,7 +153,7 @@ static bool export_batch(char **lines, size_t n, bool skip_url)
 		metrics_otlp("file", w ? "sent" : "failed", (unsigned)n);
 	}
 	if (O.url) {
-		ok = !skip_url && post(b.p, b.len);
+		ok = !skip_url && post(b.p, b.len, retry);
 		metrics_otlp("collector", ok ? "sent" : "failed", (unsigned)n);
 	}
 	free(b.p);
@@ -155,7 +194,7 @@ static void *run(void *arg)
 
 		pthread_mutex_unlock(&O.lock);
 		/* at exit, a collector that is down gets one try, not one per batch */
-		if (k && !export_batch(batch, k, give_up) && stopping)
+		if (k && !export_batch(batch, k, give_up, !stopping) && stopping)
 			give_up = true;
 		for (size_t i = 0; i < k; i++)
 			free(batch[i]);

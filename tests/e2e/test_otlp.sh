@@ -35,12 +35,13 @@ rule log_tokens {
 EOF_POLICY
 )
 COL=127.0.0.1:14318
-"$H_PY" "$H_LIB/fake_otlp.py" "$COL" "$H_WORK/collector.jsonl" "$H_WORK/collector.ready" &
+# the collector answers its first request 503: aspend tries again
+"$H_PY" "$H_LIB/fake_otlp.py" "$COL" "$H_WORK/collector.jsonl" "$H_WORK/collector.ready" 1 &
 H_FAKE_PIDS+=($!)
 for _ in $(seq 50); do [ -e "$H_WORK/collector.ready" ] && break; sleep 0.1; done
 [ -e "$H_WORK/collector.ready" ] || fail "fake collector did not start"
 
-start_aspend "$obj" --otlp "http://$COL" --otlp-file "$H_WORK/otlp-file.jsonl"
+start_aspend "$obj" --otlp "http://$COL" --otlp-file "$H_WORK/otlp-file.jsonl" --metrics 127.0.0.1:19466
 audit_wait event=policy_load policy=otlp >/dev/null
 
 OA=https://api.openai.com/v1/chat/completions
@@ -61,11 +62,22 @@ assert_ok "curl with an SSN"
 ssn_pid=$C_PID
 audit_wait event=response pid="$ssn_pid" >/dev/null
 # records arrive while aspend runs (a batch at most a second after its first line)
-for _ in $(seq 50); do
-	[ "$(wc -l <"$H_WORK/collector.jsonl" 2>/dev/null || echo 0)" -ge "$(wc -l <"$H_AUDIT")" ] && break
+received() { awk '!/"refused"/ { n++ } END { print n + 0 }' "$H_WORK/collector.jsonl" 2>/dev/null || echo 0; }
+for _ in $(seq 80); do
+	[ "$(received)" -ge "$(wc -l <"$H_AUDIT")" ] && break
 	sleep 0.1
 done
-assert_eq "$(wc -l <"$H_AUDIT")" "$(wc -l <"$H_WORK/collector.jsonl")" "records at the collector while aspend runs"
+assert_eq "$(wc -l <"$H_AUDIT")" "$(received)" "records at the collector while aspend runs"
+assert_eq 1 "$(grep -c '"refused"' "$H_WORK/collector.jsonl")" "requests the collector refused (503)"
+for _ in $(seq 20); do
+	curl -sS "http://127.0.0.1:19466/metrics" >"$H_WORK/metrics.txt" || fail "scrape"
+	grep -qF "aspen_otlp_records_total{output=\"collector\",outcome=\"sent\"} $(wc -l <"$H_AUDIT")" "$H_WORK/metrics.txt" && break
+	sleep 0.1
+done
+assert_not_contains "$H_WORK/metrics.txt" 'outcome="failed"'
+assert_contains "$H_WORK/metrics.txt" "aspen_otlp_records_total{output=\"collector\",outcome=\"sent\"} $(wc -l <"$H_AUDIT")"
+assert_contains "$H_WORK/metrics.txt" "aspen_otlp_records_total{output=\"file\",outcome=\"sent\"} $(wc -l <"$H_AUDIT")"
+assert_contains "$H_WORK/metrics.txt" "aspen_otlp_dropped_records_total 0"
 # aspend sends what is queued before it exits
 stop_aspend
 
@@ -76,6 +88,7 @@ audit, col, filelog, ok_pid, deny_pid, ssn_pid, curl, tokens_in, host = sys.argv
 ok_pid, deny_pid, ssn_pid, tokens_in = int(ok_pid), int(deny_pid), int(ssn_pid), int(tokens_in)
 trail = [l.rstrip("\n") for l in open(audit)]
 recs = [json.loads(l) for l in open(col)]
+recs = [r for r in recs if "refused" not in r]
 errors = [r for r in recs if "error" in r]
 assert not errors, f"the collector refused: {errors}"
 # one record per audit line, in order, the line as the body

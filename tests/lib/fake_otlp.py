@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """A fake OpenTelemetry collector (OTLP/HTTP JSON logs) for the e2e tests.
 
-Usage: fake_otlp.py ADDR:PORT LOG READY
+Usage: fake_otlp.py ADDR:PORT LOG READY [FAIL_FIRST]
 Accepts POST /v1/logs with Content-Type application/json, answers 200 {},
 and appends every log record it received to LOG as one JSON line:
   {"resource": {key: value}, "scope": name, "time": "...", "severity": N,
    "body": "...", "attributes": {key: value}}
 with OTLP AnyValues flattened (stringValue -> str, intValue -> int, ...).
 A body that is not an ExportLogsServiceRequest is answered 400 and logged
-as {"error": "..."}. Writes READY once listening.
+as {"error": "..."}. The first FAIL_FIRST requests (default 0) are
+answered 503, a collector busy for a moment, and logged as {"refused": 503}.
+Writes READY once listening.
 """
 import json
 import sys
@@ -44,8 +46,17 @@ def records(req):
 
 
 class Handler(BaseHTTPRequestHandler):
+    refuse = 0
+
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        if Handler.refuse > 0:
+            Handler.refuse -= 1
+            self._log(json.dumps({"refused": 503}))
+            self.send_response(503)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         try:
             if self.path != "/v1/logs":
                 raise ValueError(f"path {self.path}")
@@ -75,6 +86,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     host, port = sys.argv[1].rsplit(":", 1)
+    Handler.refuse = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     srv = HTTPServer((host, int(port)), Handler)
     open(sys.argv[3], "w").close()
     srv.serve_forever()
