@@ -495,9 +495,31 @@ static int open_next(const char *path, int flags, struct stat *st, char *err, si
  * every line went to one or the other. */
 static void switch_to(struct rt_audit *a, int fd, off_t size)
 {
+	if (a->sync)
+		fsync(a->fd);
 	close(a->fd);
 	a->fd = fd;
 	a->size = size;
+}
+
+/* With fsync on, the renames and the new file's entry are made durable too */
+static void sync_dir(const char *path)
+{
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	int fd;
+
+	if (!dir)
+		return;
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
 }
 
 /* path -> path.1, path.1 -> path.2, ..., path.keep dropped, and a new path. */
@@ -528,6 +550,8 @@ static void rotate_locked(struct rt_audit *a)
 		goto out;
 	}
 	switch_to(a, fd, 0);
+	if (a->sync)
+		sync_dir(a->path);
 	emit_rotate_line(a, "max_size", to);
 	goto out;
 fail:

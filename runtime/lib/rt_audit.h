@@ -51,7 +51,8 @@ struct rt_audit *rt_audit_open(const char *path, char *err, size_t errlen);
 void rt_audit_close(struct rt_audit *a);
 
 /* 1: fsync() after every line (slow; for hosts where losing the last
- * events on power loss matters). Default 0: each line is write()n whole. */
+ * events on power loss matters), and at a rotation or reopen the old file
+ * and the directory too. Default 0: each line is write()n whole. */
 void rt_audit_set_fsync(struct rt_audit *a, int on);
 
 /* seq the next line will carry. */

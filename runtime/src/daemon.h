@@ -37,6 +37,7 @@ struct opts {
 	const char *otlp;		   /* --otlp URL: OTLP/HTTP JSON logs */
 	const char *otlp_file;		   /* --otlp-file FILE: the same, one request a line */
 	bool prog_stats;		   /* --prog-stats: bpf_enable_stats() while running */
+	bool audit_fsync;		   /* --audit-fsync: fsync after every line */
 	bool verbose;
 };
 

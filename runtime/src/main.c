@@ -63,6 +63,7 @@ static void usage(FILE *out)
 		"  --audit-max-size N rotate FILE to FILE.1 before it grows past N bytes\n"
 		"                     (suffix K, M or G); the chain goes on in the new FILE\n"
 		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
+		"  --audit-fsync      fsync FILE after every line (slower; no line lost on power loss)\n"
 		"  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 		"                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
 		"  --prog-stats       have the kernel time every eBPF program run while aspend runs\n"
@@ -113,7 +114,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
-	       O_OTLP_FILE, O_PROG_STATS };
+	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -131,6 +132,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "otlp", required_argument, 0, O_OTLP },
 		{ "otlp-file", required_argument, 0, O_OTLP_FILE },
 		{ "prog-stats", no_argument, 0, O_PROG_STATS },
+		{ "audit-fsync", no_argument, 0, O_AUDIT_FSYNC },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -166,6 +168,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_OTLP: o->otlp = optarg; break;
 		case O_OTLP_FILE: o->otlp_file = optarg; break;
 		case O_PROG_STATS: o->prog_stats = true; break;
+		case O_AUDIT_FSYNC: o->audit_fsync = true; break;
 		case O_KEEP:
 			o->audit_keep = (unsigned)atoi(optarg);
 			if (o->audit_keep < 1 || o->audit_keep > 1000) {
@@ -360,6 +363,7 @@ int main(int argc, char **argv)
 		log_warn("--audit-max-size: the trail goes to stdout, which is not rotated");
 	if (D.opts.audit_max_size)
 		rt_audit_set_rotation(D.audit, D.opts.audit_max_size, D.opts.audit_keep);
+	rt_audit_set_fsync(D.audit, D.opts.audit_fsync);
 	if (same_file(D.opts.audit_path, D.opts.otlp_file)) {
 		log_err("--otlp-file %s is the audit trail itself", D.opts.otlp_file);
 		rt_audit_close(D.audit);

@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib/harness.sh"
 harness_start audit-rotation
 
 obj=$(contract_policy | make_policy tls)
-start_aspend "$obj" --audit-max-size 6K --audit-keep 1000
+start_aspend "$obj" --audit-max-size 6K --audit-keep 1000 --audit-fsync
 audit_wait event=policy_load policy=tls >/dev/null
 
 OA=https://api.openai.com/v1/chat/completions

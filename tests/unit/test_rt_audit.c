@@ -376,6 +376,7 @@ static void test_rotation_keep(void **state)
 	struct rt_audit_chain c;
 
 	assert_non_null(a);
+	rt_audit_set_fsync(a, 1); /* the old file and the directory synced too */
 	rt_audit_set_rotation(a, 1500, 2);
 	for (int i = 0; i < 30; i++)
 		emit_connect(a, "deny", i);
