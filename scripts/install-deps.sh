@@ -16,6 +16,7 @@ pkgs=(
 	openssl curl wget python3 iproute2 util-linux procps jq
 	golang-go
 	dpkg-dev file systemd man-db python3-yaml
+	libmicrohttpd-dev libcurl4-openssl-dev prometheus logrotate
 )
 # Debian's nodejs conflicts with NodeSource's, which dev machines often
 # carry: only install it when no node is on PATH.

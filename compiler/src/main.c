@@ -6,6 +6,7 @@
  *   aspenc --check policy.asp
  *   aspenc --emit-c policy.asp -o policy.bpf.c
  *   aspenc fmt [--check] FILE.asp|DIR...
+ *   aspenc audit verify audit.jsonl.2 audit.jsonl.1 audit.jsonl
  *
  * Exit status: 0 success (warnings allowed), 1 the policy has errors,
  * 2 usage error.
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "codegen.h"
+#include "audit_cmd.h"
 #include "fmt.h"
 #include "passes.h"
 #include "paths.h"
@@ -39,6 +41,7 @@ static void usage(FILE *out)
 	      "       aspenc test [--coverage] [--json] FILE.yaml...   (docs/testing-policies.md)\n"
 	      "       aspenc diff OLD.asp NEW.asp TRACE...\n"
 	      "       aspenc fmt [--check | --stdout] FILE.asp|DIR...   (canonical layout)\n"
+	      "       aspenc audit verify FILE...   (the audit trail's hash chain, across files)\n"
 	      "\n"
 	      "options:\n"
 	      "  -o FILE        output file\n"
@@ -187,6 +190,8 @@ int main(int argc, char **argv)
 		return aspenc_diff_main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "fmt"))
 		return aspenc_fmt_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "audit"))
+		return aspenc_audit_main(argc - 1, argv + 1);
 	rc = parse_args(argc, argv, &c);
 	if (rc)
 		return rc < 0 ? 2 : 0;

@@ -34,6 +34,12 @@ struct rt_audit {
 	uint64_t seq; /* seq of the next line */
 	off_t size;   /* bytes in the file, for undoing a short write */
 	char prev[ASPEN_SHA256_HEX_LEN + 1];
+	char *path;	    /* the file's name (NULL for stdout): reopen, rotation */
+	uint64_t max_size;  /* rotate before a line would take the file past it; 0: never */
+	unsigned keep;	    /* rotated files kept: path.1 .. path.keep */
+	int rotate_failed;  /* a rename failed: no more tries until a reopen */
+	rt_audit_tee_fn tee; /* gets every line written */
+	void *tee_ctx;
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -275,6 +281,11 @@ static int open_file(struct rt_audit *a, const char *path, char *err, size_t err
 {
 	struct stat st;
 
+	a->path = strdup(path);
+	if (!a->path) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
 	a->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 	if (a->fd < 0) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
@@ -327,6 +338,7 @@ void rt_audit_close(struct rt_audit *a)
 	if (a->own_fd && a->fd >= 0)
 		close(a->fd);
 	pthread_mutex_destroy(&a->lock);
+	free(a->path);
 	free(a);
 }
 
@@ -396,6 +408,11 @@ static int write_line(struct rt_audit *a, const char *line, size_t n)
 	return -1;
 }
 
+static void rotate_locked(struct rt_audit *a);
+
+/* ts, ",seq":N and ",prev_sha256":"<hex>"} around the event: a bound */
+#define LINE_OVERHEAD 160
+
 static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct timespec *ts)
 {
 	char tsbuf[TS_LEN],
@@ -405,6 +422,11 @@ static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct 
 	char *line;
 	int rc;
 
+	/* rotate before the line, so that it is built on the chain's state in
+	 * the new file (after the rotation line) */
+	if (a->max_size && a->regular && !a->rotate_failed && a->size > 0 &&
+	    (uint64_t)a->size + ev->len + LINE_OVERHEAD > a->max_size)
+		rotate_locked(a);
 	format_ts(ts, tsbuf);
 	tl = (size_t)snprintf(tail, sizeof(tail), "%s%" PRIu64 "%s%s\"}", TAIL_SEQ, a->seq,
 			      TAIL_PREV, a->prev);
@@ -421,11 +443,178 @@ static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct 
 	aspen_sha256_hex(line, n, next);
 	line[n] = '\n';
 	rc = write_line(a, line, n + 1);
-	free(line);
 	if (rc == 0) {
 		a->seq++;
 		memcpy(a->prev, next, sizeof(next));
+		if (a->tee)
+			a->tee(a->tee_ctx, line, n);
 	}
+	free(line);
+	return rc;
+}
+
+/* ---- rotation and reopening -------------------------------------------- */
+
+/* The first line of a new file: says why the file changed; its seq and
+ * prev_sha256 go on from the last line of the previous file. */
+static void emit_rotate_line(struct rt_audit *a, const char *reason, const char *previous)
+{
+	struct rt_audit_ev ev;
+	struct timespec ts;
+
+	rt_audit_ev_init(&ev, "audit_rotate");
+	rt_audit_str(&ev, "reason", reason);
+	rt_audit_str(&ev, "previous_file", previous);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (!ev.bad && emit_locked(a, &ev, &ts))
+		fprintf(stderr, "aspend: audit trail: cannot write the first line of %s: %s\n",
+			a->path, strerror(errno));
+	rt_audit_ev_free(&ev);
+}
+
+/* Opens path as the next file of the chain: locked, a regular file. */
+static int open_next(const char *path, int flags, struct stat *st, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | flags, 0640);
+
+	if (fd < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) || !S_ISREG(st->st_mode) || flock(fd, LOCK_EX | LOCK_NB)) {
+		set_err(err, errlen, "%s: %s", path,
+			errno == EWOULDBLOCK ? "in use by another audit writer"
+					     : "not a regular file that can be locked");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The new file takes the place of the old one, which is closed only now:
+ * every line went to one or the other. */
+static void switch_to(struct rt_audit *a, int fd, off_t size)
+{
+	if (a->sync)
+		fsync(a->fd);
+	close(a->fd);
+	a->fd = fd;
+	a->size = size;
+}
+
+/* With fsync on, the renames and the new file's entry are made durable too */
+static void sync_dir(const char *path)
+{
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	int fd;
+
+	if (!dir)
+		return;
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
+/* path -> path.1, path.1 -> path.2, ..., path.keep dropped, and a new path. */
+static void rotate_locked(struct rt_audit *a)
+{
+	size_t n = strlen(a->path) + 16;
+	char *from = malloc(n), *to = malloc(n), err[256];
+	struct stat st;
+	int fd;
+
+	if (!from || !to)
+		goto fail;
+	for (unsigned i = a->keep; i > 1; i--) {
+		snprintf(from, n, "%s.%u", a->path, i - 1);
+		snprintf(to, n, "%s.%u", a->path, i);
+		if (rename(from, to) && errno != ENOENT)
+			goto fail;
+	}
+	snprintf(to, n, "%s.1", a->path);
+	if (rename(a->path, to))
+		goto fail;
+	/* the old file is now path.1; lines keep going there until this works */
+	fd = open_next(a->path, O_EXCL, &st, err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "aspend: audit trail: cannot rotate: %s; writing on to %s\n", err,
+			to);
+		a->rotate_failed = 1;
+		goto out;
+	}
+	switch_to(a, fd, 0);
+	if (a->sync)
+		sync_dir(a->path);
+	emit_rotate_line(a, "max_size", to);
+	goto out;
+fail:
+	fprintf(stderr, "aspend: audit trail: cannot rotate %s: %s; writing on to it\n", a->path,
+		strerror(errno));
+	a->rotate_failed = 1;
+out:
+	free(from);
+	free(to);
+}
+
+void rt_audit_set_tee(struct rt_audit *a, rt_audit_tee_fn fn, void *ctx)
+{
+	pthread_mutex_lock(&a->lock);
+	a->tee = fn;
+	a->tee_ctx = ctx;
+	pthread_mutex_unlock(&a->lock);
+}
+
+void rt_audit_set_rotation(struct rt_audit *a, uint64_t max_size, unsigned keep)
+{
+	pthread_mutex_lock(&a->lock);
+	a->max_size = max_size;
+	a->keep = keep ? keep : 1;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static int reopen_locked(struct rt_audit *a, char *err, size_t errlen)
+{
+	struct stat cur, st;
+	int fd;
+
+	if (!a->path || !a->regular)
+		return 0;
+	fd = open_next(a->path, 0, &st, err, errlen);
+	if (fd < 0) {
+		/* the same file, still locked by us: nothing was moved */
+		if (fstat(a->fd, &cur) == 0 && stat(a->path, &st) == 0 && st.st_ino == cur.st_ino &&
+		    st.st_dev == cur.st_dev) {
+			a->size = st.st_size;
+			return 0;
+		}
+		return -1;
+	}
+	if (st.st_size > 0) {
+		set_err(err, errlen, "%s: a file that is not empty took its place; writing on to "
+			"the old one", a->path);
+		close(fd);
+		return -1;
+	}
+	switch_to(a, fd, 0);
+	a->rotate_failed = 0;
+	emit_rotate_line(a, "reopen", NULL);
+	return 0;
+}
+
+int rt_audit_reopen(struct rt_audit *a, char *err, size_t errlen)
+{
+	int rc;
+
+	pthread_mutex_lock(&a->lock);
+	rc = reopen_locked(a, err, errlen);
+	pthread_mutex_unlock(&a->lock);
 	return rc;
 }
 
@@ -451,8 +640,38 @@ int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev)
 
 /* ---- verification ------------------------------------------------------ */
 
+void rt_audit_chain_init(struct rt_audit_chain *c)
+{
+	memset(c, 0, sizeof(*c));
+	memset(c->prev, '0', ASPEN_SHA256_HEX_LEN);
+	memset(c->first_prev, '0', ASPEN_SHA256_HEX_LEN);
+}
+
+static int is_zeros(const char *h)
+{
+	for (int i = 0; i < ASPEN_SHA256_HEX_LEN; i++)
+		if (h[i] != '0')
+			return 0;
+	return 1;
+}
+
+/* The first line the chain sees: a chain start (seq 1, zeros) or the first
+ * line of a rotated file (seq N > 1, the hash of a line we do not have). */
+static int verify_first(struct rt_audit_chain *c, uint64_t seq, const char *rec, char *why,
+			size_t whylen)
+{
+	if (seq == 0 || (seq == 1) != is_zeros(rec)) {
+		snprintf(why, whylen, "seq %" PRIu64 " with %s prev_sha256", seq,
+			 is_zeros(rec) ? "a chain start's" : "a continued chain's");
+		return -1;
+	}
+	c->first_seq = seq;
+	memcpy(c->first_prev, rec, sizeof(c->first_prev));
+	return 0;
+}
+
 /* Checks one line against the state left by the lines before it. */
-static int verify_line(const char *line, size_t len, long lineno, char prev[65], char *why,
+static int verify_line(struct rt_audit_chain *c, const char *line, size_t len, char *why,
 		       size_t whylen)
 {
 	char rec[ASPEN_SHA256_HEX_LEN + 1];
@@ -467,38 +686,44 @@ static int verify_line(const char *line, size_t len, long lineno, char prev[65],
 		snprintf(why, whylen, "not an aspen audit event");
 		return -1;
 	}
-	if (seq != (uint64_t)lineno) {
-		snprintf(why, whylen, "seq %" PRIu64 ", expected %ld", seq, lineno);
+	if (c->lines == 0) {
+		if (verify_first(c, seq, rec, why, whylen))
+			return -1;
+	} else if (seq != c->first_seq + c->lines) {
+		snprintf(why, whylen, "seq %" PRIu64 ", expected %" PRIu64
+			 "%s", seq, c->first_seq + c->lines,
+			 seq == 1 ? " (a new chain begins: a restart on an empty file?)" : "");
+		return -1;
+	} else if (strcmp(rec, c->prev) != 0) {
+		snprintf(why, whylen, "prev_sha256 does not match the previous line%s",
+			 c->file_lines == 0 ? " (the last line of the previous file)" : "");
 		return -1;
 	}
-	if (strcmp(rec, prev) != 0) {
-		snprintf(why, whylen, "prev_sha256 does not match the previous line");
-		return -1;
-	}
-	aspen_sha256_hex(line, len, prev);
+	aspen_sha256_hex(line, len, c->prev);
+	c->lines++;
+	c->file_lines++;
 	return 0;
 }
 
-int rt_audit_verify(const char *path, char *err, size_t errlen)
+int rt_audit_verify_next(struct rt_audit_chain *c, const char *path, char *err, size_t errlen)
 {
-	char prev[ASPEN_SHA256_HEX_LEN + 1], why[96];
+	char why[160];
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
-	long lineno = 0;
 	int rc = 0;
 
 	if (!f) {
 		set_err(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	memset(prev, '0', ASPEN_SHA256_HEX_LEN);
-	prev[ASPEN_SHA256_HEX_LEN] = '\0';
+	c->file_lines = 0;
 	while ((n = getline(&line, &cap, f)) > 0) {
-		lineno++;
-		if (verify_line(line, (size_t)n, lineno, prev, why, sizeof(why))) {
-			set_err(err, errlen, "%s:%ld: %s", path, lineno, why);
+		if (verify_line(c, line, (size_t)n, why, sizeof(why))) {
+			uint64_t lineno = c->file_lines + 1;
+
+			set_err(err, errlen, "%s:%" PRIu64 ": %s", path, lineno, why);
 			rc = lineno > 0x7fffffff ? 0x7fffffff : (int)lineno;
 			break;
 		}
@@ -510,4 +735,12 @@ int rt_audit_verify(const char *path, char *err, size_t errlen)
 	free(line);
 	fclose(f);
 	return rc;
+}
+
+int rt_audit_verify(const char *path, char *err, size_t errlen)
+{
+	struct rt_audit_chain c;
+
+	rt_audit_chain_init(&c);
+	return rt_audit_verify_next(&c, path, err, errlen);
 }

@@ -7,9 +7,10 @@
  *   {"ts":"2026-11-24T19:08:01.123456Z","event":"connect", <fields in the
  *    order added> ,"seq":41,"prev_sha256":"<64 hex>"}
  *
- * seq counts from 1 in a file; prev_sha256 is the sha256 of the previous
- * line's bytes without its newline (64 zeros on line 1). Opening an existing
- * file continues its chain, so one file is one chain across daemon restarts.
+ * seq counts from 1; prev_sha256 is the sha256 of the previous line's bytes
+ * without its newline (64 zeros on line 1). Opening an existing file
+ * continues its chain, so one file is one chain across daemon restarts; a
+ * rotated file's chain goes on in the next file (rt_audit_set_rotation).
  * Field names are a contract (docs/operators.md, "The audit trail").
  * Strings are encoded by common/json.h, as in recorded traces.
  *
@@ -50,7 +51,8 @@ struct rt_audit *rt_audit_open(const char *path, char *err, size_t errlen);
 void rt_audit_close(struct rt_audit *a);
 
 /* 1: fsync() after every line (slow; for hosts where losing the last
- * events on power loss matters). Default 0: each line is write()n whole. */
+ * events on power loss matters), and at a rotation or reopen the old file
+ * and the directory too. Default 0: each line is write()n whole. */
 void rt_audit_set_fsync(struct rt_audit *a, int on);
 
 /* seq the next line will carry. */
@@ -77,11 +79,51 @@ void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json);
  * error otherwise; the chain is not advanced then). */
 int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev);
 
-/* Checks a trail: every line complete, seq 1, 2, 3, ..., prev_sha256 the
- * hash of the line before (zeros on line 1). Returns 0 if intact, the
- * 1-based number of the first line whose link is broken (err says why), or
- * -1 if the file cannot be read. A change to the last line alone cannot be
- * seen: no later line records its hash. */
+/* Called with every line once it is written (len without the newline),
+ * in the trail's order, under the writer's lock: it must not block (copy
+ * the line and return) nor write to the trail. */
+typedef void (*rt_audit_tee_fn)(void *ctx, const char *line, size_t len);
+void rt_audit_set_tee(struct rt_audit *a, rt_audit_tee_fn fn, void *ctx);
+
+/* Rotation: before a line would take the file past max_size bytes, the
+ * file is renamed path.1 (path.1 to path.2, ..., up to path.keep; the
+ * oldest beyond keep is dropped) and a new file is begun at path. Its first
+ * line, event "audit_rotate" (reason "max_size", previous_file path.1),
+ * continues the chain: seq goes on, prev_sha256 is the hash of the last line
+ * of path.1. 0: never (default). If a rename fails the trail goes on in the
+ * old file (one message on stderr). */
+void rt_audit_set_rotation(struct rt_audit *a, uint64_t max_size, unsigned keep);
+
+/* After the file was moved away (logrotate, SIGUSR1): opens path anew and
+ * goes on there with an "audit_rotate" line (reason "reopen"), the chain
+ * continued. No-op for stdout, or if the file was not moved (its size is
+ * read again, for copytruncate). Until the new file is open every line
+ * goes to the old one. Returns 0, or -1 with err (the old file is kept:
+ * e.g. a non-empty file took its place). */
+int rt_audit_reopen(struct rt_audit *a, char *err, size_t errlen);
+
+/* Verification of one chain across files (a rotated trail, oldest first). */
+struct rt_audit_chain {
+	uint64_t lines;	     /* lines verified so far, all files */
+	uint64_t file_lines; /* in the last file */
+	uint64_t first_seq;  /* seq of the first line: 1 for a chain start */
+	char first_prev[65]; /* its prev_sha256: zeros for a chain start */
+	char prev[65];	     /* hash of the last line verified */
+};
+void rt_audit_chain_init(struct rt_audit_chain *c);
+
+/* Checks the lines of path as the chain's continuation: every line
+ * complete, seq one more than the line before, prev_sha256 the hash of the
+ * line before (for the first line of path: the last line of the previous
+ * file). The chain's very first line is either a chain start (seq 1, 64
+ * zeros) or the first line of a rotated file whose predecessor is missing
+ * (seq N > 1): first_seq tells. Returns 0 if intact, the 1-based number in
+ * path of the first line whose link is broken (err says why), or -1 if the
+ * file cannot be read. A change to the last line alone cannot be seen: no
+ * later line records its hash. */
+int rt_audit_verify_next(struct rt_audit_chain *c, const char *path, char *err, size_t errlen);
+
+/* rt_audit_verify_next() on a chain of its own. */
 int rt_audit_verify(const char *path, char *err, size_t errlen);
 
 #endif

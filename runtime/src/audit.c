@@ -16,6 +16,7 @@
 #include "daemon.h"
 #include "hosts.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy_obj.h"
 #include "preds.h"
 #include "scrub.h"
@@ -49,9 +50,24 @@ static void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 
 	if (rt_audit_emit(d->audit, ev) == 0)
 		return;
+	metrics_audit_error();
 	if (failed++ % 1000 == 0)
 		log_err("audit trail: cannot write an event (%s); %lu lost so far", strerror(errno),
 			failed);
+}
+
+/* The deciding rule's name as the trail writes it ("" for none): the
+ * metrics' rule label */
+static const char *rule_label(const struct aspen_meta *m, const struct aspen_verdict *v)
+{
+	const struct aspen_meta_rule *r;
+
+	if (v->rule == ASPEN_RULE_NONE)
+		return "";
+	if (pseudo_rule_name(v->rule))
+		return pseudo_rule_name(v->rule);
+	r = rule_at(m, v->rule);
+	return r ? r->name : "?";
 }
 
 static void add_rule(struct rt_audit_ev *ev, const struct aspen_meta *m,
@@ -128,9 +144,13 @@ void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_co
 	rt_audit_uint(&ev, "dst_port", c->port);
 	rt_audit_str(&ev, "proto", c->proto == 17 ? "udp" : "tcp");
 	rt_audit_str(&ev, "hook", hook_name(e->hook));
-	if (aspen_unparsed_name(e->unparsed))
+	if (aspen_unparsed_name(e->unparsed)) {
 		rt_audit_str(&ev, "unparsed", aspen_unparsed_name(e->unparsed));
+		metrics_uninspected(aspen_unparsed_name(e->unparsed));
+	}
 	add_process(&ev, v);
+	metrics_decision("connect", decision_name(e->verdict.decision),
+			 rule_label(&p->meta, &e->verdict), prov);
 	audit_emit(d, &ev);
 }
 
@@ -145,21 +165,30 @@ static void add_field(struct rt_audit_ev *ev, const char *key, const char *s, si
 		rt_audit_null(ev, key);
 }
 
+/* prov: the provider names, for the caller's metrics */
 static void add_head(struct rt_audit_ev *ev, struct policy_obj *p, const char *event,
-		     const struct aspen_verdict *v, __u64 providers)
+		     const struct aspen_verdict *v, __u64 providers, char prov[256])
 {
-	char prov[256];
-
 	rt_audit_ev_init(ev, event);
 	rt_audit_str(ev, "decision", decision_name(v->decision));
 	add_rule(ev, &p->meta, v);
 	rt_audit_str(ev, "policy", p->meta.policy);
 	rt_audit_str(ev, "policy_sha256", p->meta.sha256);
-	aspen_meta_provider_names(&p->meta, providers == ~0ULL ? 0 : providers, prov, sizeof(prov));
+	aspen_meta_provider_names(&p->meta, providers == ~0ULL ? 0 : providers, prov, 256);
 	if (prov[0])
 		rt_audit_str(ev, "provider", prov);
 	else
 		rt_audit_null(ev, "provider");
+	metrics_decision(event, decision_name(v->decision), rule_label(&p->meta, v), prov);
+}
+
+/* a fixed-size field from the kernel as a C string, for a metrics label */
+static const char *field_str(char *out, size_t cap, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), s);
+	return out;
 }
 
 /* The request line of a session that had matches masked: the counts
@@ -181,6 +210,7 @@ static void add_redactions(struct rt_audit_ev *ev, const struct policy_obj *p,
 		used += (size_t)snprintf(json + used, sizeof(json) - used,
 					 "%s{\"pattern\":%s,\"count\":%u}", used > 1 ? "," : "",
 					 name, sc->count[i]);
+		metrics_redactions(p->rx_pattern[i]->name, sc->count[i]);
 	}
 	snprintf(json + used, sizeof(json) - used, "]");
 	rt_audit_raw(ev, "redactions", json);
@@ -194,8 +224,12 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 	const struct aspen_req *r = &e->req;
 	struct rt_audit_ev ev;
 	const char *why = aspen_unparsed_name(r->unparsed);
+	char prov[256], model[sizeof(r->model) + 1];
 
-	add_head(&ev, p, "request", &e->verdict, r->conn.providers);
+	add_head(&ev, p, "request", &e->verdict, r->conn.providers, prov);
+	metrics_request(prov, field_str(model, sizeof(model), r->model, sizeof(r->model)));
+	if (why)
+		metrics_uninspected(why);
 	set_ts(&ev, e->ts_ns);
 	add_field(&ev, "host", r->host, sizeof(r->host));
 	add_field(&ev, "method", r->method, sizeof(r->method));
@@ -220,9 +254,11 @@ void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_r
 {
 	const struct aspen_resp *r = &e->resp;
 	struct rt_audit_ev ev;
-	char tokens[96];
+	char tokens[96], prov[256], model[sizeof(e->model) + 1];
 
-	add_head(&ev, p, "response", &e->verdict, r->conn.providers);
+	add_head(&ev, p, "response", &e->verdict, r->conn.providers, prov);
+	metrics_tokens(prov, field_str(model, sizeof(model), e->model, sizeof(e->model)),
+		       r->tokens_in, r->tokens_out);
 	set_ts(&ev, e->ts_ns);
 	add_field(&ev, "model", e->model, sizeof(e->model));
 	rt_audit_uint(&ev, "status", r->status);
@@ -260,6 +296,9 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 		rt_audit_str(&ev, "dst_ip", ip);
 		rt_audit_uint(&ev, "dst_port", e->sock.rport);
 		rt_audit_str(&ev, "unparsed", why ? why : "malformed");
+		metrics_decision("request", decision_name(e->dropped ? ASPEN_DENY : ASPEN_ALLOW),
+				 pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE), prov);
+		metrics_uninspected(why ? why : "malformed");
 	}
 	add_process(&ev, v);
 	audit_emit(d, &ev);
@@ -270,6 +309,7 @@ void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count)
 {
 	struct rt_audit_ev ev;
 
+	metrics_lost(count);
 	rt_audit_ev_init(&ev, "lost");
 	rt_audit_uint(&ev, "count", count);
 	rt_audit_str(&ev, "policy", p->meta.policy);
@@ -291,6 +331,7 @@ void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what)
 	rt_audit_uint(&ev, "rules", p->meta.nrules);
 	rt_audit_uint(&ev, "providers", p->meta.nproviders);
 	rt_audit_uint(&ev, "pid", getpid());
+	metrics_policy_load(p->meta.policy, p->meta.sha256, what);
 	audit_emit(d, &ev);
 }
 
@@ -343,6 +384,9 @@ void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct as
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	rt_audit_str(&ev, "unparsed", aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));
+	metrics_decision("request", decision_name(ASPEN_DENY),
+			 pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE), "");
+	metrics_uninspected(aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));
 	proc_view_of(d, &c, NULL, &v);
 	rt_audit_uint(&ev, "pid", v.tgid);
 	rt_audit_str(&ev, "comm", v.comm);
@@ -370,10 +414,13 @@ void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const ch
 		rt_audit_str(&ev, "lib", lib);
 		rt_audit_raw(&ev, "libs", libs);
 		rt_audit_uint(&ev, "probes", (unsigned)nprobes);
+		metrics_probe_attach(us);
 	} else {
 		rt_audit_null(&ev, "lib");
 		rt_audit_str(&ev, "unparsed", "no_tls_lib");
+		metrics_uninspected("no_tls_lib");
 	}
+	metrics_hold("tls_attach", us);
 	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
 	audit_emit(d, &ev);
 }

@@ -31,6 +31,13 @@ struct opts {
 	bool no_resolve;
 	bool no_stdlib_scan; /* --no-stdlib-scan: audit masks: the policy's patterns only */
 	int refresh_s; /* --refresh SECONDS: re-resolve provider names */
+	unsigned long long audit_max_size; /* --audit-max-size BYTES: rotate (0: never) */
+	unsigned audit_keep;		   /* --audit-keep N: rotated files kept */
+	const char *metrics;		   /* --metrics ADDR:PORT: Prometheus /metrics */
+	const char *otlp;		   /* --otlp URL: OTLP/HTTP JSON logs */
+	const char *otlp_file;		   /* --otlp-file FILE: the same, one request a line */
+	bool prog_stats;		   /* --prog-stats: bpf_enable_stats() while running */
+	bool audit_fsync;		   /* --audit-fsync: fsync after every line */
 	bool verbose;
 };
 
@@ -53,7 +60,7 @@ struct daemon {
 	struct rt_scrub *std_scrub; /* the stdlib's pii and secrets patterns (NULL: none) */
 	struct known_host *hosts;
 	size_t nhosts, caphosts;
-	volatile sig_atomic_t stop, reload;
+	volatile sig_atomic_t stop, reload, reopen; /* reopen: SIGUSR1 */
 };
 
 #endif

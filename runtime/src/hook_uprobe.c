@@ -31,6 +31,7 @@
 #include "hook.h"
 #include "hook_uprobe.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy_obj.h"
 #include "reaper.h"
 #include "tls_lib.h"
@@ -260,6 +261,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 			close(tp->pidfd);
 		*tp = procs[--nprocs]; /* nothing to keep track of */
 	}
+	metrics_probed_processes((unsigned)nprocs);
 	(void)tid;
 }
 
@@ -278,6 +280,7 @@ static void proc_drop(struct daemon *d, struct policy_obj *p, size_t i)
 	if (d->opts.verbose)
 		log_info("pid %d exited: %d TLS probe(s) detached", tp->tgid, tp->nlinks);
 	procs[i] = procs[--nprocs];
+	metrics_probed_processes((unsigned)nprocs);
 }
 
 /* Detach the probes of processes that exited (their pidfd is readable). */

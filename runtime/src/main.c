@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,6 +23,8 @@
 #include "hook_uprobe.h"
 #include "hosts.h"
 #include "log.h"
+#include "metrics.h"
+#include "otlp.h"
 #include "policy.h"
 #include "policy_obj.h"
 #include "probe.h"
@@ -36,6 +39,8 @@ static void on_signal(int sig)
 {
 	if (sig == SIGHUP)
 		D.reload = 1;
+	else if (sig == SIGUSR1)
+		D.reopen = 1;
 	else
 		D.stop = 1;
 }
@@ -55,6 +60,18 @@ static void usage(FILE *out)
 		"usage: aspend POLICY.bpf.o [options]\n"
 		"  --cgroup DIR       enforce in this cgroup v2 subtree (default: the whole host)\n"
 		"  --audit FILE       append the JSON Lines audit trail to FILE (default: stdout)\n"
+		"  --audit-max-size N rotate FILE to FILE.1 before it grows past N bytes\n"
+		"                     (suffix K, M or G); the chain goes on in the new FILE\n"
+		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
+		"  --audit-fsync      fsync FILE after every line (slower; no line lost on power loss)\n"
+		"  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
+		"  --prog-stats       have the kernel time every eBPF program run while aspend runs\n"
+		"                     (bpf_enable_stats; a few ns per run), for --metrics\n"
+		"  --otlp URL         also send every audit line as an OpenTelemetry log record\n"
+		"                     (OTLP/HTTP JSON, GenAI conventions) to URL, e.g.\n"
+		"                     http://127.0.0.1:4318 (posts to /v1/logs)\n"
+		"  --otlp-file FILE   the same records appended to FILE, one export request a line\n"
 		"  --monitor          record what would be denied, block nothing\n"
 		"  --hosts FILE       provider addresses from a hosts(5) file\n"
 		"  --resolve HOST=IP  provider address (repeatable)\n"
@@ -66,13 +83,38 @@ static void usage(FILE *out)
 		"                     only, not also with the standard library's pii and secrets\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
-		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGTERM/SIGINT detach and exit 0\n");
+		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGUSR1 reopens the audit FILE\n"
+		"(after logrotate moved it); SIGTERM/SIGINT detach and exit 0\n");
+}
+
+/* --audit-max-size: bytes, or with a K, M or G suffix (powers of 1024) */
+static int parse_size(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	int shift = 0;
+
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (end == s || *end || v == 0 || v > (1ULL << (62 - shift))) {
+		fprintf(stderr, "aspend: --audit-max-size: a size such as 100M, not '%s'\n", s);
+		return -1;
+	}
+	*out = v << shift;
+	return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
-	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD };
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
+	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -84,6 +126,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "record", required_argument, 0, O_RECORD },
 		{ "no-stdlib-scan", no_argument, 0, O_NOSTD },
 		{ "refresh", required_argument, 0, O_REFRESH },
+		{ "audit-max-size", required_argument, 0, O_MAXSIZE },
+		{ "audit-keep", required_argument, 0, O_KEEP },
+		{ "metrics", required_argument, 0, O_METRICS },
+		{ "otlp", required_argument, 0, O_OTLP },
+		{ "otlp-file", required_argument, 0, O_OTLP_FILE },
+		{ "prog-stats", no_argument, 0, O_PROG_STATS },
+		{ "audit-fsync", no_argument, 0, O_AUDIT_FSYNC },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -92,6 +141,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->refresh_s = 300;
+	o->audit_keep = 10;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
 		case O_CGROUP: o->cgroup = optarg; break;
@@ -110,6 +160,22 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_RECORD: o->record = optarg; break;
 		case O_NOSTD: o->no_stdlib_scan = true; break;
 		case O_REFRESH: o->refresh_s = atoi(optarg); break;
+		case O_MAXSIZE:
+			if (parse_size(optarg, &o->audit_max_size) < 0)
+				return -1;
+			break;
+		case O_METRICS: o->metrics = optarg; break;
+		case O_OTLP: o->otlp = optarg; break;
+		case O_OTLP_FILE: o->otlp_file = optarg; break;
+		case O_PROG_STATS: o->prog_stats = true; break;
+		case O_AUDIT_FSYNC: o->audit_fsync = true; break;
+		case O_KEEP:
+			o->audit_keep = (unsigned)atoi(optarg);
+			if (o->audit_keep < 1 || o->audit_keep > 1000) {
+				fprintf(stderr, "aspend: --audit-keep: 1 to 1000\n");
+				return -1;
+			}
+			break;
 		case 'v': o->verbose = true; break;
 		case O_VERSION: printf("aspend %s\n", ASPEN_VERSION); exit(0);
 		case O_HELP: usage(stdout); exit(0);
@@ -192,9 +258,47 @@ static void reload(struct daemon *d)
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
 
+/* a and b name the same existing file */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return a && b && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino &&
+	       sa.st_dev == sb.st_dev;
+}
+
+/* SIGUSR1: the trail goes on in a new file at the same path */
+static void reopen_audit(struct daemon *d)
+{
+	char err[512];
+
+	if (rt_audit_reopen(d->audit, err, sizeof(err)) < 0)
+		log_err("SIGUSR1: audit trail not reopened: %s", err);
+	else
+		log_info("SIGUSR1: audit trail reopened");
+}
+
+/* --metrics: the kernel's run count and time of every program in force
+ * (non-zero while run-time statistics are on: --prog-stats or the
+ * kernel.bpf_stats_enabled sysctl) */
+static void export_prog_stats(struct policy_obj *p)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, p->obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		if (fd >= 0 && bpf_obj_get_info_by_fd(fd, &info, &len) == 0)
+			metrics_program(bpf_program__name(prog), info.run_cnt, info.run_time_ns);
+	}
+}
+
 static int run(struct daemon *d)
 {
-	time_t last_refresh = time(NULL);
+	time_t last_refresh = time(NULL), last_stats = 0;
 
 	while (!d->stop) {
 		int n = ring_buffer__poll(d->cur->rb, 100);
@@ -214,7 +318,15 @@ static int run(struct daemon *d)
 			d->reload = 0;
 			reload(d);
 		}
+		if (d->reopen) {
+			d->reopen = 0;
+			reopen_audit(d);
+		}
 		resolver_poll(d, d->cur, false);
+		if (d->opts.metrics && time(NULL) != last_stats) {
+			last_stats = time(NULL);
+			export_prog_stats(d->cur);
+		}
 		if (d->opts.refresh_s > 0 && time(NULL) - last_refresh >= d->opts.refresh_s) {
 			last_refresh = time(NULL);
 			resolver_start(d, &d->cur->meta);
@@ -231,7 +343,7 @@ int main(int argc, char **argv)
 {
 	char err[512];
 	struct sigaction sa = { .sa_handler = on_signal };
-	int rc = 1;
+	int rc = 1, stats_fd = -1;
 
 	if (parse_opts(argc, argv, &D.opts) < 0)
 		return 2;
@@ -239,6 +351,7 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
@@ -246,6 +359,32 @@ int main(int argc, char **argv)
 		log_err("audit trail: %s", err);
 		return 1;
 	}
+	if (D.opts.audit_max_size && !D.opts.audit_path)
+		log_warn("--audit-max-size: the trail goes to stdout, which is not rotated");
+	if (D.opts.audit_max_size)
+		rt_audit_set_rotation(D.audit, D.opts.audit_max_size, D.opts.audit_keep);
+	rt_audit_set_fsync(D.audit, D.opts.audit_fsync);
+	if (same_file(D.opts.audit_path, D.opts.otlp_file)) {
+		log_err("--otlp-file %s is the audit trail itself", D.opts.otlp_file);
+		rt_audit_close(D.audit);
+		return 2;
+	}
+	if (D.opts.metrics && metrics_start(D.opts.metrics, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		rt_audit_close(D.audit);
+		return 1;
+	}
+	if ((D.opts.otlp || D.opts.otlp_file) &&
+	    otlp_start(D.audit, D.opts.otlp, D.opts.otlp_file, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		otlp_stop(D.audit);
+		metrics_stop();
+		rt_audit_close(D.audit);
+		return 1;
+	}
+	if (D.opts.prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
+		log_warn("--prog-stats: the kernel's run-time statistics cannot be enabled: %s",
+			 strerror(-stats_fd));
 	probe_print();
 	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
 		goto out;
@@ -277,6 +416,10 @@ out:
 	scrub_stdlib_free(&D);
 	if (D.opts.ready_file)
 		unlink(D.opts.ready_file);
+	otlp_stop(D.audit);
+	metrics_stop();
+	if (stats_fd >= 0)
+		close(stats_fd);
 	rt_audit_close(D.audit);
 	if (rc == 0)
 		log_info("detached everything, exiting");

@@ -19,12 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <time.h>
 
 #include <bpf/bpf.h>
 
 #include "audit.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "policy_obj.h"
 #include "redact.h"
 #include "luhn.h"
@@ -163,6 +165,9 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	size_t len = e->len, off = e->body_off == ~0u ? 0 : e->body_off;
 	bool changed = false, ok = false;
 	uint8_t *buf = NULL;
+	struct timespec t0, t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 
 	if (len > REDACT_MAX || off >= len || !(buf = malloc(len))) {
 		log_warn("pid %u: a write of %zu bytes (body at %zu) is not rewritten", e->tgid, len,
@@ -191,6 +196,8 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	free(buf);
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	metrics_hold("redact", (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
 	(void)d;
 }
 

@@ -20,10 +20,10 @@ pkgdir=$H_WORK/pkg
 deb=$(ls "$pkgdir"/aspen_*.deb)
 depends=$(dpkg-deb -f "$deb" Depends)
 log "Depends: $depends"
-for d in libbpf1 libelf1 libssl3 libyaml-0-2 libc6 clang libbpf-dev linux-libc-dev; do
+for d in libbpf1 libelf1 libssl3 libyaml-0-2 libc6 libmicrohttpd12 libcurl4 clang libbpf-dev linux-libc-dev; do
 	case ", $depends," in *", $d "* | *", $d,"*) ;; *) fail "the package does not depend on $d: $depends" ;; esac
 done
-assert_eq /etc/aspen/aspend.conf "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles)" "conffiles"
+assert_eq "/etc/aspen/aspend.conf /etc/logrotate.d/aspend" "$(dpkg-deb --ctrl-tarfile "$deb" | tar -xOf - ./conffiles | tr '\n' ' ' | sed 's/ $//')" "conffiles"
 
 root=$H_WORK/root
 dpkg-deb -x "$deb" "$root"
@@ -35,6 +35,8 @@ for f in bin/aspenc sbin/aspend share/aspen/bpf-templates/aspen_shared.h share/a
 	share/man/man1/aspenc.1.gz share/man/man8/aspend.8.gz share/man/man5/aspen-policy.5.gz; do
 	[ -e "$prefix/$f" ] || fail "the package holds no $f"
 done
+# /etc/logrotate.d with the /usr prefix, PREFIX/etc/logrotate.d otherwise
+[ -n "$(cd "$root" && find . -path '*etc/logrotate.d/aspend')" ] || fail "the package holds no logrotate.d/aspend"
 
 # ---- the installed aspenc, no environment variable, no -I
 obj=$H_WORK/demo.bpf.o

@@ -21,7 +21,7 @@ check() { # HELP_TEXT PAGE
 	done
 }
 check "$("$ASPENC" --help)" "$SRC/man/aspenc.1"
-for sub in test diff fmt; do
+for sub in test diff fmt audit; do
 	"$ASPENC" --help | grep -q "aspenc $sub" || { echo "FAIL: aspenc --help does not name '$sub'"; fail=1; }
 	grep -q "^\.B $sub\$\|^\.B aspenc $sub" "$SRC/man/aspenc.1" || { echo "FAIL: aspenc.1 does not document '$sub'"; fail=1; }
 done

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -32,9 +33,10 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	unlink(trail);
-	rmdir(tmpdir);
-	return 0;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 /* Reads the whole trail into lines[] (at most max). Returns the count. */
@@ -265,6 +267,278 @@ static void test_threads(void **state)
 	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
 }
 
+/* ---- rotation and reopening: the chain goes on across files --------------- */
+
+/* Counts the lines of path that contain needle (all lines for ""). */
+static int count_in(const char *path, const char *needle)
+{
+	char line[2048];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void rotated(char *out, size_t n, unsigned i)
+{
+	if (i)
+		snprintf(out, n, "%s.%u", trail, i);
+	else
+		snprintf(out, n, "%s", trail);
+}
+
+/* Verifies trail.(k-1) .. trail.1, trail as one chain; returns the chain. */
+static struct rt_audit_chain verify_files(unsigned oldest)
+{
+	struct rt_audit_chain c;
+	char path[160], err[256];
+
+	rt_audit_chain_init(&c);
+	for (unsigned i = oldest + 1; i-- > 0;) {
+		rotated(path, sizeof(path), i);
+		if (rt_audit_verify_next(&c, path, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+	}
+	return c;
+}
+
+static void test_rotation_keeps_every_line(void **state)
+{
+	char err[256], path[160], first[2048], h[65], want[320], last[2048] = "";
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_chain c;
+	int connects = 0, rotations = 0;
+	unsigned files = 0;
+
+	assert_non_null(a);
+	rt_audit_set_rotation(a, 2000, 100);
+	for (int i = 0; i < 40; i++)
+		emit_connect(a, "deny", i);
+	rt_audit_close(a);
+
+	/* every file at most 2000 bytes, none lost, all in one chain */
+	for (files = 0;; files++) {
+		struct stat st;
+
+		rotated(path, sizeof(path), files);
+		if (stat(path, &st))
+			break;
+		assert_true(st.st_size <= 2000);
+		connects += count_in(path, "\"event\":\"connect\"");
+		rotations += count_in(path, "\"event\":\"audit_rotate\"");
+	}
+	assert_true(files >= 8);
+	assert_int_equal(connects, 40);
+	assert_int_equal(rotations, (int)files - 1);
+	c = verify_files(files - 1);
+	assert_int_equal(c.first_seq, 1);
+	assert_int_equal(c.lines, 40 + files - 1);
+
+	/* the first line of trail.1 carries the hash of the last line of trail.2 */
+	rotated(path, sizeof(path), 2);
+	{
+		FILE *f = fopen(path, "r");
+
+		assert_non_null(f);
+		while (fgets(first, sizeof(first), f))
+			strcpy(last, first);
+		fclose(f);
+		last[strlen(last) - 1] = '\0';
+		sha_hex(last, h);
+		rotated(path, sizeof(path), 1);
+		f = fopen(path, "r");
+		assert_non_null(fgets(first, sizeof(first), f));
+		fclose(f);
+	}
+	snprintf(want, sizeof(want), "\"prev_sha256\":\"%s\"}", h);
+	assert_non_null(strstr(first, want));
+	snprintf(want, sizeof(want), "\"event\":\"audit_rotate\",\"reason\":\"max_size\","
+				     "\"previous_file\":\"%s.1\"",
+		 trail);
+	assert_non_null(strstr(first, want));
+
+	/* a restart on the new file goes on with its chain */
+	a = rt_audit_open(trail, err, sizeof(err));
+	assert_non_null(a);
+	assert_int_equal(rt_audit_next_seq(a), 40 + files);
+	rt_audit_close(a);
+}
+
+static void test_rotation_keep(void **state)
+{
+	char err[256], path[160];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_chain c;
+
+	assert_non_null(a);
+	rt_audit_set_fsync(a, 1); /* the old file and the directory synced too */
+	rt_audit_set_rotation(a, 1500, 2);
+	for (int i = 0; i < 30; i++)
+		emit_connect(a, "deny", i);
+	rt_audit_close(a);
+	rotated(path, sizeof(path), 3);
+	assert_int_equal(access(path, F_OK), -1);
+	rotated(path, sizeof(path), 2);
+	assert_int_equal(access(path, F_OK), 0);
+	/* the oldest file kept continues a chain whose start was dropped */
+	c = verify_files(2);
+	assert_true(c.first_seq > 1);
+	assert_string_not_equal(c.first_prev, ZEROS);
+	/* alone, trail is a continued chain too */
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
+}
+
+static void test_reopen(void **state)
+{
+	char err[256], old[160], line[2048];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_chain c;
+	FILE *f;
+
+	assert_non_null(a);
+	emit_connect(a, "deny", 1);
+	/* not moved: nothing to do, no line written */
+	assert_int_equal(rt_audit_reopen(a, err, sizeof(err)), 0);
+	emit_connect(a, "deny", 2);
+	/* logrotate moves the file; lines go on into it until the reopen */
+	snprintf(old, sizeof(old), "%s.1", trail);
+	assert_int_equal(rename(trail, old), 0);
+	emit_connect(a, "deny", 3);
+	assert_int_equal(rt_audit_reopen(a, err, sizeof(err)), 0);
+	emit_connect(a, "deny", 4);
+	emit_connect(a, "deny", 5);
+	rt_audit_close(a);
+
+	assert_int_equal(count_in(old, ""), 3);
+	assert_int_equal(count_in(trail, ""), 3);
+	f = fopen(trail, "r");
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_non_null(strstr(line, "\"event\":\"audit_rotate\",\"reason\":\"reopen\","
+				     "\"previous_file\":null,\"seq\":4,"));
+	c = verify_files(1);
+	assert_int_equal(c.first_seq, 1);
+	assert_int_equal(c.lines, 6);
+}
+
+static void test_reopen_refuses_a_foreign_file(void **state)
+{
+	char err[256], old[160];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	FILE *f;
+
+	assert_non_null(a);
+	emit_connect(a, "deny", 1);
+	snprintf(old, sizeof(old), "%s.1", trail);
+	assert_int_equal(rename(trail, old), 0);
+	f = fopen(trail, "w");
+	fputs("someone else's line\n", f);
+	fclose(f);
+	assert_int_equal(rt_audit_reopen(a, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "not empty"));
+	emit_connect(a, "deny", 2);
+	rt_audit_close(a);
+	assert_int_equal(count_in(old, "\"event\":\"connect\""), 2);
+	assert_int_equal(rt_audit_verify(old, err, sizeof(err)), 0);
+}
+
+static void test_verify_across_files_detects(void **state)
+{
+	char err[256], p1[160], p2[160], p3[160], tmp[160];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_chain c;
+
+	assert_non_null(a);
+	rt_audit_set_rotation(a, 1500, 10);
+	for (int i = 0; i < 20; i++)
+		emit_connect(a, "deny", i);
+	rt_audit_close(a);
+	rotated(p1, sizeof(p1), 1);
+	rotated(p2, sizeof(p2), 2);
+	rotated(p3, sizeof(p3), 3);
+
+	/* a file left out: the next one does not link */
+	rt_audit_chain_init(&c);
+	assert_int_equal(rt_audit_verify_next(&c, p3, err, sizeof(err)), 0);
+	assert_int_equal(rt_audit_verify_next(&c, p1, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, ".1:1: seq"));
+
+	/* files in the wrong order */
+	rt_audit_chain_init(&c);
+	assert_int_equal(rt_audit_verify_next(&c, p2, err, sizeof(err)), 0);
+	assert_int_equal(rt_audit_verify_next(&c, p3, err, sizeof(err)), 1);
+
+	/* a file swapped for one with the right seq but other lines */
+	snprintf(tmp, sizeof(tmp), "%s.x", trail);
+	assert_int_equal(rename(p2, tmp), 0);
+	assert_int_equal(rename(p1, p2), 0);
+	rt_audit_chain_init(&c);
+	assert_int_equal(rt_audit_verify_next(&c, p3, err, sizeof(err)), 0);
+	assert_int_not_equal(rt_audit_verify_next(&c, p2, err, sizeof(err)), 0);
+
+	/* a chain start's zeros on a line that says it continues one */
+	{
+		FILE *f = fopen(trail, "w");
+
+		fputs("{\"ts\":\"2026-01-01T00:00:00.000000Z\",\"event\":\"x\",\"seq\":3,"
+		      "\"prev_sha256\":\"" ZEROS "\"}\n",
+		      f);
+		fclose(f);
+	}
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 1);
+	assert_non_null(strstr(err, "chain start's"));
+}
+
+/* The tee gets every line written, as written, rotation lines included */
+static char teed[64][2048];
+static int nteed;
+
+static void tee(void *ctx, const char *line, size_t len)
+{
+	assert_true(len < sizeof(teed[0]));
+	memcpy(teed[nteed], line, len);
+	teed[nteed++][len] = '\0';
+	(void)ctx;
+}
+
+static void test_tee(void **state)
+{
+	char err[256], path[160], line[2048];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	int n = 0;
+
+	assert_non_null(a);
+	nteed = 0;
+	rt_audit_set_tee(a, tee, NULL);
+	rt_audit_set_rotation(a, 1500, 10);
+	for (int i = 0; i < 6; i++)
+		emit_connect(a, "deny", i);
+	rt_audit_set_tee(a, NULL, NULL);
+	emit_connect(a, "deny", 99);
+	rt_audit_close(a);
+	for (unsigned k = 10; k-- > 0;) {
+		FILE *f;
+
+		rotated(path, sizeof(path), k);
+		if (!(f = fopen(path, "r")))
+			continue;
+		while (fgets(line, sizeof(line), f) && n < nteed) {
+			line[strlen(line) - 1] = '\0';
+			assert_string_equal(line, teed[n]);
+			n++;
+		}
+		fclose(f);
+	}
+	assert_int_equal(n, nteed);
+	assert_true(nteed > 6); /* the connects and the audit_rotate lines */
+	assert_null(strstr(teed[nteed - 1], "\"pid\":99,"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +550,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_verify_incomplete_and_foreign, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exclusive, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_keeps_every_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_keep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_refuses_a_foreign_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_across_files_detects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tee, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
