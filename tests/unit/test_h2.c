@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bpf-templates/aspen_h2.h and aspen_hpack.h in host C (the same source the
+ * BPF programs compile): RFC 7541 Appendix C.2-C.6, connections split at
+ * every byte offset (the state copied between the two halves, as a map
+ * value is), malformed and oversized frames, and random connections
+ * against python3-hpack (tests/lib/h2_oracle.py).
+ */
+#define _POSIX_C_SOURCE 200809L /* popen */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "h2_host_shim.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static size_t unhex(const char *hex, __u8 *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (*hex) {
+		if (*hex == ' ' || *hex == '\n') {
+			hex++;
+			continue;
+		}
+		assert_true(sscanf(hex, "%2x", &v) == 1);
+		assert_true(n < cap);
+		out[n++] = (__u8)v;
+		hex += 2;
+	}
+	return n;
+}
+
+struct tx {
+	char *s;
+	size_t len, cap;
+	__u8 data[1 << 16]; /* DATA bytes of the current frame */
+	size_t dlen;
+};
+
+static void tx_put(struct tx *t, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? t->cap - t->len : 0, fmt, ap);
+		va_end(ap);
+		if (t->s && (size_t)n < t->cap - t->len)
+			break;
+		t->cap = t->cap * 2 + (size_t)n + 256;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	t->len += (size_t)n;
+}
+
+static void tx_hex(struct tx *t, const char *s)
+{
+	for (; *s; s++)
+		tx_put(t, "%02x", (__u8)*s);
+}
+
+static void tx_init(struct tx *t)
+{
+	memset(t, 0, sizeof(*t));
+	tx_put(t, "%s", "");
+}
+
+#define FLAG_MASK 0x5ff /* tests/lib/h2_oracle.py: every head flag but DUP */
+
+/* Feed bytes; the events go to the transcript. Returns 0 or the error. */
+static int feed(struct aspen_h2 *st, const __u8 *b, size_t n, struct tx *t)
+{
+	size_t i;
+	int ev;
+
+	for (i = 0; i < n; i++) {
+		ev = aspen_h2_byte(st, b[i]);
+		if (ev < 0) {
+			tx_put(t, "X %u\n", st->err);
+			return (int)st->err;
+		}
+		if (ev & ASPEN_H2_EV_DATA) {
+			assert_true(t->dlen < sizeof(t->data));
+			t->data[t->dlen++] = b[i];
+		}
+		if (ev & ASPEN_H2_EV_HEADERS) {
+			tx_put(t, "H %u %u ", st->head.stream, st->head.flags & FLAG_MASK);
+			tx_hex(t, st->head.method);
+			tx_put(t, " ");
+			tx_hex(t, st->head.path);
+			tx_put(t, " ");
+			tx_hex(t, st->head.authority);
+			tx_put(t, "\n");
+		}
+		if ((ev & ASPEN_H2_EV_FRAME) && t->dlen) {
+			size_t k;
+
+			tx_put(t, "D %u ", st->stream);
+			for (k = 0; k < t->dlen; k++)
+				tx_put(t, "%02x", t->data[k]);
+			tx_put(t, "\n");
+			t->dlen = 0;
+		}
+		if (ev & ASPEN_H2_EV_END_STREAM)
+			tx_put(t, "E %u\n", (ev & ASPEN_H2_EV_HEADERS) ? st->head.stream : st->stream);
+		if (ev & ASPEN_H2_EV_RST)
+			tx_put(t, "R %u\n", st->stream);
+	}
+	return 0;
+}
+
+static struct aspen_h2 *h2_new(void)
+{
+	struct aspen_h2 *st = calloc(1, sizeof(*st));
+
+	assert_non_null(st);
+	aspen_h2_init(st, 1);
+	return st;
+}
+
+/* Bytes of the dynamic table (entries still in it), and their number. */
+static __u64 table_size(const struct aspen_hpack *hp, __u32 *entries)
+{
+	__u64 sum = 0;
+	__u32 k, n = 0;
+
+	for (k = 0; k < hp->count && k < ASPEN_HPACK_SLOTS; k++) {
+		const struct aspen_hpack_slot *s = &hp->dyn[(hp->count - 1 - k) & (ASPEN_HPACK_SLOTS - 1)];
+
+		if (s->end - s->size < hp->floor)
+			break;
+		sum += s->size;
+		n++;
+	}
+	if (entries)
+		*entries = n;
+	return sum;
+}
+
+/* Decode one header block with the HPACK decoder alone. */
+static int hpack_block(struct aspen_hpack *hp, struct aspen_h2_head *h, const char *hex)
+{
+	__u8 b[4096];
+	size_t n = unhex(hex, b, sizeof(b)), i;
+	int r;
+
+	memset(h, 0, sizeof(*h));
+	ahp_block_start(hp);
+	for (i = 0; i < n; i++) {
+		r = aspen_hpack_byte(hp, h, b[i]);
+		if (r)
+			return r;
+	}
+	return ahp_block_can_end(hp) ? 0 : -1;
+}
+
+/* ---- RFC 7541 Appendix C ------------------------------------------------- */
+
+static void test_rfc_c2(void **state)
+{
+	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
+	struct aspen_h2_head h;
+	__u32 n;
+
+	(void)state;
+	/* C.2.1 literal with indexing: custom-key: custom-header */
+	aspen_hpack_init(hp);
+	assert_int_equal(hpack_block(hp, &h, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"), 0);
+	assert_int_equal(table_size(hp, &n), 55);
+	assert_int_equal(n, 1);
+	assert_int_equal(h.flags, 0);
+	/* C.2.2 literal without indexing: :path: /sample/path */
+	aspen_hpack_init(hp);
+	assert_int_equal(hpack_block(hp, &h, "040c 2f73 616d 706c 652f 7061 7468"), 0);
+	assert_string_equal(h.path, "/sample/path");
+	assert_int_equal(h.flags, ASPEN_H2_H_PATH);
+	assert_int_equal(table_size(hp, &n), 0);
+	/* C.2.3 never indexed: password: secret */
+	aspen_hpack_init(hp);
+	assert_int_equal(hpack_block(hp, &h, "1008 7061 7373 776f 7264 0673 6563 7265 74"), 0);
+	assert_int_equal(table_size(hp, &n), 0);
+	assert_int_equal(h.flags, 0);
+	/* C.2.4 indexed: :method: GET */
+	aspen_hpack_init(hp);
+	assert_int_equal(hpack_block(hp, &h, "82"), 0);
+	assert_string_equal(h.method, "GET");
+	assert_int_equal(h.flags, ASPEN_H2_H_METHOD);
+	free(hp);
+}
+
+static const char *const c3[3] = {
+	"8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
+	"8286 84be 5808 6e6f 2d63 6163 6865",
+	"8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65",
+};
+static const char *const c4[3] = {
+	"8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
+	"8286 84be 5886 a8eb 1064 9cbf",
+	"8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf",
+};
+
+static void check_requests(const char *const blocks[3])
+{
+	static const __u64 sizes[3] = {57, 110, 164};
+	static const char *const paths[3] = {"/", "/", "/index.html"};
+	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
+	struct aspen_h2_head h;
+	__u32 n, i;
+
+	aspen_hpack_init(hp);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(hpack_block(hp, &h, blocks[i]), 0);
+		assert_string_equal(h.method, "GET");
+		assert_string_equal(h.path, paths[i]);
+		assert_string_equal(h.authority, "www.example.com");
+		assert_int_equal(h.flags, ASPEN_H2_H_METHOD | ASPEN_H2_H_PATH | ASPEN_H2_H_AUTHORITY);
+		assert_int_equal(table_size(hp, &n), sizes[i]);
+		assert_int_equal(n, i + 1);
+	}
+	free(hp);
+}
+
+static void test_rfc_c3(void **state)
+{
+	(void)state;
+	check_requests(c3);
+}
+
+static void test_rfc_c4(void **state)
+{
+	(void)state;
+	check_requests(c4);
+}
+
+static const char *const c5[3] = {
+	"4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133"
+	"2032 303a 3133 3a32 3120 474d 546e 1768 7474 7073 3a2f 2f77 7777 2e65 7861 6d70"
+	"6c65 2e63 6f6d",
+	"4803 3330 37c1 c0bf",
+	"88c1 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3220 474d"
+	"54c0 5a04 677a 6970 7738 666f 6f3d 4153 444a 4b48 514b 425a 584f 5157 454f 5049"
+	"5541 5851 5745 4f49 553b 206d 6178 2d61 6765 3d33 3630 303b 2076 6572 7369 6f6e"
+	"3d31",
+};
+static const char *const c6[3] = {
+	"4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6"
+	"2d1b ff6e 919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3",
+	"4883 640e ffc1 c0bf",
+	"88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab"
+	"77ad 94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f"
+	"9587 3160 65c0 03ed 4ee5 b106 3d50 07",
+};
+
+static void check_responses(const char *const blocks[3])
+{
+	static const __u64 sizes[3] = {222, 222, 215};
+	static const __u32 entries[3] = {4, 4, 3};
+	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
+	struct aspen_h2_head h;
+	__u32 n, i;
+
+	aspen_hpack_init(hp);
+	aspen_hpack_set_max(hp, 256); /* the examples' SETTINGS_HEADER_TABLE_SIZE */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(hpack_block(hp, &h, blocks[i]), 0);
+		assert_int_equal(table_size(hp, &n), sizes[i]);
+		assert_int_equal(n, entries[i]);
+		/* content-encoding: gzip in the third only */
+		assert_int_equal(h.flags, i == 2 ? ASPEN_H2_H_COMPRESSED : 0);
+	}
+	/* the third response's table: set-cookie (98), content-encoding (52), date (65) */
+	assert_int_equal(hp->dyn[(hp->count - 1) & 63].size, 98);
+	assert_int_equal(hp->dyn[(hp->count - 2) & 63].name_id, ASPEN_HP_CENC);
+	assert_true(hp->dyn[(hp->count - 2) & 63].vflags & ASPEN_HP_V_COMPRESSED);
+	assert_int_equal(hp->dyn[(hp->count - 3) & 63].size, 65);
+	free(hp);
+}
+
+static void test_rfc_c5(void **state)
+{
+	(void)state;
+	check_responses(c5);
+}
+
+static void test_rfc_c6(void **state)
+{
+	(void)state;
+	check_responses(c6);
+}
+
+/* ---- framed connections --------------------------------------------------- */
+
+/* Append a frame. */
+static size_t put_frame(__u8 *b, size_t at, __u8 type, __u8 flags, __u32 stream, const __u8 *p, size_t len)
+{
+	b[at] = (__u8)(len >> 16);
+	b[at + 1] = (__u8)(len >> 8);
+	b[at + 2] = (__u8)len;
+	b[at + 3] = type;
+	b[at + 4] = flags;
+	b[at + 5] = (__u8)(stream >> 24);
+	b[at + 6] = (__u8)(stream >> 16);
+	b[at + 7] = (__u8)(stream >> 8);
+	b[at + 8] = (__u8)stream;
+	if (len)
+		memcpy(b + at + 9, p, len);
+	return at + 9 + len;
+}
+
+static size_t put_preface(__u8 *b)
+{
+	static const __u8 settings[] = {0, 1, 0, 0, 0xff, 0xff, 0, 2, 0, 0, 0, 0};
+
+	memcpy(b, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	return put_frame(b, 24, 4, 0, 0, settings, sizeof(settings));
+}
+
+/* The C.4 requests on streams 1, 3, 5: the first padded with priority and
+ * split in a CONTINUATION, a JSON body on stream 3 (padded DATA), a PING
+ * and an unknown frame between. */
+static size_t rfc_connection(__u8 *b)
+{
+	__u8 blk[3][64], pl[128];
+	size_t n[3], at = put_preface(b), k;
+	static const char body[] = "{\"model\":\"gpt-4o\",\"stream\":true}";
+	static const __u8 ping[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+
+	for (k = 0; k < 3; k++)
+		n[k] = unhex(c4[k], blk[k], sizeof(blk[k]));
+	/* HEADERS stream 1: PADDED|PRIORITY, pad 3, first 5 bytes; CONTINUATION rest */
+	pl[0] = 3;
+	memcpy(pl + 1, "\x00\x00\x00\x00\x10", 5);
+	memcpy(pl + 6, blk[0], 5);
+	memset(pl + 11, 0, 3);
+	at = put_frame(b, at, 1, 0x8 | 0x20 | 0x1, 1, pl, 14);
+	at = put_frame(b, at, 9, 0x4, 1, blk[0] + 5, n[0] - 5);
+	at = put_frame(b, at, 6, 0, 0, ping, 8);
+	at = put_frame(b, at, 1, 0x4, 3, blk[1], n[1]);
+	at = put_frame(b, at, 0xee, 0xff, 7, ping, 3);
+	pl[0] = 2;
+	memcpy(pl + 1, body, sizeof(body) - 1);
+	memset(pl + sizeof(body), 0, 2);
+	at = put_frame(b, at, 0, 0x8, 3, pl, sizeof(body) + 2);
+	at = put_frame(b, at, 1, 0x4 | 0x1, 5, blk[2], n[2]);
+	at = put_frame(b, at, 0, 0x1, 3, NULL, 0);
+	return at;
+}
+
+static void test_rfc_framed(void **state)
+{
+	static __u8 b[1024];
+	size_t n = rfc_connection(b);
+	struct aspen_h2 *st = h2_new();
+	static struct tx t;
+
+	(void)state;
+	tx_init(&t);
+	assert_int_equal(feed(st, b, n, &t), 0);
+	assert_string_equal(t.s,
+			    "H 1 1031 474554 2f 7777772e6578616d706c652e636f6d\n"
+			    "E 1\n"
+			    "H 3 7 474554 2f 7777772e6578616d706c652e636f6d\n"
+			    "D 3 7b226d6f64656c223a226770742d346f222c2273747265616d223a747275657d\n"
+			    "H 5 1031 474554 2f696e6465782e68746d6c 7777772e6578616d706c652e636f6d\n"
+			    "E 5\n"
+			    "E 3\n");
+	assert_int_equal(st->data_bytes, 32);
+	assert_int_equal(st->set_table, 65535);
+	free(t.s);
+	free(st);
+}
+
+/* Split at every offset (two and three writes), the state copied between
+ * writes: the same transcript. */
+static void test_splits(void **state)
+{
+	static __u8 b[1024];
+	size_t n = rfc_connection(b), i, j;
+	struct aspen_h2 *st = h2_new(), *cp = calloc(1, sizeof(*cp));
+	static struct tx whole, t;
+
+	(void)state;
+	tx_init(&whole);
+	assert_int_equal(feed(st, b, n, &whole), 0);
+	for (i = 0; i <= n; i++) {
+		tx_init(&t);
+		aspen_h2_init(st, 1);
+		assert_int_equal(feed(st, b, i, &t), 0);
+		memcpy(cp, st, sizeof(*cp));
+		memset(st, 0xa5, sizeof(*st));
+		assert_int_equal(feed(cp, b + i, n - i, &t), 0);
+		assert_string_equal(t.s, whole.s);
+		free(t.s);
+	}
+	for (i = 0; i <= n; i += 7) {
+		for (j = i; j <= n; j += 5) {
+			tx_init(&t);
+			aspen_h2_init(st, 1);
+			assert_int_equal(feed(st, b, i, &t), 0);
+			assert_int_equal(feed(st, b + i, j - i, &t), 0);
+			assert_int_equal(feed(st, b + j, n - j, &t), 0);
+			assert_string_equal(t.s, whole.s);
+			free(t.s);
+		}
+	}
+	free(whole.s);
+	free(st);
+	free(cp);
+}
+
+/* ---- malformed ------------------------------------------------------------ */
+
+struct bad {
+	const char *what;
+	const char *hex; /* after the preface and an empty SETTINGS */
+	__u32 err;
+};
+
+#define PRE "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a 000000 04 00 00000000"
+
+static const struct bad bads[] = {
+	{"preface", "505249202a20485454502f312e310d0a", ASPEN_H2_ERR_PREFACE},
+	{"first frame not SETTINGS", "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a 000000 06 00 00000000",
+	 ASPEN_H2_ERR_PREFACE},
+	{"SETTINGS of 5", PRE "000005 04 00 00000000 0000000000", ASPEN_H2_ERR_FRAME},
+	{"SETTINGS ACK with payload", PRE "000006 04 01 00000000 000100001000", ASPEN_H2_ERR_FRAME},
+	{"SETTINGS on a stream", PRE "000000 04 00 00000001", ASPEN_H2_ERR_FRAME},
+	{"ENABLE_PUSH 2", PRE "000006 04 00 00000000 000200000002", ASPEN_H2_ERR_FRAME},
+	{"MAX_FRAME_SIZE 100", PRE "000006 04 00 00000000 000500000064", ASPEN_H2_ERR_FRAME},
+	{"INITIAL_WINDOW_SIZE 2^31", PRE "000006 04 00 00000000 000480000000", ASPEN_H2_ERR_FRAME},
+	{"PING of 7", PRE "000007 06 00 00000000 00000000000000", ASPEN_H2_ERR_FRAME},
+	{"PING on a stream", PRE "000008 06 00 00000001 0000000000000000", ASPEN_H2_ERR_FRAME},
+	{"WINDOW_UPDATE of 3", PRE "000003 08 00 00000000 000001", ASPEN_H2_ERR_FRAME},
+	{"RST_STREAM of 5", PRE "000005 03 00 00000001 0000000000", ASPEN_H2_ERR_FRAME},
+	{"RST_STREAM on 0", PRE "000004 03 00 00000000 00000008", ASPEN_H2_ERR_FRAME},
+	{"PRIORITY of 4", PRE "000004 02 00 00000001 00000000", ASPEN_H2_ERR_FRAME},
+	{"GOAWAY of 7", PRE "000007 07 00 00000000 00000000000000", ASPEN_H2_ERR_FRAME},
+	{"DATA on 0", PRE "000001 00 00 00000000 41", ASPEN_H2_ERR_FRAME},
+	{"HEADERS on 0", PRE "000001 01 04 00000000 82", ASPEN_H2_ERR_FRAME},
+	{"HEADERS on an even stream", PRE "000001 01 04 00000002 82", ASPEN_H2_ERR_FRAME},
+	{"PUSH_PROMISE from a client", PRE "000004 05 04 00000001 00000002", ASPEN_H2_ERR_FRAME},
+	{"CONTINUATION alone", PRE "000001 09 04 00000001 82", ASPEN_H2_ERR_FRAME},
+	{"DATA inside a header block", PRE "000001 01 00 00000001 82 000001 00 00 00000001 41", ASPEN_H2_ERR_FRAME},
+	{"CONTINUATION of another stream", PRE "000001 01 00 00000001 82 000001 09 04 00000003 84",
+	 ASPEN_H2_ERR_FRAME},
+	{"unknown frame inside a header block", PRE "000001 01 00 00000001 82 000000 fa 00 00000001",
+	 ASPEN_H2_ERR_FRAME},
+	{"DATA padding = payload", PRE "000002 00 08 00000001 0200", ASPEN_H2_ERR_FRAME},
+	{"HEADERS padding = payload", PRE "000003 01 0c 00000001 038200", ASPEN_H2_ERR_FRAME},
+	{"HEADERS PADDED, empty", PRE "000000 01 0c 00000001", ASPEN_H2_ERR_FRAME},
+	{"HEADERS PRIORITY, 3 bytes", PRE "000003 01 24 00000001 000000", ASPEN_H2_ERR_FRAME},
+	{"HEADERS PADDED|PRIORITY, pad over", PRE "000007 01 2c 00000001 02 0000000010 82", ASPEN_H2_ERR_FRAME},
+	{"index 0", PRE "000001 01 04 00000001 80", ASPEN_H2_ERR_HPACK},
+	{"index past an empty dynamic table", PRE "000001 01 04 00000001 be", ASPEN_H2_ERR_HPACK},
+	{"integer over 2^28", PRE "000006 01 04 00000001 ffffffffff0f", ASPEN_H2_ERR_HPACK},
+	{"size update after a field", PRE "000002 01 04 00000001 823f", ASPEN_H2_ERR_HPACK},
+	{"size update over 2^24", PRE "000005 01 04 00000001 3fe1ffff0f", ASPEN_H2_ERR_HPACK},
+	{"Huffman EOS in a value", PRE "000006 01 04 00000001 4484 ffffffff", ASPEN_H2_ERR_HPACK},
+	{"Huffman padding of 8 bits or more", PRE "000004 01 04 00000001 4482 1fff", ASPEN_H2_ERR_HPACK},
+	{"Huffman padding of zeros", PRE "000003 01 04 00000001 4481 18", ASPEN_H2_ERR_HPACK},
+	{"block ends inside a literal", PRE "000003 01 04 00000001 4405 61", ASPEN_H2_ERR_HPACK},
+	{"block ends inside an integer", PRE "000002 01 04 00000001 82ff", ASPEN_H2_ERR_HPACK},
+	{"evicted entry", PRE "000007 01 04 00000001 4405 2f61626364" "000002 01 04 00000003 20be",
+	 ASPEN_H2_ERR_HPACK},
+};
+
+static void test_malformed(void **state)
+{
+	static __u8 b[4096];
+	static struct tx t;
+	size_t i, n;
+	struct aspen_h2 *st = h2_new();
+
+	(void)state;
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		aspen_h2_init(st, 1);
+		tx_init(&t);
+		n = unhex(bads[i].hex, b, sizeof(b));
+		if (feed(st, b, n, &t) != (int)bads[i].err)
+			fail_msg("%s: got err %u (%s), want %u", bads[i].what, st->err, t.s, bads[i].err);
+		/* sticky */
+		assert_int_equal(aspen_h2_byte(st, 0), ASPEN_H2_ERROR);
+		assert_int_equal(st->err, bads[i].err);
+		free(t.s);
+	}
+	free(st);
+}
+
+/* The valid neighbours of the malformed cases pass. */
+static void test_wellformed_edges(void **state)
+{
+	static const char *const good[] = {
+		PRE "000001 00 08 00000001 00",                    /* padded DATA, pad 0, no data */
+		PRE "000003 00 08 00000001 0100 00",               /* padded DATA, 1 byte + 1 pad */
+		PRE "000006 01 2d 00000001 00 0000000010",         /* PADDED|PRIORITY, empty block */
+		PRE "000002 01 04 00000001 3f00 000001 01 04 00000003 20", /* size updates at starts */
+		PRE "000000 fa 00 00000000 000004 08 00 00000000 7fffffff", /* unknown, WINDOW_UPDATE */
+		PRE "000004 01 04 00000001 4482 18ff",             /* Huffman "aa", 6 bits of padding */
+	};
+	static __u8 b[1024];
+	static struct tx t;
+	struct aspen_h2 *st = h2_new();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		aspen_h2_init(st, 1);
+		tx_init(&t);
+		if (feed(st, b, unhex(good[i], b, sizeof(b)), &t))
+			fail_msg("case %zu: %s", i, t.s);
+		free(t.s);
+	}
+	free(st);
+}
+
+/* A header block over ASPEN_H2_MAX_BLOCK (a value spanning CONTINUATIONs). */
+static void test_oversized_block(void **state)
+{
+	static __u8 b[1 << 19], pl[16384];
+	struct aspen_h2 *st = h2_new();
+	static struct tx t;
+	size_t at = put_preface(b);
+	__u32 len = ASPEN_H2_MAX_BLOCK; /* the value alone reaches the bound */
+	int k;
+
+	(void)state;
+	/* 0x44 :path literal, length as a 7-bit prefixed integer */
+	pl[0] = 0x44;
+	pl[1] = 0x7f;
+	pl[2] = (__u8)(((len - 127) & 0x7f) | 0x80);
+	pl[3] = (__u8)((((len - 127) >> 7) & 0x7f) | 0x80);
+	pl[4] = (__u8)((len - 127) >> 14);
+	memset(pl + 5, 'a', sizeof(pl) - 5);
+	at = put_frame(b, at, 1, 0, 1, pl, sizeof(pl));
+	memset(pl, 'a', sizeof(pl));
+	for (k = 0; k < 16; k++)
+		at = put_frame(b, at, 9, 0, 1, pl, sizeof(pl));
+	tx_init(&t);
+	assert_int_equal(feed(st, b, at, &t), ASPEN_H2_ERR_OVERSIZE);
+	free(t.s);
+	free(st);
+}
+
+/* More entries in the table than we keep: a reference to the 65th newest is
+ * LOST (not a wrong value); the 64th newest still resolves. */
+static void test_lost_entries(void **state)
+{
+	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
+	struct aspen_h2_head h;
+	char blk[8192];
+	size_t o = 0;
+	int i;
+
+	(void)state;
+	aspen_hpack_init(hp);
+	/* 70 entries ":path: /NN" (size 5 + 3 + 32 = 40; 2800 bytes, all in the table) */
+	for (i = 0; i < 70; i++)
+		o += (size_t)snprintf(blk + o, sizeof(blk) - o, "4403 2f%02x%02x ", '0' + i / 10, '0' + i % 10);
+	assert_int_equal(hpack_block(hp, &h, blk), 0);
+	assert_string_equal(h.path, "/69");
+	/* index 61 + 64 = 125 (0xfd): the 64th newest, "/06" */
+	assert_int_equal(hpack_block(hp, &h, "fd"), 0);
+	assert_string_equal(h.path, "/06");
+	/* index 126: the 65th newest, still in the table, no longer kept */
+	assert_int_equal(hpack_block(hp, &h, "fe"), ASPEN_H2_ERR_LOST);
+	/* once the table shrank, the same index is an evicted entry */
+	aspen_hpack_init(hp);
+	assert_int_equal(hpack_block(hp, &h, blk), 0);
+	/* size update to 2520: the 63 newest stay, the 64th newest ("/06") goes */
+	assert_int_equal(hpack_block(hp, &h, "3f b9 13 fe"), ASPEN_H2_ERR_HPACK);
+	aspen_hpack_init(hp);
+	assert_int_equal(hpack_block(hp, &h, blk), 0);
+	assert_int_equal(hpack_block(hp, &h, "3f b9 13 fd"), ASPEN_H2_ERR_HPACK);
+	assert_int_equal(hpack_block(hp, &h, "fc"), 0);
+	assert_string_equal(h.path, "/07");
+	free(hp);
+}
+
+/* ---- against python3-hpack ----------------------------------------------- */
+
+static void test_oracle(void **state)
+{
+	static __u8 b[1 << 20];
+	static char line[1 << 22];
+	static struct tx t, t2;
+	char cmd[1024], *want = NULL;
+	struct aspen_h2 *st = h2_new(), *cp = calloc(1, sizeof(*cp));
+	size_t n = 0, cases = 0;
+	FILE *p;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %s/lib/h2_oracle.py 7 400", ASPEN_TEST_DIR);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while (fgets(line, sizeof(line), p)) {
+		line[strcspn(line, "\n")] = 0;
+		if (line[0] == 'W') {
+			n = unhex(line + 2, b, sizeof(b));
+			continue;
+		}
+		assert_true(line[0] == 'T');
+		want = calloc(1, strlen(line) / 2 + 1);
+		unhex(line + 2, (__u8 *)want, strlen(line));
+		/* whole */
+		aspen_h2_init(st, 1);
+		tx_init(&t);
+		if (feed(st, b, n, &t) || strcmp(t.s, want))
+			fail_msg("case %zu:\n got: %s\nwant: %s", cases, t.s, want);
+		/* split at a pseudo-random offset, state copied */
+		aspen_h2_init(st, 1);
+		tx_init(&t2);
+		assert_int_equal(feed(st, b, (cases * 7919) % (n + 1), &t2), 0);
+		memcpy(cp, st, sizeof(*cp));
+		assert_int_equal(feed(cp, b + (cases * 7919) % (n + 1), n - (cases * 7919) % (n + 1), &t2), 0);
+		assert_string_equal(t2.s, want);
+		free(t.s);
+		free(t2.s);
+		free(want);
+		cases++;
+	}
+	assert_int_equal(pclose(p), 0);
+	assert_int_equal(cases, 400);
+	free(st);
+	free(cp);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rfc_c2),
+	    cmocka_unit_test(test_rfc_c3),
+	    cmocka_unit_test(test_rfc_c4),
+	    cmocka_unit_test(test_rfc_c5),
+	    cmocka_unit_test(test_rfc_c6),
+	    cmocka_unit_test(test_rfc_framed),
+	    cmocka_unit_test(test_splits),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_wellformed_edges),
+	    cmocka_unit_test(test_oversized_block),
+	    cmocka_unit_test(test_lost_entries),
+	    cmocka_unit_test(test_oracle),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
