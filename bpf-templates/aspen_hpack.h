@@ -60,6 +60,20 @@
 #define ASPEN_HPACK_TABLE
 #endif
 
+/* x & m, the mask kept even where the compiler can prove it redundant: the
+ * verifier may not know what the compiler knows (a table index bounded by
+ * a compare on another path). */
+#if defined(__bpf__)
+#define AHP_MASK(x, m)                                                                     \
+	({                                                                                 \
+		__u32 x_ = (__u32)(x);                                                     \
+		asm volatile("" : "+r"(x_));                                               \
+		x_ & (m);                                                                  \
+	})
+#else
+#define AHP_MASK(x, m) ((__u32)(x) & (m))
+#endif
+
 #define ASPEN_HPACK_SLOTS 64          /* dynamic entries remembered (power of two) */
 #define ASPEN_HPACK_VAL_LEN 128       /* value bytes kept (power of two)            */
 #define ASPEN_HPACK_DEFAULT_TABLE 4096
@@ -192,7 +206,7 @@ static const __u16 ahp_huff_base[32] ASPEN_HPACK_TABLE = {
 	0, 0, 0, 0, 0, 0, 10, 36, 68, 0, 74, 79, 82, 84, 90, 92,
 	0, 0, 0, 95, 98, 106, 119, 145, 174, 186, 190, 205, 224, 0, 253, 0,
 };
-static const __u16 ahp_huff_sym[257] ASPEN_HPACK_TABLE = {
+static const __u16 ahp_huff_sym[512] ASPEN_HPACK_TABLE = {
 	48, 49, 50, 97, 99, 101, 105, 111, 115, 116, 32, 37, 45, 46, 47, 51, 52, 53, 54, 55,
 	56, 57, 61, 65, 95, 98, 100, 102, 103, 104, 108, 109, 110, 112, 114, 117, 58, 66, 67,
 	68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 89,
@@ -610,7 +624,7 @@ static __always_inline int ahp_rep_int_done(struct aspen_hpack *hp, struct aspen
 		return ASPEN_H2_ERR_HPACK;
 	if (v <= ASPEN_HPACK_STATIC) {
 		hp->name_id = ahp_static_id(v);
-		hp->name_len = ahp_static_name_len[v & 63];
+		hp->name_len = ahp_static_name_len[AHP_MASK(v, 63)];
 		if (hp->kind != AHP_K_INDEXED) {
 			ahp_string_start(hp, 1);
 			return 0;
@@ -649,7 +663,7 @@ static __always_inline void ahp_string_byte(struct aspen_hpack *hp, __u8 c)
 /* One bit of a Huffman string: a symbol (0..256) when one completed, else -1. */
 static __always_inline int ahp_huff_bit(struct aspen_hpack *hp, __u32 bit)
 {
-	__u32 len = (hp->hlen + 1) & 31, d, k;
+	__u32 len = AHP_MASK(hp->hlen + 1, 31), d, k;
 
 	hp->hcode = (hp->hcode << 1) | bit;
 	hp->hlen = len;
@@ -661,7 +675,7 @@ static __always_inline int ahp_huff_bit(struct aspen_hpack *hp, __u32 bit)
 	hp->hlen = 0;
 	if (k >= 257)
 		return 256;
-	return ahp_huff_sym[k];
+	return ahp_huff_sym[AHP_MASK(k, 511)];
 }
 
 /* Bit b of a Huffman string byte: a completed symbol goes to *s0, or to *s1
