@@ -306,6 +306,8 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_UDP = 12,        /* connect: UDP to a provider (QUIC), never inspected */
 	ASPEN_UNPARSED_PROVIDER_MISMATCH = 13, /* Host names a provider the address is not */
 	ASPEN_UNPARSED_SNI_MISMATCH = 14, /* the ClientHello's SNI names a provider the address is not */
+	ASPEN_UNPARSED_H2_MIDSTREAM = 15, /* HTTP/2 connection begun before the probes: HPACK state unknown */
+	ASPEN_UNPARSED_H2_STATE = 16,   /* the HTTP/2 parser lost the connection (frame, HPACK, size) */
 };
 
 /* Everything a request rule can read. conn carries the process fields and,

@@ -692,6 +692,8 @@ static __always_inline __u64 aspen_feed_write(struct aspen_stream *s, struct asp
 	return done;
 }
 
+#include "aspen_h2.bpf.h"
+
 static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 {
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
@@ -715,6 +717,8 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
 		return 0;
 	}
+	if (aspen_h2_on_write(&key, s, sc, buf, len, probe))
+		return 0; /* an HTTP/2 session (aspen_h2.bpf.h) */
 	s->call_credit = 0;
 	s->call_pend = 0;
 	aspen_undo_begin(&key, s);
@@ -764,6 +768,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	struct aspen_stream *s;
 
+	aspen_h2_write_ret(ret);
 	if (!u)
 		return 0;
 	if ((int)ret > 0) {

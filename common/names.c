@@ -143,6 +143,8 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_UDP] = "udp",
     [ASPEN_UNPARSED_PROVIDER_MISMATCH] = "provider_mismatch",
     [ASPEN_UNPARSED_SNI_MISMATCH] = "sni_mismatch",
+    [ASPEN_UNPARSED_H2_MIDSTREAM] = "h2_midstream",
+    [ASPEN_UNPARSED_H2_STATE] = "h2_state",
 };
 
 const char *aspen_unparsed_name(unsigned code)

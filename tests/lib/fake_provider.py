@@ -39,6 +39,12 @@ Recording, under --outdir (ADDR is the listening address, e.g. 127.0.0.2 or ::1)
 A TCP connection is logged ("accept") before the TLS handshake, so a test can
 tell "no connection at all" from "connection but no request".
 
+--h2: also offer HTTP/2 by ALPN ("h2" first; needs Debian's python3-h2, so
+run it with /usr/bin/python3). An h2 connection is recorded the same way
+(conn-N.raw: every plaintext byte), each stream a "request" event with
+"proto":"h2" and "h2_stream":N; POSTs to /v1/chat/completions and
+/v1/messages answer as above (no streaming), anything else 404.
+
 --ready-file is written once every socket listens. SIGTERM/SIGINT: exit 0.
 """
 
@@ -165,7 +171,100 @@ class Handler(BaseHTTPRequestHandler):
     def handle(self):
         if not self.handshake_ok:
             return
+        if self.request.selected_alpn_protocol() == "h2":
+            self.handle_h2()
+            return
         super().handle()
+
+    def handle_h2(self):
+        """One HTTP/2 connection (python3-h2): every stream answered when it ends."""
+        import h2.config
+        import h2.connection
+        import h2.events
+
+        conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        conn.initiate_connection()
+        self.request.sendall(conn.data_to_send())
+        streams = {}
+        while True:
+            try:
+                data = self.request.recv(65536)
+            except (OSError, ssl.SSLError):
+                break
+            if not data:
+                break
+            self.sink.write(data)
+            self.sink.flush()
+            self.raw.total += len(data)
+            try:
+                events = conn.receive_data(data)
+            except Exception as e:  # a protocol error: log it, drop the connection
+                self.rec.log(event="h2_error", addr=self.addr, conn=self.conn_id, error=str(e))
+                break
+            for ev in events:
+                if isinstance(ev, h2.events.RequestReceived):
+                    streams[ev.stream_id] = {"headers": dict((k.decode(), v.decode(errors="replace"))
+                                                              for k, v in ev.headers), "body": bytearray()}
+                elif isinstance(ev, h2.events.DataReceived):
+                    st = streams.get(ev.stream_id)
+                    if st is not None:
+                        st["body"] += ev.data
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                elif isinstance(ev, h2.events.StreamEnded):
+                    st = streams.pop(ev.stream_id, None)
+                    if st is not None:
+                        self._h2_answer(conn, ev.stream_id, st)
+                elif isinstance(ev, h2.events.StreamReset):
+                    st = streams.pop(ev.stream_id, None)
+                    if st is not None:
+                        self._h2_record(ev.stream_id, st, "partial_request")
+            out = conn.data_to_send()
+            if out:
+                try:
+                    self.request.sendall(out)
+                except (OSError, ssl.SSLError):
+                    break
+        for sid, st in streams.items():
+            self._h2_record(sid, st, "partial_request")
+
+    def _h2_record(self, sid, st, event, **extra):
+        h = st["headers"]
+        body = bytes(st["body"])
+        self.headers = {"Content-Encoding": h.get("content-encoding")}
+        _, fields = self._request_fields(body)
+        fields.pop("chunked", None)
+        fields.pop("expect", None)
+        d = self.rec.dir_for(self.addr)
+        n = self.server.next_req()
+        path = os.path.join(d, f"{n}.req")
+        with open(path, "wb") as f:
+            f.write(body)
+        self.rec.log(event=event, addr=self.addr, conn=self.conn_id, req=n, proto="h2", h2_stream=sid,
+                     method=h.get(":method"), path=h.get(":path"), host=h.get(":authority"),
+                     bytes=len(body), body_bytes=len(body), file=path, chunked=False, expect=False,
+                     **fields, **extra)
+        return fields
+
+    def _h2_answer(self, conn, sid, st):
+        h = st["headers"]
+        body = bytes(st["body"])
+        path = h.get(":path", "")
+        name = self.server.provider_name
+        tin = max(1, len(body) // 4)
+        if h.get(":method") == "POST" and (path.startswith("/v1/chat/completions") or path.startswith("/v1/messages")):
+            fields = self._h2_record(sid, st, "request", tokens_in=tin, tokens_out=5)
+            payload = {"id": "aspen-test-h2", "model": fields["model"],
+                       "choices": [{"index": 0, "message": {"role": "assistant", "content": f"hello from fake {name}"}}],
+                       "usage": {"prompt_tokens": tin, "completion_tokens": 5, "total_tokens": tin + 5}}
+            status = 200
+        else:
+            self._h2_record(sid, st, "request", tokens_in=None, tokens_out=None)
+            payload = {"error": {"message": "not found", "type": "invalid_request_error"}}
+            status = 200 if path == "/" else 404
+        data = json.dumps(payload).encode()
+        conn.send_headers(sid, [(":status", str(status)), ("content-type", "application/json"),
+                                ("content-length", str(len(data)))])
+        conn.send_data(sid, data, end_stream=True)
 
     def finish(self):
         try:
@@ -419,13 +518,14 @@ def main():
     ap.add_argument("--outdir", required=True, help="where received bytes are recorded")
     ap.add_argument("--ready-file", help="written when every socket listens")
     ap.add_argument("--name", default="provider", help="provider name used in answers")
+    ap.add_argument("--h2", action="store_true", help="offer HTTP/2 by ALPN too (python3-h2)")
     args = ap.parse_args()
     if not args.listen and not args.udp:
         ap.error("nothing to serve: give --listen and/or --udp")
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(args.cert, args.key)
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx.set_alpn_protocols(["h2", "http/1.1"] if args.h2 else ["http/1.1"])
     rec = Recorder(args.outdir)
 
     stop = threading.Event()

@@ -13,7 +13,13 @@ start_fake_providers() {
 		local args=(--listen "[$ip]:443" --cert "$H_WORK/certs/server.pem" --key "$H_WORK/certs/server.key"
 			--outdir "$H_REC" --ready-file "$H_WORK/fake-$name.ready" --name "$name")
 		[ "$name" = internal ] || args+=(--udp "[$ip]:443")
-		"$H_PY" "$H_LIB/fake_provider.py" "${args[@]}" 2>>"$H_WORK/fake-$name.log" &
+		local py=$H_PY
+		# H_PROVIDER_H2=1: HTTP/2 offered by ALPN (python3-h2 is Debian's: its python3)
+		if [ "${H_PROVIDER_H2:-0}" = 1 ]; then
+			args+=(--h2)
+			py=/usr/bin/python3
+		fi
+		"$py" "$H_LIB/fake_provider.py" "${args[@]}" 2>>"$H_WORK/fake-$name.log" &
 		H_FAKE_PIDS+=($!)
 		ready+=("$H_WORK/fake-$name.ready")
 	done

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/*
+ * HTTP/2 in the write probe (included by aspen_tls.bpf.h, which calls
+ * aspen_h2_on_write() before its HTTP/1.1 parse).
+ *
+ * A TLS session whose first plaintext bytes are the HTTP/2 connection
+ * preface gets a `struct aspen_h2conn` (frame parser + HPACK decoder, about
+ * 10 KiB) in `aspen_h2conns`; from then on every byte it writes goes through
+ * aspen_h2_byte() (bpf-templates/aspen_h2.h) instead of the HTTP/1.1 parser.
+ * Each stream is a `struct aspen_stream` of its own in `aspen_h2streams`
+ * (key: tgid, session, stream id), so a stream is decided exactly as an
+ * HTTP/1.1 request is: its head's :method, :path and :authority fill
+ * r->method/path/host, its DATA bytes go through the same JSON scanner
+ * (aspen_http_req_byte() in body mode: "model", "user", "stream") and body
+ * patterns, and aspen_decide_stream() decides it when the JSON object closes,
+ * at END_STREAM, at RST_STREAM, or at once when the head says the body is
+ * unreadable (content-encoding).
+ *
+ * Bytes go to the session's ledger frame by frame, as aspen_account() does
+ * for a request: the bytes of a stream's HEADERS, CONTINUATION and DATA
+ * frames are that stream's (pending while it is undecided: sk_msg holds the
+ * ciphertext; credit once allowed; nothing and DENIED when denied: sk_msg
+ * drops the write and cuts the connection, and every other stream on it);
+ * the preface and connection frames (SETTINGS, PING, WINDOW_UPDATE,
+ * PRIORITY, RST_STREAM, GOAWAY, unknown types) are credited. A frame still
+ * incomplete at the end of a write is accounted as far as it goes (a frame
+ * header that is not complete yet: pending, until its frame is known).
+ *
+ * What is not inspected, and says so (enum aspen_unparsed):
+ * - ASPEN_UNPARSED_H2_MIDSTREAM: the first bytes a probe sees on a session
+ *   are an HTTP/2 frame, not the preface: the connection began before the
+ *   probes, its HPACK table cannot be known. One `uninspectable` decision
+ *   for the connection.
+ * - ASPEN_UNPARSED_H2_STATE: the parser lost the connection (a frame or
+ *   header block it refused, an HPACK entry older than it keeps, a write
+ *   larger than one probe parses). One `uninspectable` decision; nothing
+ *   later on the session is credited.
+ *
+ * A write call that fails (the return probe sees <= 0) is repeated by the
+ * TLS library with the same bytes: its bytes are not parsed again (`replay`).
+ */
+#ifndef ASPEN_H2_BPF_H
+#define ASPEN_H2_BPF_H
+
+#include "aspen_h2.h"
+
+#define ASPEN_H2_CONNS 1024
+#define ASPEN_H2_STREAMS 8192
+
+struct aspen_h2conn {
+	struct aspen_h2 p;
+	struct aspen_stream_key key;
+	__u64 unattributed; /* bytes of the current frame not in the ledger yet */
+	__u64 hdr_pend;     /* bytes the ledger holds pending for a frame not known yet */
+	__u64 replay;       /* bytes of a failed write call its repetition brings again */
+	__u64 call_len;     /* this write call's length */
+	__u32 lost;         /* enum aspen_unparsed once nothing more can be followed */
+	__u32 in_call;
+};
+
+struct aspen_h2skey {
+	__u32 tgid;
+	__u32 stream;
+	__u64 session;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ASPEN_H2_CONNS);
+	__type(key, struct aspen_stream_key);
+	__type(value, struct aspen_h2conn);
+} aspen_h2conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ASPEN_H2_STREAMS);
+	__type(key, struct aspen_h2skey);
+	__type(value, struct aspen_stream);
+} aspen_h2streams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_h2conn);
+} aspen_h2zero SEC(".maps");
+
+static __always_inline struct aspen_stream *aspen_h2_stream(const struct aspen_h2conn *c, __u32 id)
+{
+	struct aspen_h2skey k = { .tgid = c->key.tgid, .stream = id, .session = c->key.session };
+
+	return bpf_map_lookup_elem(&aspen_h2streams, &k);
+}
+
+/* Bytes straight to the session's ledger (connection frames; frame
+ * headers not yet known: pending). */
+static __always_inline void aspen_h2_ledger_add(const struct aspen_h2conn *c, __u64 n, int pending)
+{
+	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+	struct aspen_ledger zero = {};
+
+	if (!l) {
+		bpf_map_update_elem(&aspen_ledger, &c->key, &zero, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+		if (!l)
+			return;
+	}
+	if (pending)
+		__sync_fetch_and_add(&l->pending, n);
+	else
+		__sync_fetch_and_add(&l->credit, n);
+}
+
+static __always_inline void aspen_h2_ledger_unpend(const struct aspen_h2conn *c, __u64 n)
+{
+	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+
+	if (l)
+		__sync_fetch_and_sub(&l->pending, n);
+}
+
+/* The bytes of the frame so far go to its stream or the connection.
+ * end: the frame is complete. Global: verified once. */
+__noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
+{
+	struct aspen_stream *s;
+	__u64 n;
+	__u8 t;
+
+	if (!c)
+		return 0;
+	n = c->unattributed;
+	if (!end && c->p.phase != AH2_P_PAYLOAD) {
+		/* preface or frame header incomplete: whose bytes is not known yet */
+		if (n) {
+			aspen_h2_ledger_add(c, n, 1);
+			c->hdr_pend += n;
+			c->unattributed = 0;
+		}
+		return 0;
+	}
+	if (c->hdr_pend) {
+		aspen_h2_ledger_unpend(c, c->hdr_pend);
+		n += c->hdr_pend;
+		c->hdr_pend = 0;
+	}
+	c->unattributed = 0;
+	if (!n)
+		return 0;
+	t = c->p.type;
+	if ((t == AH2_DATA || t == AH2_HEADERS || t == AH2_CONTINUATION) && c->p.stream) {
+		s = aspen_h2_stream(c, c->p.stream);
+		if (!s) {
+			/* a stream we hold no state for (evicted): not credited */
+			struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+
+			if (l && !l->reason)
+				l->reason = ASPEN_UNPARSED_H2_STATE;
+			return 0;
+		}
+		s->bytes += n;
+		aspen_account(s);
+		return 0;
+	}
+	aspen_h2_ledger_add(c, n, 0);
+	return 0;
+}
+
+/* A header block is complete: a new stream (its first block) is set up
+ * from it; a later block (trailers) changes nothing. */
+static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
+{
+	struct aspen_h2skey k = { .tgid = c->key.tgid, .stream = c->p.head.stream,
+				  .session = c->key.session };
+	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_h2streams, &k);
+	struct aspen_tls_zero *z;
+	__u32 zk = 0;
+	__u64 providers;
+
+	if (s)
+		return;
+	z = bpf_map_lookup_elem(&aspen_tls_zero, &zk);
+	if (!z)
+		return;
+	bpf_map_update_elem(&aspen_h2streams, &k, &z->zero, BPF_ANY);
+	s = bpf_map_lookup_elem(&aspen_h2streams, &k);
+	if (!s)
+		return;
+	s->session = c->key.session;
+	aspen_fill_conn(&s->r.conn);
+	__builtin_memcpy(s->r.method, c->p.head.method, ASPEN_METHOD_LEN);
+	__builtin_memcpy(s->r.path, c->p.head.path, ASPEN_PATH_LEN);
+	__builtin_memcpy(s->r.host, c->p.head.authority, ASPEN_HOST_LEN);
+	s->r.content_length = ~0ULL;
+	s->r.flags = ASPEN_REQ_HEAD_DONE;
+	if (c->p.head.flags & ASPEN_H2_H_TRUNCATED)
+		s->r.flags |= ASPEN_REQ_TRUNCATED;
+	/* the body goes through the HTTP/1.1 parser's JSON scan, no framing */
+	s->st.state = AH_RQ_BODY;
+	s->body_state = ASPEN_BODY_START;
+	providers = aspen_host_providers(s->r.host);
+	if (providers) {
+		s->r.conn.providers = providers;
+		s->redact = aspen_decide_redact(&s->r);
+	}
+	s->redact_ready = 1;
+	if ((c->p.head.flags & ASPEN_H2_H_COMPRESSED) && !(c->p.head.flags & ASPEN_H2_H_END_STREAM))
+		s->r.unparsed = ASPEN_UNPARSED_COMPRESSED;
+	if ((c->p.head.flags & ASPEN_H2_H_END_STREAM) || s->r.unparsed) {
+		s->r.flags |= ASPEN_REQ_BODY_DONE;
+		aspen_decide_stream(s, probe);
+	}
+}
+
+/* Events other than DATA (HEADERS, END_STREAM, RST, FRAME). Global. */
+__noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
+{
+	struct aspen_stream *s;
+
+	if (!c)
+		return 0;
+	if (ev & ASPEN_H2_EV_HEADERS)
+		aspen_h2_headers(c, probe);
+	if (ev & (ASPEN_H2_EV_END_STREAM | ASPEN_H2_EV_RST)) {
+		s = aspen_h2_stream(c, c->p.stream);
+		if (s && !s->decided) {
+			if (ev & ASPEN_H2_EV_END_STREAM)
+				s->r.flags |= ASPEN_REQ_BODY_DONE;
+			aspen_decide_stream(s, probe);
+		}
+	}
+	if (ev & ASPEN_H2_EV_FRAME)
+		aspen_h2_attribute(c, 1);
+	return 0;
+}
+
+/* A DATA byte of stream s (may be NULL: no state). Global. */
+__noinline int aspen_h2_data(struct aspen_stream *s, __u32 c, int probe)
+{
+	int rc;
+
+	if (!s)
+		return 0;
+#if ASPEN_NEED_BODY_SCAN
+	aspen_body_byte(s, c, 0);
+	if ((s->write_match & s->redact) && s->v.decision != ASPEN_DENY && s->v.decision != ASPEN_KILL) {
+		/* masking inside DATA frames is not done yet: a match the policy
+		 * masks denies the stream (its connection is cut) rather than
+		 * letting it leave unmasked */
+		s->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
+		s->v.rule = ASPEN_RULE_UNINSPECTABLE;
+		s->v.decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
+		s->v.audit = 1;
+		s->decided = 1;
+		aspen_audit_request(s, probe);
+		if (s->v.decision == ASPEN_DENY)
+			aspen_ledger_flag(s, ASPEN_LEDGER_DENIED, 0);
+		s->write_match = 0;
+		s->redact = 0;
+		return 0;
+	}
+#endif
+	if (s->decided)
+		return 0;
+	rc = aspen_http_req_byte(&s->st, &s->r, (__u8)c);
+	if (rc == ASPEN_HTTP_DECIDABLE || rc == ASPEN_HTTP_ERROR || rc == ASPEN_HTTP_DONE)
+		aspen_decide_stream(s, probe);
+	else if (s->r.body_seen > ASPEN_HTTP_SCAN_BOUND) {
+		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(s, probe);
+	}
+	return 0;
+}
+
+/* The connection cannot be followed any more: one `uninspectable`
+ * decision for it (on the session's HTTP/1.1 stream, which carries no
+ * request), nothing more credited. Global. */
+__noinline int aspen_h2_lose(struct aspen_h2conn *c, struct aspen_stream *s1, __u32 why, int probe)
+{
+	if (!c || !s1)
+		return 0;
+	c->lost = why;
+	if (s1->decided)
+		return 0;
+	s1->r.unparsed = why;
+	s1->bytes += c->unattributed + c->hdr_pend;
+	if (c->hdr_pend)
+		aspen_h2_ledger_unpend(c, c->hdr_pend);
+	c->unattributed = 0;
+	c->hdr_pend = 0;
+	aspen_decide_stream(s1, probe);
+	aspen_account(s1);
+	s1->unsynced = 1;
+	return 0;
+}
+
+struct aspen_h2feed {
+	struct aspen_h2conn *c;
+	struct aspen_stream *s1;  /* the session's HTTP/1.1 stream (for lose) */
+	struct aspen_stream *cur; /* the DATA frame's stream, cached */
+	const __u8 *buf;
+	__u32 cur_id;
+	__u32 pos, n;
+	int probe;
+};
+
+static long aspen_h2_step(__u32 i, void *arg)
+{
+	struct aspen_h2feed *f = arg;
+	struct aspen_h2conn *c = f->c;
+	__u64 idx;
+	int ev;
+
+	if (f->pos >= f->n || f->pos >= ASPEN_CHUNK)
+		return 1;
+	idx = f->pos++;
+	barrier_var(idx);
+	__u8 b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
+
+	c->unattributed++;
+	ev = aspen_h2_byte(&c->p, b);
+	if (!ev)
+		return 0;
+	if (ev < 0) {
+		aspen_h2_lose(c, f->s1, ASPEN_UNPARSED_H2_STATE, f->probe);
+		return 1;
+	}
+	if (ev & ASPEN_H2_EV_DATA) {
+		if (f->cur_id != c->p.stream) {
+			f->cur = aspen_h2_stream(c, c->p.stream);
+			f->cur_id = c->p.stream;
+		}
+		aspen_h2_data(f->cur, b, f->probe);
+	}
+	if (ev & ~ASPEN_H2_EV_DATA)
+		aspen_h2_frame_event(c, ev, f->probe);
+	return 0;
+}
+
+/* Parse bytes [start, n) of a chunk. Global: the loop is verified once. */
+__noinline int aspen_h2_parse_chunk(struct aspen_h2conn *c, struct aspen_stream *s1,
+				    struct aspen_tls_scratch *sc, __u32 span, int probe)
+{
+	if (!c || !s1 || !sc)
+		return 0;
+	struct aspen_h2feed f = { .c = c, .s1 = s1, .buf = sc->buf, .pos = span >> 16,
+				  .n = span & 0xffff, .cur_id = 0, .probe = probe };
+
+	bpf_loop(ASPEN_CHUNK, aspen_h2_step, &f, 0);
+	return 0;
+}
+
+/* Is this the start of an HTTP/2 connection (the preface), or an HTTP/2
+ * frame where the session's first bytes should be? 1: preface, 2: a frame
+ * (the connection began before the probes), 0: neither. */
+static __always_inline int aspen_h2_sniff(const void *buf, __u64 len)
+{
+	__u8 b[24] = {};
+	__u64 w0, w1, w2;
+
+	if (len < 9 || bpf_probe_read_user(b, len < 24 ? 9 : 24, buf))
+		return 0;
+	__builtin_memcpy(&w0, b, 8);
+	__builtin_memcpy(&w1, b + 8, 8);
+	__builtin_memcpy(&w2, b + 16, 8);
+	if (len >= 24 && w0 == AH2_PREFACE_W0 && w1 == AH2_PREFACE_W1 && w2 == AH2_PREFACE_W2)
+		return 1;
+	/* a frame header: length < 2^16 in practice (its first byte 0, which
+	 * no HTTP/1.x method starts with), a known type, the reserved bit clear */
+	if (b[0] == 0 && b[3] <= AH2_CONTINUATION && !(b[5] & 0x80))
+		return 2;
+	return 0;
+}
+
+/*
+ * The write probe's HTTP/2 path. Returns 1 when the session is HTTP/2 (the
+ * write was handled here), 0 to parse it as HTTP/1.x.
+ */
+static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key, struct aspen_stream *s1,
+					     struct aspen_tls_scratch *sc, const __u8 *buf, __u64 len,
+					     int probe)
+{
+	struct aspen_h2conn *c = bpf_map_lookup_elem(&aspen_h2conns, key);
+	__u64 done = 0, skip;
+	__u32 zk = 0;
+	int kind;
+
+	if (!c) {
+		/* only a session's very first bytes can start HTTP/2 */
+		if (s1->bytes || s1->fresh || s1->decided || s1->st.state || s1->acct)
+			return 0;
+		kind = aspen_h2_sniff(buf, len);
+		if (!kind)
+			return 0;
+		if (kind == 2) {
+			s1->r.unparsed = ASPEN_UNPARSED_H2_MIDSTREAM;
+			s1->bytes = len;
+			aspen_decide_stream(s1, probe);
+			aspen_account(s1);
+			s1->unsynced = 1;
+			return 1;
+		}
+		struct aspen_h2conn *z = bpf_map_lookup_elem(&aspen_h2zero, &zk);
+
+		if (!z)
+			return 0;
+		aspen_h2_init(&z->p, 1);
+		z->key = *key;
+		bpf_map_update_elem(&aspen_h2conns, key, z, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&aspen_h2conns, key);
+		if (!c)
+			return 0;
+	}
+	if (c->lost) {
+		aspen_ledger_flag(s1, 0, (__u16)c->lost);
+		return 1;
+	}
+	skip = c->replay < len ? c->replay : len;
+	c->replay = 0;
+	c->call_len = len;
+	c->in_call = 1;
+	for (int k = 0; k < ASPEN_WRITE_CHUNKS; k++) {
+		__u32 n, start;
+
+		if (done >= len || c->lost)
+			break;
+		n = len - done > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)(len - done);
+		start = skip > done ? (skip - done > n ? n : (__u32)(skip - done)) : 0;
+		if (start < n) {
+			if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf + done))
+				break;
+			aspen_h2_parse_chunk(c, s1, sc, (start << 16) | n, probe);
+		}
+		done += n;
+	}
+	if (c->lost)
+		return 1;
+	if (done < len) {
+		/* more than one probe parses (ASPEN_WRITE_CHUNKS chunks) */
+		aspen_h2_lose(c, s1, ASPEN_UNPARSED_H2_STATE, probe);
+		return 1;
+	}
+	aspen_h2_attribute(c, 0);
+	return 1;
+}
+
+/* The write call returned: a failed call is repeated with the same bytes. */
+static __always_inline void aspen_h2_write_ret(__s64 ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_tid_session *ts = bpf_map_lookup_elem(&aspen_tid_session, &tid);
+	struct aspen_h2conn *c;
+
+	if (!ts)
+		return;
+	c = bpf_map_lookup_elem(&aspen_h2conns, &ts->key);
+	if (!c || !c->in_call)
+		return;
+	c->in_call = 0;
+	if ((int)ret <= 0)
+		c->replay = c->call_len;
+}
+
+#endif
