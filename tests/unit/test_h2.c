@@ -586,6 +586,63 @@ static void test_lost_entries(void **state)
 	free(hp);
 }
 
+/* ---- real clients ---------------------------------------------------------- */
+
+/* What curl 7.88 (nghttp2), python httpx 0.23 (python3-h2) and node 18's
+ * http2 module wrote on one connection each (tests/unit/h2_fixtures/NAME.raw,
+ * recorded by tests/lib/fake_provider.py --h2): the same heads and bodies. */
+static void check_fixture(const char *name, const char *const *want_heads, const char *const *models,
+			  int nstreams)
+{
+	static __u8 b[1 << 16];
+	static struct tx t;
+	char path[1024];
+	struct aspen_h2 *st = h2_new();
+	FILE *f;
+	size_t n;
+	int i;
+
+	snprintf(path, sizeof(path), "%s/unit/h2_fixtures/%s", ASPEN_TEST_DIR, name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	n = fread(b, 1, sizeof(b), f);
+	fclose(f);
+	tx_init(&t);
+	assert_int_equal(feed(st, b, n, &t), 0);
+	for (i = 0; i < nstreams; i++) {
+		char m[128], hex[256];
+		size_t k;
+
+		if (!strstr(t.s, want_heads[i]))
+			fail_msg("%s: no \"%s\" in\n%s", name, want_heads[i], t.s);
+		snprintf(m, sizeof(m), "\"model\":%s\"%s\"", strcmp(name, "httpx.raw") ? "" : " ", models[i]);
+		for (k = 0; m[k]; k++)
+			snprintf(hex + 2 * k, 3, "%02x", (__u8)m[k]);
+		if (!strstr(t.s, hex))
+			fail_msg("%s: no body with %s in\n%s", name, m, t.s);
+	}
+	free(t.s);
+	free(st);
+}
+
+#define HEAD_CHAT " 55 504f5354 2f76312f636861742f636f6d706c6574696f6e73 3132372e302e302e31\n"
+#define HEAD_MSG " 55 504f5354 2f76312f6d65737361676573 3132372e302e302e31\n"
+
+static void test_real_clients(void **state)
+{
+	static const char *const curl_heads[] = {"H 1" HEAD_CHAT};
+	static const char *const curl_models[] = {"gpt-4o-mini"};
+	static const char *const httpx_heads[] = {"H 1" HEAD_MSG, "H 3" HEAD_MSG};
+	static const char *const httpx_models[] = {"claude-x", "claude-y"};
+	static const char *const node_heads[] = {"H 1" HEAD_CHAT, "H 3" HEAD_CHAT, "H 5" HEAD_CHAT};
+	static const char *const node_models[] = {"gpt-4o-mini", "o1", "gpt-4o"};
+
+	(void)state;
+	check_fixture("curl.raw", curl_heads, curl_models, 1);
+	check_fixture("httpx.raw", httpx_heads, httpx_models, 2);
+	check_fixture("node.raw", node_heads, node_models, 3);
+}
+
 /* ---- against python3-hpack ----------------------------------------------- */
 
 static void test_oracle(void **state)
@@ -648,6 +705,7 @@ int main(void)
 	    cmocka_unit_test(test_wellformed_edges),
 	    cmocka_unit_test(test_oversized_block),
 	    cmocka_unit_test(test_lost_entries),
+	    cmocka_unit_test(test_real_clients),
 	    cmocka_unit_test(test_oracle),
 	};
 

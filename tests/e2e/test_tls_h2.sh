@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# HTTP/2 requests decided per stream, as a user sees them: the fake providers
+# offer h2 by ALPN, so curl with its defaults, python httpx (http2=True) and
+# node's http2 module speak HTTP/2. An approved model is allowed and
+# answered; an unapproved one is denied and the provider receives zero bytes
+# of that stream (no HEADERS, no DATA: only the connection preface and
+# SETTINGS, which carry no request, may have arrived). node: three
+# concurrent streams on one connection, one denied: the denied model never
+# reaches the provider (the connection is cut: docs/operators.md).
+source "$(dirname "$0")/../lib/harness.sh"
+export H_PROVIDER_H2=1
+harness_start tls-h2
+
+/usr/bin/python3 -c 'import h2, httpx' 2>/dev/null || skip_or_fail "python3-h2 / python3-httpx missing (scripts/install-deps.sh)"
+
+obj=$(contract_policy | make_policy tls)
+start_aspend "$obj"
+audit_wait event=policy_load policy=tls >/dev/null
+
+OA=https://api.openai.com/v1/chat/completions
+JSON=(-H 'Content-Type: application/json')
+
+# h2_stream_bytes: bytes of HEADERS, CONTINUATION and DATA frames (any
+# stream) the provider at the marked address received since the mark.
+h2_stream_bytes() {
+	local files=() n
+	for n in $(rec_since event=accept addr="$PM_ADDR" | /usr/bin/python3 -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["conn"])'); do
+		files+=("$H_REC/$PM_ADDR/conn-$n.raw")
+	done
+	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
+	/usr/bin/python3 - "${files[@]}" <<'EOP'
+import sys
+total = 0
+for name in sys.argv[1:]:
+    try:
+        b = open(name, "rb").read()
+    except OSError:
+        continue
+    i = 24 if b.startswith(b"PRI * HTTP/2.0") else 0
+    while i + 9 <= len(b):
+        n = int.from_bytes(b[i:i + 3], "big")
+        if b[i + 3] in (0, 1, 9):
+            total += 9 + n
+        i += 9 + n
+print(total)
+EOP
+}
+
+# ---- curl, defaults (HTTP/2 by ALPN): gpt-4o-mini allowed
+provider_mark "$IP_OPENAI"
+curl_call curl-h2-mini "$OA" "${JSON[@]}" -d "$(chat_body gpt-4o-mini)" -w '\nhttp_version=%{http_version}\n'
+assert_ok "curl (HTTP/2) gpt-4o-mini"
+assert_contains "$C_OUT" '"completion_tokens"'
+assert_contains "$C_OUT" 'http_version=2' "curl spoke HTTP/2"
+assert_arrived "curl h2 gpt-4o-mini" 1 model=gpt-4o-mini proto=h2
+audit_wait event=request decision=allow rule=approved_models pid="$C_PID" model=gpt-4o-mini \
+	method=POST path=/v1/chat/completions host=api.openai.com provider=openai unparsed=null >/dev/null
+
+# ---- curl, defaults: gpt-4o denied (curl_mini_only), zero bytes of the stream
+provider_mark "$IP_OPENAI"
+curl_call curl-h2-4o "$OA" "${JSON[@]}" -d "$(chat_body gpt-4o)"
+assert_failed "curl (HTTP/2) gpt-4o (denied)"
+assert_not_contains "$C_OUT" '"completion_tokens"' "curl's output for a denied h2 request"
+assert_eq 0 "$(rec_since addr="$IP_OPENAI" | grep -cE '"event": "(partial_)?request"')" "requests at the provider (denied h2 stream)"
+assert_eq 0 "$(h2_stream_bytes)" "HEADERS/DATA bytes at the provider (denied h2 stream)"
+audit_wait event=request decision=deny rule=curl_mini_only pid="$C_PID" model=gpt-4o \
+	path=/v1/chat/completions host=api.openai.com >/dev/null
+
+# ---- python httpx, http2=True: gpt-4o allowed, o1 denied by default
+HTTPX='import httpx, json, sys
+c = httpx.Client(http2=True, verify=sys.argv[2], timeout=10)
+try:
+    r = c.post(sys.argv[1], json={"messages": [{"role": "user", "content": "hi"}], "model": sys.argv[3]})
+    print(json.dumps({"http": r.http_version, "status": r.status_code, "body": r.text}))
+except Exception as e:
+    print(json.dumps({"error": type(e).__name__}))
+    sys.exit(1)'
+provider_mark "$IP_OPENAI"
+client httpx-4o /usr/bin/python3 -c "$HTTPX" "$OA" "$H_CA" gpt-4o
+assert_ok "httpx (http2=True) gpt-4o"
+assert_contains "$C_OUT" '"http": "HTTP/2"' "httpx spoke HTTP/2"
+assert_arrived "httpx gpt-4o" 1 model=gpt-4o proto=h2
+audit_wait event=request decision=allow rule=approved_models pid="$C_PID" model=gpt-4o >/dev/null
+
+provider_mark "$IP_OPENAI"
+client httpx-o1 /usr/bin/python3 -c "$HTTPX" "$OA" "$H_CA" o1
+assert_failed "httpx (http2=True) o1 (denied)"
+assert_eq 0 "$(rec_since addr="$IP_OPENAI" | grep -cE '"event": "(partial_)?request"')" "requests at the provider (httpx o1)"
+assert_eq 0 "$(h2_stream_bytes)" "HEADERS/DATA bytes at the provider (httpx o1)"
+audit_wait event=request decision=deny rule=default pid="$C_PID" model=o1 >/dev/null
+
+# ---- node http2: three concurrent streams on one connection, one denied
+provider_mark "$IP_OPENAI"
+node_script node-h2 "$H_LIB/h2_client.js" "$OA" gpt-4o-mini o1-denied gpt-4o
+assert_contains "$C_OUT" '"model":"o1-denied","error"' "node's denied stream failed"
+assert_eq 0 "$(rec_since addr="$IP_OPENAI" model=o1-denied | wc -l)" "the denied stream's model at the provider"
+audit_wait event=request decision=deny rule=default pid="$C_PID" model=o1-denied >/dev/null
+# every stream node opened is in the audit trail, each with its own model
+for m in gpt-4o-mini gpt-4o; do
+	n=$(audit_count event=request pid="$C_PID" model="$m")
+	a=$(rec_since event=request addr="$IP_OPENAI" model="$m" | wc -l)
+	log "node stream $m: $n audit line(s), $a at the provider"
+	[ "$a" = 0 ] || assert_eq 1 "$n" "audit lines of node's allowed stream $m that reached the provider"
+done
+
+stop_aspend
