@@ -150,6 +150,13 @@ __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
 	t = c->p.type;
 	if ((t == AH2_DATA || t == AH2_HEADERS || t == AH2_CONTINUATION) && c->p.stream) {
 		s = aspen_h2_stream(c, c->p.stream);
+		if (!s && t != AH2_DATA) {
+			/* a header block not complete yet (its stream is set up at
+			 * its end): pending until then */
+			aspen_h2_ledger_add(c, n, 1);
+			c->hdr_pend += n;
+			return 0;
+		}
 		if (!s) {
 			/* a stream we hold no state for (evicted): not credited */
 			struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);

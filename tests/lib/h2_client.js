@@ -12,6 +12,11 @@ const u = new URL(url);
 const session = http2.connect(u.origin);
 session.on('error', () => {});
 let left = models.length;
+const unanswered = new Set(models);
+// streams the session dropped without an event (its socket failed): said at exit
+process.on('exit', () => {
+  for (const model of unanswered) console.log(JSON.stringify({ model, error: 'no answer' }));
+});
 const done = () => {
   if (--left === 0) session.close();
 };
@@ -25,10 +30,21 @@ for (const model of models) {
   });
   let status = 0;
   let data = '';
+  let said = false;
+  const say = (o) => {
+    if (!said) {
+      said = true;
+      unanswered.delete(model);
+      console.log(JSON.stringify(o));
+      done();
+    }
+  };
   req.on('response', (h) => { status = h[':status']; });
   req.on('data', (c) => { data += c; });
-  req.on('end', () => { console.log(JSON.stringify({ model, status, body: data })); done(); });
-  req.on('error', (e) => { console.log(JSON.stringify({ model, error: String(e.code || e) })); done(); });
+  req.on('end', () => say({ model, status, body: data }));
+  req.on('error', (e) => say({ model, error: String(e.code || e) }));
+  // a stream closed without an answer (its connection was cut)
+  req.on('close', () => say({ model, error: 'closed, rst code ' + req.rstCode }));
   req.end(body);
 }
 setTimeout(() => process.exit(3), 12000).unref();
