@@ -56,6 +56,23 @@ struct aspen_h2conn {
 	__u64 call_len;     /* this write call's length */
 	__u32 lost;         /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
+	__u64 write_seq;    /* write calls seen (streams reset their per-write state) */
+	__u64 chunk_base;   /* offset in the write of the chunk being parsed */
+	/* this write's matches to mask, over its streams (one hold per write) */
+	__u64 w_matched;
+	__u32 w_patterns;
+	__u32 w_off;        /* first body byte of a stream with a match */
+	__u32 w_carried;    /* such a stream's patterns were mid-match at the write's start */
+	__u32 _pad2;
+};
+
+/* A stream: the request (as an HTTP/1.1 request is kept) and what the
+ * current write did to it. */
+struct aspen_h2stream {
+	struct aspen_stream s;
+	__u64 write_seq;
+	__u32 carried;
+	__u32 _pad;
 };
 
 struct aspen_h2skey {
@@ -75,8 +92,15 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, ASPEN_H2_STREAMS);
 	__type(key, struct aspen_h2skey);
-	__type(value, struct aspen_stream);
+	__type(value, struct aspen_h2stream);
 } aspen_h2streams SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_h2stream);
+} aspen_h2szero SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -85,7 +109,7 @@ struct {
 	__type(value, struct aspen_h2conn);
 } aspen_h2zero SEC(".maps");
 
-static __always_inline struct aspen_stream *aspen_h2_stream(const struct aspen_h2conn *c, __u32 id)
+static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen_h2conn *c, __u32 id)
 {
 	struct aspen_h2skey k = { .tgid = c->key.tgid, .stream = id, .session = c->key.session };
 
@@ -123,7 +147,7 @@ static __always_inline void aspen_h2_ledger_unpend(const struct aspen_h2conn *c,
  * end: the frame is complete. Global: verified once. */
 __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
 {
-	struct aspen_stream *s;
+	struct aspen_h2stream *s;
 	__u64 n;
 	__u8 t;
 
@@ -165,8 +189,8 @@ __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
 				l->reason = ASPEN_UNPARSED_H2_STATE;
 			return 0;
 		}
-		s->bytes += n;
-		aspen_account(s);
+		s->s.bytes += n;
+		aspen_account(&s->s);
 		return 0;
 	}
 	aspen_h2_ledger_add(c, n, 0);
@@ -179,20 +203,21 @@ static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 {
 	struct aspen_h2skey k = { .tgid = c->key.tgid, .stream = c->p.head.stream,
 				  .session = c->key.session };
-	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_h2streams, &k);
-	struct aspen_tls_zero *z;
+	struct aspen_h2stream *hs = bpf_map_lookup_elem(&aspen_h2streams, &k), *z;
+	struct aspen_stream *s;
 	__u32 zk = 0;
 	__u64 providers;
 
-	if (s)
+	if (hs)
 		return;
-	z = bpf_map_lookup_elem(&aspen_tls_zero, &zk);
+	z = bpf_map_lookup_elem(&aspen_h2szero, &zk); /* all zeros, never written */
 	if (!z)
 		return;
-	bpf_map_update_elem(&aspen_h2streams, &k, &z->zero, BPF_ANY);
-	s = bpf_map_lookup_elem(&aspen_h2streams, &k);
-	if (!s)
+	bpf_map_update_elem(&aspen_h2streams, &k, z, BPF_ANY);
+	hs = bpf_map_lookup_elem(&aspen_h2streams, &k);
+	if (!hs)
 		return;
+	s = &hs->s;
 	s->session = c->key.session;
 	aspen_fill_conn(&s->r.conn);
 	__builtin_memcpy(s->r.method, c->p.head.method, ASPEN_METHOD_LEN);
@@ -222,7 +247,7 @@ static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 /* Events other than DATA (HEADERS, END_STREAM, RST, FRAME). Global. */
 __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 {
-	struct aspen_stream *s;
+	struct aspen_h2stream *s;
 
 	if (!c)
 		return 0;
@@ -230,10 +255,10 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 		aspen_h2_headers(c, probe);
 	if (ev & (ASPEN_H2_EV_END_STREAM | ASPEN_H2_EV_RST)) {
 		s = aspen_h2_stream(c, c->p.stream);
-		if (s && !s->decided) {
+		if (s && !s->s.decided) {
 			if (ev & ASPEN_H2_EV_END_STREAM)
-				s->r.flags |= ASPEN_REQ_BODY_DONE;
-			aspen_decide_stream(s, probe);
+				s->s.r.flags |= ASPEN_REQ_BODY_DONE;
+			aspen_decide_stream(&s->s, probe);
 		}
 	}
 	if (ev & ASPEN_H2_EV_FRAME)
@@ -241,35 +266,38 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 	return 0;
 }
 
-/* A DATA byte of stream s (may be NULL: no state). Global. */
-__noinline int aspen_h2_data(struct aspen_stream *s, __u32 c, int probe)
+/* A DATA byte (at offset `at` of the write) of stream hs (may be NULL: no
+ * state). Global. */
+__noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, __u32 b, __u32 at,
+			     int probe)
 {
+	struct aspen_stream *s;
 	int rc;
 
-	if (!s)
+	if (!hs || !c)
 		return 0;
+	s = &hs->s;
 #if ASPEN_NEED_BODY_SCAN
-	aspen_body_byte(s, c, 0);
-	if ((s->write_match & s->redact) && s->v.decision != ASPEN_DENY && s->v.decision != ASPEN_KILL) {
-		/* masking inside DATA frames is not done yet: a match the policy
-		 * masks denies the stream (its connection is cut) rather than
-		 * letting it leave unmasked */
-		s->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
-		s->v.rule = ASPEN_RULE_UNINSPECTABLE;
-		s->v.decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
-		s->v.audit = 1;
-		s->decided = 1;
-		aspen_audit_request(s, probe);
-		if (s->v.decision == ASPEN_DENY)
-			aspen_ledger_flag(s, ASPEN_LEDGER_DENIED, 0);
+	if (hs->write_seq != c->write_seq) {
+		/* the stream's first body byte in this write */
+		hs->write_seq = c->write_seq;
+		hs->carried = s->body_state != ASPEN_BODY_START;
 		s->write_match = 0;
-		s->redact = 0;
-		return 0;
+		s->body_off = ~0u;
+	}
+	aspen_body_byte(s, b, at);
+	if (s->write_match & s->redact) {
+		/* masked in place before the write is encrypted (see on_write) */
+		c->w_patterns |= s->redact;
+		c->w_matched |= s->write_match & s->redact;
+		if (s->body_off < c->w_off)
+			c->w_off = s->body_off;
+		c->w_carried |= hs->carried;
 	}
 #endif
 	if (s->decided)
 		return 0;
-	rc = aspen_http_req_byte(&s->st, &s->r, (__u8)c);
+	rc = aspen_http_req_byte(&s->st, &s->r, (__u8)b);
 	if (rc == ASPEN_HTTP_DECIDABLE || rc == ASPEN_HTTP_ERROR || rc == ASPEN_HTTP_DONE)
 		aspen_decide_stream(s, probe);
 	else if (s->r.body_seen > ASPEN_HTTP_SCAN_BOUND) {
@@ -303,8 +331,8 @@ __noinline int aspen_h2_lose(struct aspen_h2conn *c, struct aspen_stream *s1, __
 
 struct aspen_h2feed {
 	struct aspen_h2conn *c;
-	struct aspen_stream *s1;  /* the session's HTTP/1.1 stream (for lose) */
-	struct aspen_stream *cur; /* the DATA frame's stream, cached */
+	struct aspen_stream *s1;    /* the session's HTTP/1.1 stream (for lose) */
+	struct aspen_h2stream *cur; /* the DATA frame's stream, cached */
 	const __u8 *buf;
 	__u32 cur_id;
 	__u32 pos, n;
@@ -337,7 +365,7 @@ static long aspen_h2_step(__u32 i, void *arg)
 			f->cur = aspen_h2_stream(c, c->p.stream);
 			f->cur_id = c->p.stream;
 		}
-		aspen_h2_data(f->cur, b, f->probe);
+		aspen_h2_data(f->cur, c, b, (__u32)(c->chunk_base + idx), f->probe);
 	}
 	if (ev & ~ASPEN_H2_EV_DATA)
 		aspen_h2_frame_event(c, ev, f->probe);
@@ -356,6 +384,49 @@ __noinline int aspen_h2_parse_chunk(struct aspen_h2conn *c, struct aspen_stream 
 	bpf_loop(ASPEN_CHUNK, aspen_h2_step, &f, 0);
 	return 0;
 }
+
+#if ASPEN_NEED_BODY_SCAN
+/* This write holds the end of a match to mask in a stream's DATA: stop the
+ * writer before the bytes are encrypted and let aspend mask them in place
+ * (same length: frame lengths stay right), as aspen_redact_hold() does for
+ * HTTP/1.1. aspend masks from the first body byte of such a stream to the
+ * end of the write; a match it cannot find whole there (split by a frame
+ * header, or begun in an earlier write) denies the session. No aspend
+ * alive: the connection is denied. */
+static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct aspen_stream *s1,
+						 const struct aspen_stream_key *key, __u64 buf, __u64 len)
+{
+	struct aspen_redact_event *e;
+
+	if (aspen_daemon_alive()) {
+		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+		if (e) {
+			e->kind = ASPEN_EV_REDACT_HOLD;
+			e->tgid = key->tgid;
+			e->pid = (__u32)bpf_get_current_pid_tgid();
+			e->patterns = c->w_patterns;
+			e->matched = c->w_matched;
+			e->session = key->session;
+			e->buf = buf;
+			e->len = len;
+			e->carried = c->w_carried;
+			e->body_off = c->w_off;
+			bpf_send_signal_thread(19 /* SIGSTOP */);
+			aspen_submit(e, 1);
+			return;
+		}
+		aspen_count_lost();
+	}
+	s1->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
+	s1->v.rule = ASPEN_RULE_UNINSPECTABLE;
+	s1->v.decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
+	s1->v.audit = 1;
+	s1->decided = 1;
+	aspen_audit_request(s1, 0);
+	if (s1->v.decision == ASPEN_DENY)
+		aspen_ledger_flag(s1, ASPEN_LEDGER_DENIED, 0);
+}
+#endif
 
 /* Is this the start of an HTTP/2 connection (the preface), or an HTTP/2
  * frame where the session's first bytes should be? 1: preface, 2: a frame
@@ -426,6 +497,11 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->replay = 0;
 	c->call_len = len;
 	c->in_call = 1;
+	c->write_seq++;
+	c->w_patterns = 0;
+	c->w_matched = 0;
+	c->w_off = ~0u;
+	c->w_carried = 0;
 	for (int k = 0; k < ASPEN_WRITE_CHUNKS; k++) {
 		__u32 n, start;
 
@@ -436,6 +512,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		if (start < n) {
 			if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf + done))
 				break;
+			c->chunk_base = done;
 			aspen_h2_parse_chunk(c, s1, sc, (start << 16) | n, probe);
 		}
 		done += n;
@@ -448,6 +525,10 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		return 1;
 	}
 	aspen_h2_attribute(c, 0);
+#if ASPEN_NEED_BODY_SCAN
+	if (c->w_matched)
+		aspen_h2_redact_hold(c, s1, key, (__u64)buf, len);
+#endif
 	return 1;
 }
 

@@ -112,3 +112,35 @@ for m in gpt-4o-mini gpt-4o; do
 done
 
 stop_aspend
+
+# ---- redaction inside DATA frames: curl (HTTP/2), an SSN masked in place,
+# same length, the client answered
+obj=$(make_policy redact <<'EOF_POLICY'
+policy "redact"
+default allow
+uninspectable deny
+import "providers"
+import "pii"
+
+rule mask_pii {
+  on request
+  redact pii.ssn with "X"
+  audit
+}
+EOF_POLICY
+)
+start_aspend "$obj"
+audit_wait event=policy_load policy=redact >/dev/null
+ssn=123-45-6789
+provider_mark "$IP_OPENAI"
+curl_call curl-h2-ssn "$OA" "${JSON[@]}" -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"my ssn is '"$ssn"', thanks"}]}' \
+	-w '\nhttp_version=%{http_version}\n'
+assert_ok "curl (HTTP/2) with an SSN"
+assert_contains "$C_OUT" 'http_version=2' "curl spoke HTTP/2"
+assert_arrived "curl h2 with an SSN" 1 proto=h2 model=gpt-4o-mini
+got=$(rec_since event=request addr="$IP_OPENAI" | /usr/bin/python3 -c 'import json, sys
+for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8", "replace"))')
+case $got in *"$ssn"*) fail "the SSN reached the provider over HTTP/2: $got" ;; esac
+case $got in *"my ssn is XXXXXXXXXXX, thanks"*) ;; *) fail "no same-length SSN mask at the provider: $got" ;; esac
+audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null
+stop_aspend
