@@ -57,7 +57,7 @@ struct aspen_h2conn {
 	__u32 lost;         /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
 	__u64 write_seq;    /* write calls seen (streams reset their per-write state) */
-	__u64 chunk_base;   /* offset in the write of the chunk being parsed */
+	__u64 at;           /* offset in the write of the byte being parsed */
 	/* this write's matches to mask, over its streams (one hold per write) */
 	__u64 w_matched;
 	__u32 w_patterns;
@@ -266,10 +266,9 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 	return 0;
 }
 
-/* A DATA byte (at offset `at` of the write) of stream hs (may be NULL: no
+/* A DATA byte (at offset c->at of the write) of stream hs (may be NULL: no
  * state). Global. */
-__noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, __u32 b, __u32 at,
-			     int probe)
+__noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, __u32 b, int probe)
 {
 	struct aspen_stream *s;
 	int rc;
@@ -285,7 +284,7 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 		s->write_match = 0;
 		s->body_off = ~0u;
 	}
-	aspen_body_byte(s, b, at);
+	aspen_body_byte(s, b, (__u32)c->at);
 	if (s->write_match & s->redact) {
 		/* masked in place before the write is encrypted (see on_write) */
 		c->w_patterns |= s->redact;
@@ -353,6 +352,7 @@ static long aspen_h2_step(__u32 i, void *arg)
 	__u8 b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
 
 	c->unattributed++;
+	c->at++; /* counted apart from idx: a scalar, never derived from buf */
 	ev = aspen_h2_byte(&c->p, b);
 	if (!ev)
 		return 0;
@@ -365,7 +365,7 @@ static long aspen_h2_step(__u32 i, void *arg)
 			f->cur = aspen_h2_stream(c, c->p.stream);
 			f->cur_id = c->p.stream;
 		}
-		aspen_h2_data(f->cur, c, b, (__u32)(c->chunk_base + idx), f->probe);
+		aspen_h2_data(f->cur, c, b, f->probe);
 	}
 	if (ev & ~ASPEN_H2_EV_DATA)
 		aspen_h2_frame_event(c, ev, f->probe);
@@ -512,7 +512,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		if (start < n) {
 			if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf + done))
 				break;
-			c->chunk_base = done;
+			c->at = done + start - 1; /* the step adds one before each byte */
 			aspen_h2_parse_chunk(c, s1, sc, (start << 16) | n, probe);
 		}
 		done += n;
