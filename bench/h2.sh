@@ -30,7 +30,6 @@ http {
 		ssl_certificate $H_WORK/certs/server.pem;
 		ssl_certificate_key $H_WORK/certs/server.key;
 		keepalive_requests 1000000;
-		http2_max_requests 1000000;
 		location / {
 			client_body_buffer_size 64k;
 			default_type application/json;
@@ -48,7 +47,7 @@ msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. 
 print(json.dumps({"model": "gpt-4o-mini", "messages": msgs, "user": "bench"}), end="")' >"$H_WORK/body.json"
 url=https://api.openai.com:$PORT/v1/chat/completions
 urls=()
-for _ in $(seq "$N"); do urls+=("$url"); done
+for _ in $(seq "$N"); do urls+=(-o /dev/null "$url"); done
 
 model_policy=$(make_policy bench-model <<EOF_POLICY
 policy "bench-model"
@@ -65,7 +64,7 @@ run_curl() { # NAME PROTO-OPTION: prints requests/s
 	local t0 t1 ok
 	t0=$(date +%s%N)
 	in_cgroup "$H_CURL" -sS --cacert "$H_CA" "$2" -H 'Content-Type: application/json' \
-		--data-binary @"$H_WORK/body.json" -o /dev/null -w '%{http_code}\n' "${urls[@]}" >"$H_WORK/$1.out" 2>"$H_WORK/$1.err"
+		--data-binary @"$H_WORK/body.json" -w '%{http_code}\n' "${urls[@]}" >"$H_WORK/$1.out" 2>"$H_WORK/$1.err"
 	t1=$(date +%s%N)
 	ok=$(grep -c '^200$' "$H_WORK/$1.out")
 	[ "$ok" = "$N" ] || fail "$1: $ok of $N requests answered 200 ($(head -c 200 "$H_WORK/$1.err"))"
