@@ -263,6 +263,11 @@ struct aspen_ledger {
  * its last write probe saw; binds a connection's first application data to
  * its session. Handed over at a reload with the ledger. */
 #define ASPEN_MAP_TID_SESSION "aspen_tid_session"
+
+/* aspen_h2conns, LRU hash: struct aspen_stream_key -> an HTTP/2 connection's
+ * frame parser and HPACK state (aspen_h2.bpf.h). Handed over at a reload:
+ * the header table of a live connection cannot be rebuilt. */
+#define ASPEN_MAP_H2CONNS "aspen_h2conns"
 struct aspen_tid_session {
 	struct aspen_stream_key key;
 	__u64 ts_ns;

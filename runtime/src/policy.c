@@ -48,17 +48,20 @@ static int set_config(struct daemon *d, struct policy_obj *p)
 /* On reload, the new object takes over the provider sockets the old one
  * filed (SOCKHASH and their state), so connections opened before the
  * reload stay under sk_msg enforcement: its sk_msg program replaces the old
- * one on the same SOCKHASH. Maps whose values depend on the policy
+ * one on the same SOCKHASH. HTTP/2 connections' parser and header table
+ * (aspen_h2conns) go over too: they cannot be rebuilt mid-connection; the
+ * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
  * (predicate bits, parse state) are not shared. A map whose layout changed
  * is simply not reused (new connections only, said in the log). */
 static void reuse_connection_maps(struct policy_obj *p, struct policy_obj *old)
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
-					 p->maps.tid_session };
+					 p->maps.tid_session, p->maps.h2conns };
 	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
 						 old ? old->maps.socks : NULL,
 						 old ? old->maps.ledger : NULL,
-						 old ? old->maps.tid_session : NULL };
+						 old ? old->maps.tid_session : NULL,
+						 old ? old->maps.h2conns : NULL };
 
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
 		int fd = policy_map_fd(theirs[i]);

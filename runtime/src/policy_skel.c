@@ -55,6 +55,7 @@ static const struct skel_entry entries[] = {
     MAP(tid_session, ASPEN_MAP_TID_SESSION, SKEL_TLS),
     MAP(sockhash, ASPEN_MAP_SOCKHASH, SKEL_TLS),
     MAP(socks, ASPEN_MAP_SOCKS, SKEL_TLS),
+    MAP(h2conns, ASPEN_MAP_H2CONNS, SKEL_TLS),
     MAP(dns_stats, ASPEN_MAP_DNS_STATS, SKEL_DNS),
     PROG(ssl_write, ASPEN_PROG_SSL_WRITE, SKEL_TLS),
     PROG(gnutls_send, ASPEN_PROG_GNUTLS_SEND, SKEL_TLS),

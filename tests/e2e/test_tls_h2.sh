@@ -111,6 +111,42 @@ for m in gpt-4o-mini gpt-4o; do
 	[ "$a" = 0 ] || assert_eq 1 "$n" "audit lines of node's allowed stream $m that reached the provider"
 done
 
+# ---- a reload (SIGHUP) keeps a live HTTP/2 connection's header table: httpx
+# sends a request, the policy is reloaded, and the next request on the same
+# connection (its HEADERS refer to header table entries the first one made)
+# is decoded and allowed, not refused as an unknown connection (h2_midstream)
+contract_policy | sed 's/^policy "tls"$/policy "tls2"/' | make_policy tls2 >/dev/null
+go=$H_WORK/go
+HTTPX2='import httpx, json, os, sys, time
+c = httpx.Client(http2=True, verify=sys.argv[2], timeout=10)
+for i in range(2):
+    if i:
+        for _ in range(200):
+            if os.path.exists(sys.argv[3]):
+                break
+            time.sleep(0.1)
+    try:
+        r = c.post(sys.argv[1], json={"messages": [{"role": "user", "content": "hi"}], "model": "gpt-4o-mini"})
+        print(json.dumps({"req": i, "http": r.http_version, "status": r.status_code}), flush=True)
+    except Exception as e:
+        print(json.dumps({"req": i, "error": type(e).__name__}), flush=True)'
+provider_mark "$IP_OPENAI"
+in_cgroup_bg /usr/bin/python3 -c "$HTTPX2" "$OA" "$H_CA" "$go" >"$H_WORK/reload.out" 2>&1
+reload_client=$BG_PID
+for _ in $(seq 100); do grep -q '"status": 200' "$H_WORK/reload.out" && break; sleep 0.1; done
+grep -q '"req": 0, "http": "HTTP/2", "status": 200' "$H_WORK/reload.out" || { cat "$H_WORK/reload.out" >&2; fail "httpx: first request did not answer"; }
+cp "$H_WORK/tls2.bpf.o" "$obj"
+kill -HUP "$ASPEND_PID"
+audit_wait event=policy_load policy=tls2 reason=reload >/dev/null
+touch "$go"
+wait "$reload_client" || true
+cat "$H_WORK/reload.out" >&2
+assert_contains "$H_WORK/reload.out" '"req": 1, "http": "HTTP/2", "status": 200' "the request after the reload, same connection"
+assert_arrived "httpx across a reload" 2 model=gpt-4o-mini proto=h2
+assert_eq 1 "$(rec_since event=accept addr="$IP_OPENAI" | wc -l)" "connections for the two requests across the reload"
+audit_wait event=request decision=allow policy=tls2 model=gpt-4o-mini unparsed=null >/dev/null
+assert_eq 0 "$(audit_count unparsed=h2_midstream)" "h2_midstream lines"
+
 stop_aspend
 
 # ---- redaction inside DATA frames: curl (HTTP/2), an SSN masked in place,
