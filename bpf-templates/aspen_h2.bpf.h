@@ -38,6 +38,11 @@
  *
  * A write call that fails (the return probe sees <= 0) is repeated by the
  * TLS library with the same bytes: its bytes are not parsed again (`replay`).
+ *
+ * Redaction: a write in which a stream's redact patterns match stops the
+ * writer once (aspen_h2_redact_hold()) for aspend to mask in place.
+ * Reload: aspen_h2conns is handed to the new object (the header table of a
+ * live connection cannot be rebuilt); aspen_h2streams is not.
  */
 #ifndef ASPEN_H2_BPF_H
 #define ASPEN_H2_BPF_H
