@@ -56,18 +56,18 @@ struct aspen_h2conn {
 	struct aspen_h2 p;
 	struct aspen_stream_key key;
 	__u64 unattributed; /* bytes of the current frame not in the ledger yet */
-	__u64 hdr_pend;     /* bytes the ledger holds pending for a frame not known yet */
-	__u64 replay;       /* bytes of a failed write call its repetition brings again */
-	__u64 call_len;     /* this write call's length */
-	__u32 lost;         /* enum aspen_unparsed once nothing more can be followed */
+	__u64 hdr_pend;	    /* bytes the ledger holds pending for a frame not known yet */
+	__u64 replay;	    /* bytes of a failed write call its repetition brings again */
+	__u64 call_len;	    /* this write call's length */
+	__u32 lost;	    /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
-	__u64 write_seq;    /* write calls seen (streams reset their per-write state) */
-	__u64 at;           /* offset in the write of the byte being parsed */
+	__u64 write_seq; /* write calls seen (streams reset their per-write state) */
+	__u64 at;	 /* offset in the write of the byte being parsed */
 	/* this write's matches to mask, over its streams (one hold per write) */
 	__u64 w_matched;
 	__u32 w_patterns;
-	__u32 w_off;        /* first body byte of a stream with a match */
-	__u32 w_carried;    /* such a stream's patterns were mid-match at the write's start */
+	__u32 w_off;	 /* first body byte of a stream with a match */
+	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
 };
 
@@ -114,9 +114,10 @@ struct {
 	__type(value, struct aspen_h2conn);
 } aspen_h2zero SEC(".maps");
 
-static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen_h2conn *c, __u32 id)
+static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen_h2conn *c,
+							      __u32 id)
 {
-	struct aspen_h2skey k = { .tgid = c->key.tgid, .stream = id, .session = c->key.session };
+	struct aspen_h2skey k = {.tgid = c->key.tgid, .stream = id, .session = c->key.session};
 
 	return bpf_map_lookup_elem(&aspen_h2streams, &k);
 }
@@ -206,8 +207,8 @@ __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
  * from it; a later block (trailers) changes nothing. */
 static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 {
-	struct aspen_h2skey k = { .tgid = c->key.tgid, .stream = c->p.head.stream,
-				  .session = c->key.session };
+	struct aspen_h2skey k = {
+	    .tgid = c->key.tgid, .stream = c->p.head.stream, .session = c->key.session};
 	struct aspen_h2stream *hs = bpf_map_lookup_elem(&aspen_h2streams, &k), *z;
 	struct aspen_stream *s;
 	__u32 zk = 0;
@@ -383,8 +384,13 @@ __noinline int aspen_h2_parse_chunk(struct aspen_h2conn *c, struct aspen_stream 
 {
 	if (!c || !s1 || !sc)
 		return 0;
-	struct aspen_h2feed f = { .c = c, .s1 = s1, .buf = sc->buf, .pos = span >> 16,
-				  .n = span & 0xffff, .cur_id = 0, .probe = probe };
+	struct aspen_h2feed f = {.c = c,
+				 .s1 = s1,
+				 .buf = sc->buf,
+				 .pos = span >> 16,
+				 .n = span & 0xffff,
+				 .cur_id = 0,
+				 .probe = probe};
 
 	bpf_loop(ASPEN_CHUNK, aspen_h2_step, &f, 0);
 	return 0;
@@ -399,7 +405,8 @@ __noinline int aspen_h2_parse_chunk(struct aspen_h2conn *c, struct aspen_stream 
  * header, or begun in an earlier write) denies the session. No aspend
  * alive: the connection is denied. */
 static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct aspen_stream *s1,
-						 const struct aspen_stream_key *key, __u64 buf, __u64 len)
+						 const struct aspen_stream_key *key, __u64 buf,
+						 __u64 len)
 {
 	struct aspen_redact_event *e;
 
@@ -459,9 +466,9 @@ static __always_inline int aspen_h2_sniff(const void *buf, __u64 len)
  * The write probe's HTTP/2 path. Returns 1 when the session is HTTP/2 (the
  * write was handled here), 0 to parse it as HTTP/1.x.
  */
-static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key, struct aspen_stream *s1,
-					     struct aspen_tls_scratch *sc, const __u8 *buf, __u64 len,
-					     int probe)
+static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
+					     struct aspen_stream *s1, struct aspen_tls_scratch *sc,
+					     const __u8 *buf, __u64 len, int probe)
 {
 	struct aspen_h2conn *c = bpf_map_lookup_elem(&aspen_h2conns, key);
 	__u64 done = 0, skip;

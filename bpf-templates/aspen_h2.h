@@ -80,7 +80,7 @@
 
 /* phases */
 #define AH2_P_PREFACE 0
-#define AH2_P_HEADER 1  /* the 9 bytes of a frame header */
+#define AH2_P_HEADER 1 /* the 9 bytes of a frame header */
 #define AH2_P_PAYLOAD 2
 #define AH2_P_ERROR 3
 /* parts of a payload */
@@ -96,25 +96,25 @@
 #define AH2_PREFACE_LEN 24
 
 struct aspen_h2 {
-	__u32 err;          /* enum aspen_h2_err (sticky) */
-	__u32 len;          /* payload bytes left in this frame */
-	__u32 stream;       /* this frame's stream */
-	__u32 pad;          /* padding at the end of this frame */
-	__u32 cont_stream;  /* header block open on this stream, awaiting CONTINUATION */
-	__u32 block_bytes;  /* bytes of the open header block */
-	__u32 set_val;      /* SETTINGS entry being read */
-	__u32 set_table;    /* client's SETTINGS_HEADER_TABLE_SIZE (its decoder: responses) */
-	__u32 set_max_frame;/* client's SETTINGS_MAX_FRAME_SIZE */
+	__u32 err;	     /* enum aspen_h2_err (sticky) */
+	__u32 len;	     /* payload bytes left in this frame */
+	__u32 stream;	     /* this frame's stream */
+	__u32 pad;	     /* padding at the end of this frame */
+	__u32 cont_stream;   /* header block open on this stream, awaiting CONTINUATION */
+	__u32 block_bytes;   /* bytes of the open header block */
+	__u32 set_val;	     /* SETTINGS entry being read */
+	__u32 set_table;     /* client's SETTINGS_HEADER_TABLE_SIZE (its decoder: responses) */
+	__u32 set_max_frame; /* client's SETTINGS_MAX_FRAME_SIZE */
 	__u16 set_id;
-	__u8 phase;         /* AH2_P_* */
-	__u8 pos;           /* bytes of the preface / frame header / fixed fields */
+	__u8 phase; /* AH2_P_* */
+	__u8 pos;   /* bytes of the preface / frame header / fixed fields */
 	__u8 type;
 	__u8 flags;
-	__u8 part;          /* AH2_PART_* */
-	__u8 block_es;      /* the open block's HEADERS had END_STREAM */
-	__u8 frames;        /* frames seen, capped at 255 (the first must be SETTINGS) */
+	__u8 part;     /* AH2_PART_* */
+	__u8 block_es; /* the open block's HEADERS had END_STREAM */
+	__u8 frames;   /* frames seen, capped at 255 (the first must be SETTINGS) */
 	__u8 _pad[3];
-	__u64 data_bytes;   /* DATA payload bytes seen (connection) */
+	__u64 data_bytes; /* DATA payload bytes seen (connection) */
 	struct aspen_h2_head head;
 	struct aspen_hpack hp;
 };
@@ -186,13 +186,9 @@ static __always_inline int ah2_frame_end(struct aspen_h2 *st)
 			ev |= ASPEN_H2_EV_END_STREAM;
 		}
 		break;
-	case AH2_RST_STREAM:
-		ev |= ASPEN_H2_EV_RST;
-		break;
-	case AH2_SETTINGS:
-		break;
-	default:
-		break;
+	case AH2_RST_STREAM: ev |= ASPEN_H2_EV_RST; break;
+	case AH2_SETTINGS: break;
+	default: break;
 	}
 	return ev;
 }
@@ -203,20 +199,15 @@ static __always_inline int ah2_setting(struct aspen_h2 *st)
 	__u32 v = st->set_val;
 
 	switch (st->set_id) {
-	case 1: /* HEADER_TABLE_SIZE */
-		st->set_table = v;
-		return 0;
-	case 2: /* ENABLE_PUSH */
-		return v > 1 ? -1 : 0;
-	case 4: /* INITIAL_WINDOW_SIZE */
-		return v > 0x7fffffffU ? -1 : 0;
+	case 1: /* HEADER_TABLE_SIZE */ st->set_table = v; return 0;
+	case 2: /* ENABLE_PUSH */ return v > 1 ? -1 : 0;
+	case 4: /* INITIAL_WINDOW_SIZE */ return v > 0x7fffffffU ? -1 : 0;
 	case 5: /* MAX_FRAME_SIZE */
 		if (v < 16384 || v > 0xffffffU)
 			return -1;
 		st->set_max_frame = v;
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -239,9 +230,7 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 	if (st->cont_stream && (t != AH2_CONTINUATION || s != st->cont_stream))
 		return ah2_fail(st, ASPEN_H2_ERR_FRAME);
 	switch (t) {
-	case AH2_DATA:
-		bad = s == 0;
-		break;
+	case AH2_DATA: bad = s == 0; break;
 	case AH2_HEADERS:
 		bad = s == 0 || !(s & 1);
 		__builtin_memset(&st->head, 0, sizeof(st->head));
@@ -250,32 +239,17 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 		st->block_bytes = 0;
 		ahp_block_start(&st->hp);
 		break;
-	case AH2_CONTINUATION:
-		bad = !st->cont_stream;
-		break;
-	case AH2_PRIORITY:
-		bad = s == 0 || len != 5;
-		break;
-	case AH2_RST_STREAM:
-		bad = s == 0 || len != 4;
-		break;
+	case AH2_CONTINUATION: bad = !st->cont_stream; break;
+	case AH2_PRIORITY: bad = s == 0 || len != 5; break;
+	case AH2_RST_STREAM: bad = s == 0 || len != 4; break;
 	case AH2_SETTINGS:
 		bad = s != 0 || (len % 6) != 0 || ((st->flags & AH2_F_ACK) && len);
 		break;
-	case AH2_PUSH_PROMISE:
-		bad = 1;
-		break;
-	case AH2_PING:
-		bad = s != 0 || len != 8;
-		break;
-	case AH2_GOAWAY:
-		bad = s != 0 || len < 8;
-		break;
-	case AH2_WINDOW_UPDATE:
-		bad = len != 4;
-		break;
-	default:
-		break;
+	case AH2_PUSH_PROMISE: bad = 1; break;
+	case AH2_PING: bad = s != 0 || len != 8; break;
+	case AH2_GOAWAY: bad = s != 0 || len < 8; break;
+	case AH2_WINDOW_UPDATE: bad = len != 4; break;
+	default: break;
 	}
 	if (bad)
 		return ah2_fail(st, ASPEN_H2_ERR_FRAME);
@@ -295,9 +269,7 @@ static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
 	int r;
 
 	switch (st->type) {
-	case AH2_DATA:
-		st->data_bytes++;
-		return ASPEN_H2_EV_DATA;
+	case AH2_DATA: st->data_bytes++; return ASPEN_H2_EV_DATA;
 	case AH2_HEADERS:
 	case AH2_CONTINUATION:
 		if (++st->block_bytes > ASPEN_H2_MAX_BLOCK)
@@ -319,8 +291,7 @@ static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
 			st->set_val = 0;
 		}
 		return 0;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -356,8 +327,7 @@ static __always_inline int ah2_payload_byte(struct aspen_h2 *st, __u8 c)
 		if (st->len == st->pad)
 			st->part = AH2_PART_PAD;
 		break;
-	default:
-		break;
+	default: break;
 	}
 	if (st->len == 0) {
 		int e = ah2_frame_end(st);
@@ -393,10 +363,8 @@ static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
 		if (++st->pos < 9)
 			return 0;
 		return ah2_frame_start(st);
-	case AH2_P_PAYLOAD:
-		return ah2_payload_byte(st, c);
-	default:
-		return ASPEN_H2_ERROR;
+	case AH2_P_PAYLOAD: return ah2_payload_byte(st, c);
+	default: return ASPEN_H2_ERROR;
 	}
 }
 

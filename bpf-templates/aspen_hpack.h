@@ -64,18 +64,18 @@
  * verifier may not know what the compiler knows (a table index bounded by
  * a compare on another path). */
 #if defined(__bpf__)
-#define AHP_MASK(x, m)                                                                     \
-	({                                                                                 \
-		__u32 x_ = (__u32)(x);                                                     \
-		asm volatile("" : "+r"(x_));                                               \
-		x_ & (m);                                                                  \
+#define AHP_MASK(x, m)                                                                             \
+	({                                                                                         \
+		__u32 x_ = (__u32)(x);                                                             \
+		asm volatile("" : "+r"(x_));                                                       \
+		x_ &(m);                                                                           \
 	})
 #else
 #define AHP_MASK(x, m) ((__u32)(x) & (m))
 #endif
 
-#define ASPEN_HPACK_SLOTS 64          /* dynamic entries remembered (power of two) */
-#define ASPEN_HPACK_VAL_LEN 128       /* value bytes kept (power of two)            */
+#define ASPEN_HPACK_SLOTS 64	/* dynamic entries remembered (power of two) */
+#define ASPEN_HPACK_VAL_LEN 128 /* value bytes kept (power of two)            */
 #define ASPEN_HPACK_DEFAULT_TABLE 4096
 #define ASPEN_HPACK_MAX_TABLE (1U << 24)
 #define ASPEN_HPACK_STATIC 61
@@ -88,9 +88,9 @@
 enum aspen_h2_err {
 	ASPEN_H2_ERR_NONE = 0,
 	ASPEN_H2_ERR_PREFACE = 1,  /* not the client connection preface + SETTINGS */
-	ASPEN_H2_ERR_FRAME = 2,    /* frame size, type, flags or stream id against RFC 9113 */
-	ASPEN_H2_ERR_HPACK = 3,    /* bad index, Huffman code, integer or size update */
-	ASPEN_H2_ERR_LOST = 4,     /* an entry still in the table but older than we keep */
+	ASPEN_H2_ERR_FRAME = 2,	   /* frame size, type, flags or stream id against RFC 9113 */
+	ASPEN_H2_ERR_HPACK = 3,	   /* bad index, Huffman code, integer or size update */
+	ASPEN_H2_ERR_LOST = 4,	   /* an entry still in the table but older than we keep */
 	ASPEN_H2_ERR_OVERSIZE = 5, /* a header block over ASPEN_H2_MAX_BLOCK bytes */
 };
 
@@ -107,25 +107,25 @@ enum aspen_hpack_name {
 
 /* Value flags (entries and the value being decoded). */
 enum aspen_hpack_vflags {
-	ASPEN_HP_V_TRUNC = 1 << 0,      /* longer than ASPEN_HPACK_VAL_LEN - 1 */
+	ASPEN_HP_V_TRUNC = 1 << 0,	/* longer than ASPEN_HPACK_VAL_LEN - 1 */
 	ASPEN_HP_V_COMPRESSED = 1 << 1, /* content-encoding other than identity */
-	ASPEN_HP_V_JSON = 1 << 2,       /* content-type application/json or x+json */
-	ASPEN_HP_V_SSE = 1 << 3,        /* content-type text/event-stream */
+	ASPEN_HP_V_JSON = 1 << 2,	/* content-type application/json or x+json */
+	ASPEN_HP_V_SSE = 1 << 3,	/* content-type text/event-stream */
 };
 
 /* What a header block said (struct aspen_h2.head). */
 enum aspen_h2_head_flags {
-	ASPEN_H2_H_METHOD = 1 << 0,     /* :method present */
-	ASPEN_H2_H_PATH = 1 << 1,       /* :path present */
-	ASPEN_H2_H_AUTHORITY = 1 << 2,  /* :authority (or host) present */
-	ASPEN_H2_H_FROM_HOST = 1 << 3,  /* authority came from a host header */
-	ASPEN_H2_H_CTYPE = 1 << 4,      /* content-type present */
+	ASPEN_H2_H_METHOD = 1 << 0,    /* :method present */
+	ASPEN_H2_H_PATH = 1 << 1,      /* :path present */
+	ASPEN_H2_H_AUTHORITY = 1 << 2, /* :authority (or host) present */
+	ASPEN_H2_H_FROM_HOST = 1 << 3, /* authority came from a host header */
+	ASPEN_H2_H_CTYPE = 1 << 4,     /* content-type present */
 	ASPEN_H2_H_JSON = 1 << 5,
 	ASPEN_H2_H_SSE = 1 << 6,
-	ASPEN_H2_H_COMPRESSED = 1 << 7, /* content-encoding other than identity */
-	ASPEN_H2_H_TRUNCATED = 1 << 8,  /* a kept value was cut */
-	ASPEN_H2_H_DUP = 1 << 9,        /* a pseudo-header twice (the server rejects it) */
-	ASPEN_H2_H_END_STREAM = 1 << 10,/* the HEADERS frame had END_STREAM: no body */
+	ASPEN_H2_H_COMPRESSED = 1 << 7,	 /* content-encoding other than identity */
+	ASPEN_H2_H_TRUNCATED = 1 << 8,	 /* a kept value was cut */
+	ASPEN_H2_H_DUP = 1 << 9,	 /* a pseudo-header twice (the server rejects it) */
+	ASPEN_H2_H_END_STREAM = 1 << 10, /* the HEADERS frame had END_STREAM: no body */
 };
 
 struct aspen_h2_head {
@@ -137,12 +137,12 @@ struct aspen_h2_head {
 };
 
 struct aspen_hpack_slot {
-	__u64 end;      /* hp->total just after this entry was inserted */
-	__u32 size;     /* name + value + 32 (RFC 7541 4.1) */
-	__u32 vlen;     /* value length (decoded) */
+	__u64 end;	/* hp->total just after this entry was inserted */
+	__u32 size;	/* name + value + 32 (RFC 7541 4.1) */
+	__u32 vlen;	/* value length (decoded) */
 	__u32 name_len; /* name length (decoded) */
-	__u8 name_id;   /* enum aspen_hpack_name */
-	__u8 vflags;    /* enum aspen_hpack_vflags */
+	__u8 name_id;	/* enum aspen_hpack_name */
+	__u8 vflags;	/* enum aspen_hpack_vflags */
 	__u16 _pad;
 	char val[ASPEN_HPACK_VAL_LEN]; /* kept for :method, :path, :authority, host */
 };
@@ -160,28 +160,28 @@ struct aspen_hpack_slot {
 #define AHP_S_STR 4   /* string bytes */
 
 struct aspen_hpack {
-	__u64 total;    /* bytes ever inserted */
-	__u64 floor;    /* entries that began before this are evicted */
-	__u64 w[3];     /* last 24 bytes of the name / value token (newest lowest) */
-	__u32 max;      /* dynamic table size in force */
-	__u32 count;    /* entries ever inserted */
-	__u32 ival;     /* integer being decoded */
-	__u32 slen;     /* string bytes left */
+	__u64 total;	/* bytes ever inserted */
+	__u64 floor;	/* entries that began before this are evicted */
+	__u64 w[3];	/* last 24 bytes of the name / value token (newest lowest) */
+	__u32 max;	/* dynamic table size in force */
+	__u32 count;	/* entries ever inserted */
+	__u32 ival;	/* integer being decoded */
+	__u32 slen;	/* string bytes left */
 	__u32 name_len; /* name length (decoded) */
-	__u32 vlen;     /* value length (decoded) */
-	__u32 hcode;    /* Huffman code bits not yet a symbol */
-	__u8 hlen;      /* their number */
-	__u8 ishift;    /* next continuation byte's shift */
-	__u8 state;     /* AHP_S_* */
-	__u8 kind;      /* AHP_K_* */
-	__u8 huff;      /* string is Huffman-coded */
-	__u8 in_value;  /* string is the value (else the name) */
-	__u8 name_id;   /* enum aspen_hpack_name of the field */
-	__u8 vflags;    /* enum aspen_hpack_vflags of the value */
-	__u8 fields;    /* a field was decoded in this block (no size update now) */
-	__u8 colon;     /* authority: 1 + position of a ':' followed by digits only */
-	__u8 tok_len;   /* bytes of the current value token (capped) */
-	__u8 tok_sp;    /* blank inside a token / media type over */
+	__u32 vlen;	/* value length (decoded) */
+	__u32 hcode;	/* Huffman code bits not yet a symbol */
+	__u8 hlen;	/* their number */
+	__u8 ishift;	/* next continuation byte's shift */
+	__u8 state;	/* AHP_S_* */
+	__u8 kind;	/* AHP_K_* */
+	__u8 huff;	/* string is Huffman-coded */
+	__u8 in_value;	/* string is the value (else the name) */
+	__u8 name_id;	/* enum aspen_hpack_name of the field */
+	__u8 vflags;	/* enum aspen_hpack_vflags of the value */
+	__u8 fields;	/* a field was decoded in this block (no size update now) */
+	__u8 colon;	/* authority: 1 + position of a ':' followed by digits only */
+	__u8 tok_len;	/* bytes of the current value token (capped) */
+	__u8 tok_sp;	/* blank inside a token / media type over */
 	char val[ASPEN_HPACK_VAL_LEN];
 	struct aspen_hpack_slot dyn[ASPEN_HPACK_SLOTS];
 };
@@ -194,54 +194,58 @@ struct aspen_hpack {
  * when code - first[L] < count[L].
  */
 static const __u32 ahp_huff_first[32] ASPEN_HPACK_TABLE = {
-	0, 0, 0, 0, 0, 0, 20, 92, 248, 0, 1016, 2042, 4090, 8184, 16380, 32764,
-	0, 0, 0, 524272, 1048550, 2097116, 4194258, 8388568, 16777194, 33554412,
-	67108832, 134217694, 268435426, 0, 1073741820, 0,
+    0,	      0,	0,	  0,	     0,		0,	 20,	     92,
+    248,      0,	1016,	  2042,	     4090,	8184,	 16380,	     32764,
+    0,	      0,	0,	  524272,    1048550,	2097116, 4194258,    8388568,
+    16777194, 33554412, 67108832, 134217694, 268435426, 0,	 1073741820, 0,
 };
 static const __u16 ahp_huff_count[32] ASPEN_HPACK_TABLE = {
-	0, 0, 0, 0, 0, 10, 26, 32, 6, 0, 5, 3, 2, 6, 2, 3,
-	0, 0, 0, 3, 8, 13, 26, 29, 12, 4, 15, 19, 29, 0, 4, 0,
+    0, 0, 0, 0, 0, 10, 26, 32, 6,  0, 5,  3,  2,  6, 2, 3,
+    0, 0, 0, 3, 8, 13, 26, 29, 12, 4, 15, 19, 29, 0, 4, 0,
 };
 static const __u16 ahp_huff_base[32] ASPEN_HPACK_TABLE = {
-	0, 0, 0, 0, 0, 0, 10, 36, 68, 0, 74, 79, 82, 84, 90, 92,
-	0, 0, 0, 95, 98, 106, 119, 145, 174, 186, 190, 205, 224, 0, 253, 0,
+    0, 0, 0, 0,	 0,  0,	  10,  36,  68,	 0,   74,  79,	82,  84, 90,  92,
+    0, 0, 0, 95, 98, 106, 119, 145, 174, 186, 190, 205, 224, 0,	 253, 0,
 };
 static const __u16 ahp_huff_sym[512] ASPEN_HPACK_TABLE = {
-	48, 49, 50, 97, 99, 101, 105, 111, 115, 116, 32, 37, 45, 46, 47, 51, 52, 53, 54, 55,
-	56, 57, 61, 65, 95, 98, 100, 102, 103, 104, 108, 109, 110, 112, 114, 117, 58, 66, 67,
-	68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 89,
-	106, 107, 113, 118, 119, 120, 121, 122, 38, 42, 44, 59, 88, 90, 33, 34, 40, 41, 63,
-	39, 43, 124, 35, 62, 0, 36, 64, 91, 93, 126, 94, 125, 60, 96, 123, 92, 195, 208, 128,
-	130, 131, 162, 184, 194, 224, 226, 153, 161, 167, 172, 176, 177, 179, 209, 216, 217,
-	227, 229, 230, 129, 132, 133, 134, 136, 146, 154, 156, 160, 163, 164, 169, 170, 173,
-	178, 181, 185, 186, 187, 189, 190, 196, 198, 228, 232, 233, 1, 135, 137, 138, 139,
-	140, 141, 143, 147, 149, 150, 151, 152, 155, 157, 158, 165, 166, 168, 174, 175, 180,
-	182, 183, 188, 191, 197, 231, 239, 9, 142, 144, 145, 148, 159, 171, 206, 215, 225,
-	236, 237, 199, 207, 234, 235, 192, 193, 200, 201, 202, 205, 210, 213, 218, 219, 238,
-	240, 242, 243, 255, 203, 204, 211, 212, 214, 221, 222, 223, 241, 244, 245, 246, 247,
-	248, 250, 251, 252, 253, 254, 2, 3, 4, 5, 6, 7, 8, 11, 12, 14, 15, 16, 17, 18, 19,
-	20, 21, 23, 24, 25, 26, 27, 28, 29, 30, 31, 127, 220, 249, 10, 13, 22, 256,
+    48,	 49,  50,  97,	99,  101, 105, 111, 115, 116, 32,  37,	45,  46,  47,  51,  52,	 53,  54,
+    55,	 56,  57,  61,	65,  95,  98,  100, 102, 103, 104, 108, 109, 110, 112, 114, 117, 58,  66,
+    67,	 68,  69,  70,	71,  72,  73,  74,  75,	 76,  77,  78,	79,  80,  81,  82,  83,	 84,  85,
+    86,	 87,  89,  106, 107, 113, 118, 119, 120, 121, 122, 38,	42,  44,  59,  88,  90,	 33,  34,
+    40,	 41,  63,  39,	43,  124, 35,  62,  0,	 36,  64,  91,	93,  126, 94,  125, 60,	 96,  123,
+    92,	 195, 208, 128, 130, 131, 162, 184, 194, 224, 226, 153, 161, 167, 172, 176, 177, 179, 209,
+    216, 217, 227, 229, 230, 129, 132, 133, 134, 136, 146, 154, 156, 160, 163, 164, 169, 170, 173,
+    178, 181, 185, 186, 187, 189, 190, 196, 198, 228, 232, 233, 1,   135, 137, 138, 139, 140, 141,
+    143, 147, 149, 150, 151, 152, 155, 157, 158, 165, 166, 168, 174, 175, 180, 182, 183, 188, 191,
+    197, 231, 239, 9,	142, 144, 145, 148, 159, 171, 206, 215, 225, 236, 237, 199, 207, 234, 235,
+    192, 193, 200, 201, 202, 205, 210, 213, 218, 219, 238, 240, 242, 243, 255, 203, 204, 211, 212,
+    214, 221, 222, 223, 241, 244, 245, 246, 247, 248, 250, 251, 252, 253, 254, 2,   3,	 4,   5,
+    6,	 7,   8,   11,	12,  14,  15,  16,  17,	 18,  19,  20,	21,  23,  24,  25,  26,	 27,  28,
+    29,	 30,  31,  127, 220, 249, 10,  13,  22,	 256,
 };
 
 /* Name lengths of the static table (RFC 7541 Appendix A), index 1..61. */
 static const __u8 ahp_static_name_len[64] ASPEN_HPACK_TABLE = {
-	0, 10, 7, 7, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 14, 15, 15, 13, 6, 27, 3, 5, 13, 13,
-	19, 16, 16, 14, 16, 13, 12, 6, 4, 4, 6, 7, 4, 4, 8, 17, 13, 8, 19, 13, 4, 8, 12,
-	18, 19, 5, 7, 7, 11, 6, 10, 25, 17, 10, 4, 3, 16, 0, 0,
+    0,	10, 7,	7,  5,	5,  7,	7,  7,	7,  7, 7,  7,  7,  7,  14, 15, 15, 13, 6,  27, 3,
+    5,	13, 13, 19, 16, 16, 14, 16, 13, 12, 6, 4,  4,  6,  7,  4,  4,  8,  17, 13, 8,  19,
+    13, 4,  8,	12, 18, 19, 5,	7,  7,	11, 6, 10, 25, 17, 10, 4,  3,  16, 0,  0,
 };
 
 /* ---- names as words (no string in memory) ------------------------------- */
 #define AHP_LEN(s) (sizeof(s) - 1)
-#define AHP_CH(s, k) ((k) < AHP_LEN(s) ? (__u64)(__u8)(s)[(k) < AHP_LEN(s) ? AHP_LEN(s) - 1 - (k) : 0] : 0ULL)
-#define AHP_W(s, j)                                                                        \
-	(AHP_CH(s, 8 * (j)) | AHP_CH(s, 8 * (j) + 1) << 8 | AHP_CH(s, 8 * (j) + 2) << 16 |      \
-	 AHP_CH(s, 8 * (j) + 3) << 24 | AHP_CH(s, 8 * (j) + 4) << 32 |                         \
-	 AHP_CH(s, 8 * (j) + 5) << 40 | AHP_CH(s, 8 * (j) + 6) << 48 | AHP_CH(s, 8 * (j) + 7) << 56)
-#define AHP_N(s, j) (AHP_LEN(s) > 8 * (j) ? (AHP_LEN(s) - 8 * (j) > 8 ? 8 : AHP_LEN(s) - 8 * (j)) : 0)
+#define AHP_CH(s, k)                                                                               \
+	((k) < AHP_LEN(s) ? (__u64)(__u8)(s)[(k) < AHP_LEN(s) ? AHP_LEN(s) - 1 - (k) : 0] : 0ULL)
+#define AHP_W(s, j)                                                                                \
+	(AHP_CH(s, 8 * (j)) | AHP_CH(s, 8 * (j) + 1) << 8 | AHP_CH(s, 8 * (j) + 2) << 16 |         \
+	 AHP_CH(s, 8 * (j) + 3) << 24 | AHP_CH(s, 8 * (j) + 4) << 32 |                             \
+	 AHP_CH(s, 8 * (j) + 5) << 40 | AHP_CH(s, 8 * (j) + 6) << 48 |                             \
+	 AHP_CH(s, 8 * (j) + 7) << 56)
+#define AHP_N(s, j)                                                                                \
+	(AHP_LEN(s) > 8 * (j) ? (AHP_LEN(s) - 8 * (j) > 8 ? 8 : AHP_LEN(s) - 8 * (j)) : 0)
 #define AHP_M(s, j) (AHP_N(s, j) == 8 ? ~0ULL : (1ULL << ((8 * AHP_N(s, j)) & 63)) - 1)
 /* the last strlen(s) bytes pushed are s */
-#define AHP_ENDS(w, s)                                                                     \
-	(((w)[0] & AHP_M(s, 0)) == AHP_W(s, 0) && ((w)[1] & AHP_M(s, 1)) == AHP_W(s, 1) &&       \
+#define AHP_ENDS(w, s)                                                                             \
+	(((w)[0] & AHP_M(s, 0)) == AHP_W(s, 0) && ((w)[1] & AHP_M(s, 1)) == AHP_W(s, 1) &&         \
 	 ((w)[2] & AHP_M(s, 2)) == AHP_W(s, 2))
 /* exactly s was pushed */
 #define AHP_IS(w, len, s) ((len) == AHP_LEN(s) && AHP_ENDS(w, s))
@@ -384,8 +388,7 @@ static __always_inline void ahp_value_byte(struct aspen_hpack *hp, __u8 c)
 			hp->tok_len++;
 		ahp_push(hp->w, ahp_lower(c));
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 
@@ -406,7 +409,8 @@ static __always_inline void ahp_value_end(struct aspen_hpack *hp)
 			e = hp->colon - 1;
 			hp->val[e & (ASPEN_HPACK_VAL_LEN - 1)] = 0;
 		}
-		if (e && e < ASPEN_HPACK_VAL_LEN && hp->val[(e - 1) & (ASPEN_HPACK_VAL_LEN - 1)] == '.')
+		if (e && e < ASPEN_HPACK_VAL_LEN &&
+		    hp->val[(e - 1) & (ASPEN_HPACK_VAL_LEN - 1)] == '.')
 			hp->val[(e - 1) & (ASPEN_HPACK_VAL_LEN - 1)] = 0;
 	}
 }
@@ -437,7 +441,8 @@ static __always_inline void ahp_emit(struct aspen_h2_head *h, __u8 id, const cha
 		h->flags |= ASPEN_H2_H_PATH | trunc;
 		return;
 	case ASPEN_HP_AUTHORITY:
-		if ((h->flags & (ASPEN_H2_H_AUTHORITY | ASPEN_H2_H_FROM_HOST)) == ASPEN_H2_H_AUTHORITY)
+		if ((h->flags & (ASPEN_H2_H_AUTHORITY | ASPEN_H2_H_FROM_HOST)) ==
+		    ASPEN_H2_H_AUTHORITY)
 			h->flags |= ASPEN_H2_H_DUP;
 		__builtin_memcpy(h->authority, src, ASPEN_HOST_LEN);
 		h->flags = (h->flags & ~ASPEN_H2_H_FROM_HOST) | ASPEN_H2_H_AUTHORITY | trunc;
@@ -460,8 +465,7 @@ static __always_inline void ahp_emit(struct aspen_h2_head *h, __u8 id, const cha
 		if (vflags & ASPEN_HP_V_COMPRESSED)
 			h->flags |= ASPEN_H2_H_COMPRESSED;
 		return;
-	default:
-		return;
+	default: return;
 	}
 }
 
@@ -513,8 +517,8 @@ static __always_inline struct aspen_hpack_slot *ahp_dyn(struct aspen_hpack *hp, 
 		/* older than we keep: evicted (the server errs too) or lost to us */
 		*err = (hp->dyn[hp->count & (ASPEN_HPACK_SLOTS - 1)].end -
 			hp->dyn[hp->count & (ASPEN_HPACK_SLOTS - 1)].size) >= hp->floor
-			       ? ASPEN_H2_ERR_LOST
-			       : ASPEN_H2_ERR_HPACK;
+			   ? ASPEN_H2_ERR_LOST
+			   : ASPEN_H2_ERR_HPACK;
 		return 0;
 	}
 	if (s->end - s->size < hp->floor) {
@@ -604,7 +608,8 @@ static __always_inline int ahp_strlen_done(struct aspen_hpack *hp, struct aspen_
 }
 
 /* The representation's integer is complete. */
-static __always_inline int ahp_rep_int_done(struct aspen_hpack *hp, struct aspen_h2_head *h, __u32 v)
+static __always_inline int ahp_rep_int_done(struct aspen_hpack *hp, struct aspen_h2_head *h,
+					    __u32 v)
 {
 	struct aspen_hpack_slot *s;
 	int err = 0;
@@ -805,8 +810,7 @@ static __always_inline int aspen_hpack_byte(struct aspen_hpack *hp, struct aspen
 		if (--hp->slen == 0)
 			return ahp_string_done(hp, h);
 		return 0;
-	default:
-		return ASPEN_H2_ERR_HPACK;
+	default: return ASPEN_H2_ERR_HPACK;
 	}
 }
 

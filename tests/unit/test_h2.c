@@ -112,7 +112,8 @@ static int feed(struct aspen_h2 *st, const __u8 *b, size_t n, struct tx *t)
 			t->dlen = 0;
 		}
 		if (ev & ASPEN_H2_EV_END_STREAM)
-			tx_put(t, "E %u\n", (ev & ASPEN_H2_EV_HEADERS) ? st->head.stream : st->stream);
+			tx_put(t, "E %u\n",
+			       (ev & ASPEN_H2_EV_HEADERS) ? st->head.stream : st->stream);
 		if (ev & ASPEN_H2_EV_RST)
 			tx_put(t, "R %u\n", st->stream);
 	}
@@ -135,7 +136,8 @@ static __u64 table_size(const struct aspen_hpack *hp, __u32 *entries)
 	__u32 k, n = 0;
 
 	for (k = 0; k < hp->count && k < ASPEN_HPACK_SLOTS; k++) {
-		const struct aspen_hpack_slot *s = &hp->dyn[(hp->count - 1 - k) & (ASPEN_HPACK_SLOTS - 1)];
+		const struct aspen_hpack_slot *s =
+		    &hp->dyn[(hp->count - 1 - k) & (ASPEN_HPACK_SLOTS - 1)];
 
 		if (s->end - s->size < hp->floor)
 			break;
@@ -175,7 +177,9 @@ static void test_rfc_c2(void **state)
 	(void)state;
 	/* C.2.1 literal with indexing: custom-key: custom-header */
 	aspen_hpack_init(hp);
-	assert_int_equal(hpack_block(hp, &h, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"), 0);
+	assert_int_equal(
+	    hpack_block(hp, &h, "400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572"),
+	    0);
 	assert_int_equal(table_size(hp, &n), 55);
 	assert_int_equal(n, 1);
 	assert_int_equal(h.flags, 0);
@@ -199,14 +203,14 @@ static void test_rfc_c2(void **state)
 }
 
 static const char *const c3[3] = {
-	"8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
-	"8286 84be 5808 6e6f 2d63 6163 6865",
-	"8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65",
+    "8286 8441 0f77 7777 2e65 7861 6d70 6c65 2e63 6f6d",
+    "8286 84be 5808 6e6f 2d63 6163 6865",
+    "8287 85bf 400a 6375 7374 6f6d 2d6b 6579 0c63 7573 746f 6d2d 7661 6c75 65",
 };
 static const char *const c4[3] = {
-	"8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
-	"8286 84be 5886 a8eb 1064 9cbf",
-	"8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf",
+    "8286 8441 8cf1 e3c2 e5f2 3a6b a0ab 90f4 ff",
+    "8286 84be 5886 a8eb 1064 9cbf",
+    "8287 85bf 4088 25a8 49e9 5ba9 7d7f 8925 a849 e95b b8e8 b4bf",
 };
 
 static void check_requests(const char *const blocks[3])
@@ -223,7 +227,8 @@ static void check_requests(const char *const blocks[3])
 		assert_string_equal(h.method, "GET");
 		assert_string_equal(h.path, paths[i]);
 		assert_string_equal(h.authority, "www.example.com");
-		assert_int_equal(h.flags, ASPEN_H2_H_METHOD | ASPEN_H2_H_PATH | ASPEN_H2_H_AUTHORITY);
+		assert_int_equal(h.flags,
+				 ASPEN_H2_H_METHOD | ASPEN_H2_H_PATH | ASPEN_H2_H_AUTHORITY);
 		assert_int_equal(table_size(hp, &n), sizes[i]);
 		assert_int_equal(n, i + 1);
 	}
@@ -243,22 +248,22 @@ static void test_rfc_c4(void **state)
 }
 
 static const char *const c5[3] = {
-	"4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133"
-	"2032 303a 3133 3a32 3120 474d 546e 1768 7474 7073 3a2f 2f77 7777 2e65 7861 6d70"
-	"6c65 2e63 6f6d",
-	"4803 3330 37c1 c0bf",
-	"88c1 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3220 474d"
-	"54c0 5a04 677a 6970 7738 666f 6f3d 4153 444a 4b48 514b 425a 584f 5157 454f 5049"
-	"5541 5851 5745 4f49 553b 206d 6178 2d61 6765 3d33 3630 303b 2076 6572 7369 6f6e"
-	"3d31",
+    "4803 3330 3258 0770 7269 7661 7465 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133"
+    "2032 303a 3133 3a32 3120 474d 546e 1768 7474 7073 3a2f 2f77 7777 2e65 7861 6d70"
+    "6c65 2e63 6f6d",
+    "4803 3330 37c1 c0bf",
+    "88c1 611d 4d6f 6e2c 2032 3120 4f63 7420 3230 3133 2032 303a 3133 3a32 3220 474d"
+    "54c0 5a04 677a 6970 7738 666f 6f3d 4153 444a 4b48 514b 425a 584f 5157 454f 5049"
+    "5541 5851 5745 4f49 553b 206d 6178 2d61 6765 3d33 3630 303b 2076 6572 7369 6f6e"
+    "3d31",
 };
 static const char *const c6[3] = {
-	"4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6"
-	"2d1b ff6e 919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3",
-	"4883 640e ffc1 c0bf",
-	"88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab"
-	"77ad 94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f"
-	"9587 3160 65c0 03ed 4ee5 b106 3d50 07",
+    "4882 6402 5885 aec3 771a 4b61 96d0 7abe 9410 54d4 44a8 2005 9504 0b81 66e0 82a6"
+    "2d1b ff6e 919d 29ad 1718 63c7 8f0b 97c8 e9ae 82ae 43d3",
+    "4883 640e ffc1 c0bf",
+    "88c1 6196 d07a be94 1054 d444 a820 0595 040b 8166 e084 a62d 1bff c05a 839b d9ab"
+    "77ad 94e7 821d d7f2 e6c7 b335 dfdf cd5b 3960 d5af 2708 7f36 72c1 ab27 0fb5 291f"
+    "9587 3160 65c0 03ed 4ee5 b106 3d50 07",
 };
 
 static void check_responses(const char *const blocks[3])
@@ -301,7 +306,8 @@ static void test_rfc_c6(void **state)
 /* ---- framed connections --------------------------------------------------- */
 
 /* Append a frame. */
-static size_t put_frame(__u8 *b, size_t at, __u8 type, __u8 flags, __u32 stream, const __u8 *p, size_t len)
+static size_t put_frame(__u8 *b, size_t at, __u8 type, __u8 flags, __u32 stream, const __u8 *p,
+			size_t len)
 {
 	b[at] = (__u8)(len >> 16);
 	b[at + 1] = (__u8)(len >> 8);
@@ -366,14 +372,14 @@ static void test_rfc_framed(void **state)
 	(void)state;
 	tx_init(&t);
 	assert_int_equal(feed(st, b, n, &t), 0);
-	assert_string_equal(t.s,
-			    "H 1 1031 474554 2f 7777772e6578616d706c652e636f6d\n"
-			    "E 1\n"
-			    "H 3 7 474554 2f 7777772e6578616d706c652e636f6d\n"
-			    "D 3 7b226d6f64656c223a226770742d346f222c2273747265616d223a747275657d\n"
-			    "H 5 1031 474554 2f696e6465782e68746d6c 7777772e6578616d706c652e636f6d\n"
-			    "E 5\n"
-			    "E 3\n");
+	assert_string_equal(
+	    t.s, "H 1 1031 474554 2f 7777772e6578616d706c652e636f6d\n"
+		 "E 1\n"
+		 "H 3 7 474554 2f 7777772e6578616d706c652e636f6d\n"
+		 "D 3 7b226d6f64656c223a226770742d346f222c2273747265616d223a747275657d\n"
+		 "H 5 1031 474554 2f696e6465782e68746d6c 7777772e6578616d706c652e636f6d\n"
+		 "E 5\n"
+		 "E 3\n");
 	assert_int_equal(st->data_bytes, 32);
 	assert_int_equal(st->set_table, 65535);
 	free(t.s);
@@ -429,49 +435,55 @@ struct bad {
 #define PRE "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a 000000 04 00 00000000"
 
 static const struct bad bads[] = {
-	{"preface", "505249202a20485454502f312e310d0a", ASPEN_H2_ERR_PREFACE},
-	{"first frame not SETTINGS", "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a 000000 06 00 00000000",
-	 ASPEN_H2_ERR_PREFACE},
-	{"SETTINGS of 5", PRE "000005 04 00 00000000 0000000000", ASPEN_H2_ERR_FRAME},
-	{"SETTINGS ACK with payload", PRE "000006 04 01 00000000 000100001000", ASPEN_H2_ERR_FRAME},
-	{"SETTINGS on a stream", PRE "000000 04 00 00000001", ASPEN_H2_ERR_FRAME},
-	{"ENABLE_PUSH 2", PRE "000006 04 00 00000000 000200000002", ASPEN_H2_ERR_FRAME},
-	{"MAX_FRAME_SIZE 100", PRE "000006 04 00 00000000 000500000064", ASPEN_H2_ERR_FRAME},
-	{"INITIAL_WINDOW_SIZE 2^31", PRE "000006 04 00 00000000 000480000000", ASPEN_H2_ERR_FRAME},
-	{"PING of 7", PRE "000007 06 00 00000000 00000000000000", ASPEN_H2_ERR_FRAME},
-	{"PING on a stream", PRE "000008 06 00 00000001 0000000000000000", ASPEN_H2_ERR_FRAME},
-	{"WINDOW_UPDATE of 3", PRE "000003 08 00 00000000 000001", ASPEN_H2_ERR_FRAME},
-	{"RST_STREAM of 5", PRE "000005 03 00 00000001 0000000000", ASPEN_H2_ERR_FRAME},
-	{"RST_STREAM on 0", PRE "000004 03 00 00000000 00000008", ASPEN_H2_ERR_FRAME},
-	{"PRIORITY of 4", PRE "000004 02 00 00000001 00000000", ASPEN_H2_ERR_FRAME},
-	{"GOAWAY of 7", PRE "000007 07 00 00000000 00000000000000", ASPEN_H2_ERR_FRAME},
-	{"DATA on 0", PRE "000001 00 00 00000000 41", ASPEN_H2_ERR_FRAME},
-	{"HEADERS on 0", PRE "000001 01 04 00000000 82", ASPEN_H2_ERR_FRAME},
-	{"HEADERS on an even stream", PRE "000001 01 04 00000002 82", ASPEN_H2_ERR_FRAME},
-	{"PUSH_PROMISE from a client", PRE "000004 05 04 00000001 00000002", ASPEN_H2_ERR_FRAME},
-	{"CONTINUATION alone", PRE "000001 09 04 00000001 82", ASPEN_H2_ERR_FRAME},
-	{"DATA inside a header block", PRE "000001 01 00 00000001 82 000001 00 00 00000001 41", ASPEN_H2_ERR_FRAME},
-	{"CONTINUATION of another stream", PRE "000001 01 00 00000001 82 000001 09 04 00000003 84",
-	 ASPEN_H2_ERR_FRAME},
-	{"unknown frame inside a header block", PRE "000001 01 00 00000001 82 000000 fa 00 00000001",
-	 ASPEN_H2_ERR_FRAME},
-	{"DATA padding = payload", PRE "000002 00 08 00000001 0200", ASPEN_H2_ERR_FRAME},
-	{"HEADERS padding = payload", PRE "000003 01 0c 00000001 038200", ASPEN_H2_ERR_FRAME},
-	{"HEADERS PADDED, empty", PRE "000000 01 0c 00000001", ASPEN_H2_ERR_FRAME},
-	{"HEADERS PRIORITY, 3 bytes", PRE "000003 01 24 00000001 000000", ASPEN_H2_ERR_FRAME},
-	{"HEADERS PADDED|PRIORITY, pad over", PRE "000007 01 2c 00000001 02 0000000010 82", ASPEN_H2_ERR_FRAME},
-	{"index 0", PRE "000001 01 04 00000001 80", ASPEN_H2_ERR_HPACK},
-	{"index past an empty dynamic table", PRE "000001 01 04 00000001 be", ASPEN_H2_ERR_HPACK},
-	{"integer over 2^28", PRE "000006 01 04 00000001 ffffffffff0f", ASPEN_H2_ERR_HPACK},
-	{"size update after a field", PRE "000002 01 04 00000001 823f", ASPEN_H2_ERR_HPACK},
-	{"size update over 2^24", PRE "000005 01 04 00000001 3fe1ffff0f", ASPEN_H2_ERR_HPACK},
-	{"Huffman EOS in a value", PRE "000006 01 04 00000001 4484 ffffffff", ASPEN_H2_ERR_HPACK},
-	{"Huffman padding of 8 bits or more", PRE "000004 01 04 00000001 4482 1fff", ASPEN_H2_ERR_HPACK},
-	{"Huffman padding of zeros", PRE "000003 01 04 00000001 4481 18", ASPEN_H2_ERR_HPACK},
-	{"block ends inside a literal", PRE "000003 01 04 00000001 4405 61", ASPEN_H2_ERR_HPACK},
-	{"block ends inside an integer", PRE "000002 01 04 00000001 82ff", ASPEN_H2_ERR_HPACK},
-	{"evicted entry", PRE "000007 01 04 00000001 4405 2f61626364" "000002 01 04 00000003 20be",
-	 ASPEN_H2_ERR_HPACK},
+    {"preface", "505249202a20485454502f312e310d0a", ASPEN_H2_ERR_PREFACE},
+    {"first frame not SETTINGS",
+     "505249202a20485454502f322e300d0a0d0a534d0d0a0d0a 000000 06 00 00000000",
+     ASPEN_H2_ERR_PREFACE},
+    {"SETTINGS of 5", PRE "000005 04 00 00000000 0000000000", ASPEN_H2_ERR_FRAME},
+    {"SETTINGS ACK with payload", PRE "000006 04 01 00000000 000100001000", ASPEN_H2_ERR_FRAME},
+    {"SETTINGS on a stream", PRE "000000 04 00 00000001", ASPEN_H2_ERR_FRAME},
+    {"ENABLE_PUSH 2", PRE "000006 04 00 00000000 000200000002", ASPEN_H2_ERR_FRAME},
+    {"MAX_FRAME_SIZE 100", PRE "000006 04 00 00000000 000500000064", ASPEN_H2_ERR_FRAME},
+    {"INITIAL_WINDOW_SIZE 2^31", PRE "000006 04 00 00000000 000480000000", ASPEN_H2_ERR_FRAME},
+    {"PING of 7", PRE "000007 06 00 00000000 00000000000000", ASPEN_H2_ERR_FRAME},
+    {"PING on a stream", PRE "000008 06 00 00000001 0000000000000000", ASPEN_H2_ERR_FRAME},
+    {"WINDOW_UPDATE of 3", PRE "000003 08 00 00000000 000001", ASPEN_H2_ERR_FRAME},
+    {"RST_STREAM of 5", PRE "000005 03 00 00000001 0000000000", ASPEN_H2_ERR_FRAME},
+    {"RST_STREAM on 0", PRE "000004 03 00 00000000 00000008", ASPEN_H2_ERR_FRAME},
+    {"PRIORITY of 4", PRE "000004 02 00 00000001 00000000", ASPEN_H2_ERR_FRAME},
+    {"GOAWAY of 7", PRE "000007 07 00 00000000 00000000000000", ASPEN_H2_ERR_FRAME},
+    {"DATA on 0", PRE "000001 00 00 00000000 41", ASPEN_H2_ERR_FRAME},
+    {"HEADERS on 0", PRE "000001 01 04 00000000 82", ASPEN_H2_ERR_FRAME},
+    {"HEADERS on an even stream", PRE "000001 01 04 00000002 82", ASPEN_H2_ERR_FRAME},
+    {"PUSH_PROMISE from a client", PRE "000004 05 04 00000001 00000002", ASPEN_H2_ERR_FRAME},
+    {"CONTINUATION alone", PRE "000001 09 04 00000001 82", ASPEN_H2_ERR_FRAME},
+    {"DATA inside a header block", PRE "000001 01 00 00000001 82 000001 00 00 00000001 41",
+     ASPEN_H2_ERR_FRAME},
+    {"CONTINUATION of another stream", PRE "000001 01 00 00000001 82 000001 09 04 00000003 84",
+     ASPEN_H2_ERR_FRAME},
+    {"unknown frame inside a header block", PRE "000001 01 00 00000001 82 000000 fa 00 00000001",
+     ASPEN_H2_ERR_FRAME},
+    {"DATA padding = payload", PRE "000002 00 08 00000001 0200", ASPEN_H2_ERR_FRAME},
+    {"HEADERS padding = payload", PRE "000003 01 0c 00000001 038200", ASPEN_H2_ERR_FRAME},
+    {"HEADERS PADDED, empty", PRE "000000 01 0c 00000001", ASPEN_H2_ERR_FRAME},
+    {"HEADERS PRIORITY, 3 bytes", PRE "000003 01 24 00000001 000000", ASPEN_H2_ERR_FRAME},
+    {"HEADERS PADDED|PRIORITY, pad over", PRE "000007 01 2c 00000001 02 0000000010 82",
+     ASPEN_H2_ERR_FRAME},
+    {"index 0", PRE "000001 01 04 00000001 80", ASPEN_H2_ERR_HPACK},
+    {"index past an empty dynamic table", PRE "000001 01 04 00000001 be", ASPEN_H2_ERR_HPACK},
+    {"integer over 2^28", PRE "000006 01 04 00000001 ffffffffff0f", ASPEN_H2_ERR_HPACK},
+    {"size update after a field", PRE "000002 01 04 00000001 823f", ASPEN_H2_ERR_HPACK},
+    {"size update over 2^24", PRE "000005 01 04 00000001 3fe1ffff0f", ASPEN_H2_ERR_HPACK},
+    {"Huffman EOS in a value", PRE "000006 01 04 00000001 4484 ffffffff", ASPEN_H2_ERR_HPACK},
+    {"Huffman padding of 8 bits or more", PRE "000004 01 04 00000001 4482 1fff",
+     ASPEN_H2_ERR_HPACK},
+    {"Huffman padding of zeros", PRE "000003 01 04 00000001 4481 18", ASPEN_H2_ERR_HPACK},
+    {"block ends inside a literal", PRE "000003 01 04 00000001 4405 61", ASPEN_H2_ERR_HPACK},
+    {"block ends inside an integer", PRE "000002 01 04 00000001 82ff", ASPEN_H2_ERR_HPACK},
+    {"evicted entry",
+     PRE "000007 01 04 00000001 4405 2f61626364"
+	 "000002 01 04 00000003 20be",
+     ASPEN_H2_ERR_HPACK},
 };
 
 static void test_malformed(void **state)
@@ -487,7 +499,8 @@ static void test_malformed(void **state)
 		tx_init(&t);
 		n = unhex(bads[i].hex, b, sizeof(b));
 		if (feed(st, b, n, &t) != (int)bads[i].err)
-			fail_msg("%s: got err %u (%s), want %u", bads[i].what, st->err, t.s, bads[i].err);
+			fail_msg("%s: got err %u (%s), want %u", bads[i].what, st->err, t.s,
+				 bads[i].err);
 		/* sticky */
 		assert_int_equal(aspen_h2_byte(st, 0), ASPEN_H2_ERROR);
 		assert_int_equal(st->err, bads[i].err);
@@ -500,12 +513,12 @@ static void test_malformed(void **state)
 static void test_wellformed_edges(void **state)
 {
 	static const char *const good[] = {
-		PRE "000001 00 08 00000001 00",                    /* padded DATA, pad 0, no data */
-		PRE "000003 00 08 00000001 0100 00",               /* padded DATA, 1 byte + 1 pad */
-		PRE "000006 01 2d 00000001 00 0000000010",         /* PADDED|PRIORITY, empty block */
-		PRE "000002 01 04 00000001 3f00 000001 01 04 00000003 20", /* size updates at starts */
-		PRE "000000 fa 00 00000000 000004 08 00 00000000 7fffffff", /* unknown, WINDOW_UPDATE */
-		PRE "000004 01 04 00000001 4482 18ff",             /* Huffman "aa", 6 bits of padding */
+	    PRE "000001 00 08 00000001 00",	       /* padded DATA, pad 0, no data */
+	    PRE "000003 00 08 00000001 0100 00",       /* padded DATA, 1 byte + 1 pad */
+	    PRE "000006 01 2d 00000001 00 0000000010", /* PADDED|PRIORITY, empty block */
+	    PRE "000002 01 04 00000001 3f00 000001 01 04 00000003 20",	/* size updates at starts */
+	    PRE "000000 fa 00 00000000 000004 08 00 00000000 7fffffff", /* unknown, WINDOW_UPDATE */
+	    PRE "000004 01 04 00000001 4482 18ff", /* Huffman "aa", 6 bits of padding */
 	};
 	static __u8 b[1024];
 	static struct tx t;
@@ -565,7 +578,8 @@ static void test_lost_entries(void **state)
 	aspen_hpack_init(hp);
 	/* 70 entries ":path: /NN" (size 5 + 3 + 32 = 40; 2800 bytes, all in the table) */
 	for (i = 0; i < 70; i++)
-		o += (size_t)snprintf(blk + o, sizeof(blk) - o, "4403 2f%02x%02x ", '0' + i / 10, '0' + i % 10);
+		o += (size_t)snprintf(blk + o, sizeof(blk) - o, "4403 2f%02x%02x ", '0' + i / 10,
+				      '0' + i % 10);
 	assert_int_equal(hpack_block(hp, &h, blk), 0);
 	assert_string_equal(h.path, "/69");
 	/* index 61 + 64 = 125 (0xfd): the 64th newest, "/06" */
@@ -591,8 +605,8 @@ static void test_lost_entries(void **state)
 /* What curl 7.88 (nghttp2), python httpx 0.23 (python3-h2) and node 18's
  * http2 module wrote on one connection each (tests/unit/h2_fixtures/NAME.raw,
  * recorded by tests/lib/fake_provider.py --h2): the same heads and bodies. */
-static void check_fixture(const char *name, const char *const *want_heads, const char *const *models,
-			  int nstreams)
+static void check_fixture(const char *name, const char *const *want_heads,
+			  const char *const *models, int nstreams)
 {
 	static __u8 b[1 << 16];
 	static struct tx t;
@@ -615,7 +629,8 @@ static void check_fixture(const char *name, const char *const *want_heads, const
 
 		if (!strstr(t.s, want_heads[i]))
 			fail_msg("%s: no \"%s\" in\n%s", name, want_heads[i], t.s);
-		snprintf(m, sizeof(m), "\"model\":%s\"%s\"", strcmp(name, "httpx.raw") ? "" : " ", models[i]);
+		snprintf(m, sizeof(m), "\"model\":%s\"%s\"", strcmp(name, "httpx.raw") ? "" : " ",
+			 models[i]);
 		for (k = 0; m[k]; k++)
 			snprintf(hex + 2 * k, 3, "%02x", (__u8)m[k]);
 		if (!strstr(t.s, hex))
@@ -678,7 +693,8 @@ static void test_oracle(void **state)
 		tx_init(&t2);
 		assert_int_equal(feed(st, b, (cases * 7919) % (n + 1), &t2), 0);
 		memcpy(cp, st, sizeof(*cp));
-		assert_int_equal(feed(cp, b + (cases * 7919) % (n + 1), n - (cases * 7919) % (n + 1), &t2), 0);
+		assert_int_equal(
+		    feed(cp, b + (cases * 7919) % (n + 1), n - (cases * 7919) % (n + 1), &t2), 0);
 		assert_string_equal(t2.s, want);
 		free(t.s);
 		free(t2.s);
@@ -694,18 +710,12 @@ static void test_oracle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rfc_c2),
-	    cmocka_unit_test(test_rfc_c3),
-	    cmocka_unit_test(test_rfc_c4),
-	    cmocka_unit_test(test_rfc_c5),
-	    cmocka_unit_test(test_rfc_c6),
-	    cmocka_unit_test(test_rfc_framed),
-	    cmocka_unit_test(test_splits),
-	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_wellformed_edges),
-	    cmocka_unit_test(test_oversized_block),
-	    cmocka_unit_test(test_lost_entries),
-	    cmocka_unit_test(test_real_clients),
+	    cmocka_unit_test(test_rfc_c2),	     cmocka_unit_test(test_rfc_c3),
+	    cmocka_unit_test(test_rfc_c4),	     cmocka_unit_test(test_rfc_c5),
+	    cmocka_unit_test(test_rfc_c6),	     cmocka_unit_test(test_rfc_framed),
+	    cmocka_unit_test(test_splits),	     cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_wellformed_edges), cmocka_unit_test(test_oversized_block),
+	    cmocka_unit_test(test_lost_entries),     cmocka_unit_test(test_real_clients),
 	    cmocka_unit_test(test_oracle),
 	};
 
