@@ -52,6 +52,12 @@
 #ifndef ASPEN_BODY_START /* the body DFAs' start state (aspen_body_step) */
 #error "aspenc must define ASPEN_BODY_START"
 #endif
+/* providers' model_paths templates; when not 0, the generated C defines
+ * `static const char aspen_model_tmpl[ASPEN_MODEL_PATHS][ASPEN_TMPL_LEN]`
+ * (the last byte of each: its provider's index) for aspen_path_model.h */
+#ifndef ASPEN_MODEL_PATHS
+#error "aspenc must define ASPEN_MODEL_PATHS"
+#endif
 
 /* ---- generated functions ------------------------------------------------- */
 

@@ -17,7 +17,7 @@
 #ifndef ASPEN_SHARED_H
 #define ASPEN_SHARED_H
 
-#define ASPEN_ABI_VERSION 2
+#define ASPEN_ABI_VERSION 3
 
 #define ASPEN_EXE_LEN 256    /* bytes of an executable path kept      */
 #define ASPEN_COMM_LEN 16
@@ -277,10 +277,10 @@ struct aspen_tid_session {
  * which is what lets the verifier prove every store in bounds. Values
  * longer than a buffer are cut (flag ASPEN_REQ_TRUNCATED). */
 #define ASPEN_METHOD_LEN 16
-#define ASPEN_PATH_LEN 128
+#define ASPEN_PATH_LEN 256  /* Vertex AI paths, Bedrock paths with an ARN      */
 #define ASPEN_HOST_LEN 128
-#define ASPEN_MODEL_LEN 64
-#define ASPEN_USER_LEN 64
+#define ASPEN_MODEL_LEN 128 /* a Bedrock inference-profile ARN                */
+#define ASPEN_USER_LEN 128
 
 enum aspen_req_flags {
 	ASPEN_REQ_STREAM = 1 << 0,    /* body has "stream": true                 */
@@ -291,6 +291,7 @@ enum aspen_req_flags {
 	ASPEN_REQ_EXPECT = 1 << 5,    /* Expect: 100-continue: decide on the head */
 	ASPEN_REQ_HEAD_DONE = 1 << 6, /* request line and headers complete       */
 	ASPEN_REQ_BODY_DONE = 1 << 7, /* the whole body was seen                 */
+	ASPEN_REQ_PATH_MODEL = 1 << 8, /* model is the one the path names        */
 };
 
 /* Why a request could not be inspected; the policy's `uninspectable`
@@ -313,7 +314,31 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_SNI_MISMATCH = 14, /* the ClientHello's SNI names a provider the address is not */
 	ASPEN_UNPARSED_H2_MIDSTREAM = 15, /* HTTP/2 connection begun before the probes: HPACK state unknown */
 	ASPEN_UNPARSED_H2_STATE = 16,   /* the HTTP/2 parser lost the connection (frame, HPACK, size) */
+	ASPEN_UNPARSED_MODEL_CONFLICT = 17, /* the path and the body name different models */
 };
+
+/* What a request's `unparsed` reason leaves unknown to its rules
+ * (docs/language.md, "Requests Aspen could not read"): nothing of the
+ * request (its Host, hence whether it is AI traffic, included), its body
+ * fields (request.model unless the path gave it, request.user,
+ * request.stream, request.body), or request.model only. */
+enum aspen_unseen {
+	ASPEN_UNSEEN_NONE = 0,
+	ASPEN_UNSEEN_ALL = 1,
+	ASPEN_UNSEEN_BODY = 2,
+	ASPEN_UNSEEN_MODEL = 3,
+};
+
+static inline __attribute__((unused)) int aspen_unparsed_unseen(__u32 why)
+{
+	if (why == ASPEN_UNPARSED_NONE)
+		return ASPEN_UNSEEN_NONE;
+	if (why == ASPEN_UNPARSED_COMPRESSED || why == ASPEN_UNPARSED_BOUND)
+		return ASPEN_UNSEEN_BODY;
+	if (why == ASPEN_UNPARSED_MODEL_CONFLICT)
+		return ASPEN_UNSEEN_MODEL;
+	return ASPEN_UNSEEN_ALL;
+}
 
 /* Everything a request rule can read. conn carries the process fields and,
  * in providers, the providers named by the Host header. */

@@ -43,6 +43,8 @@ struct aspen_test_ctx {
 
 #if defined(__bpf__) || defined(__BPF__)
 
+#include "aspen_path_model.h"
+
 /* The context is copied to a map value: generated code walks strings with
  * variable offsets, which the verifier allows in a map value, not in ctx. */
 struct {
@@ -75,6 +77,9 @@ int aspen_test_decide(struct aspen_test_ctx *ctx)
 		t->req.host[ASPEN_HOST_LEN - 1] = 0;
 		if (t->flags & ASPEN_TEST_HOST_PROV)
 			t->req.conn.providers = aspen_host_providers(t->req.host);
+		t->req.path[ASPEN_PATH_LEN - 1] = 0;
+		t->req.model[ASPEN_MODEL_LEN - 1] = 0;
+		aspen_req_path_model(&t->req);
 		aspen_decide_request(&t->req, &v);
 		v.redact = aspen_decide_redact(&t->req);
 	} else if (t->kind == ASPEN_TEST_RESPONSE) {

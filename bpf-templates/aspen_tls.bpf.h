@@ -23,6 +23,7 @@
 #include <bpf/bpf_tracing.h> /* PT_REGS_*: __TARGET_ARCH_x86 / _arm64 from aspenc's build */
 
 #include "aspen_http.h"
+#include "aspen_path_model.h"
 
 #define ASPEN_CHUNK 16384     /* plaintext bytes copied and parsed at a time */
 #define ASPEN_WRITE_CHUNKS 4  /* chunks parsed per write; the rest is skipped in a body */
@@ -115,6 +116,10 @@ struct {
 	__type(value, struct aspen_tls_zero);
 } aspen_tls_zero SEC(".maps");
 
+/* Copies of records over 1 KiB (streams, request events): clang inlines
+ * __builtin_memcpy only up to 128 stores; the helper copies any size. */
+#define aspen_copy(dst, src, n) bpf_probe_read_kernel((dst), (n), (src))
+
 /* ---- the write side ------------------------------------------------------ */
 
 static __always_inline void aspen_fill_conn(struct aspen_conn *c)
@@ -184,7 +189,7 @@ static __always_inline void aspen_fill_request_event(struct aspen_request_event 
 	e->kind = ASPEN_EV_REQUEST;
 	e->probe = probe;
 	e->ts_ns = bpf_ktime_get_boot_ns();
-	__builtin_memcpy(&e->req, &s->r, sizeof(e->req));
+	aspen_copy(&e->req, &s->r, sizeof(e->req));
 	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
 	e->_pad = 0;
 	e->session = s->session;
@@ -206,7 +211,7 @@ static __always_inline void aspen_publish(const struct aspen_request_event *ev)
 		aspen_count_lost();
 		return;
 	}
-	__builtin_memcpy(e, ev, sizeof(*e));
+	aspen_copy(e, ev, sizeof(*e));
 	aspen_submit(e, ev->verdict.decision != ASPEN_ALLOW);
 }
 
@@ -344,13 +349,14 @@ __noinline int aspen_decide_stream(struct aspen_stream *s, int probe)
 	if (!s)
 		return 0;
 	s->r.conn.providers = aspen_host_providers(s->r.host);
-	if (!s->r.conn.providers && !s->r.unparsed) {
+	if (!s->r.conn.providers && aspen_unparsed_unseen(s->r.unparsed) != ASPEN_UNSEEN_ALL) {
 		/* the Host names no provider; if this goes to a provider socket the
 		 * sk_msg program sees NOT_AI and applies `uninspectable` */
 		s->v = v;
 		s->decided = 1;
 		return 0;
 	}
+	aspen_req_path_model(&s->r);
 	aspen_decide_request(&s->r, &v);
 	v.redact |= s->redact; /* decided at head end, reported with the request */
 	s->v = v;
@@ -653,7 +659,7 @@ static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 	if (u && u->has_audit)
 		aspen_publish(&u->ev);
 	z->key = *key;
-	__builtin_memcpy(&z->snap, s, sizeof(*s));
+	aspen_copy(&z->snap, s, sizeof(*s));
 	z->has_audit = 0;
 	bpf_map_update_elem(&aspen_write_undo, &tid, z, BPF_ANY);
 }
@@ -784,7 +790,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 				__sync_fetch_and_sub(&l->credit, s->call_credit);
 				__sync_fetch_and_sub(&l->pending, (__u64)s->call_pend);
 			}
-			__builtin_memcpy(s, &u->snap, sizeof(*s));
+			aspen_copy(s, &u->snap, sizeof(*s));
 		}
 	}
 	bpf_map_delete_elem(&aspen_write_undo, &tid);

@@ -145,6 +145,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_SNI_MISMATCH] = "sni_mismatch",
     [ASPEN_UNPARSED_H2_MIDSTREAM] = "h2_midstream",
     [ASPEN_UNPARSED_H2_STATE] = "h2_state",
+    [ASPEN_UNPARSED_MODEL_CONFLICT] = "model_conflict",
 };
 
 const char *aspen_unparsed_name(unsigned code)

@@ -445,7 +445,7 @@ static void set_on(struct parse_ctx *ctx, struct decl *rule, struct span at, con
 static void set_provider_key(struct parse_ctx *ctx, struct decl *p, char *key, struct span key_at,
 			     struct value *v)
 {
-	static const char *const keys[] = { "hosts", "ports", "cidrs" };
+	static const char *const keys[] = { "hosts", "ports", "cidrs", "model_paths" };
 	struct value **slot = NULL;
 
 	if (!strcmp(key, "hosts"))
@@ -454,13 +454,15 @@ static void set_provider_key(struct parse_ctx *ctx, struct decl *p, char *key, s
 		slot = &p->ports;
 	else if (!strcmp(key, "cidrs"))
 		slot = &p->cidrs;
+	else if (!strcmp(key, "model_paths"))
+		slot = &p->model_paths;
 	if (!slot) {
-		const char *s = diag_suggest(key, keys, 3);
+		const char *s = diag_suggest(key, keys, 4);
 		char buf[64];
 
 		if (s)
 			snprintf(buf, sizeof(buf), "did you mean '%s'?", s);
-		diag_error(ctx->d, key_at, s ? buf : "a provider has hosts, ports and cidrs",
+		diag_error(ctx->d, key_at, s ? buf : "a provider has hosts, ports, cidrs and model_paths",
 			   "unknown provider key '%s'", key);
 	} else if (*slot) {
 		diag_error(ctx->d, key_at, NULL, "duplicate '%s' in provider", key);

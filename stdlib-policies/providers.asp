@@ -6,6 +6,11 @@
 # Host names are the public API endpoints documented by each vendor; a
 # wildcard covers per-region or per-tenant endpoints. Everything is HTTPS on
 # port 443. Keep this list sorted by name and give every entry its docs URL.
+#
+# model_paths: the providers that name the model in the URL path, not (or
+# not only) in the JSON body. request.model is then the path's model, the
+# one the provider acts on (docs/language.md, "model_paths"); `*` is any
+# bytes but '/', a trailing `*` the rest; {model} is percent-decoded.
 
 # https://docs.ai21.com/reference
 provider ai21 {
@@ -20,9 +25,12 @@ provider anthropic {
 }
 
 # https://learn.microsoft.com/azure/ai-services/openai/reference
+# request.model is the deployment name, which the customer chose:
+# https://learn.microsoft.com/azure/ai-services/openai/reference#chat-completions
 provider azure_openai {
   hosts = ["*.openai.azure.com", "*.cognitiveservices.azure.com", "*.services.ai.azure.com"]
   ports = [443]
+  model_paths = ["/openai/deployments/{model}/*"]
 }
 
 # https://docs.aws.amazon.com/bedrock/latest/userguide/endpointsandquotas.html
@@ -33,6 +41,9 @@ provider bedrock {
     "bedrock-agent-runtime.*.amazonaws.com",
   ]
   ports = [443]
+  # InvokeModel(WithResponseStream), Converse(Stream): the model id or ARN, URL-encoded:
+  # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
+  model_paths = ["/model/{model}/*"]
 }
 
 # https://inference-docs.cerebras.ai/api-reference
@@ -66,9 +77,17 @@ provider fireworks {
 }
 
 # https://ai.google.dev/api
+# generateContent, streamGenerateContent, countTokens, embedContent:
+# https://ai.google.dev/api/generate-content
 provider gemini {
   hosts = ["generativelanguage.googleapis.com"]
   ports = [443]
+  model_paths = [
+    "/v1beta/models/{model}:*",
+    "/v1/models/{model}:*",
+    "/v1alpha/models/{model}:*",
+    "/v1beta/tunedModels/{model}:*",
+  ]
 }
 
 # https://console.groq.com/docs/api-reference
@@ -136,9 +155,15 @@ provider together {
 }
 
 # https://cloud.google.com/vertex-ai/docs/reference/rest
+# publishers' models (Gemini, Anthropic, ...): .../publishers/google/models/{model}:generateContent
+# https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/inference
 provider vertex_ai {
   hosts = ["*-aiplatform.googleapis.com", "aiplatform.googleapis.com"]
   ports = [443]
+  model_paths = [
+    "/v1/projects/*/locations/*/publishers/*/models/{model}:*",
+    "/v1beta1/projects/*/locations/*/publishers/*/models/{model}:*",
+  ]
 }
 
 # https://docs.voyageai.com/reference/embeddings-api

@@ -120,6 +120,7 @@ struct decl {
 
 	/* DECL_PROVIDER: each a VAL_LIST (or NULL when absent) */
 	struct value *hosts, *ports, *cidrs;
+	struct value *model_paths; /* URL path templates naming the model */
 
 	/* DECL_LIST */
 	struct value *items;   /* VAL_LIST */

@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "lower.h"
+#include "model_path.h"
+#include "aspen_path_model.h"
 
 #ifndef ASPEN_VERSION
 #define ASPEN_VERSION "0.1"
@@ -103,6 +105,18 @@ static void put_line_back(struct emitter *e)
 
 /* ---- header ------------------------------------------------------------- */
 
+/* Request rules read request.model from the path too: the templates of
+ * every provider that declares model_paths (none without request rules). */
+static size_t model_paths_count(const struct ir *ir)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; ir->has_request && i < ir->nproviders; i++)
+		if (ir->providers[i].decl->model_paths)
+			n += ir->providers[i].decl->model_paths->nitems;
+	return n;
+}
+
 static void emit_header(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
@@ -127,6 +141,8 @@ static void emit_header(struct emitter *e)
 	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",
 	    ir->need_body_scan);
 	put(e, "#define ASPEN_BODY_START 0     /* the body DFA's start state           */\n");
+	put(e, "#define ASPEN_MODEL_PATHS %zu    /* provider model_paths templates        */\n",
+	    model_paths_count(ir));
 	put(e, "#include \"aspen_prelude.bpf.h\"\n");
 	put(e, "#include \"aspen_generated.h\" /* the contract: the macros above, the "
 	       "functions below */\n\n");
@@ -362,6 +378,41 @@ static void emit_req_fns(struct emitter *e)
 		      : "providers of a Host header (no request rules: not computed)");
 }
 
+/* The model_paths templates, encoded for aspen_path_model.h. */
+static void emit_model_paths(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+	size_t n = model_paths_count(ir);
+
+	if (!n)
+		return;
+	put(e, "/* request.model from the path: the providers' model_paths, in order;\n"
+	       " * the last byte of a row is its provider's index (one table: a small\n"
+	       " * second one would go to .rodata.cst8, which BTF cannot describe) */\n");
+	put(e, "static const char aspen_model_tmpl[%zu][%d] ASPEN_TABLE __attribute__((unused)) = {\n", n, ASPEN_TMPL_LEN);
+	for (size_t i = 0; i < ir->nproviders; i++) {
+		const struct value *l = ir->providers[i].decl->model_paths;
+
+		for (size_t j = 0; l && j < l->nitems; j++) {
+			char enc[ASPEN_TMPL_LEN], err[128];
+
+			if (model_path_encode(l->items[j]->str, enc, err, sizeof(err)))
+				enc[0] = 0; /* typecheck reported it */
+			put(e, "\t{ ");
+			for (int k = 0; k < ASPEN_TMPL_LEN - 1 && enc[k]; k++)
+				put(e, "%d, ", enc[k]);
+			for (int k = (int)strlen(enc); k < ASPEN_TMPL_LEN - 1; k++)
+				put(e, "0, ");
+			put(e, "%d }, /* ", ir->providers[i].index);
+			put_comment_text(e, ir->providers[i].decl->name);
+			put(e, ": ");
+			put_comment_text(e, l->items[j]->str);
+			put(e, " */\n");
+		}
+	}
+	put(e, "};\n\n");
+}
+
 /* ---- body patterns (docs/internals.md, "Patterns, body scanning") ---------- */
 
 static void emit_body_step(struct emitter *e)
@@ -486,6 +537,81 @@ static void emit_expr(struct emitter *e, const struct ir_expr *x)
 	}
 }
 
+/* ---- three-valued conditions (request rules) ------------------------------ */
+/*
+ * A request Aspen could not read whole (r->unparsed) leaves some fields
+ * unknown (aspen_unparsed_unseen(): its body, or its model). A condition
+ * over them is true, false, or unknown (Kleene's logic); a rule whose
+ * condition is unknown depends on what was not seen, and `uninspectable`
+ * decides there. T(x) and F(x) below are "x is surely true / false".
+ */
+
+/* The local that says whether a leaf's field is known; NULL: always. */
+static const char *leaf_known(const struct ir_expr *x)
+{
+	if (x->kind != IR_BITS)
+		return NULL;
+	if (x->base == IRB_LOCAL && !strcmp(x->field, "model_bits"))
+		return "k_model";
+	if (x->base == IRB_LOCAL && !strcmp(x->field, "request_user_bits"))
+		return "k_body";
+	if (x->base == IRB_REQ) /* flags (request.stream), body_match (request.body) */
+		return "k_body";
+	return NULL;
+}
+
+static bool may_be_unknown(const struct ir_expr *x)
+{
+	if (!x)
+		return false;
+	if (x->kind == IR_AND || x->kind == IR_OR || x->kind == IR_NOT)
+		return may_be_unknown(x->a) || may_be_unknown(x->b);
+	return leaf_known(x) != NULL;
+}
+
+static void emit_expr(struct emitter *e, const struct ir_expr *x);
+static void put_deny(struct emitter *e, bool monitor, bool kill);
+
+/* want: 1 for T(x), 0 for F(x) */
+static void emit_expr3(struct emitter *e, const struct ir_expr *x, int want)
+{
+	const char *k;
+
+	switch (x->kind) {
+	case IR_TRUE: put(e, want ? "1" : "0"); return;
+	case IR_FALSE: put(e, want ? "0" : "1"); return;
+	case IR_NOT: emit_expr3(e, x->a, !want); return;
+	case IR_AND:
+	case IR_OR:
+		put(e, "(");
+		emit_expr3(e, x->a, want);
+		/* T(a and b) = T(a) && T(b), F(a and b) = F(a) || F(b); dually for or */
+		put(e, (x->kind == IR_AND) == (want != 0) ? " && " : " || ");
+		emit_expr3(e, x->b, want);
+		put(e, ")");
+		return;
+	default: break;
+	}
+	k = leaf_known(x);
+	put(e, "(");
+	if (k)
+		put(e, "%s && ", k);
+	if (!want)
+		put(e, "!");
+	emit_expr(e, x);
+	put(e, ")");
+}
+
+static void put_uninspectable(struct emitter *e, const char *indent)
+{
+	put(e, "%sv->rule = ASPEN_RULE_UNINSPECTABLE;\n%sv->decision = ", indent, indent);
+	if (e->ir->uninspectable_deny)
+		put_deny(e, e->ir->monitor, false);
+	else
+		put(e, "ASPEN_ALLOW");
+	put(e, ";\n%sv->audit = 1;\n%sreturn;\n", indent, indent);
+}
+
 /* ---- aspen_decide_connect ---------------------------------------------------- */
 
 static bool rule_denies(const struct ir_rule *r)
@@ -592,6 +718,27 @@ static void emit_rule(struct emitter *e, const struct ir_rule *r)
 	put(e, "#line %u \"", line);
 	put_cstr(e->out, d->span.src ? d->span.src->path : e->ir->source);
 	put(e, "\"\n");
+	if (r->on == ON_REQUEST && may_be_unknown(r->cond)) {
+		/* surely true: the rule acts; unknown: `uninspectable` decides */
+		put(e, "\tif (");
+		emit_expr3(e, r->cond, 1);
+		put(e, ") {\n");
+		put_line_back(e);
+		emit_rule_action(e, r);
+		put(e, "\t}\n");
+		if (r->terminal >= 0) {
+			put(e, "#line %u \"", line);
+			put_cstr(e->out, d->span.src ? d->span.src->path : e->ir->source);
+			put(e, "\"\n");
+			put(e, "\tif (!");
+			emit_expr3(e, r->cond, 0);
+			put(e, ") { /* depends on what was not read */\n");
+			put_line_back(e);
+			put_uninspectable(e, "\t\t");
+			put(e, "\t}\n");
+		}
+		return;
+	}
 	put(e, "\tif (%s", r->on == ON_CONNECT ? "ai && " : "");
 	emit_expr(e, r->cond);
 	put(e, ") {\n");
@@ -722,14 +869,11 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		put(e, "\t__u16 audit_rule = ASPEN_RULE_NONE;\n");
 	put(e, "\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n\tv->audit = 0;\n");
 	if (req) {
-		put(e, "\tif (r->unparsed != 0) { /* uninspectable %s */\n",
+		put(e, "\tif (aspen_unparsed_unseen(r->unparsed) == ASPEN_UNSEEN_ALL) {"
+		       " /* nothing of it read: uninspectable %s */\n",
 		    ir->uninspectable_deny ? "deny" : "allow");
-		put(e, "\t\tv->rule = ASPEN_RULE_UNINSPECTABLE;\n\t\tv->decision = ");
-		if (ir->uninspectable_deny)
-			put_deny(e, ir->monitor, false);
-		else
-			put(e, "ASPEN_ALLOW");
-		put(e, ";\n\t\tv->audit = 1;\n\t\treturn;\n\t}\n");
+		put_uninspectable(e, "\t\t");
+		put(e, "\t}\n");
 	}
 	put(e, "\tif (!ai)\n\t\treturn; /* not AI traffic: nothing to decide */\n");
 	char vars[256] = "";
@@ -749,6 +893,12 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 			snprintf(vars + len, sizeof(vars) - len, "%s\"+r\"(%s_bits)", len ? ", " : "",
 				 pc);
 		}
+		/* what r->unparsed left unknown (docs/language.md) */
+		put(e, "\tconst int k_body __attribute__((unused)) = r->unparsed == 0 ||\n"
+		       "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT;\n");
+		put(e, "\tconst int k_model __attribute__((unused)) = r->unparsed == 0 ||\n"
+		       "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
+		       "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT);\n");
 	}
 	fence_begin(e, nrules, vars);
 	put(e, "\n");
@@ -840,6 +990,7 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_class_fn(&e, PC_EXE, "exe", "process.exe", "ASPEN_EXE_LEN");
 	emit_class_fn(&e, PC_COMM, "comm", "process.comm", "ASPEN_COMM_LEN");
 	emit_req_fns(&e);
+	emit_model_paths(&e);
 	emit_decide(&e);
 	emit_body_step(&e);
 	emit_decide_tls(&e, ON_REQUEST);

@@ -104,6 +104,7 @@ void decl_free(struct decl *d)
 	value_free(d->hosts);
 	value_free(d->ports);
 	value_free(d->cidrs);
+	value_free(d->model_paths);
 	value_free(d->items);
 	free(d->regex);
 	free(d->validator);
@@ -266,6 +267,10 @@ void program_dump(const struct program *p, FILE *out)
 		d->ports ? dump_value(out, d->ports) : (void)fputs("-", out);
 		fputs(" cidrs=", out);
 		d->cidrs ? dump_value(out, d->cidrs) : (void)fputs("-", out);
+		if (d->model_paths) {
+			fputs(" model_paths=", out);
+			dump_value(out, d->model_paths);
+		}
 		fputc('\n', out);
 	}
 	for (size_t i = 0; i < p->nlists; i++) {

@@ -19,6 +19,10 @@
 #include "passes.h"
 #include "regex_dfa.h"
 #include "luhn.h"
+#include "model_path.h"
+
+#include <linux/types.h>
+#include "aspen_path_model.h"
 
 static const char *const type_names[] = {
     [FT_PROVIDER] = "a provider", [FT_IP] = "an IP address", [FT_INT] = "an integer",
@@ -449,6 +453,16 @@ static void check_provider_decl(struct diags *d, const struct decl *p)
 		check_int(d, p->ports->items[i], "port", 1, 65535);
 	for (size_t i = 0; p->cidrs && i < p->cidrs->nitems; i++)
 		check_ip(d, p->cidrs->items[i]);
+	for (size_t i = 0; p->model_paths && i < p->model_paths->nitems; i++) {
+		const struct value *v = p->model_paths->items[i];
+		char enc[ASPEN_TMPL_LEN], err[128];
+
+		if (v->kind != VAL_STRING)
+			diag_error(d, v->span, "quote it: \"/v1/models/{model}:*\"",
+				   "a model path is a string");
+		else if (model_path_encode(v->str, enc, err, sizeof(err)))
+			diag_error(d, v->span, "e.g. \"/v1beta/models/{model}:*\"", "%s", err);
+	}
 }
 
 /* The span of byte `off` of the regex source (after the opening '/'). */

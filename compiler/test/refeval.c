@@ -27,6 +27,13 @@ struct env {
 	const char *container; /* NULL: none */
 	bool force_monitor;
 	char cid[80];
+	/* requests: what `unparsed` leaves unknown (docs/language.md, "Requests
+	 * Aspen could not read"), and request.model, from the path or the body */
+	unsigned unparsed;
+	int unseen;
+	bool body_known, model_known;
+	const char *model;
+	char path_model[ASPEN_MODEL_LEN];
 };
 
 /* ---- values ----------------------------------------------------------------- */
@@ -140,6 +147,116 @@ uint64_t refeval_providers(const struct program *p, const struct trace_event *ev
 			m |= 1ULL << i;
 	}
 	return m;
+}
+
+/* ---- request.model from the path ---------------------------------------------- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+		return (c | 0x20) - 'a' + 10;
+	return -1;
+}
+
+/* The captured bytes [s, s + n), percent-decoded into out (cut at
+ * ASPEN_MODEL_LEN - 1). cut: the path ended there because it was cut, a
+ * half escape at its end is dropped. */
+static bool decode_model(const char *s, size_t n, bool cut, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			if (i + 2 >= n) { /* the escape runs past the capture */
+				if (cut && (i + 1 >= n || hexval(s[i + 1]) >= 0))
+					break;
+				return false;
+			}
+			if (hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+				return false;
+			c = (char)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
+			i += 2;
+		}
+		if (o < ASPEN_MODEL_LEN - 1)
+			out[o++] = c;
+	}
+	out[o] = 0;
+	return n > 0;
+}
+
+/* One template ("/v1beta/models/{model}:*") against a path, read as
+ * docs/language.md says, written apart from the kernel's matcher. */
+bool refeval_template_model(const char *t, const char *p, char *out)
+{
+	const bool cut_path = strlen(p) >= ASPEN_PATH_LEN - 1;
+
+	while (*t) {
+		if (!strncmp(t, "{model}", 7)) {
+			const char *s = p;
+			char stop;
+
+			t += 7;
+			stop = *t;
+			while (*p && *p != stop && *p != '/' && *p != '?')
+				p++;
+			if (!*p && cut_path && stop)
+				return decode_model(s, (size_t)(p - s), true, out) && out[0];
+			if (*p != stop && !(stop == 0 && *p == '?'))
+				return false;
+			if (!decode_model(s, (size_t)(p - s), cut_path && !*p, out) || !out[0])
+				return false;
+		} else if (*t == '*') {
+			t++;
+			if (!*t)
+				return true;
+			while (*p && *p != *t && *p != '/')
+				p++;
+			if (*p != *t)
+				return false;
+		} else {
+			if (*p != *t)
+				return false;
+			p++;
+			t++;
+		}
+	}
+	return *p == 0 || *p == '?';
+}
+
+/* request.model of a request event: its providers' model_paths, in order,
+ * the first that matches; else the body's. Both, and different: the model
+ * is unknown (model_conflict), unless the body could not be read. */
+static void request_model(struct env *e)
+{
+	const struct trace_event *ev = e->ev;
+	char path[ASPEN_PATH_LEN], model[ASPEN_MODEL_LEN];
+	const char *pth = cut(ev->path ? ev->path : "", ASPEN_PATH_LEN - 1, path);
+	bool found = false;
+
+	e->model = ev->model;
+	for (size_t i = 0; !found && i < e->p->nproviders && i < 64; i++) {
+		const struct value *l = e->p->providers[i]->model_paths;
+
+		if (!((e->providers >> i) & 1) || !l)
+			continue;
+		for (size_t j = 0; !found && j < l->nitems; j++)
+			found = l->items[j]->str && refeval_template_model(l->items[j]->str, pth, e->path_model);
+	}
+	if (!found || e->unseen == ASPEN_UNSEEN_ALL || e->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT)
+		return;
+	if (!e->unparsed && ev->model &&
+	    strcmp(cut(ev->model, ASPEN_MODEL_LEN - 1, model), e->path_model)) {
+		e->unparsed = ASPEN_UNPARSED_MODEL_CONFLICT;
+		e->unseen = ASPEN_UNSEEN_MODEL;
+		e->model_known = false;
+		return;
+	}
+	e->model = e->path_model;
+	e->model_known = true;
 }
 
 /* ---- conditions --------------------------------------------------------------- */
@@ -271,7 +388,7 @@ static bool cmp(const struct env *e, const struct expr *x)
 		r = glob_any(&vs, cut(ev->host ? ev->host : "", ASPEN_HOST_LEN - 1, buf), true);
 		break;
 	case F_REQ_MODEL:
-		r = glob_any(&vs, cut(ev->model ? ev->model : "", ASPEN_MODEL_LEN - 1, buf), false);
+		r = glob_any(&vs, cut(e->model ? e->model : "", ASPEN_MODEL_LEN - 1, buf), false);
 		break;
 	case F_REQ_USER:
 		r = glob_any(&vs,
@@ -287,6 +404,53 @@ static bool cmp(const struct env *e, const struct expr *x)
 	default: r = false; break;
 	}
 	return x->op == OP_NE || x->op == OP_NOT_IN ? !r : r;
+}
+
+/* Kleene's three values: a request field its `unparsed` left unknown
+ * makes a comparison unknown; and/or/not as in SQL. */
+enum tv { TV_FALSE = 0, TV_TRUE = 1, TV_UNKNOWN = 2 };
+
+static bool field_known(const struct env *e, const struct expr *x)
+{
+	if (x->op == OP_MATCHES)
+		return e->body_known;
+	switch (x->field) {
+	case F_REQ_MODEL: return e->model_known;
+	case F_REQ_USER:
+	case F_REQ_STREAM: return e->body_known;
+	default: return true;
+	}
+}
+
+static enum tv eval3(const struct env *e, const struct expr *x)
+{
+	enum tv a, b;
+
+	if (!x)
+		return TV_TRUE;
+	switch (x->kind) {
+	case EXPR_TRUE: return TV_TRUE;
+	case EXPR_AND:
+	case EXPR_OR: {
+		enum tv stop = x->kind == EXPR_AND ? TV_FALSE : TV_TRUE;
+
+		a = eval3(e, x->lhs);
+		if (a == stop)
+			return stop;
+		b = eval3(e, x->rhs);
+		if (b == stop)
+			return stop;
+		return a == TV_UNKNOWN || b == TV_UNKNOWN ? TV_UNKNOWN : a;
+	}
+	case EXPR_NOT:
+		a = eval3(e, x->lhs);
+		return a == TV_UNKNOWN ? TV_UNKNOWN : a == TV_TRUE ? TV_FALSE : TV_TRUE;
+	case EXPR_CMP:
+		if (!field_known(e, x))
+			return TV_UNKNOWN;
+		return cmp(e, x) ? TV_TRUE : TV_FALSE;
+	}
+	return TV_FALSE;
 }
 
 static bool eval(const struct env *e, const struct expr *x)
@@ -315,6 +479,13 @@ static void env_init(struct env *e, const struct program *p, const struct trace_
 	e->container = ev->container_id;
 	if (!e->container && ev->cgroup)
 		e->container = aspen_container_id(ev->cgroup, e->cid, sizeof(e->cid));
+	e->unparsed = ev->unparsed ? aspen_unparsed_code(ev->unparsed) : 0;
+	e->unseen = aspen_unparsed_unseen(e->unparsed);
+	e->body_known = e->unseen == ASPEN_UNSEEN_NONE || e->unseen == ASPEN_UNSEEN_MODEL;
+	e->model_known = e->unseen == ASPEN_UNSEEN_NONE;
+	e->model = ev->model;
+	if (ev->kind == TRACE_REQUEST && e->providers)
+		request_model(e);
 }
 
 uint64_t refeval_body_matches(const struct program *p, const struct trace_event *ev)
@@ -395,6 +566,15 @@ static uint64_t redactions(const struct env *e)
 	return m;
 }
 
+static void uninspectable(const struct program *p, bool force_monitor, struct ref_result *out)
+{
+	bool monitor = p->root->mode == MODE_MONITOR || force_monitor;
+
+	out->rule = ASPEN_RULE_UNINSPECTABLE;
+	out->decision = p->root->uninspectable_deny != 0 ? deny_decision(monitor, false) : ASPEN_ALLOW;
+	out->audit = 1;
+}
+
 void refeval_event(const struct program *p, const struct trace_event *ev, bool force_monitor,
 		   struct ref_result *out)
 {
@@ -416,13 +596,8 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 	if (ev->kind == TRACE_REQUEST) {
 		if (!has_req)
 			return;
-		if (ev->unparsed) { /* decided by `uninspectable` before any rule */
-			bool deny = p->root->uninspectable_deny != 0;
-
-			out->rule = ASPEN_RULE_UNINSPECTABLE;
-			out->decision =
-			    deny ? deny_decision(pol_monitor || force_monitor, false) : ASPEN_ALLOW;
-			out->audit = 1;
+		if (e.unseen == ASPEN_UNSEEN_ALL) { /* nothing read: `uninspectable` decides */
+			uninspectable(p, force_monitor, out);
 			return;
 		}
 	}
@@ -430,7 +605,7 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 		return;
 	if (!conn && !ai)
 		return; /* not AI traffic */
-	if (ev->kind == TRACE_REQUEST)
+	if (ev->kind == TRACE_REQUEST && !e.unparsed)
 		out->redact = redactions(&e);
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct decl *r = p->rules[i];
@@ -441,8 +616,21 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 			 : r->on != (ev->kind == TRACE_REQUEST ? ON_REQUEST : ON_RESPONSE))
 			continue;
 		t = terminal(r, &audit);
-		if ((t < 0 && !audit) || !eval(&e, r->when))
+		if (t < 0 && !audit)
 			continue;
+		if (ev->kind == TRACE_REQUEST) {
+			enum tv v = eval3(&e, r->when);
+
+			if (v == TV_UNKNOWN && t >= 0) { /* depends on what was not read */
+				uninspectable(p, force_monitor, out);
+				out->redact = 0;
+				return;
+			}
+			if (v != TV_TRUE)
+				continue;
+		} else if (!eval(&e, r->when)) {
+			continue;
+		}
 		if (t < 0) { /* audit only: mark, go on */
 			out->audit = 1;
 			if (audit_rule == ASPEN_RULE_NONE)

@@ -39,4 +39,9 @@ uint64_t refeval_body_matches(const struct program *p, const struct trace_event 
 bool refeval_rule_matches(const struct program *p, const struct decl *rule,
 			  const struct trace_event *ev);
 
+/* A provider's model_paths template (as written: "{model}", "*") against a
+ * request path (cut at ASPEN_PATH_LEN - 1): true with the model, percent-
+ * decoded and cut at ASPEN_MODEL_LEN - 1, in out (ASPEN_MODEL_LEN bytes). */
+bool refeval_template_model(const char *tmpl, const char *path, char *out);
+
 #endif

@@ -22,6 +22,12 @@ struct kernel_runner {
 	int config_fd;
 };
 
+static int loud(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	return vfprintf(stderr, fmt, ap);
+}
+
 static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	(void)level;
@@ -39,7 +45,8 @@ struct kernel_runner *kernel_open(const char *obj_path, bool force_monitor, char
 
 	if (!k)
 		abort();
-	libbpf_set_print(getenv("ASPEN_TEST_LIBBPF_DEBUG") ? NULL : quiet);
+	/* ASPEN_TEST_LIBBPF_DEBUG: libbpf's messages (the verifier log) on stderr */
+	libbpf_set_print(getenv("ASPEN_TEST_LIBBPF_DEBUG") ? loud : quiet);
 	k->obj = bpf_object__open_file(obj_path, NULL);
 	if (!k->obj) {
 		snprintf(err, errlen, "cannot open %s: %s", obj_path, strerror(errno));

@@ -456,12 +456,12 @@ static void test_expect(void **state)
 
 static void test_truncation(void **state)
 {
-	char req[1024], model[200];
+	char req[1024], model[400];
 	int len;
 	struct req_ctx x;
 
-	memset(model, 'm', 150);
-	model[150] = 0;
+	memset(model, 'm', 300);
+	model[300] = 0;
 	len = sprintf(req, "POST /v1/%s?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: %zu\r\n\r\n{\"model\":\"%s\"}", model,
 		      strlen(model) + 12, model);
 	assert_int_equal(parse_req(&x, req, (size_t)len), ASPEN_HTTP_DONE);
