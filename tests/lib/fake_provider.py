@@ -53,6 +53,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 import os
 import signal
 import socket
@@ -444,6 +445,23 @@ class Handler(BaseHTTPRequestHandler):
                 "content": [{"type": "text", "text": f"hello from fake {name}"}],
                 "stop_reason": "end_turn",
                 "usage": {"input_tokens": tin, "output_tokens": tout},
+            })
+        elif re.search(r"/models/[^/]+:(generateContent|streamGenerateContent|countTokens)", self.path):
+            # Gemini / Vertex AI: the model is in the path
+            self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
+            self._reply(200, {
+                "candidates": [{"content": {"role": "model", "parts": [{"text": f"hello from fake {name}"}]},
+                                "finishReason": "STOP"}],
+                "usageMetadata": {"promptTokenCount": tin, "candidatesTokenCount": tout,
+                                  "totalTokenCount": tin + tout},
+            })
+        elif re.match(r"/model/[^/]+/(invoke|converse)", self.path):
+            # Bedrock runtime: the model id (URL-encoded) is in the path
+            self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
+            self._reply(200, {
+                "output": {"message": {"role": "assistant", "content": [{"text": f"hello from fake {name}"}]}},
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": tin, "outputTokens": tout, "totalTokens": tin + tout},
             })
         else:
             self._record_request(body, tokens_in=None, tokens_out=None, **fields)
