@@ -88,11 +88,6 @@
 #define ASPEN_HTTP_DONE 3
 #define ASPEN_HTTP_ERROR (-1)
 
-/* Default for the caller: body bytes scanned before an undecided request
- * is decided as uninspectable (ASPEN_UNPARSED_BOUND). */
-#ifndef ASPEN_HTTP_SCAN_BOUND
-#define ASPEN_HTTP_SCAN_BOUND 65536
-#endif
 #define ASPEN_HTTP_MAX_LINE 16384     /* bytes of one head line (and chunk line) */
 #define ASPEN_HTTP_MAX_HEADERS 256    /* header lines in a head (and trailer)  */
 #define ASPEN_HTTP_MAX_NUM (1ULL << 40) /* Content-Length / chunk size cap     */

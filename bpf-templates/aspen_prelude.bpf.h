@@ -121,6 +121,15 @@ static __always_inline int aspen_retired(void)
 	return cfg && cfg->retired;
 }
 
+/* The request body bound (aspen_config.body_bound, aspend --body-bound). */
+static __always_inline __u64 aspen_body_bound(void)
+{
+	__u32 k = 0;
+	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
+
+	return cfg && cfg->body_bound ? cfg->body_bound : ASPEN_BODY_BOUND_DEFAULT;
+}
+
 static __always_inline int aspen_daemon_alive(void)
 {
 	__u32 k = 0;

@@ -70,7 +70,12 @@ struct aspen_config {
 	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
 	__u32 retired;       /* a reload replaced this object: its probes stand down */
 	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock) */
+	__u64 body_bound;    /* aspend --body-bound: request body bytes parsed
+			      * before an undecided request is decided with
+			      * unparsed scan_bound; 0: ASPEN_BODY_BOUND_DEFAULT */
 };
+
+#define ASPEN_BODY_BOUND_DEFAULT (4ULL << 20) /* 4 MiB: coding agents' requests */
 
 /* aspen_events, ring buffer of the records below (every object) */
 #define ASPEN_MAP_EVENTS "aspen_events"

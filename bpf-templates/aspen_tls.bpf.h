@@ -26,11 +26,16 @@
 #include "aspen_path_model.h"
 
 #define ASPEN_CHUNK 16384     /* plaintext bytes copied and parsed at a time */
-#define ASPEN_WRITE_CHUNKS 4  /* chunks parsed per write; the rest is skipped in a body */
-
-#ifndef ASPEN_HTTP_SCAN_BOUND
-#define ASPEN_HTTP_SCAN_BOUND 65536
-#endif
+/* steps of one write's walk (a chunk parsed, or a decided body passed over):
+ * bpf_loop stops at the write's end; 1 << 20 chunks is 16 GiB */
+#define ASPEN_WRITE_STEPS (1 << 20)
+/* Bytes of an undecided request that may be held across writes: sk_msg
+ * corks their ciphertext until the decision, and a cork the kernel cannot
+ * grow (its scatterlist is full: from 17 pages) is sent as it is. A request
+ * still undecided past this at the end of a write is decided with what was
+ * read (unparsed scan_bound). A single write is parsed whole before any of
+ * it is encrypted: the body bound applies to it, not this. */
+#define ASPEN_HOLD_MAX 65536
 
 
 struct aspen_stream {
@@ -51,6 +56,7 @@ struct aspen_stream {
 	__u64 pend;        /* of those, bytes the ledger holds as pending */
 	__u64 call_credit; /* credit and pending this write call added to the ledger */
 	__s64 call_pend;
+	__u64 wpos;        /* bytes of the current write walked so far */
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 };
 
@@ -677,25 +683,91 @@ __noinline int aspen_parse_chunk(struct aspen_stream *s, struct aspen_tls_scratc
 	return 0;
 }
 
-/* Parse the write chunk by chunk: every request in it is decided. Returns
- * the bytes parsed. */
+/* The rest of a decided request's body needs no reading, unless a pattern
+ * must still be masked in it: how many of its next bytes can be passed over
+ * unread (never its last byte, which goes through the parser for DONE). */
+static __always_inline __u64 aspen_body_skippable(const struct aspen_stream *s)
+{
+	__u64 left;
+
+	if (!s->decided || s->fresh || s->unsynced || s->redact)
+		return 0;
+	if (s->st.state == AH_RQ_BODY && s->r.content_length != ~0ULL)
+		left = s->r.content_length - s->r.body_seen;
+	else if (s->st.state == AH_RQ_CHUNKED && s->st.cstate == AH_C_DATA)
+		left = s->st.chunk_left;
+	else
+		return 0;
+	return left > 1 ? left - 1 : 0;
+}
+
+/* An undecided request whose body went past the bound is decided now, with
+ * what was read: unparsed scan_bound (docs/language.md). */
+static __always_inline void aspen_check_bound(struct aspen_stream *s, __u64 bound, int probe)
+{
+	if (s->decided || s->fresh || s->unsynced || s->r.body_seen <= bound)
+		return;
+	if (!s->r.unparsed)
+		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+	aspen_decide_stream(s, probe);
+}
+
+struct aspen_wfeed {
+	struct aspen_stream *s;
+	struct aspen_tls_scratch *sc;
+	const __u8 *buf;
+	__u64 len;
+	__u64 bound;
+	int probe;
+	int failed; /* a copy failed: the rest is accounted by aspen_skip_rest() */
+};
+
+/* One step of a write: pass over a decided body, or copy and parse the next
+ * chunk. The position lives in the stream (a map value): the verifier sees
+ * it as any number, so this callback is verified once. */
+static long aspen_write_step(__u32 i, void *arg)
+{
+	struct aspen_wfeed *w = arg;
+	struct aspen_stream *s = w->s;
+	__u64 pos = s->wpos, n;
+	__u32 unparsed;
+
+	if (pos >= w->len || s->unsynced)
+		return 1;
+	aspen_check_bound(s, w->bound, w->probe);
+	n = aspen_body_skippable(s);
+	if (n) {
+		if (n > w->len - pos)
+			n = w->len - pos;
+		unparsed = s->r.unparsed; /* decided: the skip changes no field */
+		aspen_http_req_skip(&s->st, &s->r, n);
+		s->r.unparsed = unparsed;
+		s->bytes += n;
+		s->wpos = pos + n;
+		return 0;
+	}
+	n = w->len - pos > ASPEN_CHUNK ? ASPEN_CHUNK : w->len - pos;
+	if (bpf_probe_read_user(w->sc->buf, n & (2 * ASPEN_CHUNK - 1), w->buf + pos)) {
+		w->failed = 1;
+		return 1;
+	}
+	aspen_parse_chunk(s, w->sc, (__u32)n, (__u32)pos, w->probe);
+	s->wpos = pos + n;
+	return 0;
+}
+
+/* Walk the whole write, chunk by chunk: every request in it is decided.
+ * Returns the bytes walked. */
 static __always_inline __u64 aspen_feed_write(struct aspen_stream *s, struct aspen_tls_scratch *sc,
 					       const __u8 *buf, __u64 len, int probe)
 {
-	__u64 done = 0;
+	struct aspen_wfeed w = { .s = s, .sc = sc, .buf = buf, .len = len,
+				 .bound = aspen_body_bound(), .probe = probe };
 
-	for (int c = 0; c < ASPEN_WRITE_CHUNKS; c++) {
-		__u32 n;
-
-		if (done >= len || s->unsynced)
-			break;
-		n = len - done > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)(len - done);
-		if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf + done))
-			break;
-		aspen_parse_chunk(s, sc, n, (__u32)done, probe);
-		done += n;
-	}
-	return done;
+	s->wpos = 0;
+	bpf_loop(ASPEN_WRITE_STEPS, aspen_write_step, &w, 0);
+	aspen_check_bound(s, w.bound, probe);
+	return s->wpos;
 }
 
 #include "aspen_h2.bpf.h"
@@ -733,12 +805,9 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	s->write_match = 0;
 	s->body_off = ~0u;
 	done = aspen_feed_write(s, sc, buf, len, probe);
-	if (len > done && !s->unsynced)
+	if (len > done && !s->unsynced) /* a copy failed: its rest is not read */
 		aspen_skip_rest(s, len - done, probe);
-	if (!s->decided && !s->unsynced && s->bytes > ASPEN_HTTP_SCAN_BOUND) {
-		s->r.unparsed = ASPEN_UNPARSED_BOUND;
-		aspen_decide_stream(s, probe);
-	}
+	aspen_check_bound(s, ASPEN_HOLD_MAX, probe); /* what can be held for the next write */
 	aspen_account(s);
 	if (s->unsynced)
 		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);

@@ -38,6 +38,7 @@ struct opts {
 	const char *otlp_file;		   /* --otlp-file FILE: the same, one request a line */
 	bool prog_stats;		   /* --prog-stats: bpf_enable_stats() while running */
 	bool audit_fsync;		   /* --audit-fsync: fsync after every line */
+	unsigned long long body_bound; /* --body-bound BYTES (0: the kernel's default, 4 MiB) */
 	bool verbose;
 };
 

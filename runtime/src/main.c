@@ -79,6 +79,8 @@ static void usage(FILE *out)
 		"  --refresh SECONDS  re-resolve provider names this often (default 300)\n"
 		"  --ready-file FILE  create FILE once everything is attached\n"
 		"  --record FILE      also write a trace of every decision (for `aspenc test`)\n"
+		"  --body-bound N     request body bytes read before an undecided request is\n"
+		"                     decided as uninspectable scan_bound (default 4M; K, M, G)\n"
 		"  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
 		"                     only, not also with the standard library's pii and secrets\n"
 		"  -v, --verbose      libbpf and verifier details\n"
@@ -110,11 +112,35 @@ static int parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
+/* --body-bound: "4M", "65536", "512K": 1 KiB to 1 GiB. */
+static int parse_bound(const char *s, unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (v > (1ULL << 30))
+		return -1;
+	if (*end == 'K' || *end == 'k')
+		v <<= 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		v <<= 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		v <<= 30, end++;
+	if (*end || v < 1024 || v > (1ULL << 30))
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
-	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC };
+	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -133,6 +159,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "otlp-file", required_argument, 0, O_OTLP_FILE },
 		{ "prog-stats", no_argument, 0, O_PROG_STATS },
 		{ "audit-fsync", no_argument, 0, O_AUDIT_FSYNC },
+		{ "body-bound", required_argument, 0, O_BOUND },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -160,6 +187,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_RECORD: o->record = optarg; break;
 		case O_NOSTD: o->no_stdlib_scan = true; break;
 		case O_REFRESH: o->refresh_s = atoi(optarg); break;
+		case O_BOUND:
+			if (parse_bound(optarg, &o->body_bound) < 0) {
+				fprintf(stderr, "aspend: --body-bound: a size from 1K to 1G "
+						"(bytes, or with K, M, G): '%s'\n", optarg);
+				return -1;
+			}
+			break;
 		case O_MAXSIZE:
 			if (parse_size(optarg, &o->audit_max_size) < 0)
 				return -1;

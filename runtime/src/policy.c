@@ -34,7 +34,8 @@
 
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
-	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor };
+	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor,
+				    .body_bound = d->opts.body_bound };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;

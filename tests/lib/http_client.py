@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""http_client.py URL [--data BODY]... [--mode MODE] [options]: an HTTPS
+"""http_client.py URL [--data BODY | --data-file FILE]... [--mode MODE] [options]: an HTTPS
 client for the e2e tests. Trusts SSL_CERT_FILE.
 
 Modes (how the request reaches SSL_write, which is what Aspen inspects):
@@ -106,6 +106,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("url")
     ap.add_argument("--data", action="append", default=[])
+    ap.add_argument("--data-file", action="append", default=[],
+                    help="a body read from FILE (after the --data ones): bodies past 128 KiB")
     ap.add_argument("--mode", choices=["urllib", "split", "keepalive"], default="urllib")
     ap.add_argument("--split", action="store_true", help="keepalive: send each body like split mode")
     ap.add_argument("--chunks", type=int, default=2)
@@ -117,7 +119,8 @@ def main():
     ap.add_argument("--hold-timeout", type=float, default=60)
     args = ap.parse_args()
     u = urlsplit(args.url)
-    bodies = [d.encode() for d in args.data] or [None]
+    bodies = [d.encode() for d in args.data] + \
+        [open(f, "rb").read() for f in args.data_file] or [None]
 
     if args.repeat:
         args.mode = "keepalive"
