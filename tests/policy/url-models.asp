@@ -7,9 +7,13 @@ uninspectable deny
 
 import "providers"
 
-list approved = ["gemini-2.0-flash", "anthropic.claude-3-5-sonnet-20241022-v2:0",
-                 "arn:aws:bedrock:*:inference-profile/us.anthropic.claude-3-5-sonnet-*",
-                 "gpt-4o-prod", "gpt-4o"]
+list approved = [
+  "gemini-2.0-flash",
+  "anthropic.claude-3-5-sonnet-20241022-v2:0",
+  "arn:aws:bedrock:*:inference-profile/us.anthropic.claude-3-5-sonnet-*",
+  "gpt-4o-prod",
+  "gpt-4o",
+]
 
 rule uploads {
   on request
