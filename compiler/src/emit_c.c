@@ -28,7 +28,15 @@ struct emitter {
 	 * function's local bit masks; empty: no fence */
 	char fence[256];
 	int nfenced; /* rules emitted since the function began */
+	const char *ret; /* how a decided rule leaves: "return;" (NULL) or "return 1;" */
 };
+
+/* Request rules per function: a longer chain is split into functions of this
+ * many rules (aspen_request_rules_N), called in order. A BPF jump reaches
+ * 32767 instructions at most (clang 14 has no long jump), and a rule that
+ * decides jumps to the end of its function; three-valued rules (T and F
+ * conditions) take about twice the code of two-valued ones. */
+#define RULES_PER_FUNCTION 200
 
 /* Past this many rules in one function, each rule is fenced from the ones
  * before it: otherwise clang threads the conditions that repeat a mask bit
@@ -609,7 +617,7 @@ static void put_uninspectable(struct emitter *e, const char *indent)
 		put_deny(e, e->ir->monitor, false);
 	else
 		put(e, "ASPEN_ALLOW");
-	put(e, ";\n%sv->audit = 1;\n%sreturn;\n", indent, indent);
+	put(e, ";\n%sv->audit = 1;\n%s%s\n", indent, indent, e->ret ? e->ret : "return;");
 }
 
 /* ---- aspen_decide_connect ---------------------------------------------------- */
@@ -678,7 +686,7 @@ static void emit_rule_action(struct emitter *e, const struct ir_rule *r)
 		put(e, "\t\tv->audit = 1;\n");
 	else
 		put(e, "\t\tv->audit = ai;\n");
-	put(e, "\t\treturn;\n");
+	put(e, "\t\t%s\n", e->ret ? e->ret : "return;");
 }
 
 /* An empty asm that may change the function's local masks and memory: clang
@@ -834,6 +842,56 @@ static void emit_decide(struct emitter *e)
 /* aspen_decide_request / aspen_decide_response (docs/internals.md, "TLS
  * plaintext and request decisions"): only AI traffic reaches the rules;
  * every decision on it is audited. */
+/* A long request rule chain: its functions, before aspen_decide_request.
+ * Each gets the request's masks and known-flags in struct aspen_rq_x and
+ * returns 1 when one of its rules decided (v set). */
+static void emit_request_chunks(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+	size_t nrules = count_rules(ir, ON_REQUEST), k = 0, c = 0;
+	char vars[256] = "";
+
+	if (nrules <= RULES_PER_FUNCTION)
+		return;
+	e->conn = "r->conn.";
+	put(e, "struct aspen_rq_x {\n\tint k_body, k_model;\n");
+	for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
+		const char *pc = pred_class_name(req_fields[i].pc);
+		size_t len = strlen(vars);
+
+		if (!ir->preds[req_fields[i].pc].n)
+			continue;
+		put(e, "\t__u64 %s_bits;\n", pc);
+		snprintf(vars + len, sizeof(vars) - len, "%s\"+r\"(%s_bits)", len ? ", " : "", pc);
+	}
+	put(e, "};\n\n");
+	e->ret = "return 1;";
+	for (size_t i = 0; i < ir->nrules; i++) {
+		if (ir->rules[i].on != ON_REQUEST)
+			continue;
+		if (k % RULES_PER_FUNCTION == 0) {
+			put(e, "static __noinline __attribute__((unused)) int\n"
+			       "aspen_request_rules_%zu(const struct aspen_req *r, struct aspen_verdict *v,\n"
+			       "\t\t\tconst struct aspen_rq_x *x)\n{\n", c++);
+			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
+			put(e, "\tconst int monitor __attribute__((unused)) = aspen_force_monitor();\n");
+			put(e, "\t__u16 audit_rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
+			put(e, "\tconst int k_body __attribute__((unused)) = x->k_body;\n");
+			put(e, "\tconst int k_model __attribute__((unused)) = x->k_model;\n");
+			for (size_t f = 0; f < sizeof(req_fields) / sizeof(req_fields[0]); f++)
+				if (ir->preds[req_fields[f].pc].n)
+					put(e, "\t__u64 %s_bits = x->%s_bits;\n",
+					    pred_class_name(req_fields[f].pc), pred_class_name(req_fields[f].pc));
+			fence_begin(e, RULES_PER_FUNCTION + 1, vars);
+			put(e, "\n");
+		}
+		emit_rule(e, &ir->rules[i]);
+		if (++k % RULES_PER_FUNCTION == 0 || k == nrules)
+			put(e, "\treturn 0;\n}\n\n");
+	}
+	e->ret = NULL;
+}
+
 static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 {
 	const struct ir *ir = e->ir;
@@ -900,11 +958,23 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		       "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
 		       "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT);\n");
 	}
-	fence_begin(e, nrules, vars);
-	put(e, "\n");
-	for (size_t i = 0; i < ir->nrules; i++)
-		if (ir->rules[i].on == fn)
-			emit_rule(e, &ir->rules[i]);
+	if (req && nrules > RULES_PER_FUNCTION) {
+		/* the chain in functions of RULES_PER_FUNCTION rules (emitted above) */
+		put(e, "\tstruct aspen_rq_x x = { .k_body = k_body, .k_model = k_model");
+		for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++)
+			if (ir->preds[req_fields[i].pc].n)
+				put(e, ", .%s_bits = %s_bits", pred_class_name(req_fields[i].pc),
+				    pred_class_name(req_fields[i].pc));
+		put(e, " };\n\n");
+		for (size_t c = 0; c * RULES_PER_FUNCTION < nrules; c++)
+			put(e, "\tif (aspen_request_rules_%zu(r, v, &x))\n\t\treturn;\n", c);
+	} else {
+		fence_begin(e, nrules, vars);
+		put(e, "\n");
+		for (size_t i = 0; i < ir->nrules; i++)
+			if (ir->rules[i].on == fn)
+				emit_rule(e, &ir->rules[i]);
+	}
 	if (req) {
 		put(e, "\t/* default %s */\n\tv->rule = ASPEN_RULE_DEFAULT;\n\tv->decision = ",
 		    ir->default_deny ? "deny" : "allow");
@@ -993,6 +1063,7 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	emit_model_paths(&e);
 	emit_decide(&e);
 	emit_body_step(&e);
+	emit_request_chunks(&e);
 	emit_decide_tls(&e, ON_REQUEST);
 	emit_decide_redact(&e);
 	emit_decide_tls(&e, ON_RESPONSE);
