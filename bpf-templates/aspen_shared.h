@@ -282,7 +282,7 @@ struct aspen_tid_session {
  * which is what lets the verifier prove every store in bounds. Values
  * longer than a buffer are cut (flag ASPEN_REQ_TRUNCATED). */
 #define ASPEN_METHOD_LEN 16
-#define ASPEN_PATH_LEN 256  /* Vertex AI paths, Bedrock paths with an ARN      */
+#define ASPEN_PATH_LEN 128  /* = ASPEN_HPACK_VAL_LEN (aspen_hpack.h)            */
 #define ASPEN_HOST_LEN 128
 #define ASPEN_MODEL_LEN 128 /* a Bedrock inference-profile ARN                */
 #define ASPEN_USER_LEN 128

@@ -75,9 +75,9 @@ assert_eq XXXXXXXXXXX "$(audit_field "$line" request_user)" "curl key: audit req
 assert_eq "/v1/chat/completions?q=XXXXXXXXXXXXXXX&k=XXXXXXXXXXXXXXXXXXXX" \
 	"$(audit_field "$line" path)" "curl key: audit path (percent-encoded SSN)"
 
-# 4. curl: the query is cut at 255 bytes in the middle of the SSN (byte 248
+# 4. curl: the query is cut at 127 bytes in the middle of the SSN (byte 120
 #    on): the part of it that is left is masked, the line is valid JSON
-pad=$(printf 'a%.0s' $(seq 220))
+pad=$(printf 'a%.0s' $(seq 92))
 curl_call curl-cut "$OA?pad=$pad&s=$ssn" -H 'Content-Type: application/json' \
 	-d "$(body gpt-4o-mini nobody)"
 assert_ok "curl with a long query"

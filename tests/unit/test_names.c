@@ -22,8 +22,7 @@ static void test_unparsed_round_trip(void **state)
 				  ASPEN_UNPARSED_BOUND,	     ASPEN_UNPARSED_MALFORMED,
 				  ASPEN_UNPARSED_NO_TLS_LIB, ASPEN_UNPARSED_NO_REDACT,
 				  ASPEN_UNPARSED_UDP,	     ASPEN_UNPARSED_H2_MIDSTREAM,
-				  ASPEN_UNPARSED_H2_STATE};
-				  ASPEN_UNPARSED_UDP,	     ASPEN_UNPARSED_MODEL_CONFLICT};
+				  ASPEN_UNPARSED_H2_STATE,   ASPEN_UNPARSED_MODEL_CONFLICT};
 
 	assert_null(aspen_unparsed_name(ASPEN_UNPARSED_NONE));
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
