@@ -88,6 +88,11 @@
 #define ASPEN_HTTP_DONE 3
 #define ASPEN_HTTP_ERROR (-1)
 
+/* HTTP/2 streams (aspen_h2.bpf.h): body bytes parsed before an undecided
+ * stream is decided as scan_bound. HTTP/1.1 uses aspend --body-bound. */
+#ifndef ASPEN_HTTP_SCAN_BOUND
+#define ASPEN_HTTP_SCAN_BOUND 65536
+#endif
 #define ASPEN_HTTP_MAX_LINE 16384     /* bytes of one head line (and chunk line) */
 #define ASPEN_HTTP_MAX_HEADERS 256    /* header lines in a head (and trailer)  */
 #define ASPEN_HTTP_MAX_NUM (1ULL << 40) /* Content-Length / chunk size cap     */

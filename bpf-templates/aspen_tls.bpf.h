@@ -36,6 +36,9 @@
  * read (unparsed scan_bound). A single write is parsed whole before any of
  * it is encrypted: the body bound applies to it, not this. */
 #define ASPEN_HOLD_MAX 65536
+/* The HTTP/2 glue (aspen_h2.bpf.h) still parses this many chunks per write
+ * and decides its streams past ASPEN_HTTP_SCAN_BOUND (aspen_http.h) */
+#define ASPEN_WRITE_CHUNKS 4
 
 
 struct aspen_stream {

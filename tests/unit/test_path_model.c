@@ -100,8 +100,11 @@ static void test_cut_path(void **state)
 	memset(path + 7, 'a', 400);
 	strcpy(path + 407, "/converse");
 	assert_true(kernel("/model/{model}/*", path, k));
+	path[ASPEN_PATH_LEN - 1] = 0; /* the reference evaluator reads the path as kept */
 	assert_true(refeval_template_model("/model/{model}/*", path, r));
-	assert_int_equal(strlen(k), ASPEN_MODEL_LEN - 1);
+	/* cut where the path is: 7 bytes of "/model/" before it */
+	assert_int_equal(strlen(k), ASPEN_PATH_LEN - 1 - 7 < ASPEN_MODEL_LEN - 1 ? ASPEN_PATH_LEN - 1 - 7
+										  : ASPEN_MODEL_LEN - 1);
 	assert_string_equal(k, r);
 }
 
