@@ -33,18 +33,18 @@ assert_ok "curl plain body under uninspectable deny"
 assert_arrived "plain body" 1 model=gpt-4o-mini
 audit_wait event=request decision=allow rule=approved_models unparsed=null pid="$C_PID" >/dev/null
 
-# HTTP/2 (which Aspen does not read yet): a client that sends the h2
-# preface over TLS is refused by `uninspectable deny` (the kernel sees no
-# HTTP/1.x request line): nothing of it reaches the provider
+# A protocol that is neither HTTP/1.x nor HTTP/2 (HTTP/2 is parsed, see
+# test_tls_h2): refused by `uninspectable deny`, nothing of it reaches the
+# provider
 provider_mark "$IP_OPENAI"
-client py-h2 env SSL_CERT_FILE="$H_CA" "$H_PY" -c '
+client py-other env SSL_CERT_FILE="$H_CA" "$H_PY" -c '
 import socket, ssl
 s = ssl.create_default_context().wrap_socket(socket.create_connection(("api.openai.com", 443)),
                                              server_hostname="api.openai.com")
-s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+s.sendall(b"HELLO api.openai.com MODEL gpt-4o\r\n\r\n")
 s.recv(1)'
-assert_ne 0 "$C_RC" "python3 speaking HTTP/2 under uninspectable deny"
-assert_nothing_arrived "HTTP/2 request"
+assert_ne 0 "$C_RC" "python3 speaking another protocol under uninspectable deny"
+assert_nothing_arrived "another protocol"
 audit_wait event=request decision=deny rule=uninspectable unparsed=not_http1 pid="$C_PID" >/dev/null
 stop_aspend
 
