@@ -56,6 +56,19 @@ static void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
 			failed);
 }
 
+/* policy and policy_sha256 of the policy in force (p, else the daemon's
+ * current one), so that every line tells a fleet query which policy a host
+ * enforced (docs/operators.md, "Fleet view") */
+static void add_policy(struct daemon *d, struct policy_obj *p, struct rt_audit_ev *ev)
+{
+	if (!p)
+		p = d->cur;
+	if (!p)
+		return;
+	rt_audit_str(ev, "policy", p->meta.policy);
+	rt_audit_str(ev, "policy_sha256", p->meta.sha256);
+}
+
 /* The deciding rule's name as the trail writes it ("" for none): the
  * metrics' rule label */
 static const char *rule_label(const struct aspen_meta *m, const struct aspen_verdict *v)
@@ -312,7 +325,7 @@ void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count)
 	metrics_lost(count);
 	rt_audit_ev_init(&ev, "lost");
 	rt_audit_uint(&ev, "count", count);
-	rt_audit_str(&ev, "policy", p->meta.policy);
+	add_policy(d, p, &ev);
 	audit_emit(d, &ev);
 }
 
@@ -341,6 +354,7 @@ void audit_error(struct daemon *d, const char *msg)
 
 	rt_audit_ev_init(&ev, "error");
 	rt_audit_str(&ev, "message", msg);
+	add_policy(d, NULL, &ev);
 	audit_emit(d, &ev);
 }
 
@@ -352,6 +366,7 @@ void audit_dns_ignored(struct daemon *d, const char *reason, const char *msg, __
 	rt_audit_str(&ev, "reason", reason);
 	rt_audit_str(&ev, "message", msg);
 	rt_audit_uint(&ev, "count", count);
+	add_policy(d, NULL, &ev);
 	audit_emit(d, &ev);
 }
 
@@ -364,6 +379,7 @@ void audit_dns_relabel(struct daemon *d, const char *msg, const char *host, cons
 	rt_audit_str(&ev, "message", msg);
 	rt_audit_str(&ev, "host", host);
 	rt_audit_str(&ev, "dst_ip", ip);
+	add_policy(d, NULL, &ev);
 	audit_emit(d, &ev);
 }
 
@@ -407,7 +423,7 @@ void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const ch
 	n = readlink(link, exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
 	rt_audit_ev_init(&ev, "tls_attach");
-	rt_audit_str(&ev, "policy", p->meta.policy);
+	add_policy(d, p, &ev);
 	rt_audit_uint(&ev, "pid", (unsigned)tgid);
 	rt_audit_str(&ev, "exe", exe);
 	if (lib) {

@@ -168,4 +168,14 @@ audit_wait event=request decision=deny rule=curl_mini_only exe="$H_CURL" request
 assert_eq 0 "$(rec_count event=partial_request)" "partial requests at any provider"
 assert_eq 0 "$(audit_count event=request decision=would_deny)" "would_deny lines while enforcing"
 audit_check_chain
+# every line names the policy in force by its hash (fleet queries group by it)
+"$H_PY" - "$H_AUDIT" <<'EOF_PY' || fail "audit lines without the policy's hash"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+want = {l["policy_sha256"] for l in lines if l["event"] == "policy_load"}
+bad = [l["event"] for l in lines if l["event"] != "audit_rotate" and l.get("policy_sha256") not in want]
+attach = sum(l["event"] == "tls_attach" for l in lines)
+if bad or not attach:
+    sys.exit(f"{len(want)} policy hash(es), {attach} tls_attach lines; lines without it: {bad}")
+EOF_PY
 stop_aspend
