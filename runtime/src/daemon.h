@@ -40,6 +40,8 @@ struct opts {
 	bool audit_fsync;		   /* --audit-fsync: fsync after every line */
 	unsigned long long body_bound; /* --body-bound BYTES (0: the kernel's default, 4 MiB) */
 	bool verbose;
+	bool keep_on_exit; /* --keep-on-exit: SIGTERM leaves the pinned policy in force */
+	bool takeover;	   /* --takeover: replace a running aspend of the same scope */
 };
 
 /* A host name aspend knows the addresses of (resolver, --hosts, --resolve,
@@ -61,7 +63,15 @@ struct daemon {
 	struct rt_scrub *std_scrub; /* the stdlib's pii and secrets patterns (NULL: none) */
 	struct known_host *hosts;
 	size_t nhosts, caphosts;
-	volatile sig_atomic_t stop, reload, reopen; /* reopen: SIGUSR1 */
+	volatile sig_atomic_t stop, reload, reopen, handoff; /* reopen: SIGUSR1, handoff: SIGUSR2 */
+	/* the pinned policy (pin.c): "" when bpffs is missing */
+	char scope[256];
+	char pin_dir[PATH_MAX];
+	int pin_state_fd;
+	bool adopt; /* taking over a pinned policy (start-up) */
+	unsigned pin_adoptions;
+	unsigned long long pin_since, pin_owner_since, pin_lost;
+	int watchdog_pid; /* watchdog.c: 0 when none */
 };
 
 #endif

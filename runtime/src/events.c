@@ -19,6 +19,7 @@
 #include "hook_uprobe.h"
 #include "hosts.h"
 #include "log.h"
+#include "pin.h"
 #include "policy_obj.h"
 #include "procs.h"
 #include "record.h"
@@ -220,6 +221,7 @@ void events_check_lost(struct daemon *d, struct policy_obj *p)
 	log_warn("%llu audit events lost: the ring buffer was full",
 		 (unsigned long long)(total - p->lost_seen));
 	p->lost_seen = total;
+	pin_set_lost(d, total); /* a successor does not report them again */
 }
 
 /* DNS answers the kernel did not pass on (enum aspen_dns_stat) are

@@ -32,6 +32,7 @@
 #include "hook_uprobe.h"
 #include "log.h"
 #include "metrics.h"
+#include "pin.h"
 #include "policy_obj.h"
 #include "reaper.h"
 #include "tls_lib.h"
@@ -250,6 +251,8 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 		if (tp->pidfd < 0)
 			tp->pidfd = pidfd_open_((pid_t)tgid);
 	}
+	if (tp)
+		pin_tls(d, (pid_t)tgid, tp->links, tp->nlinks); /* they outlive aspend */
 	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
 	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
@@ -271,6 +274,7 @@ static void proc_drop(struct daemon *d, struct policy_obj *p, size_t i)
 	int fd = policy_map_fd(p->maps.tls_ready);
 	__u32 tgid = (__u32)tp->tgid;
 
+	pin_tls_drop(d, tp->tgid);
 	for (int k = 0; k < tp->nlinks; k++)
 		reaper_put(tp->links[k]);
 	if (fd >= 0)
@@ -308,13 +312,39 @@ void tls_reattach(struct daemon *d, struct policy_obj *p)
 		int nlibs = tls_libs_of(tp->tgid, libs, TLS_MAX_LIBS), n;
 
 		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS) : 0;
+		pin_tls(d, tp->tgid, links, n);
 		for (int k = 0; k < tp->nlinks; k++)
 			reaper_put(tp->links[k]);
 		memcpy(tp->links, links, sizeof(links[0]) * (size_t)n);
 		tp->nlinks = n;
 		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
 	}
+}
+
+static void adopt_one(pid_t tgid, struct bpf_link *l, void *ctx)
+{
+	struct daemon *d = ctx;
+	struct tls_proc *tp = proc_slot(tgid);
+
+	if (!tp || tp->nlinks == TLS_MAX_LINKS) {
+		bpf_link__destroy(l);
+		return;
+	}
+	tp->links[tp->nlinks++] = l;
+	if (tp->pidfd < 0)
+		tp->pidfd = pidfd_open_(tgid);
 	(void)d;
+}
+
+/* The probes a previous aspend pinned: taken over (their process exited:
+ * dropped at the next tls_check_exits), then moved to p's programs. */
+int tls_adopt_pinned(struct daemon *d, struct policy_obj *p)
+{
+	size_t before = nprocs;
+
+	pin_each_tls(d, adopt_one, d);
+	tls_reattach(d, p);
+	return (int)(nprocs - before);
 }
 
 void tls_detach_all(struct daemon *d)

@@ -15,6 +15,9 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid);
 void tls_check_exits(struct daemon *d, struct policy_obj *p);
 /* Move every probed process to p's programs (reload) */
 void tls_reattach(struct daemon *d, struct policy_obj *p);
+/* Take over the probes a previous aspend pinned and move them to p's
+ * programs; returns how many processes */
+int tls_adopt_pinned(struct daemon *d, struct policy_obj *p);
 /* Detach every probe and wait until they are gone (exit) */
 void tls_detach_all(struct daemon *d);
 /* Resume processes a previous aspend left stopped */

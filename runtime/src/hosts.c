@@ -153,8 +153,19 @@ int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait)
 		pthread_mutex_unlock(&rs_mu);
 		return 0;
 	}
-	for (size_t i = 0; i < rs_nout; i++)
+	for (size_t i = 0, fresh = 0; i < rs_nout; i++) {
+		size_t before = d->nhosts;
+
 		n += add_host(&rs_out[i].addr, rs_out[i].family, rs_out[i].name, d) == 0;
+		fresh += d->nhosts > before;
+		/* one line per name with new addresses (a name's come together) */
+		if (i + 1 == rs_nout || strcmp(rs_out[i + 1].name, rs_out[i].name)) {
+			if (fresh)
+				log_info("resolved %s: %zu new address(es) in force", rs_out[i].name,
+					 fresh);
+			fresh = 0;
+		}
+	}
 	rs_done = false;
 	pthread_mutex_unlock(&rs_mu);
 	if (!wait)

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * aspend: loads a policy object compiled by aspenc, attaches it, and turns
- * its ring buffer into the audit trail. Foreground; logs to stderr.
- * SIGTERM/SIGINT detach everything and exit 0; SIGHUP reloads atomically.
+ * aspend: loads a policy object compiled by aspenc, attaches it, pins it
+ * under bpffs (pin.h: it outlives aspend) and turns its ring buffer into
+ * the audit trail. Foreground; logs to stderr. SIGTERM/SIGINT detach
+ * everything and exit 0 (with --keep-on-exit: leave the pinned policy in
+ * force); SIGHUP reloads atomically. A pinned policy found at start is
+ * adopted without a window (links swapped in place, maps and ring kept).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -17,6 +22,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "aspen_shared.h"
 #include "audit.h"
 #include "daemon.h"
 #include "events.h"
@@ -25,15 +31,22 @@
 #include "log.h"
 #include "metrics.h"
 #include "otlp.h"
+#include "pin.h"
 #include "policy.h"
 #include "policy_obj.h"
 #include "probe.h"
 #include "record.h"
 #include "scrub.h"
+#include "watchdog.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
 
-static struct daemon D;
+#define H_HANDOFF_MS 10000
+
+static struct daemon D = {.pin_state_fd = -1};
+static struct timespec T0; /* start of main, for "enforcing after N ms" */
+static const char *unload_arg; /* --unload SCOPE */
+static bool status_cmd, force;
 
 static void on_signal(int sig)
 {
@@ -41,6 +54,8 @@ static void on_signal(int sig)
 		D.reload = 1;
 	else if (sig == SIGUSR1)
 		D.reopen = 1;
+	else if (sig == SIGUSR2)
+		D.handoff = 1, D.stop = 1; /* a successor takes over (--takeover) */
 	else
 		D.stop = 1;
 }
@@ -83,10 +98,15 @@ static void usage(FILE *out)
 		"                     decided as uninspectable scan_bound (default 4M; K, M, G)\n"
 		"  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
 		"                     only, not also with the standard library's pii and secrets\n"
+		"  --keep-on-exit     SIGTERM/SIGINT leave the pinned policy in force (restart)\n"
+		"  --takeover         replace the running aspend of the same cgroup without a window\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
+		"       aspend --status                 the pinned policies, per cgroup scope\n"
+		"       aspend --unload SCOPE|CGROUP [--force]  detach and unpin a scope's policy\n"
 		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGUSR1 reopens the audit FILE\n"
-		"(after logrotate moved it); SIGTERM/SIGINT detach and exit 0\n");
+		"(after logrotate moved it); SIGTERM/SIGINT detach, unpin and exit 0; SIGKILL or\n"
+		"a crash leaves the pinned policy enforcing (docs/operators.md)\n");
 }
 
 /* --audit-max-size: bytes, or with a K, M or G suffix (powers of 1024) */
@@ -140,7 +160,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
-	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND };
+	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND, O_KEEP_EXIT, O_TAKEOVER, O_UNLOAD,
+	       O_STATUS, O_FORCE };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -160,6 +181,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "prog-stats", no_argument, 0, O_PROG_STATS },
 		{ "audit-fsync", no_argument, 0, O_AUDIT_FSYNC },
 		{ "body-bound", required_argument, 0, O_BOUND },
+		{ "keep-on-exit", no_argument, 0, O_KEEP_EXIT },
+		{ "takeover", no_argument, 0, O_TAKEOVER },
+		{ "unload", required_argument, 0, O_UNLOAD },
+		{ "status", no_argument, 0, O_STATUS },
+		{ "force", no_argument, 0, O_FORCE },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "version", no_argument, 0, O_VERSION },
 		{ "help", no_argument, 0, O_HELP },
@@ -210,12 +236,19 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			break;
+		case O_KEEP_EXIT: o->keep_on_exit = true; break;
+		case O_TAKEOVER: o->takeover = true; break;
+		case O_UNLOAD: unload_arg = optarg; break;
+		case O_STATUS: status_cmd = true; break;
+		case O_FORCE: force = true; break;
 		case 'v': o->verbose = true; break;
 		case O_VERSION: printf("aspend %s\n", ASPEN_VERSION); exit(0);
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
 	}
+	if ((unload_arg || status_cmd) && optind == argc)
+		return 0;
 	if (optind != argc - 1) {
 		usage(stderr);
 		return -1;
@@ -279,6 +312,7 @@ static void reload(struct daemon *d)
 		policy_destroy(p);
 		return;
 	}
+	pin_policy(d, p, "reload");
 	policy_heartbeat(p);
 	policy_retire(d->cur);
 	tls_reattach(d, p);
@@ -373,21 +407,164 @@ static int run(struct daemon *d)
 	return 0;
 }
 
+static long ms_since_start(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - T0.tv_sec) * 1000L + (t.tv_nsec - T0.tv_nsec) / 1000000L;
+}
+
+/* --takeover: the running aspend leaves its pinned policy in force and
+ * exits (SIGUSR2); the pins enforce alone until this one adopts them. */
+static int handoff(pid_t pid)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+
+	log_info("--takeover: asking aspend pid %d to hand its pinned policy over", (int)pid);
+	if (pidfd < 0 || kill(pid, SIGUSR2) < 0 || poll(&pfd, 1, H_HANDOFF_MS) != 1) {
+		log_err("aspend pid %d did not hand over within %d ms", (int)pid, H_HANDOFF_MS);
+		if (pidfd >= 0)
+			close(pidfd);
+		return -1;
+	}
+	close(pidfd);
+	return 0;
+}
+
+/* What was pinned for this scope before: 1 adopt it, 0 start afresh, -1
+ * refuse (another aspend runs it and --takeover was not given). */
+static int check_pinned(struct daemon *d)
+{
+	struct pin_state prev;
+	int rc = pin_prepare(d, &prev);
+
+	if (rc <= 0)
+		return 0;
+	if (pin_owner_alive(prev.pid) && !d->opts.takeover) {
+		log_err("cgroup %s (scope %s) is enforced by a running aspend (pid %u, policy '%s'): "
+			"stop it, or start this one with --takeover to replace it without a window",
+			d->cgroup_path, d->scope, prev.pid, prev.policy);
+		return -1;
+	}
+	if (pin_owner_alive(prev.pid) && handoff((pid_t)prev.pid) < 0)
+		return -1;
+	if (prev.version != PIN_STATE_VERSION || prev.abi != ASPEN_ABI_VERSION) {
+		log_warn("the pinned policy '%s' of scope %s has ABI %u (state v%u), this aspend "
+			 "speaks ABI %d: replacing it in one step (not adopted)",
+			 prev.policy, d->scope, prev.abi, prev.version, ASPEN_ABI_VERSION);
+		pin_remove_dir(d->pin_dir, NULL);
+		return pin_prepare(d, &prev) < 0 ? -1 : 0;
+	}
+	log_info("adopting the pinned policy '%s' (sha256 %.12s) of scope %s from aspend pid %u "
+		 "(%s)", prev.policy, prev.policy_sha256, d->scope, prev.pid,
+		 pin_owner_alive(prev.pid) ? "running: taking over" : "gone");
+	d->pin_adoptions = prev.adoptions + 1;
+	d->pin_lost = prev.lost_reported;
+	d->pin_since = prev.since;
+	d->adopt = true;
+	return 1;
+}
+
+/* The previous aspend's probes stand down (after its links were swapped
+ * to ours): their writes are decided by our probes from now on. */
+static void retire_pinned(struct daemon *d, int cfg_fd)
+{
+	struct aspen_config cfg;
+	__u32 k = 0;
+
+	if (cfg_fd >= 0 && bpf_map_lookup_elem(cfg_fd, &k, &cfg) == 0) {
+		cfg.retired = 1;
+		bpf_map_update_elem(cfg_fd, &k, &cfg, BPF_ANY);
+	}
+}
+
+/* Attach D.cur, swapping a pinned predecessor's links in place, pin it,
+ * start the watchdog, take over the predecessor's probes. */
+static int enforce(struct daemon *d)
+{
+	struct policy_obj old = {0};
+	int old_cfg = -1;
+
+	if (d->adopt) {
+		pin_adopt_links(d, &old);
+		old_cfg = pin_map_fd(d, ASPEN_MAP_CONFIG);
+		d->cur->lost_seen = d->pin_lost;
+	}
+	if (policy_attach(d, d->cur, d->adopt ? &old : NULL) < 0) {
+		pin_adopt_free(&old);
+		if (old_cfg >= 0)
+			close(old_cfg);
+		return -1;
+	}
+	pin_policy(d, d->cur, d->adopt ? "adopt" : "start");
+	pin_adopt_free(&old);
+	watchdog_start(d, d->cur);
+	if (d->adopt) {
+		int n;
+
+		retire_pinned(d, old_cfg);
+		n = tls_adopt_pinned(d, d->cur);
+		if (n)
+			log_info("took over the TLS probes of %d process(es)", n);
+	}
+	if (old_cfg >= 0)
+		close(old_cfg);
+	return 0;
+}
+
+/* Leaving: detach and unpin everything (default), or leave the pinned
+ * policy in force (--keep-on-exit, or a start-up that failed while a
+ * predecessor's pinned policy enforces). */
+static void leave(struct daemon *d, bool detach)
+{
+	if (detach)
+		watchdog_stop(d);
+	tls_detach_all(d);
+	if (d->cur && !detach)
+		d->cur->natt = 0; /* the pins hold them; sk_msg stays on the pinned SOCKHASH */
+	if (d->cur)
+		policy_destroy(d->cur);
+	d->cur = NULL;
+	if (detach && d->pin_dir[0]) {
+		if (d->pin_state_fd >= 0)
+			close(d->pin_state_fd);
+		d->pin_state_fd = -1;
+		pin_remove_dir(d->pin_dir, NULL);
+	} else if (!d->adopt && d->pin_dir[0] && !d->pin_since) {
+		rmdir(d->pin_dir); /* made for a start-up that failed: empty */
+	}
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
 	struct sigaction sa = { .sa_handler = on_signal };
-	int rc = 1, stats_fd = -1;
+	int rc = 1, stats_fd = -1, pinned;
+	bool enforcing = false;
 
+	clock_gettime(CLOCK_MONOTONIC, &T0);
 	if (parse_opts(argc, argv, &D.opts) < 0)
 		return 2;
 	libbpf_set_print(libbpf_log);
+	if (status_cmd)
+		return pin_status_cli();
+	if (unload_arg)
+		return pin_unload_cli(unload_arg, force);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* before the audit trail: a predecessor handing over still holds it */
+	if (open_cgroup(&D) < 0)
+		return 1;
+	pinned = check_pinned(&D);
+	if (pinned < 0)
+		return 1;
 	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
 	if (!D.audit) {
 		log_err("audit trail: %s", err);
@@ -420,32 +597,34 @@ int main(int argc, char **argv)
 		log_warn("--prog-stats: the kernel's run-time statistics cannot be enabled: %s",
 			 strerror(-stats_fd));
 	probe_print();
-	if (open_cgroup(&D) < 0 || scrub_stdlib(&D) < 0)
+	if (scrub_stdlib(&D) < 0)
 		goto out;
 	D.cur = policy_load(&D, D.opts.obj_path, err, sizeof(err));
 	if (!D.cur) {
 		log_err("%s", err);
 		goto out;
 	}
-	/* the first round of provider names before anything is enforced */
-	resolver_start(&D, &D.cur->meta);
-	resolver_poll(&D, D.cur, true);
+	/* never wait on DNS here: what --hosts, --resolve and the CIDRs know is
+	 * in the maps; the resolver fills in the names once enforcing */
 	policy_heartbeat(D.cur);
 	if (record_open(&D, D.cur) < 0)
 		goto out;
-	if (policy_attach(&D, D.cur, NULL) < 0)
+	if (enforce(&D) < 0)
 		goto out;
+	enforcing = true;
 	tls_resume_orphans(&D);
-	audit_policy_load(&D, D.cur, "start");
-	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s", D.cur->meta.policy,
-		 D.cur->meta.sha256, D.cgroup_path, D.opts.monitor ? " (monitor mode)" : "");
+	audit_policy_load(&D, D.cur, pinned ? "adopt" : "start");
+	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s, %ld ms after start%s",
+		 D.cur->meta.policy, D.cur->meta.sha256, D.cgroup_path,
+		 D.opts.monitor ? " (monitor mode)" : "", ms_since_start(),
+		 pinned ? " (adopted without a window)" : "");
 	write_ready(D.opts.ready_file);
+	resolver_start(&D, &D.cur->meta);
 	rc = run(&D) < 0 ? 1 : 0;
 out:
-	/* a resolver round still in getaddrinfo is not waited for: exit ends it */
-	tls_detach_all(&D);
-	if (D.cur)
-		policy_destroy(D.cur);
+	/* a resolver round still in getaddrinfo is not waited for: exit ends it.
+	 * A start-up that failed leaves a predecessor's pinned policy alone. */
+	leave(&D, enforcing && !D.opts.keep_on_exit && !D.handoff);
 	record_close(&D);
 	scrub_stdlib_free(&D);
 	if (D.opts.ready_file)
@@ -455,7 +634,12 @@ out:
 	if (stats_fd >= 0)
 		close(stats_fd);
 	rt_audit_close(D.audit);
-	if (rc == 0)
-		log_info("detached everything, exiting");
+	if (rc == 0 && D.handoff)
+		log_info("handed the pinned policy over to the aspend taking over, exiting");
+	else if (rc == 0 && !D.opts.keep_on_exit)
+		log_info("detached and unpinned everything, exiting");
+	else if (rc == 0)
+		log_info("exiting; the pinned policy stays in force in %s (aspend --unload %s "
+			 "removes it)", D.pin_dir, D.scope);
 	return rc;
 }

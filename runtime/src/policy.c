@@ -23,6 +23,7 @@
 #include "hook.h"
 #include "hosts.h"
 #include "log.h"
+#include "pin.h"
 #include "policy.h"
 #include "policy_obj.h"
 #include "policy_skel.h"
@@ -53,23 +54,34 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * (aspen_h2conns) go over too: they cannot be rebuilt mid-connection; the
  * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
  * (predicate bits, parse state) are not shared. A map whose layout changed
- * is simply not reused (new connections only, said in the log). */
-static void reuse_connection_maps(struct policy_obj *p, struct policy_obj *old)
+ * is simply not reused (new connections only, said in the log).
+ * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
+ * records queued while no aspend ran are read, not lost), its lost counter
+ * and which processes are probed. */
+static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
-					 p->maps.tid_session, p->maps.h2conns };
+					 p->maps.tid_session, p->maps.h2conns, p->maps.events,
+					 p->maps.lost, p->maps.tls_ready };
 	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
 						 old ? old->maps.socks : NULL,
 						 old ? old->maps.ledger : NULL,
 						 old ? old->maps.tid_session : NULL,
 						 old ? old->maps.h2conns : NULL };
+	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
-	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
-		int fd = policy_map_fd(theirs[i]);
+	for (size_t i = 0; i < nmine; i++) {
+		bool pinned = !old && d->adopt;
+		int fd = pinned ? (mine[i] ? pin_map_fd(d, bpf_map__name(mine[i])) : -1)
+			 : i < sizeof(theirs) / sizeof(theirs[0]) ? policy_map_fd(theirs[i])
+								  : -1;
 
 		if (mine[i] && fd >= 0 && bpf_map__reuse_fd(mine[i], fd))
-			log_warn("reload: %s not carried over: connections opened before the "
-				 "reload leave request enforcement", bpf_map__name(mine[i]));
+			log_warn("%s: %s not carried over: connections opened before leave "
+				 "request enforcement", pinned ? "adopt" : "reload",
+				 bpf_map__name(mine[i]));
+		if (pinned && fd >= 0)
+			close(fd);
 	}
 }
 
@@ -119,7 +131,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: %s: rebuild it with the matching aspenc", path, msg);
 		goto fail;
 	}
-	reuse_connection_maps(p, d->cur);
+	reuse_maps(d, p, d->cur);
 	rc = bpf_object__load(p->obj);
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "

@@ -102,6 +102,10 @@ harness_cleanup() {
 		wait_gone "$ASPEND_PID" "$H_ASPEND_TIMEOUT" || kill -KILL "$ASPEND_PID" 2>/dev/null
 		wait "$ASPEND_PID" 2>/dev/null
 	fi
+	# what aspend pinned for the cgroup (a test that killed it, a failure)
+	if [ -n "$H_CG" ] && [ -x "${ASPEND:-}" ]; then
+		"$ASPEND" --unload "$H_CG" --force 2>&1 | grep -v '^nothing pinned' | while read -r l; do log "cleanup: $l"; done
+	fi
 	if [ -n "$H_CG" ] && [ -d "$H_CG" ]; then
 		kill_cgroup "$H_CG"
 	fi
