@@ -62,9 +62,14 @@ static bool is_glob(const char *s)
 }
 
 /* ---- the system resolver, off the event loop ----------------------------
- * getaddrinfo blocks for as long as DNS takes; the event loop must keep
- * its heartbeat (the kernel holds threads only for a live aspend). A
- * thread resolves the provider names; the loop merges what it found. */
+ * getaddrinfo blocks for as long as DNS takes (seconds per name when the
+ * server does not answer); nothing waits for it: neither the start-up (the
+ * policy is attached with what --hosts, --resolve and the CIDRs know) nor
+ * the event loop (the kernel holds threads only for a live aspend). A few
+ * worker threads resolve the provider names; the loop merges each name's
+ * addresses as soon as they arrive and says so in the log. */
+
+#define RS_WORKERS 4
 
 struct resolved {
 	struct in6_addr addr;
@@ -73,46 +78,56 @@ struct resolved {
 };
 
 static pthread_mutex_t rs_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_t rs_thread;
-static bool rs_busy, rs_done, rs_verbose;
+static pthread_t rs_threads[RS_WORKERS];
+static int rs_nthreads, rs_running;
+static bool rs_busy, rs_verbose;
 static char **rs_names;
-static size_t rs_nnames;
-static struct resolved *rs_out;
-static size_t rs_nout;
+static size_t rs_nnames, rs_next;
+static struct resolved *rs_out; /* arrived, not merged yet */
+static size_t rs_nout, rs_cap;
+
+static void rs_append(const char *name, const struct rt_ip *ips, int n)
+{
+	for (int k = 0; k < n; k++) {
+		if (rs_nout == rs_cap) {
+			size_t cap = rs_cap ? rs_cap * 2 : 64;
+			struct resolved *o = realloc(rs_out, cap * sizeof(*o));
+
+			if (!o)
+				return;
+			rs_out = o;
+			rs_cap = cap;
+		}
+		rs_out[rs_nout].addr = ips[k].addr;
+		rs_out[rs_nout].family = ips[k].family;
+		snprintf(rs_out[rs_nout].name, sizeof(rs_out[0].name), "%s", name);
+		rs_nout++;
+	}
+}
 
 static void *resolver_main(void *arg)
 {
-	struct resolved *out = NULL;
-	size_t nout = 0, cap = 0;
-
-	for (size_t i = 0; i < rs_nnames; i++) {
+	for (;;) {
 		struct rt_ip ips[32];
 		char err[256];
-		int n = rt_resolve_name(rs_names[i], ips, 32, err, sizeof(err));
+		const char *name;
+		int n;
 
-		if (n < 0 && rs_verbose)
-			log_warn("resolve %s: %s", rs_names[i], err);
-		for (int k = 0; k < n; k++) {
-			if (nout == cap) {
-				struct resolved *o = realloc(out, (cap = cap ? cap * 2 : 64) * sizeof(*o));
-
-				if (!o)
-					break;
-				out = o;
-			}
-			out[nout].addr = ips[k].addr;
-			out[nout].family = ips[k].family;
-			snprintf(out[nout].name, sizeof(out[nout].name), "%s", rs_names[i]);
-			nout++;
+		pthread_mutex_lock(&rs_mu);
+		if (rs_next == rs_nnames) {
+			rs_running--;
+			pthread_mutex_unlock(&rs_mu);
+			return arg;
 		}
+		name = rs_names[rs_next++];
+		pthread_mutex_unlock(&rs_mu);
+		n = rt_resolve_name(name, ips, 32, err, sizeof(err));
+		if (n < 0 && rs_verbose)
+			log_warn("resolve %s: %s", name, err);
+		pthread_mutex_lock(&rs_mu);
+		rs_append(name, ips, n);
+		pthread_mutex_unlock(&rs_mu);
 	}
-	pthread_mutex_lock(&rs_mu);
-	free(rs_out);
-	rs_out = out;
-	rs_nout = nout;
-	rs_done = true;
-	pthread_mutex_unlock(&rs_mu);
-	return arg;
 }
 
 static void free_names(void)
@@ -136,43 +151,66 @@ void resolver_start(struct daemon *d, const struct aspen_meta *m)
 		if (!is_glob(m->hosts[i].name)) /* wildcards: learned from DNS answers */
 			rs_names[rs_nnames++] = strdup(m->hosts[i].name);
 	rs_verbose = d->opts.verbose;
-	rs_busy = pthread_create(&rs_thread, NULL, resolver_main, NULL) == 0;
+	rs_next = 0;
+	rs_nthreads = 0;
+	rs_running = 0;
+	pthread_mutex_lock(&rs_mu);
+	for (int i = 0; i < RS_WORKERS && (size_t)i < rs_nnames; i++)
+		if (pthread_create(&rs_threads[rs_nthreads], NULL, resolver_main, NULL) == 0)
+			rs_nthreads++, rs_running++;
+	pthread_mutex_unlock(&rs_mu);
+	rs_busy = rs_nthreads > 0;
 }
 
-/* Merge a finished round into the address maps. Returns 1 if it did. */
+/* Merge the addresses that arrived, one log line per name with new ones. */
+static size_t merge(struct daemon *d, struct resolved *out, size_t nout)
+{
+	size_t added = 0;
+
+	for (size_t i = 0, fresh = 0; i < nout; i++) {
+		size_t before = d->nhosts;
+
+		add_host(&out[i].addr, out[i].family, out[i].name, d);
+		fresh += d->nhosts > before;
+		if (i + 1 == nout || strcmp(out[i + 1].name, out[i].name)) {
+			if (fresh)
+				log_info("resolved %s: %zu new address(es) in force", out[i].name,
+					 fresh);
+			added += fresh;
+			fresh = 0;
+		}
+	}
+	return added;
+}
+
+/* Merge what arrived into the address maps (wait: the whole round).
+ * Returns 1 once the round is over. */
 int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait)
 {
-	size_t n = 0;
+	struct resolved *out;
+	size_t nout;
+	int running;
 
 	if (!rs_busy)
 		return 0;
 	if (wait)
-		pthread_join(rs_thread, NULL);
+		for (int i = 0; i < rs_nthreads; i++)
+			pthread_join(rs_threads[i], NULL);
 	pthread_mutex_lock(&rs_mu);
-	if (!rs_done) {
-		pthread_mutex_unlock(&rs_mu);
-		return 0;
-	}
-	for (size_t i = 0, fresh = 0; i < rs_nout; i++) {
-		size_t before = d->nhosts;
-
-		n += add_host(&rs_out[i].addr, rs_out[i].family, rs_out[i].name, d) == 0;
-		fresh += d->nhosts > before;
-		/* one line per name with new addresses (a name's come together) */
-		if (i + 1 == rs_nout || strcmp(rs_out[i + 1].name, rs_out[i].name)) {
-			if (fresh)
-				log_info("resolved %s: %zu new address(es) in force", rs_out[i].name,
-					 fresh);
-			fresh = 0;
-		}
-	}
-	rs_done = false;
+	out = rs_out;
+	nout = rs_nout;
+	rs_out = NULL;
+	rs_nout = rs_cap = 0;
+	running = rs_running;
 	pthread_mutex_unlock(&rs_mu);
-	if (!wait)
-		pthread_join(rs_thread, NULL);
-	rs_busy = false;
-	if (p)
+	if (merge(d, out, nout) && p)
 		hosts_fill_maps(d, p);
+	free(out);
+	if (running)
+		return 0;
+	for (int i = 0; !wait && i < rs_nthreads; i++)
+		pthread_join(rs_threads[i], NULL);
+	rs_busy = false;
 	return 1;
 }
 

@@ -3,7 +3,8 @@
 for names in a map (glob patterns allowed) and NXDOMAIN otherwise.
 usage: fake_dns.py LISTEN_IP READY_FILE [MODE:]NAME=IP [[MODE:]NAME=IP...]
 MODE makes the answers for NAME wrong on purpose: `badid` answers with
-another query id, `otherq` repeats another question (other.NAME)."""
+another query id, `otherq` repeats another question (other.NAME), `silent`
+never answers (a DNS server that does not answer)."""
 import fnmatch
 import socket
 import struct
@@ -55,6 +56,9 @@ def main():
     while True:
         msg, peer = s.recvfrom(512)
         try:
+            name = parse_qname(msg, 12)[0].lower()
+            if any(m == "silent" and fnmatch.fnmatch(name, k) for m, k, _ in table):
+                continue
             s.sendto(answer(msg, table), peer)
         except (IndexError, struct.error):
             continue
