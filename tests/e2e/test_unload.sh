@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# `aspend --unload` (issue 14): after a SIGKILL the pinned policy enforces
+# on its own; --unload refuses while an aspend owns the scope, then removes
+# every pin, says what it removed, and leaves nothing of ours: no bpffs
+# directory, no program on the cgroup, none of the policy's programs, maps
+# or links in `bpftool prog/map/link show`; the denied call goes through.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start unload
+
+obj=$(make_policy conn <"$H_POLICIES/connect-allowlist.asp")
+scope=${H_CG_REL#/}
+scope=${scope//\//+}
+PIN=/sys/fs/bpf/aspen/$scope
+
+ids() { # prog|map|link: ids bpftool lists
+	bpf_json "$1" show | "$H_PY" -c 'import json, sys; print(" ".join(str(x["id"]) for x in json.load(sys.stdin)))'
+}
+
+start_aspend "$obj"
+rc=0
+"$ASPEND" --unload "$scope" >"$H_WORK/unload-live.txt" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "--unload removed the policy of a running aspend without --force"
+assert_contains "$H_WORK/unload-live.txt" "enforced by a running aspend" "--unload while aspend runs"
+
+prog_ids=$(bpf_prog_ids aspen_ | awk '{ print $1 }')
+pinned_id() { bpftool -j "$1" show pinned "$2" | "$H_PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+link_ids=$(for f in "$PIN"/link:*; do pinned_id link "$f"; done)
+map_ids=$(for f in "$PIN"/map:*; do pinned_id map "$f"; done)
+log "pinned: $(ls "$PIN" | wc -l) entries; links $(echo $link_ids); programs $(echo $prog_ids)"
+
+kill -KILL "$ASPEND_PID"
+wait "$ASPEND_PID" 2>/dev/null || true
+ASPEND_PID=
+sleep 0.2
+curl_call denied https://api.mistral.ai/
+assert_refused "after SIGKILL, before --unload"
+
+"$ASPEND" --unload "$H_CG" >"$H_WORK/unload.txt" 2>&1 || fail "--unload failed: $(cat "$H_WORK/unload.txt")"
+cat "$H_WORK/unload.txt" >&2
+assert_contains "$H_WORK/unload.txt" "removed link:cgroup:connect4 (program aspen_connect4" "--unload names what it removed"
+assert_contains "$H_WORK/unload.txt" "no longer enforced" "--unload says what it did"
+[ ! -e "$PIN" ] || fail "$PIN still exists after --unload: $(ls "$PIN")"
+assert_eq "" "$(bpf_cgroup_progs)" "programs attached to the cgroup after --unload"
+sleep 0.5 # the kernel frees programs and maps once their last reference goes
+live_progs=" $(ids prog) " live_maps=" $(ids map) " live_links=" $(ids link) "
+for id in $prog_ids; do [[ $live_progs != *" $id "* ]] || fail "program $id still loaded after --unload"; done
+for id in $map_ids; do [[ $live_maps != *" $id "* ]] || fail "map $id still exists after --unload"; done
+for id in $link_ids; do [[ $live_links != *" $id "* ]] || fail "link $id still exists after --unload"; done
+
+curl_call after https://api.mistral.ai/
+assert_ok "after --unload: the call the policy denied goes through"
+"$ASPEND" --unload "$scope" >"$H_WORK/unload-again.txt" 2>&1 || fail "a second --unload failed"
+assert_contains "$H_WORK/unload-again.txt" "nothing pinned" "a second --unload"
