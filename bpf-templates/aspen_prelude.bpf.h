@@ -111,16 +111,6 @@ static __always_inline int aspen_force_monitor(void)
 	return cfg && cfg->force_monitor;
 }
 
-/* After a reload the old object's uprobes stay attached until aspend's
- * reaper detaches them (slowly): they must not decide in the meantime. */
-static __always_inline int aspen_retired(void)
-{
-	__u32 k = 0;
-	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
-
-	return cfg && cfg->retired;
-}
-
 /* The request body bound (aspen_config.body_bound, aspend --body-bound). */
 static __always_inline __u64 aspen_body_bound(void)
 {

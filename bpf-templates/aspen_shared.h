@@ -17,7 +17,7 @@
 #ifndef ASPEN_SHARED_H
 #define ASPEN_SHARED_H
 
-#define ASPEN_ABI_VERSION 3
+#define ASPEN_ABI_VERSION 4
 
 #define ASPEN_EXE_LEN 256    /* bytes of an executable path kept      */
 #define ASPEN_COMM_LEN 16
@@ -69,10 +69,12 @@ enum aspen_hook {
 struct aspen_config {
 	__u32 force_monitor; /* aspend --monitor: deny becomes would_deny */
 	__u32 retired;       /* a reload replaced this object: its probes stand down */
-	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock) */
+	__u64 heartbeat_ns;  /* aspend's last sign of life (boot clock); 0: none alive */
 	__u64 body_bound;    /* aspend --body-bound: request body bytes parsed
 			      * before an undecided request is decided with
 			      * unparsed scan_bound; 0: ASPEN_BODY_BOUND_DEFAULT */
+	__u32 gen;           /* this object's generation (nonzero), see aspen_tls_proc.gen */
+	__u32 _pad;
 };
 
 #define ASPEN_BODY_BOUND_DEFAULT (4ULL << 20) /* 4 MiB: coding agents' requests */
@@ -217,7 +219,9 @@ enum aspen_tls_state {
 
 struct aspen_tls_proc {
 	__u32 state;          /* enum aspen_tls_state */
-	__u32 _pad;
+	__u32 gen;            /* the object whose probes decide for it (its
+			       * aspen_config.gen; 0: any): moving a process to
+			       * a new object's probes is this one write */
 	__u64 providers;      /* providers this process connected to */
 	__u64 since_ns;
 };

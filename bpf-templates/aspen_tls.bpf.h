@@ -773,6 +773,25 @@ static __always_inline __u64 aspen_feed_write(struct aspen_stream *s, struct asp
 	return s->wpos;
 }
 
+/* This object's probes stand down for tgid: the object was retired, or the
+ * process's probes were moved to another object's programs (a reload, a
+ * restart: aspend attaches the new probes, then flips aspen_tls_proc.gen in
+ * one map write, then detaches the old ones), so exactly one object's
+ * probes decide each write, and always one. */
+static __always_inline int aspen_probe_stands_down(__u32 tgid)
+{
+	__u32 k = 0;
+	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
+	struct aspen_tls_proc *tp;
+
+	if (!cfg)
+		return 0;
+	if (cfg->retired)
+		return 1;
+	tp = bpf_map_lookup_elem(&aspen_tls_ready, &tgid);
+	return tp && tp->gen && tp->gen != cfg->gen;
+}
+
 #include "aspen_h2.bpf.h"
 
 static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
@@ -787,7 +806,7 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 	struct aspen_stream *s;
 
 	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0) ||
-	    aspen_retired())
+	    aspen_probe_stands_down(key.tgid))
 		return 0;
 	s = aspen_stream_get(&key, z);
 	if (!s)
@@ -966,7 +985,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	__u64 n = 0;
 
-	if (!a || !sc || !z || aspen_retired())
+	if (!a || !sc || !z || aspen_probe_stands_down(key.tgid))
 		return 0;
 	key.session = a->session;
 	if (a->ex) {

@@ -127,6 +127,7 @@ static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 		return;
 	bpf_map_lookup_elem(fd, &tgid, &tp);
 	tp.state = state;
+	tp.gen = p->gen; /* from now on p's probes decide for it (and only they) */
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	tp.since_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 	bpf_map_update_elem(fd, &tgid, &tp, BPF_ANY);
@@ -302,7 +303,9 @@ void tls_check_exits(struct daemon *d, struct policy_obj *p)
 }
 
 /* A new policy object: its programs replace the old ones in every probed
- * process (attach new, then drop old), and its map learns who is ready. */
+ * process: attach new (they stand down: the process's gen is the old
+ * object's), switch the process's gen to p's (the old ones stand down),
+ * drop old. No write is decided by both, none by neither. */
 void tls_reattach(struct daemon *d, struct policy_obj *p)
 {
 	for (size_t i = 0; i < nprocs; i++) {
@@ -313,11 +316,12 @@ void tls_reattach(struct daemon *d, struct policy_obj *p)
 
 		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS) : 0;
 		pin_tls(d, tp->tgid, links, n);
+		/* the hand-over: one map write; the old probes then stand down */
+		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
 		for (int k = 0; k < tp->nlinks; k++)
 			reaper_put(tp->links[k]);
 		memcpy(tp->links, links, sizeof(links[0]) * (size_t)n);
 		tp->nlinks = n;
-		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
 	}
 }
 

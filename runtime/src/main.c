@@ -314,8 +314,8 @@ static void reload(struct daemon *d)
 	}
 	pin_policy(d, p, "reload");
 	policy_heartbeat(p);
-	policy_retire(d->cur);
 	tls_reattach(d, p);
+	policy_retire(d->cur);
 	ring_buffer__consume(d->cur->rb);
 	events_flush(d, d->cur);
 	events_check_dns(d, d->cur, true);
@@ -467,8 +467,8 @@ static int check_pinned(struct daemon *d)
 	return 1;
 }
 
-/* The previous aspend's probes stand down (after its links were swapped
- * to ours): their writes are decided by our probes from now on. */
+/* The previous aspend's programs stand down for good (its probes were
+ * moved to ours process by process, see tls_reattach). */
 static void retire_pinned(struct daemon *d, int cfg_fd)
 {
 	struct aspen_config cfg;
@@ -504,8 +504,8 @@ static int enforce(struct daemon *d)
 	if (d->adopt) {
 		int n;
 
-		retire_pinned(d, old_cfg);
 		n = tls_adopt_pinned(d, d->cur);
+		retire_pinned(d, old_cfg);
 		if (n)
 			log_info("took over the TLS probes of %d process(es)", n);
 	}

@@ -36,7 +36,8 @@
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
 	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor,
-				    .body_bound = d->opts.body_bound };
+				    .body_bound = d->opts.body_bound,
+				    .gen = p->gen };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
@@ -55,9 +56,10 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
  * (predicate bits, parse state) are not shared. A map whose layout changed
  * is simply not reused (new connections only, said in the log).
+ * Which processes are probed (aspen_tls_ready) is kept too: their probes
+ * are moved to the new programs one process at a time (tls_reattach).
  * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
- * records queued while no aspend ran are read, not lost), its lost counter
- * and which processes are probed. */
+ * records queued while no aspend ran are read, not lost) and lost counter. */
 static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
@@ -67,7 +69,10 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 						 old ? old->maps.socks : NULL,
 						 old ? old->maps.ledger : NULL,
 						 old ? old->maps.tid_session : NULL,
-						 old ? old->maps.h2conns : NULL };
+						 old ? old->maps.h2conns : NULL,
+						 NULL,
+						 NULL,
+						 old ? old->maps.tls_ready : NULL };
 	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
 	for (size_t i = 0; i < nmine; i++) {
@@ -120,6 +125,9 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking", path);
 		goto fail;
 	}
+	do /* the probes of the object it replaces must tell it from them */
+		p->gen = (__u32)rand() ^ (__u32)time(NULL) ^ ((__u32)getpid() << 16);
+	while (!p->gen || (d->cur && p->gen == d->cur->gen));
 	if (aspen_sha256_file_hex(path, p->sha256_obj) < 0)
 		p->sha256_obj[0] = 0;
 	p->obj = bpf_object__open_file(path, NULL);

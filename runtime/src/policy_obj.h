@@ -23,6 +23,7 @@ struct policy_obj {
 	struct policy_maps maps; /* resolved when the object is opened */
 	struct policy_progs progs;
 	char sha256_obj[65];
+	__u32 gen; /* aspen_config.gen: nonzero, differs from the object it replaces */
 	struct hook_att att[ASPEND_MAX_LINKS]; /* what is attached for it (hooks.c) */
 	int natt;
 	struct ring_buffer *rb;
