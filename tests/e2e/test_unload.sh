@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# `aspend --unload` (issue 14): after a SIGKILL the pinned policy enforces
+# `aspend --unload` and `--keep-on-exit` (issue 14): SIGTERM with
+# --keep-on-exit leaves the policy pinned and enforcing, the next start
+# adopts it; after a SIGKILL the pinned policy enforces
 # on its own; --unload refuses while an aspend owns the scope, then removes
 # every pin, says what it removed, and leaves nothing of ours: no bpffs
 # directory, no program on the cgroup, none of the policy's programs, maps
@@ -16,7 +18,18 @@ ids() { # prog|map|link: ids bpftool lists
 	bpf_json "$1" show | "$H_PY" -c 'import json, sys; print(" ".join(str(x["id"]) for x in json.load(sys.stdin)))'
 }
 
+# --keep-on-exit: SIGTERM leaves the policy pinned and enforcing
+start_aspend "$obj" --keep-on-exit
+stop_aspend TERM
+[ -e "$PIN/link:cgroup:connect4" ] || fail "--keep-on-exit: SIGTERM removed the pins"
+[ -n "$(bpf_cgroup_progs)" ] || fail "--keep-on-exit: nothing attached after SIGTERM"
+grep -q "the pinned policy stays in force" "$H_WORK/aspend.log" || fail "--keep-on-exit: no exit line saying so"
+curl_call kept https://api.mistral.ai/
+assert_refused "--keep-on-exit: after SIGTERM"
+
+# the next start adopts it
 start_aspend "$obj"
+grep -q "adopting the pinned policy" "$H_WORK/aspend.log" || fail "the next start did not adopt"
 rc=0
 "$ASPEND" --unload "$scope" >"$H_WORK/unload-live.txt" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] || fail "--unload removed the policy of a running aspend without --force"
