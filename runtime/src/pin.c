@@ -98,7 +98,8 @@ int pin_prepare(struct daemon *d, struct pin_state *prev)
 		return 0;
 	}
 	if (mkdir(PIN_ROOT, 0700) < 0 && errno != EEXIST) {
-		log_warn("cannot create %s: %s: the policy is not pinned", PIN_ROOT, strerror(errno));
+		log_warn("cannot create %s: %s: the policy is not pinned", PIN_ROOT,
+			 strerror(errno));
 		return 0;
 	}
 	if (join(dir, sizeof(dir), PIN_ROOT, d->scope) < 0 ||
@@ -177,7 +178,8 @@ static void pin_links(struct daemon *d, struct policy_obj *p, struct names *kept
 			continue; /* sk_msg: held by the pinned SOCKHASH */
 		link_name(name, sizeof(name), p->att[i].sec);
 		if (names_has(kept, name) || join(path, sizeof(path), d->pin_dir, name) < 0) {
-			log_warn("%s: not pinned (a second program of that section)", p->att[i].sec);
+			log_warn("%s: not pinned (a second program of that section)",
+				 p->att[i].sec);
 			continue;
 		}
 		names_add(kept, name);
@@ -223,7 +225,8 @@ static void unpin_others(struct daemon *d, const struct names *kept)
 
 		if (strncmp(e->d_name, "link:", 5) && strncmp(e->d_name, "map:", 4))
 			continue;
-		if (names_has(kept, e->d_name) || join(path, sizeof(path), d->pin_dir, e->d_name) < 0)
+		if (names_has(kept, e->d_name) ||
+		    join(path, sizeof(path), d->pin_dir, e->d_name) < 0)
 			continue;
 		unlink(path);
 	}
@@ -242,8 +245,8 @@ static int state_fd(struct daemon *d)
 	d->pin_state_fd = bpf_obj_get(path);
 	if (d->pin_state_fd >= 0)
 		return d->pin_state_fd;
-	d->pin_state_fd =
-	    bpf_map_create(BPF_MAP_TYPE_ARRAY, "aspen_pinstate", 4, sizeof(struct pin_state), 1, &o);
+	d->pin_state_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "aspen_pinstate", 4,
+					 sizeof(struct pin_state), 1, &o);
 	if (d->pin_state_fd >= 0 && bpf_obj_pin(d->pin_state_fd, path)) {
 		log_warn("cannot pin %s: %s", path, strerror(errno));
 		close(d->pin_state_fd);
@@ -307,8 +310,7 @@ void pin_set_lost(struct daemon *d, __u64 lost)
 	struct pin_state st;
 
 	d->pin_lost = lost;
-	if (!d->pin_dir[0] || d->pin_state_fd < 0 ||
-	    bpf_map_lookup_elem(d->pin_state_fd, &k, &st))
+	if (!d->pin_dir[0] || d->pin_state_fd < 0 || bpf_map_lookup_elem(d->pin_state_fd, &k, &st))
 		return;
 	st.lost_reported = lost;
 	bpf_map_update_elem(d->pin_state_fd, &k, &st, BPF_ANY);
@@ -395,7 +397,8 @@ int pin_adopt_links(struct daemon *d, struct policy_obj *old)
 		char path[PATH_MAX], *sec;
 		struct bpf_link *l;
 
-		if (strncmp(e->d_name, "link:", 5) || join(path, sizeof(path), d->pin_dir, e->d_name))
+		if (strncmp(e->d_name, "link:", 5) ||
+		    join(path, sizeof(path), d->pin_dir, e->d_name))
 			continue;
 		l = bpf_link__open(path);
 		sec = strdup(e->d_name + 5);
@@ -406,8 +409,8 @@ int pin_adopt_links(struct daemon *d, struct policy_obj *old)
 		}
 		for (char *c = sec; *c; c++)
 			*c = *c == ':' ? '/' : *c;
-		old->att[old->natt++] = (struct hook_att){.sec = sec, .link = l, .prog_fd = -1,
-							  .target_fd = -1};
+		old->att[old->natt++] =
+		    (struct hook_att){.sec = sec, .link = l, .prog_fd = -1, .target_fd = -1};
 	}
 	closedir(dir);
 	return 0;
@@ -505,7 +508,8 @@ int pin_unload_cli(const char *what, bool force)
 	int n;
 
 	if (dir_of(what, dir, sizeof(dir)) < 0) {
-		fprintf(stderr, "aspend: --unload %s: not a scope name or cgroup directory\n", what);
+		fprintf(stderr, "aspend: --unload %s: not a scope name or cgroup directory\n",
+			what);
 		return 2;
 	}
 	if (stat(dir, &sb) < 0) {
@@ -549,9 +553,10 @@ static void status_daemon(const char *dir, const struct pin_state *st)
 		printf("  daemon:   aspend pid %u alive (heartbeat %.1f s ago)\n", st->pid,
 		       (double)(boot_ns() - cfg.heartbeat_ns) / 1e9);
 	else
-		printf("  daemon:   none alive (last: pid %u): the pinned policy enforces on its own; "
-		       "new processes are decided by `uninspectable`\n",
-		       st->pid);
+		printf(
+		    "  daemon:   none alive (last: pid %u): the pinned policy enforces on its own; "
+		    "new processes are decided by `uninspectable`\n",
+		    st->pid);
 }
 
 static void status_procs(const char *dir)
@@ -640,8 +645,8 @@ static void status_one(const char *dir, const char *scope)
 	if (gmtime_r(&t, &tm))
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	printf("  cgroup:   %s\n", st.cgroup);
-	printf("  policy:   '%s' (sha256 %.12s, ABI %u, %s) from %s\n", st.policy,
-	       st.policy_sha256, st.abi, st.monitor ? "monitor" : "enforce", st.object);
+	printf("  policy:   '%s' (sha256 %.12s, ABI %u, %s) from %s\n", st.policy, st.policy_sha256,
+	       st.abi, st.monitor ? "monitor" : "enforce", st.object);
 	printf("  in force: since %s, taken over %u time(s)\n", since, st.adoptions);
 	status_daemon(dir, &st);
 	status_links(dir);

@@ -97,7 +97,8 @@ static void fire(const char *dir, pid_t parent, int cfg_fd, int ready_fd)
 		"aspend: warning: watchdog: aspend (pid %d) is gone; %s; %u held process(es) "
 		"resumed (decided by `uninspectable`)\n",
 		(int)parent,
-		dir[0] ? "its pinned policy stays in force" : "nothing is pinned: its policy is gone",
+		dir[0] ? "its pinned policy stays in force"
+		       : "nothing is pinned: its policy is gone",
 		n);
 }
 
