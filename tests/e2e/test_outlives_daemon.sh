@@ -58,13 +58,14 @@ loop_check() {
 	! printf '%s\n' "$out" | grep -q '^gpt-3.5-turbo ok$' || fail "$1: an unapproved request was answered"
 }
 
-# the longest gap between two answered approved requests since T (ms)
+# the longest gap between two answered approved requests from T [to T2] (ms)
 loop_gap_ms() {
 	"$H_PY" -c '
 import json, sys
-ts = [e["t"] for e in map(json.loads, open(sys.argv[1])) if e["ok"] and e["t"] >= float(sys.argv[2])]
+hi = float(sys.argv[3]) if len(sys.argv) > 3 else 1e12
+ts = [e["t"] for e in map(json.loads, open(sys.argv[1])) if e["ok"] and float(sys.argv[2]) <= e["t"] < hi]
 print(int(max((b - a for a, b in zip(ts, ts[1:])), default=0) * 1000))
-' "$LOOP_OUT" "$1"
+' "$LOOP_OUT" "$@"
 }
 
 start_aspend "$obj"
@@ -109,6 +110,7 @@ log "two new processes decided in $elapsed ms"
 [ "$elapsed" -lt 8000 ] || fail "new processes took $elapsed ms: were they stopped?"
 sleep 1
 loop_check "after SIGKILL (probed python, pinned probes)" "$t_kill"
+log "longest gap between answered approved requests while aspend ran: $(loop_gap_ms "$t_start" "$t_kill") ms"
 no_stopped_process "after SIGKILL"
 assert_eq 0 "$(rec_since event=request addr="$IP_OPENAI" model=gpt-3.5-turbo | wc -l)" \
 	"after SIGKILL: unapproved requests at the provider"
