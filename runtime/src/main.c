@@ -522,8 +522,14 @@ static void leave(struct daemon *d, bool detach)
 	if (detach)
 		watchdog_stop(d);
 	tls_detach_all(d);
+	for (int i = 0; d->cur && !detach && i < d->cur->natt; i++) {
+		/* the pins hold them: only our fds go; sk_msg stays on the SOCKHASH */
+		bpf_link__destroy(d->cur->att[i].link);
+		d->cur->att[i].link = NULL;
+		d->cur->att[i].target_fd = -1;
+	}
 	if (d->cur && !detach)
-		d->cur->natt = 0; /* the pins hold them; sk_msg stays on the pinned SOCKHASH */
+		d->cur->natt = 0;
 	if (d->cur)
 		policy_destroy(d->cur);
 	d->cur = NULL;
