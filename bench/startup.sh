@@ -27,6 +27,7 @@ cleanup() {
 	[ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null || true
 	"$aspend" --unload "$cg" --force >/dev/null 2>&1 || true
 	[ -d "$cg" ] && rmdir "$cg"
+	while umount /etc/resolv.conf 2>/dev/null; do :; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
