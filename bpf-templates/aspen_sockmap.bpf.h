@@ -114,6 +114,14 @@ struct aspen_sockops_addr {
 	__u32 port; /* host order */
 };
 
+static __always_inline int aspen_sock_key_eq(const struct aspen_sock_key *a,
+					      const struct aspen_sock_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
+}
+
 /* An ACK on a socket still waiting for its first write to name it. sk_msg
  * cannot take a socket out of the SOCKHASH; sockops can: a socket whose
  * ClientHello named no provider leaves it here, at the ACK of that write,
@@ -130,8 +138,43 @@ static __always_inline int aspen_sockops_ack(struct bpf_sock_ops *skops)
 	if (!s || (s->flags & ASPEN_SOCK_FORGET)) {
 		bpf_map_delete_elem(&aspen_sockhash, &key);
 		bpf_map_delete_elem(&aspen_socks, &key);
+		bpf_sock_ops_cb_flags_set(skops, 0);
+		return 1;
 	}
-	bpf_sock_ops_cb_flags_set(skops, 0);
+	/* governed (its SNI named a provider): only its end is of interest */
+	bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG);
+	return 1;
+}
+
+static __noinline int aspen_session_end(const struct aspen_stream_key *k); /* aspen_tls.bpf.h */
+
+/* The socket's sending side is done (our FIN, or closed): the TLS session
+ * bound to it is over. Its ledger goes with it: the library may give the
+ * next session the same object address (a freed SSL *), which must start
+ * with a ledger and a parser of its own, not the dead socket's. */
+static __always_inline int aspen_sockops_state(struct bpf_sock_ops *skops)
+{
+	__u32 state = skops->args[1];
+	struct aspen_sock_key key;
+	struct aspen_ledger *l;
+	struct aspen_sock *s;
+
+	if (state != BPF_TCP_FIN_WAIT1 && state != BPF_TCP_LAST_ACK && state != BPF_TCP_CLOSE)
+		return 1;
+	ASPEN_SOCK_KEY(key, skops);
+	s = bpf_map_lookup_elem(&aspen_socks, &key);
+	if (!s)
+		return 1;
+	if (s->sess.session) {
+		struct aspen_stream_key sess = s->sess;
+
+		l = bpf_map_lookup_elem(&aspen_ledger, &sess);
+		if (l && (l->flags & ASPEN_LEDGER_BOUND) && aspen_sock_key_eq(&l->sock, &key))
+			aspen_session_end(&sess);
+		__builtin_memset(&s->sess, 0, sizeof(s->sess));
+	}
+	if (state == BPF_TCP_CLOSE)
+		bpf_map_delete_elem(&aspen_socks, &key);
 	return 1;
 }
 
@@ -146,6 +189,8 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 		return 1;
 	if (skops->op == BPF_SOCK_OPS_RTT_CB)
 		return aspen_sockops_ack(skops);
+	if (skops->op == BPF_SOCK_OPS_STATE_CB)
+		return aspen_sockops_state(skops);
 	if (skops->op != BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB)
 		return 1;
 	ASPEN_SOCK_KEY(key, skops);
@@ -157,6 +202,8 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 	if (!c.providers) {
 		s.flags = ASPEN_SOCK_SNIWAIT;
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG);
+	} else {
+		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG); /* its end */
 	}
 	s.providers = c.providers;
 	s.tgid = bpf_get_current_pid_tgid() >> 32;
@@ -366,14 +413,6 @@ static __always_inline int aspen_uninspected(struct sk_msg_md *msg, struct aspen
 	}
 	s->dead = reason + 1;
 	return aspen_release(msg, SK_DROP);
-}
-
-static __always_inline int aspen_sock_key_eq(const struct aspen_sock_key *a,
-					      const struct aspen_sock_key *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
 }
 
 /* The session whose plaintext this socket carries: bound at the first

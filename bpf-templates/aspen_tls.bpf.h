@@ -1056,4 +1056,20 @@ int aspen_tls_read_ret(struct pt_regs *ctx)
 
 #endif /* ASPEN_NEED_RESPONSE */
 
+/* The socket a TLS session was bound to has sent its last byte (sockops,
+ * aspen_sockops_state): the session's state goes with it, so that a session
+ * object the library frees and hands out again at the same address starts
+ * afresh (parser, ledger, HTTP/2 header table) instead of continuing the
+ * dead connection's (e.g. the rest of a denied request's body). */
+static __noinline int aspen_session_end(const struct aspen_stream_key *k)
+{
+	if (!k)
+		return 0;
+	bpf_map_delete_elem(&aspen_streams, k);
+	bpf_map_delete_elem(&aspen_rstreams, k);
+	bpf_map_delete_elem(&aspen_h2conns, k);
+	bpf_map_delete_elem(&aspen_ledger, k);
+	return 0;
+}
+
 #endif

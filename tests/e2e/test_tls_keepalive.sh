@@ -86,5 +86,33 @@ assert_failed "python3 keep-alive, held allowed then held denied"
 assert_contains "$C_OUT" '"done": true, "ok": 1, "failed": 1'
 check_first_only "python3 held"
 
+# ---- one connection after another in one process: each SSL object is freed
+# before the next is made, so the next usually gets its address; the byte
+# ledger and parser (keyed by that address) must start afresh with the new
+# connection (they once stayed the closed socket's: session_mismatch, or the
+# rest of the denied request's body, refused). The second request is denied.
+provider_mark "$IP_OPENAI"
+client py-sequential env SSL_CERT_FILE="$H_CA" "$H_PY" - "$(chat_body gpt-4o)" "$(chat_body gpt-3.5-turbo)" <<'EOF_PY'
+import gc, http.client, ssl, sys
+ctx = ssl.create_default_context()
+ok = 0
+for i in range(7):
+    conn = http.client.HTTPSConnection("api.openai.com", 443, timeout=10, context=ctx)
+    try:
+        conn.request("POST", "/v1/chat/completions", body=sys.argv[2 if i == 1 else 1],
+                     headers={"Content-Type": "application/json"})
+        ok += conn.getresponse().status == 200
+    except OSError as e:
+        print("request", i, type(e).__name__, e)
+    conn.close()
+    del conn
+    gc.collect()  # the SSL object is freed here: its address is free again
+print("ok", ok)
+EOF_PY
+assert_contains "$C_OUT" "ok 6" "seven connections one after another, the six allowed requests"
+assert_arrived "seven connections one after another" 6 model=gpt-4o
+assert_eq 0 "$(rec_since event=request addr="$IP_OPENAI" model=gpt-3.5-turbo | wc -l)" "the denied request at the provider"
+assert_eq 0 "$(audit_count event=request unparsed=session_mismatch)" "session_mismatch lines"
+
 assert_eq 0 "$(rec_count event=partial_request)" "partial requests at any provider"
 stop_aspend
