@@ -6,7 +6,8 @@
 # answers 200 with an allow line naming tls "go"; a model no rule allows
 # fails inside the client with zero bytes at the provider and a deny line;
 # the same with the client built -ldflags="-s -w". tls_attach names lib
-# "go", found "pclntab" and the Go version. A request that needs a mask is
+# "go", found "pclntab" and the Go version. A Go version not tested is not
+# probed (unparsed go_version) and refused by `uninspectable deny`. A request that needs a mask is
 # denied for a Go client (its writer is not held: docs/internals.md).
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start tls-go
@@ -79,6 +80,24 @@ for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
 	assert_eq go "$(audit_field "$line" tls)" "tls of $name's denied request"
 	no_stopped "$name-deny"
 done
+
+# ---- a Go version Aspen was not tested with (the client's build info
+# rewritten to say go1.99): not probed, and its requests, approved model
+# or not, are refused by `uninspectable deny` with zero bytes at the provider
+other=$H_WORK/goclient-go199
+"$H_PY" -c 'import sys; b = open(sys.argv[1], "rb").read(); i = b.index(b"\xff Go buildinf:") + 33
+open(sys.argv[2], "wb").write(b[:i] + b"go1.99" + b[i + 6:])' "$H_GOCLIENT" "$other"
+chmod +x "$other"
+provider_mark "$IP_OPENAI"
+GO_BIN=$other go_call go199 "$OA" "$(chat_body gpt-4o-mini)"
+assert_contains "$C_OUT" '"error"' "Go client of an untested version"
+assert_nothing_arrived "Go client of an untested version"
+line=$(audit_wait event=tls_attach pid="$C_PID" exe="$other")
+assert_eq null "$(audit_field "$line" lib)" "tls_attach lib of an untested Go version"
+assert_eq go_version "$(audit_field "$line" unparsed)" "tls_attach unparsed of an untested Go version"
+assert_eq go1.99 "$(audit_field "$line" go_version | cut -c1-6)" "tls_attach go_version"
+audit_wait event=request decision=deny rule=uninspectable pid="$C_PID" >/dev/null
+no_stopped go199
 
 # ---- a value to mask: a Go writer is not held to rewrite its buffer, so
 # the request is denied (no_redact), and no byte of it arrives

@@ -219,12 +219,35 @@ static void test_corrupt_pclntab(void **state)
 	assert_int_equal(rt_go_inspect(bad, &info), RT_GO_LAYOUT);
 }
 
+/* The client with its build info saying another Go version (same length):
+ * refused as go_version, the version still read */
+static void test_untested_version(void **state)
+{
+	struct rt_go_info info;
+	char cmd[512], path[96];
+
+	(void)state;
+	if (!have_go)
+		skip();
+	snprintf(path, sizeof(path), "%s/other-version", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import sys; b = open(sys.argv[1], \"rb\").read(); "
+		 "i = b.index(b\"\\xff Go buildinf:\") + 33; "
+		 "open(sys.argv[2], \"wb\").write(b[:i] + b\"go1.99\" + b[i + 6:])' %s %s",
+		 stripped, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(rt_go_inspect(path, &info), RT_GO_VERSION);
+	assert_int_equal(strncmp(info.version, "go1.99", 6), 0);
+	assert_int_equal(info.write.addr, 0); /* nothing to probe */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unstripped),     cmocka_unit_test(test_stripped),
 		cmocka_unit_test(test_lookup_by_name), cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_not_go),         cmocka_unit_test(test_corrupt_pclntab),
+		cmocka_unit_test(test_untested_version),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
