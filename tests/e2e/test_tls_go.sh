@@ -81,6 +81,27 @@ for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
 	no_stopped "$name-deny"
 done
 
+# ---- 16 requests at once, each from its own goroutine on its own
+# connection, 2 threads running them (GOMAXPROCS): goroutines that block
+# resume on another thread, so a session is bound to the socket its Conn
+# wraps, not to a thread. Every other one approved: exactly those 8 arrive.
+bodies=()
+for i in $(seq 0 15); do
+	if [ $((i % 2)) -eq 0 ]; then bodies+=("$(chat_body gpt-4o-mini)"); else bodies+=("$(chat_body gpt-3.5-turbo)"); fi
+done
+provider_mark "$IP_OPENAI"
+GOMAXPROCS=2 go_call go-parallel "$OA" "${bodies[@]}"
+assert_eq "200 E 200 E 200 E 200 E 200 E 200 E 200 E 200 E" \
+	"$("$H_PY" -c 'import json,sys; print(" ".join(str(r["status"]) if "status" in r else "E" for r in json.load(sys.stdin)["results"]))' <"$C_OUT")" \
+	"16 parallel Go requests: statuses in order"
+assert_arrived "16 parallel Go requests" 8 model=gpt-4o-mini
+assert_arrived "16 parallel Go requests" 0 model=gpt-3.5-turbo
+audit_wait event=request decision=deny model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+assert_eq 8 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" "allow lines of the parallel Go client"
+assert_eq 8 "$(audit_count event=request decision=deny model=gpt-3.5-turbo pid="$C_PID")" "deny lines of the parallel Go client"
+assert_eq 0 "$(audit_count event=request rule=uninspectable pid="$C_PID")" "uninspectable lines of the parallel Go client"
+no_stopped go-parallel
+
 # ---- a Go version Aspen was not tested with (the client's build info
 # rewritten to say go1.99): not probed, and its requests, approved model
 # or not, are refused by `uninspectable deny` with zero bytes at the provider

@@ -174,8 +174,9 @@ go_build() {
 	if [ -n "$ldflags" ]; then H_GOCLIENT_STRIPPED=$out; else H_GOCLIENT=$out; fi
 }
 
-# go_call NAME URL BODY: one POST from the Go client ($GO_BIN, default
-# $H_GOCLIENT): prints {"pid", "status", "proto"} or {"pid", "error"}.
+# go_call NAME URL BODY [BODY...]: POSTs from the Go client ($GO_BIN,
+# default $H_GOCLIENT): prints {"pid", "status", "proto"} or {"pid",
+# "error"}; with several bodies, all at once, {"pid", "results": [...]}.
 go_call() {
-	client "$1" env SSL_CERT_FILE="$H_CA" "${GO_BIN:-$H_GOCLIENT}" "$2" "$3"
+	client "$1" env SSL_CERT_FILE="$H_CA" "${GO_BIN:-$H_GOCLIENT}" "${@:2}"
 }
