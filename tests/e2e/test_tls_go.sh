@@ -85,22 +85,28 @@ done
 # connection, 2 threads running them (GOMAXPROCS): goroutines that block
 # resume on another thread, so a session is bound to the socket its Conn
 # wraps, not to a thread. Every other one approved: exactly those 8 arrive.
+# Through net/http (its dial goroutine does the handshake), then written
+# by hand on tls.Client Conns whose handshake runs inside the probed Write
+# (GOCLIENT_RAW=1: the goroutine blocks between the probe and its send).
 bodies=()
 for i in $(seq 0 15); do
 	if [ $((i % 2)) -eq 0 ]; then bodies+=("$(chat_body gpt-4o-mini)"); else bodies+=("$(chat_body gpt-3.5-turbo)"); fi
 done
-provider_mark "$IP_OPENAI"
-GOMAXPROCS=2 go_call go-parallel "$OA" "${bodies[@]}"
-assert_eq "200 E 200 E 200 E 200 E 200 E 200 E 200 E 200 E" \
-	"$("$H_PY" -c 'import json,sys; print(" ".join(str(r["status"]) if "status" in r else "E" for r in json.load(sys.stdin)["results"]))' <"$C_OUT")" \
-	"16 parallel Go requests: statuses in order"
-assert_arrived "16 parallel Go requests" 8 model=gpt-4o-mini
-assert_arrived "16 parallel Go requests" 0 model=gpt-3.5-turbo
-audit_wait event=request decision=deny model=gpt-3.5-turbo pid="$C_PID" >/dev/null
-assert_eq 8 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" "allow lines of the parallel Go client"
-assert_eq 8 "$(audit_count event=request decision=deny model=gpt-3.5-turbo pid="$C_PID")" "deny lines of the parallel Go client"
-assert_eq 0 "$(audit_count event=request rule=uninspectable pid="$C_PID")" "uninspectable lines of the parallel Go client"
-no_stopped go-parallel
+for raw in 0 1; do
+	what="16 parallel Go requests (raw $raw)"
+	provider_mark "$IP_OPENAI"
+	GOCLIENT_RAW=$raw GOMAXPROCS=2 go_call "go-parallel-$raw" "$OA" "${bodies[@]}"
+	assert_eq "200 E 200 E 200 E 200 E 200 E 200 E 200 E 200 E" \
+		"$("$H_PY" -c 'import json,sys; print(" ".join(str(r["status"]) if "status" in r else "E" for r in json.load(sys.stdin)["results"]))' <"$C_OUT")" \
+		"$what: statuses in order"
+	assert_arrived "$what" 8 model=gpt-4o-mini
+	assert_arrived "$what" 0 model=gpt-3.5-turbo
+	audit_wait event=request decision=deny model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+	assert_eq 8 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" "$what: allow lines"
+	assert_eq 8 "$(audit_count event=request decision=deny model=gpt-3.5-turbo pid="$C_PID")" "$what: deny lines"
+	assert_eq 0 "$(audit_count event=request rule=uninspectable pid="$C_PID")" "$what: uninspectable lines"
+	no_stopped "go-parallel-$raw"
+done
 
 # ---- a Go version Aspen was not tested with (the client's build info
 # rewritten to say go1.99): not probed, and its requests, approved model

@@ -5,22 +5,67 @@
 // goroutine (so each on its own connection, and goroutines that block
 // resume on whichever thread is free), and it prints {"pid", "results":
 // [{"status"} or {"error"}, ... in the order of the bodies]}. Exit 0
-// either way. Used by the e2e tests as the Go client (tests/lib/clients.sh,
+// either way. With GOCLIENT_RAW=1 each request is written by hand on a
+// tls.Client whose handshake is left to its first Write (the goroutine
+// blocks inside Write, after the probe, and may resume on another thread
+// before the request's bytes are sent), HTTP/1.1, Connection: close. Used by the e2e tests as the Go client (tests/lib/clients.sh,
 // go_call).
 package main
 
 import (
+	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
 	"time"
 )
 
+// rawPost: the request written in one (*tls.Conn).Write that also runs
+// the handshake
+func rawPost(target, body string) map[string]interface{} {
+	out := map[string]interface{}{}
+	u, err := url.Parse(target)
+	if err != nil {
+		out["error"] = err.Error()
+		return out
+	}
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(u.Hostname(), "443"), 10*time.Second)
+	if err != nil {
+		out["error"] = err.Error()
+		return out
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"http/1.1"}})
+	req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
+		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", u.RequestURI(), u.Host, len(body), body)
+	if _, err := tc.Write([]byte(req)); err != nil {
+		out["error"] = err.Error()
+		return out
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(tc), nil)
+	if err != nil {
+		out["error"] = err.Error()
+		return out
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	out["status"] = resp.StatusCode
+	out["proto"] = resp.Proto
+	return out
+}
+
 func post(client *http.Client, url, body string) map[string]interface{} {
+	if os.Getenv("GOCLIENT_RAW") == "1" {
+		return rawPost(url, body)
+	}
 	out := map[string]interface{}{}
 	resp, err := client.Post(url, "application/json", strings.NewReader(body))
 	if err != nil {
@@ -45,6 +90,9 @@ func main() {
 	if len(bodies) == 1 {
 		out = post(client, os.Args[1], bodies[0])
 	} else {
+		// a connection per request: none is reused, so net/http never
+		// retries a refused request on another one
+		client.Transport = &http.Transport{DisableKeepAlives: true}
 		results := make([]map[string]interface{}, len(bodies))
 		var wg sync.WaitGroup
 		for i, b := range bodies {
