@@ -8,7 +8,10 @@
 // either way. With GOCLIENT_RAW=1 each request is written by hand on a
 // tls.Client whose handshake is left to its first Write (the goroutine
 // blocks inside Write, after the probe, and may resume on another thread
-// before the request's bytes are sent), HTTP/1.1, Connection: close. Used by the e2e tests as the Go client (tests/lib/clients.sh,
+// before the request's bytes are sent), HTTP/1.1, Connection: close.
+// With GOCLIENT_REPEAT=N the one body is posted N times in a row on one
+// keep-alive connection, printing {"pid", "n", "ok", "rps", "p50_us",
+// "p99_us"} (bench/go.sh). Used by the e2e tests as the Go client (tests/lib/clients.sh,
 // go_call).
 package main
 
@@ -22,6 +25,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -79,6 +84,26 @@ func post(client *http.Client, url, body string) map[string]interface{} {
 	return out
 }
 
+// repeat: n sequential POSTs of body, latency percentiles
+func repeat(client *http.Client, url, body string, n int) map[string]interface{} {
+	lat := make([]time.Duration, 0, n)
+	ok := 0
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		t0 := time.Now()
+		if r := post(client, url, body); r["status"] == 200 {
+			ok++
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	total := time.Since(start)
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	return map[string]interface{}{
+		"n": n, "ok": ok, "rps": float64(n) / total.Seconds(),
+		"p50_us": lat[n/2].Microseconds(), "p99_us": lat[n*99/100].Microseconds(),
+	}
+}
+
 func main() {
 	if len(os.Args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: goclient URL BODY [BODY...]")
@@ -87,7 +112,9 @@ func main() {
 	client := &http.Client{Timeout: 10 * time.Second}
 	bodies := os.Args[2:]
 	var out map[string]interface{}
-	if len(bodies) == 1 {
+	if n, _ := strconv.Atoi(os.Getenv("GOCLIENT_REPEAT")); n > 0 {
+		out = repeat(client, os.Args[1], bodies[0], n)
+	} else if len(bodies) == 1 {
 		out = post(client, os.Args[1], bodies[0])
 	} else {
 		// a connection per request: none is reused, so net/http never
