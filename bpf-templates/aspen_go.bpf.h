@@ -173,8 +173,8 @@ SEC("uprobe")
 int aspen_go_write(struct pt_regs *ctx)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
-					.session = ctx->rax };
+	struct aspen_stream_key key = {.tgid = bpf_get_current_pid_tgid() >> 32,
+				       .session = ctx->rax};
 
 	if (!key.session || aspen_retired())
 		return 0;

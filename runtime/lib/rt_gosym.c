@@ -35,7 +35,7 @@
 /* Go versions the probe's register and structure use was tested with
  * (tests/e2e/test_tls_go.sh, Debian's golang-go). Another version is
  * refused (`unparsed` go_version) until it is tested and added here. */
-static const char *const tested[] = { "go1.19" };
+static const char *const tested[] = {"go1.19"};
 
 struct elf_file {
 	int fd;
@@ -99,7 +99,8 @@ static int vaddr_off(const struct elf_file *e, uint64_t vaddr, uint64_t *off)
 
 		if (rd(e->fd, &ph, sizeof(ph), e->eh.e_phoff + (uint64_t)i * sizeof(ph)))
 			return -1;
-		if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr && vaddr < ph.p_vaddr + ph.p_filesz) {
+		if (ph.p_type == PT_LOAD && vaddr >= ph.p_vaddr &&
+		    vaddr < ph.p_vaddr + ph.p_filesz) {
 			*off = vaddr - ph.p_vaddr + ph.p_offset;
 			return 0;
 		}
@@ -238,7 +239,7 @@ bool rt_go_version_tested(const char *v)
 enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info)
 {
 	struct elf_file e;
-	struct pcln t = { 0 };
+	struct pcln t = {0};
 	enum rt_go_status st = RT_GO_NOT_GO;
 
 	memset(info, 0, sizeof(*info));
@@ -261,7 +262,7 @@ enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info)
 int rt_go_func(const char *path, const char *name, struct rt_go_func *f)
 {
 	struct elf_file e;
-	struct pcln t = { 0 };
+	struct pcln t = {0};
 	enum rt_go_status st;
 	int rc = -1;
 
@@ -276,16 +277,11 @@ int rt_go_func(const char *path, const char *name, struct rt_go_func *f)
 const char *rt_go_status_name(enum rt_go_status s)
 {
 	switch (s) {
-	case RT_GO_OK:
-		return "pclntab";
-	case RT_GO_VERSION:
-		return "go_version";
-	case RT_GO_NOFUNC:
-		return "go_no_tls";
-	case RT_GO_LAYOUT:
-		return "go_layout";
-	case RT_GO_NOT_GO:
-		break;
+	case RT_GO_OK: return "pclntab";
+	case RT_GO_VERSION: return "go_version";
+	case RT_GO_NOFUNC: return "go_no_tls";
+	case RT_GO_LAYOUT: return "go_layout";
+	case RT_GO_NOT_GO: break;
 	}
 	return "not_go";
 }

@@ -11,11 +11,11 @@
 #include <stdint.h>
 
 enum rt_go_status {
-	RT_GO_NOT_GO = 0,   /* no .gopclntab: not a Go executable */
-	RT_GO_OK = 1,       /* a tested Go version; the functions were found */
-	RT_GO_VERSION = 2,  /* a Go version Aspen has not been tested with */
-	RT_GO_NOFUNC = 3,   /* Go, but crypto/tls's write is not in it */
-	RT_GO_LAYOUT = 4,   /* not amd64, or a pclntab/buildinfo layout not known */
+	RT_GO_NOT_GO = 0,  /* no .gopclntab: not a Go executable */
+	RT_GO_OK = 1,	   /* a tested Go version; the functions were found */
+	RT_GO_VERSION = 2, /* a Go version Aspen has not been tested with */
+	RT_GO_NOFUNC = 3,  /* Go, but crypto/tls's write is not in it */
+	RT_GO_LAYOUT = 4,  /* not amd64, or a pclntab/buildinfo layout not known */
 };
 
 struct rt_go_func {
@@ -26,10 +26,10 @@ struct rt_go_func {
 
 struct rt_go_info {
 	enum rt_go_status status;
-	char version[32];         /* "go1.19.8", or "" when not known */
-	struct rt_go_func write;  /* crypto/tls.(*Conn).Write */
-	struct rt_go_func read;   /* crypto/tls.(*Conn).Read */
-	uint64_t nfunc;           /* functions in the pclntab */
+	char version[32];	 /* "go1.19.8", or "" when not known */
+	struct rt_go_func write; /* crypto/tls.(*Conn).Write */
+	struct rt_go_func read;	 /* crypto/tls.(*Conn).Read */
+	uint64_t nfunc;		 /* functions in the pclntab */
 };
 
 /* Fill info for the ELF file at path. Returns info->status. */

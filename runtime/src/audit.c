@@ -244,7 +244,7 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 		rt_audit_null(&ev, "unparsed");
 	rt_audit_str(&ev, "tls",
 		     e->probe == ASPEN_PROBE_GNUTLS ? "gnutls"
-		     : e->probe == ASPEN_PROBE_GO ? "go"
+		     : e->probe == ASPEN_PROBE_GO   ? "go"
 						    : "openssl");
 	add_process(&ev, v);
 	if (rc)

@@ -40,7 +40,8 @@ static int setup(void **state)
 	(void)state;
 	if (system("command -v go >/dev/null 2>&1") != 0) {
 		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-			fail_msg("go is not installed (scripts/install-deps.sh installs golang-go)");
+			fail_msg(
+			    "go is not installed (scripts/install-deps.sh installs golang-go)");
 		return 0;
 	}
 	if (!mkdtemp(dir))
@@ -192,7 +193,11 @@ static void test_not_go(void **state)
 	assert_int_equal(rt_go_inspect("/bin/sh", &info), RT_GO_NOT_GO);
 	assert_int_equal(rt_go_inspect("/nonexistent", &info), RT_GO_NOT_GO);
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, "\x7f" "ELF\2\1\1garbage-garbage-garbage-garbage-garbage-garbage-garbage", 62), 62);
+	assert_int_equal(write(fd,
+			       "\x7f"
+			       "ELF\2\1\1garbage-garbage-garbage-garbage-garbage-garbage-garbage",
+			       62),
+			 62);
 	close(fd);
 	assert_int_equal(rt_go_inspect(path, &info), RT_GO_NOT_GO);
 	unlink(path);
@@ -211,7 +216,8 @@ static void test_corrupt_pclntab(void **state)
 		skip();
 	snprintf(bad, sizeof(bad), "%s/bad", dir);
 	snprintf(cmd, sizeof(cmd),
-		 "cp %s %s && off=$(readelf -SW %s | sed -n 's/.*[.]gopclntab *PROGBITS *[0-9a-f]* \\([0-9a-f]*\\).*/\\1/p') && "
+		 "cp %s %s && off=$(readelf -SW %s | sed -n 's/.*[.]gopclntab *PROGBITS *[0-9a-f]* "
+		 "\\([0-9a-f]*\\).*/\\1/p') && "
 		 "printf '\\377\\377\\377\\377' | dd of=%s bs=1 seek=$((0x$off + 12)) conv=notrunc "
 		 "status=none",
 		 stripped, bad, stripped, bad);
@@ -244,10 +250,10 @@ static void test_untested_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_unstripped),     cmocka_unit_test(test_stripped),
-		cmocka_unit_test(test_lookup_by_name), cmocka_unit_test(test_versions),
-		cmocka_unit_test(test_not_go),         cmocka_unit_test(test_corrupt_pclntab),
-		cmocka_unit_test(test_untested_version),
+	    cmocka_unit_test(test_unstripped),	     cmocka_unit_test(test_stripped),
+	    cmocka_unit_test(test_lookup_by_name),   cmocka_unit_test(test_versions),
+	    cmocka_unit_test(test_not_go),	     cmocka_unit_test(test_corrupt_pclntab),
+	    cmocka_unit_test(test_untested_version),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
