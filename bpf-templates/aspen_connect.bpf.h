@@ -189,6 +189,7 @@ static __always_inline int aspen_udp_first(struct bpf_sock_addr *ctx, const stru
 /* sk_msg decides at a ClientHello as connect() would: it needs the above */
 #include "aspen_sockmap.bpf.h"
 #include "aspen_tls.bpf.h"
+#include "aspen_go.bpf.h"
 #endif
 
 static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct aspen_conn *c,

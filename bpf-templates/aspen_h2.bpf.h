@@ -406,11 +406,11 @@ __noinline int aspen_h2_parse_chunk(struct aspen_h2conn *c, struct aspen_stream 
  * alive: the connection is denied. */
 static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct aspen_stream *s1,
 						 const struct aspen_stream_key *key, __u64 buf,
-						 __u64 len)
+						 __u64 len, int can_hold)
 {
 	struct aspen_redact_event *e;
 
-	if (aspen_daemon_alive()) {
+	if (can_hold && aspen_daemon_alive()) { /* a Go writer is never held */
 		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 		if (e) {
 			e->kind = ASPEN_EV_REDACT_HOLD;
@@ -468,13 +468,14 @@ static __always_inline int aspen_h2_sniff(const void *buf, __u64 len)
  */
 static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 					     struct aspen_stream *s1, struct aspen_tls_scratch *sc,
-					     const __u8 *buf, __u64 len, int probe)
+					     const __u8 *buf, __u64 len, int probe, int how)
 {
 	struct aspen_h2conn *c = bpf_map_lookup_elem(&aspen_h2conns, key);
 	__u64 done = 0, skip;
 	__u32 zk = 0;
 	int kind;
 
+	(void)how; /* ASPEN_WRITE_HOLD: read with body patterns only */
 	if (!c) {
 		/* only a session's very first bytes can start HTTP/2 */
 		if (s1->bytes || s1->fresh || s1->decided || s1->st.state || s1->acct)
@@ -539,7 +540,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	aspen_h2_attribute(c, 0);
 #if ASPEN_NEED_BODY_SCAN
 	if (c->w_matched)
-		aspen_h2_redact_hold(c, s1, key, (__u64)buf, len);
+		aspen_h2_redact_hold(c, s1, key, (__u64)buf, len, how & ASPEN_WRITE_HOLD);
 #endif
 	return 1;
 }

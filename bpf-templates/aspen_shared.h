@@ -197,6 +197,7 @@ enum aspen_dns_stat {
 #define ASPEN_PROG_SSL_WRITE "aspen_ssl_write"
 #define ASPEN_PROG_GNUTLS_SEND "aspen_gnutls_send"
 #define ASPEN_PROG_WRITE_RET "aspen_write_ret"
+#define ASPEN_PROG_GO_WRITE "aspen_go_write" /* Go crypto/tls (aspen_go.bpf.h) */
 #define ASPEN_PROG_SSL_READ "aspen_ssl_read"         /* response rules only */
 #define ASPEN_PROG_SSL_READ_EX "aspen_ssl_read_ex"   /* response rules only */
 #define ASPEN_PROG_GNUTLS_RECV "aspen_gnutls_recv"   /* response rules only */
@@ -324,6 +325,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_H2_MIDSTREAM = 15, /* HTTP/2 connection begun before the probes: HPACK state unknown */
 	ASPEN_UNPARSED_H2_STATE = 16,   /* the HTTP/2 parser lost the connection (frame, HPACK, size) */
 	ASPEN_UNPARSED_MODEL_CONFLICT = 17, /* the path and the body name different models */
+	ASPEN_UNPARSED_GO_VERSION = 18, /* connect: a Go executable of a version not tested */
 };
 
 /* What a request's `unparsed` reason leaves unknown to its rules
@@ -433,6 +435,7 @@ struct aspen_redact_event {
 enum aspen_probe {
 	ASPEN_PROBE_OPENSSL = 1,
 	ASPEN_PROBE_GNUTLS = 2,
+	ASPEN_PROBE_GO = 3, /* crypto/tls.(*Conn).Write (aspen_go.bpf.h) */
 };
 
 #endif

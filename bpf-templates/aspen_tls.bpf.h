@@ -583,17 +583,18 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 #if ASPEN_NEED_BODY_SCAN
 /* This write holds the end of a match to mask. It is not encrypted yet:
  * stop the writer (it stops before the probed function runs) and let
- * aspend rewrite the buffer. With no aspend alive to do it, the request is
+ * aspend rewrite the buffer. With no aspend alive to do it, or a writer
+ * that may not be held (Go: see docs/internals.md), the request is
  * denied: PII the policy masks never leaves unmasked. */
 static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 					     const struct aspen_stream_key *key, __u64 buf,
-					     __u64 len, int carried)
+					     __u64 len, int carried, int can_hold)
 {
 	struct aspen_redact_event *e;
 
 	if (s->v.decision == ASPEN_DENY || s->v.decision == ASPEN_KILL)
 		return 0; /* nothing of it leaves anyway */
-	if (aspen_daemon_alive()) {
+	if (can_hold && aspen_daemon_alive()) {
 		e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 		if (e) {
 			e->kind = ASPEN_EV_REDACT_HOLD;
@@ -792,36 +793,43 @@ static __always_inline int aspen_probe_stands_down(__u32 tgid)
 	return tp && tp->gen && tp->gen != cfg->gen;
 }
 
+/* How a write probe runs (aspen_write_plain): */
+#define ASPEN_WRITE_UNDO 1 /* a return probe follows (struct aspen_write_undo) */
+#define ASPEN_WRITE_NOTE 2 /* the session is the thread's and process's last (sk_msg binds by it) */
+#define ASPEN_WRITE_HOLD 4 /* the writer may be stopped for aspend to mask its buffer */
+
 #include "aspen_h2.bpf.h"
 
-static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
+/* One write of plaintext on a session, from any probe: parsed, decided,
+ * accounted in the session's ledger. */
+static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const void *buf,
+					     __u64 len, int probe, int how)
 {
-	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
-					.session = PT_REGS_PARM1(ctx) };
-	__u64 len = PT_REGS_PARM3(ctx), done;
-	const void *buf = (const void *)PT_REGS_PARM2(ctx);
+	__u64 done;
 	__u32 k = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream *s;
 
 	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0) ||
-	    aspen_probe_stands_down(key.tgid))
+	    aspen_probe_stands_down(key->tgid))
 		return 0;
-	s = aspen_stream_get(&key, z);
+	s = aspen_stream_get(key, z);
 	if (!s)
 		return 0;
-	aspen_note_session(&key);
+	if (how & ASPEN_WRITE_NOTE)
+		aspen_note_session(key);
 	if (s->unsynced) {
 		/* framing lost earlier: nothing on this session can be followed */
 		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
 		return 0;
 	}
-	if (aspen_h2_on_write(&key, s, sc, buf, len, probe))
+	if (aspen_h2_on_write(key, s, sc, buf, len, probe, how))
 		return 0; /* an HTTP/2 session (aspen_h2.bpf.h) */
 	s->call_credit = 0;
 	s->call_pend = 0;
-	aspen_undo_begin(&key, s);
+	if (how & ASPEN_WRITE_UNDO)
+		aspen_undo_begin(key, s);
 	__u64 state_at_start __attribute__((unused)) = s->body_state;
 
 	s->write_match = 0;
@@ -836,9 +844,19 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 #if ASPEN_NEED_BODY_SCAN
 	/* after the accounting: aspend may deny the session while we are held */
 	if (s->write_match & s->redact)
-		aspen_redact_hold(s, &key, (__u64)buf, len, state_at_start != ASPEN_BODY_START);
+		aspen_redact_hold(s, key, (__u64)buf, len, state_at_start != ASPEN_BODY_START,
+				  how & ASPEN_WRITE_HOLD);
 #endif
 	return 0;
+}
+
+static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
+{
+	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32,
+					.session = PT_REGS_PARM1(ctx) };
+
+	return aspen_write_plain(&key, (const void *)PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), probe,
+				 ASPEN_WRITE_UNDO | ASPEN_WRITE_NOTE | ASPEN_WRITE_HOLD);
 }
 
 SEC("uprobe")

@@ -146,6 +146,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_H2_MIDSTREAM] = "h2_midstream",
     [ASPEN_UNPARSED_H2_STATE] = "h2_state",
     [ASPEN_UNPARSED_MODEL_CONFLICT] = "model_conflict",
+    [ASPEN_UNPARSED_GO_VERSION] = "go_version",
 };
 
 const char *aspen_unparsed_name(unsigned code)

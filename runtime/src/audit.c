@@ -255,7 +255,10 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 		rt_audit_str(&ev, "unparsed", why);
 	else
 		rt_audit_null(&ev, "unparsed");
-	rt_audit_str(&ev, "tls", e->probe == ASPEN_PROBE_GNUTLS ? "gnutls" : "openssl");
+	rt_audit_str(&ev, "tls",
+		     e->probe == ASPEN_PROBE_GNUTLS ? "gnutls"
+		     : e->probe == ASPEN_PROBE_GO   ? "go"
+						    : "openssl");
 	add_process(&ev, v);
 	if (rc)
 		add_redactions(&ev, p, rc);
@@ -412,8 +415,8 @@ void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct as
 
 /* A process's TLS probes are attached (lib: the library named, libs: a
  * JSON array of every library probed), or it has none to probe (lib NULL). */
-void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const char *lib,
-		      const char *libs, int nprobes, long us)
+void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid,
+		      const struct tls_attach_info *ti, long us)
 {
 	struct rt_audit_ev ev;
 	char exe[PATH_MAX], link[64];
@@ -426,16 +429,21 @@ void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const ch
 	add_policy(d, p, &ev);
 	rt_audit_uint(&ev, "pid", (unsigned)tgid);
 	rt_audit_str(&ev, "exe", exe);
-	if (lib) {
-		rt_audit_str(&ev, "lib", lib);
-		rt_audit_raw(&ev, "libs", libs);
-		rt_audit_uint(&ev, "probes", (unsigned)nprobes);
+	if (ti->lib) {
+		rt_audit_str(&ev, "lib", ti->lib);
+		rt_audit_raw(&ev, "libs", ti->libs);
+		rt_audit_uint(&ev, "probes", (unsigned)ti->nprobes);
+		rt_audit_str(&ev, "found", ti->found ? ti->found : "symbol");
 		metrics_probe_attach(us);
 	} else {
+		const char *why = ti->unparsed ? ti->unparsed : "no_tls_lib";
+
 		rt_audit_null(&ev, "lib");
-		rt_audit_str(&ev, "unparsed", "no_tls_lib");
-		metrics_uninspected("no_tls_lib");
+		rt_audit_str(&ev, "unparsed", why);
+		metrics_uninspected(why);
 	}
+	if (ti->version)
+		rt_audit_str(&ev, "go_version", ti->version);
 	metrics_hold("tls_attach", us);
 	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
 	audit_emit(d, &ev);

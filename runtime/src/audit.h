@@ -32,10 +32,18 @@ void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_m
 /* A request denied because a match to mask could not be masked in place */
 void audit_redact_denied(struct daemon *d, struct policy_obj *p,
 			 const struct aspen_redact_event *e);
-/* A process's TLS probes (lib: the library named, libs: JSON array of all
- * probed), or none to probe (lib NULL) */
-void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid, const char *lib,
-		      const char *libs, int nprobes, long us);
+/* How a process's TLS was found (audit_tls_attach) */
+struct tls_attach_info {
+	const char *lib;      /* the library named ("go" for Go), or NULL: none probed */
+	const char *libs;     /* JSON array of every file probed */
+	const char *found;    /* "symbol" (ELF symbols), "pclntab" (Go's symbol table) */
+	const char *version;  /* Go version, or NULL */
+	const char *unparsed; /* with lib NULL: why ("no_tls_lib", "go_version") */
+	int nprobes;
+};
+/* A process's TLS probes, or none to probe (lib NULL) */
+void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid,
+		      const struct tls_attach_info *ti, long us);
 void audit_lost(struct daemon *d, struct policy_obj *p, __u64 count);
 void audit_policy_load(struct daemon *d, struct policy_obj *p, const char *what);
 void audit_error(struct daemon *d, const char *msg);

@@ -32,6 +32,7 @@
 #include "hook_uprobe.h"
 #include "log.h"
 #include "metrics.h"
+#include "names.h"
 #include "pin.h"
 #include "policy_obj.h"
 #include "reaper.h"
@@ -49,8 +50,11 @@ struct tls_proc {
 	int pidfd;
 	int nlinks;
 	struct bpf_link *links[TLS_MAX_LINKS];
-	char lib[PATH_MAX];      /* the library named in the audit (OpenSSL first) */
+	char lib[PATH_MAX];      /* the library named in the audit (OpenSSL first; "go") */
 	char libs[2 * PATH_MAX]; /* JSON array of every library probed */
+	char go_version[32];     /* of a Go executable (probed or refused), or "" */
+	bool go;                 /* its TLS was found in Go's symbol table */
+	bool go_refused;         /* a Go executable of a version not tested */
 };
 
 /* OpenSSL first: a process mapping both (curl: libldap pulls in GnuTLS)
@@ -65,7 +69,17 @@ static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
 			best = i;
 			break;
 		}
+	tp->go = tp->go_refused = false;
+	tp->go_version[0] = 0;
+	for (int i = 0; i < n; i++)
+		if (libs[i].kinds & (TLS_LIB_GO | TLS_LIB_GO_REFUSED)) {
+			tp->go = !!(libs[i].kinds & TLS_LIB_GO);
+			tp->go_refused = !tp->go;
+			snprintf(tp->go_version, sizeof(tp->go_version), "%s", libs[i].go_version);
+		}
 	snprintf(tp->lib, sizeof(tp->lib), "%s", libs[best].path + libs[best].prefix);
+	if (tp->go && !(libs[best].kinds & TLS_LIB_OPENSSL))
+		snprintf(tp->lib, sizeof(tp->lib), "go");
 	used += (size_t)snprintf(tp->libs, sizeof(tp->libs), "[");
 	for (int i = 0; i < n && used < sizeof(tp->libs); i++) {
 		char q[PATH_MAX + 8];
@@ -155,6 +169,23 @@ static int attach_write_point(struct policy_obj *p, pid_t tgid, const struct tls
 	return 2;
 }
 
+/* Go's crypto/tls.(*Conn).Write, at the offset its symbol table gives
+ * (aspen_go.bpf.h): one entry probe, no return probe. */
+static int attach_go(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
+		     struct bpf_link **links)
+{
+	if (!p->progs.go_write)
+		return 0;
+	links[0] = bpf_program__attach_uprobe(p->progs.go_write, false, tgid, lib->path,
+					      (size_t)lib->go_write_off);
+	if (!links[0]) {
+		log_warn("pid %d: cannot probe Go's crypto/tls in %s: %s", tgid,
+			 lib->path + lib->prefix, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
 /* Attach every probe point of the libraries found; returns links made. */
 static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *libs, int nlibs,
 		       struct bpf_link **links, int max)
@@ -164,6 +195,8 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 	for (int l = 0; l < nlibs; l++) {
 		bool internal_write = false;
 
+		if ((libs[l].kinds & TLS_LIB_GO) && n < max)
+			n += attach_go(p, tgid, &libs[l], &links[n]);
 		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n + 2 <= max) {
 			int k = attach_write_point(p, tgid, &libs[l], &links[n]);
 
@@ -246,6 +279,10 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 			reaper_put(tp->links[k]);
 		tp->nlinks = 0;
 	}
+	if (tp) {
+		tp->go = tp->go_refused = false;
+		tp->go_version[0] = 0;
+	}
 	if (tp && nlibs > 0) {
 		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
 		name_libs(tp, libs, nlibs);
@@ -257,9 +294,20 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
 	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
-	if (tp)
-		audit_tls_attach(d, p, (pid_t)tgid, tp->nlinks ? tp->lib : NULL, tp->libs, tp->nlinks,
-				 elapsed_us(&t0));
+	if (tp) {
+		struct tls_attach_info ti = {
+			.lib = tp->nlinks ? tp->lib : NULL,
+			.libs = tp->libs,
+			.found = tp->go && !strcmp(tp->lib, "go") ? "pclntab" : "symbol",
+			.version = tp->go_version[0] ? tp->go_version : NULL,
+			.unparsed = aspen_unparsed_name(!tp->nlinks && tp->go_refused
+								? ASPEN_UNPARSED_GO_VERSION
+								: ASPEN_UNPARSED_NO_TLS_LIB),
+			.nprobes = tp->nlinks,
+		};
+
+		audit_tls_attach(d, p, (pid_t)tgid, &ti, elapsed_us(&t0));
+	}
 	if (tp && !tp->nlinks) {
 		if (tp->pidfd >= 0)
 			close(tp->pidfd);

@@ -60,6 +60,7 @@ static const struct skel_entry entries[] = {
     PROG(ssl_write, ASPEN_PROG_SSL_WRITE, SKEL_TLS),
     PROG(gnutls_send, ASPEN_PROG_GNUTLS_SEND, SKEL_TLS),
     PROG(write_ret, ASPEN_PROG_WRITE_RET, SKEL_TLS),
+    PROG(go_write, ASPEN_PROG_GO_WRITE, SKEL_TLS),
     PROG(ssl_read, ASPEN_PROG_SSL_READ, SKEL_TLS_READ),
     PROG(ssl_read_ex, ASPEN_PROG_SSL_READ_EX, SKEL_TLS_READ),
     PROG(gnutls_recv, ASPEN_PROG_GNUTLS_RECV, SKEL_TLS_READ),

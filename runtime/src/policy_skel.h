@@ -28,7 +28,7 @@ struct policy_maps {
 struct policy_progs {
 	/* TLS probes, attached per process (policies with request or
 	 * response rules); NULL in the others */
-	struct bpf_program *ssl_write, *gnutls_send, *write_ret;
+	struct bpf_program *ssl_write, *gnutls_send, *write_ret, *go_write;
 	/* read probes (policies with response rules); NULL in the others */
 	struct bpf_program *ssl_read, *ssl_read_ex, *gnutls_recv, *tls_read_ret;
 };

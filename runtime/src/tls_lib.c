@@ -17,12 +17,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rt_gosym.h"
 #include "tls_lib.h"
 
 struct lib_cache_ent {
 	dev_t dev;
 	ino_t ino;
 	int kinds;
+	char go_version[32];
+	__u64 go_write_off;
 };
 
 static struct lib_cache_ent cache[256];
@@ -78,20 +81,53 @@ static int elf_kinds(const char *path)
 	return kinds;
 }
 
-int tls_lib_kinds(const char *path)
+/* A Go executable: its crypto/tls from the Go symbol table, when its Go
+ * version is one the probe was tested with (runtime/lib/rt_gosym.c). */
+static int go_kinds(const char *path, struct lib_cache_ent *e)
 {
+	struct rt_go_info info;
+
+	switch (rt_go_inspect(path, &info)) {
+	case RT_GO_OK:
+		e->go_write_off = info.write.off;
+		snprintf(e->go_version, sizeof(e->go_version), "%s", info.version);
+		return TLS_LIB_GO;
+	case RT_GO_VERSION:
+	case RT_GO_LAYOUT:
+		snprintf(e->go_version, sizeof(e->go_version), "%s", info.version);
+		return TLS_LIB_GO_REFUSED;
+	case RT_GO_NOFUNC:
+	case RT_GO_NOT_GO:
+		break;
+	}
+	return 0;
+}
+
+int tls_lib_kinds(const char *path, struct tls_lib *go)
+{
+	struct lib_cache_ent e = { 0 }, *hit = NULL;
 	struct stat st;
-	int kinds;
 
 	if (stat(path, &st) < 0)
 		return 0;
-	for (int i = 0; i < ncache; i++)
+	for (int i = 0; i < ncache && !hit; i++)
 		if (cache[i].dev == st.st_dev && cache[i].ino == st.st_ino)
-			return cache[i].kinds;
-	kinds = elf_kinds(path);
-	if (ncache < (int)(sizeof(cache) / sizeof(cache[0])))
-		cache[ncache++] = (struct lib_cache_ent){ st.st_dev, st.st_ino, kinds };
-	return kinds;
+			hit = &cache[i];
+	if (!hit) {
+		e.dev = st.st_dev;
+		e.ino = st.st_ino;
+		e.kinds = elf_kinds(path);
+		if (!e.kinds)
+			e.kinds = go_kinds(path, &e);
+		hit = &e;
+		if (ncache < (int)(sizeof(cache) / sizeof(cache[0])))
+			cache[ncache++] = e;
+	}
+	if (go) {
+		snprintf(go->go_version, sizeof(go->go_version), "%s", hit->go_version);
+		go->go_write_off = hit->go_write_off;
+	}
+	return hit->kinds;
 }
 
 /* Executable file mappings of pid that define a TLS library's functions.
@@ -120,7 +156,7 @@ int tls_libs_of(pid_t pid, struct tls_lib *out, int max)
 			continue;
 		snprintf(out[n].path, sizeof(out[n].path), "/proc/%d/root%s", pid, path);
 		out[n].prefix = (int)(strlen(out[n].path) - strlen(path));
-		kinds = tls_lib_kinds(out[n].path);
+		kinds = tls_lib_kinds(out[n].path, &out[n]);
 		if (!kinds)
 			continue;
 		out[n].kinds = kinds;

@@ -9,15 +9,20 @@
 
 #define TLS_LIB_OPENSSL 1
 #define TLS_LIB_GNUTLS 2
+#define TLS_LIB_GO 4         /* Go's crypto/tls, found in .gopclntab */
+#define TLS_LIB_GO_REFUSED 8 /* a Go executable Aspen does not probe (go_version) */
 
 struct tls_lib {
 	char path[PATH_MAX + 32]; /* /proc/PID/root/<path> */
 	int prefix;		  /* bytes of the /proc/PID/root prefix */
 	int kinds;		  /* TLS_LIB_* */
+	char go_version[32];	  /* TLS_LIB_GO*: "go1.19.8", or "" */
+	__u64 go_write_off;	  /* TLS_LIB_GO: file offset of (*tls.Conn).Write */
 };
 
-/* TLS_LIB_* bits of the ELF file at path (cached per file) */
-int tls_lib_kinds(const char *path);
+/* TLS_LIB_* bits of the ELF file at path (cached per file); with go,
+ * the Go details of a TLS_LIB_GO* file (may be NULL) */
+int tls_lib_kinds(const char *path, struct tls_lib *go);
 /* The TLS libraries pid maps, up to max; -1 if /proc/PID/maps is unreadable */
 int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
 /* OpenSSL's internal write function, probed instead of SSL_write(_ex):

@@ -10,7 +10,7 @@
 #   first connect, decoy libraries exporting SSL_write, SNI and Host
 #   fronting, a provider at an unlearned address, a bystander left alone,
 #   a tracer that swallows the SIGSTOP of the hold, a socket passed to a
-#   helper process, a Go client (its own TLS).
+#   helper process, a Go client (its own TLS, probed by its symbol table).
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start no-way-around
 
@@ -248,17 +248,22 @@ HELPER=$("$H_PY" -c 'import json,sys; print([json.loads(l) for l in sys.stdin][-
 audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$HELPER" >/dev/null
 no_stopped fdpass-ok
 
-# ---- 11. Go: its own crypto/tls, no library Aspen probes (until Go support
-# lands): refused by `uninspectable deny`, approved model or not
+# ---- 11. Go: its own crypto/tls, probed through its Go symbol table
+# (tests/e2e/test_tls_go.sh): the approved model answers, another is
+# denied by the default with zero bytes at the provider
 go_build
-for m in gpt-4o gpt-4o-mini; do
-	provider_mark "$IP_OPENAI"
-	go_call "go-$m" "https://$HOST/v1/chat/completions" "$(chat_body "$m")"
-	assert_contains "$C_OUT" '"error"' "Go client, model $m, under uninspectable deny"
-	assert_nothing_arrived "Go client, model $m"
-	audit_wait event=request decision=deny rule=uninspectable pid="$C_PID" >/dev/null
-	no_stopped "go-$m"
-done
+provider_mark "$IP_OPENAI"
+go_call go-mini "https://$HOST/v1/chat/completions" "$(chat_body gpt-4o-mini)"
+assert_contains "$C_OUT" '"status":200' "Go client, approved model"
+assert_arrived "Go client, approved model" 1 model=gpt-4o-mini
+audit_wait event=request decision=allow rule=approved tls=go pid="$C_PID" >/dev/null
+no_stopped go-mini
+provider_mark "$IP_OPENAI"
+go_call go-4o "https://$HOST/v1/chat/completions" "$(chat_body gpt-4o)"
+assert_contains "$C_OUT" '"error"' "Go client, model gpt-4o"
+assert_nothing_arrived "Go client, model gpt-4o"
+audit_wait event=request decision=deny rule=default model=gpt-4o tls=go pid="$C_PID" >/dev/null
+no_stopped go-4o
 
 # the trail holds no key and its chain is whole
 assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"

@@ -156,22 +156,27 @@ msg_body() {
 CHAT_BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
 MSG_BODY='{"model":"claude-sonnet-4","max_tokens":16,"messages":[{"role":"user","content":"hello"}]}'
 
-# go_build: builds tests/lib/goclient (Go's crypto/tls, net/http) once per
-# test into $H_WORK/goclient; sets H_GOCLIENT. Under CI a missing Go
-# toolchain fails the test; elsewhere it skips it (exit 77).
+# go_build [-s]: builds tests/lib/goclient (Go's crypto/tls, net/http) once
+# per test into $H_WORK/goclient and sets H_GOCLIENT; with -s stripped
+# (-ldflags="-s -w": no ELF symbol table) into $H_WORK/goclient-stripped,
+# setting H_GOCLIENT_STRIPPED. Under CI a missing Go toolchain fails the
+# test; elsewhere it skips it (exit 77).
 go_build() {
+	local out=$H_WORK/goclient ldflags=
 	command -v go >/dev/null 2>&1 || {
 		[ "${CI:-}" = true ] && fail "go is not installed (scripts/install-deps.sh installs golang-go)"
 		skip "go is not installed"
 	}
-	H_GOCLIENT=$H_WORK/goclient
+	[ "${1:-}" = -s ] && out=$H_WORK/goclient-stripped ldflags="-s -w"
 	(cd "$H_LIB/goclient" && HOME=${HOME:-/root} GOFLAGS=-mod=mod CGO_ENABLED=0 \
-		go build -o "$H_GOCLIENT" .) >"$H_WORK/go-build.log" 2>&1 ||
+		go build -ldflags="$ldflags" -o "$out" .) >"$H_WORK/go-build.log" 2>&1 ||
 		{ cat "$H_WORK/go-build.log" >&2; fail "go build of tests/lib/goclient failed"; }
+	if [ -n "$ldflags" ]; then H_GOCLIENT_STRIPPED=$out; else H_GOCLIENT=$out; fi
 }
 
-# go_call NAME URL BODY: one POST from the Go client ($H_GOCLIENT): prints
-# {"pid", "status", "proto"} or {"pid", "error"}.
+# go_call NAME URL BODY [BODY...]: POSTs from the Go client ($GO_BIN,
+# default $H_GOCLIENT): prints {"pid", "status", "proto"} or {"pid",
+# "error"}; with several bodies, all at once, {"pid", "results": [...]}.
 go_call() {
-	client "$1" env SSL_CERT_FILE="$H_CA" "$H_GOCLIENT" "$2" "$3"
+	client "$1" env SSL_CERT_FILE="$H_CA" "${GO_BIN:-$H_GOCLIENT}" "${@:2}"
 }

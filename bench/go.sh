@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Per-request cost of Aspen for a Go client (its own crypto/tls, probed
+# through its Go symbol table), as ratios in one sitting: tests/lib/goclient
+# POSTing a 2.1 KB chat completion to nginx over loopback TLS, HTTP/1.1,
+# one keep-alive connection, N requests in a row,
+#   direct        no aspend
+#   model rules   aspend, request rules: the Go write uprobe + in-kernel
+#                 HTTP/JSON parse + sk_msg on the socket
+# two rounds; req/s ratio to direct and p50/p99 latency.
+#   sudo bench/go.sh [BUILD_DIR] [REQUESTS]
+here=$(cd "$(dirname "$0")" && pwd)
+export ASPEN_SRC=${ASPEN_SRC:-$here/..}
+build=${1:-$ASPEN_SRC/build}
+export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+N=${2:-3000}
+source "$ASPEN_SRC/tests/lib/harness.sh"
+harness_start bench-go
+
+source "$here/nginx.sh"
+PORT=8443
+bench_nginx $PORT
+go_build
+
+body=$("$H_PY" -c '
+import json
+msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
+print(json.dumps({"model": "gpt-4o-mini", "messages": msgs, "user": "bench"}))')
+log "request body: ${#body} bytes"
+
+model_policy=$(make_policy bench-model <<EOF_POLICY
+policy "bench-model"
+default deny
+uninspectable deny
+provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mini_only { on request  when request.model not in ["gpt-4o-mini", "gpt-4o"]  deny "model not approved" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+)
+
+run_go() { # NAME: "rps p50_us p99_us ok"
+	GOCLIENT_REPEAT=$N go_call "$1" "https://api.openai.com:$PORT/v1/chat/completions" "$body"
+	"$H_PY" -c 'import json,sys; r = json.load(sys.stdin)
+print("%.0f %d %d %d" % (r["rps"], r["p50_us"], r["p99_us"], r["ok"]))' <"$C_OUT" ||
+		fail "$1: $(cat "$C_OUT" "$C_ERR")"
+}
+
+declare -A res
+for round in 1 2; do
+	res[direct$round]=$(run_go "direct$round")
+	start_aspend "$model_policy"
+	res[model$round]=$(run_go "model$round")
+	audit_wait event=tls_attach lib=go >/dev/null
+	stop_aspend
+done
+
+ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+echo
+echo "Go client ($(go env GOVERSION)), $N POSTs of ${#body} B JSON in a row, one keep-alive connection, loopback TLS"
+for round in 1 2; do
+	read -r d dp50 dp99 dok <<<"${res[direct$round]}"
+	read -r m mp50 mp99 mok <<<"${res[model$round]}"
+	echo "round $round"
+	printf '  %-12s %7s req/s  p50 %5s us  p99 %5s us  (%s/%s 200)\n' direct "$d" "$dp50" "$dp99" "$dok" "$N"
+	printf '  %-12s %7s req/s  p50 %5s us  p99 %5s us  (%s/%s 200)  %sx req/s, +%s us p50\n' "model rules" \
+		"$m" "$mp50" "$mp99" "$mok" "$N" "$(ratio "$m" "$d")" "$((mp50 - dp50))"
+done

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Go executables: their functions from the Go symbol table (.gopclntab),
+ * which stripped binaries (-ldflags=-s -w) keep, and their Go version
+ * from the build info (.go.buildinfo). Plain ELF64 reading, no libelf.
+ */
+#ifndef ASPEN_RT_GOSYM_H
+#define ASPEN_RT_GOSYM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum rt_go_status {
+	RT_GO_NOT_GO = 0,  /* no .gopclntab: not a Go executable */
+	RT_GO_OK = 1,	   /* a tested Go version; the functions were found */
+	RT_GO_VERSION = 2, /* a Go version Aspen has not been tested with */
+	RT_GO_NOFUNC = 3,  /* Go, but crypto/tls's write is not in it */
+	RT_GO_LAYOUT = 4,  /* not amd64, or a pclntab/buildinfo layout not known */
+};
+
+struct rt_go_func {
+	uint64_t addr; /* entry (virtual address) */
+	uint64_t off;  /* file offset of the entry: where a uprobe goes */
+	uint64_t size; /* up to the next function's entry */
+};
+
+struct rt_go_info {
+	enum rt_go_status status;
+	char version[32];	 /* "go1.19.8", or "" when not known */
+	struct rt_go_func write; /* crypto/tls.(*Conn).Write */
+	struct rt_go_func read;	 /* crypto/tls.(*Conn).Read */
+	uint64_t nfunc;		 /* functions in the pclntab */
+};
+
+/* Fill info for the ELF file at path. Returns info->status. */
+enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info);
+
+/* Look one function up by its Go name ("crypto/tls.(*Conn).Write"):
+ * 0 and f filled, or -1. */
+int rt_go_func(const char *path, const char *name, struct rt_go_func *f);
+
+/* Is this Go version one Aspen's Go probe was tested with? ("go1.19.8") */
+bool rt_go_version_tested(const char *version);
+
+/* Name of a status for logs and the audit ("pclntab", "go_version", ...) */
+const char *rt_go_status_name(enum rt_go_status s);
+
+#endif

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Go clients (their own crypto/tls, no library to probe): aspend finds
+# crypto/tls.(*Conn).Write in the executable's Go symbol table (stripped
+# binaries too) and decides their requests like any other client's. Over
+# HTTP/1.1 (the fake provider offers no h2 by ALPN): an approved model
+# answers 200 with an allow line naming tls "go"; a model no rule allows
+# fails inside the client with zero bytes at the provider and a deny line;
+# the same with the client built -ldflags="-s -w". tls_attach names lib
+# "go", found "pclntab" and the Go version. A Go version not tested is not
+# probed (unparsed go_version) and refused by `uninspectable deny`. A request that needs a mask is
+# denied for a Go client (its writer is not held: docs/internals.md).
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start tls-go
+
+go_build
+go_build -s
+go_version=$(go env GOVERSION)
+
+obj=$(make_policy go <<'EOF_POLICY'
+policy "go"
+default deny
+uninspectable deny
+import "providers"
+import "pii"
+
+rule mask_pii {
+  on request
+  when provider in [openai, anthropic]
+  redact pii.email
+}
+
+rule approved_models {
+  on request
+  when request.model in ["gpt-4o-mini"]
+  allow
+}
+EOF_POLICY
+)
+start_aspend "$obj"
+audit_wait event=policy_load policy=go >/dev/null
+
+# no_stopped NAME: no process of the test cgroup is left stopped (state T)
+no_stopped() {
+	local pid st
+	for pid in $(cat "$H_CG/cgroup.procs" 2>/dev/null); do
+		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+		[ "$st" != T ] || fail "$1: pid $pid is left stopped"
+	done
+}
+
+OA=https://api.openai.com/v1/chat/completions
+
+for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
+	name=$(basename "$bin")
+
+	# ---- an approved model: 200 over HTTP/1.1, one allow line
+	provider_mark "$IP_OPENAI"
+	GO_BIN=$bin go_call "$name-ok" "$OA" "$(chat_body gpt-4o-mini)"
+	assert_contains "$C_OUT" '"status":200' "$name, approved model"
+	assert_contains "$C_OUT" '"proto":"HTTP/1.1"' "$name, approved model"
+	assert_arrived "$name gpt-4o-mini" 1 model=gpt-4o-mini
+	line=$(audit_wait event=request decision=allow rule=approved_models pid="$C_PID")
+	for kv in tls=go model=gpt-4o-mini exe="$bin" host=api.openai.com path=/v1/chat/completions unparsed=null; do
+		assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of $name's allowed request"
+	done
+	line=$(audit_wait event=tls_attach pid="$C_PID" exe="$bin")
+	for kv in lib=go found=pclntab go_version="$go_version" probes=1; do
+		assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "tls_attach ${kv%%=*} for $name"
+	done
+	no_stopped "$name-ok"
+
+	# ---- a model no rule allows: refused inside the client, nothing arrives
+	provider_mark "$IP_OPENAI"
+	GO_BIN=$bin go_call "$name-deny" "$OA" "$(chat_body gpt-3.5-turbo)"
+	assert_contains "$C_OUT" '"error"' "$name, unapproved model"
+	assert_nothing_arrived "$name gpt-3.5-turbo"
+	line=$(audit_wait event=request decision=deny pid="$C_PID")
+	assert_eq default "$(audit_field "$line" rule)" "rule of $name's denied request"
+	assert_eq gpt-3.5-turbo "$(audit_field "$line" model)" "model of $name's denied request"
+	assert_eq go "$(audit_field "$line" tls)" "tls of $name's denied request"
+	no_stopped "$name-deny"
+done
+
+# ---- 16 requests at once, each from its own goroutine on its own
+# connection, 2 threads running them (GOMAXPROCS): goroutines that block
+# resume on another thread, so a session is bound to the socket its Conn
+# wraps, not to a thread. Every other one approved: exactly those 8 arrive.
+# Through net/http (its dial goroutine does the handshake), then written
+# by hand on tls.Client Conns whose handshake runs inside the probed Write
+# (GOCLIENT_RAW=1: the goroutine blocks between the probe and its send).
+bodies=()
+for i in $(seq 0 15); do
+	if [ $((i % 2)) -eq 0 ]; then bodies+=("$(chat_body gpt-4o-mini)"); else bodies+=("$(chat_body gpt-3.5-turbo)"); fi
+done
+for raw in 0 1; do
+	what="16 parallel Go requests (raw $raw)"
+	provider_mark "$IP_OPENAI"
+	GOCLIENT_RAW=$raw GOMAXPROCS=2 go_call "go-parallel-$raw" "$OA" "${bodies[@]}"
+	assert_eq "200 E 200 E 200 E 200 E 200 E 200 E 200 E 200 E" \
+		"$("$H_PY" -c 'import json,sys; print(" ".join(str(r["status"]) if "status" in r else "E" for r in json.load(sys.stdin)["results"]))' <"$C_OUT")" \
+		"$what: statuses in order"
+	assert_arrived "$what" 8 model=gpt-4o-mini
+	assert_arrived "$what" 0 model=gpt-3.5-turbo
+	audit_wait event=request decision=deny model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+	assert_eq 8 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" "$what: allow lines"
+	assert_eq 8 "$(audit_count event=request decision=deny model=gpt-3.5-turbo pid="$C_PID")" "$what: deny lines"
+	assert_eq 0 "$(audit_count event=request rule=uninspectable pid="$C_PID")" "$what: uninspectable lines"
+	no_stopped "go-parallel-$raw"
+done
+
+# ---- a Go version Aspen was not tested with (the client's build info
+# rewritten to say go1.99): not probed, and its requests, approved model
+# or not, are refused by `uninspectable deny` with zero bytes at the provider
+other=$H_WORK/goclient-go199
+"$H_PY" -c 'import sys; b = open(sys.argv[1], "rb").read(); i = b.index(b"\xff Go buildinf:") + 33
+open(sys.argv[2], "wb").write(b[:i] + b"go1.99" + b[i + 6:])' "$H_GOCLIENT" "$other"
+chmod +x "$other"
+provider_mark "$IP_OPENAI"
+GO_BIN=$other go_call go199 "$OA" "$(chat_body gpt-4o-mini)"
+assert_contains "$C_OUT" '"error"' "Go client of an untested version"
+assert_nothing_arrived "Go client of an untested version"
+line=$(audit_wait event=tls_attach pid="$C_PID" exe="$other")
+assert_eq null "$(audit_field "$line" lib)" "tls_attach lib of an untested Go version"
+assert_eq go_version "$(audit_field "$line" unparsed)" "tls_attach unparsed of an untested Go version"
+assert_eq go1.99 "$(audit_field "$line" go_version | cut -c1-6)" "tls_attach go_version"
+audit_wait event=request decision=deny rule=uninspectable pid="$C_PID" >/dev/null
+no_stopped go199
+
+# ---- a value to mask: a Go writer is not held to rewrite its buffer, so
+# the request is denied (no_redact), and no byte of it arrives
+provider_mark "$IP_OPENAI"
+go_call go-mask "$OA" "$(chat_body gpt-4o-mini | sed 's/hello from aspen e2e/mail alice.secret@example.com/')"
+assert_contains "$C_OUT" '"error"' "Go client, a value to mask"
+assert_nothing_arrived "Go client, a value to mask"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+no_stopped go-mask
+assert_not_contains "$H_AUDIT" alice.secret "the audit trail"
+
+audit_check_chain
+stop_aspend
