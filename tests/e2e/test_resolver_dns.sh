@@ -29,6 +29,11 @@ ready=$H_WORK/aspend.ready
 ASPEND_PID=$!
 for _ in $(seq 300); do [ -e "$ready" ] && break; aspend_alive || break; sleep 0.1; done
 [ -e "$ready" ] || { cat "$H_WORK/aspend.log" >&2; fail "aspend not ready"; }
+# aspend enforces before its resolver answers (issue 14: start-up never waits
+# on DNS) and logs each provider's addresses as they arrive: wait for that line
+for _ in $(seq 100); do grep -q 'resolved api.mistral.ai' "$H_WORK/aspend.log" && break; sleep 0.1; done
+grep -q 'resolved api.mistral.ai: 1 new address(es) in force' "$H_WORK/aspend.log" ||
+	{ cat "$H_WORK/aspend.log" >&2; fail "aspend did not log api.mistral.ai's addresses"; }
 
 curl_call curl-mistral https://api.mistral.ai/
 assert_eq 7 "$C_RC" "curl to api.mistral.ai (resolved by aspend's resolver): exit status"
