@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -522,7 +523,24 @@ static void sync_dir(const char *path)
 	free(dir);
 }
 
-/* path -> path.1, path.1 -> path.2, ..., path.keep dropped, and a new path. */
+static int reopen_locked(struct rt_audit *a, char *err, size_t errlen);
+
+/* Whether the trail's name still names the file being written: logrotate
+ * or an operator's mv may have moved it away, the reopen signal not yet
+ * come. */
+static bool path_is_ours(const struct rt_audit *a)
+{
+	struct stat cur, st;
+
+	return fstat(a->fd, &cur) == 0 && stat(a->path, &st) == 0 && st.st_ino == cur.st_ino &&
+	       st.st_dev == cur.st_dev;
+}
+
+/* path -> path.1, path.1 -> path.2, ..., path.keep dropped, and a new path.
+ * A trail moved away meanwhile is not renamed again (that would move
+ * someone else's file, or fail): the file at its name is taken up as a
+ * reopen would, so no file grows past max_size while the signal is on its
+ * way. */
 static void rotate_locked(struct rt_audit *a)
 {
 	size_t n = strlen(a->path) + 16;
@@ -532,6 +550,13 @@ static void rotate_locked(struct rt_audit *a)
 
 	if (!from || !to)
 		goto fail;
+	if (!path_is_ours(a)) {
+		if (reopen_locked(a, err, sizeof(err)) < 0) {
+			fprintf(stderr, "aspend: audit trail: cannot rotate: %s\n", err);
+			a->rotate_failed = 1;
+		}
+		goto out;
+	}
 	for (unsigned i = a->keep; i > 1; i--) {
 		snprintf(from, n, "%s.%u", a->path, i - 1);
 		snprintf(to, n, "%s.%u", a->path, i);

@@ -426,6 +426,55 @@ static void test_reopen(void **state)
 	assert_int_equal(c.lines, 6);
 }
 
+/* The trail moved away (mv, logrotate) and the reopen signal not yet come
+ * when the moved file reaches max_size: the file at the trail's name is
+ * taken up, as a reopen would; the moved file never grows past max_size
+ * (once it was renamed to nothing and written on: CI, stop 23). */
+static void test_rotation_after_a_move(void **state)
+{
+	char err[256], moved[160];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_chain c;
+	struct stat st;
+
+	assert_non_null(a);
+	rt_audit_set_rotation(a, 2000, 100);
+	emit_connect(a, "deny", 1);
+	snprintf(moved, sizeof(moved), "%s.moved", trail);
+	assert_int_equal(rename(trail, moved), 0);
+	for (int i = 2; i <= 12; i++)
+		emit_connect(a, "deny", i);
+	assert_int_equal(rt_audit_reopen(a, err, sizeof(err)), 0); /* the late signal */
+	emit_connect(a, "deny", 13);
+	rt_audit_close(a);
+
+	assert_int_equal(stat(moved, &st), 0);
+	assert_true(st.st_size <= 2000);
+	/* every line in one of the files, each file within max_size, one chain */
+	{
+		char path[160];
+		int connects = count_in(moved, "\"event\":\"connect\"");
+		unsigned files = 0;
+
+		for (; files < 20; files++) {
+			rotated(path, sizeof(path), files);
+			if (stat(path, &st))
+				break;
+			assert_true(st.st_size <= 2000);
+			connects += count_in(path, "\"event\":\"connect\"");
+		}
+		assert_int_equal(connects, 13);
+		rt_audit_chain_init(&c);
+		if (rt_audit_verify_next(&c, moved, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		for (unsigned i = files; i-- > 0;) {
+			rotated(path, sizeof(path), i);
+			if (rt_audit_verify_next(&c, path, err, sizeof(err)) != 0)
+				fail_msg("%s: %s", path, err);
+		}
+	}
+}
+
 static void test_reopen_refuses_a_foreign_file(void **state)
 {
 	char err[256], old[160];
@@ -553,6 +602,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation_keeps_every_line, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation_keep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_after_a_move, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_refuses_a_foreign_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_across_files_detects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tee, setup, teardown),
