@@ -190,6 +190,9 @@ static __always_inline int aspen_udp_first(struct bpf_sock_addr *ctx, const stru
 #include "aspen_sockmap.bpf.h"
 #include "aspen_tls.bpf.h"
 #include "aspen_go.bpf.h"
+#else
+/* no request rules: sockops and sk_msg read each connection's ClientHello */
+#include "aspen_sockmap.bpf.h"
 #endif
 
 static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct aspen_conn *c,

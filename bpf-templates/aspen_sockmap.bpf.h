@@ -10,6 +10,10 @@
  * with the address's providers; a socket to an address no provider has
  * leaves the SOCKHASH there (never slowed again) unless its SNI names a
  * provider, which then governs it as connect() would have.
+ * A policy without request rules (!ASPEN_NEED_TLS) has these programs too,
+ * for the ClientHello alone: unlearned addresses whose SNI names a provider
+ * and fronting are decided there, and every socket then leaves the
+ * SOCKHASH at its next ACK.
  */
 #ifndef ASPEN_SOCKMAP_BPF_H
 #define ASPEN_SOCKMAP_BPF_H
@@ -90,6 +94,7 @@ static __always_inline __u32 aspen_ctx_port(__u32 p)
 		(key).lport = lp_;                                                 \
 	} while (0)
 
+#if ASPEN_NEED_TLS
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -105,6 +110,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct aspen_tid_session);
 } aspen_tid_session SEC(".maps");
+#endif
 
 #define ASPEN_TGID_SESSION(tgid) ((tgid) | 0x80000000u)
 
@@ -133,7 +139,7 @@ static __always_inline int aspen_sockops_ack(struct bpf_sock_ops *skops)
 
 	ASPEN_SOCK_KEY(key, skops);
 	s = bpf_map_lookup_elem(&aspen_socks, &key);
-	if (s && (s->flags & ASPEN_SOCK_SNIWAIT) && !(s->flags & ASPEN_SOCK_FORGET))
+	if (s && !(s->flags & (ASPEN_SOCK_HELLO | ASPEN_SOCK_FORGET)))
 		return 1; /* its first write is still to come */
 	if (!s || (s->flags & ASPEN_SOCK_FORGET)) {
 		bpf_map_delete_elem(&aspen_sockhash, &key);
@@ -146,7 +152,9 @@ static __always_inline int aspen_sockops_ack(struct bpf_sock_ops *skops)
 	return 1;
 }
 
+#if ASPEN_NEED_TLS
 static __noinline int aspen_session_end(const struct aspen_stream_key *k); /* aspen_tls.bpf.h */
+#endif
 
 /* The socket's sending side is done (our FIN, or closed): the TLS session
  * bound to it is over. Its ledger goes with it: the library may give the
@@ -156,7 +164,6 @@ static __always_inline int aspen_sockops_state(struct bpf_sock_ops *skops)
 {
 	__u32 state = skops->args[1];
 	struct aspen_sock_key key;
-	struct aspen_ledger *l;
 	struct aspen_sock *s;
 
 	if (state != BPF_TCP_FIN_WAIT1 && state != BPF_TCP_LAST_ACK && state != BPF_TCP_CLOSE)
@@ -165,14 +172,16 @@ static __always_inline int aspen_sockops_state(struct bpf_sock_ops *skops)
 	s = bpf_map_lookup_elem(&aspen_socks, &key);
 	if (!s)
 		return 1;
+#if ASPEN_NEED_TLS
 	if (s->sess.session) {
 		struct aspen_stream_key sess = s->sess;
+		struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &sess);
 
-		l = bpf_map_lookup_elem(&aspen_ledger, &sess);
 		if (l && (l->flags & ASPEN_LEDGER_BOUND) && aspen_sock_key_eq(&l->sock, &key))
 			aspen_session_end(&sess);
 		__builtin_memset(&s->sess, 0, sizeof(s->sess));
 	}
+#endif
 	if (state == BPF_TCP_CLOSE)
 		bpf_map_delete_elem(&aspen_socks, &key);
 	return 1;
@@ -198,9 +207,11 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 	c.port = (__u16)key.rport;
 	aspen_lookup_dst(&c);
 	/* an address no provider has: its first write (a ClientHello naming a
-	 * provider, or not) decides whether it stays under sk_msg */
-	if (!c.providers) {
+	 * provider, or not) decides whether it stays under sk_msg; without
+	 * request rules, every socket leaves after its first write */
+	if (!c.providers)
 		s.flags = ASPEN_SOCK_SNIWAIT;
+	if (!c.providers || !ASPEN_NEED_TLS) {
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_RTT_CB_FLAG);
 	} else {
 		bpf_sock_ops_cb_flags_set(skops, BPF_SOCK_OPS_STATE_CB_FLAG); /* its end */
@@ -239,6 +250,7 @@ struct aspen_recwalk {
 	__u8 hdr[8];
 };
 
+#if ASPEN_NEED_TLS
 /* up to 5 bytes at off (fewer at the message's end) into w->hdr[hdr_n..] */
 static __always_inline __u32 aspen_recwalk_read(struct aspen_recwalk *w, __u32 want)
 {
@@ -338,6 +350,7 @@ static long aspen_recwalk_step(__u32 i, void *arg)
 	w->rec_left = len;
 	return 0;
 }
+#endif /* ASPEN_NEED_TLS */
 
 static __always_inline void aspen_recwalk_commit(struct aspen_sock *s, const struct aspen_recwalk *w)
 {
@@ -415,6 +428,7 @@ static __always_inline int aspen_uninspected(struct sk_msg_md *msg, struct aspen
 	return aspen_release(msg, SK_DROP);
 }
 
+#if ASPEN_NEED_TLS
 /* The session whose plaintext this socket carries: bound at the first
  * application data to the session the writing thread last wrote. */
 static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock *s,
@@ -459,6 +473,7 @@ static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock 
 	__builtin_memcpy(&s->sess, &ts->key, sizeof(s->sess));
 	return l;
 }
+#endif /* ASPEN_NEED_TLS */
 
 /* ---- the first write: the ClientHello names the connection ------------- */
 
@@ -502,8 +517,10 @@ static __always_inline int aspen_sni_govern(struct aspen_sock *s, const struct a
 	c.providers = providers;
 	aspen_lookup_process(&c);
 	aspen_decide_connect(&c, &v);
+#if ASPEN_NEED_TLS
 	if (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY)
 		aspen_tls_hold(&c, &v, 0);
+#endif
 	if (v.audit)
 		aspen_audit_connect(&c, &v, ASPEN_HOOK_SNI, 0);
 	if (v.decision == ASPEN_DENY || v.decision == ASPEN_KILL)
@@ -552,6 +569,7 @@ __noinline int aspen_sock_hello(struct sk_msg_md *msg, struct aspen_sock *s,
 	return -1;
 }
 
+#if ASPEN_NEED_TLS
 SEC("sk_msg")
 int aspen_sk_msg(struct sk_msg_md *msg)
 {
@@ -619,5 +637,41 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	}
 	return aspen_uninspected(msg, s, &key, &w, l->reason ? l->reason : why);
 }
+#else /* !ASPEN_NEED_TLS */
+/* No request rules: only the ClientHello is read. An unlearned address
+ * whose SNI names a provider is decided as connect() would have, an SNI
+ * naming another provider than the address by `fronting`; then the socket
+ * leaves the SOCKHASH (aspen_sockops_ack) and its writes go on unslowed. */
+SEC("sk_msg")
+int aspen_sk_msg(struct sk_msg_md *msg)
+{
+	struct aspen_recwalk w = {};
+	struct aspen_sock_key key;
+	struct aspen_sock *s;
+	__u32 why = 0;
+	int verdict;
+
+	ASPEN_SOCK_KEY(key, msg);
+	s = bpf_map_lookup_elem(&aspen_socks, &key);
+	if (!s)
+		return aspen_release(msg, SK_PASS); /* nothing to read it for */
+	if (s->dead)
+		return aspen_release(msg, SK_DROP);
+	if (s->flags & (ASPEN_SOCK_FORGET | ASPEN_SOCK_HELLO))
+		return aspen_sock_forget(msg, s);
+	verdict = aspen_sock_hello(msg, s, &key, &why);
+	if (verdict >= 0)
+		return verdict;
+	if (aspen_is_fronting(why)) {
+		w.msg = msg;
+		w.size = msg->size;
+		w.flags = s->flags;
+		verdict = aspen_uninspected(msg, s, &key, &w, why);
+		if (s->dead)
+			return verdict;
+	}
+	return aspen_sock_forget(msg, s);
+}
+#endif /* ASPEN_NEED_TLS */
 
 #endif

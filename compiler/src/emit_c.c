@@ -381,9 +381,7 @@ static void emit_req_fns(struct emitter *e)
 		emit_mdfa(e, fn, f->len, &ir->req_dfa[f->pc], what);
 	}
 	emit_mdfa(e, "host_providers", "ASPEN_HOST_LEN", &ir->host_dfa,
-		  ir->has_request || ir->has_response
-		      ? "providers whose host globs match a Host header (lower-case, no port)"
-		      : "providers of a Host header (no request rules: not computed)");
+		  "providers whose host globs match a Host header or an SNI (lower-case, no port)");
 }
 
 /* The model_paths templates, encoded for aspen_path_model.h. */

@@ -597,8 +597,7 @@ int lower_program(const struct program *p, struct ir *ir, struct diags *d)
 	if (diags_errors(d) == errors)
 		automata_body(ir, d);
 	automata_request_fields(ir, d);
-	if (ir->has_request || ir->has_response)
-		automata_hosts(ir, d);
+	automata_hosts(ir, d); /* Host headers, and every policy's ClientHello SNI */
 	return diags_errors(d) > errors ? -1 : 0;
 }
 

@@ -46,7 +46,10 @@ const struct program_group program_groups[] = {
     {NULL, NULL, "exec,cgroup", always},
     /* aspen_dns.bpf.h: cgroup_skb/egress (queries), cgroup_skb/ingress (answers) */
     {"ASPEN_NEED_DNS", "policy has wildcard provider hosts", "dns", dns},
-    /* aspen_sockmap.bpf.h: sockops, sk_msg; aspen_tls.bpf.h: TLS write uprobes */
+    /* aspen_sockmap.bpf.h: sockops, sk_msg reading each ClientHello's SNI
+     * (unlearned addresses, fronting); all of the sk_msg walk with "tls" */
+    {NULL, NULL, "sni", always},
+    /* aspen_sockmap.bpf.h: sk_msg's byte ledger; aspen_tls.bpf.h: TLS write uprobes */
     {"ASPEN_NEED_TLS", "policy has on request/on response rules", "tls", tls},
     /* aspen_tls.bpf.h: TLS read uprobes */
     {"ASPEN_NEED_RESPONSE", "policy has on response rules (SSL_read)", "tls_read", tls_read},

@@ -15,6 +15,7 @@
 /* Which objects have a name: all, or none or all of a set. */
 enum skel_set {
 	SKEL_EVERY,    /* every object */
+	SKEL_SOCKMAP,  /* every object built now; not connect-only objects of older builds */
 	SKEL_TLS,      /* policies with request or response rules */
 	SKEL_TLS_READ, /* policies with response rules */
 	SKEL_DNS,      /* policies with wildcard provider hosts */
@@ -23,6 +24,7 @@ enum skel_set {
 
 static const char *const set_what[SKEL_NSETS] = {
     [SKEL_EVERY] = "every policy object has it",
+    [SKEL_SOCKMAP] = "the SOCKHASH and its socket states come together",
     [SKEL_TLS] = "the TLS maps and probes come together",
     [SKEL_TLS_READ] = "the TLS read probes come together",
     [SKEL_DNS] = "the DNS maps come together",
@@ -53,8 +55,8 @@ static const struct skel_entry entries[] = {
     MAP(tls_ready, ASPEN_MAP_TLS_READY, SKEL_TLS),
     MAP(ledger, ASPEN_MAP_LEDGER, SKEL_TLS),
     MAP(tid_session, ASPEN_MAP_TID_SESSION, SKEL_TLS),
-    MAP(sockhash, ASPEN_MAP_SOCKHASH, SKEL_TLS),
-    MAP(socks, ASPEN_MAP_SOCKS, SKEL_TLS),
+    MAP(sockhash, ASPEN_MAP_SOCKHASH, SKEL_SOCKMAP),
+    MAP(socks, ASPEN_MAP_SOCKS, SKEL_SOCKMAP),
     MAP(h2conns, ASPEN_MAP_H2CONNS, SKEL_TLS),
     MAP(dns_stats, ASPEN_MAP_DNS_STATS, SKEL_DNS),
     PROG(ssl_write, ASPEN_PROG_SSL_WRITE, SKEL_TLS),
