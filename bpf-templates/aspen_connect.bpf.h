@@ -115,6 +115,15 @@ static __always_inline void aspen_tls_hold(const struct aspen_conn *c, struct as
 
 	if (tp && tp->state != ASPEN_TLS_NONE) {
 		tp->providers |= c->providers;
+		/* another thread of a process being held stops too: the held
+		 * thread's stop stops the whole process only once that thread
+		 * runs again, which on a loaded machine can be milliseconds
+		 * (or never: aspend's SIGCONT cancels a stop still pending),
+		 * while this one would go on to write before the probes exist.
+		 * aspend sends the process SIGCONT again a little after the
+		 * attach, for a stop that lands after its first one. */
+		if (stop && tp->state == ASPEN_TLS_HELD && aspen_daemon_alive())
+			bpf_send_signal_thread(19 /* SIGSTOP */);
 		return;
 	}
 	/* no TLS library was found: look again (one hold a second at most),

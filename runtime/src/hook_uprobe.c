@@ -256,6 +256,53 @@ static long elapsed_us(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000000L + (t1.tv_nsec - t0->tv_nsec) / 1000;
 }
 
+/* Threads of a held process that connect while it is held stop too
+ * (aspen_tls_hold); one that saw "held" just before set_ready() may queue
+ * its stop after our SIGCONT. The process gets SIGCONT once more, at the
+ * first loop turn RECONT_NS after the attach (tls_resume_late). */
+#define RECONT_SLOTS 64
+#define RECONT_NS (100ULL * 1000 * 1000)
+
+static struct {
+	pid_t tgid;
+	__u64 due_ns;
+} recont[RECONT_SLOTS];
+static size_t nrecont;
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void resume_again_later(pid_t tgid)
+{
+	if (nrecont == RECONT_SLOTS) { /* the oldest is due first: now, then */
+		kill(recont[0].tgid, SIGCONT);
+		memmove(&recont[0], &recont[1], (RECONT_SLOTS - 1) * sizeof(recont[0]));
+		nrecont--;
+	}
+	recont[nrecont].tgid = tgid;
+	recont[nrecont].due_ns = mono_ns() + RECONT_NS;
+	nrecont++;
+}
+
+void tls_resume_late(void)
+{
+	__u64 now = mono_ns();
+	size_t k = 0;
+
+	for (size_t i = 0; i < nrecont; i++) {
+		if (recont[i].due_ns <= now)
+			kill(recont[i].tgid, SIGCONT);
+		else
+			recont[k++] = recont[i];
+	}
+	nrecont = k;
+}
+
 /* A thread of tgid is stopped at its first provider connection. Whatever
  * happens here, it is resumed before we return. */
 void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
@@ -294,6 +341,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
 	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
+	resume_again_later((pid_t)tgid);
 	if (tp) {
 		struct tls_attach_info ti = {
 			.lib = tp->nlinks ? tp->lib : NULL,
