@@ -454,6 +454,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         self.close_connection = True
+        self.command = "WS"  # the messages' records: method "WS"
         msg, msg_op = bytearray(), None
         while True:
             fr = ws_read_frame(self.rfile)
