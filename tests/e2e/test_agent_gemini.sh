@@ -26,19 +26,7 @@ for m in "$OK_MODEL" "$NO_MODEL"; do
 	assert_arrived "gemini $m without aspend" 1 model="$m" path="$(stream_path "$m")" stream=true
 done
 
-obj=$(make_policy agents <<EOF_POLICY
-policy "agents"
-default deny
-uninspectable deny
-import "providers"
-
-rule approved_models {
-  on request
-  when request.model in ["$OK_MODEL"]
-  allow
-}
-EOF_POLICY
-)
+obj=$(agent_policy agents "$OK_MODEL")
 start_aspend "$obj"
 audit_wait event=policy_load policy=agents >/dev/null
 
@@ -48,7 +36,7 @@ agent_call gem-ok gemini "$OK_MODEL"
 assert_ok "gemini $OK_MODEL under aspend"
 assert_contains "$C_OUT" "hello from fake" "gemini's answer for $OK_MODEL"
 assert_arrived "gemini $OK_MODEL" 1 model="$OK_MODEL" path="$(stream_path "$OK_MODEL")"
-line=$(audit_wait event=request decision=allow rule=approved_models pid="$C_PID")
+line=$(audit_first event=request decision=allow rule=approved_models pid="$C_PID")
 for kv in provider=gemini host=generativelanguage.googleapis.com method=POST path="$(stream_path "$OK_MODEL")" \
 	model="$OK_MODEL" exe="$H_NODE" comm=node unparsed=null policy=agents; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of gemini's allowed request"
@@ -61,7 +49,7 @@ agent_call gem-deny gemini "$NO_MODEL"
 assert_failed "gemini $NO_MODEL under aspend (denied)"
 assert_not_contains "$C_OUT" "hello from fake" "gemini's output for the denied model"
 assert_nothing_arrived "gemini $NO_MODEL"
-line=$(audit_wait event=request decision=deny rule=default pid="$C_PID")
+line=$(audit_first event=request decision=deny rule=default pid="$C_PID")
 for kv in provider=gemini path="$(stream_path "$NO_MODEL")" model="$NO_MODEL" exe="$H_NODE" unparsed=null; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of gemini's denied request"
 done

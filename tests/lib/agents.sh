@@ -114,7 +114,8 @@ agent_call() {
 	claude)
 		env+=(ANTHROPIC_API_KEY=sk-ant-aspen-e2e-key ANTHROPIC_BASE_URL=https://api.anthropic.com
 			NODE_EXTRA_CA_CERTS="$H_CA" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1
-			DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_MAX_RETRIES=0)
+			DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_MAX_RETRIES=0
+			CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP=1)
 		cmd=("$AGENT_EXE" -p "$H_AGENT_PROMPT" --model "$model" "$@")
 		;;
 	codex)
@@ -133,4 +134,30 @@ agent_call() {
 	H_CLIENT_TIMEOUT=$H_AGENT_TIMEOUT
 	client "$call" "${env[@]}" "${cmd[@]}" </dev/null
 	H_CLIENT_TIMEOUT=$saved
+}
+
+# agent_policy NAME OK_MODEL [UNINSPECTABLE]: compiles the agent tests'
+# policy (policy "agents"): only OK_MODEL is approved, anything else is
+# denied by default; `uninspectable` deny unless given. Prints the object.
+agent_policy() {
+	make_policy "$1" <<-EOF_POLICY
+		policy "agents"
+		default deny
+		uninspectable ${3:-deny}
+		import "providers"
+
+		rule approved_models {
+		  on request
+		  when request.model in ["$2"]
+		  allow
+		}
+	EOF_POLICY
+}
+
+# audit_first KEY=VALUE...: audit_wait, but only the first matching line (an
+# agent makes several connections and requests).
+audit_first() {
+	local out
+	out=$(audit_wait "$@")
+	printf '%s\n' "${out%%$'\n'*}"
 }
