@@ -28,7 +28,7 @@ check() {
 		HOME=$h timeout 60 "$dir/node_modules/.bin/$bin" --version </dev/null >"$h/v" 2>&1 ||
 			{ echo "$me: $bin --version failed: $(head -c 300 "$h/v")" >&2; rc=1; continue; }
 		[ "${2:-}" != quiet ] || continue
-		echo "$me: $bin $(head -n1 "$h/v")" >&2
+		echo "$me: $bin $(tail -n1 "$h/v")" >&2
 	done
 	rm -rf "$h"
 	return $rc

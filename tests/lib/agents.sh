@@ -37,8 +37,9 @@ agent_exe() {
 need_agent() {
 	AGENT_EXE=$(agent_exe "$1")
 	local entry=$ASPEN_AGENTS_DIR/node_modules/.bin/$1
-	[ -x "$entry" ] && [ -x "$AGENT_EXE" ] ||
+	if [ ! -x "$entry" ] || [ ! -x "$AGENT_EXE" ]; then
 		skip_or_fail "agent $1 not installed in $ASPEN_AGENTS_DIR: run tests/lib/agents-setup.sh"
+	fi
 	[ "$1" != gemini ] || printf '%s generativelanguage.googleapis.com\n' "$IP_INTERNAL" >>"$H_HOSTS"
 	log "agent $1: $AGENT_EXE"
 }
