@@ -7,6 +7,19 @@ byte it receives so that tests can assert what arrived, or that nothing did.
 
   POST /v1/chat/completions   OpenAI-shaped answer (usage.prompt_tokens, ...)
   POST /v1/messages           Anthropic-shaped answer (usage.input_tokens, ...)
+                              (Claude Code: /v1/messages?beta=true, streamed)
+  POST /v1/responses          OpenAI Responses API: the completed response, or
+                              with "stream": true SSE from response.created to
+                              response.completed (the Codex CLI's HTTP fallback)
+  GET  /v1/responses + Upgrade: websocket
+                              the Responses API over a WebSocket (the Codex
+                              CLI's default): 101, then each text message
+                              {"type":"response.create","model":..} is logged
+                              as a request (method "WS", proto "ws") and
+                              answered with the same events, a frame each
+  POST .../models/M:generateContent, :countTokens, :streamGenerateContent
+                              Gemini; ?alt=sse streams (the Gemini CLI); the
+                              path's model is logged when the body has none
   GET  /                      200 "ok"
   anything else               404 JSON error
 
