@@ -24,6 +24,10 @@ fi
 
 # the official openai npm client one e2e test drives (network: the npm registry)
 tests/lib/npm-setup.sh || echo "test.sh: warning: tests/lib/npm-setup.sh failed" >&2
+# the AI coding agents the test_agent_* e2e tests drive (pinned; about 1 GB
+# in build-agents/, once; network: the npm registry). Those tests fail in CI
+# and skip elsewhere when this did not work.
+tests/lib/agents-setup.sh || echo "test.sh: warning: tests/lib/agents-setup.sh failed" >&2
 
 rc=0
 ctest --test-dir "$build" --output-on-failure "$@" || rc=$?

@@ -7,6 +7,19 @@ byte it receives so that tests can assert what arrived, or that nothing did.
 
   POST /v1/chat/completions   OpenAI-shaped answer (usage.prompt_tokens, ...)
   POST /v1/messages           Anthropic-shaped answer (usage.input_tokens, ...)
+                              (Claude Code: /v1/messages?beta=true, streamed)
+  POST /v1/responses          OpenAI Responses API: the completed response, or
+                              with "stream": true SSE from response.created to
+                              response.completed (the Codex CLI's HTTP fallback)
+  GET  /v1/responses + Upgrade: websocket
+                              the Responses API over a WebSocket (the Codex
+                              CLI's default): 101, then each text message
+                              {"type":"response.create","model":..} is logged
+                              as a request (method "WS", proto "ws") and
+                              answered with the same events, a frame each
+  POST .../models/M:generateContent, :countTokens, :streamGenerateContent
+                              Gemini; ?alt=sse streams (the Gemini CLI); the
+                              path's model is logged when the body has none
   GET  /                      200 "ok"
   anything else               404 JSON error
 
@@ -139,6 +152,68 @@ class TeeConsumed:
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
+
+
+def responses_events(model, name, tin, tout):
+    """The OpenAI Responses API stream of one answer, as (type, object) pairs,
+    from response.created to response.completed (what the Codex CLI reads,
+    over SSE and over its WebSocket alike)."""
+    rid, mid = "resp_aspen_test", "msg_aspen_test"
+    text = f"hello from fake {name}"
+    base = {"id": rid, "object": "response", "created_at": int(time.time()), "model": model,
+            "status": "in_progress", "output": []}
+    item = {"type": "message", "id": mid, "status": "in_progress", "role": "assistant", "content": []}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    done_item = dict(item, status="completed", content=[dict(part, text=text)])
+    usage = {"input_tokens": tin, "input_tokens_details": {"cached_tokens": 0}, "output_tokens": tout,
+             "output_tokens_details": {"reasoning_tokens": 0}, "total_tokens": tin + tout}
+    evs = [("response.created", {"response": base}),
+           ("response.in_progress", {"response": base}),
+           ("response.output_item.added", {"output_index": 0, "item": item}),
+           ("response.content_part.added", {"item_id": mid, "output_index": 0, "content_index": 0, "part": part})]
+    for word in ["hello ", "from ", f"fake {name}"]:
+        evs.append(("response.output_text.delta", {"item_id": mid, "output_index": 0, "content_index": 0,
+                                                   "delta": word}))
+    evs += [("response.output_text.done", {"item_id": mid, "output_index": 0, "content_index": 0, "text": text}),
+            ("response.content_part.done", {"item_id": mid, "output_index": 0, "content_index": 0,
+                                            "part": dict(part, text=text)}),
+            ("response.output_item.done", {"output_index": 0, "item": done_item}),
+            ("response.completed", {"response": dict(base, status="completed", output=[done_item], usage=usage)})]
+    return [dict(obj, type=kind, sequence_number=i) for i, (kind, obj) in enumerate(evs)]
+
+
+def ws_frame(opcode, payload):
+    """One unmasked (server) RFC 6455 frame, FIN set."""
+    n = len(payload)
+    if n < 126:
+        head = bytes([0x80 | opcode, n])
+    elif n < 65536:
+        head = bytes([0x80 | opcode, 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x80 | opcode, 127]) + n.to_bytes(8, "big")
+    return head + payload
+
+
+def ws_read_frame(rfile):
+    """(fin, opcode, payload) of one client frame (unmasked here), or None at
+    the end of the connection or on a frame a client must not send."""
+    head = rfile.read(2)
+    if len(head) < 2:
+        return None
+    fin, opcode, masked, n = head[0] >> 7, head[0] & 0x0F, head[1] >> 7, head[1] & 0x7F
+    if n == 126:
+        ext = rfile.read(2)
+        n = int.from_bytes(ext, "big") if len(ext) == 2 else -1
+    elif n == 127:
+        ext = rfile.read(8)
+        n = int.from_bytes(ext, "big") if len(ext) == 8 else -1
+    if n < 0 or not masked:
+        return None
+    key = rfile.read(4)
+    data = rfile.read(n) if n else b""
+    if len(key) < 4 or len(data) < n:
+        return None
+    return fin, opcode, bytes(b ^ key[i % 4] for i, b in enumerate(data))
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -369,11 +444,67 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"0\r\n\r\n")
 
     def do_GET(self):
+        if (self.headers.get("Upgrade") or "").lower() == "websocket" and self.path.startswith("/v1/responses"):
+            self.handle_websocket()
+            return
         self._record_request(b"")
         if self.path == "/":
             self._reply(200, b"ok\n", "text/plain")
         else:
             self._reply(404, {"error": {"message": "not found", "type": "invalid_request_error"}})
+
+    def handle_websocket(self):
+        """The Responses API over a WebSocket (the Codex CLI's default
+        transport): 101, then every text message {"type": "response.create",
+        "model": ...} is recorded as a request (proto "ws", method "WS") and
+        answered with the response.* events, one text frame each. Ping is
+        answered with pong, close with close. No extension is accepted."""
+        import base64
+        import hashlib
+        key = (self.headers.get("Sec-WebSocket-Key") or "").strip()
+        self._record_request(b"", proto="ws_upgrade")
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+        self.close_connection = True
+        self.command = "WS"  # the messages' records: method "WS"
+        msg, msg_op = bytearray(), None
+        while True:
+            fr = ws_read_frame(self.rfile)
+            if fr is None:
+                if self.rfile.current:  # a message cut short
+                    self._record_ws(bytes(msg), "partial_request")
+                return
+            fin, op, data = fr
+            if op == 0x8:  # close
+                self.wfile.write(ws_frame(0x8, data[:2]))
+                return
+            if op == 0x9:  # ping
+                self.wfile.write(ws_frame(0xA, data))
+                continue
+            if op == 0xA:
+                continue
+            if op in (0x1, 0x2):
+                msg, msg_op = bytearray(data), op
+            else:  # continuation
+                msg += data
+            if not fin:
+                continue
+            req, fields = self._record_ws(bytes(msg), "request")
+            if msg_op == 0x1 and req.get("type") == "response.create":
+                tin = max(1, len(msg) // 4)
+                for ev in responses_events(fields["model"] or "gpt-4o-mini", self.server.provider_name, tin, 5):
+                    self.wfile.write(ws_frame(0x1, json.dumps(ev).encode()))
+            msg = bytearray()
+
+    def _record_ws(self, msg, event):
+        self.headers = {}
+        req, fields = self._request_fields(msg)
+        fields.pop("chunked", None)
+        fields.pop("expect", None)
+        self._record_request(msg, event=event, proto="ws", ws_type=req.get("type"), chunked=False, expect=False,
+                             tokens_in=max(1, len(msg) // 4), tokens_out=5, **fields)
+        return req, fields
 
     def do_POST(self):
         body, complete = self._read_body()
@@ -414,6 +545,16 @@ class Handler(BaseHTTPRequestHandler):
                                          "content": f"hello from fake {name}"}}],
                 "usage": usage,
             })
+        elif self.path.startswith("/v1/responses"):
+            # the Responses API over HTTP (the Codex CLI's fallback): SSE
+            # when "stream": true, else the completed response object
+            model = req.get("model", "gpt-4o-mini")
+            self._record_request(body, tokens_in=tin, tokens_out=5, **fields)
+            events = responses_events(model, name, tin, 5)
+            if stream:
+                self._reply_sse([f"event: {ev['type']}\ndata: {json.dumps(ev)}\n\n" for ev in events])
+                return
+            self._reply(200, events[-1]["response"])
         elif self.path.startswith("/v1/messages"):
             model = req.get("model", "claude-sonnet-4")
             self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
@@ -447,13 +588,34 @@ class Handler(BaseHTTPRequestHandler):
                 "usage": {"input_tokens": tin, "output_tokens": tout},
             })
         elif re.search(r"/models/[^/]+:(generateContent|streamGenerateContent|countTokens)", self.path):
-            # Gemini / Vertex AI: the model is in the path
-            self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
+            # Gemini / Vertex AI: the model is in the path (recorded as
+            # "model" when the body names none); ?alt=sse (the Gemini CLI's
+            # streamGenerateContent) is answered with server-sent events
+            m = re.search(r"/models/([^/:?]+):(\w+)", self.path)
+            if fields["model"] is None:
+                fields["model"] = m.group(1)
+            sse = m.group(2) == "streamGenerateContent" and "alt=sse" in self.path
+            self._record_request(body, tokens_in=tin, tokens_out=tout, **dict(fields, stream=sse or fields["stream"]))
+            if m.group(2) == "countTokens":
+                self._reply(200, {"totalTokens": tin})
+                return
+            usage = {"promptTokenCount": tin, "candidatesTokenCount": tout, "totalTokenCount": tin + tout}
+            if sse:
+                words = ["hello ", "from ", f"fake {name}"]
+                events = []
+                for i, word in enumerate(words):
+                    cand = {"content": {"role": "model", "parts": [{"text": word}]}, "index": 0}
+                    chunk = {"candidates": [cand], "modelVersion": m.group(1)}
+                    if i == len(words) - 1:
+                        cand["finishReason"] = "STOP"
+                        chunk["usageMetadata"] = usage
+                    events.append("data: " + json.dumps(chunk) + "\r\n\r\n")
+                self._reply_sse(events)
+                return
             self._reply(200, {
                 "candidates": [{"content": {"role": "model", "parts": [{"text": f"hello from fake {name}"}]},
                                 "finishReason": "STOP"}],
-                "usageMetadata": {"promptTokenCount": tin, "candidatesTokenCount": tout,
-                                  "totalTokenCount": tin + tout},
+                "usageMetadata": usage,
             })
         elif re.match(r"/model/[^/]+/(invoke|converse)", self.path):
             # Bedrock runtime: the model id (URL-encoded) is in the path

@@ -35,6 +35,7 @@
 #   providers.sh  the fake providers and what they received
 #   aspend.sh     compiling policies, starting and stopping aspend
 #   clients.sh    clients in the child cgroup, request bodies
+#   agents.sh     the real AI agents (Claude Code, Codex, Gemini CLI) as clients
 #   audit.sh      the audit trail (and JSON-lines queries)
 #   bpf.sh        eBPF and TLS-probe state, read only
 #   assert.sh     generic assertions
@@ -119,6 +120,7 @@ source "$H_LIB/ns.sh"
 source "$H_LIB/providers.sh"
 source "$H_LIB/aspend.sh"
 source "$H_LIB/clients.sh"
+source "$H_LIB/agents.sh"
 source "$H_LIB/audit.sh"
 source "$H_LIB/bpf.sh"
 source "$H_LIB/assert.sh"
