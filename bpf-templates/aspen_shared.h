@@ -418,6 +418,22 @@ struct aspen_mismatch_event {
 	struct aspen_sock_key sock;
 };
 
+/* aspen_redact_held, hash: __u32 thread id -> struct aspen_redact_held: a
+ * writer the kernel stopped for aspend to mask its buffer, recorded before
+ * it is stopped. aspend deletes the entry once it resumed the writer; when
+ * aspend dies, its watchdog (runtime/src/watchdog.c) denies each recorded
+ * session in the ledger and resumes the writer: nothing is left stopped,
+ * and the unmasked bytes are dropped by sk_msg. */
+#define ASPEN_MAP_REDACT_HELD "aspen_redact_held"
+#define ASPEN_REDACT_HELD_MAX 1024
+struct aspen_redact_held {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 session; /* the ledger key is { tgid, session } */
+	__u64 buf;     /* = the hold event's buf: tells a hold from the next */
+	__u64 since_ns; /* CLOCK_BOOTTIME */
+};
+
 /* A writer stopped before its buffer is encrypted: aspend masks the
  * matches of `patterns` in [buf, buf + len) and resumes it. */
 struct aspen_redact_event {

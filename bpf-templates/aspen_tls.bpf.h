@@ -116,6 +116,33 @@ struct aspen_tls_zero {
 	struct aspen_stream zero;
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ASPEN_REDACT_HELD_MAX);
+	__type(key, __u32);
+	__type(value, struct aspen_redact_held);
+} aspen_redact_held SEC(".maps");
+
+/* Stop the current thread for aspend to mask its buffer: recorded first
+ * (aspen_redact_held), so that whoever finds the record knows the thread
+ * is stopped or about to be, and can resume it (aspend, or its watchdog
+ * when aspend died: see aspen_shared.h). 0: stopped; -1: not recorded, not
+ * stopped: the caller denies instead. Not recorded: the table is full, or
+ * the thread's previous hold is still recorded (aspend resumed it and has
+ * not yet dropped the record; replacing it could leave this hold without
+ * anyone to resume it). */
+static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_redact_held h = { .tgid = tgid, .session = session, .buf = buf,
+				       .since_ns = bpf_ktime_get_boot_ns() };
+
+	if (bpf_map_update_elem(&aspen_redact_held, &tid, &h, BPF_NOEXIST))
+		return -1;
+	bpf_send_signal_thread(19 /* SIGSTOP */);
+	return 0;
+}
+
 struct aspen_write_undo;
 
 struct {
@@ -607,11 +634,14 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 			e->len = len;
 			e->carried = carried;
 			e->body_off = s->body_off;
-			bpf_send_signal_thread(19 /* SIGSTOP */);
-			aspen_submit(e, 1);
-			return 0;
+			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
+				aspen_submit(e, 1);
+				return 0;
+			}
+			bpf_ringbuf_discard(e, 0);
+		} else {
+			aspen_count_lost();
 		}
-		aspen_count_lost();
 	}
 	s->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
 	s->v.rule = ASPEN_RULE_UNINSPECTABLE;
