@@ -36,6 +36,7 @@
 #include "policy_obj.h"
 #include "probe.h"
 #include "record.h"
+#include "redact.h"
 #include "scrub.h"
 #include "watchdog.h"
 #include "rt_audit.h"
@@ -366,7 +367,7 @@ static void export_prog_stats(struct policy_obj *p)
 
 static int run(struct daemon *d)
 {
-	time_t last_refresh = time(NULL), last_stats = 0;
+	time_t last_refresh = time(NULL), last_stats = 0, last_sweep = 0;
 
 	while (!d->stop) {
 		int n = ring_buffer__poll(d->cur->rb, 100);
@@ -392,6 +393,10 @@ static int run(struct daemon *d)
 			reopen_audit(d);
 		}
 		resolver_poll(d, d->cur, false);
+		if (time(NULL) != last_sweep) {
+			last_sweep = time(NULL);
+			redact_sweep(d->cur); /* holds nobody resumed (never in practice) */
+		}
 		if (d->opts.metrics && time(NULL) != last_stats) {
 			last_stats = time(NULL);
 			export_prog_stats(d->cur);
@@ -499,9 +504,12 @@ static int enforce(struct daemon *d)
 			close(old_cfg);
 		return -1;
 	}
+	log_phase("attach");
 	pin_policy(d, d->cur, d->adopt ? "adopt" : "start");
 	pin_adopt_free(&old);
+	log_phase("pin");
 	watchdog_start(d, d->cur);
+	log_phase("watchdog");
 	if (d->adopt) {
 		int n;
 
@@ -552,6 +560,7 @@ int main(int argc, char **argv)
 	bool enforcing = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &T0);
+	log_phase_start();
 	if (parse_opts(argc, argv, &D.opts) < 0)
 		return 2;
 	libbpf_set_print(libbpf_log);
@@ -569,9 +578,11 @@ int main(int argc, char **argv)
 	/* before the audit trail: a predecessor handing over still holds it */
 	if (open_cgroup(&D) < 0)
 		return 1;
+	log_phase("cgroup");
 	pinned = check_pinned(&D);
 	if (pinned < 0)
 		return 1;
+	log_phase("pins");
 	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
 	if (!D.audit) {
 		log_err("audit trail: %s", err);
@@ -603,9 +614,12 @@ int main(int argc, char **argv)
 	if (D.opts.prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
 		log_warn("--prog-stats: the kernel's run-time statistics cannot be enabled: %s",
 			 strerror(-stats_fd));
+	log_phase("audit");
 	probe_print();
+	log_phase("probe");
 	if (scrub_stdlib(&D) < 0)
 		goto out;
+	log_phase("stdlib");
 	D.cur = policy_load(&D, D.opts.obj_path, err, sizeof(err));
 	if (!D.cur) {
 		log_err("%s", err);
@@ -620,11 +634,15 @@ int main(int argc, char **argv)
 		goto out;
 	enforcing = true;
 	tls_resume_orphans(&D);
+	log_phase("orphans");
 	audit_policy_load(&D, D.cur, pinned ? "adopt" : "start");
+	log_phase("audit-line");
 	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s, %ld ms after start%s",
 		 D.cur->meta.policy, D.cur->meta.sha256, D.cgroup_path,
 		 D.opts.monitor ? " (monitor mode)" : "", ms_since_start(),
 		 pinned ? " (adopted without a window)" : "");
+	if (D.opts.verbose)
+		log_phases();
 	write_ready(D.opts.ready_file);
 	resolver_start(&D, &D.cur->meta);
 	rc = run(&D) < 0 ? 1 : 0;

@@ -56,6 +56,8 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
  * (predicate bits, parse state) are not shared. A map whose layout changed
  * is simply not reused (new connections only, said in the log).
+ * Writers held for redaction (aspen_redact_held) are kept: a hold the old
+ * object made is resumed by whoever reads its event.
  * Which processes are probed (aspen_tls_ready) is kept too: their probes
  * are moved to the new programs one process at a time (tls_reattach).
  * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
@@ -64,7 +66,7 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
 					 p->maps.tid_session, p->maps.h2conns, p->maps.events,
-					 p->maps.lost, p->maps.tls_ready };
+					 p->maps.lost, p->maps.tls_ready, p->maps.redact_held };
 	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
 						 old ? old->maps.socks : NULL,
 						 old ? old->maps.ledger : NULL,
@@ -72,7 +74,8 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 						 old ? old->maps.h2conns : NULL,
 						 NULL,
 						 NULL,
-						 old ? old->maps.tls_ready : NULL };
+						 old ? old->maps.tls_ready : NULL,
+						 old ? old->maps.redact_held : NULL };
 	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
 	for (size_t i = 0; i < nmine; i++) {
@@ -117,6 +120,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 			 "with the matching aspenc", path, p->meta.abi, ASPEN_ABI_VERSION);
 		goto fail;
 	}
+	log_phase("meta");
 	if (redact_prepare(p) < 0) {
 		snprintf(err, errlen, "%s: a pattern to mask does not compile for aspend", path);
 		goto fail;
@@ -125,6 +129,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking", path);
 		goto fail;
 	}
+	log_phase("patterns");
 	do /* the probes of the object it replaces must tell it from them */
 		p->gen = (__u32)rand() ^ (__u32)time(NULL) ^ ((__u32)getpid() << 16);
 	while (!p->gen || (d->cur && p->gen == d->cur->gen));
@@ -140,7 +145,9 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	reuse_maps(d, p, d->cur);
+	log_phase("open");
 	rc = bpf_object__load(p->obj);
+	log_phase("load");
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
 			 "the verifier log)", p->meta.policy, path, strerror(-rc));
@@ -151,6 +158,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "cannot fill the maps of %s", path);
 		goto fail;
 	}
+	log_phase("maps");
 	if (events_open(d, p) < 0) {
 		snprintf(err, errlen, "cannot open the ring buffer of %s", path);
 		goto fail;
@@ -167,8 +175,10 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 {
 	if (hooks_attach(d, p, old, true) < 0)
 		return -1;
+	log_phase("attach-track");
 	if (procs_fill(d, p) < 0)
 		log_warn("cannot read /proc: processes started before aspend have no process.exe");
+	log_phase("procs");
 	return hooks_attach(d, p, old, false);
 }
 
