@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pin.h"
 #include "policy.h"
+#include "policy_late.h"
 #include "policy_obj.h"
 #include "policy_skel.h"
 #include "procs.h"
@@ -145,13 +146,19 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	reuse_maps(d, p, d->cur);
+	/* an adoption loads them now: the predecessor's probes must be taken
+	 * over at once (their parse state is the old object's, which only the
+	 * old sockops kept in step with the sockets) */
+	if (!d->adopt || d->cur)
+		p->nlate = policy_late_defer(p);
 	log_phase("open");
 	rc = bpf_object__load(p->obj);
 	log_phase("load");
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
 			 "the verifier log)", p->meta.policy, path, strerror(-rc));
-		verifier_explain(path, &p->meta, err, errlen);
+		verifier_explain(path, &p->meta, p->nlate ? VERIFIER_START : VERIFIER_ALL, err,
+				 errlen);
 		goto fail;
 	}
 	if (set_config(d, p) < 0 || fill_maps(d, p) < 0) {
@@ -217,6 +224,7 @@ void policy_destroy(struct policy_obj *p)
 	if (!p)
 		return;
 	hooks_detach(p);
+	policy_late_free(p);
 	ring_buffer__free(p->rb);
 	redact_release(p);
 	scrub_release(p);

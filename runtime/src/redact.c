@@ -148,7 +148,7 @@ static __u64 boot_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-unsigned redact_sweep(struct policy_obj *p)
+unsigned redact_sweep(struct policy_obj *p, bool all)
 {
 	int fd = policy_map_fd(p->maps.redact_held), ledger = policy_map_fd(p->maps.ledger);
 	__u32 key, next, *prev = NULL;
@@ -160,10 +160,12 @@ unsigned redact_sweep(struct policy_obj *p)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &h) || now - h.since_ns < REDACT_ORPHAN_NS)
+		if (bpf_map_lookup_elem(fd, &key, &h) || (!all && now - h.since_ns < REDACT_ORPHAN_NS))
 			continue;
-		log_warn("pid %u: held for redaction %llu ms ago and never resumed: resumed now, its "
-			 "request denied", h.tgid, (unsigned long long)((now - h.since_ns) / 1000000));
+		log_warn("pid %u: held for redaction %llu ms ago and never resumed%s: resumed now, "
+			 "its request denied", h.tgid,
+			 (unsigned long long)((now - h.since_ns) / 1000000),
+			 all ? " (by a previous aspend)" : "");
 		redact_release_held(fd, ledger, key, &h, true);
 		n++;
 	}

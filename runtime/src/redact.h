@@ -23,8 +23,10 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 void redact_deny_ledger(int ledger_fd, __u32 tgid, __u64 session);
 void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct aspen_redact_held *h,
 			 bool forget);
-/* Release the holds recorded long ago that nobody resumed; how many */
-unsigned redact_sweep(struct policy_obj *p);
+/* Release the holds recorded long ago that nobody resumed (all: every
+ * hold, at start: a predecessor's, before its writer is resumed unmasked);
+ * how many */
+unsigned redact_sweep(struct policy_obj *p, bool all);
 /* The counts of a session for its request line, reset; false if none */
 bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out);
 
