@@ -117,7 +117,7 @@ struct aspen_tls_zero {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, ASPEN_REDACT_HELD_MAX);
 	__type(key, __u32);
 	__type(value, struct aspen_redact_held);
@@ -127,17 +127,18 @@ struct {
  * (aspen_redact_held), so that whoever finds the record knows the thread
  * is stopped or about to be, and can resume it (aspend, or its watchdog
  * when aspend died: see aspen_shared.h). 0: stopped; -1: not recorded, not
- * stopped: the caller denies instead. Not recorded: the table is full, or
- * the thread's previous hold is still recorded (aspend resumed it and has
- * not yet dropped the record; replacing it could leave this hold without
- * anyone to resume it). */
+ * stopped: the caller denies instead (the thread's previous hold is still
+ * HELD: never the case while it runs, or the update failed). */
 static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct aspen_redact_held h = { .tgid = tgid, .session = session, .buf = buf,
-				       .since_ns = bpf_ktime_get_boot_ns() };
+	struct aspen_redact_held h = { .tgid = tgid, .state = ASPEN_REDACT_HELD, .session = session,
+				       .buf = buf, .since_ns = bpf_ktime_get_boot_ns() };
+	struct aspen_redact_held *was = bpf_map_lookup_elem(&aspen_redact_held, &tid);
 
-	if (bpf_map_update_elem(&aspen_redact_held, &tid, &h, BPF_NOEXIST))
+	if (was && was->state == ASPEN_REDACT_HELD)
+		return -1;
+	if (bpf_map_update_elem(&aspen_redact_held, &tid, &h, BPF_ANY))
 		return -1;
 	bpf_send_signal_thread(19 /* SIGSTOP */);
 	return 0;

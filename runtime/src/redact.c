@@ -8,13 +8,14 @@
  * (Luhn), overwritten with a mask of the same length (Content-Length stays
  * right), and the writer is resumed. Whatever happens, it is resumed.
  *
- * The kernel records every hold in aspen_redact_held (thread id -> session)
- * before it stops the writer; the record goes once the writer is resumed.
- * When aspend dies, its watchdog denies each recorded session and resumes
- * the writer (redact_release_held); a record older than REDACT_ORPHAN_NS
- * (its event long read, nobody resumed it) is released the same way by
- * redact_sweep. A hold event whose record is gone was released so: its
- * request is audited as denied and the writer's memory is not touched.
+ * The kernel records every hold in aspen_redact_held (thread id -> session,
+ * HELD) before it stops the writer; aspend marks it DONE before resuming
+ * the writer. When aspend dies, its watchdog denies each HELD session,
+ * marks it RELEASED and resumes the writer (redact_release_held); a HELD
+ * record older than REDACT_ORPHAN_NS (its event long read, nobody resumed
+ * it) is released the same way by redact_sweep. A hold event whose record
+ * is not HELD was released so: its request is audited as denied and the
+ * writer's memory is not touched.
  *
  * A match that began in an earlier write cannot be masked any more (those
  * bytes are encrypted): the request is denied instead, through the
@@ -131,13 +132,14 @@ static void deny_session(struct policy_obj *p, __u32 tgid, __u64 session)
 	redact_deny_ledger(policy_map_fd(p->maps.ledger), tgid, session);
 }
 
-void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct aspen_redact_held *h,
-			 bool forget)
+void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct aspen_redact_held *h)
 {
+	struct aspen_redact_held r = *h;
+
 	redact_deny_ledger(ledger_fd, h->tgid, h->session);
+	r.state = ASPEN_REDACT_RELEASED; /* the thread is stopped: the kernel writes no other */
+	bpf_map_update_elem(held_fd, &tid, &r, BPF_EXIST);
 	kill((pid_t)h->tgid, SIGCONT);
-	if (forget)
-		bpf_map_delete_elem(held_fd, &tid);
 }
 
 static __u64 boot_ns(void)
@@ -160,39 +162,44 @@ unsigned redact_sweep(struct policy_obj *p, bool all)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &h) || (!all && now - h.since_ns < REDACT_ORPHAN_NS))
+		if (bpf_map_lookup_elem(fd, &key, &h) || h.state != ASPEN_REDACT_HELD ||
+		    (!all && now - h.since_ns < REDACT_ORPHAN_NS))
 			continue;
 		log_warn("pid %u: held for redaction %llu ms ago and never resumed%s: resumed now, "
 			 "its request denied", h.tgid,
 			 (unsigned long long)((now - h.since_ns) / 1000000),
 			 all ? " (by a previous aspend)" : "");
-		redact_release_held(fd, ledger, key, &h, true);
+		redact_release_held(fd, ledger, key, &h);
 		n++;
 	}
 	return n;
 }
 
-/* 1: the kernel's record of this hold is there (the writer waits for us);
- * 0: it is gone, released by a watchdog while no aspend ran. */
-static int hold_recorded(struct policy_obj *p, const struct aspen_redact_event *e)
+/* 1: the kernel's record of this hold says HELD (the writer waits for us);
+ * 0: it was released by a watchdog while no aspend ran (or is gone). */
+static int hold_recorded(struct policy_obj *p, const struct aspen_redact_event *e,
+			 struct aspen_redact_held *h)
 {
 	int fd = policy_map_fd(p->maps.redact_held);
-	struct aspen_redact_held h;
 	__u32 tid = e->pid;
 
 	if (fd < 0)
 		return 1;
-	return bpf_map_lookup_elem(fd, &tid, &h) == 0 && h.tgid == e->tgid &&
-	       h.session == e->session && h.buf == e->buf;
+	return bpf_map_lookup_elem(fd, &tid, h) == 0 && h->state == ASPEN_REDACT_HELD &&
+	       h->tgid == e->tgid && h->session == e->session && h->buf == e->buf;
 }
 
-static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e)
+/* Before the SIGCONT (the writer is stopped: the kernel writes no other
+ * record for it), so that its next write may be held again at once. */
+static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
+		      struct aspen_redact_held *h)
 {
 	int fd = policy_map_fd(p->maps.redact_held);
 	__u32 tid = e->pid;
 
-	if (fd >= 0 && hold_recorded(p, e))
-		bpf_map_delete_elem(fd, &tid);
+	h->state = ASPEN_REDACT_DONE;
+	if (fd >= 0)
+		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
 }
 
 static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write)
@@ -243,9 +250,10 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	bool changed = false, ok = false;
 	uint8_t *buf = NULL;
 	struct timespec t0, t1;
+	struct aspen_redact_held held = {0};
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (!hold_recorded(p, e)) {
+	if (!hold_recorded(p, e, &held)) {
 		/* its writer runs again: its memory is not ours to touch */
 		audit_redact_denied(d, p,
 				    "held for redaction when aspend died: resumed unmasked by the "
@@ -283,9 +291,9 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 			 e->tgid);
 	}
 	free(buf);
+	hold_done(p, e, &held);
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
-	hold_done(p, e); /* after SIGCONT: a watchdog finding it resumes it again */
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	metrics_hold("redact", (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
 	(void)d;

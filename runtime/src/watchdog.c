@@ -82,65 +82,57 @@ static unsigned resume_held(int ready_fd)
 	return n;
 }
 
-/* Writers held for redaction: each session is denied in the ledger (the
- * unmasked bytes are dropped by sk_msg) and the writer resumed. A probe
- * that saw aspend alive an instant before the heartbeat went to 0 may
- * record a hold after a pass: passes run again later, and
- * a record goes only once it was released twice (a SIGCONT that came before
- * the kernel's SIGSTOP is repeated after it). */
-#define REDACT_PASSES 3 /* at 0, 20 and 220 ms */
+/* Writers held for redaction: each HELD session is denied in the ledger
+ * (the unmasked bytes are dropped by sk_msg), marked RELEASED and its writer
+ * resumed. A probe that saw aspend alive an instant before the heartbeat
+ * went to 0 may record a hold after a pass, and a SIGCONT may come before
+ * the kernel's SIGSTOP: passes run again 20 and 220 ms later, and every
+ * recent record's writer gets SIGCONT at each (also one aspend marked DONE
+ * but died before resuming). */
+#define REDACT_PASSES 3
 static const unsigned redact_pass_ms[REDACT_PASSES] = {0, 20, 200}; /* sleep before */
+#define REDACT_RECENT_NS (10ULL * 1000 * 1000 * 1000)
 
-struct held_seen {
-	__u32 tid[ASPEN_REDACT_HELD_MAX];
-	unsigned n;
-};
-
-static bool seen_has(const struct held_seen *s, __u32 tid)
+static __u64 boot_ns(void)
 {
-	for (unsigned i = 0; i < s->n; i++)
-		if (s->tid[i] == tid)
-			return true;
-	return false;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-static unsigned redact_pass(int held_fd, int ledger_fd, struct held_seen *seen, bool last)
+static unsigned redact_pass(int held_fd, int ledger_fd)
 {
-	__u32 key, next, *prev = NULL, gone[ASPEN_REDACT_HELD_MAX];
-	unsigned n = 0, ngone = 0;
+	__u32 key, next, *prev = NULL;
+	__u64 now = boot_ns();
+	unsigned n = 0;
 
 	while (held_fd >= 0 && bpf_map_get_next_key(held_fd, prev, &next) == 0) {
 		struct aspen_redact_held h;
-		bool again;
 
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(held_fd, &key, &h))
 			continue;
-		again = seen_has(seen, key);
-		redact_release_held(held_fd, ledger_fd, key, &h, false);
-		if (!again && seen->n < ASPEN_REDACT_HELD_MAX) {
-			seen->tid[seen->n++] = key;
+		if (h.state == ASPEN_REDACT_HELD) {
+			redact_release_held(held_fd, ledger_fd, key, &h);
 			n++;
+		} else if (now - h.since_ns < REDACT_RECENT_NS) {
+			kill((pid_t)h.tgid, SIGCONT);
 		}
-		if ((again || last) && ngone < ASPEN_REDACT_HELD_MAX)
-			gone[ngone++] = key;
 	}
-	for (unsigned i = 0; i < ngone; i++)
-		bpf_map_delete_elem(held_fd, &gone[i]);
 	return n;
 }
 
 static unsigned release_redact(const char *dir, pid_t parent, int held_fd, int ledger_fd)
 {
-	static struct held_seen seen;
 	unsigned n = 0;
 
 	for (int i = 0; i < REDACT_PASSES; i++) {
 		usleep(redact_pass_ms[i] * 1000);
 		if (i && taken_over(dir, parent))
 			break; /* a successor holds and resumes now */
-		n += redact_pass(held_fd, ledger_fd, &seen, i == REDACT_PASSES - 1);
+		n += redact_pass(held_fd, ledger_fd);
 	}
 	return n;
 }
