@@ -493,6 +493,7 @@ static int check_pinned(struct daemon *d)
 	d->pin_lost = prev.lost_reported;
 	d->pin_since = prev.since;
 	d->adopt = true;
+	snprintf(d->adopt_sha256, sizeof(d->adopt_sha256), "%s", prev.policy_sha256);
 	return 1;
 }
 

@@ -63,6 +63,44 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * are moved to the new programs one process at a time (tls_reattach).
  * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
  * records queued while no aspend ran are read, not lost) and lost counter. */
+static bool same_shape(const struct bpf_map *m, int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(m) &&
+	       info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+}
+
+/* Adopting the same policy (sha256): every aspen_* map but the config is
+ * the pinned one, parse state included. The predecessor's probes keep
+ * deciding until tls_adopt_pinned has moved each process to ours, while
+ * our sockops already forgets a closed socket's session state: with the
+ * same aspen_streams it forgets it for both (else a session reused by the
+ * next connection of a process not yet moved is read with a dead one's
+ * state: approved requests denied as model null / malformed). */
+static void reuse_all_pinned(struct daemon *d, struct policy_obj *p)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, p->obj)
+	{
+		const char *name = bpf_map__name(m);
+		int fd;
+
+		if (strncmp(name, "aspen_", 6) || !strcmp(name, ASPEN_MAP_CONFIG) ||
+		    bpf_map__fd(m) >= 0)
+			continue;
+		fd = pin_map_fd(d, name);
+		if (fd >= 0 && same_shape(m, fd) && bpf_map__reuse_fd(m, fd))
+			log_warn("adopt: %s not carried over", name);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
@@ -92,6 +130,8 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 		if (pinned && fd >= 0)
 			close(fd);
 	}
+	if (!old && d->adopt && !strcmp(d->adopt_sha256, p->meta.sha256))
+		reuse_all_pinned(d, p);
 }
 
 static int fill_maps(struct daemon *d, struct policy_obj *p)
