@@ -94,7 +94,9 @@ int policy_late_start(struct policy_obj *p, const char *path, char *err, size_t 
 		return -1;
 	}
 	bpf_object__for_each_program(prog, l->obj)
+	{
 		bpf_program__set_autoload(prog, per_process(prog));
+	}
 	if (share_maps(p->obj, l->obj, err, errlen) < 0 ||
 	    pthread_create(&l->thread, NULL, load, l)) {
 		if (!err[0])
@@ -143,7 +145,8 @@ int policy_late_poll(struct policy_obj *p, bool wait, char *err, size_t errlen)
 	pthread_join(l->thread, NULL);
 	l->joined = true;
 	if (l->rc) {
-		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (its TLS probes, "
+		snprintf(err, errlen,
+			 "the kernel refused policy '%s' from %s: %s (its TLS probes, "
 			 "loaded once enforcing; run with -v for the verifier log)",
 			 p->meta.policy, l->path, strerror(-l->rc));
 		return -1;
