@@ -423,11 +423,14 @@ static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct 
 			e->len = len;
 			e->carried = c->w_carried;
 			e->body_off = c->w_off;
-			bpf_send_signal_thread(19 /* SIGSTOP */);
-			aspen_submit(e, 1);
-			return;
+			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
+				aspen_submit(e, 1);
+				return;
+			}
+			bpf_ringbuf_discard(e, 0);
+		} else {
+			aspen_count_lost();
 		}
-		aspen_count_lost();
 	}
 	s1->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
 	s1->v.rule = ASPEN_RULE_UNINSPECTABLE;

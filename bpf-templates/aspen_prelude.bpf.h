@@ -49,6 +49,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* entries allocated on insert: start-up (issue 14) */
 	__uint(max_entries, 16384);
 	__type(key, struct aspen_ip_key);
 	__type(value, struct aspen_dst_info);
@@ -72,6 +73,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* entries allocated on insert: start-up (issue 14) */
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct aspen_proc);
@@ -79,6 +81,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* entries allocated on insert: start-up (issue 14) */
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, __u64);
@@ -86,6 +89,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* entries allocated on insert: start-up (issue 14) */
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, __u64);

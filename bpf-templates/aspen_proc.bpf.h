@@ -144,6 +144,7 @@ static __always_inline int aspen_build_path(struct aspen_path_scratch *s, struct
 /* where each process stands with its TLS probes (aspen_tls.bpf.h) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* entries allocated on insert: start-up (issue 14) */
 	__uint(max_entries, 65536);
 	__type(key, __u32); /* tgid */
 	__type(value, struct aspen_tls_proc);

@@ -418,6 +418,30 @@ struct aspen_mismatch_event {
 	struct aspen_sock_key sock;
 };
 
+/* aspen_redact_held, LRU hash: __u32 thread id -> struct aspen_redact_held:
+ * the last time the kernel stopped that writer for aspend to mask its
+ * buffer, recorded (HELD) before it is stopped. aspend marks it DONE before
+ * it resumes the writer; when aspend dies, its watchdog (runtime/src/
+ * watchdog.c) denies the session of each HELD record in the ledger, marks
+ * it RELEASED and resumes the writer: nothing is left stopped, and the
+ * unmasked bytes are dropped by sk_msg. A thread is held again only when
+ * its record is not HELD; records are never deleted (the LRU drops old ones). */
+#define ASPEN_MAP_REDACT_HELD "aspen_redact_held"
+#define ASPEN_REDACT_HELD_MAX 4096
+enum aspen_redact_state {
+	ASPEN_REDACT_HELD = 1,	   /* stopped (or about to be), not masked yet */
+	ASPEN_REDACT_DONE = 2,	   /* aspend masked (or denied) it and resumes it */
+	ASPEN_REDACT_RELEASED = 3, /* resumed by a watchdog, its request denied */
+};
+struct aspen_redact_held {
+	__u32 tgid;
+	__u32 state;    /* enum aspen_redact_state */
+	__u64 session;  /* the ledger key is { tgid, session } */
+	__u64 buf;      /* = the hold event's buf: tells a hold from the next */
+	__u64 since_ns; /* CLOCK_BOOTTIME of the hold */
+};
+
+
 /* A writer stopped before its buffer is encrypted: aspend masks the
  * matches of `patterns` in [buf, buf + len) and resumes it. */
 struct aspen_redact_event {

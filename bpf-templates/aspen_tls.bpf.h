@@ -116,6 +116,34 @@ struct aspen_tls_zero {
 	struct aspen_stream zero;
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ASPEN_REDACT_HELD_MAX);
+	__type(key, __u32);
+	__type(value, struct aspen_redact_held);
+} aspen_redact_held SEC(".maps");
+
+/* Stop the current thread for aspend to mask its buffer: recorded first
+ * (aspen_redact_held), so that whoever finds the record knows the thread
+ * is stopped or about to be, and can resume it (aspend, or its watchdog
+ * when aspend died: see aspen_shared.h). 0: stopped; -1: not recorded, not
+ * stopped: the caller denies instead (the thread's previous hold is still
+ * HELD: never the case while it runs, or the update failed). */
+static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_redact_held h = { .tgid = tgid, .state = ASPEN_REDACT_HELD, .session = session,
+				       .buf = buf, .since_ns = bpf_ktime_get_boot_ns() };
+	struct aspen_redact_held *was = bpf_map_lookup_elem(&aspen_redact_held, &tid);
+
+	if (was && was->state == ASPEN_REDACT_HELD)
+		return -1;
+	if (bpf_map_update_elem(&aspen_redact_held, &tid, &h, BPF_ANY))
+		return -1;
+	bpf_send_signal_thread(19 /* SIGSTOP */);
+	return 0;
+}
+
 struct aspen_write_undo;
 
 struct {
@@ -607,11 +635,14 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 			e->len = len;
 			e->carried = carried;
 			e->body_off = s->body_off;
-			bpf_send_signal_thread(19 /* SIGSTOP */);
-			aspen_submit(e, 1);
-			return 0;
+			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
+				aspen_submit(e, 1);
+				return 0;
+			}
+			bpf_ringbuf_discard(e, 0);
+		} else {
+			aspen_count_lost();
 		}
-		aspen_count_lost();
 	}
 	s->r.unparsed = ASPEN_UNPARSED_NO_REDACT;
 	s->v.rule = ASPEN_RULE_UNINSPECTABLE;

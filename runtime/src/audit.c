@@ -388,7 +388,8 @@ void audit_dns_relabel(struct daemon *d, const char *msg, const char *host, cons
 
 /* The request line of a write aspend refused to let go unmasked: its own
  * line (the write fails, so the kernel's line for it is never published). */
-void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
+void audit_redact_denied(struct daemon *d, struct policy_obj *p, const char *reason,
+			 const struct aspen_redact_event *e)
 {
 	struct aspen_conn c = {.tgid = e->tgid, .pid = e->pid};
 	struct rt_audit_ev ev;
@@ -397,9 +398,7 @@ void audit_redact_denied(struct daemon *d, struct policy_obj *p, const struct as
 	rt_audit_ev_init(&ev, "request");
 	rt_audit_str(&ev, "decision", decision_name(ASPEN_DENY));
 	rt_audit_str(&ev, "rule", pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE));
-	rt_audit_str(&ev, "reason",
-		     "a match to mask cannot be masked in place "
-		     "(it began in an earlier write, or is written with escapes)");
+	rt_audit_str(&ev, "reason", reason);
 	rt_audit_str(&ev, "policy", p->meta.policy);
 	rt_audit_str(&ev, "policy_sha256", p->meta.sha256);
 	rt_audit_str(&ev, "unparsed", aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT));

@@ -30,7 +30,7 @@ void audit_response(struct daemon *d, struct policy_obj *p, const struct aspen_r
 void audit_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e,
 		    const struct proc_view *v);
 /* A request denied because a match to mask could not be masked in place */
-void audit_redact_denied(struct daemon *d, struct policy_obj *p,
+void audit_redact_denied(struct daemon *d, struct policy_obj *p, const char *reason,
 			 const struct aspen_redact_event *e);
 /* How a process's TLS was found (audit_tls_attach) */
 struct tls_attach_info {

@@ -69,6 +69,7 @@ struct daemon {
 	char pin_dir[PATH_MAX];
 	int pin_state_fd;
 	bool adopt; /* taking over a pinned policy (start-up) */
+	char adopt_sha256[65]; /* the pinned policy's sha256 */
 	unsigned pin_adoptions;
 	unsigned long long pin_since, pin_owner_since, pin_lost;
 	int watchdog_pid; /* watchdog.c: 0 when none */

@@ -34,6 +34,7 @@
 #include "metrics.h"
 #include "names.h"
 #include "pin.h"
+#include "policy_late.h"
 #include "policy_obj.h"
 #include "reaper.h"
 #include "tls_lib.h"
@@ -303,15 +304,53 @@ void tls_resume_late(void)
 	nrecont = k;
 }
 
+/* Processes held while the probe programs are still being loaded
+ * (policy_late.h): probed once they are (tls_flush_pending). */
+static __u32 *pending;
+static size_t npending, cappending;
+
+static bool pend(__u32 tgid)
+{
+	for (size_t i = 0; i < npending; i++)
+		if (pending[i] == tgid)
+			return true;
+	if (npending == cappending) {
+		size_t cap = cappending ? cappending * 2 : 64;
+		__u32 *v = realloc(pending, cap * sizeof(*v));
+
+		if (!v)
+			return false;
+		pending = v;
+		cappending = cap;
+	}
+	pending[npending++] = tgid;
+	return true;
+}
+
+void tls_flush_pending(struct daemon *d, struct policy_obj *p)
+{
+	for (size_t i = 0; i < npending; i++)
+		tls_on_hold(d, p, pending[i], 0);
+	npending = 0;
+	free(pending);
+	pending = NULL;
+	cappending = 0;
+}
+
 /* A thread of tgid is stopped at its first provider connection. Whatever
- * happens here, it is resumed before we return. */
+ * happens here, it is resumed before we return, or, while the probe
+ * programs are still loading, queued and resumed once they are (or by the
+ * watchdog, should aspend die first: the kernel marked it held). */
 void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 {
 	struct tls_lib libs[TLS_MAX_LIBS + 1];
-	struct tls_proc *tp = proc_slot((pid_t)tgid);
+	struct tls_proc *tp;
 	struct timespec t0;
 	int nlibs;
 
+	if (!policy_late_ready(p) && pend(tgid))
+		return;
+	tp = proc_slot((pid_t)tgid);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	nlibs = tls_libs_of((pid_t)tgid, libs, TLS_MAX_LIBS + 1);
 	if (nlibs > TLS_MAX_LIBS) {
@@ -330,7 +369,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 		tp->go = tp->go_refused = false;
 		tp->go_version[0] = 0;
 	}
-	if (tp && nlibs > 0) {
+	if (tp && nlibs > 0 && policy_late_ready(p)) {
 		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
 		name_libs(tp, libs, nlibs);
 		if (tp->pidfd < 0)

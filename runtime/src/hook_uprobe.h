@@ -18,6 +18,8 @@ void tls_resume_late(void);
 void tls_check_exits(struct daemon *d, struct policy_obj *p);
 /* Move every probed process to p's programs (reload) */
 void tls_reattach(struct daemon *d, struct policy_obj *p);
+/* The processes held while p's probe programs were loading: probe them. */
+void tls_flush_pending(struct daemon *d, struct policy_obj *p);
 /* Take over the probes a previous aspend pinned and move them to p's
  * programs; returns how many processes */
 int tls_adopt_pinned(struct daemon *d, struct policy_obj *p);

@@ -58,7 +58,11 @@ static void log_attached(const struct hook_att *a, struct bpf_program *prog, boo
 {
 	unsigned insns = verified_insns(prog);
 
-	if (a->kind->phase == HOOK_PER_PROCESS)
+	if (a->kind->phase == HOOK_PER_PROCESS && bpf_program__fd(prog) < 0)
+		log_info("%s at %s: attached per process, at its first provider connection "
+			 "(loaded once enforcing)",
+			 bpf_program__name(prog), a->sec);
+	else if (a->kind->phase == HOOK_PER_PROCESS)
 		log_info("%s at %s: attached per process, at its first provider connection "
 			 "(%u insns verified)",
 			 bpf_program__name(prog), a->sec, insns);

@@ -8,4 +8,10 @@ void logf_(const char *lvl, const char *fmt, ...) __attribute__((format(printf, 
 #define log_warn(...) logf_("warning", __VA_ARGS__)
 #define log_err(...) logf_("error", __VA_ARGS__)
 
+/* Start-up phases: log_phase("what") notes the time since log_phase_start;
+ * log_phases() prints them on one line ("start-up: what N ms, ..."). */
+void log_phase_start(void);
+void log_phase(const char *what);
+void log_phases(void);
+
 #endif

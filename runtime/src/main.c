@@ -35,7 +35,10 @@
 #include "policy.h"
 #include "policy_obj.h"
 #include "probe.h"
+#include "policy_late.h"
 #include "record.h"
+#include "redact.h"
+#include "verifier.h"
 #include "scrub.h"
 #include "watchdog.h"
 #include "rt_audit.h"
@@ -301,6 +304,12 @@ static void reload(struct daemon *d)
 
 	log_info("SIGHUP: reloading %s", d->opts.obj_path);
 	p = policy_load(d, d->opts.obj_path, err, sizeof(err));
+	if (p && (policy_late_start(p, d->opts.obj_path, err, sizeof(err)) < 0 ||
+		  policy_late_poll(p, true, err, sizeof(err)) < 0)) {
+		verifier_explain(d->opts.obj_path, &p->meta, VERIFIER_PER_PROCESS, err, sizeof(err));
+		policy_destroy(p);
+		p = NULL;
+	}
 	if (!p) {
 		log_err("reload failed, the previous policy stays in force: %s", err);
 		audit_error(d, "reload failed, previous policy kept");
@@ -364,12 +373,27 @@ static void export_prog_stats(struct policy_obj *p)
 	}
 }
 
+static long ms_since_start(void);
+static int late_ready(struct daemon *d, bool wait);
+static void say_ready(struct daemon *d);
+
 static int run(struct daemon *d)
 {
-	time_t last_refresh = time(NULL), last_stats = 0;
+	time_t last_refresh = time(NULL), last_stats = 0, last_sweep = 0;
+	bool ready = false;
 
 	while (!d->stop) {
-		int n = ring_buffer__poll(d->cur->rb, 100);
+		int n;
+
+		if (!ready) {
+			int rc = late_ready(d, false);
+
+			if (rc < 0)
+				return -1;
+			ready = rc > 0;
+			say_ready(d);
+		}
+		n = ring_buffer__poll(d->cur->rb, ready ? 100 : 5);
 
 		if (n < 0 && n != -EINTR) {
 			log_err("ring buffer poll: %s", strerror(-n));
@@ -392,6 +416,10 @@ static int run(struct daemon *d)
 			reopen_audit(d);
 		}
 		resolver_poll(d, d->cur, false);
+		if (time(NULL) != last_sweep) {
+			last_sweep = time(NULL);
+			redact_sweep(d->cur, false); /* holds nobody resumed (never in practice) */
+		}
 		if (d->opts.metrics && time(NULL) != last_stats) {
 			last_stats = time(NULL);
 			export_prog_stats(d->cur);
@@ -465,6 +493,7 @@ static int check_pinned(struct daemon *d)
 	d->pin_lost = prev.lost_reported;
 	d->pin_since = prev.since;
 	d->adopt = true;
+	snprintf(d->adopt_sha256, sizeof(d->adopt_sha256), "%s", prev.policy_sha256);
 	return 1;
 }
 
@@ -481,12 +510,16 @@ static void retire_pinned(struct daemon *d, int cfg_fd)
 	}
 }
 
+static int old_cfg = -1; /* an adopted predecessor's config, until its probes are ours */
+
 /* Attach D.cur, swapping a pinned predecessor's links in place, pin it,
- * start the watchdog, take over the predecessor's probes. */
+ * start the watchdog, then load the per-process programs in a thread
+ * (policy_late.h; the predecessor's probes are taken over once they are
+ * loaded: late_ready). */
 static int enforce(struct daemon *d)
 {
 	struct policy_obj old = {0};
-	int old_cfg = -1;
+	char err[512] = "";
 
 	if (d->adopt) {
 		pin_adopt_links(d, &old);
@@ -495,24 +528,70 @@ static int enforce(struct daemon *d)
 	}
 	if (policy_attach(d, d->cur, d->adopt ? &old : NULL) < 0) {
 		pin_adopt_free(&old);
-		if (old_cfg >= 0)
-			close(old_cfg);
 		return -1;
 	}
+	log_phase("attach");
 	pin_policy(d, d->cur, d->adopt ? "adopt" : "start");
 	pin_adopt_free(&old);
+	log_phase("pin");
 	watchdog_start(d, d->cur);
-	if (d->adopt) {
-		int n;
+	log_phase("watchdog");
+	/* after the fork: the watchdog is forked while aspend has one thread */
+	if (policy_late_start(d->cur, d->opts.obj_path, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (d->adopt && late_ready(d, true) < 0) /* loaded already: takes over the probes */
+		return -1;
+	return 0;
+}
 
-		n = tls_adopt_pinned(d, d->cur);
+/* The per-process programs are loaded (or refused: -1): take over the
+ * predecessor's probes, probe the processes held meanwhile, say ready. */
+static int late_ready(struct daemon *d, bool wait)
+{
+	static bool done;
+	char err[512] = "";
+	int rc;
+
+	if (done)
+		return 1;
+	rc = policy_late_poll(d->cur, wait, err, sizeof(err));
+	if (rc == 0)
+		return 0;
+	if (rc < 0) {
+		verifier_explain(d->opts.obj_path, &d->cur->meta, VERIFIER_PER_PROCESS, err,
+				 sizeof(err));
+		log_err("%s", err);
+		return -1;
+	}
+	if (d->cur->nlate)
+		log_info("TLS probe programs loaded (%lu insns verified), %ld ms after start",
+			 policy_late_insns(d->cur), ms_since_start());
+	if (d->adopt) {
+		int n = tls_adopt_pinned(d, d->cur);
+
 		retire_pinned(d, old_cfg);
 		if (n)
 			log_info("took over the TLS probes of %d process(es)", n);
 	}
 	if (old_cfg >= 0)
 		close(old_cfg);
-	return 0;
+	old_cfg = -1;
+	tls_flush_pending(d, d->cur);
+	done = true;
+	return 1;
+}
+
+/* --ready-file: once the per-process programs are loaded too */
+static void say_ready(struct daemon *d)
+{
+	static bool said;
+
+	if (!said && policy_late_ready(d->cur)) {
+		write_ready(d->opts.ready_file);
+		said = true;
+	}
 }
 
 /* Leaving: detach and unpin everything (default), or leave the pinned
@@ -552,6 +631,7 @@ int main(int argc, char **argv)
 	bool enforcing = false;
 
 	clock_gettime(CLOCK_MONOTONIC, &T0);
+	log_phase_start();
 	if (parse_opts(argc, argv, &D.opts) < 0)
 		return 2;
 	libbpf_set_print(libbpf_log);
@@ -569,9 +649,11 @@ int main(int argc, char **argv)
 	/* before the audit trail: a predecessor handing over still holds it */
 	if (open_cgroup(&D) < 0)
 		return 1;
+	log_phase("cgroup");
 	pinned = check_pinned(&D);
 	if (pinned < 0)
 		return 1;
+	log_phase("pins");
 	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
 	if (!D.audit) {
 		log_err("audit trail: %s", err);
@@ -603,9 +685,12 @@ int main(int argc, char **argv)
 	if (D.opts.prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
 		log_warn("--prog-stats: the kernel's run-time statistics cannot be enabled: %s",
 			 strerror(-stats_fd));
+	log_phase("audit");
 	probe_print();
+	log_phase("probe");
 	if (scrub_stdlib(&D) < 0)
 		goto out;
+	log_phase("stdlib");
 	D.cur = policy_load(&D, D.opts.obj_path, err, sizeof(err));
 	if (!D.cur) {
 		log_err("%s", err);
@@ -619,13 +704,18 @@ int main(int argc, char **argv)
 	if (enforce(&D) < 0)
 		goto out;
 	enforcing = true;
+	redact_sweep(D.cur, true); /* before tls_resume_orphans resumes their writers */
 	tls_resume_orphans(&D);
+	log_phase("orphans");
 	audit_policy_load(&D, D.cur, pinned ? "adopt" : "start");
+	log_phase("audit-line");
 	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s, %ld ms after start%s",
 		 D.cur->meta.policy, D.cur->meta.sha256, D.cgroup_path,
 		 D.opts.monitor ? " (monitor mode)" : "", ms_since_start(),
 		 pinned ? " (adopted without a window)" : "");
-	write_ready(D.opts.ready_file);
+	if (D.opts.verbose)
+		log_phases();
+	say_ready(&D);
 	resolver_start(&D, &D.cur->meta);
 	rc = run(&D) < 0 ? 1 : 0;
 out:

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "pin.h"
 #include "policy.h"
+#include "policy_late.h"
 #include "policy_obj.h"
 #include "policy_skel.h"
 #include "procs.h"
@@ -56,15 +57,55 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
  * (predicate bits, parse state) are not shared. A map whose layout changed
  * is simply not reused (new connections only, said in the log).
+ * Writers held for redaction (aspen_redact_held) are kept: a hold the old
+ * object made is resumed by whoever reads its event.
  * Which processes are probed (aspen_tls_ready) is kept too: their probes
  * are moved to the new programs one process at a time (tls_reattach).
  * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
  * records queued while no aspend ran are read, not lost) and lost counter. */
+static bool same_shape(const struct bpf_map *m, int fd)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+
+	memset(&info, 0, sizeof(info));
+	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(m) &&
+	       info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
+	       info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+}
+
+/* Adopting the same policy (sha256): every aspen_* map but the config is
+ * the pinned one, parse state included. The predecessor's probes keep
+ * deciding until tls_adopt_pinned has moved each process to ours, while
+ * our sockops already forgets a closed socket's session state: with the
+ * same aspen_streams it forgets it for both (else a session reused by the
+ * next connection of a process not yet moved is read with a dead one's
+ * state: approved requests denied as model null / malformed). */
+static void reuse_all_pinned(struct daemon *d, struct policy_obj *p)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, p->obj)
+	{
+		const char *name = bpf_map__name(m);
+		int fd;
+
+		if (strncmp(name, "aspen_", 6) || !strcmp(name, ASPEN_MAP_CONFIG) ||
+		    bpf_map__fd(m) >= 0)
+			continue;
+		fd = pin_map_fd(d, name);
+		if (fd >= 0 && same_shape(m, fd) && bpf_map__reuse_fd(m, fd))
+			log_warn("adopt: %s not carried over", name);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
 					 p->maps.tid_session, p->maps.h2conns, p->maps.events,
-					 p->maps.lost, p->maps.tls_ready };
+					 p->maps.lost, p->maps.tls_ready, p->maps.redact_held };
 	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
 						 old ? old->maps.socks : NULL,
 						 old ? old->maps.ledger : NULL,
@@ -72,7 +113,8 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 						 old ? old->maps.h2conns : NULL,
 						 NULL,
 						 NULL,
-						 old ? old->maps.tls_ready : NULL };
+						 old ? old->maps.tls_ready : NULL,
+						 old ? old->maps.redact_held : NULL };
 	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
 	for (size_t i = 0; i < nmine; i++) {
@@ -88,6 +130,8 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 		if (pinned && fd >= 0)
 			close(fd);
 	}
+	if (!old && d->adopt && !strcmp(d->adopt_sha256, p->meta.sha256))
+		reuse_all_pinned(d, p);
 }
 
 static int fill_maps(struct daemon *d, struct policy_obj *p)
@@ -117,6 +161,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 			 "with the matching aspenc", path, p->meta.abi, ASPEN_ABI_VERSION);
 		goto fail;
 	}
+	log_phase("meta");
 	if (redact_prepare(p) < 0) {
 		snprintf(err, errlen, "%s: a pattern to mask does not compile for aspend", path);
 		goto fail;
@@ -125,6 +170,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking", path);
 		goto fail;
 	}
+	log_phase("patterns");
 	do /* the probes of the object it replaces must tell it from them */
 		p->gen = (__u32)rand() ^ (__u32)time(NULL) ^ ((__u32)getpid() << 16);
 	while (!p->gen || (d->cur && p->gen == d->cur->gen));
@@ -140,17 +186,26 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	reuse_maps(d, p, d->cur);
+	/* an adoption loads them now: the predecessor's probes must be taken
+	 * over at once (their parse state is the old object's, which only the
+	 * old sockops kept in step with the sockets) */
+	if (!d->adopt || d->cur)
+		p->nlate = policy_late_defer(p);
+	log_phase("open");
 	rc = bpf_object__load(p->obj);
+	log_phase("load");
 	if (rc) {
 		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
 			 "the verifier log)", p->meta.policy, path, strerror(-rc));
-		verifier_explain(path, &p->meta, err, errlen);
+		verifier_explain(path, &p->meta, p->nlate ? VERIFIER_START : VERIFIER_ALL, err,
+				 errlen);
 		goto fail;
 	}
 	if (set_config(d, p) < 0 || fill_maps(d, p) < 0) {
 		snprintf(err, errlen, "cannot fill the maps of %s", path);
 		goto fail;
 	}
+	log_phase("maps");
 	if (events_open(d, p) < 0) {
 		snprintf(err, errlen, "cannot open the ring buffer of %s", path);
 		goto fail;
@@ -167,8 +222,10 @@ int policy_attach(struct daemon *d, struct policy_obj *p, struct policy_obj *old
 {
 	if (hooks_attach(d, p, old, true) < 0)
 		return -1;
+	log_phase("attach-track");
 	if (procs_fill(d, p) < 0)
 		log_warn("cannot read /proc: processes started before aspend have no process.exe");
+	log_phase("procs");
 	return hooks_attach(d, p, old, false);
 }
 
@@ -207,6 +264,7 @@ void policy_destroy(struct policy_obj *p)
 	if (!p)
 		return;
 	hooks_detach(p);
+	policy_late_free(p);
 	ring_buffer__free(p->rb);
 	redact_release(p);
 	scrub_release(p);

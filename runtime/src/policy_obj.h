@@ -11,6 +11,7 @@
 #include "policy_skel.h"
 
 struct bpf_object;
+struct policy_late;
 struct ring_buffer;
 struct rt_scrub;
 struct rx;
@@ -33,6 +34,8 @@ struct policy_obj {
 	struct rx *rx[64]; /* patterns to mask, for userspace (redact.c) */
 	const struct aspen_meta_pattern *rx_pattern[64];
 	struct rt_scrub *scrub; /* every pattern of the policy, for audit values (scrub.c) */
+	int nlate;		/* per-process programs loaded late (policy_late.h) */
+	struct policy_late *late;
 };
 
 #endif

@@ -58,6 +58,7 @@ static const struct skel_entry entries[] = {
     MAP(sockhash, ASPEN_MAP_SOCKHASH, SKEL_SOCKMAP),
     MAP(socks, ASPEN_MAP_SOCKS, SKEL_SOCKMAP),
     MAP(h2conns, ASPEN_MAP_H2CONNS, SKEL_TLS),
+    MAP(redact_held, ASPEN_MAP_REDACT_HELD, SKEL_TLS),
     MAP(dns_stats, ASPEN_MAP_DNS_STATS, SKEL_DNS),
     PROG(ssl_write, ASPEN_PROG_SSL_WRITE, SKEL_TLS),
     PROG(gnutls_send, ASPEN_PROG_GNUTLS_SEND, SKEL_TLS),

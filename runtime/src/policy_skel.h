@@ -21,6 +21,7 @@ struct policy_maps {
 	struct bpf_map *proc, *cgroup, *user;
 	/* policies with request or response rules; NULL in the others */
 	struct bpf_map *tls_ready, *ledger, *tid_session, *sockhash, *socks, *h2conns;
+	struct bpf_map *redact_held;
 	/* policies with wildcard provider hosts (aspen_dns.bpf.h); NULL in the others */
 	struct bpf_map *dns_stats;
 };

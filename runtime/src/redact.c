@@ -8,6 +8,15 @@
  * (Luhn), overwritten with a mask of the same length (Content-Length stays
  * right), and the writer is resumed. Whatever happens, it is resumed.
  *
+ * The kernel records every hold in aspen_redact_held (thread id -> session,
+ * HELD) before it stops the writer; aspend marks it DONE before resuming
+ * the writer. When aspend dies, its watchdog denies each HELD session,
+ * marks it RELEASED and resumes the writer (redact_release_held); a HELD
+ * record older than REDACT_ORPHAN_NS (its event long read, nobody resumed
+ * it) is released the same way by redact_sweep. A hold event whose record
+ * is not HELD was released so: its request is audited as denied and the
+ * writer's memory is not touched.
+ *
  * A match that began in an earlier write cannot be masked any more (those
  * bytes are encrypted): the request is denied instead, through the
  * thread's verdict the sk_msg program reads.
@@ -33,6 +42,7 @@
 #include "rx.h"
 
 #define REDACT_MAX (4u << 20) /* bytes of one write aspend will rewrite */
+#define REDACT_ORPHAN_NS (5ULL * 1000 * 1000 * 1000)
 
 /* per session counts, reported with the request (see redact_flush) */
 struct session_counts {
@@ -103,19 +113,93 @@ static int mask_span(size_t start, size_t end, void *arg)
 }
 
 /* The session's request is denied: its connection sends nothing more. */
-static void deny_session(struct policy_obj *p, __u32 tgid, __u64 session)
+void redact_deny_ledger(int ledger_fd, __u32 tgid, __u64 session)
 {
-	int fd = policy_map_fd(p->maps.ledger);
 	struct aspen_stream_key key = { .tgid = tgid, .session = session };
 	struct aspen_ledger l = { 0 };
 
-	if (fd < 0)
+	if (ledger_fd < 0)
 		return;
-	bpf_map_lookup_elem(fd, &key, &l);
+	bpf_map_lookup_elem(ledger_fd, &key, &l);
 	l.flags |= ASPEN_LEDGER_DENIED;
 	l.rule = ASPEN_RULE_UNINSPECTABLE;
 	l.reason = ASPEN_UNPARSED_NO_REDACT;
-	bpf_map_update_elem(fd, &key, &l, BPF_ANY);
+	bpf_map_update_elem(ledger_fd, &key, &l, BPF_ANY);
+}
+
+static void deny_session(struct policy_obj *p, __u32 tgid, __u64 session)
+{
+	redact_deny_ledger(policy_map_fd(p->maps.ledger), tgid, session);
+}
+
+void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct aspen_redact_held *h)
+{
+	struct aspen_redact_held r = *h;
+
+	redact_deny_ledger(ledger_fd, h->tgid, h->session);
+	r.state = ASPEN_REDACT_RELEASED; /* the thread is stopped: the kernel writes no other */
+	bpf_map_update_elem(held_fd, &tid, &r, BPF_EXIST);
+	kill((pid_t)h->tgid, SIGCONT);
+}
+
+static __u64 boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+unsigned redact_sweep(struct policy_obj *p, bool all)
+{
+	int fd = policy_map_fd(p->maps.redact_held), ledger = policy_map_fd(p->maps.ledger);
+	__u32 key, next, *prev = NULL;
+	__u64 now = boot_ns();
+	unsigned n = 0;
+
+	while (fd >= 0 && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct aspen_redact_held h;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &h) || h.state != ASPEN_REDACT_HELD ||
+		    (!all && now - h.since_ns < REDACT_ORPHAN_NS))
+			continue;
+		log_warn("pid %u: held for redaction %llu ms ago and never resumed%s: resumed now, "
+			 "its request denied", h.tgid,
+			 (unsigned long long)((now - h.since_ns) / 1000000),
+			 all ? " (by a previous aspend)" : "");
+		redact_release_held(fd, ledger, key, &h);
+		n++;
+	}
+	return n;
+}
+
+/* 1: the kernel's record of this hold says HELD (the writer waits for us);
+ * 0: it was released by a watchdog while no aspend ran (or is gone). */
+static int hold_recorded(struct policy_obj *p, const struct aspen_redact_event *e,
+			 struct aspen_redact_held *h)
+{
+	int fd = policy_map_fd(p->maps.redact_held);
+	__u32 tid = e->pid;
+
+	if (fd < 0)
+		return 1;
+	return bpf_map_lookup_elem(fd, &tid, h) == 0 && h->state == ASPEN_REDACT_HELD &&
+	       h->tgid == e->tgid && h->session == e->session && h->buf == e->buf;
+}
+
+/* Before the SIGCONT (the writer is stopped: the kernel writes no other
+ * record for it), so that its next write may be held again at once. */
+static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
+		      struct aspen_redact_held *h)
+{
+	int fd = policy_map_fd(p->maps.redact_held);
+	__u32 tid = e->pid;
+
+	h->state = ASPEN_REDACT_DONE;
+	if (fd >= 0)
+		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
 }
 
 static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write)
@@ -166,8 +250,18 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	bool changed = false, ok = false;
 	uint8_t *buf = NULL;
 	struct timespec t0, t1;
+	struct aspen_redact_held held = {0};
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!hold_recorded(p, e, &held)) {
+		/* its writer runs again: its memory is not ours to touch */
+		audit_redact_denied(d, p,
+				    "held for redaction when aspend died: resumed unmasked by the "
+				    "watchdog, its request denied", e);
+		log_warn("pid %u: a write held for redaction was released while no aspend ran: "
+			 "request denied", e->tgid);
+		return;
+	}
 
 	if (len > REDACT_MAX || off >= len || !(buf = malloc(len))) {
 		log_warn("pid %u: a write of %zu bytes (body at %zu) is not rewritten", e->tgid, len,
@@ -189,11 +283,15 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	if (!ok) {
 		sc->c.split = true;
 		deny_session(p, e->tgid, e->session);
-		audit_redact_denied(d, p, e);
+		audit_redact_denied(d, p,
+				    "a match to mask cannot be masked in place "
+				    "(it began in an earlier write, or is written with escapes)",
+				    e);
 		log_warn("pid %u: a match to mask could not be masked in place: request denied",
 			 e->tgid);
 	}
 	free(buf);
+	hold_done(p, e, &held);
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
 	clock_gettime(CLOCK_MONOTONIC, &t1);

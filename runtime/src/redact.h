@@ -17,6 +17,15 @@ int redact_prepare(struct policy_obj *p);
 void redact_release(struct policy_obj *p);
 /* A writer is stopped: mask its buffer (or deny its request), resume it */
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e);
+/* A writer the kernel holds for redaction (aspen_redact_held, HELD): deny
+ * the session in the ledger (its unmasked bytes are dropped by sk_msg),
+ * mark the record RELEASED, resume the writer. Used by the watchdog. */
+void redact_deny_ledger(int ledger_fd, __u32 tgid, __u64 session);
+void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct aspen_redact_held *h);
+/* Release the holds recorded long ago that nobody resumed (all: every
+ * hold, at start: a predecessor's, before its writer is resumed unmasked);
+ * how many */
+unsigned redact_sweep(struct policy_obj *p, bool all);
 /* The counts of a session for its request line, reset; false if none */
 bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out);
 

@@ -6,6 +6,7 @@
  * error.
  */
 #define _GNU_SOURCE /* memmem */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,16 @@ static struct bpf_program *prog_at(struct bpf_object *o, int i)
 	return NULL;
 }
 
-void verifier_explain(const char *path, const struct aspen_meta *m, char *err, size_t errlen)
+static bool in_set(const struct bpf_program *prog, enum verifier_set set)
+{
+	const char *sec = bpf_program__section_name(prog);
+	bool pp = !strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9);
+
+	return set == VERIFIER_ALL || (set == VERIFIER_PER_PROCESS) == pp;
+}
+
+void verifier_explain(const char *path, const struct aspen_meta *m, enum verifier_set set,
+		      char *err, size_t errlen)
 {
 	struct bpf_object *o = bpf_object__open_file(path, NULL);
 	struct bpf_program *prog;
@@ -76,6 +86,7 @@ void verifier_explain(const char *path, const struct aspen_meta *m, char *err, s
 	if (!o)
 		goto out;
 	bpf_object__for_each_program(prog, o) {
+		bpf_program__set_autoload(prog, in_set(prog, set));
 		if (n == ASPEND_MAX_LINKS || !(bufs[n] = calloc(1, LOG_SIZE)))
 			break;
 		bpf_program__set_log_buf(prog, bufs[n++], LOG_SIZE);

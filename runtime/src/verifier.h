@@ -7,7 +7,15 @@
 
 struct aspen_meta;
 
+/* Which programs of the object were being loaded (policy_late.h) */
+enum verifier_set {
+	VERIFIER_ALL,	      /* every program */
+	VERIFIER_START,	      /* all but the per-process ones (uprobe, uretprobe) */
+	VERIFIER_PER_PROCESS, /* the per-process ones only */
+};
+
 /* Append to err the rule and .asp line of the code the verifier refused */
-void verifier_explain(const char *path, const struct aspen_meta *m, char *err, size_t errlen);
+void verifier_explain(const char *path, const struct aspen_meta *m, enum verifier_set set,
+		      char *err, size_t errlen);
 
 #endif

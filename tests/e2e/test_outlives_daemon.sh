@@ -9,9 +9,9 @@
 #  2. a new aspend adopts the pinned policy: the records the kernel queued
 #     while no aspend ran are in the trail, the hash chain continues, and a
 #     client loop running throughout never got an unapproved model through
-#     nor had an approved one fail.
+#     nor had an approved one fail (a python and a node loop).
 #  3. --takeover: a third aspend replaces the running one (it hands over and
-#     exits 0); the same loop is still never wrong.
+#     exits 0); the same loops are still never wrong.
 #  4. two aspends on one scope: the second refuses with a clear message.
 #  5. SIGTERM detaches and unpins everything (bpffs and bpftool show none).
 source "$(dirname "$0")/../lib/harness.sh"
@@ -46,9 +46,17 @@ for l in open(sys.argv[1]):
 ' "$LOOP_OUT" "$1"
 }
 
-# loop_check WHAT T: since T, the loop made approved and unapproved requests,
-# every approved one answered, every unapproved one failed.
+# loop_check WHAT T: since T, each loop (python, node) made approved and
+# unapproved requests, every approved one answered, every unapproved one
+# failed.
 loop_check() {
+	local out LOOP_OUT=$LOOP_OUT
+	loop_check_one "$1 (python)" "$2"
+	LOOP_OUT=$NODE_LOOP_OUT
+	loop_check_one "$1 (node)" "$2"
+}
+
+loop_check_one() {
 	local out
 	out=$(loop_since "$2")
 	log "$1: loop since $2: $(printf '%s\n' "$out" | sort | uniq -c | tr '\n' ';')"
@@ -78,7 +86,12 @@ rm -f "$H_WORK/loop.stop"
 client_bg loop env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/loop_client.py" --interval 0.05 \
 	"$OPENAI" "$H_WORK/loop.stop" gpt-4o-mini gpt-3.5-turbo
 LOOP_OUT=$C_OUT LOOP_PID=$BG_PID
+# the same from node (its OpenSSL is linked into the node binary)
+client_bg node-loop env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" "$H_LIB/loop_client.js" \
+	--interval 0.05 "$OPENAI" "$H_WORK/loop.stop" gpt-4o-mini gpt-3.5-turbo
+NODE_LOOP_OUT=$C_OUT NODE_LOOP_PID=$BG_PID
 wait_output "$LOOP_OUT" '"model": "gpt-3.5-turbo", "ok": false'
+wait_output "$NODE_LOOP_OUT" '"model":"gpt-3.5-turbo","ok":false'
 t_start=$(date +%s.%N)
 sleep 0.5
 loop_check "aspend running" "$t_start"
@@ -167,6 +180,7 @@ audit_check_chain
 
 touch "$H_WORK/loop.stop"
 wait_gone "$LOOP_PID" 10 || fail "loop client did not stop"
+wait_gone "$NODE_LOOP_PID" 10 || fail "node loop client did not stop"
 no_stopped_process "end"
 
 # ---- 5. SIGTERM: nothing of ours left

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SIGKILL while a writer is held for redaction (issue 14): a python client,
+# probed at its first request, sends a prompt with an SSN on its keep-alive
+# connection while aspend is frozen (SIGSTOP): the kernel records the hold
+# and stops the writer for aspend to mask its buffer, which the frozen
+# aspend never does. aspend is then killed. The watchdog sees it die,
+# denies the held request in the byte ledger and resumes the writer within
+# the bound (1 s here, typically milliseconds): the client is not left
+# stopped, the provider receives none of the unmasked bytes, and neither
+# the audit trail nor aspend's log holds the SSN. A new aspend then finds
+# the hold's queued event, touches nothing in the client and writes the
+# request's deny to the trail.
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start outlives-redact
+
+obj=$(make_policy redact <<'EOF_POLICY'
+policy "redact"
+default allow
+uninspectable deny
+import "providers"
+import "pii"
+
+rule mask_pii {
+  on request
+  redact pii.ssn with "X"
+  audit
+}
+EOF_POLICY
+)
+OA=https://api.openai.com/v1/chat/completions
+ssn=123-45-6789
+go=$H_WORK/go
+
+proc_state() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null || echo gone; }
+
+ASPEND_EXTRA=-v start_aspend "$obj"
+provider_mark "$IP_OPENAI"
+# one connection: a clean request (the process is probed), then, once $go
+# exists, a request with the SSN on the same connection
+client_bg held env SSL_CERT_FILE="$H_CA" "$H_PY" -c '
+import http.client, json, os, ssl, sys, time
+host, go, ssn = sys.argv[1], sys.argv[2], sys.argv[3]
+conn = http.client.HTTPSConnection(host, 443, timeout=10, context=ssl.create_default_context())
+def call(text):
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]})
+    try:
+        conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+        r = conn.getresponse()
+        r.read()
+        return "status %d" % r.status
+    except Exception as e:
+        return "error %s" % type(e).__name__
+print("first:", call("hello"), flush=True)
+for _ in range(3000):
+    if os.path.exists(go):
+        break
+    time.sleep(0.01)
+print("second:", call("my ssn is " + ssn), flush=True)
+' api.openai.com "$go" "$ssn"
+PY_PID=$BG_PID
+wait_output "$C_OUT" "first: status 200" 15
+
+# aspend frozen with a fresh heartbeat: the kernel still holds for it
+kill -STOP "$ASPEND_PID"
+touch "$go"
+for _ in $(seq 100); do [ "$(proc_state "$PY_PID")" = T ] && break; sleep 0.01; done
+assert_eq T "$(proc_state "$PY_PID")" "python held (stopped) for redaction"
+log "python $PY_PID is held for redaction; killing the frozen aspend"
+
+t0=$(date +%s%N)
+kill -KILL "$ASPEND_PID"
+wait "$ASPEND_PID" 2>/dev/null || true
+ASPEND_PID=
+for _ in $(seq 300); do [ "$(proc_state "$PY_PID")" != T ] && break; sleep 0.01; done
+resumed=$((($(date +%s%N) - t0) / 1000000))
+log "held writer resumed $resumed ms after SIGKILL"
+[ "$(proc_state "$PY_PID")" != T ] || fail "python still stopped 3 s after aspend died"
+[ "$resumed" -lt 1000 ] || fail "python resumed only $resumed ms after aspend died (bound 1000 ms)"
+wait "$PY_PID" || true
+log "client: $(tr '\n' ' ' <"$C_OUT") $(head -c 300 "$C_ERR")"
+assert_contains "$C_OUT" "second: error" "the held request failed"
+# the clean request only, nothing of the held one (not even part of it)
+assert_arrived "the request held for redaction when aspend died" 1
+! grep -rqF -- "$ssn" "$H_REC" || fail "the SSN reached the provider"
+! grep -rqF -- "my ssn is" "$H_REC" || fail "the held request's body reached the provider"
+wait_output "$H_WORK/aspend.log" "1 writer(s) held for redaction resumed" 2
+for p in $(cat "$H_CG/cgroup.procs"); do
+	[ "$(proc_state "$p")" != T ] || fail "pid $p is left stopped"
+done
+
+# a new aspend adopts the pins and reads the queued hold: its writer runs
+# again, so it is not touched; the request's deny goes to the trail
+start_aspend "$obj"
+line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$PY_PID")
+case $line in *"aspend died"*) ;; *) fail "the deny does not say why: $line" ;; esac
+assert_contains "$H_WORK/aspend.log" "released while no aspend ran"
+assert_not_contains "$H_AUDIT" "$ssn"
+assert_not_contains "$H_WORK/aspend.log" "$ssn"
+stop_aspend
