@@ -459,11 +459,8 @@ struct aspen_feed {
 
 /* bytes one fast-path step may pass over: with body patterns every byte
  * also steps their DFA, and the verifier takes 256 of those no more */
-#if ASPEN_NEED_BODY_SCAN
-#define ASPEN_PLAIN_RUN 64
-#else
 #define ASPEN_PLAIN_RUN 256
-#endif
+#define ASPEN_NEST_RUN 256
 
 /* One body byte through the policy's patterns (the combined body DFA).
  * Global: the verifier checks the DFA step once, not in every unrolled
@@ -482,14 +479,92 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 	return 0;
 }
 
-/* The fast path: pass over plain bytes of message text (no quote, no
- * backslash) without running the parser on each; see
- * aspen_http_req_plain_room(). Returns how many bytes it passed. */
+#if ASPEN_NEED_BODY_SCAN
+/* Body bytes buf[pos .. pos + n) (n <= ASPEN_PLAIN_RUN) through the
+ * policy's patterns, the DFA state in a register. While every DFA is idle
+ * a byte that starts no match moves them to the state that byte alone
+ * decides (the generated prefilter: aspen_body_skip[], aspen_body_idle())
+ * without a step. Global: the verifier checks the loop once. */
+__noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scratch *sc, __u32 pos,
+			      __u32 n, __u32 at)
+{
+	__u64 state, m = 0;
+	int idle;
+
+	if (!s || !sc || !n)
+		return 0;
+	if (s->body_off == ~0u)
+		s->body_off = at;
+	state = s->body_state;
+	idle = aspen_body_idle(state);
+#pragma clang loop unroll(disable)
+	for (__u32 j = 0; j < ASPEN_PLAIN_RUN; j++) {
+		__u64 idx = pos + j;
+		__u8 c;
+
+		if (j >= n)
+			break;
+		barrier_var(idx);
+		c = sc->buf[idx & (2 * ASPEN_CHUNK - 1)];
+#if ASPEN_BODY_PREFILTER
+		if (idle) {
+			__u64 t = aspen_body_skip[c];
+
+			if (t != ASPEN_BODY_STEP) {
+				state = t;
+				continue;
+			}
+		}
+#endif
+		state = aspen_body_step(state, c, &m);
+		idle = aspen_body_idle(state);
+	}
+	s->body_state = state;
+	s->r.body_match |= m;
+	s->write_match |= m;
+	return 0;
+}
+#endif
+
+/* The nesting fast path (aspen_http_req_nest_room()): the messages array
+ * and every value below the keys the scanner reads, passed a run at a time
+ * with only the nesting followed. Returns how many bytes it took. */
+static __always_inline __u32 aspen_feed_nest(struct aspen_feed *f, struct aspen_stream *s, __u64 room)
+{
+	__u32 depth = s->st.depth, floor = (s->st.jflags & AH_JF_META) ? 3 : 2, k;
+	__u8 jf = s->st.jflags;
+
+	if (room > f->n - f->pos)
+		room = f->n - f->pos;
+	for (k = 0; k < ASPEN_NEST_RUN; k++) {
+		__u64 idx = f->pos + k;
+
+		if (k >= room)
+			break;
+		barrier_var(idx);
+		/* with patterns, escapes go through the parser: the DFA sees them decoded */
+		if (aspen_http_req_nest_byte(&depth, &jf, floor, f->buf[idx & (2 * ASPEN_CHUNK - 1)],
+					     !ASPEN_NEED_BODY_SCAN))
+			break;
+	}
+	s->st.depth = depth;
+	s->st.jflags = jf;
+	return k;
+}
+
+/* The fast paths: pass over plain bytes of message text (no quote, no
+ * backslash; aspen_http_req_plain_room()) or a nested value (above)
+ * without running the parser on each. Returns how many bytes it passed. */
 static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen_stream *s)
 {
-	__u64 room = aspen_http_req_plain_room(&s->st, &s->r);
+	__u64 room = aspen_http_req_nest_room(&s->st, &s->r);
 	__u32 k;
 
+	if (room) {
+		k = aspen_feed_nest(f, s, room);
+		goto taken;
+	}
+	room = aspen_http_req_plain_room(&s->st, &s->r);
 	if (!room)
 		return 0;
 	if (room > f->n - f->pos)
@@ -505,16 +580,10 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 		if (c == '"' || c == '\\')
 			break;
 	}
+taken:
 #if ASPEN_NEED_BODY_SCAN
 	/* the patterns see every body byte, fast path or not */
-	for (__u32 j = 0; j < ASPEN_PLAIN_RUN; j++) {
-		__u64 idx = f->pos + j;
-
-		if (j >= k)
-			break;
-		barrier_var(idx);
-		aspen_body_byte(s, f->buf[idx & (2 * ASPEN_CHUNK - 1)], f->base + f->pos + j);
-	}
+	aspen_body_run(s, (const struct aspen_tls_scratch *)f->buf, f->pos, k, f->base + f->pos);
 #endif
 	aspen_http_req_plain_skip(&s->st, &s->r, k);
 	s->bytes += k;
