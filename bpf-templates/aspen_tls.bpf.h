@@ -531,24 +531,34 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
  * with only the nesting followed. Returns how many bytes it took. */
 static __always_inline __u32 aspen_feed_nest(struct aspen_feed *f, struct aspen_stream *s, __u64 room)
 {
-	__u32 depth = s->st.depth, floor = (s->st.jflags & AH_JF_META) ? 3 : 2, k;
-	__u8 jf = s->st.jflags;
+	/* depth and flags are read from and written to the map value at every
+	 * byte: the verifier then knows nothing of them, and checks one path
+	 * per byte, not one per depth it could tell apart */
+	volatile __u32 *dp = &s->st.depth;
+	volatile __u8 *jp = &s->st.jflags;
+	__u32 floor = (*jp & AH_JF_META) ? 3 : 2, k;
 
 	if (room > f->n - f->pos)
 		room = f->n - f->pos;
 	for (k = 0; k < ASPEN_NEST_RUN; k++) {
 		__u64 idx = f->pos + k;
+		__u32 depth;
+		__u8 jf;
+		int stop;
 
 		if (k >= room)
 			break;
 		barrier_var(idx);
+		depth = *dp;
+		jf = *jp;
 		/* with patterns, escapes go through the parser: the DFA sees them decoded */
-		if (aspen_http_req_nest_byte(&depth, &jf, floor, f->buf[idx & (2 * ASPEN_CHUNK - 1)],
-					     !ASPEN_NEED_BODY_SCAN))
+		stop = aspen_http_req_nest_byte(&depth, &jf, floor, f->buf[idx & (2 * ASPEN_CHUNK - 1)],
+						!ASPEN_NEED_BODY_SCAN);
+		*dp = depth;
+		*jp = jf;
+		if (stop)
 			break;
 	}
-	s->st.depth = depth;
-	s->st.jflags = jf;
 	return k;
 }
 
