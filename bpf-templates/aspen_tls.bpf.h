@@ -461,7 +461,7 @@ struct aspen_feed {
 
 /* bytes one fast-path step may pass over: with body patterns every byte
  * also steps their DFA, and the verifier takes 256 of those no more */
-#define ASPEN_PLAIN_RUN 256
+#define ASPEN_PLAIN_RUN 64 /* bytes of one aspen_body_run (with patterns): verifier cost */
 
 /* One body byte through the policy's patterns (the combined body DFA).
  * Global: the verifier checks the DFA step once, not in every unrolled
@@ -535,7 +535,11 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 #else
 #define ASPEN_FAST_MAX 1024
 #endif
+#if ASPEN_NEED_BODY_SCAN
+#define ASPEN_FAST_ITERS 24 /* verifier cost: the body scan makes each iteration dearer */
+#else
 #define ASPEN_FAST_ITERS 64
+#endif
 #define ASPEN_ONES 0x0101010101010101ULL
 /* nonzero when some byte of the word w is b (the zero-byte test on w ^ b..b) */
 #define ASPEN_HAS_BYTE(w, b) \

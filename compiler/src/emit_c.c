@@ -461,7 +461,7 @@ static void emit_body_prefilter(struct emitter *e)
 		       "\treturn 0;\n}\n\n");
 		return;
 	}
-	put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE = {\n");
+	put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE __attribute__((unused)) = {\n");
 	for (int c = 0; c < 256; c++)
 		put(e, "\t0x%" PRIx64 "ULL,%s", skip[c], c % 4 == 3 ? "\n" : "");
 	put(e, "};\n");
