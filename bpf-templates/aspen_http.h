@@ -1009,15 +1009,77 @@ done:
  * the bulk of a chat request), or anywhere in a body that is not scanned
  * (compressed, not JSON). Never the body's last byte, which must go through
  * aspen_http_req_byte() for DONE. 0: feed the next byte normally. */
+static __always_inline __u64 aspen_http_req_body_left(const struct aspen_http_req_state *st,
+						       const struct aspen_req *r);
+
 static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_req_state *st,
 							const struct aspen_req *r)
 {
-	__u64 left;
-
 	if (st->jstate != AH_J_OFF &&
 	    (!(st->jflags & AH_JF_STR) || (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) ||
 	     st->uesc))
 		return 0;
+	return aspen_http_req_body_left(st, r);
+}
+
+/* The nesting fast path: inside a JSON value below the levels the scanner
+ * reads keys at (depth 2 and deeper, but the "metadata" object's own
+ * level): the messages array, the bulk of a chat request. Nothing there is
+ * read but the nesting, so only quotes, backslashes and brackets matter.
+ * Returns how many of the next body bytes may go through
+ * aspen_http_req_nest_byte() (never the body's last); 0: not there. */
+static __always_inline __u64 aspen_http_req_nest_room(const struct aspen_http_req_state *st,
+						       const struct aspen_req *r)
+{
+	if (st->jstate == AH_J_OFF || r->unparsed != ASPEN_UNPARSED_NONE || st->uesc ||
+	    (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) || st->depth < 2 ||
+	    aspen_http_json_tracked(st))
+		return 0;
+	return aspen_http_req_body_left(st, r);
+}
+
+/* One byte of the nesting fast path, on the caller's copy of st->depth and
+ * st->jflags (jf); floor: 3 inside "metadata", else 2. Returns 0 when the
+ * byte was taken as aspen_http_req_byte() would have, 1 when it must go
+ * through aspen_http_req_byte() instead (it closes the value, or it is a
+ * backslash and !esc: the caller wants escapes decoded). The caller then
+ * accounts the bytes taken with aspen_http_req_plain_skip(). */
+static __always_inline int aspen_http_req_nest_byte(__u32 *depth, __u8 *jf, __u32 floor, __u8 c,
+						    int esc)
+{
+	__u8 f = *jf;
+
+	if (f & AH_JF_STR) {
+		if (f & AH_JF_ESC)
+			*jf = f & ~AH_JF_ESC; /* \uXXXX: its digits are plain bytes */
+		else if (c == '"')
+			*jf = f & ~AH_JF_STR;
+		else if (c == '\\') {
+			if (!esc)
+				return 1;
+			*jf = f | AH_JF_ESC;
+		}
+		return 0;
+	}
+	if (c == '"') {
+		*jf = f | AH_JF_STR;
+	} else if (c == '{' || c == '[') {
+		if (*depth < 0xffffffffu)
+			*depth += 1;
+	} else if (c == '}' || c == ']') {
+		if (*depth <= floor)
+			return 1;
+		*depth -= 1;
+	}
+	return 0;
+}
+
+/* Body bytes left that a fast path may pass (never the last one). */
+static __always_inline __u64 aspen_http_req_body_left(const struct aspen_http_req_state *st,
+						       const struct aspen_req *r)
+{
+	__u64 left;
+
 	if (st->state == AH_RQ_BODY && r->content_length != ~0ULL)
 		left = r->content_length - r->body_seen;
 	else if (st->state == AH_RQ_CHUNKED && st->cstate == AH_C_DATA)

@@ -60,6 +60,8 @@ struct aspen_stream {
 	__u64 call_credit; /* credit and pending this write call added to the ledger */
 	__s64 call_pend;
 	__u64 wpos;        /* bytes of the current write walked so far */
+	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
+	__u32 _run_pad;
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 };
 
@@ -459,11 +461,7 @@ struct aspen_feed {
 
 /* bytes one fast-path step may pass over: with body patterns every byte
  * also steps their DFA, and the verifier takes 256 of those no more */
-#if ASPEN_NEED_BODY_SCAN
-#define ASPEN_PLAIN_RUN 64
-#else
-#define ASPEN_PLAIN_RUN 256
-#endif
+#define ASPEN_PLAIN_RUN 64 /* bytes of one aspen_body_run (with patterns): verifier cost */
 
 /* One body byte through the policy's patterns (the combined body DFA).
  * Global: the verifier checks the DFA step once, not in every unrolled
@@ -482,39 +480,133 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 	return 0;
 }
 
-/* The fast path: pass over plain bytes of message text (no quote, no
- * backslash) without running the parser on each; see
- * aspen_http_req_plain_room(). Returns how many bytes it passed. */
+#if ASPEN_NEED_BODY_SCAN
+/* Body bytes buf[pos .. pos + n) (n <= ASPEN_PLAIN_RUN) through the
+ * policy's patterns, the DFA state in a register. While every DFA is idle
+ * a byte that starts no match moves them to the state that byte alone
+ * decides (the generated prefilter: aspen_body_skip[], aspen_body_idle())
+ * without a step. Global: the verifier checks the loop once. */
+__noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scratch *sc, __u32 pos,
+			      __u32 n, __u32 at)
+{
+	__u64 state, m = 0;
+	int idle;
+
+	if (!s || !sc || !n)
+		return 0;
+	if (s->body_off == ~0u)
+		s->body_off = at;
+	state = s->body_state;
+	idle = aspen_body_idle(state);
+#pragma clang loop unroll(disable)
+	for (__u32 j = 0; j < ASPEN_PLAIN_RUN; j++) {
+		__u64 idx = pos + j;
+		__u8 c;
+
+		if (j >= n)
+			break;
+		barrier_var(idx);
+		c = sc->buf[idx & (2 * ASPEN_CHUNK - 1)];
+#if ASPEN_BODY_PREFILTER
+		if (idle) {
+			__u64 t = aspen_body_skip[c];
+
+			if (t != ASPEN_BODY_STEP) {
+				state = t;
+				continue;
+			}
+		}
+#endif
+		state = aspen_body_step(state, c, &m);
+		idle = aspen_body_idle(state);
+	}
+	s->body_state = state;
+	s->r.body_match |= m;
+	s->write_match |= m;
+	return 0;
+}
+#endif
+
+/* A fast step passes at most this many bytes (the body DFA's run, with
+ * patterns) in at most ASPEN_FAST_ITERS iterations: 8 bytes of string text
+ * at a time, or one byte of JSON structure. */
+#if ASPEN_NEED_BODY_SCAN
+#define ASPEN_FAST_MAX ASPEN_PLAIN_RUN
+#else
+#define ASPEN_FAST_MAX 1024
+#endif
+#if ASPEN_NEED_BODY_SCAN
+#define ASPEN_FAST_ITERS 24 /* verifier cost: the body scan makes each iteration dearer */
+#else
+#define ASPEN_FAST_ITERS 64
+#endif
+#define ASPEN_ONES 0x0101010101010101ULL
+/* nonzero when some byte of the word w is b (the zero-byte test on w ^ b..b) */
+#define ASPEN_HAS_BYTE(w, b) \
+	((((w) ^ ((b) * ASPEN_ONES)) - ASPEN_ONES) & ~((w) ^ ((b) * ASPEN_ONES)) & (0x80 * ASPEN_ONES))
+
+/* The fast paths: pass over plain bytes of message text (no quote, no
+ * backslash; aspen_http_req_plain_room()), or a whole value below the keys
+ * the scanner reads (the messages array: aspen_http_req_nest_room(), only
+ * the nesting followed), without running the parser on each byte. String
+ * text goes 8 bytes at a time. The position and the JSON nesting live in
+ * the map value while the loop runs: the verifier knows nothing of them
+ * and checks one path per way through an iteration, not one per value it
+ * could tell apart. Returns how many bytes it passed. */
 static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen_stream *s)
 {
-	__u64 room = aspen_http_req_plain_room(&s->st, &s->r);
-	__u32 k;
+	__u64 room = aspen_http_req_nest_room(&s->st, &s->r);
+	volatile __u32 *run = &s->run, *dp = &s->st.depth;
+	volatile __u8 *jp = &s->st.jflags;
+	int nest = room != 0;
+	__u32 floor, lim, k;
 
+	if (!nest)
+		room = aspen_http_req_plain_room(&s->st, &s->r);
 	if (!room)
 		return 0;
 	if (room > f->n - f->pos)
 		room = f->n - f->pos;
-	for (k = 0; k < ASPEN_PLAIN_RUN; k++) {
-		__u64 idx = f->pos + k;
-		__u8 c;
+	if (room > ASPEN_FAST_MAX)
+		room = ASPEN_FAST_MAX;
+	lim = f->pos + (__u32)room;
+	floor = (*jp & AH_JF_META) ? 3 : 2;
+	*run = f->pos;
+	for (__u32 j = 0; j < ASPEN_FAST_ITERS; j++) {
+		__u32 p = *run, depth;
+		__u64 off = p & (2 * ASPEN_CHUNK - 1), w;
+		__u8 c, jf;
+		int stop;
 
-		if (k >= room)
+		if (p >= lim || off > 2 * ASPEN_CHUNK - 8)
 			break;
-		barrier_var(idx);
-		c = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
-		if (c == '"' || c == '\\')
+		w = *(const __u64 *)(f->buf + off);
+		c = f->buf[off];
+		jf = *jp;
+		if ((!nest || (jf & (AH_JF_STR | AH_JF_ESC)) == AH_JF_STR) && p + 8 <= lim &&
+		    !(ASPEN_HAS_BYTE(w, '"') | ASPEN_HAS_BYTE(w, '\\'))) {
+			*run = p + 8;
+			continue;
+		}
+		if (!nest) {
+			if (c == '"' || c == '\\')
+				break;
+			*run = p + 1;
+			continue;
+		}
+		depth = *dp;
+		/* with patterns, escapes go through the parser: the DFA sees them decoded */
+		stop = aspen_http_req_nest_byte(&depth, &jf, floor, c, !ASPEN_NEED_BODY_SCAN);
+		*dp = depth;
+		*jp = jf;
+		if (stop)
 			break;
+		*run = p + 1;
 	}
+	k = *run - f->pos;
 #if ASPEN_NEED_BODY_SCAN
 	/* the patterns see every body byte, fast path or not */
-	for (__u32 j = 0; j < ASPEN_PLAIN_RUN; j++) {
-		__u64 idx = f->pos + j;
-
-		if (j >= k)
-			break;
-		barrier_var(idx);
-		aspen_body_byte(s, f->buf[idx & (2 * ASPEN_CHUNK - 1)], f->base + f->pos + j);
-	}
+	aspen_body_run(s, (const struct aspen_tls_scratch *)f->buf, f->pos, k, f->base + f->pos);
 #endif
 	aspen_http_req_plain_skip(&s->st, &s->r, k);
 	s->bytes += k;

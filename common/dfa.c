@@ -551,6 +551,67 @@ void dfa_free(struct dfa *d)
 	free(d);
 }
 
+/* The bytes whose step is the same from every state of idle (skipto[c]),
+ * into a state with no match; -1 for the others. */
+static int idle_bytes(const struct dfa *d, const uint8_t *idle, int16_t skipto[256], bool shrink)
+{
+	int n = 0;
+
+	for (int c = 0; c < 256; c++) {
+		int k = d->cls[c], t = d->next[k]; /* from the start state */
+
+		if (shrink && skipto[c] < 0)
+			t = -1;
+
+		for (int s = 1; s < d->nstates && t >= 0; s++)
+			if (idle[s] && d->next[s * d->nclasses + k] != t)
+				t = -1;
+		if (t >= 0 && d->mask && d->mask[t])
+			t = -1;
+		if (t >= 0 && d->accept && d->accept[t])
+			t = -1;
+		skipto[c] = (int16_t)t;
+		n += t >= 0;
+	}
+	return n;
+}
+
+int dfa_idle_skip(const struct dfa *d, uint8_t *idle, int16_t skipto[256])
+{
+	uint8_t *next = calloc((size_t)d->nstates, 1);
+	int n = 0, same = 0;
+
+	memset(idle, 0, (size_t)d->nstates);
+	idle[0] = 1;
+	/* from {start}: the idle set and its bytes, until they settle; when
+	 * they swing between two sets (a byte that starts a match leads out of
+	 * the idle set, then is found not to stay in it, ...), the bytes only
+	 * shrink from the 8th round on */
+	for (int round = 0; next && round < 32 && !same; round++) {
+		memset(next, 0, (size_t)d->nstates);
+		next[0] = 1;
+		n = idle_bytes(d, idle, skipto, round > 8);
+		for (int c = 0; c < 256; c++)
+			if (skipto[c] >= 0)
+				next[skipto[c]] = 1;
+		same = !memcmp(next, idle, (size_t)d->nstates);
+		memcpy(idle, next, (size_t)d->nstates);
+	}
+	/* what the scan relies on, checked whatever the rounds found: every
+	 * passable byte leads every idle state to its one idle state */
+	n = next ? idle_bytes(d, idle, skipto, true) : 0;
+	for (int c = 0; c < 256 && n; c++)
+		if (skipto[c] >= 0 && !idle[skipto[c]])
+			n = 0;
+	if (!n) {
+		memset(idle, 0, (size_t)d->nstates);
+		for (int c = 0; c < 256; c++)
+			skipto[c] = -1;
+	}
+	free(next);
+	return n;
+}
+
 bool dfa_match(const struct dfa *d, const char *s)
 {
 	int st = 0;

@@ -57,6 +57,17 @@ size_t nfa_size(const struct nfa *n);
 
 void dfa_free(struct dfa *d);
 
+/* The body scan's prefilter (docs/internals.md, "Patterns, body scanning").
+ * Finds a set of idle states (the start state and those it comes back to
+ * between matches: after a word byte, after a blank, ...) and the bytes
+ * that cannot start nor continue a match from any of them: from every idle
+ * state such a byte c leads to one same idle state skipto[c], where no
+ * pattern matches. A scan in an idle state may so pass such bytes without
+ * stepping: the state after a run of them is skipto[its last byte].
+ * Fills idle[nstates] (1: idle) and skipto[256] (-1: the byte needs a
+ * step). Returns the number of bytes that can be passed (0: none). */
+int dfa_idle_skip(const struct dfa *d, uint8_t *idle, int16_t skipto[256]);
+
 /* Run the DFA exactly as the generated kernel code does (tests). */
 bool dfa_match(const struct dfa *d, const char *s);
 uint64_t dfa_match_mask(const struct dfa *d, const char *s);

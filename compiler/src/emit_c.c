@@ -421,6 +421,61 @@ static void emit_model_paths(struct emitter *e)
 
 /* ---- body patterns (docs/internals.md, "Patterns, body scanning") ---------- */
 
+/* The prefilter (common/dfa.h, dfa_idle_skip()): per DFA its idle states;
+ * for all DFAs together, each byte's packed next state when every DFA is
+ * idle and the byte needs no step in any, else ASPEN_BODY_STEP. */
+static void emit_body_prefilter(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+	uint64_t skip[256];
+	int16_t to[256];
+	int n = ir->nbody_dfa ? 256 : 0;
+
+	for (int c = 0; c < 256; c++)
+		skip[c] = 0;
+	for (size_t g = 0; g < ir->nbody_dfa && n; g++) {
+		const struct dfa *d = ir->body_dfa[g];
+		uint8_t *idle = calloc((size_t)d->nstates, 1);
+
+		if (!idle || !dfa_idle_skip(d, idle, to)) {
+			free(idle);
+			n = 0;
+			break;
+		}
+		put(e, "static const __u8 aspen_body%zu_idle[%d] ASPEN_TABLE __attribute__((unused)) = {\n", g, d->nstates);
+		emit_bytes(e, idle, d->nstates, "\t");
+		put(e, "};\n");
+		free(idle);
+		for (int c = 0; c < 256; c++)
+			if (to[c] < 0 || skip[c] == ~0ULL)
+				skip[c] = ~0ULL;
+			else
+				skip[c] |= (uint64_t)to[c] << (g * 16);
+	}
+	for (int c = 0; c < 256 && n; c++)
+		n -= skip[c] == ~0ULL;
+	put(e, "#define ASPEN_BODY_STEP (~0ULL)\n");
+	put(e, "#define ASPEN_BODY_PREFILTER %d /* bytes passed without a step when idle */\n", n);
+	if (!n) {
+		put(e, "static __always_inline __attribute__((unused)) int aspen_body_idle(__u64 state)\n{\n\t(void)state;\n"
+		       "\treturn 0;\n}\n\n");
+		return;
+	}
+	put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE __attribute__((unused)) = {\n");
+	for (int c = 0; c < 256; c++)
+		put(e, "\t0x%" PRIx64 "ULL,%s", skip[c], c % 4 == 3 ? "\n" : "");
+	put(e, "};\n");
+	put(e, "/* every body DFA is in an idle state */\n"
+	       "static __always_inline __attribute__((unused)) int aspen_body_idle(__u64 state)\n{\n");
+	for (size_t g = 0; g < ir->nbody_dfa; g++) {
+		put(e, "\t{\n\t\t__u64 st = (state >> %zu) & 0xffff;\n\n", g * 16);
+		put(e, "\t\tbarrier_var(st);\n");
+		put(e, "\t\tif (st >= %d || !aspen_body%zu_idle[st])\n\t\t\treturn 0;\n\t}\n",
+		    ir->body_dfa[g]->nstates, g);
+	}
+	put(e, "\treturn 1;\n}\n\n");
+}
+
 static void emit_body_step(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
@@ -450,6 +505,7 @@ static void emit_body_step(struct emitter *e)
 		snprintf(name, sizeof(name), "body%zu", g);
 		emit_mask_tables(e, name, d, "__u16", "match ends:");
 	}
+	emit_body_prefilter(e);
 	put(e, "/* One step of the body DFAs over byte c: ORs into *matched the patterns a\n"
 	       " * match of which ends at c (a match whose last \\b needs the next byte is\n"
 	       " * reported on that byte); returns the next state. Start: ASPEN_BODY_START. */\n");

@@ -76,7 +76,8 @@ static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
 		if (libs[i].kinds & (TLS_LIB_GO | TLS_LIB_GO_REFUSED)) {
 			tp->go = !!(libs[i].kinds & TLS_LIB_GO);
 			tp->go_refused = !tp->go;
-			snprintf(tp->go_version, sizeof(tp->go_version), "%s", libs[i].go_version);
+			snprintf(tp->go_version, sizeof(tp->go_version), "%.*s",
+				 (int)sizeof(tp->go_version) - 1, libs[i].go_version);
 		}
 	snprintf(tp->lib, sizeof(tp->lib), "%s", libs[best].path + libs[best].prefix);
 	if (tp->go && !(libs[best].kinds & TLS_LIB_OPENSSL))

@@ -255,6 +255,30 @@ static void test_asp_reader(void **state)
 	rt_scrub_free(s);
 }
 
+/* The clean-value cache: a value found clean is clean again without a
+ * scan, but never across a change of the patterns (a pattern added after
+ * it was cached masks it), nor for another buffer size (cut). */
+static void test_clean_cache(void **state)
+{
+	struct rt_scrub *s = rt_scrub_new();
+	void *st = s;
+	unsigned n;
+
+	(void)state;
+	assert_non_null(s);
+	assert_int_equal(rt_scrub_add(s, compile(SSN), true, "#", NULL), 0);
+	assert_string_equal(mask(&st, "key AKIAABCDEFGHIJKLMNOP", 64, &n), "key AKIAABCDEFGHIJKLMNOP");
+	assert_int_equal(n, 0);
+	assert_string_equal(mask(&st, "key AKIAABCDEFGHIJKLMNOP", 64, &n), "key AKIAABCDEFGHIJKLMNOP");
+	assert_int_equal(rt_scrub_add(s, compile(AWS), true, NULL, NULL), 0);
+	assert_string_equal(mask(&st, "key AKIAABCDEFGHIJKLMNOP", 64, &n), "key XXXXXXXXXXXXXXXXXXXX");
+	assert_int_equal(n, 1);
+	/* a masked value is never cached: masked again */
+	assert_string_equal(mask(&st, "key AKIAABCDEFGHIJKLMNOP", 64, &n), "key XXXXXXXXXXXXXXXXXXXX");
+	assert_int_equal(n, 1);
+	rt_scrub_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +293,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_two_scrubbers, setup, teardown),
 	    cmocka_unit_test(test_stdlib_files),
 	    cmocka_unit_test(test_asp_reader),
+	    cmocka_unit_test(test_clean_cache),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

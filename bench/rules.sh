@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Issue 16's request-level figures in one command: wrk (libssl) -t1 -c8,
+# keep-alive, POSTing a 2.2 KB chat completion with "model" after
+# "messages" (the order the Python SDK sends) to nginx over loopback TLS:
+#   direct     no aspend
+#   model      a model allowlist (request rules)
+#   patterns   the same plus secrets denied and pii.ssn masked (body DFA
+#              over every body byte; no match in the body)
+# ROUNDS rounds, each configuration once per round, ratios of req/s to
+# direct of the same round; prints each round, then medians and spread.
+# With the kernel's BPF statistics on during the aspend runs, the runs per
+# request and mean cost of every aspen program, per configuration.
+#   sudo bench/rules.sh [BUILD_DIR] [SECONDS] [ROUNDS]
+here=$(cd "$(dirname "$0")" && pwd)
+export ASPEN_SRC=${ASPEN_SRC:-$here/..}
+build=${1:-$ASPEN_SRC/build}
+export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+BENCH_SECS=${2:-5}
+ROUNDS=${3:-3}
+source "$ASPEN_SRC/tests/lib/harness.sh"
+harness_start bench-rules
+source "$here/nginx.sh"
+PORT=8443
+bench_nginx $PORT
+
+body=$("$H_PY" -c '
+import json
+msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
+print(json.dumps({"messages": msgs, "model": "gpt-4o-mini", "user": "bench"}))')
+printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
+	"$body" >"$H_WORK/post.lua"
+log "request body: ${#body} bytes"
+
+head="default deny
+uninspectable deny
+provider bench_openai { hosts = [\"api.openai.com\"]  ports = [$PORT] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mini_only { on request  when request.model not in [\"gpt-4o-mini\", \"gpt-4o\"]  deny \"model not approved\" }"
+model_policy=$(make_policy bench-model <<EOF_POLICY
+policy "bench-model"
+$head
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+)
+patterns_policy=$(make_policy bench-patterns <<EOF_POLICY
+policy "bench-patterns"
+import "pii"
+import "secrets"
+$head
+rule no_secrets { on request  when request.body matches secrets.aws_access_key or request.body matches secrets.openai_key
+	or request.body matches secrets.private_key  deny "credentials in a prompt" }
+rule mask { on request  redact pii.ssn with "X" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+)
+
+rps() { # NAME: req/s of one wrk run
+	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "$H_WORK/post.lua" \
+		"https://api.openai.com:$PORT/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
+	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
+}
+ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+
+old_stats=$(sysctl -n kernel.bpf_stats_enabled)
+trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
+declare -A ratios
+for round in $(seq "$ROUNDS"); do
+	d=$(rps direct)
+	line="round $round: direct $d req/s"
+	for cfg in model patterns; do
+		pol=${cfg}_policy
+		start_aspend "${!pol}"
+		sysctl -qw kernel.bpf_stats_enabled=1
+		r=$(rps "$cfg")
+		prog_stats >"$H_WORK/stats.$cfg.$round"
+		sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+		reqs=$(awk '/requests in/ { print $1 }' "$H_WORK/$cfg.wrk")
+		echo "$reqs" >"$H_WORK/reqs.$cfg.$round"
+		stop_aspend
+		ratios[$cfg]+="$(ratio "$r" "$d") "
+		line+=", $cfg $r ($(ratio "$r" "$d")x)"
+	done
+	echo "$line"
+done
+echo "wrk -t1 -c8 ${BENCH_SECS}s, POST ${#body} B (model after messages), $ROUNDS rounds; ratio to direct:"
+for cfg in model patterns; do
+	# shellcheck disable=SC2086
+	echo "  $cfg: median $(median ${ratios[$cfg]})x, spread $(spread ${ratios[$cfg]}) (${ratios[$cfg]% })"
+	echo "  program runs per request, ns per run (round $ROUNDS, $(cat "$H_WORK/reqs.$cfg.$ROUNDS") requests):"
+	while read -r name cnt ns; do
+		[ "${cnt:-0}" -gt 0 ] || continue
+		printf '    %-22s %6s runs/req  %7s ns/run\n' "$name" \
+			"$(ratio "$cnt" "$(cat "$H_WORK/reqs.$cfg.$ROUNDS")")" "$((ns / cnt))"
+	done <"$H_WORK/stats.$cfg.$ROUNDS"
+done
