@@ -75,15 +75,19 @@ struct img {
 };
 
 struct site {
-	uint64_t fn, fn_size; /* the function (unwind entry); fn 0: none covers it */
+	uint64_t va;
+	uint64_t fn, fn_size; /* the function covering it; fn 0: none found */
 	uint32_t reason;      /* ~0u: the reference did not decode */
 	uint32_t line;
+	bool pad;	      /* its function was found by padding, not the unwind table */
 };
 
 struct func {
 	uint64_t addr, size;
 	unsigned set;
 	uint32_t min_line;
+	uint64_t last_site; /* address of its last report */
+	bool pad;	    /* found by padding (checked by entry_ok()) */
 };
 
 /* ---- the file -------------------------------------------------------------- */
@@ -400,6 +404,60 @@ static int func_of(const struct img *im, const struct ehdr_tab *e, uint64_t va, 
 	return 0;
 }
 
+/* Code without unwind entries (most of Bun's since 1.3): functions are
+ * 16-byte aligned with int3 (0xcc) padding before each. The function
+ * covering c[pos] starts at the last aligned address at or below it that
+ * follows a 0xcc and is not one, and ends at the next such address. A
+ * function not preceded by padding (the one before ended on the
+ * alignment) is not seen here: entry_ok() refuses what that could hide. */
+#define PAD_SCAN (64u << 10)
+
+static int func_by_padding(const uint8_t *c, size_t n, uint64_t base, size_t pos,
+			   uint64_t *start, uint64_t *size)
+{
+	size_t i = pos - (size_t)((base + pos) % 16), j;
+
+	for (size_t k = 0;; k++, i -= 16) {
+		if (k >= PAD_SCAN / 16 || i < 16)
+			return -1;
+		if (c[i - 1] == 0xcc && c[i] != 0xcc)
+			break;
+	}
+	for (j = i + 16; j < n && j - i < PAD_SCAN; j += 16)
+		if (j > pos && c[j - 1] == 0xcc && c[j] != 0xcc)
+			break;
+	if (j >= n || j - i >= PAD_SCAN)
+		return -1;
+	*start = base + i;
+	*size = j - i;
+	return 0;
+}
+
+/* push %rbp; mov %rsp,%rbp (Bun's functions keep frame pointers) */
+static bool frame_prologue(const uint8_t *p)
+{
+	return !memcmp(p, "\x55\x48\x89\xe5", 4);
+}
+
+/* A function found by padding is trusted as SSL_write or SSL_read only if
+ * it begins with a frame-pointer prologue (endbr64 before it allowed) and
+ * no other aligned address up to its last report does: one would be a
+ * function the padding did not show, whose code the reports may be in. */
+static bool entry_ok(const struct img *im, const struct func *f)
+{
+	const uint8_t *c;
+
+	if (!f->pad)
+		return true;
+	c = va_ptr(im, f->addr, f->last_site - f->addr + 8, NULL);
+	if (!c || (!frame_prologue(c) && !(!memcmp(c, "\xf3\x0f\x1e\xfa", 4) && frame_prologue(c + 4))))
+		return false;
+	for (uint64_t a = 16; a <= f->last_site - f->addr; a += 16)
+		if (frame_prologue(c + a))
+			return false;
+	return true;
+}
+
 /* ---- 2. the error reports ------------------------------------------------------ */
 
 /* The argument-setting instructions read around a reference (x86-64):
@@ -529,13 +587,17 @@ static bool is_str(const struct scan *sc, uint64_t va)
 static void add_site(struct scan *sc, const uint8_t *code, size_t n, uint64_t base, size_t pos,
 		     int freg)
 {
-	struct site s = { .reason = ~0u };
+	struct site s = { .va = base + pos, .reason = ~0u };
 
 	if (sc->nsites >= MAX_SITES)
 		return;
 	if (decode_site(code, n, base, pos, freg, &s))
 		s.reason = ~0u;
-	if (func_of(sc->im, sc->eh, base + pos, &s.fn, &s.fn_size))
+	if (sc->eh->n && !func_of(sc->im, sc->eh, base + pos, &s.fn, &s.fn_size))
+		s.pad = false;
+	else if (!func_by_padding(code, n, base, pos, &s.fn, &s.fn_size))
+		s.pad = true;
+	else
 		s.fn = 0;
 	sc->sites[sc->nsites++] = s;
 }
@@ -608,6 +670,9 @@ static unsigned group(struct site *s, unsigned n, struct func *f)
 			f[nf++] = (struct func){ .addr = s[i].fn, .size = s[i].fn_size,
 						 .min_line = ~0u };
 		f[nf - 1].set |= s[i].reason == ~0u ? B_OTHER : reason_bit(s[i].reason);
+		f[nf - 1].pad |= s[i].pad;
+		if (s[i].va > f[nf - 1].last_site)
+			f[nf - 1].last_site = s[i].va;
 		if (s[i].reason != ~0u && s[i].line < f[nf - 1].min_line)
 			f[nf - 1].min_line = s[i].line;
 	}
@@ -692,7 +757,7 @@ static void fill(const struct img *im, const struct func *f, struct rt_ssl_func 
 enum rt_ssl_status rt_ssl_inspect(const char *path, struct rt_ssl_info *info)
 {
 	uint64_t str[MAX_STRS];
-	struct ehdr_tab eh;
+	struct ehdr_tab eh = { 0 };
 	struct img im;
 	struct scan sc = { 0 };
 	struct func *f = NULL;
@@ -707,8 +772,10 @@ enum rt_ssl_status rt_ssl_inspect(const char *path, struct rt_ssl_info *info)
 	if (!sc.nstr)
 		goto out;
 	info->status = RT_SSL_LAYOUT;
-	if (im.eh->e_machine != EM_X86_64 || ehdr_open(&im, &eh))
+	if (im.eh->e_machine != EM_X86_64)
 		goto out;
+	if (ehdr_open(&im, &eh))
+		eh.n = 0; /* no unwind table: functions by padding only */
 	sc.im = &im;
 	sc.eh = &eh;
 	sc.str = str;
@@ -724,6 +791,8 @@ enum rt_ssl_status rt_ssl_inspect(const char *path, struct rt_ssl_info *info)
 	info->status = pick_write(f, nf, &w);
 	if (info->status == RT_SSL_OK)
 		info->status = pick_read(&im, sc.sites, sc.nsites, f, nf, w, &rd);
+	if (info->status == RT_SSL_OK && (!entry_ok(&im, w) || !entry_ok(&im, rd)))
+		info->status = RT_SSL_NOT_FOUND;
 	if (info->status == RT_SSL_OK) {
 		fill(&im, w, &info->write);
 		fill(&im, rd, &info->read);
