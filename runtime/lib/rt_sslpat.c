@@ -16,8 +16,10 @@
  *      file in rcx (the declared one: reason edx, line r8d) and file in
  *      rdx (link-time optimization dropped the unused argument, as in
  *      Bun: reason esi, line ecx); library (edi), when set there, is 16
- *      (ERR_LIB_SSL). A reference that does not decode so taints its
- *      function: it never matches.
+ *      (ERR_LIB_SSL). The argument instructions are read back and forth
+ *      from the reference, through one jmp to a tail that reports share.
+ *      A reference that does not decode so taints its function: it
+ *      never matches.
  *   3. Each report belongs to the function whose unwind entry (.eh_frame,
  *      found through the .eh_frame_hdr table) covers it; the entry is
  *      where the probe goes.
@@ -523,10 +525,24 @@ static int decode_site(const uint8_t *code, size_t n, uint64_t base, size_t pos,
 			break;
 		start -= back;
 	}
-	/* forward: each register's last value before the call */
-	for (int k = 0; k < 2 * SITE_WINDOW + 1 && start < n; k++) {
+	/* forward: each register's last value before the call, through one
+	 * jmp (rel8 or rel32) to a tail the reports share (clang's) */
+	for (int k = 0, jumped = 0; k < 2 * SITE_WINDOW + 1 && start < n; k++) {
 		int l = arg_insn(code + start, n - start, base + start, &r, &v);
 
+		if (!l && !jumped && code[start] == 0xeb && start + 2 <= n) {
+			start = start + 2 + (size_t)(int64_t)(int8_t)code[start + 1];
+			jumped = 1;
+			continue;
+		}
+		if (!l && !jumped && code[start] == 0xe9 && start + 5 <= n) {
+			int32_t d;
+
+			memcpy(&d, code + start + 1, 4);
+			start = start + 5 + (size_t)(int64_t)d;
+			jumped = 1;
+			continue;
+		}
 		if (!l)
 			break;
 		val[r] = v;

@@ -36,7 +36,8 @@ NO_MODEL=claude-opus-4-1
 
 # claude_call NAME MODEL: `claude -p` with a fresh HOME, an API key, the
 # fake provider as api.anthropic.com (the hosts file of the test), the
-# test CA, everything that would contact another host off, no retries.
+# test CA, everything that would contact another host off, no retries,
+# the model sent as asked (no remapping of older names).
 claude_call() {
 	local h=$H_WORK/home-$1
 	mkdir -p "$h/work"
@@ -44,7 +45,7 @@ claude_call() {
 		ANTHROPIC_API_KEY=sk-ant-aspen-e2e-key ANTHROPIC_BASE_URL=https://api.anthropic.com \
 		NODE_EXTRA_CA_CERTS="$H_CA" CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 \
 		DISABLE_AUTOUPDATER=1 DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 \
-		CLAUDE_CODE_MAX_RETRIES=0 "$CLAUDE" -p "say hello" --model "$2" </dev/null
+		CLAUDE_CODE_MAX_RETRIES=0 CLAUDE_CODE_DISABLE_LEGACY_MODEL_REMAP=1 "$CLAUDE" -p "say hello" --model "$2" </dev/null
 }
 
 # ---- without aspend: the fake provider speaks what claude speaks
@@ -85,11 +86,11 @@ for kv in lib=boringssl found=pattern exe="$CLAUDE" unparsed=null; do
 done
 assert_gt 1 "$(audit_field "$line" probes)" "tls_attach probes of claude (SSL_write entry and return)"
 assert_contains <(echo "$line") "\"libs\":[\"$CLAUDE\"]" "tls_attach libs of claude"
-line=$(audit_wait event=request decision=allow rule=settings_reads pid="$C_PID")
+line=$(audit_wait event=request decision=allow rule=settings_reads pid="$C_PID" | head -n1)
 for kv in method=GET path=/api/claude_code/settings model=null tls=openssl exe="$CLAUDE" unparsed=null; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's settings read"
 done
-line=$(audit_wait event=request model="$OK_MODEL" pid="$C_PID")
+line=$(audit_wait event=request model="$OK_MODEL" pid="$C_PID" | head -n1)
 for kv in provider=anthropic host=api.anthropic.com method=POST path="/v1/messages?beta=true" \
 	exe="$CLAUDE" tls=openssl policy=claude decision=deny rule=uninspectable unparsed=scan_bound; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's request"
@@ -107,7 +108,7 @@ assert_eq 0 "$(rec_since event=request addr="$IP_ANTHROPIC" path="/v1/messages?b
 	"claude $NO_MODEL: /v1/messages requests at the provider"
 assert_eq 0 "$(rec_since event=partial_request addr="$IP_ANTHROPIC" | wc -l)" \
 	"claude $NO_MODEL: partial requests at the provider"
-line=$(audit_wait event=request decision=deny model="$NO_MODEL" pid="$C_PID")
+line=$(audit_wait event=request decision=deny model="$NO_MODEL" pid="$C_PID" | head -n1)
 for kv in exe="$CLAUDE" path="/v1/messages?beta=true"; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's denied request"
 done
