@@ -50,10 +50,10 @@
 #include "rt_sslpat.h"
 
 #define ERR_LIB_SSL 16
-#define R_NOT_CALLED 66	      /* ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED */
-#define R_UNINITIALIZED 226   /* SSL_R_UNINITIALIZED */
-#define R_HANDSHAKE 215	      /* SSL_R_SSL_HANDSHAKE_FAILURE */
-#define R_BAD_LENGTH 111      /* SSL_R_BAD_LENGTH */
+#define R_NOT_CALLED 66	    /* ERR_R_SHOULD_NOT_HAVE_BEEN_CALLED */
+#define R_UNINITIALIZED 226 /* SSL_R_UNINITIALIZED */
+#define R_HANDSHAKE 215	    /* SSL_R_SSL_HANDSHAKE_FAILURE */
+#define R_BAD_LENGTH 111    /* SSL_R_BAD_LENGTH */
 
 /* a function's reports, as a set */
 #define B_NOT_CALLED 1u
@@ -81,7 +81,7 @@ struct site {
 	uint64_t fn, fn_size; /* the function covering it; fn 0: none found */
 	uint32_t reason;      /* ~0u: the reference did not decode */
 	uint32_t line;
-	bool pad;	      /* its function was found by padding, not the unwind table */
+	bool pad; /* its function was found by padding, not the unwind table */
 };
 
 struct func {
@@ -151,8 +151,7 @@ static const uint8_t *va_ptr(const struct img *im, uint64_t va, uint64_t n, uint
 
 /* needle in h[0..n): memchr on the needle's byte at pivot (one chosen to be
  * rare there), then a compare; glibc's memmem was 60% of the time here */
-static const uint8_t *find(const uint8_t *h, size_t n, const void *needle, size_t len,
-			   size_t pivot)
+static const uint8_t *find(const uint8_t *h, size_t n, const void *needle, size_t len, size_t pivot)
 {
 	const uint8_t *nd = needle, *p = h + pivot, *end = h + n;
 
@@ -182,7 +181,8 @@ static int find_strings(const struct img *im, uint64_t *va, int max)
 		size_t pos = 0;
 
 		while (seg && n < max && pos < p->p_filesz) {
-			const uint8_t *h = find(seg + pos, p->p_filesz - pos, tail, sizeof(tail), 3);
+			const uint8_t *h =
+			    find(seg + pos, p->p_filesz - pos, tail, sizeof(tail), 3);
 			size_t s;
 
 			if (!h)
@@ -250,8 +250,7 @@ static uint64_t uleb(const uint8_t **p, const uint8_t *end)
 }
 
 /* a DW_EH_PE-encoded value at *p (va: its address, for pcrel) */
-static int enc_read(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t va,
-		    uint64_t *out)
+static int enc_read(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t va, uint64_t *out)
 {
 	int64_t v;
 
@@ -284,17 +283,12 @@ static int enc_read(const uint8_t **p, const uint8_t *end, uint8_t enc, uint64_t
 		*p += 4;
 		break;
 	}
-	default:
-		return -1;
+	default: return -1;
 	}
 	switch (enc & 0x70) {
-	case 0x00:
-		break;
-	case 0x10:
-		v += (int64_t)va;
-		break;
-	default:
-		return -1;
+	case 0x00: break;
+	case 0x10: v += (int64_t)va; break;
+	default: return -1;
 	}
 	*out = (uint64_t)v;
 	return 0;
@@ -310,7 +304,8 @@ static int cie_encoding(const struct img *im, uint64_t cie_va, uint8_t *enc)
 		return -1;
 	memcpy(&len, p, 4);
 	memcpy(&id, p + 4, 4);
-	if (len < 8 || len == 0xffffffffu || id != 0 || !(p = va_ptr(im, cie_va, 4 + (uint64_t)len, NULL)))
+	if (len < 8 || len == 0xffffffffu || id != 0 ||
+	    !(p = va_ptr(im, cie_va, 4 + (uint64_t)len, NULL)))
 		return -1;
 	end = p + 4 + len;
 	p += 8;
@@ -325,9 +320,9 @@ static int cie_encoding(const struct img *im, uint64_t cie_va, uint8_t *enc)
 	*enc = 0; /* absptr when no 'R' */
 	if (aug[0] != 'z')
 		return aug[0] ? -1 : 0;
-	uleb(&p, end);				/* code alignment */
-	uleb(&p, end);				/* data alignment (sleb: skipped alike) */
-	if (aug[-1] == 1) {			/* return register: a byte in version 1 */
+	uleb(&p, end);	    /* code alignment */
+	uleb(&p, end);	    /* data alignment (sleb: skipped alike) */
+	if (aug[-1] == 1) { /* return register: a byte in version 1 */
 		if (p >= end)
 			return -1;
 		p++;
@@ -341,9 +336,7 @@ static int cie_encoding(const struct img *im, uint64_t cie_va, uint8_t *enc)
 		if (p >= end)
 			return -1;
 		switch (*a) {
-		case 'R':
-			*enc = *p++;
-			return 0;
+		case 'R': *enc = *p++; return 0;
 		case 'P': {
 			uint8_t penc = *p++;
 
@@ -351,14 +344,10 @@ static int cie_encoding(const struct img *im, uint64_t cie_va, uint8_t *enc)
 				return -1;
 			break;
 		}
-		case 'L':
-			p++;
-			break;
+		case 'L': p++; break;
 		case 'S':
-		case 'B':
-			break;
-		default:
-			return -1;
+		case 'B': break;
+		default: return -1;
 		}
 	}
 	return 0;
@@ -390,7 +379,8 @@ static int func_of(const struct img *im, const struct ehdr_tab *e, uint64_t va, 
 		return -1;
 	memcpy(&len, p, 4);
 	memcpy(&cie_ptr, p + 4, 4);
-	if (len < 8 || len == 0xffffffffu || !cie_ptr || !(p = va_ptr(im, fde_va, 4 + (uint64_t)len, NULL)))
+	if (len < 8 || len == 0xffffffffu || !cie_ptr ||
+	    !(p = va_ptr(im, fde_va, 4 + (uint64_t)len, NULL)))
 		return -1;
 	end = p + 4 + len;
 	cie_va = fde_va + 4 - cie_ptr;
@@ -414,8 +404,8 @@ static int func_of(const struct img *im, const struct ehdr_tab *e, uint64_t va, 
  * alignment) is not seen here: entry_ok() refuses what that could hide. */
 #define PAD_SCAN (64u << 10)
 
-static int func_by_padding(const uint8_t *c, size_t n, uint64_t base, size_t pos,
-			   uint64_t *start, uint64_t *size)
+static int func_by_padding(const uint8_t *c, size_t n, uint64_t base, size_t pos, uint64_t *start,
+			   uint64_t *size)
 {
 	size_t i = pos - (size_t)((base + pos) % 16), j;
 
@@ -452,7 +442,8 @@ static bool entry_ok(const struct img *im, const struct func *f)
 	if (!f->pad)
 		return true;
 	c = va_ptr(im, f->addr, f->last_site - f->addr + 8, NULL);
-	if (!c || (!frame_prologue(c) && !(!memcmp(c, "\xf3\x0f\x1e\xfa", 4) && frame_prologue(c + 4))))
+	if (!c ||
+	    (!frame_prologue(c) && !(!memcmp(c, "\xf3\x0f\x1e\xfa", 4) && frame_prologue(c + 4))))
 		return false;
 	for (uint64_t a = 16; a <= f->last_site - f->addr; a += 16)
 		if (frame_prologue(c + a))
@@ -519,7 +510,8 @@ static int decode_site(const uint8_t *code, size_t n, uint64_t base, size_t pos,
 		size_t back = 0;
 
 		for (size_t l = 7; l >= 2 && !back; l--)
-			if (start >= l && arg_insn(code + start - l, l, base + start - l, &r, &v) == (int)l)
+			if (start >= l &&
+			    arg_insn(code + start - l, l, base + start - l, &r, &v) == (int)l)
 				back = l;
 		if (!back)
 			break;
@@ -570,16 +562,11 @@ static int decode_site(const uint8_t *code, size_t n, uint64_t base, size_t pos,
 static unsigned reason_bit(uint32_t reason)
 {
 	switch (reason) {
-	case R_NOT_CALLED:
-		return B_NOT_CALLED;
-	case R_UNINITIALIZED:
-		return B_UNINIT;
-	case R_HANDSHAKE:
-		return B_HANDSHAKE;
-	case R_BAD_LENGTH:
-		return B_BAD_LENGTH;
-	default:
-		return B_OTHER;
+	case R_NOT_CALLED: return B_NOT_CALLED;
+	case R_UNINITIALIZED: return B_UNINIT;
+	case R_HANDSHAKE: return B_HANDSHAKE;
+	case R_BAD_LENGTH: return B_BAD_LENGTH;
+	default: return B_OTHER;
 	}
 }
 
@@ -603,7 +590,7 @@ static bool is_str(const struct scan *sc, uint64_t va)
 static void add_site(struct scan *sc, const uint8_t *code, size_t n, uint64_t base, size_t pos,
 		     int freg)
 {
-	struct site s = { .va = base + pos, .reason = ~0u };
+	struct site s = {.va = base + pos, .reason = ~0u};
 
 	if (sc->nsites >= MAX_SITES)
 		return;
@@ -627,7 +614,8 @@ static void scan_seg(struct scan *sc, const uint8_t *c, size_t n, uint64_t base)
 		uint32_t imm = (uint32_t)sc->str[k];
 		const uint8_t *h;
 
-		for (size_t j = 1; sc->str[k] <= UINT32_MAX && j + 4 <= n; j = (size_t)(h - c) + 1) {
+		for (size_t j = 1; sc->str[k] <= UINT32_MAX && j + 4 <= n;
+		     j = (size_t)(h - c) + 1) {
 			h = find(c + j, n - j, &imm, 4, 1); /* a middle byte */
 			if (!h)
 				break;
@@ -642,7 +630,8 @@ static void scan_seg(struct scan *sc, const uint8_t *c, size_t n, uint64_t base)
 	for (size_t j = 1; j + 6 <= n; j++) {
 		int32_t d;
 
-		if (c[j] != 0x8d || (c[j + 1] & 0xc7) != 0x05 || (c[j - 1] != 0x48 && c[j - 1] != 0x4c))
+		if (c[j] != 0x8d || (c[j + 1] & 0xc7) != 0x05 ||
+		    (c[j - 1] != 0x48 && c[j - 1] != 0x4c))
 			continue;
 		memcpy(&d, c + j + 2, 4);
 		if (is_str(sc, base + j + 6 + (uint64_t)(int64_t)d))
@@ -683,8 +672,8 @@ static unsigned group(struct site *s, unsigned n, struct func *f)
 		if (!s[i].fn)
 			continue;
 		if (!nf || f[nf - 1].addr != s[i].fn)
-			f[nf++] = (struct func){ .addr = s[i].fn, .size = s[i].fn_size,
-						 .min_line = ~0u };
+			f[nf++] =
+			    (struct func){.addr = s[i].fn, .size = s[i].fn_size, .min_line = ~0u};
 		f[nf - 1].set |= s[i].reason == ~0u ? B_OTHER : reason_bit(s[i].reason);
 		f[nf - 1].pad |= s[i].pad;
 		if (s[i].va > f[nf - 1].last_site)
@@ -773,9 +762,9 @@ static void fill(const struct img *im, const struct func *f, struct rt_ssl_func 
 enum rt_ssl_status rt_ssl_inspect(const char *path, struct rt_ssl_info *info)
 {
 	uint64_t str[MAX_STRS];
-	struct ehdr_tab eh = { 0 };
+	struct ehdr_tab eh = {0};
 	struct img im;
-	struct scan sc = { 0 };
+	struct scan sc = {0};
 	struct func *f = NULL;
 	const struct func *w = NULL, *rd = NULL;
 	unsigned nf;
@@ -823,16 +812,11 @@ out:
 const char *rt_ssl_status_name(enum rt_ssl_status s)
 {
 	switch (s) {
-	case RT_SSL_OK:
-		return "pattern";
-	case RT_SSL_NOT_FOUND:
-		return "pattern_not_found";
-	case RT_SSL_AMBIGUOUS:
-		return "pattern_ambiguous";
-	case RT_SSL_LAYOUT:
-		return "pattern_layout";
-	case RT_SSL_NOT_BORINGSSL:
-		break;
+	case RT_SSL_OK: return "pattern";
+	case RT_SSL_NOT_FOUND: return "pattern_not_found";
+	case RT_SSL_AMBIGUOUS: return "pattern_ambiguous";
+	case RT_SSL_LAYOUT: return "pattern_layout";
+	case RT_SSL_NOT_BORINGSSL: break;
 	}
 	return "not_boringssl";
 }

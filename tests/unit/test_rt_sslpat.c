@@ -33,8 +33,9 @@ static int build(const char *name, const char *cc, const char *flags)
 {
 	char cmd[2048];
 
-	snprintf(cmd, sizeof(cmd), "%s %s -o %s/%s %s/unit/sslpat_fixture/ssl_lib.c >>%s/build.log 2>&1",
-		 cc, flags, dir, name, ASPEN_TEST_DIR, dir);
+	snprintf(cmd, sizeof(cmd),
+		 "%s %s -o %s/%s %s/unit/sslpat_fixture/ssl_lib.c >>%s/build.log 2>&1", cc, flags,
+		 dir, name, ASPEN_TEST_DIR, dir);
 	return system(cmd);
 }
 
@@ -228,10 +229,14 @@ static void test_truncated(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_gcc_pie),	    cmocka_unit_test(test_gcc_nopie),
-	    cmocka_unit_test(test_gcc_unused_dropped), cmocka_unit_test(test_clang_lld_padding),
-	    cmocka_unit_test(test_ambiguous),	    cmocka_unit_test(test_not_found),
-	    cmocka_unit_test(test_not_boringssl),	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_gcc_pie),
+	    cmocka_unit_test(test_gcc_nopie),
+	    cmocka_unit_test(test_gcc_unused_dropped),
+	    cmocka_unit_test(test_clang_lld_padding),
+	    cmocka_unit_test(test_ambiguous),
+	    cmocka_unit_test(test_not_found),
+	    cmocka_unit_test(test_not_boringssl),
+	    cmocka_unit_test(test_truncated),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

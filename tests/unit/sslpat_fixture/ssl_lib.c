@@ -191,8 +191,8 @@ static int app_write(SSL *ssl, const void *buf, int num)
 
 int main(int argc, char **argv)
 {
-	SSL ssl = { .quic = argc > 5, .can_write = argc > 1, .do_handshake = argv,
-		    .write_app = app_write };
+	SSL ssl = {
+	    .quic = argc > 5, .can_write = argc > 1, .do_handshake = argv, .write_app = app_write};
 	char buf[64];
 	int (*volatile w)(SSL *, const void *, int) = fx_SSL_write;
 	int (*volatile r)(SSL *, void *, int) = fx_SSL_read;
