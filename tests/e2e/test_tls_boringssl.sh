@@ -86,8 +86,8 @@ for kv in lib=boringssl found=pattern exe="$CLAUDE" unparsed=null; do
 done
 assert_gt 1 "$(audit_field "$line" probes)" "tls_attach probes of claude (SSL_write entry and return)"
 assert_contains <(echo "$line") "\"libs\":[\"$CLAUDE\"]" "tls_attach libs of claude"
-line=$(audit_wait event=request decision=allow rule=settings_reads pid="$C_PID" | head -n1)
-for kv in method=GET path=/api/claude_code/settings model=null tls=openssl exe="$CLAUDE" unparsed=null; do
+line=$(audit_wait event=request decision=allow rule=settings_reads path=/api/claude_code/settings pid="$C_PID" | head -n1)
+for kv in method=GET model=null tls=openssl exe="$CLAUDE" unparsed=null; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's settings read"
 done
 line=$(audit_wait event=request model="$OK_MODEL" pid="$C_PID" | head -n1)
