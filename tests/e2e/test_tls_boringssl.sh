@@ -19,7 +19,10 @@
 # (the next step, docs/internals.md), the approved run must answer.
 #
 # The binary: $ASPEN_CLAUDE_BIN, else the one tests/lib/agents-setup.sh
-# installs (pinned) under $ASPEN_AGENTS_DIR (default build-agents/).
+# installs (pinned: 2.1.332) under $ASPEN_AGENTS_DIR (default build-agents/).
+# (2.1.197 is found and probed as well, but it ignores
+# CLAUDE_CODE_MAX_RETRIES=0 and retries the refused request until the
+# client timeout.)
 # Inside the test's network namespace npm is out of reach: install first.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start tls-boringssl
@@ -86,11 +89,11 @@ for kv in lib=boringssl found=pattern exe="$CLAUDE" unparsed=null; do
 done
 assert_gt 1 "$(audit_field "$line" probes)" "tls_attach probes of claude (SSL_write entry and return)"
 assert_contains <(echo "$line") "\"libs\":[\"$CLAUDE\"]" "tls_attach libs of claude"
-line=$(audit_wait event=request decision=allow rule=settings_reads path=/api/claude_code/settings pid="$C_PID" | head -n1)
+line=$(audit_wait event=request decision=allow rule=settings_reads path=/api/claude_code/settings pid="$C_PID" | sed -n 1p)
 for kv in method=GET model=null tls=openssl exe="$CLAUDE" unparsed=null; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's settings read"
 done
-line=$(audit_wait event=request model="$OK_MODEL" pid="$C_PID" | head -n1)
+line=$(audit_wait event=request model="$OK_MODEL" pid="$C_PID" | sed -n 1p)
 for kv in provider=anthropic host=api.anthropic.com method=POST path="/v1/messages?beta=true" \
 	exe="$CLAUDE" tls=openssl policy=claude decision=deny rule=uninspectable unparsed=scan_bound; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's request"
@@ -108,7 +111,7 @@ assert_eq 0 "$(rec_since event=request addr="$IP_ANTHROPIC" path="/v1/messages?b
 	"claude $NO_MODEL: /v1/messages requests at the provider"
 assert_eq 0 "$(rec_since event=partial_request addr="$IP_ANTHROPIC" | wc -l)" \
 	"claude $NO_MODEL: partial requests at the provider"
-line=$(audit_wait event=request decision=deny model="$NO_MODEL" pid="$C_PID" | head -n1)
+line=$(audit_wait event=request decision=deny model="$NO_MODEL" pid="$C_PID" | sed -n 1p)
 for kv in exe="$CLAUDE" path="/v1/messages?beta=true"; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's denied request"
 done
