@@ -326,6 +326,9 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_H2_STATE = 16,   /* the HTTP/2 parser lost the connection (frame, HPACK, size) */
 	ASPEN_UNPARSED_MODEL_CONFLICT = 17, /* the path and the body name different models */
 	ASPEN_UNPARSED_GO_VERSION = 18, /* connect: a Go executable of a version not tested */
+	/* 19: taken by another branch of session 24 (the lead renumbers on merge) */
+	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
+	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
 };
 
 /* What a request's `unparsed` reason leaves unknown to its rules

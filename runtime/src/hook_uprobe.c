@@ -51,12 +51,37 @@ struct tls_proc {
 	int pidfd;
 	int nlinks;
 	struct bpf_link *links[TLS_MAX_LINKS];
-	char lib[PATH_MAX];      /* the library named in the audit (OpenSSL first; "go") */
+	char lib[PATH_MAX];      /* the library named in the audit (OpenSSL first; "go", "boringssl") */
 	char libs[2 * PATH_MAX]; /* JSON array of every library probed */
 	char go_version[32];     /* of a Go executable (probed or refused), or "" */
 	bool go;                 /* its TLS was found in Go's symbol table */
 	bool go_refused;         /* a Go executable of a version not tested */
+	const char *found;       /* how: "symbol", "pclntab", "pattern" */
+	unsigned refused;        /* why nothing was probed (enum aspen_unparsed) */
 };
+
+/* What the audit calls a process's TLS, and why it was refused if nothing
+ * is probed: BoringSSL found by pattern, or refused (pattern_*); a Go
+ * executable, probed or refused (go_version); else no_tls_lib. */
+static void name_found(struct tls_proc *tp, const struct tls_lib *libs, int n)
+{
+	tp->go = tp->go_refused = false;
+	tp->go_version[0] = 0;
+	tp->found = "symbol";
+	tp->refused = ASPEN_UNPARSED_NO_TLS_LIB;
+	for (int i = 0; i < n; i++) {
+		if (libs[i].kinds & (TLS_LIB_GO | TLS_LIB_GO_REFUSED)) {
+			tp->go = !!(libs[i].kinds & TLS_LIB_GO);
+			tp->go_refused = !tp->go;
+			snprintf(tp->go_version, sizeof(tp->go_version), "%.*s",
+				 (int)sizeof(tp->go_version) - 1, libs[i].go_version);
+			if (tp->go_refused)
+				tp->refused = ASPEN_UNPARSED_GO_VERSION;
+		}
+		if (libs[i].kinds & TLS_LIB_PATTERN_REFUSED)
+			tp->refused = libs[i].refused;
+	}
+}
 
 /* OpenSSL first: a process mapping both (curl: libldap pulls in GnuTLS)
  * most likely speaks through OpenSSL. */
@@ -70,18 +95,19 @@ static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
 			best = i;
 			break;
 		}
-	tp->go = tp->go_refused = false;
-	tp->go_version[0] = 0;
-	for (int i = 0; i < n; i++)
-		if (libs[i].kinds & (TLS_LIB_GO | TLS_LIB_GO_REFUSED)) {
-			tp->go = !!(libs[i].kinds & TLS_LIB_GO);
-			tp->go_refused = !tp->go;
-			snprintf(tp->go_version, sizeof(tp->go_version), "%.*s",
-				 (int)sizeof(tp->go_version) - 1, libs[i].go_version);
-		}
+	name_found(tp, libs, n);
 	snprintf(tp->lib, sizeof(tp->lib), "%s", libs[best].path + libs[best].prefix);
-	if (tp->go && !(libs[best].kinds & TLS_LIB_OPENSSL))
-		snprintf(tp->lib, sizeof(tp->lib), "go");
+	if (!(libs[best].kinds & TLS_LIB_OPENSSL)) {
+		for (int i = 0; i < n; i++)
+			if (libs[i].kinds & TLS_LIB_BORINGSSL) {
+				snprintf(tp->lib, sizeof(tp->lib), "boringssl");
+				tp->found = "pattern";
+			}
+		if (tp->go) {
+			snprintf(tp->lib, sizeof(tp->lib), "go");
+			tp->found = "pclntab";
+		}
+	}
 	used += (size_t)snprintf(tp->libs, sizeof(tp->libs), "[");
 	for (int i = 0; i < n && used < sizeof(tp->libs); i++) {
 		char q[PATH_MAX + 8];
@@ -188,6 +214,48 @@ static int attach_go(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib
 	return 1;
 }
 
+/* BoringSSL found by pattern (rt_sslpat.c): SSL_write and SSL_read have
+ * OpenSSL's shapes and return values, so OpenSSL's programs probe them at
+ * the offsets found, entry and return. The SSL * is only a session key
+ * (the socket is bound by thread, aspen_note_session()): BoringSSL's
+ * struct layout is never read. Returns links made, 0 if the write could
+ * not be probed (then nothing is). */
+static int attach_boringssl(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
+			    struct bpf_link **links, int max)
+{
+	const struct {
+		struct bpf_program *prog;
+		__u64 off;
+		bool ret;
+	} pts[] = {
+		{ p->progs.ssl_write, lib->ssl_write_off, false },
+		{ p->progs.write_ret, lib->ssl_write_off, true },
+		{ p->progs.ssl_read, lib->ssl_read_off, false },
+		{ p->progs.tls_read_ret, lib->ssl_read_off, true },
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]) && n < max; i++) {
+		if (!pts[i].prog)
+			continue; /* the read side: policies with response rules only */
+		links[n] = bpf_program__attach_uprobe(pts[i].prog, pts[i].ret, tgid, lib->path,
+						      (size_t)pts[i].off);
+		if (!links[n]) {
+			log_warn("pid %d: cannot probe BoringSSL in %s at %#llx: %s", tgid,
+				 lib->path + lib->prefix, (unsigned long long)pts[i].off,
+				 strerror(errno));
+			if (i < 2) { /* no write probe: none at all */
+				while (n)
+					bpf_link__destroy(links[--n]);
+				return 0;
+			}
+			continue;
+		}
+		n++;
+	}
+	return n;
+}
+
 /* Attach every probe point of the libraries found; returns links made. */
 static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *libs, int nlibs,
 		       struct bpf_link **links, int max)
@@ -199,6 +267,8 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 
 		if ((libs[l].kinds & TLS_LIB_GO) && n < max)
 			n += attach_go(p, tgid, &libs[l], &links[n]);
+		if (libs[l].kinds & TLS_LIB_BORINGSSL)
+			n += attach_boringssl(p, tgid, &libs[l], &links[n], max - n);
 		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n + 2 <= max) {
 			int k = attach_write_point(p, tgid, &libs[l], &links[n]);
 
@@ -366,10 +436,8 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 			reaper_put(tp->links[k]);
 		tp->nlinks = 0;
 	}
-	if (tp) {
-		tp->go = tp->go_refused = false;
-		tp->go_version[0] = 0;
-	}
+	if (tp)
+		name_found(tp, libs, nlibs > 0 ? nlibs : 0);
 	if (tp && nlibs > 0 && policy_late_ready(p)) {
 		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
 		name_libs(tp, libs, nlibs);
@@ -386,11 +454,9 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 		struct tls_attach_info ti = {
 			.lib = tp->nlinks ? tp->lib : NULL,
 			.libs = tp->libs,
-			.found = tp->go && !strcmp(tp->lib, "go") ? "pclntab" : "symbol",
+			.found = tp->found,
 			.version = tp->go_version[0] ? tp->go_version : NULL,
-			.unparsed = aspen_unparsed_name(!tp->nlinks && tp->go_refused
-								? ASPEN_UNPARSED_GO_VERSION
-								: ASPEN_UNPARSED_NO_TLS_LIB),
+			.unparsed = aspen_unparsed_name(tp->refused),
 			.nprobes = tp->nlinks,
 		};
 

@@ -3,8 +3,10 @@
  * Which TLS library a process really uses: the ELF files it maps that
  * define (not merely import) SSL_write or gnutls_record_send. Covers the
  * shared libssl.so.3 and libgnutls, and copies linked into an executable
- * (node exports OpenSSL's functions from its own binary). Results are
- * cached per file (device, inode).
+ * (node exports OpenSSL's functions from its own binary). Without such
+ * symbols: a Go executable's crypto/tls (rt_gosym.c), or BoringSSL found
+ * by its signature (rt_sslpat.c: Bun's single-file executables). Results
+ * are cached per file (device, inode).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,7 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/types.h>
+
+#include "aspen_shared.h"
+#include "log.h"
 #include "rt_gosym.h"
+#include "rt_sslpat.h"
 #include "tls_lib.h"
 
 struct lib_cache_ent {
@@ -26,6 +33,8 @@ struct lib_cache_ent {
 	int kinds;
 	char go_version[32];
 	__u64 go_write_off;
+	__u64 ssl_write_off, ssl_read_off;
+	unsigned refused;
 };
 
 static struct lib_cache_ent cache[256];
@@ -103,7 +112,37 @@ static int go_kinds(const char *path, struct lib_cache_ent *e)
 	return 0;
 }
 
-int tls_lib_kinds(const char *path, struct tls_lib *go)
+/* BoringSSL with no symbols: SSL_write and SSL_read by their signature,
+ * or refused (pattern_not_found, pattern_ambiguous), never a guess. */
+static int pattern_kinds(const char *path, struct lib_cache_ent *e)
+{
+	struct rt_ssl_info info;
+	enum rt_ssl_status st = rt_ssl_inspect(path, &info);
+
+	switch (st) {
+	case RT_SSL_OK:
+		e->ssl_write_off = info.write.off;
+		e->ssl_read_off = info.read.off;
+		return TLS_LIB_BORINGSSL;
+	case RT_SSL_AMBIGUOUS:
+		e->refused = ASPEN_UNPARSED_PATTERN_AMBIGUOUS;
+		break;
+	case RT_SSL_NOT_FOUND:
+	case RT_SSL_LAYOUT:
+		e->refused = ASPEN_UNPARSED_PATTERN_NOT_FOUND;
+		break;
+	case RT_SSL_NOT_BORINGSSL:
+		return 0;
+	}
+	log_warn("%s: BoringSSL without symbols, SSL_write/SSL_read %s (%u error reports in "
+		 "%u functions): not probed",
+		 path, st == RT_SSL_LAYOUT ? "not searched (not x86-64, or no unwind table)"
+		       : st == RT_SSL_AMBIGUOUS ? "ambiguous" : "not found",
+		 info.sites, info.funcs);
+	return TLS_LIB_PATTERN_REFUSED;
+}
+
+int tls_lib_kinds(const char *path, struct tls_lib *info)
 {
 	struct lib_cache_ent e = { 0 }, *hit = NULL;
 	struct stat st;
@@ -119,13 +158,18 @@ int tls_lib_kinds(const char *path, struct tls_lib *go)
 		e.kinds = elf_kinds(path);
 		if (!e.kinds)
 			e.kinds = go_kinds(path, &e);
+		if (!e.kinds)
+			e.kinds = pattern_kinds(path, &e);
 		hit = &e;
 		if (ncache < (int)(sizeof(cache) / sizeof(cache[0])))
 			cache[ncache++] = e;
 	}
-	if (go) {
-		snprintf(go->go_version, sizeof(go->go_version), "%s", hit->go_version);
-		go->go_write_off = hit->go_write_off;
+	if (info) {
+		snprintf(info->go_version, sizeof(info->go_version), "%s", hit->go_version);
+		info->go_write_off = hit->go_write_off;
+		info->ssl_write_off = hit->ssl_write_off;
+		info->ssl_read_off = hit->ssl_read_off;
+		info->refused = hit->refused;
 	}
 	return hit->kinds;
 }

@@ -11,6 +11,8 @@
 #define TLS_LIB_GNUTLS 2
 #define TLS_LIB_GO 4         /* Go's crypto/tls, found in .gopclntab */
 #define TLS_LIB_GO_REFUSED 8 /* a Go executable Aspen does not probe (go_version) */
+#define TLS_LIB_BORINGSSL 16 /* BoringSSL without symbols, found by pattern (rt_sslpat.c) */
+#define TLS_LIB_PATTERN_REFUSED 32 /* BoringSSL without symbols, not found: refused */
 
 struct tls_lib {
 	char path[PATH_MAX + 32]; /* /proc/PID/root/<path> */
@@ -18,11 +20,15 @@ struct tls_lib {
 	int kinds;		  /* TLS_LIB_* */
 	char go_version[32];	  /* TLS_LIB_GO*: "go1.19.8", or "" */
 	__u64 go_write_off;	  /* TLS_LIB_GO: file offset of (*tls.Conn).Write */
+	__u64 ssl_write_off;	  /* TLS_LIB_BORINGSSL: file offsets of SSL_write, */
+	__u64 ssl_read_off;	  /* SSL_read */
+	unsigned refused;	  /* TLS_LIB_PATTERN_REFUSED: why (enum aspen_unparsed) */
 };
 
-/* TLS_LIB_* bits of the ELF file at path (cached per file); with go,
- * the Go details of a TLS_LIB_GO* file (may be NULL) */
-int tls_lib_kinds(const char *path, struct tls_lib *go);
+/* TLS_LIB_* bits of the ELF file at path (cached per file); with info,
+ * the details of a TLS_LIB_GO*, TLS_LIB_BORINGSSL or
+ * TLS_LIB_PATTERN_REFUSED file (may be NULL) */
+int tls_lib_kinds(const char *path, struct tls_lib *info);
 /* The TLS libraries pid maps, up to max; -1 if /proc/PID/maps is unreadable */
 int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
 /* OpenSSL's internal write function, probed instead of SSL_write(_ex):

@@ -22,7 +22,8 @@ static void test_unparsed_round_trip(void **state)
 				  ASPEN_UNPARSED_BOUND,	     ASPEN_UNPARSED_MALFORMED,
 				  ASPEN_UNPARSED_NO_TLS_LIB, ASPEN_UNPARSED_NO_REDACT,
 				  ASPEN_UNPARSED_UDP,	     ASPEN_UNPARSED_H2_MIDSTREAM,
-				  ASPEN_UNPARSED_H2_STATE,   ASPEN_UNPARSED_MODEL_CONFLICT};
+				  ASPEN_UNPARSED_H2_STATE,   ASPEN_UNPARSED_MODEL_CONFLICT,
+				  ASPEN_UNPARSED_PATTERN_NOT_FOUND, ASPEN_UNPARSED_PATTERN_AMBIGUOUS};
 
 	assert_null(aspen_unparsed_name(ASPEN_UNPARSED_NONE));
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -35,6 +36,8 @@ static void test_unparsed_round_trip(void **state)
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_UDP), "udp");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_H2_MIDSTREAM), "h2_midstream");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_H2_STATE), "h2_state");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_PATTERN_NOT_FOUND), "pattern_not_found");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_PATTERN_AMBIGUOUS), "pattern_ambiguous");
 	assert_int_equal(aspen_unparsed_code("no such reason"), ASPEN_UNPARSED_MALFORMED);
 }
 
