@@ -51,6 +51,7 @@
 
 #define ASPEN_H2_CONNS 1024
 #define ASPEN_H2_STREAMS 8192
+#define ASPEN_H2_WINDOW 65535 /* RFC 9113 6.9.2: the initial flow-control window */
 
 struct aspen_h2conn {
 	struct aspen_h2 p;
@@ -69,7 +70,7 @@ struct aspen_h2conn {
 	__u32 w_off;	 /* first body byte of a stream with a match */
 	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
-	__u64 bound; /* body bytes a stream may hold undecided (aspen_hold_bound(), per write) */
+	__u64 bound; /* body bytes a stream may hold undecided (per write; ASPEN_H2_WINDOW at most) */
 	/* the current write's walk (aspen_h2_parse_write) */
 	__u64 wbuf, wlen, wskip, wpos;
 };
@@ -308,7 +309,7 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	rc = aspen_http_req_byte(&s->st, &s->r, (__u8)b);
 	if (rc == ASPEN_HTTP_DECIDABLE || rc == ASPEN_HTTP_ERROR || rc == ASPEN_HTTP_DONE)
 		aspen_decide_stream(s, probe);
-	else if (s->r.body_seen > c->bound) {
+	else if (s->r.body_seen >= c->bound) {
 		s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
@@ -559,7 +560,14 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->w_matched = 0;
 	c->w_off = ~0u;
 	c->w_carried = 0;
+	/* a stream's undecided body is held while the client can send it: up
+	 * to the server's flow-control window, which this probe does not see
+	 * (the read side), so its initial size: past that a client waits for
+	 * a WINDOW_UPDATE the held bytes never earn, and the stream is decided
+	 * with what was read (scan_bound) instead of hanging */
 	c->bound = aspen_hold_bound();
+	if (c->bound > ASPEN_H2_WINDOW)
+		c->bound = ASPEN_H2_WINDOW;
 	c->wpos = 0;
 	c->wbuf = (__u64)buf;
 	c->wlen = len;
