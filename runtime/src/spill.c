@@ -182,10 +182,6 @@ static int send_all(int fd, const unsigned char *p, size_t n)
 
 static void slot_release(unsigned i, const struct aspen_spill *sp)
 {
-	if (getenv("ASPEN_SPILL_DEBUG"))
-		log_info("spill slot %u released: sent %llu ok %llu got %llu forwarded %llu", i,
-			 (unsigned long long)sp->sent, (unsigned long long)sp->ok,
-			 (unsigned long long)S.s[i].got, (unsigned long long)S.s[i].fwd_n);
 	struct aspen_spill zero = { 0 };
 	__u32 idx = i;
 
@@ -232,10 +228,6 @@ static void slot_service(unsigned i)
 				sp.state = ASPEN_SPILL_DEAD;
 				bpf_map_update_elem(S.spill_fd, &idx, &sp, BPF_ANY);
 			} else {
-				if (getenv("ASPEN_SPILL_DEBUG"))
-					log_info("spill slot %u: forwarded %zu (sent %llu ok %llu got %llu)",
-						 i, n, (unsigned long long)sp.sent,
-						 (unsigned long long)sp.ok, (unsigned long long)s->got);
 				memmove(s->buf, s->buf + n, s->len - n);
 				s->len -= n;
 				s->fwd_n = want;
