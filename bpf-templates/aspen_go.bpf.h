@@ -146,8 +146,10 @@ static __always_inline int aspen_go_sock_key(__s64 fd, struct aspen_sock_key *ke
 
 /* Bind the session to the provider socket its Conn wraps (see above).
  * A socket bound already, or a session bound to another socket, is left
- * as it is: sk_msg decides those (session_mismatch). */
-static __always_inline void aspen_go_bind(__u64 conn, const struct aspen_stream_key *skey)
+ * as it is: sk_msg decides those (session_mismatch). Not inlined: its
+ * locals stay off the probe's frame, whose call chain through the HTTP/2
+ * parser is at the verifier's 512-byte stack limit. */
+static __noinline void aspen_go_bind(__u64 conn, const struct aspen_stream_key *skey)
 {
 	struct aspen_sock_key key;
 	struct aspen_ledger zero = {}, *l;

@@ -33,7 +33,7 @@
  *   for the connection.
  * - ASPEN_UNPARSED_H2_STATE: the parser lost the connection (a frame or
  *   header block it refused, an HPACK entry older than it keeps, a write
- *   larger than one probe parses). One `uninspectable` decision; nothing
+ *   whose bytes could not be copied). One `uninspectable` decision; nothing
  *   later on the session is credited.
  *
  * A write call that fails (the return probe sees <= 0) is repeated by the
@@ -51,6 +51,7 @@
 
 #define ASPEN_H2_CONNS 1024
 #define ASPEN_H2_STREAMS 8192
+#define ASPEN_H2_WINDOW 65535 /* RFC 9113 6.9.2: the initial flow-control window */
 
 struct aspen_h2conn {
 	struct aspen_h2 p;
@@ -69,6 +70,9 @@ struct aspen_h2conn {
 	__u32 w_off;	 /* first body byte of a stream with a match */
 	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
+	__u64 bound; /* body bytes a stream may hold undecided (per write; ASPEN_H2_WINDOW at most) */
+	/* the current write's walk (aspen_h2_parse_write) */
+	__u64 wbuf, wlen, wskip, wpos;
 };
 
 /* A stream: the request (as an HTTP/1.1 request is kept) and what the
@@ -305,7 +309,7 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	rc = aspen_http_req_byte(&s->st, &s->r, (__u8)b);
 	if (rc == ASPEN_HTTP_DECIDABLE || rc == ASPEN_HTTP_ERROR || rc == ASPEN_HTTP_DONE)
 		aspen_decide_stream(s, probe);
-	else if (s->r.body_seen > ASPEN_HTTP_SCAN_BOUND) {
+	else if (s->r.body_seen >= c->bound) {
 		s->r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(s, probe);
 	}
@@ -344,6 +348,31 @@ struct aspen_h2feed {
 	int probe;
 };
 
+/* The next chunk of the write into the scratch buffer (the leading bytes
+ * a repeated call brings again are passed over). 1: the write is done, or
+ * a copy failed (wpos < wlen: the caller loses the connection). */
+static __always_inline int aspen_h2_refill(struct aspen_h2feed *f, struct aspen_h2conn *c)
+{
+	__u64 done = c->wpos, n, start;
+
+	if (done >= c->wlen || c->lost)
+		return 1;
+	n = c->wlen - done > ASPEN_CHUNK ? ASPEN_CHUNK : c->wlen - done;
+	start = c->wskip > done ? (c->wskip - done > n ? n : c->wskip - done) : 0;
+	f->pos = 0;
+	f->n = 0;
+	if (start < n) {
+		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
+					(const void *)(c->wbuf + done)))
+			return 1;
+		c->at = done + start - 1; /* the step adds one before each byte */
+		f->pos = (__u32)start;
+		f->n = (__u32)n;
+	}
+	c->wpos = done + n;
+	return 0;
+}
+
 static long aspen_h2_step(__u32 i, void *arg)
 {
 	struct aspen_h2feed *f = arg;
@@ -351,7 +380,13 @@ static long aspen_h2_step(__u32 i, void *arg)
 	__u64 idx;
 	int ev;
 
-	if (f->pos >= f->n || f->pos >= ASPEN_CHUNK)
+	if (f->pos >= f->n) {
+		if (aspen_h2_refill(f, c))
+			return 1;
+		if (f->pos >= f->n)
+			return 0; /* a chunk the last call parsed already */
+	}
+	if (f->pos >= ASPEN_CHUNK)
 		return 1;
 	idx = f->pos++;
 	barrier_var(idx);
@@ -378,21 +413,28 @@ static long aspen_h2_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Parse bytes [start, n) of a chunk. Global: the loop is verified once. */
-__noinline int aspen_h2_parse_chunk(struct aspen_h2conn *c, struct aspen_stream *s1,
-				    struct aspen_tls_scratch *sc, __u32 span, int probe)
+/* Parse the write (c->wbuf, c->wlen), chunk by chunk: one loop over its
+ * bytes that copies the next chunk when it reaches the end of one (a loop
+ * of chunks around a loop of bytes would put one more frame on a call
+ * chain that is at the verifier's 512-byte stack limit). Global: the loop
+ * is verified once. Writes over 8 MiB (the loop's bound) lose the
+ * connection. */
+#define ASPEN_H2_WRITE_STEPS (1 << 23)
+
+__noinline int aspen_h2_parse_write(struct aspen_h2conn *c, struct aspen_stream *s1,
+				    struct aspen_tls_scratch *sc, int probe)
 {
 	if (!c || !s1 || !sc)
 		return 0;
 	struct aspen_h2feed f = {.c = c,
 				 .s1 = s1,
 				 .buf = sc->buf,
-				 .pos = span >> 16,
-				 .n = span & 0xffff,
+				 .pos = 0,
+				 .n = 0,
 				 .cur_id = 0,
 				 .probe = probe};
 
-	bpf_loop(ASPEN_CHUNK, aspen_h2_step, &f, 0);
+	bpf_loop(ASPEN_H2_WRITE_STEPS, aspen_h2_step, &f, 0);
 	return 0;
 }
 
@@ -474,7 +516,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 					     const __u8 *buf, __u64 len, int probe, int how)
 {
 	struct aspen_h2conn *c = bpf_map_lookup_elem(&aspen_h2conns, key);
-	__u64 done = 0, skip;
+	__u64 skip;
 	__u32 zk = 0;
 	int kind;
 
@@ -518,25 +560,22 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->w_matched = 0;
 	c->w_off = ~0u;
 	c->w_carried = 0;
-	for (int k = 0; k < ASPEN_WRITE_CHUNKS; k++) {
-		__u32 n, start;
-
-		if (done >= len || c->lost)
-			break;
-		n = len - done > ASPEN_CHUNK ? ASPEN_CHUNK : (__u32)(len - done);
-		start = skip > done ? (skip - done > n ? n : (__u32)(skip - done)) : 0;
-		if (start < n) {
-			if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), buf + done))
-				break;
-			c->at = done + start - 1; /* the step adds one before each byte */
-			aspen_h2_parse_chunk(c, s1, sc, (start << 16) | n, probe);
-		}
-		done += n;
-	}
+	/* a stream's undecided body is held while the client can send it: up
+	 * to the server's flow-control window, which this probe does not see
+	 * (the read side), so its initial size: past that a client waits for
+	 * a WINDOW_UPDATE the held bytes never earn, and the stream is decided
+	 * with what was read (scan_bound) instead of hanging */
+	c->bound = aspen_hold_bound();
+	if (c->bound > ASPEN_H2_WINDOW)
+		c->bound = ASPEN_H2_WINDOW;
+	c->wpos = 0;
+	c->wbuf = (__u64)buf;
+	c->wlen = len;
+	c->wskip = skip;
+	aspen_h2_parse_write(c, s1, sc, probe);
 	if (c->lost)
 		return 1;
-	if (done < len) {
-		/* more than one probe parses (ASPEN_WRITE_CHUNKS chunks) */
+	if (c->wpos < len) { /* a copy failed: the rest cannot be followed */
 		aspen_h2_lose(c, s1, ASPEN_UNPARSED_H2_STATE, probe);
 		return 1;
 	}

@@ -133,6 +133,17 @@ static __always_inline int aspen_daemon_alive(void)
 	       bpf_ktime_get_boot_ns() - cfg->heartbeat_ns < ASPEN_HEARTBEAT_NS;
 }
 
+/* aspend holds requests too big to cork (spill slots, aspen_sockmap.bpf.h):
+ * an undecided request may then be held up to the body bound */
+static __always_inline int aspen_spill_on(void)
+{
+	__u32 k = 0;
+	struct aspen_config *cfg = bpf_map_lookup_elem(&aspen_config, &k);
+
+	return cfg && cfg->spill_slots && cfg->heartbeat_ns &&
+	       bpf_ktime_get_boot_ns() - cfg->heartbeat_ns < ASPEN_HEARTBEAT_NS;
+}
+
 /* Count an event the ring buffer had no room for; aspend reports it as a
  * `lost` audit event so that a gap in the trail is never silent. */
 static __always_inline void aspen_count_lost(void)

@@ -74,7 +74,7 @@ struct aspen_config {
 			      * before an undecided request is decided with
 			      * unparsed scan_bound; 0: ASPEN_BODY_BOUND_DEFAULT */
 	__u32 gen;           /* this object's generation (nonzero), see aspen_tls_proc.gen */
-	__u32 _pad;
+	__u32 spill_slots;   /* aspend forwards held requests (aspen_spill): how many slots */
 };
 
 #define ASPEN_BODY_BOUND_DEFAULT (4ULL << 20) /* 4 MiB: coding agents' requests */
@@ -269,6 +269,50 @@ struct aspen_ledger {
 	struct aspen_sock_key sock;
 };
 
+/* aspen_spill, array[ASPEN_SPILL_SLOTS]: u32 slot -> struct aspen_spill.
+ * An undecided request whose ciphertext is more than sk_msg can cork is
+ * held by aspend instead: sk_msg redirects the connection's writes to the
+ * receive queue of a socket aspend reads (the slot's "hold" socket, in the
+ * SOCKHASH under ASPEN_SPILL_HOLD_KEY), and aspend writes the prefix sk_msg
+ * allowed (`ok`) to the slot's "forward" socket, whose sk_msg verdict
+ * redirects it to the provider connection (`target`). Denied: `state`
+ * DEAD and aspend throws the held bytes away. Free slot ids are in the
+ * queue aspen_spill_free, pushed by aspend, popped by sk_msg.
+ * aspen_spill_of, hash: aspen_sock_key -> u32 slot: the forward socket's
+ * and the provider connection's slot. docs/internals.md, "Spill". */
+#define ASPEN_MAP_SPILL "aspen_spill"
+#define ASPEN_MAP_SPILL_FREE "aspen_spill_free"
+#define ASPEN_MAP_SPILL_OF "aspen_spill_of"
+#define ASPEN_SPILL_SLOTS 32
+enum aspen_spill_state {
+	ASPEN_SPILL_FREE = 0,
+	ASPEN_SPILL_ACTIVE = 1, /* the connection's writes go through the slot */
+	ASPEN_SPILL_DEAD = 2,   /* denied or closed: the rest is thrown away */
+};
+
+struct aspen_spill {
+	struct aspen_sock_key target; /* the provider connection */
+	__u64 sent;  /* ciphertext bytes redirected to the hold socket */
+	__u64 ok;    /* of those, how many (a prefix) may go to the provider */
+	__u64 debt;  /* plaintext bytes sent while undecided, to be paid by credit */
+	__u32 state; /* enum aspen_spill_state */
+	__u32 tgid;  /* the writer's process (aspend's log) */
+};
+
+/* SOCKHASH keys of a slot's sockets: no real connection has port 0 or a
+ * local port above 65535 */
+#define ASPEN_SPILL_HOLD_KEY(k, slot)                                              \
+	do {                                                                       \
+		__builtin_memset(&(k), 0, sizeof(k));                              \
+		(k).lport = 0x10000u + (slot);                                     \
+	} while (0)
+#define ASPEN_SPILL_FWD_KEY(k, slot)                                               \
+	do {                                                                       \
+		__builtin_memset(&(k), 0, sizeof(k));                              \
+		(k).rport = 1;                                                     \
+		(k).lport = 0x10000u + (slot);                                     \
+	} while (0)
+
 /* aspen_tid_session, LRU hash: thread id (or tgid | 1 << 31) -> the session
  * its last write probe saw; binds a connection's first application data to
  * its session. Handed over at a reload with the ledger. */
@@ -326,7 +370,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_H2_STATE = 16,   /* the HTTP/2 parser lost the connection (frame, HPACK, size) */
 	ASPEN_UNPARSED_MODEL_CONFLICT = 17, /* the path and the body name different models */
 	ASPEN_UNPARSED_GO_VERSION = 18, /* connect: a Go executable of a version not tested */
-	/* 19: taken by another branch of session 24 (the lead renumbers on merge) */
+	ASPEN_UNPARSED_HOLD_FULL = 19,  /* an undecided request too big to cork, and no spill slot free */
 	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
 	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
 };

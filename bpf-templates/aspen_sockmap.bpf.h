@@ -49,6 +49,7 @@ struct aspen_sock {
 #define ASPEN_SOCK_HELLO 8     /* the first write (the ClientHello) was looked at      */
 #define ASPEN_SOCK_SNIWAIT 16  /* an address no provider has: its SNI decides          */
 #define ASPEN_SOCK_FORGET 32   /* not a provider connection: sockops drops it at an ACK */
+#define ASPEN_SOCK_SPILL 64    /* its writes go through a spill slot (aspen_spill_of)  */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -56,6 +57,30 @@ struct {
 	__type(key, struct aspen_sock_key);
 	__type(value, struct aspen_sock);
 } aspen_socks SEC(".maps");
+
+#if ASPEN_NEED_TLS
+/* Spill slots (aspen_shared.h, docs/internals.md "Spill"): requests too big
+ * to cork are held by aspend */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ASPEN_SPILL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct aspen_spill);
+} aspen_spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, ASPEN_SPILL_SLOTS);
+	__type(value, __u32);
+} aspen_spill_free SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4 * ASPEN_SPILL_SLOTS);
+	__type(key, struct aspen_sock_key);
+	__type(value, __u32);
+} aspen_spill_of SEC(".maps");
+#endif
 
 /* remote_port in sockops and sk_msg contexts: network order, in the upper
  * 16 bits on this kernel (the lower on old ones) */
@@ -128,6 +153,46 @@ static __always_inline int aspen_sock_key_eq(const struct aspen_sock_key *a,
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2];
 }
 
+/* ---- spill: requests too big to cork are held by aspend -----------------
+ *
+ * sk_msg can cork a message only as far as its scatterlist goes (17
+ * entries: 68 KiB of single pages); past that the kernel sends it whatever
+ * the verdict. A held message past ASPEN_SPILL_AT is therefore redirected,
+ * with every later write of the connection, to the receive queue of a
+ * socket aspend reads (a slot's hold socket); aspend keeps the bytes and
+ * writes the prefix this program allowed (`ok`) to the slot's forward
+ * socket, whose verdict redirects them to the provider connection's
+ * egress. Order is kept: from the spill on, all of the connection's bytes
+ * take that path. A denied request: DEAD, aspend throws its bytes away and
+ * the connection is cut, so zero bytes of it reach the provider.
+ */
+#if ASPEN_NEED_TLS
+#define ASPEN_SPILL_AT 32768
+
+static __always_inline struct aspen_spill *aspen_spill_slot(const struct aspen_sock_key *key,
+							     __u32 *idx)
+{
+	__u32 *i = bpf_map_lookup_elem(&aspen_spill_of, key);
+
+	if (!i)
+		return NULL;
+	*idx = *i;
+	return bpf_map_lookup_elem(&aspen_spill, i);
+}
+
+/* The provider connection is gone: aspend drops what it still holds. */
+static __always_inline void aspen_spill_end(const struct aspen_sock_key *key)
+{
+	struct aspen_spill *sp;
+	__u32 idx;
+
+	sp = aspen_spill_slot(key, &idx);
+	if (sp && sp->state == ASPEN_SPILL_ACTIVE && aspen_sock_key_eq(&sp->target, key))
+		sp->state = ASPEN_SPILL_DEAD;
+	bpf_map_delete_elem(&aspen_spill_of, key);
+}
+#endif
+
 /* An ACK on a socket still waiting for its first write to name it. sk_msg
  * cannot take a socket out of the SOCKHASH; sockops can: a socket whose
  * ClientHello named no provider leaves it here, at the ACK of that write,
@@ -182,8 +247,13 @@ static __always_inline int aspen_sockops_state(struct bpf_sock_ops *skops)
 		__builtin_memset(&s->sess, 0, sizeof(s->sess));
 	}
 #endif
-	if (state == BPF_TCP_CLOSE)
+	if (state == BPF_TCP_CLOSE) {
+#if ASPEN_NEED_TLS
+		if (s->flags & ASPEN_SOCK_SPILL)
+			aspen_spill_end(&key);
+#endif
 		bpf_map_delete_elem(&aspen_socks, &key);
+	}
 	return 1;
 }
 
@@ -358,7 +428,7 @@ static __always_inline void aspen_recwalk_commit(struct aspen_sock *s, const str
 	s->hdr_n = w->hdr_n;
 	s->ovh = w->ovh;
 	s->free_recs = w->free_recs;
-	s->flags = w->flags | (s->flags & ASPEN_SOCK_PASSED);
+	s->flags = w->flags | (s->flags & (ASPEN_SOCK_PASSED | ASPEN_SOCK_SPILL));
 	__builtin_memcpy(s->hdr, w->hdr, sizeof(s->hdr));
 }
 
@@ -475,6 +545,150 @@ static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock 
 }
 #endif /* ASPEN_NEED_TLS */
 
+#if ASPEN_NEED_TLS
+/* ---- spill (see above): the verdicts of a spilling connection ----------- */
+
+/* The message goes to the slot's hold socket; allowed: everything sent so
+ * far may go on to the provider. */
+static __always_inline int aspen_spill_send(struct sk_msg_md *msg, struct aspen_sock *s,
+					    struct aspen_spill *sp, __u32 idx, int allowed)
+{
+	struct aspen_sock_key hk;
+	long r;
+
+	ASPEN_SPILL_HOLD_KEY(hk, idx);
+	sp->sent += msg->size;
+	if (allowed && !sp->debt)
+		sp->ok = sp->sent;
+	bpf_msg_cork_bytes(msg, 0);
+	r = bpf_msg_redirect_hash(msg, &aspen_sockhash, &hk, BPF_F_INGRESS);
+	if (r != SK_PASS) { /* the hold socket is gone (aspend stopped): cut */
+		sp->state = ASPEN_SPILL_DEAD;
+		s->dead = ASPEN_UNPARSED_HOLD_FULL + 1;
+		return SK_DROP;
+	}
+	return SK_PASS;
+}
+
+static __always_inline int aspen_spill_drop(struct sk_msg_md *msg, struct aspen_sock *s,
+					    struct aspen_spill *sp, __u32 dead)
+{
+	sp->state = ASPEN_SPILL_DEAD;
+	s->dead = dead;
+	return aspen_release(msg, SK_DROP);
+}
+
+/* A write on a spilling connection, its records walked (w). Global:
+ * verified once. */
+__noinline int aspen_spill_msg(struct sk_msg_md *msg, struct aspen_sock *s,
+			       struct aspen_sock_key *key, struct aspen_recwalk *w)
+{
+	__u32 idx = 0, why = ASPEN_UNPARSED_UNINSPECTED;
+	struct aspen_spill *sp;
+	struct aspen_ledger *l;
+	__u64 credit;
+	int deny;
+
+	if (!msg || !s || !key || !w)
+		return SK_DROP;
+	sp = aspen_spill_slot(key, &idx);
+	if (!sp || sp->state != ASPEN_SPILL_ACTIVE) {
+		s->dead = ASPEN_UNPARSED_HOLD_FULL + 1;
+		return aspen_release(msg, SK_DROP);
+	}
+	l = w->charge ? aspen_sock_ledger(s, key, &why) : NULL;
+	if (l && (l->flags & ASPEN_LEDGER_DENIED))
+		return aspen_spill_drop(msg, s, sp, 1); /* the request's line says why */
+	if (!w->bad && !w->charge) { /* handshake, alerts */
+		aspen_recwalk_commit(s, w);
+		return aspen_spill_send(msg, s, sp, idx, 1);
+	}
+	if (!w->bad && l) {
+		credit = l->credit;
+		if (sp->debt && credit >= sp->debt) { /* the held request was allowed */
+			__sync_fetch_and_sub(&l->credit, sp->debt);
+			credit -= sp->debt;
+			sp->debt = 0;
+			sp->ok = sp->sent;
+		}
+		if (!sp->debt && credit >= w->charge) {
+			__sync_fetch_and_sub(&l->credit, w->charge);
+			aspen_recwalk_commit(s, w);
+			return aspen_spill_send(msg, s, sp, idx, 1);
+		}
+		if (credit + l->pending >= sp->debt + w->charge) { /* still undecided: held */
+			sp->debt += w->charge;
+			aspen_recwalk_commit(s, w);
+			return aspen_spill_send(msg, s, sp, idx, 0);
+		}
+		if (l->flags & ASPEN_LEDGER_PASS_REST) {
+			__sync_fetch_and_sub(&l->credit, credit < w->charge ? credit : w->charge);
+			sp->debt = 0;
+			aspen_recwalk_commit(s, w);
+			return aspen_spill_send(msg, s, sp, idx, 1);
+		}
+		why = l->reason ? l->reason : why;
+	}
+	if (w->bad)
+		why = w->bad;
+	/* what no inspection covers: `uninspectable` (or `fronting`) decides */
+	deny = (aspen_is_fronting(why) ? ASPEN_FRONTING_DENY : ASPEN_UNINSPECTABLE_DENY) &&
+	       !aspen_force_monitor();
+	if (!(s->flags & ASPEN_SOCK_PASSED) || deny)
+		aspen_mismatch(s, key, why, deny);
+	if (deny)
+		return aspen_spill_drop(msg, s, sp, why + 1);
+	s->flags |= ASPEN_SOCK_PASSED;
+	if (l)
+		__sync_fetch_and_sub(&l->credit, l->credit < w->charge ? l->credit : w->charge);
+	sp->debt = 0;
+	aspen_recwalk_commit(s, w);
+	return aspen_spill_send(msg, s, sp, idx, 1);
+}
+
+/* A held message too big to cork: take a free slot and spill (or, none
+ * free, `uninspectable` decides with hold_full). */
+static __always_inline int aspen_spill_start(struct sk_msg_md *msg, struct aspen_sock *s,
+					     struct aspen_sock_key *key, struct aspen_recwalk *w)
+{
+	struct aspen_spill *sp;
+	__u32 idx = 0;
+
+	if (bpf_map_pop_elem(&aspen_spill_free, &idx) || idx >= ASPEN_SPILL_SLOTS)
+		return aspen_uninspected(msg, s, key, w, ASPEN_UNPARSED_HOLD_FULL);
+	sp = bpf_map_lookup_elem(&aspen_spill, &idx);
+	if (!sp)
+		return aspen_uninspected(msg, s, key, w, ASPEN_UNPARSED_HOLD_FULL);
+	__builtin_memcpy(&sp->target, key, sizeof(sp->target));
+	sp->sent = 0;
+	sp->ok = 0;
+	sp->debt = 0;
+	sp->tgid = bpf_get_current_pid_tgid() >> 32;
+	sp->state = ASPEN_SPILL_ACTIVE;
+	if (bpf_map_update_elem(&aspen_spill_of, key, &idx, BPF_ANY)) {
+		sp->state = ASPEN_SPILL_DEAD;
+		return aspen_uninspected(msg, s, key, w, ASPEN_UNPARSED_HOLD_FULL);
+	}
+	s->flags |= ASPEN_SOCK_SPILL;
+	return aspen_spill_msg(msg, s, key, w);
+}
+
+/* aspend's forward socket of a slot: what aspend writes goes on to the
+ * provider connection (its egress, past its own verdict). */
+static __always_inline int aspen_spill_forward(struct sk_msg_md *msg, const struct aspen_sock_key *key)
+{
+	struct aspen_sock_key tk;
+	struct aspen_spill *sp;
+	__u32 idx;
+
+	sp = aspen_spill_slot(key, &idx);
+	if (!sp || sp->state != ASPEN_SPILL_ACTIVE)
+		return SK_DROP;
+	__builtin_memcpy(&tk, &sp->target, sizeof(tk));
+	return bpf_msg_redirect_hash(msg, &aspen_sockhash, &tk, 0);
+}
+#endif /* ASPEN_NEED_TLS */
+
 /* ---- the first write: the ClientHello names the connection ------------- */
 
 /* A socket sk_msg has no business with: passed, and taken out of the
@@ -583,8 +797,11 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	w.msg = msg;
 	w.size = msg->size;
 	s = bpf_map_lookup_elem(&aspen_socks, &key);
-	if (!s)
+	if (!s) {
+		if (bpf_map_lookup_elem(&aspen_spill_of, &key)) /* aspend's forward socket */
+			return aspen_spill_forward(msg, &key);
 		return aspen_uninspected(msg, s, &key, &w, ASPEN_UNPARSED_UNINSPECTED);
+	}
 	if (s->dead)
 		return aspen_release(msg, SK_DROP);
 	if (s->flags & ASPEN_SOCK_FORGET)
@@ -606,6 +823,8 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 		w.bad = ASPEN_UNPARSED_TLS_FRAMING; /* more records than one walk takes */
 	if (!w.bad)
 		w.bad = hello_why;
+	if (s->flags & ASPEN_SOCK_SPILL)
+		return aspen_spill_msg(msg, s, &key, &w);
 	if (w.bad)
 		return aspen_uninspected(msg, s, &key, &w, w.bad);
 	if (!w.charge) { /* no application data: handshake, alerts */
@@ -626,7 +845,10 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	}
 	if (l->credit + l->pending >= w.charge) {
 		/* a request still undecided: hold its ciphertext in the kernel;
-		 * this verdict runs again over it with the next write */
+		 * this verdict runs again over it with the next write. Past what
+		 * a cork can hold, aspend holds it (spill). */
+		if (msg->size > ASPEN_SPILL_AT && aspen_spill_on())
+			return aspen_spill_start(msg, s, &key, &w);
 		bpf_msg_cork_bytes(msg, msg->size + 1);
 		return SK_PASS;
 	}

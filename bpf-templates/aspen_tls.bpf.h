@@ -29,16 +29,20 @@
 /* steps of one write's walk (a chunk parsed, or a decided body passed over):
  * bpf_loop stops at the write's end; 1 << 20 chunks is 16 GiB */
 #define ASPEN_WRITE_STEPS (1 << 20)
-/* Bytes of an undecided request that may be held across writes: sk_msg
- * corks their ciphertext until the decision, and a cork the kernel cannot
- * grow (its scatterlist is full: from 17 pages) is sent as it is. A request
- * still undecided past this at the end of a write is decided with what was
- * read (unparsed scan_bound). A single write is parsed whole before any of
- * it is encrypted: the body bound applies to it, not this. */
+/* Bytes of an undecided request that may be held across writes when
+ * aspend holds no spill slots (or is not alive): sk_msg corks their
+ * ciphertext until the decision, and a cork the kernel cannot grow (its
+ * scatterlist is full: from 17 pages) is sent as it is. A request still
+ * undecided past this at the end of a write is then decided with what was
+ * read (unparsed scan_bound). With spill slots (aspen_sockmap.bpf.h,
+ * "spill") a request is held up to the body bound whatever its writes. */
 #define ASPEN_HOLD_MAX 65536
-/* The HTTP/2 glue (aspen_h2.bpf.h) still parses this many chunks per write
- * and decides its streams past ASPEN_HTTP_SCAN_BOUND (aspen_http.h) */
-#define ASPEN_WRITE_CHUNKS 4
+
+/* How much of an undecided request's body can be held across writes. */
+static __always_inline __u64 aspen_hold_bound(void)
+{
+	return aspen_spill_on() ? aspen_body_bound() : ASPEN_HOLD_MAX;
+}
 
 
 struct aspen_stream {
@@ -960,7 +964,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	done = aspen_feed_write(s, sc, buf, len, probe);
 	if (len > done && !s->unsynced) /* a copy failed: its rest is not read */
 		aspen_skip_rest(s, len - done, probe);
-	aspen_check_bound(s, ASPEN_HOLD_MAX, probe); /* what can be held for the next write */
+	aspen_check_bound(s, aspen_hold_bound(), probe); /* what can be held for the next write */
 	aspen_account(s);
 	if (s->unsynced)
 		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);

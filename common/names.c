@@ -147,6 +147,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_H2_STATE] = "h2_state",
     [ASPEN_UNPARSED_MODEL_CONFLICT] = "model_conflict",
     [ASPEN_UNPARSED_GO_VERSION] = "go_version",
+    [ASPEN_UNPARSED_HOLD_FULL] = "hold_full",
     [ASPEN_UNPARSED_PATTERN_NOT_FOUND] = "pattern_not_found",
     [ASPEN_UNPARSED_PATTERN_AMBIGUOUS] = "pattern_ambiguous",
 };

@@ -40,6 +40,7 @@
 #include "redact.h"
 #include "verifier.h"
 #include "scrub.h"
+#include "spill.h"
 #include "watchdog.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
@@ -331,6 +332,8 @@ static void reload(struct daemon *d)
 	policy_destroy(d->cur);
 	d->cur = p;
 	audit_policy_load(d, p, "reload");
+	if (p->maps.spill && !spill_slots())
+		spill_start(p); /* the first policy with request rules */
 	resolver_start(d, &p->meta); /* names the new policy added */
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
@@ -601,6 +604,7 @@ static void leave(struct daemon *d, bool detach)
 {
 	if (detach)
 		watchdog_stop(d);
+	spill_stop(d->cur);
 	tls_detach_all(d);
 	for (int i = 0; d->cur && !detach && i < d->cur->natt; i++) {
 		/* the pins hold them: only our fds go; sk_msg stays on the SOCKHASH */
@@ -705,6 +709,9 @@ int main(int argc, char **argv)
 		goto out;
 	enforcing = true;
 	redact_sweep(D.cur, true); /* before tls_resume_orphans resumes their writers */
+	if (D.cur->maps.spill && spill_start(D.cur))
+		log_info("%u spill slots: undecided requests are held up to the body bound, "
+			 "whatever their writes", spill_slots());
 	tls_resume_orphans(&D);
 	log_phase("orphans");
 	audit_policy_load(&D, D.cur, pinned ? "adopt" : "start");

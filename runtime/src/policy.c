@@ -31,6 +31,7 @@
 #include "procs.h"
 #include "redact.h"
 #include "scrub.h"
+#include "spill.h"
 #include "verifier.h"
 #include "sha256.h"
 
@@ -38,7 +39,8 @@ static int set_config(struct daemon *d, struct policy_obj *p)
 {
 	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor,
 				    .body_bound = d->opts.body_bound,
-				    .gen = p->gen };
+				    .gen = p->gen,
+				    .spill_slots = spill_slots() };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
@@ -105,7 +107,8 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 {
 	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
 					 p->maps.tid_session, p->maps.h2conns, p->maps.events,
-					 p->maps.lost, p->maps.tls_ready, p->maps.redact_held };
+					 p->maps.lost, p->maps.tls_ready, p->maps.redact_held,
+					 p->maps.spill, p->maps.spill_free, p->maps.spill_of };
 	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
 						 old ? old->maps.socks : NULL,
 						 old ? old->maps.ledger : NULL,
@@ -114,7 +117,10 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 						 NULL,
 						 NULL,
 						 old ? old->maps.tls_ready : NULL,
-						 old ? old->maps.redact_held : NULL };
+						 old ? old->maps.redact_held : NULL,
+						 old ? old->maps.spill : NULL,
+						 old ? old->maps.spill_free : NULL,
+						 old ? old->maps.spill_of : NULL };
 	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
 	for (size_t i = 0; i < nmine; i++) {

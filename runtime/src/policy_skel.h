@@ -22,6 +22,7 @@ struct policy_maps {
 	/* policies with request or response rules; NULL in the others */
 	struct bpf_map *tls_ready, *ledger, *tid_session, *sockhash, *socks, *h2conns;
 	struct bpf_map *redact_held;
+	struct bpf_map *spill, *spill_free, *spill_of; /* spill slots (spill.c) */
 	/* policies with wildcard provider hosts (aspen_dns.bpf.h); NULL in the others */
 	struct bpf_map *dns_stats;
 };
