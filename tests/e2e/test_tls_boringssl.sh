@@ -9,14 +9,11 @@
 # settings GETs and its POST /v1/messages are parsed in the kernel and
 # audited with their path, method and model.
 #
-# Today's limit, asserted as it is: Claude Code writes its ~90 KB request
-# in 16 KB writes and the model is decided when the top-level JSON object
-# closes, past the 64 KiB that sk_msg can hold undecided: the request is
-# decided with what was read (unparsed scan_bound) and, since the rule
-# reads request.model, defers to `uninspectable` (deny here: zero bytes
-# at the provider). The unapproved model is denied with zero bytes at the
-# provider as well. When a request can be decided once its model is read
-# (the next step, docs/internals.md), the approved run must answer.
+# Its ~90 KB request comes in 16 KB writes and the model is decided when
+# the top-level JSON object closes, past the 64 KiB sk_msg can cork: aspend
+# holds the rest until the decision (spill slots, docs/internals.md), so the
+# approved model answers and the unapproved one is denied with zero bytes
+# at the provider. (Before spill slots both were decided as scan_bound.)
 #
 # The binary: $ASPEN_CLAUDE_BIN, else the one tests/lib/agents-setup.sh
 # installs (pinned: 2.1.332) under $ASPEN_AGENTS_DIR (default build-agents/).
@@ -95,11 +92,12 @@ for kv in method=GET model=null tls=openssl exe="$CLAUDE" unparsed=null; do
 done
 line=$(audit_wait event=request model="$OK_MODEL" pid="$C_PID" | sed -n 1p)
 for kv in provider=anthropic host=api.anthropic.com method=POST path="/v1/messages?beta=true" \
-	exe="$CLAUDE" tls=openssl policy=claude decision=deny rule=uninspectable unparsed=scan_bound; do
+	exe="$CLAUDE" tls=openssl policy=claude decision=allow rule=approved_models unparsed=null; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of claude's request"
 done
-assert_failed "claude $OK_MODEL under aspend (scan_bound: uninspectable deny)"
-assert_eq 0 "$(rec_since event=request addr="$IP_ANTHROPIC" path="/v1/messages?beta=true" | wc -l)" \
+assert_ok "claude $OK_MODEL under aspend"
+assert_contains "$C_OUT" "hello from fake" "claude's answer under aspend"
+assert_eq 1 "$(rec_since event=request addr="$IP_ANTHROPIC" path="/v1/messages?beta=true" model="$OK_MODEL" | wc -l)" \
 	"claude $OK_MODEL: /v1/messages requests at the provider"
 
 # ---- another model: fails inside claude, nothing of it at the provider
