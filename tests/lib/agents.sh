@@ -35,7 +35,7 @@ agent_exe() {
 # it, before the tests (scripts/test.sh): inside the test's network
 # namespace the npm registry is out of reach.
 need_agent() {
-	AGENT_EXE=$(agent_exe "$1")
+	AGENT_EXE=$(readlink -f "$(agent_exe "$1")") # the kernel names the file, symlinks resolved
 	local entry=$ASPEN_AGENTS_DIR/node_modules/.bin/$1
 	if [ ! -x "$entry" ] || [ ! -x "$AGENT_EXE" ]; then
 		skip_or_fail "agent $1 not installed in $ASPEN_AGENTS_DIR: run tests/lib/agents-setup.sh"
