@@ -479,8 +479,12 @@ int pin_remove_dir(const char *dirpath, FILE *out)
 			fprintf(out, "removed %s\n", e->d_name);
 	}
 	closedir(dir);
-	if (rmdir(dirpath) < 0 && out)
-		fprintf(out, "could not remove %s: %s\n", dirpath, strerror(errno));
+	if (rmdir(dirpath) < 0) {
+		if (out)
+			fprintf(out, "could not remove %s: %s\n", dirpath, strerror(errno));
+	} else {
+		rmdir(PIN_ROOT); /* the last scope: nothing of Aspen's left in bpffs (else ENOTEMPTY) */
+	}
 	return n;
 }
 

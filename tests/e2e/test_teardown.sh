@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stopping aspend leaves nothing behind: after SIGTERM (and again after
 # SIGINT) it exits 0, the child cgroup has no program attached, none of the
-# programs it loaded is still in the kernel, and the call it used to deny now
+# programs it loaded is still in the kernel, nothing is left pinned under
+# /sys/fs/bpf/aspen (not even the empty directory), and the call it used to deny now
 # goes through.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start teardown
@@ -37,6 +38,15 @@ cycle() { # SIGNAL
 			fail "SIG$sig: aspen programs still loaded after exit: $(echo "$loaded" | tr '\n' ';')"
 		fi
 		log "warning: aspen programs loaded by someone else: $(echo "$loaded" | tr '\n' ';')"
+	fi
+
+	# nothing left pinned: in CI no other aspend runs, so not even the root
+	# directory; elsewhere at least no empty one
+	if [ "${CI:-}" = true ] && [ -e /sys/fs/bpf/aspen ]; then
+		fail "SIG$sig: /sys/fs/bpf/aspen is left: $(ls -A /sys/fs/bpf/aspen | tr '\n' ' ')"
+	fi
+	if [ -d /sys/fs/bpf/aspen ] && [ -z "$(ls -A /sys/fs/bpf/aspen)" ]; then
+		fail "SIG$sig: an empty /sys/fs/bpf/aspen is left"
 	fi
 
 	curl_call "$sig-mistral-after" https://api.mistral.ai/
