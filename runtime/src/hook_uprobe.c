@@ -26,6 +26,7 @@
 #include <linux/types.h>
 
 #include "aspen_shared.h"
+#include "clock.h"
 #include "audit.h"
 #include "daemon.h"
 #include "hook.h"
@@ -163,15 +164,13 @@ static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 {
 	int fd = policy_map_fd(p->maps.tls_ready);
 	struct aspen_tls_proc tp = { 0 };
-	struct timespec ts;
 
 	if (fd < 0)
 		return;
 	bpf_map_lookup_elem(fd, &tgid, &tp);
 	tp.state = state;
 	tp.gen = p->gen; /* from now on p's probes decide for it (and only they) */
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	tp.since_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	tp.since_ns = boot_ns();
 	bpf_map_update_elem(fd, &tgid, &tp, BPF_ANY);
 }
 
@@ -340,14 +339,6 @@ static struct {
 	__u64 due_ns;
 } recont[RECONT_SLOTS];
 static size_t nrecont;
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 static void resume_again_later(pid_t tgid)
 {

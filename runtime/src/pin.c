@@ -22,6 +22,7 @@
 #include <linux/magic.h>
 
 #include "aspen_shared.h"
+#include "clock.h"
 #include "daemon.h"
 #include "hook.h"
 #include "log.h"
@@ -531,14 +532,6 @@ int pin_unload_cli(const char *what, bool force)
 	printf("unloaded %s: %d pin(s) removed; policy '%s' no longer enforced in %s\n", dir,
 	       n < 0 ? 0 : n, st.policy[0] ? st.policy : "?", st.cgroup[0] ? st.cgroup : "?");
 	return n < 0 ? 1 : 0;
-}
-
-static __u64 boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 static void status_daemon(const char *dir, const struct pin_state *st)

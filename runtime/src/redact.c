@@ -33,6 +33,7 @@
 #include <bpf/bpf.h>
 
 #include "audit.h"
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
@@ -140,14 +141,6 @@ void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct asp
 	r.state = ASPEN_REDACT_RELEASED; /* the thread is stopped: the kernel writes no other */
 	bpf_map_update_elem(held_fd, &tid, &r, BPF_EXIST);
 	kill((pid_t)h->tgid, SIGCONT);
-}
-
-static __u64 boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
 unsigned redact_sweep(struct policy_obj *p, bool all)

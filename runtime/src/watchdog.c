@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 
 #include "aspen_shared.h"
+#include "clock.h"
 #include "daemon.h"
 #include "log.h"
 #include "pin.h"
@@ -92,14 +93,6 @@ static unsigned resume_held(int ready_fd)
 #define REDACT_PASSES 3
 static const unsigned redact_pass_ms[REDACT_PASSES] = {0, 20, 200}; /* sleep before */
 #define REDACT_RECENT_NS (10ULL * 1000 * 1000 * 1000)
-
-static __u64 boot_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_BOOTTIME, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 static unsigned redact_pass(int held_fd, int ledger_fd)
 {
