@@ -104,6 +104,28 @@ stop_aspend() {
 
 aspend_alive() { [ -n "$ASPEND_PID" ] && kill -0 "$ASPEND_PID" 2>/dev/null; }
 
+# proc_state PID: the state letter of /proc/PID/stat (T: stopped), "gone"
+proc_state() { awk '{ sub(/.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null || echo gone; }
+
+# kill_aspend_held PID WHAT: PID is about to be held (stopped) by a frozen
+# aspend: waits for it to stop (1 s at most), SIGKILLs aspend and waits
+# for PID to run again (3 s at most, else fails); RESUMED_MS: how long
+# after the SIGKILL it did
+kill_aspend_held() {
+	local pid=$1 what=$2 t0
+	for _ in $(seq 100); do [ "$(proc_state "$pid")" = T ] && break; sleep 0.01; done
+	assert_eq T "$(proc_state "$pid")" "$what held (stopped)"
+	log "$what $pid is held; killing the frozen aspend"
+	t0=$(date +%s%N)
+	kill -KILL "$ASPEND_PID"
+	wait "$ASPEND_PID" 2>/dev/null || true
+	ASPEND_PID=
+	for _ in $(seq 300); do [ "$(proc_state "$pid")" != T ] && break; sleep 0.01; done
+	RESUMED_MS=$((($(date +%s%N) - t0) / 1000000))
+	log "$what resumed $RESUMED_MS ms after SIGKILL"
+	[ "$(proc_state "$pid")" != T ] || fail "$what still stopped 3 s after aspend died"
+}
+
 # aspend_refuses OBJ [ARGS...]: start aspend as start_aspend does and require
 # it to exit with a non-zero status before it is ready (an object the kernel
 # refuses). Its stderr is left in $REFUSED_LOG. Fails when aspend becomes
