@@ -373,6 +373,8 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_HOLD_FULL = 19,  /* an undecided request too big to cork, and no spill slot free */
 	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
 	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
+	/* 22-26: reserved (HTTP/2 read side, WebSocket) */
+	ASPEN_UNPARSED_RUSTLS = 27,     /* connect: rustls compiled in, which Aspen does not probe */
 };
 
 /* What a request's `unparsed` reason leaves unknown to its rules

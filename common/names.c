@@ -150,6 +150,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_HOLD_FULL] = "hold_full",
     [ASPEN_UNPARSED_PATTERN_NOT_FOUND] = "pattern_not_found",
     [ASPEN_UNPARSED_PATTERN_AMBIGUOUS] = "pattern_ambiguous",
+    [ASPEN_UNPARSED_RUSTLS] = "rustls",
 };
 
 const char *aspen_unparsed_name(unsigned code)

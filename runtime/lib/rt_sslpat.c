@@ -809,6 +809,56 @@ out:
 	return info->status;
 }
 
+/* ---- rustls: recognised, not probed ----------------------------------------
+ * A Rust executable built with rustls keeps the source paths of the crate
+ * for its panic messages, stripped or not: ".../rustls-0.23.46/src/...".
+ * Only the crate named exactly "rustls" counts ("tokio-rustls-", "hyper-
+ * rustls-" are wrappers around it, not TLS stacks of their own). */
+
+static bool rustls_at(const uint8_t *seg, size_t n, size_t s, char *ver, size_t vlen)
+{
+	static const char crate[] = "/rustls-";
+	size_t i = s + sizeof(crate) - 1, v = 0;
+
+	while (i < n && v + 1 < vlen && ((seg[i] >= '0' && seg[i] <= '9') || seg[i] == '.'))
+		ver[v++] = (char)seg[i++];
+	ver[v] = 0;
+	return v >= 3 && ver[0] != '.' && i + 5 <= n && !memcmp(seg + i, "/src/", 5);
+}
+
+bool rt_rustls_version(const char *path, char *ver, size_t vlen)
+{
+	static const char crate[] = "/rustls-";
+	struct img im;
+	bool found = false;
+
+	if (!vlen || img_open(path, &im)) {
+		img_close(&im);
+		return false;
+	}
+	for (unsigned i = 0; i < im.eh->e_phnum && !found; i++) {
+		const Elf64_Phdr *p = &im.ph[i];
+		const uint8_t *seg = p->p_type == PT_LOAD && !(p->p_flags & (PF_X | PF_W))
+					 ? at(&im, p->p_offset, p->p_filesz)
+					 : NULL;
+		size_t pos = 0;
+
+		while (seg && !found && pos < p->p_filesz) {
+			const uint8_t *h = find(seg + pos, p->p_filesz - pos, crate,
+						sizeof(crate) - 1, 1);
+
+			if (!h)
+				break;
+			pos = (size_t)(h - seg) + 1;
+			found = rustls_at(seg, p->p_filesz, (size_t)(h - seg), ver, vlen);
+		}
+	}
+	if (!found)
+		ver[0] = 0;
+	img_close(&im);
+	return found;
+}
+
 const char *rt_ssl_status_name(enum rt_ssl_status s)
 {
 	switch (s) {

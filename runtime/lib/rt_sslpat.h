@@ -9,6 +9,8 @@
 #ifndef ASPEN_RT_SSLPAT_H
 #define ASPEN_RT_SSLPAT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum rt_ssl_status {
@@ -35,6 +37,11 @@ struct rt_ssl_info {
 
 /* Fill info for the ELF file at path. Returns info->status. */
 enum rt_ssl_status rt_ssl_inspect(const char *path, struct rt_ssl_info *info);
+
+/* Whether the ELF file at path carries rustls (its crate's source paths,
+ * kept for panics even in stripped binaries); ver gets its version
+ * ("0.23.46"). Aspen does not probe rustls: docs/internals.md, "rustls". */
+bool rt_rustls_version(const char *path, char *ver, size_t vlen);
 
 /* Name of a status for logs ("pattern", "pattern_not_found", ...) */
 const char *rt_ssl_status_name(enum rt_ssl_status s);

@@ -443,6 +443,8 @@ void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid,
 	}
 	if (ti->version)
 		rt_audit_str(&ev, "go_version", ti->version);
+	if (ti->rustls_version)
+		rt_audit_str(&ev, "rustls_version", ti->rustls_version);
 	metrics_hold("tls_attach", us);
 	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
 	audit_emit(d, &ev);

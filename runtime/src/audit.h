@@ -38,7 +38,8 @@ struct tls_attach_info {
 	const char *libs;     /* JSON array of every file probed */
 	const char *found;    /* "symbol" (ELF symbols), "pclntab" (Go's symbol table) */
 	const char *version;  /* Go version, or NULL */
-	const char *unparsed; /* with lib NULL: why ("no_tls_lib", "go_version") */
+	const char *rustls_version; /* rustls compiled in (refused), or NULL */
+	const char *unparsed; /* with lib NULL: why ("no_tls_lib", "go_version", "rustls") */
 	int nprobes;
 };
 /* A process's TLS probes, or none to probe (lib NULL) */

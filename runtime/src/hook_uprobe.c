@@ -57,17 +57,20 @@ struct tls_proc {
 	char go_version[32];     /* of a Go executable (probed or refused), or "" */
 	bool go;                 /* its TLS was found in Go's symbol table */
 	bool go_refused;         /* a Go executable of a version not tested */
+	char rustls_version[16]; /* of rustls compiled in (refused: rustls), or "" */
 	const char *found;       /* how: "symbol", "pclntab", "pattern" */
 	unsigned refused;        /* why nothing was probed (enum aspen_unparsed) */
 };
 
 /* What the audit calls a process's TLS, and why it was refused if nothing
  * is probed: BoringSSL found by pattern, or refused (pattern_*); a Go
- * executable, probed or refused (go_version); else no_tls_lib. */
+ * executable, probed or refused (go_version); rustls, refused (rustls);
+ * else no_tls_lib. */
 static void name_found(struct tls_proc *tp, const struct tls_lib *libs, int n)
 {
 	tp->go = tp->go_refused = false;
 	tp->go_version[0] = 0;
+	tp->rustls_version[0] = 0;
 	tp->found = "symbol";
 	tp->refused = ASPEN_UNPARSED_NO_TLS_LIB;
 	for (int i = 0; i < n; i++) {
@@ -81,6 +84,11 @@ static void name_found(struct tls_proc *tp, const struct tls_lib *libs, int n)
 		}
 		if (libs[i].kinds & TLS_LIB_PATTERN_REFUSED)
 			tp->refused = libs[i].refused;
+		if (libs[i].kinds & TLS_LIB_RUSTLS) {
+			tp->refused = libs[i].refused;
+			snprintf(tp->rustls_version, sizeof(tp->rustls_version), "%s",
+				 libs[i].rustls_version);
+		}
 	}
 }
 
@@ -447,6 +455,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 			.libs = tp->libs,
 			.found = tp->found,
 			.version = tp->go_version[0] ? tp->go_version : NULL,
+			.rustls_version = tp->rustls_version[0] ? tp->rustls_version : NULL,
 			.unparsed = aspen_unparsed_name(tp->refused),
 			.nprobes = tp->nlinks,
 		};

@@ -5,7 +5,8 @@
  * shared libssl.so.3 and libgnutls, and copies linked into an executable
  * (node exports OpenSSL's functions from its own binary). Without such
  * symbols: a Go executable's crypto/tls (rt_gosym.c), or BoringSSL found
- * by its signature (rt_sslpat.c: Bun's single-file executables). Results
+ * by its signature (rt_sslpat.c: Bun's single-file executables); rustls is
+ * recognised and refused with its own reason, never probed. Results
  * are cached per file (device, inode).
  */
 #include <errno.h>
@@ -34,6 +35,7 @@ struct lib_cache_ent {
 	char go_version[32];
 	__u64 go_write_off;
 	__u64 ssl_write_off, ssl_read_off;
+	char rustls_version[16];
 	unsigned refused;
 };
 
@@ -142,6 +144,20 @@ static int pattern_kinds(const char *path, struct lib_cache_ent *e)
 	return TLS_LIB_PATTERN_REFUSED;
 }
 
+/* rustls compiled into an executable (Rust; the Codex CLI): recognised by
+ * its crate's source paths and refused with its own reason. Where its
+ * plaintext could be probed, and why it is not: docs/internals.md "rustls". */
+static int rustls_kinds(const char *path, struct lib_cache_ent *e)
+{
+	if (!rt_rustls_version(path, e->rustls_version, sizeof(e->rustls_version)))
+		return 0;
+	e->refused = ASPEN_UNPARSED_RUSTLS;
+	log_warn("%s: rustls %s compiled in: not probed (its requests are decided by "
+		 "`uninspectable`)",
+		 path, e->rustls_version);
+	return TLS_LIB_RUSTLS;
+}
+
 int tls_lib_kinds(const char *path, struct tls_lib *info)
 {
 	struct lib_cache_ent e = { 0 }, *hit = NULL;
@@ -160,6 +176,8 @@ int tls_lib_kinds(const char *path, struct tls_lib *info)
 			e.kinds = go_kinds(path, &e);
 		if (!e.kinds)
 			e.kinds = pattern_kinds(path, &e);
+		if (!e.kinds)
+			e.kinds = rustls_kinds(path, &e);
 		hit = &e;
 		if (ncache < (int)(sizeof(cache) / sizeof(cache[0])))
 			cache[ncache++] = e;
@@ -169,6 +187,8 @@ int tls_lib_kinds(const char *path, struct tls_lib *info)
 		info->go_write_off = hit->go_write_off;
 		info->ssl_write_off = hit->ssl_write_off;
 		info->ssl_read_off = hit->ssl_read_off;
+		snprintf(info->rustls_version, sizeof(info->rustls_version), "%s",
+			 hit->rustls_version);
 		info->refused = hit->refused;
 	}
 	return hit->kinds;

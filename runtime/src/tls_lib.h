@@ -13,6 +13,7 @@
 #define TLS_LIB_GO_REFUSED 8 /* a Go executable Aspen does not probe (go_version) */
 #define TLS_LIB_BORINGSSL 16 /* BoringSSL without symbols, found by pattern (rt_sslpat.c) */
 #define TLS_LIB_PATTERN_REFUSED 32 /* BoringSSL without symbols, not found: refused */
+#define TLS_LIB_RUSTLS 64 /* rustls compiled in: recognised, never probed (refused: rustls) */
 
 struct tls_lib {
 	char path[PATH_MAX + 32]; /* /proc/PID/root/<path> */
@@ -22,12 +23,13 @@ struct tls_lib {
 	__u64 go_write_off;	  /* TLS_LIB_GO: file offset of (*tls.Conn).Write */
 	__u64 ssl_write_off;	  /* TLS_LIB_BORINGSSL: file offsets of SSL_write, */
 	__u64 ssl_read_off;	  /* SSL_read */
-	unsigned refused;	  /* TLS_LIB_PATTERN_REFUSED: why (enum aspen_unparsed) */
+	char rustls_version[16];  /* TLS_LIB_RUSTLS: "0.23.46" */
+	unsigned refused;	  /* TLS_LIB_PATTERN_REFUSED, TLS_LIB_RUSTLS: why (enum aspen_unparsed) */
 };
 
 /* TLS_LIB_* bits of the ELF file at path (cached per file); with info,
- * the details of a TLS_LIB_GO*, TLS_LIB_BORINGSSL or
- * TLS_LIB_PATTERN_REFUSED file (may be NULL) */
+ * the details of a TLS_LIB_GO*, TLS_LIB_BORINGSSL, TLS_LIB_PATTERN_REFUSED
+ * or TLS_LIB_RUSTLS file (may be NULL) */
 int tls_lib_kinds(const char *path, struct tls_lib *info);
 /* The TLS libraries pid maps, up to max; -1 if /proc/PID/maps is unreadable */
 int tls_libs_of(pid_t pid, struct tls_lib *out, int max);

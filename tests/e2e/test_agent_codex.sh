@@ -10,8 +10,9 @@
 # both models answer over both transports (the fake provider speaks what
 # Codex speaks, so a later failure is Aspen's).
 #
-# INSPECTED=0 (today): Aspen does not probe rustls (tls_attach "lib":null,
-# "unparsed":"no_tls_lib"), so every request of Codex is decided by the
+# INSPECTED=0 (today): Aspen recognises rustls but does not probe it
+# (tls_attach "lib":null, "unparsed":"rustls", "rustls_version":"0.23.x";
+# why: docs/internals.md "rustls"), so every request of Codex is decided by the
 # policy's `uninspectable` setting, whatever model it names: under
 # `uninspectable deny` (the default) Codex fails and not one byte of any
 # request (nor of the WebSocket upgrade) reaches the provider; under
@@ -103,14 +104,18 @@ for t in ws http; do
 		assert_not_contains "$C_OUT" "hello from fake" "codex's output for $m over $t under uninspectable deny"
 		assert_nothing_arrived "codex $m over $t under uninspectable deny"
 		line=$(audit_first event=tls_attach pid="$C_PID")
-		for kv in exe="$AGENT_EXE" lib=null unparsed=no_tls_lib; do
+		for kv in exe="$AGENT_EXE" lib=null unparsed=rustls; do
 			assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "tls_attach field ${kv%%=*} of Codex"
 		done
+		case $(audit_field "$line" rustls_version) in
+		0.2[3-9].*) ;;
+		*) fail "tls_attach rustls_version of Codex: '$(audit_field "$line" rustls_version)', want 0.23 or later" ;;
+		esac
 		line=$(audit_first event=request decision=deny rule=uninspectable pid="$C_PID")
 		assert_eq "$AGENT_EXE" "$(audit_field "$line" exe)" "exe of codex's refused request"
 		case $(audit_field "$line" unparsed) in
-		no_tls_lib | uninspected_bytes) ;;
-		*) fail "unparsed of codex's refused request: $(audit_field "$line" unparsed), want no_tls_lib or uninspected_bytes" ;;
+		rustls | uninspected_bytes) ;;
+		*) fail "unparsed of codex's refused request: $(audit_field "$line" unparsed), want rustls or uninspected_bytes" ;;
 		esac
 		assert_eq 0 "$(audit_count event=request decision=allow pid="$C_PID")" "allowed requests of codex $m over $t"
 	done

@@ -10,7 +10,8 @@
  * refusals: two functions with SSL_write's reports (ambiguous), SSL_write
  * of before BoringSSL 2022-07 (not found), files that are not BoringSSL.
  * The real Claude Code binaries (400 MB) are not in git: the e2e test
- * test_tls_boringssl runs one.
+ * test_tls_boringssl runs one. Last, rustls recognised (and only rustls)
+ * by its crate's source paths; test_agent_codex runs the real one.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -226,6 +227,56 @@ static void test_truncated(void **state)
 	}
 }
 
+/* a program whose read-only data holds the panic path text */
+static void build_with_string(const char *name, const char *text)
+{
+	char src[160], cmd[1024];
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
+	f = fopen(src, "w");
+	assert_non_null(f);
+	fprintf(f, "#include <stdio.h>\nint main(int c, char **v){ if (c > 5) puts(\"%s\"); "
+		   "return v[0][0] == 0; }\n", text);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "gcc -O1 -s -o %s/%s %s >>%s/build.log 2>&1", dir, name, src,
+		 dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void assert_rustls(const char *name, const char *text, const char *want)
+{
+	char path[128], ver[16];
+
+	build_with_string(name, text);
+	path_of(path, sizeof(path), name);
+	assert_int_equal(rt_rustls_version(path, ver, sizeof(ver)), want != NULL);
+	assert_string_equal(ver, want ? want : "");
+}
+
+/* rustls is recognised by its crate's source paths in a stripped binary,
+ * and only the crate itself: its wrappers (tokio-rustls, hyper-rustls)
+ * and look-alikes are not */
+static void test_rustls(void **state)
+{
+	char ver[16] = "x";
+
+	(void)state;
+	assert_rustls("rl", "/root/.cargo/registry/src/index.crates.io-6f17d22bba15001f/"
+			    "rustls-0.23.46/src/record_layer.rs",
+		      "0.23.46");
+	assert_rustls("rlrel", "rustls-0.9/src/a.rs x/rustls-/src y/rustls-0.21.12/src/conn.rs",
+		      "0.21.12");
+	assert_rustls("tokio", "/cargo/registry/src/x/tokio-rustls-0.26.4/src/client.rs", NULL);
+	assert_rustls("hyper", "/cargo/registry/src/x/hyper-rustls-0.27.7/src/connector.rs",
+		      NULL);
+	assert_rustls("nosrc", "/vendor/rustls-0.23.46/README.md", NULL);
+	assert_rustls("nover", "/vendor/rustls-/src/lib.rs", NULL);
+	assert_false(rt_rustls_version("/nonexistent", ver, sizeof(ver)));
+	assert_false(rt_rustls_version("/bin/sh", ver, sizeof(ver)));
+	assert_string_equal(ver, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +288,7 @@ int main(void)
 	    cmocka_unit_test(test_not_found),
 	    cmocka_unit_test(test_not_boringssl),
 	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_rustls),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
