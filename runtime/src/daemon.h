@@ -39,6 +39,7 @@ struct opts {
 	bool prog_stats;		   /* --prog-stats: bpf_enable_stats() while running */
 	bool audit_fsync;		   /* --audit-fsync: fsync after every line */
 	unsigned long long body_bound; /* --body-bound BYTES (0: the kernel's default, 4 MiB) */
+	unsigned spill_slots;	       /* --spill-slots N (0: ASPEN_SPILL_SLOTS) */
 	bool verbose;
 	bool keep_on_exit; /* --keep-on-exit: SIGTERM leaves the pinned policy in force */
 	bool takeover;	   /* --takeover: replace a running aspend of the same scope */

@@ -100,6 +100,8 @@ static void usage(FILE *out)
 		"  --record FILE      also write a trace of every decision (for `aspenc test`)\n"
 		"  --body-bound N     request body bytes read before an undecided request is\n"
 		"                     decided as uninspectable scan_bound (default 4M; K, M, G)\n"
+		"  --spill-slots N    requests too big to cork held at once (1-32, default 32);\n"
+		"                     one more is decided as uninspectable hold_full\n"
 		"  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
 		"                     only, not also with the standard library's pii and secrets\n"
 		"  --keep-on-exit     SIGTERM/SIGINT leave the pinned policy in force (restart)\n"
@@ -160,12 +162,27 @@ static int parse_bound(const char *s, unsigned long long *out)
 	return 0;
 }
 
+/* --spill-slots: 1 to ASPEN_SPILL_SLOTS */
+static int parse_slots(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end || v < 1 || v > ASPEN_SPILL_SLOTS) {
+		fprintf(stderr, "aspend: --spill-slots: a number from 1 to %d: '%s'\n",
+			ASPEN_SPILL_SLOTS, s);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
 	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND, O_KEEP_EXIT, O_TAKEOVER, O_UNLOAD,
-	       O_STATUS, O_FORCE };
+	       O_STATUS, O_FORCE, O_SPILL };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -187,6 +204,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "body-bound", required_argument, 0, O_BOUND },
 		{ "keep-on-exit", no_argument, 0, O_KEEP_EXIT },
 		{ "takeover", no_argument, 0, O_TAKEOVER },
+		{ "spill-slots", required_argument, 0, O_SPILL },
 		{ "unload", required_argument, 0, O_UNLOAD },
 		{ "status", no_argument, 0, O_STATUS },
 		{ "force", no_argument, 0, O_FORCE },
@@ -242,6 +260,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case O_KEEP_EXIT: o->keep_on_exit = true; break;
 		case O_TAKEOVER: o->takeover = true; break;
+		case O_SPILL:
+			if (parse_slots(optarg, &o->spill_slots) < 0)
+				return -1;
+			break;
 		case O_UNLOAD: unload_arg = optarg; break;
 		case O_STATUS: status_cmd = true; break;
 		case O_FORCE: force = true; break;
@@ -333,7 +355,7 @@ static void reload(struct daemon *d)
 	d->cur = p;
 	audit_policy_load(d, p, "reload");
 	if (p->maps.spill && !spill_slots())
-		spill_start(p); /* the first policy with request rules */
+		spill_start(p, d->opts.spill_slots); /* the first policy with request rules */
 	resolver_start(d, &p->meta); /* names the new policy added */
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
@@ -709,7 +731,7 @@ int main(int argc, char **argv)
 		goto out;
 	enforcing = true;
 	redact_sweep(D.cur, true); /* before tls_resume_orphans resumes their writers */
-	if (D.cur->maps.spill && spill_start(D.cur))
+	if (D.cur->maps.spill && spill_start(D.cur, D.opts.spill_slots))
 		log_info("%u spill slots: undecided requests are held up to the body bound, "
 			 "whatever their writes", spill_slots());
 	tls_resume_orphans(&D);

@@ -295,7 +295,7 @@ static void set_config_slots(struct policy_obj *p, unsigned n)
 	bpf_map_update_elem(fd, &k, &cfg, BPF_ANY);
 }
 
-unsigned spill_start(struct policy_obj *p)
+unsigned spill_start(struct policy_obj *p, unsigned want)
 {
 	struct sockaddr_in la = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t sl = sizeof(la);
@@ -326,7 +326,9 @@ unsigned spill_start(struct policy_obj *p)
 	    listen(lfd, 2 * ASPEN_SPILL_SLOTS) < 0 ||
 	    getsockname(lfd, (struct sockaddr *)&la, &sl) < 0)
 		goto fail;
-	for (i = 0; i < ASPEN_SPILL_SLOTS; i++) {
+	if (!want || want > ASPEN_SPILL_SLOTS)
+		want = ASPEN_SPILL_SLOTS;
+	for (i = 0; i < want; i++) {
 		if (slot_open(i, lfd, &la) < 0)
 			goto fail;
 		S.n = i + 1;

@@ -12,7 +12,7 @@ struct policy_obj;
 /* Set up the slots in p's SOCKHASH (once the sk_msg program is attached)
  * and start the forwarding thread. Returns the number of slots (0: none,
  * said in the log: undecided requests are then held up to 64 KiB only). */
-unsigned spill_start(struct policy_obj *p);
+unsigned spill_start(struct policy_obj *p, unsigned want);
 /* Stop the thread; the slots' sockets are closed (a connection still
  * spilling is cut) and p's config says there are none. */
 void spill_stop(struct policy_obj *p);

@@ -15,7 +15,8 @@ Modes (how the request reaches SSL_write, which is what Aspen inspects):
              end (a denied request must not kill the process).
   --repeat N (old interface) N requests of the one --data on one connection.
 
---header 'Name: value' adds a header (repeatable). --hold FILE: after the requests, print
+--header 'Name: value' adds a header (repeatable). --pause FILE (split): after the
+body's first write, print {"pid","sent":N} and wait until FILE exists. --hold FILE: after the requests, print
 {"pid","held":true} and wait (at most --hold-timeout s, default 60) until FILE
 exists, keeping the connection open; the tests inspect the live process.
 
@@ -69,8 +70,10 @@ def connect(u):
                                        context=ssl.create_default_context())
 
 
-def send_split(conn, u, body, headers, chunks, delay):
-    """Head in one write (endheaders), then the body in `chunks` writes."""
+def send_split(conn, u, body, headers, chunks, delay, pause=None, pause_timeout=60):
+    """Head in one write (endheaders), then the body in `chunks` writes;
+    with pause (a file), after the first of them print {"pid","sent":N}
+    and wait until that file exists."""
     conn.putrequest("POST" if body is not None else "GET", u.path or "/",
                     skip_accept_encoding=True)
     for k, v in headers.items():
@@ -84,6 +87,10 @@ def send_split(conn, u, body, headers, chunks, delay):
         for i in range(0, len(body), step):
             time.sleep(delay)
             conn.send(body[i:i + step])
+            if pause and i == 0:
+                emit(sent=min(step, len(body)))
+                hold(pause, pause_timeout, say=False)
+                pause = None
 
 
 def answer(conn, req):
@@ -93,10 +100,11 @@ def answer(conn, req):
     return 200 <= r.status < 300
 
 
-def hold(path, timeout):
+def hold(path, timeout, say=True):
     if not path:
         return
-    emit(held=True)
+    if say:
+        emit(held=True)
     end = time.time() + timeout
     while not os.path.exists(path) and time.time() < end:
         time.sleep(0.05)
@@ -115,6 +123,7 @@ def main():
     ap.add_argument("--header", action="append", default=[])
     ap.add_argument("--repeat", type=int, default=0, help="N requests on one keep-alive connection")
     ap.add_argument("--between", help="keepalive: before each request after the first, wait for this file")
+    ap.add_argument("--pause", help="split: after the body's first write, wait for this file")
     ap.add_argument("--hold")
     ap.add_argument("--hold-timeout", type=float, default=60)
     args = ap.parse_args()
@@ -154,7 +163,8 @@ def main():
                     conn.close()
                 conn = connect(u)
             if args.mode == "split" or args.split:
-                send_split(conn, u, body, headers, args.chunks, args.chunk_delay)
+                send_split(conn, u, body, headers, args.chunks, args.chunk_delay,
+                           args.pause, args.hold_timeout)
             else:
                 conn.request("POST" if body is not None else "GET", u.path or "/", body=body, headers=headers)
             if answer(conn, i):
