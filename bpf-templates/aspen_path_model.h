@@ -37,6 +37,8 @@
 #define ASPEN_TMPL_LEN 64    /* bytes of an encoded template, NUL included */
 #define ASPEN_TMPL_MODEL 0x01 /* `{model}` */
 #define ASPEN_TMPL_STAR 0x02  /* `*` */
+/* in a row's last byte, with the provider's index: a stream_paths row */
+#define ASPEN_TMPL_STREAM_ROW 64
 /* steps to match one template: each consumes a path or a template byte,
  * or switches mode once before doing so */
 #define ASPEN_PM_STEPS (2 * (ASPEN_PATH_LEN + ASPEN_TMPL_LEN))
@@ -200,6 +202,7 @@ static inline int aspen_pm_match(struct aspen_pm *m, const char *path, const cha
 struct aspen_pm_state {
 	__u32 k;     /* template being tried */
 	__u32 found;
+	__u32 stream; /* a stream_paths row matched */
 	struct aspen_pm m;
 };
 
@@ -230,7 +233,10 @@ static long aspen_pm_cb(__u32 i, void *arg)
 		return 0;
 	}
 	rc = aspen_pm_step(&st->m, L->r->path, aspen_model_tmpl[k]);
-	if (rc == AH_PM_MATCH) {
+	if (rc == AH_PM_MATCH && (aspen_model_tmpl[k][ASPEN_TMPL_LEN - 1] & ASPEN_TMPL_STREAM_ROW)) {
+		st->stream = 1; /* a stream path: the model paths still to come */
+		rc = AH_PM_FAIL;
+	} else if (rc == AH_PM_MATCH) {
 		st->found = 1;
 		return 1;
 	}
@@ -254,9 +260,10 @@ static __always_inline int aspen_pm_differ(const char *a, const char *b)
 #endif
 
 /*
- * request.model from the path, for the providers the Host names (r->conn.
- * providers) that declare model_paths; the first template that matches
- * gives it. The provider acts on the path's model, so it wins: r->model
+ * request.stream and request.model from the path, for the providers the
+ * Host names (r->conn.providers): a path one of their stream_paths matches
+ * streams (ASPEN_REQ_STREAM, as a body's "stream": true); of their
+ * model_paths, the first template that matches gives the model. The provider acts on the path's model, so it wins: r->model
  * becomes it (flag ASPEN_REQ_PATH_MODEL). A body "model" that names
  * another makes the request's model unknown (unparsed MODEL_CONFLICT); a
  * body that could not be read does not: the path's model is still the one
@@ -277,6 +284,8 @@ __noinline int aspen_req_path_model(struct aspen_req *r)
 		return 0;
 	__builtin_memset(st, 0, sizeof(*st));
 	bpf_loop(ASPEN_MODEL_PATHS * ASPEN_PM_STEPS, aspen_pm_cb, &L, 0);
+	if (st->stream)
+		r->flags |= ASPEN_REQ_STREAM;
 	if (!st->found)
 		return 0;
 	if (r->unparsed == ASPEN_UNPARSED_NONE && (r->flags & ASPEN_REQ_HAS_MODEL) &&

@@ -445,7 +445,8 @@ static void set_on(struct parse_ctx *ctx, struct decl *rule, struct span at, con
 static void set_provider_key(struct parse_ctx *ctx, struct decl *p, char *key, struct span key_at,
 			     struct value *v)
 {
-	static const char *const keys[] = { "hosts", "ports", "cidrs", "model_paths" };
+	static const char *const keys[] = { "hosts", "ports", "cidrs", "model_paths",
+					    "stream_paths" };
 	struct value **slot = NULL;
 
 	if (!strcmp(key, "hosts"))
@@ -456,13 +457,15 @@ static void set_provider_key(struct parse_ctx *ctx, struct decl *p, char *key, s
 		slot = &p->cidrs;
 	else if (!strcmp(key, "model_paths"))
 		slot = &p->model_paths;
+	else if (!strcmp(key, "stream_paths"))
+		slot = &p->stream_paths;
 	if (!slot) {
-		const char *s = diag_suggest(key, keys, 4);
+		const char *s = diag_suggest(key, keys, 5);
 		char buf[64];
 
 		if (s)
 			snprintf(buf, sizeof(buf), "did you mean '%s'?", s);
-		diag_error(ctx->d, key_at, s ? buf : "a provider has hosts, ports, cidrs and model_paths",
+		diag_error(ctx->d, key_at, s ? buf : "a provider has hosts, ports, cidrs, model_paths and stream_paths",
 			   "unknown provider key '%s'", key);
 	} else if (*slot) {
 		diag_error(ctx->d, key_at, NULL, "duplicate '%s' in provider", key);

@@ -11,6 +11,8 @@
 # not only) in the JSON body. request.model is then the path's model, the
 # one the provider acts on (docs/language.md, "model_paths"); `*` is any
 # bytes but '/', a trailing `*` the rest; {model} is percent-decoded.
+# stream_paths: the calls that stream because of their path, not a body
+# "stream": true; request.stream is true for them.
 
 # https://docs.ai21.com/reference
 provider ai21 {
@@ -44,6 +46,7 @@ provider bedrock {
   # InvokeModel(WithResponseStream), Converse(Stream): the model id or ARN, URL-encoded:
   # https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_InvokeModel.html
   model_paths = ["/model/{model}/*"]
+  stream_paths = ["/model/*/invoke-with-response-stream", "/model/*/converse-stream"]
 }
 
 # https://inference-docs.cerebras.ai/api-reference
@@ -87,6 +90,12 @@ provider gemini {
     "/v1/models/{model}:*",
     "/v1alpha/models/{model}:*",
     "/v1beta/tunedModels/{model}:*",
+  ]
+  stream_paths = [
+    "/v1beta/models/*:streamGenerateContent*",
+    "/v1/models/*:streamGenerateContent*",
+    "/v1alpha/models/*:streamGenerateContent*",
+    "/v1beta/tunedModels/*:streamGenerateContent*",
   ]
 }
 
@@ -163,6 +172,11 @@ provider vertex_ai {
   model_paths = [
     "/v1/projects/*/locations/*/publishers/*/models/{model}:*",
     "/v1beta1/projects/*/locations/*/publishers/*/models/{model}:*",
+  ]
+  stream_paths = [
+    # :streamGenerateContent, :streamRawPredict
+    "/v1/projects/*/locations/*/publishers/*/models/*:stream*",
+    "/v1beta1/projects/*/locations/*/publishers/*/models/*:stream*",
   ]
 }
 

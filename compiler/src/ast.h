@@ -121,6 +121,7 @@ struct decl {
 	/* DECL_PROVIDER: each a VAL_LIST (or NULL when absent) */
 	struct value *hosts, *ports, *cidrs;
 	struct value *model_paths; /* URL path templates naming the model */
+	struct value *stream_paths; /* URL path templates of streaming calls */
 
 	/* DECL_LIST */
 	struct value *items;   /* VAL_LIST */

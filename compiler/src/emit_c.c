@@ -114,14 +114,18 @@ static void put_line_back(struct emitter *e)
 /* ---- header ------------------------------------------------------------- */
 
 /* Request rules read request.model from the path too: the templates of
- * every provider that declares model_paths (none without request rules). */
+ * every provider that declares model_paths or stream_paths (none without
+ * request rules). */
 static size_t model_paths_count(const struct ir *ir)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; ir->has_request && i < ir->nproviders; i++)
+	for (size_t i = 0; ir->has_request && i < ir->nproviders; i++) {
 		if (ir->providers[i].decl->model_paths)
 			n += ir->providers[i].decl->model_paths->nitems;
+		if (ir->providers[i].decl->stream_paths)
+			n += ir->providers[i].decl->stream_paths->nitems;
+	}
 	return n;
 }
 
@@ -384,7 +388,30 @@ static void emit_req_fns(struct emitter *e)
 		  "providers whose host globs match a Host header or an SNI (lower-case, no port)");
 }
 
-/* The model_paths templates, encoded for aspen_path_model.h. */
+/* One row of aspen_model_tmpl: the encoded template, then its provider's
+ * index (| ASPEN_TMPL_STREAM_ROW for a stream path). */
+static void emit_tmpl_row(struct emitter *e, const struct ir_provider *pv, const char *src,
+			  bool stream)
+{
+	char enc[ASPEN_TMPL_LEN], err[128];
+
+	if ((stream ? stream_path_encode : model_path_encode)(src, enc, err, sizeof(err)))
+		enc[0] = 0; /* typecheck reported it */
+	put(e, "\t{ ");
+	for (int k = 0; k < ASPEN_TMPL_LEN - 1 && enc[k]; k++)
+		put(e, "%d, ", enc[k]);
+	for (int k = (int)strlen(enc); k < ASPEN_TMPL_LEN - 1; k++)
+		put(e, "0, ");
+	put(e, "%d }, /* ", pv->index | (stream ? ASPEN_TMPL_STREAM_ROW : 0));
+	put_comment_text(e, pv->decl->name);
+	put(e, stream ? " stream: " : ": ");
+	put_comment_text(e, src);
+	put(e, " */\n");
+}
+
+/* The stream_paths and model_paths templates, encoded for
+ * aspen_path_model.h: the stream paths first (every one is tried), then
+ * the model paths (the first that matches gives the model). */
 static void emit_model_paths(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
@@ -392,30 +419,19 @@ static void emit_model_paths(struct emitter *e)
 
 	if (!n)
 		return;
-	put(e, "/* request.model from the path: the providers' model_paths, in order;\n"
-	       " * the last byte of a row is its provider's index (one table: a small\n"
-	       " * second one would go to .rodata.cst8, which BTF cannot describe) */\n");
+	put(e, "/* request.stream and request.model from the path: the providers'\n"
+	       " * stream_paths, then their model_paths, in order; the last byte of a\n"
+	       " * row is its provider's index, + 64 for a stream path (one table: a\n"
+	       " * small second one would go to .rodata.cst8, which BTF cannot describe) */\n");
 	put(e, "static const char aspen_model_tmpl[%zu][%d] ASPEN_TABLE __attribute__((unused)) = {\n", n, ASPEN_TMPL_LEN);
-	for (size_t i = 0; i < ir->nproviders; i++) {
-		const struct value *l = ir->providers[i].decl->model_paths;
+	for (int stream = 1; stream >= 0; stream--)
+		for (size_t i = 0; i < ir->nproviders; i++) {
+			const struct value *l = stream ? ir->providers[i].decl->stream_paths
+						       : ir->providers[i].decl->model_paths;
 
-		for (size_t j = 0; l && j < l->nitems; j++) {
-			char enc[ASPEN_TMPL_LEN], err[128];
-
-			if (model_path_encode(l->items[j]->str, enc, err, sizeof(err)))
-				enc[0] = 0; /* typecheck reported it */
-			put(e, "\t{ ");
-			for (int k = 0; k < ASPEN_TMPL_LEN - 1 && enc[k]; k++)
-				put(e, "%d, ", enc[k]);
-			for (int k = (int)strlen(enc); k < ASPEN_TMPL_LEN - 1; k++)
-				put(e, "0, ");
-			put(e, "%d }, /* ", ir->providers[i].index);
-			put_comment_text(e, ir->providers[i].decl->name);
-			put(e, ": ");
-			put_comment_text(e, l->items[j]->str);
-			put(e, " */\n");
+			for (size_t j = 0; l && j < l->nitems; j++)
+				emit_tmpl_row(e, &ir->providers[i], l->items[j]->str, stream);
 		}
-	}
 	put(e, "};\n\n");
 }
 

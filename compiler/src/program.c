@@ -105,6 +105,7 @@ void decl_free(struct decl *d)
 	value_free(d->ports);
 	value_free(d->cidrs);
 	value_free(d->model_paths);
+	value_free(d->stream_paths);
 	value_free(d->items);
 	free(d->regex);
 	free(d->validator);
@@ -270,6 +271,10 @@ void program_dump(const struct program *p, FILE *out)
 		if (d->model_paths) {
 			fputs(" model_paths=", out);
 			dump_value(out, d->model_paths);
+		}
+		if (d->stream_paths) {
+			fputs(" stream_paths=", out);
+			dump_value(out, d->stream_paths);
 		}
 		fputc('\n', out);
 	}

@@ -463,6 +463,17 @@ static void check_provider_decl(struct diags *d, const struct decl *p)
 		else if (model_path_encode(v->str, enc, err, sizeof(err)))
 			diag_error(d, v->span, "e.g. \"/v1beta/models/{model}:*\"", "%s", err);
 	}
+	for (size_t i = 0; p->stream_paths && i < p->stream_paths->nitems; i++) {
+		const struct value *v = p->stream_paths->items[i];
+		char enc[ASPEN_TMPL_LEN], err[128];
+
+		if (v->kind != VAL_STRING)
+			diag_error(d, v->span, "quote it: \"/v1/models/*:streamGenerateContent*\"",
+				   "a stream path is a string");
+		else if (stream_path_encode(v->str, enc, err, sizeof(err)))
+			diag_error(d, v->span, "e.g. \"/v1beta/models/*:streamGenerateContent*\"", "%s",
+				   err);
+	}
 }
 
 /* The span of byte `off` of the regex source (after the opening '/'). */

@@ -34,6 +34,7 @@ struct env {
 	bool body_known, model_known;
 	const char *model;
 	char path_model[ASPEN_MODEL_LEN];
+	bool stream; /* the body's "stream": true, or a stream path */
 };
 
 /* ---- values ----------------------------------------------------------------- */
@@ -227,6 +228,26 @@ bool refeval_template_model(const char *t, const char *p, char *out)
 	return *p == 0 || *p == '?';
 }
 
+/* request.stream of a request event: the body's, or true when one of its
+ * providers' stream_paths matches the path */
+static void request_stream(struct env *e)
+{
+	const struct trace_event *ev = e->ev;
+	char path[ASPEN_PATH_LEN], ignored[ASPEN_MODEL_LEN];
+	const char *pth = cut(ev->path ? ev->path : "", ASPEN_PATH_LEN - 1, path);
+
+	e->stream = ev->stream;
+	if (e->unseen == ASPEN_UNSEEN_ALL || e->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT)
+		return;
+	for (size_t i = 0; !e->stream && i < e->p->nproviders && i < 64; i++) {
+		const struct value *l = e->p->providers[i]->stream_paths;
+
+		for (size_t j = 0; ((e->providers >> i) & 1) && l && j < l->nitems; j++)
+			e->stream |= l->items[j]->str &&
+				     refeval_template_model(l->items[j]->str, pth, ignored);
+	}
+}
+
 /* request.model of a request event: its providers' model_paths, in order,
  * the first that matches; else the body's. Both, and different: the model
  * is unknown (model_conflict), unless the body could not be read. */
@@ -397,7 +418,7 @@ static bool cmp(const struct env *e, const struct expr *x)
 		break;
 	case F_REQ_STREAM:
 		r = vs.n == 1 && vs.v[0]->kind == VAL_IDENT &&
-		    ev->stream == !strcmp(vs.v[0]->str, "true");
+		    e->stream == !strcmp(vs.v[0]->str, "true");
 		break;
 	case F_RESP_STATUS: r = int_cmp(x->op, &vs, ev->status < 0 ? 0 : ev->status); break;
 	case F_RESP_TOKENS: r = int_cmp(x->op, &vs, ev->tokens_in + ev->tokens_out); break;
@@ -484,8 +505,11 @@ static void env_init(struct env *e, const struct program *p, const struct trace_
 	e->body_known = e->unseen == ASPEN_UNSEEN_NONE || e->unseen == ASPEN_UNSEEN_MODEL;
 	e->model_known = e->unseen == ASPEN_UNSEEN_NONE;
 	e->model = ev->model;
-	if (ev->kind == TRACE_REQUEST && e->providers)
+	e->stream = ev->stream;
+	if (ev->kind == TRACE_REQUEST && e->providers) {
+		request_stream(e);
 		request_model(e);
+	}
 }
 
 uint64_t refeval_body_matches(const struct program *p, const struct trace_event *ev)

@@ -38,7 +38,7 @@ assert_contains "$C_OUT" "hello from fake" "gemini's answer for $OK_MODEL"
 assert_arrived "gemini $OK_MODEL" 1 model="$OK_MODEL" path="$(stream_path "$OK_MODEL")"
 line=$(audit_first event=request decision=allow rule=approved_models pid="$C_PID")
 for kv in provider=gemini host=generativelanguage.googleapis.com method=POST path="$(stream_path "$OK_MODEL")" \
-	model="$OK_MODEL" exe="$H_NODE" comm=node unparsed=null policy=agents; do
+	model="$OK_MODEL" stream=true exe="$H_NODE" comm=node unparsed=null policy=agents; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of gemini's allowed request"
 done
 assert_tls_attach "$C_PID" "$H_NODE"

@@ -40,7 +40,7 @@ assert_ok "curl gemini-2.0-flash"
 assert_contains "$C_OUT" '"usageMetadata"'
 assert_arrived "gemini-2.0-flash" 1 path=/v1beta/models/gemini-2.0-flash:generateContent
 line=$(audit_wait event=request decision=allow rule=approved_models pid="$C_PID")
-for kv in provider=gemini host=generativelanguage.googleapis.com model=gemini-2.0-flash unparsed=null; do
+for kv in provider=gemini host=generativelanguage.googleapis.com model=gemini-2.0-flash stream=false unparsed=null; do
 	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of the allowed gemini request"
 done
 
@@ -52,6 +52,8 @@ assert_failed "curl gemini-2.5-pro (denied)"
 assert_nothing_arrived "gemini-2.5-pro" 1
 line=$(audit_wait event=request decision=deny rule=default pid="$C_PID")
 assert_eq gemini-2.5-pro "$(audit_field "$line" model)" "model of the denied gemini request"
+# streaming by its path (gemini's stream_paths), not by a body "stream": true
+assert_eq true "$(audit_field "$line" stream)" "stream of the streamGenerateContent request"
 
 # ---- Gemini, the body names the approved model, the path another one:
 # the model is unknown, `uninspectable deny` decides

@@ -18,8 +18,8 @@ rule a { on connect allow }
 # expect:    8 | provider openai { hosts = ["api.openai.com"] }
 # expect:      |          ^~~~~~
 # expect: hint: provider names are global, even when imported
-# expect: ../../stdlib-policies/providers.asp:122:10: note: 'openai' was first defined here
-# expect:  122 | provider openai {
+# expect: ../../stdlib-policies/providers.asp:131:10: note: 'openai' was first defined here
+# expect:  131 | provider openai {
 # expect:      |          ^~~~~~
 # expect: duplicates.asp:10:6: error: duplicate rule 'a'
 # expect:   10 | rule a { on connect allow }
