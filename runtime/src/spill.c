@@ -165,19 +165,28 @@ static void slot_drain(struct slot *s)
 	}
 }
 
-static int send_all(int fd, const unsigned char *p, size_t n)
+/* Send what the provider connection takes now, without waiting: bytes
+ * sent (0: its send buffer is full, try again on the next round), or -1.
+ * A provider that stops reading must not stall the other slots: the
+ * forward socket's verdict pushes onto the provider connection, and with
+ * MSG_DONTWAIT what does not fit there is not taken (the count says how
+ * much was). */
+static ssize_t send_some(int fd, const unsigned char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = send(fd, p + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
 
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOMEM))
+			break;
 		if (w <= 0)
 			return -1;
-		p += w;
-		n -= (size_t)w;
+		done += (size_t)w;
 	}
-	return 0;
+	return (ssize_t)done;
 }
 
 static void slot_release(unsigned i, const struct aspen_spill *sp)
@@ -219,18 +228,18 @@ static void slot_service(unsigned i)
 		uint64_t want = sp.ok < s->got ? sp.ok : s->got;
 
 		if (want > s->fwd_n) {
-			size_t n = (size_t)(want - s->fwd_n);
+			ssize_t n = send_some(s->fwd, s->buf, (size_t)(want - s->fwd_n));
 
-			if (send_all(s->fwd, s->buf, n) < 0) {
+			if (n < 0) {
 				/* the provider connection is gone: nothing more goes */
 				log_warn("spill slot %u: forwarding to the connection of pid %u "
 					 "failed: %s", i, sp.tgid, strerror(errno));
 				sp.state = ASPEN_SPILL_DEAD;
 				bpf_map_update_elem(S.spill_fd, &idx, &sp, BPF_ANY);
-			} else {
-				memmove(s->buf, s->buf + n, s->len - n);
-				s->len -= n;
-				s->fwd_n = want;
+			} else if (n > 0) {
+				memmove(s->buf, s->buf + n, s->len - (size_t)n);
+				s->len -= (size_t)n;
+				s->fwd_n += (uint64_t)n;
 			}
 		}
 		return;

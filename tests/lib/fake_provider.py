@@ -58,6 +58,10 @@ run it with /usr/bin/python3). An h2 connection is recorded the same way
 "proto":"h2" and "h2_stream":N; POSTs to /v1/chat/completions and
 /v1/messages answer as above (no streaming), anything else 404.
 
+A request with the header X-Aspen-Test-Stall: FILE is not read past its head
+until FILE exists (at most 60 s): a provider that stops reading, whose TCP
+window fills (tests of what waits on it).
+
 --ready-file is written once every socket listens. SIGTERM/SIGINT: exit 0.
 """
 
@@ -506,7 +510,15 @@ class Handler(BaseHTTPRequestHandler):
                              tokens_in=max(1, len(msg) // 4), tokens_out=5, **fields)
         return req, fields
 
+    def _stall(self):
+        """X-Aspen-Test-Stall: FILE: read nothing more until FILE exists."""
+        path = self.headers.get("X-Aspen-Test-Stall")
+        end = time.time() + 60
+        while path and not os.path.exists(path) and time.time() < end:
+            time.sleep(0.05)
+
     def do_POST(self):
+        self._stall()
         body, complete = self._read_body()
         req, fields = self._request_fields(body)
         if not complete:
