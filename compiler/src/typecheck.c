@@ -434,6 +434,26 @@ static void check_list_decl(struct diags *d, const struct decl *l)
 	}
 }
 
+/* A provider's model_paths (stream: stream_paths) templates. */
+static void check_path_templates(struct diags *d, const struct value *l, bool stream)
+{
+	const char *quote = stream ? "quote it: \"/v1/models/*:streamGenerateContent*\""
+				   : "quote it: \"/v1/models/{model}:*\"";
+	const char *example = stream ? "e.g. \"/v1beta/models/*:streamGenerateContent*\""
+				     : "e.g. \"/v1beta/models/{model}:*\"";
+
+	for (size_t i = 0; l && i < l->nitems; i++) {
+		const struct value *v = l->items[i];
+		char enc[ASPEN_TMPL_LEN], err[128];
+
+		if (v->kind != VAL_STRING)
+			diag_error(d, v->span, quote, "a %s path is a string", stream ? "stream" : "model");
+		else if ((stream ? stream_path_encode : model_path_encode)(v->str, enc, err,
+									  sizeof(err)))
+			diag_error(d, v->span, example, "%s", err);
+	}
+}
+
 static void check_provider_decl(struct diags *d, const struct decl *p)
 {
 	if (!p->hosts && !p->cidrs)
@@ -453,27 +473,8 @@ static void check_provider_decl(struct diags *d, const struct decl *p)
 		check_int(d, p->ports->items[i], "port", 1, 65535);
 	for (size_t i = 0; p->cidrs && i < p->cidrs->nitems; i++)
 		check_ip(d, p->cidrs->items[i]);
-	for (size_t i = 0; p->model_paths && i < p->model_paths->nitems; i++) {
-		const struct value *v = p->model_paths->items[i];
-		char enc[ASPEN_TMPL_LEN], err[128];
-
-		if (v->kind != VAL_STRING)
-			diag_error(d, v->span, "quote it: \"/v1/models/{model}:*\"",
-				   "a model path is a string");
-		else if (model_path_encode(v->str, enc, err, sizeof(err)))
-			diag_error(d, v->span, "e.g. \"/v1beta/models/{model}:*\"", "%s", err);
-	}
-	for (size_t i = 0; p->stream_paths && i < p->stream_paths->nitems; i++) {
-		const struct value *v = p->stream_paths->items[i];
-		char enc[ASPEN_TMPL_LEN], err[128];
-
-		if (v->kind != VAL_STRING)
-			diag_error(d, v->span, "quote it: \"/v1/models/*:streamGenerateContent*\"",
-				   "a stream path is a string");
-		else if (stream_path_encode(v->str, enc, err, sizeof(err)))
-			diag_error(d, v->span, "e.g. \"/v1beta/models/*:streamGenerateContent*\"", "%s",
-				   err);
-	}
+	check_path_templates(d, p->model_paths, false);
+	check_path_templates(d, p->stream_paths, true);
 }
 
 /* The span of byte `off` of the regex source (after the opening '/'). */
