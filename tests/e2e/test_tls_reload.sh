@@ -43,4 +43,35 @@ assert_contains "$H_WORK/client.out" '"req": 1, "error"' "the second request, af
 assert_contains "$H_WORK/client.out" '"done": true, "ok": 1, "failed": 1'
 assert_arrived "requests on the pre-reload connection" 1 model=gpt-4o
 audit_wait event=request decision=deny rule=no_model policy=after model=gpt-4o >/dev/null
+
+# A request too big to cork (300 KB in 10 writes, model last) on a
+# connection opened before a reload is held by aspend's spill slots like
+# any other and allowed whole: the sk_msg program such a connection keeps
+# is the old object's, whose config aspend goes on keeping alive (it used
+# to look dead there: the request was corked, then refused as scan_bound).
+"$H_PY" - "$H_WORK/big.json" <<'EOF_PY'
+import json, sys
+msgs = [{"role": "user", "content": "line %d of a long prompt, padded to size " % i + "x" * 200}
+        for i in range(1200)]
+open(sys.argv[1], "w").write(json.dumps({"messages": msgs, "model": "gpt-4o-mini"}))
+EOF_PY
+go2=$H_WORK/go2
+provider_mark "$IP_OPENAI"
+in_cgroup_bg env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "$OA" --mode keepalive --split \
+	--chunks 10 --chunk-delay 0 --data "$(chat_body gpt-4o-mini)" --data-file "$H_WORK/big.json" \
+	--between "$go2" >"$H_WORK/client2.out" 2>&1
+client=$BG_PID
+for _ in $(seq 100); do grep -q '"status": 200' "$H_WORK/client2.out" && break; sleep 0.1; done
+grep -q '"req": 0, "status": 200' "$H_WORK/client2.out" || { cat "$H_WORK/client2.out" >&2; fail "first request did not answer"; }
+cp "$H_WORK/before.bpf.o" "$obj"
+kill -HUP "$ASPEND_PID"
+audit_wait event=policy_load policy=before reason=reload >/dev/null
+sleep 3 # past the heartbeat's freshness bound: the old object's config must be kept alive
+touch "$go2"
+wait "$client" || true
+cat "$H_WORK/client2.out" >&2
+assert_contains "$H_WORK/client2.out" '"done": true, "ok": 2, "failed": 0'
+assert_arrived "the big request on a connection opened before the reload" 1 model=gpt-4o-mini \
+	body_bytes="$(stat -c %s "$H_WORK/big.json")"
+audit_wait event=request decision=allow policy=before model=gpt-4o-mini unparsed=null >/dev/null
 stop_aspend
