@@ -87,10 +87,16 @@ static __always_inline void aspen_ws_msg_end(struct aspen_stream *s, int probe)
 	aspen_decide_stream(s, probe);
 }
 
-/* One payload byte of a data frame, unmasked. 1: too big (lose). (Its
- * offset in the write is not kept: a message is never masked in place.) */
-static __always_inline int aspen_ws_data(struct aspen_stream *s, __u8 c, __u64 bound)
+/* One payload byte of a data frame, unmasked: the JSON scan and the body
+ * patterns. 1: the message is larger than the bound. (Its offset in the
+ * write is not kept: a message is never masked in place.) Global: the
+ * scan is verified once. */
+__noinline int aspen_ws_data(struct aspen_stream *s, __u32 b, __u64 bound)
 {
+	__u8 c = (__u8)b;
+
+	if (!s)
+		return 0;
 	if (s->r.body_seen >= bound)
 		return 1;
 	aspen_http_req_byte(&s->st, &s->r, c); /* body mode: counts body_seen */
@@ -114,51 +120,6 @@ static __always_inline int aspen_ws_data(struct aspen_stream *s, __u8 c, __u64 b
 	return 0;
 }
 
-/* One byte of the write. Returns 1 when nothing more can be followed.
- * Global: the frame parser and the JSON scan are verified once. */
-__noinline int aspen_ws_step_byte(struct aspen_stream *s, __u32 b, __u64 bound, int probe)
-{
-	__u8 out = 0;
-	int ev;
-
-	if (!s)
-		return 1;
-	if (!s->ws_unit) {
-		s->ws_unit = 1;
-		s->decided = 0;
-		s->bytes = 0;
-		s->acct = 0;
-		s->pend = 0;
-	}
-	s->bytes++;
-	ev = aspen_ws_byte(&s->ws, (__u8)b, &out);
-	if (ev < 0) {
-		aspen_ws_lose(s, ev == AWS_ERR_RSV ? ASPEN_UNPARSED_WS_COMPRESSED
-						   : ASPEN_UNPARSED_WS_FRAMING, probe);
-		return 1;
-	}
-	if (ev & AWS_EV_MSG_START)
-		aspen_ws_msg_reset(s);
-	if ((ev & AWS_EV_DATA) && aspen_ws_data(s, out, bound)) {
-		aspen_ws_lose(s, ASPEN_UNPARSED_WS_TOO_BIG, probe);
-		return 1;
-	}
-	if (!(ev & AWS_EV_FRAME_END))
-		return 0;
-	if (ev & AWS_EV_MSG_END) {
-		aspen_ws_msg_end(s, probe);
-		aspen_ws_unit_end(s);
-	} else if ((ev & AWS_EV_CTRL) && !s->ws.in_msg) {
-		/* ping, pong, close between messages: no request, passed */
-		s->v.rule = ASPEN_RULE_NONE;
-		s->v.decision = ASPEN_ALLOW;
-		s->v.audit = 0;
-		s->decided = 1;
-		aspen_ws_unit_end(s);
-	}
-	return 0;
-}
-
 struct aspen_wsfeed {
 	struct aspen_stream *s;
 	const __u8 *buf;  /* the scratch buffer */
@@ -170,10 +131,16 @@ struct aspen_wsfeed {
 	int failed;
 };
 
+/* One byte of the write. Returns 1 when nothing more can be followed
+ * (s->ws_lost says why; the caller loses the connection: the call chain
+ * from here is as deep as the verifier's stack allows). */
 static long aspen_ws_step(__u32 i, void *arg)
 {
 	struct aspen_wsfeed *f = arg;
+	struct aspen_stream *s = f->s;
 	__u64 idx, n;
+	__u8 out = 0;
+	int ev;
 
 	if (f->pos >= f->n) {
 		if (f->wpos >= f->wlen)
@@ -192,8 +159,38 @@ static long aspen_ws_step(__u32 i, void *arg)
 		return 1;
 	idx = f->pos++;
 	barrier_var(idx);
-	if (aspen_ws_step_byte(f->s, f->buf[idx & (2 * ASPEN_CHUNK - 1)], f->bound, f->probe))
+	if (!s->ws_unit) {
+		s->ws_unit = 1;
+		s->decided = 0;
+		s->bytes = 0;
+		s->acct = 0;
+		s->pend = 0;
+	}
+	s->bytes++;
+	ev = aspen_ws_byte(&s->ws, f->buf[idx & (2 * ASPEN_CHUNK - 1)], &out);
+	if (ev < 0) {
+		s->ws_lost = ev == AWS_ERR_RSV ? ASPEN_UNPARSED_WS_COMPRESSED : ASPEN_UNPARSED_WS_FRAMING;
 		return 1;
+	}
+	if (ev & AWS_EV_MSG_START)
+		aspen_ws_msg_reset(s);
+	if ((ev & AWS_EV_DATA) && aspen_ws_data(s, out, f->bound)) {
+		s->ws_lost = ASPEN_UNPARSED_WS_TOO_BIG;
+		return 1;
+	}
+	if (!(ev & AWS_EV_FRAME_END))
+		return 0;
+	if (ev & AWS_EV_MSG_END) {
+		aspen_ws_msg_end(s, f->probe);
+		aspen_ws_unit_end(s);
+	} else if ((ev & AWS_EV_CTRL) && !s->ws.in_msg) {
+		/* ping, pong, close between messages: no request, passed */
+		s->v.rule = ASPEN_RULE_NONE;
+		s->v.decision = ASPEN_ALLOW;
+		s->v.audit = 0;
+		s->decided = 1;
+		aspen_ws_unit_end(s);
+	}
 	return 0;
 }
 
@@ -201,12 +198,26 @@ static long aspen_ws_step(__u32 i, void *arg)
  * at most: a longer write loses the connection, ws_too_big). */
 #define ASPEN_WS_WRITE_STEPS (1 << 23)
 
+/* Walk the write. Global: the feed lives on its own stack, not on the
+ * probe's (whose HTTP/2 call chain is at the verifier's 512-byte limit).
+ * 1: a copy failed. */
+__noinline int aspen_ws_parse_write(struct aspen_stream *s, struct aspen_tls_scratch *sc, __u64 buf,
+				    __u64 len, int probe)
+{
+	if (!s || !sc)
+		return 0;
+	struct aspen_wsfeed f = { .s = s, .buf = sc->buf, .wbuf = buf, .wlen = len,
+				  .bound = aspen_body_bound(), .probe = probe };
+
+	bpf_loop(ASPEN_WS_WRITE_STEPS, aspen_ws_step, &f, 0);
+	return f.failed;
+}
+
 static __always_inline int aspen_ws_on_write(struct aspen_stream_key *key, struct aspen_stream *s,
 					     struct aspen_tls_scratch *sc, const void *buf, __u64 len,
 					     int probe, int how)
 {
-	struct aspen_wsfeed f = { .s = s, .buf = sc->buf, .wbuf = (__u64)buf, .wlen = len,
-				  .bound = aspen_body_bound(), .probe = probe };
+	int failed;
 
 	s->call_credit = 0;
 	s->call_pend = 0;
@@ -218,10 +229,12 @@ static __always_inline int aspen_ws_on_write(struct aspen_stream_key *key, struc
 		aspen_ws_lose(s, ASPEN_UNPARSED_WS_TOO_BIG, probe);
 		return 0;
 	}
-	bpf_loop(ASPEN_WS_WRITE_STEPS, aspen_ws_step, &f, 0);
-	if (s->unsynced)
+	failed = aspen_ws_parse_write(s, sc, (__u64)buf, len, probe);
+	if (s->ws_lost) {
+		aspen_ws_lose(s, s->ws_lost, probe);
 		return 0;
-	if (f.failed) { /* a copy failed: the rest cannot be followed */
+	}
+	if (failed) { /* a copy failed: the rest cannot be followed */
 		aspen_ws_lose(s, ASPEN_UNPARSED_WS_FRAMING, probe);
 		return 0;
 	}
