@@ -389,25 +389,6 @@ static __always_inline void aspen_ledger_flag(const struct aspen_stream *s, __u3
 		__sync_fetch_and_or(&l->flags, flag);
 }
 
-/* WebSocket (docs/language.md, "WebSocket"): an upgrade head whose
- * decision depends on what only its messages say (request.model, the body
- * fields) passes, rule `messages`, and each message is decided; a message
- * that names no model itself and is allowed is not audited. */
-static __always_inline void aspen_ws_verdict(const struct aspen_req *r, struct aspen_verdict *v)
-{
-	if (r->flags & ASPEN_REQ_WS_HEAD) {
-		if (v->rule == ASPEN_RULE_UNINSPECTABLE && !r->unparsed) {
-			v->rule = ASPEN_RULE_MESSAGES;
-			v->decision = ASPEN_ALLOW;
-			v->audit = 1;
-		}
-		return;
-	}
-	if (!(r->flags & ASPEN_REQ_WS_NAMED) && v->decision == ASPEN_ALLOW &&
-	    v->rule != ASPEN_RULE_UNINSPECTABLE)
-		v->audit = 0;
-}
-
 /* The upgrade head was allowed and is complete: the bytes that follow (the
  * client sends none before the 101) are frames. */
 static __always_inline void aspen_ws_begin(struct aspen_stream *s)

@@ -36,6 +36,8 @@
 #define __always_inline inline __attribute__((always_inline))
 #endif
 
+#include "aspen_shared.h"
+
 enum { AWS_HDR0 = 0, AWS_HDR1, AWS_LEN, AWS_MASK, AWS_PAYLOAD, AWS_ERROR };
 
 #define AWS_EV_DATA 1
@@ -165,6 +167,27 @@ static __always_inline int aspen_ws_byte(struct aspen_ws *w, __u8 b, __u8 *out)
 		return ev;
 	}
 	return -(int)w->err;
+}
+
+/* WebSocket (docs/language.md, "WebSocket connections"): an upgrade head whose
+ * decision depends on what only its messages say (request.model, the body
+ * fields) passes, rule `messages`, and each message is decided; a message
+ * that names no model itself and is allowed is not audited. Called after
+ * aspen_decide_request() by the write probe and by `aspenc test`
+ * (aspen_test.bpf.h). */
+static __always_inline void aspen_ws_verdict(const struct aspen_req *r, struct aspen_verdict *v)
+{
+	if (r->flags & ASPEN_REQ_WS_HEAD) {
+		if (v->rule == ASPEN_RULE_UNINSPECTABLE && !r->unparsed) {
+			v->rule = ASPEN_RULE_MESSAGES;
+			v->decision = ASPEN_ALLOW;
+			v->audit = 1;
+		}
+		return;
+	}
+	if (!(r->flags & ASPEN_REQ_WS_NAMED) && v->decision == ASPEN_ALLOW &&
+	    v->rule != ASPEN_RULE_UNINSPECTABLE)
+		v->audit = 0;
 }
 
 #endif
