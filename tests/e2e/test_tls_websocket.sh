@@ -28,7 +28,7 @@ wsn() { # NAME ARGS...: tests/lib/ws_client.js
 
 # ws_at_provider: what the provider received on the WebSocket connections
 # accepted since the mark, from its raw plaintext: one JSON object per
-# connection {"msgs": [the model (or type) of each complete client message],
+# connection {"msgs": [the model (its session's, or its type) of each complete client message],
 # "rsv1": messages sent compressed, "tail": bytes after the last complete
 # frame}. A message dropped whole leaves no frame and no tail.
 ws_at_provider() {
@@ -70,7 +70,8 @@ while True:
             cur = inf.decompress(cur + b"\x00\x00\xff\xff")
         try:
             m = json.loads(cur)
-            msgs.append(m.get("model") or m.get("type"))
+            sess = m.get("session") if isinstance(m.get("session"), dict) else {}
+            msgs.append(m.get("model") or sess.get("model") or m.get("type"))
         except ValueError:
             msgs.append(None)
 print(json.dumps({"msgs": msgs, "rsv1": rsv1, "tail": len(b) - i}))
@@ -167,6 +168,28 @@ assert_failed "python websockets: a message with an AWS key (denied)"
 assert_eq '{"msgs": ["gpt-4o-mini"], "rsv1": 0, "tail": 0}' "$(ws_at_provider)" "frames at the provider (key denied)"
 audit_wait event=request decision=deny rule=no_keys pid="$C_PID" model=gpt-4o-mini ws=message >/dev/null
 assert_not_contains "$H_AUDIT" "ZZ7Q3XNV2L5W8P4J" "the audit trail (the denied key)"
+
+# ---- a Realtime session.update names the model in "session": {"model"}:
+# an approved one passes (and is the connection's model for the model-less
+# message after it), an unapproved one is dropped
+provider_mark "$IP_OPENAI"
+wsc py-session "$URL" session:gpt-4o-mini nomodel session:o1
+assert_failed "python websockets: session.update to o1 (denied)"
+assert_contains "$C_OUT" '"step": "nomodel"' "the model-less message after an approved session.update"
+assert_eq '{"msgs": ["gpt-4o-mini", "response.cancel"], "rsv1": 0, "tail": 0}' "$(ws_at_provider)" \
+	"frames at the provider (session.update)"
+audit_wait event=request decision=allow rule=approved_models pid="$C_PID" model=gpt-4o-mini ws=message >/dev/null
+audit_wait event=request decision=deny rule=default pid="$C_PID" model=o1 ws=message >/dev/null
+
+# ---- a 1 MB message in one write is decided by its model; one past the
+# body bound (4 MiB) is ws_too_big, with zero bytes of it at the provider
+provider_mark "$IP_OPENAI"
+wsc py-big "$URL" big:gpt-4o-mini:1000000 big:gpt-4o-mini:5000000
+assert_failed "python websockets: a 5 MB message (past the bound)"
+assert_contains "$C_OUT" '"step": "big:gpt-4o-mini:1000000"}' "the 1 MB message answered"
+assert_eq '{"msgs": ["gpt-4o-mini"], "rsv1": 0, "tail": 0}' "$(ws_at_provider)" "frames at the provider (5 MB message)"
+audit_wait event=request decision=allow rule=approved_models pid="$C_PID" model=gpt-4o-mini ws=message >/dev/null
+audit_wait event=request decision=deny rule=uninspectable unparsed=ws_too_big pid="$C_PID" proto=websocket >/dev/null
 
 # ---- permessage-deflate (websockets' default): the compressed message is
 # uninspectable (ws_compressed), once for the connection, zero bytes of it

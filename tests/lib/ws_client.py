@@ -12,6 +12,10 @@ The CA is taken from SSL_CERT_FILE. Steps, in order, on one connection:
   key:MODEL      a response.create whose input holds an AWS access key id
   nomodel        {"type":"response.cancel"} (names no model, gets no answer),
                  then a ping whose pong says the provider read it
+  session:MODEL  a Realtime {"type":"session.update","session":{"model":MODEL}},
+                 then a ping
+  big:MODEL:N    a response.create of about N bytes (the model first, then
+                 the input), sent in one write; waits for response.completed
   ping           a ping, waiting for its pong
 One JSON line per step: {"step", "events": [types]} or {"step", "error"};
 the first error ends the run with status 1. --compression deflate offers
@@ -58,6 +62,16 @@ async def run(url, steps, compression):
                     third = len(msg) // 3
                     await ws.send([msg[:third], msg[third:2 * third], msg[2 * third:]])
                     out = {"events": await until_completed(ws)}
+                elif kind == "big":
+                    model, _, n = model.partition(":")
+                    await ws.send(create(model, "x" * int(n)))
+                    out = {"events": await until_completed(ws)}
+                elif kind == "session":
+                    await ws.send(json.dumps({"type": "session.update",
+                                              "session": {"type": "realtime", "model": model,
+                                                          "instructions": "be brief"}}))
+                    await asyncio.wait_for(await ws.ping(), 5)
+                    out = {"pong": True}
                 elif kind == "key":
                     await ws.send(create(model, "my key is " + KEY + " keep it"))
                     out = {"events": await until_completed(ws)}
