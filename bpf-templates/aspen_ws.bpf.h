@@ -63,9 +63,10 @@ __noinline int aspen_ws_lose(struct aspen_stream *s, __u32 why, int probe)
 {
 	if (!s)
 		return 0;
+	if (!(s->r.flags & ASPEN_REQ_WS_MSG))
+		aspen_ws_msg_reset(s); /* before any message: not the head's line */
 	s->decided = 0;
 	s->r.unparsed = why;
-	s->r.flags |= ASPEN_REQ_WS_MSG;
 	aspen_decide_stream(s, probe);
 	aspen_account(s);
 	s->unsynced = 1;
@@ -124,9 +125,9 @@ struct aspen_wsfeed {
 	struct aspen_stream *s;
 	const __u8 *buf;  /* the scratch buffer */
 	__u64 wbuf, wlen; /* the write */
-	__u64 wpos;       /* bytes of the write copied */
+	__u64 wpos;	  /* bytes of the write copied */
 	__u64 bound;
-	__u32 pos, n;     /* in the scratch buffer */
+	__u32 pos, n; /* in the scratch buffer */
 	int probe;
 	int failed;
 };
@@ -169,7 +170,8 @@ static long aspen_ws_step(__u32 i, void *arg)
 	s->bytes++;
 	ev = aspen_ws_byte(&s->ws, f->buf[idx & (2 * ASPEN_CHUNK - 1)], &out);
 	if (ev < 0) {
-		s->ws_lost = ev == AWS_ERR_RSV ? ASPEN_UNPARSED_WS_COMPRESSED : ASPEN_UNPARSED_WS_FRAMING;
+		s->ws_lost =
+		    ev == AWS_ERR_RSV ? ASPEN_UNPARSED_WS_COMPRESSED : ASPEN_UNPARSED_WS_FRAMING;
 		return 1;
 	}
 	if (ev & AWS_EV_MSG_START)
@@ -206,16 +208,20 @@ __noinline int aspen_ws_parse_write(struct aspen_stream *s, struct aspen_tls_scr
 {
 	if (!s || !sc)
 		return 0;
-	struct aspen_wsfeed f = { .s = s, .buf = sc->buf, .wbuf = buf, .wlen = len,
-				  .bound = aspen_body_bound(), .probe = probe };
+	struct aspen_wsfeed f = {.s = s,
+				 .buf = sc->buf,
+				 .wbuf = buf,
+				 .wlen = len,
+				 .bound = aspen_body_bound(),
+				 .probe = probe};
 
 	bpf_loop(ASPEN_WS_WRITE_STEPS, aspen_ws_step, &f, 0);
 	return f.failed;
 }
 
 static __always_inline int aspen_ws_on_write(struct aspen_stream_key *key, struct aspen_stream *s,
-					     struct aspen_tls_scratch *sc, const void *buf, __u64 len,
-					     int probe, int how)
+					     struct aspen_tls_scratch *sc, const void *buf,
+					     __u64 len, int probe, int how)
 {
 	int failed;
 

@@ -56,15 +56,15 @@ enum { AWS_HDR0 = 0, AWS_HDR1, AWS_LEN, AWS_MASK, AWS_PAYLOAD, AWS_ERROR };
 #define AWS_OP_PONG 10
 
 struct aspen_ws {
-	__u64 left;   /* payload bytes left in the current frame (length while read) */
-	__u32 key;    /* the masking key, its first byte lowest */
-	__u8 phase;   /* AWS_* */
-	__u8 hdr0;    /* the current frame's first byte */
-	__u8 need;    /* extended length / key bytes still to read */
-	__u8 midx;    /* payload bytes read mod 4 (the key byte of the next) */
-	__u8 in_msg;  /* a data message is open (its FIN frame not seen yet) */
-	__u8 msg_op;  /* that message's opcode: AWS_OP_TEXT or AWS_OP_BINARY */
-	__u8 err;     /* the sticky error (negated), 0 */
+	__u64 left;  /* payload bytes left in the current frame (length while read) */
+	__u32 key;   /* the masking key, its first byte lowest */
+	__u8 phase;  /* AWS_* */
+	__u8 hdr0;   /* the current frame's first byte */
+	__u8 need;   /* extended length / key bytes still to read */
+	__u8 midx;   /* payload bytes read mod 4 (the key byte of the next) */
+	__u8 in_msg; /* a data message is open (its FIN frame not seen yet) */
+	__u8 msg_op; /* that message's opcode: AWS_OP_TEXT or AWS_OP_BINARY */
+	__u8 err;    /* the sticky error (negated), 0 */
 	__u8 _pad;
 };
 
@@ -115,8 +115,9 @@ static __always_inline int aspen_ws_byte(struct aspen_ws *w, __u8 b, __u8 *out)
 			return aspen_ws_fail(w, AWS_ERR_RSV);
 		if (op > AWS_OP_PONG || (op > AWS_OP_BINARY && op < AWS_OP_CLOSE))
 			return aspen_ws_fail(w, AWS_ERR_FRAMING);
+		/* control frames are not fragmented */
 		if (op >= AWS_OP_CLOSE && !(b & 0x80))
-			return aspen_ws_fail(w, AWS_ERR_FRAMING); /* control frames are not fragmented */
+			return aspen_ws_fail(w, AWS_ERR_FRAMING);
 		if ((op == AWS_OP_CONT) != (w->in_msg != 0) && op < AWS_OP_CLOSE)
 			return aspen_ws_fail(w, AWS_ERR_FRAMING);
 		w->hdr0 = b;

@@ -189,7 +189,8 @@ assert_failed "python websockets: a 5 MB message (past the bound)"
 assert_contains "$C_OUT" '"step": "big:gpt-4o-mini:1000000"}' "the 1 MB message answered"
 assert_eq '{"msgs": ["gpt-4o-mini"], "rsv1": 0, "tail": 0}' "$(ws_at_provider)" "frames at the provider (5 MB message)"
 audit_wait event=request decision=allow rule=approved_models pid="$C_PID" model=gpt-4o-mini ws=message >/dev/null
-audit_wait event=request decision=deny rule=uninspectable unparsed=ws_too_big pid="$C_PID" proto=websocket >/dev/null
+audit_wait event=request decision=deny rule=uninspectable unparsed=ws_too_big pid="$C_PID" proto=websocket \
+	ws=message >/dev/null
 
 # ---- permessage-deflate (websockets' default): the compressed message is
 # uninspectable (ws_compressed), once for the connection, zero bytes of it
@@ -197,8 +198,22 @@ provider_mark "$IP_OPENAI"
 wsc py-deflate --compression deflate "$URL?deflate=1" create:gpt-4o-mini
 assert_failed "python websockets, permessage-deflate (uninspectable deny)"
 assert_eq '{"msgs": [], "rsv1": 0, "tail": 0}' "$(ws_at_provider)" "frames at the provider (compressed message)"
-audit_wait event=request decision=deny rule=uninspectable unparsed=ws_compressed pid="$C_PID" proto=websocket \
+audit_wait event=request decision=deny rule=uninspectable unparsed=ws_compressed pid="$C_PID" proto=websocket ws=message \
 	exe="$PYEXE" >/dev/null
 assert_eq 1 "$(audit_count event=request pid="$C_PID" unparsed=ws_compressed)" "ws_compressed lines (once per connection)"
+stop_aspend
 
+# ---- under `uninspectable allow` the compressed connection passes unread,
+# audited once (not a silent pass), every later message with it
+sed 's/^uninspectable deny$/uninspectable allow/; s/^policy "ws"$/policy "ws_allow"/' "$H_WORK/ws.asp" |
+	make_policy ws_allow >/dev/null
+start_aspend "$H_WORK/ws_allow.bpf.o"
+audit_wait event=policy_load policy=ws_allow >/dev/null
+provider_mark "$IP_OPENAI"
+wsc py-deflate-allow --compression deflate "$URL?deflate=1" create:gpt-4o-mini create:o1
+assert_ok "python websockets, permessage-deflate (uninspectable allow)"
+assert_eq '{"msgs": ["gpt-4o-mini", "o1"], "rsv1": 2, "tail": 0}' "$(ws_at_provider)" "frames at the provider (allowed unread)"
+audit_wait event=request decision=allow rule=uninspectable unparsed=ws_compressed pid="$C_PID" proto=websocket \
+	ws=message path="/v1/responses?deflate=1" >/dev/null
+assert_eq 1 "$(audit_count event=request pid="$C_PID" ws=message)" "message lines of the unread connection"
 stop_aspend

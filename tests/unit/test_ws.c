@@ -60,10 +60,10 @@ static void text(struct buf *o, int fin, int op, const char *s)
 
 #define MAXMSG 8
 struct result {
-	int err;                   /* the first error, 0 */
-	long err_at;               /* its byte offset */
-	int msgs, ctrl, starts;    /* message ends, control frame ends, message starts */
-	size_t frames;             /* frame ends */
+	int err;		    /* the first error, 0 */
+	long err_at;		    /* its byte offset */
+	int msgs, ctrl, starts;	    /* message ends, control frame ends, message starts */
+	size_t frames;		    /* frame ends */
 	char payload[MAXMSG][4096]; /* each message's unmasked payload */
 	size_t plen[MAXMSG];
 	char model[MAXMSG][ASPEN_MODEL_LEN];
@@ -153,8 +153,9 @@ static void test_response_create(void **state)
 {
 	(void)state;
 	static struct buf o;
-	const char *m = "{\"type\":\"response.create\",\"model\":\"gpt-5\",\"input\":[{\"role\":\"user\","
-			"\"content\":\"hi\"}]}";
+	const char *m =
+	    "{\"type\":\"response.create\",\"model\":\"gpt-5\",\"input\":[{\"role\":\"user\","
+	    "\"content\":\"hi\"}]}";
 
 	o.n = 0;
 	text(&o, 1, AWS_OP_TEXT, m);
@@ -178,12 +179,14 @@ static void test_session_update(void **state)
 
 	o.n = 0;
 	text(&o, 1, AWS_OP_TEXT,
-	     "{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"model\":\"gpt-realtime\","
+	     "{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"model\":\"gpt-"
+	     "realtime\","
 	     "\"instructions\":\"be brief\"}}");
 	/* a model deeper than session's own level is not the session's */
 	text(&o, 1, AWS_OP_TEXT, "{\"type\":\"x\",\"session\":{\"tools\":[{\"model\":\"no\"}]}}");
 	/* "session" is only a model holder in WebSocket mode: metadata still works */
-	text(&o, 1, AWS_OP_TEXT, "{\"metadata\":{\"model\":\"no\"},\"type\":\"conversation.item.create\"}");
+	text(&o, 1, AWS_OP_TEXT,
+	     "{\"metadata\":{\"model\":\"no\"},\"type\":\"conversation.item.create\"}");
 	struct feeder *f = run_all_splits(&o);
 
 	assert_int_equal(f->res.msgs, 3);
@@ -260,7 +263,8 @@ static void test_fragments_and_control(void **state)
 	assert_int_equal(f->res.starts, 1);
 	assert_int_equal(f->res.ctrl, 3);
 	assert_int_equal(f->res.frames, 6);
-	assert_string_equal(f->res.payload[0], "{\"type\":\"response.create\",\"model\":\"gpt-4o\"}");
+	assert_string_equal(f->res.payload[0],
+			    "{\"type\":\"response.create\",\"model\":\"gpt-4o\"}");
 	assert_string_equal(f->res.model[0], "gpt-4o");
 	free(f);
 }
@@ -368,13 +372,13 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_response_create),
-		cmocka_unit_test(test_session_update),
-		cmocka_unit_test(test_http_body_ignores_session),
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_fragments_and_control),
-		cmocka_unit_test(test_binary_and_empty),
-		cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_response_create),
+	    cmocka_unit_test(test_session_update),
+	    cmocka_unit_test(test_http_body_ignores_session),
+	    cmocka_unit_test(test_lengths),
+	    cmocka_unit_test(test_fragments_and_control),
+	    cmocka_unit_test(test_binary_and_empty),
+	    cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
