@@ -23,7 +23,7 @@
  * is the one it names, else the last one the connection's messages (or the
  * upgrade's URL) named, else unknown (ASPEN_REQ_UNSEEN_MODEL). What cannot
  * be followed is decided once, by `uninspectable`, and nothing later on the
- * connection is read (aspen_ws_lose()): RSV bits (permessage-deflate:
+ * connection is read (aspen_ws_lose()): RSV1 on a message (permessage-deflate:
  * ws_compressed), a frame the parser refuses (ws_framing), a message larger
  * than can be held undecided (ws_too_big). A match a `redact` rule masks
  * cannot be masked in a masked frame: the message is denied (no_redact).

@@ -20,8 +20,9 @@
  *   AWS_EV_MSG_END    ... and it was the FIN frame of a data message
  *   AWS_EV_CTRL       ... and it was a control frame (close, ping, pong)
  * Errors (sticky: every later byte returns the same error):
- *   AWS_ERR_RSV       RSV1-3 set: an extension (permessage-deflate
- *                     compresses the payload) this parser cannot read
+ *   AWS_ERR_RSV       RSV1 on a text or binary frame: permessage-deflate
+ *                     compressed the message, which this parser cannot read
+ *                     (RSV2, RSV3, RSV1 elsewhere: AWS_ERR_FRAMING)
  *   AWS_ERR_FRAMING   an unknown opcode, an unmasked frame, a control frame
  *                     fragmented or over 125 bytes, a continuation outside a
  *                     message or a new message inside one, a 64-bit length
@@ -111,8 +112,13 @@ static __always_inline int aspen_ws_byte(struct aspen_ws *w, __u8 b, __u8 *out)
 	switch (w->phase) {
 	case AWS_HDR0:
 		op = b & 0x0f;
-		if (b & 0x70)
+		/* RSV1 on a message's first frame: permessage-deflate; any
+		 * other RSV bit (an extension never seen, or HTTP text after a
+		 * refused upgrade: 'G' is RSV1 + opcode 7) is lost framing */
+		if ((b & 0x70) == 0x40 && (op == AWS_OP_TEXT || op == AWS_OP_BINARY))
 			return aspen_ws_fail(w, AWS_ERR_RSV);
+		if (b & 0x70)
+			return aspen_ws_fail(w, AWS_ERR_FRAMING);
 		if (op > AWS_OP_PONG || (op > AWS_OP_BINARY && op < AWS_OP_CLOSE))
 			return aspen_ws_fail(w, AWS_ERR_FRAMING);
 		/* control frames are not fragmented */

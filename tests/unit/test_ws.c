@@ -310,13 +310,24 @@ static void test_malformed(void **state)
 	o.n = 0;
 	frame(&o, 1, AWS_OP_TEXT, 4, 1, "xx", 2);
 	expect_error(&o, AWS_ERR_RSV, 0);
-	/* RSV2, RSV3 */
+	o.n = 0;
+	frame(&o, 0, AWS_OP_BINARY, 4, 1, "xx", 2);
+	expect_error(&o, AWS_ERR_RSV, 0);
+	/* RSV2, RSV3, RSV1 on a continuation or a control frame: not deflate */
 	o.n = 0;
 	frame(&o, 1, AWS_OP_TEXT, 2, 1, "xx", 2);
-	expect_error(&o, AWS_ERR_RSV, 0);
+	expect_error(&o, AWS_ERR_FRAMING, 0);
 	o.n = 0;
 	frame(&o, 1, AWS_OP_TEXT, 1, 1, "xx", 2);
-	expect_error(&o, AWS_ERR_RSV, 0);
+	expect_error(&o, AWS_ERR_FRAMING, 0);
+	o.n = 0;
+	frame(&o, 1, AWS_OP_PING, 4, 1, "xx", 2);
+	expect_error(&o, AWS_ERR_FRAMING, 0);
+	o.n = 0;
+	text(&o, 0, AWS_OP_TEXT, "{");
+	n0 = o.n;
+	frame(&o, 1, AWS_OP_CONT, 4, 1, "}", 1);
+	expect_error(&o, AWS_ERR_FRAMING, (long)n0);
 	/* unmasked client frame */
 	o.n = 0;
 	frame(&o, 1, AWS_OP_TEXT, 0, 0, "xx", 2);
@@ -359,12 +370,12 @@ static void test_malformed(void **state)
 	o.n = 0;
 	text(&o, 1, AWS_OP_TEXT, "{\"model\":\"a\"}");
 	n0 = o.n;
-	o.b[o.n++] = 'P'; /* "POST ..." after the upgrade: 0x50 has RSV1 */
+	o.b[o.n++] = 'P'; /* "POST ..." after a refused upgrade: RSV1, opcode 0 */
 	o.b[o.n++] = 'O';
 	struct feeder *f = run_all_splits(&o);
 
 	assert_int_equal(f->res.msgs, 1);
-	assert_int_equal(f->res.err, AWS_ERR_RSV);
+	assert_int_equal(f->res.err, AWS_ERR_FRAMING);
 	assert_int_equal(f->res.err_at, (long)n0);
 	free(f);
 }
