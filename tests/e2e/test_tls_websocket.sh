@@ -109,7 +109,8 @@ rule approved_models {
 }
 EOF_POLICY
 )
-start_aspend "$obj"
+trace=$H_WORK/ws.trace.jsonl
+ASPEND_EXTRA="--record $trace" start_aspend "$obj"
 audit_wait event=policy_load policy=ws >/dev/null
 
 # ---- python, no compression: approved models, a fragmented message, a
@@ -202,6 +203,18 @@ audit_wait event=request decision=deny rule=uninspectable unparsed=ws_compressed
 	exe="$PYEXE" >/dev/null
 assert_eq 1 "$(audit_count event=request pid="$C_PID" unparsed=ws_compressed)" "ws_compressed lines (once per connection)"
 stop_aspend
+
+# ---- the recorded trace (aspend --record: the upgrades and messages, field
+# ws) replayed by `aspenc test`: its kernel program and reference evaluator
+# decide every event as aspend did
+grep -q '"ws":"upgrade"' "$trace" && grep -q '"ws":"message"' "$trace" || { cat "$trace" >&2; fail "no ws events recorded"; }
+printf 'policy: ws.asp\nexpect_recorded: true\ntraces:\n  - ws.trace.jsonl\n' >"$H_WORK/replay.yaml"
+rc=0
+(cd "$H_WORK" && "$ASPENC" test replay.yaml) >"$H_WORK/test.out" 2>&1 || rc=$?
+cat "$H_WORK/test.out" >&2
+assert_eq 0 "$rc" "aspenc test on the recorded WebSocket trace: exit status"
+assert_contains "$H_WORK/test.out" " passed, 0 failed"
+assert_not_contains "$H_WORK/test.out" "PARTIAL"
 
 # ---- under `uninspectable allow` the compressed connection passes unread,
 # audited once (not a silent pass), every later message with it
