@@ -213,6 +213,7 @@ enum { AH_CH_MORE = 0, AH_CH_DATA, AH_CH_DONE, AH_CH_ERR };
 
 enum {  /* headers */
 	AH_H_OTHER = 0, AH_H_HOST, AH_H_CL, AH_H_TE, AH_H_CE, AH_H_EXPECT, AH_H_CT,
+	AH_H_UPGRADE, AH_H_CONNECTION,
 };
 
 enum {  /* hflags */
@@ -227,11 +228,13 @@ enum {  /* hflags */
 	AH_HF_HOST_END = 1 << 8,    /* Host: port reached, copy no more       */
 	AH_HF_BRACKET = 1 << 9,     /* Host: inside [IPv6]                    */
 	AH_HF_SSE = 1 << 10,
+	AH_HF_UPG_WS = 1 << 11,     /* Upgrade: websocket                     */
+	AH_HF_CONN_UPG = 1 << 12,   /* Connection: ..., upgrade               */
 	AH_HF_VALUE = AH_HF_TOKSP | AH_HF_DIGITS | AH_HF_HOST_END | AH_HF_BRACKET,
 };
 
 enum { AH_J_START = 0, AH_J_KEY, AH_J_COLON, AH_J_VALUE, AH_J_LIT, AH_J_AFTER, AH_J_NEST, AH_J_OFF };
-enum { AH_K_OTHER = 0, AH_K_MODEL, AH_K_STREAM, AH_K_USER, AH_K_META, AH_K_USERID };
+enum { AH_K_OTHER = 0, AH_K_MODEL, AH_K_STREAM, AH_K_USER, AH_K_META, AH_K_USERID, AH_K_SESS };
 enum {
 	AH_JF_STR = 1 << 0,  /* inside a string                       */
 	AH_JF_ESC = 1 << 1,  /* after a backslash                     */
@@ -239,7 +242,10 @@ enum {
 	AH_JF_KEY = 1 << 3,  /* the string is a tracked key: push it  */
 	AH_JF_VAL = 1 << 4,  /* the string is model/user: copy it     */
 	AH_JF_CLOSED = 1 << 5, /* the top-level object closed         */
+	AH_JF_SESS = 1 << 6, /* depth 2 is the "session" object (WebSocket) */
+	AH_JF_WS = 1 << 7,   /* a WebSocket message: "session": {"model"} too */
 };
+#define AH_JF_SUB (AH_JF_META | AH_JF_SESS) /* depth 2 is a tracked object */
 enum { AH_EV_HEAD = 1 << 0, AH_EV_BODY = 1 << 1 };
 
 /* ---- small helpers ----------------------------------------------------- */
@@ -302,6 +308,10 @@ static __always_inline __u8 aspen_http_header_id(const __u64 *w, __u16 len, int 
 			return AH_H_HOST;
 		if (AH_IS(w, len, "expect"))
 			return AH_H_EXPECT;
+		if (AH_IS(w, len, "upgrade"))
+			return AH_H_UPGRADE;
+		if (AH_IS(w, len, "connection"))
+			return AH_H_CONNECTION;
 	} else if (AH_IS(w, len, "content-type")) {
 		return AH_H_CT;
 	}
@@ -327,6 +337,12 @@ static __always_inline void aspen_http_token_end(__u64 *w, __u16 *len, __u16 *hf
 		} else if (hdr == AH_H_CT) {
 			if (AH_IS(w, *len, "text/event-stream"))
 				*hf |= AH_HF_SSE;
+		} else if (hdr == AH_H_UPGRADE) {
+			if (AH_IS(w, *len, "websocket"))
+				*hf |= AH_HF_UPG_WS;
+		} else if (hdr == AH_H_CONNECTION) {
+			if (AH_IS(w, *len, "upgrade"))
+				*hf |= AH_HF_CONN_UPG;
 		}
 	}
 	aspen_http_tok_reset(w, len);
@@ -493,7 +509,7 @@ static __always_inline int aspen_http_chunk_byte(__u8 *cs, __u64 *num, __u64 *le
 
 static __always_inline int aspen_http_json_tracked(const struct aspen_http_req_state *st)
 {
-	return st->depth == 1 || (st->depth == 2 && (st->jflags & AH_JF_META));
+	return st->depth == 1 || (st->depth == 2 && (st->jflags & AH_JF_SUB));
 }
 
 /* A value starts at a tracked level for key st->jkey. A string value of
@@ -585,6 +601,12 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 					k = AH_K_USER;
 				else if (AH_IS(st->win, st->tok_len, "metadata"))
 					k = AH_K_META;
+				else if ((jf & AH_JF_WS) && AH_IS(st->win, st->tok_len, "session"))
+					k = AH_K_SESS;
+			} else if (jf & AH_JF_SESS) {
+				/* a Realtime session.update: {"session": {"model": ...}} */
+				if (AH_IS(st->win, st->tok_len, "model"))
+					k = AH_K_MODEL;
 			} else if (AH_IS(st->win, st->tok_len, "user_id")) {
 				k = AH_K_USERID;
 			}
@@ -679,9 +701,9 @@ static __always_inline int aspen_http_json_byte(struct aspen_http_req_state *st,
 			aspen_http_json_value(st, r, 0);
 			if (st->jkey == AH_K_STREAM)
 				r->flags &= ~ASPEN_REQ_STREAM;
-			if (c == '{' && st->depth == 1 && st->jkey == AH_K_META) {
+			if (c == '{' && st->depth == 1 && (st->jkey == AH_K_META || st->jkey == AH_K_SESS)) {
 				st->depth = 2;
-				st->jflags |= AH_JF_META;
+				st->jflags |= st->jkey == AH_K_META ? AH_JF_META : AH_JF_SESS;
 				st->jstate = AH_J_KEY;
 				return 0;
 			}
@@ -699,7 +721,7 @@ static __always_inline int aspen_http_json_byte(struct aspen_http_req_state *st,
 			return 1;
 		}
 		if (st->depth == 1)
-			st->jflags &= ~AH_JF_META;
+			st->jflags &= ~AH_JF_SUB;
 		if (aspen_http_json_tracked(st))
 			st->jstate = AH_J_AFTER;
 		return 0;
@@ -749,6 +771,11 @@ static __always_inline int aspen_http_req_head_end(struct aspen_http_req_state *
 	int ret = ASPEN_HTTP_HEAD;
 
 	r->flags |= ASPEN_REQ_HEAD_DONE;
+	if ((hf & AH_HF_UPG_WS) && (hf & AH_HF_CONN_UPG) && r->method[0] == 'G' &&
+	    r->method[1] == 'E' && r->method[2] == 'T' && !r->method[3])
+		/* RFC 6455 4.1: frames follow a 101; the model and the body
+		 * fields are in them, unknown to the head's rules */
+		r->flags |= ASPEN_REQ_WS_HEAD | ASPEN_REQ_UNSEEN_MODEL | ASPEN_REQ_UNSEEN_BODY;
 	if (hf & AH_HF_TE) {
 		/* chunked must be the last coding; with Content-Length too the
 		 * framing is ambiguous (request smuggling): refuse both */

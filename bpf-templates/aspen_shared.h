@@ -29,6 +29,8 @@
 #define ASPEN_RULE_NONE 0xfffe    /* not AI traffic: nothing decided     */
 #define ASPEN_RULE_UNINSPECTABLE 0xfffd /* the `uninspectable` setting decided */
 #define ASPEN_RULE_FRONTING 0xfffc      /* the `fronting` setting decided      */
+#define ASPEN_RULE_MESSAGES 0xfffb      /* a WebSocket upgrade whose decision needs
+					 * its messages' fields: each message decides */
 
 enum aspen_decision {
 	ASPEN_ALLOW = 0,
@@ -346,6 +348,12 @@ enum aspen_req_flags {
 	ASPEN_REQ_HEAD_DONE = 1 << 6, /* request line and headers complete       */
 	ASPEN_REQ_BODY_DONE = 1 << 7, /* the whole body was seen                 */
 	ASPEN_REQ_PATH_MODEL = 1 << 8, /* model is the one the path names        */
+	ASPEN_REQ_WS_HEAD = 1 << 9,   /* GET + Upgrade: websocket + Connection: upgrade */
+	ASPEN_REQ_WS_MSG = 1 << 10,   /* a WebSocket message (aspen_ws.bpf.h)     */
+	ASPEN_REQ_UNSEEN_MODEL = 1 << 11, /* request.model unknown (a WebSocket head,
+					   * a message no model is known for) */
+	ASPEN_REQ_UNSEEN_BODY = 1 << 12,  /* request.body/user/stream unknown (a WebSocket head) */
+	ASPEN_REQ_WS_NAMED = 1 << 13, /* the message itself names its model      */
 };
 
 /* Why a request could not be inspected; the policy's `uninspectable`
@@ -373,7 +381,10 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_HOLD_FULL = 19,  /* an undecided request too big to cork, and no spill slot free */
 	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
 	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
-	/* 22-26: reserved (HTTP/2 read side, WebSocket) */
+	/* 22-23: reserved (HTTP/2 read side) */
+	ASPEN_UNPARSED_WS_COMPRESSED = 24, /* a WebSocket frame with RSV bits (permessage-deflate) */
+	ASPEN_UNPARSED_WS_FRAMING = 25,	/* a WebSocket frame the parser refused (boundary lost) */
+	ASPEN_UNPARSED_WS_TOO_BIG = 26,	/* a WebSocket message larger than can be held undecided */
 	ASPEN_UNPARSED_RUSTLS = 27,     /* connect: rustls compiled in, which Aspen does not probe */
 };
 

@@ -44,6 +44,7 @@ struct aspen_test_ctx {
 #if defined(__bpf__) || defined(__BPF__)
 
 #include "aspen_path_model.h"
+#include "aspen_ws.h"
 
 /* The context is copied to a map value: generated code walks strings with
  * variable offsets, which the verifier allows in a map value, not in ctx. */
@@ -80,7 +81,11 @@ int aspen_test_decide(struct aspen_test_ctx *ctx)
 		t->req.path[ASPEN_PATH_LEN - 1] = 0;
 		t->req.model[ASPEN_MODEL_LEN - 1] = 0;
 		aspen_req_path_model(&t->req);
+		if (t->req.flags & ASPEN_REQ_PATH_MODEL) /* as aspen_decide_stream() */
+			t->req.flags &= ~ASPEN_REQ_UNSEEN_MODEL;
 		aspen_decide_request(&t->req, &v);
+		if (t->req.flags & (ASPEN_REQ_WS_HEAD | ASPEN_REQ_WS_MSG))
+			aspen_ws_verdict(&t->req, &v);
 		v.redact = aspen_decide_redact(&t->req);
 	} else if (t->kind == ASPEN_TEST_RESPONSE) {
 		t->req.host[ASPEN_HOST_LEN - 1] = 0;

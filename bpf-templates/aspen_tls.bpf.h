@@ -24,6 +24,7 @@
 
 #include "aspen_http.h"
 #include "aspen_path_model.h"
+#include "aspen_ws.h"
 
 #define ASPEN_CHUNK 16384     /* plaintext bytes copied and parsed at a time */
 /* steps of one write's walk (a chunk parsed, or a decided body passed over):
@@ -67,6 +68,12 @@ struct aspen_stream {
 	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
 	__u32 _run_pad;
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
+	/* after a WebSocket upgrade (aspen_ws.bpf.h): the client's frames */
+	struct aspen_ws ws;
+	__u32 ws_on;   /* the upgrade head was allowed: bytes are frames now */
+	__u32 ws_unit; /* a unit (a message and the frames inside it, or a control frame) is open */
+	__u32 ws_lost; /* enum aspen_unparsed: the frames cannot be followed */
+	__u32 _ws_pad;
 };
 
 struct aspen_rstream {
@@ -382,6 +389,19 @@ static __always_inline void aspen_ledger_flag(const struct aspen_stream *s, __u3
 		__sync_fetch_and_or(&l->flags, flag);
 }
 
+/* The upgrade head was allowed and is complete: the bytes that follow (the
+ * client sends none before the 101) are frames. */
+static __always_inline void aspen_ws_begin(struct aspen_stream *s)
+{
+	__builtin_memset(&s->ws, 0, sizeof(s->ws));
+	s->ws_on = 1;
+	s->ws_unit = 0;
+	s->fresh = 0;
+	s->bytes = 0;
+	s->acct = 0;
+	s->pend = 0;
+}
+
 /* Decide the stream's current request. A global (not inlined) function:
  * the verifier checks it once, not once per place it is called from; its
  * arguments are checked as memory of their size (and may be NULL). */
@@ -400,7 +420,11 @@ __noinline int aspen_decide_stream(struct aspen_stream *s, int probe)
 		return 0;
 	}
 	aspen_req_path_model(&s->r);
+	if (s->r.flags & ASPEN_REQ_PATH_MODEL)
+		s->r.flags &= ~ASPEN_REQ_UNSEEN_MODEL;
 	aspen_decide_request(&s->r, &v);
+	if (s->r.flags & (ASPEN_REQ_WS_HEAD | ASPEN_REQ_WS_MSG))
+		aspen_ws_verdict(&s->r, &v);
 	v.redact |= s->redact; /* decided at head end, reported with the request */
 	s->v = v;
 	s->decided = 1;
@@ -450,6 +474,12 @@ __noinline int aspen_stream_event(struct aspen_stream *s, int code, int probe)
 	if (code == ASPEN_HTTP_DONE) {
 		aspen_account(s); /* before the next request resets the counts */
 		s->fresh = 1;     /* the next byte starts a new request */
+		if ((s->r.flags & ASPEN_REQ_WS_HEAD) && s->decided && s->v.decision != ASPEN_DENY &&
+		    s->v.decision != ASPEN_KILL) {
+			/* a WebSocket upgrade: what follows (after the 101) are frames */
+			aspen_ws_begin(s);
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -574,7 +604,7 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 	if (room > ASPEN_FAST_MAX)
 		room = ASPEN_FAST_MAX;
 	lim = f->pos + (__u32)room;
-	floor = (*jp & AH_JF_META) ? 3 : 2;
+	floor = (*jp & AH_JF_SUB) ? 3 : 2;
 	*run = f->pos;
 	for (__u32 j = 0; j < ASPEN_FAST_ITERS; j++) {
 		__u32 p = *run, depth;
@@ -811,6 +841,8 @@ __noinline int aspen_parse_chunk(struct aspen_stream *s, struct aspen_tls_scratc
 	struct aspen_feed f = { .s = s, .buf = sc->buf, .n = n, .base = base, .probe = probe };
 
 	bpf_loop(ASPEN_CHUNK, aspen_feed_step, &f, 0);
+	if (s->ws_on && f.pos < n)
+		s->ws_lost = ASPEN_UNPARSED_WS_FRAMING; /* frames in the upgrade's write */
 	return 0;
 }
 
@@ -865,6 +897,10 @@ static long aspen_write_step(__u32 i, void *arg)
 
 	if (pos >= w->len || s->unsynced)
 		return 1;
+	if (s->ws_on) { /* the upgrade head ended in the last chunk */
+		s->ws_lost = ASPEN_UNPARSED_WS_FRAMING;
+		return 1;
+	}
 	aspen_check_bound(s, w->bound, w->probe);
 	n = aspen_body_skippable(s);
 	if (n) {
@@ -926,6 +962,7 @@ static __always_inline int aspen_probe_stands_down(__u32 tgid)
 #define ASPEN_WRITE_HOLD 4 /* the writer may be stopped for aspend to mask its buffer */
 
 #include "aspen_h2.bpf.h"
+#include "aspen_ws.bpf.h"
 
 /* One write of plaintext on a session, from any probe: parsed, decided,
  * accounted in the session's ledger. */
@@ -953,6 +990,8 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	}
 	if (aspen_h2_on_write(key, s, sc, buf, len, probe, how))
 		return 0; /* an HTTP/2 session (aspen_h2.bpf.h) */
+	if (s->ws_on)
+		return aspen_ws_on_write(key, s, sc, buf, len, probe, how); /* aspen_ws.bpf.h */
 	s->call_credit = 0;
 	s->call_pend = 0;
 	if (how & ASPEN_WRITE_UNDO)
@@ -962,6 +1001,11 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	s->write_match = 0;
 	s->body_off = ~0u;
 	done = aspen_feed_write(s, sc, buf, len, probe);
+	if (s->ws_on) { /* the request was a WebSocket upgrade */
+		if (s->ws_lost)
+			aspen_ws_lose(s, s->ws_lost, probe);
+		return 0;
+	}
 	if (len > done && !s->unsynced) /* a copy failed: its rest is not read */
 		aspen_skip_rest(s, len - done, probe);
 	aspen_check_bound(s, aspen_hold_bound(), probe); /* what can be held for the next write */

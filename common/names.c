@@ -122,6 +122,7 @@ const char *pseudo_rule_name(unsigned rule)
 	case ASPEN_RULE_DEFAULT: return "default";
 	case ASPEN_RULE_UNINSPECTABLE: return "uninspectable";
 	case ASPEN_RULE_FRONTING: return "fronting";
+	case ASPEN_RULE_MESSAGES: return "messages";
 	case ASPEN_RULE_NONE: return "none";
 	}
 	return NULL;
@@ -150,6 +151,9 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_HOLD_FULL] = "hold_full",
     [ASPEN_UNPARSED_PATTERN_NOT_FOUND] = "pattern_not_found",
     [ASPEN_UNPARSED_PATTERN_AMBIGUOUS] = "pattern_ambiguous",
+    [ASPEN_UNPARSED_WS_COMPRESSED] = "ws_compressed",
+    [ASPEN_UNPARSED_WS_FRAMING] = "ws_framing",
+    [ASPEN_UNPARSED_WS_TOO_BIG] = "ws_too_big",
     [ASPEN_UNPARSED_RUSTLS] = "rustls",
 };
 

@@ -38,7 +38,7 @@ void trace_event_free(struct trace_event *ev)
 {
 	char **strs[] = {&ev->ts,     &ev->comm,   &ev->exe,	      &ev->user,     &ev->cgroup,
 			 &ev->container_id, &ev->dst_ip, &ev->proto,    &ev->method,   &ev->path,
-			 &ev->host,   &ev->model,  &ev->request_user, &ev->unparsed, &ev->body,
+			 &ev->host,   &ev->model,  &ev->request_user, &ev->unparsed, &ev->body, &ev->ws,
 			 &ev->decision, &ev->rule};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
@@ -95,6 +95,7 @@ static const struct tfield fields[] = {
     {"request_user", T_STR, OFF(request_user), 0, 0, 0, 0},
     {"stream", T_BOOL, OFF(stream), 0, 0, 0, 0},
     {"unparsed", T_STR, OFF(unparsed), 0, 0, 0, 0},
+    {"ws", T_STR, OFF(ws), 0, 0, 0, 0},
     {"body", T_STR, OFF(body), 0, 0, 0, 0},
     {"body_redacted", T_BOOL, OFF(body_redacted), 0, 0, 0, 0},
     {"body_match", T_LIST, OFF(body_match), OFF(nbody_match), OFF(has_body_match), 0, 0},
@@ -257,6 +258,10 @@ int trace_event_check(const struct trace_event *ev, char *err, size_t errlen)
 	    inet_pton(AF_INET6, ev->dst_ip, &a) != 1) {
 		snprintf(err, errlen, "'dst_ip' \"%.60s\" is not an IPv4 or IPv6 address",
 			 ev->dst_ip);
+		return -1;
+	}
+	if (ev->ws && strcmp(ev->ws, "upgrade") && strcmp(ev->ws, "message")) {
+		snprintf(err, errlen, "'ws' must be \"upgrade\" or \"message\"");
 		return -1;
 	}
 	if (ev->proto && strcmp(ev->proto, "tcp") && strcmp(ev->proto, "udp")) {

@@ -48,6 +48,7 @@ struct trace_event {
 	char *method, *path, *host, *model, *request_user; /* NULL: "" */
 	bool stream;
 	char *unparsed; /* NULL: parsed; else why not (docs: uninspectable) */
+	char *ws;	/* NULL; "upgrade": a WebSocket upgrade head; "message": a message */
 	char *body;	/* NULL: not recorded (or redacted: body_redacted) */
 	bool body_redacted;
 	char **body_match; /* names of the patterns that matched the body */

@@ -68,6 +68,7 @@ int trace_event_to_json(const struct trace_event *ev, FILE *o)
 	if (ev->kind == TRACE_REQUEST)
 		fprintf(o, ",\"stream\":%s", ev->stream ? "true" : "false");
 	kstr(o, "unparsed", ev->unparsed);
+	kstr(o, "ws", ev->ws);
 	kstr(o, "body", ev->body);
 	if (ev->body_redacted)
 		fputs(",\"body_redacted\":true", o);

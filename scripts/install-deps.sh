@@ -17,7 +17,7 @@ pkgs=(
 	golang-go
 	dpkg-dev file systemd man-db python3-yaml
 	libmicrohttpd-dev libcurl4-openssl-dev prometheus logrotate
-	python3-hpack python3-h2 python3-httpx
+	python3-hpack python3-h2 python3-httpx python3-websockets
 )
 # Debian's nodejs conflicts with NodeSource's, which dev machines often
 # carry: only install it when no node is on PATH.

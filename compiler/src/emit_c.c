@@ -1022,11 +1022,15 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 				 pc);
 		}
 		/* what r->unparsed left unknown (docs/language.md) */
-		put(e, "\tconst int k_body __attribute__((unused)) = r->unparsed == 0 ||\n"
-		       "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT;\n");
-		put(e, "\tconst int k_model __attribute__((unused)) = r->unparsed == 0 ||\n"
+		/* a WebSocket head, or a message no model is known for: the
+		 * fields only messages carry are unknown (flags UNSEEN_*) */
+		put(e, "\tconst int k_body __attribute__((unused)) =\n"
+		       "\t\t!(r->flags & ASPEN_REQ_UNSEEN_BODY) && (r->unparsed == 0 ||\n"
+		       "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT);\n");
+		put(e, "\tconst int k_model __attribute__((unused)) =\n"
+		       "\t\t!(r->flags & ASPEN_REQ_UNSEEN_MODEL) && (r->unparsed == 0 ||\n"
 		       "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
-		       "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT);\n");
+		       "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT));\n");
 	}
 	if (req && nrules > RULES_PER_FUNCTION) {
 		/* the chain in functions of RULES_PER_FUNCTION rules (emitted above) */

@@ -506,6 +506,15 @@ static void env_init(struct env *e, const struct program *p, const struct trace_
 	e->model_known = e->unseen == ASPEN_UNSEEN_NONE;
 	e->model = ev->model;
 	e->stream = ev->stream;
+	if (ev->kind == TRACE_REQUEST && ev->ws) {
+		/* a WebSocket upgrade head: the model (unless the path names it) and
+		 * the body fields come in its messages; a message: its model, when
+		 * the event has one (docs/language.md, "WebSocket connections") */
+		if (!strcmp(ev->ws, "upgrade"))
+			e->body_known = false;
+		if (!strcmp(ev->ws, "upgrade") || !ev->model)
+			e->model_known = false;
+	}
 	if (ev->kind == TRACE_REQUEST && e->providers) {
 		request_stream(e);
 		request_model(e);
@@ -599,6 +608,25 @@ static void uninspectable(const struct program *p, bool force_monitor, struct re
 	out->audit = 1;
 }
 
+/* WebSocket (docs/language.md, "WebSocket connections"): an upgrade head
+ * whose decision needs its messages' fields passes (rule `messages`); an
+ * allowed message that names no model itself is not audited. */
+static void ws_verdict(const struct trace_event *ev, const struct env *e, struct ref_result *out)
+{
+	if (!ev->ws || ev->kind != TRACE_REQUEST)
+		return;
+	if (!strcmp(ev->ws, "upgrade")) {
+		if (out->rule == ASPEN_RULE_UNINSPECTABLE && !e->unparsed) {
+			out->rule = ASPEN_RULE_MESSAGES;
+			out->decision = ASPEN_ALLOW;
+			out->audit = 1;
+		}
+		return;
+	}
+	if (!ev->model && out->decision == ASPEN_ALLOW && out->rule != ASPEN_RULE_UNINSPECTABLE)
+		out->audit = 0;
+}
+
 void refeval_event(const struct program *p, const struct trace_event *ev, bool force_monitor,
 		   struct ref_result *out)
 {
@@ -648,6 +676,7 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 			if (v == TV_UNKNOWN && t >= 0) { /* depends on what was not read */
 				uninspectable(p, force_monitor, out);
 				out->redact = 0;
+				ws_verdict(ev, &e, out);
 				return;
 			}
 			if (v != TV_TRUE)
@@ -667,6 +696,7 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 		out->decision = t == ACT_ALLOW ? ASPEN_ALLOW : deny_decision(monitor, t == ACT_KILL);
 		/* every decision on AI traffic is audited, and what a rule stops */
 		out->audit = ai || audit || t != ACT_ALLOW;
+		ws_verdict(ev, &e, out);
 		return;
 	}
 	if (conn && ai && has_req) { /* `default` applies to each request */
@@ -679,6 +709,7 @@ void refeval_event(const struct program *p, const struct trace_event *ev, bool f
 		out->decision = dflt_deny ? deny_decision(pol_monitor || force_monitor, false)
 					  : ASPEN_ALLOW;
 		out->audit = 1;
+		ws_verdict(ev, &e, out);
 		return;
 	}
 	if (ev->kind == TRACE_RESPONSE)

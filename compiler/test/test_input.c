@@ -124,6 +124,12 @@ void test_event_to_ctx(const struct aspen_meta *m, const struct trace_event *ev,
 		ctx->req.flags |= ASPEN_REQ_HAS_USER;
 	if (ev->unparsed)
 		ctx->req.unparsed = aspen_unparsed_code(ev->unparsed);
+	if (ev->ws && !strcmp(ev->ws, "upgrade")) {
+		ctx->req.flags |= ASPEN_REQ_WS_HEAD | ASPEN_REQ_UNSEEN_MODEL | ASPEN_REQ_UNSEEN_BODY;
+	} else if (ev->ws) { /* a message: its model is known when the event has one */
+		ctx->req.flags |= ASPEN_REQ_WS_MSG |
+				  (ev->model ? ASPEN_REQ_WS_NAMED : ASPEN_REQ_UNSEEN_MODEL);
+	}
 	ctx->resp.status = ev->status < 0 ? 0 : (__u32)ev->status;
 	ctx->resp.tokens_in = (__u64)ev->tokens_in;
 	ctx->resp.tokens_out = (__u64)ev->tokens_out;

@@ -255,6 +255,10 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 		rt_audit_str(&ev, "unparsed", why);
 	else
 		rt_audit_null(&ev, "unparsed");
+	if (r->flags & (ASPEN_REQ_WS_HEAD | ASPEN_REQ_WS_MSG)) {
+		rt_audit_str(&ev, "proto", "websocket");
+		rt_audit_str(&ev, "ws", (r->flags & ASPEN_REQ_WS_HEAD) ? "upgrade" : "message");
+	}
 	rt_audit_str(&ev, "tls",
 		     e->probe == ASPEN_PROBE_GNUTLS ? "gnutls"
 		     : e->probe == ASPEN_PROBE_GO   ? "go"

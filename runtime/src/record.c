@@ -152,6 +152,12 @@ void record_request(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	t.request_user = dupn(r->user, sizeof(r->user));
 	t.stream = !!(r->flags & ASPEN_REQ_STREAM);
 	t.unparsed = aspen_unparsed_name(r->unparsed) ? strdup(aspen_unparsed_name(r->unparsed)) : NULL;
+	if (r->flags & (ASPEN_REQ_WS_HEAD | ASPEN_REQ_WS_MSG))
+		t.ws = strdup((r->flags & ASPEN_REQ_WS_HEAD) ? "upgrade" : "message");
+	if (r->flags & ASPEN_REQ_UNSEEN_MODEL) { /* no model known: none recorded */
+		free(t.model);
+		t.model = NULL;
+	}
 	t.has_body_match = true;
 	for (size_t i = 0; i < p->meta.npatterns; i++) {
 		const struct aspen_meta_pattern *mp = &p->meta.patterns[i];

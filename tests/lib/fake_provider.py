@@ -198,13 +198,16 @@ def ws_frame(opcode, payload):
     return head + payload
 
 
-def ws_read_frame(rfile):
+def ws_read_frame(rfile, rsv=None):
     """(fin, opcode, payload) of one client frame (unmasked here), or None at
-    the end of the connection or on a frame a client must not send."""
+    the end of the connection or on a frame a client must not send. rsv, a
+    list: its one element becomes the frame's RSV bits."""
     head = rfile.read(2)
     if len(head) < 2:
         return None
     fin, opcode, masked, n = head[0] >> 7, head[0] & 0x0F, head[1] >> 7, head[1] & 0x7F
+    if rsv is not None:
+        rsv[:] = [(head[0] >> 4) & 7]
     if n == 126:
         ext = rfile.read(2)
         n = int.from_bytes(ext, "big") if len(ext) == 2 else -1
@@ -462,19 +465,26 @@ class Handler(BaseHTTPRequestHandler):
         transport): 101, then every text message {"type": "response.create",
         "model": ...} is recorded as a request (proto "ws", method "WS") and
         answered with the response.* events, one text frame each. Ping is
-        answered with pong, close with close. No extension is accepted."""
+        answered with pong, close with close. permessage-deflate is accepted
+        when the client offers it and the path's query has deflate=1 (the
+        client's compressed messages, RSV1, are inflated to be recorded);
+        no other extension is."""
         import base64
         import hashlib
         key = (self.headers.get("Sec-WebSocket-Key") or "").strip()
         self._record_request(b"", proto="ws_upgrade")
         accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        deflate = ("deflate=1" in self.path.partition("?")[2] and
+                   "permessage-deflate" in (self.headers.get("Sec-WebSocket-Extensions") or ""))
+        inflater = zlib.decompressobj(-15) if deflate else None
         self.wfile.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
+                         + (b"Sec-WebSocket-Extensions: permessage-deflate\r\n" if deflate else b"")
+                         + b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n")
         self.close_connection = True
         self.command = "WS"  # the messages' records: method "WS"
-        msg, msg_op = bytearray(), None
+        msg, msg_op, compressed, rsv = bytearray(), None, False, [0]
         while True:
-            fr = ws_read_frame(self.rfile)
+            fr = ws_read_frame(self.rfile, rsv)
             if fr is None:
                 if self.rfile.current:  # a message cut short
                     self._record_ws(bytes(msg), "partial_request")
@@ -489,11 +499,16 @@ class Handler(BaseHTTPRequestHandler):
             if op == 0xA:
                 continue
             if op in (0x1, 0x2):
-                msg, msg_op = bytearray(data), op
+                msg, msg_op, compressed = bytearray(data), op, bool(rsv[0] & 4)
             else:  # continuation
                 msg += data
             if not fin:
                 continue
+            if compressed:
+                if inflater is None:  # RSV1 without the extension: a protocol error
+                    self._record_ws(bytes(msg), "partial_request")
+                    return
+                msg = bytearray(inflater.decompress(bytes(msg) + b"\x00\x00\xff\xff"))
             req, fields = self._record_ws(bytes(msg), "request")
             if msg_op == 0x1 and req.get("type") == "response.create":
                 tin = max(1, len(msg) // 4)

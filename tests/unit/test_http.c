@@ -41,7 +41,7 @@ static size_t plain_run(struct aspen_http_req_state *st, const struct aspen_req 
 	size_t k = 0;
 
 	if (room) { /* as aspen_feed_nest() */
-		__u32 depth = st->depth, floor = (st->jflags & AH_JF_META) ? 3 : 2;
+		__u32 depth = st->depth, floor = (st->jflags & AH_JF_SUB) ? 3 : 2;
 		__u8 jf = st->jflags;
 
 		while (k < room && pos + k < n && k < 256 &&

@@ -23,7 +23,9 @@ static void test_unparsed_round_trip(void **state)
 				  ASPEN_UNPARSED_NO_TLS_LIB, ASPEN_UNPARSED_NO_REDACT,
 				  ASPEN_UNPARSED_UDP,	     ASPEN_UNPARSED_H2_MIDSTREAM,
 				  ASPEN_UNPARSED_H2_STATE,   ASPEN_UNPARSED_MODEL_CONFLICT,
-				  ASPEN_UNPARSED_PATTERN_NOT_FOUND, ASPEN_UNPARSED_PATTERN_AMBIGUOUS};
+				  ASPEN_UNPARSED_PATTERN_NOT_FOUND, ASPEN_UNPARSED_PATTERN_AMBIGUOUS,
+				  ASPEN_UNPARSED_WS_COMPRESSED, ASPEN_UNPARSED_WS_FRAMING,
+				  ASPEN_UNPARSED_WS_TOO_BIG};
 
 	assert_null(aspen_unparsed_name(ASPEN_UNPARSED_NONE));
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -38,6 +40,9 @@ static void test_unparsed_round_trip(void **state)
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_H2_STATE), "h2_state");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_PATTERN_NOT_FOUND), "pattern_not_found");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_PATTERN_AMBIGUOUS), "pattern_ambiguous");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_WS_COMPRESSED), "ws_compressed");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_WS_FRAMING), "ws_framing");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_WS_TOO_BIG), "ws_too_big");
 	assert_int_equal(aspen_unparsed_code("no such reason"), ASPEN_UNPARSED_MALFORMED);
 }
 
@@ -66,6 +71,7 @@ static void test_pseudo_rules(void **state)
 	assert_string_equal(pseudo_rule_name(ASPEN_RULE_DEFAULT), "default");
 	assert_string_equal(pseudo_rule_name(ASPEN_RULE_UNINSPECTABLE), "uninspectable");
 	assert_string_equal(pseudo_rule_name(ASPEN_RULE_NONE), "none");
+	assert_string_equal(pseudo_rule_name(ASPEN_RULE_MESSAGES), "messages");
 	assert_null(pseudo_rule_name(0));
 	assert_null(pseudo_rule_name(63));
 }

@@ -78,6 +78,7 @@ static void test_malformed_lines(void **state)
 	    {"{\"event\":\"connect\",\"dst_port\":443} x", "unexpected text"},
 	    {"{\"event\":\"connect\",\"dst_port\":443,\"dst_ip\":\"300.1.1.1\"}", "not an IPv4"},
 	    {"{\"event\":\"connect\"}", "needs 'dst_port'"},
+	    {"{\"event\":\"request\",\"ws\":\"frame\"}", "'ws' must be \"upgrade\" or \"message\""},
 	    {"{\"pid\":1}", "no \"event\""},
 	    {"{\"event\":\"connect\",\"dst_port\":443,\"decision\":\"maybe\"}", "unknown decision"},
 	    {"{\"event\":tru}", "expected a value"},
