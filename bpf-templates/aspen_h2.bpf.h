@@ -52,6 +52,7 @@
 #define ASPEN_H2_CONNS 1024
 #define ASPEN_H2_STREAMS 8192
 #define ASPEN_H2_WINDOW 65535 /* RFC 9113 6.9.2: the initial flow-control window */
+#define ASPEN_H2_HELD 8	      /* undecided streams a connection's windows are followed for */
 
 struct aspen_h2conn {
 	struct aspen_h2 p;
@@ -70,9 +71,21 @@ struct aspen_h2conn {
 	__u32 w_off;	 /* first body byte of a stream with a match */
 	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
-	__u64 bound; /* body bytes a stream may hold undecided (per write; ASPEN_H2_WINDOW at most) */
+	__u64 bound; /* body bytes a stream may hold undecided (the hold bound; ASPEN_H2_WINDOW
+		      * at most when the read side is lost) */
 	/* the current write's walk (aspen_h2_parse_write) */
 	__u64 wbuf, wlen, wskip, wpos;
+	/* flow control (docs/internals.md "HTTP/2 flow control"): the server's
+	 * frames as the client reads them (the read probe: SETTINGS,
+	 * WINDOW_UPDATE), the client's DATA bytes on the connection, the
+	 * undecided streams whose windows are watched */
+	struct aspen_h2r rd;
+	__u64 conn_sent;
+	__u32 held[ASPEN_H2_HELD];
+	__u32 acked;   /* the client acknowledged the server's SETTINGS */
+	__u32 stalled; /* an undecided stream ran out of window before that */
+	/* the current read's walk (aspen_h2_on_read) */
+	__u64 rbuf, rlen, rpos, rbase, rend;
 };
 
 /* A stream: the request (as an HTTP/1.1 request is kept) and what the
@@ -82,6 +95,8 @@ struct aspen_h2stream {
 	__u64 write_seq;
 	__u32 carried;
 	__u32 _pad;
+	__u64 sent; /* flow-controlled bytes of its DATA frames */
+	__u64 upd;  /* the server's WINDOW_UPDATE increments for it */
 };
 
 struct aspen_h2skey {
@@ -207,6 +222,78 @@ __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
 	return 0;
 }
 
+/* Watch an undecided stream's windows: a free slot (empty, or its stream
+ * decided or gone since). 0: none free. Global. */
+__noinline int aspen_h2_watch(struct aspen_h2conn *c, __u32 id)
+{
+	struct aspen_h2stream *s;
+
+	if (!c)
+		return 0;
+	for (int i = 0; i < ASPEN_H2_HELD; i++) {
+		__u32 o = c->held[i];
+
+		if (o) {
+			s = aspen_h2_stream(c, o);
+			if (s && !s->s.decided)
+				continue;
+		}
+		c->held[i] = id;
+		return 1;
+	}
+	return 0;
+}
+
+/* What the client may still send on stream s: the windows the server
+ * granted, as far as the read probe followed them (aspen_h2.h, "The
+ * server's side"); a connection whose reads were never seen (no read
+ * probe: Go) or were lost: the stream's initial window, as if no
+ * WINDOW_UPDATE came. */
+static __always_inline __s64 aspen_h2_avail(const struct aspen_h2conn *c,
+					    const struct aspen_h2stream *s)
+{
+	if (!c->rd.frames || c->rd.err)
+		return (__s64)ASPEN_H2_WINDOW - (__s64)s->sent;
+	return aspen_h2fc_avail(&c->rd, c->conn_sent, s->upd, s->sent);
+}
+
+/* Each watched undecided stream that can send no more (its window or the
+ * connection's used up: the client waits for a WINDOW_UPDATE its held
+ * bytes never earn) is decided with what was read (unparsed scan_bound),
+ * never left to hang; unless the client has not applied the server's
+ * SETTINGS yet (they may grant more): it acknowledges them in a later
+ * write, which sweeps again (`stalled`). Global. */
+__noinline int aspen_h2_sweep(struct aspen_h2conn *c, int probe)
+{
+	struct aspen_h2stream *s;
+
+	if (!c)
+		return 0;
+	c->stalled = 0;
+	for (int i = 0; i < ASPEN_H2_HELD; i++) {
+		__u32 id = c->held[i];
+
+		if (!id)
+			continue;
+		s = aspen_h2_stream(c, id);
+		if (!s || s->s.decided) {
+			c->held[i] = 0;
+			continue;
+		}
+		if (aspen_h2_avail(c, s) > 0)
+			continue;
+		if (!c->acked) {
+			c->stalled = 1;
+			continue;
+		}
+		s->s.r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(&s->s, probe);
+		aspen_account(&s->s);
+		c->held[i] = 0;
+	}
+	return 0;
+}
+
 /* A header block is complete: a new stream (its first block) is set up
  * from it; a later block (trailers) changes nothing. */
 static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
@@ -251,6 +338,12 @@ static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 	if ((c->p.head.flags & ASPEN_H2_H_END_STREAM) || s->r.unparsed) {
 		s->r.flags |= ASPEN_REQ_BODY_DONE;
 		aspen_decide_stream(s, probe);
+		return;
+	}
+	if (!aspen_h2_watch(c, k.stream)) {
+		/* more undecided streams than windows watched: could hang */
+		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(s, probe);
 	}
 }
 
@@ -261,6 +354,13 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 
 	if (!c)
 		return 0;
+	if (ev & ASPEN_H2_EV_DATA_FRAME) {
+		/* the client sends a frame only when the windows hold all of it */
+		s = aspen_h2_stream(c, c->p.stream);
+		c->conn_sent += c->p.len;
+		if (s)
+			s->sent += c->p.len;
+	}
 	if (ev & ASPEN_H2_EV_HEADERS)
 		aspen_h2_headers(c, probe);
 	if (ev & (ASPEN_H2_EV_END_STREAM | ASPEN_H2_EV_RST)) {
@@ -271,6 +371,12 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 			aspen_decide_stream(&s->s, probe);
 		}
 	}
+	if (ev & ASPEN_H2_EV_SETTINGS_ACK)
+		c->acked = 1;
+	if ((ev & ASPEN_H2_EV_FRAME) &&
+	    ((c->p.type == AH2_DATA && !(ev & ASPEN_H2_EV_END_STREAM)) ||
+	     (ev & ASPEN_H2_EV_SETTINGS_ACK)))
+		aspen_h2_sweep(c, probe);
 	if (ev & ASPEN_H2_EV_FRAME)
 		aspen_h2_attribute(c, 1);
 	return 0;
@@ -541,6 +647,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		if (!z)
 			return 0;
 		aspen_h2_init(&z->p, 1);
+		aspen_h2r_init(&z->rd);
 		z->key = *key;
 		bpf_map_update_elem(&aspen_h2conns, key, z, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&aspen_h2conns, key);
@@ -560,14 +667,10 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->w_matched = 0;
 	c->w_off = ~0u;
 	c->w_carried = 0;
-	/* a stream's undecided body is held while the client can send it: up
-	 * to the server's flow-control window, which this probe does not see
-	 * (the read side), so its initial size: past that a client waits for
-	 * a WINDOW_UPDATE the held bytes never earn, and the stream is decided
-	 * with what was read (scan_bound) instead of hanging */
+	/* a stream's undecided body is held up to the hold bound, and while
+	 * the client can send it: the server's flow-control windows, followed
+	 * on the read side (aspen_h2_sweep()) */
 	c->bound = aspen_hold_bound();
-	if (c->bound > ASPEN_H2_WINDOW)
-		c->bound = ASPEN_H2_WINDOW;
 	c->wpos = 0;
 	c->wbuf = (__u64)buf;
 	c->wlen = len;
@@ -585,6 +688,104 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		aspen_h2_redact_hold(c, s1, key, (__u64)buf, len, how & ASPEN_WRITE_HOLD);
 #endif
 	return 1;
+}
+
+/* ---- the read side: the server's frames (flow control) -------------------- */
+
+/* A WINDOW_UPDATE the client read (c->rd.wu_stream, wu_inc). Global. */
+__noinline int aspen_h2_window(struct aspen_h2conn *c)
+{
+	struct aspen_h2stream *s;
+
+	if (!c)
+		return 0;
+	if (!c->rd.wu_stream) {
+		aspen_h2fc_conn_update(&c->rd, c->conn_sent, c->rd.wu_inc);
+		return 0;
+	}
+	s = aspen_h2_stream(c, c->rd.wu_stream);
+	if (s) /* an overflow resets the stream (the client's doing): nothing to hold */
+		aspen_h2fc_stream_update(&c->rd, &s->upd, s->sent, c->rd.wu_inc);
+	return 0;
+}
+
+struct aspen_h2rfeed {
+	struct aspen_h2conn *c;
+	const __u8 *buf;
+};
+
+/* One step of a read's walk: a payload passed over, or one byte parsed
+ * (the chunk around it copied first when it is not in the buffer). */
+static long aspen_h2_rstep(__u32 i, void *arg)
+{
+	struct aspen_h2rfeed *f = arg;
+	struct aspen_h2conn *c = f->c;
+	__u64 pos = c->rpos, left, idx, n;
+	__u32 skip;
+	int ev;
+
+	if (pos >= c->rlen || c->rd.err)
+		return 1;
+	left = c->rlen - pos;
+	skip = aspen_h2r_skip(&c->rd);
+	if (skip) {
+		if (skip > left)
+			skip = (__u32)left;
+		c->rpos = pos + skip;
+		return aspen_h2r_skipped(&c->rd, skip) < 0;
+	}
+	if (pos < c->rbase || pos >= c->rend) {
+		n = left > ASPEN_CHUNK ? ASPEN_CHUNK : left;
+		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
+					(const void *)(c->rbuf + pos))) {
+			c->rd.err = ASPEN_H2_ERR_LOST;
+			return 1;
+		}
+		c->rbase = pos;
+		c->rend = pos + n;
+	}
+	idx = pos - c->rbase;
+	barrier_var(idx);
+	c->rpos = pos + 1;
+	ev = aspen_h2r_byte(&c->rd, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
+	if (ev < 0)
+		return 1;
+	if (ev & ASPEN_H2R_EV_WINDOW)
+		aspen_h2_window(c);
+	return 0;
+}
+
+#define ASPEN_H2_READ_STEPS (1 << 20)
+
+/* Walk what the client read (c->rbuf, c->rlen): frame headers, SETTINGS
+ * and WINDOW_UPDATE byte by byte, every other payload passed over. A read
+ * the walk cannot finish (a failed copy, more steps than the bound) loses
+ * the read side: the windows fall back to the initial one. Global. */
+__noinline int aspen_h2_parse_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc)
+{
+	if (!c || !sc)
+		return 0;
+	struct aspen_h2rfeed f = {.c = c, .buf = sc->buf};
+
+	bpf_loop(ASPEN_H2_READ_STEPS, aspen_h2_rstep, &f, 0);
+	if (c->rpos < c->rlen && !c->rd.err)
+		c->rd.err = ASPEN_H2_ERR_LOST;
+	return 0;
+}
+
+/* The read probe's HTTP/2 path: n bytes the client read into buf on an
+ * HTTP/2 connection. */
+static __always_inline void aspen_h2_on_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc,
+					     __u64 buf, __u64 n)
+{
+	if (c->rd.err)
+		return;
+	c->rbuf = buf;
+	c->rlen = n;
+	c->rpos = 0;
+	c->rbase = 0;
+	c->rend = 0;
+	aspen_h2_parse_read(c, sc);
 }
 
 /* The write call returned: a failed call is repeated with the same bytes. */

@@ -27,6 +27,11 @@
  *                           (END_STREAM on DATA, or on HEADERS at its block's end)
  *   ASPEN_H2_EV_RST         the client reset stream st->stream
  *   ASPEN_H2_EV_FRAME       a frame ended with this byte
+ *   ASPEN_H2_EV_DATA_FRAME  a DATA frame of stream st->stream begins (its
+ *                           header's last byte): st->len is its length, what
+ *                           it takes from the flow-control windows
+ *   ASPEN_H2_EV_SETTINGS_ACK a SETTINGS frame with ACK: the client received
+ *                           (and applied) the server's SETTINGS
  *
  * Checked (ERR_FRAME): the first frame is SETTINGS; stream 0 for SETTINGS,
  * PING, GOAWAY and not for DATA, HEADERS, PRIORITY, RST_STREAM,
@@ -52,6 +57,8 @@
 #define ASPEN_H2_EV_END_STREAM 4
 #define ASPEN_H2_EV_RST 8
 #define ASPEN_H2_EV_FRAME 16
+#define ASPEN_H2_EV_DATA_FRAME 32 /* a DATA frame's header: st->len is its flow-controlled length */
+#define ASPEN_H2_EV_SETTINGS_ACK 64 /* the client acknowledged the server's SETTINGS */
 
 #ifndef ASPEN_H2_MAX_BLOCK
 #define ASPEN_H2_MAX_BLOCK (256U * 1024)
@@ -187,7 +194,10 @@ static __always_inline int ah2_frame_end(struct aspen_h2 *st)
 		}
 		break;
 	case AH2_RST_STREAM: ev |= ASPEN_H2_EV_RST; break;
-	case AH2_SETTINGS: break;
+	case AH2_SETTINGS:
+		if (st->flags & AH2_F_ACK)
+			ev |= ASPEN_H2_EV_SETTINGS_ACK;
+		break;
 	default: break;
 	}
 	return ev;
@@ -259,8 +269,8 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 		st->part = AH2_PART_PRIO;
 	st->phase = AH2_P_PAYLOAD;
 	if (len == 0)
-		return ah2_frame_end(st);
-	return 0;
+		return ah2_frame_end(st) | (t == AH2_DATA ? ASPEN_H2_EV_DATA_FRAME : 0);
+	return t == AH2_DATA ? ASPEN_H2_EV_DATA_FRAME : 0;
 }
 
 /* A byte of a payload's body (padding and fixed fields excluded). */
@@ -366,6 +376,231 @@ static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
 	case AH2_P_PAYLOAD: return ah2_payload_byte(st, c);
 	default: return ASPEN_H2_ERROR;
 	}
+}
+
+/*
+ * ---- The server's side: framing and flow control ---------------------------
+ *
+ * What the client reads (SSL_read's plaintext) on a connection whose write
+ * side is HTTP/2, walked to follow the windows the server grants the
+ * client's DATA (RFC 9113 6.9): its SETTINGS (SETTINGS_INITIAL_WINDOW_SIZE,
+ * applied when the frame ends; an ACK acknowledges the client's own
+ * SETTINGS and changes nothing here) and WINDOW_UPDATE (connection: stream
+ * 0; a stream's). Every other frame is passed over by its length
+ * (aspen_h2r_skip()), so only frame headers and those two payloads are read
+ * byte by byte, and the walk stays in frame sync across reads (frames split
+ * anywhere, several per read).
+ *
+ * Checked (ASPEN_H2_ERR_*, sticky: the caller falls back to the initial
+ * window): the first frame is SETTINGS without ACK (the server's
+ * preface); SETTINGS on stream 0, a multiple of 6 bytes, empty with ACK;
+ * WINDOW_UPDATE 4 bytes, increment not 0; SETTINGS_INITIAL_WINDOW_SIZE at
+ * most 2^31-1; the connection window never over 2^31-1 (aspen_h2fc_*).
+ *
+ * Windows. A stream's send window is `init_win + upd - sent` (upd: its
+ * WINDOW_UPDATE increments, sent: its DATA frames' lengths), computed when
+ * needed with the current init_win: that is exactly RFC 9113 6.9.2's
+ * adjustment of every open stream's window by the difference when a
+ * SETTINGS frame changes the initial window. The connection's is
+ * `conn_granted - conn_sent` (SETTINGS never change it).
+ */
+#define ASPEN_H2_WINDOW_MAX 0x7fffffffLL
+#define ASPEN_H2_INITIAL_WINDOW 65535
+
+#define ASPEN_H2R_EV_SETTINGS 1 /* a SETTINGS frame (not ACK) ended: st->init_win applies */
+#define ASPEN_H2R_EV_WINDOW 2	/* a WINDOW_UPDATE ended: st->wu_stream, st->wu_inc */
+#define ASPEN_H2R_EV_FRAME 4	/* a frame ended with this byte */
+
+struct aspen_h2r {
+	__u32 err;	    /* enum aspen_h2_err (sticky) */
+	__u32 len;	    /* payload bytes left in this frame */
+	__u32 stream;	    /* this frame's stream */
+	__u32 val;	    /* the SETTINGS value or WINDOW_UPDATE increment being read */
+	__u32 init_win;	    /* the server's SETTINGS_INITIAL_WINDOW_SIZE in force */
+	__u32 set_init;	    /* the one the current SETTINGS frame sets (set_has_init) */
+	__u32 wu_stream;    /* the last WINDOW_UPDATE's stream */
+	__u32 wu_inc;	    /* and its increment */
+	__u64 conn_granted; /* 65,535 + the connection WINDOW_UPDATE increments */
+	__u64 frames;	    /* frames seen */
+	__u16 set_id;
+	__u8 phase; /* AH2_P_HEADER, AH2_P_PAYLOAD, AH2_P_ERROR */
+	__u8 pos;
+	__u8 type;
+	__u8 flags;
+	__u8 settings; /* SETTINGS frames (not ACK) applied, capped at 255 */
+	__u8 set_has_init;
+};
+
+static __always_inline void aspen_h2r_init(struct aspen_h2r *st)
+{
+	__builtin_memset(st, 0, sizeof(*st));
+	st->phase = AH2_P_HEADER;
+	st->init_win = ASPEN_H2_INITIAL_WINDOW;
+	st->conn_granted = ASPEN_H2_INITIAL_WINDOW;
+}
+
+static __always_inline int ah2r_fail(struct aspen_h2r *st, __u32 err)
+{
+	st->err = err;
+	st->phase = AH2_P_ERROR;
+	return ASPEN_H2_ERROR;
+}
+
+/* A frame ended (its last byte, or its header when empty). */
+static __always_inline int ah2r_frame_end(struct aspen_h2r *st)
+{
+	int ev = ASPEN_H2R_EV_FRAME;
+
+	st->phase = AH2_P_HEADER;
+	st->pos = 0;
+	if (st->type == AH2_SETTINGS && !(st->flags & AH2_F_ACK)) {
+		if (st->set_has_init)
+			st->init_win = st->set_init;
+		if (st->settings < 255)
+			st->settings++;
+		ev |= ASPEN_H2R_EV_SETTINGS;
+	} else if (st->type == AH2_WINDOW_UPDATE) {
+		st->wu_stream = st->stream;
+		st->wu_inc = st->val & 0x7fffffffU;
+		if (!st->wu_inc)
+			return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+		ev |= ASPEN_H2R_EV_WINDOW;
+	}
+	return ev;
+}
+
+/* The 9-byte frame header is complete. */
+static __always_inline int ah2r_frame_start(struct aspen_h2r *st)
+{
+	__u32 t = st->type, len = st->len, s = st->stream & 0x7fffffffU;
+	int bad = 0;
+
+	st->stream = s;
+	st->pos = 0;
+	st->val = 0;
+	st->set_id = 0;
+	st->set_has_init = 0;
+	if (++st->frames == 1 && (t != AH2_SETTINGS || (st->flags & AH2_F_ACK)))
+		return ah2r_fail(st, ASPEN_H2_ERR_PREFACE);
+	if (t == AH2_SETTINGS)
+		bad = s != 0 || (len % 6) != 0 || ((st->flags & AH2_F_ACK) && len);
+	else if (t == AH2_WINDOW_UPDATE)
+		bad = len != 4;
+	if (bad)
+		return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+	st->phase = AH2_P_PAYLOAD;
+	if (len == 0)
+		return ah2r_frame_end(st);
+	return 0;
+}
+
+/* A byte of a SETTINGS or WINDOW_UPDATE payload. */
+static __always_inline int ah2r_fixed_byte(struct aspen_h2r *st, __u8 c)
+{
+	if (st->type == AH2_WINDOW_UPDATE) {
+		st->val = (st->val << 8) | c;
+		return 0;
+	}
+	if (st->pos < 2)
+		st->set_id = (__u16)((st->set_id << 8) | c);
+	else
+		st->val = (st->val << 8) | c;
+	if (++st->pos < 6)
+		return 0;
+	if (st->set_id == 4) { /* INITIAL_WINDOW_SIZE */
+		if (st->val > ASPEN_H2_WINDOW_MAX)
+			return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+		st->set_init = st->val;
+		st->set_has_init = 1;
+	}
+	st->pos = 0;
+	st->set_id = 0;
+	st->val = 0;
+	return 0;
+}
+
+/* One byte the client read: events, or ASPEN_H2_ERROR. */
+static __always_inline int aspen_h2r_byte(struct aspen_h2r *st, __u8 c)
+{
+	switch (st->phase) {
+	case AH2_P_HEADER:
+		if (st->pos < 3)
+			st->len = ((st->pos ? st->len : 0) << 8) | c;
+		else if (st->pos == 3)
+			st->type = c;
+		else if (st->pos == 4)
+			st->flags = c;
+		else
+			st->stream = ((st->pos > 5 ? st->stream : 0) << 8) | c;
+		if (++st->pos < 9)
+			return 0;
+		return ah2r_frame_start(st);
+	case AH2_P_PAYLOAD:
+		st->len--;
+		if ((st->type == AH2_SETTINGS || st->type == AH2_WINDOW_UPDATE) &&
+		    ah2r_fixed_byte(st, c))
+			return ASPEN_H2_ERROR;
+		if (st->len == 0)
+			return ah2r_frame_end(st);
+		return 0;
+	default: return ASPEN_H2_ERROR;
+	}
+}
+
+/* Payload bytes that may be passed over without reading them (0: read the
+ * next byte with aspen_h2r_byte()). */
+static __always_inline __u32 aspen_h2r_skip(const struct aspen_h2r *st)
+{
+	if (st->phase != AH2_P_PAYLOAD || st->type == AH2_SETTINGS ||
+	    st->type == AH2_WINDOW_UPDATE)
+		return 0;
+	return st->len;
+}
+
+/* n (1 to aspen_h2r_skip()) payload bytes passed over: events. */
+static __always_inline int aspen_h2r_skipped(struct aspen_h2r *st, __u32 n)
+{
+	if (n > st->len || st->phase != AH2_P_PAYLOAD)
+		return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+	st->len -= n;
+	if (st->len == 0)
+		return ah2r_frame_end(st);
+	return 0;
+}
+
+/* A connection WINDOW_UPDATE of inc: ASPEN_H2_ERROR (sticky) when the
+ * window would pass 2^31-1 (the client ends the connection with
+ * FLOW_CONTROL_ERROR). */
+static __always_inline int aspen_h2fc_conn_update(struct aspen_h2r *st, __u64 conn_sent, __u32 inc)
+{
+	st->conn_granted += inc;
+	if ((__s64)(st->conn_granted - conn_sent) > ASPEN_H2_WINDOW_MAX)
+		return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+	return 0;
+}
+
+/* A stream's WINDOW_UPDATE of inc into its upd: -1 when its window would
+ * pass 2^31-1 (the client resets the stream: FLOW_CONTROL_ERROR). */
+static __always_inline int aspen_h2fc_stream_update(const struct aspen_h2r *st, __u64 *upd,
+						    __u64 sent, __u32 inc)
+{
+	*upd += inc;
+	if ((__s64)((__u64)st->init_win + *upd - sent) > ASPEN_H2_WINDOW_MAX)
+		return -1;
+	return 0;
+}
+
+/* What the client may still send on a stream (upd, sent: its WINDOW_UPDATE
+ * increments and DATA bytes; conn_sent: DATA bytes of the connection): the
+ * smaller of the stream's window and the connection's. Negative after a
+ * SETTINGS shrank the initial window below what a stream sent. */
+static __always_inline __s64 aspen_h2fc_avail(const struct aspen_h2r *st, __u64 conn_sent,
+					      __u64 upd, __u64 sent)
+{
+	__s64 conn = (__s64)(st->conn_granted - conn_sent);
+	__s64 strm = (__s64)((__u64)st->init_win + upd - sent);
+
+	return conn < strm ? conn : strm;
 }
 
 #endif

@@ -1033,8 +1033,9 @@ int aspen_write_ret(struct pt_regs *ctx)
 	return 0;
 }
 
-/* ---- the read side (token usage, status, response rules) ----------------- */
+/* ---- the read side (token usage, status, response rules; HTTP/2 flow control) */
 
+#if ASPEN_NEED_TLS_READ
 #if ASPEN_NEED_RESPONSE
 
 struct aspen_rfeed {
@@ -1103,6 +1104,7 @@ static __always_inline void aspen_response_done(struct aspen_rstream *s,
 		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
 	aspen_submit(e, v.decision != ASPEN_ALLOW);
 }
+#endif /* ASPEN_NEED_RESPONSE */
 
 static __always_inline int aspen_on_read_entry(struct pt_regs *ctx, int probe, int ex)
 {
@@ -1126,7 +1128,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct aspen_rstream *s;
+	struct aspen_h2conn *h2;
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	__u64 n = 0;
 
@@ -1144,7 +1146,14 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	}
 	if (!n)
 		goto out;
-	s = bpf_map_lookup_elem(&aspen_rstreams, &key);
+	h2 = bpf_map_lookup_elem(&aspen_h2conns, &key);
+	if (h2) { /* the write side is HTTP/2: the server's frames */
+		aspen_h2_on_read(h2, sc, a->buf, n);
+		goto out;
+	}
+#if ASPEN_NEED_RESPONSE
+	struct aspen_rstream *s = bpf_map_lookup_elem(&aspen_rstreams, &key);
+
 	if (!s) {
 		/* z->zero is all zeros between uses, and larger than a rstream */
 		bpf_map_update_elem(&aspen_rstreams, &key, &z->zero, BPF_NOEXIST);
@@ -1170,6 +1179,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 		}
 		f.start = f.stop;
 	}
+#endif
 out:
 	bpf_map_delete_elem(&aspen_read_args, &tid);
 	return 0;
@@ -1199,7 +1209,7 @@ int aspen_tls_read_ret(struct pt_regs *ctx)
 	return aspen_on_read_return(ctx);
 }
 
-#endif /* ASPEN_NEED_RESPONSE */
+#endif /* ASPEN_NEED_TLS_READ */
 
 /* The socket a TLS session was bound to has sent its last byte (sockops,
  * aspen_sockops_state): the session's state goes with it, so that a session
