@@ -57,6 +57,9 @@ run it with /usr/bin/python3). An h2 connection is recorded the same way
 (conn-N.raw: every plaintext byte), each stream a "request" event with
 "proto":"h2" and "h2_stream":N; POSTs to /v1/chat/completions and
 /v1/messages answer as above (no streaming), anything else 404.
+--h2-window N: the flow-control window the server grants the client: its
+first SETTINGS says SETTINGS_INITIAL_WINDOW_SIZE N, followed (same write) by
+a connection WINDOW_UPDATE of N - 65535. Default: HTTP/2's initial 65,535.
 
 A request with the header X-Aspen-Test-Stall: FILE is not read past its head
 until FILE exists (at most 60 s): a provider that stops reading, whose TCP
@@ -263,7 +266,16 @@ class Handler(BaseHTTPRequestHandler):
         import h2.events
 
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        win = self.server.h2_window
+        if win:
+            import h2.settings
+            codes = h2.settings.SettingCodes
+            conn.local_settings = h2.settings.Settings(client=False, initial_values={
+                codes.MAX_CONCURRENT_STREAMS: 100, codes.MAX_HEADER_LIST_SIZE: 65536,
+                codes.INITIAL_WINDOW_SIZE: win})
         conn.initiate_connection()
+        if win and win > 65535:
+            conn.increment_flow_control_window(win - 65535)
         self.request.sendall(conn.data_to_send())
         streams = {}
         while True:
@@ -653,6 +665,7 @@ class TLSServer(ThreadingHTTPServer):
         self.ctx = ctx
         self.recorder = recorder
         self.provider_name = provider_name
+        self.h2_window = 0
         self._req_lock = threading.Lock()
         self._req = 0
         super().__init__((addr, port), Handler)
@@ -711,6 +724,8 @@ def main():
     ap.add_argument("--ready-file", help="written when every socket listens")
     ap.add_argument("--name", default="provider", help="provider name used in answers")
     ap.add_argument("--h2", action="store_true", help="offer HTTP/2 by ALPN too (python3-h2)")
+    ap.add_argument("--h2-window", type=int, default=0, metavar="N",
+                    help="HTTP/2: grant the client a flow-control window of N bytes")
     args = ap.parse_args()
     if not args.listen and not args.udp:
         ap.error("nothing to serve: give --listen and/or --udp")
@@ -724,6 +739,7 @@ def main():
     servers, threads = [], []
     for addr, port in args.listen:
         srv = TLSServer(addr, port, ctx, rec, args.name)
+        srv.h2_window = args.h2_window
         rec.dir_for(addr)
         t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         t.start()
