@@ -57,7 +57,7 @@
 #define ASPEN_H2_EV_END_STREAM 4
 #define ASPEN_H2_EV_RST 8
 #define ASPEN_H2_EV_FRAME 16
-#define ASPEN_H2_EV_DATA_FRAME 32 /* a DATA frame's header: st->len is its flow-controlled length */
+#define ASPEN_H2_EV_DATA_FRAME 32   /* a DATA frame begins: st->len is its length */
 #define ASPEN_H2_EV_SETTINGS_ACK 64 /* the client acknowledged the server's SETTINGS */
 
 #ifndef ASPEN_H2_MAX_BLOCK
@@ -551,8 +551,7 @@ static __always_inline int aspen_h2r_byte(struct aspen_h2r *st, __u8 c)
  * next byte with aspen_h2r_byte()). */
 static __always_inline __u32 aspen_h2r_skip(const struct aspen_h2r *st)
 {
-	if (st->phase != AH2_P_PAYLOAD || st->type == AH2_SETTINGS ||
-	    st->type == AH2_WINDOW_UPDATE)
+	if (st->phase != AH2_P_PAYLOAD || st->type == AH2_SETTINGS || st->type == AH2_WINDOW_UPDATE)
 		return 0;
 	return st->len;
 }

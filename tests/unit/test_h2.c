@@ -707,16 +707,326 @@ static void test_oracle(void **state)
 	free(cp);
 }
 
+/* ---- the server's side: framing and flow control -------------------------- */
+
+/* A frame into b: 9-byte header and payload. Returns its size. */
+static size_t frame(__u8 *b, __u32 len, __u8 type, __u8 flags, __u32 stream, const __u8 *payload)
+{
+	b[0] = (__u8)(len >> 16);
+	b[1] = (__u8)(len >> 8);
+	b[2] = (__u8)len;
+	b[3] = type;
+	b[4] = flags;
+	b[5] = (__u8)(stream >> 24);
+	b[6] = (__u8)(stream >> 16);
+	b[7] = (__u8)(stream >> 8);
+	b[8] = (__u8)stream;
+	if (len && payload)
+		memcpy(b + 9, payload, len);
+	else if (len)
+		memset(b + 9, 0x5a, len);
+	return 9 + len;
+}
+
+static size_t setting(__u8 *p, __u16 id, __u32 v)
+{
+	p[0] = (__u8)(id >> 8);
+	p[1] = (__u8)id;
+	p[2] = (__u8)(v >> 24);
+	p[3] = (__u8)(v >> 16);
+	p[4] = (__u8)(v >> 8);
+	p[5] = (__u8)v;
+	return 6;
+}
+
+static size_t window_update(__u8 *b, __u32 stream, __u32 inc)
+{
+	__u8 p[4] = {(__u8)(inc >> 24), (__u8)(inc >> 16), (__u8)(inc >> 8), (__u8)inc};
+
+	return frame(b, 4, AH2_WINDOW_UPDATE, 0, stream, p);
+}
+
+/* Feed what the client read as the read probe does: payloads that need no
+ * reading passed over whole (skip), else (or with byte_by_byte) one byte at
+ * a time. Events to the transcript. */
+static int rfeed(struct aspen_h2r *st, const __u8 *b, size_t n, int byte_by_byte, struct tx *t)
+{
+	size_t i = 0;
+	int ev;
+
+	while (i < n) {
+		__u32 skip = aspen_h2r_skip(st);
+
+		if (skip && !byte_by_byte) {
+			size_t k = skip < n - i ? skip : n - i;
+
+			ev = aspen_h2r_skipped(st, (__u32)k);
+			i += k;
+		} else {
+			ev = aspen_h2r_byte(st, b[i++]);
+		}
+		if (ev < 0) {
+			tx_put(t, "X %u\n", st->err);
+			return (int)st->err;
+		}
+		if (ev & ASPEN_H2R_EV_SETTINGS)
+			tx_put(t, "S %u\n", st->init_win);
+		if (ev & ASPEN_H2R_EV_WINDOW) {
+			tx_put(t, "W %u %u\n", st->wu_stream, st->wu_inc);
+			/* as aspen_h2_window() does, nothing sent yet */
+			if (!st->wu_stream && aspen_h2fc_conn_update(st, 0, st->wu_inc) < 0)
+				return (int)st->err;
+		}
+		if (ev & ASPEN_H2R_EV_FRAME)
+			tx_put(t, "F %u\n", st->type);
+	}
+	return 0;
+}
+
+/* What a server sends: its SETTINGS (an initial window of 1 MiB), a
+ * connection WINDOW_UPDATE, the ACK of the client's SETTINGS, a response
+ * (HEADERS, DATA of several sizes, padded), PING, a stream WINDOW_UPDATE,
+ * an unknown frame, a second SETTINGS shrinking the window, GOAWAY. */
+static size_t server_connection(__u8 *b)
+{
+	__u8 p[64];
+	size_t n = 0, k;
+
+	k = setting(p, 3, 100);
+	k += setting(p + k, 4, 1U << 20);
+	k += setting(p + k, 5, 32768);
+	n += frame(b + n, (__u32)k, AH2_SETTINGS, 0, 0, p);
+	n += window_update(b + n, 0, (16U << 20) - 65535);
+	n += frame(b + n, 0, AH2_SETTINGS, AH2_F_ACK, 0, NULL);
+	n += frame(b + n, 20, AH2_HEADERS, AH2_F_END_HEADERS, 1, NULL);
+	n += frame(b + n, 300, AH2_DATA, 0, 1, NULL);
+	n += frame(b + n, 0, AH2_DATA, 0, 1, NULL);
+	n += frame(b + n, 40, AH2_DATA, AH2_F_PADDED | AH2_F_END_STREAM, 1, NULL);
+	n += frame(b + n, 8, AH2_PING, 0, 0, NULL);
+	n += window_update(b + n, 3, 70000);
+	n += frame(b + n, 7, 0xfa, 0, 0, NULL);
+	k = setting(p, 4, 16384);
+	n += frame(b + n, (__u32)k, AH2_SETTINGS, 0, 0, p);
+	n += frame(b + n, 8, AH2_GOAWAY, 0, 0, NULL);
+	return n;
+}
+
+static void test_read_walk(void **state)
+{
+	static __u8 b[2048];
+	size_t n = server_connection(b), i, j;
+	struct aspen_h2r st, cp;
+	static struct tx whole, t;
+
+	(void)state;
+	tx_init(&whole);
+	aspen_h2r_init(&st);
+	assert_int_equal(rfeed(&st, b, n, 0, &whole), 0);
+	assert_string_equal(whole.s, "S 1048576\nF 4\n"
+				     "W 0 16711681\nF 8\n"
+				     "F 4\n"
+				     "F 1\nF 0\nF 0\nF 0\n"
+				     "F 6\n"
+				     "W 3 70000\nF 8\n"
+				     "F 250\n"
+				     "S 16384\nF 4\n"
+				     "F 7\n");
+	assert_int_equal(st.conn_granted, 16U << 20);
+	assert_int_equal(st.init_win, 16384);
+	assert_int_equal(st.settings, 2);
+	assert_int_equal(st.frames, 12);
+	/* byte by byte: the same */
+	tx_init(&t);
+	aspen_h2r_init(&st);
+	assert_int_equal(rfeed(&st, b, n, 1, &t), 0);
+	assert_string_equal(t.s, whole.s);
+	free(t.s);
+	/* split into two reads at every offset, three at (7, 5) steps, the
+	 * state copied between reads as a map value is */
+	for (i = 0; i <= n; i++) {
+		tx_init(&t);
+		aspen_h2r_init(&st);
+		assert_int_equal(rfeed(&st, b, i, 0, &t), 0);
+		memcpy(&cp, &st, sizeof(cp));
+		memset(&st, 0xa5, sizeof(st));
+		assert_int_equal(rfeed(&cp, b + i, n - i, 0, &t), 0);
+		assert_string_equal(t.s, whole.s);
+		assert_int_equal(cp.conn_granted, 16U << 20);
+		free(t.s);
+	}
+	for (i = 0; i <= n; i += 7) {
+		for (j = i; j <= n; j += 5) {
+			tx_init(&t);
+			aspen_h2r_init(&st);
+			assert_int_equal(rfeed(&st, b, i, 0, &t), 0);
+			assert_int_equal(rfeed(&st, b + i, j - i, 0, &t), 0);
+			assert_int_equal(rfeed(&st, b + j, n - j, 0, &t), 0);
+			assert_string_equal(t.s, whole.s);
+			free(t.s);
+		}
+	}
+	free(whole.s);
+}
+
+/* Malformed server frames: each its error, sticky. */
+static void test_read_malformed(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *hex;
+		__u32 err;
+	} cases[] = {
+	    {"first frame not SETTINGS", "000008060000000000 0000000000000000",
+	     ASPEN_H2_ERR_PREFACE},
+	    {"first frame a SETTINGS ACK", "000000040100000000", ASPEN_H2_ERR_PREFACE},
+	    {"SETTINGS on a stream", "000000040000000001", ASPEN_H2_ERR_FRAME},
+	    {"SETTINGS of 5 bytes", "000005040000000000 0004000100", ASPEN_H2_ERR_FRAME},
+	    {"SETTINGS ACK with a payload", "000000040000000000 000006040100000000 000400000001",
+	     ASPEN_H2_ERR_FRAME},
+	    {"INITIAL_WINDOW_SIZE over 2^31-1", "000006040000000000 000480000000",
+	     ASPEN_H2_ERR_FRAME},
+	    {"WINDOW_UPDATE of 3 bytes", "000000040000000000 000003080000000000 000001",
+	     ASPEN_H2_ERR_FRAME},
+	    {"WINDOW_UPDATE of 0", "000000040000000000 000004080000000000 00000000",
+	     ASPEN_H2_ERR_FRAME},
+	    {"WINDOW_UPDATE of 0 on a stream", "000000040000000000 000004080000000003 80000000",
+	     ASPEN_H2_ERR_FRAME},
+	};
+	struct aspen_h2r st;
+	__u8 b[256];
+	size_t i, n;
+	static struct tx t;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = unhex(cases[i].hex, b, sizeof(b));
+		tx_init(&t);
+		aspen_h2r_init(&st);
+		if (rfeed(&st, b, n, 0, &t) != (int)cases[i].err)
+			fail_msg("%s: got %s", cases[i].what, t.s);
+		assert_int_equal(aspen_h2r_byte(&st, 0), ASPEN_H2_ERROR); /* sticky */
+		free(t.s);
+	}
+	/* the largest window: fine */
+	n = unhex("000006040000000000 00047fffffff", b, sizeof(b));
+	tx_init(&t);
+	aspen_h2r_init(&st);
+	assert_int_equal(rfeed(&st, b, n, 0, &t), 0);
+	assert_int_equal(st.init_win, 0x7fffffff);
+	free(t.s);
+}
+
+/* Window accounting: RFC 9113 6.9.2's adjustment of open streams when
+ * SETTINGS change the initial window, the connection window shared by
+ * streams, overflow. */
+static void test_windows(void **state)
+{
+	struct aspen_h2r st;
+	__u64 conn_sent = 0, upd1 = 0, sent1 = 0, upd3 = 0, sent3 = 0;
+
+	(void)state;
+	aspen_h2r_init(&st);
+	/* before the server's SETTINGS: 65,535 each */
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 65535);
+	sent1 = 30000;
+	conn_sent = 30000;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 35535);
+	/* stream 3 opens; the connection window is shared */
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), 35535);
+	/* SETTINGS shrink the initial window below what stream 1 sent: its
+	 * window goes negative (6.9.2), stream 3's follows the difference */
+	st.init_win = 16384;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 16384 - 30000);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), 16384);
+	/* and grow it: both adjusted, the connection window unchanged */
+	st.init_win = 1U << 20;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 35535);
+	assert_int_equal(aspen_h2fc_conn_update(&st, conn_sent, (16U << 20) - 65535), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), (1 << 20) - 30000);
+	/* a stream WINDOW_UPDATE */
+	assert_int_equal(aspen_h2fc_stream_update(&st, &upd1, sent1, 1000), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), (1 << 20) - 29000);
+	/* stream 3 sends 900,000 bytes: the connection window now binds stream 1 */
+	sent3 = 900000;
+	conn_sent += sent3;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), (1 << 20) - 900000);
+	sent3 += (1 << 20) - 900000;
+	conn_sent += (1 << 20) - 900000;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1),
+			 (16 << 20) - (__s64)conn_sent < (1 << 20) - 29000
+			     ? (16 << 20) - (__s64)conn_sent
+			     : (1 << 20) - 29000);
+	/* overflow: a stream's window past 2^31-1, the connection's */
+	assert_int_equal(aspen_h2fc_stream_update(&st, &upd1, sent1, 0x7fffffffU), -1);
+	assert_int_equal(st.err, 0); /* a stream error: the client resets that stream */
+	assert_int_equal(aspen_h2fc_conn_update(&st, conn_sent, 0x7fffffffU), ASPEN_H2_ERROR);
+	assert_int_equal(st.err, ASPEN_H2_ERR_FRAME);
+	/* exactly 2^31-1: fine */
+	aspen_h2r_init(&st);
+	assert_int_equal(aspen_h2fc_conn_update(&st, 0, 0x7fffffffU - 65535), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, 0, 0x7fffffffU - 65535, 0), 0x7fffffff);
+}
+
+/* The client's side reports what flow control needs: each DATA frame's
+ * length at its header, and its SETTINGS ACK. */
+static void test_client_flow_events(void **state)
+{
+	static __u8 b[512];
+	size_t n = 0, i;
+	struct aspen_h2 *st = h2_new();
+	int ev, acks = 0, datas = 0;
+	__u64 lens = 0;
+	__u8 pad[30];
+
+	(void)state;
+	memcpy(b, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	n = 24;
+	n += frame(b + n, 0, AH2_SETTINGS, 0, 0, NULL);
+	n += frame(b + n, 0, AH2_SETTINGS, AH2_F_ACK, 0, NULL);
+	/* HEADERS: :method POST (static 3), :path / (4) */
+	n += frame(b + n, 2, AH2_HEADERS, AH2_F_END_HEADERS, 1, (const __u8 *)"\x83\x84");
+	n += frame(b + n, 100, AH2_DATA, 0, 1, NULL);
+	n += frame(b + n, 0, AH2_DATA, 0, 1, NULL);
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 5; /* pad length */
+	n += frame(b + n, 30, AH2_DATA, AH2_F_PADDED | AH2_F_END_STREAM, 1, pad);
+	for (i = 0; i < n; i++) {
+		ev = aspen_h2_byte(st, b[i]);
+		assert_true(ev >= 0);
+		if (ev & ASPEN_H2_EV_SETTINGS_ACK)
+			acks++;
+		if (ev & ASPEN_H2_EV_DATA_FRAME) {
+			datas++;
+			lens += st->len;
+		}
+	}
+	assert_int_equal(acks, 1);
+	assert_int_equal(datas, 3);
+	assert_int_equal(lens, 130);
+	free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rfc_c2),	     cmocka_unit_test(test_rfc_c3),
-	    cmocka_unit_test(test_rfc_c4),	     cmocka_unit_test(test_rfc_c5),
-	    cmocka_unit_test(test_rfc_c6),	     cmocka_unit_test(test_rfc_framed),
-	    cmocka_unit_test(test_splits),	     cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_wellformed_edges), cmocka_unit_test(test_oversized_block),
-	    cmocka_unit_test(test_lost_entries),     cmocka_unit_test(test_real_clients),
+	    cmocka_unit_test(test_rfc_c2),
+	    cmocka_unit_test(test_rfc_c3),
+	    cmocka_unit_test(test_rfc_c4),
+	    cmocka_unit_test(test_rfc_c5),
+	    cmocka_unit_test(test_rfc_c6),
+	    cmocka_unit_test(test_rfc_framed),
+	    cmocka_unit_test(test_splits),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_wellformed_edges),
+	    cmocka_unit_test(test_oversized_block),
+	    cmocka_unit_test(test_lost_entries),
+	    cmocka_unit_test(test_real_clients),
 	    cmocka_unit_test(test_oracle),
+	    cmocka_unit_test(test_read_walk),
+	    cmocka_unit_test(test_read_malformed),
+	    cmocka_unit_test(test_windows),
+	    cmocka_unit_test(test_client_flow_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
