@@ -79,7 +79,7 @@ struct aspen_h2conn {
 	 * frames as the client reads them (the read probe: SETTINGS,
 	 * WINDOW_UPDATE), the client's DATA bytes on the connection, the
 	 * undecided streams whose windows are watched */
-	struct aspen_h2r rd;
+	struct aspen_h2 rd; /* the server's side */
 	__u64 conn_sent;
 	__u32 held[ASPEN_H2_HELD];
 	__u32 acked;   /* the client acknowledged the server's SETTINGS */
@@ -97,6 +97,7 @@ struct aspen_h2stream {
 	__u32 _pad;
 	__u64 sent; /* flow-controlled bytes of its DATA frames */
 	__u64 upd;  /* the server's WINDOW_UPDATE increments for it */
+	struct aspen_rstream resp; /* its response (the read side) */
 };
 
 struct aspen_h2skey {
@@ -647,7 +648,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		if (!z)
 			return 0;
 		aspen_h2_init(&z->p, 1);
-		aspen_h2r_init(&z->rd);
+		aspen_h2_init(&z->rd, 0);
 		z->key = *key;
 		bpf_map_update_elem(&aspen_h2conns, key, z, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&aspen_h2conns, key);
@@ -690,28 +691,89 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	return 1;
 }
 
-/* ---- the read side: the server's frames (flow control) -------------------- */
+/* ---- the read side: the server's frames -------------------------------------
+ *
+ * What the client reads on an HTTP/2 connection goes through a second
+ * struct aspen_h2 (c->rd, the server's side: its own HPACK table), walked by
+ * aspen_h2_parse_read(): SETTINGS and WINDOW_UPDATE give the windows
+ * (aspen_h2_sweep()); with response rules (ASPEN_NEED_RESPONSE) HEADERS give
+ * each stream's :status and DATA go to the HTTP/1.1 response body scan
+ * (token usage, JSON and SSE) in the stream's `resp`, and END_STREAM ends
+ * the response (aspen_response_emit(): `on response` rules, the audit
+ * line); without, those frames are passed over by their length.
+ */
 
-/* A WINDOW_UPDATE the client read (c->rd.wu_stream, wu_inc). Global. */
+/* A WINDOW_UPDATE the client read (on c->rd.stream, c->rd.wu_inc). Global. */
 __noinline int aspen_h2_window(struct aspen_h2conn *c)
 {
 	struct aspen_h2stream *s;
 
 	if (!c)
 		return 0;
-	if (!c->rd.wu_stream) {
+	if (!c->rd.stream) {
 		aspen_h2fc_conn_update(&c->rd, c->conn_sent, c->rd.wu_inc);
 		return 0;
 	}
-	s = aspen_h2_stream(c, c->rd.wu_stream);
+	s = aspen_h2_stream(c, c->rd.stream);
 	if (s) /* an overflow resets the stream (the client's doing): nothing to hold */
 		aspen_h2fc_stream_update(&c->rd, &s->upd, s->sent, c->rd.wu_inc);
 	return 0;
 }
 
+#if ASPEN_NEED_RESPONSE
+__noinline int aspen_response_emit(struct aspen_rstream *s, struct aspen_stream *req, __u32 tgid,
+				   int probe); /* aspen_tls.bpf.h */
+
+/* A response's header block (its first; 1xx are interim, trailers change
+ * nothing), its END_STREAM, a server's RST_STREAM. Global. */
+__noinline int aspen_h2_resp_event(struct aspen_h2conn *c, int ev, int probe)
+{
+	struct aspen_h2stream *s;
+	struct aspen_resp *r;
+	__u32 id;
+
+	if (!c)
+		return 0;
+	id = (ev & ASPEN_H2_EV_HEADERS) ? c->rd.head.stream : c->rd.stream;
+	s = aspen_h2_stream(c, id);
+	if (!s)
+		return 0;
+	r = &s->resp.r;
+	if ((ev & ASPEN_H2_EV_HEADERS) && !(r->flags & ASPEN_RESP_HEAD_DONE) &&
+	    c->rd.head.status >= 200) {
+		r->status = c->rd.head.status;
+		r->flags |= ASPEN_RESP_HEAD_DONE;
+		if (c->rd.head.flags & ASPEN_H2_H_SSE)
+			r->flags |= ASPEN_RESP_SSE;
+		if (c->rd.head.flags & ASPEN_H2_H_COMPRESSED)
+			r->flags |= ASPEN_RESP_COMPRESSED;
+		s->resp.st.state = AH_RS_EOF; /* the body ends with the stream */
+	}
+	if ((ev & ASPEN_H2_EV_END_STREAM) && (r->flags & ASPEN_RESP_HEAD_DONE) &&
+	    !(r->flags & ASPEN_RESP_BODY_DONE)) {
+		r->flags |= ASPEN_RESP_BODY_DONE;
+		aspen_response_emit(&s->resp, &s->s, c->key.tgid, probe);
+	}
+	return 0;
+}
+
+/* A DATA byte of a response (stream hs, may be NULL). Global. */
+__noinline int aspen_h2_resp_data(struct aspen_h2stream *hs, __u32 b)
+{
+	if (!hs || !(hs->resp.r.flags & ASPEN_RESP_HEAD_DONE) ||
+	    (hs->resp.r.flags & ASPEN_RESP_BODY_DONE))
+		return 0;
+	aspen_http_resp_byte(&hs->resp.st, &hs->resp.r, (__u8)b);
+	return 0;
+}
+#endif
+
 struct aspen_h2rfeed {
 	struct aspen_h2conn *c;
 	const __u8 *buf;
+	struct aspen_h2stream *cur; /* the DATA frame's stream, cached */
+	__u32 cur_id;
+	int probe;
 };
 
 /* One step of a read's walk: a payload passed over, or one byte parsed
@@ -722,23 +784,25 @@ static long aspen_h2_rstep(__u32 i, void *arg)
 	struct aspen_h2conn *c = f->c;
 	__u64 pos = c->rpos, left, idx, n;
 	__u32 skip;
+	__u8 b;
 	int ev;
 
 	if (pos >= c->rlen || c->rd.err)
 		return 1;
 	left = c->rlen - pos;
-	skip = aspen_h2r_skip(&c->rd);
+	skip = aspen_h2_skippable(&c->rd, ASPEN_NEED_RESPONSE);
 	if (skip) {
 		if (skip > left)
 			skip = (__u32)left;
 		c->rpos = pos + skip;
-		return aspen_h2r_skipped(&c->rd, skip) < 0;
+		ev = aspen_h2_skipped(&c->rd, skip);
+		return ev < 0;
 	}
 	if (pos < c->rbase || pos >= c->rend) {
 		n = left > ASPEN_CHUNK ? ASPEN_CHUNK : left;
 		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
 					(const void *)(c->rbuf + pos))) {
-			c->rd.err = ASPEN_H2_ERR_LOST;
+			ah2_fail(&c->rd, ASPEN_H2_ERR_LOST);
 			return 1;
 		}
 		c->rbase = pos;
@@ -747,36 +811,46 @@ static long aspen_h2_rstep(__u32 i, void *arg)
 	idx = pos - c->rbase;
 	barrier_var(idx);
 	c->rpos = pos + 1;
-	ev = aspen_h2r_byte(&c->rd, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
-	if (ev < 0)
-		return 1;
-	if (ev & ASPEN_H2R_EV_WINDOW)
+	b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
+	ev = aspen_h2_byte(&c->rd, b);
+	if (ev <= 0)
+		return ev < 0;
+	if (ev & ASPEN_H2_EV_WINDOW)
 		aspen_h2_window(c);
+#if ASPEN_NEED_RESPONSE
+	if (ev & ASPEN_H2_EV_DATA) {
+		if (f->cur_id != c->rd.stream) {
+			f->cur = aspen_h2_stream(c, c->rd.stream);
+			f->cur_id = c->rd.stream;
+		}
+		aspen_h2_resp_data(f->cur, b);
+	}
+	if (ev & (ASPEN_H2_EV_HEADERS | ASPEN_H2_EV_END_STREAM))
+		aspen_h2_resp_event(c, ev, f->probe);
+#endif
 	return 0;
 }
 
-#define ASPEN_H2_READ_STEPS (1 << 20)
+#define ASPEN_H2_READ_STEPS (1 << 22)
 
-/* Walk what the client read (c->rbuf, c->rlen): frame headers, SETTINGS
- * and WINDOW_UPDATE byte by byte, every other payload passed over. A read
- * the walk cannot finish (a failed copy, more steps than the bound) loses
- * the read side: the windows fall back to the initial one. Global. */
-__noinline int aspen_h2_parse_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc)
+/* Walk what the client read (c->rbuf, c->rlen). A read the walk cannot
+ * finish (a failed copy, more steps than the bound) loses the read side:
+ * the windows fall back to the initial one, responses are not read. Global. */
+__noinline int aspen_h2_parse_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc, int probe)
 {
 	if (!c || !sc)
 		return 0;
-	struct aspen_h2rfeed f = {.c = c, .buf = sc->buf};
+	struct aspen_h2rfeed f = {.c = c, .buf = sc->buf, .cur = 0, .cur_id = 0, .probe = probe};
 
 	bpf_loop(ASPEN_H2_READ_STEPS, aspen_h2_rstep, &f, 0);
 	if (c->rpos < c->rlen && !c->rd.err)
-		c->rd.err = ASPEN_H2_ERR_LOST;
+		ah2_fail(&c->rd, ASPEN_H2_ERR_LOST);
 	return 0;
 }
 
-/* The read probe's HTTP/2 path: n bytes the client read into buf on an
- * HTTP/2 connection. */
+/* The read probe's HTTP/2 path: n bytes the client read into buf. */
 static __always_inline void aspen_h2_on_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc,
-					     __u64 buf, __u64 n)
+					     __u64 buf, __u64 n, int probe)
 {
 	if (c->rd.err)
 		return;
@@ -785,7 +859,7 @@ static __always_inline void aspen_h2_on_read(struct aspen_h2conn *c, struct aspe
 	c->rpos = 0;
 	c->rbase = 0;
 	c->rend = 0;
-	aspen_h2_parse_read(c, sc);
+	aspen_h2_parse_read(c, sc, probe);
 }
 
 /* The write call returned: a failed call is repeated with the same bytes. */

@@ -30,8 +30,19 @@
  *   ASPEN_H2_EV_DATA_FRAME  a DATA frame of stream st->stream begins (its
  *                           header's last byte): st->len is its length, what
  *                           it takes from the flow-control windows
- *   ASPEN_H2_EV_SETTINGS_ACK a SETTINGS frame with ACK: the client received
- *                           (and applied) the server's SETTINGS
+ *   ASPEN_H2_EV_SETTINGS_ACK a SETTINGS frame with ACK: from the client, it
+ *                           received (and applied) the server's SETTINGS
+ *   ASPEN_H2_EV_SETTINGS    a SETTINGS frame without ACK ended: st->init_win
+ *                           is its SETTINGS_INITIAL_WINDOW_SIZE (or the one
+ *                           before, when it has none)
+ *   ASPEN_H2_EV_WINDOW      a WINDOW_UPDATE of st->wu_inc on st->stream
+ *
+ * The same parser reads the server's side (what the client reads: the
+ * read probe), initialised with aspen_h2_init(st, 0) (the server's preface
+ * is its SETTINGS frame): responses' HEADERS (:status) and DATA, and the
+ * SETTINGS and WINDOW_UPDATE frames that give the client's flow-control
+ * windows (aspen_h2fc_*, below). Frames the caller does not need read may
+ * be passed over by their length (aspen_h2_skippable(), aspen_h2_skipped()).
  *
  * Checked (ERR_FRAME): the first frame is SETTINGS; stream 0 for SETTINGS,
  * PING, GOAWAY and not for DATA, HEADERS, PRIORITY, RST_STREAM,
@@ -51,6 +62,8 @@
 #include "aspen_hpack.h"
 
 #define ASPEN_H2_ERROR (-1)
+#define ASPEN_H2_WINDOW_MAX 0x7fffffffLL
+#define ASPEN_H2_INITIAL_WINDOW 65535
 
 #define ASPEN_H2_EV_DATA 1
 #define ASPEN_H2_EV_HEADERS 2
@@ -58,7 +71,9 @@
 #define ASPEN_H2_EV_RST 8
 #define ASPEN_H2_EV_FRAME 16
 #define ASPEN_H2_EV_DATA_FRAME 32   /* a DATA frame begins: st->len is its length */
-#define ASPEN_H2_EV_SETTINGS_ACK 64 /* the client acknowledged the server's SETTINGS */
+#define ASPEN_H2_EV_SETTINGS_ACK 64 /* a SETTINGS frame with ACK ended */
+#define ASPEN_H2_EV_SETTINGS 128    /* a SETTINGS frame (not ACK) ended: st->init_win applies */
+#define ASPEN_H2_EV_WINDOW 256	    /* a WINDOW_UPDATE ended: st->stream, st->wu_inc (not 0) */
 
 #ifndef ASPEN_H2_MAX_BLOCK
 #define ASPEN_H2_MAX_BLOCK (256U * 1024)
@@ -120,8 +135,14 @@ struct aspen_h2 {
 	__u8 part;     /* AH2_PART_* */
 	__u8 block_es; /* the open block's HEADERS had END_STREAM */
 	__u8 frames;   /* frames seen, capped at 255 (the first must be SETTINGS) */
-	__u8 _pad[3];
-	__u64 data_bytes; /* DATA payload bytes seen (connection) */
+	__u8 set_has_init; /* the current SETTINGS frame sets INITIAL_WINDOW_SIZE (set_init) */
+	__u8 _pad[2];
+	__u32 init_win; /* the sender's SETTINGS_INITIAL_WINDOW_SIZE in force */
+	__u32 set_init;
+	__u32 wu_inc;	    /* the last WINDOW_UPDATE's increment */
+	__u32 settings;	    /* SETTINGS frames (not ACK) applied */
+	__u64 conn_granted; /* 65,535 + the connection WINDOW_UPDATE increments */
+	__u64 data_bytes;   /* DATA payload bytes seen (connection) */
 	struct aspen_h2_head head;
 	struct aspen_hpack hp;
 };
@@ -140,6 +161,11 @@ static __always_inline void aspen_h2_init(struct aspen_h2 *st, int preface)
 	st->pos = 0;
 	st->frames = 0;
 	st->data_bytes = 0;
+	st->set_has_init = 0;
+	st->init_win = ASPEN_H2_INITIAL_WINDOW;
+	st->wu_inc = 0;
+	st->settings = 0;
+	st->conn_granted = ASPEN_H2_INITIAL_WINDOW;
 	aspen_hpack_init(&st->hp);
 }
 
@@ -195,8 +221,20 @@ static __always_inline int ah2_frame_end(struct aspen_h2 *st)
 		break;
 	case AH2_RST_STREAM: ev |= ASPEN_H2_EV_RST; break;
 	case AH2_SETTINGS:
-		if (st->flags & AH2_F_ACK)
+		if (st->flags & AH2_F_ACK) {
 			ev |= ASPEN_H2_EV_SETTINGS_ACK;
+			break;
+		}
+		if (st->set_has_init)
+			st->init_win = st->set_init;
+		st->settings++;
+		ev |= ASPEN_H2_EV_SETTINGS;
+		break;
+	case AH2_WINDOW_UPDATE:
+		st->wu_inc = st->set_val & 0x7fffffffU;
+		st->set_val = 0;
+		if (st->wu_inc) /* 0 is refused by the receiver: nothing granted */
+			ev |= ASPEN_H2_EV_WINDOW;
 		break;
 	default: break;
 	}
@@ -211,7 +249,12 @@ static __always_inline int ah2_setting(struct aspen_h2 *st)
 	switch (st->set_id) {
 	case 1: /* HEADER_TABLE_SIZE */ st->set_table = v; return 0;
 	case 2: /* ENABLE_PUSH */ return v > 1 ? -1 : 0;
-	case 4: /* INITIAL_WINDOW_SIZE */ return v > 0x7fffffffU ? -1 : 0;
+	case 4: /* INITIAL_WINDOW_SIZE: applied when the frame ends */
+		if (v > 0x7fffffffU)
+			return -1;
+		st->set_init = v;
+		st->set_has_init = 1;
+		return 0;
 	case 5: /* MAX_FRAME_SIZE */
 		if (v < 16384 || v > 0xffffffU)
 			return -1;
@@ -231,6 +274,9 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 	st->pad = 0;
 	st->pos = 0;
 	st->part = AH2_PART_BODY;
+	st->set_has_init = 0;
+	st->set_id = 0;
+	st->set_val = 0;
 	if (st->frames < 255)
 		st->frames++;
 	if (st->frames == 1 && t != AH2_SETTINGS)
@@ -301,6 +347,7 @@ static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
 			st->set_val = 0;
 		}
 		return 0;
+	case AH2_WINDOW_UPDATE: st->set_val = (st->set_val << 8) | c; return 0;
 	default: return 0;
 	}
 }
@@ -379,208 +426,64 @@ static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
 }
 
 /*
- * ---- The server's side: framing and flow control ---------------------------
+ * ---- Passing frames over; flow control --------------------------------------
  *
- * What the client reads (SSL_read's plaintext) on a connection whose write
- * side is HTTP/2, walked to follow the windows the server grants the
- * client's DATA (RFC 9113 6.9): its SETTINGS (SETTINGS_INITIAL_WINDOW_SIZE,
- * applied when the frame ends; an ACK acknowledges the client's own
- * SETTINGS and changes nothing here) and WINDOW_UPDATE (connection: stream
- * 0; a stream's). Every other frame is passed over by its length
- * (aspen_h2r_skip()), so only frame headers and those two payloads are read
- * byte by byte, and the walk stays in frame sync across reads (frames split
- * anywhere, several per read).
+ * A walk that needs only some frames read (the read probe: SETTINGS and
+ * WINDOW_UPDATE always, HEADERS, CONTINUATION and DATA for responses) passes
+ * the others over by their length: only frame headers and the frames it
+ * reads go byte by byte, and it stays in frame sync across reads.
  *
- * Checked (ASPEN_H2_ERR_*, sticky: the caller falls back to the initial
- * window): the first frame is SETTINGS without ACK (the server's
- * preface); SETTINGS on stream 0, a multiple of 6 bytes, empty with ACK;
- * WINDOW_UPDATE 4 bytes, increment not 0; SETTINGS_INITIAL_WINDOW_SIZE at
- * most 2^31-1; the connection window never over 2^31-1 (aspen_h2fc_*).
- *
- * Windows. A stream's send window is `init_win + upd - sent` (upd: its
- * WINDOW_UPDATE increments, sent: its DATA frames' lengths), computed when
- * needed with the current init_win: that is exactly RFC 9113 6.9.2's
- * adjustment of every open stream's window by the difference when a
- * SETTINGS frame changes the initial window. The connection's is
- * `conn_granted - conn_sent` (SETTINGS never change it).
+ * Windows (RFC 9113 6.9), of the client's DATA, from the server's frames:
+ * a stream's is `init_win + upd - sent` (upd: the server's WINDOW_UPDATE
+ * increments for it, sent: its DATA frames' lengths), computed when needed
+ * with the init_win in force, which is exactly 6.9.2's adjustment of every
+ * open stream's window by the difference when a SETTINGS frame changes the
+ * initial window; the connection's is `conn_granted - conn_sent`, which
+ * SETTINGS never change. A window past 2^31-1 is a FLOW_CONTROL_ERROR.
  */
-#define ASPEN_H2_WINDOW_MAX 0x7fffffffLL
-#define ASPEN_H2_INITIAL_WINDOW 65535
 
-#define ASPEN_H2R_EV_SETTINGS 1 /* a SETTINGS frame (not ACK) ended: st->init_win applies */
-#define ASPEN_H2R_EV_WINDOW 2	/* a WINDOW_UPDATE ended: st->wu_stream, st->wu_inc */
-#define ASPEN_H2R_EV_FRAME 4	/* a frame ended with this byte */
-
-struct aspen_h2r {
-	__u32 err;	    /* enum aspen_h2_err (sticky) */
-	__u32 len;	    /* payload bytes left in this frame */
-	__u32 stream;	    /* this frame's stream */
-	__u32 val;	    /* the SETTINGS value or WINDOW_UPDATE increment being read */
-	__u32 init_win;	    /* the server's SETTINGS_INITIAL_WINDOW_SIZE in force */
-	__u32 set_init;	    /* the one the current SETTINGS frame sets (set_has_init) */
-	__u32 wu_stream;    /* the last WINDOW_UPDATE's stream */
-	__u32 wu_inc;	    /* and its increment */
-	__u64 conn_granted; /* 65,535 + the connection WINDOW_UPDATE increments */
-	__u64 frames;	    /* frames seen */
-	__u16 set_id;
-	__u8 phase; /* AH2_P_HEADER, AH2_P_PAYLOAD, AH2_P_ERROR */
-	__u8 pos;
-	__u8 type;
-	__u8 flags;
-	__u8 settings; /* SETTINGS frames (not ACK) applied, capped at 255 */
-	__u8 set_has_init;
-};
-
-static __always_inline void aspen_h2r_init(struct aspen_h2r *st)
+/* Payload bytes of the current frame that may be passed over unread
+ * (0: read the next byte with aspen_h2_byte()). responses: HEADERS,
+ * CONTINUATION and DATA are read too. */
+static __always_inline __u32 aspen_h2_skippable(const struct aspen_h2 *st, int responses)
 {
-	__builtin_memset(st, 0, sizeof(*st));
-	st->phase = AH2_P_HEADER;
-	st->init_win = ASPEN_H2_INITIAL_WINDOW;
-	st->conn_granted = ASPEN_H2_INITIAL_WINDOW;
-}
-
-static __always_inline int ah2r_fail(struct aspen_h2r *st, __u32 err)
-{
-	st->err = err;
-	st->phase = AH2_P_ERROR;
-	return ASPEN_H2_ERROR;
-}
-
-/* A frame ended (its last byte, or its header when empty). */
-static __always_inline int ah2r_frame_end(struct aspen_h2r *st)
-{
-	int ev = ASPEN_H2R_EV_FRAME;
-
-	st->phase = AH2_P_HEADER;
-	st->pos = 0;
-	if (st->type == AH2_SETTINGS && !(st->flags & AH2_F_ACK)) {
-		if (st->set_has_init)
-			st->init_win = st->set_init;
-		if (st->settings < 255)
-			st->settings++;
-		ev |= ASPEN_H2R_EV_SETTINGS;
-	} else if (st->type == AH2_WINDOW_UPDATE) {
-		st->wu_stream = st->stream;
-		st->wu_inc = st->val & 0x7fffffffU;
-		if (!st->wu_inc)
-			return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
-		ev |= ASPEN_H2R_EV_WINDOW;
-	}
-	return ev;
-}
-
-/* The 9-byte frame header is complete. */
-static __always_inline int ah2r_frame_start(struct aspen_h2r *st)
-{
-	__u32 t = st->type, len = st->len, s = st->stream & 0x7fffffffU;
-	int bad = 0;
-
-	st->stream = s;
-	st->pos = 0;
-	st->val = 0;
-	st->set_id = 0;
-	st->set_has_init = 0;
-	if (++st->frames == 1 && (t != AH2_SETTINGS || (st->flags & AH2_F_ACK)))
-		return ah2r_fail(st, ASPEN_H2_ERR_PREFACE);
-	if (t == AH2_SETTINGS)
-		bad = s != 0 || (len % 6) != 0 || ((st->flags & AH2_F_ACK) && len);
-	else if (t == AH2_WINDOW_UPDATE)
-		bad = len != 4;
-	if (bad)
-		return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
-	st->phase = AH2_P_PAYLOAD;
-	if (len == 0)
-		return ah2r_frame_end(st);
-	return 0;
-}
-
-/* A byte of a SETTINGS or WINDOW_UPDATE payload. */
-static __always_inline int ah2r_fixed_byte(struct aspen_h2r *st, __u8 c)
-{
-	if (st->type == AH2_WINDOW_UPDATE) {
-		st->val = (st->val << 8) | c;
+	if (st->phase != AH2_P_PAYLOAD)
 		return 0;
-	}
-	if (st->pos < 2)
-		st->set_id = (__u16)((st->set_id << 8) | c);
-	else
-		st->val = (st->val << 8) | c;
-	if (++st->pos < 6)
-		return 0;
-	if (st->set_id == 4) { /* INITIAL_WINDOW_SIZE */
-		if (st->val > ASPEN_H2_WINDOW_MAX)
-			return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
-		st->set_init = st->val;
-		st->set_has_init = 1;
-	}
-	st->pos = 0;
-	st->set_id = 0;
-	st->val = 0;
-	return 0;
-}
-
-/* One byte the client read: events, or ASPEN_H2_ERROR. */
-static __always_inline int aspen_h2r_byte(struct aspen_h2r *st, __u8 c)
-{
-	switch (st->phase) {
-	case AH2_P_HEADER:
-		if (st->pos < 3)
-			st->len = ((st->pos ? st->len : 0) << 8) | c;
-		else if (st->pos == 3)
-			st->type = c;
-		else if (st->pos == 4)
-			st->flags = c;
-		else
-			st->stream = ((st->pos > 5 ? st->stream : 0) << 8) | c;
-		if (++st->pos < 9)
-			return 0;
-		return ah2r_frame_start(st);
-	case AH2_P_PAYLOAD:
-		st->len--;
-		if ((st->type == AH2_SETTINGS || st->type == AH2_WINDOW_UPDATE) &&
-		    ah2r_fixed_byte(st, c))
-			return ASPEN_H2_ERROR;
-		if (st->len == 0)
-			return ah2r_frame_end(st);
-		return 0;
-	default: return ASPEN_H2_ERROR;
+	switch (st->type) {
+	case AH2_SETTINGS:
+	case AH2_WINDOW_UPDATE: return 0;
+	case AH2_DATA:
+	case AH2_HEADERS:
+	case AH2_CONTINUATION: return responses ? 0 : st->len;
+	default: return st->len;
 	}
 }
 
-/* Payload bytes that may be passed over without reading them (0: read the
- * next byte with aspen_h2r_byte()). */
-static __always_inline __u32 aspen_h2r_skip(const struct aspen_h2r *st)
+/* n (1 to aspen_h2_skippable()) payload bytes passed over: events. */
+static __always_inline int aspen_h2_skipped(struct aspen_h2 *st, __u32 n)
 {
-	if (st->phase != AH2_P_PAYLOAD || st->type == AH2_SETTINGS || st->type == AH2_WINDOW_UPDATE)
-		return 0;
-	return st->len;
-}
-
-/* n (1 to aspen_h2r_skip()) payload bytes passed over: events. */
-static __always_inline int aspen_h2r_skipped(struct aspen_h2r *st, __u32 n)
-{
-	if (n > st->len || st->phase != AH2_P_PAYLOAD)
-		return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+	if (st->phase != AH2_P_PAYLOAD || n > st->len)
+		return ah2_fail(st, ASPEN_H2_ERR_FRAME);
 	st->len -= n;
+	st->part = AH2_PART_BODY; /* padding and priority went with the rest */
 	if (st->len == 0)
-		return ah2r_frame_end(st);
+		return ah2_frame_end(st);
 	return 0;
 }
 
-/* A connection WINDOW_UPDATE of inc: ASPEN_H2_ERROR (sticky) when the
- * window would pass 2^31-1 (the client ends the connection with
- * FLOW_CONTROL_ERROR). */
-static __always_inline int aspen_h2fc_conn_update(struct aspen_h2r *st, __u64 conn_sent, __u32 inc)
+/* A connection WINDOW_UPDATE of inc (the server's side's parser): -1
+ * (sticky) when the window would pass 2^31-1. */
+static __always_inline int aspen_h2fc_conn_update(struct aspen_h2 *st, __u64 conn_sent, __u32 inc)
 {
 	st->conn_granted += inc;
 	if ((__s64)(st->conn_granted - conn_sent) > ASPEN_H2_WINDOW_MAX)
-		return ah2r_fail(st, ASPEN_H2_ERR_FRAME);
+		return ah2_fail(st, ASPEN_H2_ERR_FRAME);
 	return 0;
 }
 
 /* A stream's WINDOW_UPDATE of inc into its upd: -1 when its window would
- * pass 2^31-1 (the client resets the stream: FLOW_CONTROL_ERROR). */
-static __always_inline int aspen_h2fc_stream_update(const struct aspen_h2r *st, __u64 *upd,
+ * pass 2^31-1 (the client resets that stream). */
+static __always_inline int aspen_h2fc_stream_update(const struct aspen_h2 *st, __u64 *upd,
 						    __u64 sent, __u32 inc)
 {
 	*upd += inc;
@@ -590,10 +493,10 @@ static __always_inline int aspen_h2fc_stream_update(const struct aspen_h2r *st, 
 }
 
 /* What the client may still send on a stream (upd, sent: its WINDOW_UPDATE
- * increments and DATA bytes; conn_sent: DATA bytes of the connection): the
+ * increments and DATA bytes; conn_sent: the connection's DATA bytes): the
  * smaller of the stream's window and the connection's. Negative after a
- * SETTINGS shrank the initial window below what a stream sent. */
-static __always_inline __s64 aspen_h2fc_avail(const struct aspen_h2r *st, __u64 conn_sent,
+ * SETTINGS shrank the initial window below what the stream sent. */
+static __always_inline __s64 aspen_h2fc_avail(const struct aspen_h2 *st, __u64 conn_sent,
 					      __u64 upd, __u64 sent)
 {
 	__s64 conn = (__s64)(st->conn_granted - conn_sent);

@@ -1067,15 +1067,17 @@ static long aspen_rfeed_byte(__u32 i, void *arg)
 	return 0;
 }
 
-static __always_inline void aspen_response_done(struct aspen_rstream *s,
-						 const struct aspen_stream_key *key, int probe)
+/* A response is complete: `on response` rules, and its audit line. req:
+ * the request it answers (may be NULL). Global. */
+__noinline int aspen_response_emit(struct aspen_rstream *s, struct aspen_stream *req, __u32 tgid,
+				   int probe)
 {
 	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
-	struct aspen_stream *req = bpf_map_lookup_elem(&aspen_streams, key);
 	struct aspen_response_event *e;
-	__u32 tgid = key->tgid;
 	struct aspen_proc *p;
 
+	if (!s)
+		return 0;
 	aspen_fill_conn(&s->r.conn);
 	if (req)
 		s->r.conn.providers = req->r.conn.providers;
@@ -1083,11 +1085,11 @@ static __always_inline void aspen_response_done(struct aspen_rstream *s,
 	if (v.decision == ASPEN_KILL)
 		bpf_send_signal(9);
 	if (!v.audit)
-		return;
+		return 0;
 	e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 	if (!e) {
 		aspen_count_lost();
-		return;
+		return 0;
 	}
 	e->kind = ASPEN_EV_RESPONSE;
 	e->probe = probe;
@@ -1103,6 +1105,7 @@ static __always_inline void aspen_response_done(struct aspen_rstream *s,
 	if (p)
 		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
 	aspen_submit(e, v.decision != ASPEN_ALLOW);
+	return 0;
 }
 #endif /* ASPEN_NEED_RESPONSE */
 
@@ -1148,7 +1151,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 		goto out;
 	h2 = bpf_map_lookup_elem(&aspen_h2conns, &key);
 	if (h2) { /* the write side is HTTP/2: the server's frames */
-		aspen_h2_on_read(h2, sc, a->buf, n);
+		aspen_h2_on_read(h2, sc, a->buf, n, a->probe);
 		goto out;
 	}
 #if ASPEN_NEED_RESPONSE
@@ -1173,7 +1176,8 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 		bpf_loop(ASPEN_CHUNK, aspen_rfeed_byte, &f, 0);
 		if (f.code == ASPEN_HTTP_DONE || f.code == ASPEN_HTTP_ERROR) {
 			if (f.code == ASPEN_HTTP_DONE)
-				aspen_response_done(s, &key, a->probe);
+				aspen_response_emit(s, bpf_map_lookup_elem(&aspen_streams, &key), key.tgid,
+						    a->probe);
 			__builtin_memset(&s->st, 0, sizeof(s->st));
 			__builtin_memset(&s->r, 0, sizeof(s->r));
 		}

@@ -56,7 +56,8 @@ tell "no connection at all" from "connection but no request".
 run it with /usr/bin/python3). An h2 connection is recorded the same way
 (conn-N.raw: every plaintext byte), each stream a "request" event with
 "proto":"h2" and "h2_stream":N; POSTs to /v1/chat/completions and
-/v1/messages answer as above (no streaming), anything else 404.
+/v1/messages answer as above ("stream": true to /v1/chat/completions:
+server-sent events, one DATA frame each), anything else 404.
 --h2-window N: the flow-control window the server grants the client: its
 first SETTINGS says SETTINGS_INITIAL_WINDOW_SIZE N, followed (same write) by
 a connection WINDOW_UPDATE of N - 65535. Default: HTTP/2's initial 65,535.
@@ -343,6 +344,19 @@ class Handler(BaseHTTPRequestHandler):
         path = h.get(":path", "")
         name = self.server.provider_name
         tin = max(1, len(body) // 4)
+        try:
+            streamed = json.loads(body).get("stream") is True
+        except (ValueError, AttributeError):
+            streamed = False
+        if h.get(":method") == "POST" and path.startswith("/v1/chat/completions") and streamed:
+            # "stream": true: server-sent events, one DATA frame each
+            fields = self._h2_record(sid, st, "request", tokens_in=tin, tokens_out=3)
+            usage = {"prompt_tokens": tin, "completion_tokens": 3, "total_tokens": tin + 3}
+            conn.send_headers(sid, [(":status", "200"), ("content-type", "text/event-stream")])
+            for ev in chat_sse_events(fields["model"], name, usage):
+                conn.send_data(sid, ev.encode())
+            conn.end_stream(sid)
+            return
         if h.get(":method") == "POST" and (path.startswith("/v1/chat/completions") or path.startswith("/v1/messages")):
             fields = self._h2_record(sid, st, "request", tokens_in=tin, tokens_out=5)
             payload = {"id": "aspen-test-h2", "model": fields["model"],
@@ -546,18 +560,7 @@ class Handler(BaseHTTPRequestHandler):
             self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
             usage = {"prompt_tokens": tin, "completion_tokens": tout, "total_tokens": tin + tout}
             if stream:
-                base = {"id": "chatcmpl-aspen-test", "object": "chat.completion.chunk",
-                        "created": int(time.time()), "model": model}
-                events = []
-                for i, word in enumerate(["hello ", "from ", f"fake {name}"]):
-                    delta = {"content": word} if i else {"role": "assistant", "content": word}
-                    events.append("data: " + json.dumps(dict(base, choices=[
-                        {"index": 0, "delta": delta, "finish_reason": None}])) + "\n\n")
-                events.append("data: " + json.dumps(dict(base, choices=[
-                    {"index": 0, "delta": {}, "finish_reason": "stop"}])) + "\n\n")
-                events.append("data: " + json.dumps(dict(base, choices=[], usage=usage)) + "\n\n")
-                events.append("data: [DONE]\n\n")
-                self._reply_sse(events)
+                self._reply_sse(chat_sse_events(model, name, usage))
                 return
             self._reply(200, {
                 "id": "chatcmpl-aspen-test",
@@ -710,6 +713,22 @@ def serve_udp(addr, port, recorder, stop):
     t = threading.Thread(target=loop, daemon=True)
     t.start()
     return t
+
+
+def chat_sse_events(model, name, usage):
+    """A streamed chat completion (SSE events), its usage in the last data chunk."""
+    base = {"id": "chatcmpl-aspen-test", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model}
+    events = []
+    for i, word in enumerate(["hello ", "from ", f"fake {name}"]):
+        delta = {"content": word} if i else {"role": "assistant", "content": word}
+        events.append("data: " + json.dumps(dict(base, choices=[
+            {"index": 0, "delta": delta, "finish_reason": None}])) + "\n\n")
+    events.append("data: " + json.dumps(dict(base, choices=[
+        {"index": 0, "delta": {}, "finish_reason": "stop"}])) + "\n\n")
+    events.append("data: " + json.dumps(dict(base, choices=[], usage=usage)) + "\n\n")
+    events.append("data: [DONE]\n\n")
+    return events
 
 
 def main():
