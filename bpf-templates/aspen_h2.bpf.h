@@ -57,6 +57,7 @@
 struct aspen_h2conn {
 	struct aspen_h2 p;
 	struct aspen_stream_key key;
+	__u64 id; /* this connection (its streams' keys): boot time at its preface */
 	__u64 unattributed; /* bytes of the current frame not in the ledger yet */
 	__u64 hdr_pend;	    /* bytes the ledger holds pending for a frame not known yet */
 	__u64 replay;	    /* bytes of a failed write call its repetition brings again */
@@ -71,11 +72,10 @@ struct aspen_h2conn {
 	__u32 w_off;	 /* first body byte of a stream with a match */
 	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
-	__u64 bound; /* body bytes a stream may hold undecided (the hold bound; ASPEN_H2_WINDOW
-		      * at most when the read side is lost) */
+	__u64 bound; /* body bytes a stream may hold undecided (the hold bound) */
 	/* the current write's walk (aspen_h2_parse_write) */
 	__u64 wbuf, wlen, wskip, wpos;
-	/* flow control (docs/internals.md "HTTP/2 flow control"): the server's
+	/* flow control (docs/internals.md "HTTP/2 flow control and responses"): the server's
 	 * frames as the client reads them (the read probe: SETTINGS,
 	 * WINDOW_UPDATE), the client's DATA bytes on the connection, the
 	 * undecided streams whose windows are watched */
@@ -100,10 +100,16 @@ struct aspen_h2stream {
 	struct aspen_rstream resp; /* its response (the read side) */
 };
 
+/* A stream's key. conn: the connection's `id`: a session object the TLS
+ * library frees and hands to its next connection (python's OpenSSL) keeps
+ * its key (tgid, session), and that connection's stream 1 must not find
+ * the last one's (it was taken for its trailers, and its DATA credited
+ * with the old stream's verdict). */
 struct aspen_h2skey {
 	__u32 tgid;
 	__u32 stream;
 	__u64 session;
+	__u64 conn;
 };
 
 struct {
@@ -137,7 +143,8 @@ struct {
 static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen_h2conn *c,
 							      __u32 id)
 {
-	struct aspen_h2skey k = {.tgid = c->key.tgid, .stream = id, .session = c->key.session};
+	struct aspen_h2skey k = {
+	    .tgid = c->key.tgid, .stream = id, .session = c->key.session, .conn = c->id};
 
 	return bpf_map_lookup_elem(&aspen_h2streams, &k);
 }
@@ -246,8 +253,8 @@ __noinline int aspen_h2_watch(struct aspen_h2conn *c, __u32 id)
 }
 
 /* What the client may still send on stream s: the windows the server
- * granted, as far as the read probe followed them (aspen_h2.h, "The
- * server's side"); a connection whose reads were never seen (no read
+ * granted, as far as the read probe followed them (aspen_h2.h, "Passing
+ * frames over; flow control"); a connection whose reads were never seen (no read
  * probe: Go) or were lost: the stream's initial window, as if no
  * WINDOW_UPDATE came. */
 static __always_inline __s64 aspen_h2_avail(const struct aspen_h2conn *c,
@@ -299,8 +306,10 @@ __noinline int aspen_h2_sweep(struct aspen_h2conn *c, int probe)
  * from it; a later block (trailers) changes nothing. */
 static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 {
-	struct aspen_h2skey k = {
-	    .tgid = c->key.tgid, .stream = c->p.head.stream, .session = c->key.session};
+	struct aspen_h2skey k = {.tgid = c->key.tgid,
+				 .stream = c->p.head.stream,
+				 .session = c->key.session,
+				 .conn = c->id};
 	struct aspen_h2stream *hs = bpf_map_lookup_elem(&aspen_h2streams, &k), *z;
 	struct aspen_stream *s;
 	__u32 zk = 0;
@@ -650,6 +659,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		aspen_h2_init(&z->p, 1);
 		aspen_h2_init(&z->rd, 0);
 		z->key = *key;
+		z->id = bpf_ktime_get_boot_ns();
 		bpf_map_update_elem(&aspen_h2conns, key, z, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&aspen_h2conns, key);
 		if (!c)
