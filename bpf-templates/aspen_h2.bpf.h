@@ -254,15 +254,20 @@ __noinline int aspen_h2_watch(struct aspen_h2conn *c, __u32 id)
 
 /* What the client may still send on stream s: the windows the server
  * granted, as far as the read probe followed them (aspen_h2.h, "Passing
- * frames over; flow control"); a connection whose reads were never seen (no read
- * probe: Go) or were lost: the stream's initial window, as if no
- * WINDOW_UPDATE came. */
+ * frames over; flow control"). A connection whose reads were not seen (not
+ * yet, or no read probe: Go) or were lost: the initial windows, with only
+ * the held bytes (held: of all watched undecided streams) counted against
+ * the connection's, since what was passed earns WINDOW_UPDATEs. */
 static __always_inline __s64 aspen_h2_avail(const struct aspen_h2conn *c,
-					    const struct aspen_h2stream *s)
+					    const struct aspen_h2stream *s, __u64 held)
 {
-	if (!c->rd.frames || c->rd.err)
-		return (__s64)ASPEN_H2_WINDOW - (__s64)s->sent;
-	return aspen_h2fc_avail(&c->rd, c->conn_sent, s->upd, s->sent);
+	__s64 strm, conn;
+
+	if (c->rd.frames && !c->rd.err)
+		return aspen_h2fc_avail(&c->rd, c->conn_sent, s->upd, s->sent);
+	strm = (__s64)ASPEN_H2_WINDOW - (__s64)s->sent;
+	conn = (__s64)ASPEN_H2_WINDOW - (__s64)held;
+	return conn < strm ? conn : strm;
 }
 
 /* Each watched undecided stream that can send no more (its window or the
@@ -275,9 +280,16 @@ __noinline int aspen_h2_sweep(struct aspen_h2conn *c, int probe)
 {
 	struct aspen_h2stream *s;
 
+	__u64 held = 0;
+
 	if (!c)
 		return 0;
 	c->stalled = 0;
+	for (int i = 0; i < ASPEN_H2_HELD; i++) {
+		s = c->held[i] ? aspen_h2_stream(c, c->held[i]) : 0;
+		if (s && !s->s.decided)
+			held += s->sent;
+	}
 	for (int i = 0; i < ASPEN_H2_HELD; i++) {
 		__u32 id = c->held[i];
 
@@ -288,7 +300,7 @@ __noinline int aspen_h2_sweep(struct aspen_h2conn *c, int probe)
 			c->held[i] = 0;
 			continue;
 		}
-		if (aspen_h2_avail(c, s) > 0)
+		if (aspen_h2_avail(c, s, held) > 0)
 			continue;
 		if (!c->acked) {
 			c->stalled = 1;
@@ -383,9 +395,11 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 	}
 	if (ev & ASPEN_H2_EV_SETTINGS_ACK)
 		c->acked = 1;
+	/* after any DATA frame (its own stream's END_STREAM was decided above;
+	 * the connection window it used is the other streams' too), and when
+	 * the client applied the server's SETTINGS */
 	if ((ev & ASPEN_H2_EV_FRAME) &&
-	    ((c->p.type == AH2_DATA && !(ev & ASPEN_H2_EV_END_STREAM)) ||
-	     (ev & ASPEN_H2_EV_SETTINGS_ACK)))
+	    (c->p.type == AH2_DATA || (ev & ASPEN_H2_EV_SETTINGS_ACK)))
 		aspen_h2_sweep(c, probe);
 	if (ev & ASPEN_H2_EV_FRAME)
 		aspen_h2_attribute(c, 1);
