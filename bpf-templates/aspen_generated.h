@@ -35,7 +35,10 @@
 #ifndef ASPEN_NEED_TLS /* sockops, sk_msg, TLS write uprobes (aspen_tls.bpf.h) */
 #error "aspenc must define ASPEN_NEED_TLS"
 #endif
-#ifndef ASPEN_NEED_RESPONSE /* TLS read uprobes (aspen_tls.bpf.h) */
+#ifndef ASPEN_NEED_TLS_READ /* TLS read uprobes (aspen_tls.bpf.h): responses, HTTP/2 windows */
+#error "aspenc must define ASPEN_NEED_TLS_READ"
+#endif
+#ifndef ASPEN_NEED_RESPONSE /* on response rules: responses parsed on the read side */
 #error "aspenc must define ASPEN_NEED_RESPONSE"
 #endif
 

@@ -52,10 +52,12 @@
 #define ASPEN_H2_CONNS 1024
 #define ASPEN_H2_STREAMS 8192
 #define ASPEN_H2_WINDOW 65535 /* RFC 9113 6.9.2: the initial flow-control window */
+#define ASPEN_H2_HELD 8	      /* undecided streams a connection's windows are followed for */
 
 struct aspen_h2conn {
 	struct aspen_h2 p;
 	struct aspen_stream_key key;
+	__u64 id; /* this connection (its streams' keys): boot time at its preface */
 	__u64 unattributed; /* bytes of the current frame not in the ledger yet */
 	__u64 hdr_pend;	    /* bytes the ledger holds pending for a frame not known yet */
 	__u64 replay;	    /* bytes of a failed write call its repetition brings again */
@@ -70,9 +72,20 @@ struct aspen_h2conn {
 	__u32 w_off;	 /* first body byte of a stream with a match */
 	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
-	__u64 bound; /* body bytes a stream may hold undecided (per write; ASPEN_H2_WINDOW at most) */
+	__u64 bound; /* body bytes a stream may hold undecided (the hold bound) */
 	/* the current write's walk (aspen_h2_parse_write) */
 	__u64 wbuf, wlen, wskip, wpos;
+	/* flow control (docs/internals.md "HTTP/2 flow control and responses"): the server's
+	 * frames as the client reads them (the read probe: SETTINGS,
+	 * WINDOW_UPDATE), the client's DATA bytes on the connection, the
+	 * undecided streams whose windows are watched */
+	struct aspen_h2 rd; /* the server's side */
+	__u64 conn_sent;
+	__u32 held[ASPEN_H2_HELD];
+	__u32 acked;   /* the client acknowledged the server's SETTINGS */
+	__u32 stalled; /* an undecided stream ran out of window before that */
+	/* the current read's walk (aspen_h2_on_read) */
+	__u64 rbuf, rlen, rpos, rbase, rend;
 };
 
 /* A stream: the request (as an HTTP/1.1 request is kept) and what the
@@ -82,12 +95,21 @@ struct aspen_h2stream {
 	__u64 write_seq;
 	__u32 carried;
 	__u32 _pad;
+	__u64 sent; /* flow-controlled bytes of its DATA frames */
+	__u64 upd;  /* the server's WINDOW_UPDATE increments for it */
+	struct aspen_rstream resp; /* its response (the read side) */
 };
 
+/* A stream's key. conn: the connection's `id`: a session object the TLS
+ * library frees and hands to its next connection (python's OpenSSL) keeps
+ * its key (tgid, session), and that connection's stream 1 must not find
+ * the last one's (it was taken for its trailers, and its DATA credited
+ * with the old stream's verdict). */
 struct aspen_h2skey {
 	__u32 tgid;
 	__u32 stream;
 	__u64 session;
+	__u64 conn;
 };
 
 struct {
@@ -121,7 +143,8 @@ struct {
 static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen_h2conn *c,
 							      __u32 id)
 {
-	struct aspen_h2skey k = {.tgid = c->key.tgid, .stream = id, .session = c->key.session};
+	struct aspen_h2skey k = {
+	    .tgid = c->key.tgid, .stream = id, .session = c->key.session, .conn = c->id};
 
 	return bpf_map_lookup_elem(&aspen_h2streams, &k);
 }
@@ -207,12 +230,98 @@ __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
 	return 0;
 }
 
+/* Watch an undecided stream's windows: a free slot (empty, or its stream
+ * decided or gone since). 0: none free. Global. */
+__noinline int aspen_h2_watch(struct aspen_h2conn *c, __u32 id)
+{
+	struct aspen_h2stream *s;
+
+	if (!c)
+		return 0;
+	for (int i = 0; i < ASPEN_H2_HELD; i++) {
+		__u32 o = c->held[i];
+
+		if (o) {
+			s = aspen_h2_stream(c, o);
+			if (s && !s->s.decided)
+				continue;
+		}
+		c->held[i] = id;
+		return 1;
+	}
+	return 0;
+}
+
+/* What the client may still send on stream s: the windows the server
+ * granted, as far as the read probe followed them (aspen_h2.h, "Passing
+ * frames over; flow control"). A connection whose reads were not seen (not
+ * yet, or no read probe: Go) or were lost: the initial windows, with only
+ * the held bytes (held: of all watched undecided streams) counted against
+ * the connection's, since what was passed earns WINDOW_UPDATEs. */
+static __always_inline __s64 aspen_h2_avail(const struct aspen_h2conn *c,
+					    const struct aspen_h2stream *s, __u64 held)
+{
+	__s64 strm, conn;
+
+	if (c->rd.frames && !c->rd.err)
+		return aspen_h2fc_avail(&c->rd, c->conn_sent, s->upd, s->sent);
+	strm = (__s64)ASPEN_H2_WINDOW - (__s64)s->sent;
+	conn = (__s64)ASPEN_H2_WINDOW - (__s64)held;
+	return conn < strm ? conn : strm;
+}
+
+/* Each watched undecided stream that can send no more (its window or the
+ * connection's used up: the client waits for a WINDOW_UPDATE its held
+ * bytes never earn) is decided with what was read (unparsed scan_bound),
+ * never left to hang; unless the client has not applied the server's
+ * SETTINGS yet (they may grant more): it acknowledges them in a later
+ * write, which sweeps again (`stalled`). Global. */
+__noinline int aspen_h2_sweep(struct aspen_h2conn *c, int probe)
+{
+	struct aspen_h2stream *s;
+
+	__u64 held = 0;
+
+	if (!c)
+		return 0;
+	c->stalled = 0;
+	for (int i = 0; i < ASPEN_H2_HELD; i++) {
+		s = c->held[i] ? aspen_h2_stream(c, c->held[i]) : 0;
+		if (s && !s->s.decided)
+			held += s->sent;
+	}
+	for (int i = 0; i < ASPEN_H2_HELD; i++) {
+		__u32 id = c->held[i];
+
+		if (!id)
+			continue;
+		s = aspen_h2_stream(c, id);
+		if (!s || s->s.decided) {
+			c->held[i] = 0;
+			continue;
+		}
+		if (aspen_h2_avail(c, s, held) > 0)
+			continue;
+		if (!c->acked) {
+			c->stalled = 1;
+			continue;
+		}
+		s->s.r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(&s->s, probe);
+		aspen_account(&s->s);
+		c->held[i] = 0;
+	}
+	return 0;
+}
+
 /* A header block is complete: a new stream (its first block) is set up
  * from it; a later block (trailers) changes nothing. */
 static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 {
-	struct aspen_h2skey k = {
-	    .tgid = c->key.tgid, .stream = c->p.head.stream, .session = c->key.session};
+	struct aspen_h2skey k = {.tgid = c->key.tgid,
+				 .stream = c->p.head.stream,
+				 .session = c->key.session,
+				 .conn = c->id};
 	struct aspen_h2stream *hs = bpf_map_lookup_elem(&aspen_h2streams, &k), *z;
 	struct aspen_stream *s;
 	__u32 zk = 0;
@@ -251,6 +360,12 @@ static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 	if ((c->p.head.flags & ASPEN_H2_H_END_STREAM) || s->r.unparsed) {
 		s->r.flags |= ASPEN_REQ_BODY_DONE;
 		aspen_decide_stream(s, probe);
+		return;
+	}
+	if (!aspen_h2_watch(c, k.stream)) {
+		/* more undecided streams than windows watched: could hang */
+		s->r.unparsed = ASPEN_UNPARSED_BOUND;
+		aspen_decide_stream(s, probe);
 	}
 }
 
@@ -261,6 +376,13 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 
 	if (!c)
 		return 0;
+	if (ev & ASPEN_H2_EV_DATA_FRAME) {
+		/* the client sends a frame only when the windows hold all of it */
+		s = aspen_h2_stream(c, c->p.stream);
+		c->conn_sent += c->p.len;
+		if (s)
+			s->sent += c->p.len;
+	}
 	if (ev & ASPEN_H2_EV_HEADERS)
 		aspen_h2_headers(c, probe);
 	if (ev & (ASPEN_H2_EV_END_STREAM | ASPEN_H2_EV_RST)) {
@@ -271,6 +393,14 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 			aspen_decide_stream(&s->s, probe);
 		}
 	}
+	if (ev & ASPEN_H2_EV_SETTINGS_ACK)
+		c->acked = 1;
+	/* after any DATA frame (its own stream's END_STREAM was decided above;
+	 * the connection window it used is the other streams' too), and when
+	 * the client applied the server's SETTINGS */
+	if ((ev & ASPEN_H2_EV_FRAME) &&
+	    (c->p.type == AH2_DATA || (ev & ASPEN_H2_EV_SETTINGS_ACK)))
+		aspen_h2_sweep(c, probe);
 	if (ev & ASPEN_H2_EV_FRAME)
 		aspen_h2_attribute(c, 1);
 	return 0;
@@ -541,7 +671,9 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		if (!z)
 			return 0;
 		aspen_h2_init(&z->p, 1);
+		aspen_h2_init(&z->rd, 0);
 		z->key = *key;
+		z->id = bpf_ktime_get_boot_ns();
 		bpf_map_update_elem(&aspen_h2conns, key, z, BPF_NOEXIST);
 		c = bpf_map_lookup_elem(&aspen_h2conns, key);
 		if (!c)
@@ -560,14 +692,10 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->w_matched = 0;
 	c->w_off = ~0u;
 	c->w_carried = 0;
-	/* a stream's undecided body is held while the client can send it: up
-	 * to the server's flow-control window, which this probe does not see
-	 * (the read side), so its initial size: past that a client waits for
-	 * a WINDOW_UPDATE the held bytes never earn, and the stream is decided
-	 * with what was read (scan_bound) instead of hanging */
+	/* a stream's undecided body is held up to the hold bound, and while
+	 * the client can send it: the server's flow-control windows, followed
+	 * on the read side (aspen_h2_sweep()) */
 	c->bound = aspen_hold_bound();
-	if (c->bound > ASPEN_H2_WINDOW)
-		c->bound = ASPEN_H2_WINDOW;
 	c->wpos = 0;
 	c->wbuf = (__u64)buf;
 	c->wlen = len;
@@ -585,6 +713,177 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		aspen_h2_redact_hold(c, s1, key, (__u64)buf, len, how & ASPEN_WRITE_HOLD);
 #endif
 	return 1;
+}
+
+/* ---- the read side: the server's frames -------------------------------------
+ *
+ * What the client reads on an HTTP/2 connection goes through a second
+ * struct aspen_h2 (c->rd, the server's side: its own HPACK table), walked by
+ * aspen_h2_parse_read(): SETTINGS and WINDOW_UPDATE give the windows
+ * (aspen_h2_sweep()); with response rules (ASPEN_NEED_RESPONSE) HEADERS give
+ * each stream's :status and DATA go to the HTTP/1.1 response body scan
+ * (token usage, JSON and SSE) in the stream's `resp`, and END_STREAM ends
+ * the response (aspen_response_emit(): `on response` rules, the audit
+ * line); without, those frames are passed over by their length.
+ */
+
+/* A WINDOW_UPDATE the client read (on c->rd.stream, c->rd.wu_inc). Global. */
+__noinline int aspen_h2_window(struct aspen_h2conn *c)
+{
+	struct aspen_h2stream *s;
+
+	if (!c)
+		return 0;
+	if (!c->rd.stream) {
+		aspen_h2fc_conn_update(&c->rd, c->conn_sent, c->rd.wu_inc);
+		return 0;
+	}
+	s = aspen_h2_stream(c, c->rd.stream);
+	if (s) /* an overflow resets the stream (the client's doing): nothing to hold */
+		aspen_h2fc_stream_update(&c->rd, &s->upd, s->sent, c->rd.wu_inc);
+	return 0;
+}
+
+#if ASPEN_NEED_RESPONSE
+__noinline int aspen_response_emit(struct aspen_rstream *s, struct aspen_stream *req, __u32 tgid,
+				   int probe); /* aspen_tls.bpf.h */
+
+/* A response's header block (its first; 1xx are interim, trailers change
+ * nothing), its END_STREAM, a server's RST_STREAM. Global. */
+__noinline int aspen_h2_resp_event(struct aspen_h2conn *c, int ev, int probe)
+{
+	struct aspen_h2stream *s;
+	struct aspen_resp *r;
+	__u32 id;
+
+	if (!c)
+		return 0;
+	id = (ev & ASPEN_H2_EV_HEADERS) ? c->rd.head.stream : c->rd.stream;
+	s = aspen_h2_stream(c, id);
+	if (!s)
+		return 0;
+	r = &s->resp.r;
+	if ((ev & ASPEN_H2_EV_HEADERS) && !(r->flags & ASPEN_RESP_HEAD_DONE) &&
+	    c->rd.head.status >= 200) {
+		r->status = c->rd.head.status;
+		r->flags |= ASPEN_RESP_HEAD_DONE;
+		if (c->rd.head.flags & ASPEN_H2_H_SSE)
+			r->flags |= ASPEN_RESP_SSE;
+		if (c->rd.head.flags & ASPEN_H2_H_COMPRESSED)
+			r->flags |= ASPEN_RESP_COMPRESSED;
+		s->resp.st.state = AH_RS_EOF; /* the body ends with the stream */
+	}
+	if ((ev & ASPEN_H2_EV_END_STREAM) && (r->flags & ASPEN_RESP_HEAD_DONE) &&
+	    !(r->flags & ASPEN_RESP_BODY_DONE)) {
+		r->flags |= ASPEN_RESP_BODY_DONE;
+		aspen_response_emit(&s->resp, &s->s, c->key.tgid, probe);
+	}
+	return 0;
+}
+
+/* A DATA byte of a response (stream hs, may be NULL). Global. */
+__noinline int aspen_h2_resp_data(struct aspen_h2stream *hs, __u32 b)
+{
+	if (!hs || !(hs->resp.r.flags & ASPEN_RESP_HEAD_DONE) ||
+	    (hs->resp.r.flags & ASPEN_RESP_BODY_DONE))
+		return 0;
+	aspen_http_resp_byte(&hs->resp.st, &hs->resp.r, (__u8)b);
+	return 0;
+}
+#endif
+
+struct aspen_h2rfeed {
+	struct aspen_h2conn *c;
+	const __u8 *buf;
+	struct aspen_h2stream *cur; /* the DATA frame's stream, cached */
+	__u32 cur_id;
+	int probe;
+};
+
+/* One step of a read's walk: a payload passed over, or one byte parsed
+ * (the chunk around it copied first when it is not in the buffer). */
+static long aspen_h2_rstep(__u32 i, void *arg)
+{
+	struct aspen_h2rfeed *f = arg;
+	struct aspen_h2conn *c = f->c;
+	__u64 pos = c->rpos, left, idx, n;
+	__u32 skip;
+	__u8 b;
+	int ev;
+
+	if (pos >= c->rlen || c->rd.err)
+		return 1;
+	left = c->rlen - pos;
+	skip = aspen_h2_skippable(&c->rd, ASPEN_NEED_RESPONSE);
+	if (skip) {
+		if (skip > left)
+			skip = (__u32)left;
+		c->rpos = pos + skip;
+		ev = aspen_h2_skipped(&c->rd, skip);
+		return ev < 0;
+	}
+	if (pos < c->rbase || pos >= c->rend) {
+		n = left > ASPEN_CHUNK ? ASPEN_CHUNK : left;
+		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
+					(const void *)(c->rbuf + pos))) {
+			ah2_fail(&c->rd, ASPEN_H2_ERR_LOST);
+			return 1;
+		}
+		c->rbase = pos;
+		c->rend = pos + n;
+	}
+	idx = pos - c->rbase;
+	barrier_var(idx);
+	c->rpos = pos + 1;
+	b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
+	ev = aspen_h2_byte(&c->rd, b);
+	if (ev <= 0)
+		return ev < 0;
+	if (ev & ASPEN_H2_EV_WINDOW)
+		aspen_h2_window(c);
+#if ASPEN_NEED_RESPONSE
+	if (ev & ASPEN_H2_EV_DATA) {
+		if (f->cur_id != c->rd.stream) {
+			f->cur = aspen_h2_stream(c, c->rd.stream);
+			f->cur_id = c->rd.stream;
+		}
+		aspen_h2_resp_data(f->cur, b);
+	}
+	if (ev & (ASPEN_H2_EV_HEADERS | ASPEN_H2_EV_END_STREAM))
+		aspen_h2_resp_event(c, ev, f->probe);
+#endif
+	return 0;
+}
+
+#define ASPEN_H2_READ_STEPS (1 << 22)
+
+/* Walk what the client read (c->rbuf, c->rlen). A read the walk cannot
+ * finish (a failed copy, more steps than the bound) loses the read side:
+ * the windows fall back to the initial one, responses are not read. Global. */
+__noinline int aspen_h2_parse_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc, int probe)
+{
+	if (!c || !sc)
+		return 0;
+	struct aspen_h2rfeed f = {.c = c, .buf = sc->buf, .cur = 0, .cur_id = 0, .probe = probe};
+
+	bpf_loop(ASPEN_H2_READ_STEPS, aspen_h2_rstep, &f, 0);
+	if (c->rpos < c->rlen && !c->rd.err)
+		ah2_fail(&c->rd, ASPEN_H2_ERR_LOST);
+	return 0;
+}
+
+/* The read probe's HTTP/2 path: n bytes the client read into buf. */
+static __always_inline void aspen_h2_on_read(struct aspen_h2conn *c, struct aspen_tls_scratch *sc,
+					     __u64 buf, __u64 n, int probe)
+{
+	if (c->rd.err)
+		return;
+	c->rbuf = buf;
+	c->rlen = n;
+	c->rpos = 0;
+	c->rbase = 0;
+	c->rend = 0;
+	aspen_h2_parse_read(c, sc, probe);
 }
 
 /* The write call returned: a failed call is repeated with the same bytes. */

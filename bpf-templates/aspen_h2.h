@@ -27,6 +27,22 @@
  *                           (END_STREAM on DATA, or on HEADERS at its block's end)
  *   ASPEN_H2_EV_RST         the client reset stream st->stream
  *   ASPEN_H2_EV_FRAME       a frame ended with this byte
+ *   ASPEN_H2_EV_DATA_FRAME  a DATA frame of stream st->stream begins (its
+ *                           header's last byte): st->len is its length, what
+ *                           it takes from the flow-control windows
+ *   ASPEN_H2_EV_SETTINGS_ACK a SETTINGS frame with ACK: from the client, it
+ *                           received (and applied) the server's SETTINGS
+ *   ASPEN_H2_EV_SETTINGS    a SETTINGS frame without ACK ended: st->init_win
+ *                           is its SETTINGS_INITIAL_WINDOW_SIZE (or the one
+ *                           before, when it has none)
+ *   ASPEN_H2_EV_WINDOW      a WINDOW_UPDATE of st->wu_inc on st->stream
+ *
+ * The same parser reads the server's side (what the client reads: the
+ * read probe), initialised with aspen_h2_init(st, 0) (the server's preface
+ * is its SETTINGS frame): responses' HEADERS (:status) and DATA, and the
+ * SETTINGS and WINDOW_UPDATE frames that give the client's flow-control
+ * windows (aspen_h2fc_*, below). Frames the caller does not need read may
+ * be passed over by their length (aspen_h2_skippable(), aspen_h2_skipped()).
  *
  * Checked (ERR_FRAME): the first frame is SETTINGS; stream 0 for SETTINGS,
  * PING, GOAWAY and not for DATA, HEADERS, PRIORITY, RST_STREAM,
@@ -46,12 +62,18 @@
 #include "aspen_hpack.h"
 
 #define ASPEN_H2_ERROR (-1)
+#define ASPEN_H2_WINDOW_MAX 0x7fffffffLL
+#define ASPEN_H2_INITIAL_WINDOW 65535
 
 #define ASPEN_H2_EV_DATA 1
 #define ASPEN_H2_EV_HEADERS 2
 #define ASPEN_H2_EV_END_STREAM 4
 #define ASPEN_H2_EV_RST 8
 #define ASPEN_H2_EV_FRAME 16
+#define ASPEN_H2_EV_DATA_FRAME 32   /* a DATA frame begins: st->len is its length */
+#define ASPEN_H2_EV_SETTINGS_ACK 64 /* a SETTINGS frame with ACK ended */
+#define ASPEN_H2_EV_SETTINGS 128    /* a SETTINGS frame (not ACK) ended: st->init_win applies */
+#define ASPEN_H2_EV_WINDOW 256	    /* a WINDOW_UPDATE ended: st->stream, st->wu_inc (not 0) */
 
 #ifndef ASPEN_H2_MAX_BLOCK
 #define ASPEN_H2_MAX_BLOCK (256U * 1024)
@@ -113,8 +135,14 @@ struct aspen_h2 {
 	__u8 part;     /* AH2_PART_* */
 	__u8 block_es; /* the open block's HEADERS had END_STREAM */
 	__u8 frames;   /* frames seen, capped at 255 (the first must be SETTINGS) */
-	__u8 _pad[3];
-	__u64 data_bytes; /* DATA payload bytes seen (connection) */
+	__u8 set_has_init; /* the current SETTINGS frame sets INITIAL_WINDOW_SIZE (set_init) */
+	__u8 _pad[2];
+	__u32 init_win; /* the sender's SETTINGS_INITIAL_WINDOW_SIZE in force */
+	__u32 set_init;
+	__u32 wu_inc;	    /* the last WINDOW_UPDATE's increment */
+	__u32 settings;	    /* SETTINGS frames (not ACK) applied */
+	__u64 conn_granted; /* 65,535 + the connection WINDOW_UPDATE increments */
+	__u64 data_bytes;   /* DATA payload bytes seen (connection) */
 	struct aspen_h2_head head;
 	struct aspen_hpack hp;
 };
@@ -133,6 +161,11 @@ static __always_inline void aspen_h2_init(struct aspen_h2 *st, int preface)
 	st->pos = 0;
 	st->frames = 0;
 	st->data_bytes = 0;
+	st->set_has_init = 0;
+	st->init_win = ASPEN_H2_INITIAL_WINDOW;
+	st->wu_inc = 0;
+	st->settings = 0;
+	st->conn_granted = ASPEN_H2_INITIAL_WINDOW;
 	aspen_hpack_init(&st->hp);
 }
 
@@ -187,7 +220,22 @@ static __always_inline int ah2_frame_end(struct aspen_h2 *st)
 		}
 		break;
 	case AH2_RST_STREAM: ev |= ASPEN_H2_EV_RST; break;
-	case AH2_SETTINGS: break;
+	case AH2_SETTINGS:
+		if (st->flags & AH2_F_ACK) {
+			ev |= ASPEN_H2_EV_SETTINGS_ACK;
+			break;
+		}
+		if (st->set_has_init)
+			st->init_win = st->set_init;
+		st->settings++;
+		ev |= ASPEN_H2_EV_SETTINGS;
+		break;
+	case AH2_WINDOW_UPDATE:
+		st->wu_inc = st->set_val & 0x7fffffffU;
+		st->set_val = 0;
+		if (st->wu_inc) /* 0 is refused by the receiver: nothing granted */
+			ev |= ASPEN_H2_EV_WINDOW;
+		break;
 	default: break;
 	}
 	return ev;
@@ -201,7 +249,12 @@ static __always_inline int ah2_setting(struct aspen_h2 *st)
 	switch (st->set_id) {
 	case 1: /* HEADER_TABLE_SIZE */ st->set_table = v; return 0;
 	case 2: /* ENABLE_PUSH */ return v > 1 ? -1 : 0;
-	case 4: /* INITIAL_WINDOW_SIZE */ return v > 0x7fffffffU ? -1 : 0;
+	case 4: /* INITIAL_WINDOW_SIZE: applied when the frame ends */
+		if (v > 0x7fffffffU)
+			return -1;
+		st->set_init = v;
+		st->set_has_init = 1;
+		return 0;
 	case 5: /* MAX_FRAME_SIZE */
 		if (v < 16384 || v > 0xffffffU)
 			return -1;
@@ -221,6 +274,9 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 	st->pad = 0;
 	st->pos = 0;
 	st->part = AH2_PART_BODY;
+	st->set_has_init = 0;
+	st->set_id = 0;
+	st->set_val = 0;
 	if (st->frames < 255)
 		st->frames++;
 	if (st->frames == 1 && t != AH2_SETTINGS)
@@ -259,8 +315,8 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 		st->part = AH2_PART_PRIO;
 	st->phase = AH2_P_PAYLOAD;
 	if (len == 0)
-		return ah2_frame_end(st);
-	return 0;
+		return ah2_frame_end(st) | (t == AH2_DATA ? ASPEN_H2_EV_DATA_FRAME : 0);
+	return t == AH2_DATA ? ASPEN_H2_EV_DATA_FRAME : 0;
 }
 
 /* A byte of a payload's body (padding and fixed fields excluded). */
@@ -291,6 +347,7 @@ static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
 			st->set_val = 0;
 		}
 		return 0;
+	case AH2_WINDOW_UPDATE: st->set_val = (st->set_val << 8) | c; return 0;
 	default: return 0;
 	}
 }
@@ -366,6 +423,86 @@ static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
 	case AH2_P_PAYLOAD: return ah2_payload_byte(st, c);
 	default: return ASPEN_H2_ERROR;
 	}
+}
+
+/*
+ * ---- Passing frames over; flow control --------------------------------------
+ *
+ * A walk that needs only some frames read (the read probe: SETTINGS and
+ * WINDOW_UPDATE always, HEADERS, CONTINUATION and DATA for responses) passes
+ * the others over by their length: only frame headers and the frames it
+ * reads go byte by byte, and it stays in frame sync across reads.
+ *
+ * Windows (RFC 9113 6.9), of the client's DATA, from the server's frames:
+ * a stream's is `init_win + upd - sent` (upd: the server's WINDOW_UPDATE
+ * increments for it, sent: its DATA frames' lengths), computed when needed
+ * with the init_win in force, which is exactly 6.9.2's adjustment of every
+ * open stream's window by the difference when a SETTINGS frame changes the
+ * initial window; the connection's is `conn_granted - conn_sent`, which
+ * SETTINGS never change. A window past 2^31-1 is a FLOW_CONTROL_ERROR.
+ */
+
+/* Payload bytes of the current frame that may be passed over unread
+ * (0: read the next byte with aspen_h2_byte()). responses: HEADERS,
+ * CONTINUATION and DATA are read too. */
+static __always_inline __u32 aspen_h2_skippable(const struct aspen_h2 *st, int responses)
+{
+	if (st->phase != AH2_P_PAYLOAD)
+		return 0;
+	switch (st->type) {
+	case AH2_SETTINGS:
+	case AH2_WINDOW_UPDATE: return 0;
+	case AH2_DATA:
+	case AH2_HEADERS:
+	case AH2_CONTINUATION: return responses ? 0 : st->len;
+	default: return st->len;
+	}
+}
+
+/* n (1 to aspen_h2_skippable()) payload bytes passed over: events. */
+static __always_inline int aspen_h2_skipped(struct aspen_h2 *st, __u32 n)
+{
+	if (st->phase != AH2_P_PAYLOAD || n > st->len)
+		return ah2_fail(st, ASPEN_H2_ERR_FRAME);
+	st->len -= n;
+	st->part = AH2_PART_BODY; /* padding and priority went with the rest */
+	if (st->len == 0)
+		return ah2_frame_end(st);
+	return 0;
+}
+
+/* A connection WINDOW_UPDATE of inc (the server's side's parser): -1
+ * (sticky) when the window would pass 2^31-1. */
+static __always_inline int aspen_h2fc_conn_update(struct aspen_h2 *st, __u64 conn_sent, __u32 inc)
+{
+	st->conn_granted += inc;
+	if ((__s64)(st->conn_granted - conn_sent) > ASPEN_H2_WINDOW_MAX)
+		return ah2_fail(st, ASPEN_H2_ERR_FRAME);
+	return 0;
+}
+
+/* A stream's WINDOW_UPDATE of inc into its upd: -1 when its window would
+ * pass 2^31-1 (the client resets that stream). */
+static __always_inline int aspen_h2fc_stream_update(const struct aspen_h2 *st, __u64 *upd,
+						    __u64 sent, __u32 inc)
+{
+	*upd += inc;
+	if ((__s64)((__u64)st->init_win + *upd - sent) > ASPEN_H2_WINDOW_MAX)
+		return -1;
+	return 0;
+}
+
+/* What the client may still send on a stream (upd, sent: its WINDOW_UPDATE
+ * increments and DATA bytes; conn_sent: the connection's DATA bytes): the
+ * smaller of the stream's window and the connection's. Negative after a
+ * SETTINGS shrank the initial window below what the stream sent. */
+static __always_inline __s64 aspen_h2fc_avail(const struct aspen_h2 *st, __u64 conn_sent,
+					      __u64 upd, __u64 sent)
+{
+	__s64 conn = (__s64)(st->conn_granted - conn_sent);
+	__s64 strm = (__s64)((__u64)st->init_win + upd - sent);
+
+	return conn < strm ? conn : strm;
 }
 
 #endif

@@ -103,6 +103,7 @@ enum aspen_hpack_name {
 	ASPEN_HP_HOST = 4,
 	ASPEN_HP_CTYPE = 5,
 	ASPEN_HP_CENC = 6,
+	ASPEN_HP_STATUS = 7, /* responses (the read side) */
 };
 
 /* Value flags (entries and the value being decoded). */
@@ -126,11 +127,14 @@ enum aspen_h2_head_flags {
 	ASPEN_H2_H_TRUNCATED = 1 << 8,	 /* a kept value was cut */
 	ASPEN_H2_H_DUP = 1 << 9,	 /* a pseudo-header twice (the server rejects it) */
 	ASPEN_H2_H_END_STREAM = 1 << 10, /* the HEADERS frame had END_STREAM: no body */
+	ASPEN_H2_H_STATUS = 1 << 11,	 /* :status present (a response) */
 };
 
 struct aspen_h2_head {
 	__u32 stream;
-	__u32 flags; /* enum aspen_h2_head_flags */
+	__u32 flags;  /* enum aspen_h2_head_flags */
+	__u32 status; /* :status (three digits), else 0 */
+	__u32 _pad;
 	char method[ASPEN_METHOD_LEN];
 	char path[ASPEN_PATH_LEN];
 	char authority[ASPEN_HOST_LEN]; /* lower-case, without :port and trailing dot */
@@ -285,6 +289,8 @@ static __always_inline __u8 ahp_name_id(const __u64 *w, __u32 len)
 		return ASPEN_HP_CTYPE;
 	if (AHP_IS(w, len, "content-encoding"))
 		return ASPEN_HP_CENC;
+	if (AHP_IS(w, len, ":status"))
+		return ASPEN_HP_STATUS;
 	return ASPEN_HP_OTHER;
 }
 
@@ -302,13 +308,15 @@ static __always_inline __u8 ahp_static_id(__u32 idx)
 		return ASPEN_HP_CTYPE;
 	if (idx == 38)
 		return ASPEN_HP_HOST;
+	if (idx >= 8 && idx <= 14)
+		return ASPEN_HP_STATUS;
 	return ASPEN_HP_OTHER;
 }
 
 static __always_inline int ahp_keeps_value(__u8 id)
 {
 	return id == ASPEN_HP_METHOD || id == ASPEN_HP_PATH || id == ASPEN_HP_AUTHORITY ||
-	       id == ASPEN_HP_HOST;
+	       id == ASPEN_HP_HOST || id == ASPEN_HP_STATUS;
 }
 
 /* ---- values --------------------------------------------------------------- */
@@ -357,6 +365,7 @@ static __always_inline void ahp_value_byte(struct aspen_hpack *hp, __u8 c)
 		/* fall through */
 	case ASPEN_HP_METHOD:
 	case ASPEN_HP_PATH:
+	case ASPEN_HP_STATUS:
 		if (i < ASPEN_HPACK_VAL_LEN - 1)
 			hp->val[i & (ASPEN_HPACK_VAL_LEN - 1)] = c;
 		else
@@ -465,6 +474,16 @@ static __always_inline void ahp_emit(struct aspen_h2_head *h, __u8 id, const cha
 		if (vflags & ASPEN_HP_V_COMPRESSED)
 			h->flags |= ASPEN_H2_H_COMPRESSED;
 		return;
+	case ASPEN_HP_STATUS:
+		if (h->flags & ASPEN_H2_H_STATUS)
+			h->flags |= ASPEN_H2_H_DUP;
+		h->flags |= ASPEN_H2_H_STATUS;
+		h->status = 0;
+		if (vlen == 3 && src[0] >= '1' && src[0] <= '9' && src[1] >= '0' && src[1] <= '9' &&
+		    src[2] >= '0' && src[2] <= '9')
+			h->status = (__u32)(src[0] - '0') * 100 + (__u32)(src[1] - '0') * 10 +
+				    (__u32)(src[2] - '0');
+		return;
 	default: return;
 	}
 }
@@ -554,6 +573,12 @@ static __always_inline void ahp_static_value(struct aspen_hpack *hp, __u32 idx)
 		hp->val[9] = 'm';
 		hp->val[10] = 'l';
 		hp->vlen = 11;
+	} else if (idx >= 8 && idx <= 14) {
+		/* :status 200 204 206 304 400 404 500 */
+		hp->val[0] = idx <= 10 ? '2' : idx == 11 ? '3' : idx <= 13 ? '4' : '5';
+		hp->val[1] = '0';
+		hp->val[2] = (idx == 9 || idx == 11 || idx == 13) ? '4' : idx == 10 ? '6' : '0';
+		hp->vlen = 3;
 	}
 }
 

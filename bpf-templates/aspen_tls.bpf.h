@@ -1077,8 +1077,9 @@ int aspen_write_ret(struct pt_regs *ctx)
 	return 0;
 }
 
-/* ---- the read side (token usage, status, response rules) ----------------- */
+/* ---- the read side (token usage, status, response rules; HTTP/2 flow control) */
 
+#if ASPEN_NEED_TLS_READ
 #if ASPEN_NEED_RESPONSE
 
 struct aspen_rfeed {
@@ -1110,15 +1111,17 @@ static long aspen_rfeed_byte(__u32 i, void *arg)
 	return 0;
 }
 
-static __always_inline void aspen_response_done(struct aspen_rstream *s,
-						 const struct aspen_stream_key *key, int probe)
+/* A response is complete: `on response` rules, and its audit line. req:
+ * the request it answers (may be NULL). Global. */
+__noinline int aspen_response_emit(struct aspen_rstream *s, struct aspen_stream *req, __u32 tgid,
+				   int probe)
 {
 	struct aspen_verdict v = { .rule = ASPEN_RULE_NONE, .decision = ASPEN_ALLOW };
-	struct aspen_stream *req = bpf_map_lookup_elem(&aspen_streams, key);
 	struct aspen_response_event *e;
-	__u32 tgid = key->tgid;
 	struct aspen_proc *p;
 
+	if (!s)
+		return 0;
 	aspen_fill_conn(&s->r.conn);
 	if (req)
 		s->r.conn.providers = req->r.conn.providers;
@@ -1126,11 +1129,11 @@ static __always_inline void aspen_response_done(struct aspen_rstream *s,
 	if (v.decision == ASPEN_KILL)
 		bpf_send_signal(9);
 	if (!v.audit)
-		return;
+		return 0;
 	e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 	if (!e) {
 		aspen_count_lost();
-		return;
+		return 0;
 	}
 	e->kind = ASPEN_EV_RESPONSE;
 	e->probe = probe;
@@ -1146,7 +1149,9 @@ static __always_inline void aspen_response_done(struct aspen_rstream *s,
 	if (p)
 		__builtin_memcpy(e->exe, p->exe, ASPEN_EXE_LEN);
 	aspen_submit(e, v.decision != ASPEN_ALLOW);
+	return 0;
 }
+#endif /* ASPEN_NEED_RESPONSE */
 
 static __always_inline int aspen_on_read_entry(struct pt_regs *ctx, int probe, int ex)
 {
@@ -1170,7 +1175,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
 	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
-	struct aspen_rstream *s;
+	struct aspen_h2conn *h2;
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	__u64 n = 0;
 
@@ -1188,7 +1193,14 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	}
 	if (!n)
 		goto out;
-	s = bpf_map_lookup_elem(&aspen_rstreams, &key);
+	h2 = bpf_map_lookup_elem(&aspen_h2conns, &key);
+	if (h2) { /* the write side is HTTP/2: the server's frames */
+		aspen_h2_on_read(h2, sc, a->buf, n, a->probe);
+		goto out;
+	}
+#if ASPEN_NEED_RESPONSE
+	struct aspen_rstream *s = bpf_map_lookup_elem(&aspen_rstreams, &key);
+
 	if (!s) {
 		/* z->zero is all zeros between uses, and larger than a rstream */
 		bpf_map_update_elem(&aspen_rstreams, &key, &z->zero, BPF_NOEXIST);
@@ -1208,12 +1220,14 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 		bpf_loop(ASPEN_CHUNK, aspen_rfeed_byte, &f, 0);
 		if (f.code == ASPEN_HTTP_DONE || f.code == ASPEN_HTTP_ERROR) {
 			if (f.code == ASPEN_HTTP_DONE)
-				aspen_response_done(s, &key, a->probe);
+				aspen_response_emit(s, bpf_map_lookup_elem(&aspen_streams, &key), key.tgid,
+						    a->probe);
 			__builtin_memset(&s->st, 0, sizeof(s->st));
 			__builtin_memset(&s->r, 0, sizeof(s->r));
 		}
 		f.start = f.stop;
 	}
+#endif
 out:
 	bpf_map_delete_elem(&aspen_read_args, &tid);
 	return 0;
@@ -1243,7 +1257,7 @@ int aspen_tls_read_ret(struct pt_regs *ctx)
 	return aspen_on_read_return(ctx);
 }
 
-#endif /* ASPEN_NEED_RESPONSE */
+#endif /* ASPEN_NEED_TLS_READ */
 
 /* The socket a TLS session was bound to has sent its last byte (sockops,
  * aspen_sockops_state): the session's state goes with it, so that a session

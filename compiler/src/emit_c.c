@@ -146,6 +146,8 @@ static void emit_header(struct emitter *e)
 			put(e, "#define %s %d%*s/* %s */\n", g->flag, g->present(ir),
 			    (int)(20 - strlen(g->flag)), "", g->what);
 	}
+	put(e, "#define ASPEN_NEED_RESPONSE %d  /* policy has on response rules (SSL_read) */\n",
+	    ir->has_response);
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
 	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,

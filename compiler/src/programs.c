@@ -32,10 +32,6 @@ static bool tls(const struct ir *ir)
 	return ir->has_request || ir->has_response;
 }
 
-static bool tls_read(const struct ir *ir)
-{
-	return ir->has_response;
-}
 
 const struct program_group program_groups[] = {
     /* aspen_connect.bpf.h: cgroup/connect4, cgroup/connect6 */
@@ -51,8 +47,9 @@ const struct program_group program_groups[] = {
     {NULL, NULL, "sni", always},
     /* aspen_sockmap.bpf.h: sk_msg's byte ledger; aspen_tls.bpf.h: TLS write uprobes */
     {"ASPEN_NEED_TLS", "policy has on request/on response rules", "tls", tls},
-    /* aspen_tls.bpf.h: TLS read uprobes */
-    {"ASPEN_NEED_RESPONSE", "policy has on response rules (SSL_read)", "tls_read", tls_read},
+    /* aspen_tls.bpf.h: TLS read uprobes: responses (ASPEN_NEED_RESPONSE), and
+     * the server's HTTP/2 flow control for every request policy */
+    {"ASPEN_NEED_TLS_READ", "TLS read probes: responses, HTTP/2 windows", "tls_read", tls},
 };
 const size_t nprogram_groups = sizeof(program_groups) / sizeof(program_groups[0]);
 

@@ -122,8 +122,11 @@ static unsigned long verified(struct bpf_object *obj)
 
 		memset(&info, 0, sizeof(info));
 		if (bpf_program__fd(prog) >= 0 &&
-		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) {
 			n += info.verified_insns;
+			log_info("TLS probe program %s: %u insns verified", bpf_program__name(prog),
+				 info.verified_insns);
+		}
 	}
 	return n;
 }

@@ -36,25 +36,6 @@ rule approved_models {
 EOF_POLICY
 )
 
-# big_body FILE BYTES MODEL [SECRET]: a chat body of about BYTES, the model
-# last; SECRET goes into a message 80% of the way in.
-big_body() {
-	"$H_PY" - "$@" <<'EOF_PY'
-import json, sys
-path, size, model = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-secret = sys.argv[4] if len(sys.argv) > 4 else None
-msgs, n = [], 0
-line = 'code: if (x == "y") { return "\\n"; } // caf\u00e9 ' * 4
-while n < size:
-    content = line
-    if secret and n >= size * 0.8:
-        content, secret = line + " key " + secret + " ", None
-    m = {"role": "user" if len(msgs) % 2 == 0 else "assistant", "content": content}
-    msgs.append(m)
-    n += len(json.dumps(m))
-open(path, "w").write(json.dumps({"messages": msgs, "model": model}))
-EOF_PY
-}
 for size in 40k 1m; do
 	bytes=${size/k/000}
 	bytes=${bytes/m/000000}
@@ -62,36 +43,6 @@ for size in 40k 1m; do
 	big_body "$H_WORK/$size-deny.json" "$bytes" gpt-4o
 done
 big_body "$H_WORK/1m-aws.json" 1000000 gpt-4o-mini AKIAIOSFODNN7EXAMPLE
-
-# h2_stream_bytes: bytes of HEADERS, CONTINUATION and DATA frames the
-# provider at the marked address received since the mark.
-h2_stream_bytes() {
-	local files=() n
-	for n in $(rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'); do
-		files+=("$H_REC/$PM_ADDR/conn-$n.raw")
-	done
-	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
-	"$H_PY" - "${files[@]}" <<'EOP'
-import sys
-total = 0
-for name in sys.argv[1:]:
-    try:
-        b = open(name, "rb").read()
-    except OSError:
-        continue
-    if not b.startswith(b"PRI * HTTP/2.0"):
-        total += len(b)  # HTTP/1.1: every byte is the request's
-        continue
-    i = 24
-    while i + 9 <= len(b):
-        n = int.from_bytes(b[i:i + 3], "big")
-        if b[i + 3] in (0, 1, 9):
-            total += 9 + n
-        i += 9 + n
-print(total)
-EOP
-}
 
 start_aspend "$obj"
 audit_wait event=policy_load policy=bigw >/dev/null

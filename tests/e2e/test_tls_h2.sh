@@ -96,6 +96,29 @@ assert_eq 0 "$(requests_since)" "requests at the provider (httpx o1)"
 assert_eq 0 "$(h2_stream_bytes)" "HEADERS/DATA bytes at the provider (httpx o1)"
 audit_wait event=request decision=deny rule=default pid="$C_PID" model=o1 >/dev/null
 
+# ---- python httpx: connections one after the other in one process (OpenSSL
+# may hand the next connection the freed SSL * of the one before, so the
+# same session key): each connection's stream 1 is a request of its own,
+# decided by its own model, not taken for the trailers of the last one's
+HTTPX_SEQ='import gc, httpx, json, sys
+for model in sys.argv[3:]:
+    with httpx.Client(http2=True, verify=sys.argv[2], timeout=10) as c:
+        try:
+            r = c.post(sys.argv[1], json={"messages": [{"role": "user", "content": "hi"}], "model": model})
+            print(json.dumps({"model": model, "http": r.http_version, "status": r.status_code}), flush=True)
+        except Exception as e:
+            print(json.dumps({"model": model, "error": type(e).__name__}), flush=True)
+    del c
+    gc.collect()  # the SSL object freed: the next connection may get its address'
+provider_mark "$IP_OPENAI"
+client httpx-seq /usr/bin/python3 -c "$HTTPX_SEQ" "$OA" "$H_CA" gpt-4o o1 gpt-4o-mini o1
+assert_contains "$C_OUT" '{"model": "gpt-4o", "http": "HTTP/2", "status": 200}' "httpx: the first connection answered"
+assert_contains "$C_OUT" '{"model": "gpt-4o-mini", "http": "HTTP/2", "status": 200}' "httpx: the third connection answered"
+assert_not_contains "$C_OUT" '{"model": "o1", "http"' "httpx: an o1 connection answered"
+assert_eq 0 "$(rec_since addr="$IP_OPENAI" model=o1 | wc -l)" "o1 requests at the provider (httpx, connections in sequence)"
+assert_eq 2 "$(audit_count event=request decision=deny rule=default pid="$C_PID" model=o1)" "httpx o1 deny lines"
+assert_eq 2 "$(audit_count event=request decision=allow pid="$C_PID")" "httpx allow lines"
+
 # ---- node http2: three concurrent streams on one connection, one denied
 provider_mark "$IP_OPENAI"
 node_script node-h2 "$H_LIB/h2_client.js" "$OA" gpt-4o-mini o1-denied gpt-4o

@@ -180,3 +180,23 @@ go_build() {
 go_call() {
 	client "$1" env SSL_CERT_FILE="$H_CA" "${GO_BIN:-$H_GOCLIENT}" "${@:2}"
 }
+
+# big_body FILE BYTES MODEL [SECRET]: a chat body of about BYTES, the model
+# last; SECRET goes into a message 80% of the way in.
+big_body() {
+	"$H_PY" - "$@" <<'EOF_PY'
+import json, sys
+path, size, model = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+secret = sys.argv[4] if len(sys.argv) > 4 else None
+msgs, n = [], 0
+line = 'code: if (x == "y") { return "\\n"; } // caf\u00e9 ' * 4
+while n < size:
+    content = line
+    if secret and n >= size * 0.8:
+        content, secret = line + " key " + secret + " ", None
+    m = {"role": "user" if len(msgs) % 2 == 0 else "assistant", "content": content}
+    msgs.append(m)
+    n += len(json.dumps(m))
+open(path, "w").write(json.dumps({"messages": msgs, "model": model}))
+EOF_PY
+}

@@ -56,7 +56,11 @@ tell "no connection at all" from "connection but no request".
 run it with /usr/bin/python3). An h2 connection is recorded the same way
 (conn-N.raw: every plaintext byte), each stream a "request" event with
 "proto":"h2" and "h2_stream":N; POSTs to /v1/chat/completions and
-/v1/messages answer as above (no streaming), anything else 404.
+/v1/messages answer as above ("stream": true to /v1/chat/completions:
+server-sent events, one DATA frame each), anything else 404.
+--h2-window N: the flow-control window the server grants the client: its
+first SETTINGS says SETTINGS_INITIAL_WINDOW_SIZE N, followed (same write) by
+a connection WINDOW_UPDATE of N - 65535. Default: HTTP/2's initial 65,535.
 
 A request with the header X-Aspen-Test-Stall: FILE is not read past its head
 until FILE exists (at most 60 s): a provider that stops reading, whose TCP
@@ -266,7 +270,16 @@ class Handler(BaseHTTPRequestHandler):
         import h2.events
 
         conn = h2.connection.H2Connection(config=h2.config.H2Configuration(client_side=False))
+        win = self.server.h2_window
+        if win:
+            import h2.settings
+            codes = h2.settings.SettingCodes
+            conn.local_settings = h2.settings.Settings(client=False, initial_values={
+                codes.MAX_CONCURRENT_STREAMS: 100, codes.MAX_HEADER_LIST_SIZE: 65536,
+                codes.INITIAL_WINDOW_SIZE: win})
         conn.initiate_connection()
+        if win and win > 65535:
+            conn.increment_flow_control_window(win - 65535)
         self.request.sendall(conn.data_to_send())
         streams = {}
         while True:
@@ -334,6 +347,19 @@ class Handler(BaseHTTPRequestHandler):
         path = h.get(":path", "")
         name = self.server.provider_name
         tin = max(1, len(body) // 4)
+        try:
+            streamed = json.loads(body).get("stream") is True
+        except (ValueError, AttributeError):
+            streamed = False
+        if h.get(":method") == "POST" and path.startswith("/v1/chat/completions") and streamed:
+            # "stream": true: server-sent events, one DATA frame each
+            fields = self._h2_record(sid, st, "request", tokens_in=tin, tokens_out=3)
+            usage = {"prompt_tokens": tin, "completion_tokens": 3, "total_tokens": tin + 3}
+            conn.send_headers(sid, [(":status", "200"), ("content-type", "text/event-stream")])
+            for ev in chat_sse_events(fields["model"], name, usage):
+                conn.send_data(sid, ev.encode())
+            conn.end_stream(sid)
+            return
         if h.get(":method") == "POST" and (path.startswith("/v1/chat/completions") or path.startswith("/v1/messages")):
             fields = self._h2_record(sid, st, "request", tokens_in=tin, tokens_out=5)
             payload = {"id": "aspen-test-h2", "model": fields["model"],
@@ -549,18 +575,7 @@ class Handler(BaseHTTPRequestHandler):
             self._record_request(body, tokens_in=tin, tokens_out=tout, **fields)
             usage = {"prompt_tokens": tin, "completion_tokens": tout, "total_tokens": tin + tout}
             if stream:
-                base = {"id": "chatcmpl-aspen-test", "object": "chat.completion.chunk",
-                        "created": int(time.time()), "model": model}
-                events = []
-                for i, word in enumerate(["hello ", "from ", f"fake {name}"]):
-                    delta = {"content": word} if i else {"role": "assistant", "content": word}
-                    events.append("data: " + json.dumps(dict(base, choices=[
-                        {"index": 0, "delta": delta, "finish_reason": None}])) + "\n\n")
-                events.append("data: " + json.dumps(dict(base, choices=[
-                    {"index": 0, "delta": {}, "finish_reason": "stop"}])) + "\n\n")
-                events.append("data: " + json.dumps(dict(base, choices=[], usage=usage)) + "\n\n")
-                events.append("data: [DONE]\n\n")
-                self._reply_sse(events)
+                self._reply_sse(chat_sse_events(model, name, usage))
                 return
             self._reply(200, {
                 "id": "chatcmpl-aspen-test",
@@ -668,6 +683,7 @@ class TLSServer(ThreadingHTTPServer):
         self.ctx = ctx
         self.recorder = recorder
         self.provider_name = provider_name
+        self.h2_window = 0
         self._req_lock = threading.Lock()
         self._req = 0
         super().__init__((addr, port), Handler)
@@ -714,6 +730,22 @@ def serve_udp(addr, port, recorder, stop):
     return t
 
 
+def chat_sse_events(model, name, usage):
+    """A streamed chat completion (SSE events), its usage in the last data chunk."""
+    base = {"id": "chatcmpl-aspen-test", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model}
+    events = []
+    for i, word in enumerate(["hello ", "from ", f"fake {name}"]):
+        delta = {"content": word} if i else {"role": "assistant", "content": word}
+        events.append("data: " + json.dumps(dict(base, choices=[
+            {"index": 0, "delta": delta, "finish_reason": None}])) + "\n\n")
+    events.append("data: " + json.dumps(dict(base, choices=[
+        {"index": 0, "delta": {}, "finish_reason": "stop"}])) + "\n\n")
+    events.append("data: " + json.dumps(dict(base, choices=[], usage=usage)) + "\n\n")
+    events.append("data: [DONE]\n\n")
+    return events
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--listen", action="append", default=[], type=split_addr,
@@ -726,6 +758,8 @@ def main():
     ap.add_argument("--ready-file", help="written when every socket listens")
     ap.add_argument("--name", default="provider", help="provider name used in answers")
     ap.add_argument("--h2", action="store_true", help="offer HTTP/2 by ALPN too (python3-h2)")
+    ap.add_argument("--h2-window", type=int, default=0, metavar="N",
+                    help="HTTP/2: grant the client a flow-control window of N bytes")
     args = ap.parse_args()
     if not args.listen and not args.udp:
         ap.error("nothing to serve: give --listen and/or --udp")
@@ -739,6 +773,7 @@ def main():
     servers, threads = [], []
     for addr, port in args.listen:
         srv = TLSServer(addr, port, ctx, rec, args.name)
+        srv.h2_window = args.h2_window
         rec.dir_for(addr)
         t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         t.start()

@@ -4,6 +4,8 @@
 //   {"model": M, "status": N, "body": "..."} or {"model": M, "error": "..."}
 //
 //   node h2_client.js URL MODEL...
+// ASPEN_H2_PAD=N: each message's content padded with N bytes (the model
+// stays last in the body).
 'use strict';
 const http2 = require('http2');
 
@@ -21,7 +23,8 @@ const done = () => {
   if (--left === 0) session.close();
 };
 for (const model of models) {
-  const body = JSON.stringify({ messages: [{ role: 'user', content: 'hello from aspen e2e' }], model });
+  const pad = 'x'.repeat(Number(process.env.ASPEN_H2_PAD || 0));
+  const body = JSON.stringify({ messages: [{ role: 'user', content: 'hello from aspen e2e' + pad }], model });
   const req = session.request({
     ':method': 'POST',
     ':path': u.pathname,

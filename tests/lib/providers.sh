@@ -18,6 +18,10 @@ start_fake_providers() {
 		if [ "${H_PROVIDER_H2:-0}" = 1 ]; then
 			args+=(--h2)
 			py=/usr/bin/python3
+			# H_PROVIDER_H2_WINDOW_<name>=N: that service grants an HTTP/2
+			# flow-control window of N bytes (default 65,535)
+			local win_var=H_PROVIDER_H2_WINDOW_$name
+			[ -z "${!win_var:-}" ] || args+=(--h2-window "${!win_var}")
 		fi
 		"$py" "$H_LIB/fake_provider.py" "${args[@]}" 2>>"$H_WORK/fake-$name.log" &
 		H_FAKE_PIDS+=($!)
@@ -137,4 +141,34 @@ assert_arrived() {
 	provider_settle "$PM_ADDR"
 	assert_eq "$n" "$(rec_since event=request addr="$PM_ADDR" "$@" | wc -l)" "$what: requests with $* at the provider"
 	assert_eq 0 "$(rec_since event=partial_request addr="$PM_ADDR" | wc -l)" "$what: partial requests at the provider"
+}
+
+# h2_stream_bytes: bytes of HEADERS, CONTINUATION and DATA frames the
+# provider at the marked address received since the mark.
+h2_stream_bytes() {
+	local files=() n
+	for n in $(rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["conn"])'); do
+		files+=("$H_REC/$PM_ADDR/conn-$n.raw")
+	done
+	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
+	"$H_PY" - "${files[@]}" <<'EOP'
+import sys
+total = 0
+for name in sys.argv[1:]:
+    try:
+        b = open(name, "rb").read()
+    except OSError:
+        continue
+    if not b.startswith(b"PRI * HTTP/2.0"):
+        total += len(b)  # HTTP/1.1: every byte is the request's
+        continue
+    i = 24
+    while i + 9 <= len(b):
+        n = int.from_bytes(b[i:i + 3], "big")
+        if b[i + 3] in (0, 1, 9):
+            total += 9 + n
+        i += 9 + n
+print(total)
+EOP
 }

@@ -270,6 +270,7 @@ static void check_responses(const char *const blocks[3])
 {
 	static const __u64 sizes[3] = {222, 222, 215};
 	static const __u32 entries[3] = {4, 4, 3};
+	static const __u32 statuses[3] = {302, 307, 200};
 	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
 	struct aspen_h2_head h;
 	__u32 n, i;
@@ -280,8 +281,11 @@ static void check_responses(const char *const blocks[3])
 		assert_int_equal(hpack_block(hp, &h, blocks[i]), 0);
 		assert_int_equal(table_size(hp, &n), sizes[i]);
 		assert_int_equal(n, entries[i]);
-		/* content-encoding: gzip in the third only */
-		assert_int_equal(h.flags, i == 2 ? ASPEN_H2_H_COMPRESSED : 0);
+		/* content-encoding: gzip in the third only; :status 302, 307, 200
+		 * (a literal inserted, a literal with the new entry's name, the
+		 * static table) */
+		assert_int_equal(h.flags, ASPEN_H2_H_STATUS | (i == 2 ? ASPEN_H2_H_COMPRESSED : 0));
+		assert_int_equal(h.status, statuses[i]);
 	}
 	/* the third response's table: set-cookie (98), content-encoding (52), date (65) */
 	assert_int_equal(hp->dyn[(hp->count - 1) & 63].size, 98);
@@ -707,16 +711,371 @@ static void test_oracle(void **state)
 	free(cp);
 }
 
+/* ---- the server's side: framing and flow control -------------------------- */
+
+/* A frame into b: 9-byte header and payload. Returns its size. */
+static size_t frame(__u8 *b, __u32 len, __u8 type, __u8 flags, __u32 stream, const __u8 *payload)
+{
+	b[0] = (__u8)(len >> 16);
+	b[1] = (__u8)(len >> 8);
+	b[2] = (__u8)len;
+	b[3] = type;
+	b[4] = flags;
+	b[5] = (__u8)(stream >> 24);
+	b[6] = (__u8)(stream >> 16);
+	b[7] = (__u8)(stream >> 8);
+	b[8] = (__u8)stream;
+	if (len && payload)
+		memcpy(b + 9, payload, len);
+	else if (len)
+		memset(b + 9, 0x5a, len);
+	return 9 + len;
+}
+
+static size_t setting(__u8 *p, __u16 id, __u32 v)
+{
+	p[0] = (__u8)(id >> 8);
+	p[1] = (__u8)id;
+	p[2] = (__u8)(v >> 24);
+	p[3] = (__u8)(v >> 16);
+	p[4] = (__u8)(v >> 8);
+	p[5] = (__u8)v;
+	return 6;
+}
+
+static size_t window_update(__u8 *b, __u32 stream, __u32 inc)
+{
+	__u8 p[4] = {(__u8)(inc >> 24), (__u8)(inc >> 16), (__u8)(inc >> 8), (__u8)inc};
+
+	return frame(b, 4, AH2_WINDOW_UPDATE, 0, stream, p);
+}
+
+/* Feed what the client read as the read probe does: payloads it needs not
+ * read passed over whole; responses: HEADERS, CONTINUATION and DATA read
+ * too (their events in the transcript). Connection WINDOW_UPDATEs applied
+ * as aspen_h2_window() does (nothing sent). */
+static int rfeed(struct aspen_h2 *st, const __u8 *b, size_t n, int responses, struct tx *t)
+{
+	size_t i = 0;
+	int ev;
+
+	while (i < n) {
+		__u32 skip = aspen_h2_skippable(st, responses);
+
+		if (skip) {
+			size_t k = skip < n - i ? skip : n - i;
+
+			ev = aspen_h2_skipped(st, (__u32)k);
+			i += k;
+		} else {
+			ev = aspen_h2_byte(st, b[i++]);
+		}
+		if (ev < 0) {
+			tx_put(t, "X %u\n", st->err);
+			return (int)st->err;
+		}
+		if (responses && (ev & ASPEN_H2_EV_DATA))
+			t->dlen++;
+		if (responses && (ev & ASPEN_H2_EV_HEADERS))
+			tx_put(t, "H %u %u %u\n", st->head.stream, st->head.status,
+			       st->head.flags & (ASPEN_H2_H_JSON | ASPEN_H2_H_DUP));
+		if (responses && (ev & ASPEN_H2_EV_END_STREAM))
+			tx_put(t, "E %u\n", (ev & ASPEN_H2_EV_HEADERS) ? st->head.stream : st->stream);
+		if (ev & ASPEN_H2_EV_SETTINGS)
+			tx_put(t, "S %u\n", st->init_win);
+		if (ev & ASPEN_H2_EV_WINDOW) {
+			tx_put(t, "W %u %u\n", st->stream, st->wu_inc);
+			if (!st->stream && aspen_h2fc_conn_update(st, 0, st->wu_inc) < 0)
+				return (int)st->err;
+		}
+		if (ev & ASPEN_H2_EV_FRAME)
+			tx_put(t, "F %u\n", st->type);
+	}
+	return 0;
+}
+
+/* What a server sends: its SETTINGS (an initial window of 1 MiB), a
+ * connection WINDOW_UPDATE, the ACK of the client's SETTINGS, a response
+ * (HEADERS :status 200 and content-type, DATA of several sizes, padded),
+ * PING, a stream WINDOW_UPDATE, an unknown frame, three more responses
+ * (:status 429 inserted in the table, the same by its index, 404 from the
+ * static table), a second SETTINGS shrinking the window, GOAWAY. */
+static size_t server_connection(__u8 *b)
+{
+	static const __u8 head1[] = "\x88\x0f\x10\x10"
+				    "application/json";
+	__u8 p[64];
+	size_t n = 0, k;
+
+	k = setting(p, 3, 100);
+	k += setting(p + k, 4, 1U << 20);
+	k += setting(p + k, 5, 32768);
+	n += frame(b + n, (__u32)k, AH2_SETTINGS, 0, 0, p);
+	n += window_update(b + n, 0, (16U << 20) - 65535);
+	n += frame(b + n, 0, AH2_SETTINGS, AH2_F_ACK, 0, NULL);
+	n += frame(b + n, sizeof(head1) - 1, AH2_HEADERS, AH2_F_END_HEADERS, 1, head1);
+	n += frame(b + n, 300, AH2_DATA, 0, 1, NULL);
+	n += frame(b + n, 0, AH2_DATA, 0, 1, NULL);
+	memset(p, 'z', 40);
+	p[0] = 5; /* pad length: 34 bytes of data */
+	n += frame(b + n, 40, AH2_DATA, AH2_F_PADDED | AH2_F_END_STREAM, 1, p);
+	n += frame(b + n, 8, AH2_PING, 0, 0, NULL);
+	n += window_update(b + n, 3, 70000);
+	n += frame(b + n, 7, 0xfa, 0, 0, NULL);
+	n += frame(b + n, 5, AH2_HEADERS, AH2_F_END_HEADERS | AH2_F_END_STREAM, 3,
+		   (const __u8 *)"\x48\x03"
+				 "429");
+	n += frame(b + n, 1, AH2_HEADERS, AH2_F_END_HEADERS | AH2_F_END_STREAM, 5,
+		   (const __u8 *)"\xbe");
+	n += frame(b + n, 1, AH2_HEADERS, AH2_F_END_HEADERS | AH2_F_END_STREAM, 7,
+		   (const __u8 *)"\x8d");
+	k = setting(p, 4, 16384);
+	n += frame(b + n, (__u32)k, AH2_SETTINGS, 0, 0, p);
+	n += frame(b + n, 8, AH2_GOAWAY, 0, 0, NULL);
+	return n;
+}
+
+static void test_read_walk(void **state)
+{
+	static __u8 b[2048];
+	size_t n = server_connection(b), i, j;
+	struct aspen_h2 *st = calloc(1, sizeof(*st)), *cp = calloc(1, sizeof(*cp));
+	static struct tx whole, t;
+	int responses;
+
+	(void)state;
+	assert_non_null(st);
+	assert_non_null(cp);
+	for (responses = 0; responses <= 1; responses++) {
+		tx_init(&whole);
+		aspen_h2_init(st, 0);
+		assert_int_equal(rfeed(st, b, n, responses, &whole), 0);
+		if (responses) {
+			assert_string_equal(whole.s, "S 1048576\nF 4\n"
+						     "W 0 16711681\nF 8\n"
+						     "F 4\n"
+						     "H 1 200 32\nF 1\nF 0\nF 0\nE 1\nF 0\n"
+						     "F 6\n"
+						     "W 3 70000\nF 8\n"
+						     "F 250\n"
+						     "H 3 429 0\nE 3\nF 1\n"
+						     "H 5 429 0\nE 5\nF 1\n"
+						     "H 7 404 0\nE 7\nF 1\n"
+						     "S 16384\nF 4\n"
+						     "F 7\n");
+			assert_int_equal(whole.dlen, 334);
+		} else {
+			assert_string_equal(whole.s, "S 1048576\nF 4\n"
+						     "W 0 16711681\nF 8\n"
+						     "F 4\n"
+						     "F 1\nF 0\nF 0\nF 0\n"
+						     "F 6\n"
+						     "W 3 70000\nF 8\n"
+						     "F 250\n"
+						     "F 1\nF 1\nF 1\n"
+						     "S 16384\nF 4\n"
+						     "F 7\n");
+		}
+		assert_int_equal(st->conn_granted, 16U << 20);
+		assert_int_equal(st->init_win, 16384);
+		assert_int_equal(st->settings, 2);
+		assert_int_equal(st->frames, 15);
+		/* split into two reads at every offset, three at (7, 5) steps,
+		 * the state copied between reads as a map value is */
+		for (i = 0; i <= n; i++) {
+			tx_init(&t);
+			aspen_h2_init(st, 0);
+			assert_int_equal(rfeed(st, b, i, responses, &t), 0);
+			memcpy(cp, st, sizeof(*cp));
+			memset(st, 0xa5, sizeof(*st));
+			assert_int_equal(rfeed(cp, b + i, n - i, responses, &t), 0);
+			assert_string_equal(t.s, whole.s);
+			assert_int_equal(t.dlen, whole.dlen);
+			assert_int_equal(cp->conn_granted, 16U << 20);
+			free(t.s);
+		}
+		for (i = 0; i <= n; i += 7) {
+			for (j = i; j <= n; j += 5) {
+				tx_init(&t);
+				aspen_h2_init(st, 0);
+				assert_int_equal(rfeed(st, b, i, responses, &t), 0);
+				assert_int_equal(rfeed(st, b + i, j - i, responses, &t), 0);
+				assert_int_equal(rfeed(st, b + j, n - j, responses, &t), 0);
+				assert_string_equal(t.s, whole.s);
+				free(t.s);
+			}
+		}
+		free(whole.s);
+	}
+	free(st);
+	free(cp);
+}
+
+/* Malformed server frames: each its error, sticky. */
+static void test_read_malformed(void **state)
+{
+	static const struct {
+		const char *what;
+		const char *hex;
+		__u32 err;
+	} cases[] = {
+	    {"first frame not SETTINGS", "000008060000000000 0000000000000000",
+	     ASPEN_H2_ERR_PREFACE},
+	    {"SETTINGS on a stream", "000000040000000001", ASPEN_H2_ERR_FRAME},
+	    {"SETTINGS of 5 bytes", "000005040000000000 0004000100", ASPEN_H2_ERR_FRAME},
+	    {"SETTINGS ACK with a payload", "000000040000000000 000006040100000000 000400000001",
+	     ASPEN_H2_ERR_FRAME},
+	    {"INITIAL_WINDOW_SIZE over 2^31-1", "000006040000000000 000480000000",
+	     ASPEN_H2_ERR_FRAME},
+	    {"WINDOW_UPDATE of 3 bytes", "000000040000000000 000003080000000000 000001",
+	     ASPEN_H2_ERR_FRAME},
+	    {"PUSH_PROMISE", "000000040000000000 000004050400000001 00000002", ASPEN_H2_ERR_FRAME},
+	    {"HEADERS on stream 0", "000000040000000000 000001010400000000 88", ASPEN_H2_ERR_FRAME},
+	    {"a bad HPACK index", "000000040000000000 000001010500000001 ff", ASPEN_H2_ERR_HPACK},
+	};
+	struct aspen_h2 *st = calloc(1, sizeof(*st));
+	__u8 b[256];
+	size_t i, n;
+	static struct tx t;
+
+	(void)state;
+	assert_non_null(st);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		n = unhex(cases[i].hex, b, sizeof(b));
+		tx_init(&t);
+		aspen_h2_init(st, 0);
+		if (rfeed(st, b, n, 1, &t) != (int)cases[i].err)
+			fail_msg("%s: got %s", cases[i].what, t.s);
+		assert_int_equal(aspen_h2_byte(st, 0), ASPEN_H2_ERROR); /* sticky */
+		free(t.s);
+	}
+	/* the largest window, a WINDOW_UPDATE of 0 (refused by the client: no
+	 * event, nothing granted) */
+	n = unhex("000006040000000000 00047fffffff 000004080000000000 00000000", b, sizeof(b));
+	tx_init(&t);
+	aspen_h2_init(st, 0);
+	assert_int_equal(rfeed(st, b, n, 1, &t), 0);
+	assert_string_equal(t.s, "S 2147483647\nF 4\nF 8\n");
+	assert_int_equal(st->init_win, 0x7fffffff);
+	assert_int_equal(st->conn_granted, 65535);
+	free(t.s);
+	free(st);
+}
+
+/* Window accounting: RFC 9113 6.9.2's adjustment of open streams when
+ * SETTINGS change the initial window, the connection window shared by
+ * streams, overflow. */
+static void test_windows(void **state)
+{
+	struct aspen_h2 *h = calloc(1, sizeof(*h)), st;
+	__u64 conn_sent = 0, upd1 = 0, sent1 = 0, upd3 = 0, sent3 = 0;
+
+	(void)state;
+	assert_non_null(h);
+	aspen_h2_init(h, 0);
+	memcpy(&st, h, sizeof(st));
+	free(h);
+	/* before the server's SETTINGS: 65,535 each */
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 65535);
+	sent1 = 30000;
+	conn_sent = 30000;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 35535);
+	/* stream 3 opens; the connection window is shared */
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), 35535);
+	/* SETTINGS shrink the initial window below what stream 1 sent: its
+	 * window goes negative (6.9.2), stream 3's follows the difference */
+	st.init_win = 16384;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 16384 - 30000);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), 16384);
+	/* and grow it: both adjusted, the connection window unchanged */
+	st.init_win = 1U << 20;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), 35535);
+	assert_int_equal(aspen_h2fc_conn_update(&st, conn_sent, (16U << 20) - 65535), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), (1 << 20) - 30000);
+	/* a stream WINDOW_UPDATE */
+	assert_int_equal(aspen_h2fc_stream_update(&st, &upd1, sent1, 1000), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1), (1 << 20) - 29000);
+	/* stream 3 sends 900,000 bytes: the connection window now binds stream 1 */
+	sent3 = 900000;
+	conn_sent += sent3;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), (1 << 20) - 900000);
+	sent3 += (1 << 20) - 900000;
+	conn_sent += (1 << 20) - 900000;
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd3, sent3), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, conn_sent, upd1, sent1),
+			 (16 << 20) - (__s64)conn_sent < (1 << 20) - 29000
+			     ? (16 << 20) - (__s64)conn_sent
+			     : (1 << 20) - 29000);
+	/* overflow: a stream's window past 2^31-1, the connection's */
+	assert_int_equal(aspen_h2fc_stream_update(&st, &upd1, sent1, 0x7fffffffU), -1);
+	assert_int_equal(st.err, 0); /* a stream error: the client resets that stream */
+	assert_int_equal(aspen_h2fc_conn_update(&st, conn_sent, 0x7fffffffU), ASPEN_H2_ERROR);
+	assert_int_equal(st.err, ASPEN_H2_ERR_FRAME);
+	/* exactly 2^31-1: fine */
+	aspen_h2_init(&st, 0);
+	assert_int_equal(aspen_h2fc_conn_update(&st, 0, 0x7fffffffU - 65535), 0);
+	assert_int_equal(aspen_h2fc_avail(&st, 0, 0x7fffffffU - 65535, 0), 0x7fffffff);
+}
+
+/* The client's side reports what flow control needs: each DATA frame's
+ * length at its header, and its SETTINGS ACK. */
+static void test_client_flow_events(void **state)
+{
+	static __u8 b[512];
+	size_t n = 0, i;
+	struct aspen_h2 *st = h2_new();
+	int ev, acks = 0, datas = 0;
+	__u64 lens = 0;
+	__u8 pad[30];
+
+	(void)state;
+	memcpy(b, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24);
+	n = 24;
+	n += frame(b + n, 0, AH2_SETTINGS, 0, 0, NULL);
+	n += frame(b + n, 0, AH2_SETTINGS, AH2_F_ACK, 0, NULL);
+	/* HEADERS: :method POST (static 3), :path / (4) */
+	n += frame(b + n, 2, AH2_HEADERS, AH2_F_END_HEADERS, 1, (const __u8 *)"\x83\x84");
+	n += frame(b + n, 100, AH2_DATA, 0, 1, NULL);
+	n += frame(b + n, 0, AH2_DATA, 0, 1, NULL);
+	memset(pad, 0, sizeof(pad));
+	pad[0] = 5; /* pad length */
+	n += frame(b + n, 30, AH2_DATA, AH2_F_PADDED | AH2_F_END_STREAM, 1, pad);
+	for (i = 0; i < n; i++) {
+		ev = aspen_h2_byte(st, b[i]);
+		assert_true(ev >= 0);
+		if (ev & ASPEN_H2_EV_SETTINGS_ACK)
+			acks++;
+		if (ev & ASPEN_H2_EV_DATA_FRAME) {
+			datas++;
+			lens += st->len;
+		}
+	}
+	assert_int_equal(acks, 1);
+	assert_int_equal(datas, 3);
+	assert_int_equal(lens, 130);
+	free(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_rfc_c2),	     cmocka_unit_test(test_rfc_c3),
-	    cmocka_unit_test(test_rfc_c4),	     cmocka_unit_test(test_rfc_c5),
-	    cmocka_unit_test(test_rfc_c6),	     cmocka_unit_test(test_rfc_framed),
-	    cmocka_unit_test(test_splits),	     cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_wellformed_edges), cmocka_unit_test(test_oversized_block),
-	    cmocka_unit_test(test_lost_entries),     cmocka_unit_test(test_real_clients),
+	    cmocka_unit_test(test_rfc_c2),
+	    cmocka_unit_test(test_rfc_c3),
+	    cmocka_unit_test(test_rfc_c4),
+	    cmocka_unit_test(test_rfc_c5),
+	    cmocka_unit_test(test_rfc_c6),
+	    cmocka_unit_test(test_rfc_framed),
+	    cmocka_unit_test(test_splits),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_wellformed_edges),
+	    cmocka_unit_test(test_oversized_block),
+	    cmocka_unit_test(test_lost_entries),
+	    cmocka_unit_test(test_real_clients),
 	    cmocka_unit_test(test_oracle),
+	    cmocka_unit_test(test_read_walk),
+	    cmocka_unit_test(test_read_malformed),
+	    cmocka_unit_test(test_windows),
+	    cmocka_unit_test(test_client_flow_events),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
