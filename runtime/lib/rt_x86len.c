@@ -18,15 +18,15 @@
 
 enum imm {
 	I_NONE,
-	I_B,	  /* imm8 / rel8 */
-	I_W,	  /* imm16 */
-	I_Z,	  /* imm16 with 0x66, else imm32 */
-	I_D,	  /* imm32 / rel32 whatever the prefixes (branches in 64-bit mode) */
-	I_V,	  /* MOV r, imm: imm64 with REX.W, else as I_Z */
-	I_WB,	  /* ENTER: imm16 + imm8 */
-	I_MOFFS,  /* MOV AL/rAX <-> moffs: 8 bytes, 4 with 0x67 */
-	I_GRP3B,  /* F6: imm8 for /0 and /1 (TEST) */
-	I_GRP3Z,  /* F7: immz for /0 and /1 (TEST) */
+	I_B,	 /* imm8 / rel8 */
+	I_W,	 /* imm16 */
+	I_Z,	 /* imm16 with 0x66, else imm32 */
+	I_D,	 /* imm32 / rel32 whatever the prefixes (branches in 64-bit mode) */
+	I_V,	 /* MOV r, imm: imm64 with REX.W, else as I_Z */
+	I_WB,	 /* ENTER: imm16 + imm8 */
+	I_MOFFS, /* MOV AL/rAX <-> moffs: 8 bytes, 4 with 0x67 */
+	I_GRP3B, /* F6: imm8 for /0 and /1 (TEST) */
+	I_GRP3Z, /* F7: immz for /0 and /1 (TEST) */
 };
 
 struct op {
@@ -37,17 +37,20 @@ struct op {
 
 static struct op op(bool modrm, enum imm imm)
 {
-	return (struct op){ .modrm = modrm, .imm = imm };
+	return (struct op){.modrm = modrm, .imm = imm};
 }
 
-static const struct op BAD = { .bad = true };
+static const struct op BAD = {.bad = true};
 
 /* The one-byte map (prefixes, REX, VEX, EVEX dealt with by the caller) */
 static struct op map1(uint8_t b)
 {
 	if (b < 0x40) {
 		switch (b & 7) {
-		case 0: case 1: case 2: case 3: return op(true, I_NONE);
+		case 0:
+		case 1:
+		case 2:
+		case 3: return op(true, I_NONE);
 		case 4: return op(false, I_B);
 		case 5: return op(false, I_Z);
 		default: return BAD; /* push/pop seg, daa...: invalid; 26/2E/36/3E are prefixes */
@@ -73,15 +76,31 @@ static struct op map1(uint8_t b)
 	case 0x69: return op(true, I_Z);
 	case 0x6a: return op(false, I_B);
 	case 0x6b: return op(true, I_B);
-	case 0x6c: case 0x6d: case 0x6e: case 0x6f: return op(false, I_NONE);
-	case 0x80: case 0x83: return op(true, I_B);
+	case 0x6c:
+	case 0x6d:
+	case 0x6e:
+	case 0x6f: return op(false, I_NONE);
+	case 0x80:
+	case 0x83: return op(true, I_B);
 	case 0x81: return op(true, I_Z);
-	case 0xa0: case 0xa1: case 0xa2: case 0xa3: return op(false, I_MOFFS);
-	case 0xa4: case 0xa5: case 0xa6: case 0xa7: return op(false, I_NONE);
+	case 0xa0:
+	case 0xa1:
+	case 0xa2:
+	case 0xa3: return op(false, I_MOFFS);
+	case 0xa4:
+	case 0xa5:
+	case 0xa6:
+	case 0xa7: return op(false, I_NONE);
 	case 0xa8: return op(false, I_B);
 	case 0xa9: return op(false, I_Z);
-	case 0xaa: case 0xab: case 0xac: case 0xad: case 0xae: case 0xaf: return op(false, I_NONE);
-	case 0xc0: case 0xc1: return op(true, I_B);
+	case 0xaa:
+	case 0xab:
+	case 0xac:
+	case 0xad:
+	case 0xae:
+	case 0xaf: return op(false, I_NONE);
+	case 0xc0:
+	case 0xc1: return op(true, I_B);
 	case 0xc2: return op(false, I_W);
 	case 0xc3: return op(false, I_NONE);
 	case 0xc6: return op(true, I_B);
@@ -89,21 +108,43 @@ static struct op map1(uint8_t b)
 	case 0xc8: return op(false, I_WB);
 	case 0xc9: return op(false, I_NONE);
 	case 0xca: return op(false, I_W);
-	case 0xcb: case 0xcc: return op(false, I_NONE);
+	case 0xcb:
+	case 0xcc: return op(false, I_NONE);
 	case 0xcd: return op(false, I_B);
 	case 0xcf: return op(false, I_NONE);
-	case 0xd0: case 0xd1: case 0xd2: case 0xd3: return op(true, I_NONE);
+	case 0xd0:
+	case 0xd1:
+	case 0xd2:
+	case 0xd3: return op(true, I_NONE);
 	case 0xd7: return op(false, I_NONE);
-	case 0xe0: case 0xe1: case 0xe2: case 0xe3:
-	case 0xe4: case 0xe5: case 0xe6: case 0xe7: return op(false, I_B);
-	case 0xe8: case 0xe9: return op(false, I_D);
+	case 0xe0:
+	case 0xe1:
+	case 0xe2:
+	case 0xe3:
+	case 0xe4:
+	case 0xe5:
+	case 0xe6:
+	case 0xe7: return op(false, I_B);
+	case 0xe8:
+	case 0xe9: return op(false, I_D);
 	case 0xeb: return op(false, I_B);
-	case 0xec: case 0xed: case 0xee: case 0xef: return op(false, I_NONE);
-	case 0xf1: case 0xf4: case 0xf5: return op(false, I_NONE);
+	case 0xec:
+	case 0xed:
+	case 0xee:
+	case 0xef: return op(false, I_NONE);
+	case 0xf1:
+	case 0xf4:
+	case 0xf5: return op(false, I_NONE);
 	case 0xf6: return op(true, I_GRP3B);
 	case 0xf7: return op(true, I_GRP3Z);
-	case 0xf8: case 0xf9: case 0xfa: case 0xfb: case 0xfc: case 0xfd: return op(false, I_NONE);
-	case 0xfe: case 0xff: return op(true, I_NONE);
+	case 0xf8:
+	case 0xf9:
+	case 0xfa:
+	case 0xfb:
+	case 0xfc:
+	case 0xfd: return op(false, I_NONE);
+	case 0xfe:
+	case 0xff: return op(true, I_NONE);
 	}
 	return BAD; /* 60-62, 82, c4/c5 (VEX), ce, d4-d6, ea */
 }
@@ -124,14 +165,42 @@ static struct op map2(uint8_t b)
 	if (b >= 0xc8 && b <= 0xcf)
 		return op(false, I_NONE); /* bswap */
 	switch (b) {
-	case 0x00: case 0x01: case 0x02: case 0x03: case 0x0d:
-	case 0x20: case 0x21: case 0x22: case 0x23:
-	case 0xa3: case 0xa5: case 0xab: case 0xad: case 0xae: case 0xaf:
-		return op(true, I_NONE);
-	case 0x05: case 0x06: case 0x07: case 0x08: case 0x09: case 0x0b: case 0x0e:
-	case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: case 0x37:
-	case 0x77: case 0xa0: case 0xa1: case 0xa2: case 0xa8: case 0xa9: case 0xaa:
-		return op(false, I_NONE);
+	case 0x00:
+	case 0x01:
+	case 0x02:
+	case 0x03:
+	case 0x0d:
+	case 0x20:
+	case 0x21:
+	case 0x22:
+	case 0x23:
+	case 0xa3:
+	case 0xa5:
+	case 0xab:
+	case 0xad:
+	case 0xae:
+	case 0xaf: return op(true, I_NONE);
+	case 0x05:
+	case 0x06:
+	case 0x07:
+	case 0x08:
+	case 0x09:
+	case 0x0b:
+	case 0x0e:
+	case 0x30:
+	case 0x31:
+	case 0x32:
+	case 0x33:
+	case 0x34:
+	case 0x35:
+	case 0x37:
+	case 0x77:
+	case 0xa0:
+	case 0xa1:
+	case 0xa2:
+	case 0xa8:
+	case 0xa9:
+	case 0xaa: return op(false, I_NONE);
 	}
 	return BAD; /* 0F 0F (3DNow!), 0F 38/3A (three-byte maps: the caller), reserved */
 }

@@ -117,8 +117,7 @@ static void objdump(const char *path, uint64_t start, uint64_t stop, const char 
 
 	memset(o, 0, sizeof(*o));
 	if (section)
-		snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn -j %s %s", section,
-			 path);
+		snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn -j %s %s", section, path);
 	else
 		snprintf(cmd, sizeof(cmd),
 			 "objdump -d --no-show-raw-insn --start-address=%#llx "
@@ -220,9 +219,9 @@ static const char *const funcs[] = {
     "encoding/asn1.parseField",
     "crypto/internal/nistec/fiat.p521Mul",
     "runtime.mallocgc",
-    "runtime.memmove",			 /* assembly: SSE, AVX, REP MOVS */
-    "crypto/aes.gcmAesEnc",	 /* assembly: AES-NI, PCLMULQDQ */
-    "crypto/sha256.block",		 /* assembly: AVX2 (VEX), SHA-NI */
+    "runtime.memmove",	    /* assembly: SSE, AVX, REP MOVS */
+    "crypto/aes.gcmAesEnc", /* assembly: AES-NI, PCLMULQDQ */
+    "crypto/sha256.block",  /* assembly: AVX2 (VEX), SHA-NI */
     "crypto/sha512.blockAMD64",
 };
 
@@ -342,27 +341,27 @@ static void test_lengths(void **state)
 		size_t n;
 		int len, ret;
 	} cases[] = {
-	    {"\x49\x3b\x66\x10", 4, 4, 0},			   /* cmp 0x10(%r14),%rsp */
-	    {"\x0f\x86\xc2\x03\x00\x00", 6, 6, 0},		   /* jbe rel32 */
-	    {"\x48\x8b\x15\x46\x5d\x2e\x00", 7, 7, 0},		   /* mov rip+disp32 */
+	    {"\x49\x3b\x66\x10", 4, 4, 0},		       /* cmp 0x10(%r14),%rsp */
+	    {"\x0f\x86\xc2\x03\x00\x00", 6, 6, 0},	       /* jbe rel32 */
+	    {"\x48\x8b\x15\x46\x5d\x2e\x00", 7, 7, 0},	       /* mov rip+disp32 */
 	    {"\x48\xc7\x44\x24\x20\x00\x00\x00\x00", 9, 9, 0}, /* movq $0,0x20(%rsp) */
-	    {"\x48\xb8\1\2\3\4\5\6\7\x08", 10, 10, 0},	   /* movabs imm64 */
-	    {"\x66\xb8\1\2", 4, 4, 0},			   /* mov $imm16,%ax */
-	    {"\x44\x0f\x11\x7c\x24\x38", 6, 6, 0},		   /* movups %xmm15,0x38(%rsp) */
-	    {"\xc5\xfd\x6f\x04\x24", 5, 5, 0},		   /* vmovdqa (%rsp),%ymm0 */
-	    {"\xc4\xe3\x7d\x0f\xc1\x08", 6, 6, 0},		   /* vpalignr $8 (map 0F3A) */
-	    {"\x66\x0f\x3a\x0f\xc1\x08", 6, 6, 0},		   /* palignr $8 */
-	    {"\xf6\x40\x08\x01", 4, 4, 0},			   /* testb $1,8(%rax) */
-	    {"\xf7\xd8", 2, 2, 0},				   /* neg %eax: no imm */
-	    {"\x0f\x1f\x44\x00\x00", 5, 5, 0},		   /* nopl 0(%rax,%rax) */
-	    {"\xc3", 1, 1, 1},				   /* ret */
-	    {"\xf3\xc3", 2, 2, 1},				   /* rep ret */
-	    {"\xc2\x08\x00", 3, 3, 1},			   /* ret $8 */
-	    {"\xcc", 1, 1, 0},				   /* int3 (padding) */
-	    {"\x06", 1, -1, 0},				   /* push %es: invalid in 64-bit */
-	    {"\x0f\x0f\xc1\x90", 4, -1, 0},			   /* 3DNow!: not known */
-	    {"\x48\x8b", 2, -1, 0},				   /* truncated ModRM */
-	    {"\xe8\x00\x00", 3, -1, 0},			   /* truncated rel32 */
+	    {"\x48\xb8\1\2\3\4\5\6\7\x08", 10, 10, 0},	       /* movabs imm64 */
+	    {"\x66\xb8\1\2", 4, 4, 0},			       /* mov $imm16,%ax */
+	    {"\x44\x0f\x11\x7c\x24\x38", 6, 6, 0},	       /* movups %xmm15,0x38(%rsp) */
+	    {"\xc5\xfd\x6f\x04\x24", 5, 5, 0},		       /* vmovdqa (%rsp),%ymm0 */
+	    {"\xc4\xe3\x7d\x0f\xc1\x08", 6, 6, 0},	       /* vpalignr $8 (map 0F3A) */
+	    {"\x66\x0f\x3a\x0f\xc1\x08", 6, 6, 0},	       /* palignr $8 */
+	    {"\xf6\x40\x08\x01", 4, 4, 0},		       /* testb $1,8(%rax) */
+	    {"\xf7\xd8", 2, 2, 0},			       /* neg %eax: no imm */
+	    {"\x0f\x1f\x44\x00\x00", 5, 5, 0},		       /* nopl 0(%rax,%rax) */
+	    {"\xc3", 1, 1, 1},				       /* ret */
+	    {"\xf3\xc3", 2, 2, 1},			       /* rep ret */
+	    {"\xc2\x08\x00", 3, 3, 1},			       /* ret $8 */
+	    {"\xcc", 1, 1, 0},				       /* int3 (padding) */
+	    {"\x06", 1, -1, 0},				       /* push %es: invalid in 64-bit */
+	    {"\x0f\x0f\xc1\x90", 4, -1, 0},		       /* 3DNow!: not known */
+	    {"\x48\x8b", 2, -1, 0},			       /* truncated ModRM */
+	    {"\xe8\x00\x00", 3, -1, 0},			       /* truncated rel32 */
 	    {"\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x90", 15, 15, 0},
 	    {"\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x90", 16, -1, 0},
 	};
@@ -397,8 +396,7 @@ static void test_refusals(void **state)
 	assert_int_equal(bad, 5);
 	uint8_t unknown[] = {0x90, 0x0f, 0x0f, 0xc1, 0x90, 0xc3};
 
-	assert_int_equal(rt_x86_rets(unknown, sizeof(unknown), rets, RT_GO_MAX_RETS, &n, &bad),
-			 -1);
+	assert_int_equal(rt_x86_rets(unknown, sizeof(unknown), rets, RT_GO_MAX_RETS, &n, &bad), -1);
 	assert_int_equal(bad, 1);
 	memset(many, 0xc3, sizeof(many));
 	assert_int_equal(rt_x86_rets(many, sizeof(many), rets, RT_GO_MAX_RETS, &n, &bad), -1);
@@ -409,9 +407,9 @@ static void test_refusals(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_lengths),	     cmocka_unit_test(test_refusals),
-	    cmocka_unit_test(test_funcs_plain),	     cmocka_unit_test(test_funcs_stripped),
-	    cmocka_unit_test(test_inspect_read),     cmocka_unit_test(test_whole_text),
+	    cmocka_unit_test(test_lengths),	 cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_funcs_plain),	 cmocka_unit_test(test_funcs_stripped),
+	    cmocka_unit_test(test_inspect_read), cmocka_unit_test(test_whole_text),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
