@@ -202,6 +202,9 @@ enum aspen_dns_stat {
 #define ASPEN_PROG_SSL_READ_EX "aspen_ssl_read_ex"   /* response rules only */
 #define ASPEN_PROG_GNUTLS_RECV "aspen_gnutls_recv"   /* response rules only */
 #define ASPEN_PROG_TLS_READ_RET "aspen_tls_read_ret" /* response rules only */
+/* Go's (*tls.Conn).Read: entry, and one probe per RET (aspen_go.bpf.h) */
+#define ASPEN_PROG_GO_READ "aspen_go_read"         /* response rules only */
+#define ASPEN_PROG_GO_READ_RET "aspen_go_read_ret" /* response rules only */
 
 /* Provider sockets (sockops) and the state of their connections: aspend
  * only hands these over to the next object at a reload, so that
