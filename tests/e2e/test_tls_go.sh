@@ -170,6 +170,45 @@ assert_eq go1.99 "$(audit_field "$line" go_version | cut -c1-6)" "tls_attach go_
 audit_wait event=request decision=deny rule=uninspectable pid="$C_PID" >/dev/null
 no_stopped go199
 
+# ---- a Read aspend cannot decode to its end: the client with the last
+# INT3 of Read's padding (never run) made 0x06, an opcode invalid in 64-bit
+# mode. Read is not probed at all (never a probe at a guessed offset):
+# tls_attach says go_read not_decoded with the one Write probe, requests
+# are decided as before, and the answers have no response line (checked
+# after the response line of a client that is probed, started later).
+undec=$H_WORK/goclient-undecoded
+pad=$(objdump -d --no-show-raw-insn "$H_GOCLIENT" | awk '/^[0-9a-f]+ <crypto\/tls\.\(\*Conn\)\.Read>:/ { f = 1; next } /^$/ { f = 0 } f && $2 == "int3" { a = $1 } END { sub(":", "", a); print a }')
+[ -n "$pad" ] || fail "no INT3 padding after (*tls.Conn).Read"
+"$H_PY" -c '
+import subprocess, sys
+src, dst, pad = sys.argv[1], sys.argv[2], int(sys.argv[3], 16)
+for l in subprocess.run(["readelf", "-SW", src], capture_output=True, text=True, check=True).stdout.splitlines():
+    f = l.replace("[ ", "[").split()
+    if len(f) > 4 and f[1] == ".text":
+        off = pad - int(f[3], 16) + int(f[4], 16)
+b = bytearray(open(src, "rb").read())
+assert b[off] == 0xcc, hex(b[off])
+b[off] = 0x06
+open(dst, "wb").write(b)' "$H_GOCLIENT" "$undec" "$pad"
+chmod +x "$undec"
+provider_mark "$IP_OPENAI"
+GO_BIN=$undec go_call undecoded "$OA" "$(chat_body gpt-4o-mini)"
+assert_contains "$C_OUT" '"status":200' "Go client whose Read is not decoded, approved model"
+assert_arrived "Read not decoded" 1 model=gpt-4o-mini
+undec_pid=$C_PID
+line=$(audit_wait event=tls_attach pid="$undec_pid" exe="$undec")
+for kv in lib=go go_read=not_decoded probes=1; do
+	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "tls_attach ${kv%%=*} when Read is not decoded"
+done
+audit_wait event=request decision=allow rule=approved_models pid="$undec_pid" >/dev/null
+provider_mark "$IP_OPENAI"
+go_call go-after-undecoded "$OA" "$(chat_body gpt-4o-mini)"
+audit_wait event=response pid="$C_PID" rule=log_tokens >/dev/null
+audit_none event=response pid="$undec_pid"
+grep -q "crypto/tls.(\*Conn).Read not decoded" "$H_WORK/aspend.log" ||
+	fail "aspend does not say that Read was not decoded"
+no_stopped undecoded
+
 # ---- a value to mask: a Go writer is not held to rewrite its buffer, so
 # the request is denied (no_redact), and no byte of it arrives
 provider_mark "$IP_OPENAI"

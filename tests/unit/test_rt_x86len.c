@@ -276,6 +276,44 @@ static void test_inspect_read(void **state)
 	}
 }
 
+/* The stripped client with the last byte of Read's INT3 padding (never
+ * run) made 0x06, invalid in 64-bit mode: Write is still found, Read's
+ * RETs are not (ok 0, none listed), never a partial list */
+static void test_inspect_undecodable(void **state)
+{
+	struct rt_go_info info;
+	char bad[96];
+	uint8_t *b;
+	size_t size;
+	FILE *f;
+	uint64_t last;
+
+	(void)state;
+	if (!have_go)
+		skip();
+	assert_int_equal(rt_go_inspect(stripped, &info), RT_GO_OK);
+	last = info.read.off + info.read.size - 1;
+	f = fopen(stripped, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = (size_t)ftell(f);
+	fclose(f);
+	b = read_at(stripped, 0, size);
+	assert_int_equal(b[last], 0xcc);
+	b[last] = 0x06;
+	snprintf(bad, sizeof(bad), "%s/undecodable", dir);
+	f = fopen(bad, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b, 1, size, f), size);
+	fclose(f);
+	free(b);
+	assert_int_equal(rt_go_inspect(bad, &info), RT_GO_OK);
+	assert_true(info.write.off != 0);
+	assert_int_equal(info.read_rets.ok, 0);
+	assert_int_equal(info.read_rets.n, 0);
+	assert_int_equal(info.read_rets.bad, info.read.size - 1);
+}
+
 /* The whole .text of the stripped client in one sweep (objdump's is a
  * linear sweep too): the boundaries agree everywhere but in data that
  * objdump cannot decode either, and the two sweeps meet again after it */
@@ -409,7 +447,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lengths),	 cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_funcs_plain),	 cmocka_unit_test(test_funcs_stripped),
-	    cmocka_unit_test(test_inspect_read), cmocka_unit_test(test_whole_text),
+	    cmocka_unit_test(test_inspect_read), cmocka_unit_test(test_inspect_undecodable),
+	    cmocka_unit_test(test_whole_text),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
