@@ -232,8 +232,8 @@ SEC("uprobe")
 int aspen_go_read(struct pt_regs *ctx)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct aspen_go_gkey k = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
-	struct aspen_go_read_args a = { .conn = ctx->rax, .buf = ctx->rbx, .len = ctx->rcx };
+	struct aspen_go_gkey k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
+	struct aspen_go_read_args a = {.conn = ctx->rax, .buf = ctx->rbx, .len = ctx->rcx};
 
 	if (k.g && a.conn && a.len)
 		bpf_map_update_elem(&aspen_go_reads, &k, &a, BPF_ANY);
@@ -248,7 +248,7 @@ SEC("uprobe")
 int aspen_go_read_ret(struct pt_regs *ctx)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct aspen_go_gkey k = { .tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14 };
+	struct aspen_go_gkey k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
 	struct aspen_go_read_args *p = bpf_map_lookup_elem(&aspen_go_reads, &k);
 	struct aspen_go_read_args a;
 	__s64 n = (__s64)ctx->rax;
@@ -259,7 +259,7 @@ int aspen_go_read_ret(struct pt_regs *ctx)
 	bpf_map_delete_elem(&aspen_go_reads, &k);
 	if (n <= 0 || (__u64)n > a.len || aspen_probe_stands_down(k.tgid))
 		return 0;
-	struct aspen_stream_key key = { .tgid = k.tgid, .session = a.conn };
+	struct aspen_stream_key key = {.tgid = k.tgid, .session = a.conn};
 
 	aspen_read_plain(&key, a.buf, (__u64)n, ASPEN_PROBE_GO);
 #else

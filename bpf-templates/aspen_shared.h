@@ -203,7 +203,7 @@ enum aspen_dns_stat {
 #define ASPEN_PROG_GNUTLS_RECV "aspen_gnutls_recv"   /* response rules only */
 #define ASPEN_PROG_TLS_READ_RET "aspen_tls_read_ret" /* response rules only */
 /* Go's (*tls.Conn).Read: entry, and one probe per RET (aspen_go.bpf.h) */
-#define ASPEN_PROG_GO_READ "aspen_go_read"         /* response rules only */
+#define ASPEN_PROG_GO_READ "aspen_go_read"	   /* response rules only */
 #define ASPEN_PROG_GO_READ_RET "aspen_go_read_ret" /* response rules only */
 
 /* Provider sockets (sockops) and the state of their connections: aspend

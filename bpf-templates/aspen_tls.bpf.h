@@ -1123,8 +1123,8 @@ static __always_inline int aspen_on_read_entry(struct pt_regs *ctx, int probe, i
  * the session's response parser, a response audited and decided when it
  * ends. Shared by the OpenSSL/GnuTLS return probe and Go's RET probes
  * (aspen_go.bpf.h). */
-static __always_inline void aspen_read_plain(const struct aspen_stream_key *key, __u64 buf,
-					      __u64 n, int probe)
+static __always_inline void aspen_read_plain(const struct aspen_stream_key *key, __u64 buf, __u64 n,
+					     int probe)
 {
 	__u32 k = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
@@ -1165,7 +1165,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct aspen_read_args *a = bpf_map_lookup_elem(&aspen_read_args, &tid);
-	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
+	struct aspen_stream_key key = {.tgid = bpf_get_current_pid_tgid() >> 32};
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	__u64 n = 0;
 

@@ -28,10 +28,10 @@ struct rt_go_func {
 #define RT_GO_MAX_RETS 16
 
 struct rt_go_rets {
-	int ok;			       /* 1: decoded to its end (rt_x86len.c), rets found */
-	unsigned n;		       /* RETs */
+	int ok;			      /* 1: decoded to its end (rt_x86len.c), rets found */
+	unsigned n;		      /* RETs */
 	uint64_t off[RT_GO_MAX_RETS]; /* their file offsets: where the uprobes go */
-	uint64_t bad;		       /* !ok: the offset in the function where decoding failed */
+	uint64_t bad;		      /* !ok: the offset in the function where decoding failed */
 };
 
 struct rt_go_info {
