@@ -6,6 +6,9 @@
 #   direct        no aspend
 #   model rules   aspend, request rules: the Go write uprobe + in-kernel
 #                 HTTP/JSON parse + sk_msg on the socket
+#   + responses   the same and an `on response` rule: also the Go read
+#                 probes (Read's entry and the RET it returns through) and
+#                 the in-kernel response parse of every answer
 # two rounds; req/s ratio to direct and p50/p99 latency.
 #   sudo bench/go.sh [BUILD_DIR] [REQUESTS]
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +40,17 @@ rule mini_only { on request  when request.model not in ["gpt-4o-mini", "gpt-4o"]
 rule chat { on request  when http.path == "/v1/chat/completions"  allow }
 EOF_POLICY
 )
+resp_policy=$(make_policy bench-resp <<EOF_POLICY
+policy "bench-resp"
+default deny
+uninspectable deny
+provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mini_only { on request  when request.model not in ["gpt-4o-mini", "gpt-4o"]  deny "model not approved" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+rule errors { on response  when response.status >= 400  audit }
+EOF_POLICY
+)
 
 run_go() { # NAME: "rps p50_us p99_us ok"
 	GOCLIENT_REPEAT=$N go_call "$1" "https://api.openai.com:$PORT/v1/chat/completions" "$body"
@@ -52,6 +66,10 @@ for round in 1 2; do
 	res[model$round]=$(run_go "model$round")
 	audit_wait event=tls_attach lib=go >/dev/null
 	stop_aspend
+	start_aspend "$resp_policy"
+	res[resp$round]=$(run_go "resp$round")
+	audit_wait event=tls_attach lib=go go_read=ret_probes >/dev/null
+	stop_aspend
 done
 
 ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
@@ -64,4 +82,7 @@ for round in 1 2; do
 	printf '  %-12s %7s req/s  p50 %5s us  p99 %5s us  (%s/%s 200)\n' direct "$d" "$dp50" "$dp99" "$dok" "$N"
 	printf '  %-12s %7s req/s  p50 %5s us  p99 %5s us  (%s/%s 200)  %sx req/s, +%s us p50\n' "model rules" \
 		"$m" "$mp50" "$mp99" "$mok" "$N" "$(ratio "$m" "$d")" "$((mp50 - dp50))"
+	read -r r rp50 rp99 rok <<<"${res[resp$round]}"
+	printf '  %-12s %7s req/s  p50 %5s us  p99 %5s us  (%s/%s 200)  %sx req/s, +%s us p50\n' "+ responses" \
+		"$r" "$rp50" "$rp99" "$rok" "$N" "$(ratio "$r" "$d")" "$((rp50 - dp50))"
 done

@@ -33,6 +33,25 @@
  * socket's bytes are uninspected (`uninspectable`). The layout is that of
  * the Go versions rt_gosym.c accepts; others are refused (go_version).
  *
+ * The read side (policies with response rules): (*tls.Conn).Read
+ *
+ *   func (c *Conn) Read(b []byte) (n int, err error)
+ *   entry: c in RAX, b's pointer in RBX, its length in RCX; return: n in
+ *   RAX, err (an interface: itab, data) in RBX, RCX.
+ *
+ * Its return values are read at its RET instructions, each probed at the
+ * offset aspend found by decoding the function (runtime/lib/rt_x86len.c),
+ * not by a uretprobe. The entry probe keeps (c, b) until a RET, keyed by
+ * the goroutine (R14 holds the current g in both places, whichever thread
+ * runs it then), not by the thread: a goroutine blocked in Read may
+ * resume on another thread, and the thread may run other goroutines (and
+ * other Reads) meanwhile. n > 0 bytes are the application's data whatever
+ * err says (io.Reader's contract: Read returns (n, io.EOF) when the
+ * server's close_notify follows the last record); n <= 0 is skipped. The
+ * bytes go to the response parser OpenSSL's read probe feeds
+ * (aspen_read_plain), for the session of that Conn (the same key as the
+ * write side's: the *tls.Conn).
+ *
  * Redaction: Go writers are not held for aspend to rewrite their buffer
  * (ASPEN_WRITE_HOLD is not passed); a request with a value to mask is
  * denied (no_redact). See docs/internals.md.
@@ -187,5 +206,68 @@ int aspen_go_write(struct pt_regs *ctx)
 	return 0;
 #endif
 }
+
+#if ASPEN_NEED_TLS_READ
+
+struct aspen_go_gkey {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 g; /* the goroutine: R14 */
+};
+
+struct aspen_go_read_args {
+	__u64 conn, buf, len;
+};
+
+/* (*tls.Conn).Read's arguments from its entry to its RET, by goroutine.
+ * LRU: a goroutine that never returns (its process killed) is forgotten. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct aspen_go_gkey);
+	__type(value, struct aspen_go_read_args);
+} aspen_go_reads SEC(".maps");
+
+SEC("uprobe")
+int aspen_go_read(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct aspen_go_gkey k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
+	struct aspen_go_read_args a = {.conn = ctx->rax, .buf = ctx->rbx, .len = ctx->rcx};
+
+	if (k.g && a.conn && a.len)
+		bpf_map_update_elem(&aspen_go_reads, &k, &a, BPF_ANY);
+#else
+	(void)ctx;
+#endif
+	return 0;
+}
+
+/* At each RET of (*tls.Conn).Read */
+SEC("uprobe")
+int aspen_go_read_ret(struct pt_regs *ctx)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct aspen_go_gkey k = {.tgid = bpf_get_current_pid_tgid() >> 32, .g = ctx->r14};
+	struct aspen_go_read_args *p = bpf_map_lookup_elem(&aspen_go_reads, &k);
+	struct aspen_go_read_args a;
+	__s64 n = (__s64)ctx->rax;
+
+	if (!p)
+		return 0;
+	a = *p;
+	bpf_map_delete_elem(&aspen_go_reads, &k);
+	if (n <= 0 || (__u64)n > a.len || aspen_probe_stands_down(k.tgid))
+		return 0;
+	struct aspen_stream_key key = {.tgid = k.tgid, .session = a.conn};
+
+	aspen_read_plain(&key, a.buf, (__u64)n, ASPEN_PROBE_GO);
+#else
+	(void)ctx;
+#endif
+	return 0;
+}
+
+#endif /* ASPEN_NEED_TLS_READ */
 
 #endif

@@ -204,6 +204,9 @@ enum aspen_dns_stat {
 #define ASPEN_PROG_SSL_READ_EX "aspen_ssl_read_ex"   /* response rules only */
 #define ASPEN_PROG_GNUTLS_RECV "aspen_gnutls_recv"   /* response rules only */
 #define ASPEN_PROG_TLS_READ_RET "aspen_tls_read_ret" /* response rules only */
+/* Go's (*tls.Conn).Read: entry, and one probe per RET (aspen_go.bpf.h) */
+#define ASPEN_PROG_GO_READ "aspen_go_read"	   /* response rules only */
+#define ASPEN_PROG_GO_READ_RET "aspen_go_read_ret" /* response rules only */
 
 /* Provider sockets (sockops) and the state of their connections: aspend
  * only hands these over to the next object at a reload, so that
@@ -381,7 +384,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_HOLD_FULL = 19,  /* an undecided request too big to cork, and no spill slot free */
 	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
 	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
-	/* 22-23: reserved (HTTP/2 read side) */
+	/* 22-23: unused */
 	ASPEN_UNPARSED_WS_COMPRESSED = 24, /* a WebSocket frame with RSV bits (permessage-deflate) */
 	ASPEN_UNPARSED_WS_FRAMING = 25,	/* a WebSocket frame the parser refused (boundary lost) */
 	ASPEN_UNPARSED_WS_TOO_BIG = 26,	/* a WebSocket message larger than can be held undecided */

@@ -1168,18 +1168,66 @@ static __always_inline int aspen_on_read_entry(struct pt_regs *ctx, int probe, i
 	return 0;
 }
 
-static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
+/* n bytes the application read into buf (its plaintext, n > 0): fed to
+ * the session's response parser, a response audited and decided when it
+ * ends. Shared by the OpenSSL/GnuTLS return probe and Go's RET probes
+ * (aspen_go.bpf.h). */
+static __always_inline void aspen_read_plain(const struct aspen_stream_key *key, __u64 buf, __u64 n,
+					     int probe)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = 0;
-	struct aspen_read_args *a = bpf_map_lookup_elem(&aspen_read_args, &tid);
+	__u32 k = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &k);
 	struct aspen_tls_zero *z = bpf_map_lookup_elem(&aspen_tls_zero, &k);
-	struct aspen_stream_key key = { .tgid = bpf_get_current_pid_tgid() >> 32 };
 	struct aspen_h2conn *h2;
+
+	if (!sc || !z || !n)
+		return;
+	h2 = bpf_map_lookup_elem(&aspen_h2conns, key);
+	if (h2) { /* the write side is HTTP/2: the server's frames */
+		aspen_h2_on_read(h2, sc, buf, n, probe);
+		return;
+	}
+#if ASPEN_NEED_RESPONSE
+	struct aspen_rstream *s = bpf_map_lookup_elem(&aspen_rstreams, key);
+
+	if (!s) {
+		/* z->zero is all zeros between uses, and larger than a rstream */
+		bpf_map_update_elem(&aspen_rstreams, key, &z->zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&aspen_rstreams, key);
+		if (!s)
+			return;
+	}
+	if (n > ASPEN_CHUNK)
+		n = ASPEN_CHUNK;
+	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), (void *)buf))
+		return;
+	struct aspen_rfeed f = {.s = s, .buf = sc->buf, .n = (__u32)n};
+
+	for (int round = 0; round < 4 && f.start < f.n; round++) {
+		f.code = ASPEN_HTTP_MORE;
+		f.stop = f.n;
+		bpf_loop(ASPEN_CHUNK, aspen_rfeed_byte, &f, 0);
+		if (f.code == ASPEN_HTTP_DONE || f.code == ASPEN_HTTP_ERROR) {
+			if (f.code == ASPEN_HTTP_DONE)
+				aspen_response_emit(s, bpf_map_lookup_elem(&aspen_streams, key),
+						    key->tgid, probe);
+			__builtin_memset(&s->st, 0, sizeof(s->st));
+			__builtin_memset(&s->r, 0, sizeof(s->r));
+		}
+		f.start = f.stop;
+	}
+#endif
+}
+
+static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_read_args *a = bpf_map_lookup_elem(&aspen_read_args, &tid);
+	struct aspen_stream_key key = {.tgid = bpf_get_current_pid_tgid() >> 32};
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	__u64 n = 0;
 
-	if (!a || !sc || !z || aspen_probe_stands_down(key.tgid))
+	if (!a || aspen_probe_stands_down(key.tgid))
 		return 0;
 	key.session = a->session;
 	if (a->ex) {
@@ -1191,44 +1239,7 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	} else {
 		n = ret > 0 ? (__u64)ret : 0;
 	}
-	if (!n)
-		goto out;
-	h2 = bpf_map_lookup_elem(&aspen_h2conns, &key);
-	if (h2) { /* the write side is HTTP/2: the server's frames */
-		aspen_h2_on_read(h2, sc, a->buf, n, a->probe);
-		goto out;
-	}
-#if ASPEN_NEED_RESPONSE
-	struct aspen_rstream *s = bpf_map_lookup_elem(&aspen_rstreams, &key);
-
-	if (!s) {
-		/* z->zero is all zeros between uses, and larger than a rstream */
-		bpf_map_update_elem(&aspen_rstreams, &key, &z->zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&aspen_rstreams, &key);
-		if (!s)
-			goto out;
-	}
-	if (n > ASPEN_CHUNK)
-		n = ASPEN_CHUNK;
-	if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1), (void *)a->buf))
-		goto out;
-	struct aspen_rfeed f = { .s = s, .buf = sc->buf, .n = (__u32)n };
-
-	for (int round = 0; round < 4 && f.start < f.n; round++) {
-		f.code = ASPEN_HTTP_MORE;
-		f.stop = f.n;
-		bpf_loop(ASPEN_CHUNK, aspen_rfeed_byte, &f, 0);
-		if (f.code == ASPEN_HTTP_DONE || f.code == ASPEN_HTTP_ERROR) {
-			if (f.code == ASPEN_HTTP_DONE)
-				aspen_response_emit(s, bpf_map_lookup_elem(&aspen_streams, &key), key.tgid,
-						    a->probe);
-			__builtin_memset(&s->st, 0, sizeof(s->st));
-			__builtin_memset(&s->r, 0, sizeof(s->r));
-		}
-		f.start = f.stop;
-	}
-#endif
-out:
+	aspen_read_plain(&key, a->buf, n, a->probe);
 	bpf_map_delete_elem(&aspen_read_args, &tid);
 	return 0;
 }

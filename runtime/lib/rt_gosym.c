@@ -17,6 +17,11 @@
  *     flags & 2 (Go 1.18+): at offset 32 the version string, a uvarint
  *     length and its bytes. Older layouts (pointers) are not read.
  *
+ *   RETs of a function (read side): its bytes, entry to the next
+ *   function's entry (Go pads between functions with INT3), decoded
+ *   instruction by instruction (rt_x86len.c); the decode must land
+ *   exactly on that end, else no RET is trusted.
+ *
  * Everything read is bounds-checked: a malformed file is "not Go" or
  * "layout not known", never a crash.
  */
@@ -27,6 +32,7 @@
 #include <unistd.h>
 
 #include "rt_gosym.h"
+#include "rt_x86len.h"
 
 #define GO_PCLN_118 0xfffffff0u
 #define GO_PCLN_120 0xfffffff1u
@@ -197,6 +203,44 @@ static int pcln_find(const struct elf_file *e, const struct pcln *t, const char 
 	return -1;
 }
 
+#define GO_FUNC_MAX (1u << 20) /* a larger function is not decoded */
+
+static int func_rets(int fd, const struct rt_go_func *f, struct rt_go_rets *r)
+{
+	uint32_t rel[RT_GO_MAX_RETS];
+	uint8_t *code;
+	size_t bad = 0;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (!f->size || f->size > GO_FUNC_MAX || !(code = malloc(f->size)))
+		return -1;
+	if (!rd(fd, code, f->size, f->off) &&
+	    !rt_x86_rets(code, f->size, rel, RT_GO_MAX_RETS, &r->n, &bad) && r->n) {
+		for (unsigned i = 0; i < r->n; i++)
+			r->off[i] = f->off + rel[i];
+		r->ok = 1;
+		rc = 0;
+	} else {
+		r->n = 0;
+		r->bad = bad;
+	}
+	free(code);
+	return rc;
+}
+
+int rt_go_rets(const char *path, const struct rt_go_func *f, struct rt_go_rets *r)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+
+	memset(r, 0, sizeof(*r));
+	if (fd < 0)
+		return -1;
+	rc = func_rets(fd, f, r);
+	close(fd);
+	return rc;
+}
+
 static void buildinfo_version(const struct elf_file *e, char *out, size_t outlen)
 {
 	const Elf64_Shdr *s = section(e, ".go.buildinfo");
@@ -252,6 +296,8 @@ enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info)
 			st = RT_GO_NOFUNC;
 		else if (pcln_find(&e, &t, "crypto/tls.(*Conn).Read", &info->read))
 			memset(&info->read, 0, sizeof(info->read)); /* a client that never reads */
+		else
+			func_rets(e.fd, &info->read, &info->read_rets); /* ok 0: not probed */
 	}
 	free(t.d);
 	elf_close(&e);

@@ -24,11 +24,22 @@ struct rt_go_func {
 	uint64_t size; /* up to the next function's entry */
 };
 
+/* RETs of a function probed for its return values (at most this many) */
+#define RT_GO_MAX_RETS 16
+
+struct rt_go_rets {
+	int ok;			      /* 1: decoded to its end (rt_x86len.c), rets found */
+	unsigned n;		      /* RETs */
+	uint64_t off[RT_GO_MAX_RETS]; /* their file offsets: where the uprobes go */
+	uint64_t bad;		      /* !ok: the offset in the function where decoding failed */
+};
+
 struct rt_go_info {
 	enum rt_go_status status;
 	char version[32];	 /* "go1.19.8", or "" when not known */
 	struct rt_go_func write; /* crypto/tls.(*Conn).Write */
 	struct rt_go_func read;	 /* crypto/tls.(*Conn).Read */
+	struct rt_go_rets read_rets; /* its RET instructions */
 	uint64_t nfunc;		 /* functions in the pclntab */
 };
 
@@ -38,6 +49,11 @@ enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info);
 /* Look one function up by its Go name ("crypto/tls.(*Conn).Write"):
  * 0 and f filled, or -1. */
 int rt_go_func(const char *path, const char *name, struct rt_go_func *f);
+
+/* Decode f's machine code from its entry to its end and list its RETs:
+ * 0, or -1 (r->ok 0) when the decode does not land exactly on the end,
+ * when it has more than RT_GO_MAX_RETS RETs or none, or on a read error. */
+int rt_go_rets(const char *path, const struct rt_go_func *f, struct rt_go_rets *r);
 
 /* Is this Go version one Aspen's Go probe was tested with? ("go1.19.8") */
 bool rt_go_version_tested(const char *version);

@@ -449,6 +449,8 @@ void audit_tls_attach(struct daemon *d, struct policy_obj *p, int tgid,
 		rt_audit_str(&ev, "go_version", ti->version);
 	if (ti->rustls_version)
 		rt_audit_str(&ev, "rustls_version", ti->rustls_version);
+	if (ti->go_read)
+		rt_audit_str(&ev, "go_read", ti->go_read);
 	metrics_hold("tls_attach", us);
 	rt_audit_uint(&ev, "hold_us", (unsigned long)us);
 	audit_emit(d, &ev);

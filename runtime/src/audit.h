@@ -39,6 +39,7 @@ struct tls_attach_info {
 	const char *found;    /* "symbol" (ELF symbols), "pclntab" (Go's symbol table) */
 	const char *version;  /* Go version, or NULL */
 	const char *rustls_version; /* rustls compiled in (refused), or NULL */
+	const char *go_read;  /* Go, response rules: "ret_probes", "not_decoded"; else NULL */
 	const char *unparsed; /* with lib NULL: why ("no_tls_lib", "go_version", "rustls") */
 	int nprobes;
 };

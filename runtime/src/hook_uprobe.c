@@ -57,6 +57,7 @@ struct tls_proc {
 	char go_version[32];     /* of a Go executable (probed or refused), or "" */
 	bool go;                 /* its TLS was found in Go's symbol table */
 	bool go_refused;         /* a Go executable of a version not tested */
+	const char *go_read;     /* Go, response rules: "ret_probes" or "not_decoded"; else NULL */
 	char rustls_version[16]; /* of rustls compiled in (refused: rustls), or "" */
 	const char *found;       /* how: "symbol", "pclntab", "pattern" */
 	unsigned refused;        /* why nothing was probed (enum aspen_unparsed) */
@@ -204,12 +205,46 @@ static int attach_write_point(struct policy_obj *p, pid_t tgid, const struct tls
 	return 2;
 }
 
-/* Go's crypto/tls.(*Conn).Write, at the offset its symbol table gives
- * (aspen_go.bpf.h): one entry probe, no return probe. */
-static int attach_go(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
-		     struct bpf_link **links)
+/* Go's crypto/tls.(*Conn).Read (policies with response rules): an entry
+ * probe and one at each of its RETs (uprobes, never uretprobes: Go moves
+ * goroutine stacks), or none at all. Returns links made; *what is
+ * "ret_probes", or "not_decoded" when its RETs are not known (rt_gosym.c
+ * could not decode it to its end) or could not all be probed. */
+static int attach_go_read(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
+			  struct bpf_link **links, int max, const char **what)
 {
-	if (!p->progs.go_write)
+	int n = 0;
+
+	*what = "not_decoded";
+	if (!lib->go_read_off || 1 + (int)lib->go_read_nrets > max)
+		return 0;
+	links[n] = bpf_program__attach_uprobe(p->progs.go_read, false, tgid, lib->path,
+					      (size_t)lib->go_read_off);
+	for (unsigned i = 0; links[n] && i < lib->go_read_nrets; i++) {
+		n++;
+		links[n] = bpf_program__attach_uprobe(p->progs.go_read_ret, false, tgid, lib->path,
+						      (size_t)lib->go_read_rets[i]);
+	}
+	if (!links[n]) {
+		log_warn("pid %d: cannot probe Go's (*tls.Conn).Read in %s (probe %d of %u): %s; "
+			 "its responses are not seen",
+			 tgid, lib->path + lib->prefix, n + 1, lib->go_read_nrets + 1,
+			 strerror(errno));
+		while (n)
+			bpf_link__destroy(links[--n]);
+		return 0;
+	}
+	*what = "ret_probes";
+	return n + 1;
+}
+
+/* Go's crypto/tls.(*Conn).Write, at the offset its symbol table gives
+ * (aspen_go.bpf.h): one entry probe, no return probe; then the read side. */
+static int attach_go(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
+		     struct bpf_link **links, int max, const char **go_read)
+{
+	*go_read = NULL;
+	if (!p->progs.go_write || max < 1)
 		return 0;
 	links[0] = bpf_program__attach_uprobe(p->progs.go_write, false, tgid, lib->path,
 					      (size_t)lib->go_write_off);
@@ -218,7 +253,9 @@ static int attach_go(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib
 			 lib->path + lib->prefix, strerror(errno));
 		return 0;
 	}
-	return 1;
+	if (!p->progs.go_read || !p->progs.go_read_ret)
+		return 1; /* no response rules (or an object built before Go's read probes) */
+	return 1 + attach_go_read(p, tgid, lib, links + 1, max - 1, go_read);
 }
 
 /* BoringSSL found by pattern (rt_sslpat.c): SSL_write and SSL_read have
@@ -265,15 +302,17 @@ static int attach_boringssl(struct policy_obj *p, pid_t tgid, const struct tls_l
 
 /* Attach every probe point of the libraries found; returns links made. */
 static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *libs, int nlibs,
-		       struct bpf_link **links, int max)
+		       struct bpf_link **links, int max, const char **go_read)
 {
 	int n = 0;
+
+	*go_read = NULL;
 
 	for (int l = 0; l < nlibs; l++) {
 		bool internal_write = false;
 
-		if ((libs[l].kinds & TLS_LIB_GO) && n < max)
-			n += attach_go(p, tgid, &libs[l], &links[n]);
+		if (libs[l].kinds & TLS_LIB_GO)
+			n += attach_go(p, tgid, &libs[l], &links[n], max - n, go_read);
 		if (libs[l].kinds & TLS_LIB_BORINGSSL)
 			n += attach_boringssl(p, tgid, &libs[l], &links[n], max - n);
 		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n + 2 <= max) {
@@ -438,7 +477,8 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 	if (tp)
 		name_found(tp, libs, nlibs > 0 ? nlibs : 0);
 	if (tp && nlibs > 0 && policy_late_ready(p)) {
-		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS);
+		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS,
+					 &tp->go_read);
 		name_libs(tp, libs, nlibs);
 		if (tp->pidfd < 0)
 			tp->pidfd = pidfd_open_((pid_t)tgid);
@@ -456,6 +496,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 			.found = tp->found,
 			.version = tp->go_version[0] ? tp->go_version : NULL,
 			.rustls_version = tp->rustls_version[0] ? tp->rustls_version : NULL,
+			.go_read = tp->nlinks ? tp->go_read : NULL,
 			.unparsed = aspen_unparsed_name(tp->refused),
 			.nprobes = tp->nlinks,
 		};
@@ -516,7 +557,9 @@ void tls_reattach(struct daemon *d, struct policy_obj *p)
 		struct bpf_link *links[TLS_MAX_LINKS];
 		int nlibs = tls_libs_of(tp->tgid, libs, TLS_MAX_LIBS), n;
 
-		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS) : 0;
+		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS,
+					    &tp->go_read)
+			      : 0;
 		pin_tls(d, tp->tgid, links, n);
 		/* the hand-over: one map write; the old probes then stand down */
 		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);

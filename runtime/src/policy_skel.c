@@ -19,6 +19,7 @@ enum skel_set {
 	SKEL_TLS,      /* policies with request or response rules */
 	SKEL_TLS_READ, /* policies with response rules */
 	SKEL_DNS,      /* policies with wildcard provider hosts */
+	SKEL_GO_READ,  /* policies with response rules, objects built since Go's read probes */
 	SKEL_NSETS,
 };
 
@@ -28,6 +29,7 @@ static const char *const set_what[SKEL_NSETS] = {
     [SKEL_TLS] = "the TLS maps and probes come together",
     [SKEL_TLS_READ] = "the TLS read probes come together",
     [SKEL_DNS] = "the DNS maps come together",
+    [SKEL_GO_READ] = "Go's read probes come together",
 };
 
 struct skel_entry {
@@ -71,6 +73,8 @@ static const struct skel_entry entries[] = {
     PROG(ssl_read_ex, ASPEN_PROG_SSL_READ_EX, SKEL_TLS_READ),
     PROG(gnutls_recv, ASPEN_PROG_GNUTLS_RECV, SKEL_TLS_READ),
     PROG(tls_read_ret, ASPEN_PROG_TLS_READ_RET, SKEL_TLS_READ),
+    PROG(go_read, ASPEN_PROG_GO_READ, SKEL_GO_READ),
+    PROG(go_read_ret, ASPEN_PROG_GO_READ_RET, SKEL_GO_READ),
 };
 
 #define NENTRIES (sizeof(entries) / sizeof(entries[0]))

@@ -33,6 +33,8 @@ struct policy_progs {
 	struct bpf_program *ssl_write, *gnutls_send, *write_ret, *go_write;
 	/* read probes (policies with response rules); NULL in the others */
 	struct bpf_program *ssl_read, *ssl_read_ex, *gnutls_recv, *tls_read_ret;
+	/* Go's read probes (the same policies; NULL in objects built before them) */
+	struct bpf_program *go_read, *go_read_ret;
 };
 
 /* Fill maps and progs from an opened (not necessarily loaded) object.

@@ -28,12 +28,16 @@
 #include "rt_sslpat.h"
 #include "tls_lib.h"
 
+_Static_assert(TLS_GO_MAX_RETS == RT_GO_MAX_RETS, "tls_lib.h and rt_gosym.h differ");
+
 struct lib_cache_ent {
 	dev_t dev;
 	ino_t ino;
 	int kinds;
 	char go_version[32];
 	__u64 go_write_off;
+	__u64 go_read_off, go_read_rets[TLS_GO_MAX_RETS];
+	unsigned go_read_nrets;
 	__u64 ssl_write_off, ssl_read_off;
 	char rustls_version[16];
 	unsigned refused;
@@ -101,6 +105,17 @@ static int go_kinds(const char *path, struct lib_cache_ent *e)
 	switch (rt_go_inspect(path, &info)) {
 	case RT_GO_OK:
 		e->go_write_off = info.write.off;
+		if (info.read_rets.ok) {
+			e->go_read_off = info.read.off;
+			e->go_read_nrets = info.read_rets.n;
+			memcpy(e->go_read_rets, info.read_rets.off, sizeof(e->go_read_rets));
+		} else {
+			log_warn("%s: Go's crypto/tls.(*Conn).Read %s: its responses are not "
+				 "seen (no response rule, status or token count for them)",
+				 path,
+				 !info.read.size ? "not found"
+						 : "not decoded to its end or with too many RETs");
+		}
 		snprintf(e->go_version, sizeof(e->go_version), "%s", info.version);
 		return TLS_LIB_GO;
 	case RT_GO_VERSION:
@@ -185,6 +200,9 @@ int tls_lib_kinds(const char *path, struct tls_lib *info)
 	if (info) {
 		snprintf(info->go_version, sizeof(info->go_version), "%s", hit->go_version);
 		info->go_write_off = hit->go_write_off;
+		info->go_read_off = hit->go_read_off;
+		info->go_read_nrets = hit->go_read_nrets;
+		memcpy(info->go_read_rets, hit->go_read_rets, sizeof(info->go_read_rets));
 		info->ssl_write_off = hit->ssl_write_off;
 		info->ssl_read_off = hit->ssl_read_off;
 		snprintf(info->rustls_version, sizeof(info->rustls_version), "%s",

@@ -15,12 +15,17 @@
 #define TLS_LIB_PATTERN_REFUSED 32 /* BoringSSL without symbols, not found: refused */
 #define TLS_LIB_RUSTLS 64 /* rustls compiled in: recognised, never probed (refused: rustls) */
 
+#define TLS_GO_MAX_RETS 16 /* RT_GO_MAX_RETS */
+
 struct tls_lib {
 	char path[PATH_MAX + 32]; /* /proc/PID/root/<path> */
 	int prefix;		  /* bytes of the /proc/PID/root prefix */
 	int kinds;		  /* TLS_LIB_* */
 	char go_version[32];	  /* TLS_LIB_GO*: "go1.19.8", or "" */
 	__u64 go_write_off;	  /* TLS_LIB_GO: file offset of (*tls.Conn).Write */
+	__u64 go_read_off;	  /* TLS_LIB_GO: of (*tls.Conn).Read, 0 if its RETs are not known */
+	__u64 go_read_rets[TLS_GO_MAX_RETS]; /* and of its RETs (rt_x86len.c) */
+	unsigned go_read_nrets;
 	__u64 ssl_write_off;	  /* TLS_LIB_BORINGSSL: file offsets of SSL_write, */
 	__u64 ssl_read_off;	  /* SSL_read */
 	char rustls_version[16];  /* TLS_LIB_RUSTLS: "0.23.46" */

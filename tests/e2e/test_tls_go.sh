@@ -9,6 +9,11 @@
 # "go", found "pclntab" and the Go version. A Go version not tested is not
 # probed (unparsed go_version) and refused by `uninspectable deny`. A request that needs a mask is
 # denied for a Go client (its writer is not held: docs/internals.md).
+# The read side: (*tls.Conn).Read probed at its entry and at each RET
+# (found by decoding it; tls_attach go_read "ret_probes"): every answer,
+# plain JSON and streamed (SSE), gets its response line (rule log_tokens,
+# tls go, status 200, the model, the tokens the fake provider reported),
+# the 8 parallel ones too (goroutines moving between 2 threads).
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start tls-go
 
@@ -34,6 +39,12 @@ rule approved_models {
   when request.model in ["gpt-4o-mini"]
   allow
 }
+
+rule log_tokens {
+  on response
+  when response.tokens > 0
+  audit
+}
 EOF_POLICY
 )
 start_aspend "$obj"
@@ -50,6 +61,23 @@ no_stopped() {
 
 OA=https://api.openai.com/v1/chat/completions
 
+# usage_of KEY: a field of the one request record since the mark
+usage_of() {
+	rec_since event=request addr="$PM_ADDR" | "$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())[sys.argv[1]])' "$1"
+}
+
+# check_response LABEL: the one response line of $C_PID carries what the
+# fake provider answered (status 200, the model, the tokens of its usage)
+check_response() {
+	local line tin tout
+	tin=$(usage_of tokens_in) tout=$(usage_of tokens_out)
+	line=$(audit_wait event=response pid="$C_PID" status=200)
+	for kv in rule=log_tokens decision=allow exe="$bin" model=gpt-4o-mini tokens.input="$tin" tokens.output="$tout"; do
+		assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "$1: response ${kv%%=*}"
+	done
+	assert_eq 1 "$(audit_count event=response pid="$C_PID")" "$1: response lines"
+}
+
 for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
 	name=$(basename "$bin")
 
@@ -64,10 +92,21 @@ for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
 		assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "audit field ${kv%%=*} of $name's allowed request"
 	done
 	line=$(audit_wait event=tls_attach pid="$C_PID" exe="$bin")
-	for kv in lib=go found=pclntab go_version="$go_version" probes=1; do
+	nrets=$(objdump -d --no-show-raw-insn "$H_GOCLIENT" | awk '/^[0-9a-f]+ <crypto\/tls\.\(\*Conn\)\.Read>:/ { f = 1; next } /^$/ { f = 0 } f && $2 == "ret" { n++ } END { print n + 0 }')
+	[ "$nrets" -ge 1 ] || fail "objdump finds no RET in (*tls.Conn).Read"
+	for kv in lib=go found=pclntab go_version="$go_version" probes=$((2 + nrets)) go_read=ret_probes; do
 		assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "tls_attach ${kv%%=*} for $name"
 	done
+	check_response "$name, approved model"
 	no_stopped "$name-ok"
+
+	# ---- a streamed answer (SSE, chunked): usage in its last data chunk
+	provider_mark "$IP_OPENAI"
+	GO_BIN=$bin go_call "$name-stream" "$OA" "$(chat_body gpt-4o-mini '"stream":true,"stream_options":{"include_usage":true}')"
+	assert_contains "$C_OUT" '"status":200' "$name, streamed answer"
+	assert_arrived "$name streamed" 1 stream=true
+	check_response "$name, streamed answer"
+	no_stopped "$name-stream"
 
 	# ---- a model no rule allows: refused inside the client, nothing arrives
 	provider_mark "$IP_OPENAI"
@@ -105,6 +144,11 @@ for raw in 0 1; do
 	assert_eq 8 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" "$what: allow lines"
 	assert_eq 8 "$(audit_count event=request decision=deny model=gpt-3.5-turbo pid="$C_PID")" "$what: deny lines"
 	assert_eq 0 "$(audit_count event=request rule=uninspectable pid="$C_PID")" "$what: uninspectable lines"
+	for _ in $(seq 50); do # the lines of the batch, written as aspend reads them
+		[ "$(audit_count event=response pid="$C_PID")" -ge 8 ] && break
+		sleep 0.1
+	done
+	assert_eq 8 "$(audit_count event=response rule=log_tokens status=200 model=gpt-4o-mini pid="$C_PID")" "$what: response lines"
 	no_stopped "go-parallel-$raw"
 done
 
@@ -125,6 +169,45 @@ assert_eq go_version "$(audit_field "$line" unparsed)" "tls_attach unparsed of a
 assert_eq go1.99 "$(audit_field "$line" go_version | cut -c1-6)" "tls_attach go_version"
 audit_wait event=request decision=deny rule=uninspectable pid="$C_PID" >/dev/null
 no_stopped go199
+
+# ---- a Read aspend cannot decode to its end: the client with the last
+# INT3 of Read's padding (never run) made 0x06, an opcode invalid in 64-bit
+# mode. Read is not probed at all (never a probe at a guessed offset):
+# tls_attach says go_read not_decoded with the one Write probe, requests
+# are decided as before, and the answers have no response line (checked
+# after the response line of a client that is probed, started later).
+undec=$H_WORK/goclient-undecoded
+pad=$(objdump -d --no-show-raw-insn "$H_GOCLIENT" | awk '/^[0-9a-f]+ <crypto\/tls\.\(\*Conn\)\.Read>:/ { f = 1; next } /^$/ { f = 0 } f && $2 == "int3" { a = $1 } END { sub(":", "", a); print a }')
+[ -n "$pad" ] || fail "no INT3 padding after (*tls.Conn).Read"
+"$H_PY" -c '
+import subprocess, sys
+src, dst, pad = sys.argv[1], sys.argv[2], int(sys.argv[3], 16)
+for l in subprocess.run(["readelf", "-SW", src], capture_output=True, text=True, check=True).stdout.splitlines():
+    f = l.replace("[ ", "[").split()
+    if len(f) > 4 and f[1] == ".text":
+        off = pad - int(f[3], 16) + int(f[4], 16)
+b = bytearray(open(src, "rb").read())
+assert b[off] == 0xcc, hex(b[off])
+b[off] = 0x06
+open(dst, "wb").write(b)' "$H_GOCLIENT" "$undec" "$pad"
+chmod +x "$undec"
+provider_mark "$IP_OPENAI"
+GO_BIN=$undec go_call undecoded "$OA" "$(chat_body gpt-4o-mini)"
+assert_contains "$C_OUT" '"status":200' "Go client whose Read is not decoded, approved model"
+assert_arrived "Read not decoded" 1 model=gpt-4o-mini
+undec_pid=$C_PID
+line=$(audit_wait event=tls_attach pid="$undec_pid" exe="$undec")
+for kv in lib=go go_read=not_decoded probes=1; do
+	assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "tls_attach ${kv%%=*} when Read is not decoded"
+done
+audit_wait event=request decision=allow rule=approved_models pid="$undec_pid" >/dev/null
+provider_mark "$IP_OPENAI"
+go_call go-after-undecoded "$OA" "$(chat_body gpt-4o-mini)"
+audit_wait event=response pid="$C_PID" rule=log_tokens >/dev/null
+audit_none event=response pid="$undec_pid"
+grep -q "crypto/tls.(\*Conn).Read not decoded" "$H_WORK/aspend.log" ||
+	fail "aspend does not say that Read was not decoded"
+no_stopped undecoded
 
 # ---- a value to mask: a Go writer is not held to rewrite its buffer, so
 # the request is denied (no_redact), and no byte of it arrives

@@ -58,7 +58,15 @@ for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
 	line=$(audit_wait event=request decision=allow rule=approved_models pid="$C_PID")
 	assert_eq go "$(audit_field "$line" tls)" "tls of $name's allowed h2 request"
 	assert_eq gpt-4o-mini "$(audit_field "$line" model)" "model of $name's allowed h2 request"
-	audit_wait event=tls_attach pid="$C_PID" lib=go found=pclntab >/dev/null
+	audit_wait event=tls_attach pid="$C_PID" lib=go found=pclntab go_read=ret_probes >/dev/null
+	# the answer, read through Go's Read probes and the HTTP/2 read side:
+	# its response line carries the fake provider's usage
+	tin=$(rec_since event=request addr="$PM_ADDR" | /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["tokens_in"])')
+	line=$(audit_wait event=response pid="$C_PID" status=200)
+	for kv in model=gpt-4o-mini tokens.input="$tin" exe="$bin"; do
+		assert_eq "${kv#*=}" "$(audit_field "$line" "${kv%%=*}")" "$name h2: response ${kv%%=*}"
+	done
+	assert_eq 1 "$(audit_count event=response pid="$C_PID")" "$name h2: response lines"
 
 	provider_mark "$IP_OPENAI"
 	GO_BIN=$bin go_call "$name-h2-deny" "$OA" "$(chat_body gpt-3.5-turbo)"
