@@ -18,6 +18,7 @@
 #include <linux/types.h>
 
 #include "aspen_shared.h"
+#include "btf_cache.h"
 #include "daemon.h"
 #include "events.h"
 #include "hook.h"
@@ -153,7 +154,7 @@ static int fill_maps(struct daemon *d, struct policy_obj *p)
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen)
 {
 	struct policy_obj *p = calloc(1, sizeof(*p));
-	char msg[256];
+	char msg[256], cpath[4096];
 	int rc;
 
 	if (!p) {
@@ -182,7 +183,17 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	while (!p->gen || (d->cur && p->gen == d->cur->gen));
 	if (aspen_sha256_file_hex(path, p->sha256_obj) < 0)
 		p->sha256_obj[0] = 0;
-	p->obj = bpf_object__open_file(path, NULL);
+	/* CO-RE against the cached small BTF when there is one, else against
+	 * the kernel's and the small one is made after enforcing (btf_cache.h) */
+	rc = btf_cache_path(d->opts.btf_cache, p->sha256_obj, cpath, sizeof(cpath));
+	if (rc == 1 && !d->no_btf_cache)
+		snprintf(p->btf_path, sizeof(p->btf_path), "%s", cpath);
+	else if (rc >= 0)
+		snprintf(p->btf_build, sizeof(p->btf_build), "%s", cpath);
+	snprintf(d->btf_used, sizeof(d->btf_used), "%s", p->btf_path);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
+
+	p->obj = bpf_object__open_file(path, &oo);
 	if (!p->obj) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		goto fail;
