@@ -29,6 +29,7 @@
 #include "policy_late.h"
 #include "policy_obj.h"
 #include "policy_skel.h"
+#include "premaps.h"
 #include "procs.h"
 #include "redact.h"
 #include "scrub.h"
@@ -209,6 +210,8 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	if (!d->adopt || d->cur)
 		p->nlate = policy_late_defer(p);
 	log_phase("open");
+	premaps_create(p->obj);
+	log_phase("premaps");
 	rc = bpf_object__load(p->obj);
 	log_phase("load");
 	if (rc) {
