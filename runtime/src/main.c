@@ -592,7 +592,9 @@ static int enforce(struct daemon *d)
 		log_err("%s", err);
 		return -1;
 	}
-	if (d->adopt && late_ready(d, true) < 0) /* loaded already: takes over the probes */
+	/* loaded already (another policy adopted): takes over the probes now;
+	 * else once they are loaded (run) */
+	if (d->adopt && !d->cur->nlate && late_ready(d, true) < 0)
 		return -1;
 	return 0;
 }

@@ -204,10 +204,13 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	reuse_maps(d, p, d->cur);
-	/* an adoption loads them now: the predecessor's probes must be taken
-	 * over at once (their parse state is the old object's, which only the
-	 * old sockops kept in step with the sockets) */
-	if (!d->adopt || d->cur)
+	/* Adopting another policy loads them now: the predecessor's probes
+	 * must be taken over at once (their parse state is the old object's,
+	 * which only the old sockops kept in step with the sockets). Adopting
+	 * the same policy shares every map but the config with them
+	 * (reuse_all_pinned): they go on deciding, as they did while no
+	 * aspend ran, until ours are loaded and take them over (late_ready). */
+	if (!d->adopt || d->cur || !strcmp(d->adopt_sha256, p->meta.sha256))
 		p->nlate = policy_late_defer(p);
 	log_phase("open");
 	premaps_create(p->obj);
