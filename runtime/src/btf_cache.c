@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <dirent.h>
 
@@ -49,7 +50,7 @@ static int kernel_id(char out[17])
 	char buf[1024];
 	size_t n = 0;
 	struct stat st;
-	const char *files[] = { "/proc/sys/kernel/osrelease", "/proc/sys/kernel/version" };
+	const char *files[] = {"/proc/sys/kernel/osrelease", "/proc/sys/kernel/version"};
 	char hex[ASPEN_SHA256_HEX_LEN + 1];
 
 	for (size_t i = 0; i < 2; i++) {
@@ -86,13 +87,15 @@ int btf_cache_path(const char *dir, const char *obj_sha256, char *out, size_t ou
 		return 0;
 	if (!trusted(&st) || !S_ISREG(st.st_mode)) {
 		log_warn("btf cache: %s is not owned by aspend's user or writable by others: "
-			 "not used", out);
+			 "not used",
+			 out);
 		out[0] = 0;
 		return -1;
 	}
 	if (stat(dir, &st) < 0 || !trusted(&st)) {
 		log_warn("btf cache: %s is not owned by aspend's user or writable by others: "
-			 "not used", dir);
+			 "not used",
+			 dir);
 		out[0] = 0;
 		return -1;
 	}
@@ -349,9 +352,7 @@ static int emit(struct builder *b, __u32 id)
 		return b->done[rid];
 	switch (btf_kind(t)) {
 	case BTF_KIND_STRUCT:
-	case BTF_KIND_UNION:
-		r = emit_composite(b, rid, t);
-		break;
+	case BTF_KIND_UNION: r = emit_composite(b, rid, t); break;
 	case BTF_KIND_PTR:
 		if (!b->void_ptr)
 			b->void_ptr = btf__add_ptr(b->out, 0);
@@ -361,9 +362,7 @@ static int emit(struct builder *b, __u32 id)
 				 btf_int_encoding(t));
 		break;
 	case BTF_KIND_ENUM:
-	case BTF_KIND_ENUM64:
-		r = emit_enum(b, t);
-		break;
+	case BTF_KIND_ENUM64: r = emit_enum(b, t); break;
 	case BTF_KIND_ARRAY: {
 		int elem = emit(b, btf_array(t)->type), idx = emit_int_idx(b);
 
@@ -378,8 +377,7 @@ static int emit(struct builder *b, __u32 id)
 		r = btf__add_fwd(b->out, btf__name_by_offset(b->vm, t->name_off),
 				 btf_kflag(t) ? BTF_FWD_UNION : BTF_FWD_STRUCT);
 		break;
-	default:
-		return 0;
+	default: return 0;
 	}
 	if (r > 0)
 		b->done[rid] = r;
@@ -408,7 +406,7 @@ static int collect_local(const struct btf *loc, struct local_name **out)
 
 		if (!name || !name[0] || !(btf_is_composite(t) || btf_is_any_enum(t)))
 			continue;
-		v[k++] = (struct local_name){ name, essential_len(name), i, btf_kind(t) };
+		v[k++] = (struct local_name){name, essential_len(name), i, btf_kind(t)};
 	}
 	*out = v;
 	return k;
@@ -438,7 +436,8 @@ static int build(struct builder *b)
 			continue;
 		name = btf__name_by_offset(b->vm, t->name_off);
 		for (int j = 0; j < nloc; j++) {
-			if (loc[j].len != essential_len(name) || strncmp(loc[j].name, name, loc[j].len) ||
+			if (loc[j].len != essential_len(name) ||
+			    strncmp(loc[j].name, name, loc[j].len) ||
 			    !same_kind(loc[j].kind, btf_kind(t)))
 				continue;
 			b->root[i] = true;
@@ -461,8 +460,8 @@ static int write_atomic(const struct btf *out, const char *path)
 	int fd;
 	ssize_t w;
 
-	if (!raw || (size_t)snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >=
-			    sizeof(tmp))
+	if (!raw ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= sizeof(tmp))
 		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -477,21 +476,60 @@ static int write_atomic(const struct btf *out, const char *path)
 	return 0;
 }
 
-/* Files of other kernel builds (another "KID-" prefix) go. */
+#define BTF_CACHE_KEEP 64 /* files per kernel build (one per policy object) */
+
+struct entry {
+	char name[256];
+	time_t mtime;
+};
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+
+	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : 0;
+}
+
+/* Files of other kernel builds (another "KID-" prefix) go, and this
+ * build's beyond the BTF_CACHE_KEEP newest. */
 static void prune(const char *dir, const char *keep_prefix)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
+	struct entry *v = NULL;
+	int n = 0, cap = 0;
 
 	if (!d)
 		return;
 	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
+		size_t len = strlen(e->d_name);
+		struct stat st;
 
-		if (n > 4 && !strcmp(e->d_name + n - 4, ".btf") &&
-		    strncmp(e->d_name, keep_prefix, strlen(keep_prefix)))
+		if (len < 5 || strcmp(e->d_name + len - 4, ".btf"))
+			continue;
+		if (strncmp(e->d_name, keep_prefix, strlen(keep_prefix))) {
 			unlinkat(dirfd(d), e->d_name, 0);
+			continue;
+		}
+		if (len >= sizeof(v[0].name) || fstatat(dirfd(d), e->d_name, &st, 0) < 0)
+			continue;
+		if (n == cap) {
+			struct entry *nv =
+			    realloc(v, (size_t)(cap = cap ? 2 * cap : 64) * sizeof(*v));
+
+			if (!nv)
+				break;
+			v = nv;
+		}
+		snprintf(v[n].name, sizeof(v[n].name), "%s", e->d_name);
+		v[n++].mtime = st.st_mtime;
 	}
+	if (n > BTF_CACHE_KEEP) {
+		qsort(v, (size_t)n, sizeof(*v), newest_first);
+		for (int i = BTF_CACHE_KEEP; i < n; i++)
+			unlinkat(dirfd(d), v[i].name, 0);
+	}
+	free(v);
 	closedir(d);
 }
 
@@ -514,7 +552,7 @@ static int mkdirs(const char *dir)
 
 int btf_cache_build(const char *obj_path, const char *out_path)
 {
-	struct builder b = { 0 };
+	struct builder b = {0};
 	char dir[PATH_MAX], *slash;
 	int rc = -1;
 
@@ -564,7 +602,8 @@ static void *build_main(void *arg)
 	(void)arg;
 	if (btf_cache_build(T.obj, T.out) < 0)
 		log_warn("btf cache: cannot write %s: %s (the next start parses the kernel's "
-			 "whole BTF again)", T.out, strerror(errno));
+			 "whole BTF again)",
+			 T.out, strerror(errno));
 	else
 		log_info("btf cache: wrote %s: the next start relocates against it", T.out);
 	return NULL;

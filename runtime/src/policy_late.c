@@ -77,8 +77,8 @@ static int share_maps(struct policy_late *l)
 			if (!strcmp(l->maps[i].name, bpf_map__name(m)))
 				fd = l->maps[i].fd;
 		if (fd < 0 || bpf_map__reuse_fd(m, fd)) {
-			snprintf(l->err, sizeof(l->err), "map %s cannot be shared with the TLS probes",
-				 bpf_map__name(m));
+			snprintf(l->err, sizeof(l->err),
+				 "map %s cannot be shared with the TLS probes", bpf_map__name(m));
 			return -1;
 		}
 	}
@@ -115,7 +115,8 @@ static void *load(void *arg)
 	l->rc = open_and_load(l, l->btf_path[0] ? l->btf_path : NULL);
 	if (l->rc && !l->err[0] && l->btf_path[0]) {
 		log_warn("TLS probes: the load against the cached %s failed (%s): retrying "
-			 "against the kernel's full BTF", l->btf_path, strerror(-l->rc));
+			 "against the kernel's full BTF",
+			 l->btf_path, strerror(-l->rc));
 		unlink(l->btf_path);
 		l->rc = open_and_load(l, NULL);
 	}

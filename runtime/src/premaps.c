@@ -35,13 +35,10 @@ static bool preallocated_hash(const struct bpf_map *m)
 {
 	switch (bpf_map__type(m)) {
 	case BPF_MAP_TYPE_LRU_HASH:
-	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
-		return true; /* always preallocated */
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH: return true; /* always preallocated */
 	case BPF_MAP_TYPE_HASH:
-	case BPF_MAP_TYPE_PERCPU_HASH:
-		return !(bpf_map__map_flags(m) & BPF_F_NO_PREALLOC);
-	default:
-		return false;
+	case BPF_MAP_TYPE_PERCPU_HASH: return !(bpf_map__map_flags(m) & BPF_F_NO_PREALLOC);
+	default: return false;
 	}
 }
 
@@ -97,7 +94,7 @@ static int load_btf(struct bpf_object *obj)
 
 int premaps_create(struct bpf_object *obj)
 {
-	struct jobs j = { .btf_fd = -1 };
+	struct jobs j = {.btf_fd = -1};
 	struct bpf_map *m;
 	pthread_t th;
 	bool threaded;
@@ -105,14 +102,14 @@ int premaps_create(struct bpf_object *obj)
 
 	bpf_object__for_each_map(m, obj)
 	{
-		unsigned long bytes = (unsigned long)bpf_map__max_entries(m) *
-				      (bpf_map__key_size(m) + bpf_map__value_size(m) +
-				       PREMAPS_ELEM_OVERHEAD);
+		unsigned long bytes =
+		    (unsigned long)bpf_map__max_entries(m) *
+		    (bpf_map__key_size(m) + bpf_map__value_size(m) + PREMAPS_ELEM_OVERHEAD);
 
 		if (bpf_map__fd(m) >= 0 || !preallocated_hash(m) || bytes < PREMAPS_MIN_BYTES ||
 		    j.n == PREMAPS_MAX)
 			continue;
-		j.v[j.n++] = (struct job){ .m = m, .bytes = bytes, .fd = -1 };
+		j.v[j.n++] = (struct job){.m = m, .bytes = bytes, .fd = -1};
 	}
 	if (j.n < 2)
 		return 0;
