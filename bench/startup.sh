@@ -12,34 +12,53 @@
 # is given too: those programs are verified once aspend is enforcing.
 # Runs in private mount and network namespaces (a fake DNS server on
 # 127.0.0.53, resolv.conf bind-mounted); a child cgroup is the scope.
-#   sudo bench/startup.sh [BUILD_DIR]
+# With a second build directory, its aspend (and aspenc) is measured too,
+# start for start alternating with the first, and each figure is given as a
+# ratio to it. "first start" is a start without the BTF cache (a new kernel
+# or a new policy object: CO-RE against the kernel's full BTF); every other
+# start finds it (--btf-cache, made by the first).
+#   sudo bench/startup.sh [BUILD_DIR [BASELINE_BUILD_DIR]]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
+base=
+[ -z "${2:-}" ] || base=$(cd "$2" && pwd)
 [ "$(id -u)" = 0 ] || { echo "bench/startup.sh: needs root (loads eBPF)" >&2; exit 1; }
 if [ -z "${ASPEN_BENCH_NS:-}" ]; then
 	export ASPEN_BENCH_NS=1
-	exec unshare -m -n --propagation private -- "$BASH" "$0" "$build"
+	exec unshare -m -n --propagation private -- "$BASH" "$0" "$build" $base
 fi
 ip link set lo up
 work=$(mktemp -d /tmp/aspen-bench-startup.XXXXXX)
 cg2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 cg=$cg2/aspen-bench-startup-$$
-aspend=$build/runtime/aspend
 aspend_pid= dns_pid=
+bins=new
+[ -z "$base" ] || bins="new old"
+declare -A exe
+exe[new]=$build/runtime/aspend
+exe[old]=$base/runtime/aspend
 cleanup() {
 	[ -n "$aspend_pid" ] && kill -TERM "$aspend_pid" 2>/dev/null && wait "$aspend_pid" || true
 	[ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null || true
-	"$aspend" --unload "$cg" --force >/dev/null 2>&1 || true
+	"${exe[new]}" --unload "$cg" --force >/dev/null 2>&1 || true
 	[ -d "$cg" ] && rmdir "$cg"
 	while umount /etc/resolv.conf 2>/dev/null; do :; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
 mkdir "$cg"
-"$build/compiler/aspenc" "$here/connect.asp" -o "$work/connect.bpf.o" -I "$here/../stdlib-policies"
-"$build/compiler/aspenc" "$here/../examples/model-rules.asp" -o "$work/request.bpf.o" \
-	-I "$here/../stdlib-policies"
+declare -A cacheopt
+for b in $bins; do
+	d=$build
+	[ "$b" = new ] || d=$base
+	"$d/compiler/aspenc" "$here/connect.asp" -o "$work/$b-connect.bpf.o" \
+		-I "$here/../stdlib-policies"
+	"$d/compiler/aspenc" "$here/../examples/model-rules.asp" -o "$work/$b-request.bpf.o" \
+		-I "$here/../stdlib-policies"
+	cacheopt[$b]=
+	! "${exe[$b]}" --help | grep -q -- --btf-cache || cacheopt[$b]="--btf-cache=$work/btf-$b"
+done
 
 dns() { # MODE: the fake DNS server, answering (ok) or not (silent)
 	[ -z "$dns_pid" ] || { kill "$dns_pid"; wait "$dns_pid" 2>/dev/null || true; }
@@ -53,12 +72,15 @@ dns() { # MODE: the fake DNS server, answering (ok) or not (silent)
 	mount --bind "$work/resolv.conf" /etc/resolv.conf
 }
 
-# start ARGS...: start aspend with $obj, wait until ready, print its figures
-# (ms): enforcing, and TLS probe programs loaded (= enforcing without them)
+# start ARGS...: start aspend $b with $obj, wait until ready, print its
+# figures (ms): enforcing, and TLS probe programs loaded (= enforcing
+# without them)
 start() {
 	rm -f "$work/ready"
 	: >"$work/aspend.log"
-	"$aspend" "$obj" --cgroup "$cg" --audit "$work/audit.jsonl" --ready-file "$work/ready" \
+	# shellcheck disable=SC2086 # cacheopt: one word or none
+	"${exe[$b]}" "$work/$b-$pol.bpf.o" --cgroup "$cg" --audit "$work/audit.jsonl" \
+		--ready-file "$work/ready" ${cacheopt[$b]} \
 		--resolve api.openai.com=127.0.0.2 "$@" 2>"$work/aspend.log" &
 	aspend_pid=$!
 	for _ in $(seq 400); do [ -f "$work/ready" ] && break; sleep 0.025; done
@@ -74,27 +96,42 @@ summary() { awk -v c="$1" '{ print $c }' | sort -n | awk '{ v[NR] = $1 } END { p
 
 declare -A r
 for pol in connect request; do
-	obj=$work/$pol.bpf.o
+	for b in $bins; do # the first start of each: no BTF cache yet
+		rm -rf "$work/btf-$b"
+		start --no-resolve >"$work/$b-$pol-first"
+		stop
+		r[$b-$pol-first]=$(summary 1 <"$work/$b-$pol-first")
+		r[$b-$pol-first-ready]=$(summary 2 <"$work/$b-$pol-first")
+	done
 	for kind in baseline dns-ok dns-silent adopt; do
 		case $kind in dns-ok) dns ok ;; dns-silent) dns silent ;; esac
+		for b in $bins; do : >"$work/$b-$pol-$kind"; done
 		for i in 1 2 3 4 5; do
-			case $kind in
-			baseline) start --no-resolve; stop ;;
-			dns-ok | dns-silent) start; stop ;;
-			adopt) start --no-resolve >/dev/null; stop KILL; start --no-resolve; stop ;;
-			esac
-		done >"$work/$pol-$kind"
-		r[$pol-$kind]=$(summary 1 <"$work/$pol-$kind")
-		r[$pol-$kind-ready]=$(summary 2 <"$work/$pol-$kind")
+			for b in $bins; do
+				case $kind in
+				baseline) start --no-resolve; stop ;;
+				dns-ok | dns-silent) start; stop ;;
+				adopt) start --no-resolve >/dev/null; stop KILL; start --no-resolve; stop ;;
+				esac >>"$work/$b-$pol-$kind"
+			done
+		done
+		for b in $bins; do
+			r[$b-$pol-$kind]=$(summary 1 <"$work/$b-$pol-$kind")
+			r[$b-$pol-$kind-ready]=$(summary 2 <"$work/$b-$pol-$kind")
+		done
+		"${exe[new]}" --unload "$cg" --force >/dev/null 2>&1 || true
 	done
-	"$aspend" --unload "$cg" --force >/dev/null 2>&1 || true
 done
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),1):.2f}')" "${1%% *}" "${2%% *}"; }
-echo "start to enforcing (aspend's own figure, ms, median of 5 [min-max]):"
+echo "start to enforcing (aspend's own figure, ms, median of 5 [min-max]; first start: one):"
 for pol in connect request; do
-	for kind in baseline dns-ok dns-silent adopt; do
-		line="  $pol $kind: ${r[$pol-$kind]} ($(ratio "${r[$pol-$kind]}" "${r[connect-baseline]}")x connect baseline)"
-		[ "$pol" = connect ] || line+="; ready (TLS probes loaded): ${r[$pol-$kind-ready]}"
+	for kind in first baseline dns-ok dns-silent adopt; do
+		line="  $pol $kind: ${r[new-$pol-$kind]}"
+		[ -z "$base" ] || line+=" vs ${r[old-$pol-$kind]} ($(ratio "${r[new-$pol-$kind]}" "${r[old-$pol-$kind]}")x the baseline build)"
+		if [ "$pol" = request ]; then
+			line+="; ready (TLS probes loaded): ${r[new-$pol-$kind-ready]}"
+			[ -z "$base" ] || line+=" vs ${r[old-$pol-$kind-ready]}"
+		fi
 		echo "$line"
 	done
 done

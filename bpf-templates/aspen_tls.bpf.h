@@ -106,6 +106,7 @@ struct aspen_read_args {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocated on insert: 2 MB less to make at start-up */
 	__uint(max_entries, 65536);
 	__type(key, __u32);
 	__type(value, struct aspen_read_args);
@@ -218,6 +219,7 @@ struct aspen_write_undo {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocated on insert: 8 MB less to make at start-up */
 	__uint(max_entries, 4096);
 	__type(key, __u32); /* thread id: the call's entry and return */
 	__type(value, struct aspen_write_undo);

@@ -17,6 +17,8 @@ struct rt_scrub;
 struct trace_writer;
 
 #define ASPEND_MAX_RESOLVE 256
+/* --btf-cache's default (btf_cache.h) */
+#define ASPEND_BTF_CACHE "/var/cache/aspen/btf"
 
 struct opts {
 	const char *obj_path;
@@ -43,6 +45,7 @@ struct opts {
 	bool verbose;
 	bool keep_on_exit; /* --keep-on-exit: SIGTERM leaves the pinned policy in force */
 	bool takeover;	   /* --takeover: replace a running aspend of the same scope */
+	const char *btf_cache; /* --btf-cache DIR ("": none; default ASPEND_BTF_CACHE) */
 };
 
 /* A host name aspend knows the addresses of (resolver, --hosts, --resolve,
@@ -70,6 +73,8 @@ struct daemon {
 	char pin_dir[PATH_MAX];
 	int pin_state_fd;
 	bool adopt; /* taking over a pinned policy (start-up) */
+	bool no_btf_cache;  /* policy_load: the kernel's full BTF, not the cached one */
+	char btf_used[4096]; /* the cached small BTF policy_load gave libbpf, or "" */
 	char adopt_sha256[65]; /* the pinned policy's sha256 */
 	unsigned pin_adoptions;
 	unsigned long long pin_since, pin_owner_since, pin_lost;

@@ -24,6 +24,7 @@
 
 #include "aspen_shared.h"
 #include "audit.h"
+#include "btf_cache.h"
 #include "daemon.h"
 #include "events.h"
 #include "hook_uprobe.h"
@@ -106,6 +107,8 @@ static void usage(FILE *out)
 		"                     only, not also with the standard library's pii and secrets\n"
 		"  --keep-on-exit     SIGTERM/SIGINT leave the pinned policy in force (restart)\n"
 		"  --takeover         replace the running aspend of the same cgroup without a window\n"
+		"  --btf-cache DIR    keep the kernel types the policy's CO-RE reads need in DIR,\n"
+		"                     per kernel build (default " ASPEND_BTF_CACHE "; '' for none)\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
 		"       aspend --status                 the pinned policies, per cgroup scope\n"
@@ -182,7 +185,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
 	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND, O_KEEP_EXIT, O_TAKEOVER, O_UNLOAD,
-	       O_STATUS, O_FORCE, O_SPILL };
+	       O_STATUS, O_FORCE, O_SPILL, O_BTF_CACHE };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -205,6 +208,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "keep-on-exit", no_argument, 0, O_KEEP_EXIT },
 		{ "takeover", no_argument, 0, O_TAKEOVER },
 		{ "spill-slots", required_argument, 0, O_SPILL },
+		{ "btf-cache", required_argument, 0, O_BTF_CACHE },
 		{ "unload", required_argument, 0, O_UNLOAD },
 		{ "status", no_argument, 0, O_STATUS },
 		{ "force", no_argument, 0, O_FORCE },
@@ -217,6 +221,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 
 	o->refresh_s = 300;
 	o->audit_keep = 10;
+	o->btf_cache = ASPEND_BTF_CACHE;
 	while ((c = getopt_long(argc, argv, "v", lo, NULL)) != -1) {
 		switch (c) {
 		case O_CGROUP: o->cgroup = optarg; break;
@@ -264,6 +269,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			if (parse_slots(optarg, &o->spill_slots) < 0)
 				return -1;
 			break;
+		case O_BTF_CACHE: o->btf_cache = optarg; break;
 		case O_UNLOAD: unload_arg = optarg; break;
 		case O_STATUS: status_cmd = true; break;
 		case O_FORCE: force = true; break;
@@ -317,6 +323,26 @@ static void write_ready(const char *path)
 	fclose(f);
 }
 
+/* policy_load, once more against the kernel's full BTF if the cached small
+ * one was used and the load failed (a cache file that does not fit this
+ * object is removed: the next start makes it again). */
+static struct policy_obj *load_policy(struct daemon *d, char *err, size_t errlen)
+{
+	struct policy_obj *p;
+
+	d->btf_used[0] = 0;
+	p = policy_load(d, d->opts.obj_path, err, errlen);
+	if (p || d->no_btf_cache || !d->btf_used[0])
+		return p;
+	log_warn("%s: retrying against the kernel's full BTF (not the cached %s)", err,
+		 d->btf_used);
+	unlink(d->btf_used);
+	d->no_btf_cache = true;
+	p = policy_load(d, d->opts.obj_path, err, errlen);
+	d->no_btf_cache = false;
+	return p;
+}
+
 /* SIGHUP: load and attach the new object next to the old one; only when
  * it is fully in place is the old one torn down. On failure the old policy
  * stays in force. */
@@ -326,7 +352,7 @@ static void reload(struct daemon *d)
 	struct policy_obj *p;
 
 	log_info("SIGHUP: reloading %s", d->opts.obj_path);
-	p = policy_load(d, d->opts.obj_path, err, sizeof(err));
+	p = load_policy(d, err, sizeof(err));
 	if (p && (policy_late_start(p, d->opts.obj_path, err, sizeof(err)) < 0 ||
 		  policy_late_poll(p, true, err, sizeof(err)) < 0)) {
 		verifier_explain(d->opts.obj_path, &p->meta, VERIFIER_PER_PROCESS, err, sizeof(err));
@@ -566,7 +592,9 @@ static int enforce(struct daemon *d)
 		log_err("%s", err);
 		return -1;
 	}
-	if (d->adopt && late_ready(d, true) < 0) /* loaded already: takes over the probes */
+	/* loaded already (another policy adopted): takes over the probes now;
+	 * else once they are loaded (run) */
+	if (d->adopt && !d->cur->nlate && late_ready(d, true) < 0)
 		return -1;
 	return 0;
 }
@@ -717,7 +745,7 @@ int main(int argc, char **argv)
 	if (scrub_stdlib(&D) < 0)
 		goto out;
 	log_phase("stdlib");
-	D.cur = policy_load(&D, D.opts.obj_path, err, sizeof(err));
+	D.cur = load_policy(&D, err, sizeof(err));
 	if (!D.cur) {
 		log_err("%s", err);
 		goto out;
@@ -731,19 +759,24 @@ int main(int argc, char **argv)
 		goto out;
 	enforcing = true;
 	redact_sweep(D.cur, true); /* before tls_resume_orphans resumes their writers */
-	if (D.cur->maps.spill && spill_start(D.cur, D.opts.spill_slots))
-		log_info("%u spill slots: undecided requests are held up to the body bound, "
-			 "whatever their writes", spill_slots());
-	tls_resume_orphans(&D);
-	log_phase("orphans");
+	log_phase("redact");
 	audit_policy_load(&D, D.cur, pinned ? "adopt" : "start");
 	log_phase("audit-line");
 	log_info("policy '%s' (sha256 %.12s) enforcing in cgroup %s%s, %ld ms after start%s",
 		 D.cur->meta.policy, D.cur->meta.sha256, D.cgroup_path,
 		 D.opts.monitor ? " (monitor mode)" : "", ms_since_start(),
 		 pinned ? " (adopted without a window)" : "");
+	/* Spill slots (loopback socket pairs, tens of ms) after: until they
+	 * are there the kernel decides what it cannot cork as scan_bound, and
+	 * no connection is inspected before the TLS probes are loaded anyway */
+	if (D.cur->maps.spill && spill_start(D.cur, D.opts.spill_slots))
+		log_info("%u spill slots: undecided requests are held up to the body bound, "
+			 "whatever their writes", spill_slots());
+	tls_resume_orphans(&D);
+	log_phase("orphans");
 	if (D.opts.verbose)
 		log_phases();
+	btf_cache_build_async(D.opts.obj_path, D.cur->btf_build);
 	say_ready(&D);
 	resolver_start(&D, &D.cur->meta);
 	rc = run(&D) < 0 ? 1 : 0;
@@ -751,6 +784,7 @@ out:
 	/* a resolver round still in getaddrinfo is not waited for: exit ends it.
 	 * A start-up that failed leaves a predecessor's pinned policy alone. */
 	leave(&D, enforcing && !D.opts.keep_on_exit && !D.handoff);
+	btf_cache_wait();
 	record_close(&D);
 	scrub_stdlib_free(&D);
 	if (D.opts.ready_file)

@@ -18,6 +18,7 @@
 #include <linux/types.h>
 
 #include "aspen_shared.h"
+#include "btf_cache.h"
 #include "daemon.h"
 #include "events.h"
 #include "hook.h"
@@ -28,6 +29,7 @@
 #include "policy_late.h"
 #include "policy_obj.h"
 #include "policy_skel.h"
+#include "premaps.h"
 #include "procs.h"
 #include "redact.h"
 #include "scrub.h"
@@ -153,7 +155,7 @@ static int fill_maps(struct daemon *d, struct policy_obj *p)
 struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, size_t errlen)
 {
 	struct policy_obj *p = calloc(1, sizeof(*p));
-	char msg[256];
+	char msg[256], cpath[4096];
 	int rc;
 
 	if (!p) {
@@ -182,7 +184,17 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	while (!p->gen || (d->cur && p->gen == d->cur->gen));
 	if (aspen_sha256_file_hex(path, p->sha256_obj) < 0)
 		p->sha256_obj[0] = 0;
-	p->obj = bpf_object__open_file(path, NULL);
+	/* CO-RE against the cached small BTF when there is one, else against
+	 * the kernel's and the small one is made after enforcing (btf_cache.h) */
+	rc = btf_cache_path(d->opts.btf_cache, p->sha256_obj, cpath, sizeof(cpath));
+	if (rc == 1 && !d->no_btf_cache)
+		snprintf(p->btf_path, sizeof(p->btf_path), "%s", cpath);
+	else if (rc >= 0)
+		snprintf(p->btf_build, sizeof(p->btf_build), "%s", cpath);
+	snprintf(d->btf_used, sizeof(d->btf_used), "%s", p->btf_path);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
+
+	p->obj = bpf_object__open_file(path, &oo);
 	if (!p->obj) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		goto fail;
@@ -192,12 +204,17 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	reuse_maps(d, p, d->cur);
-	/* an adoption loads them now: the predecessor's probes must be taken
-	 * over at once (their parse state is the old object's, which only the
-	 * old sockops kept in step with the sockets) */
-	if (!d->adopt || d->cur)
+	/* Adopting another policy loads them now: the predecessor's probes
+	 * must be taken over at once (their parse state is the old object's,
+	 * which only the old sockops kept in step with the sockets). Adopting
+	 * the same policy shares every map but the config with them
+	 * (reuse_all_pinned): they go on deciding, as they did while no
+	 * aspend ran, until ours are loaded and take them over (late_ready). */
+	if (!d->adopt || d->cur || !strcmp(d->adopt_sha256, p->meta.sha256))
 		p->nlate = policy_late_defer(p);
 	log_phase("open");
+	premaps_create(p->obj);
+	log_phase("premaps");
 	rc = bpf_object__load(p->obj);
 	log_phase("load");
 	if (rc) {

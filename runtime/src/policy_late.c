@@ -3,8 +3,9 @@
  * Loading a policy object's per-process programs late (policy_late.h):
  * the second instance of the object reuses every map of the first (their
  * fds: the programs of both see the same maps, .rodata included), has only
- * the per-process programs marked for loading, and is loaded by one
- * thread that touches nothing else.
+ * the per-process programs marked for loading, and is opened and loaded
+ * by one thread that touches nothing else (the maps' fds are dup'ed for it
+ * before it starts).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -12,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -21,14 +24,23 @@
 #include "policy_obj.h"
 #include "policy_skel.h"
 
+struct shared_map {
+	char name[BPF_OBJ_NAME_LEN + 32];
+	int fd;
+};
+
 struct policy_late {
 	struct bpf_object *obj;
 	pthread_t thread;
 	atomic_int done; /* the thread finished: rc is set */
-	int rc;		 /* bpf_object__load's */
+	int rc;		 /* bpf_object__load's, or -errno of the open */
 	bool joined, ok;
 	char path[4096];
+	char err[4608]; /* what the thread could not do before loading */
 	unsigned long insns;
+	struct shared_map *maps; /* the first instance's, named and dup'ed */
+	int nmaps;
+	char btf_path[4096]; /* the kernel types CO-RE relocates against (btf_cache.h) */
 };
 
 static bool per_process(const struct bpf_program *prog)
@@ -53,28 +65,99 @@ int policy_late_defer(struct policy_obj *p)
 	return n;
 }
 
+static int share_maps(struct policy_late *l)
+{
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, l->obj)
+	{
+		int fd = -1;
+
+		for (int i = 0; i < l->nmaps && fd < 0; i++)
+			if (!strcmp(l->maps[i].name, bpf_map__name(m)))
+				fd = l->maps[i].fd;
+		if (fd < 0 || bpf_map__reuse_fd(m, fd)) {
+			snprintf(l->err, sizeof(l->err),
+				 "map %s cannot be shared with the TLS probes", bpf_map__name(m));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int open_and_load(struct policy_late *l, const char *btf_path)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = btf_path);
+	struct bpf_program *prog;
+
+	bpf_object__close(l->obj);
+	l->obj = bpf_object__open_file(l->path, &opts);
+	if (!l->obj) {
+		snprintf(l->err, sizeof(l->err), "cannot open %s again for its TLS probes: %s",
+			 l->path, strerror(errno));
+		return -errno;
+	}
+	bpf_object__for_each_program(prog, l->obj)
+	{
+		bpf_program__set_autoload(prog, per_process(prog));
+	}
+	return share_maps(l) < 0 ? -EINVAL : bpf_object__load(l->obj);
+}
+
+/* The thread: open the object again (parsing it takes tens of ms for a
+ * request-rule policy: off the path to enforcing), keep only the
+ * per-process programs, share every map, load; once more against the
+ * kernel's full BTF if the cached small one was used and that failed. */
 static void *load(void *arg)
 {
 	struct policy_late *l = arg;
 
-	l->rc = bpf_object__load(l->obj);
+	l->rc = open_and_load(l, l->btf_path[0] ? l->btf_path : NULL);
+	if (l->rc && !l->err[0] && l->btf_path[0]) {
+		log_warn("TLS probes: the load against the cached %s failed (%s): retrying "
+			 "against the kernel's full BTF",
+			 l->btf_path, strerror(-l->rc));
+		unlink(l->btf_path);
+		l->rc = open_and_load(l, NULL);
+	}
 	atomic_store(&l->done, 1);
 	return NULL;
 }
 
-static int share_maps(struct bpf_object *from, struct bpf_object *to, char *err, size_t errlen)
+static void free_maps(struct policy_late *l)
+{
+	for (int i = 0; i < l->nmaps; i++)
+		close(l->maps[i].fd);
+	free(l->maps);
+	l->maps = NULL;
+	l->nmaps = 0;
+}
+
+/* Every map of the first instance, by name, its fd dup'ed: the thread
+ * touches nothing of p. */
+static int collect_maps(struct policy_late *l, struct bpf_object *from)
 {
 	struct bpf_map *m;
+	int n = 0;
 
-	bpf_object__for_each_map(m, to)
+	bpf_object__for_each_map(m, from)
 	{
-		struct bpf_map *src = bpf_object__find_map_by_name(from, bpf_map__name(m));
+		n++;
+	}
+	l->maps = calloc((size_t)n + 1, sizeof(*l->maps));
+	if (!l->maps)
+		return -1;
+	bpf_object__for_each_map(m, from)
+	{
+		int fd = bpf_map__fd(m);
 
-		if (!src || bpf_map__fd(src) < 0 || bpf_map__reuse_fd(m, bpf_map__fd(src))) {
-			snprintf(err, errlen, "map %s cannot be shared with the TLS probes",
-				 bpf_map__name(m));
+		if (fd < 0)
+			continue;
+		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
 			return -1;
-		}
+		snprintf(l->maps[l->nmaps].name, sizeof(l->maps[0].name), "%s", bpf_map__name(m));
+		l->maps[l->nmaps++].fd = fd;
 	}
 	return 0;
 }
@@ -82,30 +165,22 @@ static int share_maps(struct bpf_object *from, struct bpf_object *to, char *err,
 int policy_late_start(struct policy_obj *p, const char *path, char *err, size_t errlen)
 {
 	struct policy_late *l;
-	struct bpf_program *prog;
 
 	if (!p->nlate)
 		return 0;
 	l = calloc(1, sizeof(*l));
-	if (!l || !(l->obj = bpf_object__open_file(path, NULL))) {
-		snprintf(err, errlen, "cannot open %s again for its TLS probes: %s", path,
-			 strerror(errno));
-		free(l);
-		return -1;
-	}
-	bpf_object__for_each_program(prog, l->obj)
-	{
-		bpf_program__set_autoload(prog, per_process(prog));
-	}
-	if (share_maps(p->obj, l->obj, err, errlen) < 0 ||
-	    pthread_create(&l->thread, NULL, load, l)) {
-		if (!err[0])
-			snprintf(err, errlen, "cannot start a thread: %s", strerror(errno));
-		bpf_object__close(l->obj);
-		free(l);
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	snprintf(l->path, sizeof(l->path), "%s", path);
+	snprintf(l->btf_path, sizeof(l->btf_path), "%s", p->btf_path);
+	if (collect_maps(l, p->obj) < 0 || pthread_create(&l->thread, NULL, load, l)) {
+		snprintf(err, errlen, "cannot start loading the TLS probes: %s", strerror(errno));
+		free_maps(l);
+		free(l);
+		return -1;
+	}
 	p->late = l;
 	return 0;
 }
@@ -147,6 +222,11 @@ int policy_late_poll(struct policy_obj *p, bool wait, char *err, size_t errlen)
 		return 0;
 	pthread_join(l->thread, NULL);
 	l->joined = true;
+	free_maps(l);
+	if (l->err[0]) {
+		snprintf(err, errlen, "%s", l->err);
+		return -1;
+	}
 	if (l->rc) {
 		snprintf(err, errlen,
 			 "the kernel refused policy '%s' from %s: %s (its TLS probes, "
@@ -181,6 +261,7 @@ void policy_late_free(struct policy_obj *p)
 		return;
 	if (!l->joined)
 		pthread_join(l->thread, NULL);
+	free_maps(l);
 	bpf_object__close(l->obj);
 	free(l);
 	p->late = NULL;

@@ -36,6 +36,8 @@ struct policy_obj {
 	struct rt_scrub *scrub; /* every pattern of the policy, for audit values (scrub.c) */
 	int nlate;		/* per-process programs loaded late (policy_late.h) */
 	struct policy_late *late;
+	char btf_path[4096];  /* a small copy of the kernel's BTF for CO-RE, or "" (btf_cache.h) */
+	char btf_build[4096]; /* where to write it after enforcing, or "" */
 };
 
 #endif
