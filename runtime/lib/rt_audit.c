@@ -77,7 +77,7 @@ static void ev_reserve(struct rt_audit_ev *ev, size_t more)
 		return;
 	if (ev->len + more + 1 <= ev->cap)
 		return;
-	cap = ev->cap ? ev->cap : 256;
+	cap = ev->cap ? ev->cap : 1024; /* a request line's fields fit */
 	while (cap < ev->len + more + 1)
 		cap *= 2;
 	p = realloc(ev->buf, cap);
@@ -111,9 +111,37 @@ static void ev_sink(void *ctx, const char *s, size_t n)
 	ev_put(ctx, s, n);
 }
 
+/* Most values are printable ASCII without quotes or backslashes: copied
+ * as they are, in one piece; anything else goes through json_quote. */
 static void ev_quote(struct rt_audit_ev *ev, const char *str, size_t n)
 {
-	json_quote(ev_sink, ev, str, n);
+	const unsigned char *u = (const unsigned char *)str;
+
+	for (size_t i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] >= 0x7f || u[i] == '"' || u[i] == '\\') {
+			json_quote(ev_sink, ev, str, n);
+			return;
+		}
+	ev_reserve(ev, n + 2);
+	if (ev->bad)
+		return;
+	ev->buf[ev->len] = '"';
+	memcpy(ev->buf + ev->len + 1, str, n);
+	ev->buf[ev->len + n + 1] = '"';
+	ev->len += n + 2;
+	ev->buf[ev->len] = '\0';
+}
+
+/* val in decimal at the end of out[24]; returns where it starts */
+static char *ev_decimal(char out[24], unsigned long long val)
+{
+	char *p = out + 23;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + val % 10);
+	while (val /= 10);
+	return p;
 }
 
 /* ---- the event builder ------------------------------------------------- */
@@ -137,7 +165,7 @@ static int ev_key(struct rt_audit_ev *ev, const char *key)
 	static const char *const reserved[] = {"ts", "event", "seq", "prev_sha256"};
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		if (strcmp(key, reserved[i]) == 0) {
+		if (key[0] == reserved[i][0] && strcmp(key, reserved[i]) == 0) {
 			ev->bad = EINVAL;
 			return -1;
 		}
@@ -169,8 +197,10 @@ void rt_audit_int(struct rt_audit_ev *ev, const char *key, long long val)
 
 	if (ev_key(ev, key))
 		return;
-	snprintf(num, sizeof(num), "%lld", val);
-	ev_puts(ev, num);
+	if (val < 0)
+		ev_put(ev, "-", 1);
+	ev_puts(ev, ev_decimal(num, val < 0 ? 0ULL - (unsigned long long)val
+					  : (unsigned long long)val));
 }
 
 void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long val)
@@ -179,8 +209,7 @@ void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long v
 
 	if (ev_key(ev, key))
 		return;
-	snprintf(num, sizeof(num), "%llu", val);
-	ev_puts(ev, num);
+	ev_puts(ev, ev_decimal(num, val));
 }
 
 void rt_audit_bool(struct rt_audit_ev *ev, const char *key, int val)

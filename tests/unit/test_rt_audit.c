@@ -142,13 +142,19 @@ static void test_fixed_ts_and_types(void **state)
 	ev.ts.tv_nsec = 123456789;
 	rt_audit_uint(&ev, "bytes", 18446744073709551615ull);
 	rt_audit_int(&ev, "uid", -1);
+	rt_audit_int(&ev, "min", -9223372036854775807LL - 1);
+	rt_audit_uint(&ev, "zero", 0);
 	rt_audit_bool(&ev, "stream", 1);
 	rt_audit_str(&ev, "user", NULL);
+	rt_audit_str(&ev, "plain", "gpt-4o mini/v1");
+	rt_audit_str(&ev, "esc", "caf\xc3\xa9 \"q\"\t\xff");
 	assert_int_equal(rt_audit_emit(a, &ev), 0);
 	rt_audit_close(a);
 	assert_int_equal(read_lines(lines, 2), 1);
 	want = "{\"ts\":\"2026-11-24T19:08:01.123456Z\",\"event\":\"request\","
-	       "\"bytes\":18446744073709551615,\"uid\":-1,\"stream\":true,\"user\":null,\"seq\":1,";
+	       "\"bytes\":18446744073709551615,\"uid\":-1,\"min\":-9223372036854775808,"
+	       "\"zero\":0,\"stream\":true,\"user\":null,\"plain\":\"gpt-4o mini/v1\","
+	       "\"esc\":\"caf\xc3\xa9 \\\"q\\\"\\u0009\\ufffd\",\"seq\":1,";
 	assert_memory_equal(lines[0], want, strlen(want));
 }
 
