@@ -63,8 +63,8 @@ int aspen_sha256(const void *data, size_t n, uint8_t out[ASPEN_SHA256_LEN])
 	int ok;
 
 	if (ctx) /* the same digest again */
-		ok = EVP_DigestInit_ex(ctx, NULL, NULL) == 1 && EVP_DigestUpdate(ctx, data, n) == 1 &&
-		     EVP_DigestFinal_ex(ctx, out, &len) == 1;
+		ok = EVP_DigestInit_ex(ctx, NULL, NULL) == 1 &&
+		     EVP_DigestUpdate(ctx, data, n) == 1 && EVP_DigestFinal_ex(ctx, out, &len) == 1;
 	else /* no context kept: one for this call */
 		ok = EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) == 1;
 	if (!ok || len != ASPEN_SHA256_LEN) {

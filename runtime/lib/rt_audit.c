@@ -199,8 +199,8 @@ void rt_audit_int(struct rt_audit_ev *ev, const char *key, long long val)
 		return;
 	if (val < 0)
 		ev_put(ev, "-", 1);
-	ev_puts(ev, ev_decimal(num, val < 0 ? 0ULL - (unsigned long long)val
-					  : (unsigned long long)val));
+	ev_puts(ev, ev_decimal(num,
+			       val < 0 ? 0ULL - (unsigned long long)val : (unsigned long long)val));
 }
 
 void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long val)
@@ -540,7 +540,8 @@ static int flush_with_line(struct rt_audit *a)
 
 static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct timespec *ts)
 {
-	char tsbuf[TS_LEN], tail[sizeof(TAIL_SEQ) + sizeof(TAIL_PREV) + 24 + ASPEN_SHA256_HEX_LEN + 4];
+	char tsbuf[TS_LEN],
+	    tail[sizeof(TAIL_SEQ) + sizeof(TAIL_PREV) + 24 + ASPEN_SHA256_HEX_LEN + 4];
 	size_t tsl, tl, n;
 	char *line;
 
