@@ -958,9 +958,12 @@ static void emit_request_chunks(struct emitter *e)
 		if (k % RULES_PER_FUNCTION == 0) {
 			/* global: the verifier checks each function once, with
 			 * nothing known of r and x, not once per caller state */
-			put(e, "__noinline int\n"
-			       "aspen_request_rules_%zu(const struct aspen_req *r, struct aspen_verdict *v,\n"
-			       "\t\t\tconst struct aspen_rq_x *x)\n{\n", c++);
+			put(e,
+			    "__noinline int\n"
+			    "aspen_request_rules_%zu(const struct aspen_req *r, struct "
+			    "aspen_verdict *v,\n"
+			    "\t\t\tconst struct aspen_rq_x *x)\n{\n",
+			    c++);
 			put(e, "\tif (!r || !v || !x)\n\t\treturn 0;\n");
 			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
 			put(e, "\tconst int monitor __attribute__((unused)) = aspen_force_monitor();\n");
@@ -1046,18 +1049,22 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		 * Masks: all ones when known (emit_expr3). */
 		const char *kc = nrules > FENCE_AFTER_RULES ? "" : "const ";
 
-		put(e, "\t%s__u64 k_body __attribute__((unused)) =\n"
-		       "\t\t(!(r->flags & ASPEN_REQ_UNSEEN_BODY) && (r->unparsed == 0 ||\n"
-		       "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT)) ? ~0ULL : 0;\n", kc);
-		put(e, "\t%s__u64 k_model __attribute__((unused)) =\n"
-		       "\t\t(!(r->flags & ASPEN_REQ_UNSEEN_MODEL) && (r->unparsed == 0 ||\n"
-		       "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
-		       "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT))) ? ~0ULL : 0;\n", kc);
+		put(e,
+		    "\t%s__u64 k_body __attribute__((unused)) =\n"
+		    "\t\t(!(r->flags & ASPEN_REQ_UNSEEN_BODY) && (r->unparsed == 0 ||\n"
+		    "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT)) ? ~0ULL : 0;\n",
+		    kc);
+		put(e,
+		    "\t%s__u64 k_model __attribute__((unused)) =\n"
+		    "\t\t(!(r->flags & ASPEN_REQ_UNSEEN_MODEL) && (r->unparsed == 0 ||\n"
+		    "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
+		    "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT))) ? ~0ULL : 0;\n",
+		    kc);
 		if (nrules > FENCE_AFTER_RULES && nrules <= RULES_PER_FUNCTION) {
 			size_t len = strlen(vars);
 
-			snprintf(vars + len, sizeof(vars) - len, "%s\"+r\"(k_body), \"+r\"(k_model)",
-				 len ? ", " : "");
+			snprintf(vars + len, sizeof(vars) - len,
+				 "%s\"+r\"(k_body), \"+r\"(k_model)", len ? ", " : "");
 		}
 	}
 	if (req && nrules > RULES_PER_FUNCTION) {
