@@ -29,6 +29,7 @@ struct emitter {
 	char fence[256];
 	int nfenced; /* rules emitted since the function began */
 	const char *ret; /* how a decided rule leaves: "return;" (NULL) or "return 1;" */
+	const char *kpre; /* where k_body/k_model are read: "" (locals) or "x->" */
 };
 
 /* Request rules per function: a longer chain is split into functions of this
@@ -678,12 +679,14 @@ static void emit_expr3(struct emitter *e, const struct ir_expr *x, int want)
 		 * the mask is set in the known field", F "none is, and the field
 		 * is known". No branch on k itself: the verifier would keep one
 		 * state per value of each k through the rest of the chain. */
+		const char *kp = e->kpre ? e->kpre : "";
+
 		if (want)
-			put(e, "(((%s%s) & %s & 0x%" PRIx64 "ULL) != 0)", base(e, x), x->field, k,
-			    x->mask);
-		else
-			put(e, "((((%s%s) | ~%s) & 0x%" PRIx64 "ULL) == 0)", base(e, x), x->field,
+			put(e, "(((%s%s) & %s%s & 0x%" PRIx64 "ULL) != 0)", base(e, x), x->field, kp,
 			    k, x->mask);
+		else
+			put(e, "((((%s%s) | ~%s%s) & 0x%" PRIx64 "ULL) == 0)", base(e, x), x->field,
+			    kp, k, x->mask);
 		return;
 	}
 	put(e, "(");
@@ -938,9 +941,10 @@ static void emit_request_chunks(struct emitter *e)
 		return;
 	e->conn = "r->conn.";
 	put(e, "struct aspen_rq_x {\n\t__u64 k_body, k_model;\n");
-	/* the known masks are fenced too: clang would keep each mask's bits
-	 * ANDed once for the whole chain, spilled past the 512-byte stack */
-	snprintf(vars, sizeof(vars), "\"+r\"(k_body), \"+r\"(k_model)");
+	/* the known masks are read from x in every rule (the fence's memory
+	 * clobber reloads them): as locals clang kept each mask's bits ANDed
+	 * once for the whole chain, spilled past the 512-byte stack */
+	e->kpre = "x->";
 	for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
 		const char *pc = pred_class_name(req_fields[i].pc);
 		size_t len = strlen(vars);
@@ -968,8 +972,6 @@ static void emit_request_chunks(struct emitter *e)
 			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
 			put(e, "\tconst int monitor __attribute__((unused)) = aspen_force_monitor();\n");
 			put(e, "\t__u16 audit_rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
-			put(e, "\t__u64 k_body __attribute__((unused)) = x->k_body;\n");
-			put(e, "\t__u64 k_model __attribute__((unused)) = x->k_model;\n");
 			for (size_t f = 0; f < sizeof(req_fields) / sizeof(req_fields[0]); f++)
 				if (ir->preds[req_fields[f].pc].n)
 					put(e, "\t__u64 %s_bits = x->%s_bits;\n",
@@ -982,6 +984,7 @@ static void emit_request_chunks(struct emitter *e)
 			put(e, "\treturn 0;\n}\n\n");
 	}
 	e->ret = NULL;
+	e->kpre = NULL;
 }
 
 static void emit_decide_tls(struct emitter *e, enum rule_on fn)
