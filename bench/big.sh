@@ -7,12 +7,8 @@
 # from the kernel's BPF statistics, the mean cost of one write probe run and
 # that cost per body byte.
 #   sudo bench/big.sh [BUILD_DIR] [SECONDS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 BENCH_SECS=${2:-5}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-big
 
 PORT=8443
@@ -75,7 +71,6 @@ write_stats() { # "run_cnt run_time_ns" of aspen_ssl_write
 			if (name == "aspen_ssl_write") { C += c; T += t } }
 		END { print C + 0, T + 0 }'
 }
-ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
 declare -A res
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)

@@ -9,15 +9,10 @@
 # each without aspend (direct) and with aspend and a model-rules policy, in
 # ROUNDS rounds; prints each round's ratio and the median.
 #   sudo bench/bystander.sh [BUILD_DIR] [SECONDS] [ROUNDS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 BENCH_SECS=${2:-5}
 ROUNDS=${3:-3}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-bystander
-source "$here/nginx.sh"
 PORT=8443
 bench_nginx $PORT
 
@@ -41,7 +36,6 @@ rps() { # NAME [WRK ARGS...]: requests/s of wrk -t1 -c8 to the bystander's host
 	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$name.wrk"
 }
 ratio() { "$H_PY" -c 'import sys; print("%.3f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 ka=() nc=()
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)

@@ -11,15 +11,10 @@
 #                 the in-kernel response parse of every answer
 # two rounds; req/s ratio to direct and p50/p99 latency.
 #   sudo bench/go.sh [BUILD_DIR] [REQUESTS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 N=${2:-3000}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-go
 
-source "$here/nginx.sh"
 PORT=8443
 bench_nginx $PORT
 go_build
@@ -72,7 +67,6 @@ for round in 1 2; do
 	stop_aspend
 done
 
-ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 echo
 echo "Go client ($(go env GOVERSION)), $N POSTs of ${#body} B JSON in a row, one keep-alive connection, loopback TLS"
 for round in 1 2; do

@@ -8,12 +8,8 @@
 # and, from the kernel's BPF statistics, the write probe's runs per request
 # and mean cost per run for each protocol.
 #   sudo bench/h2.sh [BUILD_DIR] [REQUESTS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 N=${2:-2000}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-h2
 
 PORT=8443
@@ -98,7 +94,6 @@ for round in 1 2; do
 	stop_aspend
 done
 
-ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 echo
 echo "curl, $N POSTs of $(stat -c %s "$H_WORK/body.json") B JSON on one keep-alive connection, loopback TLS, nginx"
 for round in 1 2; do

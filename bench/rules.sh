@@ -11,24 +11,15 @@
 # With the kernel's BPF statistics on during the aspend runs, the runs per
 # request and mean cost of every aspen program, per configuration.
 #   sudo bench/rules.sh [BUILD_DIR] [SECONDS] [ROUNDS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 BENCH_SECS=${2:-5}
 ROUNDS=${3:-3}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-rules
-source "$here/nginx.sh"
 PORT=8443
 bench_nginx $PORT
 
-body=$("$H_PY" -c '
-import json
-msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
-print(json.dumps({"messages": msgs, "model": "gpt-4o-mini", "user": "bench"}))')
-printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' \
-	"$body" >"$H_WORK/post.lua"
+body=$(chat_body)
+post_lua "$body" >"$H_WORK/post.lua"
 log "request body: ${#body} bytes"
 
 head="default deny
@@ -59,9 +50,6 @@ rps() { # NAME: req/s of one wrk run
 		"https://api.openai.com:$PORT/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
 	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
 }
-ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
-median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT

@@ -13,15 +13,10 @@
 # and, from the kernel's BPF statistics, program runs per request and the
 # average cost of each program run.
 #   sudo bench/tls.sh [BUILD_DIR] [SECONDS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 BENCH_SECS=${2:-5}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-tls
 
-source "$here/nginx.sh"
 PORT=8443
 bench_nginx $PORT
 
@@ -29,9 +24,8 @@ body=$("$H_PY" -c '
 import json
 msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
 print(json.dumps({"model": "gpt-4o-mini", "messages": msgs, "user": "bench"}))')
-lua() { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$1"; }
-lua "$body" >"$H_WORK/post.lua"
-lua "${body/section 3. /section 3, ssn 123-45-6789. }" >"$H_WORK/pii.lua"
+post_lua "$body" >"$H_WORK/post.lua"
+post_lua "${body/section 3. /section 3, ssn 123-45-6789. }" >"$H_WORK/pii.lua"
 grep -q 123-45-6789 "$H_WORK/pii.lua" || fail "no SSN in the PII body"
 log "request body: ${#body} bytes"
 
@@ -100,7 +94,6 @@ for round in 1 2; do
 	res[py_direct$round]=$(in_cgroup env SSL_CERT_FILE="$H_CA" "$H_PY" "$here/redact_client.py" api.openai.com $PORT 400 pii)
 done
 
-ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 echo
 echo "wrk -t1 -c8, ${BENCH_SECS}s each, POST ${#body} B JSON over loopback TLS (req/s, p50, p99; ratio of req/s to direct in the same round)"
 for round in 1 2; do

@@ -489,8 +489,12 @@ static __always_inline int aspen_h2_refill(struct aspen_h2feed *f, struct aspen_
 		return 1;
 	n = c->wlen - done > ASPEN_CHUNK ? ASPEN_CHUNK : c->wlen - done;
 	start = c->wskip > done ? (c->wskip - done > n ? n : c->wskip - done) : 0;
-	f->pos = 0;
-	f->n = 0;
+	/* a chunk passed over whole: pos == n, values the verifier cannot
+	 * tell apart from a chunk's (a constant 0 here, or in the caller's
+	 * initialiser, made it walk the step once per value: 157k of the
+	 * write probe's instructions) */
+	f->pos = (__u32)n;
+	f->n = (__u32)n;
 	if (start < n) {
 		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
 					(const void *)(c->wbuf + done)))
@@ -559,8 +563,8 @@ __noinline int aspen_h2_parse_write(struct aspen_h2conn *c, struct aspen_stream 
 	struct aspen_h2feed f = {.c = c,
 				 .s1 = s1,
 				 .buf = sc->buf,
-				 .pos = 0,
-				 .n = 0,
+				 .pos = (__u32)c->wpos, /* 0, read from the map: see refill */
+				 .n = (__u32)c->wpos,
 				 .cur_id = 0,
 				 .probe = probe};
 

@@ -2,6 +2,7 @@
 #include "sha256.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,11 +19,55 @@ void aspen_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* One digest context per thread, kept (freed when the thread ends):
+ * EVP_Digest() makes and frees one per call, a third of the cost of
+ * hashing an audit line (1.2 us -> 0.8 us for 850 bytes). */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *ctx)
+{
+	EVP_MD_CTX_free(ctx);
+}
+
+static void ctx_key_init(void)
+{
+	if (pthread_key_create(&ctx_key, ctx_free))
+		ctx_key = (pthread_key_t)-1;
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+	EVP_MD_CTX *ctx;
+
+	pthread_once(&ctx_once, ctx_key_init);
+	if (ctx_key == (pthread_key_t)-1)
+		return NULL;
+	ctx = pthread_getspecific(ctx_key);
+	if (ctx)
+		return ctx;
+	ctx = EVP_MD_CTX_new();
+	if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    pthread_setspecific(ctx_key, ctx)) {
+		EVP_MD_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 int aspen_sha256(const void *data, size_t n, uint8_t out[ASPEN_SHA256_LEN])
 {
+	EVP_MD_CTX *ctx = thread_ctx();
 	unsigned int len = 0;
 
-	if (EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) != 1 || len != ASPEN_SHA256_LEN) {
+	int ok;
+
+	if (ctx) /* the same digest again */
+		ok = EVP_DigestInit_ex(ctx, NULL, NULL) == 1 &&
+		     EVP_DigestUpdate(ctx, data, n) == 1 && EVP_DigestFinal_ex(ctx, out, &len) == 1;
+	else /* no context kept: one for this call */
+		ok = EVP_Digest(data, n, out, &len, EVP_sha256(), NULL) == 1;
+	if (!ok || len != ASPEN_SHA256_LEN) {
 		memset(out, 0, ASPEN_SHA256_LEN);
 		return -1;
 	}

@@ -29,6 +29,7 @@ struct emitter {
 	char fence[256];
 	int nfenced; /* rules emitted since the function began */
 	const char *ret; /* how a decided rule leaves: "return;" (NULL) or "return 1;" */
+	const char *kpre; /* where k_body/k_model are read: "" (locals) or "x->" */
 };
 
 /* Request rules per function: a longer chain is split into functions of this
@@ -666,16 +667,29 @@ static void emit_expr3(struct emitter *e, const struct ir_expr *x, int want)
 		put(e, "(");
 		emit_expr3(e, x->a, want);
 		/* T(a and b) = T(a) && T(b), F(a and b) = F(a) || F(b); dually for or */
-		put(e, (x->kind == IR_AND) == (want != 0) ? " && " : " || ");
+		put(e, (x->kind == IR_AND) == (want != 0) ? " & " : " | ");
 		emit_expr3(e, x->b, want);
 		put(e, ")");
 		return;
 	default: break;
 	}
 	k = leaf_known(x);
+	if (k) {
+		/* k is a mask, all ones when the field is known: T is "a bit of
+		 * the mask is set in the known field", F "none is, and the field
+		 * is known". No branch on k itself: the verifier would keep one
+		 * state per value of each k through the rest of the chain. */
+		const char *kp = e->kpre ? e->kpre : "";
+
+		if (want)
+			put(e, "(((%s%s) & %s%s & 0x%" PRIx64 "ULL) != 0)", base(e, x), x->field, kp,
+			    k, x->mask);
+		else
+			put(e, "((((%s%s) | ~%s%s) & 0x%" PRIx64 "ULL) == 0)", base(e, x), x->field,
+			    kp, k, x->mask);
+		return;
+	}
 	put(e, "(");
-	if (k)
-		put(e, "%s && ", k);
 	if (!want)
 		put(e, "!");
 	emit_expr(e, x);
@@ -926,7 +940,11 @@ static void emit_request_chunks(struct emitter *e)
 	if (nrules <= RULES_PER_FUNCTION)
 		return;
 	e->conn = "r->conn.";
-	put(e, "struct aspen_rq_x {\n\tint k_body, k_model;\n");
+	put(e, "struct aspen_rq_x {\n\t__u64 k_body, k_model;\n");
+	/* the known masks are read from x in every rule (the fence's memory
+	 * clobber reloads them): as locals clang kept each mask's bits ANDed
+	 * once for the whole chain, spilled past the 512-byte stack */
+	e->kpre = "x->";
 	for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++) {
 		const char *pc = pred_class_name(req_fields[i].pc);
 		size_t len = strlen(vars);
@@ -942,14 +960,18 @@ static void emit_request_chunks(struct emitter *e)
 		if (ir->rules[i].on != ON_REQUEST)
 			continue;
 		if (k % RULES_PER_FUNCTION == 0) {
-			put(e, "static __noinline __attribute__((unused)) int\n"
-			       "aspen_request_rules_%zu(const struct aspen_req *r, struct aspen_verdict *v,\n"
-			       "\t\t\tconst struct aspen_rq_x *x)\n{\n", c++);
+			/* global: the verifier checks each function once, with
+			 * nothing known of r and x, not once per caller state */
+			put(e,
+			    "__noinline int\n"
+			    "aspen_request_rules_%zu(const struct aspen_req *r, struct "
+			    "aspen_verdict *v,\n"
+			    "\t\t\tconst struct aspen_rq_x *x)\n{\n",
+			    c++);
+			put(e, "\tif (!r || !v || !x)\n\t\treturn 0;\n");
 			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
 			put(e, "\tconst int monitor __attribute__((unused)) = aspen_force_monitor();\n");
 			put(e, "\t__u16 audit_rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
-			put(e, "\tconst int k_body __attribute__((unused)) = x->k_body;\n");
-			put(e, "\tconst int k_model __attribute__((unused)) = x->k_model;\n");
 			for (size_t f = 0; f < sizeof(req_fields) / sizeof(req_fields[0]); f++)
 				if (ir->preds[req_fields[f].pc].n)
 					put(e, "\t__u64 %s_bits = x->%s_bits;\n",
@@ -962,6 +984,7 @@ static void emit_request_chunks(struct emitter *e)
 			put(e, "\treturn 0;\n}\n\n");
 	}
 	e->ret = NULL;
+	e->kpre = NULL;
 }
 
 static void emit_decide_tls(struct emitter *e, enum rule_on fn)
@@ -1025,14 +1048,27 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		}
 		/* what r->unparsed left unknown (docs/language.md) */
 		/* a WebSocket head, or a message no model is known for: the
-		 * fields only messages carry are unknown (flags UNSEEN_*) */
-		put(e, "\tconst int k_body __attribute__((unused)) =\n"
-		       "\t\t!(r->flags & ASPEN_REQ_UNSEEN_BODY) && (r->unparsed == 0 ||\n"
-		       "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT);\n");
-		put(e, "\tconst int k_model __attribute__((unused)) =\n"
-		       "\t\t!(r->flags & ASPEN_REQ_UNSEEN_MODEL) && (r->unparsed == 0 ||\n"
-		       "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
-		       "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT));\n");
+		 * fields only messages carry are unknown (flags UNSEEN_*).
+		 * Masks: all ones when known (emit_expr3). */
+		const char *kc = nrules > FENCE_AFTER_RULES ? "" : "const ";
+
+		put(e,
+		    "\t%s__u64 k_body __attribute__((unused)) =\n"
+		    "\t\t(!(r->flags & ASPEN_REQ_UNSEEN_BODY) && (r->unparsed == 0 ||\n"
+		    "\t\tr->unparsed == ASPEN_UNPARSED_MODEL_CONFLICT)) ? ~0ULL : 0;\n",
+		    kc);
+		put(e,
+		    "\t%s__u64 k_model __attribute__((unused)) =\n"
+		    "\t\t(!(r->flags & ASPEN_REQ_UNSEEN_MODEL) && (r->unparsed == 0 ||\n"
+		    "\t\t((r->flags & ASPEN_REQ_PATH_MODEL) &&\n"
+		    "\t\t r->unparsed != ASPEN_UNPARSED_MODEL_CONFLICT))) ? ~0ULL : 0;\n",
+		    kc);
+		if (nrules > FENCE_AFTER_RULES && nrules <= RULES_PER_FUNCTION) {
+			size_t len = strlen(vars);
+
+			snprintf(vars + len, sizeof(vars) - len,
+				 "%s\"+r\"(k_body), \"+r\"(k_model)", len ? ", " : "");
+		}
 	}
 	if (req && nrules > RULES_PER_FUNCTION) {
 		/* the chain in functions of RULES_PER_FUNCTION rules (emitted above) */

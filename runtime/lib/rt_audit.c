@@ -41,6 +41,18 @@ struct rt_audit {
 	int rotate_failed;  /* a rename failed: no more tries until a reopen */
 	rt_audit_tee_fn tee; /* gets every line written */
 	void *tee_ctx;
+	/* Lines made but not yet written (rt_audit_hold): one write for all
+	 * of them at rt_audit_flush. seq and prev already count them;
+	 * out_seq and out_prev are the chain's state before the first. */
+	char *out;
+	size_t out_len, out_cap;
+	uint64_t out_lines, out_seq;
+	char out_prev[ASPEN_SHA256_HEX_LEN + 1];
+	int held;
+	uint64_t out_lost; /* lines of batches whose write failed, since the last flush */
+	/* the last second format_ts() formatted, and its text */
+	time_t ts_sec;
+	char ts_text[32];
 };
 
 static void set_err(char *err, size_t errlen, const char *fmt, ...)
@@ -65,7 +77,7 @@ static void ev_reserve(struct rt_audit_ev *ev, size_t more)
 		return;
 	if (ev->len + more + 1 <= ev->cap)
 		return;
-	cap = ev->cap ? ev->cap : 256;
+	cap = ev->cap ? ev->cap : 1024; /* a request line's fields fit */
 	while (cap < ev->len + more + 1)
 		cap *= 2;
 	p = realloc(ev->buf, cap);
@@ -99,9 +111,37 @@ static void ev_sink(void *ctx, const char *s, size_t n)
 	ev_put(ctx, s, n);
 }
 
+/* Most values are printable ASCII without quotes or backslashes: copied
+ * as they are, in one piece; anything else goes through json_quote. */
 static void ev_quote(struct rt_audit_ev *ev, const char *str, size_t n)
 {
-	json_quote(ev_sink, ev, str, n);
+	const unsigned char *u = (const unsigned char *)str;
+
+	for (size_t i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] >= 0x7f || u[i] == '"' || u[i] == '\\') {
+			json_quote(ev_sink, ev, str, n);
+			return;
+		}
+	ev_reserve(ev, n + 2);
+	if (ev->bad)
+		return;
+	ev->buf[ev->len] = '"';
+	memcpy(ev->buf + ev->len + 1, str, n);
+	ev->buf[ev->len + n + 1] = '"';
+	ev->len += n + 2;
+	ev->buf[ev->len] = '\0';
+}
+
+/* val in decimal at the end of out[24]; returns where it starts */
+static char *ev_decimal(char out[24], unsigned long long val)
+{
+	char *p = out + 23;
+
+	*p = '\0';
+	do
+		*--p = (char)('0' + val % 10);
+	while (val /= 10);
+	return p;
 }
 
 /* ---- the event builder ------------------------------------------------- */
@@ -125,7 +165,7 @@ static int ev_key(struct rt_audit_ev *ev, const char *key)
 	static const char *const reserved[] = {"ts", "event", "seq", "prev_sha256"};
 
 	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
-		if (strcmp(key, reserved[i]) == 0) {
+		if (key[0] == reserved[i][0] && strcmp(key, reserved[i]) == 0) {
 			ev->bad = EINVAL;
 			return -1;
 		}
@@ -157,8 +197,10 @@ void rt_audit_int(struct rt_audit_ev *ev, const char *key, long long val)
 
 	if (ev_key(ev, key))
 		return;
-	snprintf(num, sizeof(num), "%lld", val);
-	ev_puts(ev, num);
+	if (val < 0)
+		ev_put(ev, "-", 1);
+	ev_puts(ev, ev_decimal(num,
+			       val < 0 ? 0ULL - (unsigned long long)val : (unsigned long long)val));
 }
 
 void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long val)
@@ -167,8 +209,7 @@ void rt_audit_uint(struct rt_audit_ev *ev, const char *key, unsigned long long v
 
 	if (ev_key(ev, key))
 		return;
-	snprintf(num, sizeof(num), "%llu", val);
-	ev_puts(ev, num);
+	ev_puts(ev, ev_decimal(num, val));
 }
 
 void rt_audit_bool(struct rt_audit_ev *ev, const char *key, int val)
@@ -332,10 +373,16 @@ struct rt_audit *rt_audit_open(const char *path, char *err, size_t errlen)
 	return a;
 }
 
+static uint64_t flush_locked(struct rt_audit *a);
+
 void rt_audit_close(struct rt_audit *a)
 {
 	if (!a)
 		return;
+	if (flush_locked(a) + a->out_lost)
+		fprintf(stderr, "aspend: audit trail: %" PRIu64 " line(s) not written at close\n",
+			a->out_lost + 1);
+	free(a->out);
 	if (a->own_fd && a->fd >= 0)
 		close(a->fd);
 	pthread_mutex_destroy(&a->lock);
@@ -362,17 +409,31 @@ uint64_t rt_audit_next_seq(struct rt_audit *a)
 
 #define TS_LEN 48
 
-/* RFC 3339, UTC, microseconds: 2026-11-24T19:08:01.123456Z */
-static void format_ts(const struct timespec *ts, char out[TS_LEN])
+/* RFC 3339, UTC, microseconds: 2026-11-24T19:08:01.123456Z. The seconds'
+ * text is kept for the next line of the same second. Returns its length. */
+static size_t format_ts(struct rt_audit *a, const struct timespec *ts, char out[TS_LEN])
 {
 	unsigned int usec = (unsigned int)((ts->tv_nsec / 1000) % 1000000);
 	time_t sec = ts->tv_sec;
-	struct tm tm;
 	size_t n;
 
-	gmtime_r(&sec, &tm);
-	n = strftime(out, TS_LEN, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, TS_LEN - n, ".%06uZ", usec);
+	if (sec != a->ts_sec || !a->ts_text[0]) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		if (!strftime(a->ts_text, sizeof(a->ts_text), "%Y-%m-%dT%H:%M:%S", &tm))
+			a->ts_text[0] = 0;
+		a->ts_sec = sec;
+	}
+	n = strlen(a->ts_text);
+	memcpy(out, a->ts_text, n);
+	out[n++] = '.';
+	for (int i = 5; i >= 0; i--, usec /= 10)
+		out[n + (size_t)i] = (char)('0' + usec % 10);
+	n += 6;
+	out[n++] = 'Z';
+	out[n] = 0;
+	return n;
 }
 
 static int write_all(int fd, const char *p, size_t n)
@@ -413,45 +474,114 @@ static void rotate_locked(struct rt_audit *a);
 
 /* ts, ",seq":N and ",prev_sha256":"<hex>"} around the event: a bound */
 #define LINE_OVERHEAD 160
+/* a batch is written once it holds this much */
+#define OUT_FLUSH (64u << 10)
+
+static int out_reserve(struct rt_audit *a, size_t more)
+{
+	size_t cap = a->out_cap ? a->out_cap : 4096;
+	char *p;
+
+	if (a->out_len + more <= a->out_cap)
+		return 0;
+	while (cap < a->out_len + more)
+		cap *= 2;
+	p = realloc(a->out, cap);
+	if (!p) {
+		errno = ENOMEM;
+		return -1;
+	}
+	a->out = p;
+	a->out_cap = cap;
+	return 0;
+}
+
+/* Writes the lines made so far with one write (and one fsync); the tee
+ * gets each. If the write fails the file is cut back to its last whole
+ * line and the chain goes on from there: the batch's lines are lost.
+ * Returns how many. */
+static uint64_t flush_locked(struct rt_audit *a)
+{
+	uint64_t lost = 0;
+
+	if (!a->out_lines)
+		return 0;
+	if (write_line(a, a->out, a->out_len) == 0) {
+		if (a->tee)
+			for (size_t at = 0; at < a->out_len;) {
+				const char *nl = memchr(a->out + at, '\n', a->out_len - at);
+				size_t n = nl ? (size_t)(nl - (a->out + at)) : a->out_len - at;
+
+				a->tee(a->tee_ctx, a->out + at, n);
+				at += n + 1;
+			}
+	} else {
+		lost = a->out_lines;
+		a->seq = a->out_seq;
+		memcpy(a->prev, a->out_prev, sizeof(a->prev));
+	}
+	a->out_len = 0;
+	a->out_lines = 0;
+	return lost;
+}
+
+/* The line just made is written now (not held, or the batch is full): -1
+ * if it was lost; other lines lost with it are counted for
+ * rt_audit_flush. */
+static int flush_with_line(struct rt_audit *a)
+{
+	uint64_t lost = flush_locked(a);
+
+	if (!lost)
+		return 0;
+	a->out_lost += lost - 1;
+	return -1;
+}
 
 static int emit_locked(struct rt_audit *a, struct rt_audit_ev *ev, const struct timespec *ts)
 {
 	char tsbuf[TS_LEN],
 	    tail[sizeof(TAIL_SEQ) + sizeof(TAIL_PREV) + 24 + ASPEN_SHA256_HEX_LEN + 4];
-	char next[ASPEN_SHA256_HEX_LEN + 1];
-	size_t hl, tl, n;
+	size_t tsl, tl, n;
 	char *line;
-	int rc;
 
 	/* rotate before the line, so that it is built on the chain's state in
 	 * the new file (after the rotation line) */
-	if (a->max_size && a->regular && !a->rotate_failed && a->size > 0 &&
-	    (uint64_t)a->size + ev->len + LINE_OVERHEAD > a->max_size)
+	if (a->max_size && a->regular && !a->rotate_failed && a->size + (off_t)a->out_len > 0 &&
+	    (uint64_t)a->size + a->out_len + ev->len + LINE_OVERHEAD > a->max_size) {
+		uint64_t lost = flush_locked(a);
+
+		if (lost) {
+			a->out_lost += lost;
+			errno = errno ? errno : EIO;
+			return -1;
+		}
 		rotate_locked(a);
-	format_ts(ts, tsbuf);
+	}
+	tsl = format_ts(a, ts, tsbuf);
 	tl = (size_t)snprintf(tail, sizeof(tail), "%s%" PRIu64 "%s%s\"}", TAIL_SEQ, a->seq,
 			      TAIL_PREV, a->prev);
-	hl = sizeof(LINE_HEAD) - 1 + strlen(tsbuf) + 1;
-	n = hl + ev->len + tl;
-	line = malloc(n + 1);
-	if (!line) {
-		errno = ENOMEM;
+	n = sizeof(LINE_HEAD) - 1 + tsl + 1 + ev->len + tl;
+	if (out_reserve(a, n + 1))
 		return -1;
+	if (!a->out_lines) {
+		a->out_seq = a->seq;
+		memcpy(a->out_prev, a->prev, sizeof(a->prev));
 	}
-	snprintf(line, hl + 1, "%s%s\"", LINE_HEAD, tsbuf);
-	memcpy(line + hl, ev->buf, ev->len);
-	memcpy(line + hl + ev->len, tail, tl);
-	aspen_sha256_hex(line, n, next);
+	line = a->out + a->out_len;
+	memcpy(line, LINE_HEAD, sizeof(LINE_HEAD) - 1);
+	memcpy(line + sizeof(LINE_HEAD) - 1, tsbuf, tsl);
+	line[sizeof(LINE_HEAD) - 1 + tsl] = '"';
+	memcpy(line + n - tl - ev->len, ev->buf, ev->len);
+	memcpy(line + n - tl, tail, tl);
+	aspen_sha256_hex(line, n, a->prev);
 	line[n] = '\n';
-	rc = write_line(a, line, n + 1);
-	if (rc == 0) {
-		a->seq++;
-		memcpy(a->prev, next, sizeof(next));
-		if (a->tee)
-			a->tee(a->tee_ctx, line, n);
-	}
-	free(line);
-	return rc;
+	a->out_len += n + 1;
+	a->out_lines++;
+	a->seq++;
+	if (a->held && a->out_len < OUT_FLUSH)
+		return 0;
+	return flush_with_line(a);
 }
 
 /* ---- rotation and reopening -------------------------------------------- */
@@ -611,6 +741,8 @@ static int reopen_locked(struct rt_audit *a, char *err, size_t errlen)
 
 	if (!a->path || !a->regular)
 		return 0;
+	/* what was made goes to the file it was chained in */
+	a->out_lost += flush_locked(a);
 	fd = open_next(a->path, 0, &st, err, errlen);
 	if (fd < 0) {
 		/* the same file, still locked by us: nothing was moved */
@@ -639,6 +771,28 @@ int rt_audit_reopen(struct rt_audit *a, char *err, size_t errlen)
 
 	pthread_mutex_lock(&a->lock);
 	rc = reopen_locked(a, err, errlen);
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+void rt_audit_hold(struct rt_audit *a)
+{
+	pthread_mutex_lock(&a->lock);
+	a->held = 1;
+	pthread_mutex_unlock(&a->lock);
+}
+
+int rt_audit_flush(struct rt_audit *a, uint64_t *lost)
+{
+	int rc;
+
+	pthread_mutex_lock(&a->lock);
+	a->held = 0;
+	a->out_lost += flush_locked(a);
+	rc = a->out_lost ? -1 : 0;
+	if (lost)
+		*lost = a->out_lost;
+	a->out_lost = 0;
 	pthread_mutex_unlock(&a->lock);
 	return rc;
 }

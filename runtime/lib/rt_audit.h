@@ -52,7 +52,8 @@ void rt_audit_close(struct rt_audit *a);
 
 /* 1: fsync() after every line (slow; for hosts where losing the last
  * events on power loss matters), and at a rotation or reopen the old file
- * and the directory too. Default 0: each line is write()n whole. */
+ * and the directory too (with rt_audit_hold, once per batch written).
+ * Default 0: each line is write()n whole. */
 void rt_audit_set_fsync(struct rt_audit *a, int on);
 
 /* seq the next line will carry. */
@@ -78,6 +79,16 @@ void rt_audit_raw(struct rt_audit_ev *ev, const char *key, const char *json);
  * Returns 0, or -1 with errno (EINVAL/ENOMEM for a bad event, the write
  * error otherwise; the chain is not advanced then). */
 int rt_audit_emit(struct rt_audit *a, struct rt_audit_ev *ev);
+
+/* Batching: after rt_audit_hold, lines are made (ts, seq, hash chain) as
+ * they are emitted but written together, with one write (and one fsync
+ * with fsync on), at rt_audit_flush, or when 64 KiB are waiting, or
+ * before a rotation or reopen. aspend holds the trail for one drain of
+ * the ring buffer. rt_audit_flush ends the hold and returns 0, or -1 with
+ * *lost (if given) the number of held lines the trail could not take
+ * since the last flush (the chain goes on from the last line written). */
+void rt_audit_hold(struct rt_audit *a);
+int rt_audit_flush(struct rt_audit *a, uint64_t *lost);
 
 /* Called with every line once it is written (len without the newline),
  * in the trail's order, under the writer's lock: it must not block (copy

@@ -44,16 +44,36 @@ static void set_ts(struct rt_audit_ev *ev, __u64 boot_ns)
 
 /* A line the trail could not take (disk full, I/O error) is never dropped
  * silently: say so on stderr, the first time and then every 1000th. */
-static void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
+static void audit_failed(uint64_t n, int err)
 {
 	static unsigned long failed;
 
+	for (uint64_t i = 0; i < n; i++) {
+		metrics_audit_error();
+		if (failed++ % 1000 == 0)
+			log_err("audit trail: cannot write an event (%s); %lu lost so far",
+				strerror(err), failed);
+	}
+}
+
+static void audit_emit(struct daemon *d, struct rt_audit_ev *ev)
+{
 	if (rt_audit_emit(d->audit, ev) == 0)
 		return;
-	metrics_audit_error();
-	if (failed++ % 1000 == 0)
-		log_err("audit trail: cannot write an event (%s); %lu lost so far", strerror(errno),
-			failed);
+	audit_failed(1, errno);
+}
+
+void audit_hold(struct daemon *d)
+{
+	rt_audit_hold(d->audit);
+}
+
+void audit_flush(struct daemon *d)
+{
+	uint64_t lost = 0;
+
+	if (rt_audit_flush(d->audit, &lost) < 0)
+		audit_failed(lost, errno ? errno : EIO);
 }
 
 /* policy and policy_sha256 of the policy in force (p, else the daemon's

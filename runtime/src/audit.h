@@ -20,6 +20,10 @@ struct redact_counts {
 	bool split;	    /* a match crossed writes: the request was denied */
 };
 
+/* The lines of one drain of the ring buffer are written together
+ * (rt_audit_hold): audit_hold at its first record, audit_flush after it. */
+void audit_hold(struct daemon *d);
+void audit_flush(struct daemon *d);
 void audit_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e,
 		   const struct proc_view *v);
 /* rc: the session's masked matches, or NULL */

@@ -32,6 +32,8 @@
  * the ring drain, when the counts of that write are known. */
 static struct aspen_request_event pending[32];
 static int npending;
+/* the audit trail is held (audit_hold) since this drain's first record */
+static bool holding;
 
 /* The process of a record, with the exe path it carries (full, or
  * NUL-terminated) */
@@ -85,6 +87,10 @@ void events_flush(struct daemon *d, struct policy_obj *p)
 	for (int i = 0; i < npending; i++)
 		emit_request(d, p, &pending[i]);
 	npending = 0;
+	if (holding) {
+		holding = false;
+		audit_flush(d); /* the drain's lines, one write */
+	}
 }
 
 static void on_response(struct daemon *d, struct policy_obj *p,
@@ -127,6 +133,10 @@ static int on_record(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(kind))
 		return 0;
+	if (!holding) {
+		holding = true;
+		audit_hold(rc->d);
+	}
 	memcpy(&kind, data, sizeof(kind));
 	switch (kind) {
 	case ASPEN_EV_CONNECT:

@@ -142,13 +142,19 @@ static void test_fixed_ts_and_types(void **state)
 	ev.ts.tv_nsec = 123456789;
 	rt_audit_uint(&ev, "bytes", 18446744073709551615ull);
 	rt_audit_int(&ev, "uid", -1);
+	rt_audit_int(&ev, "min", -9223372036854775807LL - 1);
+	rt_audit_uint(&ev, "zero", 0);
 	rt_audit_bool(&ev, "stream", 1);
 	rt_audit_str(&ev, "user", NULL);
+	rt_audit_str(&ev, "plain", "gpt-4o mini/v1");
+	rt_audit_str(&ev, "esc", "caf\xc3\xa9 \"q\"\t\xff");
 	assert_int_equal(rt_audit_emit(a, &ev), 0);
 	rt_audit_close(a);
 	assert_int_equal(read_lines(lines, 2), 1);
 	want = "{\"ts\":\"2026-11-24T19:08:01.123456Z\",\"event\":\"request\","
-	       "\"bytes\":18446744073709551615,\"uid\":-1,\"stream\":true,\"user\":null,\"seq\":1,";
+	       "\"bytes\":18446744073709551615,\"uid\":-1,\"min\":-9223372036854775808,"
+	       "\"zero\":0,\"stream\":true,\"user\":null,\"plain\":\"gpt-4o mini/v1\","
+	       "\"esc\":\"caf\xc3\xa9 \\\"q\\\"\\u0009\\ufffd\",\"seq\":1,";
 	assert_memory_equal(lines[0], want, strlen(want));
 }
 
@@ -588,6 +594,117 @@ static void test_tee(void **state)
 	assert_null(strstr(teed[nteed - 1], "\"pid\":99,"));
 }
 
+/* Held lines are made at once (seq, chain) but written at the flush, all
+ * with one write; the chain is the one unheld writes make. */
+static void test_hold_batches(void **state)
+{
+	char err[256], lines[8][1024], h[65], want[160];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct stat st;
+	uint64_t lost = 99;
+
+	assert_non_null(a);
+	emit_connect(a, "deny", 1);
+	rt_audit_hold(a);
+	emit_connect(a, "allow", 2);
+	emit_connect(a, "allow", 3);
+	assert_int_equal(rt_audit_next_seq(a), 4);
+	assert_int_equal(read_lines(lines, 8), 1); /* not written yet */
+	assert_int_equal(rt_audit_flush(a, &lost), 0);
+	assert_int_equal(lost, 0);
+	assert_int_equal(read_lines(lines, 8), 3);
+	emit_connect(a, "deny", 4); /* not held any more: written at once */
+	assert_int_equal(read_lines(lines, 8), 4);
+	rt_audit_hold(a); /* closing writes what is held */
+	emit_connect(a, "deny", 5);
+	rt_audit_close(a);
+	assert_int_equal(read_lines(lines, 8), 5);
+	for (int i = 1; i < 5; i++) {
+		sha_hex(lines[i - 1], h);
+		snprintf(want, sizeof(want), ",\"seq\":%d,\"prev_sha256\":\"%s\"}", i + 1, h);
+		assert_non_null(strstr(lines[i], want));
+		snprintf(want, sizeof(want), "\"pid\":%d,", i + 1);
+		assert_non_null(strstr(lines[i], want));
+	}
+	assert_int_equal(rt_audit_verify(trail, err, sizeof(err)), 0);
+	assert_int_equal(stat(trail, &st), 0);
+}
+
+/* Rotation while held: the lines made before it go to the old file, the
+ * tee sees every line once in order, and the chain runs across files. */
+static void test_hold_rotation_and_tee(void **state)
+{
+	char err[256], path[160], line[2048];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	int n = 0, connects = 0;
+	unsigned files;
+
+	assert_non_null(a);
+	nteed = 0;
+	rt_audit_set_tee(a, tee, NULL);
+	rt_audit_set_rotation(a, 1500, 20);
+	rt_audit_hold(a);
+	for (int i = 0; i < 12; i++)
+		emit_connect(a, "deny", i);
+	assert_int_equal(rt_audit_flush(a, NULL), 0);
+	rt_audit_close(a);
+	for (files = 0;; files++) {
+		struct stat st;
+
+		rotated(path, sizeof(path), files);
+		if (stat(path, &st))
+			break;
+		assert_true(st.st_size <= 1500);
+		connects += count_in(path, "\"event\":\"connect\"");
+	}
+	assert_true(files >= 3);
+	assert_int_equal(connects, 12);
+	verify_files(files - 1);
+	for (unsigned k = files; k-- > 0;) {
+		FILE *f;
+
+		rotated(path, sizeof(path), k);
+		assert_non_null(f = fopen(path, "r"));
+		while (fgets(line, sizeof(line), f)) {
+			line[strlen(line) - 1] = '\0';
+			assert_true(n < nteed);
+			assert_string_equal(line, teed[n]);
+			n++;
+		}
+		fclose(f);
+	}
+	assert_int_equal(n, nteed);
+}
+
+/* A batch the trail cannot take is reported with its count, and the chain
+ * goes on from the last line written, as for a single line. */
+static void test_hold_write_fails(void **state)
+{
+	char err[256];
+	struct rt_audit *a = rt_audit_open("/dev/full", err, sizeof(err));
+	struct rt_audit_ev ev;
+	uint64_t lost = 0;
+
+	assert_non_null(a);
+	rt_audit_hold(a);
+	for (int i = 0; i < 3; i++) {
+		rt_audit_ev_init(&ev, "connect");
+		rt_audit_int(&ev, "pid", i);
+		assert_int_equal(rt_audit_emit(a, &ev), 0); /* made, held */
+	}
+	assert_int_equal(rt_audit_next_seq(a), 4);
+	assert_int_equal(rt_audit_flush(a, &lost), -1);
+	assert_int_equal(lost, 3);
+	assert_int_equal(rt_audit_next_seq(a), 1);
+	assert_int_equal(rt_audit_flush(a, &lost), 0); /* reported once */
+	assert_int_equal(lost, 0);
+	rt_audit_ev_init(&ev, "connect");
+	assert_int_equal(rt_audit_emit(a, &ev), -1); /* unheld: its own failure */
+	assert_int_equal(rt_audit_next_seq(a), 1);
+	assert_int_equal(rt_audit_flush(a, &lost), 0);
+	rt_audit_close(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -606,6 +723,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_reopen_refuses_a_foreign_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_across_files_detects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tee, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hold_batches, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hold_rotation_and_tee, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hold_write_fails, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,31 @@
+# shellcheck shell=bash
+# What the bench scripts share. Sourced first by each, with the script's
+# arguments still in "$@" (its first is BUILD_DIR, default build/):
+#   source "$(dirname "$0")/lib.sh"   # ASPENC, ASPEND, the e2e harness, nginx.sh
+#   harness_start bench-NAME           # root, namespaces, child cgroup
+# then bench_nginx PORT (nginx.sh), chat_body, post_lua, ratio, median, spread.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export ASPEN_SRC=${ASPEN_SRC:-$here/..}
+build=${1:-$ASPEN_SRC/build}
+export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+# shellcheck source=../tests/lib/harness.sh
+source "$ASPEN_SRC/tests/lib/harness.sh"
+# shellcheck source=nginx.sh
+source "$here/nginx.sh"
+
+# The 2.2 KB chat completion the request benches post: 14 messages, then
+# "model" (after "messages", as the Python SDK sends it) and "user".
+chat_body() {
+	"$H_PY" -c '
+import json
+msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
+print(json.dumps({"messages": msgs, "model": "gpt-4o-mini", "user": "bench"}))'
+}
+
+# post_lua BODY: a wrk script POSTing BODY as JSON
+post_lua() { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$1"; }
+
+# ratio A B [DIGITS]: A / B with DIGITS decimals (2)
+ratio() { "$H_PY" -c 'import sys; print("%.*f" % (int(sys.argv[3]), float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" "${3:-2}"; }
+median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
