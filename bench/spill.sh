@@ -12,24 +12,14 @@
 # each without aspend (direct) and with a model policy; elapsed time per
 # request and the ratio of throughput to direct with the same writes.
 #   sudo bench/spill.sh [BUILD_DIR] [REQUESTS]
-here=$(cd "$(dirname "$0")" && pwd)
-export ASPEN_SRC=${ASPEN_SRC:-$here/..}
-build=${1:-$ASPEN_SRC/build}
-export ASPENC=${ASPENC:-$build/compiler/aspenc} ASPEND=${ASPEND:-$build/runtime/aspend}
+source "$(dirname "$0")/lib.sh"
 N=${2:-40}
-source "$ASPEN_SRC/tests/lib/harness.sh"
 harness_start bench-spill
 
-source "$here/nginx.sh"
 PORT=8443
 bench_nginx $PORT
 
-"$H_PY" - "$H_WORK/big.json" <<'EOF_PY'
-import json, sys
-msgs = [{"role": "user", "content": "line %d of a long prompt, padded to size " % i + "x" * 200}
-        for i in range(1200)]
-open(sys.argv[1], "w").write(json.dumps({"messages": msgs, "model": "gpt-4o-mini"}))
-EOF_PY
+big_body "$H_WORK/big.json" 330000 gpt-4o-mini
 BYTES=$(stat -c %s "$H_WORK/big.json")
 
 model_policy=$(make_policy bench-spill <<EOF_POLICY
@@ -53,7 +43,6 @@ run_client() { # NAME [--split]: "seconds ok"
 	t1=$(date +%s%N)
 	echo "$(((t1 - t0) / 1000)) $(grep -c '"status": 200' "$C_OUT")"
 }
-ratio() { "$H_PY" -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
 declare -A res
 for round in 1 2; do

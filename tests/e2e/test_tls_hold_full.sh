@@ -27,13 +27,8 @@ rule approved_models {
 EOF_POLICY
 )
 
-# a chat body of about 300 KB, the model last
-"$H_PY" - "$H_WORK/big.json" <<'EOF_PY'
-import json, sys
-msgs = [{"role": "user", "content": "line %d of a long prompt, padded to size " % i + "x" * 200}
-        for i in range(1200)]
-open(sys.argv[1], "w").write(json.dumps({"messages": msgs, "model": "gpt-4o-mini"}))
-EOF_PY
+# a chat body of about 330 KB, the model last
+big_body "$H_WORK/big.json" 330000 gpt-4o-mini
 BYTES=$(stat -c %s "$H_WORK/big.json")
 [ "$BYTES" -gt 250000 ] || fail "the test body is $BYTES bytes, want > 250 KB"
 

@@ -49,12 +49,7 @@ audit_wait event=request decision=deny rule=no_model policy=after model=gpt-4o >
 # any other and allowed whole: the sk_msg program such a connection keeps
 # is the old object's, whose config aspend goes on keeping alive (it used
 # to look dead there: the request was corked, then refused as scan_bound).
-"$H_PY" - "$H_WORK/big.json" <<'EOF_PY'
-import json, sys
-msgs = [{"role": "user", "content": "line %d of a long prompt, padded to size " % i + "x" * 200}
-        for i in range(1200)]
-open(sys.argv[1], "w").write(json.dumps({"messages": msgs, "model": "gpt-4o-mini"}))
-EOF_PY
+big_body "$H_WORK/big.json" 330000 gpt-4o-mini
 go2=$H_WORK/go2
 provider_mark "$IP_OPENAI"
 in_cgroup_bg env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "$OA" --mode keepalive --split \

@@ -29,18 +29,8 @@ rule approved_models {
 EOF_POLICY
 )
 
-# chat_file FILE KB: a chat body of about KB kilobytes, the model last
-chat_file() {
-	"$H_PY" - "$1" "$2" <<'EOF_PY'
-import json, sys
-n = int(sys.argv[2]) * 1000 // 250
-msgs = [{"role": "user", "content": "line %d of a long prompt, padded to size " % i + "x" * 200}
-        for i in range(n)]
-open(sys.argv[1], "w").write(json.dumps({"messages": msgs, "model": "gpt-4o-mini"}))
-EOF_PY
-}
-chat_file "$H_WORK/s.json" 1000
-chat_file "$H_WORK/f.json" 300
+big_body "$H_WORK/s.json" 1000000 gpt-4o-mini
+big_body "$H_WORK/f.json" 300000 gpt-4o-mini
 S_BYTES=$(stat -c %s "$H_WORK/s.json") F_BYTES=$(stat -c %s "$H_WORK/f.json")
 
 start_aspend "$obj"
