@@ -76,6 +76,20 @@ static __always_inline int aspen_ws_fail(struct aspen_ws *w, int err)
 	return err;
 }
 
+/* A frame ends: a control frame, or the last frame of a message (FIN). */
+static __always_inline int aspen_ws_frame_end(struct aspen_ws *w, __u8 op, int ev)
+{
+	w->phase = AWS_HDR0;
+	ev |= AWS_EV_FRAME_END;
+	if (op >= AWS_OP_CLOSE)
+		return ev | AWS_EV_CTRL;
+	if (w->hdr0 & 0x80) {
+		w->in_msg = 0;
+		ev |= AWS_EV_MSG_END;
+	}
+	return ev;
+}
+
 /* The header is complete (the key read): a frame with no payload ends here. */
 static __always_inline int aspen_ws_header_done(struct aspen_ws *w)
 {
@@ -93,15 +107,7 @@ static __always_inline int aspen_ws_header_done(struct aspen_ws *w)
 		w->phase = AWS_PAYLOAD;
 		return ev;
 	}
-	w->phase = AWS_HDR0;
-	ev |= AWS_EV_FRAME_END;
-	if (op >= AWS_OP_CLOSE)
-		return ev | AWS_EV_CTRL;
-	if (w->hdr0 & 0x80) {
-		w->in_msg = 0;
-		ev |= AWS_EV_MSG_END;
-	}
-	return ev;
+	return aspen_ws_frame_end(w, op, ev);
 }
 
 static __always_inline int aspen_ws_byte(struct aspen_ws *w, __u8 b, __u8 *out)
@@ -163,15 +169,7 @@ static __always_inline int aspen_ws_byte(struct aspen_ws *w, __u8 b, __u8 *out)
 		ev = op < AWS_OP_CLOSE ? AWS_EV_DATA : 0;
 		if (--w->left)
 			return ev;
-		w->phase = AWS_HDR0;
-		ev |= AWS_EV_FRAME_END;
-		if (op >= AWS_OP_CLOSE)
-			return ev | AWS_EV_CTRL;
-		if (w->hdr0 & 0x80) {
-			w->in_msg = 0;
-			ev |= AWS_EV_MSG_END;
-		}
-		return ev;
+		return aspen_ws_frame_end(w, op, ev);
 	}
 	return -(int)w->err;
 }
