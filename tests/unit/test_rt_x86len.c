@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "goclient_fixture.h"
+
 #include "rt_gosym.h"
 #include "rt_x86len.h"
 
@@ -34,46 +36,21 @@ static char dir[] = "/tmp/aspen-x86len.XXXXXX";
 static char plain[64], stripped[64];
 static int have_go;
 
-static int build(const char *out, const char *ldflags)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s/lib/goclient && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -ldflags='%s' "
-		 "-o %s . >%s/build.log 2>&1",
-		 ASPEN_TEST_DIR, ldflags, out, dir);
-	return system(cmd);
-}
-
 static int setup(void **state)
 {
+	int rc = goclient_setup(dir, plain, sizeof(plain), stripped, sizeof(stripped),
+				"command -v go >/dev/null 2>&1 && command -v objdump >/dev/null 2>&1",
+				"go or objdump is not installed (scripts/install-deps.sh)");
+
 	(void)state;
-	if (system("command -v go >/dev/null 2>&1 && command -v objdump >/dev/null 2>&1")) {
-		if (getenv("CI") && !strcmp(getenv("CI"), "true"))
-			fail_msg("go or objdump is not installed (scripts/install-deps.sh)");
-		return 0;
-	}
-	if (!mkdtemp(dir))
-		return -1;
-	snprintf(plain, sizeof(plain), "%s/goclient", dir);
-	snprintf(stripped, sizeof(stripped), "%s/goclient-stripped", dir);
-	if (build(plain, "") || build(stripped, "-s -w"))
-		return -1;
-	have_go = 1;
-	return 0;
+	have_go = rc > 0;
+	return rc < 0 ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
-	if (have_go) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
+	return goclient_teardown(dir, have_go);
 }
 
 /* objdump's view of [start, stop): instruction addresses, which are RETs,
