@@ -29,3 +29,31 @@ post_lua() { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "applica
 ratio() { "$H_PY" -c 'import sys; print("%.*f" % (int(sys.argv[3]), float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" "${3:-2}"; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
+
+# bench_policies PORT: the two request policies the rules benches compare,
+# compiled; sets model_policy (a model allow-list) and patterns_policy (the
+# same plus secrets deny and a PII mask) to their objects.
+bench_policies() {
+	local head="default deny
+uninspectable deny
+provider bench_openai { hosts = [\"api.openai.com\"]  ports = [$1] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mini_only { on request  when request.model not in [\"gpt-4o-mini\", \"gpt-4o\"]  deny \"model not approved\" }"
+	model_policy=$(make_policy bench-model <<EOF_POLICY
+policy "bench-model"
+$head
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+	)
+	patterns_policy=$(make_policy bench-patterns <<EOF_POLICY
+policy "bench-patterns"
+import "pii"
+import "secrets"
+$head
+rule no_secrets { on request  when request.body matches secrets.aws_access_key or request.body matches secrets.openai_key
+	or request.body matches secrets.private_key  deny "credentials in a prompt" }
+rule mask { on request  redact pii.ssn with "X" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+	)
+}

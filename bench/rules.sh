@@ -22,28 +22,7 @@ body=$(chat_body)
 post_lua "$body" >"$H_WORK/post.lua"
 log "request body: ${#body} bytes"
 
-head="default deny
-uninspectable deny
-provider bench_openai { hosts = [\"api.openai.com\"]  ports = [$PORT] }
-rule approved { on connect  when provider == bench_openai  allow }
-rule mini_only { on request  when request.model not in [\"gpt-4o-mini\", \"gpt-4o\"]  deny \"model not approved\" }"
-model_policy=$(make_policy bench-model <<EOF_POLICY
-policy "bench-model"
-$head
-rule chat { on request  when http.path == "/v1/chat/completions"  allow }
-EOF_POLICY
-)
-patterns_policy=$(make_policy bench-patterns <<EOF_POLICY
-policy "bench-patterns"
-import "pii"
-import "secrets"
-$head
-rule no_secrets { on request  when request.body matches secrets.aws_access_key or request.body matches secrets.openai_key
-	or request.body matches secrets.private_key  deny "credentials in a prompt" }
-rule mask { on request  redact pii.ssn with "X" }
-rule chat { on request  when http.path == "/v1/chat/completions"  allow }
-EOF_POLICY
-)
+bench_policies "$PORT" # model_policy, patterns_policy
 
 rps() { # NAME: req/s of one wrk run
 	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "$H_WORK/post.lua" \
