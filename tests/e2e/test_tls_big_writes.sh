@@ -15,26 +15,7 @@ export H_PROVIDER_H2=1
 harness_start tls-big-writes
 
 OA=https://api.openai.com/v1/chat/completions
-obj=$(make_policy bigw <<'EOF_POLICY'
-policy "bigw"
-default deny
-uninspectable deny
-import "providers"
-import "secrets"
-
-rule no_aws_keys {
-  on request
-  when request.body matches secrets.aws_access_key
-  deny "credentials in a prompt"
-}
-
-rule approved_models {
-  on request
-  when request.model in ["gpt-4o-mini"]
-  allow
-}
-EOF_POLICY
-)
+obj=$(make_policy big-bodies <"$H_POLICIES/big-bodies.asp")
 
 for size in 40k 1m; do
 	bytes=${size/k/000}
@@ -45,7 +26,7 @@ done
 big_body "$H_WORK/1m-aws.json" 1000000 gpt-4o-mini AKIAIOSFODNN7EXAMPLE
 
 start_aspend "$obj"
-audit_wait event=policy_load policy=bigw >/dev/null
+audit_wait event=policy_load policy=big-bodies >/dev/null
 
 JSON=(-H 'Content-Type: application/json')
 

@@ -19,26 +19,7 @@ harness_start tls-h2-big
 
 OA=https://api.openai.com/v1/chat/completions
 MI=https://api.mistral.ai/v1/chat/completions
-obj=$(make_policy h2big <<'EOF_POLICY'
-policy "h2big"
-default deny
-uninspectable deny
-import "providers"
-import "secrets"
-
-rule no_aws_keys {
-  on request
-  when request.body matches secrets.aws_access_key
-  deny "credentials in a prompt"
-}
-
-rule approved_models {
-  on request
-  when request.model in ["gpt-4o-mini"]
-  allow
-}
-EOF_POLICY
-)
+obj=$(make_policy big-bodies <"$H_POLICIES/big-bodies.asp")
 
 big_body "$H_WORK/ok.json" 1000000 gpt-4o-mini
 big_body "$H_WORK/deny.json" 1000000 gpt-4o
@@ -46,7 +27,7 @@ big_body "$H_WORK/aws.json" 1000000 gpt-4o-mini AKIAIOSFODNN7EXAMPLE
 ok_bytes=$(stat -c %s "$H_WORK/ok.json")
 
 start_aspend "$obj"
-audit_wait event=policy_load policy=h2big >/dev/null
+audit_wait event=policy_load policy=big-bodies >/dev/null
 
 # curl_h2 NAME URL FILE: curl (HTTP/2 by ALPN, its default) posts FILE
 curl_h2() {
