@@ -5,24 +5,7 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start per-exe
 
-obj=$(make_policy per-exe <<EOF_POLICY
-policy "per-exe"
-default deny
-import "providers"
-
-rule no_curl_openai {
-  on connect
-  when provider == openai and process.exe == "$H_CURL"
-  deny "curl may not call openai"
-}
-
-rule python_openai {
-  on connect
-  when provider == openai and process.exe == "$H_PY"
-  allow
-}
-EOF_POLICY
-)
+obj=$(per_exe_policy)
 start_aspend "$obj"
 
 py_call py-openai https://api.openai.com/v1/chat/completions "$CHAT_BODY"

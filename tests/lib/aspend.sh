@@ -11,6 +11,29 @@ make_policy() {
 	echo "$out"
 }
 
+# per_exe_policy: compiles "per-exe" (openai: python allowed, curl denied
+# by its own rule, anything else by the default; exe paths of this
+# machine's clients) and prints the object's path
+per_exe_policy() {
+	make_policy per-exe <<EOF_POLICY
+policy "per-exe"
+default deny
+import "providers"
+
+rule no_curl_openai {
+  on connect
+  when provider == openai and process.exe == "$H_CURL"
+  deny "curl may not call openai"
+}
+
+rule python_openai {
+  on connect
+  when provider == openai and process.exe == "$H_PY"
+  allow
+}
+EOF_POLICY
+}
+
 compile_policy() { # SRC OUT
 	local err=$H_WORK/aspenc.err rc=0
 	"$ASPENC" "$1" -o "$2" -I "$ASPEN_SRC/stdlib-policies" 2>"$err" || rc=$?
