@@ -202,8 +202,9 @@ static void slot_release(unsigned i, const struct aspen_spill *sp)
 		log_warn("spill slot %u not returned to the free queue: %s", i, strerror(errno));
 }
 
-/* Forward what the slot allows; free it once dead and drained. */
-static void slot_service(unsigned i)
+/* Forward what the slot allows; free it once dead and drained. Returns
+ * whether the slot is in use (to be looked at again at the next tick). */
+static bool slot_service(unsigned i)
 {
 	struct slot *s = &S.s[i];
 	struct aspen_spill sp;
@@ -212,11 +213,11 @@ static void slot_service(unsigned i)
 
 	slot_drain(s);
 	if (bpf_map_lookup_elem(S.spill_fd, &idx, &sp) < 0)
-		return;
+		return false;
 	if (sp.state == ASPEN_SPILL_FREE) {
 		s->len = 0; /* nothing should be here */
 		s->got = s->fwd_n = 0;
-		return;
+		return false;
 	}
 	if (sp.state == ASPEN_SPILL_ACTIVE && sp.sent == s->got && sp.ok == s->fwd_n &&
 	    bpf_map_lookup_elem(S.socks_fd, &sp.target, sockval) < 0) {
@@ -242,26 +243,39 @@ static void slot_service(unsigned i)
 				s->fwd_n += (uint64_t)n;
 			}
 		}
-		return;
+		return true;
 	}
 	/* DEAD: what it holds is thrown away, once all it was sent arrived */
 	s->fwd_n += s->len;
 	s->len = 0;
-	if (s->got >= sp.sent)
-		slot_release(i, &sp);
+	if (s->got < sp.sent)
+		return true;
+	slot_release(i, &sp);
+	return false;
 }
 
+#define SPILL_TICK_MS 20
+#define SPILL_SWEEP_TICKS 10 /* every slot looked at every 200 ms */
+
+/* Each tick, the slots in use and those whose hold socket has bytes; every
+ * SPILL_SWEEP_TICKS all of them (a slot the kernel took and turned DEAD
+ * without sending it a byte has no event). An idle aspend makes no
+ * syscall per slot per tick. */
 static void *spill_main(void *arg)
 {
 	struct epoll_event evs[ASPEN_SPILL_SLOTS + 1];
+	bool busy[ASPEN_SPILL_SLOTS] = { false };
 
 	(void)arg;
-	while (!S.stop) {
-		int n = epoll_wait(S.ep, evs, ASPEN_SPILL_SLOTS + 1, 20);
+	for (unsigned tick = 0; !S.stop; tick++) {
+		int n = epoll_wait(S.ep, evs, ASPEN_SPILL_SLOTS + 1, SPILL_TICK_MS);
 
-		(void)n;
+		for (int k = 0; k < n; k++)
+			if (evs[k].data.u32 < S.n)
+				busy[evs[k].data.u32] = true;
 		for (unsigned i = 0; i < S.n; i++)
-			slot_service(i);
+			if (busy[i] || tick % SPILL_SWEEP_TICKS == 0)
+				busy[i] = slot_service(i);
 	}
 	return NULL;
 }
