@@ -195,6 +195,12 @@ struct trace_event_raw_sched_process_template {
 	_Bool group_dead;
 } __attribute__((preserve_access_index));
 
+/* 6.18 gave sched_process_exit a record of its own (comm[16], pid, prio,
+ * group_dead); the template above then has no group_dead. */
+struct trace_event_raw_sched_process_exit {
+	_Bool group_dead;
+} __attribute__((preserve_access_index));
+
 struct trace_event_raw_cgroup {
 	__u64 id;
 	__u32 __data_loc_path;
@@ -213,15 +219,29 @@ int aspen_fork(struct trace_event_raw_sched_process_fork *ctx)
 	return 0;
 }
 
+/* Whether the whole thread group is gone. A kernel whose record has no
+ * group_dead falls back to "the leader exited", which forgets a process
+ * whose main thread exits before its other threads: its exe-keyed rules
+ * would stop matching (e2e test_per_exe). */
+static __always_inline int aspen_exit_group_dead(void *ctx, __u32 pid, __u32 tgid)
+{
+	struct trace_event_raw_sched_process_exit *ex = ctx;
+	struct trace_event_raw_sched_process_template *tp = ctx;
+
+	if (bpf_core_type_exists(struct trace_event_raw_sched_process_exit) &&
+	    bpf_core_field_exists(ex->group_dead))
+		return ex->group_dead;
+	if (bpf_core_field_exists(tp->group_dead))
+		return tp->group_dead;
+	return pid == tgid;
+}
+
 SEC("tracepoint/sched/sched_process_exit")
-int aspen_exit(struct trace_event_raw_sched_process_template *ctx)
+int aspen_exit(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 pid = (__u32)id, tgid = id >> 32;
-	int group_dead = pid == tgid; /* kernels without the field: the leader */
-
-	if (bpf_core_field_exists(ctx->group_dead))
-		group_dead = ctx->group_dead;
+	int group_dead = aspen_exit_group_dead(ctx, pid, tgid);
 	/* forks of threads were recorded under the thread id */
 	if (pid != tgid)
 		bpf_map_delete_elem(&aspen_proc, &pid);
