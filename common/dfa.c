@@ -190,6 +190,7 @@ static int intern_get(struct intern *t, const uint32_t *key)
 struct subset {
 	const struct nfa *nfa;
 	size_t words;	  /* uint32 words per NFA state set */
+	uint32_t *imp;	  /* states with a byte edge or accepting */
 	uint8_t cls[256]; /* NFA alphabet classes           */
 	int ncls;
 	struct intern states;
@@ -221,6 +222,34 @@ static void eps_close(const struct nfa *n, uint32_t *set, int *stack)
 			}
 		}
 	}
+}
+
+/* A closed set keeps only the states that consume a byte or accept: two
+ * sets that differ in the other (epsilon-only) states step and accept
+ * alike, and as one DFA state they are fewer and their keys shorter. */
+static void close_set(const struct subset *ss, uint32_t *set, int *stack)
+{
+	eps_close(ss->nfa, set, stack);
+	for (size_t w = 0; w < ss->words; w++)
+		set[w] &= ss->imp[w];
+}
+
+static int important_states(struct subset *ss)
+{
+	const struct nfa *n = ss->nfa;
+
+	ss->imp = calloc(ss->words, 4);
+	if (!ss->imp)
+		return -1;
+	for (size_t i = 0; i < n->n; i++) {
+		bool keep = n->st[i].accept != 0;
+
+		for (size_t e = 0; e < n->st[i].nedges && !keep; e++)
+			keep = !n->st[i].edges[e].eps;
+		if (keep)
+			ss->imp[i / 32] |= 1u << (i % 32);
+	}
+	return 0;
 }
 
 /* Bytes that every edge treats alike share a class: fewer columns to build. */
@@ -284,7 +313,7 @@ static int subset_build(struct subset *ss, char *err, size_t errlen)
 	for (int b = 255; b >= 0; b--)
 		rep[ss->cls[b]] = b;
 	cur[0] = 1; /* NFA state 0 is the start */
-	eps_close(n, cur, stack);
+	close_set(ss, cur, stack);
 	if (intern_get(&ss->states, cur) < 0)
 		goto out;
 	for (size_t s = 0; s < ss->states.n; s++) {
@@ -306,7 +335,7 @@ static int subset_build(struct subset *ss, char *err, size_t errlen)
 			/* the key array may move when interning grows it */
 			memcpy(cur, &ss->states.keys[s * ss->words], ss->words * 4);
 			move(ss, cur, (unsigned char)rep[c], nxt);
-			eps_close(n, nxt, stack);
+			close_set(ss, nxt, stack);
 			int id = intern_get(&ss->states, nxt);
 
 			if (id < 0)
@@ -511,7 +540,8 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 		return NULL;
 	}
 	nfa_classes(&ss);
-	if (intern_init(&ss.states, ss.words) < 0 || subset_build(&ss, err, errlen) < 0)
+	if (important_states(&ss) < 0 || intern_init(&ss.states, ss.words) < 0 ||
+	    subset_build(&ss, err, errlen) < 0)
 		goto out;
 	acc = calloc(ss.states.n, sizeof(uint64_t));
 	block = malloc(ss.states.n * sizeof(int));
@@ -527,6 +557,123 @@ struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t er
 		d = assemble(&ss, block, nblocks, acc);
 	if (d && d->nstates > max_states) {
 		snprintf(err, errlen, "pattern needs %d DFA states (at most %d allowed)",
+			 d->nstates, max_states);
+		dfa_free(d);
+		d = NULL;
+	}
+out:
+	if (!d && !err[0])
+		snprintf(err, errlen, "out of memory building a DFA");
+	intern_fini(&ss.states);
+	free(ss.trans);
+	free(ss.imp);
+	free(acc);
+	free(block);
+	return d;
+}
+
+/* ---- product of DFAs ----------------------------------------------------- */
+
+/* Byte classes of the product: bytes every part treats alike, numbered by
+ * their smallest byte (as nfa_classes() numbers them, so the BFS order of
+ * assemble() and the tables come out the same). */
+static void product_classes(struct subset *ss, struct dfa *const *parts, size_t n)
+{
+	memset(ss->cls, 0, sizeof(ss->cls));
+	ss->ncls = 1;
+	for (size_t i = 0; i < n; i++) {
+		int key[256], ncls = 0; /* new class -> (old class, part's class) */
+
+		for (int b = 0; b < 256; b++) {
+			int k = ss->cls[b] * 256 + parts[i]->cls[b], c = 0;
+
+			while (c < ncls && key[c] != k)
+				c++;
+			if (c == ncls)
+				key[ncls++] = k;
+			ss->cls[b] = (uint8_t)c;
+		}
+		ss->ncls = ncls;
+	}
+}
+
+/* Reachable tuples of part states (uint32 each), breadth-first. A tuple's
+ * mask is the OR of its parts' masks. */
+static int product_build(struct subset *ss, struct dfa *const *parts, size_t n, int limit,
+			 char *err, size_t errlen)
+{
+	uint32_t *cur = calloc(n, 4), *nxt = calloc(n, 4);
+	int rep[256], rc = -1;
+
+	if (!cur || !nxt)
+		goto out;
+	for (int b = 255; b >= 0; b--)
+		rep[ss->cls[b]] = b;
+	if (intern_get(&ss->states, cur) < 0) /* every part starts in 0 */
+		goto out;
+	for (size_t s = 0; s < ss->states.n; s++) {
+		if (ss->states.n > (size_t)limit) {
+			snprintf(err, errlen, "the patterns need more than %d DFA states", limit);
+			goto out;
+		}
+		if ((s + 1) * (size_t)ss->ncls > ss->trans_cap) {
+			size_t cap = (s + 1) * (size_t)ss->ncls * 2;
+			int *t = realloc(ss->trans, cap * sizeof(int));
+
+			if (!t)
+				goto out;
+			ss->trans = t;
+			ss->trans_cap = cap;
+		}
+		memcpy(cur, &ss->states.keys[s * n], n * 4);
+		for (int c = 0; c < ss->ncls; c++) {
+			for (size_t i = 0; i < n; i++) {
+				const struct dfa *d = parts[i];
+
+				nxt[i] = d->next[cur[i] * (uint32_t)d->nclasses + d->cls[rep[c]]];
+			}
+			int id = intern_get(&ss->states, nxt);
+
+			if (id < 0)
+				goto out;
+			ss->trans[s * (size_t)ss->ncls + (size_t)c] = id;
+		}
+	}
+	rc = 0;
+out:
+	free(cur);
+	free(nxt);
+	return rc;
+}
+
+struct dfa *dfa_product(struct dfa *const *parts, size_t n, int max_states, bool distinct,
+			char *err, size_t errlen)
+{
+	struct subset ss = {.nfa = NULL, .words = n};
+	struct dfa *d = NULL;
+	uint64_t *acc = NULL;
+	int *block = NULL, nblocks;
+
+	err[0] = 0;
+	if (max_states > DFA_MAX_STATES16)
+		max_states = DFA_MAX_STATES16;
+	product_classes(&ss, parts, n);
+	if (intern_init(&ss.states, n) < 0 ||
+	    product_build(&ss, parts, n, distinct ? max_states : SUBSET_MAX_STATES, err,
+			  errlen) < 0)
+		goto out;
+	acc = calloc(ss.states.n, sizeof(uint64_t));
+	block = malloc(ss.states.n * sizeof(int));
+	if (!acc || !block)
+		goto out;
+	for (size_t s = 0; s < ss.states.n; s++)
+		for (size_t i = 0; i < n; i++)
+			acc[s] |= parts[i]->mask[ss.states.keys[s * n + i]];
+	nblocks = moore(&ss, acc, block);
+	if (nblocks > 0)
+		d = assemble(&ss, block, nblocks, acc);
+	if (d && d->nstates > max_states) {
+		snprintf(err, errlen, "the patterns need %d DFA states (at most %d allowed)",
 			 d->nstates, max_states);
 		dfa_free(d);
 		d = NULL;

@@ -52,6 +52,14 @@ void nfa_set_accept_mask(struct nfa *n, int state, uint64_t mask);
 /* Subset construction + minimisation. Returns NULL with a message in err
  * when the minimal DFA would exceed max_states (or on allocation failure). */
 struct dfa *nfa_to_dfa(const struct nfa *n, int max_states, char *err, size_t errlen);
+/* The product of DFAs parts[0..n) that share a start context (each a
+ * dfa_match_mask() machine): one DFA whose mask after each byte is the OR of
+ * the parts' masks, minimised. When distinct (no two parts' masks share a
+ * bit, and the parts are minimal), the product of the parts is already
+ * minimal, so its construction stops as soon as it has more than
+ * max_states states. NULL with a message in err as nfa_to_dfa(). */
+struct dfa *dfa_product(struct dfa *const *parts, size_t n, int max_states, bool distinct,
+			char *err, size_t errlen);
 /* Number of NFA states (front ends check their own budgets). */
 size_t nfa_size(const struct nfa *n);
 

@@ -935,6 +935,57 @@ int rx_check(const char *src, int flags, struct rx_error *err)
 	return rc;
 }
 
+static bool masks_disjoint(const uint64_t *masks, size_t n)
+{
+	uint64_t seen = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!masks || !masks[i] || (seen & masks[i]))
+			return false;
+		seen |= masks[i];
+	}
+	return true;
+}
+
+/* Several patterns: each one's minimal DFA, then their product. The same
+ * machine as one subset construction over all the patterns' NFAs (hence
+ * the same minimal DFA, state for state), but a subset construction over
+ * several unanchored patterns builds every combination of their partial
+ * matches before minimisation merges them (five stdlib patterns: 32768
+ * states and more for a minimal DFA of a few thousand). */
+static struct dfa *build_parts(const char *const *srcs, const int *flags, const uint64_t *masks,
+			       size_t n, enum rx_mode mode, int max_states, struct rx_error *err,
+			       size_t *bad)
+{
+	struct dfa **parts = calloc(n, sizeof(*parts)), *d = NULL;
+	bool distinct = masks_disjoint(masks, n);
+	char msg[160];
+
+	if (!parts) {
+		snprintf(err->msg, sizeof(err->msg), "out of memory building a DFA");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* when the parts are distinct, the product has at least as many
+		 * states as each part */
+		parts[i] = rx_build_dfa(&srcs[i], &flags[i], masks ? &masks[i] : NULL, 1, mode,
+					distinct ? max_states : DFA_MAX_STATES16, err, NULL);
+		if (!parts[i]) {
+			if (bad)
+				*bad = i;
+			goto out;
+		}
+	}
+	d = dfa_product(parts, n, max_states, distinct, msg, sizeof(msg));
+	if (!d)
+		snprintf(err->msg, sizeof(err->msg), "%s", msg);
+out:
+	for (size_t i = 0; i < n; i++)
+		dfa_free(parts[i]);
+	free(parts);
+	return d;
+}
+
 struct dfa *rx_build_dfa(const char *const *srcs, const int *flags, const uint64_t *masks,
 			 size_t n, enum rx_mode mode, int max_states, struct rx_error *err,
 			 size_t *bad)
@@ -949,6 +1000,8 @@ struct dfa *rx_build_dfa(const char *const *srcs, const int *flags, const uint64
 	err->msg[0] = 0;
 	if (bad)
 		*bad = 0;
+	if (n > 1 && mode == RX_UNANCHORED_LATE)
+		return build_parts(srcs, flags, masks, n, mode, max_states, err, bad);
 	if (!out || nfa_add_state(out) != 0)
 		goto oom;
 	word_sets(&word, &nonword);

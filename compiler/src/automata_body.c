@@ -13,22 +13,31 @@
 
 /* ---- groups ------------------------------------------------------------ */
 
-static struct dfa *body_group(const struct ir *ir, size_t from, size_t n, struct rx_error *err,
-			      size_t *bad)
+/* Each pattern's own minimal DFA, built once: a group is their product
+ * (dfa_product(), the same DFA as one construction over the group's
+ * patterns, far cheaper), and the halving below reuses them. NULL when
+ * reported. */
+static struct dfa *body_part(const struct ir *ir, struct diags *diags, size_t i)
 {
-	const char *srcs[IR_MAX_PATTERNS];
-	int flags[IR_MAX_PATTERNS];
-	uint64_t masks[IR_MAX_PATTERNS];
+	const struct ir_pattern *p = &ir->patterns[i];
+	const char *src = p->decl->regex;
+	uint64_t mask = 1ULL << p->index;
+	struct rx_error err;
+	struct dfa *d =
+	    rx_build_dfa(&src, &p->flags, &mask, 1, RX_UNANCHORED_LATE, IR_BODY_MAX_STATES, &err,
+			 NULL);
 
-	for (size_t i = 0; i < n; i++) {
-		const struct ir_pattern *p = &ir->patterns[from + i];
-
-		srcs[i] = p->decl->regex;
-		flags[i] = p->flags;
-		masks[i] = 1ULL << p->index;
-	}
-	return rx_build_dfa(srcs, flags, masks, n, RX_UNANCHORED_LATE, IR_BODY_MAX_STATES, err,
-			    bad);
+	if (d)
+		return d;
+	if (err.offset >= 0)
+		diag_error(diags, p->decl->span, NULL, "pattern '%s': %s", p->name, err.msg);
+	else
+		diag_error(diags, p->decl->span,
+			   "simplify it: bounded repetitions ({m,n}) after a wide class multiply "
+			   "states",
+			   "pattern '%s' is too large for the kernel: %s (budget %d per DFA)",
+			   p->name, err.msg, IR_BODY_MAX_STATES);
+	return NULL;
 }
 
 static void pattern_names(const struct ir *ir, size_t from, size_t n, char *buf, size_t len)
@@ -42,37 +51,26 @@ static void pattern_names(const struct ir *ir, size_t from, size_t n, char *buf,
 }
 
 /* Patterns [from, from + n) into as few DFAs as fit the budget (halving
- * the set until each half fits). 0, or -1 when reported. */
-static int body_groups(struct ir *ir, struct diags *diags, size_t from, size_t n, struct dfa ***out,
-		       size_t *nout)
+ * the set until each half fits). A single part always fits. */
+static void body_groups(struct dfa *const *parts, size_t from, size_t n, struct dfa ***out,
+			size_t *nout)
 {
-	struct rx_error err;
-	size_t bad = 0;
-	struct dfa *d = body_group(ir, from, n, &err, &bad);
+	char err[160];
+	/* the masks are distinct bits (one per pattern): the product stops
+	 * as soon as it is over the budget */
+	struct dfa *d = dfa_product(parts + from, n, IR_BODY_MAX_STATES, true, err, sizeof(err));
 
-	if (d) {
+	if (d || n == 1) {
+		if (!d)
+			abort(); /* out of memory: a part alone fits */
 		*out = realloc(*out, (*nout + 1) * sizeof(**out));
 		if (!*out)
 			abort();
 		(*out)[(*nout)++] = d;
-		return 0;
+		return;
 	}
-	if (err.offset >= 0) {
-		diag_error(diags, ir->patterns[from + bad].decl->span, NULL, "pattern '%s': %s",
-			   ir->patterns[from + bad].name, err.msg);
-		return -1;
-	}
-	if (n == 1) {
-		diag_error(diags, ir->patterns[from].decl->span,
-			   "simplify it: bounded repetitions ({m,n}) after a wide class multiply "
-			   "states",
-			   "pattern '%s' is too large for the kernel: %s (budget %d per DFA)",
-			   ir->patterns[from].name, err.msg, IR_BODY_MAX_STATES);
-		return -1;
-	}
-	if (body_groups(ir, diags, from, n / 2, out, nout) < 0)
-		return -1;
-	return body_groups(ir, diags, from + n / 2, n - n / 2, out, nout);
+	body_groups(parts, from, n / 2, out, nout);
+	body_groups(parts, from + n / 2, n - n / 2, out, nout);
 }
 
 void automata_body(struct ir *ir, struct diags *diags)
@@ -80,9 +78,22 @@ void automata_body(struct ir *ir, struct diags *diags)
 	struct dfa **g = NULL;
 	size_t ng = 0;
 
+	struct dfa **parts;
+	bool ok = true;
+
 	if (!ir->npatterns)
 		return;
-	if (body_groups(ir, diags, 0, ir->npatterns, &g, &ng) == 0 && ng > IR_BODY_MAX_DFAS) {
+	parts = calloc(ir->npatterns, sizeof(*parts));
+	if (!parts)
+		abort();
+	for (size_t i = 0; i < ir->npatterns && ok; i++)
+		ok = (parts[i] = body_part(ir, diags, i)) != NULL;
+	if (ok)
+		body_groups(parts, 0, ir->npatterns, &g, &ng);
+	for (size_t i = 0; i < ir->npatterns; i++)
+		dfa_free(parts[i]);
+	free(parts);
+	if (ok && ng > IR_BODY_MAX_DFAS) {
 		char names[512], sizes[128];
 		size_t k = 0;
 
