@@ -990,7 +990,7 @@ struct dfa *rx_build_dfa(const char *const *srcs, const int *flags, const uint64
 			 size_t n, enum rx_mode mode, int max_states, struct rx_error *err,
 			 size_t *bad)
 {
-	struct nfa *out = nfa_new();
+	struct nfa *out;
 	struct dfa *d = NULL;
 	int loop[2] = {-1, -1};
 	struct aspen_byteset word, nonword;
@@ -1002,6 +1002,7 @@ struct dfa *rx_build_dfa(const char *const *srcs, const int *flags, const uint64
 		*bad = 0;
 	if (n > 1 && mode == RX_UNANCHORED_LATE)
 		return build_parts(srcs, flags, masks, n, mode, max_states, err, bad);
+	out = nfa_new();
 	if (!out || nfa_add_state(out) != 0)
 		goto oom;
 	word_sets(&word, &nonword);

@@ -354,7 +354,7 @@ static void test_state_table(void **state)
 			}
 		d = rx_build_dfa(srcs, flags, masks, (size_t)n, RX_UNANCHORED_LATE, 65535, &err, NULL);
 		printf("combined %-19s %10s %10d %s\n", f < 3 ? files[f] : "(all, without any)", "",
-		       d ? d->nstates : -1, d ? "" : "(over the subset budget: aspenc splits it)");
+		       d ? d->nstates : -1, d ? "" : "(over 65535 states: aspenc splits it)");
 		dfa_free(d);
 	}
 }
