@@ -840,7 +840,10 @@ static long aspen_h2_rstep(__u32 i, void *arg)
 	barrier_var(idx);
 	c->rpos = pos + 1;
 	b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
-	ev = aspen_h2_byte(&c->rd, b);
+	/* without responses, header blocks are passed over (skippable): no
+	 * HPACK decoder in this walk (8k of the object's 36k instructions,
+	 * an eighth of clang's time) */
+	ev = ASPEN_NEED_RESPONSE ? aspen_h2_byte(&c->rd, b) : aspen_h2_frame_byte(&c->rd, b);
 	if (ev <= 0)
 		return ev < 0;
 	if (ev & ASPEN_H2_EV_WINDOW)

@@ -320,7 +320,7 @@ static __always_inline int ah2_frame_start(struct aspen_h2 *st)
 }
 
 /* A byte of a payload's body (padding and fixed fields excluded). */
-static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
+static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c, const int hpack)
 {
 	int r;
 
@@ -328,6 +328,8 @@ static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
 	case AH2_DATA: st->data_bytes++; return ASPEN_H2_EV_DATA;
 	case AH2_HEADERS:
 	case AH2_CONTINUATION:
+		if (!hpack)
+			return ah2_fail(st, ASPEN_H2_ERR_FRAME);
 		if (++st->block_bytes > ASPEN_H2_MAX_BLOCK)
 			return ah2_fail(st, ASPEN_H2_ERR_OVERSIZE);
 		r = aspen_hpack_byte(&st->hp, &st->head, c);
@@ -353,7 +355,7 @@ static __always_inline int ah2_body_byte(struct aspen_h2 *st, __u8 c)
 }
 
 /* A payload byte. */
-static __always_inline int ah2_payload_byte(struct aspen_h2 *st, __u8 c)
+static __always_inline int ah2_payload_byte(struct aspen_h2 *st, __u8 c, const int hpack)
 {
 	int ev = 0;
 
@@ -378,7 +380,7 @@ static __always_inline int ah2_payload_byte(struct aspen_h2 *st, __u8 c)
 		}
 		break;
 	case AH2_PART_BODY:
-		ev = ah2_body_byte(st, c);
+		ev = ah2_body_byte(st, c, hpack);
 		if (ev < 0)
 			return ev;
 		if (st->len == st->pad)
@@ -396,8 +398,7 @@ static __always_inline int ah2_payload_byte(struct aspen_h2 *st, __u8 c)
 	return ev;
 }
 
-/* One byte the client wrote: events, or ASPEN_H2_ERROR. */
-static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
+static __always_inline int ah2_byte(struct aspen_h2 *st, __u8 c, const int hpack)
 {
 	switch (st->phase) {
 	case AH2_P_PREFACE:
@@ -420,9 +421,23 @@ static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
 		if (++st->pos < 9)
 			return 0;
 		return ah2_frame_start(st);
-	case AH2_P_PAYLOAD: return ah2_payload_byte(st, c);
+	case AH2_P_PAYLOAD: return ah2_payload_byte(st, c, hpack);
 	default: return ASPEN_H2_ERROR;
 	}
+}
+
+/* One byte the client wrote: events, or ASPEN_H2_ERROR. */
+static __always_inline int aspen_h2_byte(struct aspen_h2 *st, __u8 c)
+{
+	return ah2_byte(st, c, 1);
+}
+
+/* The same for a walk that passes header blocks over (aspen_h2_skippable()
+ * without responses): a header block byte is an error, and the HPACK
+ * decoder is not compiled in. */
+static __always_inline int aspen_h2_frame_byte(struct aspen_h2 *st, __u8 c)
+{
+	return ah2_byte(st, c, 0);
 }
 
 /*
