@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Compile time of aspenc (issue 16's goals), medians of ROUNDS runs:
 #   connect       bench/connect.asp (connect rules only): the floor
+#   model         one model rule, no pattern: the floor of a policy with
+#                 request rules (clang on the TLS/HTTP/HTTP2/WebSocket
+#                 templates)
 #   five          five stdlib body patterns (ssn, credit_card, aws key,
 #                 private key, openai key) in deny rules
 #   every         as many stdlib patterns as one policy can combine (the
@@ -8,7 +11,9 @@
 #                 4 pii patterns redacted (EVERY_SECRETS, EVERY_PII)
 #   1000x50       1000 request rules over 50 patterns (generated)
 # For each: the whole compile (parse..clang, -o OBJ), aspenc's own part
-# (--emit-c: parse, checks, automata, C) and the ratio to `connect`.
+# (--emit-c: parse, checks, automata, C), the rest (clang -O2 on the
+# generated C) and the ratio of the whole to `connect`. Wall times: run it
+# on an idle machine, and compare builds (BUILD_DIR) in one sitting.
 #   bench/compile.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +23,13 @@ aspenc=$build/compiler/aspenc
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+cat >"$work/model.asp" <<'EOF_P'
+policy "model"
+default allow
+uninspectable deny
+import "providers"
+rule m { on request when request.model != "gpt-4o-mini" deny }
+EOF_P
 cat >"$work/five.asp" <<'EOF_P'
 policy "five"
 default allow
@@ -66,10 +78,13 @@ median_ms() { # ARGS...: median wall time of ROUNDS runs of aspenc ARGS
 }
 
 base=$(median_ms "$here/connect.asp" -o "$work/o")
-printf '%-10s %8s %10s %8s\n' policy "full ms" "aspenc ms" ratio
-printf '%-10s %8s %10s %8s\n' connect "$base" "$(median_ms --emit-c "$here/connect.asp" -o "$work/c")" 1.00
-for p in five every big; do
+own=$(median_ms --emit-c "$here/connect.asp" -o "$work/c")
+printf '%-10s %8s %10s %9s %8s\n' policy "full ms" "aspenc ms" "clang ms" ratio
+printf '%-10s %8s %10s %9s %8s\n' connect "$base" "$own" $((base - own)) 1.00
+for p in model five every big; do
 	full=$(median_ms "$work/$p.asp" -o "$work/o")
 	own=$(median_ms --emit-c "$work/$p.asp" -o "$work/c")
-	printf '%-10s %8s %10s %8s\n' "$p" "$full" "$own" "$(awk -v a="$full" -v b="$base" 'BEGIN { if (a + 0 > 0) printf "%.2f", a / b; else print "-" }')"
+	printf '%-10s %8s %10s %9s %8s\n' "$p" "$full" "$own" \
+		"$(awk -v a="$full" -v b="$own" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) print a - b; else print "-" }')" \
+		"$(awk -v a="$full" -v b="$base" 'BEGIN { if (a + 0 > 0) printf "%.2f", a / b; else print "-" }')"
 done

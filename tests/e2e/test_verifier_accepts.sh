@@ -36,6 +36,19 @@ EOF_POLICY
 	load_one "$obj"
 done
 
+# Every stdlib pattern one policy can combine (bench/compile.sh's "every":
+# 5 secrets denied, 4 pii patterns redacted; their body DFAs are the
+# products of each pattern's DFA, compiler/src/automata_body.c).
+{
+	printf 'policy "every"\ndefault allow\nuninspectable deny\nimport "providers"\nimport "pii"\nimport "secrets"\n'
+	for p in aws_access_key openai_key anthropic_key github_token private_key; do
+		printf 'rule s_%s { on request when request.body matches secrets.%s deny }\n' "$p" "$p"
+	done
+	for p in ssn credit_card email phone; do
+		printf 'rule r_%s { on request redact pii.%s }\n' "$p" "$p"
+	done
+} >"$H_WORK/every.asp"
+
 # A long rule chain: 1000 request rules over 50 body patterns, 50 models and
 # 40 paths. Past about 80 rules clang once spilled the chain past the
 # 512-byte BPF stack (emit_c.c now fences rules from each other).
@@ -47,15 +60,25 @@ done
 			"$i" $((i % 50)) $((i % 40)) $(((i * 7) % 50 + 1))
 	done
 } >"$H_WORK/long.asp"
-compile_policy "$H_WORK/long.asp" "$H_WORK/long.bpf.o"
-log "1000 request rules"
-skip_lines=$(cat "$H_WORK/aspend.log" 2>/dev/null | wc -l)
-start_aspend "$H_WORK/long.bpf.o"
-aspend_alive || fail "aspend died with long.bpf.o"
-# the verifier's work per program, against its limit of 1,000,000
-sed -n 's/.*: \(aspen_[a-z0-9_]*\) at .*(\([0-9]*\) insns verified).*/\1 \2/p;
-	s/.*attached \(aspen_[a-z0-9_]*\) at .*(\([0-9]*\) insns verified).*/\1 \2/p' \
-	<(tail -n +"$((skip_lines + 1))" "$H_WORK/aspend.log") | sort -k2 -n | tail -4 | while read -r prog n; do
-	log "  $prog: $n instructions verified ($((n / 10000))% of 1M)"
+
+# The verifier's work per program, against its limit of 1,000,000: issue
+# 16's budget is a quarter of it for these policies.
+for name in every long; do
+	compile_policy "$H_WORK/$name.asp" "$H_WORK/$name.bpf.o"
+	log "policy $name"
+	skip_lines=0
+	[ ! -f "$H_WORK/aspend.log" ] || skip_lines=$(wc -l <"$H_WORK/aspend.log")
+	start_aspend "$H_WORK/$name.bpf.o"
+	aspend_alive || fail "aspend died with $name.bpf.o"
+	sed -n 's/.*attached \(aspen_[a-z0-9_]*\) at .*(\([0-9]*\) insns verified).*/\1 \2/p;
+		s/.*TLS probe program \(aspen_[a-z0-9_]*\): \([0-9]*\) insns verified.*/\1 \2/p' \
+		<(tail -n +"$((skip_lines + 1))" "$H_WORK/aspend.log") | sort -k2 -n >"$H_WORK/insns"
+	tail -4 "$H_WORK/insns" | while read -r prog n; do
+		log "  $prog: $n instructions verified ($((n / 10000))% of 1M)"
+	done
+	while read -r prog n; do
+		[ "$n" -lt 250000 ] || fail "$name: $prog needs $n verifier instructions, over 25% of 1M"
+	done <"$H_WORK/insns"
+	grep -q 'aspen_ssl_write' "$H_WORK/insns" || fail "$name: no verifier count for aspen_ssl_write"
+	stop_aspend
 done
-stop_aspend
