@@ -436,7 +436,7 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 #endif
 	if (s->decided)
 		return 0;
-	rc = aspen_http_req_byte(&s->st, &s->r, (__u8)b);
+	rc = aspen_http_req_body_byte(&s->st, &s->r, (__u8)b);
 	if (rc == ASPEN_HTTP_DECIDABLE || rc == ASPEN_HTTP_ERROR || rc == ASPEN_HTTP_DONE)
 		aspen_decide_stream(s, probe);
 	else if (s->r.body_seen >= c->bound) {

@@ -978,14 +978,19 @@ static __always_inline int aspen_http_req_head(struct aspen_http_req_state *st, 
 	return aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED);
 }
 
-static __always_inline int aspen_http_req_byte(struct aspen_http_req_state *st, struct aspen_req *r,
-					       __u8 c)
+/* One request byte. framed (a constant): the HTTP/1.1 head and framing
+ * (chunked, keep-alive) too; else body mode only, any other state an
+ * error, and the head parser is not compiled into the caller. */
+static __always_inline int ah_req_byte(struct aspen_http_req_state *st, struct aspen_req *r, __u8 c,
+				       const int framed)
 {
 	int j = 0;
 
 	st->dec_n = AH_DEC_RAW;
 	if (st->state == AH_RQ_ERROR)
 		return ASPEN_HTTP_ERROR;
+	if (!framed && st->state != AH_RQ_BODY)
+		return aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED);
 	if (st->state == AH_RQ_DONE)
 		aspen_http_req_reset(st, r);
 	if (st->state < AH_RQ_BODY)
@@ -1017,6 +1022,21 @@ done:
 	r->flags |= ASPEN_REQ_BODY_DONE;
 	st->state = AH_RQ_DONE;
 	return ASPEN_HTTP_DONE;
+}
+
+static __always_inline int aspen_http_req_byte(struct aspen_http_req_state *st, struct aspen_req *r,
+					       __u8 c)
+{
+	return ah_req_byte(st, r, c, 1);
+}
+
+/* The JSON scan of a body without HTTP/1.1 framing (an HTTP/2 stream's
+ * DATA, a WebSocket message: st->state AH_RQ_BODY, content_length ~0).
+ * Their callers' copies are 2,100 -> 750 instructions each. */
+static __always_inline int aspen_http_req_body_byte(struct aspen_http_req_state *st,
+						    struct aspen_req *r, __u8 c)
+{
+	return ah_req_byte(st, r, c, 0);
 }
 
 /*

@@ -100,7 +100,7 @@ __noinline int aspen_ws_data(struct aspen_stream *s, __u32 b, __u64 bound)
 		return 0;
 	if (s->r.body_seen >= bound)
 		return 1;
-	aspen_http_req_byte(&s->st, &s->r, c); /* body mode: counts body_seen */
+	aspen_http_req_body_byte(&s->st, &s->r, c); /* body mode: counts body_seen */
 #if ASPEN_NEED_BODY_SCAN
 	{
 		__u8 dn = s->st.dec_n;

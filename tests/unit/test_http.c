@@ -959,10 +959,49 @@ static void test_fast_path_same(void **state)
 	assert_true(fast_nested > 10000);  /* and its nesting part */
 }
 
+/* The body-only entry (HTTP/2 DATA, WebSocket messages: the JSON scan, no
+ * framing): in body mode the same as aspen_http_req_byte(); in any other
+ * state, which those callers never set, an error, never a head parse. */
+static void test_body_only(void **state)
+{
+	static const char body[] = "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], "
+				   "\"model\": \"gpt-4o\", \"user\": \"u1\", \"stream\": true}";
+	struct req_ctx a, b;
+	int ra = 0, rb = 0;
+
+	(void)state;
+	req_new(&a);
+	req_new(&b);
+	a.st.state = b.st.state = AH_RQ_BODY;
+	a.r.flags = b.r.flags = ASPEN_REQ_HEAD_DONE;
+	for (size_t i = 0; i < sizeof(body) - 1; i++) {
+		ra = aspen_http_req_byte(&a.st, &a.r, (__u8)body[i]);
+		rb = aspen_http_req_body_byte(&b.st, &b.r, (__u8)body[i]);
+		assert_int_equal(ra, rb);
+	}
+	assert_int_equal(memcmp(&a.r, &b.r, sizeof(a.r)), 0);
+	assert_string_equal(b.r.model, "gpt-4o");
+	assert_true(b.r.flags & ASPEN_REQ_STREAM);
+	assert_int_equal(b.r.body_seen, sizeof(body) - 1);
+
+	/* not in body mode: the head parser would take "POST ..."; this fails */
+	req_new(&b);
+	assert_int_equal(aspen_http_req_body_byte(&b.st, &b.r, 'P'), ASPEN_HTTP_ERROR);
+	assert_int_equal(b.st.state, AH_RQ_ERROR);
+	assert_int_equal(b.r.unparsed, ASPEN_UNPARSED_MALFORMED);
+	req_new(&b);
+	b.st.state = AH_RQ_DONE;
+	assert_int_equal(aspen_http_req_body_byte(&b.st, &b.r, '{'), ASPEN_HTTP_ERROR);
+	req_new(&b);
+	b.st.state = AH_RQ_CHUNKED;
+	assert_int_equal(aspen_http_req_body_byte(&b.st, &b.r, '1'), ASPEN_HTTP_ERROR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_curl),
+	    cmocka_unit_test(test_body_only),
 	    cmocka_unit_test(test_python_two_writes),
 	    cmocka_unit_test(test_openai_user_stream_false),
 	    cmocka_unit_test(test_chunked),
