@@ -652,15 +652,14 @@ struct dfa *dfa_product(struct dfa *const *parts, size_t n, int max_states, bool
 	struct subset ss = {.nfa = NULL, .words = n};
 	struct dfa *d = NULL;
 	uint64_t *acc = NULL;
-	int *block = NULL, nblocks;
+	int *block = NULL, nblocks, limit;
 
 	err[0] = 0;
 	if (max_states > DFA_MAX_STATES16)
 		max_states = DFA_MAX_STATES16;
+	limit = distinct ? max_states : SUBSET_MAX_STATES;
 	product_classes(&ss, parts, n);
-	if (intern_init(&ss.states, n) < 0 ||
-	    product_build(&ss, parts, n, distinct ? max_states : SUBSET_MAX_STATES, err,
-			  errlen) < 0)
+	if (intern_init(&ss.states, n) < 0 || product_build(&ss, parts, n, limit, err, errlen) < 0)
 		goto out;
 	acc = calloc(ss.states.n, sizeof(uint64_t));
 	block = malloc(ss.states.n * sizeof(int));

@@ -23,9 +23,8 @@ static struct dfa *body_part(const struct ir *ir, struct diags *diags, size_t i)
 	const char *src = p->decl->regex;
 	uint64_t mask = 1ULL << p->index;
 	struct rx_error err;
-	struct dfa *d =
-	    rx_build_dfa(&src, &p->flags, &mask, 1, RX_UNANCHORED_LATE, IR_BODY_MAX_STATES, &err,
-			 NULL);
+	struct dfa *d = rx_build_dfa(&src, &p->flags, &mask, 1, RX_UNANCHORED_LATE,
+				     IR_BODY_MAX_STATES, &err, NULL);
 
 	if (d)
 		return d;
