@@ -311,7 +311,6 @@ int aspen_sockops(struct bpf_sock_ops *skops)
 #define ASPEN_TLS13_OVERHEAD 17            /* inner content type + 16-byte tag */
 
 struct aspen_recwalk {
-	struct sk_msg_md *msg;
 	__u64 charge;  /* plaintext bytes of application data in this message */
 	__u32 pos, size;
 	__u32 rec_left;
@@ -322,17 +321,18 @@ struct aspen_recwalk {
 
 #if ASPEN_NEED_TLS
 /* up to 5 bytes at off (fewer at the message's end) into w->hdr[hdr_n..] */
-static __always_inline __u32 aspen_recwalk_read(struct aspen_recwalk *w, __u32 want)
+static __always_inline __u32 aspen_recwalk_read(struct sk_msg_md *msg, struct aspen_recwalk *w,
+						 __u32 want)
 {
 	__u32 end = w->pos + want, n = 0;
 	__u8 *d, *e;
 
 	if (end > w->size)
 		end = w->size;
-	if (bpf_msg_pull_data(w->msg, w->pos, end, 0))
+	if (bpf_msg_pull_data(msg, w->pos, end, 0))
 		return 0;
-	d = w->msg->data;
-	e = w->msg->data_end;
+	d = msg->data;
+	e = msg->data_end;
 	for (__u32 j = 0; j < 5; j++) {
 		if (j >= end - w->pos || (void *)(d + j + 1) > (void *)e)
 			break;
@@ -387,11 +387,18 @@ static __always_inline void aspen_recwalk_record(struct aspen_recwalk *w, __u8 t
 	}
 }
 
-static long aspen_recwalk_step(__u32 i, void *arg)
+/* One step of the walk: a record's rest skipped, or its header read and
+ * charged; 1 to stop. A global function, so that the verifier checks it
+ * once with every field of w unknown: inlined in the bpf_loop callback,
+ * each combination of the constants a step leaves in w (ovh, free_recs,
+ * flags, hdr_n, bad) was a state of its own, walked again (about 110k of
+ * the 160k instructions sk_msg cost the verifier at start-up, issue 14). */
+__noinline int aspen_recwalk_one(struct sk_msg_md *msg, struct aspen_recwalk *w)
 {
-	struct aspen_recwalk *w = arg;
 	__u32 left, take, got, len;
 
+	if (!msg || !w)
+		return 1;
 	if (w->pos >= w->size || w->bad)
 		return 1;
 	left = w->size - w->pos;
@@ -401,7 +408,7 @@ static long aspen_recwalk_step(__u32 i, void *arg)
 		w->pos += take;
 		return 0;
 	}
-	got = aspen_recwalk_read(w, 5 - (w->hdr_n & 7));
+	got = aspen_recwalk_read(msg, w, 5 - (w->hdr_n & 7));
 	if (!got) {
 		w->bad = ASPEN_UNPARSED_TLS_FRAMING;
 		return 1;
@@ -419,6 +426,18 @@ static long aspen_recwalk_step(__u32 i, void *arg)
 	aspen_recwalk_record(w, w->hdr[0], len);
 	w->rec_left = len;
 	return 0;
+}
+
+struct aspen_recwalk_loop {
+	struct sk_msg_md *msg;
+	struct aspen_recwalk *w; /* apart from msg: the global function may write it all */
+};
+
+static long aspen_recwalk_step(__u32 i, void *arg)
+{
+	struct aspen_recwalk_loop *l = arg;
+
+	return aspen_recwalk_one(l->msg, l->w) ? 1 : 0;
 }
 #endif /* ASPEN_NEED_TLS */
 
@@ -792,9 +811,9 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	struct aspen_ledger *l;
 	__u32 why = ASPEN_UNPARSED_UNINSPECTED, hello_why = 0;
 	struct aspen_recwalk w = {};
+	struct aspen_recwalk_loop loop = {.msg = msg, .w = &w};
 
 	ASPEN_SOCK_KEY(key, msg);
-	w.msg = msg;
 	w.size = msg->size;
 	s = bpf_map_lookup_elem(&aspen_socks, &key);
 	if (!s) {
@@ -818,7 +837,7 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	w.free_recs = s->free_recs;
 	w.flags = s->flags;
 	__builtin_memcpy(w.hdr, s->hdr, sizeof(w.hdr));
-	bpf_loop(ASPEN_REC_WALK, aspen_recwalk_step, &w, 0);
+	bpf_loop(ASPEN_REC_WALK, aspen_recwalk_step, &loop, 0);
 	if (!w.bad && w.pos < w.size)
 		w.bad = ASPEN_UNPARSED_TLS_FRAMING; /* more records than one walk takes */
 	if (!w.bad)
@@ -885,7 +904,6 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	if (verdict >= 0)
 		return verdict;
 	if (aspen_is_fronting(why)) {
-		w.msg = msg;
 		w.size = msg->size;
 		w.flags = s->flags;
 		verdict = aspen_uninspected(msg, s, &key, &w, why);
