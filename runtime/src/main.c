@@ -621,6 +621,7 @@ static int late_ready(struct daemon *d, bool wait)
 	if (d->cur->nlate)
 		log_info("TLS probe programs loaded (%lu insns verified), %ld ms after start",
 			 policy_late_insns(d->cur), ms_since_start());
+	pin_late_maps(d, d->cur);
 	if (d->adopt) {
 		int n = tls_adopt_pinned(d, d->cur);
 
@@ -742,14 +743,16 @@ int main(int argc, char **argv)
 	log_phase("audit");
 	probe_print();
 	log_phase("probe");
-	if (scrub_stdlib(&D) < 0)
+	if (scrub_stdlib_start(&D) < 0)
 		goto out;
-	log_phase("stdlib");
 	D.cur = load_policy(&D, err, sizeof(err));
 	if (!D.cur) {
 		log_err("%s", err);
 		goto out;
 	}
+	if (scrub_stdlib_wait(&D) < 0) /* no audit line is made before */
+		goto out;
+	log_phase("stdlib");
 	/* never wait on DNS here: what --hosts, --resolve and the CIDRs know is
 	 * in the maps; the resolver fills in the names once enforcing */
 	policy_heartbeat(D.cur);

@@ -27,6 +27,7 @@
 #include "hook.h"
 #include "log.h"
 #include "pin.h"
+#include "policy_late.h"
 #include "policy_obj.h"
 #include "rt_cgroup.h"
 
@@ -193,24 +194,48 @@ static void pin_links(struct daemon *d, struct policy_obj *p, struct names *kept
 	}
 }
 
+struct pin_map_ctx {
+	struct daemon *d;
+	struct names *kept;
+};
+
+static void pin_map(const char *map, int fd, void *arg)
+{
+	struct pin_map_ctx *c = arg;
+	char name[PIN_NAME_MAX + 1], path[PATH_MAX];
+
+	if (strncmp(map, "aspen_", 6) || fd < 0)
+		return;
+	snprintf(name, sizeof(name), "map:%s", map);
+	if (join(path, sizeof(path), c->d->pin_dir, name) < 0)
+		return;
+	if (c->kept)
+		names_add(c->kept, name);
+	unlink(path);
+	if (bpf_obj_pin(fd, path))
+		log_warn("cannot pin %s: %s", path, strerror(errno));
+}
+
+/* The object's maps, and those its TLS probes' instance made (once
+ * loaded: else pin_late_maps pins them then) */
 static void pin_maps(struct daemon *d, struct policy_obj *p, struct names *kept)
 {
+	struct pin_map_ctx c = {.d = d, .kept = kept};
 	struct bpf_map *m;
 
 	bpf_object__for_each_map(m, p->obj)
 	{
-		char name[PIN_NAME_MAX + 1], path[PATH_MAX];
-
-		if (strncmp(bpf_map__name(m), "aspen_", 6))
-			continue;
-		snprintf(name, sizeof(name), "map:%s", bpf_map__name(m));
-		if (join(path, sizeof(path), d->pin_dir, name) < 0)
-			continue;
-		names_add(kept, name);
-		unlink(path);
-		if (bpf_obj_pin(bpf_map__fd(m), path))
-			log_warn("cannot pin %s: %s", path, strerror(errno));
+		pin_map(bpf_map__name(m), bpf_map__fd(m), &c);
 	}
+	policy_late_each_map(p, pin_map, &c);
+}
+
+void pin_late_maps(struct daemon *d, struct policy_obj *p)
+{
+	struct pin_map_ctx c = {.d = d};
+
+	if (d->pin_dir[0])
+		policy_late_each_map(p, pin_map, &c);
 }
 
 /* Pins of links and maps the object does not have (any more). */

@@ -63,6 +63,9 @@ bool pin_owner_alive(__u32 pid);
 /* Pin p's links and maps (replacing the pins of the object it replaced,
  * removing pins it no longer has) and write the state. 0 or -1. */
 int pin_policy(struct daemon *d, struct policy_obj *p, const char *why);
+/* Pin the maps p's TLS probes' instance made, once it is loaded (they were
+ * not there for pin_policy: policy_late_defer) */
+void pin_late_maps(struct daemon *d, struct policy_obj *p);
 /* Update the state's lost_reported. */
 void pin_set_lost(struct daemon *d, __u64 lost);
 

@@ -18,7 +18,9 @@
 struct daemon;
 struct policy_obj;
 
-/* Before p->obj is loaded: leave its per-process programs out. How many. */
+/* Before p->obj is loaded: leave its per-process programs out, and the
+ * maps only they use (unless carried over): the second instance makes
+ * them. How many programs. */
 int policy_late_defer(struct policy_obj *p);
 /* After p->obj is loaded: load them in a thread (0), or -1 (err). */
 int policy_late_start(struct policy_obj *p, const char *path, char *err, size_t errlen);
@@ -28,6 +30,9 @@ int policy_late_start(struct policy_obj *p, const char *path, char *err, size_t 
 int policy_late_poll(struct policy_obj *p, bool wait, char *err, size_t errlen);
 /* Whether p's per-process programs can be attached now. */
 bool policy_late_ready(const struct policy_obj *p);
+/* The maps the second instance made (policy_late_defer), once loaded */
+void policy_late_each_map(const struct policy_obj *p,
+			  void (*fn)(const char *name, int fd, void *ctx), void *ctx);
 /* Instructions the kernel verified for them (0 until loaded). */
 unsigned long policy_late_insns(const struct policy_obj *p);
 /* Wait for the thread, unload. */
