@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * premaps.h: the big preallocated maps, made by this thread and one more,
- * biggest first, each taking the next one left.
+ * premaps.h: the object's maps, made by this thread and one more, biggest
+ * first, each taking the next one left.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,9 +14,8 @@
 
 #include "premaps.h"
 
-#define PREMAPS_MAX 32
-#define PREMAPS_MIN_BYTES (1UL << 20) /* smaller ones cost libbpf less than a thread */
-#define PREMAPS_ELEM_OVERHEAD 48      /* struct htab_elem, roughly */
+#define PREMAPS_MAX 64
+#define PREMAPS_ELEM_OVERHEAD 48 /* struct htab_elem, roughly */
 
 struct job {
 	struct bpf_map *m;
@@ -42,13 +41,47 @@ static bool preallocated_hash(const struct bpf_map *m)
 	}
 }
 
+/* The kinds aspend makes as libbpf would (bpf_object__create_map): a plain
+ * definition; the BTF of key and value only where the kernel takes it. */
+static bool plain(const struct bpf_map *m, bool *btf)
+{
+	*btf = true;
+	switch (bpf_map__type(m)) {
+	case BPF_MAP_TYPE_HASH:
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+	case BPF_MAP_TYPE_LPM_TRIE: return true;
+	case BPF_MAP_TYPE_SOCKHASH:
+	case BPF_MAP_TYPE_QUEUE:
+	case BPF_MAP_TYPE_RINGBUF: *btf = false; return true;
+	default: return false;
+	}
+}
+
+/* What the kernel allocates at creation, roughly: the order to make them */
+static unsigned long cost(const struct bpf_map *m)
+{
+	unsigned long n = bpf_map__max_entries(m);
+
+	if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
+		return n;
+	if (preallocated_hash(m))
+		return n * (bpf_map__key_size(m) + bpf_map__value_size(m) + PREMAPS_ELEM_OVERHEAD);
+	return n * 16; /* buckets, or an array's values (small here) */
+}
+
 static void create(struct jobs *j, struct job *b)
 {
 	const struct bpf_map *m = b->m;
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = bpf_map__map_flags(m),
 		    .numa_node = bpf_map__numa_node(m), .map_extra = bpf_map__map_extra(m));
+	bool btf;
 
-	if (j->btf_fd >= 0 && bpf_map__btf_value_type_id(m)) {
+	plain(m, &btf);
+	if (btf && j->btf_fd >= 0 && bpf_map__btf_value_type_id(m)) {
 		o.btf_fd = (__u32)j->btf_fd;
 		o.btf_key_type_id = bpf_map__btf_key_type_id(m);
 		o.btf_value_type_id = bpf_map__btf_value_type_id(m);
@@ -102,14 +135,14 @@ int premaps_create(struct bpf_object *obj)
 
 	bpf_object__for_each_map(m, obj)
 	{
-		unsigned long bytes =
-		    (unsigned long)bpf_map__max_entries(m) *
-		    (bpf_map__key_size(m) + bpf_map__value_size(m) + PREMAPS_ELEM_OVERHEAD);
+		bool btf;
 
-		if (bpf_map__fd(m) >= 0 || !preallocated_hash(m) || bytes < PREMAPS_MIN_BYTES ||
-		    j.n == PREMAPS_MAX)
+		/* not: carried over, made late (policy_late_defer), libbpf's own
+		 * (.rodata and the like: it fills them), pinned by path */
+		if (bpf_map__fd(m) >= 0 || !bpf_map__autocreate(m) || bpf_map__is_internal(m) ||
+		    bpf_map__pin_path(m) || !plain(m, &btf) || j.n == PREMAPS_MAX)
 			continue;
-		j.v[j.n++] = (struct job){.m = m, .bytes = bytes, .fd = -1};
+		j.v[j.n++] = (struct job){.m = m, .bytes = cost(m), .fd = -1};
 	}
 	if (j.n < 2)
 		return 0;
