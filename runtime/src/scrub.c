@@ -14,6 +14,9 @@
  * Both use rx_new_short(): audit values are short, and some patterns'
  * unanchored DFA (secrets.openai_key) takes most of a second to build.
  */
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +54,49 @@ static const char *stdlib_dir(char *buf, size_t len)
 	return NULL;
 }
 
-int scrub_stdlib(struct daemon *d)
+/* The stdlib's patterns, built by a thread while the policy is loaded
+ * (issue 14: 6-18 ms of the start, CPU the kernel's verifier leaves idle
+ * on the other core). It touches only its own struct. */
+static struct stdlib_job {
+	pthread_t thread;
+	bool started;
+	struct rt_scrub *scrub;
+	int rc;
+	int n;
+	char dir[PATH_MAX];
+	char err[768];
+} job;
+
+static void *stdlib_build(void *arg)
 {
-	char path[PATH_MAX], err[512];
+	struct stdlib_job *j = arg;
+	char path[PATH_MAX * 2], why[512];
+
+	j->scrub = rt_scrub_new();
+	if (!j->scrub) {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		j->rc = -1;
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(stdlib_files) / sizeof(stdlib_files[0]); i++) {
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s", j->dir, stdlib_files[i]);
+		rc = rt_scrub_add_asp(j->scrub, path, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(j->err, sizeof(j->err), "audit masking: %s", why);
+			j->rc = -1;
+			return NULL;
+		}
+		j->n += rc;
+	}
+	return NULL;
+}
+
+int scrub_stdlib_start(struct daemon *d)
+{
+	char path[PATH_MAX];
 	const char *dir;
-	int n = 0;
 
 	if (d->opts.no_stdlib_scan)
 		return 0;
@@ -65,27 +106,44 @@ int scrub_stdlib(struct daemon *d)
 			 "policy's own patterns only (set ASPEN_STDLIB_DIR)");
 		return 0;
 	}
-	d->std_scrub = rt_scrub_new();
-	if (!d->std_scrub)
-		return -1;
-	for (size_t i = 0; i < sizeof(stdlib_files) / sizeof(stdlib_files[0]); i++) {
-		int rc;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, stdlib_files[i]);
-		rc = rt_scrub_add_asp(d->std_scrub, path, err, sizeof(err));
-		if (rc < 0) {
-			log_err("audit masking: %s", err);
-			return -1;
-		}
-		n += rc;
+	memset(&job, 0, sizeof(job));
+	snprintf(job.dir, sizeof(job.dir), "%s", dir);
+	if (pthread_create(&job.thread, NULL, stdlib_build, &job)) {
+		stdlib_build(&job); /* no thread: here */
+		return 0;
 	}
+	job.started = true;
+	return 0;
+}
+
+int scrub_stdlib_wait(struct daemon *d)
+{
+	if (job.started)
+		pthread_join(job.thread, NULL);
+	job.started = false;
+	if (!job.scrub)
+		return job.rc;
+	if (job.rc < 0) {
+		log_err("%s", job.err);
+		rt_scrub_free(job.scrub);
+		job.scrub = NULL;
+		return -1;
+	}
+	d->std_scrub = job.scrub;
+	job.scrub = NULL;
 	log_info("audit values are masked with %d patterns of %s (pii, secrets) and the policy's",
-		 n, dir);
+		 job.n, job.dir);
 	return 0;
 }
 
 void scrub_stdlib_free(struct daemon *d)
 {
+	if (job.started) {
+		pthread_join(job.thread, NULL);
+		job.started = false;
+		rt_scrub_free(job.scrub);
+		job.scrub = NULL;
+	}
 	rt_scrub_free(d->std_scrub);
 	d->std_scrub = NULL;
 }

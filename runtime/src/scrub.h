@@ -13,9 +13,12 @@ struct daemon;
 struct policy_obj;
 
 /* The standard library's pii and secrets patterns (d->std_scrub), once at
- * start; none with --no-stdlib-scan or without a stdlib (warned). -1 when
- * the stdlib's patterns cannot be read. */
-int scrub_stdlib(struct daemon *d);
+ * start, built in a thread while the policy loads (start, then wait);
+ * none with --no-stdlib-scan or without a stdlib (warned). wait: -1 when
+ * the stdlib's patterns cannot be read (said). free also joins a thread
+ * never waited for. */
+int scrub_stdlib_start(struct daemon *d);
+int scrub_stdlib_wait(struct daemon *d);
 void scrub_stdlib_free(struct daemon *d);
 /* Every pattern of p's metadata (p->scrub) / free them */
 int scrub_prepare(struct policy_obj *p);
