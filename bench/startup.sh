@@ -74,20 +74,31 @@ dns() { # MODE: the fake DNS server, answering (ok) or not (silent)
 
 # start ARGS...: start aspend $b with $obj, wait until ready, print its
 # figures (ms): enforcing, and TLS probe programs loaded (= enforcing
-# without them)
+# without them). Each start logs to a file of its own, opened for append.
+# Before, all wrote one file, truncated at each start: the watchdog of the
+# aspend just SIGKILLed (adoption) still held it at that aspend's final
+# offset and wrote its "aspend ... is gone" line there after its
+# redaction passes (~220 ms after the kill, watchdog.c), when the new
+# start's log, about as long, had reached that offset: over its
+# "enforcing" line. sed found none and the ready figure was taken (the
+# 778 ms "adoption" medians of session 25). A start whose line is missing
+# now ends the bench.
+nstart=0
 start() {
 	rm -f "$work/ready"
-	: >"$work/aspend.log"
+	nstart=$((nstart + 1))
+	log=$work/aspend-$nstart.log
 	# shellcheck disable=SC2086 # cacheopt: one word or none
 	"${exe[$b]}" "$work/$b-$pol.bpf.o" --cgroup "$cg" --audit "$work/audit.jsonl" \
 		--ready-file "$work/ready" ${cacheopt[$b]} \
-		--resolve api.openai.com=127.0.0.2 "$@" 2>"$work/aspend.log" &
+		--resolve api.openai.com=127.0.0.2 "$@" 2>>"$log" &
 	aspend_pid=$!
 	for _ in $(seq 400); do [ -f "$work/ready" ] && break; sleep 0.025; done
-	[ -f "$work/ready" ] || { cat "$work/aspend.log" >&2; exit 1; }
+	[ -f "$work/ready" ] || { cat "$log" >&2; exit 1; }
 	local e t
-	e=$(sed -n 's/.* enforcing in cgroup .*, \([0-9]*\) ms after start.*/\1/p' "$work/aspend.log")
-	t=$(sed -n 's/.*TLS probe programs loaded .*, \([0-9]*\) ms after start.*/\1/p' "$work/aspend.log")
+	e=$(sed -n 's/.* enforcing in cgroup .*, \([0-9]*\) ms after start.*/\1/p' "$log")
+	t=$(sed -n 's/.*TLS probe programs loaded .*, \([0-9]*\) ms after start.*/\1/p' "$log")
+	[ -n "$e" ] || { echo "bench/startup.sh: no enforcing line in $log:" >&2; cat -v "$log" >&2; exit 1; }
 	echo "$e ${t:-$e}"
 }
 stop() { kill -"${1:-TERM}" "$aspend_pid"; wait "$aspend_pid" 2>/dev/null || true; aspend_pid=; }
