@@ -281,7 +281,8 @@ void policy_late_each_map(const struct policy_obj *p,
 		return;
 	bpf_object__for_each_map(m, p->late->obj)
 	{
-		const struct bpf_map *first = bpf_object__find_map_by_name(p->obj, bpf_map__name(m));
+		const struct bpf_map *first =
+		    bpf_object__find_map_by_name(p->obj, bpf_map__name(m));
 
 		if (late_only(bpf_map__name(m)) && first && bpf_map__fd(first) < 0 &&
 		    bpf_map__fd(m) >= 0)
