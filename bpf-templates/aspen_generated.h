@@ -90,4 +90,11 @@ static __always_inline __u32 aspen_decide_redact(const struct aspen_req *r);
  * c, returns the next state. */
 static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched);
 
+/* The same over buf[(pos + j) & bmask], j < n, at most ASPEN_BODY_RUN bytes
+ * (defined by the generated C), the state in and out through *state; with
+ * stop, returns after the first byte on which a pattern matched. Returns
+ * the bytes scanned. */
+static __always_inline __u32 aspen_body_scan(__u64 *state, const __u8 *buf, __u64 bmask,
+					     __u32 pos, __u32 n, __u64 *matched, int stop);
+
 #endif

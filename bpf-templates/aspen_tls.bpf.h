@@ -497,7 +497,7 @@ struct aspen_feed {
 
 /* bytes one fast-path step may pass over: with body patterns every byte
  * also steps their DFA, and the verifier takes 256 of those no more */
-#define ASPEN_PLAIN_RUN 64 /* bytes of one aspen_body_run (with patterns): verifier cost */
+#define ASPEN_PLAIN_RUN ASPEN_BODY_RUN /* bytes of one aspen_body_run (with patterns) */
 
 /* One body byte through the policy's patterns (the combined body DFA).
  * Global: the verifier checks the DFA step once, not in every unrolled
@@ -518,44 +518,20 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 
 #if ASPEN_NEED_BODY_SCAN
 /* Body bytes buf[pos .. pos + n) (n <= ASPEN_PLAIN_RUN) through the
- * policy's patterns, the DFA state in a register. While every DFA is idle
- * a byte that starts no match moves them to the state that byte alone
- * decides (the generated prefilter: aspen_body_skip[], aspen_body_idle())
- * without a step. Global: the verifier checks the loop once. */
+ * policy's patterns: the generated aspen_body_scan() (the DFA states in
+ * registers, the prefilter while every DFA is idle). Global: the verifier
+ * checks the loop once. */
 __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scratch *sc, __u32 pos,
 			      __u32 n, __u32 at)
 {
 	__u64 state, m = 0;
-	int idle;
 
 	if (!s || !sc || !n)
 		return 0;
 	if (s->body_off == ~0u)
 		s->body_off = at;
 	state = s->body_state;
-	idle = aspen_body_idle(state);
-#pragma clang loop unroll(disable)
-	for (__u32 j = 0; j < ASPEN_PLAIN_RUN; j++) {
-		__u64 idx = pos + j;
-		__u8 c;
-
-		if (j >= n)
-			break;
-		barrier_var(idx);
-		c = sc->buf[idx & (2 * ASPEN_CHUNK - 1)];
-#if ASPEN_BODY_PREFILTER
-		if (idle) {
-			__u64 t = aspen_body_skip[c];
-
-			if (t != ASPEN_BODY_STEP) {
-				state = t;
-				continue;
-			}
-		}
-#endif
-		state = aspen_body_step(state, c, &m);
-		idle = aspen_body_idle(state);
-	}
+	aspen_body_scan(&state, sc->buf, 2 * ASPEN_CHUNK - 1, pos, n, &m, 0);
 	s->body_state = state;
 	s->r.body_match |= m;
 	s->write_match |= m;

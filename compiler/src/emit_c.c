@@ -440,62 +440,176 @@ static void emit_model_paths(struct emitter *e)
 
 /* ---- body patterns (docs/internals.md, "Patterns, body scanning") ---------- */
 
-/* The prefilter (common/dfa.h, dfa_idle_skip()): per DFA its idle states;
- * for all DFAs together, each byte's packed next state when every DFA is
- * idle and the byte needs no step in any, else ASPEN_BODY_STEP. */
-static void emit_body_prefilter(struct emitter *e)
+/* How a body DFA is laid out for the scan. Its states are renumbered: the
+ * start state 0, then the idle states the prefilter may pass over (common/dfa.h,
+ * dfa_idle_skip(); never accepting), then the others, the accepting ones
+ * last, so that "idle?" and "a match ends here?" are a comparison of the
+ * state, not a table load. A state is kept (in its 16 bits of the __u64 body
+ * state) as its row's offset in the flat next table, state x nclasses, when
+ * that fits 16 bits (scale = nclasses): a step is then one add and one load,
+ * the loop-carried chain the scan's speed hangs on. */
+struct body_layout {
+	int *to;   /* old state -> new */
+	int *from; /* new state -> old */
+	int idle;  /* new states [0, idle): idle, not accepting (0: none) */
+	int acc;   /* new states [acc, nstates): every state with a mask */
+	int scale; /* packed value = new state x scale */
+};
+
+/* the least power of two >= n */
+static int body_pow2(int n)
 {
-	const struct ir *ir = e->ir;
-	uint64_t skip[256];
+	int p = 1;
+
+	while (p < n)
+		p *= 2;
+	return p;
+}
+
+static int body_key(const struct dfa *d, const uint8_t *idle, int s)
+{
+	return d->mask[s] ? 2 : idle[s] ? 0 : 1;
+}
+
+/* idle: per old state, from dfa_idle_skip() (all 0: no prefilter) */
+static bool body_layout(const struct dfa *d, const uint8_t *idle, struct body_layout *l)
+{
+	int n = 0;
+
+	l->to = malloc(sizeof(int) * (size_t)d->nstates);
+	l->from = malloc(sizeof(int) * (size_t)d->nstates);
+	if (!l->to || !l->from)
+		return false;
+	l->to[0] = 0;
+	l->from[n++] = 0;
+	for (int key = 0; key < 3; key++)
+		for (int s = 1; s < d->nstates; s++)
+			if (body_key(d, idle, s) == key) {
+				l->to[s] = n;
+				l->from[n++] = s;
+			}
+	l->idle = 0;
+	if (body_key(d, idle, 0) == 0)
+		while (l->idle < n && body_key(d, idle, l->from[l->idle]) == 0)
+			l->idle++;
+	l->acc = n;
+	while (l->acc > 0 && d->mask[l->from[l->acc - 1]])
+		l->acc--;
+	if (d->mask[0])
+		l->acc = 0; /* state 0 accepts: every state is checked */
+	l->scale = (long)d->nstates * d->nclasses <= 65536 ? d->nclasses : 1;
+	return true;
+}
+
+static void body_layout_free(struct body_layout *l)
+{
+	free(l->to);
+	free(l->from);
+}
+
+/* The tables of body DFA g: byte classes, the flat next table (packed
+ * values), the masks of the accepting states (index: state - acc). */
+static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
+			     const struct body_layout *l)
+{
+	int nc = d->nclasses;
+	uint16_t *row = malloc(sizeof(uint16_t) * (size_t)nc);
+
+	put(e, "static const __u8 aspen_body%zu_class[256] ASPEN_TABLE = {\n", g);
+	emit_bytes(e, d->cls, 256, "\t");
+	put(e, "};\n");
+	put(e, "static const __u16 aspen_body%zu_next[%d] ASPEN_TABLE = {\n", g,
+	    l->scale > 1 ? body_pow2(d->nstates * nc) : d->nstates * nc);
+	for (int s = 0; s < d->nstates && row; s++) {
+		int o = l->from[s];
+
+		put(e, "\t/* %d (%d)%s", s, o, s < l->idle ? ", idle" : "");
+		if (d->mask[o])
+			put(e, ", match ends: 0x%" PRIx64, d->mask[o]);
+		put(e, " */\n");
+		for (int k = 0; k < nc; k++)
+			row[k] = (uint16_t)(l->to[d->next[o * nc + k]] * l->scale);
+		emit_u16s(e, row, nc, "\t");
+	}
+	free(row);
+	put(e, "};\n");
+	put(e, "static const __u64 aspen_body%zu_mask[%d] ASPEN_TABLE = {\n", g,
+	    d->nstates > l->acc ? d->nstates - l->acc : 1);
+	for (int s = l->acc; s < d->nstates; s++)
+		put(e, "\t0x%" PRIx64 "ULL,\n", d->mask[l->from[s]]);
+	if (d->nstates == l->acc)
+		put(e, "\t0,\n");
+	put(e, "};\n");
+	/* one DFA's step from packed value st over byte c */
+	put(e, "static __always_inline __attribute__((unused)) __u64\n"
+	       "aspen_body%zu_go(__u64 st, __u64 c, __u64 *matched)\n{\n", g);
+	put(e, "\t__u64 i = aspen_body%zu_class[c & 0xff];\n\n", g);
+	/* clang knows the tables and would drop the checks; the verifier
+	 * does not: hide the values from clang */
+	put(e, "\tbarrier_var(st);\n\tbarrier_var(i);\n");
+	if (l->scale == 1)
+		put(e, "\ti += st * %d;\n", nc);
+	else
+		put(e, "\ti += st;\n");
+	if (l->scale > 1) /* a mask, not a test: the verifier decides no branch on st
+			   * (a range of st it could decide on makes st precise, and
+			   * the paths of the scan loop then never meet) */
+		put(e, "\ti &= %d; /* the table is padded: never changes i */\n",
+		    body_pow2(d->nstates * nc) - 1);
+	else
+		put(e, "\tif (i >= %d)\n\t\ti = 0; /* never: st is a value of this table */\n",
+		    d->nstates * nc);
+	put(e, "\tst = aspen_body%zu_next[i];\n", g);
+	if (d->nstates > l->acc) {
+		/* the same entry loaded again: the verifier learns nothing of st
+		 * from the test (were st's range narrowed here, the next byte's
+		 * idle test would be decided and each path checked apart) */
+		put(e, "\tif (*(const volatile __u16 *)&aspen_body%zu_next[i] >= %d) {"
+		       " /* an accepting state */\n", g, l->acc * l->scale);
+		if (l->scale == 1)
+			put(e, "\t\t__u64 a = st - %d;\n\n", l->acc);
+		else
+			put(e, "\t\t__u64 a = st / %d - %d;\n\n", l->scale, l->acc);
+		put(e, "\t\tbarrier_var(a);\n");
+		put(e, "\t\tif (a < %d)\n\t\t\t*matched |= aspen_body%zu_mask[a];\n\t}\n",
+		    d->nstates - l->acc, g);
+	}
+	put(e, "\treturn st;\n}\n\n");
+}
+
+/* The prefilter: for all DFAs together, each byte's packed next state
+ * when every DFA is idle and the byte needs no step in any, else
+ * ASPEN_BODY_STEP; the idle states of each (dfa_idle_skip()). Returns the
+ * bytes passed (0: no prefilter). */
+static int body_idle(const struct ir *ir, uint8_t *idle[], uint64_t skip[256])
+{
 	int16_t to[256];
 	int n = ir->nbody_dfa ? 256 : 0;
 
 	for (int c = 0; c < 256; c++)
 		skip[c] = 0;
-	for (size_t g = 0; g < ir->nbody_dfa && n; g++) {
+	for (size_t g = 0; g < ir->nbody_dfa; g++) {
 		const struct dfa *d = ir->body_dfa[g];
-		uint8_t *idle = calloc((size_t)d->nstates, 1);
 
-		if (!idle || !dfa_idle_skip(d, idle, to)) {
-			free(idle);
+		idle[g] = calloc((size_t)d->nstates, 1);
+		if (!idle[g] || !n)
+			continue;
+		if (!dfa_idle_skip(d, idle[g], to)) {
 			n = 0;
-			break;
+			continue;
 		}
-		put(e, "static const __u8 aspen_body%zu_idle[%d] ASPEN_TABLE __attribute__((unused)) = {\n", g, d->nstates);
-		emit_bytes(e, idle, d->nstates, "\t");
-		put(e, "};\n");
-		free(idle);
 		for (int c = 0; c < 256; c++)
 			if (to[c] < 0 || skip[c] == ~0ULL)
 				skip[c] = ~0ULL;
 			else
-				skip[c] |= (uint64_t)to[c] << (g * 16);
+				skip[c] |= (uint64_t)to[c] << (g * 16); /* old numbers: see below */
 	}
 	for (int c = 0; c < 256 && n; c++)
 		n -= skip[c] == ~0ULL;
-	put(e, "#define ASPEN_BODY_STEP (~0ULL)\n");
-	put(e, "#define ASPEN_BODY_PREFILTER %d /* bytes passed without a step when idle */\n", n);
-	if (!n) {
-		put(e, "static __always_inline __attribute__((unused)) int aspen_body_idle(__u64 state)\n{\n\t(void)state;\n"
-		       "\treturn 0;\n}\n\n");
-		return;
-	}
-	put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE __attribute__((unused)) = {\n");
-	for (int c = 0; c < 256; c++)
-		put(e, "\t0x%" PRIx64 "ULL,%s", skip[c], c % 4 == 3 ? "\n" : "");
-	put(e, "};\n");
-	put(e, "/* every body DFA is in an idle state */\n"
-	       "static __always_inline __attribute__((unused)) int aspen_body_idle(__u64 state)\n{\n");
-	for (size_t g = 0; g < ir->nbody_dfa; g++) {
-		put(e, "\t{\n\t\t__u64 st = (state >> %zu) & 0xffff;\n\n", g * 16);
-		put(e, "\t\tbarrier_var(st);\n");
-		put(e, "\t\tif (st >= %d || !aspen_body%zu_idle[st])\n\t\t\treturn 0;\n\t}\n",
-		    ir->body_dfa[g]->nstates, g);
-	}
-	put(e, "\treturn 1;\n}\n\n");
+	return n;
 }
 
-static void emit_body_step(struct emitter *e)
+static void emit_body_patterns_comment(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
 
@@ -515,47 +629,120 @@ static void emit_body_step(struct emitter *e)
 	if (!ir->npatterns)
 		put(e, " none");
 	put(e, "\n */\n");
+}
+
+/* aspen_body_scan(): ASPEN_BODY_RUN bytes at most, the DFA states in
+ * registers (one variable each), the prefilter while every DFA is idle. */
+static void emit_body_scan(struct emitter *e, const struct body_layout *l, int prefilter)
+{
+	const struct ir *ir = e->ir;
+	size_t n = ir->nbody_dfa;
+
+	put(e, "/* Body bytes buf[(pos + j) & bmask], j < n (at most ASPEN_BODY_RUN), through\n"
+	       " * the body DFAs from *state, which it updates; ORs the matches into\n"
+	       " * *matched. While every DFA is idle a byte the prefilter passes\n"
+	       " * (aspen_body_skip[]) moves them without a step. With stop, returns after\n"
+	       " * the first byte on which a pattern matched. Returns the bytes scanned. */\n");
+	put(e, "#define ASPEN_BODY_RUN 64 /* verifier cost: one loop iteration per byte */\n");
+	put(e, "static __always_inline __attribute__((unused)) __u32\n"
+	       "aspen_body_scan(__u64 *state, const __u8 *buf, __u64 bmask, __u32 pos, __u32 n,\n"
+	       "\t\t__u64 *matched, int stop)\n{\n");
+	if (!n) {
+		put(e, "\t(void)state;\n\t(void)buf;\n\t(void)bmask;\n\t(void)pos;\n\t(void)matched;\n"
+		       "\t(void)stop;\n\treturn n;\n}\n\n");
+		return;
+	}
+	for (size_t g = 0; g < n; g++)
+		put(e, "\t__u64 s%zu = (*state >> %zu) & 0xffff;\n", g, g * 16);
+	put(e, "\t__u64 m = 0;\n\t__u32 j;\n\n");
+	put(e, "#pragma clang loop unroll(disable)\n");
+	put(e, "\tfor (j = 0; j < ASPEN_BODY_RUN; j++) {\n\t\t__u64 c;\n\n");
+	put(e, "\t\tif (j >= n)\n\t\t\tbreak;\n");
+	put(e, "\t\tc = buf[(pos + j) & bmask];\n");
+	if (prefilter) {
+		put(e, "\t\tif (");
+		for (size_t g = 0; g < n; g++)
+			put(e, "%ss%zu < %d", g ? " && " : "", g, l[g].idle * l[g].scale);
+		put(e, ") {\n\t\t\t__u64 t = aspen_body_skip[c];\n\n");
+		put(e, "\t\t\tif (t != ASPEN_BODY_STEP) {\n");
+		for (size_t g = 0; g < n; g++)
+			put(e, "\t\t\t\ts%zu = (t >> %zu) & 0xffff;\n", g, g * 16);
+		put(e, "\t\t\t\tcontinue;\n\t\t\t}\n\t\t}\n");
+	}
+	for (size_t g = 0; g < n; g++)
+		put(e, "\t\ts%zu = aspen_body%zu_go(s%zu, c, &m);\n", g, g, g);
+	put(e, "\t\tif (stop && m) {\n\t\t\tj++;\n\t\t\tbreak;\n\t\t}\n\t}\n");
+	put(e, "\t*state = ");
+	for (size_t g = 0; g < n; g++)
+		put(e, "%s(s%zu << %zu)", g ? " | " : "", g, g * 16);
+	put(e, ";\n\t*matched |= m;\n\treturn j;\n}\n\n");
+}
+
+static void emit_body_step(struct emitter *e)
+{
+	const struct ir *ir = e->ir;
+	struct body_layout l[IR_BODY_MAX_DFAS] = {{0}};
+	uint8_t *idle[IR_BODY_MAX_DFAS] = {0};
+	uint64_t skip[256];
+	int prefilter = body_idle(ir, idle, skip);
+	size_t ok = 0;
+
+	emit_body_patterns_comment(e);
 	for (size_t g = 0; g < ir->nbody_dfa; g++) {
 		const struct dfa *d = ir->body_dfa[g];
-		char name[32];
 
-		put(e, "/* body DFA %zu of %zu: %d states, %d byte classes (state bits %zu..%zu) */\n",
-		    g + 1, ir->nbody_dfa, d->nstates, d->nclasses, g * 16, g * 16 + 15);
-		snprintf(name, sizeof(name), "body%zu", g);
-		emit_mask_tables(e, name, d, "__u16", "match ends:");
+		if (!prefilter && idle[g])
+			memset(idle[g], 0, (size_t)d->nstates);
+		if (!idle[g] || !body_layout(d, idle[g], &l[g]))
+			break;
+		ok++;
+		if (!l[g].idle)
+			prefilter = 0;
+		put(e, "/* body DFA %zu of %zu: %d states (%d idle, %d accepting), %d byte classes;\n"
+		       " * state bits %zu..%zu: the state x %d */\n",
+		    g + 1, ir->nbody_dfa, d->nstates, l[g].idle, d->nstates - l[g].acc, d->nclasses,
+		    g * 16, g * 16 + 15, l[g].scale);
+		emit_body_tables(e, g, d, &l[g]);
 	}
-	emit_body_prefilter(e);
+	if (ok < ir->nbody_dfa) /* out of memory: a C file that does not build */
+		put(e, "#error \"aspenc: out of memory laying out the body DFAs\"\n");
+	put(e, "#define ASPEN_BODY_STEP (~0ULL)\n");
+	put(e, "#define ASPEN_BODY_PREFILTER %d /* bytes passed without a step when idle */\n",
+	    prefilter);
+	if (prefilter) {
+		put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE __attribute__((unused)) = {\n");
+		for (int c = 0; c < 256; c++) {
+			uint64_t v = skip[c];
+
+			if (v != ~0ULL) { /* old state numbers to packed values */
+				v = 0;
+				for (size_t g = 0; g < ok; g++)
+					v |= (uint64_t)(l[g].to[(skip[c] >> (g * 16)) & 0xffff] * l[g].scale)
+					     << (g * 16);
+			}
+			put(e, "\t0x%" PRIx64 "ULL,%s", v, c % 4 == 3 ? "\n" : "");
+		}
+		put(e, "};\n");
+	}
 	put(e, "/* One step of the body DFAs over byte c: ORs into *matched the patterns a\n"
 	       " * match of which ends at c (a match whose last \\b needs the next byte is\n"
 	       " * reported on that byte); returns the next state. Start: ASPEN_BODY_START. */\n");
 	put(e, "static __always_inline __attribute__((unused)) __u64\n"
 	       "aspen_body_step(__u64 state, __u8 c, __u64 *matched)\n{\n");
-	if (!ir->nbody_dfa) {
+	if (!ir->nbody_dfa)
 		put(e, "\t(void)state;\n\t(void)c;\n\t(void)matched;\n\treturn 0;\n}\n\n");
-		return;
+	else {
+		put(e, "\t__u64 next = 0;\n\n");
+		for (size_t g = 0; g < ok; g++)
+			put(e, "\tnext |= aspen_body%zu_go((state >> %zu) & 0xffff, c, matched) << %zu;\n",
+			    g, g * 16, g * 16);
+		put(e, "\treturn next;\n}\n\n");
 	}
-	put(e, "\t__u64 next = 0;\n\n");
+	emit_body_scan(e, l, prefilter);
 	for (size_t g = 0; g < ir->nbody_dfa; g++) {
-		const struct dfa *d = ir->body_dfa[g];
-
-		put(e, "\t{\n");
-		put(e, "\t\t__u64 st = (state >> %zu) & 0xffff;\n", g * 16);
-		put(e, "\t\t__u64 k = aspen_body%zu_class[c];\n\n", g);
-		/* clang knows the tables and would drop the checks; the verifier
-		 * does not: hide the values from clang */
-		put(e, "\t\tbarrier_var(st);\n\t\tbarrier_var(k);\n");
-		put(e, "\t\tif (st >= %d || k >= %d)\n\t\t\tst = 0; /* never: a state from "
-		       "aspen_body_step */\n",
-		    d->nstates, d->nclasses);
-		put(e, "\t\telse\n\t\t\tst = aspen_body%zu_next[st][k];\n", g);
-		put(e, "\t\tbarrier_var(st);\n");
-		put(e, "\t\tif (st < %d)\n\t\t\t*matched |= aspen_body%zu_mask[st];\n", d->nstates,
-		    g);
-		put(e, "\t\telse\n\t\t\tst = 0;\n");
-		put(e, "\t\tnext |= st << %zu;\n", g * 16);
-		put(e, "\t}\n");
+		body_layout_free(&l[g]);
+		free(idle[g]);
 	}
-	put(e, "\treturn next;\n}\n\n");
 }
 
 /* ---- conditions ------------------------------------------------------------ */

@@ -163,6 +163,7 @@ static void ev_push(struct evlist *l, uint32_t off, uint64_t mask)
 			abort();
 	}
 	l->v[l->n].off = off;
+	l->v[l->n]._pad = 0; /* the lists are compared with memcmp */
 	l->v[l->n].mask = mask;
 	l->n++;
 	l->matched |= mask;

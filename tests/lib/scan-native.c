@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The policy's generated body step (aspenc --emit-c: the body DFA tables and
- * aspen_body_step, cut out by tests/lib/scan-native.sh into ASPEN_DFA_INC)
+ * The policy's generated body scan (aspenc --emit-c: the body DFA tables,
+ * aspen_body_step and aspen_body_scan, cut out by tests/lib/scan-native.sh
+ * into ASPEN_DFA_INC)
  * compiled natively, as a shared object for tests/lib/scan-kernel.c: the same
  * loop as aspen_scan_test (bpf-templates/aspen_scan_test.bpf.h) minus the
  * verifier and bpf_loop.
@@ -30,16 +31,16 @@ uint64_t aspen_native_scan(const uint8_t *buf, uint32_t len, uint32_t base, uint
 			   uint64_t *matched, struct aspen_scan_event *ev, uint32_t cap,
 			   uint32_t *nev)
 {
-	uint32_t n = 0;
+	uint32_t n = 0, i = 0;
 
-	for (uint32_t i = 0; i < len; i++) {
+	while (i < len) {
 		__u64 m = 0;
 
-		state = aspen_body_step(state, buf[i], &m);
+		i += aspen_body_scan(&state, buf, ~0ULL, i, len - i, &m, 1);
 		if (m) {
 			*matched |= m;
 			if (n < cap) {
-				ev[n].off = base + i;
+				ev[n].off = base + i - 1;
 				ev[n].mask = m;
 			}
 			n++;
