@@ -38,6 +38,9 @@
 #ifndef ASPEN_NEED_TLS_READ /* TLS read uprobes (aspen_tls.bpf.h): responses, HTTP/2 windows */
 #error "aspenc must define ASPEN_NEED_TLS_READ"
 #endif
+#ifndef ASPEN_LAZY_READS /* read uprobes attached at a process's first HTTP/2 preface */
+#error "aspenc must define ASPEN_LAZY_READS"
+#endif
 #ifndef ASPEN_NEED_RESPONSE /* on response rules: responses parsed on the read side */
 #error "aspenc must define ASPEN_NEED_RESPONSE"
 #endif

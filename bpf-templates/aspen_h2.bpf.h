@@ -654,7 +654,6 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	__u32 zk = 0;
 	int kind;
 
-	(void)how; /* ASPEN_WRITE_HOLD: read with body patterns only */
 	if (!c) {
 		/* only a session's very first bytes can start HTTP/2 */
 		if (s1->bytes || s1->fresh || s1->decided || s1->st.state || s1->acct)
@@ -676,6 +675,10 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 			return 0;
 		aspen_h2_init(&z->p, 1);
 		aspen_h2_init(&z->rd, 0);
+		if (!aspen_reads_follow(key->tgid, how & ASPEN_WRITE_HOLD))
+			/* its reads are not seen from the first on: none is
+			 * followed, its windows are the initial ones */
+			ah2_fail(&z->rd, ASPEN_H2_ERR_LOST);
 		z->key = *key;
 		z->id = bpf_ktime_get_boot_ns();
 		bpf_map_update_elem(&aspen_h2conns, key, z, BPF_NOEXIST);

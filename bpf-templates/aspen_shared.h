@@ -51,6 +51,8 @@ enum aspen_event_kind {
 	ASPEN_EV_PROC_EXIT = 8,   /* a probed process exited: detach         */
 	ASPEN_EV_MISMATCH = 9,    /* a provider-socket write no probe explained */
 	ASPEN_EV_REDACT_HOLD = 10,/* a writer is stopped: mask matches in its buffer */
+	ASPEN_EV_TLS_READS = 11,  /* a thread is stopped at its first HTTP/2 preface: attach
+				   * its process's TLS read probes (struct aspen_hold_event) */
 };
 
 /* Hook that produced a connect event */
@@ -230,6 +232,20 @@ struct aspen_tls_proc {
 			       * a new object's probes is this one write */
 	__u64 providers;      /* providers this process connected to */
 	__u64 since_ns;
+	__u32 reads;          /* enum aspen_tls_reads: its read probes */
+	__u32 _pad;
+	__u64 reads_ns;       /* when `reads` became ASPEN_READS_HELD */
+};
+
+/* A process's TLS read probes (SSL_read...). Policies with response rules
+ * attach them with the write probes; the others only at a process's first
+ * HTTP/2 connection, where they follow the server's flow-control windows
+ * (aspen_h2.bpf.h): an HTTP/1.1 client pays no read probe. */
+enum aspen_tls_reads {
+	ASPEN_READS_NO = 0,     /* not attached                                   */
+	ASPEN_READS_HELD = 1,   /* a writer is stopped at an HTTP/2 preface: aspend attaches them */
+	ASPEN_READS_ON = 2,     /* attached                                       */
+	ASPEN_READS_FAILED = 3, /* could not be: HTTP/2 windows fall back to the initial ones */
 };
 
 /* A TLS session as the probes name it: the process and the library's
@@ -440,7 +456,7 @@ struct aspen_resp {
 };
 
 struct aspen_hold_event {
-	__u32 kind;           /* ASPEN_EV_TLS_HOLD or ASPEN_EV_PROC_EXIT */
+	__u32 kind;           /* ASPEN_EV_TLS_HOLD, ASPEN_EV_TLS_READS or ASPEN_EV_PROC_EXIT */
 	__u32 tgid;
 	__u32 pid;
 	__u32 _pad;

@@ -963,6 +963,56 @@ static __always_inline int aspen_probe_stands_down(__u32 tgid)
 	return tp && tp->gen && tp->gen != cfg->gen;
 }
 
+/* An HTTP/2 connection's first write (its preface): will the read probes
+ * see what the client reads on it (the server's SETTINGS and WINDOW_UPDATE:
+ * its flow-control windows)? Policies with response rules attach them with
+ * the write probes (ASPEN_LAZY_READS 0). The others attach them for a
+ * process at its first HTTP/2 connection: the writer is stopped here (it
+ * stops before the library encrypts anything) while aspend attaches them
+ * (ASPEN_EV_TLS_READS), so that the connection's first read is seen. 0: the
+ * reads will not be followed (no aspend alive, a writer that may not be
+ * stopped, an attach that failed): the connection's windows are then the
+ * initial ones (aspen_h2_avail()), never more. */
+static __always_inline int aspen_reads_follow(__u32 tgid, int can_stop)
+{
+	struct aspen_tls_proc *tp;
+	struct aspen_hold_event *e;
+
+	if (!ASPEN_LAZY_READS)
+		return 1;
+	tp = bpf_map_lookup_elem(&aspen_tls_ready, &tgid);
+	if (!tp)
+		return 0;
+	if (tp->reads == ASPEN_READS_ON)
+		return 1;
+	if (!can_stop || !aspen_daemon_alive())
+		return 0;
+	if (tp->reads == ASPEN_READS_HELD) {
+		/* another thread's preface while aspend attaches: this one stops
+		 * too (aspend sends SIGCONT once more a little later) */
+		bpf_send_signal_thread(19 /* SIGSTOP */);
+		return 1;
+	}
+	if (tp->reads != ASPEN_READS_NO)
+		return 0;
+	/* two threads may both get here: aspend attaches once (tls_on_reads) */
+	tp->reads = ASPEN_READS_HELD;
+	tp->reads_ns = bpf_ktime_get_boot_ns();
+	e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
+	if (!e) {
+		aspen_count_lost();
+		tp->reads = ASPEN_READS_NO;
+		return 0;
+	}
+	e->kind = ASPEN_EV_TLS_READS;
+	e->tgid = tgid;
+	e->pid = (__u32)bpf_get_current_pid_tgid();
+	e->_pad = 0;
+	bpf_send_signal_thread(19 /* SIGSTOP */);
+	aspen_submit(e, 1);
+	return 1;
+}
+
 /* How a write probe runs (aspen_write_plain): */
 #define ASPEN_WRITE_UNDO 1 /* a return probe follows (struct aspen_write_undo) */
 #define ASPEN_WRITE_NOTE 2 /* the session is the thread's and process's last (sk_msg binds by it) */
@@ -1237,8 +1287,8 @@ static __always_inline int aspen_on_read_return(struct pt_regs *ctx)
 	if (!a || aspen_probe_stands_down(key.tgid))
 		return 0;
 	key.session = a->session;
-	if (a->ex) {
-		if (ret != 1 || !a->readbytes ||
+	if (a->ex) { /* SSL_read_ex, or OpenSSL's internal read: > 0 on success */
+		if ((int)ret <= 0 || !a->readbytes ||
 		    bpf_probe_read_user(&n, sizeof(n), (void *)a->readbytes))
 			n = 0;
 	} else if (a->probe == ASPEN_PROBE_OPENSSL) {

@@ -32,6 +32,13 @@ static bool tls(const struct ir *ir)
 	return ir->has_request || ir->has_response;
 }
 
+/* request rules without response rules: the read probes serve HTTP/2's
+ * windows only, attached at a process's first HTTP/2 connection */
+static bool lazy_reads(const struct ir *ir)
+{
+	return ir->has_request && !ir->has_response;
+}
+
 
 const struct program_group program_groups[] = {
     /* aspen_connect.bpf.h: cgroup/connect4, cgroup/connect6 */
@@ -50,6 +57,10 @@ const struct program_group program_groups[] = {
     /* aspen_tls.bpf.h: TLS read uprobes: responses (ASPEN_NEED_RESPONSE), and
      * the server's HTTP/2 flow control for every request policy */
     {"ASPEN_NEED_TLS_READ", "TLS read probes: responses, HTTP/2 windows", "tls_read", tls},
+    /* aspen_tls.bpf.h (aspen_reads_follow): aspend attaches the read probes
+     * at a process's first HTTP/2 preface, not at its first connection */
+    {"ASPEN_LAZY_READS", "read probes from a process's first HTTP/2 connection", "tls_read_lazy",
+     lazy_reads},
 };
 const size_t nprogram_groups = sizeof(program_groups) / sizeof(program_groups[0]);
 

@@ -166,6 +166,13 @@ static int on_record(void *ctx, void *data, size_t len)
 			tls_on_hold(rc->d, rc->p, e->tgid, e->pid);
 		}
 		break;
+	case ASPEN_EV_TLS_READS:
+		if (len >= sizeof(struct aspen_hold_event)) {
+			const struct aspen_hold_event *e = data;
+
+			tls_on_reads(rc->d, rc->p, e->tgid);
+		}
+		break;
 	case ASPEN_EV_DNS:
 		if (len >= sizeof(struct aspen_dns_event)) {
 			const struct aspen_dns_event *e = data;

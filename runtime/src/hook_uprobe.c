@@ -61,6 +61,7 @@ struct tls_proc {
 	char rustls_version[16]; /* of rustls compiled in (refused: rustls), or "" */
 	const char *found;       /* how: "symbol", "pclntab", "pattern" */
 	unsigned refused;        /* why nothing was probed (enum aspen_unparsed) */
+	bool reads;              /* its read probes are attached (enum aspen_tls_reads) */
 };
 
 /* What the audit calls a process's TLS, and why it was refused if nothing
@@ -139,25 +140,43 @@ struct probe_point {
 	const char *func;
 	size_t prog;       /* offset of the program in struct policy_progs */
 	bool retprobe;
+	bool read;         /* a read probe (ATTACH_READS) */
 };
+
+/* What attach_libs() attaches: the write probes (a process's first
+ * provider connection), the read probes (with them, for policies with
+ * response rules and Go; else at the process's first HTTP/2 preface,
+ * tls_on_reads()). */
+#define ATTACH_WRITES 1
+#define ATTACH_READS 2
 
 #define PROG(field) offsetof(struct policy_progs, field)
 
-/* The read probes are in objects of policies with response rules only. */
+/* The read probes are in objects of policies with request or response
+ * rules. */
 static const struct probe_point points[] = {
-	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false },
-	{ TLS_LIB_OPENSSL, "SSL_write", PROG(write_ret), true },
-	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(ssl_write), false },
-	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(write_ret), true },
-	{ TLS_LIB_OPENSSL, "SSL_read", PROG(ssl_read), false },
-	{ TLS_LIB_OPENSSL, "SSL_read", PROG(tls_read_ret), true },
-	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(ssl_read_ex), false },
-	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(tls_read_ret), true },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(write_ret), true },
-	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(gnutls_recv), false },
-	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(tls_read_ret), true },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false, false },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(write_ret), true, false },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(ssl_write), false, false },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(write_ret), true, false },
+	{ TLS_LIB_OPENSSL, "SSL_read", PROG(ssl_read), false, true },
+	{ TLS_LIB_OPENSSL, "SSL_read", PROG(tls_read_ret), true, true },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(ssl_read_ex), false, true },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(tls_read_ret), true, true },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false, false },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(write_ret), true, false },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(gnutls_recv), false, true },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(tls_read_ret), true, true },
 };
+
+/* Does p attach the read probes with the write probes? Not for objects
+ * whose read probes serve HTTP/2's windows only (`tls_read_lazy`: request
+ * rules, no response rules): those wait for a process's first HTTP/2
+ * preface (aspen_reads_follow() in aspen_tls.bpf.h). */
+static bool reads_eager(const struct policy_obj *p)
+{
+	return !aspen_meta_has_hook(&p->meta, "tls_read_lazy");
+}
 
 static struct bpf_program *point_prog(const struct policy_obj *p, const struct probe_point *pt)
 {
@@ -169,7 +188,9 @@ static int pidfd_open_(pid_t pid)
 	return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
-static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
+/* state: enum aspen_tls_state; reads: enum aspen_tls_reads, or -1 to
+ * leave it as it is */
+static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state, int reads)
 {
 	int fd = policy_map_fd(p->maps.tls_ready);
 	struct aspen_tls_proc tp = { 0 };
@@ -180,19 +201,35 @@ static void set_ready(struct policy_obj *p, __u32 tgid, __u32 state)
 	tp.state = state;
 	tp.gen = p->gen; /* from now on p's probes decide for it (and only they) */
 	tp.since_ns = boot_ns();
+	if (reads >= 0)
+		tp.reads = (__u32)reads;
 	bpf_map_update_elem(fd, &tgid, &tp, BPF_ANY);
 }
 
-/* OpenSSL's shared internal write function, when it can be found: one
- * emulated probe instead of two single-stepped ones on SSL_write(_ex). */
-static int attach_write_point(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
-			      struct bpf_link **links)
+/* The kernel's word on tgid's read probes (enum aspen_tls_reads). */
+static __u32 reads_state(struct policy_obj *p, __u32 tgid)
 {
-	struct bpf_program *prog = p->progs.ssl_write;
-	struct bpf_program *ret = p->progs.write_ret;
+	int fd = policy_map_fd(p->maps.tls_ready);
+	struct aspen_tls_proc tp = { 0 };
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &tgid, &tp))
+		return ASPEN_READS_NO;
+	return tp.reads;
+}
+
+/* OpenSSL's shared internal write (read) function, when it can be found:
+ * one emulated probe instead of two single-stepped ones on SSL_write(_ex)
+ * (SSL_read(_ex)). */
+static int attach_internal_point(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
+				 struct bpf_link **links, bool read)
+{
+	struct bpf_program *prog = read ? p->progs.ssl_read_ex : p->progs.ssl_write;
+	struct bpf_program *ret = read ? p->progs.tls_read_ret : p->progs.write_ret;
 	__u64 off;
 
-	if (!prog || !ret || tls_openssl_write_point(lib->path, &off) < 0)
+	if (!prog || !ret ||
+	    (read ? tls_openssl_read_point(lib->path, &off) : tls_openssl_write_point(lib->path, &off)) <
+		    0)
 		return 0;
 	links[0] = bpf_program__attach_uprobe(prog, false, tgid, lib->path, (size_t)off);
 	if (!links[0])
@@ -265,7 +302,7 @@ static int attach_go(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib
  * struct layout is never read. Returns links made, 0 if the write could
  * not be probed (then nothing is). */
 static int attach_boringssl(struct policy_obj *p, pid_t tgid, const struct tls_lib *lib,
-			    struct bpf_link **links, int max)
+			    struct bpf_link **links, int max, int what)
 {
 	const struct {
 		struct bpf_program *prog;
@@ -280,8 +317,10 @@ static int attach_boringssl(struct policy_obj *p, pid_t tgid, const struct tls_l
 	int n = 0;
 
 	for (size_t i = 0; i < sizeof(pts) / sizeof(pts[0]) && n < max; i++) {
+		if (!(what & (i < 2 ? ATTACH_WRITES : ATTACH_READS)))
+			continue;
 		if (!pts[i].prog)
-			continue; /* the read side: policies with response rules only */
+			continue; /* the read side: policies with request rules only */
 		links[n] = bpf_program__attach_uprobe(pts[i].prog, pts[i].ret, tgid, lib->path,
 						      (size_t)pts[i].off);
 		if (!links[n]) {
@@ -302,23 +341,32 @@ static int attach_boringssl(struct policy_obj *p, pid_t tgid, const struct tls_l
 
 /* Attach every probe point of the libraries found; returns links made. */
 static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *libs, int nlibs,
-		       struct bpf_link **links, int max, const char **go_read)
+		       struct bpf_link **links, int max, const char **go_read, int what)
 {
 	int n = 0;
 
-	*go_read = NULL;
+	if (what & ATTACH_WRITES)
+		*go_read = NULL;
 
 	for (int l = 0; l < nlibs; l++) {
-		bool internal_write = false;
+		bool internal_write = false, internal_read = false;
 
-		if (libs[l].kinds & TLS_LIB_GO)
+		/* Go's read probes come with its write probe (Go's writer is never
+		 * stopped at an HTTP/2 preface: tls_on_hold() attaches them) */
+		if ((libs[l].kinds & TLS_LIB_GO) && (what & ATTACH_WRITES))
 			n += attach_go(p, tgid, &libs[l], &links[n], max - n, go_read);
 		if (libs[l].kinds & TLS_LIB_BORINGSSL)
-			n += attach_boringssl(p, tgid, &libs[l], &links[n], max - n);
-		if ((libs[l].kinds & TLS_LIB_OPENSSL) && n + 2 <= max) {
-			int k = attach_write_point(p, tgid, &libs[l], &links[n]);
+			n += attach_boringssl(p, tgid, &libs[l], &links[n], max - n, what);
+		if ((libs[l].kinds & TLS_LIB_OPENSSL) && (what & ATTACH_WRITES) && n + 2 <= max) {
+			int k = attach_internal_point(p, tgid, &libs[l], &links[n], false);
 
 			internal_write = k > 0;
+			n += k;
+		}
+		if ((libs[l].kinds & TLS_LIB_OPENSSL) && (what & ATTACH_READS) && n + 2 <= max) {
+			int k = attach_internal_point(p, tgid, &libs[l], &links[n], true);
+
+			internal_read = k > 0;
 			n += k;
 		}
 		for (size_t i = 0; i < sizeof(points) / sizeof(points[0]) && n < max; i++) {
@@ -327,9 +375,12 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = pt->func,
 				    .retprobe = pt->retprobe);
 
-			if (!(libs[l].kinds & pt->kind))
+			if (!(libs[l].kinds & pt->kind) ||
+			    !(what & (pt->read ? ATTACH_READS : ATTACH_WRITES)))
 				continue;
 			if (internal_write && !strncmp(pt->func, "SSL_write", 9))
+				continue;
+			if (internal_read && !strncmp(pt->func, "SSL_read", 8))
 				continue;
 			prog = point_prog(p, pt);
 			if (!prog)
@@ -474,18 +525,23 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 			reaper_put(tp->links[k]);
 		tp->nlinks = 0;
 	}
-	if (tp)
+	if (tp) {
 		name_found(tp, libs, nlibs > 0 ? nlibs : 0);
+		tp->reads = false;
+	}
 	if (tp && nlibs > 0 && policy_late_ready(p)) {
+		tp->reads = reads_eager(p) || tp->go;
 		tp->nlinks = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links, TLS_MAX_LINKS,
-					 &tp->go_read);
+					 &tp->go_read,
+					 ATTACH_WRITES | (tp->reads ? ATTACH_READS : 0));
 		name_libs(tp, libs, nlibs);
 		if (tp->pidfd < 0)
 			tp->pidfd = pidfd_open_((pid_t)tgid);
 	}
 	if (tp)
 		pin_tls(d, (pid_t)tgid, tp->links, tp->nlinks); /* they outlive aspend */
-	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
+	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE,
+		  tp && tp->nlinks && tp->reads ? ASPEN_READS_ON : ASPEN_READS_NO);
 	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
 	resume_again_later((pid_t)tgid);
@@ -510,6 +566,55 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 	}
 	metrics_probed_processes((unsigned)nprocs);
 	(void)tid;
+}
+
+static void set_reads(struct policy_obj *p, __u32 tgid, __u32 reads)
+{
+	int fd = policy_map_fd(p->maps.tls_ready);
+	struct aspen_tls_proc tp;
+
+	if (fd < 0 || bpf_map_lookup_elem(fd, &tgid, &tp))
+		return;
+	tp.reads = reads;
+	bpf_map_update_elem(fd, &tgid, &tp, BPF_EXIST);
+}
+
+/* A thread of tgid is stopped at its first HTTP/2 preface (policies whose
+ * read probes wait for one, aspen_reads_follow()): attach the process's
+ * read probes, mark them on (or failed: its HTTP/2 windows are then the
+ * initial ones), resume it. */
+void tls_on_reads(struct daemon *d, struct policy_obj *p, __u32 tgid)
+{
+	struct tls_lib libs[TLS_MAX_LIBS + 1];
+	struct tls_proc *tp = NULL;
+	const char *go_read = NULL;
+	struct timespec t0;
+	int nlibs, n = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (size_t i = 0; i < nprocs && !tp; i++)
+		if (procs[i].tgid == (pid_t)tgid)
+			tp = &procs[i];
+	if (tp && !tp->reads && tp->nlinks && policy_late_ready(p)) {
+		nlibs = tls_libs_of((pid_t)tgid, libs, TLS_MAX_LIBS + 1);
+		if (nlibs > 0 && nlibs <= TLS_MAX_LIBS)
+			n = attach_libs(p, (pid_t)tgid, libs, nlibs, tp->links + tp->nlinks,
+					TLS_MAX_LINKS - tp->nlinks, &go_read, ATTACH_READS);
+		tp->nlinks += n;
+		tp->reads = n > 0;
+		pin_tls(d, (pid_t)tgid, tp->links, tp->nlinks);
+		if (d->opts.verbose)
+			log_info("pid %u: HTTP/2: %d TLS read probe(s) attached", tgid, n);
+		if (!n)
+			log_warn("pid %u: HTTP/2: its TLS read probes could not be attached: its "
+				 "flow-control windows are taken as the initial ones",
+				 tgid);
+	}
+	set_reads(p, tgid, tp && tp->reads ? ASPEN_READS_ON : ASPEN_READS_FAILED);
+	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
+	resume_again_later((pid_t)tgid);
+	metrics_hold("tls_reads", elapsed_us(&t0));
 }
 
 static void proc_drop(struct daemon *d, struct policy_obj *p, size_t i)
@@ -557,12 +662,18 @@ void tls_reattach(struct daemon *d, struct policy_obj *p)
 		struct bpf_link *links[TLS_MAX_LINKS];
 		int nlibs = tls_libs_of(tp->tgid, libs, TLS_MAX_LIBS), n;
 
+		/* read probes where they were (an adopted process: the kernel's
+		 * word), or where p wants them from the start */
+		tp->reads = tp->reads || reads_state(p, (__u32)tp->tgid) == ASPEN_READS_ON ||
+			    reads_eager(p) || tp->go;
 		n = nlibs > 0 ? attach_libs(p, tp->tgid, libs, nlibs, links, TLS_MAX_LINKS,
-					    &tp->go_read)
+					    &tp->go_read,
+					    ATTACH_WRITES | (tp->reads ? ATTACH_READS : 0))
 			      : 0;
 		pin_tls(d, tp->tgid, links, n);
 		/* the hand-over: one map write; the old probes then stand down */
-		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE);
+		set_ready(p, (__u32)tp->tgid, n ? ASPEN_TLS_READY : ASPEN_TLS_NONE,
+			  n && tp->reads ? ASPEN_READS_ON : ASPEN_READS_NO);
 		for (int k = 0; k < tp->nlinks; k++)
 			reaper_put(tp->links[k]);
 		memcpy(tp->links, links, sizeof(links[0]) * (size_t)n);

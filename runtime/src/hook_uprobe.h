@@ -11,6 +11,9 @@ struct policy_obj;
 /* A thread of tgid is stopped at its first provider connection: attach
  * its process's probes, mark it ready, resume it */
 void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid);
+/* A thread of tgid is stopped at its first HTTP/2 preface: attach its
+ * process's read probes, resume it */
+void tls_on_reads(struct daemon *d, struct policy_obj *p, __u32 tgid);
 /* SIGCONT once more to processes held a little while ago (a stop queued
  * by another thread after the first SIGCONT) */
 void tls_resume_late(void);

@@ -347,12 +347,13 @@ static bool is_x86_64(Elf *elf)
 }
 
 /* OpenSSL 3: SSL_write and SSL_write_ex both call ssl_write_internal(s,
- * buf, num, written), whose first instruction the kernel emulates. One
- * probe there sees every write, with the same first three arguments, at
- * no single-step cost. Returns 0 and its file offset, or -1 (then probe
- * the exported functions by name): always -1 for a library that is not
- * x86-64 code. */
-int tls_openssl_write_point(const char *path, __u64 *file_off)
+ * buf, num, written), SSL_read and SSL_read_ex ssl_read_internal(s, buf,
+ * num, readbytes) (> 0 on success, *readbytes the bytes read), whose first
+ * instruction the kernel emulates. One probe there sees every write (read),
+ * with the same first three arguments, at no single-step cost. Returns 0
+ * and its file offset, or -1 (then probe the exported functions by name):
+ * always -1 for a library that is not x86-64 code. */
+static int internal_point(const char *path, const char *fn, const char *fn_ex, __u64 *file_off)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
 	GElf_Addr w, wx, tw[8], twx[8];
@@ -362,8 +363,7 @@ int tls_openssl_write_point(const char *path, __u64 *file_off)
 		return -1;
 	elf_version(EV_CURRENT);
 	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (elf && is_x86_64(elf) && !dynsym_addr(elf, "SSL_write", &w) &&
-	    !dynsym_addr(elf, "SSL_write_ex", &wx)) {
+	if (elf && is_x86_64(elf) && !dynsym_addr(elf, fn, &w) && !dynsym_addr(elf, fn_ex, &wx)) {
 		int a = call_targets(fd, elf, w, tw, 8), b = call_targets(fd, elf, wx, twx, 8);
 
 		for (int i = 0; i < a && rc; i++)
@@ -376,4 +376,14 @@ int tls_openssl_write_point(const char *path, __u64 *file_off)
 		elf_end(elf);
 	close(fd);
 	return rc;
+}
+
+int tls_openssl_write_point(const char *path, __u64 *file_off)
+{
+	return internal_point(path, "SSL_write", "SSL_write_ex", file_off);
+}
+
+int tls_openssl_read_point(const char *path, __u64 *file_off)
+{
+	return internal_point(path, "SSL_read", "SSL_read_ex", file_off);
 }

@@ -41,5 +41,8 @@ int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
 /* OpenSSL's internal write function, probed instead of SSL_write(_ex):
  * 0 and its file offset, or -1 */
 int tls_openssl_write_point(const char *path, __u64 *file_off);
+/* OpenSSL's internal read function (SSL_read_ex's shape, > 0 on success),
+ * probed instead of SSL_read(_ex): 0 and its file offset, or -1 */
+int tls_openssl_read_point(const char *path, __u64 *file_off);
 
 #endif

@@ -71,9 +71,18 @@ static unsigned resume_held(int ready_fd)
 	while (ready_fd >= 0 && bpf_map_get_next_key(ready_fd, prev, &key) == 0) {
 		struct aspen_tls_proc tp;
 
-		if (bpf_map_lookup_elem(ready_fd, &key, &tp) == 0 && tp.state == ASPEN_TLS_HELD) {
+		if (bpf_map_lookup_elem(ready_fd, &key, &tp)) {
+			/* gone meanwhile */
+		} else if (tp.state == ASPEN_TLS_HELD) {
 			tp.state = ASPEN_TLS_NONE;
 			tp.since_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+			bpf_map_update_elem(ready_fd, &key, &tp, BPF_EXIST);
+			kill((pid_t)key, SIGCONT);
+			n++;
+		} else if (tp.reads == ASPEN_READS_HELD) {
+			/* stopped at an HTTP/2 preface for its read probes: its
+			 * windows are taken as the initial ones (aspen_h2.bpf.h) */
+			tp.reads = ASPEN_READS_FAILED;
 			bpf_map_update_elem(ready_fd, &key, &tp, BPF_EXIST);
 			kill((pid_t)key, SIGCONT);
 			n++;

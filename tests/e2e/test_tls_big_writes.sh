@@ -25,8 +25,16 @@ for size in 40k 1m; do
 done
 big_body "$H_WORK/1m-aws.json" 1000000 gpt-4o-mini AKIAIOSFODNN7EXAMPLE
 
-start_aspend "$obj"
+M=127.0.0.1:19464
+start_aspend "$obj" --metrics "$M"
 audit_wait event=policy_load policy=big-bodies >/dev/null
+# reads_holds: how many times a process was held for its TLS read probes
+# (no response rules: at its first HTTP/2 preface, never for HTTP/1.1)
+reads_holds() {
+	curl -sS --max-time 5 "http://$M/metrics" >"$H_WORK/metrics.txt" || fail "metrics scrape failed"
+	awk 'index($0, "aspen_hold_seconds_count{reason=\"tls_reads\"} ") == 1 { n = $NF } END { print n + 0 }' \
+		"$H_WORK/metrics.txt"
+}
 
 JSON=(-H 'Content-Type: application/json')
 
@@ -74,11 +82,14 @@ curl_big curl-h1-aws "$H_WORK/1m-aws.json" --http1.1
 expect_refused "curl (http/1.1) 1m body with an AWS key at 800 KB (denied)"
 audit_wait event=request decision=deny rule=no_aws_keys model=gpt-4o-mini unparsed=null pid="$C_PID" >/dev/null
 
+assert_eq 0 "$(reads_holds)" "HTTP/1.1 clients held for read probes"
+
 # ---- HTTP/2 (curl's default): 16 KiB DATA frames, 64 KiB a write
 provider_mark "$IP_OPENAI"
 curl_big curl-h2-40k-ok "$H_WORK/40k-ok.json"
 assert_contains "$C_OUT" "http_version=2" "curl spoke HTTP/2"
 expect_allowed "curl (h2) 40k body, gpt-4o-mini" 40k
+assert_eq 1 "$(reads_holds)" "HTTP/2 curl held once for its read probes"
 
 provider_mark "$IP_OPENAI"
 curl_big curl-h2-40k-deny "$H_WORK/40k-deny.json"

@@ -2,7 +2,7 @@
 # HTTP/2 requests bigger than the initial flow-control window, decided whole
 # by their model: the kernel follows the windows the server grants (its
 # SETTINGS_INITIAL_WINDOW_SIZE and WINDOW_UPDATE frames, read by the SSL_read
-# probe) and holds an undecided stream while the client may send it. The
+# probe, attached at a process's first HTTP/2 preface) and holds an undecided stream while the client may send it. The
 # fake OpenAI grants 16 MiB (as many real servers grant 1-16 MB): curl and
 # httpx (http2=True) send a 1 MB body, model after the messages; the
 # approved model arrives whole, an unapproved one and an AWS key 800 KB in
@@ -26,7 +26,8 @@ big_body "$H_WORK/deny.json" 1000000 gpt-4o
 big_body "$H_WORK/aws.json" 1000000 gpt-4o-mini AKIAIOSFODNN7EXAMPLE
 ok_bytes=$(stat -c %s "$H_WORK/ok.json")
 
-start_aspend "$obj"
+M=127.0.0.1:19464
+start_aspend "$obj" --metrics "$M"
 audit_wait event=policy_load policy=big-bodies >/dev/null
 
 # curl_h2 NAME URL FILE: curl (HTTP/2 by ALPN, its default) posts FILE
@@ -68,6 +69,11 @@ assert_contains "$C_OUT" "http_version=2" "curl spoke HTTP/2"
 assert_contains "$C_OUT" '"completion_tokens"'
 assert_arrived "curl (h2) 1 MB, gpt-4o-mini" 1 proto=h2 model=gpt-4o-mini body_bytes="$ok_bytes"
 audit_wait event=request decision=allow rule=approved_models model=gpt-4o-mini unparsed=null pid="$C_PID" >/dev/null
+# no response rules: curl's read probes came at its HTTP/2 preface, curl
+# held for them once (then its windows were followed, as the 1 MB says)
+curl -sS --max-time 5 "http://$M/metrics" >"$H_WORK/metrics.txt" || fail "metrics scrape failed"
+assert_eq 1 "$(awk 'index($0, "aspen_hold_seconds_count{reason=\"tls_reads\"} ") == 1 { print $NF }' \
+	"$H_WORK/metrics.txt")" "curl held once for its read probes at its HTTP/2 preface"
 
 provider_mark "$IP_OPENAI"
 curl_h2 curl-deny "$OA" "$H_WORK/deny.json"
