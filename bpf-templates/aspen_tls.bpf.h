@@ -712,15 +712,26 @@ static long aspen_feed_step(__u32 i, void *arg)
 
 /* The thread wrote through this session last: its socket's first
  * application data is this session's (see aspen_sock_ledger()). */
+static __always_inline void aspen_note_session1(__u32 id, const struct aspen_tid_session *ts)
+{
+	struct aspen_tid_session *was = bpf_map_lookup_elem(&aspen_tid_session, &id);
+
+	/* the same session as the last write (keep-alive: nearly every write):
+	 * no LRU update, which takes a free node and swaps it in */
+	if (was && was->key.tgid == ts->key.tgid && was->key.session == ts->key.session) {
+		was->ts_ns = ts->ts_ns;
+		return;
+	}
+	bpf_map_update_elem(&aspen_tid_session, &id, ts, BPF_ANY);
+}
+
 static __always_inline void aspen_note_session(const struct aspen_stream_key *key)
 {
 	struct aspen_tid_session ts = { .key = *key, .ts_ns = bpf_ktime_get_boot_ns() };
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-	__u32 proc = ASPEN_TGID_SESSION(key->tgid);
-
-	bpf_map_update_elem(&aspen_tid_session, &tid, &ts, BPF_ANY);
-	bpf_map_update_elem(&aspen_tid_session, &proc, &ts, BPF_ANY);
+	aspen_note_session1(tid, &ts);
+	aspen_note_session1(ASPEN_TGID_SESSION(key->tgid), &ts);
 }
 
 static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream_key *key,
