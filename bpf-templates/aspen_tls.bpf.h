@@ -710,8 +710,6 @@ static long aspen_feed_step(__u32 i, void *arg)
 	return aspen_stream_event(s, rc, f->probe) ? 1 : 0;
 }
 
-/* The thread wrote through this session last: its socket's first
- * application data is this session's (see aspen_sock_ledger()). */
 static __always_inline void aspen_note_session1(__u32 id, const struct aspen_tid_session *ts)
 {
 	struct aspen_tid_session *was = bpf_map_lookup_elem(&aspen_tid_session, &id);
@@ -725,6 +723,8 @@ static __always_inline void aspen_note_session1(__u32 id, const struct aspen_tid
 	bpf_map_update_elem(&aspen_tid_session, &id, ts, BPF_ANY);
 }
 
+/* The thread wrote through this session last: its socket's first
+ * application data is this session's (see aspen_sock_ledger()). */
 static __always_inline void aspen_note_session(const struct aspen_stream_key *key)
 {
 	struct aspen_tid_session ts = { .key = *key, .ts_ns = bpf_ktime_get_boot_ns() };
