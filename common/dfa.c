@@ -198,6 +198,22 @@ struct subset {
 	size_t trans_cap;
 };
 
+/* Room in ss->trans for the rows of states 0..s; -1 when out of memory. */
+static int trans_reserve(struct subset *ss, size_t s)
+{
+	size_t need = (s + 1) * (size_t)ss->ncls;
+	int *t;
+
+	if (need <= ss->trans_cap)
+		return 0;
+	t = realloc(ss->trans, need * 2 * sizeof(int));
+	if (!t)
+		return -1;
+	ss->trans = t;
+	ss->trans_cap = need * 2;
+	return 0;
+}
+
 static bool bit(const uint32_t *set, size_t i)
 {
 	return (set[i / 32] >> (i % 32)) & 1;
@@ -288,16 +304,16 @@ static void move(const struct subset *ss, const uint32_t *from, unsigned char b,
 
 	memset(to, 0, ss->words * 4);
 	for (size_t w = 0; w < ss->words; w++)
-	for (uint32_t m = from[w]; m; m &= m - 1) {
-		size_t i = w * 32 + (size_t)__builtin_ctz(m);
+		for (uint32_t m = from[w]; m; m &= m - 1) {
+			size_t i = w * 32 + (size_t)__builtin_ctz(m);
 
-		for (size_t e = 0; e < n->st[i].nedges; e++) {
-			const struct nfa_edge *ed = &n->st[i].edges[e];
+			for (size_t e = 0; e < n->st[i].nedges; e++) {
+				const struct nfa_edge *ed = &n->st[i].edges[e];
 
-			if (!ed->eps && aspen_byteset_has(&ed->set, b))
-				to[ed->to / 32] |= 1u << (ed->to % 32);
+				if (!ed->eps && aspen_byteset_has(&ed->set, b))
+					to[ed->to / 32] |= 1u << (ed->to % 32);
+			}
 		}
-	}
 }
 
 static int subset_build(struct subset *ss, char *err, size_t errlen)
@@ -322,15 +338,8 @@ static int subset_build(struct subset *ss, char *err, size_t errlen)
 				 SUBSET_MAX_STATES);
 			goto out;
 		}
-		if ((s + 1) * (size_t)ss->ncls > ss->trans_cap) {
-			size_t cap = (s + 1) * (size_t)ss->ncls * 2;
-			int *t = realloc(ss->trans, cap * sizeof(int));
-
-			if (!t)
-				goto out;
-			ss->trans = t;
-			ss->trans_cap = cap;
-		}
+		if (trans_reserve(ss, s) < 0)
+			goto out;
 		for (int c = 0; c < ss->ncls; c++) {
 			/* the key array may move when interning grows it */
 			memcpy(cur, &ss->states.keys[s * ss->words], ss->words * 4);
@@ -616,15 +625,8 @@ static int product_build(struct subset *ss, struct dfa *const *parts, size_t n, 
 			snprintf(err, errlen, "the patterns need more than %d DFA states", limit);
 			goto out;
 		}
-		if ((s + 1) * (size_t)ss->ncls > ss->trans_cap) {
-			size_t cap = (s + 1) * (size_t)ss->ncls * 2;
-			int *t = realloc(ss->trans, cap * sizeof(int));
-
-			if (!t)
-				goto out;
-			ss->trans = t;
-			ss->trans_cap = cap;
-		}
+		if (trans_reserve(ss, s) < 0)
+			goto out;
 		memcpy(cur, &ss->states.keys[s * n], n * 4);
 		for (int c = 0; c < ss->ncls; c++) {
 			for (size_t i = 0; i < n; i++) {
