@@ -38,6 +38,13 @@
  *
  * A write call that fails (the return probe sees <= 0) is repeated by the
  * TLS library with the same bytes: its bytes are not parsed again (`replay`).
+ * "The same" is checked, not trusted: OpenSSL re-reads the part it had not
+ * yet encrypted from the repeated call's buffer, which the program may have
+ * changed (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). The return probe hashes
+ * the failed call's bytes while they are still the caller's (a keyed hash,
+ * a random key per failed call); the repeated call's leading bytes must
+ * hash the same, or the connection is lost (ASPEN_UNPARSED_H2_STATE, so
+ * `uninspectable` decides it).
  *
  * Redaction: a write in which a stream's redact patterns match stops the
  * writer once (aspen_h2_redact_hold()) for aspend to mask in place.
@@ -61,6 +68,8 @@ struct aspen_h2conn {
 	__u64 unattributed; /* bytes of the current frame not in the ledger yet */
 	__u64 hdr_pend;	    /* bytes the ledger holds pending for a frame not known yet */
 	__u64 replay;	    /* bytes of a failed write call its repetition brings again */
+	__u64 replay_key;   /* a random key per failed call ... */
+	__u64 replay_hash;  /* ... and the keyed hash of its bytes (0: unknown) */
 	__u64 call_len;	    /* this write call's length */
 	__u32 lost;	    /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
@@ -446,6 +455,54 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	return 0;
 }
 
+/* A keyed hash of LEN bytes of user memory at PTR, 8 at a time through the
+ * scratch buffer; never 0, 0 when the bytes could not be read. */
+struct aspen_h2hash {
+	__u64 ptr, len, h;
+	__u8 *buf;
+	int bad;
+};
+
+static long aspen_h2_hash_step(__u32 i, void *arg)
+{
+	struct aspen_h2hash *x = arg;
+	__u64 off = (__u64)i * 8, in = off & (ASPEN_CHUNK - 1), rest, w;
+
+	if (off >= x->len)
+		return 1;
+	if (!in) {
+		__u64 n = x->len - off > ASPEN_CHUNK ? ASPEN_CHUNK : x->len - off;
+
+		if (bpf_probe_read_user(x->buf, n & (2 * ASPEN_CHUNK - 1),
+					(const void *)(x->ptr + off))) {
+			x->bad = 1;
+			return 1;
+		}
+	}
+	w = *(__u64 *)(x->buf + (in & (ASPEN_CHUNK - 8)));
+	rest = x->len - off;
+	if (rest < 8)
+		w &= (1ULL << (rest * 8)) - 1;
+	x->h = (x->h ^ w) * 0x100000001b3ULL;
+	x->h ^= x->h >> 29;
+	return 0;
+}
+
+static __noinline __u64 aspen_h2_hash_user(__u64 ptr, __u64 len, __u64 key)
+{
+	__u32 zk = 0;
+	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &zk);
+	struct aspen_h2hash x = {.ptr = ptr, .len = len, .h = key ^ len};
+
+	if (!sc || len > (1ULL << 23) * 8)
+		return 0;
+	x.buf = sc->buf;
+	bpf_loop((__u32)((len + 7) / 8), aspen_h2_hash_step, &x, 0);
+	if (x.bad)
+		return 0;
+	return x.h | 1;
+}
+
 /* The connection cannot be followed any more: one `uninspectable`
  * decision for it (on the session's HTTP/1.1 stream, which carries no
  * request), nothing more credited. Global. */
@@ -691,7 +748,15 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		return 1;
 	}
 	skip = c->replay < len ? c->replay : len;
-	c->replay = 0;
+	if (c->replay) {
+		__u64 h = skip < c->replay ? 0 : aspen_h2_hash_user((__u64)buf, skip, c->replay_key);
+
+		c->replay = 0;
+		if (!h || h != c->replay_hash) { /* not the bytes the failed call brought */
+			aspen_h2_lose(c, s1, ASPEN_UNPARSED_H2_STATE, probe);
+			return 1;
+		}
+	}
 	c->call_len = len;
 	c->in_call = 1;
 	c->write_seq++;
@@ -909,8 +974,11 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 	if (!c || !c->in_call)
 		return;
 	c->in_call = 0;
-	if ((int)ret <= 0)
+	if ((int)ret <= 0) {
 		c->replay = c->call_len;
+		c->replay_key = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+		c->replay_hash = aspen_h2_hash_user(c->wbuf, c->call_len, c->replay_key);
+	}
 }
 
 #endif
