@@ -12,20 +12,7 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start outlives-redact-node
 
-obj=$(make_policy redact <<'EOF_POLICY'
-policy "redact"
-default allow
-uninspectable deny
-import "providers"
-import "pii"
-
-rule mask_pii {
-  on request
-  redact pii.ssn with "X"
-  audit
-}
-EOF_POLICY
-)
+obj=$(make_policy redact <"$H_POLICIES/redact-ssn.asp")
 OA=https://api.openai.com/v1/chat/completions
 ssn=123-45-6789
 go=$H_WORK/go
