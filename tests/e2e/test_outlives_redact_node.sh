@@ -55,22 +55,4 @@ kill_aspend_held "$NODE_PID" "node held for redaction"
 wait_output "$C_OUT" "second:" 15
 wait "$NODE_PID" || true
 log "client: $(tr '\n' ' ' <"$C_OUT") $(head -c 300 "$C_ERR")"
-assert_contains "$C_OUT" "second: error" "the held request failed"
-# the clean request only, nothing of the held one (not even part of it)
-assert_arrived "the request held for redaction when aspend died" 1
-! grep -rqF -- "$ssn" "$H_REC" || fail "the SSN reached the provider"
-! grep -rqF -- "my ssn is" "$H_REC" || fail "the held request's body reached the provider"
-wait_output "$H_WORK/aspend.log" "1 writer(s) held for redaction resumed" 2
-for p in $(cat "$H_CG/cgroup.procs"); do
-	[ "$(proc_state "$p")" != T ] || fail "pid $p is left stopped"
-done
-
-# a new aspend adopts the pins and reads the queued hold: the request's
-# deny goes to the trail
-start_aspend "$obj"
-line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$NODE_PID")
-case $line in *"aspend died"*) ;; *) fail "the deny does not say why: $line" ;; esac
-assert_contains "$H_WORK/aspend.log" "released while no aspend ran"
-assert_not_contains "$H_AUDIT" "$ssn"
-assert_not_contains "$H_WORK/aspend.log" "$ssn"
-stop_aspend
+expect_held_redact_denied "$NODE_PID"

@@ -180,3 +180,31 @@ aspend_refuses() {
 	cat "$REFUSED_LOG" >&2
 	fail "aspend neither refused nor loaded $obj within $H_ASPEND_TIMEOUT s"
 }
+
+# expect_held_redact_denied PID: after aspend died while PID (the client,
+# output in C_OUT) was held for redaction of a request with an SSN ($ssn):
+# the held request failed and nothing of it reached the provider, no
+# process of the cgroup is left stopped, and a new aspend adopts the pins
+# and writes the request's deny to the trail, saying why; the SSN is in
+# neither the trail nor the log. Stops that aspend.
+expect_held_redact_denied() {
+	local line p
+	assert_contains "$C_OUT" "second: error" "the held request failed"
+	# the clean request only, nothing of the held one (not even part of it)
+	assert_arrived "the request held for redaction when aspend died" 1
+	! grep -rqF -- "$ssn" "$H_REC" || fail "the SSN reached the provider"
+	! grep -rqF -- "my ssn is" "$H_REC" || fail "the held request's body reached the provider"
+	wait_output "$H_WORK/aspend.log" "1 writer(s) held for redaction resumed" 2
+	for p in $(cat "$H_CG/cgroup.procs"); do
+		[ "$(proc_state "$p")" != T ] || fail "pid $p is left stopped"
+	done
+	# the new aspend reads the queued hold: its writer runs again, so it
+	# is not touched; the request's deny goes to the trail
+	start_aspend "$obj"
+	line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$1")
+	case $line in *"aspend died"*) ;; *) fail "the deny does not say why: $line" ;; esac
+	assert_contains "$H_WORK/aspend.log" "released while no aspend ran"
+	assert_not_contains "$H_AUDIT" "$ssn"
+	assert_not_contains "$H_WORK/aspend.log" "$ssn"
+	stop_aspend
+}
