@@ -30,6 +30,14 @@ ratio() { "$H_PY" -c 'import sys; print("%.*f" % (int(sys.argv[3]), float(sys.ar
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
+# bench_rps NAME SECS PORT [WRK ARGS...]: req/s of one wrk run (-t1 -c8,
+# $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk
+bench_rps() {
+	in_cgroup wrk -t1 -c8 -d"$2s" "${@:4}" -s "$H_WORK/post.lua" \
+		"https://api.openai.com:$3/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
+	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
+}
+
 # bench_policies PORT: the two request policies the rules benches compare,
 # compiled; sets model_policy (a model allow-list) and patterns_policy (the
 # same plus secrets deny and a PII mask) to their objects.

@@ -24,11 +24,7 @@ log "request body: ${#body} bytes"
 
 bench_policies "$PORT" # model_policy, patterns_policy
 
-rps() { # NAME: req/s of one wrk run
-	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "$H_WORK/post.lua" \
-		"https://api.openai.com:$PORT/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
-	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
-}
+rps() { bench_rps "$1" "$BENCH_SECS" "$PORT" --latency; }
 
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT

@@ -25,11 +25,7 @@ ASPENC=$NEW/compiler/aspenc bench_policies "$PORT"
 cp "$model_policy" "$H_WORK/new-model.bpf.o"
 cp "$patterns_policy" "$H_WORK/new-patterns.bpf.o"
 
-rps() { # NAME: req/s of one wrk run
-	in_cgroup wrk -t1 -c8 -d"${SECS}s" -s "$H_WORK/post.lua" \
-		"https://api.openai.com:$PORT/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
-	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
-}
+rps() { bench_rps "$1" "$SECS" "$PORT"; }
 
 old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
