@@ -40,7 +40,11 @@ static __always_inline void aspen_lookup_dst(struct aspen_conn *c)
 	c->providers &= on_port ? *on_port : 0;
 }
 
-static __always_inline void aspen_lookup_process(struct aspen_conn *c)
+/* Fills the process's side of c. Returns 0 when the process has no record
+ * of its executable (aspen_proc full, or a fork that raced aspend's /proc
+ * scan at start-up): its exe_bits are then 0, which no process.exe rule can
+ * be trusted to have read (aspen_exe_unknown). */
+static __always_inline int aspen_lookup_process(struct aspen_conn *c)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
@@ -66,6 +70,27 @@ static __always_inline void aspen_lookup_process(struct aspen_conn *c)
 	bits = bpf_map_lookup_elem(&aspen_user, &uid);
 	if (bits)
 		c->user_bits = *bits;
+	return p != 0;
+}
+
+/* A provider connection the rules allowed, of a process whose executable
+ * is not on record, under a policy with process.exe rules: a deny keyed on
+ * the executable may not have matched it. The policy's `uninspectable`
+ * setting decides it (it can only refuse what the rules allowed), and the
+ * audit says "exe_unknown"; aspend records the process from /proc when it
+ * reads the line, so its next connection is decided by the rules. Returns
+ * the reason, 0 when the rules' verdict stands. */
+static __always_inline __u32 aspen_exe_unknown(const struct aspen_conn *c, int known,
+					       struct aspen_verdict *v)
+{
+	if (!ASPEN_EXE_PREDS || known || !c->providers ||
+	    (v->decision != ASPEN_ALLOW && v->decision != ASPEN_WOULD_DENY))
+		return 0;
+	v->rule = ASPEN_RULE_UNINSPECTABLE;
+	v->audit = 1;
+	if (ASPEN_UNINSPECTABLE_DENY)
+		v->decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
+	return ASPEN_UNPARSED_EXE_UNKNOWN;
 }
 
 static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
@@ -213,8 +238,9 @@ static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct as
 	c->port = bpf_ntohs((__u16)ctx->user_port);
 	c->proto = ctx->protocol;
 	aspen_lookup_dst(c);
-	aspen_lookup_process(c);
+	int known = aspen_lookup_process(c);
 	aspen_decide_connect(c, &v);
+	unparsed = aspen_exe_unknown(c, known, &v);
 #if ASPEN_NEED_TLS
 	if (c->providers && c->proto == IPPROTO_TCP &&
 	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))

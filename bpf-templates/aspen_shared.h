@@ -164,7 +164,7 @@ struct aspen_connect_event {
 	__u64 ts_ns;       /* bpf_ktime_get_boot_ns() */
 	struct aspen_conn conn;
 	struct aspen_verdict verdict;
-	__u32 unparsed;    /* enum aspen_unparsed: why `uninspectable` decided (UDP), else 0 */
+	__u32 unparsed;    /* enum aspen_unparsed: why `uninspectable` decided (UDP, exe_unknown), else 0 */
 	char exe[ASPEN_EXE_LEN];
 };
 
@@ -400,7 +400,8 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_HOLD_FULL = 19,  /* an undecided request too big to cork, and no spill slot free */
 	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
 	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
-	/* 22-23: unused */
+	ASPEN_UNPARSED_EXE_UNKNOWN = 22, /* connect: no record of the process's executable, and process.exe rules */
+	/* 23: unused */
 	ASPEN_UNPARSED_WS_COMPRESSED = 24, /* a WebSocket frame with RSV bits (permessage-deflate) */
 	ASPEN_UNPARSED_WS_FRAMING = 25,	/* a WebSocket frame the parser refused (boundary lost) */
 	ASPEN_UNPARSED_WS_TOO_BIG = 26,	/* a WebSocket message larger than can be held undecided */

@@ -759,14 +759,15 @@ static __always_inline int aspen_sni_govern(struct aspen_sock *s, const struct a
 	c.proto = IPPROTO_TCP;
 	c.host_idx = ~0u;
 	c.providers = providers;
-	aspen_lookup_process(&c);
+	int known = aspen_lookup_process(&c);
 	aspen_decide_connect(&c, &v);
+	__u32 unparsed = aspen_exe_unknown(&c, known, &v);
 #if ASPEN_NEED_TLS
 	if (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY)
 		aspen_tls_hold(&c, &v, 0);
 #endif
 	if (v.audit)
-		aspen_audit_connect(&c, &v, ASPEN_HOOK_SNI, 0);
+		aspen_audit_connect(&c, &v, ASPEN_HOOK_SNI, unparsed);
 	if (v.decision == ASPEN_DENY || v.decision == ASPEN_KILL)
 		return 0;
 	s->providers = providers;

@@ -151,6 +151,8 @@ static void emit_header(struct emitter *e)
 	    ir->has_response);
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
+	put(e, "#define ASPEN_EXE_PREDS %d /* process.exe predicates (unrecorded: uninspectable) */\n",
+	    ir->preds[PC_EXE].n);
 	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,
 	    ir->fronting_deny ? "deny" : "allow");
 	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",

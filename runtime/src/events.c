@@ -6,6 +6,7 @@
  * reports records the kernel could not queue. The audit trail and the
  * recorder get request values masked (scrub.c).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,29 @@ static void view_of(struct daemon *d, const struct aspen_conn *c,
 	proc_view_of(d, c, exe, v);
 }
 
+/* The kernel had no record of a connecting process's executable: record
+ * it from /proc so that its next connection is decided by the rules. The
+ * first failure is logged, then every 1000th (a full aspen_proc fails them
+ * all). */
+static void on_exe_unknown(struct policy_obj *p, __u32 tgid)
+{
+	static unsigned long failed;
+
+	if (procs_record(p, tgid) == 0)
+		return;
+	if (failed++ % 1000 == 0)
+		log_warn("pid %u: its executable could not be recorded for process.exe rules "
+			 "(%lu so far): %s; its connections are decided by `uninspectable`",
+			 tgid, failed, strerror(errno));
+}
+
 static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspen_connect_event *e)
 {
 	struct proc_view v;
 
 	view_of(d, &e->conn, e->exe, &v);
+	if (e->unparsed == ASPEN_UNPARSED_EXE_UNKNOWN)
+		on_exe_unknown(p, e->conn.tgid);
 	/* `aspenc test` replays the policy's rules, not the templates' own
 	 * `uninspectable` decisions: those are not recorded */
 	if (!e->unparsed)

@@ -26,7 +26,6 @@
 #include "container.h"
 #include "rt_cgroup.h"
 
-
 static bool has_preds(const struct aspen_meta *m, enum pred_class cls)
 {
 	for (size_t i = 0; i < m->npreds; i++)
@@ -35,8 +34,26 @@ static bool has_preds(const struct aspen_meta *m, enum pred_class cls)
 	return false;
 }
 
+/* Record one process from /proc (buf: scratch). BPF_NOEXIST leaves
+ * anything the kernel already recorded. 0, or -1 when it is gone or has no
+ * executable (a kernel thread). */
+static int proc_record(struct policy_obj *p, int fd, __u32 tgid, struct aspen_proc *proc)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
+	memset(proc, 0, sizeof(*proc));
+	n = readlink(link, proc->exe, sizeof(proc->exe) - 1);
+	if (n <= 0)
+		return -1;
+	proc->exe[n] = 0;
+	proc->exe_bits = aspen_pred_bits(&p->meta, PC_EXE, proc->exe, false);
+	return bpf_map_update_elem(fd, &tgid, proc, BPF_NOEXIST) && errno != EEXIST ? -1 : 0;
+}
+
 /* exe bits of processes that were running before the exec tracepoint was
- * attached; BPF_NOEXIST leaves anything the kernel already recorded. */
+ * attached. */
 int procs_fill(struct daemon *d, struct policy_obj *p)
 {
 	int fd = policy_map_fd(p->maps.proc);
@@ -44,6 +61,7 @@ int procs_fill(struct daemon *d, struct policy_obj *p)
 	struct dirent *de;
 	struct aspen_proc *proc;
 
+	(void)d;
 	if (fd < 0 || !dir) {
 		if (dir)
 			closedir(dir);
@@ -55,25 +73,25 @@ int procs_fill(struct daemon *d, struct policy_obj *p)
 		return -1;
 	}
 	while ((de = readdir(dir))) {
-		char link[64];
-		__u32 tgid;
-		ssize_t n;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		tgid = (__u32)strtoul(de->d_name, NULL, 10);
-		snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
-		memset(proc, 0, sizeof(*proc));
-		n = readlink(link, proc->exe, sizeof(proc->exe) - 1);
-		if (n <= 0)
-			continue; /* kernel threads, or gone */
-		proc->exe[n] = 0;
-		proc->exe_bits = aspen_pred_bits(&p->meta, PC_EXE, proc->exe, false);
-		bpf_map_update_elem(fd, &tgid, proc, BPF_NOEXIST);
+		if (isdigit((unsigned char)de->d_name[0]))
+			proc_record(p, fd, (__u32)strtoul(de->d_name, NULL, 10), proc);
 	}
 	free(proc);
 	closedir(dir);
 	return 0;
+}
+
+int procs_record(struct policy_obj *p, __u32 tgid)
+{
+	int fd = policy_map_fd(p->maps.proc);
+	struct aspen_proc *proc;
+	int rc;
+
+	if (fd < 0 || !(proc = calloc(1, sizeof(*proc))))
+		return -1;
+	rc = proc_record(p, fd, tgid, proc);
+	free(proc);
+	return rc;
 }
 
 int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *path)
@@ -109,7 +127,7 @@ static int cg_walk_cb(uint64_t id, const char *path, void *ctx)
 
 int cgroups_fill(struct daemon *d, struct policy_obj *p)
 {
-	struct cg_walk w = { d, p };
+	struct cg_walk w = {d, p};
 
 	if (!has_preds(&p->meta, PC_CGROUP) && !has_preds(&p->meta, PC_CONTAINER))
 		return 0;

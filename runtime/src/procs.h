@@ -10,6 +10,9 @@ struct daemon;
 struct policy_obj;
 
 int procs_fill(struct daemon *d, struct policy_obj *p);
+/* A process the kernel has no record of (aspen_proc was full, or it forked
+ * while aspend started): record it from /proc, as procs_fill does. */
+int procs_record(struct policy_obj *p, __u32 tgid);
 int cgroups_fill(struct daemon *d, struct policy_obj *p);
 /* A cgroup was created (or found at start): its predicate bits and the
  * audit's cgroup cache */
