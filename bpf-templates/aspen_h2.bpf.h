@@ -525,20 +525,28 @@ __noinline int aspen_h2_lose(struct aspen_h2conn *c, struct aspen_stream *s1, __
 	return 0;
 }
 
+/* Where the walk of a write is: all aspen_h2_next may change. */
+struct aspen_h2pos {
+	__u32 pos, n; /* in the scratch buffer */
+};
+
+/* The loop's context. The pointers stay outside what aspen_h2_next is
+ * given: the verifier forgets what a global function may have written. */
 struct aspen_h2feed {
 	struct aspen_h2conn *c;
 	struct aspen_stream *s1;    /* the session's HTTP/1.1 stream (for lose) */
 	struct aspen_h2stream *cur; /* the DATA frame's stream, cached */
-	const __u8 *buf;
+	struct aspen_tls_scratch *sc;
 	__u32 cur_id;
-	__u32 pos, n;
 	int probe;
+	struct aspen_h2pos p;
 };
 
 /* The next chunk of the write into the scratch buffer (the leading bytes
  * a repeated call brings again are passed over). 1: the write is done, or
  * a copy failed (wpos < wlen: the caller loses the connection). */
-static __always_inline int aspen_h2_refill(struct aspen_h2feed *f, struct aspen_h2conn *c)
+static __always_inline int aspen_h2_refill(struct aspen_h2pos *f, struct aspen_h2conn *c,
+					   struct aspen_tls_scratch *sc)
 {
 	__u64 done = c->wpos, n, start;
 
@@ -546,14 +554,10 @@ static __always_inline int aspen_h2_refill(struct aspen_h2feed *f, struct aspen_
 		return 1;
 	n = c->wlen - done > ASPEN_CHUNK ? ASPEN_CHUNK : c->wlen - done;
 	start = c->wskip > done ? (c->wskip - done > n ? n : c->wskip - done) : 0;
-	/* a chunk passed over whole: pos == n, values the verifier cannot
-	 * tell apart from a chunk's (a constant 0 here, or in the caller's
-	 * initialiser, made it walk the step once per value: 157k of the
-	 * write probe's instructions) */
-	f->pos = (__u32)n;
+	f->pos = (__u32)n; /* a chunk passed over whole: pos == n */
 	f->n = (__u32)n;
 	if (start < n) {
-		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
+		if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1),
 					(const void *)(c->wbuf + done)))
 			return 1;
 		c->at = done + start - 1; /* the step adds one before each byte */
@@ -564,28 +568,60 @@ static __always_inline int aspen_h2_refill(struct aspen_h2feed *f, struct aspen_
 	return 0;
 }
 
+/* The write's next byte (0-255); -1: the walk ends (the write is done, or
+ * a copy failed); -2: a chunk the last call parsed already, passed over.
+ * Global, so the verifier checks it once and the byte's position is
+ * unknown to the caller's loop: with the position in the loop's state,
+ * each value of it was a state of its own (the buffer index is precise),
+ * and 6.18 kernels walked the step about once per byte of a chunk
+ * (aspen_ssl_write: ~800k instructions, or refused outright). */
+__noinline int aspen_h2_next(struct aspen_h2pos *f, struct aspen_h2conn *c,
+			     struct aspen_tls_scratch *sc)
+{
+	__u64 idx;
+
+	if (!f || !c || !sc)
+		return -1;
+	if (f->pos >= f->n) {
+		if (aspen_h2_refill(f, c, sc))
+			return -1;
+		if (f->pos >= f->n)
+			return -2;
+	}
+	if (f->pos >= ASPEN_CHUNK)
+		return -1;
+	idx = f->pos++;
+	return sc->buf[idx & (2 * ASPEN_CHUNK - 1)];
+}
+
+/* One byte the client wrote through the frame and HPACK parser. Global, so
+ * the verifier checks the parser once, with its state unknown: inlined in
+ * the loop, the constants each path through HPACK left behind made states
+ * the verifier walked again (6.18 kernels: ~5x the write probe's
+ * instructions). */
+__noinline int aspen_h2_wbyte(struct aspen_h2 *st, __u32 b)
+{
+	if (!st)
+		return ASPEN_H2_ERROR;
+	return aspen_h2_byte(st, (__u8)b);
+}
+
 static long aspen_h2_step(__u32 i, void *arg)
 {
 	struct aspen_h2feed *f = arg;
 	struct aspen_h2conn *c = f->c;
-	__u64 idx;
+	int next = aspen_h2_next(&f->p, c, f->sc);
+	__u8 b;
 	int ev;
 
-	if (f->pos >= f->n) {
-		if (aspen_h2_refill(f, c))
-			return 1;
-		if (f->pos >= f->n)
-			return 0; /* a chunk the last call parsed already */
-	}
-	if (f->pos >= ASPEN_CHUNK)
+	if (next == -2)
+		return 0;
+	if (next < 0)
 		return 1;
-	idx = f->pos++;
-	barrier_var(idx);
-	__u8 b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
-
+	b = (__u8)next;
 	c->unattributed++;
-	c->at++; /* counted apart from idx: a scalar, never derived from buf */
-	ev = aspen_h2_byte(&c->p, b);
+	c->at++; /* counted apart from the position: a scalar, never derived from buf */
+	ev = aspen_h2_wbyte(&c->p, b);
 	if (!ev)
 		return 0;
 	if (ev < 0) {
@@ -617,13 +653,7 @@ __noinline int aspen_h2_parse_write(struct aspen_h2conn *c, struct aspen_stream 
 {
 	if (!c || !s1 || !sc)
 		return 0;
-	struct aspen_h2feed f = {.c = c,
-				 .s1 = s1,
-				 .buf = sc->buf,
-				 .pos = (__u32)c->wpos, /* 0, read from the map: see refill */
-				 .n = (__u32)c->wpos,
-				 .cur_id = 0,
-				 .probe = probe};
+	struct aspen_h2feed f = {.c = c, .s1 = s1, .sc = sc, .cur_id = 0, .probe = probe};
 
 	bpf_loop(ASPEN_H2_WRITE_STEPS, aspen_h2_step, &f, 0);
 	return 0;
@@ -872,6 +902,17 @@ struct aspen_h2rfeed {
 	int probe;
 };
 
+/* One byte the client read through the parser (global, for the reason
+ * aspen_h2_wbyte is). Without responses, header blocks are passed over
+ * (aspen_h2_skippable): no HPACK decoder in this walk (8k of the object's
+ * 36k instructions, an eighth of clang's time). */
+__noinline int aspen_h2_rbyte(struct aspen_h2 *st, __u32 b)
+{
+	if (!st)
+		return ASPEN_H2_ERROR;
+	return ASPEN_NEED_RESPONSE ? aspen_h2_byte(st, (__u8)b) : aspen_h2_frame_byte(st, (__u8)b);
+}
+
 /* One step of a read's walk: a payload passed over, or one byte parsed
  * (the chunk around it copied first when it is not in the buffer). */
 static long aspen_h2_rstep(__u32 i, void *arg)
@@ -908,10 +949,7 @@ static long aspen_h2_rstep(__u32 i, void *arg)
 	barrier_var(idx);
 	c->rpos = pos + 1;
 	b = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
-	/* without responses, header blocks are passed over (skippable): no
-	 * HPACK decoder in this walk (8k of the object's 36k instructions,
-	 * an eighth of clang's time) */
-	ev = ASPEN_NEED_RESPONSE ? aspen_h2_byte(&c->rd, b) : aspen_h2_frame_byte(&c->rd, b);
+	ev = aspen_h2_rbyte(&c->rd, b);
 	if (ev <= 0)
 		return ev < 0;
 	if (ev & ASPEN_H2_EV_WINDOW)

@@ -121,9 +121,8 @@ __noinline int aspen_ws_data(struct aspen_stream *s, __u32 b, __u64 bound)
 	return 0;
 }
 
-struct aspen_wsfeed {
-	struct aspen_stream *s;
-	const __u8 *buf;  /* the scratch buffer */
+/* Where the walk of a write is: all the global step may change. */
+struct aspen_wspos {
 	__u64 wbuf, wlen; /* the write */
 	__u64 wpos;	  /* bytes of the write copied */
 	__u64 bound;
@@ -132,22 +131,36 @@ struct aspen_wsfeed {
 	int failed;
 };
 
+/* The loop's context. The pointers stay outside what the step is given:
+ * the verifier forgets what a global function may have written, and a
+ * pointer it forgets is a pointer lost to the next round. */
+struct aspen_wsfeed {
+	struct aspen_stream *s;
+	struct aspen_tls_scratch *sc;
+	struct aspen_wspos p;
+};
+
 /* One byte of the write. Returns 1 when nothing more can be followed
  * (s->ws_lost says why; the caller loses the connection: the call chain
- * from here is as deep as the verifier's stack allows). */
-static long aspen_ws_step(__u32 i, void *arg)
+ * from here is as deep as the verifier's stack allows). Global, so the
+ * verifier checks it once: inlined in the bpf_loop callback, each value of
+ * f->pos was a state of its own (the buffer index is precise), and 6.18
+ * kernels refused aspen_ssl_write ("the sequence of 8193 jumps is too
+ * complex") after walking 2,048 of them. */
+__noinline int aspen_ws_step_one(struct aspen_wspos *f, struct aspen_stream *s,
+				 struct aspen_tls_scratch *sc)
 {
-	struct aspen_wsfeed *f = arg;
-	struct aspen_stream *s = f->s;
 	__u64 idx, n;
 	__u8 out = 0;
 	int ev;
 
+	if (!f || !s || !sc)
+		return 1;
 	if (f->pos >= f->n) {
 		if (f->wpos >= f->wlen)
 			return 1;
 		n = f->wlen - f->wpos > ASPEN_CHUNK ? ASPEN_CHUNK : f->wlen - f->wpos;
-		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
+		if (bpf_probe_read_user(sc->buf, n & (2 * ASPEN_CHUNK - 1),
 					(const void *)(f->wbuf + f->wpos))) {
 			f->failed = 1;
 			return 1;
@@ -159,7 +172,6 @@ static long aspen_ws_step(__u32 i, void *arg)
 	if (f->pos >= ASPEN_CHUNK)
 		return 1;
 	idx = f->pos++;
-	barrier_var(idx);
 	if (!s->ws_unit) {
 		s->ws_unit = 1;
 		s->decided = 0;
@@ -168,7 +180,7 @@ static long aspen_ws_step(__u32 i, void *arg)
 		s->pend = 0;
 	}
 	s->bytes++;
-	ev = aspen_ws_byte(&s->ws, f->buf[idx & (2 * ASPEN_CHUNK - 1)], &out);
+	ev = aspen_ws_byte(&s->ws, sc->buf[idx & (2 * ASPEN_CHUNK - 1)], &out);
 	if (ev < 0) {
 		s->ws_lost =
 		    ev == AWS_ERR_RSV ? ASPEN_UNPARSED_WS_COMPRESSED : ASPEN_UNPARSED_WS_FRAMING;
@@ -196,6 +208,13 @@ static long aspen_ws_step(__u32 i, void *arg)
 	return 0;
 }
 
+static long aspen_ws_step(__u32 i, void *arg)
+{
+	struct aspen_wsfeed *f = arg;
+
+	return aspen_ws_step_one(&f->p, f->s, f->sc) ? 1 : 0;
+}
+
 /* The write probe's WebSocket path: the whole write, byte by byte (8 MiB
  * at most: a longer write loses the connection, ws_too_big). */
 #define ASPEN_WS_WRITE_STEPS (1 << 23)
@@ -209,14 +228,14 @@ __noinline int aspen_ws_parse_write(struct aspen_stream *s, struct aspen_tls_scr
 	if (!s || !sc)
 		return 0;
 	struct aspen_wsfeed f = {.s = s,
-				 .buf = sc->buf,
-				 .wbuf = buf,
-				 .wlen = len,
-				 .bound = aspen_body_bound(),
-				 .probe = probe};
+				 .sc = sc,
+				 .p = {.wbuf = buf,
+				       .wlen = len,
+				       .bound = aspen_body_bound(),
+				       .probe = probe}};
 
 	bpf_loop(ASPEN_WS_WRITE_STEPS, aspen_ws_step, &f, 0);
-	return f.failed;
+	return f.p.failed;
 }
 
 static __always_inline int aspen_ws_on_write(struct aspen_stream_key *key, struct aspen_stream *s,
