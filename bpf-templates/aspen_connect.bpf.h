@@ -40,10 +40,13 @@ static __always_inline void aspen_lookup_dst(struct aspen_conn *c)
 	c->providers &= on_port ? *on_port : 0;
 }
 
-/* Fills the process's side of c. Returns 0 when the process has no record
- * of its executable (aspen_proc full, or a fork that raced aspend's /proc
- * scan at start-up): its exe_bits are then 0, which no process.exe rule can
- * be trusted to have read (aspen_exe_unknown). */
+/* What aspen_lookup_process found on record (aspen_subject_unknown) */
+#define ASPEN_KNOWN_EXE 1    /* aspen_proc: not full, no fork racing aspend's start */
+#define ASPEN_KNOWN_CGROUP 2 /* aspen_cgroup: aspend has seen the cgroup */
+
+/* Fills the process's side of c. Returns ASPEN_KNOWN_* bits: without one,
+ * the bits of that kind are 0, which no rule on it can be trusted to have
+ * read (aspen_subject_unknown). */
 static __always_inline int aspen_lookup_process(struct aspen_conn *c)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -67,30 +70,42 @@ static __always_inline int aspen_lookup_process(struct aspen_conn *c)
 	bits = bpf_map_lookup_elem(&aspen_cgroup, &cg);
 	if (bits)
 		c->cgroup_bits = *bits;
+	int known = (p ? ASPEN_KNOWN_EXE : 0) | (bits ? ASPEN_KNOWN_CGROUP : 0);
+
 	bits = bpf_map_lookup_elem(&aspen_user, &uid);
 	if (bits)
 		c->user_bits = *bits;
-	return p != 0;
+	return known;
 }
 
 /* A provider connection the rules allowed, of a process whose executable
- * is not on record, under a policy with process.exe rules: a deny keyed on
- * the executable may not have matched it. The policy's `uninspectable`
+ * (process.exe rules) or cgroup (process.cgroup, container.id rules) is not
+ * on record: a deny keyed on it may not have matched. That is a process
+ * that forked while aspend started, or one past aspen_proc's 65,536
+ * entries; or a cgroup made a moment ago, whose mkdir aspend has not read
+ * yet (or whose event the full ring lost). The policy's `uninspectable`
  * setting decides it (it can only refuse what the rules allowed), and the
- * audit says "exe_unknown"; aspend records the process from /proc when it
- * reads the line, so its next connection is decided by the rules. Returns
- * the reason, 0 when the rules' verdict stands. */
-static __always_inline __u32 aspen_exe_unknown(const struct aspen_conn *c, int known,
-					       struct aspen_verdict *v)
+ * audit says "exe_unknown" or "cgroup_unknown"; aspend records the process
+ * or cgroup when it reads the line, so the next connection is decided by
+ * the rules. Returns the reason, 0 when the rules' verdict stands. */
+static __always_inline __u32 aspen_subject_unknown(const struct aspen_conn *c, int known,
+						   struct aspen_verdict *v)
 {
-	if (!ASPEN_EXE_PREDS || known || !c->providers ||
-	    (v->decision != ASPEN_ALLOW && v->decision != ASPEN_WOULD_DENY))
+	__u32 why = 0;
+
+	if (!c->providers || (v->decision != ASPEN_ALLOW && v->decision != ASPEN_WOULD_DENY))
+		return 0;
+	if (ASPEN_EXE_PREDS && !(known & ASPEN_KNOWN_EXE))
+		why = ASPEN_UNPARSED_EXE_UNKNOWN;
+	else if (ASPEN_CGROUP_PREDS && !(known & ASPEN_KNOWN_CGROUP))
+		why = ASPEN_UNPARSED_CGROUP_UNKNOWN;
+	if (!why)
 		return 0;
 	v->rule = ASPEN_RULE_UNINSPECTABLE;
 	v->audit = 1;
 	if (ASPEN_UNINSPECTABLE_DENY)
 		v->decision = aspen_force_monitor() ? ASPEN_WOULD_DENY : ASPEN_DENY;
-	return ASPEN_UNPARSED_EXE_UNKNOWN;
+	return why;
 }
 
 static __always_inline void aspen_audit_connect(const struct aspen_conn *c,
@@ -240,7 +255,7 @@ static __always_inline int aspen_on_connect(struct bpf_sock_addr *ctx, struct as
 	aspen_lookup_dst(c);
 	int known = aspen_lookup_process(c);
 	aspen_decide_connect(c, &v);
-	unparsed = aspen_exe_unknown(c, known, &v);
+	unparsed = aspen_subject_unknown(c, known, &v);
 #if ASPEN_NEED_TLS
 	if (c->providers && c->proto == IPPROTO_TCP &&
 	    (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY))

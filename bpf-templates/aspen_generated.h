@@ -49,6 +49,9 @@
 #ifndef ASPEN_UNINSPECTABLE_DENY /* 1: `uninspectable deny`, 0: `allow` */
 #error "aspenc must define ASPEN_UNINSPECTABLE_DENY"
 #endif
+#ifndef ASPEN_CGROUP_PREDS /* process.cgroup + container.id predicates (0: never read) */
+#error "aspenc must define ASPEN_CGROUP_PREDS"
+#endif
 #ifndef ASPEN_EXE_PREDS /* process.exe predicates in the policy (0: exe is never read) */
 #error "aspenc must define ASPEN_EXE_PREDS"
 #endif

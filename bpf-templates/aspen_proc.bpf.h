@@ -202,6 +202,7 @@ struct trace_event_raw_sched_process_exit {
 } __attribute__((preserve_access_index));
 
 struct trace_event_raw_cgroup {
+	int root; /* the hierarchy: 0 is cgroup v2's (the one programs see) */
 	__u64 id;
 	__u32 __data_loc_path;
 } __attribute__((preserve_access_index));
@@ -250,11 +251,22 @@ int aspen_exit(void *ctx)
 	return 0;
 }
 
+/* cgroup v2's hierarchy id in the cgroup tracepoints (v1 hierarchies, on
+ * hybrid hosts, have ids of their own, and cgroup ids that may be equal to
+ * v2 ones: their events are not ours) */
+#define ASPEN_CGROUP_V2_ROOT 0
+
 /* New cgroups (a container starting) are announced to aspend, which
- * computes their process.cgroup / container.id predicate bits. */
+ * computes their process.cgroup / container.id predicate bits. Until it
+ * has, the cgroup has no aspen_cgroup entry: under a policy with such
+ * predicates, its provider connections are decided by `uninspectable`
+ * (aspen_subject_unknown). */
 SEC("tracepoint/cgroup/cgroup_mkdir")
 int aspen_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
 {
+	if (ctx->root != ASPEN_CGROUP_V2_ROOT)
+		return 0;
+
 	struct aspen_cgroup_event *e = bpf_ringbuf_reserve(&aspen_events, sizeof(*e), 0);
 
 	if (!e) {
@@ -267,6 +279,18 @@ int aspen_cgroup_mkdir(struct trace_event_raw_cgroup *ctx)
 	bpf_probe_read_kernel_str(e->path, sizeof(e->path),
 				  (char *)ctx + (ctx->__data_loc_path & 0xffff));
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* A removed cgroup's entry goes with it: ids are never reused, and a host
+ * that makes short-lived cgroups (CI jobs, pods) would fill the map. */
+SEC("tracepoint/cgroup/cgroup_rmdir")
+int aspen_cgroup_rmdir(struct trace_event_raw_cgroup *ctx)
+{
+	__u64 id = ctx->id;
+
+	if (ctx->root == ASPEN_CGROUP_V2_ROOT)
+		bpf_map_delete_elem(&aspen_cgroup, &id);
 	return 0;
 }
 

@@ -164,7 +164,7 @@ struct aspen_connect_event {
 	__u64 ts_ns;       /* bpf_ktime_get_boot_ns() */
 	struct aspen_conn conn;
 	struct aspen_verdict verdict;
-	__u32 unparsed;    /* enum aspen_unparsed: why `uninspectable` decided (UDP, exe_unknown), else 0 */
+	__u32 unparsed;    /* enum aspen_unparsed: why `uninspectable` decided (UDP, exe_unknown, cgroup_unknown), else 0 */
 	char exe[ASPEN_EXE_LEN];
 };
 
@@ -406,6 +406,8 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_WS_FRAMING = 25,	/* a WebSocket frame the parser refused (boundary lost) */
 	ASPEN_UNPARSED_WS_TOO_BIG = 26,	/* a WebSocket message larger than can be held undecided */
 	ASPEN_UNPARSED_RUSTLS = 27,     /* connect: rustls compiled in, which Aspen does not probe */
+	/* 28: unused */
+	ASPEN_UNPARSED_CGROUP_UNKNOWN = 29, /* connect: a cgroup aspend has not yet seen, and cgroup rules */
 };
 
 /* What a request's `unparsed` reason leaves unknown to its rules

@@ -761,7 +761,7 @@ static __always_inline int aspen_sni_govern(struct aspen_sock *s, const struct a
 	c.providers = providers;
 	int known = aspen_lookup_process(&c);
 	aspen_decide_connect(&c, &v);
-	__u32 unparsed = aspen_exe_unknown(&c, known, &v);
+	__u32 unparsed = aspen_subject_unknown(&c, known, &v);
 #if ASPEN_NEED_TLS
 	if (v.decision == ASPEN_ALLOW || v.decision == ASPEN_WOULD_DENY)
 		aspen_tls_hold(&c, &v, 0);

@@ -153,6 +153,8 @@ static void emit_header(struct emitter *e)
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
 	put(e, "#define ASPEN_EXE_PREDS %d /* process.exe predicates (unrecorded: uninspectable) */\n",
 	    ir->preds[PC_EXE].n);
+	put(e, "#define ASPEN_CGROUP_PREDS %d /* process.cgroup, container.id (unseen: uninspectable) */\n",
+	    ir->preds[PC_CGROUP].n + ir->preds[PC_CONTAINER].n);
 	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,
 	    ir->fronting_deny ? "deny" : "allow");
 	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",

@@ -71,6 +71,9 @@ static void on_connect(struct daemon *d, struct policy_obj *p, const struct aspe
 	view_of(d, &e->conn, e->exe, &v);
 	if (e->unparsed == ASPEN_UNPARSED_EXE_UNKNOWN)
 		on_exe_unknown(p, e->conn.tgid);
+	/* a cgroup the kernel had no entry of: its path is in the view */
+	if (e->unparsed == ASPEN_UNPARSED_CGROUP_UNKNOWN && v.has_cgroup)
+		cgroup_update(d, p, e->conn.cgroup_id, v.cgroup);
 	/* `aspenc test` replays the policy's rules, not the templates' own
 	 * `uninspectable` decisions: those are not recorded */
 	if (!e->unparsed)

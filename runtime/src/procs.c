@@ -94,6 +94,14 @@ int procs_record(struct policy_obj *p, __u32 tgid)
 	return rc;
 }
 
+static bool has_cgroup_preds(const struct aspen_meta *m)
+{
+	return has_preds(m, PC_CGROUP) || has_preds(m, PC_CONTAINER);
+}
+
+/* Under a policy with process.cgroup or container.id rules every cgroup
+ * gets an entry, 0 bits included: the kernel decides a cgroup with none
+ * (one aspend has not seen yet) by `uninspectable` ("cgroup_unknown"). */
 int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *path)
 {
 	char cid[80];
@@ -107,7 +115,7 @@ int cgroup_update(struct daemon *d, struct policy_obj *p, __u64 id, const char *
 		rt_cgcache_put(d->cgcache, id, path);
 	if (fd < 0)
 		return -1;
-	if (!bits)
+	if (!has_cgroup_preds(&p->meta))
 		return 0;
 	return bpf_map_update_elem(fd, &id, &bits, BPF_ANY);
 }
@@ -129,7 +137,7 @@ int cgroups_fill(struct daemon *d, struct policy_obj *p)
 {
 	struct cg_walk w = {d, p};
 
-	if (!has_preds(&p->meta, PC_CGROUP) && !has_preds(&p->meta, PC_CONTAINER))
+	if (!has_cgroup_preds(&p->meta))
 		return 0;
 	return rt_cgroup_walk(d->cg2_mount, cg_walk_cb, &w) < 0 ? -1 : 0;
 }

@@ -25,7 +25,8 @@ static void test_unparsed_round_trip(void **state)
 				  ASPEN_UNPARSED_H2_STATE,   ASPEN_UNPARSED_MODEL_CONFLICT,
 				  ASPEN_UNPARSED_PATTERN_NOT_FOUND, ASPEN_UNPARSED_PATTERN_AMBIGUOUS,
 				  ASPEN_UNPARSED_WS_COMPRESSED, ASPEN_UNPARSED_WS_FRAMING,
-				  ASPEN_UNPARSED_WS_TOO_BIG, ASPEN_UNPARSED_EXE_UNKNOWN};
+				  ASPEN_UNPARSED_WS_TOO_BIG, ASPEN_UNPARSED_EXE_UNKNOWN,
+				  ASPEN_UNPARSED_CGROUP_UNKNOWN};
 
 	assert_null(aspen_unparsed_name(ASPEN_UNPARSED_NONE));
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
@@ -44,6 +45,7 @@ static void test_unparsed_round_trip(void **state)
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_WS_FRAMING), "ws_framing");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_WS_TOO_BIG), "ws_too_big");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_EXE_UNKNOWN), "exe_unknown");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_CGROUP_UNKNOWN), "cgroup_unknown");
 	assert_int_equal(aspen_unparsed_code("no such reason"), ASPEN_UNPARSED_MALFORMED);
 }
 
