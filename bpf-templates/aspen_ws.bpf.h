@@ -125,16 +125,22 @@ struct aspen_wsfeed {
 	struct aspen_stream *s;
 	const __u8 *buf;  /* the scratch buffer */
 	__u64 wbuf, wlen; /* the write */
-	__u64 wpos;	  /* bytes of the write copied */
 	__u64 bound;
-	__u32 pos, n; /* in the scratch buffer */
 	int probe;
 	int failed;
 };
 
-/* One byte of the write. Returns 1 when nothing more can be followed
+/* Byte i of the write. Returns 1 when nothing more can be followed
  * (s->ws_lost says why; the caller loses the connection: the call chain
- * from here is as deep as the verifier's stack allows). */
+ * from here is as deep as the verifier's stack allows). Each step takes
+ * one byte, so step i's byte is the write's byte i, at i % ASPEN_CHUNK in
+ * the scratch buffer (chunks are copied ASPEN_CHUNK bytes at a time). No
+ * position of its own in the feed: one starting at 0 and counted up is a
+ * constant in each iteration the verifier walks, and a compare with
+ * another constant (ASPEN_CHUNK, the chunk length of a long write) marks
+ * it precise, so the iterations never converge: kernel 6.18.44 refused
+ * aspen_ssl_write ("The sequence of 8193 jumps is too complex") for any
+ * policy with request rules. bpf_loop's i is unknown to the verifier. */
 static long aspen_ws_step(__u32 i, void *arg)
 {
 	struct aspen_wsfeed *f = arg;
@@ -143,22 +149,26 @@ static long aspen_ws_step(__u32 i, void *arg)
 	__u8 out = 0;
 	int ev;
 
-	if (f->pos >= f->n) {
-		if (f->wpos >= f->wlen)
+	/* The bytes copied so far are kept in the scratch buffer's second
+	 * half (map memory, whose values the verifier does not track): a
+	 * count in the feed, on the stack, is a different constant in each
+	 * iteration the verifier walks, which then never converge. */
+	__u64 *done = (__u64 *)(f->buf + ASPEN_CHUNK);
+
+	if (i >= *done) {
+		__u64 at = *done;
+
+		if (at >= f->wlen)
 			return 1;
-		n = f->wlen - f->wpos > ASPEN_CHUNK ? ASPEN_CHUNK : f->wlen - f->wpos;
+		n = f->wlen - at > ASPEN_CHUNK ? ASPEN_CHUNK : f->wlen - at;
 		if (bpf_probe_read_user((void *)f->buf, n & (2 * ASPEN_CHUNK - 1),
-					(const void *)(f->wbuf + f->wpos))) {
+					(const void *)(f->wbuf + at))) {
 			f->failed = 1;
 			return 1;
 		}
-		f->wpos += n;
-		f->pos = 0;
-		f->n = (__u32)n;
+		*done = at + n;
 	}
-	if (f->pos >= ASPEN_CHUNK)
-		return 1;
-	idx = f->pos++;
+	idx = i;
 	barrier_var(idx);
 	if (!s->ws_unit) {
 		s->ws_unit = 1;
@@ -168,7 +178,7 @@ static long aspen_ws_step(__u32 i, void *arg)
 		s->pend = 0;
 	}
 	s->bytes++;
-	ev = aspen_ws_byte(&s->ws, f->buf[idx & (2 * ASPEN_CHUNK - 1)], &out);
+	ev = aspen_ws_byte(&s->ws, f->buf[idx & (ASPEN_CHUNK - 1)], &out);
 	if (ev < 0) {
 		s->ws_lost =
 		    ev == AWS_ERR_RSV ? ASPEN_UNPARSED_WS_COMPRESSED : ASPEN_UNPARSED_WS_FRAMING;
@@ -215,6 +225,7 @@ __noinline int aspen_ws_parse_write(struct aspen_stream *s, struct aspen_tls_scr
 				 .bound = aspen_body_bound(),
 				 .probe = probe};
 
+	*(__u64 *)(sc->buf + ASPEN_CHUNK) = 0; /* bytes copied: see aspen_ws_step */
 	bpf_loop(ASPEN_WS_WRITE_STEPS, aspen_ws_step, &f, 0);
 	return f.failed;
 }
