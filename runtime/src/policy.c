@@ -39,10 +39,10 @@
 
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
-	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor,
-				    .body_bound = d->opts.body_bound,
-				    .gen = p->gen,
-				    .spill_slots = spill_slots() };
+	struct aspen_config cfg = {.force_monitor = d->opts.monitor || p->meta.monitor,
+				   .body_bound = d->opts.body_bound,
+				   .gen = p->gen,
+				   .spill_slots = spill_slots()};
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
@@ -58,15 +58,13 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * reload stay under sk_msg enforcement: its sk_msg program replaces the old
  * one on the same SOCKHASH. HTTP/2 connections' parser and header table
  * (aspen_h2conns) go over too: they cannot be rebuilt mid-connection; the
- * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
- * (predicate bits, parse state) are not shared. A map whose layout changed
- * is simply not reused (new connections only, said in the log).
- * Writers held for redaction (aspen_redact_held) are kept: a hold the old
- * object made is resumed by whoever reads its event.
- * Which processes are probed (aspen_tls_ready) is kept too: their probes
- * are moved to the new programs one process at a time (tls_reattach).
- * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
- * records queued while no aspend ran are read, not lost) and lost counter. */
+ * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the
+ * policy (predicate bits, parse state) are not shared. A map whose layout changed is simply not
+ * reused (new connections only, said in the log). Writers held for redaction (aspen_redact_held)
+ * are kept: a hold the old object made is resumed by whoever reads its event. Which processes are
+ * probed (aspen_tls_ready) is kept too: their probes are moved to the new programs one process at a
+ * time (tls_reattach). Adopting a pinned policy (d->adopt) also keeps its ring buffer (the records
+ * queued while no aspend ran are read, not lost) and lost counter. */
 static bool same_shape(const struct bpf_map *m, int fd)
 {
 	struct bpf_map_info info;
@@ -75,7 +73,8 @@ static bool same_shape(const struct bpf_map *m, int fd)
 	memset(&info, 0, sizeof(info));
 	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(m) &&
 	       info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
-	       info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
+	       info.max_entries == bpf_map__max_entries(m) &&
+	       info.map_flags == bpf_map__map_flags(m);
 }
 
 /* Adopting the same policy (sha256): every aspen_* map but the config is
@@ -107,22 +106,22 @@ static void reuse_all_pinned(struct daemon *d, struct policy_obj *p)
 
 static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
-	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
-					 p->maps.tid_session, p->maps.h2conns, p->maps.events,
-					 p->maps.lost, p->maps.tls_ready, p->maps.redact_held,
-					 p->maps.spill, p->maps.spill_free, p->maps.spill_of };
-	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
-						 old ? old->maps.socks : NULL,
-						 old ? old->maps.ledger : NULL,
-						 old ? old->maps.tid_session : NULL,
-						 old ? old->maps.h2conns : NULL,
-						 NULL,
-						 NULL,
-						 old ? old->maps.tls_ready : NULL,
-						 old ? old->maps.redact_held : NULL,
-						 old ? old->maps.spill : NULL,
-						 old ? old->maps.spill_free : NULL,
-						 old ? old->maps.spill_of : NULL };
+	struct bpf_map *const mine[] = {
+	    p->maps.sockhash,	 p->maps.socks,	 p->maps.ledger,     p->maps.tid_session,
+	    p->maps.h2conns,	 p->maps.events, p->maps.lost,	     p->maps.tls_ready,
+	    p->maps.redact_held, p->maps.spill,	 p->maps.spill_free, p->maps.spill_of};
+	const struct bpf_map *const theirs[] = {old ? old->maps.sockhash : NULL,
+						old ? old->maps.socks : NULL,
+						old ? old->maps.ledger : NULL,
+						old ? old->maps.tid_session : NULL,
+						old ? old->maps.h2conns : NULL,
+						NULL,
+						NULL,
+						old ? old->maps.tls_ready : NULL,
+						old ? old->maps.redact_held : NULL,
+						old ? old->maps.spill : NULL,
+						old ? old->maps.spill_free : NULL,
+						old ? old->maps.spill_of : NULL};
 	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
 	for (size_t i = 0; i < nmine; i++) {
@@ -133,13 +132,66 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 
 		if (mine[i] && fd >= 0 && bpf_map__reuse_fd(mine[i], fd))
 			log_warn("%s: %s not carried over: connections opened before leave "
-				 "request enforcement", pinned ? "adopt" : "reload",
-				 bpf_map__name(mine[i]));
+				 "request enforcement",
+				 pinned ? "adopt" : "reload", bpf_map__name(mine[i]));
 		if (pinned && fd >= 0)
 			close(fd);
 	}
 	if (!old && d->adopt && !strcmp(d->adopt_sha256, p->meta.sha256))
 		reuse_all_pinned(d, p);
+}
+
+/* The connection tables' sizes (--max-connections N): LRU hashes, which
+ * the kernel preallocates whole when the map is made (start-up: ~0.2 us an
+ * entry and ~0.6 ms a MB here), sized from N in the proportions of the
+ * tables they were before (N = 65536). Past N, the least recently used
+ * entry is evicted and its connection's next bytes have no state: they
+ * are decided by `uninspectable` (state_lost, or uninspected_bytes for a
+ * thread's last session), never passed unread (docs/operators.md). The
+ * SOCKHASH allocates on insert: twice N, at least 65536. Adopting pinned
+ * maps keeps their sizes (the predecessor's programs share them): a
+ * different N takes effect at the next fresh start. */
+static const struct {
+	const char *name;
+	unsigned div, min, mul;
+} conn_maps[] = {
+    {ASPEN_MAP_SOCKS, 1, 0, 1},	    {ASPEN_MAP_LEDGER, 1, 0, 1},   {ASPEN_MAP_TID_SESSION, 1, 0, 1},
+    {"aspen_streams", 4, 256, 1},   {"aspen_rstreams", 4, 256, 1}, {"aspen_h2conns", 64, 64, 1},
+    {"aspen_h2streams", 8, 512, 1}, {"aspen_go_reads", 4, 256, 1}, {"aspen_sockhash", 1, 65536, 2},
+};
+
+static void size_conn_maps(struct daemon *d, struct policy_obj *p)
+{
+	unsigned n = d->opts.max_conns ? d->opts.max_conns : ASPEND_MAX_CONNS, kept = 0;
+	bool pinned = d->adopt && !d->cur;
+
+	for (size_t i = 0; i < sizeof(conn_maps) / sizeof(conn_maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(p->obj, conn_maps[i].name);
+		unsigned want = n / conn_maps[i].div * conn_maps[i].mul;
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!m)
+			continue;
+		if (want < conn_maps[i].min)
+			want = conn_maps[i].min;
+		fd = pinned ? pin_map_fd(d, conn_maps[i].name) : -1;
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries) {
+			if (info.max_entries != want && !strcmp(conn_maps[i].name, ASPEN_MAP_SOCKS))
+				kept = info.max_entries;
+			want = info.max_entries;
+		}
+		if (fd >= 0)
+			close(fd);
+		bpf_map__set_max_entries(m, want);
+	}
+	if (kept)
+		log_warn("adopt: the pinned connection tables keep their size (%u connections); "
+			 "--max-connections %u takes effect at a fresh start (aspend --unload, "
+			 "then start)",
+			 kept, n);
 }
 
 static int fill_maps(struct daemon *d, struct policy_obj *p)
@@ -165,8 +217,10 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	if (aspen_meta_read_elf(path, &p->meta, err, errlen) < 0)
 		goto fail;
 	if (p->meta.abi != ASPEN_ABI_VERSION) {
-		snprintf(err, errlen, "%s was built for ABI %d, this aspend speaks %d: rebuild it "
-			 "with the matching aspenc", path, p->meta.abi, ASPEN_ABI_VERSION);
+		snprintf(err, errlen,
+			 "%s was built for ABI %d, this aspend speaks %d: rebuild it "
+			 "with the matching aspenc",
+			 path, p->meta.abi, ASPEN_ABI_VERSION);
 		goto fail;
 	}
 	log_phase("meta");
@@ -175,7 +229,8 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	if (scrub_prepare(p) < 0) {
-		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking", path);
+		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking",
+			 path);
 		goto fail;
 	}
 	log_phase("patterns");
@@ -192,7 +247,8 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	else if (rc >= 0)
 		snprintf(p->btf_build, sizeof(p->btf_build), "%s", cpath);
 	snprintf(d->btf_used, sizeof(d->btf_used), "%s", p->btf_path);
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		    .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
 
 	p->obj = bpf_object__open_file(path, &oo);
 	if (!p->obj) {
@@ -203,6 +259,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: %s: rebuild it with the matching aspenc", path, msg);
 		goto fail;
 	}
+	size_conn_maps(d, p);
 	reuse_maps(d, p, d->cur);
 	/* Adopting another policy loads them now: the predecessor's probes
 	 * must be taken over at once (their parse state is the old object's,
@@ -218,8 +275,10 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	rc = bpf_object__load(p->obj);
 	log_phase("load");
 	if (rc) {
-		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
-			 "the verifier log)", p->meta.policy, path, strerror(-rc));
+		snprintf(err, errlen,
+			 "the kernel refused policy '%s' from %s: %s (run with -v for "
+			 "the verifier log)",
+			 p->meta.policy, path, strerror(-rc));
 		verifier_explain(path, &p->meta, p->nlate ? VERIFIER_START : VERIFIER_ALL, err,
 				 errlen);
 		goto fail;
