@@ -49,7 +49,7 @@
 #define H_HANDOFF_MS 10000
 
 static struct daemon D = {.pin_state_fd = -1};
-static struct timespec T0;     /* start of main, for "enforcing after N ms" */
+static struct timespec T0; /* start of main, for "enforcing after N ms" */
 static const char *unload_arg; /* --unload SCOPE */
 static bool status_cmd, force;
 
@@ -76,51 +76,49 @@ static int libbpf_log(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: aspend POLICY.bpf.o [options]\n"
-	    "  --cgroup DIR       enforce in this cgroup v2 subtree (default: the whole host)\n"
-	    "  --audit FILE       append the JSON Lines audit trail to FILE (default: stdout)\n"
-	    "  --audit-max-size N rotate FILE to FILE.1 before it grows past N bytes\n"
-	    "                     (suffix K, M or G); the chain goes on in the new FILE\n"
-	    "  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
-	    "  --audit-fsync      fsync FILE after every line (slower; no line lost on power "
-	    "loss)\n"
-	    "  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-	    "                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
-	    "  --prog-stats       have the kernel time every eBPF program run while aspend runs\n"
-	    "                     (bpf_enable_stats; a few ns per run), for --metrics\n"
-	    "  --otlp URL         also send every audit line as an OpenTelemetry log record\n"
-	    "                     (OTLP/HTTP JSON, GenAI conventions) to URL, e.g.\n"
-	    "                     http://127.0.0.1:4318 (posts to /v1/logs)\n"
-	    "  --otlp-file FILE   the same records appended to FILE, one export request a line\n"
-	    "  --monitor          record what would be denied, block nothing\n"
-	    "  --hosts FILE       provider addresses from a hosts(5) file\n"
-	    "  --resolve HOST=IP  provider address (repeatable)\n"
-	    "  --no-resolve       do not resolve provider names with the system resolver\n"
-	    "  --refresh SECONDS  re-resolve provider names this often (default 300)\n"
-	    "  --ready-file FILE  create FILE once everything is attached\n"
-	    "  --record FILE      also write a trace of every decision (for `aspenc test`)\n"
-	    "  --body-bound N     request body bytes read before an undecided request is\n"
-	    "                     decided as uninspectable scan_bound (default 4M; K, M, G)\n"
-	    "  --spill-slots N    requests too big to cork held at once (1-32, default 32);\n"
-	    "                     one more is decided as uninspectable hold_full\n"
-	    "  --max-connections N  provider connections tracked at once (256-1M, K suffix;\n"
-	    "                     default 8K): past it the least recently used one loses its\n"
-	    "                     state and is decided as uninspectable state_lost\n"
-	    "  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
-	    "                     only, not also with the standard library's pii and secrets\n"
-	    "  --keep-on-exit     SIGTERM/SIGINT leave the pinned policy in force (restart)\n"
-	    "  --takeover         replace the running aspend of the same cgroup without a window\n"
-	    "  --btf-cache DIR    keep the kernel types the policy's CO-RE reads need in DIR,\n"
-	    "                     per kernel build (default " ASPEND_BTF_CACHE "; '' for none)\n"
-	    "  -v, --verbose      libbpf and verifier details\n"
-	    "  --version, --help\n"
-	    "       aspend --status                 the pinned policies, per cgroup scope\n"
-	    "       aspend --unload SCOPE|CGROUP [--force]  detach and unpin a scope's policy\n"
-	    "signals: SIGHUP reloads POLICY.bpf.o atomically; SIGUSR1 reopens the audit FILE\n"
-	    "(after logrotate moved it); SIGTERM/SIGINT detach, unpin and exit 0; SIGKILL or\n"
-	    "a crash leaves the pinned policy enforcing (docs/operators.md)\n");
+	fprintf(out,
+		"usage: aspend POLICY.bpf.o [options]\n"
+		"  --cgroup DIR       enforce in this cgroup v2 subtree (default: the whole host)\n"
+		"  --audit FILE       append the JSON Lines audit trail to FILE (default: stdout)\n"
+		"  --audit-max-size N rotate FILE to FILE.1 before it grows past N bytes\n"
+		"                     (suffix K, M or G); the chain goes on in the new FILE\n"
+		"  --audit-keep N     rotated files kept, FILE.1 .. FILE.N (default 10)\n"
+		"  --audit-fsync      fsync FILE after every line (slower; no line lost on power loss)\n"
+		"  --metrics ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+		"                     (e.g. 127.0.0.1:9464; :9464 for every address)\n"
+		"  --prog-stats       have the kernel time every eBPF program run while aspend runs\n"
+		"                     (bpf_enable_stats; a few ns per run), for --metrics\n"
+		"  --otlp URL         also send every audit line as an OpenTelemetry log record\n"
+		"                     (OTLP/HTTP JSON, GenAI conventions) to URL, e.g.\n"
+		"                     http://127.0.0.1:4318 (posts to /v1/logs)\n"
+		"  --otlp-file FILE   the same records appended to FILE, one export request a line\n"
+		"  --monitor          record what would be denied, block nothing\n"
+		"  --hosts FILE       provider addresses from a hosts(5) file\n"
+		"  --resolve HOST=IP  provider address (repeatable)\n"
+		"  --no-resolve       do not resolve provider names with the system resolver\n"
+		"  --refresh SECONDS  re-resolve provider names this often (default 300)\n"
+		"  --ready-file FILE  create FILE once everything is attached\n"
+		"  --record FILE      also write a trace of every decision (for `aspenc test`)\n"
+		"  --body-bound N     request body bytes read before an undecided request is\n"
+		"                     decided as uninspectable scan_bound (default 4M; K, M, G)\n"
+		"  --spill-slots N    requests too big to cork held at once (1-32, default 32);\n"
+		"                     one more is decided as uninspectable hold_full\n"
+		"  --max-connections N  provider connections tracked at once (256-1M, K suffix;\n"
+		"                     default 8K): past it the least recently used one loses its\n"
+		"                     state and is decided as uninspectable state_lost\n"
+		"  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
+		"                     only, not also with the standard library's pii and secrets\n"
+		"  --keep-on-exit     SIGTERM/SIGINT leave the pinned policy in force (restart)\n"
+		"  --takeover         replace the running aspend of the same cgroup without a window\n"
+		"  --btf-cache DIR    keep the kernel types the policy's CO-RE reads need in DIR,\n"
+		"                     per kernel build (default " ASPEND_BTF_CACHE "; '' for none)\n"
+		"  -v, --verbose      libbpf and verifier details\n"
+		"  --version, --help\n"
+		"       aspend --status                 the pinned policies, per cgroup scope\n"
+		"       aspend --unload SCOPE|CGROUP [--force]  detach and unpin a scope's policy\n"
+		"signals: SIGHUP reloads POLICY.bpf.o atomically; SIGUSR1 reopens the audit FILE\n"
+		"(after logrotate moved it); SIGTERM/SIGINT detach, unpin and exit 0; SIGKILL or\n"
+		"a crash leaves the pinned policy enforcing (docs/operators.md)\n");
 }
 
 /* --audit-max-size: bytes, or with a K, M or G suffix (powers of 1024) */
@@ -179,8 +177,7 @@ static int parse_conns(const char *s, unsigned *out)
 	if (end != s && (*end == 'K' || *end == 'k') && !end[1] && v <= ASPEND_MAX_CONNS_MAX >> 10)
 		v <<= 10, end++;
 	if (end == s || *end || v < ASPEND_MAX_CONNS_MIN || v > ASPEND_MAX_CONNS_MAX) {
-		fprintf(stderr,
-			"aspend: --max-connections: a number from %u to %u (or 64K): '%s'\n",
+		fprintf(stderr, "aspend: --max-connections: a number from %u to %u (or 64K): '%s'\n",
 			ASPEND_MAX_CONNS_MIN, ASPEND_MAX_CONNS_MAX, s);
 		return -1;
 	}
@@ -205,67 +202,41 @@ static int parse_slots(const char *s, unsigned *out)
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-	enum {
-		O_CGROUP = 256,
-		O_AUDIT,
-		O_MONITOR,
-		O_HOSTS,
-		O_RESOLVE,
-		O_NORES,
-		O_READY,
-		O_REFRESH,
-		O_VERSION,
-		O_HELP,
-		O_RECORD,
-		O_NOSTD,
-		O_MAXSIZE,
-		O_KEEP,
-		O_METRICS,
-		O_OTLP,
-		O_OTLP_FILE,
-		O_PROG_STATS,
-		O_AUDIT_FSYNC,
-		O_BOUND,
-		O_KEEP_EXIT,
-		O_TAKEOVER,
-		O_UNLOAD,
-		O_STATUS,
-		O_FORCE,
-		O_SPILL,
-		O_BTF_CACHE,
-		O_CONNS
-	};
+	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
+	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
+	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND, O_KEEP_EXIT, O_TAKEOVER, O_UNLOAD,
+	       O_STATUS, O_FORCE, O_SPILL, O_BTF_CACHE, O_CONNS };
 	static const struct option lo[] = {
-	    {"cgroup", required_argument, 0, O_CGROUP},
-	    {"audit", required_argument, 0, O_AUDIT},
-	    {"monitor", no_argument, 0, O_MONITOR},
-	    {"hosts", required_argument, 0, O_HOSTS},
-	    {"resolve", required_argument, 0, O_RESOLVE},
-	    {"no-resolve", no_argument, 0, O_NORES},
-	    {"ready-file", required_argument, 0, O_READY},
-	    {"record", required_argument, 0, O_RECORD},
-	    {"no-stdlib-scan", no_argument, 0, O_NOSTD},
-	    {"refresh", required_argument, 0, O_REFRESH},
-	    {"audit-max-size", required_argument, 0, O_MAXSIZE},
-	    {"audit-keep", required_argument, 0, O_KEEP},
-	    {"metrics", required_argument, 0, O_METRICS},
-	    {"otlp", required_argument, 0, O_OTLP},
-	    {"otlp-file", required_argument, 0, O_OTLP_FILE},
-	    {"prog-stats", no_argument, 0, O_PROG_STATS},
-	    {"audit-fsync", no_argument, 0, O_AUDIT_FSYNC},
-	    {"body-bound", required_argument, 0, O_BOUND},
-	    {"keep-on-exit", no_argument, 0, O_KEEP_EXIT},
-	    {"takeover", no_argument, 0, O_TAKEOVER},
-	    {"spill-slots", required_argument, 0, O_SPILL},
-	    {"max-connections", required_argument, 0, O_CONNS},
-	    {"btf-cache", required_argument, 0, O_BTF_CACHE},
-	    {"unload", required_argument, 0, O_UNLOAD},
-	    {"status", no_argument, 0, O_STATUS},
-	    {"force", no_argument, 0, O_FORCE},
-	    {"verbose", no_argument, 0, 'v'},
-	    {"version", no_argument, 0, O_VERSION},
-	    {"help", no_argument, 0, O_HELP},
-	    {0, 0, 0, 0},
+		{ "cgroup", required_argument, 0, O_CGROUP },
+		{ "audit", required_argument, 0, O_AUDIT },
+		{ "monitor", no_argument, 0, O_MONITOR },
+		{ "hosts", required_argument, 0, O_HOSTS },
+		{ "resolve", required_argument, 0, O_RESOLVE },
+		{ "no-resolve", no_argument, 0, O_NORES },
+		{ "ready-file", required_argument, 0, O_READY },
+		{ "record", required_argument, 0, O_RECORD },
+		{ "no-stdlib-scan", no_argument, 0, O_NOSTD },
+		{ "refresh", required_argument, 0, O_REFRESH },
+		{ "audit-max-size", required_argument, 0, O_MAXSIZE },
+		{ "audit-keep", required_argument, 0, O_KEEP },
+		{ "metrics", required_argument, 0, O_METRICS },
+		{ "otlp", required_argument, 0, O_OTLP },
+		{ "otlp-file", required_argument, 0, O_OTLP_FILE },
+		{ "prog-stats", no_argument, 0, O_PROG_STATS },
+		{ "audit-fsync", no_argument, 0, O_AUDIT_FSYNC },
+		{ "body-bound", required_argument, 0, O_BOUND },
+		{ "keep-on-exit", no_argument, 0, O_KEEP_EXIT },
+		{ "takeover", no_argument, 0, O_TAKEOVER },
+		{ "spill-slots", required_argument, 0, O_SPILL },
+		{ "max-connections", required_argument, 0, O_CONNS },
+		{ "btf-cache", required_argument, 0, O_BTF_CACHE },
+		{ "unload", required_argument, 0, O_UNLOAD },
+		{ "status", no_argument, 0, O_STATUS },
+		{ "force", no_argument, 0, O_FORCE },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "version", no_argument, 0, O_VERSION },
+		{ "help", no_argument, 0, O_HELP },
+		{ 0, 0, 0, 0 },
 	};
 	int c;
 
@@ -292,10 +263,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_REFRESH: o->refresh_s = atoi(optarg); break;
 		case O_BOUND:
 			if (parse_bound(optarg, &o->body_bound) < 0) {
-				fprintf(stderr,
-					"aspend: --body-bound: a size from 1K to 1G "
-					"(bytes, or with K, M, G): '%s'\n",
-					optarg);
+				fprintf(stderr, "aspend: --body-bound: a size from 1K to 1G "
+						"(bytes, or with K, M, G): '%s'\n", optarg);
 				return -1;
 			}
 			break;
@@ -411,8 +380,7 @@ static void reload(struct daemon *d)
 	p = load_policy(d, err, sizeof(err));
 	if (p && (policy_late_start(p, d->opts.obj_path, err, sizeof(err)) < 0 ||
 		  policy_late_poll(p, true, err, sizeof(err)) < 0)) {
-		verifier_explain(d->opts.obj_path, &p->meta, VERIFIER_PER_PROCESS, err,
-				 sizeof(err));
+		verifier_explain(d->opts.obj_path, &p->meta, VERIFIER_PER_PROCESS, err, sizeof(err));
 		policy_destroy(p);
 		p = NULL;
 	}
@@ -439,7 +407,7 @@ static void reload(struct daemon *d)
 	audit_policy_load(d, p, "reload");
 	if (p->maps.spill && !spill_slots())
 		spill_start(p, d->opts.spill_slots); /* the first policy with request rules */
-	resolver_start(d, &p->meta);		     /* names the new policy added */
+	resolver_start(d, &p->meta); /* names the new policy added */
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
 
@@ -580,10 +548,9 @@ static int check_pinned(struct daemon *d)
 	if (rc <= 0)
 		return 0;
 	if (pin_owner_alive(prev.pid) && !d->opts.takeover) {
-		log_err(
-		    "cgroup %s (scope %s) is enforced by a running aspend (pid %u, policy '%s'): "
-		    "stop it, or start this one with --takeover to replace it without a window",
-		    d->cgroup_path, d->scope, prev.pid, prev.policy);
+		log_err("cgroup %s (scope %s) is enforced by a running aspend (pid %u, policy '%s'): "
+			"stop it, or start this one with --takeover to replace it without a window",
+			d->cgroup_path, d->scope, prev.pid, prev.policy);
 		return -1;
 	}
 	if (pin_owner_alive(prev.pid) && handoff((pid_t)prev.pid) < 0)
@@ -596,8 +563,7 @@ static int check_pinned(struct daemon *d)
 		return pin_prepare(d, &prev) < 0 ? -1 : 0;
 	}
 	log_info("adopting the pinned policy '%s' (sha256 %.12s) of scope %s from aspend pid %u "
-		 "(%s)",
-		 prev.policy, prev.policy_sha256, d->scope, prev.pid,
+		 "(%s)", prev.policy, prev.policy_sha256, d->scope, prev.pid,
 		 pin_owner_alive(prev.pid) ? "running: taking over" : "gone");
 	d->pin_adoptions = prev.adoptions + 1;
 	d->pin_lost = prev.lost_reported;
@@ -740,7 +706,7 @@ static void leave(struct daemon *d, bool detach)
 int main(int argc, char **argv)
 {
 	char err[512];
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 	int rc = 1, stats_fd = -1, pinned;
 	bool enforcing = false;
 
@@ -833,8 +799,7 @@ int main(int argc, char **argv)
 	 * no connection is inspected before the TLS probes are loaded anyway */
 	if (D.cur->maps.spill && spill_start(D.cur, D.opts.spill_slots))
 		log_info("%u spill slots: undecided requests are held up to the body bound, "
-			 "whatever their writes",
-			 spill_slots());
+			 "whatever their writes", spill_slots());
 	tls_resume_orphans(&D);
 	log_phase("orphans");
 	if (D.opts.verbose)
@@ -863,7 +828,6 @@ out:
 		log_info("detached and unpinned everything, exiting");
 	else if (rc == 0)
 		log_info("exiting; the pinned policy stays in force in %s (aspend --unload %s "
-			 "removes it)",
-			 D.pin_dir, D.scope);
+			 "removes it)", D.pin_dir, D.scope);
 	return rc;
 }

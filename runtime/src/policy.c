@@ -39,10 +39,10 @@
 
 static int set_config(struct daemon *d, struct policy_obj *p)
 {
-	struct aspen_config cfg = {.force_monitor = d->opts.monitor || p->meta.monitor,
-				   .body_bound = d->opts.body_bound,
-				   .gen = p->gen,
-				   .spill_slots = spill_slots()};
+	struct aspen_config cfg = { .force_monitor = d->opts.monitor || p->meta.monitor,
+				    .body_bound = d->opts.body_bound,
+				    .gen = p->gen,
+				    .spill_slots = spill_slots() };
 	/* force_monitor also covers what no rule decides (`uninspectable`,
 	 * probes that could not be attached) under a `mode monitor` policy */
 	__u32 k = 0;
@@ -58,13 +58,15 @@ static int set_config(struct daemon *d, struct policy_obj *p)
  * reload stay under sk_msg enforcement: its sk_msg program replaces the old
  * one on the same SOCKHASH. HTTP/2 connections' parser and header table
  * (aspen_h2conns) go over too: they cannot be rebuilt mid-connection; the
- * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the
- * policy (predicate bits, parse state) are not shared. A map whose layout changed is simply not
- * reused (new connections only, said in the log). Writers held for redaction (aspen_redact_held)
- * are kept: a hold the old object made is resumed by whoever reads its event. Which processes are
- * probed (aspen_tls_ready) is kept too: their probes are moved to the new programs one process at a
- * time (tls_reattach). Adopting a pinned policy (d->adopt) also keeps its ring buffer (the records
- * queued while no aspend ran are read, not lost) and lost counter. */
+ * streams (requests, with the old policy's bits) start afresh. Maps whose values depend on the policy
+ * (predicate bits, parse state) are not shared. A map whose layout changed
+ * is simply not reused (new connections only, said in the log).
+ * Writers held for redaction (aspen_redact_held) are kept: a hold the old
+ * object made is resumed by whoever reads its event.
+ * Which processes are probed (aspen_tls_ready) is kept too: their probes
+ * are moved to the new programs one process at a time (tls_reattach).
+ * Adopting a pinned policy (d->adopt) also keeps its ring buffer (the
+ * records queued while no aspend ran are read, not lost) and lost counter. */
 static bool same_shape(const struct bpf_map *m, int fd)
 {
 	struct bpf_map_info info;
@@ -73,8 +75,7 @@ static bool same_shape(const struct bpf_map *m, int fd)
 	memset(&info, 0, sizeof(info));
 	return !bpf_obj_get_info_by_fd(fd, &info, &len) && info.type == bpf_map__type(m) &&
 	       info.key_size == bpf_map__key_size(m) && info.value_size == bpf_map__value_size(m) &&
-	       info.max_entries == bpf_map__max_entries(m) &&
-	       info.map_flags == bpf_map__map_flags(m);
+	       info.max_entries == bpf_map__max_entries(m) && info.map_flags == bpf_map__map_flags(m);
 }
 
 /* Adopting the same policy (sha256): every aspen_* map but the config is
@@ -106,22 +107,22 @@ static void reuse_all_pinned(struct daemon *d, struct policy_obj *p)
 
 static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj *old)
 {
-	struct bpf_map *const mine[] = {
-	    p->maps.sockhash,	 p->maps.socks,	 p->maps.ledger,     p->maps.tid_session,
-	    p->maps.h2conns,	 p->maps.events, p->maps.lost,	     p->maps.tls_ready,
-	    p->maps.redact_held, p->maps.spill,	 p->maps.spill_free, p->maps.spill_of};
-	const struct bpf_map *const theirs[] = {old ? old->maps.sockhash : NULL,
-						old ? old->maps.socks : NULL,
-						old ? old->maps.ledger : NULL,
-						old ? old->maps.tid_session : NULL,
-						old ? old->maps.h2conns : NULL,
-						NULL,
-						NULL,
-						old ? old->maps.tls_ready : NULL,
-						old ? old->maps.redact_held : NULL,
-						old ? old->maps.spill : NULL,
-						old ? old->maps.spill_free : NULL,
-						old ? old->maps.spill_of : NULL};
+	struct bpf_map *const mine[] = { p->maps.sockhash, p->maps.socks, p->maps.ledger,
+					 p->maps.tid_session, p->maps.h2conns, p->maps.events,
+					 p->maps.lost, p->maps.tls_ready, p->maps.redact_held,
+					 p->maps.spill, p->maps.spill_free, p->maps.spill_of };
+	const struct bpf_map *const theirs[] = { old ? old->maps.sockhash : NULL,
+						 old ? old->maps.socks : NULL,
+						 old ? old->maps.ledger : NULL,
+						 old ? old->maps.tid_session : NULL,
+						 old ? old->maps.h2conns : NULL,
+						 NULL,
+						 NULL,
+						 old ? old->maps.tls_ready : NULL,
+						 old ? old->maps.redact_held : NULL,
+						 old ? old->maps.spill : NULL,
+						 old ? old->maps.spill_free : NULL,
+						 old ? old->maps.spill_of : NULL };
 	size_t nmine = sizeof(mine) / sizeof(mine[0]);
 
 	for (size_t i = 0; i < nmine; i++) {
@@ -132,8 +133,8 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 
 		if (mine[i] && fd >= 0 && bpf_map__reuse_fd(mine[i], fd))
 			log_warn("%s: %s not carried over: connections opened before leave "
-				 "request enforcement",
-				 pinned ? "adopt" : "reload", bpf_map__name(mine[i]));
+				 "request enforcement", pinned ? "adopt" : "reload",
+				 bpf_map__name(mine[i]));
 		if (pinned && fd >= 0)
 			close(fd);
 	}
@@ -217,10 +218,8 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	if (aspen_meta_read_elf(path, &p->meta, err, errlen) < 0)
 		goto fail;
 	if (p->meta.abi != ASPEN_ABI_VERSION) {
-		snprintf(err, errlen,
-			 "%s was built for ABI %d, this aspend speaks %d: rebuild it "
-			 "with the matching aspenc",
-			 path, p->meta.abi, ASPEN_ABI_VERSION);
+		snprintf(err, errlen, "%s was built for ABI %d, this aspend speaks %d: rebuild it "
+			 "with the matching aspenc", path, p->meta.abi, ASPEN_ABI_VERSION);
 		goto fail;
 	}
 	log_phase("meta");
@@ -229,8 +228,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		goto fail;
 	}
 	if (scrub_prepare(p) < 0) {
-		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking",
-			 path);
+		snprintf(err, errlen, "%s: a pattern does not compile for aspend's audit masking", path);
 		goto fail;
 	}
 	log_phase("patterns");
@@ -247,8 +245,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	else if (rc >= 0)
 		snprintf(p->btf_build, sizeof(p->btf_build), "%s", cpath);
 	snprintf(d->btf_used, sizeof(d->btf_used), "%s", p->btf_path);
-	LIBBPF_OPTS(bpf_object_open_opts, oo,
-		    .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
 
 	p->obj = bpf_object__open_file(path, &oo);
 	if (!p->obj) {
@@ -275,10 +272,8 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	rc = bpf_object__load(p->obj);
 	log_phase("load");
 	if (rc) {
-		snprintf(err, errlen,
-			 "the kernel refused policy '%s' from %s: %s (run with -v for "
-			 "the verifier log)",
-			 p->meta.policy, path, strerror(-rc));
+		snprintf(err, errlen, "the kernel refused policy '%s' from %s: %s (run with -v for "
+			 "the verifier log)", p->meta.policy, path, strerror(-rc));
 		verifier_explain(path, &p->meta, p->nlate ? VERIFIER_START : VERIFIER_ALL, err,
 				 errlen);
 		goto fail;
