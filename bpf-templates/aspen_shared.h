@@ -285,7 +285,9 @@ struct aspen_ledger {
 	__u64 flags;   /* enum aspen_ledger_flags (64 bits: atomic or)         */
 	__u16 rule;    /* the rule that denied                                 */
 	__u16 reason;  /* enum aspen_unparsed: why bytes were not credited     */
-	__u32 _pad;
+	__u32 stream_gen; /* aspen_config.gen of the object whose write probe made
+			   * the session's aspen_streams entry (0: none): that
+			   * object finding it gone knows it was evicted */
 	__u64 req_providers; /* before binding: providers every request's Host named */
 	struct aspen_sock_key sock;
 };
@@ -401,7 +403,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_PATTERN_NOT_FOUND = 20, /* connect: BoringSSL without symbols, its SSL_write/SSL_read not found */
 	ASPEN_UNPARSED_PATTERN_AMBIGUOUS = 21, /* connect: BoringSSL without symbols, a signature matches several functions */
 	ASPEN_UNPARSED_EXE_UNKNOWN = 22, /* connect: no record of the process's executable, and process.exe rules */
-	/* 23: unused */
+	ASPEN_UNPARSED_STATE_LOST = 23, /* the connection's state was evicted (more connections than aspend --max-connections) */
 	ASPEN_UNPARSED_WS_COMPRESSED = 24, /* a WebSocket frame with RSV bits (permessage-deflate) */
 	ASPEN_UNPARSED_WS_FRAMING = 25,	/* a WebSocket frame the parser refused (boundary lost) */
 	ASPEN_UNPARSED_WS_TOO_BIG = 26,	/* a WebSocket message larger than can be held undecided */

@@ -541,8 +541,12 @@ static __always_inline struct aspen_ledger *aspen_sock_ledger(struct aspen_sock 
 
 	if (s->sess.session) {
 		l = bpf_map_lookup_elem(&aspen_ledger, &s->sess);
-		if (!l)
-			*why = ASPEN_UNPARSED_UNINSPECTED; /* state lost */
+		/* gone, or made again (not bound) after an eviction (LRU:
+		 * aspend --max-connections): what it held is lost */
+		if (!l || !(l->flags & ASPEN_LEDGER_BOUND)) {
+			*why = ASPEN_UNPARSED_STATE_LOST;
+			return NULL;
+		}
 		return l;
 	}
 	ts = bpf_map_lookup_elem(&aspen_tid_session, &tid);
@@ -830,7 +834,9 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	if (!s) {
 		if (bpf_map_lookup_elem(&aspen_spill_of, &key)) /* aspend's forward socket */
 			return aspen_spill_forward(msg, &key);
-		return aspen_uninspected(msg, s, &key, &w, ASPEN_UNPARSED_UNINSPECTED);
+		/* sockops files a socket in both: its entry was evicted (LRU,
+		 * aspend --max-connections) */
+		return aspen_uninspected(msg, s, &key, &w, ASPEN_UNPARSED_STATE_LOST);
 	}
 	if (s->dead)
 		return aspen_release(msg, SK_DROP);

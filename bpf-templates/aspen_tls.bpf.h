@@ -734,13 +734,51 @@ static __always_inline void aspen_note_session(const struct aspen_stream_key *ke
 	aspen_note_session1(ASPEN_TGID_SESSION(key->tgid), &ts);
 }
 
+/* A session's parse state is made at its first write. The ledger records
+ * which object made it (stream_gen): that object finding it gone later
+ * knows the LRU evicted it (more sessions than aspend --max-connections)
+ * and the session's bytes cannot be followed from here (a fresh parser
+ * mid-request): state_lost, `uninspectable` decides. Another object (a
+ * reload, an adoption of another policy) starts the session afresh, as
+ * its streams are its own. 1: lost (or no ledger to tell: no credit is
+ * given without one). A frame of its own: the probe's call chain is at the
+ * verifier's 512-byte stack limit. z->zero is all zeros here. */
+static __noinline int aspen_stream_was_lost(const struct aspen_stream_key *key,
+					    struct aspen_tls_zero *z)
+{
+	struct aspen_config *cfg;
+	struct aspen_ledger *l;
+	__u32 k = 0;
+
+	if (!key || !z)
+		return 1;
+	cfg = bpf_map_lookup_elem(&aspen_config, &k);
+	l = bpf_map_lookup_elem(&aspen_ledger, key);
+	if (!l) {
+		bpf_map_update_elem(&aspen_ledger, key, &z->zero, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&aspen_ledger, key);
+	}
+	if (!cfg || !l)
+		return 1;
+	if (l->stream_gen && l->stream_gen == cfg->gen) {
+		if (!l->reason)
+			l->reason = ASPEN_UNPARSED_STATE_LOST;
+		return 1;
+	}
+	l->stream_gen = cfg->gen;
+	return 0;
+}
+
 static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream_key *key,
 							     struct aspen_tls_zero *z)
 {
 	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_streams, key);
+	int lost;
 
 	if (s)
 		return s;
+	_Static_assert(sizeof(z->zero) >= sizeof(struct aspen_ledger), "zero ledger");
+	lost = aspen_stream_was_lost(key, z);
 	/* z->zero is all zeros between uses */
 	z->zero.r.content_length = ~0ULL;
 	z->zero.session = key->session;
@@ -749,7 +787,10 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 	__builtin_memset(&z->zero.r.conn, 0, sizeof(z->zero.r.conn));
 	z->zero.r.content_length = 0;
 	z->zero.session = 0;
-	return bpf_map_lookup_elem(&aspen_streams, key);
+	s = bpf_map_lookup_elem(&aspen_streams, key);
+	if (s && lost)
+		s->unsynced = 1; /* nothing on this session is credited again */
+	return s;
 }
 
 #if ASPEN_NEED_BODY_SCAN

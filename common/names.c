@@ -152,6 +152,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_PATTERN_NOT_FOUND] = "pattern_not_found",
     [ASPEN_UNPARSED_PATTERN_AMBIGUOUS] = "pattern_ambiguous",
     [ASPEN_UNPARSED_EXE_UNKNOWN] = "exe_unknown",
+    [ASPEN_UNPARSED_STATE_LOST] = "state_lost",
     [ASPEN_UNPARSED_WS_COMPRESSED] = "ws_compressed",
     [ASPEN_UNPARSED_WS_FRAMING] = "ws_framing",
     [ASPEN_UNPARSED_WS_TOO_BIG] = "ws_too_big",

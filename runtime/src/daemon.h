@@ -19,6 +19,10 @@ struct trace_writer;
 #define ASPEND_MAX_RESOLVE 256
 /* --btf-cache's default (btf_cache.h) */
 #define ASPEND_BTF_CACHE "/var/cache/aspen/btf"
+/* --max-connections' default: the connection tables' size (policy.c) */
+#define ASPEND_MAX_CONNS 8192
+#define ASPEND_MAX_CONNS_MIN 256
+#define ASPEND_MAX_CONNS_MAX (1u << 20)
 
 struct opts {
 	const char *obj_path;
@@ -42,6 +46,7 @@ struct opts {
 	bool audit_fsync;		   /* --audit-fsync: fsync after every line */
 	unsigned long long body_bound; /* --body-bound BYTES (0: the kernel's default, 4 MiB) */
 	unsigned spill_slots;	       /* --spill-slots N (0: ASPEN_SPILL_SLOTS) */
+	unsigned max_conns;	       /* --max-connections N (0: ASPEND_MAX_CONNS) */
 	bool verbose;
 	bool keep_on_exit; /* --keep-on-exit: SIGTERM leaves the pinned policy in force */
 	bool takeover;	   /* --takeover: replace a running aspend of the same scope */

@@ -103,6 +103,9 @@ static void usage(FILE *out)
 		"                     decided as uninspectable scan_bound (default 4M; K, M, G)\n"
 		"  --spill-slots N    requests too big to cork held at once (1-32, default 32);\n"
 		"                     one more is decided as uninspectable hold_full\n"
+		"  --max-connections N  provider connections tracked at once (256-1M, K suffix;\n"
+		"                     default 8K): past it the least recently used one loses its\n"
+		"                     state and is decided as uninspectable state_lost\n"
 		"  --no-stdlib-scan   mask request values in the audit with the policy's patterns\n"
 		"                     only, not also with the standard library's pii and secrets\n"
 		"  --keep-on-exit     SIGTERM/SIGINT leave the pinned policy in force (restart)\n"
@@ -165,6 +168,23 @@ static int parse_bound(const char *s, unsigned long long *out)
 	return 0;
 }
 
+/* --max-connections: ASPEND_MAX_CONNS_MIN to _MAX, "65536" or "64K" */
+static int parse_conns(const char *s, unsigned *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end != s && (*end == 'K' || *end == 'k') && !end[1] && v <= ASPEND_MAX_CONNS_MAX >> 10)
+		v <<= 10, end++;
+	if (end == s || *end || v < ASPEND_MAX_CONNS_MIN || v > ASPEND_MAX_CONNS_MAX) {
+		fprintf(stderr, "aspend: --max-connections: a number from %u to %u (or 64K): '%s'\n",
+			ASPEND_MAX_CONNS_MIN, ASPEND_MAX_CONNS_MAX, s);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
 /* --spill-slots: 1 to ASPEN_SPILL_SLOTS */
 static int parse_slots(const char *s, unsigned *out)
 {
@@ -185,7 +205,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
 	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND, O_KEEP_EXIT, O_TAKEOVER, O_UNLOAD,
-	       O_STATUS, O_FORCE, O_SPILL, O_BTF_CACHE };
+	       O_STATUS, O_FORCE, O_SPILL, O_BTF_CACHE, O_CONNS };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -208,6 +228,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "keep-on-exit", no_argument, 0, O_KEEP_EXIT },
 		{ "takeover", no_argument, 0, O_TAKEOVER },
 		{ "spill-slots", required_argument, 0, O_SPILL },
+		{ "max-connections", required_argument, 0, O_CONNS },
 		{ "btf-cache", required_argument, 0, O_BTF_CACHE },
 		{ "unload", required_argument, 0, O_UNLOAD },
 		{ "status", no_argument, 0, O_STATUS },
@@ -267,6 +288,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case O_TAKEOVER: o->takeover = true; break;
 		case O_SPILL:
 			if (parse_slots(optarg, &o->spill_slots) < 0)
+				return -1;
+			break;
+		case O_CONNS:
+			if (parse_conns(optarg, &o->max_conns) < 0)
 				return -1;
 			break;
 		case O_BTF_CACHE: o->btf_cache = optarg; break;

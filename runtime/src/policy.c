@@ -142,6 +142,59 @@ static void reuse_maps(struct daemon *d, struct policy_obj *p, struct policy_obj
 		reuse_all_pinned(d, p);
 }
 
+/* The connection tables' sizes (--max-connections N): LRU hashes, which
+ * the kernel preallocates whole when the map is made (start-up: ~0.2 us an
+ * entry and ~0.6 ms a MB here), sized from N in the proportions of the
+ * tables they were before (N = 65536). Past N, the least recently used
+ * entry is evicted and its connection's next bytes have no state: they
+ * are decided by `uninspectable` (state_lost, or uninspected_bytes for a
+ * thread's last session), never passed unread (docs/operators.md). The
+ * SOCKHASH allocates on insert: twice N, at least 65536. Adopting pinned
+ * maps keeps their sizes (the predecessor's programs share them): a
+ * different N takes effect at the next fresh start. */
+static const struct {
+	const char *name;
+	unsigned div, min, mul;
+} conn_maps[] = {
+    {ASPEN_MAP_SOCKS, 1, 0, 1},	    {ASPEN_MAP_LEDGER, 1, 0, 1},   {ASPEN_MAP_TID_SESSION, 1, 0, 1},
+    {"aspen_streams", 4, 256, 1},   {"aspen_rstreams", 4, 256, 1}, {"aspen_h2conns", 64, 64, 1},
+    {"aspen_h2streams", 8, 512, 1}, {"aspen_go_reads", 4, 256, 1}, {"aspen_sockhash", 1, 65536, 2},
+};
+
+static void size_conn_maps(struct daemon *d, struct policy_obj *p)
+{
+	unsigned n = d->opts.max_conns ? d->opts.max_conns : ASPEND_MAX_CONNS, kept = 0;
+	bool pinned = d->adopt && !d->cur;
+
+	for (size_t i = 0; i < sizeof(conn_maps) / sizeof(conn_maps[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(p->obj, conn_maps[i].name);
+		unsigned want = n / conn_maps[i].div * conn_maps[i].mul;
+		struct bpf_map_info info;
+		__u32 len = sizeof(info);
+		int fd;
+
+		if (!m)
+			continue;
+		if (want < conn_maps[i].min)
+			want = conn_maps[i].min;
+		fd = pinned ? pin_map_fd(d, conn_maps[i].name) : -1;
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.max_entries) {
+			if (info.max_entries != want && !strcmp(conn_maps[i].name, ASPEN_MAP_SOCKS))
+				kept = info.max_entries;
+			want = info.max_entries;
+		}
+		if (fd >= 0)
+			close(fd);
+		bpf_map__set_max_entries(m, want);
+	}
+	if (kept)
+		log_warn("adopt: the pinned connection tables keep their size (%u connections); "
+			 "--max-connections %u takes effect at a fresh start (aspend --unload, "
+			 "then start)",
+			 kept, n);
+}
+
 static int fill_maps(struct daemon *d, struct policy_obj *p)
 {
 	if (hosts_collect(d, &p->meta) < 0 || hosts_fill_maps(d, p) < 0)
@@ -203,6 +256,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 		snprintf(err, errlen, "%s: %s: rebuild it with the matching aspenc", path, msg);
 		goto fail;
 	}
+	size_conn_maps(d, p);
 	reuse_maps(d, p, d->cur);
 	/* Adopting another policy loads them now: the predecessor's probes
 	 * must be taken over at once (their parse state is the old object's,

@@ -26,7 +26,8 @@
 
 struct shared_map {
 	char name[BPF_OBJ_NAME_LEN + 32];
-	int fd;
+	int fd;		      /* -1: a map made here (late_maps) */
+	unsigned max_entries; /* as the first instance sized it (--max-connections) */
 };
 
 struct policy_late {
@@ -94,12 +95,18 @@ static int share_maps(struct policy_late *l)
 	bpf_object__for_each_map(m, l->obj)
 	{
 		int fd = -1;
+		unsigned max = 0;
 
 		for (int i = 0; i < l->nmaps && fd < 0; i++)
-			if (!strcmp(l->maps[i].name, bpf_map__name(m)))
+			if (!strcmp(l->maps[i].name, bpf_map__name(m))) {
 				fd = l->maps[i].fd;
-		if (fd < 0 && late_only(bpf_map__name(m)))
-			continue; /* made here (policy_late_defer) */
+				max = l->maps[i].max_entries;
+			}
+		if (fd < 0 && late_only(bpf_map__name(m))) {
+			if (max) /* made here (policy_late_defer), sized as the first */
+				bpf_map__set_max_entries(m, max);
+			continue;
+		}
 		if (fd < 0 || bpf_map__reuse_fd(m, fd)) {
 			snprintf(l->err, sizeof(l->err),
 				 "map %s cannot be shared with the TLS probes", bpf_map__name(m));
@@ -151,7 +158,8 @@ static void *load(void *arg)
 static void free_maps(struct policy_late *l)
 {
 	for (int i = 0; i < l->nmaps; i++)
-		close(l->maps[i].fd);
+		if (l->maps[i].fd >= 0)
+			close(l->maps[i].fd);
 	free(l->maps);
 	l->maps = NULL;
 	l->nmaps = 0;
@@ -175,12 +183,12 @@ static int collect_maps(struct policy_late *l, struct bpf_object *from)
 	{
 		int fd = bpf_map__fd(m);
 
-		if (fd < 0)
+		if (fd < 0 && !late_only(bpf_map__name(m)))
 			continue;
-		fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-		if (fd < 0)
+		if (fd >= 0 && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
 			return -1;
 		snprintf(l->maps[l->nmaps].name, sizeof(l->maps[0].name), "%s", bpf_map__name(m));
+		l->maps[l->nmaps].max_entries = bpf_map__max_entries(m);
 		l->maps[l->nmaps++].fd = fd;
 	}
 	return 0;

@@ -314,7 +314,10 @@ static const char host_shim[] =
     "#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n"
     "typedef uint8_t __u8; typedef uint32_t __u32; typedef uint64_t __u64;\n"
     "#undef __always_inline\n#define __always_inline inline\n#define barrier_var(x) (void)0\n"
-    "#define ASPEN_EXE_LEN 256\n#define ASPEN_COMM_LEN 16\n#define ASPEN_HOST_LEN 128\n#define ASPEN_TABLE\n";
+    "#define ASPEN_EXE_LEN 256\n#define ASPEN_COMM_LEN 16\n#define ASPEN_HOST_LEN 128\n#define ASPEN_TABLE\n"
+    /* the kernel's bpf_loop, for the process.exe walk */
+    "static long bpf_loop(__u32 n, long (*cb)(__u32, void *), void *ctx, __u64 flags)\n"
+    "{ (void)flags; for (__u32 i = 0; i < n; i++) if (cb(i, ctx)) return i + 1; return n; }\n";
 
 static const char host_main[] =
     "int main(void) {\n\tchar line[512];\n"
