@@ -184,6 +184,9 @@ char *programs_hooks(const struct ir *ir);
 /* emit_c.c: the generated C; c_name is the file name used in #line
  * directives that return to generated code. */
 int emit_c(const struct ir *ir, FILE *out, const char *c_name);
+/* The C of the templates' part of the object (aspen_templates.bpf.h) for
+ * this policy's macros; linked with emit_c()'s, built -DASPEN_PART_GENERATED. */
+int emit_template_c(const struct ir *ir, FILE *out);
 
 /* ir_meta.c: the metadata text (common/meta.h) of an IR */
 char *meta_text(const struct ir *ir);		      /* malloc'd */
