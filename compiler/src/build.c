@@ -301,11 +301,12 @@ static int link_parts(const char *tmpl, const char *gen, const char *out, struct
 	if (!rc)
 		rc = bpf_linker__finalize(l);
 	bpf_linker__free(l);
-	if (rc) {
+	if (rc && d) {
 		diag_error(d, no_span(), "run with -v for libbpf's messages",
 			   "linking the policy object %s failed: %s", out, strerror(-rc));
-		unlink(out);
 	}
+	if (rc)
+		unlink(out);
 	return rc ? -1 : 0;
 }
 
@@ -368,10 +369,10 @@ struct tpart {
 	struct job j;
 };
 
-/* The templates' part: found among the prebuilt or cached objects, or its
- * build started in t->j. 0 or -1. */
+/* The templates' part: found among the prebuilt or cached objects
+ * (use_cache), or its build started in t->j. 0 or -1. */
 static int templates_part(const struct ir *ir, const struct codegen_opts *o, const char *tdir,
-			  const char *inc, struct tpart *t, struct diags *d)
+			  const char *inc, struct tpart *t, int use_cache, struct diags *d)
 {
 	const char *argv[32];
 	char key[ASPEN_SHA256_HEX_LEN + 1];
@@ -386,7 +387,16 @@ static int templates_part(const struct ir *ir, const struct codegen_opts *o, con
 		free(text);
 		return -1;
 	}
-	cache = template_key(text, argv, argv[0], tdir, key) == 0;
+	/* the key: the flags but the template directory's path (its files
+	 * are in the key: an installed copy finds what the build tree made) */
+	const char *kflags[32];
+	int nk = 0;
+
+	for (int i = 1; i < n; i++)
+		if (argv[i] != inc)
+			kflags[nk++] = argv[i];
+	kflags[nk] = NULL;
+	cache = use_cache && template_key(text, kflags, argv[0], tdir, key) == 0;
 	if (cache && template_find(key, t->obj, sizeof(t->obj))) {
 		if (o->verbose)
 			fprintf(stderr, "aspenc: templates' part: %s\n", t->obj);
@@ -425,7 +435,7 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 	char c_path[PATH_MAX], g_path[PATH_MAX], inc[PATH_MAX + 2];
 	struct tpart *t = calloc(1, sizeof(*t));
 	struct job gj = {.pid = -1};
-	int rc = -1, n;
+	int rc = -1, n, found = 0;
 	FILE *f;
 
 	if (!t)
@@ -443,8 +453,9 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 	if (make_tmp(g_path, sizeof(g_path), ".bpf.o", d) < 0)
 		goto out;
 	/* both parts at once when the templates' is not built yet */
-	if (templates_part(ir, o, tdir, inc, t, d) < 0)
+	if (templates_part(ir, o, tdir, inc, t, 1, d) < 0)
 		goto out;
+	found = t->j.pid <= 0;
 	n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc,
 			"-DASPEN_PART_GENERATED");
 	if (start_clang(o, argv, n, c_path, g_path, &gj, d) < 0 || end_clang(ir, o, &gj, d) < 0)
@@ -458,7 +469,15 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 		}
 	}
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
-	rc = link_parts(t->obj, g_path, o->out_path, d);
+	rc = link_parts(t->obj, g_path, o->out_path, found ? NULL : d);
+	if (rc && found) { /* a damaged cached object: build it again, uncached */
+		if (o->verbose)
+			fprintf(stderr, "aspenc: linking with %s failed: building it again\n", t->obj);
+		t->obj[0] = 0;
+		if (templates_part(ir, o, tdir, inc, t, 0, d) < 0 || end_clang(ir, o, &t->j, d) < 0)
+			goto out;
+		rc = link_parts(t->obj, g_path, o->out_path, d);
+	}
 out:
 	job_kill(&gj);
 	job_kill(&t->j);
