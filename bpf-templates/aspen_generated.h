@@ -75,7 +75,21 @@
  * Linked, the functions below are global and hidden: libbpf's linker joins
  * them, and libbpf marks them static for the verifier, which checks them in
  * each caller's context as it checks the inlined code. */
-#if defined(ASPEN_PART_TEMPLATES) || defined(ASPEN_PART_GENERATED)
+#ifndef ASPEN_SLICES
+/* A generated part of many rules is built in slices, at once (aspenc
+ * -DASPEN_SLICES=n -DASPEN_SLICE=k): slice k holds the request rules'
+ * functions i with (i + 1) % n == k, slice 0 all the rest too. */
+#define ASPEN_SLICES 1
+#define ASPEN_SLICE 0
+#endif
+#define ASPEN_IN_SLICE(i) (((i) + 1) % ASPEN_SLICES == ASPEN_SLICE)
+
+#if defined(ASPEN_PART_GENERATED) && ASPEN_SLICE != 0
+/* a slice of rule functions: what the other slices define, unused here */
+#define ASPEN_SPLIT 1
+#define ASPEN_GEN_FN static __always_inline __attribute__((unused))
+#define ASPEN_GEN_DATA static __attribute__((unused))
+#elif defined(ASPEN_PART_TEMPLATES) || defined(ASPEN_PART_GENERATED)
 #define ASPEN_SPLIT 1
 #define ASPEN_GEN_FN __attribute__((visibility("hidden"))) __noinline
 #define ASPEN_GEN_DATA __attribute__((visibility("hidden")))

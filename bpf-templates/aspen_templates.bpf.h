@@ -9,6 +9,10 @@
 #ifndef ASPEN_TEMPLATES_BPF_H
 #define ASPEN_TEMPLATES_BPF_H
 
+#ifndef ASPEN_PART_TEMPLATES /* aspenc passes it too (visible to ASPEN_CLANG) */
+#define ASPEN_PART_TEMPLATES 1
+#endif
+
 #include "aspen_prelude.bpf.h"
 #include "aspen_generated.h"
 #include "aspen_connect.bpf.h"

@@ -207,7 +207,7 @@ static void map_clang_output(const struct ir *ir, char *out, struct diags *d)
 }
 
 /* clang's arguments, but for the source and the object (NULL-terminated):
- * the same for both parts; part: "-DASPEN_PART_GENERATED" or NULL */
+ * the same for both parts but part: -DASPEN_PART_GENERATED or _TEMPLATES */
 static int clang_flags(const char **argv, const struct codegen_opts *o, const char *clang,
 		       const char *inc, const char *part)
 {
@@ -262,7 +262,8 @@ static int start_clang(const struct codegen_opts *o, const char **argv, int n, c
 	return 0;
 }
 
-/* Wait for clang; report its errors (mapped to the policy). 0 or -1. */
+/* Wait for clang; report its errors (mapped to the policy) into d unless
+ * NULL. 0 or -1. */
 static int end_clang(const struct ir *ir, const struct codegen_opts *o, struct job *j,
 		     struct diags *d)
 {
@@ -272,7 +273,9 @@ static int end_clang(const struct ir *ir, const struct codegen_opts *o, struct j
 	j->pid = -1;
 	if (o->verbose && out && *out)
 		fputs(out, stderr);
-	if (rc < 0) {
+	if (!d) {
+		/* not reported (the same as another's) */
+	} else if (rc < 0) {
 		diag_error(d, no_span(), NULL, "waiting for clang: %s", strerror(errno));
 	} else if (rc == 127 && out && strstr(out, "exec ")) {
 		diag_error(d, no_span(), "install clang, or set ASPEN_CLANG", "cannot run '%s'",
@@ -284,20 +287,23 @@ static int end_clang(const struct ir *ir, const struct codegen_opts *o, struct j
 	return rc == 0 ? 0 : -1;
 }
 
-/* libbpf's static linker: the templates' part and the generated part into
- * the policy object */
-static int link_parts(const char *tmpl, const char *gen, const char *out, struct diags *d)
+/* libbpf's static linker: the templates' part and the generated part (its
+ * n slices) into the policy object. d NULL: no message. */
+static int link_parts(const char *tmpl, char (*gen)[PATH_MAX], int n, const char *out,
+		      struct diags *d)
 {
 	struct bpf_linker *l = bpf_linker__new(out, NULL);
 	int rc;
 
 	if (!l) {
-		diag_error(d, no_span(), NULL, "cannot create %s: %s", out, strerror(errno));
+		if (d)
+			diag_error(d, no_span(), NULL, "cannot create %s: %s", out,
+				   strerror(errno));
 		return -1;
 	}
 	rc = bpf_linker__add_file(l, tmpl, NULL);
-	if (!rc)
-		rc = bpf_linker__add_file(l, gen, NULL);
+	for (int i = 0; i < n && !rc; i++)
+		rc = bpf_linker__add_file(l, gen[i], NULL);
 	if (!rc)
 		rc = bpf_linker__finalize(l);
 	bpf_linker__free(l);
@@ -379,7 +385,9 @@ static int templates_part(const struct ir *ir, const struct codegen_opts *o, con
 	char *text = NULL;
 	size_t textlen = 0;
 	FILE *f = open_memstream(&text, &textlen);
-	int n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc, NULL), rc = -1;
+	int n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc,
+			    "-DASPEN_PART_TEMPLATES"),
+	    rc = -1;
 	int cache;
 
 	if (!f || emit_template_c(ir, f) || fclose(f)) {
@@ -427,21 +435,35 @@ out:
 	return rc;
 }
 
+#define MAX_SLICES 8
+
 static int build_object(const struct ir *ir, const struct codegen_opts *o, struct diags *d)
 {
 	const char *tdir =
 	    o->template_dir && *o->template_dir ? o->template_dir : default_template_dir();
-	const char *argv[32];
-	char c_path[PATH_MAX], g_path[PATH_MAX], inc[PATH_MAX + 2];
+	const char *argv[40];
+	char c_path[PATH_MAX], g_path[MAX_SLICES][PATH_MAX], inc[PATH_MAX + 2];
+	char sl_n[32], sl_k[MAX_SLICES][32];
 	struct tpart *t = calloc(1, sizeof(*t));
-	struct job gj = {.pid = -1};
-	int rc = -1, n, found = 0;
+	struct job gj[MAX_SLICES];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t rule_fns = emit_c_slices(ir);
+	int rc = -1, n, found = 0, slices = 1, failed = 0;
 	FILE *f;
 
 	if (!t)
 		abort();
+	/* a long rule chain: its functions in slices, one clang each, at once */
+	if (rule_fns > 1 && cpus > 1)
+		slices = (int)(rule_fns < (size_t)cpus ? rule_fns : (size_t)cpus);
+	if (slices > MAX_SLICES)
+		slices = MAX_SLICES;
 	t->j.pid = -1;
-	c_path[0] = g_path[0] = 0;
+	c_path[0] = 0;
+	for (int i = 0; i < MAX_SLICES; i++) {
+		g_path[i][0] = 0;
+		gj[i].pid = -1;
+	}
 	snprintf(inc, sizeof(inc), "-I%s", tdir);
 	if (make_tmp(c_path, sizeof(c_path), ".bpf.c", d) < 0)
 		goto out;
@@ -450,15 +472,28 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 		diag_error(d, no_span(), NULL, "cannot write %s", c_path);
 		goto out;
 	}
-	if (make_tmp(g_path, sizeof(g_path), ".bpf.o", d) < 0)
-		goto out;
 	/* both parts at once when the templates' is not built yet */
 	if (templates_part(ir, o, tdir, inc, t, 1, d) < 0)
 		goto out;
 	found = t->j.pid <= 0;
-	n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc,
-			"-DASPEN_PART_GENERATED");
-	if (start_clang(o, argv, n, c_path, g_path, &gj, d) < 0 || end_clang(ir, o, &gj, d) < 0)
+	snprintf(sl_n, sizeof(sl_n), "-DASPEN_SLICES=%d", slices);
+	for (int k = 0; k < slices; k++) {
+		if (make_tmp(g_path[k], sizeof(g_path[k]), ".bpf.o", d) < 0)
+			goto out;
+		n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc,
+				"-DASPEN_PART_GENERATED");
+		if (slices > 1) {
+			snprintf(sl_k[k], sizeof(sl_k[k]), "-DASPEN_SLICE=%d", k);
+			argv[n++] = sl_n;
+			argv[n++] = sl_k[k];
+		}
+		if (start_clang(o, argv, n, c_path, g_path[k], &gj[k], d) < 0)
+			goto out;
+	}
+	/* an error outside the rule functions is in every slice: reported once */
+	for (int k = 0; k < slices; k++)
+		failed |= end_clang(ir, o, &gj[k], k && failed ? NULL : d) < 0;
+	if (failed)
 		goto out;
 	if (t->j.pid > 0) {
 		if (end_clang(ir, o, &t->j, d) < 0)
@@ -469,24 +504,26 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 		}
 	}
 	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
-	rc = link_parts(t->obj, g_path, o->out_path, found ? NULL : d);
+	rc = link_parts(t->obj, g_path, slices, o->out_path, found ? NULL : d);
 	if (rc && found) { /* a damaged cached object: build it again, uncached */
 		if (o->verbose)
 			fprintf(stderr, "aspenc: linking with %s failed: building it again\n", t->obj);
 		t->obj[0] = 0;
 		if (templates_part(ir, o, tdir, inc, t, 0, d) < 0 || end_clang(ir, o, &t->j, d) < 0)
 			goto out;
-		rc = link_parts(t->obj, g_path, o->out_path, d);
+		rc = link_parts(t->obj, g_path, slices, o->out_path, d);
 	}
 out:
-	job_kill(&gj);
+	for (int k = 0; k < MAX_SLICES; k++) {
+		job_kill(&gj[k]);
+		if (g_path[k][0])
+			unlink(g_path[k]);
+	}
 	job_kill(&t->j);
 	if (t->tmp[0])
 		unlink(t->tmp);
 	if (t->src[0])
 		unlink(t->src);
-	if (g_path[0])
-		unlink(g_path);
 	if (getenv("ASPEN_KEEP_C"))
 		fprintf(stderr, "aspenc: generated C kept in %s\n", c_path);
 	else if (c_path[0])

@@ -1162,7 +1162,16 @@ static void emit_request_chunks(struct emitter *e)
 			continue;
 		if (k % RULES_PER_FUNCTION == 0) {
 			/* global: the verifier checks each function once, with
-			 * nothing known of r and x, not once per caller state */
+			 * nothing known of r and x, not once per caller state.
+			 * aspenc builds them in slices, at once (ASPEN_IN_SLICE,
+			 * aspen_generated.h) */
+			put(e,
+			    "__noinline int\n"
+			    "aspen_request_rules_%zu(const struct aspen_req *r, struct "
+			    "aspen_verdict *v,\n"
+			    "\t\t\tconst struct aspen_rq_x *x);\n",
+			    c);
+			put(e, "#if ASPEN_IN_SLICE(%zu)\n", c);
 			put(e,
 			    "__noinline int\n"
 			    "aspen_request_rules_%zu(const struct aspen_req *r, struct "
@@ -1182,7 +1191,7 @@ static void emit_request_chunks(struct emitter *e)
 		}
 		emit_rule(e, &ir->rules[i]);
 		if (++k % RULES_PER_FUNCTION == 0 || k == nrules)
-			put(e, "\treturn 0;\n}\n\n");
+			put(e, "\treturn 0;\n}\n#endif\n\n");
 	}
 	e->ret = NULL;
 	e->kpre = NULL;
@@ -1384,7 +1393,9 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	 * templates compiled once (aspen_templates.bpf.h, template_cache.c);
 	 * as it stands the file is the whole object */
 	put(&e, "#ifdef ASPEN_PART_GENERATED /* linked with the templates' part */\n");
+	put(&e, "#if ASPEN_SLICE == 0\n");
 	put(&e, "#include \"aspen_split.bpf.h\"\n");
+	put(&e, "#endif\n");
 	put(&e, "#else\n");
 	put(&e, "#include \"aspen_connect.bpf.h\"\n");
 	/* SEC("syscall") programs run by BPF_PROG_TEST_RUN only: the decision
@@ -1396,11 +1407,12 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	put(&e, "#endif\n\n");
 	put(&e, "char LICENSE[] SEC(\"license\") = \"GPL\";\n");
 	put(&e, "#endif\n\n");
+	put(&e, "#if ASPEN_SLICE == 0\n");
 	put(&e, "/* What aspend needs to know about this object (docs/internals.md) */\n");
 	put(&e, "static const char aspen_meta[]\n"
 		"\t__attribute__((section(\".aspen.meta\"), used)) =\n");
 	meta_emit_c_string(meta, out);
-	put(&e, ";\n");
+	put(&e, ";\n#endif\n");
 	free(meta);
 	return ferror(out) ? -1 : 0;
 }
@@ -1411,9 +1423,15 @@ int emit_template_c(const struct ir *ir, FILE *out)
 
 	put(&e, "/* The templates' part of policy objects built with these macros\n"
 		" * (aspenc, compiler/src/template_cache.c). Do not edit. */\n");
-	put(&e, "#define ASPEN_PART_TEMPLATES 1\n");
 	emit_flags(&e);
 	put(&e, "#define ASPEN_BODY_RUN %d /* emit_body_scan() */\n", ASPEN_BODY_RUN_BYTES);
 	put(&e, "#include \"aspen_templates.bpf.h\"\n");
 	return ferror(out) ? -1 : 0;
+}
+
+size_t emit_c_slices(const struct ir *ir)
+{
+	size_t n = count_rules(ir, ON_REQUEST);
+
+	return n > RULES_PER_FUNCTION ? (n + RULES_PER_FUNCTION - 1) / RULES_PER_FUNCTION : 0;
 }

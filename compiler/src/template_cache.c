@@ -5,10 +5,13 @@
  * objects, linked"). clang spends nearly all of a policy's build on the
  * templates (about 3 s), the generated part takes a tenth of that.
  *
- * Where: a read-only directory of objects built with aspenc
- * (ASPEN_PREBUILT_DIR: `make` and `make install` fill it for the example
- * policies), then the cache, $ASPEN_CACHE_DIR, else $XDG_CACHE_HOME/aspen,
- * else ~/.cache/aspen (ASPEN_CACHE_DIR=off: none). The name of an object is
+ * Where: the objects built with aspen itself (compiler/prebuild.sh, for
+ * the feature sets of the example policies, with and without the test
+ * programs: <prefix>/share/aspen/prebuilt once installed, the build tree's
+ * prebuilt/ before; $ASPEN_PREBUILT_DIR instead when set, "" for none),
+ * then the cache, $ASPEN_CACHE_DIR/templates, else
+ * $XDG_CACHE_HOME/aspen/templates, else ~/.cache/aspen/templates
+ * (ASPEN_CACHE_DIR=off: none). The name of an object is
  * the sha256 of all it depends on: the C written for the macros, clang's
  * flags, clang's executable (resolved path, size, mtime: a new clang is a
  * new file) and every file of the template directory, name and content.
@@ -225,23 +228,38 @@ static const char *cache_dir(char *buf, size_t len)
 	return buf;
 }
 
+static int find_in(const char *dir, const char *key, char *path, size_t len)
+{
+	if (!dir || !dir[0])
+		return 0;
+	snprintf(path, len, "%s/templates-%s.bpf.o", dir, key);
+	return access(path, R_OK) == 0;
+}
+
 int template_find(const char *key, char *path, size_t len)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX + 32], exe[PATH_MAX];
 	const char *env = getenv("ASPEN_PREBUILT_DIR");
-	const char *pre = env ? env : ASPEN_PREBUILT_DIR;
+	ssize_t n;
 
-	if (pre[0]) {
-		snprintf(path, len, "%s/templates-%s.bpf.o", pre, key);
-		if (access(path, R_OK) == 0)
+	if (env) { /* set: the only prebuilt directory ("": none) */
+		if (find_in(env, key, path, len))
+			return 1;
+	} else {
+		/* installed: <prefix>/bin/aspenc, <prefix>/share/aspen/prebuilt */
+		n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		if (n > 0) {
+			exe[n] = 0;
+			if (strrchr(exe, '/'))
+				*strrchr(exe, '/') = 0;
+			snprintf(dir, sizeof(dir), "%s/../share/aspen/prebuilt", exe);
+			if (find_in(dir, key, path, len))
+				return 1;
+		}
+		if (find_in(ASPEN_PREBUILT_DIR, key, path, len)) /* the build tree's */
 			return 1;
 	}
-	if (cache_dir(dir, sizeof(dir))) {
-		snprintf(path, len, "%s/templates-%s.bpf.o", dir, key);
-		if (access(path, R_OK) == 0)
-			return 1;
-	}
-	return 0;
+	return cache_dir(dir, sizeof(dir)) && find_in(dir, key, path, len);
 }
 
 int template_tmp(const char *key, char *tmp, size_t len, char *final, size_t flen)

@@ -285,7 +285,8 @@ static void test_emit_shape(void **state)
 	assert_non_null(strstr(c, "#include \"aspen_connect.bpf.h\""));
 	/* linked (template_cache.c): the generated part ends with aspen_split.bpf.h */
 	assert_non_null(strstr(c, "#ifdef ASPEN_PART_GENERATED /* linked with the templates' part */\n"
-				  "#include \"aspen_split.bpf.h\"\n#else\n#include \"aspen_connect.bpf.h\"\n"));
+				  "#if ASPEN_SLICE == 0\n#include \"aspen_split.bpf.h\"\n#endif\n"
+				  "#else\n#include \"aspen_connect.bpf.h\"\n"));
 	assert_non_null(strstr(c, "__attribute__((section(\".aspen.meta\"), used))"));
 	assert_non_null(strstr(c, "\"rule\\t0\\tshadow_ai\\tconnect\\tdeny\\tenforce\\t4\\t"));
 	free(c);
