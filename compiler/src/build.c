@@ -472,6 +472,14 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 		diag_error(d, no_span(), NULL, "cannot write %s", c_path);
 		goto out;
 	}
+	/* ASPEN_ONE_OBJECT=1: the C as one object, as before the link
+	 * (docs/internals.md, "Two objects, linked": the verifier's count) */
+	if (getenv("ASPEN_ONE_OBJECT") && !strcmp(getenv("ASPEN_ONE_OBJECT"), "1")) {
+		n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc, NULL);
+		if (start_clang(o, argv, n, c_path, o->out_path, &gj[0], d) == 0)
+			rc = end_clang(ir, o, &gj[0], d);
+		goto out;
+	}
 	/* both parts at once when the templates' is not built yet */
 	if (templates_part(ir, o, tdir, inc, t, 1, d) < 0)
 		goto out;
