@@ -14,8 +14,7 @@ ASPEN_GEN_FN __u64 aspen_body_step_call(__u64 state, __u32 c, __u64 *matched)
 	return aspen_body_step(state, (__u8)c, matched);
 }
 
-ASPEN_GEN_FN __u32 aspen_body_scan_call(__u64 *sm, const __u8 *buf, __u64 bmask, __u32 pos,
-					__u32 n)
+ASPEN_GEN_FN __u32 aspen_body_scan_call(__u64 *sm, const __u8 *buf, __u64 bmask, __u32 pos, __u32 n)
 {
 	__u64 state = sm[0], m = sm[1];
 	__u32 k = aspen_body_scan(&state, buf, bmask, pos, n, &m, 0);

@@ -515,7 +515,8 @@ static int build_object(const struct ir *ir, const struct codegen_opts *o, struc
 	rc = link_parts(t->obj, g_path, slices, o->out_path, found ? NULL : d);
 	if (rc && found) { /* a damaged cached object: build it again, uncached */
 		if (o->verbose)
-			fprintf(stderr, "aspenc: linking with %s failed: building it again\n", t->obj);
+			fprintf(stderr, "aspenc: linking with %s failed: building it again\n",
+				t->obj);
 		t->obj[0] = 0;
 		if (templates_part(ir, o, tdir, inc, t, 0, d) < 0 || end_clang(ir, o, &t->j, d) < 0)
 			goto out;
