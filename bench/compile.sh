@@ -10,10 +10,16 @@
 #                 body DFA budget: 4 DFAs of 4096 states): 5 secrets denied,
 #                 4 pii patterns redacted (EVERY_SECRETS, EVERY_PII)
 #   1000x50       1000 request rules over 50 patterns (generated)
-# For each: the whole compile (parse..clang, -o OBJ), aspenc's own part
-# (--emit-c: parse, checks, automata, C), the rest (clang -O2 on the
-# generated C) and the ratio of the whole to `connect`. Wall times: run it
-# on an idle machine, and compare builds (BUILD_DIR) in one sitting.
+# For each: the whole compile (parse..clang..link, -o OBJ) with the
+# templates' part already built ("warm": aspenc compiles it once per set of
+# feature macros and keeps it, docs/internals.md "Two objects, linked") and
+# with an empty cache ("cold": both parts built, at once), aspenc's own part
+# (--emit-c: parse, checks, automata, C), the rest of the warm compile
+# (clang on the generated part, the link) and the ratio of warm to
+# `connect`. The cache is the bench's own (ASPEN_CACHE_DIR, no prebuilt
+# objects); a build before the cache compiles everything every time (cold =
+# warm). Wall times: run it on an idle machine, and compare builds
+# (BUILD_DIR) in one sitting.
 #   bench/compile.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,6 +28,7 @@ rounds=${2:-5}
 aspenc=$build/compiler/aspenc
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export ASPEN_CACHE_DIR=$work/cache ASPEN_PREBUILT_DIR=
 
 cat >"$work/model.asp" <<'EOF_P'
 policy "model"
@@ -61,9 +68,12 @@ EOF_P
 	done
 } >"$work/big.asp"
 
-median_ms() { # ARGS...: median wall time of ROUNDS runs of aspenc ARGS
-	local t=() t0 t1
+median_ms() { # [--cold] ARGS...: median wall time of ROUNDS runs of aspenc ARGS
+	local t=() t0 t1 cold=0 what= a
+	[ "$1" != --cold ] || { cold=1; shift; }
+	for a; do case $a in --emit-c) what="--emit-c " ;; *.asp) what+=$(basename "$a") ;; esac; done
 	for _ in $(seq "$rounds"); do
+		[ "$cold" = 0 ] || rm -rf "$ASPEN_CACHE_DIR"
 		t0=$(date +%s%N)
 		"$aspenc" "$@" >/dev/null 2>"$work/err" || {
 			echo "aspenc $*: failed:" >&2
@@ -74,17 +84,22 @@ median_ms() { # ARGS...: median wall time of ROUNDS runs of aspenc ARGS
 		t1=$(date +%s%N)
 		t+=($(((t1 - t0) / 1000000)))
 	done
-	printf '%s\n' "${t[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+	# the median on stdout, the spread (min..max) on stderr
+	printf '%s\n' "${t[@]}" | sort -n | awk -v what="$what" -v cold="$cold" '{ v[NR] = $1 }
+		END { print v[int((NR + 1) / 2)]
+		      printf "  %s%s: %d ms (%d..%d)\n", cold ? "cold " : "", what, v[int((NR + 1) / 2)], v[1], v[NR] > "/dev/stderr" }'
 }
 
+cold=$(median_ms --cold "$here/connect.asp" -o "$work/o")
 base=$(median_ms "$here/connect.asp" -o "$work/o")
 own=$(median_ms --emit-c "$here/connect.asp" -o "$work/c")
-printf '%-10s %8s %10s %9s %8s\n' policy "full ms" "aspenc ms" "clang ms" ratio
-printf '%-10s %8s %10s %9s %8s\n' connect "$base" "$own" $((base - own)) 1.00
+printf '%-10s %8s %8s %10s %9s %8s\n' policy "cold ms" "warm ms" "aspenc ms" "clang ms" ratio
+printf '%-10s %8s %8s %10s %9s %8s\n' connect "$cold" "$base" "$own" $((base - own)) 1.00
 for p in model five every big; do
+	cold=$(median_ms --cold "$work/$p.asp" -o "$work/o")
 	full=$(median_ms "$work/$p.asp" -o "$work/o")
 	own=$(median_ms --emit-c "$work/$p.asp" -o "$work/c")
-	printf '%-10s %8s %10s %9s %8s\n' "$p" "$full" "$own" \
+	printf '%-10s %8s %8s %10s %9s %8s\n' "$p" "$cold" "$full" "$own" \
 		"$(awk -v a="$full" -v b="$own" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) print a - b; else print "-" }')" \
 		"$(awk -v a="$full" -v b="$base" 'BEGIN { if (a + 0 > 0) printf "%.2f", a / b; else print "-" }')"
 done

@@ -71,29 +71,60 @@
 #error "aspenc must define ASPEN_MODEL_PATHS"
 #endif
 
+/* ---- one object, or two linked ------------------------------------------
+ * aspenc compiles the templates once per set of the macros above (cached,
+ * compiler/src/template_cache.c) and the generated C per policy, then joins
+ * the two with libbpf's static linker (docs/internals.md, "Two objects,
+ * linked"): clang -DASPEN_PART_TEMPLATES on the templates' part,
+ * -DASPEN_PART_GENERATED on the generated C. Without either, the generated
+ * C includes the templates and is one object, as `aspenc --emit-c` shows.
+ * Linked, the functions below are global and hidden: libbpf's linker joins
+ * them, and libbpf marks them static for the verifier, which checks them in
+ * each caller's context as it checks the inlined code. */
+#ifndef ASPEN_SLICES
+/* A generated part of many rules is built in slices, at once (aspenc
+ * -DASPEN_SLICES=n -DASPEN_SLICE=k): slice k holds the request rules'
+ * functions i with (i + 1) % n == k, slice 0 all the rest too. */
+#define ASPEN_SLICES 1
+#define ASPEN_SLICE 0
+#endif
+#define ASPEN_IN_SLICE(i) (((i) + 1) % ASPEN_SLICES == ASPEN_SLICE)
+
+#if defined(ASPEN_PART_GENERATED) && ASPEN_SLICE != 0
+/* a slice of rule functions: what the other slices define, unused here */
+#define ASPEN_SPLIT 1
+#define ASPEN_GEN_FN static __always_inline __attribute__((unused))
+#define ASPEN_GEN_DATA static __attribute__((unused))
+#elif defined(ASPEN_PART_TEMPLATES) || defined(ASPEN_PART_GENERATED)
+#define ASPEN_SPLIT 1
+#define ASPEN_GEN_FN __attribute__((visibility("hidden"))) __noinline
+#define ASPEN_GEN_DATA __attribute__((visibility("hidden")))
+#else
+#define ASPEN_GEN_FN static __always_inline
+#define ASPEN_GEN_DATA static
+#endif
+
 /* ---- generated functions ------------------------------------------------- */
 
 /* Predicate bits of a process: bit i = glob i of process.exe (comm) holds.
  * s: ASPEN_EXE_LEN (ASPEN_COMM_LEN) bytes, NUL-terminated. */
-static __always_inline __u64 aspen_exe_bits(const char *s);
-static __always_inline __u64 aspen_comm_bits(const char *s);
+ASPEN_GEN_FN __u64 aspen_exe_bits(const char *s);
+ASPEN_GEN_FN __u64 aspen_comm_bits(const char *s);
 
 /* Providers whose host globs match a Host header (lower-case, no port);
  * s: ASPEN_HOST_LEN bytes. 0 when the policy has no request rules. */
-static __always_inline __u64 aspen_host_providers(const char *s);
+ASPEN_GEN_FN __u64 aspen_host_providers(const char *s);
 
 /* The policy's decisions: v->rule, v->decision, v->audit. */
-static __always_inline void aspen_decide_connect(const struct aspen_conn *c,
-						 struct aspen_verdict *v);
-static __always_inline void aspen_decide_request(const struct aspen_req *r,
-						 struct aspen_verdict *v);
-static __always_inline void aspen_decide_response(const struct aspen_resp *r,
-						  struct aspen_verdict *v);
+ASPEN_GEN_FN void aspen_decide_connect(const struct aspen_conn *c, struct aspen_verdict *v);
+ASPEN_GEN_FN void aspen_decide_request(const struct aspen_req *r, struct aspen_verdict *v);
+ASPEN_GEN_FN void aspen_decide_response(const struct aspen_resp *r, struct aspen_verdict *v);
 
 /* Patterns to mask in this request (bit = pattern index), decided once its
  * head is complete. */
-static __always_inline __u32 aspen_decide_redact(const struct aspen_req *r);
+ASPEN_GEN_FN __u32 aspen_decide_redact(const struct aspen_req *r);
 
+#ifndef ASPEN_PART_TEMPLATES
 /* One step of the body DFAs over byte c from state (ASPEN_BODY_START at
  * the first byte): ORs into *matched the patterns a match of which ends at
  * c, returns the next state. */
@@ -105,5 +136,41 @@ static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched
  * the bytes scanned. */
 static __always_inline __u32 aspen_body_scan(__u64 *state, const __u8 *buf, __u64 bmask,
 					     __u32 pos, __u32 n, __u64 *matched, int stop);
+#endif
+
+#ifdef ASPEN_SPLIT
+/* Linked: the body DFA loops stay inlined in the generated part (a BPF
+ * call takes 5 arguments, and a call per byte would cost); the templates
+ * call them through these (aspen_split.bpf.h defines them).
+ * sm: {state, matched} in and out; stop is 0. */
+ASPEN_GEN_FN __u64 aspen_body_step_call(__u64 state, __u32 c, __u64 *matched);
+ASPEN_GEN_FN __u32 aspen_body_scan_call(__u64 *sm, const __u8 *buf, __u64 bmask, __u32 pos,
+					__u32 n);
+#endif
+
+#ifdef ASPEN_PART_TEMPLATES
+static __always_inline __u64 aspen_body_step(__u64 state, __u8 c, __u64 *matched)
+{
+	return aspen_body_step_call(state, c, matched);
+}
+
+static __always_inline __u32 aspen_body_scan(__u64 *state, const __u8 *buf, __u64 bmask,
+					     __u32 pos, __u32 n, __u64 *matched, int stop)
+{
+	__u64 sm[2] = {*state, *matched};
+	__u32 k;
+
+	(void)stop; /* the templates never stop at a match */
+	k = aspen_body_scan_call(sm, buf, bmask, pos, n);
+	*state = sm[0];
+	*matched = sm[1];
+	return k;
+}
+
+#if ASPEN_MODEL_PATHS
+/* defined by the generated part (aspen_path_model.h reads it) */
+extern const char aspen_model_tmpl[ASPEN_MODEL_PATHS][64 /* ASPEN_TMPL_LEN */] ASPEN_GEN_DATA;
+#endif
+#endif
 
 #endif

@@ -40,6 +40,17 @@
  * taken for gone and nothing waits for it. */
 #define ASPEN_HEARTBEAT_NS (2ULL * 1000 * 1000 * 1000)
 
+#ifdef ASPEN_PART_GENERATED
+/* The generated part of a linked object (aspen_generated.h): the maps and
+ * the code that uses them are the templates' part's; aspend --monitor is
+ * read through it. */
+__attribute__((visibility("hidden"))) __noinline int aspen_force_monitor_call(void);
+
+static __always_inline int aspen_force_monitor(void)
+{
+	return aspen_force_monitor_call();
+}
+#else
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -170,6 +181,14 @@ static __always_inline void aspen_submit(void *rec, int urgent)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(rec, flags);
 }
+
+#ifdef ASPEN_PART_TEMPLATES
+__attribute__((visibility("hidden"))) __noinline int aspen_force_monitor_call(void)
+{
+	return aspen_force_monitor();
+}
+#endif
+#endif /* ASPEN_PART_GENERATED */
 
 /* ---- helpers for generated conditions ---------------------------------- */
 

@@ -14,10 +14,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <unistd.h>
+
+#include <bpf/libbpf.h>
 
 #include "lower.h"
 #include "paths.h"
+#include "template_cache.h"
 
 #ifndef ASPEN_SRC_DIR
 #define ASPEN_SRC_DIR "."
@@ -65,52 +71,74 @@ static const char *pick(const char *opt, const char *env, const char *dflt)
 
 /* ---- running clang ------------------------------------------------------------ */
 
-/* Run argv, capture stdout+stderr (malloc'd into *out). Exit status, or -1
- * with errno when it could not run at all. */
-static int run_capture(char *const argv[], char **out)
-{
-	int pfd[2], status;
-	size_t len = 0, cap = 4096;
-	char *buf = malloc(cap);
+/* A child whose stdout+stderr go to an unlinked temporary file: two can run
+ * at once (the templates' part and the generated part) with no pipe to keep
+ * drained. */
+struct job {
 	pid_t pid;
-	ssize_t n;
+	int out; /* the output file */
+};
 
-	*out = buf;
-	if (!buf || pipe2(pfd, O_CLOEXEC) < 0)
+/* Start argv. 0, or -1 with errno when it could not start at all. */
+static int spawn(char *const argv[], struct job *j)
+{
+	const char *tmp = getenv("TMPDIR");
+	char path[PATH_MAX];
+
+	j->pid = -1;
+	snprintf(path, sizeof(path), "%s/aspenc-out-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	j->out = mkostemp(path, O_CLOEXEC);
+	if (j->out < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
+	unlink(path);
+	j->pid = fork();
+	if (j->pid < 0) {
+		close(j->out);
 		return -1;
 	}
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
+	if (j->pid == 0) {
+		dup2(j->out, 1);
+		dup2(j->out, 2);
 		execvp(argv[0], argv);
 		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	close(pfd[1]);
-	while ((n = read(pfd[0], buf + len, cap - len - 1)) > 0 || (n < 0 && errno == EINTR)) {
-		if (n < 0)
-			continue;
-		len += (size_t)n;
-		if (cap - len < 1024) {
-			char *b = realloc(buf, cap * 2);
+	return 0;
+}
 
-			if (!b)
-				break;
-			*out = buf = b;
-			cap *= 2;
-		}
-	}
-	buf[len] = 0;
-	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
+/* Wait for j; its output (malloc'd) into *out. Exit status, or -1. */
+static int finish(struct job *j, char **out)
+{
+	int status;
+	off_t n;
+
+	*out = NULL;
+	while (waitpid(j->pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			close(j->out);
 			return -1;
+		}
+	n = lseek(j->out, 0, SEEK_END);
+	*out = malloc(n > 0 ? (size_t)n + 1 : 1);
+	if (*out) {
+		ssize_t got = n > 0 ? pread(j->out, *out, (size_t)n, 0) : 0;
+
+		(*out)[got > 0 ? got : 0] = 0;
+	}
+	close(j->out);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void job_kill(struct job *j)
+{
+	char *out;
+
+	if (j->pid <= 0)
+		return;
+	kill(j->pid, SIGTERM);
+	finish(j, &out);
+	free(out);
+	j->pid = -1;
 }
 
 /* ---- mapping clang's messages to the policy ----------------------------------- */
@@ -178,18 +206,13 @@ static void map_clang_output(const struct ir *ir, char *out, struct diags *d)
 			   "clang failed to build the generated code");
 }
 
-static int run_clang(const struct ir *ir, const struct codegen_opts *o, const char *c_path,
-		     struct diags *d)
+/* clang's arguments, but for the source and the object (NULL-terminated):
+ * the same for both parts but part: -DASPEN_PART_GENERATED or _TEMPLATES */
+static int clang_flags(const char **argv, const struct codegen_opts *o, const char *clang,
+		       const char *inc, const char *part)
 {
-	const char *clang = pick(o->clang, "ASPEN_CLANG", "clang");
-	const char *tdir =
-	    o->template_dir && *o->template_dir ? o->template_dir : default_template_dir();
-	char inc[4096];
-	char *out = NULL;
-	const char *argv[24];
-	int rc, n = 0;
+	int n = 0;
 
-	snprintf(inc, sizeof(inc), "-I%s", tdir);
 	argv[n++] = clang;
 	argv[n++] = "-target";
 	argv[n++] = "bpf";
@@ -203,33 +226,107 @@ static int run_clang(const struct ir *ir, const struct codegen_opts *o, const ch
 	argv[n++] = "-D__TARGET_ARCH_" ASPEN_BPF_ARCH;
 	if (o->test_programs)
 		argv[n++] = "-DASPEN_TEST_PROGRAMS";
+	if (part)
+		argv[n++] = part;
 	argv[n++] = inc;
 	if (ASPEN_BPF_SYS_INCLUDE[0])
 		argv[n++] = "-I" ASPEN_BPF_SYS_INCLUDE;
-	argv[n++] = "-c";
-	argv[n++] = c_path;
-	argv[n++] = "-o";
-	argv[n++] = o->out_path;
 	argv[n] = NULL;
-	if (o->verbose) {
-		for (int i = 0; argv[i]; i++)
-			fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
-		fputc('\n', stderr);
+	return n;
+}
+
+static void show_argv(const struct codegen_opts *o, const char *const *argv)
+{
+	if (!o->verbose)
+		return;
+	for (int i = 0; argv[i]; i++)
+		fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+	fputc('\n', stderr);
+}
+
+/* Start clang on src -> obj: argv holds n flags (clang_flags()). */
+static int start_clang(const struct codegen_opts *o, const char **argv, int n, const char *src,
+		       const char *obj, struct job *j, struct diags *d)
+{
+	argv[n++] = "-c";
+	argv[n++] = src;
+	argv[n++] = "-o";
+	argv[n++] = obj;
+	argv[n] = NULL;
+	show_argv(o, argv);
+	if (spawn((char *const *)argv, j) < 0) {
+		diag_error(d, no_span(), "set ASPEN_CLANG to the clang binary",
+			   "cannot run '%s': %s", argv[0], strerror(errno));
+		return -1;
 	}
-	rc = run_capture((char *const *)argv, &out);
+	return 0;
+}
+
+/* Wait for clang; report its errors (mapped to the policy) into d unless
+ * NULL. 0 or -1. */
+static int end_clang(const struct ir *ir, const struct codegen_opts *o, struct job *j,
+		     struct diags *d)
+{
+	char *out = NULL;
+	int rc = finish(j, &out);
+
+	j->pid = -1;
 	if (o->verbose && out && *out)
 		fputs(out, stderr);
-	if (rc < 0) {
-		diag_error(d, no_span(), "set ASPEN_CLANG to the clang binary",
-			   "cannot run '%s': %s", clang, strerror(errno));
+	if (!d) {
+		/* not reported (the same as another's) */
+	} else if (rc < 0) {
+		diag_error(d, no_span(), NULL, "waiting for clang: %s", strerror(errno));
 	} else if (rc == 127 && out && strstr(out, "exec ")) {
 		diag_error(d, no_span(), "install clang, or set ASPEN_CLANG", "cannot run '%s'",
-			   clang);
+			   pick(o->clang, "ASPEN_CLANG", "clang"));
 	} else if (rc != 0) {
-		map_clang_output(ir, out, d);
+		map_clang_output(ir, out ? out : (char[]){0}, d);
 	}
 	free(out);
 	return rc == 0 ? 0 : -1;
+}
+
+/* libbpf's static linker: the templates' part and the generated part (its
+ * n slices) into the policy object. d NULL: no message. */
+static int link_parts(const char *tmpl, char (*gen)[PATH_MAX], int n, const char *out,
+		      struct diags *d)
+{
+	struct bpf_linker *l = bpf_linker__new(out, NULL);
+	int rc;
+
+	if (!l) {
+		if (d)
+			diag_error(d, no_span(), NULL, "cannot create %s: %s", out,
+				   strerror(errno));
+		return -1;
+	}
+	rc = bpf_linker__add_file(l, tmpl, NULL);
+	for (int i = 0; i < n && !rc; i++)
+		rc = bpf_linker__add_file(l, gen[i], NULL);
+	if (!rc)
+		rc = bpf_linker__finalize(l);
+	bpf_linker__free(l);
+	if (rc && d) {
+		diag_error(d, no_span(), "run with -v for libbpf's messages",
+			   "linking the policy object %s failed: %s", out, strerror(-rc));
+	}
+	if (rc)
+		unlink(out);
+	return rc ? -1 : 0;
+}
+
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	(void)level;
+	(void)fmt;
+	(void)ap;
+	return 0;
+}
+
+static int libbpf_verbose(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_DEBUG ? 0 : vfprintf(stderr, fmt, ap);
 }
 
 /* ---- the pass ---------------------------------------------------------------- */
@@ -252,33 +349,200 @@ static int emit_to_path(const struct ir *ir, const char *path, struct diags *d)
 	return rc;
 }
 
-static int build_object(const struct ir *ir, const struct codegen_opts *o, struct diags *d)
+/* A temporary file of the given suffix (empty); 0 or -1 */
+static int make_tmp(char *path, size_t len, const char *suffix, struct diags *d)
 {
 	const char *tmp = getenv("TMPDIR");
-	char c_path[4096];
-	int fd, rc;
-	FILE *f;
+	int fd;
 
-	snprintf(c_path, sizeof(c_path), "%s/aspen-XXXXXX.bpf.c", tmp && *tmp ? tmp : "/tmp");
-	fd = mkstemps(c_path, 6);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+	snprintf(path, len, "%s/aspen-XXXXXX%s", tmp && *tmp ? tmp : "/tmp", suffix);
+	fd = mkstemps(path, (int)strlen(suffix));
+	if (fd < 0) {
 		diag_error(d, no_span(), NULL, "cannot create a temporary file: %s",
 			   strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		return -1;
 	}
-	rc = emit_c(ir, f, c_path);
-	if (fclose(f) != 0 || rc) {
-		diag_error(d, no_span(), NULL, "cannot write %s", c_path);
-		rc = -1;
+	close(fd);
+	return 0;
+}
+
+/* The templates' part of the object */
+struct tpart {
+	char obj[PATH_MAX];   /* its object: prebuilt, cached, or tmp */
+	char tmp[PATH_MAX];   /* being built into ("": found) */
+	char final[PATH_MAX]; /* then renamed to ("": not cached, tmp removed) */
+	char src[PATH_MAX];   /* its C, while it builds */
+	struct job j;
+};
+
+/* The templates' part: found among the prebuilt or cached objects
+ * (use_cache), or its build started in t->j. 0 or -1. */
+static int templates_part(const struct ir *ir, const struct codegen_opts *o, const char *tdir,
+			  const char *inc, struct tpart *t, int use_cache, struct diags *d)
+{
+	const char *argv[32];
+	char key[ASPEN_SHA256_HEX_LEN + 1];
+	char *text = NULL;
+	size_t textlen = 0;
+	FILE *f = open_memstream(&text, &textlen);
+	int n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc,
+			    "-DASPEN_PART_TEMPLATES"),
+	    rc = -1;
+	int cache;
+
+	if (!f || emit_template_c(ir, f) || fclose(f)) {
+		diag_error(d, no_span(), NULL, "out of memory writing the templates' C");
+		free(text);
+		return -1;
 	}
-	if (!rc)
-		rc = run_clang(ir, o, c_path, d);
+	/* the key: the flags but the template directory's path (its files
+	 * are in the key: an installed copy finds what the build tree made) */
+	const char *kflags[32];
+	int nk = 0;
+
+	for (int i = 1; i < n; i++)
+		if (argv[i] != inc)
+			kflags[nk++] = argv[i];
+	kflags[nk] = NULL;
+	cache = use_cache && template_key(text, kflags, argv[0], tdir, key) == 0;
+	if (cache && template_find(key, t->obj, sizeof(t->obj))) {
+		if (o->verbose)
+			fprintf(stderr, "aspenc: templates' part: %s\n", t->obj);
+		free(text);
+		return 0;
+	}
+	if (make_tmp(t->src, sizeof(t->src), ".bpf.c", d) < 0)
+		goto out;
+	f = fopen(t->src, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f)) {
+		diag_error(d, no_span(), NULL, "cannot write %s", t->src);
+		goto out;
+	}
+	if (cache ? template_tmp(key, t->tmp, sizeof(t->tmp), t->final, sizeof(t->final)) < 0
+		  : make_tmp(t->tmp, sizeof(t->tmp), ".bpf.o", d) < 0) {
+		diag_error(d, no_span(), NULL, "cannot create a temporary file: %s",
+			   strerror(errno));
+		t->tmp[0] = 0;
+		goto out;
+	}
+	snprintf(t->obj, sizeof(t->obj), "%s", t->tmp);
+	if (o->verbose)
+		fprintf(stderr, "aspenc: building the templates' part for %s\n",
+			t->final[0] ? t->final : "this object (not cached)");
+	rc = start_clang(o, argv, n, t->src, t->tmp, &t->j, d);
+out:
+	free(text);
+	return rc;
+}
+
+#define MAX_SLICES 8
+
+static int build_object(const struct ir *ir, const struct codegen_opts *o, struct diags *d)
+{
+	const char *tdir =
+	    o->template_dir && *o->template_dir ? o->template_dir : default_template_dir();
+	const char *argv[40];
+	char c_path[PATH_MAX], g_path[MAX_SLICES][PATH_MAX], inc[PATH_MAX + 2];
+	char sl_n[32], sl_k[MAX_SLICES][32];
+	struct tpart *t = calloc(1, sizeof(*t));
+	struct job gj[MAX_SLICES];
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t rule_fns = emit_c_slices(ir);
+	int rc = -1, n, found = 0, slices = 1, failed = 0;
+	FILE *f;
+
+	if (!t)
+		abort();
+	/* a long rule chain: its functions in slices, one clang each, at once */
+	if (rule_fns > 1 && cpus > 1)
+		slices = (int)(rule_fns < (size_t)cpus ? rule_fns : (size_t)cpus);
+	if (slices > MAX_SLICES)
+		slices = MAX_SLICES;
+	t->j.pid = -1;
+	c_path[0] = 0;
+	for (int i = 0; i < MAX_SLICES; i++) {
+		g_path[i][0] = 0;
+		gj[i].pid = -1;
+	}
+	snprintf(inc, sizeof(inc), "-I%s", tdir);
+	if (make_tmp(c_path, sizeof(c_path), ".bpf.c", d) < 0)
+		goto out;
+	f = fopen(c_path, "w");
+	if (!f || emit_c(ir, f, c_path) || fclose(f)) {
+		diag_error(d, no_span(), NULL, "cannot write %s", c_path);
+		goto out;
+	}
+	/* ASPEN_ONE_OBJECT=1: the C as one object, as before the link
+	 * (docs/internals.md, "Two objects, linked": the verifier's count).
+	 * Also a request-rule chain split into functions: the link's call
+	 * boundary is one frame more, and the 1000-rule chain then passes the
+	 * verifier's 8 call frames on 6.18 ("the call stack of 8 frames is too
+	 * deep"; session 27) */
+	if (rule_fns > 0 ||
+	    (getenv("ASPEN_ONE_OBJECT") && !strcmp(getenv("ASPEN_ONE_OBJECT"), "1"))) {
+		n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc, NULL);
+		if (start_clang(o, argv, n, c_path, o->out_path, &gj[0], d) == 0)
+			rc = end_clang(ir, o, &gj[0], d);
+		goto out;
+	}
+	/* both parts at once when the templates' is not built yet */
+	if (templates_part(ir, o, tdir, inc, t, 1, d) < 0)
+		goto out;
+	found = t->j.pid <= 0;
+	snprintf(sl_n, sizeof(sl_n), "-DASPEN_SLICES=%d", slices);
+	for (int k = 0; k < slices; k++) {
+		if (make_tmp(g_path[k], sizeof(g_path[k]), ".bpf.o", d) < 0)
+			goto out;
+		n = clang_flags(argv, o, pick(o->clang, "ASPEN_CLANG", "clang"), inc,
+				"-DASPEN_PART_GENERATED");
+		if (slices > 1) {
+			snprintf(sl_k[k], sizeof(sl_k[k]), "-DASPEN_SLICE=%d", k);
+			argv[n++] = sl_n;
+			argv[n++] = sl_k[k];
+		}
+		if (start_clang(o, argv, n, c_path, g_path[k], &gj[k], d) < 0)
+			goto out;
+	}
+	/* an error outside the rule functions is in every slice: reported once */
+	for (int k = 0; k < slices; k++)
+		failed |= end_clang(ir, o, &gj[k], k && failed ? NULL : d) < 0;
+	if (failed)
+		goto out;
+	if (t->j.pid > 0) {
+		if (end_clang(ir, o, &t->j, d) < 0)
+			goto out;
+		if (t->final[0] && rename(t->tmp, t->final) == 0) {
+			snprintf(t->obj, sizeof(t->obj), "%s", t->final);
+			t->tmp[0] = 0;
+		}
+	}
+	libbpf_set_print(o->verbose ? libbpf_verbose : libbpf_quiet);
+	rc = link_parts(t->obj, g_path, slices, o->out_path, found ? NULL : d);
+	if (rc && found) { /* a damaged cached object: build it again, uncached */
+		if (o->verbose)
+			fprintf(stderr, "aspenc: linking with %s failed: building it again\n",
+				t->obj);
+		t->obj[0] = 0;
+		if (templates_part(ir, o, tdir, inc, t, 0, d) < 0 || end_clang(ir, o, &t->j, d) < 0)
+			goto out;
+		rc = link_parts(t->obj, g_path, slices, o->out_path, d);
+	}
+out:
+	for (int k = 0; k < MAX_SLICES; k++) {
+		job_kill(&gj[k]);
+		if (g_path[k][0])
+			unlink(g_path[k]);
+	}
+	job_kill(&t->j);
+	if (t->tmp[0])
+		unlink(t->tmp);
+	if (t->src[0])
+		unlink(t->src);
 	if (getenv("ASPEN_KEEP_C"))
 		fprintf(stderr, "aspenc: generated C kept in %s\n", c_path);
-	else
+	else if (c_path[0])
 		unlink(c_path);
+	free(t);
 	return rc;
 }
 

@@ -17,6 +17,8 @@ typedef uint64_t __u64;
 #define __always_inline inline
 #define barrier_var(x) (void)0
 #define ASPEN_TABLE
+#define ASPEN_GEN_FN static inline /* aspen_generated.h */
+#define ASPEN_GEN_DATA static
 
 #include ASPEN_DFA_INC
 

@@ -272,9 +272,9 @@ static void test_emit_shape(void **state)
 	assert_non_null(strstr(c, "#include \"aspen_generated.h\""));
 	assert_non_null(
 	    strstr(c, "/* process.exe predicate 1: \"/usr/bin/python3*\" (policy.asp:"));
-	assert_non_null(strstr(c, "static __always_inline __u64 aspen_exe_bits(const char *s)"));
-	assert_non_null(strstr(c, "static __always_inline __u64 aspen_comm_bits(const char *s)"));
-	assert_non_null(strstr(c, "static __always_inline void aspen_decide_connect(const struct "
+	assert_non_null(strstr(c, "ASPEN_GEN_FN __u64 aspen_exe_bits(const char *s)"));
+	assert_non_null(strstr(c, "ASPEN_GEN_FN __u64 aspen_comm_bits(const char *s)"));
+	assert_non_null(strstr(c, "ASPEN_GEN_FN void aspen_decide_connect(const struct "
 				  "aspen_conn *c,"));
 	assert_non_null(strstr(c, "/* rule shadow_ai (policy.asp:4): deny \"provider not "
 				  "approved\" */\n#line 6 \"policy.asp\"\n"));
@@ -283,6 +283,10 @@ static void test_emit_shape(void **state)
 	assert_non_null(strstr(c, "v->decision = ASPEN_WOULD_DENY;")); /* rule in monitor */
 	assert_non_null(strstr(c, "(c->uid >= 1000)"));
 	assert_non_null(strstr(c, "#include \"aspen_connect.bpf.h\""));
+	/* linked (template_cache.c): the generated part ends with aspen_split.bpf.h */
+	assert_non_null(strstr(c, "#ifdef ASPEN_PART_GENERATED /* linked with the templates' part */\n"
+				  "#if ASPEN_SLICE == 0\n#include \"aspen_split.bpf.h\"\n#endif\n"
+				  "#else\n#include \"aspen_connect.bpf.h\"\n"));
 	assert_non_null(strstr(c, "__attribute__((section(\".aspen.meta\"), used))"));
 	assert_non_null(strstr(c, "\"rule\\t0\\tshadow_ai\\tconnect\\tdeny\\tenforce\\t4\\t"));
 	free(c);
@@ -317,7 +321,8 @@ static const char host_shim[] =
     "#define ASPEN_EXE_LEN 256\n#define ASPEN_COMM_LEN 16\n#define ASPEN_HOST_LEN 128\n#define ASPEN_TABLE\n"
     /* the kernel's bpf_loop, for the process.exe walk */
     "static long bpf_loop(__u32 n, long (*cb)(__u32, void *), void *ctx, __u64 flags)\n"
-    "{ (void)flags; for (__u32 i = 0; i < n; i++) if (cb(i, ctx)) return i + 1; return n; }\n";
+    "{ (void)flags; for (__u32 i = 0; i < n; i++) if (cb(i, ctx)) return i + 1; return n; }\n"
+    "#define ASPEN_GEN_FN static inline\n#define ASPEN_GEN_DATA static\n";
 
 static const char host_main[] =
     "int main(void) {\n\tchar line[512];\n"
