@@ -132,6 +132,20 @@ struct aspen_wsfeed {
 	int failed;
 };
 
+/* 0, stored to and read back from the scratch map's last word (past any
+ * chunk): a value the verifier does not know. pos starts at it at each
+ * chunk: a constant 0 made the verifier decide `pos >= n`, mark pos
+ * precise and walk the step once per value of pos until it gave up ("the
+ * sequence of 8193 jumps is too complex", kernel 6.18), as aspen_h2_refill
+ * says of HTTP/2. */
+static __always_inline __u32 aspen_ws_zero(const __u8 *buf)
+{
+	volatile __u32 *z = (volatile __u32 *)(buf + 2 * ASPEN_CHUNK - sizeof(__u32));
+
+	*z = 0;
+	return *z;
+}
+
 /* One byte of the write. Returns 1 when nothing more can be followed
  * (s->ws_lost says why; the caller loses the connection: the call chain
  * from here is as deep as the verifier's stack allows). */
@@ -153,7 +167,7 @@ static long aspen_ws_step(__u32 i, void *arg)
 			return 1;
 		}
 		f->wpos += n;
-		f->pos = 0;
+		f->pos = aspen_ws_zero(f->buf);
 		f->n = (__u32)n;
 	}
 	if (f->pos >= ASPEN_CHUNK)
@@ -210,6 +224,8 @@ __noinline int aspen_ws_parse_write(struct aspen_stream *s, struct aspen_tls_scr
 		return 0;
 	struct aspen_wsfeed f = {.s = s,
 				 .buf = sc->buf,
+				 .pos = aspen_ws_zero(sc->buf),
+				 .n = aspen_ws_zero(sc->buf),
 				 .wbuf = buf,
 				 .wlen = len,
 				 .bound = aspen_body_bound(),
