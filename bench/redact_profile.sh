@@ -8,6 +8,9 @@
 # signal_generate (the scheduler's view: when the writer stopped, when
 # aspend ran, when the writer ran again after SIGCONT). Prints per phase
 # p50 / p99 in microseconds, per round, and the client's p50 / p99.
+# Environment: CLIENT_CPU=N runs the client under taskset -c N (to pin it
+# beside or away from aspend: ASPEND may name a wrapper that pins aspend),
+# ASPEND_FIFO=PRIO puts aspend's main thread at SCHED_FIFO PRIO (chrt).
 #   sudo bench/redact_profile.sh [BUILD_DIR] [N] [ROUNDS]
 source "$(dirname "$0")/lib.sh"
 N=${2:-2000}
