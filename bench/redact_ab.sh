@@ -7,12 +7,13 @@
 # (scanned only) and with an SSN in every request (writer held, masked,
 # resumed). Prints p50/p99 (us) per run and the medians over ROUNDS of the
 # p50 and p99 added to direct by the masked request.
-#   sudo bench/redact_ab.sh OLD_BUILD NEW_BUILD [N] [ROUNDS]
-OLD=${1:?usage: redact_ab.sh OLD_BUILD NEW_BUILD [N] [ROUNDS]}
-NEW=${2:?}
+# NEW_BUILD first: lib.sh takes $1 as the build (and the harness may run
+# the script again with the same arguments).
+#   sudo bench/redact_ab.sh NEW_BUILD OLD_BUILD [N] [ROUNDS]
+NEW=${1:?usage: redact_ab.sh NEW_BUILD OLD_BUILD [N] [ROUNDS]}
+OLD=${2:?usage: redact_ab.sh NEW_BUILD OLD_BUILD [N] [ROUNDS]}
 N=${3:-1000}
 ROUNDS=${4:-3}
-set -- "$NEW"
 source "$(dirname "$0")/lib.sh"
 harness_start bench-redact-ab
 
