@@ -51,6 +51,7 @@ struct opts {
 	bool keep_on_exit; /* --keep-on-exit: SIGTERM leaves the pinned policy in force */
 	bool takeover;	   /* --takeover: replace a running aspend of the same scope */
 	const char *btf_cache; /* --btf-cache DIR ("": none; default ASPEND_BTF_CACHE) */
+	int rt_priority;       /* --rt-priority N: the event loop at SCHED_FIFO N (0: normal) */
 };
 
 /* A host name aspend knows the addresses of (resolver, --hosts, --resolve,

@@ -7,10 +7,13 @@
  * force); SIGHUP reloads atomically. A pinned policy found at start is
  * adopted without a window (links swapped in place, maps and ring kept).
  */
+#define _GNU_SOURCE /* SCHED_RESET_ON_FORK */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <sched.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@
 
 #include "aspen_shared.h"
 #include "audit.h"
+#include "clock.h"
 #include "btf_cache.h"
 #include "daemon.h"
 #include "events.h"
@@ -112,6 +116,8 @@ static void usage(FILE *out)
 		"  --takeover         replace the running aspend of the same cgroup without a window\n"
 		"  --btf-cache DIR    keep the kernel types the policy's CO-RE reads need in DIR,\n"
 		"                     per kernel build (default " ASPEND_BTF_CACHE "; '' for none)\n"
+		"  --rt-priority N    run the event loop (which resumes writers held for\n"
+		"                     redaction) at SCHED_FIFO priority N (1-99; default: normal)\n"
 		"  -v, --verbose      libbpf and verifier details\n"
 		"  --version, --help\n"
 		"       aspend --status                 the pinned policies, per cgroup scope\n"
@@ -205,7 +211,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	enum { O_CGROUP = 256, O_AUDIT, O_MONITOR, O_HOSTS, O_RESOLVE, O_NORES, O_READY,
 	       O_REFRESH, O_VERSION, O_HELP, O_RECORD, O_NOSTD, O_MAXSIZE, O_KEEP, O_METRICS, O_OTLP,
 	       O_OTLP_FILE, O_PROG_STATS, O_AUDIT_FSYNC, O_BOUND, O_KEEP_EXIT, O_TAKEOVER, O_UNLOAD,
-	       O_STATUS, O_FORCE, O_SPILL, O_BTF_CACHE, O_CONNS };
+	       O_STATUS, O_FORCE, O_SPILL, O_BTF_CACHE, O_CONNS, O_RT_PRIO };
 	static const struct option lo[] = {
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "audit", required_argument, 0, O_AUDIT },
@@ -230,6 +236,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "spill-slots", required_argument, 0, O_SPILL },
 		{ "max-connections", required_argument, 0, O_CONNS },
 		{ "btf-cache", required_argument, 0, O_BTF_CACHE },
+		{ "rt-priority", required_argument, 0, O_RT_PRIO },
 		{ "unload", required_argument, 0, O_UNLOAD },
 		{ "status", no_argument, 0, O_STATUS },
 		{ "force", no_argument, 0, O_FORCE },
@@ -295,6 +302,14 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			break;
 		case O_BTF_CACHE: o->btf_cache = optarg; break;
+		case O_RT_PRIO:
+			o->rt_priority = atoi(optarg);
+			if (o->rt_priority < 1 || o->rt_priority > 99) {
+				fprintf(stderr, "aspend: --rt-priority: 1 to 99, not '%s'\n",
+					optarg);
+				exit(2);
+			}
+			break;
 		case O_UNLOAD: unload_arg = optarg; break;
 		case O_STATUS: status_cmd = true; break;
 		case O_FORCE: force = true; break;
@@ -449,6 +464,25 @@ static void export_prog_stats(struct policy_obj *p)
 	}
 }
 
+/* --rt-priority: the event loop's thread (only: SCHED_RESET_ON_FORK, the
+ * threads it starts later, resolver, spill, reload, run at the normal
+ * policy) at SCHED_FIFO. A writer held for redaction waits for this thread
+ * to wake and run: on a busy host a normal thread may wait for a CPU for
+ * milliseconds. Bounded by the kernel's RT throttling
+ * (kernel.sched_rt_runtime_us). */
+static void rt_priority(struct daemon *d)
+{
+	struct sched_param sp = {.sched_priority = d->opts.rt_priority};
+
+	if (!d->opts.rt_priority)
+		return;
+	if (sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) < 0)
+		log_warn("--rt-priority %d: %s: the event loop runs at the normal priority",
+			 d->opts.rt_priority, strerror(errno));
+	else
+		log_info("event loop at SCHED_FIFO priority %d", d->opts.rt_priority);
+}
+
 static long ms_since_start(void);
 static int late_ready(struct daemon *d, bool wait);
 static void say_ready(struct daemon *d);
@@ -459,6 +493,7 @@ static int run(struct daemon *d)
 	bool ready = false;
 
 	while (!d->stop) {
+		struct epoll_event ev;
 		int n;
 
 		if (!ready) {
@@ -469,13 +504,13 @@ static int run(struct daemon *d)
 			ready = rc > 0;
 			say_ready(d);
 		}
-		n = ring_buffer__poll(d->cur->rb, ready ? 100 : 5);
-
-		if (n < 0 && n != -EINTR) {
-			log_err("ring buffer poll: %s", strerror(-n));
+		n = epoll_wait(ring_buffer__epoll_fd(d->cur->rb), &ev, 1, ready ? 100 : 5);
+		if (n < 0 && errno != EINTR) {
+			log_err("ring buffer poll: %s", strerror(errno));
 			return -1;
 		}
-		/* records submitted without a wakeup (see aspen_submit) */
+		redact_wake_ns = boot_ns();
+		/* also records submitted without a wakeup (see aspen_submit) */
 		ring_buffer__consume(d->cur->rb);
 		events_flush(d, d->cur);
 		policy_heartbeat(d->cur);
@@ -768,6 +803,7 @@ int main(int argc, char **argv)
 	log_phase("audit");
 	probe_print();
 	log_phase("probe");
+	redact_profile_start();
 	if (scrub_stdlib_start(&D) < 0)
 		goto out;
 	D.cur = load_policy(&D, err, sizeof(err));
@@ -807,7 +843,9 @@ int main(int argc, char **argv)
 	btf_cache_build_async(D.opts.obj_path, D.cur->btf_build);
 	say_ready(&D);
 	resolver_start(&D, &D.cur->meta);
+	rt_priority(&D);
 	rc = run(&D) < 0 ? 1 : 0;
+	redact_profile_dump();
 out:
 	/* a resolver round still in getaddrinfo is not waited for: exit ends it.
 	 * A start-up that failed leaves a predecessor's pinned policy alone. */

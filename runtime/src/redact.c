@@ -195,6 +195,29 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
 		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
 }
 
+/* The copy of a held writer's buffer: kept from hold to hold (grown, never
+ * shrunk: at most REDACT_MAX), no allocation on the writer's wait; wiped
+ * after each use (it held what was masked). */
+static uint8_t *hold_copy;
+static size_t hold_cap;
+
+static uint8_t *hold_buf(size_t len)
+{
+	if (len > hold_cap) {
+		size_t cap = hold_cap ? hold_cap : 4096;
+		uint8_t *b;
+
+		while (cap < len)
+			cap *= 2;
+		if (!(b = malloc(cap)))
+			return NULL;
+		free(hold_copy);
+		hold_copy = b;
+		hold_cap = cap;
+	}
+	return hold_copy;
+}
+
 static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write)
 {
 	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
@@ -214,30 +237,83 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 	for (int i = 0; i < 32; i++) {
 		const struct aspen_meta_pattern *mp = p->rx_pattern[i];
 		struct mask_ctx m = { .buf = buf + off };
+		size_t found;
 
 		if (!(e->patterns & (1u << i)) || !p->rx[i] || !mp)
 			continue;
+		m.mask = mp->mask && mp->mask[0] ? mp->mask : "*";
+		m.masklen = strlen(m.mask);
+		m.valid = mp->validator ? aspen_validator(mp->validator) : NULL;
+		/* one pass finds and masks (each match is masked once found, and
+		 * the search goes on past its end) */
+		found = rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
 		/* the kernel saw a match end here and none is here whole: it began
 		 * in a write that is encrypted already (validators aside: a span
-		 * that fails Luhn is found and rightly left alone). Asked before
-		 * masking, which removes the matches. */
-		if ((e->matched & (1ULL << i)) && !rx_search(p->rx[i], buf + off, len - off)) {
+		 * that fails Luhn is found and rightly left alone) */
+		if ((e->matched & (1ULL << i)) && !found) {
 			log_warn("pid %u: pattern %s ends in this write but starts in an earlier one",
 				 e->tgid, mp->name);
 			whole = false;
 		}
-		m.mask = mp->mask && mp->mask[0] ? mp->mask : "*";
-		m.masklen = strlen(m.mask);
-		m.valid = mp->validator ? aspen_validator(mp->validator) : NULL;
-		rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
 		sc->c.count[i] += m.n;
 		*changed |= m.n > 0;
 	}
 	return whole;
 }
 
+/* ASPEN_REDACT_PROFILE=FILE (a debugging aid, not an option): the phases
+ * of each hold in CLOCK_BOOTTIME ns, kept in memory and written to FILE
+ * when aspend exits, one hold a line: the kernel's stop (since_ns), the
+ * ring's wakeup (epoll returned), the handler's start, after the record
+ * lookup, the read, the masking, the write, the DONE update, the SIGCONT.
+ * Timestamps only: nothing of the buffer. */
+#define PROF_MAX 65536
+enum {
+	PROF_STOP,
+	PROF_WAKE,
+	PROF_START,
+	PROF_LOOKUP,
+	PROF_READ,
+	PROF_MASK,
+	PROF_WRITE,
+	PROF_DONE,
+	PROF_CONT,
+	PROF_N
+};
+static __u64 (*prof)[PROF_N];
+static unsigned nprof;
+static const char *prof_path;
+__u64 redact_wake_ns;
+
+void redact_profile_start(void)
+{
+	prof_path = getenv("ASPEN_REDACT_PROFILE");
+	if (prof_path && *prof_path && !(prof = calloc(PROF_MAX, sizeof(*prof))))
+		prof_path = NULL;
+}
+
+void redact_profile_dump(void)
+{
+	FILE *f;
+
+	if (!prof || !(f = fopen(prof_path, "w")))
+		return;
+	for (unsigned i = 0; i < nprof; i++)
+		for (int k = 0; k < PROF_N; k++)
+			fprintf(f, "%llu%c", (unsigned long long)prof[i][k],
+				k == PROF_N - 1 ? '\n' : ' ');
+	fclose(f);
+}
+
+#define PROF(k)                                                                                    \
+	do {                                                                                       \
+		if (pr)                                                                            \
+			pr[k] = boot_ns();                                                         \
+	} while (0)
+
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
 {
+	__u64 *pr = prof && nprof < PROF_MAX ? prof[nprof] : NULL;
 	struct session_counts *sc = counts_for(e->tgid, e->session);
 	size_t len = e->len, off = e->body_off == ~0u ? 0 : e->body_off;
 	bool changed = false, ok = false;
@@ -246,6 +322,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	struct aspen_redact_held held = {0};
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	PROF(PROF_START);
 	if (!hold_recorded(p, e, &held)) {
 		/* its writer runs again: its memory is not ours to touch */
 		audit_redact_denied(d, p,
@@ -255,19 +332,26 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 			 "request denied", e->tgid);
 		return;
 	}
+	PROF(PROF_LOOKUP);
+	if (pr) {
+		pr[PROF_STOP] = held.since_ns;
+		pr[PROF_WAKE] = redact_wake_ns;
+	}
 
-	if (len > REDACT_MAX || off >= len || !(buf = malloc(len))) {
+	if (len > REDACT_MAX || off >= len || !(buf = hold_buf(len))) {
 		log_warn("pid %u: a write of %zu bytes (body at %zu) is not rewritten", e->tgid, len,
 			 off);
 	} else if (!read_buf((pid_t)e->tgid, e->buf, buf, len, false)) {
 		log_warn("pid %u: cannot read its buffer: %s", e->tgid, strerror(errno));
 	} else {
+		PROF(PROF_READ);
 		/* never the buffer itself: it holds what is being masked */
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
 				 "matched 0x%llx, carried %u", e->tgid, len, off, e->patterns,
 				 (unsigned long long)e->matched, e->carried);
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
+		PROF(PROF_MASK);
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
 			log_warn("pid %u: cannot write its buffer: %s", e->tgid, strerror(errno));
 			ok = false;
@@ -283,10 +367,16 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		log_warn("pid %u: a match to mask could not be masked in place: request denied",
 			 e->tgid);
 	}
-	free(buf);
+	PROF(PROF_WRITE);
 	hold_done(p, e, &held);
+	PROF(PROF_DONE);
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+	PROF(PROF_CONT);
+	if (pr)
+		nprof++;
+	if (buf) /* after the writer runs again: it held what was masked */
+		explicit_bzero(buf, len);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	metrics_hold("redact", (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000);
 	(void)d;

@@ -29,4 +29,9 @@ unsigned redact_sweep(struct policy_obj *p, bool all);
 /* The counts of a session for its request line, reset; false if none */
 bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out);
 
+/* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */
+void redact_profile_start(void);
+void redact_profile_dump(void);
+extern __u64 redact_wake_ns; /* CLOCK_BOOTTIME when the ring's epoll returned */
+
 #endif
