@@ -71,25 +71,31 @@ line_has() {
 	assert_contains "$1.$2" "$3" "$4"
 }
 
+# refused_unrecorded NAME PID OUT GO EXE REFUSED: remove PID's record, let
+# it connect (touch GO), and check that the connection was refused (line 2
+# of OUT has REFUSED) by `uninspectable` with exe_unknown, and that aspend
+# then recorded the process again.
+refused_unrecorded() {
+	local name=$1 pid=$2 out=$3 go=$4 exe=$5 refused=$6 i
+	bpftool map lookup pinned "$PROC_MAP" key $(key_of "$pid") >/dev/null 2>&1 ||
+		fail "$name ($pid) has no aspen_proc record before the test removes it"
+	bpftool map delete pinned "$PROC_MAP" key $(key_of "$pid") ||
+		fail "cannot remove $name's aspen_proc record"
+	touch "$go"
+	wait_line "$out" 2
+	line_has "$out" 2 "$refused" "$name without a record, to openai"
+	audit_wait event=connect decision=deny rule=uninspectable unparsed=exe_unknown provider=openai \
+		pid="$pid" exe="$exe" >/dev/null
+	# aspend records it from /proc: the rules decide the next one
+	for i in $(seq 50); do
+		bpftool map lookup pinned "$PROC_MAP" key $(key_of "$pid") >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "aspend did not record $name ($pid) after its exe_unknown connection"
+}
+
 wait_line "$H_WORK/py.out" 1
-bpftool map lookup pinned "$PROC_MAP" key $(key_of "$py_pid") >/dev/null 2>&1 ||
-	fail "python3 ($py_pid) has no aspen_proc record before the test removes it"
-bpftool map delete pinned "$PROC_MAP" key $(key_of "$py_pid") ||
-	fail "cannot remove python3's aspen_proc record"
-
-touch "${GO}1"
-wait_line "$H_WORK/py.out" 2
-line_has "$H_WORK/py.out" 2 '"ok": false' "python3 without a record, to openai"
-audit_wait event=connect decision=deny rule=uninspectable unparsed=exe_unknown provider=openai \
-	pid="$py_pid" exe="$H_PY" >/dev/null
-
-# aspend recorded it from /proc: the rule itself decides the next one
-for i in $(seq 50); do
-	bpftool map lookup pinned "$PROC_MAP" key $(key_of "$py_pid") >/dev/null 2>&1 && break
-	sleep 0.1
-done
-bpftool map lookup pinned "$PROC_MAP" key $(key_of "$py_pid") >/dev/null 2>&1 ||
-	fail "aspend did not record python3 ($py_pid) after its exe_unknown connection"
+refused_unrecorded python3 "$py_pid" "$H_WORK/py.out" "${GO}1" "$H_PY" '"ok": false'
 touch "${GO}2"
 wait_line "$H_WORK/py.out" 3
 line_has "$H_WORK/py.out" 3 '"ok": false' "python3, recorded again, to openai"
@@ -113,17 +119,7 @@ attempt(1);
 ' "$H_WORK/nodego" >"$H_WORK/node.out" 2>"$H_WORK/node.err"
 node_pid=$BG_PID
 wait_line "$H_WORK/node.out" 1
-bpftool map delete pinned "$PROC_MAP" key $(key_of "$node_pid") ||
-	fail "cannot remove node's aspen_proc record"
-touch "$H_WORK/nodego1"
-wait_line "$H_WORK/node.out" 2
-line_has "$H_WORK/node.out" 2 '"ok":false' "node without a record, to openai"
-audit_wait event=connect decision=deny rule=uninspectable unparsed=exe_unknown provider=openai \
-	pid="$node_pid" exe="$H_NODE" >/dev/null
-for i in $(seq 50); do
-	bpftool map lookup pinned "$PROC_MAP" key $(key_of "$node_pid") >/dev/null 2>&1 && break
-	sleep 0.1
-done
+refused_unrecorded node "$node_pid" "$H_WORK/node.out" "$H_WORK/nodego1" "$H_NODE" '"ok":false'
 touch "$H_WORK/nodego2"
 wait_line "$H_WORK/node.out" 3
 line_has "$H_WORK/node.out" 3 '"ok":true' "node, recorded again, to openai"
