@@ -9,7 +9,7 @@
 policy "demo"
 default deny
 mode enforce
-uninspectable deny # requests Aspen cannot read (HTTP/2, gzip bodies) are refused
+uninspectable deny # requests Aspen cannot read (gzip bodies, QUIC) are refused
 
 import "providers"
 import "pii"
