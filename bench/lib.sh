@@ -38,6 +38,21 @@ bench_rps() {
 	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
 }
 
+# redact_policy_src PORT: the source of the policy the redaction benches
+# time (pii.ssn masked, chat requests allowed, on the bench nginx at PORT)
+redact_policy_src() {
+	cat <<EOF_POLICY
+policy "bench-redact"
+default deny
+uninspectable deny
+import "pii"
+provider bench_openai { hosts = ["api.openai.com"]  ports = [$1] }
+rule approved { on connect  when provider == bench_openai  allow }
+rule mask { on request  redact pii.ssn with "X" }
+rule chat { on request  when http.path == "/v1/chat/completions"  allow }
+EOF_POLICY
+}
+
 # bench_policies PORT: the two request policies the rules benches compare,
 # compiled; sets model_policy (a model allow-list) and patterns_policy (the
 # same plus secrets deny and a PII mask) to their objects.

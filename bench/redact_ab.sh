@@ -19,14 +19,7 @@ harness_start bench-redact-ab
 
 PORT=8443
 bench_nginx $PORT
-policy_src="policy \"bench-redact\"
-default deny
-uninspectable deny
-import \"pii\"
-provider bench_openai { hosts = [\"api.openai.com\"]  ports = [$PORT] }
-rule approved { on connect  when provider == bench_openai  allow }
-rule mask { on request  redact pii.ssn with \"X\" }
-rule chat { on request  when http.path == \"/v1/chat/completions\"  allow }"
+policy_src=$(redact_policy_src $PORT)
 declare -A obj bin extra
 ASPENC=$OLD/compiler/aspenc obj[old]=$(make_policy bench-redact-old <<<"$policy_src")
 ASPENC=$NEW/compiler/aspenc obj[new]=$(make_policy bench-redact-new <<<"$policy_src")

@@ -19,17 +19,7 @@ harness_start bench-redact-profile
 
 PORT=8443
 bench_nginx $PORT
-redact_policy=$(make_policy bench-redact <<EOF_POLICY
-policy "bench-redact"
-default deny
-uninspectable deny
-import "pii"
-provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
-rule approved { on connect  when provider == bench_openai  allow }
-rule mask { on request  redact pii.ssn with "X" }
-rule chat { on request  when http.path == "/v1/chat/completions"  allow }
-EOF_POLICY
-)
+redact_policy=$(redact_policy_src $PORT | make_policy bench-redact)
 client() { in_cgroup ${CLIENT_CPU:+taskset -c $CLIENT_CPU} env SSL_CERT_FILE="$H_CA" "$H_PY" "$here/redact_client.py" api.openai.com $PORT "$N" "${1:-pii}"; }
 
 # aspend's stamps -> per-phase p50/p99 (us)

@@ -46,17 +46,7 @@ rule mini_only { on request  when request.model not in ["gpt-4o-mini", "gpt-4o"]
 rule chat { on request  when http.path == "/v1/chat/completions"  allow }
 EOF_POLICY
 )
-redact_policy=$(make_policy bench-redact <<EOF_POLICY
-policy "bench-redact"
-default deny
-uninspectable deny
-import "pii"
-provider bench_openai { hosts = ["api.openai.com"]  ports = [$PORT] }
-rule approved { on connect  when provider == bench_openai  allow }
-rule mask { on request  redact pii.ssn with "X" }
-rule chat { on request  when http.path == "/v1/chat/completions"  allow }
-EOF_POLICY
-)
+redact_policy=$(redact_policy_src $PORT | make_policy bench-redact)
 
 run_wrk() { # NAME HOST [LUA]
 	in_cgroup wrk -t1 -c8 -d"${BENCH_SECS}s" --latency -s "${3:-$H_WORK/post.lua}" \
