@@ -13,14 +13,7 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start outlives-redact
 
-obj=$(make_policy redact <"$H_POLICIES/redact-ssn.asp")
-OA=https://api.openai.com/v1/chat/completions
-ssn=123-45-6789
-go=$H_WORK/go
-
-
-ASPEND_EXTRA=-v start_aspend "$obj"
-provider_mark "$IP_OPENAI"
+start_held_redact
 # one connection: a clean request (the process is probed), then, once $go
 # exists, a request with the SSN on the same connection
 client_bg held env SSL_CERT_FILE="$H_CA" "$H_PY" -c '

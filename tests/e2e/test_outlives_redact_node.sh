@@ -12,14 +12,7 @@
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start outlives-redact-node
 
-obj=$(make_policy redact <"$H_POLICIES/redact-ssn.asp")
-OA=https://api.openai.com/v1/chat/completions
-ssn=123-45-6789
-go=$H_WORK/go
-
-
-ASPEND_EXTRA=-v start_aspend "$obj"
-provider_mark "$IP_OPENAI"
+start_held_redact
 # one socket (keep-alive agent, maxSockets 1): a clean request (node is
 # probed), then, once $go exists, a request with the SSN
 client_bg held env NODE_EXTRA_CA_CERTS="$H_CA" "$H_NODE" -e '

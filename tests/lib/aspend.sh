@@ -181,6 +181,19 @@ aspend_refuses() {
 	fail "aspend neither refused nor loaded $obj within $H_ASPEND_TIMEOUT s"
 }
 
+# start_held_redact: the start of the tests that kill aspend while a writer
+# is held for redaction: sets obj (tests/e2e/policies/redact-ssn.asp,
+# compiled; expect_held_redact_denied starts the next aspend with it), ssn
+# (the SSN the held request carries) and go (the file whose creation lets
+# the client send it), starts aspend -v and marks the openai provider's log.
+start_held_redact() {
+	ssn=123-45-6789
+	go=$H_WORK/go
+	obj=$(make_policy redact <"$H_POLICIES/redact-ssn.asp")
+	ASPEND_EXTRA=-v start_aspend "$obj"
+	provider_mark "$IP_OPENAI"
+}
+
 # expect_held_redact_denied PID: after aspend died while PID (the client,
 # output in C_OUT) was held for redaction of a request with an SSN ($ssn):
 # the held request failed and nothing of it reached the provider, no
