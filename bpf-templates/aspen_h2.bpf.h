@@ -525,12 +525,13 @@ __noinline int aspen_h2_lose(struct aspen_h2conn *c, struct aspen_stream *s1, __
 	return 0;
 }
 
-/* Where the walk of a write is: all aspen_h2_next may change. */
+/* Where the walk of a write is: all aspen_h2_wnext may change. */
 struct aspen_h2pos {
 	__u32 pos, n; /* in the scratch buffer */
+	__u32 b;      /* the byte aspen_h2_wnext parsed */
 };
 
-/* The loop's context. The pointers stay outside what aspen_h2_next is
+/* The loop's context. The pointers stay outside what aspen_h2_wnext is
  * given: the verifier forgets what a global function may have written. */
 struct aspen_h2feed {
 	struct aspen_h2conn *c;
@@ -568,62 +569,52 @@ static __always_inline int aspen_h2_refill(struct aspen_h2pos *f, struct aspen_h
 	return 0;
 }
 
-/* The write's next byte (0-255); -1: the walk ends (the write is done, or
- * a copy failed); -2: a chunk the last call parsed already, passed over.
- * Global, so the verifier checks it once and the byte's position is
- * unknown to the caller's loop: with the position in the loop's state,
- * each value of it was a state of its own (the buffer index is precise),
- * and 6.18 kernels walked the step about once per byte of a chunk
+/* aspen_h2_wnext's results besides the parser's events (0, flags, or
+ * ASPEN_H2_ERROR) */
+#define ASPEN_H2_WALK_END (-1000)  /* the write is done, or a copy failed */
+#define ASPEN_H2_WALK_SKIP (-1001) /* a chunk the last call parsed already */
+
+/* The write's next byte through the frame and HPACK parser: its events
+ * (f->b the byte). Global, so the verifier checks it once, with the
+ * position and the parser's state unknown: with the position in the
+ * loop's state, each value of it was a state of its own (the buffer index
+ * is precise), and each constant a path through HPACK left behind too;
+ * 6.18 kernels walked the step about once per byte of a chunk
  * (aspen_ssl_write: ~800k instructions, or refused outright). */
-__noinline int aspen_h2_next(struct aspen_h2pos *f, struct aspen_h2conn *c,
-			     struct aspen_tls_scratch *sc)
+__noinline int aspen_h2_wnext(struct aspen_h2pos *f, struct aspen_h2conn *c,
+			      struct aspen_tls_scratch *sc)
 {
 	__u64 idx;
+	__u8 b;
 
 	if (!f || !c || !sc)
-		return -1;
+		return ASPEN_H2_WALK_END;
 	if (f->pos >= f->n) {
 		if (aspen_h2_refill(f, c, sc))
-			return -1;
+			return ASPEN_H2_WALK_END;
 		if (f->pos >= f->n)
-			return -2;
+			return ASPEN_H2_WALK_SKIP;
 	}
 	if (f->pos >= ASPEN_CHUNK)
-		return -1;
+		return ASPEN_H2_WALK_END;
 	idx = f->pos++;
-	return sc->buf[idx & (2 * ASPEN_CHUNK - 1)];
-}
-
-/* One byte the client wrote through the frame and HPACK parser. Global, so
- * the verifier checks the parser once, with its state unknown: inlined in
- * the loop, the constants each path through HPACK left behind made states
- * the verifier walked again (6.18 kernels: ~5x the write probe's
- * instructions). */
-__noinline int aspen_h2_wbyte(struct aspen_h2 *st, __u32 b)
-{
-	if (!st)
-		return ASPEN_H2_ERROR;
-	return aspen_h2_byte(st, (__u8)b);
+	b = sc->buf[idx & (2 * ASPEN_CHUNK - 1)];
+	f->b = b;
+	c->unattributed++;
+	c->at++; /* counted apart from the position: a scalar, never derived from buf */
+	return aspen_h2_byte(&c->p, b);
 }
 
 static long aspen_h2_step(__u32 i, void *arg)
 {
 	struct aspen_h2feed *f = arg;
 	struct aspen_h2conn *c = f->c;
-	int next = aspen_h2_next(&f->p, c, f->sc);
-	__u8 b;
-	int ev;
+	int ev = aspen_h2_wnext(&f->p, c, f->sc);
 
-	if (next == -2)
+	if (!ev || ev == ASPEN_H2_WALK_SKIP)
 		return 0;
-	if (next < 0)
+	if (ev == ASPEN_H2_WALK_END)
 		return 1;
-	b = (__u8)next;
-	c->unattributed++;
-	c->at++; /* counted apart from the position: a scalar, never derived from buf */
-	ev = aspen_h2_wbyte(&c->p, b);
-	if (!ev)
-		return 0;
 	if (ev < 0) {
 		aspen_h2_lose(c, f->s1, ASPEN_UNPARSED_H2_STATE, f->probe);
 		return 1;
@@ -633,7 +624,7 @@ static long aspen_h2_step(__u32 i, void *arg)
 			f->cur = aspen_h2_stream(c, c->p.stream);
 			f->cur_id = c->p.stream;
 		}
-		aspen_h2_data(f->cur, c, b, f->probe);
+		aspen_h2_data(f->cur, c, f->p.b, f->probe);
 	}
 	if (ev & ~ASPEN_H2_EV_DATA)
 		aspen_h2_frame_event(c, ev, f->probe);
@@ -903,7 +894,7 @@ struct aspen_h2rfeed {
 };
 
 /* One byte the client read through the parser (global, for the reason
- * aspen_h2_wbyte is). Without responses, header blocks are passed over
+ * aspen_h2_wnext is). Without responses, header blocks are passed over
  * (aspen_h2_skippable): no HPACK decoder in this walk (8k of the object's
  * 36k instructions, an eighth of clang's time). */
 __noinline int aspen_h2_rbyte(struct aspen_h2 *st, __u32 b)
