@@ -33,7 +33,6 @@ http {
 }
 EOF_NGINX
 nginx -c "$H_WORK/nginx.conf" || fail "nginx did not start"
-trap 'kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
 
 for size in 2000 40000 1000000; do
 	"$H_PY" - "$size" "$H_WORK/post-$size.lua" <<'EOF_PY'
@@ -73,14 +72,13 @@ write_stats() { # "run_cnt run_time_ns" of aspen_ssl_write
 }
 
 declare -A res
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 for size in 2000 40000 1000000; do
 	res[direct$size]=$(run_wrk "direct-$size" "$H_WORK/post-$size.lua")
 	start_aspend "$model_policy"
-	sysctl -qw kernel.bpf_stats_enabled=1
+	stats_on
 	res[model$size]=$(run_wrk "model-$size" "$H_WORK/post-$size.lua")
 	res[stats$size]=$(write_stats)
-	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+	stats_off
 	audit_wait event=request decision=allow rule=mini_only >/dev/null
 	[ "$(audit_count event=request decision=deny)" = 0 ] || fail "a request was denied"
 	stop_aspend

@@ -38,16 +38,15 @@ rps() { # NAME [WRK ARGS...]: requests/s of wrk -t1 -c8 to the bystander's host
 ratio() { "$H_PY" -c 'import sys; print("%.3f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
 ka=() nc=()
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 for round in $(seq "$ROUNDS"); do
 	d_ka=$(rps direct-ka)
 	d_nc=$(rps direct-nc -s "$H_WORK/close.lua")
 	start_aspend "$policy"
 	a_ka=$(rps aspen-ka)
-	sysctl -qw kernel.bpf_stats_enabled=1
+	stats_on
 	a_nc=$(rps aspen-nc -s "$H_WORK/close.lua")
 	prog_stats >"$H_WORK/stats$round"
-	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+	stats_off
 	conns=$(awk '/requests in/ { print $1 }' "$H_WORK/aspen-nc.wrk")
 	awk -v n="$conns" '$1 == "aspen_sockops" || $1 == "aspen_sk_msg" {
 		printf "  %s: %d runs, %.0f ns per run, %.0f ns per connection (%d connections)\n",

@@ -35,7 +35,6 @@ http {
 }
 EOF_NGINX
 nginx -c "$conf" || fail "nginx did not start"
-trap 'kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
 
 "$H_PY" -c '
 import json
@@ -76,18 +75,17 @@ write_stats() { # "runs ns" of the write probe
 }
 
 declare -A res
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 for round in 1 2; do
 	for p in 1.1 2; do
 		res[direct$p$round]=$(run_curl "direct-$p-$round" "--http$p")
 	done
 	start_aspend "$model_policy"
 	for p in 1.1 2; do
-		sysctl -qw kernel.bpf_stats_enabled=1
+		stats_on
 		read -r c0 t0 <<<"$(write_stats)"
 		res[model$p$round]=$(run_curl "model-$p-$round" "--http$p")
 		read -r c1 t1 <<<"$(write_stats)"
-		sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+		stats_off
 		res[runs$p$round]=$((c1 - c0))
 		res[ns$p$round]=$((t1 - t0))
 	done

@@ -13,6 +13,23 @@ source "$ASPEN_SRC/tests/lib/harness.sh"
 # shellcheck source=nginx.sh
 source "$here/nginx.sh"
 
+# kernel.bpf_stats_enabled (every BPF program's run time, a cost on each
+# run host-wide): on only while a measured run goes (stats_on, stats_off),
+# and as it was before the bench however the bench ends (bench_exit).
+bench_stats0=$(sysctl -n kernel.bpf_stats_enabled)
+stats_on() { sysctl -qw kernel.bpf_stats_enabled=1; }
+stats_off() { sysctl -qw kernel.bpf_stats_enabled="$bench_stats0"; }
+
+# bench_exit: the EXIT trap (bench_nginx sets it): the statistics back,
+# nginx stopped, then the harness's cleanup with the bench's status
+bench_exit() {
+	local rc=$?
+	stats_off
+	kill "$(cat "$H_WORK/nginx.pid" 2>/dev/null)" 2>/dev/null
+	(exit "$rc")
+	harness_cleanup
+}
+
 # The 2.2 KB chat completion the request benches post: 14 messages, then
 # "model" (after "messages", as the Python SDK sends it) and "user".
 chat_body() {

@@ -27,7 +27,7 @@ http {
 }
 EOF_NGINX
 	nginx -c "$conf" || fail "nginx did not start"
-	trap 'kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
+	trap bench_exit EXIT
 }
 
 # prog_stats: prints "name run_cnt run_time_ns" for each loaded aspen program

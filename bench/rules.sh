@@ -26,8 +26,6 @@ bench_policies "$PORT" # model_policy, patterns_policy
 
 rps() { bench_rps "$1" "$BENCH_SECS" "$PORT" --latency; }
 
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
 declare -A ratios
 for round in $(seq "$ROUNDS"); do
 	d=$(rps direct)
@@ -35,10 +33,10 @@ for round in $(seq "$ROUNDS"); do
 	for cfg in model patterns; do
 		pol=${cfg}_policy
 		start_aspend "${!pol}"
-		sysctl -qw kernel.bpf_stats_enabled=1
+		stats_on
 		r=$(rps "$cfg")
 		prog_stats >"$H_WORK/stats.$cfg.$round"
-		sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+		stats_off
 		reqs=$(awk '/requests in/ { print $1 }' "$H_WORK/$cfg.wrk")
 		echo "$reqs" >"$H_WORK/reqs.$cfg.$round"
 		stop_aspend

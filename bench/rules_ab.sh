@@ -27,8 +27,6 @@ cp "$patterns_policy" "$H_WORK/new-patterns.bpf.o"
 
 rps() { bench_rps "$1" "$SECS" "$PORT"; }
 
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
-trap 'sysctl -qw kernel.bpf_stats_enabled="$old_stats"; kill $(cat "$H_WORK/nginx.pid" 2>/dev/null) 2>/dev/null; harness_cleanup' EXIT
 declare -A ratios
 for round in $(seq "$ROUNDS"); do
 	d=$(rps direct)
@@ -37,10 +35,10 @@ for round in $(seq "$ROUNDS"); do
 		for who in old new; do
 			if [ "$who" = old ]; then export ASPEND=$OLD/runtime/aspend; else export ASPEND=$NEW/runtime/aspend; fi
 			start_aspend "$H_WORK/$who-$cfg.bpf.o"
-			sysctl -qw kernel.bpf_stats_enabled=1
+			stats_on
 			r=$(rps "$who-$cfg")
 			prog_stats >"$H_WORK/stats.$who-$cfg"
-			sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+			stats_off
 			awk '/requests in/ { print $1 }' "$H_WORK/$who-$cfg.wrk" >"$H_WORK/reqs.$who-$cfg"
 			stop_aspend
 			ratios[$who-$cfg]+="$(ratio "$r" "$d") "

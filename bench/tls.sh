@@ -59,7 +59,6 @@ run_wrk() { # NAME HOST [LUA]
 }
 
 declare -A res
-old_stats=$(sysctl -n kernel.bpf_stats_enabled)
 for round in 1 2; do
 	res[direct$round]=$(run_wrk direct api.openai.com)
 	start_aspend "$connect_policy"
@@ -67,10 +66,10 @@ for round in 1 2; do
 	stop_aspend
 	start_aspend "$model_policy"
 	res[unrelated$round]=$(run_wrk unrelated internal.example.test)
-	sysctl -qw kernel.bpf_stats_enabled=1
+	stats_on
 	res[model$round]=$(run_wrk model api.openai.com)
 	prog_stats >"$H_WORK/stats$round"
-	sysctl -qw kernel.bpf_stats_enabled="$old_stats"
+	stats_off
 	reqs=$(awk '/requests in/ { print $1 }' "$H_WORK/model.wrk")
 	res[reqs$round]=$reqs
 	stop_aspend
