@@ -27,9 +27,10 @@ struct emitter {
 	/* long rule chains: a fence between rules (emit_rule_fence) naming the
 	 * function's local bit masks; empty: no fence */
 	char fence[256];
-	int nfenced; /* rules emitted since the function began */
-	const char *ret; /* how a decided rule leaves: "return;" (NULL) or "return 1;" */
+	int nfenced;	  /* rules emitted since the function began */
+	const char *ret;  /* how a decided rule leaves: "return;" (NULL) or "return 1;" */
 	const char *kpre; /* where k_body/k_model are read: "" (locals) or "x->" */
+	bool walk_struct; /* struct aspen_dfa_walk is emitted (emit_walk_loop) */
 };
 
 /* Request rules per function: a longer chain is split into functions of this
@@ -147,9 +148,12 @@ static void emit_flags(struct emitter *e)
 	    ir->has_response);
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
-	put(e, "#define ASPEN_EXE_PREDS %d /* process.exe predicates (unrecorded: uninspectable) */\n",
+	put(e,
+	    "#define ASPEN_EXE_PREDS %d /* process.exe predicates (unrecorded: uninspectable) */\n",
 	    ir->preds[PC_EXE].n);
-	put(e, "#define ASPEN_CGROUP_PREDS %d /* process.cgroup, container.id (unseen: uninspectable) */\n",
+	put(e,
+	    "#define ASPEN_CGROUP_PREDS %d /* process.cgroup, container.id (unseen: uninspectable) "
+	    "*/\n",
 	    ir->preds[PC_CGROUP].n + ir->preds[PC_CONTAINER].n);
 	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,
 	    ir->fronting_deny ? "deny" : "allow");
@@ -234,83 +238,97 @@ static void emit_dfa_tables(struct emitter *e, const char *cls, const char *fiel
 	put(e, "};\n\n");
 }
 
-/* The loop is bounded by the buffer length and never unrolled: the
- * verifier walks it once per byte, and every table index is checked
- * (barrier_var from bpf_helpers.h keeps clang from folding the checks). */
-static void emit_dfa_match(struct emitter *e, const char *cls, const char *len,
-			   const struct ir_pred *p)
-{
-	const struct dfa *d = p->dfa;
+/* What a DFA walk emits: fn(s), walking tables aspen_<tbl>_class and
+ * aspen_<tbl>_next over s (len bytes at most, NUL-terminated), returning
+ * aspen_<tbl>_<result>[state] ("accept": 0/1, or "mask": a glob mask).
+ * Every table index is checked (barrier_var from bpf_helpers.h keeps clang
+ * from folding the checks); a state at or past nstates, or the dead state,
+ * matches nothing. */
+struct walk {
+	const char *fn, *tbl, *len, *result;
+	const struct dfa *d;
+};
 
-	put(e, "static __always_inline __u64 aspen_%s%d_match(const char *s)\n{\n", cls, p->bit);
+/* A loop bounded by the buffer length and never unrolled: the verifier
+ * walks it once per byte. */
+static void emit_walk_plain(struct emitter *e, const struct walk *w)
+{
+	const struct dfa *d = w->d;
+
+	put(e, "static __always_inline __u64 %s(const char *s)\n{\n", w->fn);
 	put(e, "\t__u64 st = 0; /* 64-bit: no zero-extension between check and use */\n\n");
 	put(e, "#pragma clang loop unroll(disable)\n");
-	put(e, "\tfor (__u32 i = 0; i < %s; i++) {\n", len);
-	put(e, "\t\tif (i >= %s)\n\t\t\tbreak;\n", len);
+	put(e, "\tfor (__u32 i = 0; i < %s; i++) {\n", w->len);
+	put(e, "\t\tif (i >= %s)\n\t\t\tbreak;\n", w->len);
 	put(e, "\t\t__u8 ch = (__u8)s[i];\n\n");
 	put(e, "\t\tif (ch == 0)\n\t\t\tbreak;\n");
-	put(e, "\t\t__u64 k = aspen_%s%d_class[ch];\n\n", cls, p->bit);
-	/* clang knows the tables and would drop the checks below as
-	 * redundant; the verifier does not, so hide the values from clang */
+	put(e, "\t\t__u64 k = aspen_%s_class[ch];\n\n", w->tbl);
 	put(e, "\t\tbarrier_var(k);\n\t\tbarrier_var(st);\n");
 	put(e, "\t\tif (st >= %d || k >= %d)\n\t\t\treturn 0;\n", d->nstates, d->nclasses);
-	put(e, "\t\tst = aspen_%s%d_next[st][k];\n", cls, p->bit);
+	put(e, "\t\tst = aspen_%s_next[st][k];\n", w->tbl);
 	if (d->dead >= 0)
 		put(e, "\t\tif (st == %d)\n\t\t\treturn 0; /* dead: no suffix can match */\n",
 		    d->dead);
 	put(e, "\t}\n");
+	put(e, "\tbarrier_var(st);\n");
 	put(e, "\tif (st >= %d)\n\t\treturn 0;\n", d->nstates);
-	put(e, "\treturn aspen_%s%d_accept[st];\n}\n\n", cls, p->bit);
+	put(e, "\treturn aspen_%s_%s[st];\n}\n\n", w->tbl, w->result);
 }
 
-/* The same walk as a bpf_loop step (process.exe: 256 bytes): the verifier
- * checks the step once instead of the loop once per byte (a two-glob
- * policy's exec tracepoint: ~12,000 instructions verified, 7-11 ms of a
- * start). len must be a power of two (the index is masked). A state at
- * or past nstates ends the walk and matches nothing. */
-static void emit_dfa_match_loop(struct emitter *e, const char *cls, const char *len,
-				const struct ir_pred *p)
+/* The same walk as a bpf_loop step: the verifier checks the step once
+ * instead of the loop once per byte. process.exe (256 bytes): a two-glob
+ * policy's exec tracepoint ~12,000 -> 745 instructions verified; the
+ * providers' host DFA (128 bytes, an SNI or a Host header): 128 x 57 of
+ * sk_msg's 16,142 (session 28). len must be a power of two (the index is
+ * masked). */
+static void emit_walk_loop(struct emitter *e, const struct walk *w)
 {
-	const struct dfa *d = p->dfa;
+	const struct dfa *d = w->d;
 
-	put(e, "static long aspen_%s%d_step(__u32 i, void *arg)\n{\n", cls, p->bit);
+	if (!e->walk_struct) {
+		put(e, "struct aspen_dfa_walk {\n\tconst char *s;\n\t__u64 st;\n};\n\n");
+		e->walk_struct = true;
+	}
+	put(e, "static long %s_step(__u32 i, void *arg)\n{\n", w->fn);
 	put(e, "\tstruct aspen_dfa_walk *w = arg;\n");
 	put(e, "\t__u64 st = w->st, k;\n\t__u8 ch;\n\n");
-	put(e, "\tif (i >= %s)\n\t\treturn 1;\n", len);
-	put(e, "\tch = (__u8)w->s[i & (%s - 1)];\n", len);
+	put(e, "\tif (i >= %s)\n\t\treturn 1;\n", w->len);
+	put(e, "\tch = (__u8)w->s[i & (%s - 1)];\n", w->len);
 	put(e, "\tif (ch == 0)\n\t\treturn 1;\n");
-	put(e, "\tk = aspen_%s%d_class[ch];\n", cls, p->bit);
+	put(e, "\tk = aspen_%s_class[ch];\n", w->tbl);
 	put(e, "\tbarrier_var(k);\n\tbarrier_var(st);\n");
 	put(e, "\tif (st >= %d || k >= %d) {\n\t\tw->st = %d;\n\t\treturn 1;\n\t}\n", d->nstates,
 	    d->nclasses, d->nstates);
-	put(e, "\tst = aspen_%s%d_next[st][k];\n", cls, p->bit);
+	put(e, "\tst = aspen_%s_next[st][k];\n", w->tbl);
 	put(e, "\tw->st = st;\n");
 	if (d->dead >= 0)
 		put(e, "\treturn st == %d; /* dead: no suffix can match */\n}\n\n", d->dead);
 	else
 		put(e, "\treturn 0;\n}\n\n");
-	put(e, "static __always_inline __u64 aspen_%s%d_match(const char *s)\n{\n", cls, p->bit);
+	put(e, "static __always_inline __u64 %s(const char *s)\n{\n", w->fn);
 	put(e, "\tstruct aspen_dfa_walk w = { .s = s, .st = 0 };\n\t__u64 st;\n\n");
-	put(e, "\tbpf_loop(%s, aspen_%s%d_step, &w, 0);\n", len, cls, p->bit);
+	put(e, "\tbpf_loop(%s, %s_step, &w, 0);\n", w->len, w->fn);
 	put(e, "\tst = w.st;\n\tbarrier_var(st);\n");
 	put(e, "\tif (st >= %d)\n\t\treturn 0;\n", d->nstates);
-	put(e, "\treturn aspen_%s%d_accept[st];\n}\n\n", cls, p->bit);
+	put(e, "\treturn aspen_%s_%s[st];\n}\n\n", w->tbl, w->result);
+}
+
+static void emit_walk(struct emitter *e, const struct walk *w, bool loop)
+{
+	(loop ? emit_walk_loop : emit_walk_plain)(e, w);
 }
 
 static void emit_class_fn(struct emitter *e, enum pred_class pc, const char *cls, const char *field,
 			  const char *len)
 {
 	const struct ir_pred_table *t = &e->ir->preds[pc];
-	bool loop = pc == PC_EXE;
-
-	if (loop && t->n)
-		put(e, "struct aspen_dfa_walk {\n\tconst char *s;\n\t__u64 st;\n};\n\n");
 	for (int i = 0; i < t->n; i++) {
+		char fn[64], tbl[48];
+
+		snprintf(fn, sizeof(fn), "aspen_%s%d_match", cls, t->preds[i].bit);
+		snprintf(tbl, sizeof(tbl), "%s%d", cls, t->preds[i].bit);
 		emit_dfa_tables(e, cls, field, &t->preds[i]);
-		if (loop)
-			emit_dfa_match_loop(e, cls, len, &t->preds[i]);
-		else
-			emit_dfa_match(e, cls, len, &t->preds[i]);
+		emit_walk(e, &(struct walk){fn, tbl, len, "accept", t->preds[i].dfa}, pc == PC_EXE);
 	}
 	put(e, "/* %s predicate bits; s: %s bytes, NUL-terminated */\n", field, len);
 	put(e, "ASPEN_GEN_FN __u64 aspen_%s_bits(const char *s)\n{\n", cls);
@@ -351,35 +369,12 @@ static void emit_mask_tables(struct emitter *e, const char *name, const struct d
 	put(e, "};\n\n");
 }
 
-/* The same loop as emit_dfa_match(), returning the state's mask. */
-static void emit_mask_match(struct emitter *e, const char *name, const char *len,
-			    const struct dfa *d)
-{
-	put(e, "static __always_inline __u64 aspen_%s(const char *s)\n{\n", name);
-	put(e, "\t__u64 st = 0; /* 64-bit: no zero-extension between check and use */\n\n");
-	put(e, "#pragma clang loop unroll(disable)\n");
-	put(e, "\tfor (__u32 i = 0; i < %s; i++) {\n", len);
-	put(e, "\t\tif (i >= %s)\n\t\t\tbreak;\n", len);
-	put(e, "\t\t__u8 ch = (__u8)s[i];\n\n");
-	put(e, "\t\tif (ch == 0)\n\t\t\tbreak;\n");
-	put(e, "\t\t__u64 k = aspen_%s_class[ch];\n\n", name);
-	put(e, "\t\tbarrier_var(k);\n\t\tbarrier_var(st);\n");
-	put(e, "\t\tif (st >= %d || k >= %d)\n\t\t\treturn 0;\n", d->nstates, d->nclasses);
-	put(e, "\t\tst = aspen_%s_next[st][k];\n", name);
-	if (d->dead >= 0)
-		put(e, "\t\tif (st == %d)\n\t\t\treturn 0; /* dead: no glob can match */\n",
-		    d->dead);
-	put(e, "\t}\n");
-	put(e, "\tbarrier_var(st);\n");
-	put(e, "\tif (st >= %d)\n\t\treturn 0;\n", d->nstates);
-	put(e, "\treturn aspen_%s_mask[st];\n}\n\n", name);
-}
-
-/* fn(s): the OR of the groups' masks. what: a comment line. */
+/* fn(s): the OR of the groups' masks. what: a comment line. loop: each
+ * group's walk a bpf_loop step (emit_walk_loop; len a power of two). */
 static void emit_mdfa(struct emitter *e, const char *fn, const char *len, const struct ir_mdfa *m,
-		      const char *what)
+		      const char *what, bool loop)
 {
-	char name[96];
+	char name[96], fname[112];
 
 	for (size_t g = 0; g < m->n; g++) {
 		snprintf(name, sizeof(name), "%s_g%zu", fn, g);
@@ -388,7 +383,8 @@ static void emit_mdfa(struct emitter *e, const char *fn, const char *len, const 
 		    "%d */\n",
 		    what, g + 1, m->n, m->g[g]->nstates, m->g[g]->nclasses, m->g[g]->dead);
 		emit_mask_tables(e, name, m->g[g], "__u8", "accepts");
-		emit_mask_match(e, name, len, m->g[g]);
+		snprintf(fname, sizeof(fname), "aspen_%s", name);
+		emit_walk(e, &(struct walk){fname, name, len, "mask", m->g[g]}, loop);
 	}
 	put(e, "/* %s; s: %s bytes, NUL-terminated */\n", what, len);
 	/* unused until the TLS templates are included; the contract's
@@ -442,10 +438,13 @@ static void emit_req_fns(struct emitter *e)
 			    (p[0] == '?' && p[1] == '?') || (unsigned char)*p < 0x20)
 				p[p[0] == '/' || (unsigned char)*p < 0x20 ? 0 : 1] = ' ';
 		snprintf(fn, sizeof(fn), "%s_bits", pred_class_name(f->pc));
-		emit_mdfa(e, fn, f->len, &ir->req_dfa[f->pc], what);
+		emit_mdfa(e, fn, f->len, &ir->req_dfa[f->pc], what, false);
 	}
+	/* a bpf_loop step: in sk_msg (the SNI) and the TLS probes it was half
+	 * of what the verifier walked at start-up (128 bytes x 57) */
 	emit_mdfa(e, "host_providers", "ASPEN_HOST_LEN", &ir->host_dfa,
-		  "providers whose host globs match a Host header or an SNI (lower-case, no port)");
+		  "providers whose host globs match a Host header or an SNI (lower-case, no port)",
+		  true);
 }
 
 /* One row of aspen_model_tmpl: the encoded template, then its provider's
@@ -483,7 +482,10 @@ static void emit_model_paths(struct emitter *e)
 	       " * stream_paths, then their model_paths, in order; the last byte of a\n"
 	       " * row is its provider's index, + 64 for a stream path (one table: a\n"
 	       " * small second one would go to .rodata.cst8, which BTF cannot describe) */\n");
-	put(e, "ASPEN_GEN_DATA const char aspen_model_tmpl[%zu][%d] ASPEN_TABLE __attribute__((unused)) = {\n", n, ASPEN_TMPL_LEN);
+	put(e,
+	    "ASPEN_GEN_DATA const char aspen_model_tmpl[%zu][%d] ASPEN_TABLE "
+	    "__attribute__((unused)) = {\n",
+	    n, ASPEN_TMPL_LEN);
 	for (int stream = 1; stream >= 0; stream--)
 		for (size_t i = 0; i < ir->nproviders; i++) {
 			const struct value *l = stream ? ir->providers[i].decl->stream_paths
@@ -598,8 +600,10 @@ static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 		put(e, "\t0,\n");
 	put(e, "};\n");
 	/* one DFA's step from packed value st over byte c */
-	put(e, "static __always_inline __attribute__((unused)) __u64\n"
-	       "aspen_body%zu_go(__u64 st, __u64 c, __u64 *matched)\n{\n", g);
+	put(e,
+	    "static __always_inline __attribute__((unused)) __u64\n"
+	    "aspen_body%zu_go(__u64 st, __u64 c, __u64 *matched)\n{\n",
+	    g);
 	put(e, "\t__u64 i = aspen_body%zu_class[c & 0xff];\n\n", g);
 	/* clang knows the tables and would drop the checks; the verifier
 	 * does not: hide the values from clang */
@@ -621,8 +625,10 @@ static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 		/* the same entry loaded again: the verifier learns nothing of st
 		 * from the test (were st's range narrowed here, the next byte's
 		 * idle test would be decided and each path checked apart) */
-		put(e, "\tif (*(const volatile __u16 *)&aspen_body%zu_next[i] >= %d) {"
-		       " /* an accepting state */\n", g, l->acc * l->scale);
+		put(e,
+		    "\tif (*(const volatile __u16 *)&aspen_body%zu_next[i] >= %d) {"
+		    " /* an accepting state */\n",
+		    g, l->acc * l->scale);
 		if (l->scale == 1)
 			put(e, "\t\t__u64 a = st - %d;\n\n", l->acc);
 		else
@@ -675,7 +681,8 @@ static void emit_body_patterns_comment(struct emitter *e)
 		const char *src = ir->patterns[i].decl->regex;
 		size_t len = strlen(src);
 
-		put(e, "\n *   %d %s /", ir->patterns[i].index, ir->patterns[i].redact ? "redact " : "");
+		put(e, "\n *   %d %s /", ir->patterns[i].index,
+		    ir->patterns[i].redact ? "redact " : "");
 		put_comment_text(e, ir->patterns[i].name);
 		put(e, " = /");
 		put_comment_text(e, src);
@@ -706,8 +713,9 @@ static void emit_body_scan(struct emitter *e, const struct body_layout *l, int p
 	       "aspen_body_scan(__u64 *state, const __u8 *buf, __u64 bmask, __u32 pos, __u32 n,\n"
 	       "\t\t__u64 *matched, int stop)\n{\n");
 	if (!n) {
-		put(e, "\t(void)state;\n\t(void)buf;\n\t(void)bmask;\n\t(void)pos;\n\t(void)matched;\n"
-		       "\t(void)stop;\n\treturn n;\n}\n\n");
+		put(e,
+		    "\t(void)state;\n\t(void)buf;\n\t(void)bmask;\n\t(void)pos;\n\t(void)matched;\n"
+		    "\t(void)stop;\n\treturn n;\n}\n\n");
 		return;
 	}
 	for (size_t g = 0; g < n; g++)
@@ -756,8 +764,9 @@ static void emit_body_step(struct emitter *e)
 		ok++;
 		if (!l[g].idle)
 			prefilter = 0;
-		put(e, "/* body DFA %zu of %zu: %d states (%d idle, %d accepting), %d byte classes;\n"
-		       " * state bits %zu..%zu: the state x %d */\n",
+		put(e,
+		    "/* body DFA %zu of %zu: %d states (%d idle, %d accepting), %d byte classes;\n"
+		    " * state bits %zu..%zu: the state x %d */\n",
 		    g + 1, ir->nbody_dfa, d->nstates, l[g].idle, d->nstates - l[g].acc, d->nclasses,
 		    g * 16, g * 16 + 15, l[g].scale);
 		emit_body_tables(e, g, d, &l[g]);
@@ -768,14 +777,16 @@ static void emit_body_step(struct emitter *e)
 	put(e, "#define ASPEN_BODY_PREFILTER %d /* bytes passed without a step when idle */\n",
 	    prefilter);
 	if (prefilter) {
-		put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE __attribute__((unused)) = {\n");
+		put(e, "static const __u64 aspen_body_skip[256] ASPEN_TABLE "
+		       "__attribute__((unused)) = {\n");
 		for (int c = 0; c < 256; c++) {
 			uint64_t v = skip[c];
 
 			if (v != ~0ULL) { /* old state numbers to packed values */
 				v = 0;
 				for (size_t g = 0; g < ok; g++)
-					v |= (uint64_t)(l[g].to[(skip[c] >> (g * 16)) & 0xffff] * l[g].scale)
+					v |= (uint64_t)(l[g].to[(skip[c] >> (g * 16)) & 0xffff] *
+							l[g].scale)
 					     << (g * 16);
 			}
 			put(e, "\t0x%" PRIx64 "ULL,%s", v, c % 4 == 3 ? "\n" : "");
@@ -792,7 +803,9 @@ static void emit_body_step(struct emitter *e)
 	else {
 		put(e, "\t__u64 next = 0;\n\n");
 		for (size_t g = 0; g < ok; g++)
-			put(e, "\tnext |= aspen_body%zu_go((state >> %zu) & 0xffff, c, matched) << %zu;\n",
+			put(e,
+			    "\tnext |= aspen_body%zu_go((state >> %zu) & 0xffff, c, matched) << "
+			    "%zu;\n",
 			    g, g * 16, g * 16);
 		put(e, "\treturn next;\n}\n\n");
 	}
@@ -927,8 +940,8 @@ static void emit_expr3(struct emitter *e, const struct ir_expr *x, int want)
 		const char *kp = e->kpre ? e->kpre : "";
 
 		if (want)
-			put(e, "(((%s%s) & %s%s & 0x%" PRIx64 "ULL) != 0)", base(e, x), x->field, kp,
-			    k, x->mask);
+			put(e, "(((%s%s) & %s%s & 0x%" PRIx64 "ULL) != 0)", base(e, x), x->field,
+			    kp, k, x->mask);
 		else
 			put(e, "((((%s%s) | ~%s%s) & 0x%" PRIx64 "ULL) == 0)", base(e, x), x->field,
 			    kp, k, x->mask);
@@ -1224,12 +1237,14 @@ static void emit_request_chunks(struct emitter *e)
 			    c++);
 			put(e, "\tif (!r || !v || !x)\n\t\treturn 0;\n");
 			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
-			put(e, "\tconst int monitor __attribute__((unused)) = aspen_force_monitor();\n");
+			put(e, "\tconst int monitor __attribute__((unused)) = "
+			       "aspen_force_monitor();\n");
 			put(e, "\t__u16 audit_rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
 			for (size_t f = 0; f < sizeof(req_fields) / sizeof(req_fields[0]); f++)
 				if (ir->preds[req_fields[f].pc].n)
 					put(e, "\t__u64 %s_bits = x->%s_bits;\n",
-					    pred_class_name(req_fields[f].pc), pred_class_name(req_fields[f].pc));
+					    pred_class_name(req_fields[f].pc),
+					    pred_class_name(req_fields[f].pc));
 			fence_begin(e, RULES_PER_FUNCTION + 1, vars);
 			put(e, "\n");
 		}
@@ -1276,8 +1291,9 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		put(e, "\t__u16 audit_rule = ASPEN_RULE_NONE;\n");
 	put(e, "\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n\tv->audit = 0;\n");
 	if (req) {
-		put(e, "\tif (aspen_unparsed_unseen(r->unparsed) == ASPEN_UNSEEN_ALL) {"
-		       " /* nothing of it read: uninspectable %s */\n",
+		put(e,
+		    "\tif (aspen_unparsed_unseen(r->unparsed) == ASPEN_UNSEEN_ALL) {"
+		    " /* nothing of it read: uninspectable %s */\n",
 		    ir->uninspectable_deny ? "deny" : "allow");
 		put_uninspectable(e, "\t\t");
 		put(e, "\t}\n");
@@ -1297,8 +1313,8 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 			/* not const when fenced: the fence names it as an output */
 			put(e, "\t%s__u64 %s_bits = aspen_%s_bits(r->%s);\n",
 			    nrules > FENCE_AFTER_RULES ? "" : "const ", pc, pc, f->member);
-			snprintf(vars + len, sizeof(vars) - len, "%s\"+r\"(%s_bits)", len ? ", " : "",
-				 pc);
+			snprintf(vars + len, sizeof(vars) - len, "%s\"+r\"(%s_bits)",
+				 len ? ", " : "", pc);
 		}
 		/* what r->unparsed left unknown (docs/language.md) */
 		/* a WebSocket head, or a message no model is known for: the

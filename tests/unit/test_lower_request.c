@@ -236,6 +236,9 @@ static const char host_shim[] =
     "#include <linux/types.h>\n#include \"aspen_shared.h\"\n"
     "#undef __always_inline\n#define __always_inline inline\n#define barrier_var(x) (void)0\n"
     "#define ASPEN_TABLE\n"
+    /* the kernel's bpf_loop, for the host DFA's walk (emit_walk_loop) */
+    "static long bpf_loop(__u32 n, long (*cb)(__u32, void *), void *ctx, __u64 flags)\n"
+    "{ (void)flags; for (__u32 i = 0; i < n; i++) if (cb(i, ctx)) return i + 1; return n; }\n"
     "#define ASPEN_GEN_FN static inline\n#define ASPEN_GEN_DATA static\n"
     "static int aspen_force_monitor(void) { return getenv(\"MONITOR\") != NULL; }\n"
     "static int aspen_ip_in(const __u8 *a, const __u8 *n, int b) { (void)a; (void)n; "
