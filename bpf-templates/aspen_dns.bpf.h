@@ -87,12 +87,41 @@ static __always_inline void aspen_dns_count(__u32 stat)
 		__sync_fetch_and_add(n, 1);
 }
 
+/* The question name's label walk, one label per bpf_loop step: the
+ * verifier checks the step once instead of the 128-round loop once per
+ * round (each of the DNS programs: ~6,000 of their ~7,500 instructions
+ * verified, ~4 ms of a start; session 28). o: the next label's offset;
+ * end: 1 at the root label (o its offset), -1 for a name that is not
+ * plain (a label over 63 bytes, past the bytes read). */
+struct aspen_dns_walk {
+	const struct aspen_dns_query *q;
+	__u32 o, n;
+	int end;
+};
+
+static long aspen_dns_label(__u32 i, void *arg)
+{
+	struct aspen_dns_walk *w = arg;
+	__u8 len = w->q->name[w->o & (ASPEN_DNS_NAME - 1)];
+
+	if (len == 0) {
+		w->end = 1;
+		return 1;
+	}
+	if (len > 63 || w->o + len + 1 >= w->n) {
+		w->end = -1;
+		return 1;
+	}
+	w->o += len + 1;
+	return 0;
+}
+
 /* The question of the DNS message at off (its header) into q: name,
  * type and class. 0, or -1 when it is not one plain question name. */
 static __always_inline int aspen_dns_question(struct __sk_buff *skb, __u32 off,
 					      struct aspen_dns_query *q)
 {
-	__u32 o = 0;
+	struct aspen_dns_walk w = {.q = q};
 
 	if (skb->len <= off + sizeof(struct aspen_dnshdr))
 		return -1;
@@ -107,20 +136,12 @@ static __always_inline int aspen_dns_question(struct __sk_buff *skb, __u32 off,
 		return -1;
 	/* labels of 1..63 bytes up to the root label; no compression pointer
 	 * in a question (it is the first name of the message) */
-	for (int i = 0; i < ASPEN_DNS_NAME / 2; i++) {
-		__u8 len = q->name[o & (ASPEN_DNS_NAME - 1)];
-
-		if (len == 0) {
-			q->name_len = o + 1;
-			return bpf_skb_load_bytes(skb, off + o + 1, &q->type_class, 4) ? -1 : 0;
-		}
-		if (len > 63)
-			return -1;
-		o += len + 1;
-		if (o >= n)
-			return -1;
-	}
-	return -1;
+	w.n = (__u32)n;
+	bpf_loop(ASPEN_DNS_NAME / 2, aspen_dns_label, &w, 0);
+	if (w.end != 1)
+		return -1;
+	q->name_len = w.o + 1;
+	return bpf_skb_load_bytes(skb, off + w.o + 1, &q->type_class, 4) ? -1 : 0;
 }
 
 static __always_inline __u8 aspen_lower(__u8 c)
