@@ -1185,7 +1185,11 @@ static void emit_request_chunks(struct emitter *e)
 	if (nrules <= RULES_PER_FUNCTION)
 		return;
 	e->conn = "r->conn.";
-	put(e, "struct aspen_rq_x {\n\t__u64 k_body, k_model;\n");
+	/* monitor: aspend --monitor, read once by aspen_decide_request. Linked,
+	 * aspen_force_monitor() is a call into the templates' part, and one here
+	 * would be a frame past the verifier's 8 on the write probes' deepest
+	 * chain (docs/internals.md, "Two objects, linked") */
+	put(e, "struct aspen_rq_x {\n\t__u64 k_body, k_model, monitor;\n");
 	/* the known masks are read from x in every rule (the fence's memory
 	 * clobber reloads them): as locals clang kept each mask's bits ANDed
 	 * once for the whole chain, spilled past the 512-byte stack */
@@ -1224,7 +1228,7 @@ static void emit_request_chunks(struct emitter *e)
 			    c++);
 			put(e, "\tif (!r || !v || !x)\n\t\treturn 0;\n");
 			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
-			put(e, "\tconst int monitor __attribute__((unused)) = aspen_force_monitor();\n");
+			put(e, "\tconst int monitor __attribute__((unused)) = (int)x->monitor;\n");
 			put(e, "\t__u16 audit_rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
 			for (size_t f = 0; f < sizeof(req_fields) / sizeof(req_fields[0]); f++)
 				if (ir->preds[req_fields[f].pc].n)
@@ -1270,7 +1274,9 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		return;
 	}
 	put(e, "\tconst int ai = r->conn.providers != 0; /* to a known provider */\n");
-	if (needs_monitor_switch(ir, fn) || unins_deny || dflt_deny)
+	/* the chain's functions get monitor in struct aspen_rq_x */
+	if (needs_monitor_switch(ir, fn) || unins_deny || dflt_deny ||
+	    (req && count_rules(ir, fn) > RULES_PER_FUNCTION))
 		put(e, "\tconst int monitor = aspen_force_monitor(); /* aspend --monitor */\n");
 	if (audits)
 		put(e, "\t__u16 audit_rule = ASPEN_RULE_NONE;\n");
@@ -1326,7 +1332,8 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 	}
 	if (req && nrules > RULES_PER_FUNCTION) {
 		/* the chain in functions of RULES_PER_FUNCTION rules (emitted above) */
-		put(e, "\tstruct aspen_rq_x x = { .k_body = k_body, .k_model = k_model");
+		put(e, "\tstruct aspen_rq_x x = { .k_body = k_body, .k_model = k_model, "
+		       ".monitor = (__u64)monitor");
 		for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++)
 			if (ir->preds[req_fields[i].pc].n)
 				put(e, ", .%s_bits = %s_bits", pred_class_name(req_fields[i].pc),
