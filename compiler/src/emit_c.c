@@ -1206,11 +1206,7 @@ static void emit_request_chunks(struct emitter *e)
 	if (nrules <= RULES_PER_FUNCTION)
 		return;
 	e->conn = "r->conn.";
-	/* monitor: aspend --monitor, read once by aspen_decide_request. Linked,
-	 * aspen_force_monitor() is a call into the templates' part, and one here
-	 * would be a frame past the verifier's 8 on the write probes' deepest
-	 * chain (docs/internals.md, "Two objects, linked") */
-	put(e, "struct aspen_rq_x {\n\t__u64 k_body, k_model, monitor;\n");
+	put(e, "struct aspen_rq_x {\n\t__u64 k_body, k_model;\n");
 	/* the known masks are read from x in every rule (the fence's memory
 	 * clobber reloads them): as locals clang kept each mask's bits ANDed
 	 * once for the whole chain, spilled past the 512-byte stack */
@@ -1250,7 +1246,12 @@ static void emit_request_chunks(struct emitter *e)
 			    c++);
 			put(e, "\tif (!r || !v || !x)\n\t\treturn 0;\n");
 			put(e, "\tconst int ai __attribute__((unused)) = 1;\n");
-			put(e, "\tconst int monitor __attribute__((unused)) = (int)x->monitor;\n");
+			/* aspend --monitor: aspen_decide_request turns the deny
+			 * these return into would_deny. Linked, aspen_force_monitor()
+			 * here would be a call into the templates' part, a frame past
+			 * the verifier's 8 on the write probes' deepest chain
+			 * (docs/internals.md, "Two objects, linked") */
+			put(e, "\tconst int monitor __attribute__((unused)) = 0;\n");
 			put(e, "\t__u16 audit_rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
 			put(e, "\t__u16 rule __attribute__((unused)) = ASPEN_RULE_NONE;\n");
 			put(e, "\t__u8 decision __attribute__((unused)) = ASPEN_ALLOW;\n");
@@ -1305,7 +1306,7 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		return;
 	}
 	put(e, "\tconst int ai = r->conn.providers != 0; /* to a known provider */\n");
-	/* the chain's functions get monitor in struct aspen_rq_x */
+	/* the chain's functions leave aspend --monitor to this one */
 	if (needs_monitor_switch(ir, fn) || unins_deny || dflt_deny ||
 	    (req && count_rules(ir, fn) > RULES_PER_FUNCTION))
 		put(e, "\tconst int monitor = aspen_force_monitor(); /* aspend --monitor */\n");
@@ -1363,15 +1364,14 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 	}
 	if (req && nrules > RULES_PER_FUNCTION) {
 		/* the chain in functions of RULES_PER_FUNCTION rules (emitted above) */
-		put(e, "\tstruct aspen_rq_x x = { .k_body = k_body, .k_model = k_model, "
-		       ".monitor = (__u64)monitor");
+		put(e, "\tstruct aspen_rq_x x = { .k_body = k_body, .k_model = k_model");
 		for (size_t i = 0; i < sizeof(req_fields) / sizeof(req_fields[0]); i++)
 			if (ir->preds[req_fields[i].pc].n)
 				put(e, ", .%s_bits = %s_bits", pred_class_name(req_fields[i].pc),
 				    pred_class_name(req_fields[i].pc));
 		put(e, " };\n\n");
 		for (size_t c = 0; c * RULES_PER_FUNCTION < nrules; c++)
-			put(e, "\tif (aspen_request_rules_%zu(r, v, &x))\n\t\treturn;\n", c);
+			put(e, "\tif (aspen_request_rules_%zu(r, v, &x))\n\t\tgoto decided;\n", c);
 	} else {
 		fence_begin(e, nrules, vars);
 		put(e, "\n");
@@ -1389,6 +1389,13 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 		put(e, ";\n\tv->audit = 1;\n");
 		if (audits) /* the default decided: it names the rule, not the audit */
 			put(e, "\t(void)audit_rule;\n");
+		if (nrules > RULES_PER_FUNCTION)
+			put(e, "\treturn;\n"
+			       "decided: /* by a rule function: aspend --monitor applies here */\n"
+			       "\tif (monitor && v->decision == ASPEN_DENY)\n"
+			       "\t\tv->decision = ASPEN_WOULD_DENY;\n"
+			       "\telse if (monitor && v->decision == ASPEN_KILL)\n"
+			       "\t\tv->decision = ASPEN_WOULD_KILL;\n");
 	} else {
 		put(e, "\t/* no rule decided: allow, audited */\n");
 		put(e, "\tv->rule = %s;\n", audits ? "audit_rule" : "ASPEN_RULE_NONE");
