@@ -187,9 +187,10 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name);
 /* The C of the templates' part of the object (aspen_templates.bpf.h) for
  * this policy's macros; linked with emit_c()'s, built -DASPEN_PART_GENERATED. */
 int emit_template_c(const struct ir *ir, FILE *out);
-/* Functions of request rules the generated C has (over 200 rules, 0
- * otherwise): aspenc builds its generated part in that many slices at most
- * (-DASPEN_SLICES=n -DASPEN_SLICE=k, aspen_generated.h), at once. */
+/* Functions of request rules the generated C has (over 100 rules, 0
+ * otherwise; emit_c.c, RULES_PER_FUNCTION): aspenc builds its generated
+ * part in that many slices at most (-DASPEN_SLICES=n -DASPEN_SLICE=k,
+ * aspen_generated.h), at once. */
 size_t emit_c_slices(const struct ir *ir);
 
 /* ir_meta.c: the metadata text (common/meta.h) of an IR */

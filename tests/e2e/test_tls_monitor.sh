@@ -28,3 +28,23 @@ audit_wait event=request decision=would_deny rule=default model=gpt-3.5-turbo pi
 
 audit_none event=request decision=deny
 stop_aspend
+
+# The same policy with 120 more request rules: the chain is split into
+# functions (emit_c.c, RULES_PER_FUNCTION), which leave --monitor to
+# aspen_decide_request (a deny of theirs becomes would_deny there;
+# docs/internals.md, "Two objects, linked").
+obj=$({
+	contract_policy
+	for i in $(seq 120); do
+		printf 'rule filler%d { on request when request.model == "filler-%d" and http.path != "/v%d" deny }\n' \
+			"$i" $((i % 40)) $((i % 30))
+	done
+} | make_policy tls-long)
+start_aspend "$obj" --monitor
+provider_mark "$IP_OPENAI"
+curl_call curl-long "$OA" -H 'Content-Type: application/json' -d "$(chat_body gpt-4o)"
+assert_ok "curl gpt-4o under --monitor, long chain"
+assert_arrived "curl gpt-4o under --monitor, long chain" 1 model=gpt-4o
+audit_wait event=request decision=would_deny rule=curl_mini_only model=gpt-4o pid="$C_PID" exe="$H_CURL" >/dev/null
+audit_none event=request decision=deny
+stop_aspend

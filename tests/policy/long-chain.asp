@@ -1,5 +1,5 @@
-# 250 request rules: the chain is emitted as functions of 200 rules
-# (emit_c.c, RULES_PER_FUNCTION); three-valued rules past the bound.
+# 251 request rules: the chain is emitted as functions of 100 rules
+# (emit_c.c, RULES_PER_FUNCTION); three-valued rules past the bounds.
 policy "long"
 default allow
 uninspectable deny
@@ -1252,5 +1252,10 @@ rule r248 {
 rule r249 {
   on request
   when request.model == "m49" and http.path != "/x"
+  deny
+}
+rule r250 {
+  on request
+  when request.model == "late" and http.path != "/x"
   deny
 }
