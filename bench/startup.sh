@@ -101,7 +101,20 @@ start() {
 	[ -n "$e" ] || { echo "bench/startup.sh: no enforcing line in $log:" >&2; cat -v "$log" >&2; exit 1; }
 	echo "$e ${t:-$e}"
 }
-stop() { kill -"${1:-TERM}" "$aspend_pid"; wait "$aspend_pid" 2>/dev/null || true; aspend_pid=; }
+# After each stop but a SIGKILL, a pause (ASPEN_BENCH_SETTLE seconds,
+# default 1) before the next start: the kernel frees the stopped aspend's
+# maps and programs (~15 MB for a request policy) in a workqueue and after
+# RCU grace periods, on the same two cores, and each start measured that
+# teardown too. Session 28, alternating starts of two builds, medians of 5:
+# connect rules 77-91 ms [46-107] without the pause, 46-50 [45-53] with it;
+# request rules 82-116 [72-147] without, 78-81 [72-96] with. The adoption
+# row's SIGKILL restart (what a host sees at an upgrade) has no pause.
+stop() {
+	kill -"${1:-TERM}" "$aspend_pid"
+	wait "$aspend_pid" 2>/dev/null || true
+	aspend_pid=
+	[ "${1:-TERM}" = KILL ] || sleep "${ASPEN_BENCH_SETTLE:-1}"
+}
 # summary COLUMN < "enforcing ready" lines: "median [min-max]"
 summary() { awk -v c="$1" '{ print $c }' | sort -n | awk '{ v[NR] = $1 } END { printf "%d [%d-%d]", v[int((NR + 1) / 2)], v[1], v[NR] }'; }
 
