@@ -29,6 +29,11 @@ tests/lib/npm-setup.sh || echo "test.sh: warning: tests/lib/npm-setup.sh failed"
 # and skip elsewhere when this did not work.
 tests/lib/agents-setup.sh || echo "test.sh: warning: tests/lib/agents-setup.sh failed" >&2
 
+# what an interrupted earlier run left (its EXIT traps never ran)
+if [ "$(id -u)" -eq 0 ]; then
+	ASPEND=$build/runtime/aspend tests/lib/sweep-stale.sh
+fi
+
 rc=0
 ctest --test-dir "$build" --output-on-failure "$@" || rc=$?
 exit "$rc"

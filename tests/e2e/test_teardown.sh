@@ -8,6 +8,10 @@ source "$(dirname "$0")/../lib/harness.sh"
 harness_start teardown
 
 obj=$(make_policy teardown <"$H_POLICIES/connect-allowlist.asp")
+# what was loaded or pinned before this test (an earlier run's leftovers are
+# tests/lib/sweep-stale.sh's business, not this test's verdict)
+before=" $(bpf_prog_ids aspen_ | awk '{ print $1 }' | tr '\n' ' ') "
+pins_before=$(ls -A /sys/fs/bpf/aspen 2>/dev/null | tr '\n' ' ')
 
 cycle() { # SIGNAL
 	local sig=$1 attached ids id
@@ -25,7 +29,7 @@ cycle() { # SIGNAL
 
 	assert_eq "" "$(bpf_cgroup_progs)" "SIG$sig: programs attached to the cgroup after exit"
 	local loaded
-	loaded=$(bpf_prog_ids aspen_)
+	loaded=$(bpf_prog_ids aspen_ | awk -v before="$before" 'index(before, " " $1 " ") == 0')
 	for id in $ids; do
 		if printf '%s\n' "$loaded" | awk '{ print $1 }' | grep -qx "$id"; then
 			fail "SIG$sig: program $id is still loaded after exit"
@@ -41,9 +45,13 @@ cycle() { # SIGNAL
 	fi
 
 	# nothing left pinned: in CI no other aspend runs, so not even the root
-	# directory; elsewhere at least no empty one
-	if [ "${CI:-}" = true ] && [ -e /sys/fs/bpf/aspen ]; then
-		fail "SIG$sig: /sys/fs/bpf/aspen is left: $(ls -A /sys/fs/bpf/aspen | tr '\n' ' ')"
+	# directory (unless something was pinned before the test); elsewhere at
+	# least no empty one
+	local pins
+	pins=$(ls -A /sys/fs/bpf/aspen 2>/dev/null | tr '\n' ' ')
+	[ ! -e "/sys/fs/bpf/aspen/${H_CG_REL#/}" ] || fail "SIG$sig: the scope's pins are left: $pins"
+	if [ "${CI:-}" = true ] && [ -e /sys/fs/bpf/aspen ] && [ "$pins" != "$pins_before" ]; then
+		fail "SIG$sig: /sys/fs/bpf/aspen is left: $pins (before the test: ${pins_before:-nothing})"
 	fi
 	if [ -d /sys/fs/bpf/aspen ] && [ -z "$(ls -A /sys/fs/bpf/aspen)" ]; then
 		fail "SIG$sig: an empty /sys/fs/bpf/aspen is left"

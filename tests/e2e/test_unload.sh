@@ -18,6 +18,9 @@ ids() { # prog|map|link: ids bpftool lists
 	bpf_json "$1" show | "$H_PY" -c 'import json, sys; print(" ".join(str(x["id"]) for x in json.load(sys.stdin)))'
 }
 
+# programs loaded before this test are not this policy's
+before=" $(bpf_prog_ids aspen_ | awk '{ print $1 }' | tr '\n' ' ') "
+
 # --keep-on-exit: SIGTERM leaves the policy pinned and enforcing
 start_aspend "$obj" --keep-on-exit
 stop_aspend TERM
@@ -35,7 +38,7 @@ rc=0
 [ "$rc" -ne 0 ] || fail "--unload removed the policy of a running aspend without --force"
 assert_contains "$H_WORK/unload-live.txt" "enforced by a running aspend" "--unload while aspend runs"
 
-prog_ids=$(bpf_prog_ids aspen_ | awk '{ print $1 }')
+prog_ids=$(bpf_prog_ids aspen_ | awk -v before="$before" 'index(before, " " $1 " ") == 0 { print $1 }')
 pinned_id() { bpftool -j "$1" show pinned "$2" | "$H_PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
 link_ids=$(for f in "$PIN"/link:*; do pinned_id link "$f"; done)
 map_ids=$(for f in "$PIN"/map:*; do pinned_id map "$f"; done)
