@@ -11,7 +11,8 @@ obj=$(make_policy teardown <"$H_POLICIES/connect-allowlist.asp")
 # what was loaded or pinned before this test (an earlier run's leftovers are
 # tests/lib/sweep-stale.sh's business, not this test's verdict)
 before=" $(bpf_prog_ids aspen_ | awk '{ print $1 }' | tr '\n' ' ') "
-pins_before=$(ls -A /sys/fs/bpf/aspen 2>/dev/null | tr '\n' ' ')
+pinned() { [ ! -d /sys/fs/bpf/aspen ] || ls -A /sys/fs/bpf/aspen | tr '\n' ' '; }
+pins_before=$(pinned)
 
 cycle() { # SIGNAL
 	local sig=$1 attached ids id
@@ -48,7 +49,7 @@ cycle() { # SIGNAL
 	# directory (unless something was pinned before the test); elsewhere at
 	# least no empty one
 	local pins
-	pins=$(ls -A /sys/fs/bpf/aspen 2>/dev/null | tr '\n' ' ')
+	pins=$(pinned)
 	[ ! -e "/sys/fs/bpf/aspen/${H_CG_REL#/}" ] || fail "SIG$sig: the scope's pins are left: $pins"
 	if [ "${CI:-}" = true ] && [ -e /sys/fs/bpf/aspen ] && [ "$pins" != "$pins_before" ]; then
 		fail "SIG$sig: /sys/fs/bpf/aspen is left: $pins (before the test: ${pins_before:-nothing})"

@@ -12,7 +12,10 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 ASPEND=${ASPEND:-$here/../../build/runtime/aspend}
 [ "$(id -u)" -eq 0 ] || exit 0
-root=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+log() { echo "sweep: $*" >&2; }
+# kill_cgroup, cgroup2_mount (function definitions only)
+source "$here/ns.sh"
+root=$(cgroup2_mount)
 
 stale_cgroup() { # DIR: aspen-test-NAME-PID whose PID no longer runs
 	local pid=${1##*-}
@@ -30,20 +33,6 @@ kill_scoped_aspend() { # CGROUP_DIR: aspend processes started with --cgroup DIR
 	done
 }
 
-empty_cgroup() { # DIR
-	local i
-	for i in $(seq 50); do
-		[ -n "$(cat "$1/cgroup.procs" 2>/dev/null)" ] || return 0
-		if [ -e "$1/cgroup.kill" ]; then
-			echo 1 >"$1/cgroup.kill"
-		else
-			xargs -r kill -KILL <"$1/cgroup.procs" 2>/dev/null
-		fi
-		sleep 0.1
-	done
-	return 1
-}
-
 unload() { # CGROUP_DIR or SCOPE
 	[ -x "$ASPEND" ] || return 0
 	"$ASPEND" --unload "$1" --force 2>&1 | grep -E '^unloaded' | sed 's/^/sweep: /'
@@ -54,7 +43,8 @@ if [ -n "$root" ]; then
 		[ -d "$cg" ] && stale_cgroup "$cg" || continue
 		kill_scoped_aspend "$cg"
 		unload "$cg"
-		empty_cgroup "$cg" || echo "sweep: warning: processes left in $cg" >&2
+		kill_cgroup "$cg" # cgroup.kill: its child cgroups too
+		find "$cg" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
 		rmdir "$cg" 2>/dev/null && echo "sweep: removed $cg"
 	done
 fi
@@ -62,7 +52,8 @@ fi
 # the tracepoint links and maps did not)
 for dir in /sys/fs/bpf/aspen/aspen-test-*; do
 	[ -d "$dir" ] || continue
-	[ -n "$root" ] && [ -d "$root/${dir##*/}" ] && continue
-	unload "${dir##*/}"
+	scope=${dir##*/}
+	[ -n "$root" ] && [ -d "$root/${scope//+//}" ] && continue # a + stands for a /
+	unload "$scope"
 done
 exit 0
