@@ -650,6 +650,21 @@ static void status_links(const char *dirpath)
 	printf("\n  pinned:   %u map(s), %u TLS probe link(s)\n", maps, probes);
 }
 
+/* A scope whose cgroup was removed (a stopped service, a deleted pod)
+ * while no aspend ran: its cgroup links went with the cgroup, its
+ * process tracepoints and maps did not. */
+static void status_cgroup(const struct pin_state *st, const char *scope)
+{
+	struct stat sb;
+
+	if (st->cgroup[0] && stat(st->cgroup, &sb) < 0 && errno == ENOENT)
+		printf("  cgroup:   %s: gone (nothing left to enforce; its process tracepoints "
+		       "still run: aspend --unload %s removes them)\n",
+		       st->cgroup, scope);
+	else
+		printf("  cgroup:   %s\n", st->cgroup);
+}
+
 static void status_one(const char *dir, const char *scope)
 {
 	struct pin_state st;
@@ -666,7 +681,7 @@ static void status_one(const char *dir, const char *scope)
 	t = (time_t)st.since;
 	if (gmtime_r(&t, &tm))
 		strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("  cgroup:   %s\n", st.cgroup);
+	status_cgroup(&st, scope);
 	printf("  policy:   '%s' (sha256 %.12s, ABI %u, %s) from %s\n", st.policy, st.policy_sha256,
 	       st.abi, st.monitor ? "monitor" : "enforce", st.object);
 	printf("  in force: since %s, taken over %u time(s)\n", since, st.adoptions);

@@ -6,6 +6,8 @@
 # every pin, says what it removed, and leaves nothing of ours: no bpffs
 # directory, no program on the cgroup, none of the policy's programs, maps
 # or links in `bpftool prog/map/link show`; the denied call goes through.
+# A scope whose cgroup was removed while no aspend ran: --status says it
+# is gone and how to remove it, --unload by scope name removes it.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start unload
 
@@ -67,3 +69,20 @@ curl_call after https://api.mistral.ai/
 assert_ok "after --unload: the call the policy denied goes through"
 "$ASPEND" --unload "$scope" >"$H_WORK/unload-again.txt" 2>&1 || fail "a second --unload failed"
 assert_contains "$H_WORK/unload-again.txt" "nothing pinned" "a second --unload"
+
+# a scope whose cgroup was removed while no aspend ran (a stopped service,
+# a deleted pod): --status says so and how to remove it, --unload does
+cg_parent=$H_CG
+H_CG=$cg_parent/gone
+mkdir "$H_CG"
+gone_scope=${scope}+gone
+start_aspend "$obj" --keep-on-exit
+stop_aspend TERM
+H_CG=$cg_parent
+rmdir "$cg_parent/gone"
+[ -d "/sys/fs/bpf/aspen/$gone_scope" ] || fail "--keep-on-exit left nothing pinned for $gone_scope"
+"$ASPEND" --status >"$H_WORK/status-gone.txt" 2>&1 || fail "--status failed: $(cat "$H_WORK/status-gone.txt")"
+assert_contains "$H_WORK/status-gone.txt" "$cg_parent/gone: gone (nothing left to enforce" "--status of a removed cgroup"
+assert_contains "$H_WORK/status-gone.txt" "aspend --unload $gone_scope removes them" "--status names the command"
+"$ASPEND" --unload "$gone_scope" >"$H_WORK/unload-gone.txt" 2>&1 || fail "--unload $gone_scope failed: $(cat "$H_WORK/unload-gone.txt")"
+[ ! -e "/sys/fs/bpf/aspen/$gone_scope" ] || fail "--unload left /sys/fs/bpf/aspen/$gone_scope"
