@@ -18,8 +18,11 @@
 # (clang on the generated part, the link) and the ratio of warm to
 # `connect`. The cache is the bench's own (ASPEN_CACHE_DIR, no prebuilt
 # objects); a build before the cache compiles everything every time (cold =
-# warm). Wall times: run it on an idle machine, and compare builds
-# (BUILD_DIR) in one sitting.
+# warm). "fresh": as on a fresh install or CI runner, no cache at all, the
+# build's prebuilt objects only (BUILD_DIR/prebuilt, compiler/prebuild/):
+# warm when the policy's feature set is prebuilt, cold otherwise. Wall
+# times: run it on an idle machine, and compare builds (BUILD_DIR) in one
+# sitting.
 #   bench/compile.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,8 +71,13 @@ EOF_P
 	done
 } >"$work/big.asp"
 
-median_ms() { # [--cold] ARGS...: median wall time of ROUNDS runs of aspenc ARGS
+median_ms() { # [--cold|--fresh] ARGS...: median wall time of ROUNDS runs of aspenc ARGS
 	local t=() t0 t1 cold=0 what= a
+	if [ "$1" = --fresh ]; then
+		shift
+		ASPEN_CACHE_DIR=off ASPEN_PREBUILT_DIR=$build/prebuilt median_ms "$@"
+		return
+	fi
 	[ "$1" != --cold ] || { cold=1; shift; }
 	for a; do case $a in --emit-c) what="--emit-c " ;; *.asp) what+=$(basename "$a") ;; esac; done
 	for _ in $(seq "$rounds"); do
@@ -93,13 +101,15 @@ median_ms() { # [--cold] ARGS...: median wall time of ROUNDS runs of aspenc ARGS
 cold=$(median_ms --cold "$here/connect.asp" -o "$work/o")
 base=$(median_ms "$here/connect.asp" -o "$work/o")
 own=$(median_ms --emit-c "$here/connect.asp" -o "$work/c")
-printf '%-10s %8s %8s %10s %9s %8s\n' policy "cold ms" "warm ms" "aspenc ms" "clang ms" ratio
-printf '%-10s %8s %8s %10s %9s %8s\n' connect "$cold" "$base" "$own" $((base - own)) 1.00
+fresh=$(median_ms --fresh "$here/connect.asp" -o "$work/o")
+printf '%-10s %8s %8s %8s %10s %9s %8s\n' policy "cold ms" "warm ms" "fresh ms" "aspenc ms" "clang ms" ratio
+printf '%-10s %8s %8s %8s %10s %9s %8s\n' connect "$cold" "$base" "$fresh" "$own" $((base - own)) 1.00
 for p in model five every big; do
 	cold=$(median_ms --cold "$work/$p.asp" -o "$work/o")
 	full=$(median_ms "$work/$p.asp" -o "$work/o")
+	fresh=$(median_ms --fresh "$work/$p.asp" -o "$work/o")
 	own=$(median_ms --emit-c "$work/$p.asp" -o "$work/c")
-	printf '%-10s %8s %8s %10s %9s %8s\n' "$p" "$cold" "$full" "$own" \
+	printf '%-10s %8s %8s %8s %10s %9s %8s\n' "$p" "$cold" "$full" "$fresh" "$own" \
 		"$(awk -v a="$full" -v b="$own" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) print a - b; else print "-" }')" \
 		"$(awk -v a="$full" -v b="$base" 'BEGIN { if (a + 0 > 0) printf "%.2f", a / b; else print "-" }')"
 done

@@ -45,7 +45,11 @@
 #error "aspenc must define ASPEN_NEED_RESPONSE"
 #endif
 
-/* ---- policy settings compiled into the templates ------------------------ */
+/* ---- policy settings: the generated part's data (struct aspen_settings,
+ * below), constants of the generated C; the templates' part reads them
+ * from the linked object's .rodata (frozen: the verifier folds them), so
+ * that they are not in its cache key (template_cache.c) */
+#ifndef ASPEN_PART_TEMPLATES
 #ifndef ASPEN_UNINSPECTABLE_DENY /* 1: `uninspectable deny`, 0: `allow` */
 #error "aspenc must define ASPEN_UNINSPECTABLE_DENY"
 #endif
@@ -58,15 +62,20 @@
 #ifndef ASPEN_FRONTING_DENY /* 1: `fronting deny` (default), 0: `allow` */
 #error "aspenc must define ASPEN_FRONTING_DENY"
 #endif
+#ifndef ASPEN_MODEL_PATHS_USED /* rows of aspen_model_tmpl in use (<= ASPEN_MODEL_PATHS) */
+#error "aspenc must define ASPEN_MODEL_PATHS_USED"
+#endif
+#endif
 #ifndef ASPEN_NEED_BODY_SCAN /* 1: some rule reads request.body or redacts */
 #error "aspenc must define ASPEN_NEED_BODY_SCAN"
 #endif
 #ifndef ASPEN_BODY_START /* the body DFAs' start state (aspen_body_step) */
 #error "aspenc must define ASPEN_BODY_START"
 #endif
-/* providers' model_paths templates; when not 0, the generated C defines
- * `static const char aspen_model_tmpl[ASPEN_MODEL_PATHS][ASPEN_TMPL_LEN]`
- * (the last byte of each: its provider's index) for aspen_path_model.h */
+/* rows of the providers' model_paths templates, rounded up to a multiple
+ * of 16 (ASPEN_MODEL_PATHS_USED of them in use); when not 0, the generated
+ * C defines `aspen_model_tmpl[ASPEN_MODEL_PATHS][ASPEN_TMPL_LEN]` (the last
+ * byte of each: its provider's index) for aspen_path_model.h */
 #ifndef ASPEN_MODEL_PATHS
 #error "aspenc must define ASPEN_MODEL_PATHS"
 #endif
@@ -102,6 +111,26 @@
 #else
 #define ASPEN_GEN_FN static __always_inline
 #define ASPEN_GEN_DATA static
+#endif
+
+/* ---- policy settings ------------------------------------------------------ */
+struct aspen_settings {
+	__u32 uninspectable_deny; /* ASPEN_UNINSPECTABLE_DENY */
+	__u32 fronting_deny;	  /* ASPEN_FRONTING_DENY */
+	__u32 exe_preds;	  /* ASPEN_EXE_PREDS */
+	__u32 cgroup_preds;	  /* ASPEN_CGROUP_PREDS */
+	__u32 model_paths;	  /* ASPEN_MODEL_PATHS_USED */
+};
+
+#ifdef ASPEN_PART_TEMPLATES
+/* defined by the generated part (in .rodata, after the macros aspenc
+ * writes there) */
+extern const struct aspen_settings aspen_settings ASPEN_GEN_DATA;
+#define ASPEN_UNINSPECTABLE_DENY (aspen_settings.uninspectable_deny)
+#define ASPEN_FRONTING_DENY (aspen_settings.fronting_deny)
+#define ASPEN_EXE_PREDS (aspen_settings.exe_preds)
+#define ASPEN_CGROUP_PREDS (aspen_settings.cgroup_preds)
+#define ASPEN_MODEL_PATHS_USED (aspen_settings.model_paths)
 #endif
 
 /* ---- generated functions ------------------------------------------------- */

@@ -226,8 +226,8 @@ static long aspen_pm_cb(__u32 i, void *arg)
 	__u32 k = st->k;
 	int rc;
 
-	if (k >= ASPEN_MODEL_PATHS)
-		return 1;
+	if (k >= ASPEN_MODEL_PATHS || k >= ASPEN_MODEL_PATHS_USED)
+		return 1; /* the rows past the policy's are padding */
 	if (!((L->r->conn.providers >> (aspen_model_tmpl[k][ASPEN_TMPL_LEN - 1] & 63)) & 1)) {
 		st->k = k + 1; /* another provider's template */
 		return 0;

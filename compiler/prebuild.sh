@@ -12,11 +12,14 @@ work=$(mktemp -d) || exit 0
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"
 mkdir -p "$out"
+# the plain and the test-program objects of a policy at once (two keys:
+# never the same object built twice)
 for p in "$@"; do
 	for t in "" --test-programs; do
-		ASPEN_CACHE_DIR=$work ASPEN_PREBUILT_DIR= "$aspenc" $t "$p" -o "$work/o.bpf.o" >/dev/null 2>&1 ||
-			echo "prebuild.sh: aspenc $t $p failed (not prebuilt)" >&2
+		(ASPEN_CACHE_DIR=$work ASPEN_PREBUILT_DIR= "$aspenc" $t "$p" -o "$work/o$t.bpf.o" >/dev/null 2>&1 ||
+			echo "prebuild.sh: aspenc $t $p failed (not prebuilt)" >&2) &
 	done
+	wait
 done
 for f in "$work"/templates/templates-*.bpf.o; do
 	[ -e "$f" ] && mv "$f" "$out/"

@@ -140,9 +140,18 @@ static size_t model_paths_count(const struct ir *ir)
 	return n;
 }
 
-/* The macros aspen_generated.h checks: what the templates' part of the
- * object depends on (emit_template_c() writes the same lines). */
-static void emit_flags(struct emitter *e)
+/* Rows of aspen_model_tmpl: the policy's, rounded up to a multiple of 16 so
+ * that policies over the same providers share the templates' part. */
+static size_t model_paths_rows(const struct ir *ir)
+{
+	return (model_paths_count(ir) + 15) / 16 * 16;
+}
+
+/* The macros aspen_generated.h checks. The templates' part of the object
+ * depends on those emit_template_c() writes (templates: its cache key);
+ * the policy's settings are the generated part's only, in struct
+ * aspen_settings (emit_settings), which the templates read. */
+static void emit_flags(struct emitter *e, bool templates)
 {
 	const struct ir *ir = e->ir;
 
@@ -155,8 +164,17 @@ static void emit_flags(struct emitter *e)
 	}
 	put(e, "#define ASPEN_NEED_RESPONSE %d  /* policy has on response rules (SSL_read) */\n",
 	    ir->has_response);
+	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",
+	    ir->need_body_scan);
+	put(e, "#define ASPEN_BODY_START 0     /* the body DFA's start state           */\n");
+	put(e, "#define ASPEN_MODEL_PATHS %zu    /* rows of provider model_paths templates */\n",
+	    model_paths_rows(ir));
+	if (templates)
+		return;
 	put(e, "#define ASPEN_UNINSPECTABLE_DENY %d /* `uninspectable %s` */\n",
 	    ir->uninspectable_deny, ir->uninspectable_deny ? "deny" : "allow");
+	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,
+	    ir->fronting_deny ? "deny" : "allow");
 	put(e,
 	    "#define ASPEN_EXE_PREDS %d /* process.exe predicates (unrecorded: uninspectable) */\n",
 	    ir->preds[PC_EXE].n);
@@ -164,13 +182,21 @@ static void emit_flags(struct emitter *e)
 	    "#define ASPEN_CGROUP_PREDS %d /* process.cgroup, container.id (unseen: uninspectable) "
 	    "*/\n",
 	    ir->preds[PC_CGROUP].n + ir->preds[PC_CONTAINER].n);
-	put(e, "#define ASPEN_FRONTING_DENY %d /* `fronting %s` */\n", ir->fronting_deny,
-	    ir->fronting_deny ? "deny" : "allow");
-	put(e, "#define ASPEN_NEED_BODY_SCAN %d /* some rule reads request.body or redacts */\n",
-	    ir->need_body_scan);
-	put(e, "#define ASPEN_BODY_START 0     /* the body DFA's start state           */\n");
-	put(e, "#define ASPEN_MODEL_PATHS %zu    /* provider model_paths templates        */\n",
-	    model_paths_count(ir));
+	put(e, "#define ASPEN_MODEL_PATHS_USED %zu /* of them in use */\n", model_paths_count(ir));
+}
+
+/* The settings as data, for the templates' part (aspen_generated.h). */
+static void emit_settings(struct emitter *e)
+{
+	put(e, "/* the policy's settings, which the templates' part reads (one object:\n"
+	       " * the macros above) */\n"
+	       "ASPEN_GEN_DATA const struct aspen_settings aspen_settings ASPEN_TABLE = {\n"
+	       "\t.uninspectable_deny = ASPEN_UNINSPECTABLE_DENY,\n"
+	       "\t.fronting_deny = ASPEN_FRONTING_DENY,\n"
+	       "\t.exe_preds = ASPEN_EXE_PREDS,\n"
+	       "\t.cgroup_preds = ASPEN_CGROUP_PREDS,\n"
+	       "\t.model_paths = ASPEN_MODEL_PATHS_USED,\n"
+	       "};\n\n");
 }
 
 static void emit_header(struct emitter *e)
@@ -183,7 +209,7 @@ static void emit_header(struct emitter *e)
 	put_comment_text(e, ir->name);
 	put(e, "\", mode %s, default %s */\n", ir->monitor ? "monitor" : "enforce",
 	    ir->default_deny ? "deny" : "allow");
-	emit_flags(e);
+	emit_flags(e, false);
 	put(e, "#include \"aspen_prelude.bpf.h\"\n");
 	put(e, "#include \"aspen_generated.h\" /* the contract: the macros above, the "
 	       "functions below */\n\n");
@@ -490,11 +516,12 @@ static void emit_model_paths(struct emitter *e)
 	put(e, "/* request.stream and request.model from the path: the providers'\n"
 	       " * stream_paths, then their model_paths, in order; the last byte of a\n"
 	       " * row is its provider's index, + 64 for a stream path (one table: a\n"
-	       " * small second one would go to .rodata.cst8, which BTF cannot describe) */\n");
+	       " * small second one would go to .rodata.cst8, which BTF cannot describe);\n"
+	       " * rows past ASPEN_MODEL_PATHS_USED are zero, never read */\n");
 	put(e,
 	    "ASPEN_GEN_DATA const char aspen_model_tmpl[%zu][%d] ASPEN_TABLE "
 	    "__attribute__((unused)) = {\n",
-	    n, ASPEN_TMPL_LEN);
+	    model_paths_rows(ir), ASPEN_TMPL_LEN);
 	for (int stream = 1; stream >= 0; stream--)
 		for (size_t i = 0; i < ir->nproviders; i++) {
 			const struct value *l = stream ? ir->providers[i].decl->stream_paths
@@ -1498,6 +1525,7 @@ int emit_c(const struct ir *ir, FILE *out, const char *c_name)
 	 * as it stands the file is the whole object */
 	put(&e, "#ifdef ASPEN_PART_GENERATED /* linked with the templates' part */\n");
 	put(&e, "#if ASPEN_SLICE == 0\n");
+	emit_settings(&e);
 	put(&e, "#include \"aspen_split.bpf.h\"\n");
 	put(&e, "#endif\n");
 	put(&e, "#else\n");
@@ -1527,7 +1555,7 @@ int emit_template_c(const struct ir *ir, FILE *out)
 
 	put(&e, "/* The templates' part of policy objects built with these macros\n"
 		" * (aspenc, compiler/src/template_cache.c). Do not edit. */\n");
-	emit_flags(&e);
+	emit_flags(&e, true);
 	put(&e, "#define ASPEN_BODY_RUN %d /* emit_body_scan() */\n", ASPEN_BODY_RUN_BYTES);
 	put(&e, "#include \"aspen_templates.bpf.h\"\n");
 	return ferror(out) ? -1 : 0;

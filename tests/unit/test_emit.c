@@ -283,10 +283,16 @@ static void test_emit_shape(void **state)
 	assert_non_null(strstr(c, "v->decision = ASPEN_WOULD_DENY;")); /* rule in monitor */
 	assert_non_null(strstr(c, "(c->uid >= 1000)"));
 	assert_non_null(strstr(c, "#include \"aspen_connect.bpf.h\""));
-	/* linked (template_cache.c): the generated part ends with aspen_split.bpf.h */
-	assert_non_null(strstr(c, "#ifdef ASPEN_PART_GENERATED /* linked with the templates' part */\n"
-				  "#if ASPEN_SLICE == 0\n#include \"aspen_split.bpf.h\"\n#endif\n"
+	/* linked (template_cache.c): the generated part ends with the policy's
+	 * settings as data (the templates' part reads them: not in its cache
+	 * key) and aspen_split.bpf.h */
+	assert_non_null(strstr(c,
+			       "#ifdef ASPEN_PART_GENERATED /* linked with the templates' part */\n"
+			       "#if ASPEN_SLICE == 0\n"));
+	assert_non_null(strstr(c, "\t.uninspectable_deny = ASPEN_UNINSPECTABLE_DENY,\n"));
+	assert_non_null(strstr(c, "};\n\n#include \"aspen_split.bpf.h\"\n#endif\n"
 				  "#else\n#include \"aspen_connect.bpf.h\"\n"));
+	assert_non_null(strstr(c, "#define ASPEN_MODEL_PATHS_USED 0 "));
 	assert_non_null(strstr(c, "__attribute__((section(\".aspen.meta\"), used))"));
 	assert_non_null(strstr(c, "\"rule\\t0\\tshadow_ai\\tconnect\\tdeny\\tenforce\\t4\\t"));
 	free(c);
@@ -432,6 +438,45 @@ static void test_build_with_clang(void **state)
 	rmdir(dir);
 }
 
+static char *template_c(const struct ir *ir)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	assert_int_equal(emit_template_c(ir, out), 0);
+	fclose(out);
+	return buf;
+}
+
+/* The templates' part (its cache key, template_cache.c) does not change
+ * with the policy's settings, which it reads as data: `uninspectable`,
+ * `fronting`, how many process.exe / cgroup predicates, how many
+ * model_paths (rounded up to 16 rows). */
+static void test_template_key_settings(void **state)
+{
+	struct fixture *f = *state;
+	struct ir ir;
+	char *a, *b;
+
+	assert_int_equal(lower_program(&f->prog, &ir, f->d), 0);
+	a = template_c(&ir);
+	assert_null(strstr(a, "ASPEN_UNINSPECTABLE_DENY"));
+	assert_null(strstr(a, "ASPEN_EXE_PREDS"));
+	assert_non_null(strstr(a, "#define ASPEN_MODEL_PATHS 0 "));
+	ir.uninspectable_deny = !ir.uninspectable_deny;
+	ir.fronting_deny = !ir.fronting_deny;
+	ir.preds[PC_EXE].n += 3;
+	ir.preds[PC_CGROUP].n += 1;
+	b = template_c(&ir);
+	assert_string_equal(a, b);
+	ir.preds[PC_EXE].n -= 3; /* as lowered, for ir_free() */
+	ir.preds[PC_CGROUP].n -= 1;
+	free(a);
+	free(b);
+	ir_free(&ir);
+}
+
 /* The contract header requires every flag of the programs table, and the
  * generated C defines each one. */
 static void test_contract_flags(void **state)
@@ -467,6 +512,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_generated_dfa_agrees, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_build_with_clang, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_contract_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_template_key_settings, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
