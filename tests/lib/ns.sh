@@ -102,12 +102,22 @@ harness_cleanup() {
 		wait_gone "$ASPEND_PID" "$H_ASPEND_TIMEOUT" || kill -KILL "$ASPEND_PID" 2>/dev/null
 		wait "$ASPEND_PID" 2>/dev/null
 	fi
-	# what aspend pinned for the cgroup (a test that killed it, a failure)
+	# the test's own cgroup, whatever H_CG points at now (a test may scope
+	# aspend to a child of it for a while)
+	[ -z "$H_CG_REL" ] || H_CG=$(cgroup2_mount)$H_CG_REL
+	# what aspend pinned for the cgroup and its children (a test that
+	# killed it, a failure)
 	if [ -n "$H_CG" ] && [ -x "${ASPEND:-}" ]; then
-		"$ASPEND" --unload "$H_CG" --force 2>&1 | grep -v '^nothing pinned' | while read -r l; do log "cleanup: $l"; done
+		local scope=${H_CG_REL#/} pin
+		scope=${scope//\//+}
+		for pin in "$H_CG" /sys/fs/bpf/aspen/"$scope"+*; do
+			[ "$pin" = "$H_CG" ] || [ -d "$pin" ] || continue
+			"$ASPEND" --unload "${pin##*/aspen/}" --force 2>&1 | grep -v '^nothing pinned' | while read -r l; do log "cleanup: $l"; done
+		done
 	fi
 	if [ -n "$H_CG" ] && [ -d "$H_CG" ]; then
-		kill_cgroup "$H_CG"
+		kill_cgroup "$H_CG" # cgroup.kill: its children too
+		find "$H_CG" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
 	fi
 	local p
 	for p in "${H_FAKE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
