@@ -711,6 +711,17 @@ static void say_ready(struct daemon *d)
 /* Leaving: detach and unpin everything (default), or leave the pinned
  * policy in force (--keep-on-exit, or a start-up that failed while a
  * predecessor's pinned policy enforces). */
+/* A start that fails before loading anything: the scope's directory
+ * check_pinned() made stays only if it holds a predecessor's pins (rmdir
+ * removes only an empty directory), /sys/fs/bpf/aspen only if some other
+ * scope is pinned. Returns rc. */
+static int forget_pin_dir(struct daemon *d, int rc)
+{
+	if (d->pin_dir[0] && !rmdir(d->pin_dir))
+		rmdir(PIN_ROOT);
+	return rc;
+}
+
 static void leave(struct daemon *d, bool detach)
 {
 	if (detach)
@@ -734,10 +745,9 @@ static void leave(struct daemon *d, bool detach)
 		d->pin_state_fd = -1;
 		pin_remove_dir(d->pin_dir, NULL);
 	} else if (!d->adopt && d->pin_dir[0] && !d->pin_since) {
-		rmdir(d->pin_dir); /* made for a start-up that failed: empty */
+		forget_pin_dir(d, 0); /* made for a start-up that failed: empty */
 	}
 }
-
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -772,7 +782,7 @@ int main(int argc, char **argv)
 	D.audit = rt_audit_open(D.opts.audit_path, err, sizeof(err));
 	if (!D.audit) {
 		log_err("audit trail: %s", err);
-		return 1;
+		return forget_pin_dir(&D, 1);
 	}
 	if (D.opts.audit_max_size && !D.opts.audit_path)
 		log_warn("--audit-max-size: the trail goes to stdout, which is not rotated");
@@ -782,12 +792,12 @@ int main(int argc, char **argv)
 	if (same_file(D.opts.audit_path, D.opts.otlp_file)) {
 		log_err("--otlp-file %s is the audit trail itself", D.opts.otlp_file);
 		rt_audit_close(D.audit);
-		return 2;
+		return forget_pin_dir(&D, 2);
 	}
 	if (D.opts.metrics && metrics_start(D.opts.metrics, err, sizeof(err)) < 0) {
 		log_err("%s", err);
 		rt_audit_close(D.audit);
-		return 1;
+		return forget_pin_dir(&D, 1);
 	}
 	if ((D.opts.otlp || D.opts.otlp_file) &&
 	    otlp_start(D.audit, D.opts.otlp, D.opts.otlp_file, err, sizeof(err)) < 0) {
@@ -795,7 +805,7 @@ int main(int argc, char **argv)
 		otlp_stop(D.audit);
 		metrics_stop();
 		rt_audit_close(D.audit);
-		return 1;
+		return forget_pin_dir(&D, 1);
 	}
 	if (D.opts.prog_stats && (stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME)) < 0)
 		log_warn("--prog-stats: the kernel's run-time statistics cannot be enabled: %s",

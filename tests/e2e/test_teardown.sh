@@ -3,7 +3,8 @@
 # SIGINT) it exits 0, the child cgroup has no program attached, none of the
 # programs it loaded is still in the kernel, nothing is left pinned under
 # /sys/fs/bpf/aspen (not even the empty directory), and the call it used to deny now
-# goes through.
+# goes through. A start that fails before loading anything leaves no pinned
+# scope either.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start teardown
 
@@ -64,3 +65,15 @@ cycle() { # SIGNAL
 
 cycle TERM
 cycle INT
+
+# a start that fails before it loads anything (the audit trail cannot be
+# opened) leaves no pinned scope behind, not even an empty directory
+rc=0
+"$ASPEND" "$obj" --cgroup "$H_CG" --audit "$H_WORK/no-such-dir/audit.jsonl" --no-resolve \
+	>"$H_WORK/failed-start.log" 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "aspend started with an audit trail it cannot open"
+assert_contains "$H_WORK/failed-start.log" "audit trail" "the failed start says why"
+[ ! -e "/sys/fs/bpf/aspen/${H_CG_REL#/}" ] || fail "a failed start left /sys/fs/bpf/aspen/${H_CG_REL#/}"
+if [ "${CI:-}" = true ] && [ "$(pinned)" != "$pins_before" ]; then
+	fail "a failed start left /sys/fs/bpf/aspen: $(pinned) (before the test: ${pins_before:-nothing})"
+fi
