@@ -597,6 +597,25 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 		jf = *jp;
 		if ((!nest || (jf & (AH_JF_STR | AH_JF_ESC)) == AH_JF_STR) && p + 8 <= lim &&
 		    !(ASPEN_HAS_BYTE(w, '"') | ASPEN_HAS_BYTE(w, '\\'))) {
+			/* a long run of text: 32 bytes an iteration while it lasts */
+			if (p + 32 <= lim && off <= 2 * ASPEN_CHUNK - 32) {
+				const __u8 *q;
+				__u64 w1, w2, w3;
+
+				/* the bound on off must be the one the loads use */
+				asm volatile("" : "+r"(off));
+				q = sc->buf + off;
+				w1 = *(const __u64 *)(q + 8);
+				w2 = *(const __u64 *)(q + 16);
+				w3 = *(const __u64 *)(q + 24);
+
+				if (!(ASPEN_HAS_BYTE(w1, '"') | ASPEN_HAS_BYTE(w1, '\\') |
+				      ASPEN_HAS_BYTE(w2, '"') | ASPEN_HAS_BYTE(w2, '\\') |
+				      ASPEN_HAS_BYTE(w3, '"') | ASPEN_HAS_BYTE(w3, '\\'))) {
+					*run = p + 32;
+					continue;
+				}
+			}
 			*run = p + 8;
 			continue;
 		}
