@@ -415,6 +415,37 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 	return 0;
 }
 
+#if ASPEN_NEED_BODY_SCAN
+/* Before the patterns see a body byte of stream hs in this write. */
+static __always_inline void aspen_h2_scan_begin(struct aspen_h2stream *hs, struct aspen_h2conn *c)
+{
+	struct aspen_stream *s = &hs->s;
+
+	if (hs->write_seq != c->write_seq) {
+		/* the stream's first body byte in this write */
+		hs->write_seq = c->write_seq;
+		hs->carried = s->body_state != ASPEN_BODY_START;
+		s->write_match = 0;
+		s->body_off = ~0u;
+	}
+}
+
+/* After: a match to mask is masked in place before the write is encrypted
+ * (see aspen_h2_on_write). */
+static __always_inline void aspen_h2_scan_note(struct aspen_h2stream *hs, struct aspen_h2conn *c)
+{
+	struct aspen_stream *s = &hs->s;
+
+	if (s->write_match & s->redact) {
+		c->w_patterns |= s->redact;
+		c->w_matched |= s->write_match & s->redact;
+		if (s->body_off < c->w_off)
+			c->w_off = s->body_off;
+		c->w_carried |= hs->carried;
+	}
+}
+#endif
+
 /* A DATA byte (at offset c->at of the write) of stream hs (may be NULL: no
  * state). Global. */
 __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, __u32 b, int probe)
@@ -426,22 +457,9 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 		return 0;
 	s = &hs->s;
 #if ASPEN_NEED_BODY_SCAN
-	if (hs->write_seq != c->write_seq) {
-		/* the stream's first body byte in this write */
-		hs->write_seq = c->write_seq;
-		hs->carried = s->body_state != ASPEN_BODY_START;
-		s->write_match = 0;
-		s->body_off = ~0u;
-	}
+	aspen_h2_scan_begin(hs, c);
 	aspen_body_byte(s, b, (__u32)c->at);
-	if (s->write_match & s->redact) {
-		/* masked in place before the write is encrypted (see on_write) */
-		c->w_patterns |= s->redact;
-		c->w_matched |= s->write_match & s->redact;
-		if (s->body_off < c->w_off)
-			c->w_off = s->body_off;
-		c->w_carried |= hs->carried;
-	}
+	aspen_h2_scan_note(hs, c);
 #endif
 	if (s->decided)
 		return 0;
@@ -605,11 +623,76 @@ __noinline int aspen_h2_wnext(struct aspen_h2pos *f, struct aspen_h2conn *c,
 	return aspen_h2_byte(&c->p, b);
 }
 
+/* The DATA fast path: the body bytes of the current DATA frame that lie
+ * in this chunk, passed a run at a time as aspen_feed_plain() passes an
+ * HTTP/1.1 body's (message text, the messages array; every byte, once the
+ * stream is decided), without the frame parser and the JSON scan on each.
+ * Never the frame's last body byte, nor the byte that reaches the bound:
+ * those go through aspen_h2_data() for their events. The patterns still
+ * see every byte (aspen_body_run). hs: the frame's stream (its id checked
+ * by the caller). Returns how many bytes it passed; 0: take the next byte
+ * the slow way. Global: the verifier checks it once. */
+__noinline int aspen_h2_data_run(struct aspen_h2pos *f, struct aspen_h2conn *c,
+				 struct aspen_h2stream *hs, struct aspen_tls_scratch *sc)
+{
+	struct aspen_stream *s;
+	__u64 room, body;
+	__u32 k, end;
+	int nest = 0;
+
+	if (!f || !c || !hs || !sc || f->pos >= f->n || f->n > ASPEN_CHUNK)
+		return 0;
+	if (c->p.phase != AH2_P_PAYLOAD || c->p.type != AH2_DATA || c->p.part != AH2_PART_BODY)
+		return 0;
+	s = &hs->s;
+	body = c->p.len > c->p.pad ? c->p.len - c->p.pad : 0;
+	if (body <= 1)
+		return 0;
+	room = body - 1;
+	if (room > f->n - f->pos)
+		room = f->n - f->pos;
+	if (room > ASPEN_FAST_MAX)
+		room = ASPEN_FAST_MAX;
+	if (s->decided) {
+		k = (__u32)room; /* nothing left to read but the patterns' */
+	} else {
+		nest = aspen_http_req_nest_ok(&s->st, &s->r);
+		if (!nest && !aspen_http_req_plain_ok(&s->st))
+			return 0;
+		if (s->r.body_seen + 1 >= c->bound)
+			return 0;
+		if (room > c->bound - s->r.body_seen - 1)
+			room = c->bound - s->r.body_seen - 1;
+		end = (__u32)aspen_fast_run(s, (const struct aspen_tls_scratch *)sc, f->pos,
+					    f->pos + (__u32)room, nest);
+		if (end <= f->pos || end > f->pos + (__u32)room)
+			return 0;
+		k = end - f->pos;
+		aspen_http_req_plain_skip(&s->st, &s->r, k);
+	}
+#if ASPEN_NEED_BODY_SCAN
+	aspen_h2_scan_begin(hs, c);
+	aspen_body_run(s, (const struct aspen_tls_scratch *)sc, f->pos, k, (__u32)c->at + 1);
+	aspen_h2_scan_note(hs, c);
+#endif
+	/* what aspen_h2_wnext() and the frame parser count for each byte */
+	f->pos += k;
+	c->unattributed += k;
+	c->at += k;
+	c->p.len -= k;
+	c->p.data_bytes += k;
+	return (int)k;
+}
+
 static long aspen_h2_step(__u32 i, void *arg)
 {
 	struct aspen_h2feed *f = arg;
 	struct aspen_h2conn *c = f->c;
-	int ev = aspen_h2_wnext(&f->p, c, f->sc);
+	int ev;
+
+	if (f->cur && f->cur_id == c->p.stream && aspen_h2_data_run(&f->p, c, f->cur, f->sc))
+		return 0;
+	ev = aspen_h2_wnext(&f->p, c, f->sc);
 
 	if (!ev || ev == ASPEN_H2_WALK_SKIP)
 		return 0;

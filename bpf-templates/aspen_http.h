@@ -1059,12 +1059,19 @@ static __always_inline int aspen_http_req_body_byte(struct aspen_http_req_state 
 static __always_inline __u64 aspen_http_req_body_left(const struct aspen_http_req_state *st,
 						       const struct aspen_req *r);
 
+/* Where the plain fast path may pass bytes, whatever frames the body (the
+ * HTTP/2 DATA path bounds the run by its frame). */
+static __always_inline int aspen_http_req_plain_ok(const struct aspen_http_req_state *st)
+{
+	return st->jstate == AH_J_OFF ||
+	       ((st->jflags & AH_JF_STR) && !(st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) &&
+		!st->uesc);
+}
+
 static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_req_state *st,
 							const struct aspen_req *r)
 {
-	if (st->jstate != AH_J_OFF &&
-	    (!(st->jflags & AH_JF_STR) || (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) ||
-	     st->uesc))
+	if (!aspen_http_req_plain_ok(st))
 		return 0;
 	return aspen_http_req_body_left(st, r);
 }
@@ -1075,12 +1082,18 @@ static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_r
  * read but the nesting, so only quotes, backslashes and brackets matter.
  * Returns how many of the next body bytes may go through
  * aspen_http_req_nest_byte() (never the body's last); 0: not there. */
+static __always_inline int aspen_http_req_nest_ok(const struct aspen_http_req_state *st,
+						   const struct aspen_req *r)
+{
+	return !(st->jstate == AH_J_OFF || r->unparsed != ASPEN_UNPARSED_NONE || st->uesc ||
+		 (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) || st->depth < 2 ||
+		 aspen_http_json_tracked(st));
+}
+
 static __always_inline __u64 aspen_http_req_nest_room(const struct aspen_http_req_state *st,
 						       const struct aspen_req *r)
 {
-	if (st->jstate == AH_J_OFF || r->unparsed != ASPEN_UNPARSED_NONE || st->uesc ||
-	    (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) || st->depth < 2 ||
-	    aspen_http_json_tracked(st))
+	if (!aspen_http_req_nest_ok(st, r))
 		return 0;
 	return aspen_http_req_body_left(st, r);
 }

@@ -202,4 +202,20 @@ for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8
 case $got in *"$ssn"*) fail "the SSN reached the provider over HTTP/2: $got" ;; esac
 case $got in *"my ssn is XXXXXXXXXXX, thanks"*) ;; *) fail "no same-length SSN mask at the provider: $got" ;; esac
 audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null
+
+# the same deep in a 12 KB body (message text with quotes, escapes and
+# brackets, model after the messages): the DATA fast path passes the text a
+# run at a time and the patterns still see every byte of it
+big_body "$H_WORK/ssn.json" 12000 gpt-4o-mini "$ssn"
+provider_mark "$IP_OPENAI"
+curl_call curl-h2-ssn-deep "$OA" -H 'Content-Type: application/json' --data-binary @"$H_WORK/ssn.json" \
+	-w '\nhttp_version=%{http_version}\n'
+assert_ok "curl (HTTP/2) with an SSN 10 KB in"
+assert_contains "$C_OUT" 'http_version=2' "curl spoke HTTP/2"
+assert_arrived "curl h2 with an SSN 10 KB in" 1 proto=h2 model=gpt-4o-mini body_bytes="$(stat -c %s "$H_WORK/ssn.json")"
+got=$(rec_since event=request addr="$IP_OPENAI" | /usr/bin/python3 -c 'import json, sys
+for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8", "replace"))')
+case $got in *"$ssn"*) fail "the SSN 10 KB in reached the provider over HTTP/2" ;; esac
+case $got in *" key XXXXXXXXXXX "*) ;; *) fail "no same-length mask of the SSN 10 KB in at the provider" ;; esac
+audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null
 stop_aspend
