@@ -32,7 +32,7 @@ http {
 	}
 }
 EOF_NGINX
-nginx -c "$H_WORK/nginx.conf" || fail "nginx did not start"
+bench_nginx_start "$H_WORK/nginx.conf"
 
 for size in 2000 40000 1000000; do
 	"$H_PY" - "$size" "$H_WORK/post-$size.lua" <<'EOF_PY'

@@ -34,7 +34,7 @@ http {
 	}
 }
 EOF_NGINX
-nginx -c "$conf" || fail "nginx did not start"
+bench_nginx_start "$conf"
 
 "$H_PY" -c '
 import json

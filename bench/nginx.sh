@@ -26,7 +26,15 @@ http {
 	}
 }
 EOF_NGINX
-	nginx -c "$conf" || fail "nginx did not start"
+	bench_nginx_start "$conf"
+}
+
+# bench_nginx_start CONF: nginx with CONF (its pid file in $H_WORK), stopped
+# by the EXIT trap this sets however the bench ends. A daemonised nginx keeps
+# the fds it was started with, /tmp/aspen-bpf.lock's among them: one left
+# running holds that lock and every later load waits on it.
+bench_nginx_start() {
+	nginx -c "$1" || fail "nginx did not start"
 	trap bench_exit EXIT
 }
 
