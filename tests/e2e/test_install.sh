@@ -87,10 +87,7 @@ provider_mark "$IP_OPENAI"
 py_call py-pii https://api.openai.com/v1/chat/completions \
 	'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"my ssn is 123-45-6789"}]}'
 assert_ok "python3 with an SSN in the prompt"
-got=$(rec_since event=request addr="$IP_OPENAI" | "$H_PY" -c '
-import json, sys
-for line in sys.stdin:
-    print(open(json.loads(line)["file"], "rb").read().decode("utf-8", "replace"))')
+got=$(rec_bodies event=request addr="$IP_OPENAI")
 case $got in *123-45-6789*) fail "the SSN reached the provider" ;; esac
 case $got in *XXXXXXXXXXX*) ;; *) fail "no SSN mask at the provider: $got" ;; esac
 

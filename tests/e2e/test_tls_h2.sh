@@ -197,8 +197,7 @@ curl_call curl-h2-ssn "$OA" "${JSON[@]}" -d '{"model":"gpt-4o-mini","messages":[
 assert_ok "curl (HTTP/2) with an SSN"
 assert_contains "$C_OUT" 'http_version=2' "curl spoke HTTP/2"
 assert_arrived "curl h2 with an SSN" 1 proto=h2 model=gpt-4o-mini
-got=$(rec_since event=request addr="$IP_OPENAI" | /usr/bin/python3 -c 'import json, sys
-for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8", "replace"))')
+got=$(rec_bodies event=request addr="$IP_OPENAI")
 case $got in *"$ssn"*) fail "the SSN reached the provider over HTTP/2: $got" ;; esac
 case $got in *"my ssn is XXXXXXXXXXX, thanks"*) ;; *) fail "no same-length SSN mask at the provider: $got" ;; esac
 audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null
@@ -213,8 +212,7 @@ curl_call curl-h2-ssn-deep "$OA" -H 'Content-Type: application/json' --data-bina
 assert_ok "curl (HTTP/2) with an SSN 10 KB in"
 assert_contains "$C_OUT" 'http_version=2' "curl spoke HTTP/2"
 assert_arrived "curl h2 with an SSN 10 KB in" 1 proto=h2 model=gpt-4o-mini body_bytes="$(stat -c %s "$H_WORK/ssn.json")"
-got=$(rec_since event=request addr="$IP_OPENAI" | /usr/bin/python3 -c 'import json, sys
-for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8", "replace"))')
+got=$(rec_bodies event=request addr="$IP_OPENAI")
 case $got in *"$ssn"*) fail "the SSN 10 KB in reached the provider over HTTP/2" ;; esac
 case $got in *" key XXXXXXXXXXX "*) ;; *) fail "no same-length mask of the SSN 10 KB in at the provider" ;; esac
 audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null

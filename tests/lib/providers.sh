@@ -114,6 +114,13 @@ rec_since() {
 	jsonl_find "$H_WORK/rec-since.jsonl" "$@"
 }
 
+# rec_bodies KEY=VALUE...: the bodies (as text) of the matching provider
+# records logged since provider_mark, one after another.
+rec_bodies() {
+	rec_since "$@" | "$H_PY" -c 'import json, sys
+for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8", "replace"))'
+}
+
 # provider_since: "CONNS REQUESTS BYTES" at the marked address since the mark
 # (after its connections closed). REQUESTS counts complete and partial ones.
 provider_since() {
