@@ -637,7 +637,7 @@ __noinline int aspen_h2_data_run(struct aspen_h2pos *f, struct aspen_h2conn *c,
 {
 	struct aspen_stream *s;
 	__u64 room, body;
-	__u32 k, end;
+	__u32 k;
 	int nest = 0;
 
 	if (!f || !c || !hs || !sc || f->pos >= f->n || f->n > ASPEN_CHUNK)
@@ -649,12 +649,13 @@ __noinline int aspen_h2_data_run(struct aspen_h2pos *f, struct aspen_h2conn *c,
 	if (body <= 1)
 		return 0;
 	room = body - 1;
-	if (room > f->n - f->pos)
-		room = f->n - f->pos;
-	if (room > ASPEN_FAST_MAX)
-		room = ASPEN_FAST_MAX;
 	if (s->decided) {
-		k = (__u32)room; /* nothing left to read but the patterns' */
+		/* nothing left to read but the patterns' */
+		if (room > f->n - f->pos)
+			room = f->n - f->pos;
+		if (room > ASPEN_FAST_MAX)
+			room = ASPEN_FAST_MAX;
+		k = (__u32)room;
 	} else {
 		nest = aspen_http_req_nest_ok(&s->st, &s->r);
 		if (!nest && !aspen_http_req_plain_ok(&s->st))
@@ -663,11 +664,10 @@ __noinline int aspen_h2_data_run(struct aspen_h2pos *f, struct aspen_h2conn *c,
 			return 0;
 		if (room > c->bound - s->r.body_seen - 1)
 			room = c->bound - s->r.body_seen - 1;
-		end = (__u32)aspen_fast_run(s, (const struct aspen_tls_scratch *)sc, f->pos,
-					    f->pos + (__u32)room, nest);
-		if (end <= f->pos || end > f->pos + (__u32)room)
+		k = aspen_fast_take(s, (const struct aspen_tls_scratch *)sc, f->pos, f->n, room,
+				    nest);
+		if (!k)
 			return 0;
-		k = end - f->pos;
 		aspen_http_req_plain_skip(&s->st, &s->r, k);
 	}
 #if ASPEN_NEED_BODY_SCAN

@@ -1076,12 +1076,8 @@ static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_r
 	return aspen_http_req_body_left(st, r);
 }
 
-/* The nesting fast path: inside a JSON value below the levels the scanner
- * reads keys at (depth 2 and deeper, but the "metadata" object's own
- * level): the messages array, the bulk of a chat request. Nothing there is
- * read but the nesting, so only quotes, backslashes and brackets matter.
- * Returns how many of the next body bytes may go through
- * aspen_http_req_nest_byte() (never the body's last); 0: not there. */
+/* Where the nesting-only fast path may pass bytes (aspen_http_req_nest_room()
+ * says how many), whatever frames the body. */
 static __always_inline int aspen_http_req_nest_ok(const struct aspen_http_req_state *st,
 						   const struct aspen_req *r)
 {
@@ -1090,6 +1086,12 @@ static __always_inline int aspen_http_req_nest_ok(const struct aspen_http_req_st
 		 aspen_http_json_tracked(st));
 }
 
+/* The nesting fast path: inside a JSON value below the levels the scanner
+ * reads keys at (depth 2 and deeper, but the "metadata" object's own
+ * level): the messages array, the bulk of a chat request. Nothing there is
+ * read but the nesting, so only quotes, backslashes and brackets matter.
+ * Returns how many of the next body bytes may go through
+ * aspen_http_req_nest_byte() (never the body's last); 0: not there. */
 static __always_inline __u64 aspen_http_req_nest_room(const struct aspen_http_req_state *st,
 						       const struct aspen_req *r)
 {

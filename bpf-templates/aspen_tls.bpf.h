@@ -557,14 +557,6 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 #define ASPEN_HAS_BYTE(w, b) \
 	((((w) ^ ((b) * ASPEN_ONES)) - ASPEN_ONES) & ~((w) ^ ((b) * ASPEN_ONES)) & (0x80 * ASPEN_ONES))
 
-/* The fast paths: pass over plain bytes of message text (no quote, no
- * backslash; aspen_http_req_plain_room()), or a whole value below the keys
- * the scanner reads (the messages array: aspen_http_req_nest_room(), only
- * the nesting followed), without running the parser on each byte. String
- * text goes 8 bytes at a time. The position and the JSON nesting live in
- * the map value while the loop runs: the verifier knows nothing of them
- * and checks one path per way through an iteration, not one per value it
- * could tell apart. Returns how many bytes it passed. */
 /* The fast loop over sc->buf[pos .. lim) (nest: the messages array, else
  * string text); returns the position it stopped at. Global: the verifier
  * checks the loop once, with nothing known of its arguments, not once per
@@ -645,25 +637,37 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
  * the map value while the loop runs (aspen_fast_run()): the verifier knows
  * nothing of them and checks one path per way through an iteration, not
  * one per value it could tell apart. Returns how many bytes it passed. */
+/* How many of the bytes sc->buf[pos .. n) the fast loop passes: at most
+ * room, and ASPEN_FAST_MAX (pos < n). 0: none. Shared by the HTTP/1.1 path
+ * below and HTTP/2's DATA path (aspen_h2_data_run()). */
+static __always_inline __u32 aspen_fast_take(struct aspen_stream *s, const struct aspen_tls_scratch *sc,
+					     __u32 pos, __u32 n, __u64 room, int nest)
+{
+	__u32 end;
+
+	if (room > n - pos)
+		room = n - pos;
+	if (room > ASPEN_FAST_MAX)
+		room = ASPEN_FAST_MAX;
+	end = (__u32)aspen_fast_run(s, sc, pos, pos + (__u32)room, nest);
+	if (end <= pos || end > pos + (__u32)room)
+		return 0;
+	return end - pos;
+}
+
 static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen_stream *s)
 {
 	__u64 room = aspen_http_req_nest_room(&s->st, &s->r);
 	int nest = room != 0;
-	__u32 end, k;
+	__u32 k;
 
 	if (!nest)
 		room = aspen_http_req_plain_room(&s->st, &s->r);
 	if (!room)
 		return 0;
-	if (room > f->n - f->pos)
-		room = f->n - f->pos;
-	if (room > ASPEN_FAST_MAX)
-		room = ASPEN_FAST_MAX;
-	end = (__u32)aspen_fast_run(s, (const struct aspen_tls_scratch *)f->buf, f->pos,
-				    f->pos + (__u32)room, nest);
-	if (end <= f->pos || end > f->pos + (__u32)room)
+	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room, nest);
+	if (!k)
 		return 0;
-	k = end - f->pos;
 #if ASPEN_NEED_BODY_SCAN
 	/* the patterns see every body byte, fast path or not */
 	aspen_body_run(s, (const struct aspen_tls_scratch *)f->buf, f->pos, k, f->base + f->pos);
