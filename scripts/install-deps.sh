@@ -2,7 +2,21 @@
 # Install everything Aspen needs to build, test and run on Debian 12, as root.
 # Idempotent: run it as often as you like. Fetches apt packages, and the
 # openai npm client the e2e tests drive (tests/lib/npm-setup.sh, npm registry).
+#   scripts/install-deps.sh           to build, test and run
+#   scripts/install-deps.sh --bench   and what bench/ drives and compares
+#                                     with (nginx, wrk, bpftrace)
 set -euo pipefail
+
+bench=0
+for arg in "$@"; do
+	case $arg in
+	--bench) bench=1 ;;
+	*)
+		echo "install-deps.sh: unknown option '$arg' (usage: $0 [--bench])" >&2
+		exit 2
+		;;
+	esac
+done
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (sudo $0)" >&2
@@ -19,6 +33,13 @@ pkgs=(
 	libmicrohttpd-dev libcurl4-openssl-dev prometheus logrotate
 	python3-hpack python3-h2 python3-httpx python3-websockets
 )
+# Debian starts an installed nginx as a service on port 80: the benches run
+# their own, so one this script brought in is stopped and disabled.
+had_nginx=1
+if [ "$bench" = 1 ]; then
+	pkgs+=(nginx wrk bpftrace)
+	command -v nginx >/dev/null 2>&1 || had_nginx=0
+fi
 # Debian's nodejs conflicts with NodeSource's, which dev machines often
 # carry: only install it when no node is on PATH.
 if ! command -v node >/dev/null 2>&1; then
@@ -33,6 +54,9 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y "${pkgs[@]}"
+if [ "$had_nginx" = 0 ]; then
+	systemctl disable --now nginx 2>/dev/null || service nginx stop 2>/dev/null || true
+fi
 
 # Hooks need tracefs (exec/fork tracepoints) and bpffs (pinning).
 mount_if_missing() { # FSTYPE DIR
