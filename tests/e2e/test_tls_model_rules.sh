@@ -92,6 +92,29 @@ assert_contains "$C_OUT" '"done": true, "ok": 0, "failed": 1'
 assert_nothing_arrived "python3 split gpt-3.5-turbo (held head and first chunks)" 1
 audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" exe="$H_PY" >/dev/null
 
+# ---- escaped quotes in message text at every place in an 8-byte word (the
+# probe passes the text before a quote or backslash in one step; one byte
+# too far and `\"}],\"model\":...` would close the string and forge a
+# top-level model): the model that counts is the real one, last, both ways
+forged_body() { # FORGED REAL
+	"$H_PY" -c '
+import json, sys
+msgs = [{"role": "user", "content": "a" * i + "\"}],\"model\":\"%s\",\"x\":[{\"y\":\"" % sys.argv[1]}
+        for i in range(9)]
+msgs.append({"role": "user", "content": "plain text " * 12 + "\\ end"})
+print(json.dumps({"messages": msgs, "model": sys.argv[2]}))' "$1" "$2"
+}
+provider_mark "$IP_OPENAI"
+py_client py-forged-deny "$OA" --data "$(forged_body gpt-4o gpt-3.5-turbo)"
+assert_failed "python3 gpt-3.5-turbo after gpt-4o in escaped message text (denied)"
+assert_nothing_arrived "python3 forged model in message text" 1
+audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+provider_mark "$IP_OPENAI"
+py_client py-forged-allow "$OA" --data "$(forged_body gpt-3.5-turbo gpt-4o)"
+assert_ok "python3 gpt-4o after gpt-3.5-turbo in escaped message text"
+assert_arrived "python3 real model after escaped text" 1 model=gpt-4o
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
+
 # ---- node https module and global fetch (undici): allowed, denied
 provider_mark "$IP_OPENAI"
 node_client node-https-ok "$OA" --data "$(chat_body gpt-4o)"
