@@ -27,7 +27,7 @@ cp "$patterns_policy" "$H_WORK/new-patterns.bpf.o"
 
 rps() { bench_rps "$1" "$SECS" "$PORT"; }
 
-declare -A ratios
+declare -A ratios wns # wns: the write probe's ns a run, each round
 for round in $(seq "$ROUNDS"); do
 	d=$(rps direct)
 	line="round $round: direct $d"
@@ -38,6 +38,7 @@ for round in $(seq "$ROUNDS"); do
 			stats_on
 			r=$(rps "$who-$cfg")
 			prog_stats >"$H_WORK/stats.$who-$cfg"
+			wns[$who-$cfg]+="$(awk '$1 == "aspen_ssl_write" && $2 > 0 { print int($3 / $2) }' "$H_WORK/stats.$who-$cfg") "
 			stats_off
 			awk '/requests in/ { print $1 }' "$H_WORK/$who-$cfg.wrk" >"$H_WORK/reqs.$who-$cfg"
 			stop_aspend
@@ -51,6 +52,8 @@ echo "wrk -t1 -c8 ${SECS}s, $ROUNDS rounds; ratio to direct:"
 for k in old-model new-model old-patterns new-patterns; do
 	# shellcheck disable=SC2086
 	echo "  $k: median $(median ${ratios[$k]})x, spread $(spread ${ratios[$k]}) (${ratios[$k]% })"
+	# shellcheck disable=SC2086
+	echo "    aspen_ssl_write: median $(median ${wns[$k]}) ns a run, spread $(spread ${wns[$k]}) (${wns[$k]% })"
 	echo "    program runs per request, ns per run (round $ROUNDS, $(cat "$H_WORK/reqs.$k") requests):"
 	while read -r name cnt ns; do
 		[ "${cnt:-0}" -gt 0 ] || continue
