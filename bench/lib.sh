@@ -25,7 +25,11 @@ stats_off() { sysctl -qw kernel.bpf_stats_enabled="$bench_stats0"; }
 bench_exit() {
 	local rc=$?
 	stats_off
-	kill "$(cat "$H_WORK/nginx.pid" 2>/dev/null)" 2>/dev/null
+	local pidf
+	for pidf in "$H_WORK"/nginx*.pid; do
+		[ -e "$pidf" ] && kill "$(cat "$pidf")" 2>/dev/null
+	done
+	bench_bpftrace_stop
 	(exit "$rc")
 	harness_cleanup
 }
@@ -48,11 +52,80 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int(
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
 # bench_rps NAME SECS PORT [WRK ARGS...]: req/s of one wrk run (-t1 -c8,
-# $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk
+# $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk.
+# Fails when a request failed or was answered other than 200: a run of
+# refusals or proxy errors is not a throughput.
 bench_rps() {
-	in_cgroup wrk -t1 -c8 -d"$2s" "${@:4}" -s "$H_WORK/post.lua" \
+	# shellcheck disable=SC2086 # BENCH_WRAP: words before wrk (floor_bench)
+	in_cgroup ${BENCH_WRAP:-} wrk -t1 -c8 -d"$2s" "${@:4}" -s "$H_WORK/post.lua" \
 		"https://api.openai.com:$3/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
+	if grep -q 'Non-2xx\|Socket errors' "$H_WORK/$1.wrk"; then
+		cat "$H_WORK/$1.wrk" >&2
+		fail "$1: wrk saw failed requests"
+	fi
 	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
+}
+
+# bench_bpftrace_start: the tracing peer, bpftrace counting SSL_write and
+# SSL_read calls of the child cgroup's processes (the client's libssl).
+# bpftrace 0.17 places a uprobe on a shared library for every process that
+# maps it (its -p does not narrow library probes), so the server's calls
+# trap too, as they would for anyone tracing libssl this way; the predicate
+# only decides what is counted. Returns 1 when bpftrace is not installed.
+bench_bpftrace_start() {
+	local lib i
+	command -v bpftrace >/dev/null || return 1
+	lib=$(readlink -f "$(ldd "$(command -v wrk)" | awk '/libssl/ { print $3 }')")
+	bpftrace -e "uprobe:$lib:SSL_write /cgroup == cgroupid(\"$H_CG\")/ { @writes = count(); }
+uprobe:$lib:SSL_read /cgroup == cgroupid(\"$H_CG\")/ { @reads = count(); }" \
+		>"$H_WORK/bpftrace.out" 2>&1 &
+	BT_PID=$!
+	for i in $(seq 300); do
+		grep -q '^Attaching' "$H_WORK/bpftrace.out" && sleep 0.5 && return 0
+		kill -0 "$BT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$H_WORK/bpftrace.out" >&2
+	fail "bpftrace did not attach its probes"
+}
+
+# bench_bpftrace_stop: bpftrace stopped (it prints its counts into
+# $H_WORK/bpftrace.out); nothing when it is not running
+bench_bpftrace_stop() {
+	[ -n "${BT_PID:-}" ] || return 0
+	kill -INT "$BT_PID" 2>/dev/null
+	wait_gone "$BT_PID" 10 || kill -KILL "$BT_PID" 2>/dev/null
+	wait "$BT_PID" 2>/dev/null
+	BT_PID=
+}
+
+# bench_floor_setup: floor.bpf.c compiled and floor_bench found
+# (bench/floor.c, the hooks with programs that do nothing); sets FLOOR_OBJ,
+# FLOOR_BIN and FLOOR_LIB (wrk's libssl)
+bench_floor_setup() {
+	FLOOR_BIN=$build/bench/floor_bench FLOOR_LIB=$(readlink -f "$(ldd "$(command -v wrk)" | awk '/libssl/ { print $3 }')")
+	[ -x "$FLOOR_BIN" ] || fail "$FLOOR_BIN not built (cmake --build $build)"
+	FLOOR_OBJ=$H_WORK/floor.bpf.o
+	clang -O2 -g -Wall -Werror -target bpf -I"/usr/include/$(gcc -print-multiarch)" \
+		-c "$here/floor.bpf.c" -o "$FLOOR_OBJ" || fail "floor.bpf.c did not compile"
+}
+
+# bench_floor_wrap PORT LIB|-: BENCH_WRAP for a run under floor_bench
+bench_floor_wrap() { BENCH_WRAP="$FLOOR_BIN $FLOOR_OBJ $H_CG $1 $2 --"; }
+
+# bench_floor_saw NAME: the floor run NAME's hooks saw its requests (its
+# floor_bench line counts the sk_msg runs and, with probes, the writes)
+bench_floor_saw() {
+	local line
+	line=$(grep '^floor_bench: sockets' "$H_WORK/$1.wrk") || fail "$1: no floor_bench counts"
+	log "$1: ${line#floor_bench: }"
+	case $line in
+	*"sk_msg runs 0,"* | *"sockets 0,"*) fail "$1: the provider connections never went through sk_msg" ;;
+	esac
+	if [ "$1" = hooks ]; then
+		case $line in *"write probes 0,"* | *"return probes 0") fail "$1: the write probes never fired" ;; esac
+	fi
+	return 0
 }
 
 # redact_policy_src PORT: the source of the policy the redaction benches

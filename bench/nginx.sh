@@ -29,6 +29,45 @@ EOF_NGINX
 	bench_nginx_start "$conf"
 }
 
+# bench_proxy PORT UPSTREAM_PORT: the peer Aspen replaces, a TLS-terminating
+# nginx reverse proxy (the MITM approach) on IP_OPENAI:PORT with the
+# harness's certificate, re-encrypting every request to the bench nginx on
+# UPSTREAM_PORT over kept-alive TLS connections. Its own process (one
+# worker), so its CPU is its own; stopped by the EXIT trap.
+bench_proxy() {
+	local port=$1 up=$2 conf=$H_WORK/nginx-proxy.conf
+	cat >"$conf" <<EOF_NGINX
+worker_processes 1;
+pid $H_WORK/nginx-proxy.pid;
+error_log $H_WORK/nginx-proxy.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	upstream provider {
+		server $IP_OPENAI:$up;
+		keepalive 16;
+		keepalive_requests 1000000;
+	}
+	server {
+		listen $IP_OPENAI:$port ssl;
+		ssl_certificate $H_WORK/certs/server.pem;
+		ssl_certificate_key $H_WORK/certs/server.key;
+		keepalive_requests 1000000;
+		location / {
+			client_body_buffer_size 64k;
+			proxy_pass https://provider;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_ssl_server_name on;
+			proxy_ssl_name api.openai.com;
+			proxy_ssl_session_reuse on;
+		}
+	}
+}
+EOF_NGINX
+	bench_nginx_start "$conf"
+}
+
 # bench_nginx_start CONF: nginx with CONF (its pid file in $H_WORK), stopped
 # by the EXIT trap this sets however the bench ends. A daemonised nginx keeps
 # the fds it was started with, /tmp/aspen-bpf.lock's among them: one left
