@@ -213,24 +213,30 @@ struct aspen_write_undo {
 	struct aspen_stream_key key;
 	struct aspen_stream snap;
 	__u32 has_audit;
-	__u32 _pad;
+	__u32 active; /* between a write's entry and its return */
 	struct aspen_request_event ev;
 };
 
+/* One record per thread (the call's entry and return run on it), made at
+ * its first probed write and freed with the thread: a write fills it in
+ * place and its return clears `active`, where a hash keyed by thread id
+ * allocated and freed 2 KB on every write (and kept the entries of threads
+ * that died inside a write). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* allocated on insert: 8 MB less to make at start-up */
-	__uint(max_entries, 4096);
-	__type(key, __u32); /* thread id: the call's entry and return */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct aspen_write_undo);
 } aspen_write_undo SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct aspen_write_undo);
-} aspen_undo_scratch SEC(".maps");
+/* this thread's record while a write is in flight, else NULL */
+static __always_inline struct aspen_write_undo *aspen_undo_active(void)
+{
+	struct aspen_write_undo *u =
+		bpf_task_storage_get(&aspen_write_undo, bpf_get_current_task_btf(), 0, 0);
+
+	return u && u->active ? u : NULL;
+}
 
 static __always_inline void aspen_fill_request_event(struct aspen_request_event *e,
 						     const struct aspen_stream *s, int probe)
@@ -269,8 +275,7 @@ static __always_inline void aspen_publish(const struct aspen_request_event *ev)
 
 static __always_inline void aspen_audit_request(struct aspen_stream *s, int probe)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct aspen_write_undo *u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
+	struct aspen_write_undo *u = aspen_undo_active();
 	struct aspen_request_event *e;
 
 	/* a request that is stopped (deny, kill) makes its own write fail, or
@@ -915,20 +920,18 @@ static __always_inline void aspen_skip_rest(struct aspen_stream *s, __u64 rest, 
 static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 					     const struct aspen_stream *s)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), k = 0;
-	struct aspen_write_undo *z = bpf_map_lookup_elem(&aspen_undo_scratch, &k);
-	struct aspen_write_undo *u;
+	struct aspen_write_undo *u = bpf_task_storage_get(&aspen_write_undo, bpf_get_current_task_btf(),
+							  0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!z)
+	if (!u)
 		return;
-	/* a stale entry (the return probe never ran): publish what it held */
-	u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
-	if (u && u->has_audit)
+	/* a stale record (the return probe never ran): publish what it held */
+	if (u->active && u->has_audit)
 		aspen_publish(&u->ev);
-	z->key = *key;
-	aspen_copy(&z->snap, s, sizeof(*s));
-	z->has_audit = 0;
-	bpf_map_update_elem(&aspen_write_undo, &tid, z, BPF_ANY);
+	u->key = *key;
+	aspen_copy(&u->snap, s, sizeof(*s));
+	u->has_audit = 0;
+	u->active = 1;
 }
 
 /* Parse one chunk of a write (copied into buf). Global: the verifier
@@ -1199,8 +1202,7 @@ int aspen_gnutls_send(struct pt_regs *ctx)
 SEC("uretprobe")
 int aspen_write_ret(struct pt_regs *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct aspen_write_undo *u = bpf_map_lookup_elem(&aspen_write_undo, &tid);
+	struct aspen_write_undo *u = aspen_undo_active();
 	__s64 ret = (__s64)PT_REGS_RC(ctx);
 	struct aspen_stream *s;
 
@@ -1223,7 +1225,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 			aspen_copy(s, &u->snap, sizeof(*s));
 		}
 	}
-	bpf_map_delete_elem(&aspen_write_undo, &tid);
+	u->active = 0;
 	return 0;
 }
 
