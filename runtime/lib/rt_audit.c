@@ -655,15 +655,26 @@ static void sync_dir(const char *path)
 
 static int reopen_locked(struct rt_audit *a, char *err, size_t errlen);
 
-/* Whether the trail's name still names the file being written: logrotate
- * or an operator's mv may have moved it away, the reopen signal not yet
- * come. */
-static bool path_is_ours(const struct rt_audit *a)
+/* Whether name names the file being written: logrotate or an operator's
+ * mv may have moved the trail away, the reopen signal not yet come. */
+static bool is_ours(const struct rt_audit *a, const char *name)
 {
 	struct stat cur, st;
 
-	return fstat(a->fd, &cur) == 0 && stat(a->path, &st) == 0 && st.st_ino == cur.st_ino &&
+	return fstat(a->fd, &cur) == 0 && stat(name, &st) == 0 && st.st_ino == cur.st_ino &&
 	       st.st_dev == cur.st_dev;
+}
+
+/* The trail was moved away between the check and our rename (logrotate's
+ * rename and create in that window): what went to moved is the file that
+ * took the trail's place, and it goes back, not over a newer one. */
+static void put_back(const struct rt_audit *a, const char *moved)
+{
+	if (renameat2(AT_FDCWD, moved, AT_FDCWD, a->path, RENAME_NOREPLACE))
+		fprintf(stderr,
+			"aspend: audit trail: the file that took the place of %s was moved to %s "
+			"and cannot go back: %s\n",
+			a->path, moved, strerror(errno));
 }
 
 /* path -> path.1, path.1 -> path.2, ..., path.keep dropped, and a new path.
@@ -680,13 +691,8 @@ static void rotate_locked(struct rt_audit *a)
 
 	if (!from || !to)
 		goto fail;
-	if (!path_is_ours(a)) {
-		if (reopen_locked(a, err, sizeof(err)) < 0) {
-			fprintf(stderr, "aspend: audit trail: cannot rotate: %s\n", err);
-			a->rotate_failed = 1;
-		}
-		goto out;
-	}
+	if (!is_ours(a, a->path))
+		goto take_up;
 	for (unsigned i = a->keep; i > 1; i--) {
 		snprintf(from, n, "%s.%u", a->path, i - 1);
 		snprintf(to, n, "%s.%u", a->path, i);
@@ -696,6 +702,10 @@ static void rotate_locked(struct rt_audit *a)
 	snprintf(to, n, "%s.1", a->path);
 	if (rename(a->path, to))
 		goto fail;
+	if (!is_ours(a, to)) {
+		put_back(a, to);
+		goto take_up;
+	}
 	/* the old file is now path.1; lines keep going there until this works */
 	fd = open_next(a->path, O_EXCL, &st, err, sizeof(err));
 	if (fd < 0) {
@@ -708,6 +718,12 @@ static void rotate_locked(struct rt_audit *a)
 	if (a->sync)
 		sync_dir(a->path);
 	emit_rotate_line(a, "max_size", to);
+	goto out;
+take_up:
+	if (reopen_locked(a, err, sizeof(err)) < 0) {
+		fprintf(stderr, "aspend: audit trail: cannot rotate: %s\n", err);
+		a->rotate_failed = 1;
+	}
 	goto out;
 fail:
 	fprintf(stderr, "aspend: audit trail: cannot rotate %s: %s; writing on to it\n", a->path,
@@ -736,7 +752,7 @@ void rt_audit_set_rotation(struct rt_audit *a, uint64_t max_size, unsigned keep)
 
 static int reopen_locked(struct rt_audit *a, char *err, size_t errlen)
 {
-	struct stat cur, st;
+	struct stat st;
 	int fd;
 
 	if (!a->path || !a->regular)
@@ -746,8 +762,7 @@ static int reopen_locked(struct rt_audit *a, char *err, size_t errlen)
 	fd = open_next(a->path, 0, &st, err, errlen);
 	if (fd < 0) {
 		/* the same file, still locked by us: nothing was moved */
-		if (fstat(a->fd, &cur) == 0 && stat(a->path, &st) == 0 && st.st_ino == cur.st_ino &&
-		    st.st_dev == cur.st_dev) {
+		if (is_ours(a, a->path) && fstat(a->fd, &st) == 0) {
 			a->size = st.st_size;
 			return 0;
 		}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Audit trail: seq and hash chain, append, verification (strings: test_json.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -481,6 +482,91 @@ static void test_rotation_after_a_move(void **state)
 	}
 }
 
+/* logrotate in the window between rotation's check that the trail is its
+ * own and its rename of it: armed with the trail's name, the next rename
+ * of it first moves the trail to race_to and creates an empty file in its
+ * place, as logrotate's rename and create (O_EXCL) do. rt_audit.c's calls
+ * of rename() come here. */
+static const char *race_path, *race_to;
+
+int rename(const char *from, const char *to)
+{
+	if (race_path && strcmp(from, race_path) == 0) {
+		int fd;
+
+		race_path = NULL;
+		if (renameat(AT_FDCWD, from, AT_FDCWD, race_to))
+			return -1;
+		fd = open(from, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd >= 0)
+			close(fd);
+	}
+	return renameat(AT_FDCWD, from, AT_FDCWD, to);
+}
+
+/* What rotation renamed was logrotate's new, empty file, not the trail: it
+ * goes back and is taken up as a reopen would (its first line says so);
+ * no empty file among the rotated ones, the late signal adds no file, and
+ * the chain runs from the dated file on (CI, session 31: an empty
+ * audit.jsonl.4, the reopen line missing). */
+static void test_rotation_races_logrotate(void **state)
+{
+	char err[256], dated[160], path[160], line[2048];
+	struct rt_audit *a = rt_audit_open(trail, err, sizeof(err));
+	struct rt_audit_chain c;
+	struct stat st;
+	int connects, i;
+	unsigned files;
+	FILE *f;
+
+	assert_non_null(a);
+	rt_audit_set_rotation(a, 2000, 100);
+	snprintf(dated, sizeof(dated), "%s-20261205", trail);
+	race_path = trail;
+	race_to = dated;
+	for (i = 1; race_path; i++) {
+		assert_true(i < 50);
+		emit_connect(a, "deny", i);
+	}
+	for (int j = 0; j < 3; j++, i++)
+		emit_connect(a, "deny", i);
+	assert_int_equal(rt_audit_reopen(a, err, sizeof(err)), 0); /* logrotate's postrotate */
+	for (int j = 0; j < 3; j++, i++)
+		emit_connect(a, "deny", i);
+	rt_audit_close(a);
+
+	connects = count_in(dated, "\"event\":\"connect\"");
+	assert_true(connects > 0);
+	assert_int_equal(stat(dated, &st), 0);
+	assert_true(st.st_size <= 2000);
+	assert_int_equal(count_in(dated, "\"reason\":\"reopen\""), 0);
+	rt_audit_chain_init(&c);
+	if (rt_audit_verify_next(&c, dated, err, sizeof(err)) != 0)
+		fail_msg("%s: %s", dated, err);
+	for (files = 1; files < 20; files++) {
+		rotated(path, sizeof(path), files);
+		if (stat(path, &st))
+			break;
+	}
+	for (unsigned k = files; k-- > 0;) {
+		rotated(path, sizeof(path), k);
+		assert_int_equal(stat(path, &st), 0);
+		if (st.st_size == 0)
+			fail_msg("%s is empty: rotation moved logrotate's new file", path);
+		connects += count_in(path, "\"event\":\"connect\"");
+		if (rt_audit_verify_next(&c, path, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", path, err);
+	}
+	assert_int_equal(connects, i - 1);
+	/* the file that took the trail's place begins with the reopen line */
+	rotated(path, sizeof(path), files - 1);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_non_null(strstr(line, "\"event\":\"audit_rotate\",\"reason\":\"reopen\""));
+}
+
 static void test_reopen_refuses_a_foreign_file(void **state)
 {
 	char err[256], old[160];
@@ -720,6 +806,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rotation_keep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rotation_after_a_move, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rotation_races_logrotate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_refuses_a_foreign_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_across_files_detects, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tee, setup, teardown),
