@@ -43,8 +43,27 @@ msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. 
 print(json.dumps({"messages": msgs, "model": "gpt-4o-mini", "user": "bench"}))'
 }
 
-# post_lua BODY: a wrk script POSTing BODY as JSON
-post_lua() { printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = [[%s]]\n' "$1"; }
+# post_lua BODY: a wrk script POSTing BODY as JSON. With BENCH_HEADERS=sdk
+# the head is the OpenAI Python SDK's (v1.54: Accept, User-Agent, eight
+# X-Stainless-* lines, a project key's Authorization: a 723-byte head, not
+# wrk's 119), the head a real client sends.
+post_lua() {
+	printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+	if [ "${BENCH_HEADERS:-}" = sdk ]; then
+		local k h v
+		k=sk-proj-$(printf 'A1b2C3d4E5f6%.0s' $(seq 13))
+		for h in "Accept-Encoding=gzip, deflate" "Accept=application/json" \
+			"User-Agent=OpenAI/Python 1.54.4" "X-Stainless-Lang=python" \
+			"X-Stainless-Package-Version=1.54.4" "X-Stainless-OS=Linux" "X-Stainless-Arch=x64" \
+			"X-Stainless-Runtime=CPython" "X-Stainless-Runtime-Version=3.11.2" \
+			"Authorization=Bearer $k" "X-Stainless-Async=false" "x-stainless-retry-count=0" \
+			"OpenAI-Organization=org-bench0000000000000000" "OpenAI-Project=proj_bench000000000000000000"; do
+			v=${h#*=}
+			printf 'wrk.headers["%s"] = "%s"\n' "${h%%=*}" "$v"
+		done
+	fi
+	printf 'wrk.body = [[%s]]\n' "$1"
+}
 
 # ratio A B [DIGITS]: A / B with DIGITS decimals (2)
 ratio() { "$H_PY" -c 'import sys; print("%.*f" % (int(sys.argv[3]), float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2" "${3:-2}"; }

@@ -665,7 +665,7 @@ __noinline int aspen_h2_data_run(struct aspen_h2pos *f, struct aspen_h2conn *c,
 		if (room > c->bound - s->r.body_seen - 1)
 			room = c->bound - s->r.body_seen - 1;
 		k = aspen_fast_take(s, (const struct aspen_tls_scratch *)sc, f->pos, f->n, room,
-				    nest);
+				    nest ? ASPEN_RUN_NEST : ASPEN_RUN_TEXT);
 		if (!k)
 			return 0;
 		aspen_http_req_plain_skip(&s->st, &s->r, k);

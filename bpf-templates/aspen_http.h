@@ -1136,6 +1136,50 @@ static __always_inline int aspen_http_req_nest_byte(__u32 *depth, __u8 *jf, __u3
 	return 0;
 }
 
+/* ---- word-at-a-time tests (the fast paths load 8 bytes, lowest first) */
+#define ASPEN_ONES 0x0101010101010101ULL
+/* nonzero when some byte of the word w is b (the zero-byte test on w ^ b..b) */
+#define ASPEN_HAS_BYTE(w, b) \
+	((((w) ^ ((b) * ASPEN_ONES)) - ASPEN_ONES) & ~((w) ^ ((b) * ASPEN_ONES)) & (0x80 * ASPEN_ONES))
+
+/* nonzero when some byte of w is below n (n <= 0x80); the lowest byte
+ * flagged is exact, as for ASPEN_HAS_BYTE */
+#define ASPEN_HAS_LESS(w, n) (((w) - (n) * ASPEN_ONES) & ~(w) & (0x80 * ASPEN_ONES))
+
+/* the index of the lowest byte flagged (0x80) in m, m != 0: its lowest
+ * set bit times 0x0001020304050607 leaves the index in the top byte (BPF
+ * has no count-trailing-zeros instruction; a multiply is one) */
+#define ASPEN_LOW_BYTE(m) (((((m) & -(m)) >> 7) * 0x0001020304050607ULL) >> 56)
+
+/* How many of the word's bytes a header value passes before its first
+ * control byte or DEL: 8 when all. */
+static __always_inline __u32 aspen_http_hvalue_plain(__u64 w)
+{
+	__u64 m = ASPEN_HAS_LESS(w, 0x20) | ASPEN_HAS_BYTE(w, 0x7f);
+
+	return m ? (__u32)ASPEN_LOW_BYTE(m) : 8;
+}
+
+/* The header-value fast path: inside the value of a header the parser
+ * does not read (AH_H_OTHER: Authorization, User-Agent, an SDK's
+ * X-Stainless-* lines, most of a real client's head), a byte that is not a
+ * control byte (CR, LF, tab and the ones that make the head malformed) or
+ * DEL is only counted against the line bound. How many of the next bytes
+ * may go with aspen_http_req_hvalue_skip(), provided the caller checked
+ * that none of them is below 0x20 or 0x7f; 0: feed the next byte normally.
+ * The bound keeps the line's limit where aspen_http_req_head() checks it. */
+static __always_inline __u32 aspen_http_req_hvalue_room(const struct aspen_http_req_state *st)
+{
+	if (st->state != AH_RQ_VALUE || st->hdr != AH_H_OTHER || st->line_len >= ASPEN_HTTP_MAX_LINE)
+		return 0;
+	return ASPEN_HTTP_MAX_LINE - st->line_len;
+}
+
+static __always_inline void aspen_http_req_hvalue_skip(struct aspen_http_req_state *st, __u32 n)
+{
+	st->line_len += n;
+}
+
 /* Body bytes left that a fast path may pass (never the last one). */
 static __always_inline __u64 aspen_http_req_body_left(const struct aspen_http_req_state *st,
 						       const struct aspen_req *r)

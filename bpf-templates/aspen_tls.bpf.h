@@ -558,24 +558,20 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 #else
 #define ASPEN_FAST_ITERS 64
 #endif
-#define ASPEN_ONES 0x0101010101010101ULL
-/* nonzero when some byte of the word w is b (the zero-byte test on w ^ b..b) */
-#define ASPEN_HAS_BYTE(w, b) \
-	((((w) ^ ((b) * ASPEN_ONES)) - ASPEN_ONES) & ~((w) ^ ((b) * ASPEN_ONES)) & (0x80 * ASPEN_ONES))
+/* what aspen_fast_run() passes over */
+enum { ASPEN_RUN_TEXT = 0, ASPEN_RUN_NEST = 1, ASPEN_RUN_HVALUE = 2 };
 
-/* the index of the lowest byte flagged (0x80) in m, m != 0: its lowest
- * set bit times 0x0001020304050607 leaves the index in the top byte (BPF
- * has no count-trailing-zeros instruction; a multiply is one) */
-#define ASPEN_LOW_BYTE(m) (((((m) & -(m)) >> 7) * 0x0001020304050607ULL) >> 56)
-
-/* The fast loop over sc->buf[pos .. lim) (nest: the messages array, else
- * string text); returns the position it stopped at. Global: the verifier
+/* The fast loop over sc->buf[pos .. lim) (mode: ASPEN_RUN_NEST the
+ * messages array, ASPEN_RUN_TEXT string text, ASPEN_RUN_HVALUE a header
+ * value up to its first control byte); returns the position it stopped
+ * at. Global: the verifier
  * checks the loop once, with nothing known of its arguments, not once per
  * way the parser's step reaches it (that was 144k instructions of the
  * write probe's 207k). */
 __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scratch *sc, __u32 pos,
-			      __u32 lim, int nest)
+			      __u32 lim, int mode)
 {
+	int nest = mode == ASPEN_RUN_NEST;
 	volatile __u32 *run, *dp;
 	volatile __u8 *jp;
 	__u32 floor;
@@ -597,6 +593,18 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 		if (p >= lim || off > 2 * ASPEN_CHUNK - 8)
 			break;
 		w = *(const __u64 *)(sc->buf + off);
+		if (mode == ASPEN_RUN_HVALUE) {
+			/* a header value: 8 bytes a step, to the first control
+			 * byte or DEL (the parser takes it, and the tail) */
+			__u32 k = aspen_http_hvalue_plain(w);
+
+			if (p + 8 > lim)
+				break;
+			*run = p + k;
+			if (k < 8)
+				break;
+			continue;
+		}
 		c = sc->buf[off];
 		jf = *jp;
 		/* in string text, with a whole word before lim */
@@ -664,7 +672,7 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
  * room, and ASPEN_FAST_MAX (pos < n). 0: none. Shared by the HTTP/1.1 path
  * below and HTTP/2's DATA path (aspen_h2_data_run()). */
 static __always_inline __u32 aspen_fast_take(struct aspen_stream *s, const struct aspen_tls_scratch *sc,
-					     __u32 pos, __u32 n, __u64 room, int nest)
+					     __u32 pos, __u32 n, __u64 room, int mode)
 {
 	__u32 end;
 
@@ -672,7 +680,7 @@ static __always_inline __u32 aspen_fast_take(struct aspen_stream *s, const struc
 		room = n - pos;
 	if (room > ASPEN_FAST_MAX)
 		room = ASPEN_FAST_MAX;
-	end = (__u32)aspen_fast_run(s, sc, pos, pos + (__u32)room, nest);
+	end = (__u32)aspen_fast_run(s, sc, pos, pos + (__u32)room, mode);
 	if (end <= pos || end > pos + (__u32)room)
 		return 0;
 	return end - pos;
@@ -688,7 +696,8 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 		room = aspen_http_req_plain_room(&s->st, &s->r);
 	if (!room)
 		return 0;
-	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room, nest);
+	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room,
+			    nest ? ASPEN_RUN_NEST : ASPEN_RUN_TEXT);
 	if (!k)
 		return 0;
 #if ASPEN_NEED_BODY_SCAN
@@ -696,6 +705,23 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 	aspen_body_run(s, (const struct aspen_tls_scratch *)f->buf, f->pos, k, f->base + f->pos);
 #endif
 	aspen_http_req_plain_skip(&s->st, &s->r, k);
+	s->bytes += k;
+	f->pos += k;
+	return k;
+}
+
+/* The value of a header nobody reads, in words (aspen_http_req_hvalue_room()). */
+static __always_inline __u32 aspen_feed_hvalue(struct aspen_feed *f, struct aspen_stream *s)
+{
+	__u32 room = aspen_http_req_hvalue_room(&s->st), k;
+
+	if (!room)
+		return 0;
+	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room,
+			    ASPEN_RUN_HVALUE);
+	if (!k)
+		return 0;
+	aspen_http_req_hvalue_skip(&s->st, k);
 	s->bytes += k;
 	f->pos += k;
 	return k;
@@ -722,7 +748,7 @@ static long aspen_feed_step(__u32 i, void *arg)
 		s->acct = 0;
 		s->pend = 0;
 	}
-	if (aspen_feed_plain(f, s))
+	if (aspen_feed_hvalue(f, s) || aspen_feed_plain(f, s))
 		return 0;
 	idx = f->pos++;
 	barrier_var(idx); /* keep the mask: clang drops it knowing pos < CHUNK */

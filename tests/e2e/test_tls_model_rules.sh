@@ -115,6 +115,26 @@ assert_ok "python3 gpt-4o after gpt-3.5-turbo in escaped message text"
 assert_arrived "python3 real model after escaped text" 1 model=gpt-4o
 audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
 
+# ---- an SDK's head: a long Authorization, X-Stainless-* lines, a value
+# with a tab that decoys a Host and a model, and one of 3.2 KB. The values
+# of headers the parser does not read pass in words, up to their first
+# control byte; the host and model that count are the real ones, both ways
+sdk_head=(-H "Authorization: Bearer sk-proj-$(printf 'A1b2C3d4%.0s' $(seq 20))"
+	-H 'X-Stainless-Lang: python' -H 'X-Stainless-Package-Version: 1.54.4'
+	-H $'X-Note: a\tb Host: evil.example.com "model":"gpt-4o-mini"'
+	-H "X-Long: $(printf 'abcdefg %.0s' $(seq 400))")
+provider_mark "$IP_OPENAI"
+curl_call curl-sdk-deny "$OA" "${JSON[@]}" "${sdk_head[@]}" -d "$(chat_body gpt-4o)"
+assert_failed "curl gpt-4o with an SDK's head (denied)"
+assert_nothing_arrived "curl gpt-4o with an SDK's head" 1
+audit_wait event=request decision=deny rule=curl_mini_only model=gpt-4o host=api.openai.com pid="$C_PID" >/dev/null
+provider_mark "$IP_OPENAI"
+curl_call curl-sdk-ok "$OA" "${JSON[@]}" "${sdk_head[@]}" -d "$(chat_body gpt-4o-mini)"
+assert_ok "curl gpt-4o-mini with an SDK's head"
+assert_arrived "curl gpt-4o-mini with an SDK's head" 1 model=gpt-4o-mini
+line=$(audit_wait event=request decision=allow rule=approved_models model=gpt-4o-mini pid="$C_PID")
+assert_eq null "$(audit_field "$line" unparsed)" "unparsed of a request with an SDK's head"
+
 # ---- node https module and global fetch (undici): allowed, denied
 provider_mark "$IP_OPENAI"
 node_client node-https-ok "$OA" --data "$(chat_body gpt-4o)"
