@@ -1160,6 +1160,60 @@ static __always_inline __u32 aspen_http_hvalue_plain(__u64 w)
 	return m ? (__u32)ASPEN_LOW_BYTE(m) : 8;
 }
 
+/* 0x80 in each byte of x (all bytes below 0x80) that lies in [lo, hi]:
+ * exact in every byte (no carry crosses a byte) */
+#define ASPEN_IN_RANGE(x, lo, hi) \
+	(((x) + (0x80 - (lo)) * ASPEN_ONES) & ~((x) + (0x7f - (hi)) * ASPEN_ONES) & (0x80 * ASPEN_ONES))
+
+/* How many of the word's bytes (lowest first) are letters, digits or '-',
+ * the bytes of the names real clients send; *lower: the word with its
+ * letters lowercased (as aspen_http_lower()). */
+static __always_inline __u32 aspen_http_name_plain(__u64 w, __u64 *lower)
+{
+	__u64 high = w & (0x80 * ASPEN_ONES), x = w & (0x7f * ASPEN_ONES);
+	__u64 alpha = ASPEN_IN_RANGE(x | (0x20 * ASPEN_ONES), 'a', 'z');
+	__u64 good = (alpha | ASPEN_IN_RANGE(x, '0', '9') | ASPEN_IN_RANGE(x, '-', '-')) & ~(high);
+	__u64 bad = ~good & (0x80 * ASPEN_ONES);
+
+	*lower = w | (alpha >> 2);
+	return bad ? (__u32)ASPEN_LOW_BYTE(bad) : 8;
+}
+
+/* The header-name fast path: in a request header's name after its first
+ * byte (AH_RQ_NAME), letters, digits and '-' go into the window up to 8 at
+ * a time; ':', any other byte and the tail go through
+ * aspen_http_req_head(). How many bytes may go, to the line bound; 0: not
+ * there. */
+static __always_inline __u32 aspen_http_req_name_room(const struct aspen_http_req_state *st)
+{
+	if (st->state != AH_RQ_NAME || st->line_len >= ASPEN_HTTP_MAX_LINE)
+		return 0;
+	return ASPEN_HTTP_MAX_LINE - st->line_len;
+}
+
+/* Pushes the k (1..8) lowest bytes of lower, lowest first, as k calls of
+ * aspen_http_push() would, and counts them against the line. */
+static __always_inline void aspen_http_req_name_skip(struct aspen_http_req_state *st, __u64 lower,
+						     __u32 k)
+{
+	__u64 be = __builtin_bswap64(lower);
+	__u32 len = st->tok_len + k;
+
+	if (k >= 8) {
+		st->win[2] = st->win[1];
+		st->win[1] = st->win[0];
+		st->win[0] = be;
+	} else if (k) {
+		__u32 sh = 8 * k;
+
+		st->win[2] = (st->win[2] << sh) | (st->win[1] >> (64 - sh));
+		st->win[1] = (st->win[1] << sh) | (st->win[0] >> (64 - sh));
+		st->win[0] = (st->win[0] << sh) | (be >> (64 - sh));
+	}
+	st->tok_len = len > 0xffff ? 0xffff : (__u16)len;
+	st->line_len += k;
+}
+
 /* The header-value fast path: inside the value of a header the parser
  * does not read (AH_H_OTHER: Authorization, User-Agent, an SDK's
  * X-Stainless-* lines, most of a real client's head), a byte that is not a

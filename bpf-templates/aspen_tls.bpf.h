@@ -559,12 +559,13 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 #define ASPEN_FAST_ITERS 64
 #endif
 /* what aspen_fast_run() passes over */
-enum { ASPEN_RUN_TEXT = 0, ASPEN_RUN_NEST = 1, ASPEN_RUN_HVALUE = 2 };
+enum { ASPEN_RUN_TEXT = 0, ASPEN_RUN_NEST = 1, ASPEN_RUN_HVALUE = 2, ASPEN_RUN_NAME = 3 };
 
 /* The fast loop over sc->buf[pos .. lim) (mode: ASPEN_RUN_NEST the
  * messages array, ASPEN_RUN_TEXT string text, ASPEN_RUN_HVALUE a header
- * value up to its first control byte); returns the position it stopped
- * at. Global: the verifier
+ * value up to its first control byte, ASPEN_RUN_NAME a header name's
+ * letters, digits and '-', into the window); returns the position it
+ * stopped at. Global: the verifier
  * checks the loop once, with nothing known of its arguments, not once per
  * way the parser's step reaches it (that was 144k instructions of the
  * write probe's 207k). */
@@ -600,6 +601,21 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 
 			if (p + 8 > lim)
 				break;
+			*run = p + k;
+			if (k < 8)
+				break;
+			continue;
+		}
+		if (mode == ASPEN_RUN_NAME) {
+			/* a header name: letters, digits and '-' into the
+			 * window, 8 a step (the parser takes the rest) */
+			__u64 lower;
+			__u32 k = aspen_http_name_plain(w, &lower);
+
+			if (p + 8 > lim)
+				break;
+			if (k)
+				aspen_http_req_name_skip(&s->st, lower, k);
 			*run = p + k;
 			if (k < 8)
 				break;
@@ -710,18 +726,25 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 	return k;
 }
 
-/* The value of a header nobody reads, in words (aspen_http_req_hvalue_room()). */
-static __always_inline __u32 aspen_feed_hvalue(struct aspen_feed *f, struct aspen_stream *s)
+/* The head in words: the value of a header nobody reads
+ * (aspen_http_req_hvalue_room()), or a header's name
+ * (aspen_http_req_name_room(): the run fills the window itself). */
+static __always_inline __u32 aspen_feed_head(struct aspen_feed *f, struct aspen_stream *s)
 {
 	__u32 room = aspen_http_req_hvalue_room(&s->st), k;
+	int mode = ASPEN_RUN_HVALUE;
 
+	if (!room) {
+		room = aspen_http_req_name_room(&s->st);
+		mode = ASPEN_RUN_NAME;
+	}
 	if (!room)
 		return 0;
-	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room,
-			    ASPEN_RUN_HVALUE);
+	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room, mode);
 	if (!k)
 		return 0;
-	aspen_http_req_hvalue_skip(&s->st, k);
+	if (mode == ASPEN_RUN_HVALUE)
+		aspen_http_req_hvalue_skip(&s->st, k);
 	s->bytes += k;
 	f->pos += k;
 	return k;
@@ -748,7 +771,7 @@ static long aspen_feed_step(__u32 i, void *arg)
 		s->acct = 0;
 		s->pend = 0;
 	}
-	if (aspen_feed_hvalue(f, s) || aspen_feed_plain(f, s))
+	if (aspen_feed_head(f, s) || aspen_feed_plain(f, s))
 		return 0;
 	idx = f->pos++;
 	barrier_var(idx); /* keep the mask: clang drops it knowing pos < CHUNK */

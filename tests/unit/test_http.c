@@ -85,6 +85,33 @@ static size_t hvalue_run(const struct aspen_http_req_state *st, const char *buf,
 	return p - pos;
 }
 
+static size_t fast_name; /* bytes the header-name fast path took */
+
+/* As aspen_fast_run()'s ASPEN_RUN_NAME: whole words of a header name's
+ * letters, digits and '-', pushed into the window as they go. */
+static size_t name_run(struct aspen_http_req_state *st, const char *buf, size_t pos, size_t n)
+{
+	size_t lim = pos + aspen_http_req_name_room(st), p = pos;
+
+	if (lim > n)
+		lim = n;
+	if (lim > pos + 256)
+		lim = pos + 256;
+	while (p + 8 <= lim) {
+		__u64 w, lower;
+		__u32 j;
+
+		memcpy(&w, buf + p, 8);
+		j = aspen_http_name_plain(w, &lower);
+		if (j)
+			aspen_http_req_name_skip(st, lower, j);
+		p += j;
+		if (j < 8)
+			break;
+	}
+	return p - pos;
+}
+
 /* Feed bytes [0, n) from *pos on; stop after DONE or ERROR. */
 static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const char *buf, size_t n,
 		    size_t *pos, struct ev *e)
@@ -98,6 +125,12 @@ static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const 
 		if (k) {
 			aspen_http_req_hvalue_skip(st, (__u32)k);
 			fast_hvalue += k;
+			*pos += k;
+			continue;
+		}
+		k = fast_path ? name_run(st, buf, *pos, n) : 0;
+		if (k) {
+			fast_name += k;
 			*pos += k;
 			continue;
 		}
@@ -975,18 +1008,22 @@ static void test_decoded_body_text(void **state)
 
 /* The probe's fast path (plain string runs skipped) gives the same fields,
  * events and errors as parsing every byte. */
-/* One head with a User-Agent value of v bytes ('a', with odd at offset
- * at), parsed byte by byte and with the fast paths: the same results. */
-static void hvalue_same(char *b, size_t v, const char *odd, size_t at)
+/* One head with a header NAME of v bytes (or the name given and a value of
+ * v bytes: 'a's), odd at offset at of it, parsed byte by byte and with the
+ * fast paths: the same results, the same parser state. */
+static void head_same(char *b, const char *name, size_t v, const char *odd, size_t at)
 {
 	struct req_ctx slow, fast;
-	size_t k = (size_t)sprintf(b, "POST /v1/x HTTP/1.1\r\nUser-Agent: ");
+	size_t k = (size_t)sprintf(b, "POST /v1/x HTTP/1.1\r\n");
 
-	memset(b + k, 'a', v);
+	if (name)
+		k += (size_t)sprintf(b + k, "%s: ", name);
+	memset(b + k, name ? 'a' : 'X', v);
 	if (at + strlen(odd) <= v)
 		memcpy(b + k + at, odd, strlen(odd));
 	k += v;
-	k += (size_t)sprintf(b + k, "\r\nAuthorization: Bearer sk-%zu\r\nContent-Length: 2\r\n\r\n{}", v);
+	k += (size_t)sprintf(b + k, "%s\r\nAuthorization: Bearer sk-%zu\r\nContent-Length: 2\r\n\r\n{}",
+			     name ? "" : ": x", v);
 	fast_path = 0;
 	parse_req(&slow, b, k);
 	fast_path = 1;
@@ -995,8 +1032,14 @@ static void hvalue_same(char *b, size_t v, const char *odd, size_t at)
 	if (slow.rc != fast.rc || slow.e.err != fast.e.err || slow.e.head != fast.e.head ||
 	    slow.e.done != fast.e.done || memcmp(&slow.st, &fast.st, sizeof(slow.st)) ||
 	    memcmp(&slow.r, &fast.r, sizeof(slow.r)))
-		fail_msg("value of %zu bytes, odd byte %02x at %zu: rc %d/%d, error at %ld/%ld", v,
-			 (__u8)odd[0], at, slow.rc, fast.rc, slow.e.err, fast.e.err);
+		fail_msg("%s of %zu bytes, odd byte %02x at %zu: rc %d/%d, error at %ld/%ld",
+			 name ? "value" : "name", v, (__u8)odd[0], at, slow.rc, fast.rc, slow.e.err,
+			 fast.e.err);
+}
+
+static void hvalue_same(char *b, size_t v, const char *odd, size_t at)
+{
+	head_same(b, "User-Agent", v, odd, at);
 }
 
 /* Header values nobody reads, passed in words: the same results as byte
@@ -1023,6 +1066,45 @@ static void test_hvalue_fast_same(void **state)
 	assert_true(fast_hvalue - before > 100000); /* the fast path was taken */
 }
 
+/* Header names in words: the same window and results as byte by byte,
+ * with the bytes the fast path leaves to the parser (other tchars, ':',
+ * blanks, controls, 8-bit) at every offset, names that are the ones the
+ * parser reads, and at the line bound. */
+static void test_name_fast_same(void **state)
+{
+	static const char *odd[] = {"",  "-", "_", ".", "!", "~", "9", "Z", ":", " ", "\t",
+				    "\r", "\n", "\x01", "\x7f", "\x80", "\xff", "@", "[", "`", "{", "/"};
+	static const char *names[] = {"Host", "content-length", "Transfer-Encoding",
+				      "CONTENT-ENCODING", "x-stainless-package-version", "Upgrade",
+				      "Connection", "Expect", "Content-Type", "X-Stainless-OS"};
+	static const char long_name_req[] =
+	    "POST / HTTP/1.1\r\nX-Stainless-Runtime-Version: 3\r\nCONTENT-LENGTH: 2\r\n\r\n{}";
+	char *b = malloc(ASPEN_HTTP_MAX_LINE + 256);
+	size_t before = fast_name;
+	struct req_ctx x;
+
+	(void)state;
+	assert_non_null(b);
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		for (size_t v = 1; v <= 40; v++)
+			for (size_t at = 0; at <= v; at++)
+				head_same(b, NULL, v, odd[i], at);
+		for (size_t v = ASPEN_HTTP_MAX_LINE - 40; v <= ASPEN_HTTP_MAX_LINE + 8; v++)
+			head_same(b, NULL, v, odd[i], v / 2);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		for (size_t v = 0; v <= 12; v++)
+			head_same(b, names[i], v, "", 0);
+	/* the name decides: the Content-Length after a long name counts */
+	fast_path = 1;
+	parse_req(&x, long_name_req, sizeof(long_name_req) - 1);
+	fast_path = 0;
+	assert_int_equal(x.rc, ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.content_length, 2);
+	free(b);
+	assert_true(fast_name - before > 100000); /* the fast path was taken */
+}
+
 static void test_fast_path_same(void **state)
 {
 	fast_path = 1;
@@ -1045,6 +1127,7 @@ static void test_fast_path_same(void **state)
 	assert_true(fast_skipped > 10000); /* the fast path was taken */
 	assert_true(fast_nested > 10000);  /* and its nesting part */
 	assert_true(fast_hvalue > 1000);   /* and the header values */
+	assert_true(fast_name > 1000);     /* and the header names */
 }
 
 /* The body-only entry (HTTP/2 DATA, WebSocket messages: the JSON scan, no
@@ -1112,6 +1195,7 @@ int main(void)
 	    cmocka_unit_test(test_random),
 		cmocka_unit_test(test_fast_path_same),
 		cmocka_unit_test(test_hvalue_fast_same),
+		cmocka_unit_test(test_name_fast_same),
 		cmocka_unit_test(test_decoded_body_text),
 	};
 
