@@ -60,38 +60,18 @@ static size_t plain_run(struct aspen_http_req_state *st, const struct aspen_req 
 
 static size_t fast_hvalue; /* bytes the header-value fast path took */
 
-/* As aspen_feed_hvalue() and aspen_fast_run()'s ASPEN_RUN_HVALUE: whole
- * words of a header value nobody reads, to the first control byte or DEL
- * (at most 256 bytes, as a bounded run would). */
-static size_t hvalue_run(const struct aspen_http_req_state *st, const char *buf, size_t pos,
-			 size_t n)
-{
-	size_t lim = pos + aspen_http_req_hvalue_room(st), p = pos;
-
-	if (lim > n)
-		lim = n;
-	if (lim > pos + 256)
-		lim = pos + 256;
-	while (p + 8 <= lim) {
-		__u64 w;
-		__u32 j;
-
-		memcpy(&w, buf + p, 8);
-		j = aspen_http_hvalue_plain(w);
-		p += j;
-		if (j < 8)
-			break;
-	}
-	return p - pos;
-}
-
 static size_t fast_name; /* bytes the header-name fast path took */
 
-/* As aspen_fast_run()'s ASPEN_RUN_NAME: whole words of a header name's
- * letters, digits and '-', pushed into the window as they go. */
-static size_t name_run(struct aspen_http_req_state *st, const char *buf, size_t pos, size_t n)
+/* As aspen_feed_head() and aspen_fast_run()'s ASPEN_RUN_HVALUE and
+ * ASPEN_RUN_NAME: whole words of a header value nobody reads, to its first
+ * control byte or DEL, or of a header name's letters, digits and '-',
+ * pushed into the window as they go (at most 256 bytes, as a bounded run
+ * would). */
+static size_t head_run(struct aspen_http_req_state *st, const char *buf, size_t pos, size_t n,
+		       int name)
 {
-	size_t lim = pos + aspen_http_req_name_room(st), p = pos;
+	size_t lim = pos + (name ? aspen_http_req_name_room(st) : aspen_http_req_hvalue_room(st));
+	size_t p = pos;
 
 	if (lim > n)
 		lim = n;
@@ -102,8 +82,8 @@ static size_t name_run(struct aspen_http_req_state *st, const char *buf, size_t 
 		__u32 j;
 
 		memcpy(&w, buf + p, 8);
-		j = aspen_http_name_plain(w, &lower);
-		if (j)
+		j = name ? aspen_http_name_plain(w, &lower) : aspen_http_hvalue_plain(w);
+		if (j && name)
 			aspen_http_req_name_skip(st, lower, j);
 		p += j;
 		if (j < 8)
@@ -120,7 +100,7 @@ static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const 
 
 	ev_init(e);
 	while (*pos < n) {
-		size_t k = fast_path ? hvalue_run(st, buf, *pos, n) : 0;
+		size_t k = fast_path ? head_run(st, buf, *pos, n, 0) : 0;
 
 		if (k) {
 			aspen_http_req_hvalue_skip(st, (__u32)k);
@@ -128,7 +108,7 @@ static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const 
 			*pos += k;
 			continue;
 		}
-		k = fast_path ? name_run(st, buf, *pos, n) : 0;
+		k = fast_path ? head_run(st, buf, *pos, n, 1) : 0;
 		if (k) {
 			fast_name += k;
 			*pos += k;
