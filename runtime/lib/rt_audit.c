@@ -715,9 +715,11 @@ static void rotate_locked(struct rt_audit *a)
 		goto out;
 	}
 	switch_to(a, fd, 0);
+	/* the first line before the directory's fsync: logrotate (notifempty)
+	 * skips a trail it finds empty, so keep that moment short */
+	emit_rotate_line(a, "max_size", to);
 	if (a->sync)
 		sync_dir(a->path);
-	emit_rotate_line(a, "max_size", to);
 	goto out;
 take_up:
 	if (reopen_locked(a, err, sizeof(err)) < 0) {
