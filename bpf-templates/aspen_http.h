@@ -1179,6 +1179,13 @@ static __always_inline __u32 aspen_http_name_plain(__u64 w, __u64 *lower)
 	return bad ? (__u32)ASPEN_LOW_BYTE(bad) : 8;
 }
 
+/* How many more bytes the current head line may take before
+ * aspen_http_req_head() fails it: the bound of the head's fast paths. */
+static __always_inline __u32 aspen_http_req_line_room(const struct aspen_http_req_state *st)
+{
+	return st->line_len >= ASPEN_HTTP_MAX_LINE ? 0 : ASPEN_HTTP_MAX_LINE - st->line_len;
+}
+
 /* The header-name fast path: in a request header's name after its first
  * byte (AH_RQ_NAME), letters, digits and '-' go into the window up to 8 at
  * a time; ':', any other byte and the tail go through
@@ -1186,9 +1193,7 @@ static __always_inline __u32 aspen_http_name_plain(__u64 w, __u64 *lower)
  * there. */
 static __always_inline __u32 aspen_http_req_name_room(const struct aspen_http_req_state *st)
 {
-	if (st->state != AH_RQ_NAME || st->line_len >= ASPEN_HTTP_MAX_LINE)
-		return 0;
-	return ASPEN_HTTP_MAX_LINE - st->line_len;
+	return st->state == AH_RQ_NAME ? aspen_http_req_line_room(st) : 0;
 }
 
 /* Pushes the k (1..8) lowest bytes of lower, lowest first, as k calls of
@@ -1220,13 +1225,10 @@ static __always_inline void aspen_http_req_name_skip(struct aspen_http_req_state
  * control byte (CR, LF, tab and the ones that make the head malformed) or
  * DEL is only counted against the line bound. How many of the next bytes
  * may go with aspen_http_req_hvalue_skip(), provided the caller checked
- * that none of them is below 0x20 or 0x7f; 0: feed the next byte normally.
- * The bound keeps the line's limit where aspen_http_req_head() checks it. */
+ * that none of them is below 0x20 or 0x7f; 0: feed the next byte normally. */
 static __always_inline __u32 aspen_http_req_hvalue_room(const struct aspen_http_req_state *st)
 {
-	if (st->state != AH_RQ_VALUE || st->hdr != AH_H_OTHER || st->line_len >= ASPEN_HTTP_MAX_LINE)
-		return 0;
-	return ASPEN_HTTP_MAX_LINE - st->line_len;
+	return st->state == AH_RQ_VALUE && st->hdr == AH_H_OTHER ? aspen_http_req_line_room(st) : 0;
 }
 
 static __always_inline void aspen_http_req_hvalue_skip(struct aspen_http_req_state *st, __u32 n)

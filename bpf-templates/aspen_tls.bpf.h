@@ -594,28 +594,23 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 		if (p >= lim || off > 2 * ASPEN_CHUNK - 8)
 			break;
 		w = *(const __u64 *)(sc->buf + off);
-		if (mode == ASPEN_RUN_HVALUE) {
-			/* a header value: 8 bytes a step, to the first control
-			 * byte or DEL (the parser takes it, and the tail) */
-			__u32 k = aspen_http_hvalue_plain(w);
-
-			if (p + 8 > lim)
-				break;
-			*run = p + k;
-			if (k < 8)
-				break;
-			continue;
-		}
-		if (mode == ASPEN_RUN_NAME) {
-			/* a header name: letters, digits and '-' into the
-			 * window, 8 a step (the parser takes the rest) */
+		if (mode == ASPEN_RUN_HVALUE || mode == ASPEN_RUN_NAME) {
+			/* the head, 8 bytes a step: a header value to its first
+			 * control byte or DEL, a name's letters, digits and '-'
+			 * into the window (the parser takes the rest, and the
+			 * tail) */
 			__u64 lower;
-			__u32 k = aspen_http_name_plain(w, &lower);
+			__u32 k;
 
 			if (p + 8 > lim)
 				break;
-			if (k)
-				aspen_http_req_name_skip(&s->st, lower, k);
+			if (mode == ASPEN_RUN_NAME) {
+				k = aspen_http_name_plain(w, &lower);
+				if (k)
+					aspen_http_req_name_skip(&s->st, lower, k);
+			} else {
+				k = aspen_http_hvalue_plain(w);
+			}
 			*run = p + k;
 			if (k < 8)
 				break;

@@ -37,6 +37,7 @@ sed -e "s|/var/log/aspen/audit.jsonl|$H_AUDIT|" -e "s|create 0640 root adm|creat
 	-e "s|^\( *\)systemctl kill .*|\1kill -USR1 $ASPEND_PID|" \
 	"$ASPEN_SRC/packaging/logrotate/aspend" >"$H_WORK/logrotate.conf"
 grep -q "kill -USR1 $ASPEND_PID" "$H_WORK/logrotate.conf" || fail "logrotate.conf: no postrotate"
+dated_file() { ls "$H_WORK" | grep -q '^audit.jsonl-[0-9]\{8\}$'; } # logrotate's (dateext)
 for k in 1 2 3; do
 	for _ in $(seq 200); do
 		[ "$(wc -l <"$traffic_out")" -ge $((k * N / 4)) ] && break
@@ -52,7 +53,7 @@ for k in 1 2 3; do
 		for try in $(seq 20); do
 			logrotate -f -s "$H_WORK/logrotate.state" "$H_WORK/logrotate.conf" ||
 				fail "logrotate with the example configuration"
-			ls "$H_WORK" | grep -q '^audit.jsonl-[0-9]\{8\}$' && break
+			dated_file && break
 			log "logrotate found the trail missing or empty (try $try): again"
 			sleep 0.05
 		done
@@ -96,7 +97,7 @@ done <"$traffic_out"
 [ "$(count_all event=audit_rotate reason=max_size)" -ge 3 ] || fail "fewer than 3 rotations by size"
 assert_eq 3 "$(count_all event=audit_rotate reason=reopen)" "rotations on SIGUSR1"
 assert_eq $((${#files[@]} - 1)) "$(count_all event=audit_rotate)" "audit_rotate lines (one per new file)"
-ls "$H_WORK" | grep -q '^audit.jsonl-[0-9]\{8\}$' || fail "no file rotated by logrotate (dateext)"
+dated_file || fail "no file rotated by logrotate (dateext)"
 for f in "${files[@]}"; do
 	[ "$(stat -c %s "$f")" -le 6144 ] || fail "$f is larger than 6K"
 done
