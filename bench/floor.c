@@ -91,6 +91,8 @@ static int probe_write(struct bpf_object *obj, const char *lib, pid_t pid, struc
 	}
 	l[0] = bpf_program__attach_uprobe(bpf_object__find_program_by_name(obj, "floor_write"),
 					  false, pid, lib, (size_t)off);
+	if (getenv("FLOOR_ENTRY_ONLY"))
+		return l[0] ? 0 : -1;
 	l[1] = bpf_program__attach_uprobe(bpf_object__find_program_by_name(obj, "floor_write_ret"),
 					  true, pid, lib, (size_t)off);
 	return l[0] && l[1] ? 0 : -1;

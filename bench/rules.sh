@@ -16,12 +16,15 @@
 #   plumbing   sk_msg on every write of the provider connection
 #   hooks      the same plus an entry and a return probe on wrk's OpenSSL
 #              write, placed where aspend places them
+#   entry      the hooks without the return probe (what a design that
+#              commits writes without it would pay)
 # ROUNDS rounds, each configuration once per round, ratios of req/s to
 # direct of the same round (the mean of a direct run first and last); prints each round, then medians and spread.
 # With the kernel's BPF statistics on during the aspend runs, the runs per
 # request and mean cost of every aspen program, per configuration.
 #   sudo bench/rules.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 # (scripts/install-deps.sh --bench installs nginx, wrk and bpftrace)
+# BENCH_CFGS="model hooks ...": only these configurations (and direct).
 source "$(dirname "$0")/lib.sh"
 BENCH_SECS=${2:-5}
 ROUNDS=${3:-3}
@@ -33,7 +36,7 @@ bench_proxy $PROXY_PORT $PORT
 peers=proxy
 command -v bpftrace >/dev/null && peers+=" bpftrace" || log "bpftrace not installed: no bpftrace peer"
 bench_floor_setup
-peers+=" plumbing hooks"
+peers+=" plumbing hooks entry"
 
 body=$(chat_body)
 post_lua "$body" >"$H_WORK/post.lua"
@@ -51,9 +54,6 @@ peer_saw_requests() {
 	[ "${n:-0}" -gt 0 ] || { cat "$H_WORK/bpftrace.out" >&2; fail "bpftrace counted no SSL_write"; }
 }
 
-# each configuration's req/s against direct of its round: the mean of a
-# direct run before the round's other runs and one after (the machine
-# drifts over the minute a round takes)
 # each configuration's req/s against direct of its round: the mean of a
 # direct run before the round's other runs and one after (the machine
 # drifts over the minute a round takes); the order of the others turns by
@@ -75,17 +75,19 @@ run_cfg() { # CFG: its req/s into rate[CFG]
 	bpftrace) bench_bpftrace_start ;;
 	plumbing) bench_floor_wrap $PORT - ;;
 	hooks) bench_floor_wrap $PORT "$FLOOR_LIB" ;;
+	entry) bench_floor_wrap $PORT "$FLOOR_LIB" && BENCH_WRAP="env FLOOR_ENTRY_ONLY=1 $BENCH_WRAP" ;;
 	esac
 	rate[$cfg]=$(bench_rps "$cfg" "$BENCH_SECS" "$port" --latency)
 	BENCH_WRAP=
 	case $cfg in
 	bpftrace) bench_bpftrace_stop && peer_saw_requests ;;
-	plumbing | hooks) bench_floor_saw "$cfg" ;;
+	plumbing | hooks | entry) bench_floor_saw "$cfg" ;;
 	esac
 }
 
 declare -A ratios rate
-read -ra cfgs <<<"model patterns $peers"
+read -ra cfgs <<<"${BENCH_CFGS:-model patterns $peers}"
+ran() { [[ " ${cfgs[*]} " == *" $1 "* ]]; } # CFG is measured in this run
 for round in $(seq "$ROUNDS"); do
 	d0=$(rps direct)
 	for i in "${!cfgs[@]}"; do
@@ -99,20 +101,23 @@ for round in $(seq "$ROUNDS"); do
 		line+=", $cfg ${rate[$cfg]} ($(ratio "${rate[$cfg]}" "$d")x)"
 	done
 	for cfg in model patterns; do
-		[ -n "${rate[hooks]:-}" ] && ratios[$cfg/hooks]+="$(ratio "${rate[$cfg]}" "${rate[hooks]}") "
+		ran $cfg && ran hooks && ratios[$cfg/hooks]+="$(ratio "${rate[$cfg]}" "${rate[hooks]}") "
 	done
 	echo "$line"
 done
 echo "wrk -t1 -c8 ${BENCH_SECS}s, POST ${#body} B (model after messages), $ROUNDS rounds; ratio to direct:"
 for cfg in $peers; do
+	ran "$cfg" || continue
 	# shellcheck disable=SC2086
 	echo "  $cfg: median $(median ${ratios[$cfg]})x, spread $(spread ${ratios[$cfg]}) (${ratios[$cfg]% })"
 done
 for cfg in model/hooks patterns/hooks; do
+	[ -n "${ratios[$cfg]:-}" ] || continue
 	# shellcheck disable=SC2086
 	echo "  $cfg (of the floor: the hooks alone): median $(median ${ratios[$cfg]})x, spread $(spread ${ratios[$cfg]}) (${ratios[$cfg]% })"
 done
 for cfg in model patterns; do
+	ran "$cfg" || continue
 	# shellcheck disable=SC2086
 	echo "  $cfg: median $(median ${ratios[$cfg]})x, spread $(spread ${ratios[$cfg]}) (${ratios[$cfg]% })"
 	echo "  program runs per request, ns per run (round $ROUNDS, $(cat "$H_WORK/reqs.$cfg.$ROUNDS") requests):"

@@ -621,15 +621,30 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 		/* in string text, with a whole word before lim */
 		text = (!nest || (jf & (AH_JF_STR | AH_JF_ESC)) == AH_JF_STR) && p + 8 <= lim;
 		m = ASPEN_HAS_BYTE(w, '"') | ASPEN_HAS_BYTE(w, '\\');
+		if (nest && !(jf & AH_JF_STR) && p + 8 <= lim) {
+			/* between the nest's values only quotes and brackets
+			 * count ('[' | 0x20 is '{', ']' | 0x20 is '}') */
+			__u64 wl = w | (0x20 * ASPEN_ONES);
+
+			m = ASPEN_HAS_BYTE(w, '"') | ASPEN_HAS_BYTE(wl, '{') | ASPEN_HAS_BYTE(wl, '}');
+			if (!m) {
+				*run = p + 8;
+				continue;
+			}
+			text = 1;
+		}
 		if (text && m) {
-			/* string text up to a quote or backslash in this word:
-			 * pass it in one step (the lowest flagged byte is exact) */
+			/* up to the first byte that counts in this word: pass
+			 * it in one step (the lowest flagged byte is exact); in
+			 * the nest, that byte goes in the same step */
 			__u32 k = (__u32)ASPEN_LOW_BYTE(m);
 
-			if (k) {
+			if (k && !nest) {
 				*run = p + k;
 				continue;
 			}
+			p += k;
+			c = sc->buf[(off + k) & (2 * ASPEN_CHUNK - 1)];
 		} else if (text) {
 			/* a long run of text: 32 bytes an iteration while it lasts */
 			if (p + 32 <= lim && off <= 2 * ASPEN_CHUNK - 32) {
@@ -664,9 +679,9 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 		stop = aspen_http_req_nest_byte(&depth, &jf, floor, c, !ASPEN_NEED_BODY_SCAN);
 		*dp = depth;
 		*jp = jf;
+		*run = stop ? p : p + 1;
 		if (stop)
 			break;
-		*run = p + 1;
 	}
 	return (int)*run;
 }

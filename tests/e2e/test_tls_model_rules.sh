@@ -115,6 +115,34 @@ assert_ok "python3 gpt-4o after gpt-3.5-turbo in escaped message text"
 assert_arrived "python3 real model after escaped text" 1 model=gpt-4o
 audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
 
+# ---- brackets and quotes between the messages' values at every place in
+# an 8-byte word, and a "model" key inside a message's parts (the nest passes
+# the bytes between its values in one step and takes the quote or bracket
+# that ends them in the same step; one bracket missed and the depth is
+# wrong): the model that counts is the top-level one, both ways
+nested_body() { # NESTED REAL
+	"$H_PY" -c '
+import json, sys
+msgs = []
+for i in range(9):
+    p = " " * i
+    msgs.append(("{%s\"role\"%s:%s\"user\",%s\"content\":%s[%s{\"type\":%s\"text\",%s\"model\":\"%s\"%s}%s,%s[]%s]%s}"
+                 % (p, p, p, p, p, p, p, p, sys.argv[1], p, p, p, p, p)))
+body = "{\"messages\":[%s],\"model\":\"%s\"}" % (",".join(msgs), sys.argv[2])
+json.loads(body)
+print(body)' "$1" "$2"
+}
+provider_mark "$IP_OPENAI"
+py_client py-nested-deny "$OA" --data "$(nested_body gpt-4o gpt-3.5-turbo)"
+assert_failed "python3 gpt-3.5-turbo after gpt-4o in a message's parts (denied)"
+assert_nothing_arrived "python3 model in a message's parts" 1
+audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+provider_mark "$IP_OPENAI"
+py_client py-nested-allow "$OA" --data "$(nested_body gpt-3.5-turbo gpt-4o)"
+assert_ok "python3 gpt-4o after gpt-3.5-turbo in a message's parts"
+assert_arrived "python3 top-level model after nested parts" 1 model=gpt-4o
+audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
+
 # ---- an SDK's head: a long Authorization, X-Stainless-* lines, a value
 # with a tab that decoys a Host and a model, and one of 3.2 KB. The values
 # of headers the parser does not read pass in words, up to their first
