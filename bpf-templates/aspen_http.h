@@ -1236,6 +1236,72 @@ static __always_inline void aspen_http_req_hvalue_skip(struct aspen_http_req_sta
 	st->line_len += n;
 }
 
+/* The request-target fast path: in the target (AH_RQ_TARGET), bytes above
+ * ' ' but DEL go into r->path 8 at a time while a whole word fits before
+ * its last byte (the parser takes the space, the rest, and a target too
+ * long for r->path). How many bytes may go; 0: not there. */
+static __always_inline __u32 aspen_http_req_target_room(const struct aspen_http_req_state *st)
+{
+	__u32 room = aspen_http_req_line_room(st), left;
+
+	if (st->state != AH_RQ_TARGET || st->out_len + 8u > ASPEN_PATH_LEN - 1u)
+		return 0;
+	left = ASPEN_PATH_LEN - 1u - st->out_len;
+	return room < left ? room : left;
+}
+
+/* How many of the word's bytes (lowest first) a target takes before its
+ * first control byte, space or DEL: 8 when all. */
+static __always_inline __u32 aspen_http_target_plain(__u64 w)
+{
+	__u64 m = ASPEN_HAS_LESS(w, 0x21) | ASPEN_HAS_BYTE(w, 0x7f);
+
+	return m ? (__u32)ASPEN_LOW_BYTE(m) : 8;
+}
+
+/* Stores the k (1..8) lowest bytes of w at r->path[st->out_len], as k
+ * AH_PUT()s would (the path's bytes past them are still zero: the word's
+ * others are stored as zeros), and counts them against the line. */
+static __always_inline void aspen_http_req_target_skip(struct aspen_http_req_state *st,
+						       struct aspen_req *r, __u64 w, __u32 k)
+{
+	__u32 o = st->out_len;
+
+	if (o > ASPEN_PATH_LEN - 8 || !k || k > 8)
+		return; /* never: aspen_http_req_target_room() */
+	if (k < 8)
+		w &= (1ULL << (8 * k)) - 1;
+#if defined(__bpf__)
+	*(__u64 *)(r->path + o) = w; /* one store: BPF has no alignment rule here */
+#else
+	__builtin_memcpy(r->path + o, &w, 8);
+#endif
+	st->out_len = (__u16)(o + k);
+	st->line_len += k;
+}
+
+/* The line turn after a header value nobody reads (AH_H_OTHER): its "\r\n"
+ * and the next header name's first byte c (a letter, digit or '-'), taken
+ * as aspen_http_req_head() takes the three one by one. Returns 3 when
+ * taken, 0 when the parser must take them (another byte, another header,
+ * the line or header bound reached). */
+static __always_inline __u32 aspen_http_req_turn(struct aspen_http_req_state *st, __u8 cr, __u8 lf,
+						 __u8 c)
+{
+	__u64 lower;
+
+	if (st->state != AH_RQ_VALUE || st->hdr != AH_H_OTHER || cr != '\r' || lf != '\n' ||
+	    st->line_len + 2 > ASPEN_HTTP_MAX_LINE || st->nlines >= ASPEN_HTTP_MAX_HEADERS ||
+	    aspen_http_name_plain(c, &lower) == 0)
+		return 0;
+	st->line_len = 1;
+	st->nlines++;
+	aspen_http_tok_reset(st->win, &st->tok_len);
+	aspen_http_push(st->win, &st->tok_len, (__u8)lower);
+	st->state = AH_RQ_NAME;
+	return 3;
+}
+
 /* Body bytes left that a fast path may pass (never the last one). */
 static __always_inline __u64 aspen_http_req_body_left(const struct aspen_http_req_state *st,
 						       const struct aspen_req *r)

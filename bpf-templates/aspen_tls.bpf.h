@@ -559,12 +559,19 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 #define ASPEN_FAST_ITERS 64
 #endif
 /* what aspen_fast_run() passes over */
-enum { ASPEN_RUN_TEXT = 0, ASPEN_RUN_NEST = 1, ASPEN_RUN_HVALUE = 2, ASPEN_RUN_NAME = 3 };
+enum {
+	ASPEN_RUN_TEXT = 0,
+	ASPEN_RUN_NEST = 1,
+	ASPEN_RUN_HVALUE = 2, /* the head's modes from here on */
+	ASPEN_RUN_NAME = 3,
+	ASPEN_RUN_TARGET = 4,
+};
 
 /* The fast loop over sc->buf[pos .. lim) (mode: ASPEN_RUN_NEST the
  * messages array, ASPEN_RUN_TEXT string text, ASPEN_RUN_HVALUE a header
  * value up to its first control byte, ASPEN_RUN_NAME a header name's
- * letters, digits and '-', into the window); returns the position it
+ * letters, digits and '-', into the window, ASPEN_RUN_TARGET the request
+ * target into the path); returns the position it
  * stopped at. Global: the verifier
  * checks the loop once, with nothing known of its arguments, not once per
  * way the parser's step reaches it (that was 144k instructions of the
@@ -594,11 +601,11 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 		if (p >= lim || off > 2 * ASPEN_CHUNK - 8)
 			break;
 		w = *(const __u64 *)(sc->buf + off);
-		if (mode == ASPEN_RUN_HVALUE || mode == ASPEN_RUN_NAME) {
+		if (mode >= ASPEN_RUN_HVALUE) {
 			/* the head, 8 bytes a step: a header value to its first
 			 * control byte or DEL, a name's letters, digits and '-'
-			 * into the window (the parser takes the rest, and the
-			 * tail) */
+			 * into the window, the target into the path (the parser
+			 * takes the rest, and the tail) */
 			__u64 lower;
 			__u32 k;
 
@@ -608,6 +615,10 @@ __noinline int aspen_fast_run(struct aspen_stream *s, const struct aspen_tls_scr
 				k = aspen_http_name_plain(w, &lower);
 				if (k)
 					aspen_http_req_name_skip(&s->st, lower, k);
+			} else if (mode == ASPEN_RUN_TARGET) {
+				k = aspen_http_target_plain(w);
+				if (k)
+					aspen_http_req_target_skip(&s->st, &s->r, w, k);
 			} else {
 				k = aspen_http_hvalue_plain(w);
 			}
@@ -737,8 +748,9 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 }
 
 /* The head in words: the value of a header nobody reads
- * (aspen_http_req_hvalue_room()), or a header's name
- * (aspen_http_req_name_room(): the run fills the window itself). */
+ * (aspen_http_req_hvalue_room()) and the turn to the next header's name
+ * (aspen_http_req_turn()), or a header's name (aspen_http_req_name_room():
+ * the run fills the window itself). */
 static __always_inline __u32 aspen_feed_head(struct aspen_feed *f, struct aspen_stream *s)
 {
 	__u32 room = aspen_http_req_hvalue_room(&s->st), k;
@@ -748,13 +760,25 @@ static __always_inline __u32 aspen_feed_head(struct aspen_feed *f, struct aspen_
 		room = aspen_http_req_name_room(&s->st);
 		mode = ASPEN_RUN_NAME;
 	}
+	if (!room) {
+		room = aspen_http_req_target_room(&s->st);
+		mode = ASPEN_RUN_TARGET;
+	}
 	if (!room)
 		return 0;
 	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room, mode);
+	if (mode == ASPEN_RUN_HVALUE) {
+		__u32 at = f->pos + k;
+
+		aspen_http_req_hvalue_skip(&s->st, k);
+		/* the value's "\r\n" and the next name's first byte */
+		if (at + 3 <= f->n)
+			k += aspen_http_req_turn(&s->st, f->buf[at & (2 * ASPEN_CHUNK - 1)],
+						 f->buf[(at + 1) & (2 * ASPEN_CHUNK - 1)],
+						 f->buf[(at + 2) & (2 * ASPEN_CHUNK - 1)]);
+	}
 	if (!k)
 		return 0;
-	if (mode == ASPEN_RUN_HVALUE)
-		aspen_http_req_hvalue_skip(&s->st, k);
 	s->bytes += k;
 	f->pos += k;
 	return k;

@@ -61,16 +61,22 @@ static size_t plain_run(struct aspen_http_req_state *st, const struct aspen_req 
 static size_t fast_hvalue; /* bytes the header-value fast path took */
 
 static size_t fast_name; /* bytes the header-name fast path took */
+static size_t fast_turn; /* bytes the line turn took (aspen_http_req_turn()) */
+static size_t fast_target; /* bytes the request-target fast path took */
 
-/* As aspen_feed_head() and aspen_fast_run()'s ASPEN_RUN_HVALUE and
- * ASPEN_RUN_NAME: whole words of a header value nobody reads, to its first
- * control byte or DEL, or of a header name's letters, digits and '-',
- * pushed into the window as they go (at most 256 bytes, as a bounded run
- * would). */
-static size_t head_run(struct aspen_http_req_state *st, const char *buf, size_t pos, size_t n,
-		       int name)
+/* As aspen_feed_head() and aspen_fast_run()'s head modes: whole words of
+ * a header value nobody reads, to its first control byte or DEL, of a
+ * header name's letters, digits and '-', pushed into the window as they go,
+ * or of the request target, stored into the path (at most 256 bytes, as a
+ * bounded run would). */
+enum { RUN_HVALUE, RUN_NAME, RUN_TARGET }; /* head_run()'s modes, as aspen_fast_run()'s */
+
+static size_t head_run(struct aspen_http_req_state *st, struct aspen_req *r, const char *buf,
+		       size_t pos, size_t n, int mode)
 {
-	size_t lim = pos + (name ? aspen_http_req_name_room(st) : aspen_http_req_hvalue_room(st));
+	size_t lim = pos + (mode == RUN_NAME     ? aspen_http_req_name_room(st)
+			    : mode == RUN_TARGET ? aspen_http_req_target_room(st)
+						 : aspen_http_req_hvalue_room(st));
 	size_t p = pos;
 
 	if (lim > n)
@@ -82,9 +88,17 @@ static size_t head_run(struct aspen_http_req_state *st, const char *buf, size_t 
 		__u32 j;
 
 		memcpy(&w, buf + p, 8);
-		j = name ? aspen_http_name_plain(w, &lower) : aspen_http_hvalue_plain(w);
-		if (j && name)
-			aspen_http_req_name_skip(st, lower, j);
+		if (mode == RUN_NAME) {
+			j = aspen_http_name_plain(w, &lower);
+			if (j)
+				aspen_http_req_name_skip(st, lower, j);
+		} else if (mode == RUN_TARGET) {
+			j = aspen_http_target_plain(w);
+			if (j)
+				aspen_http_req_target_skip(st, r, w, j);
+		} else {
+			j = aspen_http_hvalue_plain(w);
+		}
 		p += j;
 		if (j < 8)
 			break;
@@ -100,17 +114,31 @@ static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const 
 
 	ev_init(e);
 	while (*pos < n) {
-		size_t k = fast_path ? head_run(st, buf, *pos, n, 0) : 0;
+		int hv = fast_path && aspen_http_req_hvalue_room(st);
+		size_t k = hv ? head_run(st, r, buf, *pos, n, RUN_HVALUE) : 0;
 
-		if (k) {
+		if (hv) { /* as aspen_feed_head(): the run, then the turn */
+			size_t t = 0;
+
 			aspen_http_req_hvalue_skip(st, (__u32)k);
 			fast_hvalue += k;
+			if (*pos + k + 3 <= n)
+				t = aspen_http_req_turn(st, (__u8)buf[*pos + k], (__u8)buf[*pos + k + 1],
+							(__u8)buf[*pos + k + 2]);
+			fast_turn += t;
+			*pos += k + t;
+			if (k + t)
+				continue;
+		}
+		k = fast_path ? head_run(st, r, buf, *pos, n, RUN_NAME) : 0;
+		if (k) {
+			fast_name += k;
 			*pos += k;
 			continue;
 		}
-		k = fast_path ? head_run(st, buf, *pos, n, 1) : 0;
+		k = fast_path ? head_run(st, r, buf, *pos, n, RUN_TARGET) : 0;
 		if (k) {
-			fast_name += k;
+			fast_target += k;
 			*pos += k;
 			continue;
 		}
@@ -988,12 +1016,30 @@ static void test_decoded_body_text(void **state)
 
 /* The probe's fast path (plain string runs skipped) gives the same fields,
  * events and errors as parsing every byte. */
+/* b[0, k) parsed byte by byte and with the fast paths: the same results,
+ * the same parser state; says how they differ when they do. */
+static int parse_same(const char *b, size_t k)
+{
+	struct req_ctx slow, fast;
+
+	fast_path = 0;
+	parse_req(&slow, b, k);
+	fast_path = 1;
+	parse_req(&fast, b, k);
+	fast_path = 0;
+	if (slow.rc == fast.rc && slow.e.err == fast.e.err && slow.e.head == fast.e.head &&
+	    slow.e.done == fast.e.done && !memcmp(&slow.st, &fast.st, sizeof(slow.st)) &&
+	    !memcmp(&slow.r, &fast.r, sizeof(slow.r)))
+		return 1;
+	print_message("rc %d/%d, error at %ld/%ld\n", slow.rc, fast.rc, slow.e.err, fast.e.err);
+	return 0;
+}
+
 /* One head with a header NAME of v bytes (or the name given and a value of
  * v bytes: 'a's), odd at offset at of it, parsed byte by byte and with the
  * fast paths: the same results, the same parser state. */
 static void head_same(char *b, const char *name, size_t v, const char *odd, size_t at)
 {
-	struct req_ctx slow, fast;
 	size_t k = (size_t)sprintf(b, "POST /v1/x HTTP/1.1\r\n");
 
 	if (name)
@@ -1004,17 +1050,9 @@ static void head_same(char *b, const char *name, size_t v, const char *odd, size
 	k += v;
 	k += (size_t)sprintf(b + k, "%s\r\nAuthorization: Bearer sk-%zu\r\nContent-Length: 2\r\n\r\n{}",
 			     name ? "" : ": x", v);
-	fast_path = 0;
-	parse_req(&slow, b, k);
-	fast_path = 1;
-	parse_req(&fast, b, k);
-	fast_path = 0;
-	if (slow.rc != fast.rc || slow.e.err != fast.e.err || slow.e.head != fast.e.head ||
-	    slow.e.done != fast.e.done || memcmp(&slow.st, &fast.st, sizeof(slow.st)) ||
-	    memcmp(&slow.r, &fast.r, sizeof(slow.r)))
-		fail_msg("%s of %zu bytes, odd byte %02x at %zu: rc %d/%d, error at %ld/%ld",
-			 name ? "value" : "name", v, (__u8)odd[0], at, slow.rc, fast.rc, slow.e.err,
-			 fast.e.err);
+	if (!parse_same(b, k))
+		fail_msg("%s of %zu bytes, odd byte %02x at %zu", name ? "value" : "name", v,
+			 (__u8)odd[0], at);
 }
 
 static void hvalue_same(char *b, size_t v, const char *odd, size_t at)
@@ -1044,6 +1082,80 @@ static void test_hvalue_fast_same(void **state)
 	}
 	free(b);
 	assert_true(fast_hvalue - before > 100000); /* the fast path was taken */
+}
+
+/* The request target in words: the same path, flags and errors as byte by
+ * byte with the bytes the fast path leaves to the parser (controls, space,
+ * tab, DEL) and some it takes (8-bit, '%', '?') at every offset, for every
+ * length around the path's room (ASPEN_PATH_LEN: truncated past it). */
+static void test_target_fast_same(void **state)
+{
+	static const char *odd[] = {"",  "\x01", "\x7f", "\x80", "\xff", " ", "\t",
+				    "\r", "\n", "%", "?", "\r\n"};
+	char b[512];
+	size_t before = fast_target;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		for (size_t v = 1; v <= ASPEN_PATH_LEN + 12; v++)
+			for (size_t at = 0; at < v; at += (v > 24 && at > 8 && at + 9 < v) ? 7 : 1) {
+				size_t k = (size_t)sprintf(b, "POST /");
+
+				memset(b + k, 'p', v - 1);
+				if (at + strlen(odd[i]) <= v)
+					memcpy(b + k - 1 + at, odd[i], strlen(odd[i]));
+				k += v - 1;
+				k += (size_t)sprintf(b + k, " HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+				if (!parse_same(b, k))
+					fail_msg("target of %zu bytes, odd byte %02x at %zu", v,
+						 (__u8)odd[i][0], at);
+			}
+	assert_true(fast_target - before > 10000); /* the fast path was taken */
+}
+
+/* The line turn after a value nobody reads ("\r\n" and the next name's
+ * first byte in one step): the same as byte by byte whatever that byte is
+ * (the end of the head, a byte no name starts with, a bad one), after
+ * values of every length in a word, and at the header-count bound. */
+static void test_turn_same(void **state)
+{
+	static const char *next[] = {"Authorization: x", "a: x", "Z: x", "0: x", "-: x", "_: x",
+				     "!x: y", ":x", " x: y", "\tx: y", "\r\n", "\n", "\x80: x",
+				     "\x7f: x", "Host: evil", "Content-Length: 9"};
+	char *b = malloc(64 * 1024);
+	size_t before = fast_turn;
+
+	(void)state;
+	assert_non_null(b);
+	for (size_t i = 0; i < sizeof(next) / sizeof(next[0]); i++)
+		for (size_t v = 0; v <= 17; v++) {
+			size_t k = (size_t)sprintf(b, "POST /v1/x HTTP/1.1\r\nUser-Agent: %.*s\r\n%s\r\n"
+						      "Content-Length: 2\r\n\r\n{}",
+						   (int)v, "abcdefghijklmnopq", next[i]);
+
+			if (!parse_same(b, k))
+				fail_msg("value of %zu bytes, then %s", v, next[i]);
+		}
+	for (size_t v = ASPEN_HTTP_MAX_LINE - 14; v <= ASPEN_HTTP_MAX_LINE - 4; v++) {
+		size_t k = (size_t)sprintf(b, "POST /v1/x HTTP/1.1\r\nUser-Agent: a\r\nX-Long: ");
+
+		memset(b + k, 'v', v);
+		k += v;
+		k += (size_t)sprintf(b + k, "\r\nContent-Length: 2\r\n\r\n{}");
+		if (!parse_same(b, k)) /* the line after a turn, at the line bound */
+			fail_msg("a value of %zu bytes after a turn", v);
+	}
+	for (size_t lines = ASPEN_HTTP_MAX_HEADERS - 3; lines <= ASPEN_HTTP_MAX_HEADERS + 1; lines++) {
+		size_t k = (size_t)sprintf(b, "POST /v1/x HTTP/1.1\r\n");
+
+		for (size_t j = 0; j < lines; j++)
+			k += (size_t)sprintf(b + k, "X-A: abcdefgh\r\n");
+		k += (size_t)sprintf(b + k, "Content-Length: 2\r\n\r\n{}");
+		if (!parse_same(b, k))
+			fail_msg("%zu header lines", lines + 1);
+	}
+	free(b);
+	assert_true(fast_turn - before > 1000); /* the turn was taken */
 }
 
 /* Header names in words: the same window and results as byte by byte,
@@ -1176,6 +1288,8 @@ int main(void)
 		cmocka_unit_test(test_fast_path_same),
 		cmocka_unit_test(test_hvalue_fast_same),
 		cmocka_unit_test(test_name_fast_same),
+		cmocka_unit_test(test_turn_same),
+		cmocka_unit_test(test_target_fast_same),
 		cmocka_unit_test(test_decoded_body_text),
 	};
 
