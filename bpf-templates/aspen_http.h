@@ -865,6 +865,31 @@ static __always_inline int aspen_http_req_value(struct aspen_http_req_state *st,
 	return ASPEN_HTTP_MORE;
 }
 
+/* A header name's ':' (AH_RQ_NAME): which header it names (st->hdr) and
+ * the value's start. -1, with nothing changed: a second Content-Length or
+ * Host (the caller fails the request: MALFORMED). */
+static __always_inline int aspen_http_req_name_end(struct aspen_http_req_state *st)
+{
+	__u8 h = aspen_http_header_id(st->win, st->tok_len, 1);
+
+	if ((h == AH_H_CL && (st->hflags & AH_HF_SEEN_CL)) ||
+	    (h == AH_H_HOST && (st->hflags & AH_HF_SEEN_HOST)))
+		return -1;
+	if (h == AH_H_CL)
+		st->hflags |= AH_HF_SEEN_CL;
+	else if (h == AH_H_HOST)
+		st->hflags |= AH_HF_SEEN_HOST;
+	else if (h == AH_H_TE)
+		st->hflags |= AH_HF_TE;
+	st->hflags &= ~AH_HF_VALUE;
+	st->hdr = h;
+	st->num = 0;
+	st->out_len = 0;
+	aspen_http_tok_reset(st->win, &st->tok_len);
+	st->state = AH_RQ_VALUE;
+	return 0;
+}
+
 /* Head bytes: request line and headers. */
 static __always_inline int aspen_http_req_head(struct aspen_http_req_state *st, struct aspen_req *r,
 					       __u8 c)
@@ -934,26 +959,9 @@ static __always_inline int aspen_http_req_head(struct aspen_http_req_state *st, 
 		st->state = AH_RQ_NAME;
 		return ASPEN_HTTP_MORE;
 	case AH_RQ_NAME:
-		if (c == ':') {
-			__u8 h = aspen_http_header_id(st->win, st->tok_len, 1);
-
-			if ((h == AH_H_CL && (st->hflags & AH_HF_SEEN_CL)) ||
-			    (h == AH_H_HOST && (st->hflags & AH_HF_SEEN_HOST)))
-				return aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED);
-			if (h == AH_H_CL)
-				st->hflags |= AH_HF_SEEN_CL;
-			else if (h == AH_H_HOST)
-				st->hflags |= AH_HF_SEEN_HOST;
-			else if (h == AH_H_TE)
-				st->hflags |= AH_HF_TE;
-			st->hflags &= ~AH_HF_VALUE;
-			st->hdr = h;
-			st->num = 0;
-			st->out_len = 0;
-			aspen_http_tok_reset(st->win, &st->tok_len);
-			st->state = AH_RQ_VALUE;
-			return ASPEN_HTTP_MORE;
-		}
+		if (c == ':')
+			return aspen_http_req_name_end(st) ? aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED)
+							   : ASPEN_HTTP_MORE;
 		if (!aspen_http_tchar(c))
 			return aspen_http_req_fail(st, r, ASPEN_UNPARSED_MALFORMED);
 		aspen_http_push(st->win, &st->tok_len, aspen_http_lower(c));
@@ -1278,6 +1286,19 @@ static __always_inline void aspen_http_req_target_skip(struct aspen_http_req_sta
 #endif
 	st->out_len = (__u16)(o + k);
 	st->line_len += k;
+}
+
+/* The ':' after a header's name run, taken as aspen_http_req_head() takes
+ * it (aspen_http_req_name_end()). Returns 1 when taken, 0 when the parser
+ * must take it (another byte, the line bound, a second Content-Length or
+ * Host, which fail there). */
+static __always_inline __u32 aspen_http_req_colon(struct aspen_http_req_state *st, __u8 c)
+{
+	if (st->state != AH_RQ_NAME || c != ':' || st->line_len >= ASPEN_HTTP_MAX_LINE ||
+	    aspen_http_req_name_end(st))
+		return 0;
+	st->line_len++;
+	return 1;
 }
 
 /* The line turn after a header value nobody reads (AH_H_OTHER): its "\r\n"

@@ -747,40 +747,42 @@ static __always_inline __u32 aspen_feed_plain(struct aspen_feed *f, struct aspen
 	return k;
 }
 
-/* The head in words: the value of a header nobody reads
- * (aspen_http_req_hvalue_room()) and the turn to the next header's name
- * (aspen_http_req_turn()), or a header's name (aspen_http_req_name_room():
- * the run fills the window itself). */
+/* The head in words: the request target (aspen_http_req_target_room()),
+ * or a header: its name (aspen_http_req_name_room(): the run fills the
+ * window itself), its ':' (aspen_http_req_colon()), the value of a header
+ * nobody reads (aspen_http_req_hvalue_room()) and the turn to the next
+ * header's name (aspen_http_req_turn()). */
 static __always_inline __u32 aspen_feed_head(struct aspen_feed *f, struct aspen_stream *s)
 {
-	__u32 room = aspen_http_req_hvalue_room(&s->st), k;
-	int mode = ASPEN_RUN_HVALUE;
+	const struct aspen_tls_scratch *sc = (const struct aspen_tls_scratch *)f->buf;
+	const __u64 mask = 2 * ASPEN_CHUNK - 1;
+	__u32 pos = f->pos, room, k;
 
-	if (!room) {
-		room = aspen_http_req_name_room(&s->st);
-		mode = ASPEN_RUN_NAME;
+	room = aspen_http_req_target_room(&s->st);
+	if (room)
+		pos += aspen_fast_take(s, sc, pos, f->n, room, ASPEN_RUN_TARGET);
+	/* a header in one step: its name, ':', its value, the turn */
+	room = aspen_http_req_name_room(&s->st);
+	if (room) {
+		pos += aspen_fast_take(s, sc, pos, f->n, room, ASPEN_RUN_NAME);
+		if (pos < f->n)
+			pos += aspen_http_req_colon(&s->st, f->buf[pos & mask]);
 	}
-	if (!room) {
-		room = aspen_http_req_target_room(&s->st);
-		mode = ASPEN_RUN_TARGET;
-	}
-	if (!room)
-		return 0;
-	k = aspen_fast_take(s, (const struct aspen_tls_scratch *)f->buf, f->pos, f->n, room, mode);
-	if (mode == ASPEN_RUN_HVALUE) {
-		__u32 at = f->pos + k;
-
+	room = aspen_http_req_hvalue_room(&s->st);
+	if (room && pos < f->n) {
+		k = aspen_fast_take(s, sc, pos, f->n, room, ASPEN_RUN_HVALUE);
 		aspen_http_req_hvalue_skip(&s->st, k);
+		pos += k;
 		/* the value's "\r\n" and the next name's first byte */
-		if (at + 3 <= f->n)
-			k += aspen_http_req_turn(&s->st, f->buf[at & (2 * ASPEN_CHUNK - 1)],
-						 f->buf[(at + 1) & (2 * ASPEN_CHUNK - 1)],
-						 f->buf[(at + 2) & (2 * ASPEN_CHUNK - 1)]);
+		if (pos + 3 <= f->n)
+			pos += aspen_http_req_turn(&s->st, f->buf[pos & mask], f->buf[(pos + 1) & mask],
+						   f->buf[(pos + 2) & mask]);
 	}
+	k = pos - f->pos;
 	if (!k)
 		return 0;
 	s->bytes += k;
-	f->pos += k;
+	f->pos = pos;
 	return k;
 }
 
