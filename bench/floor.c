@@ -12,7 +12,9 @@
  * attached there); PORT the provider port whose connections go through
  * sk_msg; LIB the OpenSSL library the command writes with, probed at the
  * point aspend probes (its internal write function, runtime/src/tls_lib.c)
- * for the command's process only, or "-" for sk_msg alone. Prints what the
+ * for the command's process only, or "-" for sk_msg alone; with
+ * FLOOR_ENTRY_ONLY set in the environment, the entry probe without the
+ * return probe. Prints what the
  * hooks saw on stderr and exits with the command's status. Everything it
  * attaches goes with its process: nothing is pinned.
  */

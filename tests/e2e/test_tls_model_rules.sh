@@ -104,16 +104,22 @@ msgs = [{"role": "user", "content": "a" * i + "\"}],\"model\":\"%s\",\"x\":[{\"y
 msgs.append({"role": "user", "content": "plain text " * 12 + "\\ end"})
 print(json.dumps({"messages": msgs, "model": sys.argv[2]}))' "$1" "$2"
 }
-provider_mark "$IP_OPENAI"
-py_client py-forged-deny "$OA" --data "$(forged_body gpt-4o gpt-3.5-turbo)"
-assert_failed "python3 gpt-3.5-turbo after gpt-4o in escaped message text (denied)"
-assert_nothing_arrived "python3 forged model in message text" 1
-audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" >/dev/null
-provider_mark "$IP_OPENAI"
-py_client py-forged-allow "$OA" --data "$(forged_body gpt-3.5-turbo gpt-4o)"
-assert_ok "python3 gpt-4o after gpt-3.5-turbo in escaped message text"
-assert_arrived "python3 real model after escaped text" 1 model=gpt-4o
-audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
+# decoy_both BODY_FN NAME WHERE: BODY_FN DECOY REAL's body with a decoy
+# gpt-4o and the real gpt-3.5-turbo is denied, the other way round allowed
+decoy_both() {
+	local fn=$1 name=$2 where=$3
+	provider_mark "$IP_OPENAI"
+	py_client "py-$name-deny" "$OA" --data "$("$fn" gpt-4o gpt-3.5-turbo)"
+	assert_failed "python3 gpt-3.5-turbo after gpt-4o $where (denied)"
+	assert_nothing_arrived "python3 decoy model $where" 1
+	audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" >/dev/null
+	provider_mark "$IP_OPENAI"
+	py_client "py-$name-allow" "$OA" --data "$("$fn" gpt-3.5-turbo gpt-4o)"
+	assert_ok "python3 gpt-4o after gpt-3.5-turbo $where"
+	assert_arrived "python3 real model after a decoy $where" 1 model=gpt-4o
+	audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
+}
+decoy_both forged_body forged "in escaped message text"
 
 # ---- brackets and quotes between the messages' values at every place in
 # an 8-byte word, and a "model" key inside a message's parts (the nest passes
@@ -132,16 +138,7 @@ body = "{\"messages\":[%s],\"model\":\"%s\"}" % (",".join(msgs), sys.argv[2])
 json.loads(body)
 print(body)' "$1" "$2"
 }
-provider_mark "$IP_OPENAI"
-py_client py-nested-deny "$OA" --data "$(nested_body gpt-4o gpt-3.5-turbo)"
-assert_failed "python3 gpt-3.5-turbo after gpt-4o in a message's parts (denied)"
-assert_nothing_arrived "python3 model in a message's parts" 1
-audit_wait event=request decision=deny rule=default model=gpt-3.5-turbo pid="$C_PID" >/dev/null
-provider_mark "$IP_OPENAI"
-py_client py-nested-allow "$OA" --data "$(nested_body gpt-3.5-turbo gpt-4o)"
-assert_ok "python3 gpt-4o after gpt-3.5-turbo in a message's parts"
-assert_arrived "python3 top-level model after nested parts" 1 model=gpt-4o
-audit_wait event=request decision=allow rule=approved_models model=gpt-4o pid="$C_PID" >/dev/null
+decoy_both nested_body nested "in a message's parts"
 
 # ---- an SDK's head: a long Authorization, X-Stainless-* lines, a value
 # with a tab that decoys a Host and a model, and one of 3.2 KB. The values
