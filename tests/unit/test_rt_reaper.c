@@ -25,7 +25,7 @@ static int running, most, destroyed;
 /* the test's stand-in for libbpf's: a slow detach */
 int bpf_link__destroy(struct bpf_link *link)
 {
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	(void)link;
 	pthread_mutex_lock(&count_mu);
@@ -59,7 +59,7 @@ static void test_drain_destroys_all_at_once(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_drain_destroys_all_at_once),
+	    cmocka_unit_test(test_drain_destroys_all_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
