@@ -1294,7 +1294,7 @@ static __always_inline void aspen_http_req_target_skip(struct aspen_http_req_sta
  * Host, which fail there). */
 static __always_inline __u32 aspen_http_req_colon(struct aspen_http_req_state *st, __u8 c)
 {
-	if (st->state != AH_RQ_NAME || c != ':' || st->line_len >= ASPEN_HTTP_MAX_LINE ||
+	if (st->state != AH_RQ_NAME || c != ':' || !aspen_http_req_line_room(st) ||
 	    aspen_http_req_name_end(st))
 		return 0;
 	st->line_len++;
@@ -1312,7 +1312,7 @@ static __always_inline __u32 aspen_http_req_turn(struct aspen_http_req_state *st
 	__u64 lower;
 
 	if (st->state != AH_RQ_VALUE || st->hdr != AH_H_OTHER || cr != '\r' || lf != '\n' ||
-	    st->line_len + 2 > ASPEN_HTTP_MAX_LINE || st->nlines >= ASPEN_HTTP_MAX_HEADERS ||
+	    aspen_http_req_line_room(st) < 2 || st->nlines >= ASPEN_HTTP_MAX_HEADERS ||
 	    aspen_http_name_plain(c, &lower) == 0)
 		return 0;
 	st->line_len = 1;
