@@ -536,7 +536,8 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 	if (s->body_off == ~0u)
 		s->body_off = at;
 	state = s->body_state;
-	aspen_body_scan(&state, sc->buf, 2 * ASPEN_CHUNK - 1, pos, n, &m, 0);
+	/* pos < ASPEN_CHUNK (a chunk's byte): the scan reads buf[pos + j], j < n */
+	aspen_body_scan(&state, sc->buf, ASPEN_CHUNK - 1, pos, n, &m, 0);
 	s->body_state = state;
 	s->r.body_match |= m;
 	s->write_match |= m;

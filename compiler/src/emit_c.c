@@ -602,20 +602,20 @@ static void body_layout_free(struct body_layout *l)
 	free(l->from);
 }
 
-/* The tables of body DFA g: byte classes, the flat next table (packed
- * values), the masks of the accepting states (index: state - acc). */
-static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
-			     const struct body_layout *l)
+/* The next table of a DFA whose packed values are its states x nclasses
+ * (they fit in 16 bits): row-major, one row of nc entries per state,
+ * padded to a power of two. */
+static void emit_body_rows(struct emitter *e, size_t g, const struct dfa *d,
+			   const struct body_layout *l, uint16_t *row)
 {
 	int nc = d->nclasses;
-	uint16_t *row = malloc(sizeof(uint16_t) * (size_t)nc);
 
 	put(e, "static const __u8 aspen_body%zu_class[256] ASPEN_TABLE = {\n", g);
 	emit_bytes(e, d->cls, 256, "\t");
 	put(e, "};\n");
 	put(e, "static const __u16 aspen_body%zu_next[%d] ASPEN_TABLE = {\n", g,
-	    l->scale > 1 ? body_pow2(d->nstates * nc) : d->nstates * nc);
-	for (int s = 0; s < d->nstates && row; s++) {
+	    body_pow2(d->nstates * nc));
+	for (int s = 0; s < d->nstates; s++) {
 		int o = l->from[s];
 
 		put(e, "\t/* %d (%d)%s", s, o, s < l->idle ? ", idle" : "");
@@ -626,8 +626,52 @@ static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 			row[k] = (uint16_t)(l->to[d->next[o * nc + k]] * l->scale);
 		emit_u16s(e, row, nc, "\t");
 	}
-	free(row);
 	put(e, "};\n");
+}
+
+/* The next table of a DFA whose packed values are its states (too many
+ * to scale): column-major, one column of nstates entries per byte class,
+ * so that the multiply by the class is in the class table (u32: class x
+ * nstates), off the step's dependency chain (state -> entry -> state). */
+static void emit_body_columns(struct emitter *e, size_t g, const struct dfa *d,
+			      const struct body_layout *l, uint16_t *col)
+{
+	int nc = d->nclasses, ns = d->nstates;
+
+	put(e, "static const __u32 aspen_body%zu_class[256] ASPEN_TABLE = { /* class x %d */\n",
+	    g, ns);
+	for (int c = 0; c < 256; c++)
+		put(e, "%s%u,%s", c % 8 ? " " : "\t", (unsigned)d->cls[c] * (unsigned)ns,
+		    c % 8 == 7 ? "\n" : "");
+	put(e, "};\n");
+	put(e, "static const __u16 aspen_body%zu_next[%d] ASPEN_TABLE = {\n", g,
+	    body_pow2(ns * nc));
+	for (int k = 0; k < nc; k++) {
+		put(e, "\t/* class %d: the next state of states 0..%d */\n", k, ns - 1);
+		for (int s = 0; s < ns; s++)
+			col[s] = (uint16_t)l->to[d->next[l->from[s] * nc + k]];
+		emit_u16s(e, col, ns, "\t");
+	}
+	put(e, "};\n");
+}
+
+/* The tables of body DFA g: byte classes, the flat next table (packed
+ * values), the masks of the accepting states (index: state - acc). */
+static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
+			     const struct body_layout *l)
+{
+	int nc = d->nclasses, ns = d->nstates;
+	uint16_t *tmp = malloc(sizeof(uint16_t) * (size_t)(nc > ns ? nc : ns));
+
+	if (!tmp) {
+		put(e, "#error \"aspenc: out of memory laying out the body DFAs\"\n");
+		return;
+	}
+	if (l->scale > 1)
+		emit_body_rows(e, g, d, l, tmp);
+	else
+		emit_body_columns(e, g, d, l, tmp);
+	free(tmp);
 	put(e, "static const __u64 aspen_body%zu_mask[%d] ASPEN_TABLE = {\n", g,
 	    d->nstates > l->acc ? d->nstates - l->acc : 1);
 	for (int s = l->acc; s < d->nstates; s++)
@@ -644,18 +688,12 @@ static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 	/* clang knows the tables and would drop the checks; the verifier
 	 * does not: hide the values from clang */
 	put(e, "\tbarrier_var(st);\n\tbarrier_var(i);\n");
-	if (l->scale == 1)
-		put(e, "\ti += st * %d;\n", nc);
-	else
-		put(e, "\ti += st;\n");
-	if (l->scale > 1) /* a mask, not a test: the verifier decides no branch on st
-			   * (a range of st it could decide on makes st precise, and
-			   * the paths of the scan loop then never meet) */
-		put(e, "\ti &= %d; /* the table is padded: never changes i */\n",
-		    body_pow2(d->nstates * nc) - 1);
-	else
-		put(e, "\tif (i >= %d)\n\t\ti = 0; /* never: st is a value of this table */\n",
-		    d->nstates * nc);
+	put(e, "\ti += st;\n");
+	/* a mask, not a test: the verifier decides no branch on st (a range
+	 * of st it could decide on makes st precise, and the paths of the
+	 * scan loop then never meet) */
+	put(e, "\ti &= %d; /* the table is padded: never changes i */\n",
+	    body_pow2(ns * nc) - 1);
 	put(e, "\tst = aspen_body%zu_next[i];\n", g);
 	if (d->nstates > l->acc) {
 		/* the same entry loaded again: the verifier learns nothing of st
@@ -738,7 +776,8 @@ static void emit_body_scan(struct emitter *e, const struct body_layout *l, int p
 	const struct ir *ir = e->ir;
 	size_t n = ir->nbody_dfa;
 
-	put(e, "/* Body bytes buf[(pos + j) & bmask], j < n (at most ASPEN_BODY_RUN), through\n"
+	put(e, "/* Body bytes buf[(pos & bmask) + j], j < n (at most ASPEN_BODY_RUN; buf holds\n"
+	       " * bmask + ASPEN_BODY_RUN bytes at least), through\n"
 	       " * the body DFAs from *state, which it updates; ORs the matches into\n"
 	       " * *matched. While every DFA is idle a byte the prefilter passes\n"
 	       " * (aspen_body_skip[]) moves them without a step. With stop, returns after\n"
@@ -756,11 +795,12 @@ static void emit_body_scan(struct emitter *e, const struct body_layout *l, int p
 	}
 	for (size_t g = 0; g < n; g++)
 		put(e, "\t__u64 s%zu = (*state >> %zu) & 0xffff;\n", g, g * 16);
+	put(e, "\tconst __u8 *p = buf + (pos & bmask);\n");
 	put(e, "\t__u64 m = 0;\n\t__u32 j;\n\n");
 	put(e, "#pragma clang loop unroll(disable)\n");
 	put(e, "\tfor (j = 0; j < ASPEN_BODY_RUN; j++) {\n\t\t__u64 c;\n\n");
 	put(e, "\t\tif (j >= n)\n\t\t\tbreak;\n");
-	put(e, "\t\tc = buf[(pos + j) & bmask];\n");
+	put(e, "\t\tc = p[j];\n");
 	if (prefilter) {
 		put(e, "\t\tif (");
 		for (size_t g = 0; g < n; g++)
