@@ -638,8 +638,8 @@ static void emit_body_columns(struct emitter *e, size_t g, const struct dfa *d,
 {
 	int nc = d->nclasses, ns = d->nstates;
 
-	put(e, "static const __u32 aspen_body%zu_class[256] ASPEN_TABLE = { /* class x %d */\n",
-	    g, ns);
+	put(e, "static const __u32 aspen_body%zu_class[256] ASPEN_TABLE = { /* class x %d */\n", g,
+	    ns);
 	for (int c = 0; c < 256; c++)
 		put(e, "%s%u,%s", c % 8 ? " " : "\t", (unsigned)d->cls[c] * (unsigned)ns,
 		    c % 8 == 7 ? "\n" : "");
@@ -692,8 +692,7 @@ static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 	/* a mask, not a test: the verifier decides no branch on st (a range
 	 * of st it could decide on makes st precise, and the paths of the
 	 * scan loop then never meet) */
-	put(e, "\ti &= %d; /* the table is padded: never changes i */\n",
-	    body_pow2(ns * nc) - 1);
+	put(e, "\ti &= %d; /* the table is padded: never changes i */\n", body_pow2(ns * nc) - 1);
 	put(e, "\tst = aspen_body%zu_next[i];\n", g);
 	if (d->nstates > l->acc) {
 		/* the same entry loaded again: the verifier learns nothing of st
