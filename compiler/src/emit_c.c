@@ -222,12 +222,16 @@ static void emit_header(struct emitter *e)
 
 /* A table row of numbers, 16 to a line; v holds bytes or (wide) uint16_t.
  * Transition rows: glob DFAs fit __u8 (DFA_MAX_STATES), body DFAs __u16. */
-static void emit_nums(struct emitter *e, const void *v, bool wide, int n, const char *indent)
+/* v: n numbers of size bytes each (1, 2 or 4) */
+static void emit_nums(struct emitter *e, const void *v, int size, int n, const char *indent)
 {
 	for (int i = 0; i < n; i++) {
 		if (i % 16 == 0)
 			put(e, "%s", indent);
-		put(e, "%3u,", wide ? ((const uint16_t *)v)[i] : ((const uint8_t *)v)[i]);
+		put(e, "%3u,",
+		    size == 4	? ((const uint32_t *)v)[i]
+		    : size == 2 ? ((const uint16_t *)v)[i]
+				: ((const uint8_t *)v)[i]);
 		if (i % 16 == 15 || i == n - 1)
 			put(e, "\n");
 		else
@@ -237,12 +241,12 @@ static void emit_nums(struct emitter *e, const void *v, bool wide, int n, const 
 
 static void emit_bytes(struct emitter *e, const uint8_t *v, int n, const char *indent)
 {
-	emit_nums(e, v, false, n, indent);
+	emit_nums(e, v, 1, n, indent);
 }
 
 static void emit_u16s(struct emitter *e, const uint16_t *v, int n, const char *indent)
 {
-	emit_nums(e, v, true, n, indent);
+	emit_nums(e, v, 2, n, indent);
 }
 
 static void emit_dfa_tables(struct emitter *e, const char *cls, const char *field,
@@ -638,11 +642,13 @@ static void emit_body_columns(struct emitter *e, size_t g, const struct dfa *d,
 {
 	int nc = d->nclasses, ns = d->nstates;
 
+	uint32_t off[256];
+
+	for (int c = 0; c < 256; c++)
+		off[c] = (uint32_t)d->cls[c] * (uint32_t)ns;
 	put(e, "static const __u32 aspen_body%zu_class[256] ASPEN_TABLE = { /* class x %d */\n", g,
 	    ns);
-	for (int c = 0; c < 256; c++)
-		put(e, "%s%u,%s", c % 8 ? " " : "\t", (unsigned)d->cls[c] * (unsigned)ns,
-		    c % 8 == 7 ? "\n" : "");
+	emit_nums(e, off, 4, 256, "\t");
 	put(e, "};\n");
 	put(e, "static const __u16 aspen_body%zu_next[%d] ASPEN_TABLE = {\n", g,
 	    body_pow2(ns * nc));
@@ -657,16 +663,14 @@ static void emit_body_columns(struct emitter *e, size_t g, const struct dfa *d,
 
 /* The tables of body DFA g: byte classes, the flat next table (packed
  * values), the masks of the accepting states (index: state - acc). */
-static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
+static bool emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 			     const struct body_layout *l)
 {
 	int nc = d->nclasses, ns = d->nstates;
 	uint16_t *tmp = malloc(sizeof(uint16_t) * (size_t)(nc > ns ? nc : ns));
 
-	if (!tmp) {
-		put(e, "#error \"aspenc: out of memory laying out the body DFAs\"\n");
-		return;
-	}
+	if (!tmp)
+		return false;
 	if (l->scale > 1)
 		emit_body_rows(e, g, d, l, tmp);
 	else
@@ -711,6 +715,7 @@ static void emit_body_tables(struct emitter *e, size_t g, const struct dfa *d,
 		    d->nstates - l->acc, g);
 	}
 	put(e, "\treturn st;\n}\n\n");
+	return true;
 }
 
 /* The prefilter: for all DFAs together, each byte's packed next state
@@ -827,6 +832,7 @@ static void emit_body_step(struct emitter *e)
 	uint64_t skip[256];
 	int prefilter = body_idle(ir, idle, skip);
 	size_t ok = 0;
+	bool tables = true;
 
 	emit_body_patterns_comment(e);
 	for (size_t g = 0; g < ir->nbody_dfa; g++) {
@@ -844,9 +850,10 @@ static void emit_body_step(struct emitter *e)
 		    " * state bits %zu..%zu: the state x %d */\n",
 		    g + 1, ir->nbody_dfa, d->nstates, l[g].idle, d->nstates - l[g].acc, d->nclasses,
 		    g * 16, g * 16 + 15, l[g].scale);
-		emit_body_tables(e, g, d, &l[g]);
+		if (!emit_body_tables(e, g, d, &l[g]))
+			tables = false;
 	}
-	if (ok < ir->nbody_dfa) /* out of memory: a C file that does not build */
+	if (ok < ir->nbody_dfa || !tables) /* out of memory: a C file that does not build */
 		put(e, "#error \"aspenc: out of memory laying out the body DFAs\"\n");
 	put(e, "#define ASPEN_BODY_STEP (~0ULL)\n");
 	put(e, "#define ASPEN_BODY_PREFILTER %d /* bytes passed without a step when idle */\n",
