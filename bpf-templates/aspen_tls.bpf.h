@@ -64,6 +64,8 @@ struct aspen_stream {
 	__u64 pend;        /* of those, bytes the ledger holds as pending */
 	__u64 call_credit; /* credit and pending this write call added to the ledger */
 	__s64 call_pend;
+	__u64 debt;        /* bytes a failed call sent before it failed (aspen_write_ret()):
+			    * its repeat parses them again, but they do not leave again */
 	__u64 wpos;        /* bytes of the current write walked so far */
 	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
 	__u32 _run_pad;
@@ -379,6 +381,12 @@ __noinline int aspen_account(struct aspen_stream *s)
 		/* `uninspectable allow` passed a request it could not read: what
 		 * follows on the session is not followed either, nor audited again */
 		__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_PASS_REST);
+	if (s->debt) { /* bytes a failed call already sent: not credited twice */
+		__u64 pay = s->debt < delta ? s->debt : delta;
+
+		s->debt -= pay;
+		delta -= pay;
+	}
 	__sync_fetch_and_add(&l->credit, delta);
 	s->call_credit += delta;
 	return 0;
@@ -1281,6 +1289,23 @@ int aspen_gnutls_send(struct pt_regs *ctx)
 	return aspen_on_write(ctx, ASPEN_PROBE_GNUTLS);
 }
 
+/* A failed call takes back the credit it added: the call is repeated with
+ * the same bytes, which are parsed and credited again. Some of its records
+ * may have left before it failed (a non-blocking socket whose buffer
+ * filled; OpenSSL sends the rest when the call is repeated), their credit
+ * spent by sk_msg: what cannot be taken back is returned, and the repeat
+ * credits that much less (aspen_stream.debt). Taking back more than is
+ * there would wrap the ledger around and pass every later byte. */
+static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credit)
+{
+	__u64 have = l->credit, take = have < credit ? have : credit;
+
+	__sync_fetch_and_sub(&l->credit, take);
+	if ((__s64)l->credit < 0)
+		l->credit = 0; /* an sk_msg on another CPU spent it meanwhile: none left */
+	return credit - take;
+}
+
 /* The write returned: > 0 is success for every function probed (bytes for
  * SSL_write and gnutls_record_send, 1 for SSL_write_ex and OpenSSL's
  * internal write). On success the request lines are published; on failure
@@ -1301,14 +1326,15 @@ int aspen_write_ret(struct pt_regs *ctx)
 	} else {
 		s = bpf_map_lookup_elem(&aspen_streams, &u->key);
 		if (s) {
-			/* nothing was sent: take back what the call credited */
 			struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
+			__u64 sent = 0;
 
 			if (l) {
-				__sync_fetch_and_sub(&l->credit, s->call_credit);
+				sent = aspen_take_back(l, s->call_credit);
 				__sync_fetch_and_sub(&l->pending, (__u64)s->call_pend);
 			}
 			aspen_copy(s, &u->snap, sizeof(*s));
+			s->debt += sent;
 		}
 	}
 	u->active = 0;

@@ -10,7 +10,8 @@
 #   first connect, decoy libraries exporting SSL_write, SNI and Host
 #   fronting, a provider at an unlearned address, a bystander left alone,
 #   a tracer that swallows the SIGSTOP of the hold, a socket passed to a
-#   helper process, a Go client (its own TLS, probed by its symbol table).
+#   helper process, a Go client (its own TLS, probed by its symbol table),
+#   a write that fails with "try again" after part of it left.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start no-way-around
 
@@ -271,6 +272,30 @@ assert_contains "$C_OUT" '"error"' "Go client, model gpt-4o"
 assert_nothing_arrived "Go client, model gpt-4o"
 audit_wait event=request decision=deny rule=default model=gpt-4o tls=go pid="$C_PID" >/dev/null
 no_stopped go-4o
+
+# ---- 12. a write that fails with "try again" after part of it left (a
+# non-blocking socket whose send buffer filled) and is called again with the
+# same bytes until it succeeds: the request arrives once...
+provider_mark "$IP_OPENAI"
+OKBIG='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"PAD"}]}'
+evasion wantwrite wantwrite "$HOST" --data "$OKBIG" --pad 1000000
+assert_contains "$C_OUT" '"attack": "wantwrite", "req": 0, "status": 200' "a request whose write failed with 'try again' and was repeated"
+tries=$("$H_PY" -c 'import json,sys; print([json.loads(l) for l in sys.stdin if "tries" in l][0]["tries"])' <"$C_OUT")
+[ "${tries:-0}" -ge 1 ] || fail "no SSL_write failed with 'try again': the repeat was not exercised"
+assert_arrived "the repeated write's request, once" 1 model=gpt-4o-mini
+audit_wait event=request decision=allow model=gpt-4o-mini pid="$C_PID" >/dev/null
+no_stopped wantwrite
+# ... and what the failed call credited is not left over for bytes no probe
+# saw, written before the repeat. Once, the failed call took back all it had
+# credited, also what its records that left had spent: the ledger wrapped
+# around until the repeat, and a record written past the TLS library then
+# went out.
+provider_mark "$IP_OPENAI"
+evasion wantwrite-smuggle wantwrite "$HOST" --data "$OKBIG" --pad 1000000 \
+	--smuggle "SMUGGLED-RECORD-$(printf '%0480d' 0)"
+assert_contains "$C_OUT" '"attack": "wantwrite", "req": 1, "error"' "a record written past the TLS library between a failed write and its repeat"
+audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$C_PID" >/dev/null
+no_stopped wantwrite-smuggle
 
 # the trail holds no key and its chain is whole
 assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"

