@@ -24,6 +24,11 @@ stats_off() { sysctl -qw kernel.bpf_stats_enabled="$bench_stats0"; }
 # nginx stopped, then the harness's cleanup with the bench's status
 bench_exit() {
 	local rc=$?
+	# not errexit here: `(exit "$rc")` of a failed bench ended the trap
+	# before harness_cleanup, and left the fake providers, the cgroup and
+	# their inherited hold on /tmp/aspen-bpf.lock behind
+	set +e
+	trap - ERR
 	stats_off
 	local pidf
 	for pidf in "$H_WORK"/nginx*.pid; do
@@ -74,7 +79,12 @@ spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } E
 # $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk.
 # Fails when a request failed or was answered other than 200: a run of
 # refusals or proxy errors is not a throughput.
+# BENCH_PERF="CFG ...": while CFG's wrk runs, the whole machine is sampled
+# (perf record -a, cpu-clock: these VMs have no hardware counters) into
+# $H_WORK/perf.CFG.data; bench_perf_report prints where the CPU went.
 bench_rps() {
+	[[ " ${BENCH_PERF:-} " != *" $1 "* ]] ||
+		perf record -a -g -e cpu-clock -F 1999 -o "$H_WORK/perf.$1.data" -- sleep "$2" >/dev/null 2>&1 &
 	# shellcheck disable=SC2086 # BENCH_WRAP: words before wrk (floor_bench)
 	in_cgroup ${BENCH_WRAP:-} wrk -t1 -c8 -d"$2s" "${@:4}" -s "$H_WORK/post.lua" \
 		"https://api.openai.com:$3/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
@@ -83,6 +93,21 @@ bench_rps() {
 		fail "$1: wrk saw failed requests"
 	fi
 	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
+}
+
+# bench_perf_report: for each CFG of BENCH_PERF, the CPU by command and
+# the heaviest symbols (the JIT-ed BPF programs show as bpf_prog_*).
+bench_perf_report() {
+	local cfg f
+	for cfg in ${BENCH_PERF:-}; do
+		f=$H_WORK/perf.$cfg.data
+		[ -s "$f" ] || continue
+		echo "where the CPU went, $cfg (perf record -a, cpu-clock; the last round):"
+		perf report -i "$f" --no-children -g none --sort comm --stdio 2>/dev/null >"$f.comm" || true
+		perf report -i "$f" --no-children -g none --sort comm,sym --stdio 2>/dev/null >"$f.sym" || true
+		grep -E '^ +[0-9]' "$f.comm" | awk 'NR <= 8'
+		grep -E '^ +[0-9]' "$f.sym" | awk 'NR <= 50'
+	done
 }
 
 # bench_bpftrace_start: the tracing peer, bpftrace counting SSL_write and

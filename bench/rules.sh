@@ -25,6 +25,8 @@
 #   sudo bench/rules.sh [BUILD_DIR] [SECONDS] [ROUNDS]
 # (scripts/install-deps.sh --bench installs nginx, wrk and bpftrace)
 # BENCH_CFGS="model hooks ...": only these configurations (and direct).
+# BENCH_PERF="direct model ...": sample the machine while these run (the
+# last round's profile is printed at the end; lib.sh, bench_rps).
 source "$(dirname "$0")/lib.sh"
 BENCH_SECS=${2:-5}
 ROUNDS=${3:-3}
@@ -127,3 +129,4 @@ for cfg in model patterns; do
 			"$(ratio "$cnt" "$(cat "$H_WORK/reqs.$cfg.$ROUNDS")")" "$((ns / cnt))"
 	done <"$H_WORK/stats.$cfg.$ROUNDS"
 done
+bench_perf_report
