@@ -79,12 +79,15 @@ spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } E
 # $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk.
 # Fails when a request failed or was answered other than 200: a run of
 # refusals or proxy errors is not a throughput.
+BENCH_PERF_HZ=1999
 # BENCH_PERF="CFG ...": while CFG's wrk runs, the whole machine is sampled
 # (perf record -a, cpu-clock: these VMs have no hardware counters) into
 # $H_WORK/perf.CFG.data; bench_perf_report prints where the CPU went.
 bench_rps() {
+	[[ " ${BENCH_PERF:-} " != *" $1 "* ]] || command -v perf >/dev/null ||
+		fail "BENCH_PERF: perf is not installed (scripts/install-deps.sh --bench)"
 	[[ " ${BENCH_PERF:-} " != *" $1 "* ]] ||
-		perf record -a -g -e cpu-clock -F 1999 -o "$H_WORK/perf.$1.data" -- sleep "$2" >/dev/null 2>&1 &
+		perf record -a -g -e cpu-clock -F "$BENCH_PERF_HZ" -o "$H_WORK/perf.$1.data" -- sleep "$2" >/dev/null 2>&1 &
 	# shellcheck disable=SC2086 # BENCH_WRAP: words before wrk (floor_bench)
 	in_cgroup ${BENCH_WRAP:-} wrk -t1 -c8 -d"$2s" "${@:4}" -s "$H_WORK/post.lua" \
 		"https://api.openai.com:$3/v1/chat/completions" >"$H_WORK/$1.wrk" 2>&1 || true
@@ -95,18 +98,24 @@ bench_rps() {
 	awk '/Requests\/sec/ { print $2 }' "$H_WORK/$1.wrk"
 }
 
-# bench_perf_report: for each CFG of BENCH_PERF, the CPU by command and
-# the heaviest symbols (the JIT-ed BPF programs show as bpf_prog_*).
+# bench_perf_report: for each CFG of BENCH_PERF, the client's CPU per
+# request by where it went (bench/perf_buckets.py: the probes' programs and
+# traps, sk_msg, waking the server, the rest), the CPU by command and the
+# heaviest symbols (the JIT-ed BPF programs show as bpf_prog_*).
 bench_perf_report() {
-	local cfg f
+	local cfg f n
 	for cfg in ${BENCH_PERF:-}; do
 		f=$H_WORK/perf.$cfg.data
 		[ -s "$f" ] || continue
-		echo "where the CPU went, $cfg (perf record -a, cpu-clock; the last round):"
+		n=$(awk '/requests in/ { print $1 }' "$H_WORK/$cfg.wrk")
+		echo "where the CPU went, $cfg (perf record -a -F $BENCH_PERF_HZ, cpu-clock; the last round, $n requests):"
+		perf script -i "$f" -F comm,ip,sym 2>/dev/null | "$H_PY" "$here/perf_buckets.py" wrk "${n:-0}" "$BENCH_PERF_HZ" || true
 		perf report -i "$f" --no-children -g none --sort comm --stdio 2>/dev/null >"$f.comm" || true
 		perf report -i "$f" --no-children -g none --sort comm,sym --stdio 2>/dev/null >"$f.sym" || true
-		grep -E '^ +[0-9]' "$f.comm" | awk 'NR <= 8'
-		grep -E '^ +[0-9]' "$f.sym" | awk 'NR <= 50'
+		echo "  by command:"
+		grep -E '^ +[0-9]' "$f.comm" | awk 'NR <= 5'
+		echo "  heaviest symbols:"
+		grep -E '^ +[0-9]' "$f.sym" | awk 'NR <= 25'
 	done
 }
 

@@ -4,7 +4,7 @@
 # openai npm client the e2e tests drive (tests/lib/npm-setup.sh, npm registry).
 #   scripts/install-deps.sh           to build, test and run
 #   scripts/install-deps.sh --bench   and what bench/ drives and compares
-#                                     with (nginx, wrk, bpftrace)
+#                                     with (nginx, wrk, bpftrace, perf)
 set -euo pipefail
 
 bench=0
@@ -37,7 +37,7 @@ pkgs=(
 # their own, so one this script brought in is stopped and disabled.
 had_nginx=1
 if [ "$bench" = 1 ]; then
-	pkgs+=(nginx wrk bpftrace)
+	pkgs+=(nginx wrk bpftrace linux-perf)
 	command -v nginx >/dev/null 2>&1 || had_nginx=0
 fi
 # Debian's nodejs conflicts with NodeSource's, which dev machines often
