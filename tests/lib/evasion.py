@@ -269,7 +269,10 @@ def fronting(args, ssl, attack="fronting", req=0):
 
 
 def wantwrite(args, ssl):
+    import fcntl
     import select
+    import struct
+    import termios
     ctx = ssl.create_default_context()
     raw = socket.create_connection((args.host, 443), timeout=10)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
@@ -280,9 +283,6 @@ def wantwrite(args, ssl):
     tries = [0]
 
     def written():  # bytes the socket took so far: acknowledged + in its send queue
-        import fcntl
-        import struct
-        import termios
         acked = struct.unpack_from("Q", tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232), 120)[0]
         queued = struct.unpack("i", fcntl.ioctl(tls.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
         return acked + queued
@@ -301,7 +301,12 @@ def wantwrite(args, ssl):
         s.sendall(rec)
         return 0  # it left
 
-    time.sleep(0.2)  # the handshake's last flight acknowledged
+    if tls.version() != "TLSv1.3":
+        raise SystemExit("wantwrite: TLS 1.3 expected, got %s" % tls.version())
+    for _ in range(100):  # the handshake's last flight acknowledged
+        if not struct.unpack("i", fcntl.ioctl(tls.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]:
+            break
+        time.sleep(0.02)
     handshake = written()
 
     def go():
