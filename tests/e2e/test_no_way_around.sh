@@ -278,7 +278,7 @@ no_stopped go-4o
 # same bytes until it succeeds: the request arrives once...
 provider_mark "$IP_OPENAI"
 OKBIG='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"PAD"}]}'
-evasion wantwrite wantwrite "$HOST" --data "$OKBIG" --pad 1000000
+evasion wantwrite wantwrite "$HOST" --data "$OKBIG" --pad 1000000 --release "$H_WORK/release-wantwrite"
 assert_contains "$C_OUT" '"attack": "wantwrite", "req": 0, "status": 200' "a request whose write failed with 'try again' and was repeated"
 tries=$("$H_PY" -c 'import json,sys; print([json.loads(l) for l in sys.stdin if "tries" in l][0]["tries"])' <"$C_OUT")
 [ "${tries:-0}" -ge 1 ] || fail "no SSL_write failed with 'try again': the repeat was not exercised"
@@ -291,7 +291,7 @@ no_stopped wantwrite
 # around until the repeat, and a record written past the TLS library then
 # went out.
 provider_mark "$IP_OPENAI"
-evasion wantwrite-smuggle wantwrite "$HOST" --data "$OKBIG" --pad 1000000 \
+evasion wantwrite-smuggle wantwrite "$HOST" --data "$OKBIG" --pad 1000000 --release "$H_WORK/release-smuggle" \
 	--smuggle "SMUGGLED-RECORD-$(printf '%0480d' 0)"
 assert_contains "$C_OUT" '"attack": "wantwrite", "req": 1, "error"' "a record written past the TLS library between a failed write and its repeat"
 audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$C_PID" >/dev/null

@@ -22,16 +22,17 @@ Attacks:
   fdpass    --data A: TLS through a memory BIO in this process; the
             socket passed (SCM_RIGHTS) to a helper process that sends the
             ciphertext
-  wantwrite --data A --pad N --smuggle TEXT: A (its "PAD" replaced by N
-            bytes of text) on a non-blocking socket with a small
-            send buffer, the provider told to read its body a second late
-            (X-Test-Stall), so SSL_write fails with "try again" after part of
-            A went out, and is called again with the same bytes until it
-            succeeds (as Python's sendall, curl and event loops do). With
-            TEXT, after the first failure and before the call is repeated,
-            a TLS record of application data holding TEXT is written on the
-            socket past the TLS library (req 1: no probe saw it; "status" 0
-            when it left, "error" when the kernel refused it)
+  wantwrite --data A --pad N --release FILE [--smuggle TEXT]: A (its "PAD"
+            replaced by N bytes of text) on a non-blocking socket with a
+            small send buffer to a provider that reads nothing past the
+            head until FILE exists (X-Aspen-Test-Stall), so SSL_write fails
+            with "try again" after part of A went out; FILE is made then,
+            and the call repeated with the same bytes until it succeeds (as
+            Python's sendall, curl and event loops do). With TEXT, after the
+            first failure and before the call is repeated, a TLS record of
+            application data holding TEXT is written on the socket past the
+            TLS library (req 1: no probe saw it; "status" 0 when it left,
+            "error" when the kernel refused it)
   unlearned --data A --front NAME: HOST is an address no provider has;
             SNI and Host name NAME (a provider); two connections, --wait
             seconds apart (the first one asks for the process's probes)
@@ -279,7 +280,7 @@ def wantwrite(args, ssl):
     tls = ctx.wrap_socket(raw, server_hostname=args.host)
     body = args.data[0].replace("PAD", "lorem ipsum " * (args.pad // 12), 1).encode()
     data = ("POST /v1/chat/completions HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-            "X-Test-Stall: 1\r\nContent-Length: %d\r\n\r\n" % (args.host, len(body))).encode() + body
+            "X-Aspen-Test-Stall: %s\r\nContent-Length: %d\r\n\r\n" % (args.host, args.release, len(body))).encode() + body
     tries = [0]
 
     def written():  # bytes the socket took so far: acknowledged + in its send queue
@@ -320,9 +321,12 @@ def wantwrite(args, ssl):
                 tries[0] += 1
                 if tries[0] == 1 and args.smuggle:
                     attempt("wantwrite", 1, smuggle)  # between the failed call and its repeat
+                if tries[0] == 1:
+                    open(args.release, "w").close()  # the provider reads again
                 if time.monotonic() > deadline:
                     raise TimeoutError("the provider never read")
                 select.select([], [tls], [], 1)
+        open(args.release, "w").close()
         tls.settimeout(10)
         st = read_status(tls, 1)
         return st[0] if st else None
@@ -348,6 +352,7 @@ def main():
     ap.add_argument("--sni")
     ap.add_argument("--smuggle", default="")
     ap.add_argument("--pad", type=int, default=0)
+    ap.add_argument("--release")
     args = ap.parse_args()
     if args.attack == "late-tls":
         return late_tls(args)

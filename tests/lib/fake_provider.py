@@ -31,8 +31,7 @@ Usage: input tokens = max(1, body bytes // 4), output tokens 5 (3 streamed);
 each request's values are in its log record (tokens_in, tokens_out).
 Request bodies may be chunked (Transfer-Encoding) and gzip-compressed
 (Content-Encoding: gzip, decompressed to read the JSON). Expect: 100-continue
-is answered with 100 before the body is read (http.server does it). A request
-with "X-Test-Stall: S" has its body read S seconds (at most 5) after its head.
+is answered with 100 before the body is read (http.server does it).
 
 Recording, under --outdir (ADDR is the listening address, e.g. 127.0.0.2 or ::1):
   OUTDIR/ADDR/conn-N.raw      every plaintext byte read on TLS connection N
@@ -401,13 +400,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self):
         """(body, complete): the body as sent (chunked framing removed).
-        http.server already answered Expect: 100-continue. A request with
-        "X-Test-Stall: SECONDS" (at most 5) has its body read that long after
-        its head: the client's send buffer fills and its non-blocking TLS
-        writes fail with "try again" (tests/lib/evasion.py wantwrite)."""
-        stall = self.headers.get("X-Test-Stall")
-        if stall:
-            time.sleep(min(float(stall), 5.0))
+        http.server already answered Expect: 100-continue."""
         te = (self.headers.get("Transfer-Encoding") or "").lower()
         if "chunked" in te:
             body = bytearray()
