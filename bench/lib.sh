@@ -75,18 +75,22 @@ ratio() { "$H_PY" -c 'import sys; print("%.*f" % (int(sys.argv[3]), float(sys.ar
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 spread() { printf '%s\n' "$@" | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }'; }
 
-# bench_rps NAME SECS PORT [WRK ARGS...]: req/s of one wrk run (-t1 -c8,
-# $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk.
-# Fails when a request failed or was answered other than 200: a run of
-# refusals or proxy errors is not a throughput.
-BENCH_PERF_HZ=1999
 # BENCH_PERF="CFG ...": while CFG's wrk runs, the whole machine is sampled
 # (perf record -a, cpu-clock: these VMs have no hardware counters) into
 # $H_WORK/perf.CFG.data; bench_perf_report prints where the CPU went.
+BENCH_PERF_HZ=1999
+
+# bench_rps NAME SECS PORT [WRK ARGS...]: req/s of one wrk run (-t1 -c8,
+# $H_WORK/post.lua) to the bench nginx on PORT; its output in $H_WORK/NAME.wrk.
+# Fails when a request failed or was answered other than 200: a run of
+# refusals or proxy errors is not a throughput. Sampled when NAME is in
+# BENCH_PERF.
 bench_rps() {
-	[[ " ${BENCH_PERF:-} " != *" $1 "* ]] || command -v perf >/dev/null ||
+	local sample=0
+	[[ " ${BENCH_PERF:-} " != *" $1 "* ]] || sample=1
+	[ "$sample" = 0 ] || command -v perf >/dev/null ||
 		fail "BENCH_PERF: perf is not installed (scripts/install-deps.sh --bench)"
-	[[ " ${BENCH_PERF:-} " != *" $1 "* ]] ||
+	[ "$sample" = 0 ] ||
 		perf record -a -g -e cpu-clock -F "$BENCH_PERF_HZ" -o "$H_WORK/perf.$1.data" -- sleep "$2" >/dev/null 2>&1 &
 	# shellcheck disable=SC2086 # BENCH_WRAP: words before wrk (floor_bench)
 	in_cgroup ${BENCH_WRAP:-} wrk -t1 -c8 -d"$2s" "${@:4}" -s "$H_WORK/post.lua" \

@@ -283,10 +283,11 @@ def wantwrite(args, ssl):
             "X-Aspen-Test-Stall: %s\r\nContent-Length: %d\r\n\r\n" % (args.host, args.release, len(body))).encode() + body
     tries = [0]
 
-    def written():  # bytes the socket took so far: acknowledged + in its send queue
-        acked = struct.unpack_from("Q", tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232), 120)[0]
-        queued = struct.unpack("i", fcntl.ioctl(tls.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
-        return acked + queued
+    def queued():  # bytes in the socket's send queue (not acknowledged yet)
+        return struct.unpack("i", fcntl.ioctl(tls.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+    def written():  # bytes the socket took so far: acknowledged (tcpi_bytes_acked) + queued
+        return struct.unpack_from("Q", tls.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 232), 120)[0] + queued()
 
     def smuggle():  # a record of application data no probe saw, on the same socket
         # the failed call may have left a record half written: complete it
@@ -305,7 +306,7 @@ def wantwrite(args, ssl):
     if tls.version() != "TLSv1.3":
         raise SystemExit("wantwrite: TLS 1.3 expected, got %s" % tls.version())
     for _ in range(100):  # the handshake's last flight acknowledged
-        if not struct.unpack("i", fcntl.ioctl(tls.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]:
+        if not queued():
             break
         time.sleep(0.02)
     handshake = written()
