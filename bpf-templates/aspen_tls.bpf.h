@@ -1208,13 +1208,15 @@ static __always_inline int aspen_reads_follow(__u32 tgid, int can_stop)
 #define ASPEN_WRITE_NOTE 2 /* the session is the thread's and process's last (sk_msg binds by it) */
 #define ASPEN_WRITE_HOLD 4 /* the writer may be stopped for aspend to mask its buffer */
 
-/* A failed call takes back the credit it added: the call is repeated with
- * the same bytes, which are parsed and credited again. Some of its records
- * may have left before it failed (a non-blocking socket whose buffer
- * filled; OpenSSL sends the rest when the call is repeated), their credit
- * spent by sk_msg: what cannot be taken back is returned, and the repeat
- * credits that much less (aspen_stream.debt). Taking back more than is
- * there would wrap the ledger around and pass every later byte. */
+/* A failed write call takes back the credit it added (the call is repeated
+ * with the same bytes). Some of its records may have left before it failed
+ * (a non-blocking socket whose buffer filled; OpenSSL sends the rest when
+ * the call is repeated), their credit spent by sk_msg: takes back what is
+ * there, up to `credit`, and returns what could not be. HTTP/1.1 parses the
+ * repeat again and credits that much less (aspen_stream.debt); HTTP/2 does
+ * not parse it again and gives back what was taken (replay_credit). Taking
+ * back more than is there would wrap the ledger around and pass every
+ * later byte. */
 static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credit)
 {
 	__u64 have = l->credit, take = have < credit ? have : credit;
