@@ -220,9 +220,9 @@ static void emit_header(struct emitter *e)
 
 /* ---- DFAs ---------------------------------------------------------------- */
 
-/* A table row of numbers, 16 to a line; v holds bytes or (wide) uint16_t.
- * Transition rows: glob DFAs fit __u8 (DFA_MAX_STATES), body DFAs __u16. */
-/* v: n numbers of size bytes each (1, 2 or 4) */
+/* A table row of numbers, 16 to a line; v holds n numbers of size bytes
+ * each (1, 2 or 4). Transition rows: glob DFAs fit __u8 (DFA_MAX_STATES),
+ * body DFAs __u16; a column-major body DFA's class table is __u32. */
 static void emit_nums(struct emitter *e, const void *v, int size, int n, const char *indent)
 {
 	for (int i = 0; i < n; i++) {
@@ -641,7 +641,6 @@ static void emit_body_columns(struct emitter *e, size_t g, const struct dfa *d,
 			      const struct body_layout *l, uint16_t *col)
 {
 	int nc = d->nclasses, ns = d->nstates;
-
 	uint32_t off[256];
 
 	for (int c = 0; c < 256; c++)
