@@ -85,8 +85,9 @@ static __u64 hits_of(int fd, __u32 what)
 static int probe_write(struct bpf_object *obj, const char *lib, pid_t pid, struct bpf_link **l)
 {
 	__u64 off;
+	int written;
 
-	if (tls_openssl_write_point(lib, &off) < 0) {
+	if (tls_openssl_write_point(lib, &off, &written) < 0) {
 		fprintf(stderr, "floor_bench: %s: OpenSSL's internal write function not found\n",
 			lib);
 		return -1;

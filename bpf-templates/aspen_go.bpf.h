@@ -200,7 +200,7 @@ int aspen_go_write(struct pt_regs *ctx)
 	if (!key.session || aspen_probe_stands_down(key.tgid))
 		return 0;
 	aspen_go_bind(key.session, &key);
-	return aspen_write_plain(&key, (const void *)ctx->rbx, ctx->rcx, ASPEN_PROBE_GO, 0);
+	return aspen_write_plain(&key, (const void *)ctx->rbx, ctx->rcx, ASPEN_PROBE_GO, 0, 0);
 #else
 	(void)ctx; /* aspend attaches it to amd64 executables only */
 	return 0;

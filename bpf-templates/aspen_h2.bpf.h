@@ -37,12 +37,14 @@
  *   later on the session is credited.
  *
  * A write call that fails (the return probe sees <= 0) is repeated by the
- * TLS library with the same bytes: its bytes are not parsed again (`replay`).
- * "The same" is checked, not trusted: OpenSSL re-reads the part it had not
- * yet encrypted from the repeated call's buffer, which the program may have
- * changed (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). The return probe hashes
- * the failed call's bytes while they are still the caller's (a keyed hash,
- * a random key per failed call); the repeated call's leading bytes must
+ * TLS library with the same bytes, and one that wrote part of them
+ * (SSL_MODE_ENABLE_PARTIAL_WRITE) is followed by a call with the rest:
+ * those bytes are not parsed again (`replay`, struct aspen_replay in
+ * aspen_tls.bpf.h). "The same" is checked, not trusted: OpenSSL re-reads
+ * the part it had not yet encrypted from the repeated call's buffer, which
+ * the program may have changed (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). The
+ * return probe hashes the owed bytes while they are still the caller's
+ * (SipHash, a random key per call); the next call's leading bytes must
  * hash the same, or the connection is lost (ASPEN_UNPARSED_H2_STATE, so
  * `uninspectable` decides it).
  *
@@ -67,13 +69,10 @@ struct aspen_h2conn {
 	__u64 id; /* this connection (its streams' keys): boot time at its preface */
 	__u64 unattributed; /* bytes of the current frame not in the ledger yet */
 	__u64 hdr_pend;	    /* bytes the ledger holds pending for a frame not known yet */
-	__u64 replay;	    /* bytes of a failed write call its repetition brings again */
-	__u64 replay_key;   /* a random key per failed call ... */
-	__u64 replay_hash;  /* ... and the keyed hash of its bytes (0: unknown) */
-	__u64 call_len;	    /* this write call's length */
+	struct aspen_replay replay; /* what a failed call or a partial write owes again */
+	__u64 call_len;	    /* this write call's length ... */
+	__u64 call_wptr;    /* ... and where it stores what it wrote (aspen_written()) */
 	__u64 call_credit;  /* credit this write call added to the ledger */
-	__u64 replay_credit; /* what a failed call's return took back (aspen_take_back()):
-			      * given back when the repetition is checked */
 	__u32 lost;	    /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
 	__u64 write_seq; /* write calls seen (streams reset their per-write state) */
@@ -490,54 +489,6 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	return 0;
 }
 
-/* A keyed hash of LEN bytes of user memory at PTR, 8 at a time through the
- * scratch buffer; never 0, 0 when the bytes could not be read. */
-struct aspen_h2hash {
-	__u64 ptr, len, h;
-	__u8 *buf;
-	int bad;
-};
-
-static long aspen_h2_hash_step(__u32 i, void *arg)
-{
-	struct aspen_h2hash *x = arg;
-	__u64 off = (__u64)i * 8, in = off & (ASPEN_CHUNK - 1), rest, w;
-
-	if (off >= x->len)
-		return 1;
-	if (!in) {
-		__u64 n = x->len - off > ASPEN_CHUNK ? ASPEN_CHUNK : x->len - off;
-
-		if (bpf_probe_read_user(x->buf, n & (2 * ASPEN_CHUNK - 1),
-					(const void *)(x->ptr + off))) {
-			x->bad = 1;
-			return 1;
-		}
-	}
-	w = *(__u64 *)(x->buf + (in & (ASPEN_CHUNK - 8)));
-	rest = x->len - off;
-	if (rest < 8)
-		w &= (1ULL << (rest * 8)) - 1;
-	x->h = (x->h ^ w) * 0x100000001b3ULL;
-	x->h ^= x->h >> 29;
-	return 0;
-}
-
-static __noinline __u64 aspen_h2_hash_user(__u64 ptr, __u64 len, __u64 key)
-{
-	__u32 zk = 0;
-	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &zk);
-	struct aspen_h2hash x = {.ptr = ptr, .len = len, .h = key ^ len};
-
-	if (!sc || len > (1ULL << 23) * 8)
-		return 0;
-	x.buf = sc->buf;
-	bpf_loop((__u32)((len + 7) / 8), aspen_h2_hash_step, &x, 0);
-	if (x.bad)
-		return 0;
-	return x.h | 1;
-}
-
 /* The connection cannot be followed any more: one `uninspectable`
  * decision for it (on the session's HTTP/1.1 stream, which carries no
  * request), nothing more credited. Global. */
@@ -825,7 +776,8 @@ static __always_inline int aspen_h2_sniff(const void *buf, __u64 len)
  */
 static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 					     struct aspen_stream *s1, struct aspen_tls_scratch *sc,
-					     const __u8 *buf, __u64 len, int probe, int how)
+					     const __u8 *buf, __u64 len, int probe, int how,
+					     __u64 wptr)
 {
 	struct aspen_h2conn *c = bpf_map_lookup_elem(&aspen_h2conns, key);
 	__u64 skip;
@@ -868,24 +820,25 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 		aspen_ledger_flag(s1, 0, (__u16)c->lost);
 		return 1;
 	}
-	skip = c->replay < len ? c->replay : len;
 	c->call_credit = 0;
-	if (c->replay) {
-		__u64 h = skip < c->replay ? 0 : aspen_h2_hash_user((__u64)buf, skip, c->replay_key);
+	skip = 0;
+	if (c->replay.len) {
+		__s64 n = aspen_replay_check(&c->replay, buf, len);
 
-		c->replay = 0;
-		if (!h || h != c->replay_hash) { /* not the bytes the failed call brought */
-			c->replay_credit = 0; /* what was taken back stays so */
+		if (n < 0) { /* not the bytes the last call owes */
+			c->replay.credit = 0; /* what was taken back stays so */
 			aspen_h2_lose(c, s1, ASPEN_UNPARSED_H2_STATE, probe);
 			return 1;
 		}
-		/* the failed call's bytes, checked: the credit its return took back
-		 * is this call's now */
-		aspen_h2_ledger_add(c, c->replay_credit, 0);
-		c->call_credit = c->replay_credit;
-		c->replay_credit = 0;
+		/* the owed bytes, checked: the credit the last call's return took
+		 * back is this call's now */
+		skip = (__u64)n;
+		aspen_h2_ledger_add(c, c->replay.credit, 0);
+		c->call_credit = c->replay.credit;
+		c->replay.credit = 0;
 	}
 	c->call_len = len;
+	c->call_wptr = wptr;
 	c->in_call = 1;
 	c->write_seq++;
 	c->w_patterns = 0;
@@ -1102,7 +1055,9 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct aspen_tid_session *ts = bpf_map_lookup_elem(&aspen_tid_session, &tid);
+	struct aspen_ledger *l;
 	struct aspen_h2conn *c;
+	__u64 sent;
 
 	if (!ts)
 		return;
@@ -1110,15 +1065,15 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 	if (!c || !c->in_call)
 		return;
 	c->in_call = 0;
-	if ((int)ret <= 0) {
-		struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
-
-		c->replay = c->call_len;
-		c->replay_key = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
-		c->replay_hash = aspen_h2_hash_user(c->wbuf, c->call_len, c->replay_key);
-		/* until the call is repeated, its credit is not there for bytes
-		 * no probe saw (what its sent records spent is gone already) */
-		c->replay_credit = l ? c->call_credit - aspen_take_back(l, c->call_credit) : 0;
+	sent = (int)ret > 0 ? aspen_written(c->call_wptr, ret, c->call_len) : 0;
+	if (sent < c->call_len) {
+		/* failed (repeated with the same bytes), or wrote part (the
+		 * next call brings the rest): until then the credit of what is
+		 * owed is not there for bytes no probe saw (what its sent
+		 * records spent is gone already) */
+		l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+		aspen_replay_seal(&c->replay, c->wbuf + sent, c->call_len - sent,
+				  l ? c->call_credit - aspen_take_back(l, c->call_credit) : 0);
 	}
 }
 

@@ -546,4 +546,14 @@ enum aspen_probe {
 	ASPEN_PROBE_GO = 3, /* crypto/tls.(*Conn).Write (aspen_go.bpf.h) */
 };
 
+/* The attach cookie of a write probe: which argument of the probed
+ * function points to where it stores what it wrote (SSL_write_ex's
+ * `size_t *written`; OpenSSL's internal write has it fourth, or fifth from
+ * 3.3, which added a flags argument); none: the return value says. */
+enum aspen_write_cookie {
+	ASPEN_COOKIE_WRITTEN_RET = 0,
+	ASPEN_COOKIE_WRITTEN_ARG4 = 4,
+	ASPEN_COOKIE_WRITTEN_ARG5 = 5,
+};
+
 #endif

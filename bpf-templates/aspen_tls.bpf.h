@@ -8,9 +8,11 @@
  * program (aspen_sockmap.bpf.h), which drops or holds the ciphertext.
  *
  * Function shapes probed (all: ctx, buffer, length as the first three
- * arguments):
+ * arguments; what a write wrote: its return value, or the size_t * the
+ * attach cookie names, aspen_wptr()):
  *   SSL_write(SSL *, const void *, int)
  *   SSL_write_ex(SSL *, const void *, size_t, size_t *)
+ *   OpenSSL's internal write (SSL *, const void *, size_t, [uint64_t,] size_t *)
  *   gnutls_record_send(gnutls_session_t, const void *, size_t)
  *   SSL_read(SSL *, void *, int)                    -> int bytes
  *   SSL_read_ex(SSL *, void *, size_t, size_t *)    -> 1, *readbytes
@@ -25,6 +27,7 @@
 #include "aspen_http.h"
 #include "aspen_path_model.h"
 #include "aspen_ws.h"
+#include "aspen_siphash.h"
 
 #define ASPEN_CHUNK 16384     /* plaintext bytes copied and parsed at a time */
 /* steps of one write's walk (a chunk parsed, or a decided body passed over):
@@ -46,6 +49,18 @@ static __always_inline __u64 aspen_hold_bound(void)
 }
 
 
+/* Bytes of a write call that its next call brings again: all of a failed
+ * call's (the TLS library repeats it), the unwritten rest of one that
+ * wrote part (aspen_replay_seal()). They were parsed once; the next call's
+ * leading bytes must be the same (aspen_replay_check()) and are not parsed
+ * again. */
+struct aspen_replay {
+	__u64 len;    /* how many, from the next call's first byte */
+	__u64 key[2]; /* random per call ... */
+	__u64 hash;   /* ... and the SipHash of those bytes under it (0: unreadable) */
+	__u64 credit; /* what the call's return took back of their credit */
+};
+
 struct aspen_stream {
 	struct aspen_http_req_state st;
 	struct aspen_req r;
@@ -66,6 +81,7 @@ struct aspen_stream {
 	__s64 call_pend;
 	__u64 debt;        /* bytes a failed call sent before it failed (aspen_write_ret()):
 			    * its repeat parses them again, but they do not leave again */
+	struct aspen_replay replay; /* the rest of a call that wrote part */
 	__u64 wpos;        /* bytes of the current write walked so far */
 	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
 	__u32 _run_pad;
@@ -213,6 +229,8 @@ static __always_inline void aspen_fill_conn(struct aspen_conn *c)
  * effect at entry all the same: nothing is encrypted before them. */
 struct aspen_write_undo {
 	struct aspen_stream_key key;
+	__u64 buf, len; /* the call's arguments ... */
+	__u64 wptr;     /* ... and where it stores what it wrote (aspen_written()) */
 	struct aspen_stream snap;
 	__u32 has_audit;
 	__u32 active; /* between a write's entry and its return */
@@ -1012,7 +1030,8 @@ static __always_inline void aspen_skip_rest(struct aspen_stream *s, __u64 rest, 
 
 /* Keep what the call may have to undo (see struct aspen_write_undo). */
 static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
-					     const struct aspen_stream *s)
+					     const struct aspen_stream *s, const void *buf, __u64 len,
+					     __u64 wptr)
 {
 	struct aspen_write_undo *u = bpf_task_storage_get(&aspen_write_undo, bpf_get_current_task_btf(),
 							  0, BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -1023,6 +1042,9 @@ static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 	if (u->active && u->has_audit)
 		aspen_publish(&u->ev);
 	u->key = *key;
+	u->buf = (__u64)buf;
+	u->len = len;
+	u->wptr = wptr;
 	aspen_copy(&u->snap, s, sizeof(*s));
 	u->has_audit = 0;
 	u->active = 1;
@@ -1227,13 +1249,150 @@ static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credi
 	return credit - take;
 }
 
+/* ---- a call's bytes brought again (struct aspen_replay) -------------------- */
+
+/* SipHash of LEN bytes of user memory at PTR, 8 at a time through the
+ * scratch buffer; never 0, 0 when the bytes could not be read. */
+struct aspen_hash_walk {
+	__u64 ptr, len, tail;
+	struct aspen_sip s;
+	__u8 *buf;
+	int bad;
+};
+
+static long aspen_hash_step(__u32 i, void *arg)
+{
+	struct aspen_hash_walk *x = arg;
+	__u64 off = (__u64)i * 8, in = off & (ASPEN_CHUNK - 1), rest, w;
+
+	if (off >= x->len)
+		return 1;
+	rest = x->len - off;
+	if (!in &&
+	    bpf_probe_read_user(x->buf, (rest > ASPEN_CHUNK ? ASPEN_CHUNK : rest) & (2 * ASPEN_CHUNK - 1),
+				(const void *)(x->ptr + off))) {
+		x->bad = 1;
+		return 1;
+	}
+	w = *(__u64 *)(x->buf + (in & (ASPEN_CHUNK - 8)));
+	if (rest < 8) {
+		x->tail = w & ((1ULL << (rest * 8)) - 1);
+		return 1;
+	}
+	aspen_sip_word(&x->s, w);
+	return 0;
+}
+
+static __noinline __u64 aspen_hash_user(__u64 ptr, __u64 len, __u64 k0, __u64 k1)
+{
+	__u32 zk = 0;
+	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &zk);
+	struct aspen_hash_walk x = { .ptr = ptr, .len = len };
+
+	if (!sc || len > (1ULL << 23) * 8)
+		return 0;
+	x.buf = sc->buf;
+	aspen_sip_init(&x.s, k0, k1);
+	bpf_loop((__u32)((len + 7) / 8), aspen_hash_step, &x, 0);
+	if (x.bad)
+		return 0;
+	return aspen_sip_final(&x.s, x.tail, len) | 1;
+}
+
+/* The N bytes at BUF are owed again by the next call; CREDIT is what the
+ * return took back of theirs. Hashed now, while they are still the
+ * caller's: OpenSSL takes a repeated call's unencrypted bytes from the
+ * repeated call's buffer (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, set by
+ * python and Ruby), and the rest after a partial write comes from
+ * wherever the program puts it. */
+static __always_inline void aspen_replay_seal(struct aspen_replay *r, __u64 buf, __u64 n,
+					      __u64 credit)
+{
+	r->len = n;
+	r->key[0] = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	r->key[1] = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+	r->hash = aspen_hash_user(buf, n, r->key[0], r->key[1]);
+	r->credit = credit;
+}
+
+/* A call's leading bytes against what the last call left owed: how many
+ * of them are those bytes (0 when none are owed), or -1 when they are not
+ * (other bytes, or fewer: the caller loses the connection's framing). */
+static __always_inline __s64 aspen_replay_check(struct aspen_replay *r, const void *buf, __u64 len)
+{
+	__u64 n = r->len;
+
+	if (!n)
+		return 0;
+	r->len = 0;
+	if (len < n || !r->hash || aspen_hash_user((__u64)buf, n, r->key[0], r->key[1]) != r->hash)
+		return -1;
+	return (__s64)n;
+}
+
+/* What a write call that returned success wrote of its LEN bytes: its
+ * return value (SSL_write, gnutls_record_send, BoringSSL's SSL_write), or
+ * what it stored at WPTR (SSL_write_ex, OpenSSL's internal write:
+ * aspen_wptr()). Less than LEN with OpenSSL's SSL_MODE_ENABLE_PARTIAL_WRITE
+ * (Ruby sets it: one record per call). */
+static __always_inline __u64 aspen_written(__u64 wptr, __s64 ret, __u64 len)
+{
+	__u64 w = (__u64)(__s64)(int)ret;
+
+	if (wptr && bpf_probe_read_user(&w, sizeof(w), (const void *)wptr))
+		w = 0; /* unknown: all of it is owed again, never taken as sent */
+	return w < len ? w : len;
+}
+
+/* Where the probed function stores what it wrote: the argument the
+ * attach cookie names (ASPEN_COOKIE_WRITTEN_ARG4/5, aspen_shared.h), else
+ * 0 (its return value says). */
+static __always_inline __u64 aspen_wptr(struct pt_regs *ctx)
+{
+	__u64 c = bpf_get_attach_cookie(ctx), a4 = PT_REGS_PARM4(ctx), a5 = PT_REGS_PARM5(ctx);
+
+	/* both loaded: clang would otherwise pick the register's address,
+	 * a moved context pointer the verifier refuses */
+	barrier_var(a4);
+	barrier_var(a5);
+	if (c == ASPEN_COOKIE_WRITTEN_ARG4)
+		return a4;
+	if (c == ASPEN_COOKIE_WRITTEN_ARG5)
+		return a5;
+	return 0;
+}
+
+/* An HTTP/1.1 (or WebSocket) session owes bytes of its last call: the
+ * call's leading bytes, checked, get their credit back and are not parsed
+ * again; other bytes lose the session's framing (`unsynced`: every later
+ * byte is decided by `uninspectable`). Returns how many to pass over. */
+static __always_inline __u64 aspen_replay_take(struct aspen_stream *s, const void *buf, __u64 len)
+{
+	__s64 n = aspen_replay_check(&s->replay, buf, len);
+	struct aspen_ledger *l;
+
+	if (n < 0) {
+		s->replay.credit = 0; /* what was taken back stays so */
+		s->unsynced = 1;
+		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
+		return len;
+	}
+	l = aspen_ledger_of(s);
+	if (l && s->replay.credit) {
+		__sync_fetch_and_add(&l->credit, s->replay.credit);
+		s->call_credit += s->replay.credit;
+	}
+	s->replay.credit = 0;
+	return (__u64)n;
+}
+
 #include "aspen_h2.bpf.h"
 #include "aspen_ws.bpf.h"
 
 /* One write of plaintext on a session, from any probe: parsed, decided,
  * accounted in the session's ledger. */
 static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const void *buf,
-					     __u64 len, int probe, int how)
+					     __u64 len, int probe, int how, __u64 wptr)
 {
 	__u64 done;
 	__u32 k = 0;
@@ -1254,14 +1413,22 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
 		return 0;
 	}
-	if (aspen_h2_on_write(key, s, sc, buf, len, probe, how))
+	if (aspen_h2_on_write(key, s, sc, buf, len, probe, how, wptr))
 		return 0; /* an HTTP/2 session (aspen_h2.bpf.h) */
-	if (s->ws_on)
-		return aspen_ws_on_write(key, s, sc, buf, len, probe, how); /* aspen_ws.bpf.h */
 	s->call_credit = 0;
 	s->call_pend = 0;
 	if (how & ASPEN_WRITE_UNDO)
-		aspen_undo_begin(key, s);
+		aspen_undo_begin(key, s, buf, len, wptr);
+	if (s->replay.len) {
+		__u64 skip = aspen_replay_take(s, buf, len);
+
+		if (skip >= len)
+			return 0; /* all of them parsed before (or the framing lost) */
+		buf = (const __u8 *)buf + skip;
+		len -= skip;
+	}
+	if (s->ws_on)
+		return aspen_ws_on_write(key, s, sc, buf, len, probe, how); /* aspen_ws.bpf.h */
 	__u64 state_at_start __attribute__((unused)) = s->body_state;
 
 	s->write_match = 0;
@@ -1293,7 +1460,8 @@ static __always_inline int aspen_on_write(struct pt_regs *ctx, int probe)
 					.session = PT_REGS_PARM1(ctx) };
 
 	return aspen_write_plain(&key, (const void *)PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx), probe,
-				 ASPEN_WRITE_UNDO | ASPEN_WRITE_NOTE | ASPEN_WRITE_HOLD);
+				 ASPEN_WRITE_UNDO | ASPEN_WRITE_NOTE | ASPEN_WRITE_HOLD,
+				 aspen_wptr(ctx));
 }
 
 SEC("uprobe")
@@ -1306,6 +1474,24 @@ SEC("uprobe")
 int aspen_gnutls_send(struct pt_regs *ctx)
 {
 	return aspen_on_write(ctx, ASPEN_PROBE_GNUTLS);
+}
+
+/* The call wrote SENT of its bytes and returned success (OpenSSL's
+ * SSL_MODE_ENABLE_PARTIAL_WRITE): the rest was parsed and credited, and
+ * the program's next call brings it again. Until then its credit is taken
+ * back (a record written past the TLS library meanwhile would spend it),
+ * and the next call's leading bytes must be that rest (aspen_replay_take()).
+ * The request lines the call decided are published: its bytes left. */
+static __always_inline void aspen_write_partial(struct aspen_write_undo *u, __u64 sent)
+{
+	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_streams, &u->key);
+	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
+	__u64 taken;
+
+	if (!s)
+		return;
+	taken = l ? s->call_credit - aspen_take_back(l, s->call_credit) : 0;
+	aspen_replay_seal(&s->replay, u->buf + sent, u->len - sent, taken);
 }
 
 /* The write returned: > 0 is success for every function probed (bytes for
@@ -1323,20 +1509,28 @@ int aspen_write_ret(struct pt_regs *ctx)
 	if (!u)
 		return 0;
 	if ((int)ret > 0) {
+		__u64 sent = aspen_written(u->wptr, ret, u->len);
+
+		if (sent < u->len)
+			aspen_write_partial(u, sent);
 		if (u->has_audit)
 			aspen_publish(&u->ev);
 	} else {
 		s = bpf_map_lookup_elem(&aspen_streams, &u->key);
 		if (s) {
 			struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
-			__u64 sent = 0;
+			__u64 sent = 0, pay;
 
 			if (l) {
 				sent = aspen_take_back(l, s->call_credit);
 				__sync_fetch_and_sub(&l->pending, (__u64)s->call_pend);
 			}
 			aspen_copy(s, &u->snap, sizeof(*s));
-			s->debt += sent;
+			/* bytes the call brought again (s->replay, owed again now)
+			 * left first: what they spent is not given back */
+			pay = sent < s->replay.credit ? sent : s->replay.credit;
+			s->replay.credit -= pay;
+			s->debt += sent - pay;
 		}
 	}
 	u->active = 0;

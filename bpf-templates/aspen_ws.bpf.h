@@ -244,10 +244,6 @@ static __always_inline int aspen_ws_on_write(struct aspen_stream_key *key, struc
 {
 	int failed;
 
-	s->call_credit = 0;
-	s->call_pend = 0;
-	if (how & ASPEN_WRITE_UNDO)
-		aspen_undo_begin(key, s);
 	s->write_match = 0;
 	s->body_off = ~0u;
 	if (len > ASPEN_WS_WRITE_STEPS) {

@@ -28,7 +28,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev zlib1g-dev
 	flex bison libyaml-dev libcmocka-dev libssl-dev libpcre2-dev
 	openssl curl wget python3 iproute2 util-linux procps jq
-	golang-go
+	golang-go ruby
 	dpkg-dev file systemd man-db python3-yaml
 	libmicrohttpd-dev libcurl4-openssl-dev prometheus logrotate
 	python3-hpack python3-h2 python3-httpx python3-websockets

@@ -141,6 +141,7 @@ struct probe_point {
 	size_t prog;       /* offset of the program in struct policy_progs */
 	bool retprobe;
 	bool read;         /* a read probe (ATTACH_READS) */
+	int written;       /* a write probe's enum aspen_write_cookie */
 };
 
 /* What attach_libs() attaches: the write probes (a process's first
@@ -155,18 +156,18 @@ struct probe_point {
 /* The read probes are in objects of policies with request or response
  * rules. */
 static const struct probe_point points[] = {
-	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false, false },
-	{ TLS_LIB_OPENSSL, "SSL_write", PROG(write_ret), true, false },
-	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(ssl_write), false, false },
-	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(write_ret), true, false },
-	{ TLS_LIB_OPENSSL, "SSL_read", PROG(ssl_read), false, true },
-	{ TLS_LIB_OPENSSL, "SSL_read", PROG(tls_read_ret), true, true },
-	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(ssl_read_ex), false, true },
-	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(tls_read_ret), true, true },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false, false },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(write_ret), true, false },
-	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(gnutls_recv), false, true },
-	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(tls_read_ret), true, true },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false, false, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(write_ret), true, false, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(ssl_write), false, false, ASPEN_COOKIE_WRITTEN_ARG4 },
+	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(write_ret), true, false, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_read", PROG(ssl_read), false, true, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_read", PROG(tls_read_ret), true, true, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(ssl_read_ex), false, true, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(tls_read_ret), true, true, 0 },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false, false, 0 },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(write_ret), true, false, 0 },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(gnutls_recv), false, true, 0 },
+	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(tls_read_ret), true, true, 0 },
 };
 
 /* Does p attach the read probes with the write probes? Not for objects
@@ -225,13 +226,15 @@ static int attach_internal_point(struct policy_obj *p, pid_t tgid, const struct 
 {
 	struct bpf_program *prog = read ? p->progs.ssl_read_ex : p->progs.ssl_write;
 	struct bpf_program *ret = read ? p->progs.tls_read_ret : p->progs.write_ret;
+	int written = ASPEN_COOKIE_WRITTEN_RET;
 	__u64 off;
 
 	if (!prog || !ret ||
-	    (read ? tls_openssl_read_point(lib->path, &off) : tls_openssl_write_point(lib->path, &off)) <
-		    0)
+	    (read ? tls_openssl_read_point(lib->path, &off)
+		  : tls_openssl_write_point(lib->path, &off, &written)) < 0)
 		return 0;
-	links[0] = bpf_program__attach_uprobe(prog, false, tgid, lib->path, (size_t)off);
+	LIBBPF_OPTS(bpf_uprobe_opts, o, .bpf_cookie = (__u64)written);
+	links[0] = bpf_program__attach_uprobe_opts(prog, tgid, lib->path, (size_t)off, &o);
 	if (!links[0])
 		return 0;
 	links[1] = bpf_program__attach_uprobe(ret, true, tgid, lib->path, (size_t)off);
@@ -373,7 +376,7 @@ static int attach_libs(struct policy_obj *p, pid_t tgid, const struct tls_lib *l
 			const struct probe_point *pt = &points[i];
 			struct bpf_program *prog;
 			LIBBPF_OPTS(bpf_uprobe_opts, o, .func_name = pt->func,
-				    .retprobe = pt->retprobe);
+				    .retprobe = pt->retprobe, .bpf_cookie = (__u64)pt->written);
 
 			if (!(libs[l].kinds & pt->kind) ||
 			    !(what & (pt->read ? ATTACH_READS : ATTACH_WRITES)))

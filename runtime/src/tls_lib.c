@@ -353,10 +353,11 @@ static bool is_x86_64(Elf *elf)
  * with the same first three arguments, at no single-step cost. Returns 0
  * and its file offset, or -1 (then probe the exported functions by name):
  * always -1 for a library that is not x86-64 code. */
-static int internal_point(const char *path, const char *fn, const char *fn_ex, __u64 *file_off)
+static int internal_point(const char *path, const char *fn, const char *fn_ex, __u64 *file_off,
+			  const char *fn_newer, bool *has_newer)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = -1;
-	GElf_Addr w, wx, tw[8], twx[8];
+	GElf_Addr w, wx, tw[8], twx[8], nx;
 	Elf *elf;
 
 	if (fd < 0)
@@ -371,6 +372,8 @@ static int internal_point(const char *path, const char *fn, const char *fn_ex, _
 				if (tw[i] == twx[j] && emulated_prologue(fd, elf, tw[i]) &&
 				    !vaddr_to_off(elf, tw[i], file_off))
 					rc = 0;
+		if (has_newer)
+			*has_newer = !dynsym_addr(elf, fn_newer, &nx);
 	}
 	if (elf)
 		elf_end(elf);
@@ -378,12 +381,18 @@ static int internal_point(const char *path, const char *fn, const char *fn_ex, _
 	return rc;
 }
 
-int tls_openssl_write_point(const char *path, __u64 *file_off)
+/* OpenSSL 3.3 added SSL_write_ex2 and a flags argument to the internal
+ * write, before `written`. */
+int tls_openssl_write_point(const char *path, __u64 *file_off, int *written_arg)
 {
-	return internal_point(path, "SSL_write", "SSL_write_ex", file_off);
+	bool v33 = false;
+	int rc = internal_point(path, "SSL_write", "SSL_write_ex", file_off, "SSL_write_ex2", &v33);
+
+	*written_arg = v33 ? ASPEN_COOKIE_WRITTEN_ARG5 : ASPEN_COOKIE_WRITTEN_ARG4;
+	return rc;
 }
 
 int tls_openssl_read_point(const char *path, __u64 *file_off)
 {
-	return internal_point(path, "SSL_read", "SSL_read_ex", file_off);
+	return internal_point(path, "SSL_read", "SSL_read_ex", file_off, NULL, NULL);
 }

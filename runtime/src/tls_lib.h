@@ -39,8 +39,9 @@ int tls_lib_kinds(const char *path, struct tls_lib *info);
 /* The TLS libraries pid maps, up to max; -1 if /proc/PID/maps is unreadable */
 int tls_libs_of(pid_t pid, struct tls_lib *out, int max);
 /* OpenSSL's internal write function, probed instead of SSL_write(_ex):
- * 0 and its file offset, or -1 */
-int tls_openssl_write_point(const char *path, __u64 *file_off);
+ * 0, its file offset and which of its arguments (enum aspen_write_cookie)
+ * points to what a call wrote; or -1 */
+int tls_openssl_write_point(const char *path, __u64 *file_off, int *written_arg);
 /* OpenSSL's internal read function (SSL_read_ex's shape, > 0 on success),
  * probed instead of SSL_read(_ex): 0 and its file offset, or -1 */
 int tls_openssl_read_point(const char *path, __u64 *file_off);
