@@ -72,6 +72,7 @@ struct aspen_h2conn {
 	struct aspen_replay replay; /* what a failed call or a partial write owes again */
 	__u64 call_len;	    /* this write call's length ... */
 	__u64 call_wptr;    /* ... and where it stores what it wrote (aspen_written()) */
+	__u64 call_owed;    /* bytes the connection owed at its entry (replay) */
 	__u64 call_credit;  /* credit this write call added to the ledger */
 	__u32 lost;	    /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
@@ -780,7 +781,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 					     __u64 wptr)
 {
 	struct aspen_h2conn *c = bpf_map_lookup_elem(&aspen_h2conns, key);
-	__u64 skip;
+	__u64 skip, g;
 	__u32 zk = 0;
 	int kind;
 
@@ -822,20 +823,21 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	}
 	c->call_credit = 0;
 	skip = 0;
+	c->call_owed = c->replay.len;
 	if (c->replay.len) {
-		__s64 n = aspen_replay_check(&c->replay, buf, len);
+		__s64 n = aspen_replay_check(&c->replay, key, buf, len);
 
 		if (n < 0) { /* not the bytes the last call owes */
-			c->replay.credit = 0; /* what was taken back stays so */
+			aspen_replay_lose(&c->replay);
 			aspen_h2_lose(c, s1, ASPEN_UNPARSED_H2_STATE, probe);
 			return 1;
 		}
-		/* the owed bytes, checked: the credit the last call's return took
-		 * back is this call's now */
+		/* the owed bytes, checked: the credit the last calls' returns
+		 * took back of them is this call's now */
 		skip = (__u64)n;
-		aspen_h2_ledger_add(c, c->replay.credit, 0);
-		c->call_credit = c->replay.credit;
-		c->replay.credit = 0;
+		g = aspen_replay_give(&c->replay);
+		aspen_h2_ledger_add(c, g, 0);
+		c->call_credit = g; /* outright: a stale in_call counted it above */
 	}
 	c->call_len = len;
 	c->call_wptr = wptr;
@@ -1057,7 +1059,8 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 	struct aspen_tid_session *ts = bpf_map_lookup_elem(&aspen_tid_session, &tid);
 	struct aspen_ledger *l;
 	struct aspen_h2conn *c;
-	__u64 sent;
+	__u64 sent, taken;
+	int rc;
 
 	if (!ts)
 		return;
@@ -1066,14 +1069,24 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 		return;
 	c->in_call = 0;
 	sent = (int)ret > 0 ? aspen_written(c->call_wptr, ret, c->call_len) : 0;
-	if (sent < c->call_len) {
-		/* failed (repeated with the same bytes), or wrote part (the
-		 * next call brings the rest): until then the credit of what is
-		 * owed is not there for bytes no probe saw (what its sent
-		 * records spent is gone already) */
-		l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
-		aspen_replay_seal(&c->replay, c->wbuf + sent, c->call_len - sent,
-				  l ? c->call_credit - aspen_take_back(l, c->call_credit) : 0);
+	if (sent == c->call_len && !c->call_owed)
+		return; /* all written, nothing was owed */
+	/* failed (repeated with the same bytes), or wrote part (the next call
+	 * brings the rest): until then the credit of what is owed is not
+	 * there for bytes no probe saw (what its sent records spent is gone
+	 * already) */
+	l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
+	taken = l && sent < c->call_len ? c->call_credit - aspen_take_back(l, c->call_credit) : 0;
+	if ((int)ret > 0)
+		rc = aspen_replay_after(&c->replay, &c->key, c->wbuf, c->call_len, sent, taken,
+					l && !l->pending);
+	else
+		rc = aspen_replay_failed(&c->replay, &c->key, c->wbuf, c->call_len, taken);
+	if (rc < 0) { /* owed bytes the entry did not check are not the owed ones */
+		aspen_replay_lose(&c->replay);
+		c->lost = ASPEN_UNPARSED_H2_STATE;
+		aspen_h2_lose(c, bpf_map_lookup_elem(&aspen_streams, &c->key), ASPEN_UNPARSED_H2_STATE,
+			      ASPEN_PROBE_OPENSSL);
 	}
 }
 

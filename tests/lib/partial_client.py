@@ -4,11 +4,17 @@ SSL_MODE_ENABLE_PARTIAL_WRITE (as Ruby's openssl and uSockets set it), so
 each call writes one record (16 KiB) and returns, and the next call
 brings the rest again. HTTP/1.1, or HTTP/2 with --h2 (python3-h2).
 
-  partial_client.py HOST BODY_FILE CA [--h2] [--smuggle | --change-rest TEXT]
+  partial_client.py HOST BODY_FILE CA [--h2] [--fragment N] [--split]
+                    [--smuggle [--after K]] [--change-rest TEXT]
 
---smuggle: after the first call returns, a TLS application-data record is
-written on the socket itself, past the TLS library (the call was blocking,
-so TCP holds whole records: the record starts at a record boundary).
+--fragment N: records of N bytes of plaintext (SSL_CTX_set_max_send_fragment),
+so each call writes less than the 16 KiB the kernel checks a rest by.
+--split: the request in two writes of the program, the body cut in half:
+the first leaves the request undecided (the model is last).
+--smuggle: after call K (default 1) returns, a TLS application-data record
+is written on the socket itself, past the TLS library (the call was
+blocking, so TCP holds whole records: the record starts at a record
+boundary).
 --change-rest TEXT: the rest handed to the next call is not the rest the
 first call was given: TEXT replaces bytes 300 before the body's end.
 
@@ -23,10 +29,15 @@ import socket
 import ssl
 import sys
 
+from tls_smuggle import record_past_library
+
 host, path, ca = sys.argv[1], sys.argv[2], sys.argv[3]
 opts = sys.argv[4:]
 use_h2 = "--h2" in opts
 smuggle = "--smuggle" in opts
+after = int(opts[opts.index("--after") + 1]) if "--after" in opts else 1
+fragment = int(opts[opts.index("--fragment") + 1]) if "--fragment" in opts else 0
+split = "--split" in opts
 change = opts[opts.index("--change-rest") + 1].encode() if "--change-rest" in opts else None
 out = {"pid": os.getpid(), "writes": 0, "first": 0, "smuggled": None}
 
@@ -40,20 +51,8 @@ def partial_writes(ctx):
     raw = ctypes.c_void_p.from_address(id(ctx) + 2 * ctypes.sizeof(ctypes.c_void_p)).value
     mode = lib.SSL_CTX_ctrl(raw, 33, 1, None)  # SSL_CTRL_MODE, SSL_MODE_ENABLE_PARTIAL_WRITE
     assert mode & 1, mode
-
-
-def record_past_library(s):
-    assert s.version() == "TLSv1.3", s.version()
-    text = b"SMUGGLED-RECORD-" + b"0" * 480
-    w = socket.socket(fileno=os.dup(s.fileno()))
-    w.settimeout(3)
-    try:
-        w.sendall(b"\x17\x03\x03" + len(text).to_bytes(2, "big") + text)
-        return "left"
-    except OSError as e:
-        return "refused %s" % e.errno
-    finally:
-        w.detach()
+    if fragment:  # SSL_CTRL_SET_MAX_SEND_FRAGMENT
+        assert lib.SSL_CTX_ctrl(raw, 52, fragment, None) == 1
 
 
 def http1_request(body):
@@ -69,11 +68,12 @@ def send_all(s, data):
         n = s.send(data[sent:])
         if out["writes"] == 1:
             out["first"] = n
+        if n < len(data) - sent and smuggle and out["writes"] == after:
+            out["smuggled"] = record_past_library(s)
+            return
+        if out["writes"] == 1:
             if n >= len(data):
                 return  # not a partial write: nothing to test
-            if smuggle:
-                out["smuggled"] = record_past_library(s)
-                return
             if change:
                 at = len(data) - 300
                 data = data[:at] + change + data[at + len(change):]
@@ -126,7 +126,13 @@ def main():
         assert s.selected_alpn_protocol() == "h2", s.selected_alpn_protocol()
         h2_request(s, body)
         return
-    send_all(s, http1_request(body))
+    data = http1_request(body)
+    if split:
+        cut = len(data) - len(body) // 2
+        send_all(s, data[:cut])
+        data = data[cut:] if out["smuggled"] is None else b""
+    if data:
+        send_all(s, data)
     if out["smuggled"] is not None:
         return
     head = b""
