@@ -1280,8 +1280,9 @@ struct {
 } aspen_replay_blocks SEC(".maps");
 
 /* SipHash of LEN bytes of user memory at PTR, 8 at a time through the
- * scratch buffer: whole (bsz 0), or per block of bsz bytes, block b (from
- * `first`) keyed with key[0] ^ b, each stored in or compared with out[b]. */
+ * scratch buffer: whole (bsz 0), or per block of bsz bytes, the walk's
+ * b-th block being block first + b of the owed bytes, keyed with
+ * key[0] ^ (first + b) and stored in or compared with out[first + b]. */
 struct aspen_hash_walk {
 	__u64 ptr, len, tail, bsz, k0, k1;
 	struct aspen_sip s;
@@ -1291,25 +1292,24 @@ struct aspen_hash_walk {
 	int bad;
 };
 
-/* Block b's hash is done: stored, or compared (a mismatch is `bad`). */
-static __always_inline void aspen_hash_block_end(struct aspen_hash_walk *x, __u64 b, __u64 blen)
+/* Block b (of BLEN bytes) is hashed: its hash, stored or compared (a
+ * mismatch is `bad`, and 0), and the next block's hash begun. */
+static __always_inline __u64 aspen_hash_block_end(struct aspen_hash_walk *x, __u64 b, __u64 blen)
 {
 	__u64 h = aspen_sip_final(&x->s, x->tail, blen) | 1, at = x->first + b;
 
 	x->tail = 0;
 	aspen_sip_init(&x->s, x->k0 ^ (at + 1), x->k1);
-	if (!x->out || !x->bsz)
-		return;
-	if (at >= ASPEN_REPLAY_BLOCKS) {
+	if (!x->out)
+		return h;
+	if (at >= ASPEN_REPLAY_BLOCKS ||
+	    (x->check && x->out[at & (ASPEN_REPLAY_BLOCKS - 1)] != h)) {
 		x->bad = 1;
-		return;
+		return 0;
 	}
-	if (x->check) {
-		if (x->out[at & (ASPEN_REPLAY_BLOCKS - 1)] != h)
-			x->bad = 1;
-	} else {
+	if (!x->check)
 		x->out[at & (ASPEN_REPLAY_BLOCKS - 1)] = h;
-	}
+	return h;
 }
 
 static long aspen_hash_step(__u32 i, void *arg)
@@ -1362,16 +1362,8 @@ __noinline __u64 aspen_hash_user(__u64 ptr, __u64 len, const struct aspen_replay
 	if (x.bad)
 		return 0;
 	last = x.bsz ? (len - 1) / x.bsz : 0; /* the last block, which the walk leaves open */
-	h = aspen_sip_final(&x.s, x.tail, len - last * x.bsz) | 1;
-	if (!out)
-		return h;
-	at = x.first + last;
-	if (at >= ASPEN_REPLAY_BLOCKS)
-		return 0;
-	if (x.check)
-		return out->h[at & (ASPEN_REPLAY_BLOCKS - 1)] == h ? h : 0;
-	out->h[at & (ASPEN_REPLAY_BLOCKS - 1)] = h;
-	return h;
+	h = aspen_hash_block_end(&x, last, len - last * x.bsz);
+	return x.bad ? 0 : h;
 }
 
 #define ASPEN_HASH_CHECK(first) ((__u64)(first) | (1ULL << 32))
