@@ -111,6 +111,12 @@ time.sleep(1)
 attack() { # NAME MODE
 	client "$1" env PYTHONPATH="$H_LIB" /usr/bin/python3 -c "$ATTACK" api.openai.com "$H_CA" "$2" "$H_WORK/release-$1"
 }
+# the client's write failed with WANT_WRITE at least once: the case was exercised
+expect_wants() {
+	local wants
+	wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
+	[ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
+}
 key_at_provider() {
 	cat "$H_REC/$IP_OPENAI"/conn-*.raw 2>/dev/null | grep -ac AKIAIOSFODNN7EXAMPLE || true
 }
@@ -119,16 +125,14 @@ key_at_provider() {
 provider_mark "$IP_OPENAI"
 attack same same
 assert_contains "$C_OUT" '"sent": true' "the same bytes repeated: the request was written"
-wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
-[ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
+expect_wants
 audit_wait event=request decision=allow rule=approved_models model=gpt-4o-mini unparsed=null pid="$C_PID" >/dev/null
 assert_eq 0 "$(audit_count event=request unparsed=h2_state pid="$C_PID")" "the same bytes repeated: no h2_state line"
 
 # ---- the attack: the repeat brings an AWS key the first call did not
 provider_mark "$IP_OPENAI"
 attack changed changed
-wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
-[ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
+expect_wants
 assert_eq 0 "$(key_at_provider)" "the AWS key the repeated write brought, at the provider"
 audit_wait event=request decision=deny rule=uninspectable unparsed=h2_state pid="$C_PID" >/dev/null
 
@@ -137,8 +141,7 @@ audit_wait event=request decision=deny rule=uninspectable unparsed=h2_state pid=
 # the check passed and the key reached the provider
 provider_mark "$IP_OPENAI"
 attack collide collide
-wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
-[ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
+expect_wants
 assert_eq 0 "$(key_at_provider)" "the AWS key a colliding repeat brought, at the provider"
 audit_wait event=request decision=deny rule=uninspectable unparsed=h2_state pid="$C_PID" >/dev/null
 
@@ -147,8 +150,7 @@ audit_wait event=request decision=deny rule=uninspectable unparsed=h2_state pid=
 # checked (before, it stood, and covered the record)
 provider_mark "$IP_OPENAI"
 attack smuggle smuggle
-wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
-[ "${wants:-0}" -ge 1 ] || fail "the client's write never failed with WANT_WRITE (wants=$wants): the case is not exercised"
+expect_wants
 assert_contains "$C_OUT" '"smuggled": "refused 13"' "a record written past the TLS library before the repeat"
 audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$C_PID" >/dev/null
 
