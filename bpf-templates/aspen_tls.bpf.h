@@ -67,7 +67,8 @@ struct aspen_replay {
 	__u64 spent;  /* blocks: bytes of the first block a failed call already sent */
 	__u64 vlen;   /* of them, how many the current call's entry checked */
 	__u32 first;  /* blocks: the block the owed bytes start with */
-	__u32 blocks; /* 1: hashed per block, 0: whole */
+	__u16 blocks; /* 1: hashed per block, 0: whole */
+	__u16 retry;  /* a call failed since: its repeat may write more (aspen_replay_check()) */
 };
 
 #define ASPEN_REPLAY_BLOCK ASPEN_CHUNK /* a TLS record's plaintext at most */
@@ -1395,6 +1396,7 @@ static __always_inline void aspen_replay_seal(struct aspen_replay *r,
 	r->vlen = 0;
 	r->first = 0;
 	r->blocks = 0;
+	r->retry = 0;
 	aspen_replay_keys(r);
 	if (blocks && n > ASPEN_REPLAY_BLOCK && n <= ASPEN_REPLAY_BLOCKS * ASPEN_REPLAY_BLOCK) {
 		h = bpf_map_lookup_elem(&aspen_replay_blocks, key);
@@ -1433,9 +1435,10 @@ static __always_inline int aspen_replay_blocks_ok(struct aspen_replay *r,
  * are not the owed bytes (other bytes, or fewer than are checked: the
  * caller loses the connection's framing). Whole: all are checked. Blocks:
  * the first block only, when the call brings nothing but owed bytes (it
- * writes one record; what it would write past the block has no credit);
- * all of them, when new bytes follow (their credit, given at this entry,
- * must not pay for owed bytes no one checked). */
+ * writes one record; what it would write past the block has no credit),
+ * or after a failed call the blocks its repeat may write; all
+ * of them, when new bytes follow (their credit, given at this entry, must
+ * not pay for owed bytes no one checked). */
 static __always_inline __s64 aspen_replay_check(struct aspen_replay *r,
 						const struct aspen_stream_key *key,
 						const void *buf, __u64 len)
@@ -1453,7 +1456,15 @@ static __always_inline __s64 aspen_replay_check(struct aspen_replay *r,
 		r->vlen = n;
 		return (__s64)n;
 	}
-	v = len > n || n < ASPEN_REPLAY_BLOCK ? n : ASPEN_REPLAY_BLOCK;
+	/* one block; after a failed call, the records failed calls wrote
+	 * (`spent`), the one they left unwritten, and one more: OpenSSL's
+	 * repeat finishes its pending record, then writes another */
+	v = ASPEN_REPLAY_BLOCK;
+	if (r->retry)
+		v = (r->spent + ASPEN_REPLAY_BLOCK - 1) / ASPEN_REPLAY_BLOCK * ASPEN_REPLAY_BLOCK +
+		    2 * ASPEN_REPLAY_BLOCK;
+	if (len > n || v > n)
+		v = n;
 	if (len < v || !aspen_replay_blocks_ok(r, key, (__u64)buf, v, r->first))
 		return -1;
 	r->vlen = v;
@@ -1461,8 +1472,8 @@ static __always_inline __s64 aspen_replay_check(struct aspen_replay *r,
 }
 
 /* What the check lets the call have back of the owed bytes' credit: all
- * of it once all are checked; for one block, what that block had, less
- * what a failed call already sent of it. */
+ * of it once all are checked; for some blocks, what those blocks had,
+ * less what failed calls already sent of them (`spent`). */
 static __always_inline __u64 aspen_replay_give(struct aspen_replay *r)
 {
 	__u64 g = r->credit;
@@ -1474,6 +1485,7 @@ static __always_inline __u64 aspen_replay_give(struct aspen_replay *r)
 	}
 	r->credit -= g;
 	r->spent = 0;
+	r->retry = 0;
 	return g;
 }
 
@@ -1490,10 +1502,12 @@ static __always_inline int aspen_replay_after(struct aspen_replay *r,
 	__u64 n = r->len, v = r->vlen;
 
 	r->vlen = 0;
-	if (n && v < n) { /* one block checked, the call brought owed bytes only */
-		if (w == v) { /* that block written: the rest is owed, hashed already */
+	if (n && v < n) { /* some blocks checked, the call brought owed bytes only */
+		if (w <= v && !(w & (ASPEN_REPLAY_BLOCK - 1))) {
+			/* whole blocks of those written: the rest is owed,
+			 * hashed already */
 			r->len = n - w;
-			r->first++;
+			r->first += (__u32)(w / ASPEN_REPLAY_BLOCK);
 			r->credit += taken;
 			return 0;
 		}
@@ -1725,8 +1739,9 @@ static __always_inline void aspen_write_done(struct aspen_write_undo *u, __u64 s
 
 /* The write returned: > 0 is success for every function probed (bytes for
  * SSL_write and gnutls_record_send, 1 for SSL_write_ex and OpenSSL's
- * internal write). On success the request lines are published; on failure
- * the parse state goes back to before the call, which will be repeated. */
+ * internal write). On success the request lines are published, and what
+ * the call did not write is owed (aspen_write_done()); on failure the
+ * parse state goes back to before the call, which will be repeated. */
 SEC("uretprobe")
 int aspen_write_ret(struct pt_regs *ctx)
 {
@@ -1757,6 +1772,7 @@ int aspen_write_ret(struct pt_regs *ctx)
 			pay = sent < s->replay.credit ? sent : s->replay.credit;
 			s->replay.credit -= pay;
 			s->replay.spent += pay;
+			s->replay.retry = 1;
 			s->debt += sent - pay;
 		}
 	}

@@ -16,7 +16,7 @@
 # that is not the rest (an AWS key in it) loses the connection's framing,
 # refused, the key never at the provider.
 source "$(dirname "$0")/../lib/harness.sh"
-export H_PROVIDER_H2=1
+export H_PROVIDER_H2=1 H_PROVIDER_H2_WINDOW_openai=16777216 # a 1 MB stream goes at once
 harness_start tls-partial-writes
 
 command -v ruby >/dev/null 2>&1 || skip_or_fail "ruby missing (scripts/install-deps.sh)"
@@ -150,6 +150,16 @@ for proto in h1 h2; do
 	partial_post "py-$proto-ssn" "$H_WORK/40k-ssn.json" "${opt[@]}"
 	expect_partial "python3 $proto 40k, an SSN"
 	expect_masked "python3 $proto 40k body in partial writes, an SSN"
+
+	# non-blocking, a 4 KiB send buffer: calls also fail part way through a
+	# record (WANT_WRITE) and are repeated; what their sent bytes spent of
+	# the owed credit is not given back twice
+	provider_mark "$IP_OPENAI"
+	partial_post "py-$proto-nonblock" "$H_WORK/1m-ok.json" "${opt[@]}" --nonblock
+	expect_partial "python3 $proto 1m, non-blocking"
+	wants=$(sed -n 's/.*"wants": \([0-9]*\).*/\1/p' "$C_OUT")
+	[ "${wants:-0}" -ge 1 ] || fail "python3 $proto non-blocking: no call failed with WANT_WRITE (wants=$wants): the case is not exercised"
+	expect_allowed "python3 $proto 1m body in non-blocking partial writes, gpt-4o-mini" "$H_WORK/1m-ok.json"
 
 	# a record written past the TLS library after the first partial write:
 	# the rest's credit is taken back until the next call brings it

@@ -17,14 +17,19 @@ blocking, so TCP holds whole records: the record starts at a record
 boundary).
 --change-rest TEXT: the rest handed to the next call is not the rest the
 first call was given: TEXT replaces bytes 300 before the body's end.
+--nonblock: a non-blocking socket with a 4 KiB send buffer: calls also fail
+with WANT_WRITE part way through a record, and are repeated (counted in
+"wants").
 
-Prints one JSON line: {"pid", "writes", "first", "status" | "error",
-"smuggled"}. Exit 0 on a 2xx answer, 7 otherwise.
+Prints one JSON line: {"pid", "writes" (calls), "first" (what the first
+that succeeded wrote), "wants", "seq" (each call: bytes written, or "W"),
+"status" | "error", "smuggled"}. Exit 0 on a 2xx answer, 7 otherwise.
 """
 import ctypes
 import ctypes.util
 import json
 import os
+import select
 import socket
 import ssl
 import sys
@@ -38,8 +43,9 @@ smuggle = "--smuggle" in opts
 after = int(opts[opts.index("--after") + 1]) if "--after" in opts else 1
 fragment = int(opts[opts.index("--fragment") + 1]) if "--fragment" in opts else 0
 split = "--split" in opts
+nonblock = "--nonblock" in opts
 change = opts[opts.index("--change-rest") + 1].encode() if "--change-rest" in opts else None
-out = {"pid": os.getpid(), "writes": 0, "first": 0, "smuggled": None}
+out = {"pid": os.getpid(), "writes": 0, "first": 0, "wants": 0, "smuggled": None}
 
 
 def partial_writes(ctx):
@@ -62,16 +68,33 @@ def http1_request(body):
 
 def send_all(s, data):
     """Writes data with partial-write calls; returns after the last."""
-    sent = 0
+    if nonblock:
+        s.setblocking(False)
+    try:
+        send_calls(s, data)
+    finally:
+        s.settimeout(15)
+
+
+def send_calls(s, data):
+    sent, calls = 0, 0  # calls: the ones that succeeded
     while sent < len(data):
-        out["writes"] += 1  # calls made, the one that fails included
-        n = s.send(data[sent:])
-        if out["writes"] == 1:
-            out["first"] = n
-        if n < len(data) - sent and smuggle and out["writes"] == after:
+        out["writes"] += 1  # calls made, the ones that fail included
+        try:
+            n = s.send(data[sent:])
+        except ssl.SSLWantWriteError:
+            # repeated with the same bytes once the socket has room
+            out["wants"] += 1
+            out.setdefault("seq", []).append("W")
+            select.select([], [s], [], 1)
+            continue
+        calls += 1
+        out.setdefault("seq", []).append(n)
+        out["first"] = out["first"] or n
+        if n < len(data) - sent and smuggle and calls == after:
             out["smuggled"] = record_past_library(s)
             return
-        if out["writes"] == 1:
+        if calls == 1:
             if n >= len(data):
                 return  # not a partial write: nothing to test
             if change:
@@ -121,7 +144,10 @@ def main():
     partial_writes(ctx)
     if use_h2:
         ctx.set_alpn_protocols(["h2"])
-    s = ctx.wrap_socket(socket.create_connection((host, 443), timeout=15), server_hostname=host)
+    raw = socket.create_connection((host, 443), timeout=15)
+    if nonblock:
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    s = ctx.wrap_socket(raw, server_hostname=host)
     if use_h2:
         assert s.selected_alpn_protocol() == "h2", s.selected_alpn_protocol()
         h2_request(s, body)
