@@ -141,7 +141,7 @@ struct probe_point {
 	size_t prog;       /* offset of the program in struct policy_progs */
 	bool retprobe;
 	bool read;         /* a read probe (ATTACH_READS) */
-	int written;       /* a write probe's enum aspen_write_cookie */
+	int written;       /* a write entry probe's enum aspen_write_cookie (else 0) */
 };
 
 /* What attach_libs() attaches: the write probes (a process's first
@@ -156,7 +156,7 @@ struct probe_point {
 /* The read probes are in objects of policies with request or response
  * rules. */
 static const struct probe_point points[] = {
-	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false, false, 0 },
+	{ TLS_LIB_OPENSSL, "SSL_write", PROG(ssl_write), false, false, ASPEN_COOKIE_WRITTEN_RET },
 	{ TLS_LIB_OPENSSL, "SSL_write", PROG(write_ret), true, false, 0 },
 	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(ssl_write), false, false, ASPEN_COOKIE_WRITTEN_ARG4 },
 	{ TLS_LIB_OPENSSL, "SSL_write_ex", PROG(write_ret), true, false, 0 },
@@ -164,7 +164,8 @@ static const struct probe_point points[] = {
 	{ TLS_LIB_OPENSSL, "SSL_read", PROG(tls_read_ret), true, true, 0 },
 	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(ssl_read_ex), false, true, 0 },
 	{ TLS_LIB_OPENSSL, "SSL_read_ex", PROG(tls_read_ret), true, true, 0 },
-	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false, false, 0 },
+	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(gnutls_send), false, false,
+	  ASPEN_COOKIE_WRITTEN_RET },
 	{ TLS_LIB_GNUTLS, "gnutls_record_send", PROG(write_ret), true, false, 0 },
 	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(gnutls_recv), false, true, 0 },
 	{ TLS_LIB_GNUTLS, "gnutls_record_recv", PROG(tls_read_ret), true, true, 0 },
