@@ -72,7 +72,6 @@ struct aspen_h2conn {
 	struct aspen_replay replay; /* what a failed call or a partial write owes again */
 	__u64 call_len;	    /* this write call's length ... */
 	__u64 call_wptr;    /* ... and where it stores what it wrote (aspen_written()) */
-	__u64 call_owed;    /* bytes the connection owed at its entry (replay) */
 	__u64 call_credit;  /* credit this write call added to the ledger */
 	__u32 lost;	    /* enum aspen_unparsed once nothing more can be followed */
 	__u32 in_call;
@@ -495,10 +494,10 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
  * request), nothing more credited. Global. */
 __noinline int aspen_h2_lose(struct aspen_h2conn *c, struct aspen_stream *s1, __u32 why, int probe)
 {
-	if (!c || !s1)
+	if (!c)
 		return 0;
-	c->lost = why;
-	if (s1->decided)
+	c->lost = why; /* lost whether or not its HTTP/1.1 stream can carry the decision */
+	if (!s1 || s1->decided)
 		return 0;
 	s1->r.unparsed = why;
 	s1->bytes += c->unattributed + c->hdr_pend;
@@ -823,7 +822,6 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	}
 	c->call_credit = 0;
 	skip = 0;
-	c->call_owed = c->replay.len;
 	if (c->replay.len) {
 		__s64 n = aspen_replay_check(&c->replay, key, buf, len);
 
@@ -1069,8 +1067,8 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 		return;
 	c->in_call = 0;
 	sent = (int)ret > 0 ? aspen_written(c->call_wptr, ret, c->call_len) : 0;
-	if (sent == c->call_len && !c->call_owed)
-		return; /* all written, nothing was owed */
+	if (sent == c->call_len && !c->replay.len)
+		return; /* all written, nothing was owed (the entry's check leaves len) */
 	/* failed (repeated with the same bytes), or wrote part (the next call
 	 * brings the rest): until then the credit of what is owed is not
 	 * there for bytes no probe saw (what its sent records spent is gone
@@ -1084,7 +1082,6 @@ static __always_inline void aspen_h2_write_ret(__s64 ret)
 		rc = aspen_replay_failed(&c->replay, &c->key, c->wbuf, c->call_len, taken);
 	if (rc < 0) { /* owed bytes the entry did not check are not the owed ones */
 		aspen_replay_lose(&c->replay);
-		c->lost = ASPEN_UNPARSED_H2_STATE;
 		aspen_h2_lose(c, bpf_map_lookup_elem(&aspen_streams, &c->key), ASPEN_UNPARSED_H2_STATE,
 			      ASPEN_PROBE_OPENSSL);
 	}

@@ -64,7 +64,7 @@ struct aspen_replay {
 	__u64 hash;   /* ... whole: the SipHash of those bytes under it; blocks: 1;
 		       * 0: they could not be read */
 	__u64 credit; /* what the returns took back of their credit, not given again yet */
-	__u64 spent;  /* blocks: bytes of the first block a failed call already sent */
+	__u64 spent;  /* blocks: bytes of the owed ones that failed calls already sent */
 	__u64 vlen;   /* of them, how many the current call's entry checked */
 	__u32 first;  /* blocks: the block the owed bytes start with */
 	__u16 blocks; /* 1: hashed per block, 0: whole */
@@ -244,7 +244,6 @@ struct aspen_write_undo {
 	struct aspen_stream_key key;
 	__u64 buf, len; /* the call's arguments ... */
 	__u64 wptr;     /* ... and where it stores what it wrote (aspen_written()) */
-	__u64 owed;     /* the session owed bytes at the call's entry (struct aspen_replay) */
 	struct aspen_stream snap;
 	__u32 has_audit;
 	__u32 active; /* between a write's entry and its return */
@@ -1059,7 +1058,6 @@ static __always_inline void aspen_undo_begin(const struct aspen_stream_key *key,
 	u->buf = (__u64)buf;
 	u->len = len;
 	u->wptr = wptr;
-	u->owed = s->replay.len;
 	aspen_copy(&u->snap, s, sizeof(*s));
 	u->has_audit = 0;
 	u->active = 1;
@@ -1251,7 +1249,7 @@ static __always_inline int aspen_reads_follow(__u32 tgid, int can_stop)
  * the call is repeated), their credit spent by sk_msg: takes back what is
  * there, up to `credit`, and returns what could not be. HTTP/1.1 parses the
  * repeat again and credits that much less (aspen_stream.debt); HTTP/2 does
- * not parse it again and gives back what was taken (replay_credit). Taking
+ * not parse it again and gives back what was taken (replay.credit). Taking
  * back more than is there would wrap the ledger around and pass every
  * later byte. */
 static __always_inline __u64 aspen_take_back(struct aspen_ledger *l, __u64 credit)
@@ -1489,6 +1487,22 @@ static __always_inline __u64 aspen_replay_give(struct aspen_replay *r)
 	return g;
 }
 
+/* The owed bytes the entry did not check (it checked some blocks of a
+ * call that brought owed bytes only), checked now against their blocks,
+ * before the call's bytes are sealed anew: 0, or -1 when they are not the
+ * owed bytes or are not all in the call (owed bytes past the call's own
+ * cannot be sealed from it). */
+static __always_inline int aspen_replay_rest_ok(struct aspen_replay *r,
+						const struct aspen_stream_key *key, __u64 buf,
+						__u64 len)
+{
+	__u64 n = r->len, v = r->vlen;
+
+	if (!n || v >= n)
+		return 0;
+	return len < n || !aspen_replay_blocks_ok(r, key, buf + v, n - v, r->first + 1) ? -1 : 0;
+}
+
 /* The call (BUF, LEN) returned success having written W of its bytes;
  * TAKEN is what it had credited that the ledger still held, taken back.
  * What it owed and did not write stays owed; what it did not write of its
@@ -1501,22 +1515,18 @@ static __always_inline int aspen_replay_after(struct aspen_replay *r,
 {
 	__u64 n = r->len, v = r->vlen;
 
-	r->vlen = 0;
-	if (n && v < n) { /* some blocks checked, the call brought owed bytes only */
-		if (w <= v && !(w & (ASPEN_REPLAY_BLOCK - 1))) {
-			/* whole blocks of those written: the rest is owed,
-			 * hashed already */
-			r->len = n - w;
-			r->first += (__u32)(w / ASPEN_REPLAY_BLOCK);
-			r->credit += taken;
-			return 0;
-		}
-		/* not one whole block: the owed bytes the entry did not check
-		 * are checked before they are sealed anew (owed bytes past the
-		 * call's own cannot be sealed from it) */
-		if (len < n || !aspen_replay_blocks_ok(r, key, buf + v, n - v, r->first + 1))
-			return -1;
+	if (n && v < n && w <= v && !(w & (ASPEN_REPLAY_BLOCK - 1))) {
+		/* whole blocks of those checked written: the rest is owed,
+		 * hashed already */
+		r->vlen = 0;
+		r->len = n - w;
+		r->first += (__u32)(w / ASPEN_REPLAY_BLOCK);
+		r->credit += taken;
+		return 0;
 	}
+	if (aspen_replay_rest_ok(r, key, buf, len) < 0)
+		return -1;
+	r->vlen = 0;
 	if (w < len)
 		aspen_replay_seal(r, key, buf + w, len - w, r->credit + taken, blocks);
 	else
@@ -1534,11 +1544,7 @@ static __always_inline int aspen_replay_failed(struct aspen_replay *r,
 					       const struct aspen_stream_key *key, __u64 buf,
 					       __u64 len, __u64 taken)
 {
-	__u64 n = r->len, v = r->vlen;
-
-	r->vlen = 0;
-	if (n && v < n &&
-	    (len < n || !aspen_replay_blocks_ok(r, key, buf + v, n - v, r->first + 1)))
+	if (aspen_replay_rest_ok(r, key, buf, len) < 0)
 		return -1;
 	aspen_replay_seal(r, key, buf, len, r->credit + taken, 0);
 	return 0;
@@ -1590,6 +1596,16 @@ static __always_inline __u64 aspen_wptr(struct pt_regs *ctx)
 	return 0;
 }
 
+/* An HTTP/1.1 (or WebSocket) session's owed bytes were not brought: its
+ * framing is lost (`unsynced`: every later byte is decided by
+ * `uninspectable`). */
+static __always_inline void aspen_replay_unsync(struct aspen_stream *s)
+{
+	aspen_replay_lose(&s->replay);
+	s->unsynced = 1;
+	aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
+}
+
 /* An HTTP/1.1 (or WebSocket) session owes bytes of its last call: the
  * call's leading bytes, checked, get their credit back and are not parsed
  * again; other bytes lose the session's framing (`unsynced`: every later
@@ -1603,9 +1619,7 @@ static __always_inline __u64 aspen_replay_take(struct aspen_stream *s,
 	__u64 g;
 
 	if (n < 0) {
-		aspen_replay_lose(&s->replay);
-		s->unsynced = 1;
-		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
+		aspen_replay_unsync(s);
 		return len;
 	}
 	g = aspen_replay_give(&s->replay);
@@ -1721,8 +1735,8 @@ static __always_inline void aspen_write_done(struct aspen_write_undo *u, __u64 s
 	struct aspen_ledger *l;
 	__u64 taken = 0;
 
-	if (sent == u->len && !u->owed)
-		return; /* the common case: all written, nothing was owed */
+	if (sent == u->len && !u->snap.replay.len)
+		return; /* the common case: all written, nothing was owed at entry */
 	s = bpf_map_lookup_elem(&aspen_streams, &u->key);
 	l = bpf_map_lookup_elem(&aspen_ledger, &u->key);
 	if (!s)
@@ -1730,11 +1744,8 @@ static __always_inline void aspen_write_done(struct aspen_write_undo *u, __u64 s
 	if (sent < u->len && l)
 		taken = s->call_credit - aspen_take_back(l, s->call_credit);
 	if (aspen_replay_after(&s->replay, &u->key, u->buf, u->len, sent, taken,
-			       l && !l->pending) < 0) {
-		aspen_replay_lose(&s->replay);
-		s->unsynced = 1;
-		aspen_ledger_flag(s, 0, ASPEN_UNPARSED_UNSYNCED);
-	}
+			       l && !l->pending) < 0)
+		aspen_replay_unsync(s);
 }
 
 /* The write returned: > 0 is success for every function probed (bytes for
