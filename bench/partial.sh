@@ -4,8 +4,8 @@
 # again): Ruby Net::HTTP POSTing chat bodies of 40 KB and 1 MB to nginx
 # over loopback TLS, keep-alive, one after another, without aspend (direct)
 # and with request rules on the model (the first call of each body parses
-# it whole; every partial return hashes the rest and the next call's entry
-# hashes it again). Prints per body the mean time per request of each,
+# it whole and its return hashes the rest per 16 KiB block; each later
+# call checks the block it writes). Prints per body the mean time per request of each,
 # their ratio (direct / model: the throughput ratio), medians and spread
 # over the rounds, and from the kernel's BPF statistics the write probe's
 # and the return probe's time per request.
