@@ -41,10 +41,13 @@ bench_exit() {
 
 # The 2.2 KB chat completion the request benches post: 14 messages, then
 # "model" (after "messages", as the Python SDK sends it) and "user".
+# BENCH_MSGS=N: N messages instead (how the programs' cost grows with the
+# body).
 chat_body() {
 	"$H_PY" -c '
-import json
-msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(14)]
+import json, os
+n = int(os.environ.get("BENCH_MSGS", "14"))
+msgs = [{"role": "user", "content": "Summarise the quarterly report section %d. " % i * 3} for i in range(n)]
 print(json.dumps({"messages": msgs, "model": "gpt-4o-mini", "user": "bench"}))'
 }
 

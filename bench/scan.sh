@@ -4,7 +4,9 @@
 # SEC("syscall") aspen_scan_test, BPF_PROG_TEST_RUN, one bpf_loop step per
 # byte: the code the TLS probes run) and the same generated aspen_body_step
 # compiled natively (tests/lib/scan-native.sh), in the same run. Prints MB/s
-# of both and the ratio. Needs root (BPF_PROG_TEST_RUN).
+# of both and the ratio: 20 alternating slices of each (this machine's
+# speed drifts over seconds), the median of the neighbouring pairs' ratios
+# and their spread. Needs root (BPF_PROG_TEST_RUN).
 #   bench/scan.sh [BUILD_DIR] [SECONDS] [POLICY.asp]
 # Build without ASPEN_SANITIZE for figures that mean anything for the native
 # side (the kernel side does not care).
