@@ -14,7 +14,9 @@
 # (tests/lib/partial_client.py), HTTP/1.1 and HTTP/2: the same; a record
 # written past the TLS library after a partial write is refused; a rest
 # that is not the rest (an AWS key in it) loses the connection's framing,
-# refused, the key never at the provider.
+# refused, the key never at the provider. wget (GnuTLS, whose
+# gnutls_record_send writes one record a call): 40 KB in partial writes and
+# 1 MB in 8 KiB writes, allowed, denied, refused and masked alike.
 source "$(dirname "$0")/../lib/harness.sh"
 export H_PROVIDER_H2=1 H_PROVIDER_H2_WINDOW_openai=16777216 # a 1 MB stream goes at once
 harness_start tls-partial-writes
@@ -213,6 +215,35 @@ provider_mark "$IP_OPENAI"
 partial_post py-smuggle-late "$H_WORK/40k-ok.json" --smuggle --after 2
 assert_contains "$C_OUT" '"smuggled": "refused 13"' "python3: a record past the TLS library after the second partial write"
 audit_wait event=request decision=deny rule=uninspectable unparsed=uninspected_bytes pid="$C_PID" >/dev/null
+
+# ---- GnuTLS (wget): gnutls_record_send sends one record a call and
+# returns its size, and wget calls again with the rest. A body given as
+# --post-data goes in one call (16384, 16384, 7232 for 40 KB: partial
+# writes); --post-file goes in wget's 8 KiB reads, each sent whole (the 1 MB
+# body: a request in 128 writes)
+wget_post() { # NAME FILE
+	local how=--post-file="$2"
+	[ "$(stat -c %s "$2")" -lt 100000 ] && how=--post-data="$(cat "$2")"
+	client "$1" "$H_WGET" -nv -O - --timeout=15 --tries=1 --ca-certificate="$H_CA" \
+		--header='Content-Type: application/json' "$how" "$OA"
+}
+for size in 40k 1m; do
+	provider_mark "$IP_OPENAI"
+	wget_post "wget-$size-ok" "$H_WORK/$size-ok.json"
+	expect_allowed "wget $size body, gpt-4o-mini" "$H_WORK/$size-ok.json"
+
+	provider_mark "$IP_OPENAI"
+	wget_post "wget-$size-deny" "$H_WORK/$size-deny.json"
+	expect_refused "wget $size body, gpt-4o (denied)" other_models
+
+	provider_mark "$IP_OPENAI"
+	wget_post "wget-$size-aws" "$H_WORK/$size-aws.json"
+	expect_refused "wget $size body, an AWS key 80% in" no_aws_keys
+
+	provider_mark "$IP_OPENAI"
+	wget_post "wget-$size-ssn" "$H_WORK/$size-ssn.json"
+	expect_masked "wget $size body, an SSN 80% in"
+done
 
 assert_not_contains "$H_AUDIT" "$KEY" "the audit trail"
 assert_not_contains "$H_AUDIT" "$SSN" "the audit trail"

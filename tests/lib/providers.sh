@@ -125,7 +125,7 @@ for l in sys.stdin: print(open(json.loads(l)["file"], "rb").read().decode("utf-8
 # (after its connections closed). REQUESTS counts complete and partial ones.
 provider_since() {
 	provider_settle "$PM_ADDR"
-	echo "$(($(provider_conns "$PM_ADDR") - PM_CONNS)) $(rec_since addr="$PM_ADDR" | grep -cE '"event": "(partial_)?request"') $(($(provider_bytes "$PM_ADDR") - PM_BYTES))"
+	echo "$(($(provider_conns "$PM_ADDR") - PM_CONNS)) $(rec_since addr="$PM_ADDR" | { grep -cE '"event": "(partial_)?request"' || true; }) $(($(provider_bytes "$PM_ADDR") - PM_BYTES))"
 }
 
 # assert_nothing_arrived WHAT [CONNS]: since the mark the provider received
