@@ -31,8 +31,12 @@ declare -A ratios wns # wns: the write probe's ns a run, each round
 for round in $(seq "$ROUNDS"); do
 	d=$(rps direct)
 	line="round $round: direct $d"
+	# old first in odd rounds, new first in even ones: the machine drifts
+	# within a round, and a fixed order put it all on one side
+	order="old new"
+	[ $((round % 2)) = 0 ] && order="new old"
 	for cfg in model patterns; do
-		for who in old new; do
+		for who in $order; do
 			if [ "$who" = old ]; then export ASPEND=$OLD/runtime/aspend; else export ASPEND=$NEW/runtime/aspend; fi
 			start_aspend "$H_WORK/$who-$cfg.bpf.o"
 			stats_on
