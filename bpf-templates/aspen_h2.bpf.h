@@ -463,7 +463,12 @@ static __always_inline void aspen_h2_scan_note(struct aspen_h2stream *hs, struct
 #endif
 
 /* A DATA byte (at offset c->at of the write) of stream hs (may be NULL: no
- * state). Global. */
+ * state). The patterns see the body as over HTTP/1.1 (aspen_feed_step()):
+ * JSON strings decoded, what the parser says the byte stands for; so the
+ * parser reads a decided stream's body on too when there are patterns.
+ * (Until session 37 they saw the raw bytes here: a key spelled with an
+ * escape, AKIA\u0049OSFODNN7EXAMPLE, passed `matches` over HTTP/2.)
+ * Global. */
 __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, __u32 b, int probe)
 {
 	struct aspen_stream *s;
@@ -472,14 +477,32 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	if (!hs || !c)
 		return 0;
 	s = &hs->s;
-#if ASPEN_NEED_BODY_SCAN
-	aspen_h2_scan_begin(hs, c);
-	aspen_body_byte(s, b, (__u32)c->at);
-	aspen_h2_scan_note(hs, c);
-#endif
-	if (s->decided)
+	if (s->decided && !ASPEN_NEED_BODY_SCAN)
 		return 0;
 	rc = aspen_http_req_body_byte(&s->st, &s->r, (__u8)b);
+#if ASPEN_NEED_BODY_SCAN
+	{
+		__u8 dn = s->st.dec_n;
+		__u32 dec = s->st.dec, at = (__u32)c->at;
+
+		aspen_h2_scan_begin(hs, c);
+		if (dn == AH_DEC_RAW) {
+			aspen_body_byte(s, b, at);
+		} else {
+			if (dn > 0)
+				aspen_body_byte(s, dec & 0xff, at);
+			if (dn > 1)
+				aspen_body_byte(s, (dec >> 8) & 0xff, at);
+			if (dn > 2)
+				aspen_body_byte(s, (dec >> 16) & 0xff, at);
+			if (dn > 3)
+				aspen_body_byte(s, (dec >> 24) & 0xff, at);
+		}
+		aspen_h2_scan_note(hs, c);
+	}
+	if (s->decided)
+		return 0;
+#endif
 	if (rc == ASPEN_HTTP_DECIDABLE || rc == ASPEN_HTTP_ERROR || rc == ASPEN_HTTP_DONE)
 		aspen_decide_stream(s, probe);
 	else if (s->r.body_seen >= c->bound) {
@@ -617,21 +640,25 @@ __noinline int aspen_h2_data_run(struct aspen_h2pos *f, struct aspen_h2conn *c,
 	if (body <= 1)
 		return 0;
 	room = body - 1;
-	if (s->decided) {
-		/* nothing left to read but the patterns' */
+	if (s->decided && !ASPEN_NEED_BODY_SCAN) {
+		/* nothing left to read */
 		if (room > f->n - f->pos)
 			room = f->n - f->pos;
 		if (room > ASPEN_FAST_MAX)
 			room = ASPEN_FAST_MAX;
 		k = (__u32)room;
 	} else {
+		/* a decided stream's body is read on for the patterns, which
+		 * see its strings decoded (aspen_h2_data()): the same runs */
 		nest = aspen_http_req_nest_ok(&s->st, &s->r);
 		if (!nest && !aspen_http_req_plain_ok(&s->st))
 			return 0;
-		if (s->r.body_seen + 1 >= c->bound)
-			return 0;
-		if (room > c->bound - s->r.body_seen - 1)
-			room = c->bound - s->r.body_seen - 1;
+		if (!s->decided) {
+			if (s->r.body_seen + 1 >= c->bound)
+				return 0;
+			if (room > c->bound - s->r.body_seen - 1)
+				room = c->bound - s->r.body_seen - 1;
+		}
 		k = aspen_fast_take(s, (const struct aspen_tls_scratch *)sc, f->pos, f->n, room,
 				    nest ? ASPEN_RUN_NEST : ASPEN_RUN_TEXT);
 		if (!k)

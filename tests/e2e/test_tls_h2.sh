@@ -180,11 +180,17 @@ default allow
 uninspectable deny
 import "providers"
 import "pii"
+import "secrets"
 
 rule mask_pii {
   on request
   redact pii.ssn with "X"
   audit
+}
+rule keys {
+  on request
+  when request.body matches secrets.aws_access_key
+  deny "credentials in a prompt"
 }
 EOF_POLICY
 )
@@ -216,4 +222,19 @@ got=$(rec_bodies event=request addr="$IP_OPENAI")
 case $got in *"$ssn"*) fail "the SSN 10 KB in reached the provider over HTTP/2" ;; esac
 case $got in *" key XXXXXXXXXXX "*) ;; *) fail "no same-length mask of the SSN 10 KB in at the provider" ;; esac
 audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null
+
+# escapes hide nothing over HTTP/2 either: the patterns see DATA's JSON
+# strings decoded, as over HTTP/1.1. An AWS key with one letter escaped is
+# denied (before, the patterns read the raw bytes here and it reached the
+# provider); an escaped SSN cannot be masked in place: denied
+for case in 'key AKIA\u0049OSFODNN7EXAMPLE here|keys|' 'my ssn is \u0031\u00323-45-6789|uninspectable|no_redact'; do
+	IFS='|' read -r text rule why <<<"$case"
+	provider_mark "$IP_OPENAI"
+	curl_call "curl-h2-escaped-$rule" "$OA" "${JSON[@]}" \
+		-d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"'"$text"'"}]}'
+	assert_failed "curl (HTTP/2): $text"
+	read -r -a got <<<"$(provider_since)"
+	assert_eq 0 "$(h2_stream_bytes)" "curl (HTTP/2) $text: stream bytes at the provider"
+	audit_wait event=request decision=deny rule="$rule" ${why:+unparsed=$why} pid="$C_PID" >/dev/null
+done
 stop_aspend
