@@ -40,8 +40,10 @@
  * JSON: the body is scanned for the top-level keys "model" (string),
  * "stream" (true), "user" (string) and "metadata": {"user_id": string}.
  * A key spelled with escapes is decoded before it is compared; string
- * values are decoded (\" \\ \/ \b \f \n \r \t, \uXXXX as UTF-8, surrogate
- * halves each encoded on their own). A duplicate key: the last one wins,
+ * values are decoded (\" \\ \/ \b \f \n \r \t, \uXXXX as UTF-8; a surrogate
+ * pair, \uD83D\uDE00, as the one character it names, in 4 bytes, as JSON
+ * parsers read it; a high half not followed at once by a low one is
+ * dropped, a lone low half encoded on its own). A duplicate key: the last one wins,
  * as in the JSON parsers that servers use. Values longer than the buffer
  * are cut and ASPEN_REQ_TRUNCATED set. A body that is not a JSON object
  * (multipart, form) is not scanned: no field, no error.
@@ -158,6 +160,7 @@ struct aspen_http_req_state {
 	__u16 out_len;    /* bytes in the field being written                */
 	__u16 hflags;     /* AH_HF_*                                         */
 	__u16 ucode;      /* \uXXXX being read                               */
+	__u16 usur;       /* a high surrogate read, its low half expected next */
 	__u8 state;       /* AH_RQ_*                                         */
 	__u8 cstate;      /* AH_C_* (chunked framing)                        */
 	__u8 hdr;         /* AH_H_*: header whose value is being read        */
@@ -167,7 +170,7 @@ struct aspen_http_req_state {
 	__u8 uesc;        /* hex digits of \uXXXX still expected             */
 	__u8 events;      /* AH_EV_*: DECIDABLE already returned             */
 	__u8 dec_n;       /* body text this byte stands for: AH_DEC_RAW (the  */
-	__u32 dec;        /* byte itself), or 0..3 decoded bytes in dec: JSON  */
+	__u32 dec;        /* byte itself), or 0..4 decoded bytes in dec: JSON  */
 			  /* escapes inside strings (\u0031 -> "1")           */
 };
 
@@ -556,6 +559,19 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 			st->ucode = (__u16)cp;
 			if (--st->uesc)
 				return;
+			if (cp >= 0xd800 && cp < 0xdc00) {
+				st->usur = (__u16)cp; /* its low half comes next */
+				return;
+			}
+			if (cp >= 0xdc00 && cp < 0xe000 && st->usur) {
+				cp = 0x10000 + (((__u32)st->usur - 0xd800) << 10) + (cp - 0xdc00);
+				st->usur = 0;
+				out = (0xf0 | (cp >> 18)) | ((0x80 | ((cp >> 12) & 0x3f)) << 8) |
+				      ((0x80 | ((cp >> 6) & 0x3f)) << 16) | ((0x80 | (cp & 0x3f)) << 24);
+				n = 4;
+				goto emit;
+			}
+			st->usur = 0;
 			if (cp < 0x80) {
 				out = cp;
 			} else if (cp < 0x800) {
@@ -570,6 +586,8 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 		}
 		st->uesc = 0; /* not JSON; take the byte as it comes */
 	}
+	if (!(jf & AH_JF_ESC) ? c != '\\' : c != 'u')
+		st->usur = 0; /* a high surrogate not followed by an escape: dropped */
 	if (jf & AH_JF_ESC) {
 		st->jflags = jf & ~AH_JF_ESC;
 		switch (c) {
@@ -639,6 +657,8 @@ emit:
 			AH_PUT(f, ASPEN_MODEL_LEN, i, (out >> 8) & 0xff, r->flags, ASPEN_REQ_TRUNCATED);
 		if (n > 2)
 			AH_PUT(f, ASPEN_MODEL_LEN, i, (out >> 16) & 0xff, r->flags, ASPEN_REQ_TRUNCATED);
+		if (n > 3)
+			AH_PUT(f, ASPEN_MODEL_LEN, i, (out >> 24) & 0xff, r->flags, ASPEN_REQ_TRUNCATED);
 		st->out_len = i;
 	}
 }
@@ -1073,7 +1093,7 @@ static __always_inline int aspen_http_req_plain_ok(const struct aspen_http_req_s
 {
 	return st->jstate == AH_J_OFF ||
 	       ((st->jflags & AH_JF_STR) && !(st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) &&
-		!st->uesc);
+		!st->uesc && !st->usur);
 }
 
 static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_req_state *st,
@@ -1089,7 +1109,7 @@ static __always_inline __u64 aspen_http_req_plain_room(const struct aspen_http_r
 static __always_inline int aspen_http_req_nest_ok(const struct aspen_http_req_state *st,
 						   const struct aspen_req *r)
 {
-	return !(st->jstate == AH_J_OFF || r->unparsed != ASPEN_UNPARSED_NONE || st->uesc ||
+	return !(st->jstate == AH_J_OFF || r->unparsed != ASPEN_UNPARSED_NONE || st->uesc || st->usur ||
 		 (st->jflags & (AH_JF_ESC | AH_JF_KEY | AH_JF_VAL)) || st->depth < 2 ||
 		 aspen_http_json_tracked(st));
 }

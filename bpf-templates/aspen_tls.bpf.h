@@ -873,6 +873,8 @@ static long aspen_feed_step(__u32 i, void *arg)
 				aspen_body_byte(s, (dec >> 8) & 0xff, at);
 			if (dn > 2)
 				aspen_body_byte(s, (dec >> 16) & 0xff, at);
+			if (dn > 3)
+				aspen_body_byte(s, (dec >> 24) & 0xff, at);
 		}
 	}
 #endif

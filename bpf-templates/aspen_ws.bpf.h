@@ -115,6 +115,8 @@ __noinline int aspen_ws_data(struct aspen_stream *s, __u32 b, __u64 bound)
 				aspen_body_byte(s, (dec >> 8) & 0xff, 0);
 			if (dn > 2)
 				aspen_body_byte(s, (dec >> 16) & 0xff, 0);
+			if (dn > 3)
+				aspen_body_byte(s, (dec >> 24) & 0xff, 0);
 		}
 	}
 #endif

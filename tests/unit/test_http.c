@@ -1026,6 +1026,61 @@ static void test_decoded_body_text(void **state)
 	assert_string_equal(seen, "{\"m\":\"ssn 123-45\n\xc3\xa9\"x\"}");
 }
 
+/* What the patterns see of BODY (decoded, as test_decoded_body_text reads
+ * it) into seen, and the request's user field into r. */
+static void decode_body(const char *body, char *seen, size_t cap, struct aspen_req *r)
+{
+	char req[512];
+	struct aspen_http_req_state st = { 0 };
+	int len = snprintf(req, sizeof(req), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n%s",
+			   strlen(body), body);
+	size_t n = 0, body_at = (size_t)len - strlen(body);
+
+	assert_true(len > 0 && (size_t)len < sizeof(req));
+	memset(r, 0, sizeof(*r));
+	r->content_length = ~0ULL;
+	for (int i = 0; i < len; i++) {
+		__u64 before = r->body_seen;
+
+		aspen_http_req_byte(&st, r, (__u8)req[i]);
+		if ((size_t)i < body_at || r->body_seen == before)
+			continue;
+		if (st.dec_n == AH_DEC_RAW) {
+			seen[n++] = req[i];
+			continue;
+		}
+		for (unsigned k = 0; k < st.dec_n; k++)
+			seen[n++] = (char)((st.dec >> (8 * k)) & 0xff);
+		assert_true(n < cap);
+	}
+	seen[n] = 0;
+}
+
+/* Surrogate pairs: one character in 4 UTF-8 bytes, as JSON parsers read
+ * them (found by tests/e2e/test_tls_parse_fuzz.sh: each half was encoded
+ * on its own, 6 bytes no parser produces); a high half not followed by a
+ * low one is dropped, a lone low half encoded on its own. */
+static void test_surrogates(void **state)
+{
+	char seen[256];
+	struct aspen_req r;
+
+	(void)state;
+	decode_body("{\"user\":\"a\\ud83d\\ude00b\",\"m\":\"\\uD83D\\uDE00\"}", seen, sizeof(seen), &r);
+	assert_string_equal(seen, "{\"user\":\"a\xf0\x9f\x98\x80" "b\",\"m\":\"\xf0\x9f\x98\x80\"}");
+	assert_string_equal(r.user, "a\xf0\x9f\x98\x80" "b");
+	/* a high half, then text, then a low half: no pair */
+	decode_body("{\"m\":\"\\ud83dx\\ude00\"}", seen, sizeof(seen), &r);
+	assert_string_equal(seen, "{\"m\":\"x\xed\xb8\x80\"}");
+	/* a high half, then another escape */
+	decode_body("{\"m\":\"\\ud83d\\n\\ud83d\\u0041\"}", seen, sizeof(seen), &r);
+	assert_string_equal(seen, "{\"m\":\"\nA\"}");
+	/* a high half at the string's end; a key spelled with a pair */
+	decode_body("{\"m\":\"\\ud83d\",\"\\ud83d\\ude00\":1,\"model\":\"x\"}", seen, sizeof(seen), &r);
+	assert_string_equal(seen, "{\"m\":\"\",\"\xf0\x9f\x98\x80\":1,\"model\":\"x\"}");
+	assert_string_equal(r.model, "x");
+}
+
 /* The probe's fast path (plain string runs skipped) gives the same fields,
  * events and errors as parsing every byte. */
 /* b[0, k) parsed byte by byte and with the fast paths: the same results,
@@ -1286,6 +1341,7 @@ int main(void)
 	    cmocka_unit_test(test_keepalive),
 	    cmocka_unit_test(test_model_late_and_decoys),
 	    cmocka_unit_test(test_escapes_and_duplicates),
+	    cmocka_unit_test(test_surrogates),
 	    cmocka_unit_test(test_metadata),
 	    cmocka_unit_test(test_http2_and_garbage),
 	    cmocka_unit_test(test_malformed),

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The kernel's HTTP/1.1 request parse against a server's JSON parser, on
+# random requests through the real TLS write path: tests/lib/parse_fuzz.py
+# writes COUNT chat requests on one keep-alive connection (python3,
+# OpenSSL), each in 1 to 6 writes cut at random bytes, with bodies built to
+# find where the write probe's parse and its fast paths (8 and 32 bytes a
+# step over string text, the messages array passed by its nesting only)
+# could read other than a server: duplicate and escaped keys, "model" keys
+# below the top level and quoted inside strings, escapes of every kind,
+# brackets in strings, whitespace anywhere, message text up to 40 KB (past
+# the 16 KiB chunks the probe copies). For each request the audit line's
+# model, request_user and stream must be what Python's json module reads
+# (a server's view), every request must be answered, the provider must
+# have received each one whole. Twice: a policy of request rules only, and
+# one with body patterns (the fast loop takes another shape: escapes go
+# through the parser, every byte through the DFA).
+#
+# ASPEN_FUZZ_SEED, ASPEN_FUZZ_COUNT: another seed, more requests (the suite
+# runs seed 37, 400 requests a policy; a failure prints the seed and the
+# request's index: `parse_fuzz.py api.openai.com SEED COUNT` replays it).
+source "$(dirname "$0")/../lib/harness.sh"
+harness_start tls-parse-fuzz
+
+SEED=${ASPEN_FUZZ_SEED:-37}
+COUNT=${ASPEN_FUZZ_COUNT:-400}
+
+rules=$(make_policy fuzz-rules <<'EOF_POLICY'
+policy "fuzz-rules"
+default allow
+uninspectable deny
+import "providers"
+
+rule approved {
+  on request
+  when request.model in ["gpt-4o-mini"]
+  audit
+}
+EOF_POLICY
+)
+patterns=$(make_policy fuzz-patterns <<'EOF_POLICY'
+policy "fuzz-patterns"
+default allow
+uninspectable deny
+import "providers"
+import "pii"
+import "secrets"
+
+rule approved {
+  on request
+  when request.model in ["gpt-4o-mini"]
+  audit
+}
+rule keys {
+  on request
+  when request.body matches secrets.aws_access_key
+  deny "credentials in a prompt"
+}
+rule mask {
+  on request
+  redact pii.ssn with "X"
+}
+EOF_POLICY
+)
+
+# compare EXPECTED AUDIT RECEIVED: the client's lines against the audit's
+# request lines of its pid and the provider's, in order
+compare() {
+	"$H_PY" - "$@" "$SEED" "$COUNT" <<'PY'
+import json, sys
+exp = [json.loads(l) for l in open(sys.argv[1])]
+aud = [json.loads(l) for l in open(sys.argv[2])]
+rec = [json.loads(l) for l in open(sys.argv[3])]
+seed, count = sys.argv[4], sys.argv[5]
+bad = []
+errors = [e for e in exp if "error" in e or e.get("status") != 200]
+if errors:
+    bad.append("%d requests failed, the first: %s" % (len(errors), json.dumps(errors[0])))
+if len(exp) != int(count):
+    bad.append("the client printed %d of %s requests" % (len(exp), count))
+if len(aud) != len(exp):
+    bad.append("%d audit request lines for %d requests" % (len(aud), len(exp)))
+if len(rec) != len(exp):
+    bad.append("the provider received %d requests of %d" % (len(rec), len(exp)))
+for e, a in zip(exp, aud):
+    want = {"model": e.get("model") or None, "stream": e.get("stream"), "request_user": e.get("user") or None,
+            "unparsed": None, "decision": "allow"}
+    got = {k: (a.get(k) or None) if k in ("model", "request_user") else a.get(k) for k in want}
+    if got != want:
+        bad.append("request %d: the kernel read %s, a JSON parser %s" % (e["i"], json.dumps(got), json.dumps(want)))
+for e, r in zip(exp, rec):
+    if r.get("event") != "request" or r.get("bytes") != e.get("bytes") or (r.get("model") or None) != (e.get("model") or None):
+        bad.append("request %d: the provider received %s" % (e["i"], json.dumps(r)))
+for b in bad[:10]:
+    print(b)
+if bad:
+    print("%d differences; replay: tests/lib/parse_fuzz.py api.openai.com %s %s" % (len(bad), seed, count))
+    sys.exit(1)
+print("%d requests: the kernel read what a JSON parser reads in every one" % len(exp))
+PY
+}
+
+for obj in "$rules" "$patterns"; do
+	name=$(basename "$obj" .bpf.o)
+	start_aspend "$obj"
+	audit_wait event=policy_load policy="$name" >/dev/null
+	provider_mark "$IP_OPENAI"
+	client "$name" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/parse_fuzz.py" api.openai.com "$SEED" "$COUNT"
+	assert_ok "$name: parse_fuzz.py"
+	provider_settle "$IP_OPENAI"
+	audit_wait event=request pid="$C_PID" >/dev/null
+	# the last request's line: the trail is written in batches
+	for _ in $(seq 50); do
+		[ "$(audit_count event=request pid="$C_PID")" -ge "$COUNT" ] && break
+		sleep 0.1
+	done
+	audit_find event=request pid="$C_PID" >"$H_WORK/$name.audit"
+	rec_since addr="$IP_OPENAI" event=request >"$H_WORK/$name.received"
+	compare "$C_OUT" "$H_WORK/$name.audit" "$H_WORK/$name.received" >"$H_WORK/$name.compare" ||
+		fail "$name: $(cat "$H_WORK/$name.compare")"
+	log "$name: $(tail -1 "$H_WORK/$name.compare")"
+	stop_aspend
+done

@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Random chat requests through the real TLS write path, and what a JSON
+parser reads in them (tests/e2e/test_tls_parse_fuzz.sh).
+
+    parse_fuzz.py HOST SEED COUNT [--max-body N]
+
+One keep-alive HTTPS connection to HOST:443 (trusting SSL_CERT_FILE), COUNT
+POSTs to /v1/chat/completions, each written in 1 to 6 SSL_write calls cut
+at random bytes (inside keys, escapes, the head). The bodies are JSON built
+here to find where the kernel's parser and its fast paths could read other
+than a server does: keys in any order, duplicates (the last wins),
+escaped key spellings ("mod\\u0065l"), "model" keys and quoted
+'"model": "x"' text below the top level and inside strings, escapes of
+every kind, brackets in strings, whitespace anywhere, message text of a
+few bytes to 40 KB (past the kernel's 16 KiB chunks). For each request it
+prints one JSON line:
+
+    {"i", "pid", "status", "model", "stream", "user", "bytes"}
+
+where model, stream and user are what Python's json module reads in the
+body (the server's view: model and user when strings, stream when the
+literal true), or {"i", "pid", "error"} when the request failed (then it
+connects again).
+"""
+import json
+import os
+import random
+import socket
+import ssl
+import sys
+import time
+
+MODELS = ["gpt-4o-mini", "gpt-4o", "o1-preview", "claude-3-5-sonnet-latest", "gpt-4.1-nano",
+          "mistral-large", ""]
+WORDS = ["Summarise", "the", "quarterly", "report", "model", "user", "stream", "true",
+         "messages", "content", "role", "gpt-4o", "{", "}", "[", "]", ":", ",", "'"]
+# escapes a string may carry, and the text each decodes to
+ESCAPES = [('\\"', '"'), ('\\\\', '\\'), ('\\/', '/'), ('\\n', '\n'), ('\\t', '\t'),
+           ('\\r', '\r'), ('\\b', '\b'), ('\\f', '\f'), ('\\u00e9', '\u00e9'),
+           ('\\u0022', '"'), ('\\u005c', '\\'), ('\\u007b', '{'), ('\\u2028', '\u2028'),
+           ('\\ud83d\\ude00', '\U0001F600')]
+
+
+class Gen:
+    def __init__(self, rng, max_body):
+        self.r = rng
+        self.max_body = max_body
+
+    def ws(self):
+        return self.r.choice(["", "", "", " ", "  ", "\n", "\t", "\r\n  "])
+
+    def text(self, n):
+        """JSON string contents (escaped) of about n bytes."""
+        r, out = self.r, []
+        size = 0
+        while size < n:
+            k = r.random()
+            if k < 0.08:
+                out.append(r.choice(ESCAPES)[0])
+            elif k < 0.12:
+                out.append('\\"model\\": \\"%s\\"' % r.choice(MODELS[:3]))
+            elif k < 0.15:
+                out.append(r.choice(["{", "}", "[", "]", ",", ":", "\u00e9", "\u4e2d"]))
+            else:
+                out.append(r.choice(WORDS) + " ")
+            size += len(out[-1])
+        return "".join(out)
+
+    def string(self, n=None):
+        return '"%s"' % self.text(self.r.randint(0, 24) if n is None else n)
+
+    def key(self, name):
+        """name, sometimes spelled with escapes"""
+        if self.r.random() < 0.15:
+            i = self.r.randrange(len(name))
+            return '"%s\\u%04x%s"' % (name[:i], ord(name[i]), name[i + 1:])
+        return '"%s"' % name
+
+    def value(self, depth):
+        r = self.r
+        k = r.random()
+        if depth > 3 or k < 0.35:
+            return self.string()
+        if k < 0.45:
+            return r.choice(["true", "false", "null", "0", "-1.5e3", "42"])
+        if k < 0.75:
+            return "[" + ",".join(self.ws() + self.value(depth + 1) + self.ws()
+                                  for _ in range(r.randint(0, 3))) + "]"
+        # an object, sometimes with "model" keys below the top level
+        keys = [r.choice(["model", "name", "type", "user", "content"]) for _ in range(r.randint(0, 3))]
+        return "{" + ",".join(self.ws() + self.key(k) + self.ws() + ":" + self.ws() +
+                              self.value(depth + 1) + self.ws() for k in keys) + "}"
+
+    def messages(self):
+        r, parts, left = self.r, [], self.max_body
+        for _ in range(r.randint(0, 6)):
+            size = r.choice([0, 5, 40, 300, 2000, r.randint(0, left)])
+            left = max(0, left - size)
+            parts.append("{" + self.ws() + '"role"' + self.ws() + ":" + self.ws() + '"user"' + "," +
+                         self.ws() + self.key("content") + ":" + self.ws() + self.string(size) +
+                         self.ws() + "}")
+        return "[" + ",".join(self.ws() + p + self.ws() for p in parts) + "]"
+
+    def body(self):
+        r = self.r
+        fields = []
+        for name in r.sample(["model", "messages", "user", "stream", "temperature", "tools",
+                              "metadata", "n"], r.randint(1, 8)):
+            if name == "model":
+                v = '"%s"' % r.choice(MODELS)
+                if r.random() < 0.2:  # an escape in the value
+                    v = v.replace("-", "\\u002d", 1)
+            elif name == "messages":
+                v = self.messages()
+            elif name == "user":
+                v = self.string(r.randint(0, 20))
+            elif name == "stream":
+                v = r.choice(["true", "false", '"true"', "null"])
+            else:
+                v = self.value(1)
+            fields.append((name, v))
+            if name == "model" and r.random() < 0.15:  # a duplicate: the last wins
+                fields.append(("model", '"%s"' % r.choice(MODELS)))
+        r.shuffle(fields)
+        return ("{" + ",".join(self.ws() + self.key(k) + self.ws() + ":" + self.ws() + v + self.ws()
+                               for k, v in fields) + "}" + self.ws())
+
+
+def server_view(body):
+    """What a server's JSON parser reads: model, stream, user."""
+    obj = json.loads(body)
+    model = obj.get("model") if isinstance(obj.get("model"), str) else None
+    user = obj.get("user") if isinstance(obj.get("user"), str) else None
+    if user is None and isinstance(obj.get("metadata"), dict):
+        uid = obj["metadata"].get("user_id")
+        user = uid if isinstance(uid, str) else None
+    return model, obj.get("stream") is True, user
+
+
+def read_response(f):
+    """status of one HTTP/1.1 response read whole from the file f"""
+    status = int(f.readline().split()[1])
+    length, chunked = 0, False
+    while True:
+        line = f.readline()
+        if line in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+        if name.strip().lower() == "transfer-encoding" and "chunked" in value.lower():
+            chunked = True
+    if chunked:
+        while True:
+            size = int(f.readline().split(b";")[0], 16)
+            f.read(size + 2)
+            if size == 0:
+                break
+    else:
+        f.read(length)
+    return status
+
+
+def connect(host):
+    ctx = ssl.create_default_context()
+    raw = socket.create_connection((host, 443), timeout=15)
+    # as urllib3, curl, node and Go do: without it, small writes behind an
+    # unacknowledged one wait on the peer's delayed ACK (a loopback stall
+    # of many seconds was seen here, with or without aspend)
+    raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s = ctx.wrap_socket(raw, server_hostname=host)
+    return s, s.makefile("rb")
+
+
+def main():
+    host, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    max_body = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--max-body" else 40000
+    rng = random.Random(seed)
+    gen = Gen(rng, max_body)
+    s, f = connect(host)
+    for i in range(count):
+        body = gen.body()
+        model, stream, user = server_view(body)
+        raw = body.encode()
+        head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host,
+                "Content-Type: application/json", "Content-Length: %d" % len(raw)]
+        if rng.random() < 0.3:
+            head.append("Authorization: Bearer sk-test-%d" % i)
+        data = ("\r\n".join(head) + "\r\n\r\n").encode() + raw
+        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 5))))
+        out = {"i": i, "pid": os.getpid()}
+        t0 = time.monotonic()
+        try:
+            last = 0
+            for c in cuts + [len(data)]:
+                s.sendall(data[last:c])
+                last = c
+            out.update(status=read_response(f), model=model, stream=stream, user=user, bytes=len(data),
+                       ms=round((time.monotonic() - t0) * 1000, 1))
+        except (OSError, ValueError, IndexError) as e:
+            out.update(error="%s: %s" % (type(e).__name__, e))
+            s.close()
+            s, f = connect(host)
+        print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main()
