@@ -29,10 +29,18 @@
  * total`).
  *
  * Limits (by design):
- * - ASPEN_HPACK_SLOTS entries are remembered (64): a reference to an older
- *   entry that is still in the table is ASPEN_H2_ERR_LOST (the caller
- *   treats the connection as uninspectable); a reference to an evicted or
- *   never inserted entry is ASPEN_H2_ERR_HPACK, as for the server.
+ * - ASPEN_HPACK_SLOTS entries are remembered (128: every entry a table of
+ *   4096 bytes can hold, an entry taking 32 bytes at least), the values of
+ *   the last ASPEN_HPACK_VALS (16) entries whose value is kept: a reference
+ *   to an older entry, or to a kept value since overwritten, that is still
+ *   in the table is ASPEN_H2_ERR_LOST (the caller treats the connection as
+ *   uninspectable); a reference to an evicted or never inserted entry is
+ *   ASPEN_H2_ERR_HPACK, as for the server. (Until session 37: 64 entries,
+ *   each with its value's 128 bytes. A client sending a header whose value
+ *   changes with each request, content-length or an authorization, put a
+ *   new entry in at each request, and its :authority entry, still in the
+ *   table, went past the 64th: every 120 requests or so on a long-lived
+ *   connection one was refused `h2_state`; test_tls_parse_fuzz --h2.)
  * - The table size is whatever the encoder says in size updates, initially
  *   4096 (SETTINGS_HEADER_TABLE_SIZE's default). The server's SETTINGS are
  *   not seen (they travel on the read side): an encoder that grows its
@@ -74,7 +82,8 @@
 #define AHP_MASK(x, m) ((__u32)(x) & (m))
 #endif
 
-#define ASPEN_HPACK_SLOTS 64	/* dynamic entries remembered (power of two) */
+#define ASPEN_HPACK_SLOTS 128	/* dynamic entries remembered (power of two) */
+#define ASPEN_HPACK_VALS 16	/* values of entries remembered (power of two) */
 #define ASPEN_HPACK_VAL_LEN 128 /* value bytes kept (power of two)            */
 #define ASPEN_HPACK_DEFAULT_TABLE 4096
 #define ASPEN_HPACK_MAX_TABLE (1U << 24)
@@ -145,10 +154,11 @@ struct aspen_hpack_slot {
 	__u32 size;	/* name + value + 32 (RFC 7541 4.1) */
 	__u32 vlen;	/* value length (decoded) */
 	__u32 name_len; /* name length (decoded) */
+	__u32 vseq;	/* its value's number among those kept: hp->vals[vseq % VALS] */
 	__u8 name_id;	/* enum aspen_hpack_name */
 	__u8 vflags;	/* enum aspen_hpack_vflags */
 	__u16 _pad;
-	char val[ASPEN_HPACK_VAL_LEN]; /* kept for :method, :path, :authority, host */
+	__u32 _pad2;
 };
 
 /* representation kinds */
@@ -186,7 +196,11 @@ struct aspen_hpack {
 	__u8 colon;	/* authority: 1 + position of a ':' followed by digits only */
 	__u8 tok_len;	/* bytes of the current value token (capped) */
 	__u8 tok_sp;	/* blank inside a token / media type over */
+	__u32 vcount;	/* values ever kept (ahp_keeps_value entries inserted) */
+	__u32 _vpad;
 	char val[ASPEN_HPACK_VAL_LEN];
+	/* kept for :method, :path, :authority, host and :status entries */
+	char vals[ASPEN_HPACK_VALS][ASPEN_HPACK_VAL_LEN];
 	struct aspen_hpack_slot dyn[ASPEN_HPACK_SLOTS];
 };
 
@@ -509,8 +523,12 @@ static __always_inline void ahp_insert(struct aspen_hpack *hp)
 	s->name_len = hp->name_len;
 	s->name_id = hp->name_id;
 	s->vflags = hp->vflags;
-	if (ahp_keeps_value(hp->name_id))
-		__builtin_memcpy(s->val, hp->val, ASPEN_HPACK_VAL_LEN);
+	if (ahp_keeps_value(hp->name_id)) {
+		s->vseq = hp->vcount;
+		__builtin_memcpy(hp->vals[AHP_MASK(hp->vcount, ASPEN_HPACK_VALS - 1)], hp->val,
+				 ASPEN_HPACK_VAL_LEN);
+		hp->vcount++;
+	}
 	hp->count++;
 }
 
@@ -674,8 +692,10 @@ static __always_inline int ahp_rep_int_done(struct aspen_hpack *hp, struct aspen
 		ahp_string_start(hp, 1);
 		return 0;
 	}
+	if (ahp_keeps_value(s->name_id) && hp->vcount - s->vseq > ASPEN_HPACK_VALS)
+		return ASPEN_H2_ERR_LOST; /* in the table, its value no longer kept */
 	hp->state = AHP_S_FIRST;
-	ahp_emit(h, s->name_id, s->val, s->vlen, s->vflags);
+	ahp_emit(h, s->name_id, hp->vals[AHP_MASK(s->vseq, ASPEN_HPACK_VALS - 1)], s->vlen, s->vflags);
 	return 0;
 }
 

@@ -13,13 +13,17 @@
 # (a server's view), every request must be answered, the provider must
 # have received each one whole. Twice: a policy of request rules only, and
 # one with body patterns (the fast loop takes another shape: escapes go
-# through the parser, every byte through the DFA).
+# through the parser, every byte through the DFA); and over HTTP/2 (--h2:
+# a stream per request, its body in DATA frames of random sizes, some
+# padded, the frames' bytes cut into random writes again).
 #
 # ASPEN_FUZZ_SEED, ASPEN_FUZZ_COUNT: another seed, more requests (the suite
 # runs seed 37, 400 requests a policy; a failure prints the seed and the
 # request's index: `parse_fuzz.py api.openai.com SEED COUNT` replays it).
 source "$(dirname "$0")/../lib/harness.sh"
+export H_PROVIDER_H2=1 H_PROVIDER_H2_WINDOW_openai=16777216 # h2 offered; HTTP/1.1 clients get 1.1
 harness_start tls-parse-fuzz
+/usr/bin/python3 -c 'import h2' 2>/dev/null || skip_or_fail "python3-h2 missing (scripts/install-deps.sh)"
 
 SEED=${ASPEN_FUZZ_SEED:-37}
 COUNT=${ASPEN_FUZZ_COUNT:-400}
@@ -63,7 +67,8 @@ EOF_POLICY
 )
 
 # compare EXPECTED AUDIT RECEIVED: the client's lines against the audit's
-# request lines of its pid and the provider's, in order
+# request lines of its pid and the provider's, in order (bytes: the whole
+# request over HTTP/1.1, the body over HTTP/2)
 compare() {
 	"$H_PY" - "$@" "$SEED" "$COUNT" <<'PY'
 import json, sys
@@ -79,33 +84,38 @@ if len(exp) != int(count):
     bad.append("the client printed %d of %s requests" % (len(exp), count))
 if len(aud) != len(exp):
     bad.append("%d audit request lines for %d requests" % (len(aud), len(exp)))
-if len(rec) != len(exp):
-    bad.append("the provider received %d requests of %d" % (len(rec), len(exp)))
+answered = [e for e in exp if "error" not in e]
+if len(rec) != len(answered):
+    bad.append("the provider received %d requests of %d" % (len(rec), len(answered)))
 for e, a in zip(exp, aud):
     want = {"model": e.get("model") or None, "stream": e.get("stream"), "request_user": e.get("user") or None,
             "unparsed": None, "decision": "allow"}
     got = {k: (a.get(k) or None) if k in ("model", "request_user") else a.get(k) for k in want}
     if got != want:
         bad.append("request %d: the kernel read %s, a JSON parser %s" % (e["i"], json.dumps(got), json.dumps(want)))
-for e, r in zip(exp, rec):
-    if r.get("event") != "request" or r.get("bytes") != e.get("bytes") or (r.get("model") or None) != (e.get("model") or None):
+for e, r in zip(answered, rec):
+    got = r.get("body_bytes") if r.get("proto") == "h2" else r.get("bytes")
+    if r.get("event") != "request" or got != e.get("bytes") or (r.get("model") or None) != (e.get("model") or None):
         bad.append("request %d: the provider received %s" % (e["i"], json.dumps(r)))
 for b in bad[:10]:
     print(b)
 if bad:
-    print("%d differences; replay: tests/lib/parse_fuzz.py api.openai.com %s %s" % (len(bad), seed, count))
+    print("%d differences; replay: tests/lib/parse_fuzz.py api.openai.com %s %s [--h2]" % (len(bad), seed, count))
     sys.exit(1)
 print("%d requests: the kernel read what a JSON parser reads in every one" % len(exp))
 PY
 }
 
-for obj in "$rules" "$patterns"; do
+for run in "$rules" "$patterns" "$rules h2" "$patterns h2"; do
+	read -r obj proto <<<"$run"
 	name=$(basename "$obj" .bpf.o)
+	py=$H_PY opt=()
+	[ -z "$proto" ] || { py=/usr/bin/python3 opt=(--h2); }
 	start_aspend "$obj"
 	audit_wait event=policy_load policy="$name" >/dev/null
 	provider_mark "$IP_OPENAI"
-	client "$name" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/parse_fuzz.py" api.openai.com "$SEED" "$COUNT"
-	assert_ok "$name: parse_fuzz.py"
+	client "$name$proto" env SSL_CERT_FILE="$H_CA" "$py" "$H_LIB/parse_fuzz.py" api.openai.com "$SEED" "$COUNT" "${opt[@]}"
+	assert_ok "$name $proto: parse_fuzz.py"
 	provider_settle "$IP_OPENAI"
 	audit_wait event=request pid="$C_PID" >/dev/null
 	# the last request's line: the trail is written in batches
@@ -113,10 +123,10 @@ for obj in "$rules" "$patterns"; do
 		[ "$(audit_count event=request pid="$C_PID")" -ge "$COUNT" ] && break
 		sleep 0.1
 	done
-	audit_find event=request pid="$C_PID" >"$H_WORK/$name.audit"
-	rec_since addr="$IP_OPENAI" event=request >"$H_WORK/$name.received"
-	compare "$C_OUT" "$H_WORK/$name.audit" "$H_WORK/$name.received" >"$H_WORK/$name.compare" ||
-		fail "$name: $(cat "$H_WORK/$name.compare")"
-	log "$name: $(tail -1 "$H_WORK/$name.compare")"
+	audit_find event=request pid="$C_PID" >"$H_WORK/$name$proto.audit"
+	rec_since addr="$IP_OPENAI" event=request >"$H_WORK/$name$proto.received"
+	compare "$C_OUT" "$H_WORK/$name$proto.audit" "$H_WORK/$name$proto.received" >"$H_WORK/$name$proto.compare" ||
+		fail "$name $proto: $(cat "$H_WORK/$name$proto.compare")"
+	log "$name ${proto:-h1}: $(tail -1 "$H_WORK/$name$proto.compare")"
 	stop_aspend
 done

@@ -3,7 +3,7 @@
 """Random chat requests through the real TLS write path, and what a JSON
 parser reads in them (tests/e2e/test_tls_parse_fuzz.sh).
 
-    parse_fuzz.py HOST SEED COUNT [--max-body N]
+    parse_fuzz.py HOST SEED COUNT [--max-body N] [--h2]
 
 One keep-alive HTTPS connection to HOST:443 (trusting SSL_CERT_FILE), COUNT
 POSTs to /v1/chat/completions, each written in 1 to 6 SSL_write calls cut
@@ -16,12 +16,16 @@ every kind, brackets in strings, whitespace anywhere, message text of a
 few bytes to 40 KB (past the kernel's 16 KiB chunks). For each request it
 prints one JSON line:
 
-    {"i", "pid", "status", "model", "stream", "user", "bytes"}
+    {"i", "pid", "status", "model", "stream", "user", "bytes", "ms"}
 
 where model, stream and user are what Python's json module reads in the
 body (the server's view: model and user when strings, stream when the
-literal true), or {"i", "pid", "error"} when the request failed (then it
+literal true), bytes the request's (HTTP/2: its body's), or {"i", "pid", "error"} when the request failed (then it
 connects again).
+
+With --h2 (python3-h2): one HTTP/2 connection, a stream per request, its
+body in DATA frames of random sizes (some padded), the bytes of each
+request's frames again written in 1 to 6 writes cut at random.
 """
 import json
 import os
@@ -173,35 +177,114 @@ def connect(host):
     return s, s.makefile("rb")
 
 
+def cut_and_send(s, rng, data):
+    """data in 1 to 6 writes cut at random bytes"""
+    cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 5))))
+    last = 0
+    for c in cuts + [len(data)]:
+        s.sendall(data[last:c])
+        last = c
+
+
+class H2:
+    """One HTTP/2 connection (python3-h2), a stream per request."""
+
+    def __init__(self, host):
+        import h2.config
+        import h2.connection
+        ctx = ssl.create_default_context()
+        ctx.set_alpn_protocols(["h2"])
+        raw = socket.create_connection((host, 443), timeout=15)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.s = ctx.wrap_socket(raw, server_hostname=host)
+        assert self.s.selected_alpn_protocol() == "h2", self.s.selected_alpn_protocol()
+        self.host = host
+        self.c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        self.c.initiate_connection()
+        self.s.sendall(self.c.data_to_send())
+        self.sid = 1
+
+    def pump(self):
+        data = self.s.recv(65536)
+        if not data:
+            raise OSError("the server closed the connection")
+        evs = self.c.receive_data(data)
+        out = self.c.data_to_send()
+        if out:
+            self.s.sendall(out)
+        return evs
+
+    def request(self, rng, raw, i):
+        sid, self.sid = self.sid, self.sid + 2
+        hdrs = [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
+                (":authority", self.host), ("content-type", "application/json")]
+        if rng.random() < 0.5:
+            hdrs.append(("content-length", str(len(raw))))
+        if rng.random() < 0.3:
+            hdrs.append(("authorization", "Bearer sk-test-%d" % i))
+        while min(self.c.outbound_flow_control_window, self.c.remote_settings.initial_window_size) < len(raw) + 1:
+            self.pump()
+        self.c.send_headers(sid, hdrs, end_stream=not raw)
+        at = 0
+        while at < len(raw):
+            n = min(len(raw) - at, rng.choice([1, 7, 100, 1000, 16384]), self.c.max_outbound_frame_size)
+            pad = rng.choice([None, None, None, 0, 5])
+            if pad is not None and n + pad + 1 > self.c.max_outbound_frame_size:
+                pad = None
+            self.c.send_data(sid, raw[at:at + n], end_stream=at + n == len(raw), pad_length=pad)
+            at += n
+        cut_and_send(self.s, rng, self.c.data_to_send())
+        status = None
+        while True:
+            for ev in self.pump():
+                name = type(ev).__name__
+                if name == "ResponseReceived" and ev.stream_id == sid:
+                    status = int(dict(ev.headers)[b":status"])
+                if name == "DataReceived":
+                    self.c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                if name in ("StreamEnded", "StreamReset") and ev.stream_id == sid:
+                    out = self.c.data_to_send()
+                    if out:
+                        self.s.sendall(out)
+                    return status
+
+
 def main():
     host, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    max_body = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[4] == "--max-body" else 40000
+    opts = sys.argv[4:]
+    max_body = int(opts[opts.index("--max-body") + 1]) if "--max-body" in opts else 40000
+    use_h2 = "--h2" in opts
     rng = random.Random(seed)
     gen = Gen(rng, max_body)
-    s, f = connect(host)
+    conn = H2(host) if use_h2 else None
+    if not use_h2:
+        s, f = connect(host)
     for i in range(count):
         body = gen.body()
         model, stream, user = server_view(body)
         raw = body.encode()
-        head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host,
-                "Content-Type: application/json", "Content-Length: %d" % len(raw)]
-        if rng.random() < 0.3:
-            head.append("Authorization: Bearer sk-test-%d" % i)
-        data = ("\r\n".join(head) + "\r\n\r\n").encode() + raw
-        cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 5))))
         out = {"i": i, "pid": os.getpid()}
         t0 = time.monotonic()
         try:
-            last = 0
-            for c in cuts + [len(data)]:
-                s.sendall(data[last:c])
-                last = c
-            out.update(status=read_response(f), model=model, stream=stream, user=user, bytes=len(data),
+            if use_h2:
+                status, nbytes = conn.request(rng, raw, i), len(raw)
+            else:
+                head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host,
+                        "Content-Type: application/json", "Content-Length: %d" % len(raw)]
+                if rng.random() < 0.3:
+                    head.append("Authorization: Bearer sk-test-%d" % i)
+                data = ("\r\n".join(head) + "\r\n\r\n").encode() + raw
+                cut_and_send(s, rng, data)
+                status, nbytes = read_response(f), len(data)
+            out.update(status=status, model=model, stream=stream, user=user, bytes=nbytes,
                        ms=round((time.monotonic() - t0) * 1000, 1))
         except (OSError, ValueError, IndexError) as e:
             out.update(error="%s: %s" % (type(e).__name__, e))
-            s.close()
-            s, f = connect(host)
+            if use_h2:
+                conn = H2(host)
+            else:
+                s.close()
+                s, f = connect(host)
         print(json.dumps(out), flush=True)
 
 

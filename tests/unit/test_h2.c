@@ -288,10 +288,10 @@ static void check_responses(const char *const blocks[3])
 		assert_int_equal(h.status, statuses[i]);
 	}
 	/* the third response's table: set-cookie (98), content-encoding (52), date (65) */
-	assert_int_equal(hp->dyn[(hp->count - 1) & 63].size, 98);
-	assert_int_equal(hp->dyn[(hp->count - 2) & 63].name_id, ASPEN_HP_CENC);
-	assert_true(hp->dyn[(hp->count - 2) & 63].vflags & ASPEN_HP_V_COMPRESSED);
-	assert_int_equal(hp->dyn[(hp->count - 3) & 63].size, 65);
+	assert_int_equal(hp->dyn[(hp->count - 1) & (ASPEN_HPACK_SLOTS - 1)].size, 98);
+	assert_int_equal(hp->dyn[(hp->count - 2) & (ASPEN_HPACK_SLOTS - 1)].name_id, ASPEN_HP_CENC);
+	assert_true(hp->dyn[(hp->count - 2) & (ASPEN_HPACK_SLOTS - 1)].vflags & ASPEN_HP_V_COMPRESSED);
+	assert_int_equal(hp->dyn[(hp->count - 3) & (ASPEN_HPACK_SLOTS - 1)].size, 65);
 	free(hp);
 }
 
@@ -574,33 +574,44 @@ static void test_lost_entries(void **state)
 {
 	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
 	struct aspen_h2_head h;
-	char blk[8192];
+	char blk[16384];
 	size_t o = 0;
 	int i;
 
 	(void)state;
 	aspen_hpack_init(hp);
-	/* 70 entries ":path: /NN" (size 5 + 3 + 32 = 40; 2800 bytes, all in the table) */
-	for (i = 0; i < 70; i++)
+	/* 20 entries ":path: /NN" (size 5 + 3 + 32 = 40; 800 bytes, all in the
+	 * table): the values of the 16 newest are kept */
+	for (i = 0; i < 20; i++)
 		o += (size_t)snprintf(blk + o, sizeof(blk) - o, "4403 2f%02x%02x ", '0' + i / 10,
 				      '0' + i % 10);
 	assert_int_equal(hpack_block(hp, &h, blk), 0);
-	assert_string_equal(h.path, "/69");
-	/* index 61 + 64 = 125 (0xfd): the 64th newest, "/06" */
-	assert_int_equal(hpack_block(hp, &h, "fd"), 0);
-	assert_string_equal(h.path, "/06");
-	/* index 126: the 65th newest, still in the table, no longer kept */
-	assert_int_equal(hpack_block(hp, &h, "fe"), ASPEN_H2_ERR_LOST);
-	/* once the table shrank, the same index is an evicted entry */
+	assert_string_equal(h.path, "/19");
+	/* index 61 + 16 = 77 (0xcd): the 16th newest, "/04" */
+	assert_int_equal(hpack_block(hp, &h, "cd"), 0);
+	assert_string_equal(h.path, "/04");
+	/* index 78: the 17th newest, still in the table, its value no longer kept */
+	assert_int_equal(hpack_block(hp, &h, "ce"), ASPEN_H2_ERR_LOST);
+	/* once the table shrank, the same index is an evicted entry: a size
+	 * update to 600 keeps the 15 newest, the 16th newest ("/04") goes */
 	aspen_hpack_init(hp);
 	assert_int_equal(hpack_block(hp, &h, blk), 0);
-	/* size update to 2520: the 63 newest stay, the 64th newest ("/06") goes */
-	assert_int_equal(hpack_block(hp, &h, "3f b9 13 fe"), ASPEN_H2_ERR_HPACK);
+	assert_int_equal(hpack_block(hp, &h, "3f b9 04 cd"), ASPEN_H2_ERR_HPACK);
+	assert_int_equal(hpack_block(hp, &h, "cc"), 0);
+	assert_string_equal(h.path, "/05");
+
+	/* 130 entries "x-a: NN" (3 + 2 + 32 = 37 bytes) in a table grown to
+	 * 8192 bytes: the 128 newest are remembered (every entry a table of the
+	 * default 4096 bytes can hold), the 129th newest is lost to us */
 	aspen_hpack_init(hp);
+	o = (size_t)snprintf(blk, sizeof(blk), "3f e1 3f ");
+	for (i = 0; i < 130; i++)
+		o += (size_t)snprintf(blk + o, sizeof(blk) - o, "4003 782d61 02%02x%02x ", '0' + i / 10 % 10,
+				      '0' + i % 10);
 	assert_int_equal(hpack_block(hp, &h, blk), 0);
-	assert_int_equal(hpack_block(hp, &h, "3f b9 13 fd"), ASPEN_H2_ERR_HPACK);
-	assert_int_equal(hpack_block(hp, &h, "fc"), 0);
-	assert_string_equal(h.path, "/07");
+	/* index 61 + 128 = 189 (0xff 0x3e): the 128th newest */
+	assert_int_equal(hpack_block(hp, &h, "ff 3e"), 0);
+	assert_int_equal(hpack_block(hp, &h, "ff 3f"), ASPEN_H2_ERR_LOST);
 	free(hp);
 }
 
