@@ -481,25 +481,9 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 		return 0;
 	rc = aspen_http_req_body_byte(&s->st, &s->r, (__u8)b);
 #if ASPEN_NEED_BODY_SCAN
-	{
-		__u8 dn = s->st.dec_n;
-		__u32 dec = s->st.dec, at = (__u32)c->at;
-
-		aspen_h2_scan_begin(hs, c);
-		if (dn == AH_DEC_RAW) {
-			aspen_body_byte(s, b, at);
-		} else {
-			if (dn > 0)
-				aspen_body_byte(s, dec & 0xff, at);
-			if (dn > 1)
-				aspen_body_byte(s, (dec >> 8) & 0xff, at);
-			if (dn > 2)
-				aspen_body_byte(s, (dec >> 16) & 0xff, at);
-			if (dn > 3)
-				aspen_body_byte(s, (dec >> 24) & 0xff, at);
-		}
-		aspen_h2_scan_note(hs, c);
-	}
+	aspen_h2_scan_begin(hs, c);
+	aspen_body_decoded(s, (__u8)b, (__u32)c->at);
+	aspen_h2_scan_note(hs, c);
 	if (s->decided)
 		return 0;
 #endif

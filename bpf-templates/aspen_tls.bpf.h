@@ -561,6 +561,31 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 }
 
 #if ASPEN_NEED_BODY_SCAN
+/* Body byte c, at `at`, through the patterns as what the parser says it
+ * stands for (s->st.dec_n, dec: JSON strings decoded, a surrogate pair in
+ * 4 bytes; AH_DEC_RAW: the byte itself). HTTP/1.1, WebSocket and HTTP/2
+ * alike. */
+static __always_inline void aspen_body_decoded(struct aspen_stream *s, __u8 c, __u32 at)
+{
+	__u8 dn = s->st.dec_n;
+	__u32 dec = s->st.dec;
+
+	if (dn == AH_DEC_RAW) {
+		aspen_body_byte(s, c, at);
+		return;
+	}
+	if (dn > 0)
+		aspen_body_byte(s, dec & 0xff, at);
+	if (dn > 1)
+		aspen_body_byte(s, (dec >> 8) & 0xff, at);
+	if (dn > 2)
+		aspen_body_byte(s, (dec >> 16) & 0xff, at);
+	if (dn > 3)
+		aspen_body_byte(s, (dec >> 24) & 0xff, at);
+}
+#endif
+
+#if ASPEN_NEED_BODY_SCAN
 /* Body bytes buf[pos .. pos + n) (n <= ASPEN_PLAIN_RUN) through the
  * policy's patterns: the generated aspen_body_scan() (the DFA states in
  * registers, the prefilter while every DFA is idle). Global: the verifier
@@ -859,23 +884,7 @@ static long aspen_feed_step(__u32 i, void *arg)
 #if ASPEN_NEED_BODY_SCAN
 	if (s->r.body_seen != seen) { /* a body byte, not chunk framing */
 		/* patterns see JSON strings decoded: "\u0031" is a "1" to them */
-		__u8 dn = s->st.dec_n;
-		__u32 dec = s->st.dec;
-
-		__u32 at = f->base + (__u32)idx;
-
-		if (dn == AH_DEC_RAW) {
-			aspen_body_byte(s, c, at);
-		} else {
-			if (dn > 0)
-				aspen_body_byte(s, dec & 0xff, at);
-			if (dn > 1)
-				aspen_body_byte(s, (dec >> 8) & 0xff, at);
-			if (dn > 2)
-				aspen_body_byte(s, (dec >> 16) & 0xff, at);
-			if (dn > 3)
-				aspen_body_byte(s, (dec >> 24) & 0xff, at);
-		}
+		aspen_body_decoded(s, c, f->base + (__u32)idx);
 	}
 #endif
 	if (rc == ASPEN_HTTP_MORE)

@@ -102,23 +102,7 @@ __noinline int aspen_ws_data(struct aspen_stream *s, __u32 b, __u64 bound)
 		return 1;
 	aspen_http_req_body_byte(&s->st, &s->r, c); /* body mode: counts body_seen */
 #if ASPEN_NEED_BODY_SCAN
-	{
-		__u8 dn = s->st.dec_n;
-		__u32 dec = s->st.dec;
-
-		if (dn == AH_DEC_RAW) {
-			aspen_body_byte(s, c, 0);
-		} else {
-			if (dn > 0)
-				aspen_body_byte(s, dec & 0xff, 0);
-			if (dn > 1)
-				aspen_body_byte(s, (dec >> 8) & 0xff, 0);
-			if (dn > 2)
-				aspen_body_byte(s, (dec >> 16) & 0xff, 0);
-			if (dn > 3)
-				aspen_body_byte(s, (dec >> 24) & 0xff, 0);
-		}
-	}
+	aspen_body_decoded(s, c, 0);
 #endif
 	return 0;
 }
