@@ -83,6 +83,9 @@
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
+#ifndef __noinline
+#define __noinline __attribute__((noinline))
+#endif
 
 #define ASPEN_HTTP_MORE 0
 #define ASPEN_HTTP_HEAD 1
@@ -542,6 +545,34 @@ static __always_inline void aspen_http_json_value(struct aspen_http_req_state *s
 	}
 }
 
+/* The \uXXXX just read, cp, as UTF-8: its bytes (lowest first) in the low
+ * 32 bits, their number in the high ones; 0 for a high surrogate, kept in
+ * st->usur for the low half that should follow (a pair is the one
+ * character it names, in 4 bytes, as JSON parsers read it; a lone low half
+ * is encoded on its own). Not inlined: the feed loop's frame is at the
+ * verifier's stack limit on the deepest call chain. */
+static __noinline __u64 aspen_http_json_utf8(struct aspen_http_req_state *st, __u32 cp)
+{
+	__u32 hi = st->usur;
+
+	st->usur = 0;
+	if (cp >= 0xd800 && cp < 0xdc00) {
+		st->usur = (__u16)cp;
+		return 0;
+	}
+	if (cp >= 0xdc00 && cp < 0xe000 && hi) {
+		cp = 0x10000 + ((hi - 0xd800) << 10) + (cp - 0xdc00);
+		return (4ULL << 32) | (0xf0 | (cp >> 18)) | ((0x80 | ((cp >> 12) & 0x3f)) << 8) |
+		       ((0x80 | ((cp >> 6) & 0x3f)) << 16) | ((__u32)(0x80 | (cp & 0x3f)) << 24);
+	}
+	if (cp < 0x80)
+		return (1ULL << 32) | cp;
+	if (cp < 0x800)
+		return (2ULL << 32) | (0xc0 | (cp >> 6)) | ((0x80 | (cp & 0x3f)) << 8);
+	return (3ULL << 32) | (0xe0 | (cp >> 12)) | ((0x80 | ((cp >> 6) & 0x3f)) << 8) |
+	       ((0x80 | (cp & 0x3f)) << 16);
+}
+
 /* Inside a string. */
 static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st, struct aspen_req *r,
 						__u8 c)
@@ -555,33 +586,16 @@ static __always_inline void aspen_http_json_str(struct aspen_http_req_state *st,
 
 		if (h >= 0) {
 			__u32 cp = ((__u32)st->ucode << 4) | (__u32)h;
+			__u64 u;
 
 			st->ucode = (__u16)cp;
 			if (--st->uesc)
 				return;
-			if (cp >= 0xd800 && cp < 0xdc00) {
-				st->usur = (__u16)cp; /* its low half comes next */
-				return;
-			}
-			if (cp >= 0xdc00 && cp < 0xe000 && st->usur) {
-				cp = 0x10000 + (((__u32)st->usur - 0xd800) << 10) + (cp - 0xdc00);
-				st->usur = 0;
-				out = (0xf0 | (cp >> 18)) | ((0x80 | ((cp >> 12) & 0x3f)) << 8) |
-				      ((0x80 | ((cp >> 6) & 0x3f)) << 16) | ((0x80 | (cp & 0x3f)) << 24);
-				n = 4;
-				goto emit;
-			}
-			st->usur = 0;
-			if (cp < 0x80) {
-				out = cp;
-			} else if (cp < 0x800) {
-				out = (0xc0 | (cp >> 6)) | ((0x80 | (cp & 0x3f)) << 8);
-				n = 2;
-			} else {
-				out = (0xe0 | (cp >> 12)) | ((0x80 | ((cp >> 6) & 0x3f)) << 8) |
-				      ((0x80 | (cp & 0x3f)) << 16);
-				n = 3;
-			}
+			u = aspen_http_json_utf8(st, cp);
+			n = (__u32)(u >> 32);
+			if (!n)
+				return; /* a high surrogate: its low half comes next */
+			out = (__u32)u;
 			goto emit;
 		}
 		st->uesc = 0; /* not JSON; take the byte as it comes */
