@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The kernel's HTTP/1.1 request parse against a server's JSON parser, on
+# The kernel's request parse against a server's JSON parser, on
 # random requests through the real TLS write path: tests/lib/parse_fuzz.py
 # writes COUNT chat requests on one keep-alive connection (python3,
 # OpenSSL), each in 1 to 6 writes cut at random bytes, with bodies built to
@@ -11,15 +11,16 @@
 # the 16 KiB chunks the probe copies). For each request the audit line's
 # model, request_user and stream must be what Python's json module reads
 # (a server's view), every request must be answered, the provider must
-# have received each one whole. Twice: a policy of request rules only, and
+# have received each one whole. For a policy of request rules only and
 # one with body patterns (the fast loop takes another shape: escapes go
 # through the parser, every byte through the DFA); and over HTTP/2 (--h2:
 # a stream per request, its body in DATA frames of random sizes, some
 # padded, the frames' bytes cut into random writes again).
 #
 # ASPEN_FUZZ_SEED, ASPEN_FUZZ_COUNT: another seed, more requests (the suite
-# runs seed 37, 400 requests a policy; a failure prints the seed and the
-# request's index: `parse_fuzz.py api.openai.com SEED COUNT` replays it).
+# runs seed 37, 400 requests a run; a failure prints the seed and the
+# request's index: `parse_fuzz.py api.openai.com SEED COUNT [--h2]` replays
+# it). Longer runs need a longer H_CLIENT_TIMEOUT (about 3 ms a request).
 source "$(dirname "$0")/../lib/harness.sh"
 export H_PROVIDER_H2=1 H_PROVIDER_H2_WINDOW_openai=16777216 # h2 offered; HTTP/1.1 clients get 1.1
 harness_start tls-parse-fuzz
