@@ -6,8 +6,9 @@ parser reads in them (tests/e2e/test_tls_parse_fuzz.sh).
     parse_fuzz.py HOST SEED COUNT [--max-body N] [--h2]
 
 One keep-alive HTTPS connection to HOST:443 (trusting SSL_CERT_FILE), COUNT
-POSTs to /v1/chat/completions, each written in 1 to 6 SSL_write calls cut
-at random bytes (inside keys, escapes, the head). The bodies are JSON built
+POSTs to /v1/chat/completions (a third with a chunked body of random chunk
+sizes), each written in 1 to 6 SSL_write calls cut at random bytes (inside
+keys, escapes, the head, the chunk framing). The bodies are JSON built
 here to find where the kernel's parser and its fast paths could read other
 than a server does: keys in any order, duplicates (the last wins),
 escaped key spellings ("mod\\u0065l"), "model" keys and quoted
@@ -177,6 +178,18 @@ def connect(host):
     return s, s.makefile("rb")
 
 
+def chunked(rng, raw):
+    """raw in chunks of random sizes, some with extensions, then the last
+    chunk (as node's undici sends a body it streams)"""
+    out, at = [], 0
+    while at < len(raw):
+        n = min(len(raw) - at, rng.choice([1, 5, 100, 1000, 9000, 20000]))
+        ext = rng.choice([b"", b"", b";x=y"])
+        out.append(b"%x%s\r\n" % (n, ext) + raw[at:at + n] + b"\r\n")
+        at += n
+    return b"".join(out) + b"0\r\n\r\n"
+
+
 def cut_and_send(s, rng, data):
     """data in 1 to 6 writes cut at random bytes"""
     cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 5))))
@@ -269,11 +282,13 @@ def main():
             if use_h2:
                 status, nbytes = conn.request(rng, raw, i), len(raw)
             else:
+                wire = chunked(rng, raw) if rng.random() < 0.3 else None
                 head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host,
-                        "Content-Type: application/json", "Content-Length: %d" % len(raw)]
+                        "Content-Type: application/json",
+                        "Transfer-Encoding: chunked" if wire else "Content-Length: %d" % len(raw)]
                 if rng.random() < 0.3:
                     head.append("Authorization: Bearer sk-test-%d" % i)
-                data = ("\r\n".join(head) + "\r\n\r\n").encode() + raw
+                data = ("\r\n".join(head) + "\r\n\r\n").encode() + (wire or raw)
                 cut_and_send(s, rng, data)
                 status, nbytes = read_response(f), len(data)
             out.update(status=status, model=model, stream=stream, user=user, bytes=nbytes,
