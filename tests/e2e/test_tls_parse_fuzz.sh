@@ -2,8 +2,8 @@
 # The kernel's request parse against a server's JSON parser, on
 # random requests through the real TLS write path: tests/lib/parse_fuzz.py
 # writes COUNT chat requests on one keep-alive connection (python3,
-# OpenSSL), a third with chunked bodies, each in 1 to 6 writes cut at
-# random bytes, with bodies built to
+# OpenSSL), a third with chunked bodies, some pipelined 2 or 3 together,
+# each in 1 to 6 writes cut at random bytes, with bodies built to
 # find where the write probe's parse and its fast paths (8 and 32 bytes a
 # step over string text, the messages array passed by its nesting only)
 # could read other than a server: duplicate and escaped keys, "model" keys

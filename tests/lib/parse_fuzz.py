@@ -7,8 +7,9 @@ parser reads in them (tests/e2e/test_tls_parse_fuzz.sh).
 
 One keep-alive HTTPS connection to HOST:443 (trusting SSL_CERT_FILE), COUNT
 POSTs to /v1/chat/completions (a third with a chunked body of random chunk
-sizes), each written in 1 to 6 SSL_write calls cut at random bytes (inside
-keys, escapes, the head, the chunk framing). The bodies are JSON built
+sizes; one in seven times 2 or 3 requests pipelined), each written in 1 to
+6 SSL_write calls cut at random bytes (inside keys, escapes, the head, the
+chunk framing, between pipelined requests). The bodies are JSON built
 here to find where the kernel's parser and its fast paths could read other
 than a server does: keys in any order, duplicates (the last wins),
 escaped key spellings ("mod\\u0065l"), "model" keys and quoted
@@ -262,6 +263,16 @@ class H2:
                     return status
 
 
+def h1_request(rng, host, raw, i):
+    """the bytes of one HTTP/1.1 request: a third with a chunked body"""
+    wire = chunked(rng, raw) if rng.random() < 0.3 else None
+    head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host, "Content-Type: application/json",
+            "Transfer-Encoding: chunked" if wire else "Content-Length: %d" % len(raw)]
+    if rng.random() < 0.3:
+        head.append("Authorization: Bearer sk-test-%d" % i)
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + (wire or raw)
+
+
 def main():
     host, seed, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     opts = sys.argv[4:]
@@ -272,35 +283,40 @@ def main():
     conn = H2(host) if use_h2 else None
     if not use_h2:
         s, f = connect(host)
-    for i in range(count):
-        body = gen.body()
-        model, stream, user = server_view(body)
-        raw = body.encode()
-        out = {"i": i, "pid": os.getpid()}
+    i = 0
+    while i < count:
+        # HTTP/1.1: sometimes 2 or 3 requests pipelined, their bytes cut
+        # into writes together (a write may end one and begin the next)
+        k = 1 if use_h2 or rng.random() < 0.85 else min(rng.randint(2, 3), count - i)
+        reqs = []
+        for j in range(k):
+            raw = gen.body().encode()
+            model, stream, user = server_view(raw)
+            reqs.append((i + j, raw, model, stream, user))
+        outs = [{"i": n, "pid": os.getpid()} for n, *_ in reqs]
         t0 = time.monotonic()
         try:
             if use_h2:
-                status, nbytes = conn.request(rng, raw, i), len(raw)
+                _, raw, *_ = reqs[0]
+                done = [(conn.request(rng, raw, i), len(raw))]
             else:
-                wire = chunked(rng, raw) if rng.random() < 0.3 else None
-                head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host,
-                        "Content-Type: application/json",
-                        "Transfer-Encoding: chunked" if wire else "Content-Length: %d" % len(raw)]
-                if rng.random() < 0.3:
-                    head.append("Authorization: Bearer sk-test-%d" % i)
-                data = ("\r\n".join(head) + "\r\n\r\n").encode() + (wire or raw)
-                cut_and_send(s, rng, data)
-                status, nbytes = read_response(f), len(data)
-            out.update(status=status, model=model, stream=stream, user=user, bytes=nbytes,
-                       ms=round((time.monotonic() - t0) * 1000, 1))
+                datas = [h1_request(rng, host, raw, n) for n, raw, *_ in reqs]
+                cut_and_send(s, rng, b"".join(datas))
+                done = [(read_response(f), len(d)) for d in datas]
+            ms = round((time.monotonic() - t0) * 1000, 1)
+            for out, (n, raw, model, stream, user), (status, nbytes) in zip(outs, reqs, done):
+                out.update(status=status, model=model, stream=stream, user=user, bytes=nbytes, ms=ms)
         except (OSError, ValueError, IndexError) as e:
-            out.update(error="%s: %s" % (type(e).__name__, e))
+            for out in outs:
+                out.update(error="%s: %s" % (type(e).__name__, e))
             if use_h2:
                 conn = H2(host)
             else:
                 s.close()
                 s, f = connect(host)
-        print(json.dumps(out), flush=True)
+        for out in outs:
+            print(json.dumps(out), flush=True)
+        i += k
 
 
 if __name__ == "__main__":
