@@ -583,9 +583,7 @@ static __always_inline void aspen_body_decoded(struct aspen_stream *s, __u8 c, _
 	if (dn > 3)
 		aspen_body_byte(s, (dec >> 24) & 0xff, at);
 }
-#endif
 
-#if ASPEN_NEED_BODY_SCAN
 /* Body bytes buf[pos .. pos + n) (n <= ASPEN_PLAIN_RUN) through the
  * policy's patterns: the generated aspen_body_scan() (the DFA states in
  * registers, the prefilter while every DFA is idle). Global: the verifier

@@ -30,33 +30,27 @@ harness_start tls-parse-fuzz
 SEED=${ASPEN_FUZZ_SEED:-37}
 COUNT=${ASPEN_FUZZ_COUNT:-400}
 
-rules=$(make_policy fuzz-rules <<'EOF_POLICY'
-policy "fuzz-rules"
+# fuzz_policy NAME IMPORTS RULES: default allow, the approved model
+# audited, with IMPORTS and RULES added; prints the object's path
+fuzz_policy() {
+	make_policy "$1" <<EOF_POLICY
+policy "$1"
 default allow
 uninspectable deny
 import "providers"
+$2
 
 rule approved {
   on request
   when request.model in ["gpt-4o-mini"]
   audit
 }
+$3
 EOF_POLICY
-)
-patterns=$(make_policy fuzz-patterns <<'EOF_POLICY'
-policy "fuzz-patterns"
-default allow
-uninspectable deny
-import "providers"
-import "pii"
-import "secrets"
-
-rule approved {
-  on request
-  when request.model in ["gpt-4o-mini"]
-  audit
 }
-rule keys {
+rules=$(fuzz_policy fuzz-rules "" "")
+patterns=$(fuzz_policy fuzz-patterns 'import "pii"
+import "secrets"' 'rule keys {
   on request
   when request.body matches secrets.aws_access_key
   deny "credentials in a prompt"
@@ -64,9 +58,7 @@ rule keys {
 rule mask {
   on request
   redact pii.ssn with "X"
-}
-EOF_POLICY
-)
+}')
 
 # compare EXPECTED AUDIT RECEIVED: the client's lines against the audit's
 # request lines of its pid and the provider's, in order (bytes: the whole
