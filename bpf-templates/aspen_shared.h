@@ -526,6 +526,28 @@ struct aspen_redact_held {
 };
 
 
+/* Where matches to mask end in a write: the kernel's DFA accepted on the
+ * bytes at offsets from..to of the write (the byte that completes a match,
+ * or with a closing \b the one after it, which may be the last byte of a
+ * JSON escape), for the patterns `pats`. Adjacent offsets with the same
+ * patterns share an entry. aspend masks only what it finds plain in the
+ * buffer; every offset here must lie in or just after a match it masked,
+ * or the request is denied (a match written with escapes, split by a write,
+ * chunk or frame boundary). Until session 38 aspend only checked that it
+ * found *some* match of each pattern: a plain SSN beside an escaped one
+ * masked the first and sent the second. */
+#define ASPEN_REDACT_ENDS 64
+struct aspen_redact_end {
+	__u32 from, to; /* offsets in the write */
+	__u32 pats;     /* patterns to mask whose DFA accepted there */
+};
+
+struct aspen_redact_ends {
+	__u32 n;    /* entries used */
+	__u32 over; /* 1: more than ASPEN_REDACT_ENDS: cannot be checked */
+	struct aspen_redact_end e[ASPEN_REDACT_ENDS];
+};
+
 /* A writer stopped before its buffer is encrypted: aspend masks the
  * matches of `patterns` in [buf, buf + len) and resumes it. */
 struct aspen_redact_event {
@@ -538,6 +560,7 @@ struct aspen_redact_event {
 	__u64 len;
 	__u32 carried;        /* 1: the write began inside a possible match */
 	__u32 body_off;       /* first body byte of this write (the head is not masked) */
+	struct aspen_redact_ends ends; /* where the kernel saw them end */
 };
 
 enum aspen_probe {

@@ -150,6 +150,17 @@ struct aspen_tls_scratch {
 	__u8 buf[2 * ASPEN_CHUNK];
 };
 
+/* This write's match ends to mask (aspen_end_note), for a hold; reset as
+ * each write begins. Per CPU, as the scratch: a write is parsed in one
+ * program run, and no other runs on this CPU meanwhile. (Not in the
+ * scratch: a per-CPU value is 32 KiB at most.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct aspen_redact_ends);
+} aspen_redact_ends SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -543,6 +554,51 @@ struct aspen_feed {
  * also steps their DFA, and the verifier takes 256 of those no more */
 #define ASPEN_PLAIN_RUN ASPEN_BODY_RUN /* bytes of one aspen_body_run (with patterns) */
 
+/* A write begins: no match to mask has ended in it yet. */
+static __always_inline void aspen_ends_reset(void)
+{
+#if ASPEN_NEED_BODY_SCAN
+	__u32 k = 0;
+	struct aspen_redact_ends *en = bpf_map_lookup_elem(&aspen_redact_ends, &k);
+
+	if (en) {
+		en->n = 0;
+		en->over = 0;
+	}
+#endif
+}
+
+/* The DFA accepted patterns to mask `pats` on the byte at offset `at` of
+ * this write: noted for aspend, which checks that it masked a match there
+ * (struct aspen_redact_ends). Rare: only where such a match ends. */
+__noinline int aspen_end_note(__u32 at, __u32 pats)
+{
+	__u32 k = 0, n;
+	struct aspen_redact_ends *en = bpf_map_lookup_elem(&aspen_redact_ends, &k);
+	struct aspen_redact_end *e;
+
+	if (!en)
+		return 0;
+	n = en->n;
+	if (n > 0 && n <= ASPEN_REDACT_ENDS) {
+		e = &en->e[n - 1];
+		if (e->pats == pats && (at == e->to || at == e->to + 1)) {
+			e->to = at;
+			return 0;
+		}
+	}
+	if (n >= ASPEN_REDACT_ENDS) {
+		en->over = 1;
+		return 0;
+	}
+	e = &en->e[n];
+	e->from = at;
+	e->to = at;
+	e->pats = pats;
+	en->n = n + 1;
+	return 0;
+}
+
 /* One body byte through the policy's patterns (the combined body DFA).
  * Global: the verifier checks the DFA step once, not in every unrolled
  * iteration of the loops that call it. */
@@ -557,6 +613,8 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 	s->body_state = aspen_body_step(s->body_state, (__u8)c, &matched);
 	s->r.body_match |= matched;
 	s->write_match |= matched;
+	if (matched & s->redact)
+		aspen_end_note(at, (__u32)(matched & s->redact));
 	return 0;
 }
 
@@ -600,6 +658,13 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 	state = s->body_state;
 	/* pos < ASPEN_CHUNK (a chunk's byte): the scan reads buf[pos + j], j < n */
 	aspen_body_scan(&state, sc->buf, ASPEN_CHUNK - 1, pos, n, &m, 0);
+	if (m & s->redact) {
+		/* a match to mask ends in the run: again byte by byte from the
+		 * state before it, for where (aspen_end_note); rare */
+		for (__u32 j = 0; j < ASPEN_PLAIN_RUN && j < n; j++)
+			aspen_body_byte(s, sc->buf[(pos + j) & (ASPEN_CHUNK - 1)], at + j);
+		return 0;
+	}
 	s->body_state = state;
 	s->r.body_match |= m;
 	s->write_match |= m;
@@ -974,6 +1039,18 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 }
 
 #if ASPEN_NEED_BODY_SCAN
+/* Into a hold event: where this write's matches to mask end. */
+static __always_inline void aspen_ends_copy(struct aspen_redact_ends *to)
+{
+	__u32 k = 0;
+	struct aspen_redact_ends *en = bpf_map_lookup_elem(&aspen_redact_ends, &k);
+
+	if (en)
+		__builtin_memcpy(to, en, sizeof(*to));
+	else
+		to->over = 1; /* cannot be checked: aspend denies */
+}
+
 /* This write holds the end of a match to mask. It is not encrypted yet:
  * stop the writer (it stops before the probed function runs) and let
  * aspend rewrite the buffer. With no aspend alive to do it, or a writer
@@ -1000,6 +1077,7 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 			e->len = len;
 			e->carried = carried;
 			e->body_off = s->body_off;
+			aspen_ends_copy(&e->ends);
 			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
 				aspen_submit(e, 1);
 				return 0;
@@ -1657,6 +1735,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	if (!sc || !z || !len || (probe == ASPEN_PROBE_OPENSSL && (__s64)(int)len <= 0) ||
 	    aspen_probe_stands_down(key->tgid))
 		return 0;
+	aspen_ends_reset();
 	s = aspen_stream_get(key, z);
 	if (!s)
 		return 0;

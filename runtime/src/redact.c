@@ -93,24 +93,130 @@ void redact_release(struct policy_obj *p)
 		rx_free(p->rx[i]);
 }
 
+/* A match aspend found in the write: [a, b) in the write's buffer, of
+ * pattern pat (masked, or left alone by its validator). */
+struct span {
+	size_t a, b;
+	int pat;
+};
+
+static struct span *spans;
+static size_t nspans, spans_cap;
+
+static bool span_add(size_t a, size_t b, int pat)
+{
+	if (nspans == spans_cap) {
+		size_t cap = spans_cap ? 2 * spans_cap : 64;
+		struct span *n = realloc(spans, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		spans = n;
+		spans_cap = cap;
+	}
+	spans[nspans++] = (struct span){ a, b, pat };
+	return true;
+}
+
 struct mask_ctx {
 	uint8_t *buf;
+	size_t off; /* of buf in the write */
 	const char *mask; /* cycled over the match: the length never changes */
 	size_t masklen;
 	aspen_validator_fn valid;
+	int pat;
 	unsigned n;
+	bool lost; /* a span could not be kept: nothing can be checked */
 };
 
 static int mask_span(size_t start, size_t end, void *arg)
 {
 	struct mask_ctx *m = arg;
 
+	m->lost |= !span_add(m->off + start, m->off + end, m->pat);
 	if (m->valid && !m->valid(m->buf + start, end - start))
 		return 0; /* e.g. 16 digits that are no card number */
 	for (size_t i = start; i < end; i++)
 		m->buf[i] = (uint8_t)m->mask[(i - start) % m->masklen];
 	m->n++;
 	return 0;
+}
+
+/* The raw bytes of the JSON escape at buf[b] (a backslash): 2, 6, or 12
+ * for a surrogate pair; 0 if none starts there. */
+static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
+{
+	if (b + 1 >= len || buf[b] != '\\')
+		return 0;
+	if (buf[b + 1] != 'u')
+		return 2;
+	if (b + 7 < len && (buf[b + 2] | 0x20) == 'd' && strchr("89abAB", buf[b + 3]) &&
+	    buf[b + 3] && buf[b + 6] == '\\' && buf[b + 7] == 'u')
+		return 12; /* a high half and its low half: one character */
+	return 6;
+}
+
+/* Whether a match aspend found explains the kernel's DFA accepting pattern
+ * pat on the byte at p of the write: p inside the match (a pattern that
+ * goes on matching, `{20,}`), on its last byte, or on the character after
+ * it (a closing \b, decided by the next character: a raw byte or a JSON
+ * escape, whose last byte the kernel reads it at). A match at the very
+ * start of a write that began inside a possible match may have begun in
+ * the write before (sent already): it explains nothing. */
+static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p, bool carried)
+{
+	for (size_t i = 0; i < nspans; i++) {
+		const struct span *sp = &spans[i];
+		size_t esc;
+
+		if (sp->pat != pat || p < sp->a || (carried && sp->a == 0))
+			continue;
+		if (p <= sp->b)
+			return true;
+		esc = escape_len(buf, len, sp->b);
+		if (esc && p == sp->b + esc - 1)
+			return true;
+	}
+	return false;
+}
+
+/* Every place the kernel saw a match to mask end (e->ends) explained by a
+ * match found plain in the buffer; false with the first that is not. */
+static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event *e,
+			   const uint8_t *buf, size_t len)
+{
+	const struct aspen_redact_ends *en = &e->ends;
+	__u64 placed = 0;
+
+	if (en->over) {
+		log_warn("pid %u: more than %d matches to mask in one write: not checked", e->tgid,
+			 ASPEN_REDACT_ENDS);
+		return false;
+	}
+	for (__u32 k = 0; k < en->n && k < ASPEN_REDACT_ENDS; k++) {
+		const struct aspen_redact_end *x = &en->e[k];
+
+		for (int i = 0; i < 32; i++) {
+			if (!(x->pats & (1u << i)))
+				continue;
+			placed |= 1ULL << i;
+			for (__u64 at = x->from; at <= x->to; at++) {
+				if (end_explained(buf, len, i, (size_t)at, e->carried))
+					continue;
+				log_warn("pid %u: pattern %s: a match ends at byte %llu of this write that "
+					 "is not there whole and plain (written with escapes, or begun "
+					 "in an earlier write)", e->tgid,
+					 p->rx_pattern[i] ? p->rx_pattern[i]->name : "?",
+					 (unsigned long long)at);
+				return false;
+			}
+		}
+	}
+	if (e->matched & e->patterns & ~placed) {
+		log_warn("pid %u: the kernel saw a match to mask end but not where", e->tgid);
+		return false;
+	}
+	return true;
 }
 
 /* The session's request is denied: its connection sends nothing more. */
@@ -228,16 +334,17 @@ static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write
 }
 
 /* Mask every pattern of the event in buf[off..len); returns false when a
- * match the kernel saw cannot be found whole in this write. */
+ * match the kernel saw end cannot be found whole and plain in this write
+ * (ends_explained): then the request is denied. */
 static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, uint8_t *buf,
 		     size_t off, size_t len, struct session_counts *sc, bool *changed)
 {
-	bool whole = true;
+	bool lost = false;
 
+	nspans = 0;
 	for (int i = 0; i < 32; i++) {
 		const struct aspen_meta_pattern *mp = p->rx_pattern[i];
-		struct mask_ctx m = { .buf = buf + off };
-		size_t found;
+		struct mask_ctx m = { .buf = buf + off, .off = off, .pat = i };
 
 		if (!(e->patterns & (1u << i)) || !p->rx[i] || !mp)
 			continue;
@@ -245,20 +352,15 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 		m.masklen = strlen(m.mask);
 		m.valid = mp->validator ? aspen_validator(mp->validator) : NULL;
 		/* one pass finds and masks (each match is masked once found, and
-		 * the search goes on past its end) */
-		found = rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
-		/* the kernel saw a match end here and none is here whole: it began
-		 * in a write that is encrypted already (validators aside: a span
-		 * that fails Luhn is found and rightly left alone) */
-		if ((e->matched & (1ULL << i)) && !found) {
-			log_warn("pid %u: pattern %s ends in this write but starts in an earlier one",
-				 e->tgid, mp->name);
-			whole = false;
-		}
+		 * the search goes on past its end); a span that fails its
+		 * validator (Luhn) is found and rightly left alone */
+		rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
+		lost |= m.lost;
 		sc->c.count[i] += m.n;
 		*changed |= m.n > 0;
 	}
-	return whole;
+	/* the spans' bytes are masks now, the bytes after them as they were */
+	return !lost && ends_explained(p, e, buf, len);
 }
 
 /* ASPEN_REDACT_PROFILE=FILE (a debugging aid, not an option): the phases
@@ -348,8 +450,10 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		/* never the buffer itself: it holds what is being masked */
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
-				 "matched 0x%llx, carried %u", e->tgid, len, off, e->patterns,
-				 (unsigned long long)e->matched, e->carried);
+				 "matched 0x%llx, carried %u, ends %u%s (first %u-%u)", e->tgid, len,
+				 off, e->patterns, (unsigned long long)e->matched, e->carried,
+				 e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
+				 e->ends.e[0].to);
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
 		PROF(PROF_MASK);
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {

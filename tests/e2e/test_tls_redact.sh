@@ -82,6 +82,13 @@ py_call py-escaped "$OA" "$(user_body 'my ssn is \u0031\u00323-45-6789')"
 assert_ne 0 "$C_RC" "python3 sending an escaped SSN"
 assert_nothing_arrived "escaped SSN"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+# the same beside a plain one in the same write: the plain one is found and
+# masked in the buffer, but the escaped one would have left as it was
+provider_mark "$IP_OPENAI"
+py_call py-escaped2 "$OA" "$(user_body "my ssn is $ssn, hers \\u0032\\u00334-56-7891")"
+assert_ne 0 "$C_RC" "python3 sending a plain and an escaped SSN"
+assert_nothing_arrived "a plain and an escaped SSN"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
 # a private key: denied, zero bytes
 provider_mark "$IP_OPENAI"
