@@ -473,7 +473,7 @@ struct aspen_request_event {
 	__u64 ts_ns;
 	struct aspen_req req;
 	struct aspen_verdict verdict;
-	__u32 _pad;
+	__u32 req_seq;        /* the request's number on its session (HTTP/1.1) */
 	__u64 bytes;          /* head + body of the request (known or announced) */
 	__u64 session;        /* SSL * / gnutls session (correlates redactions) */
 	char exe[ASPEN_EXE_LEN];
@@ -536,7 +536,7 @@ struct aspen_redact_held {
  * chunk or frame boundary). Until session 38 aspend only checked that it
  * found *some* match of each pattern: a plain SSN beside an escaped one
  * masked the first and sent the second. */
-#define ASPEN_REDACT_ENDS 64
+#define ASPEN_REDACT_ENDS 256
 struct aspen_redact_end {
 	__u32 from, to; /* offsets in the write */
 	__u32 pats;     /* patterns to mask whose DFA accepted there */
@@ -560,6 +560,8 @@ struct aspen_redact_event {
 	__u64 len;
 	__u32 carried;        /* 1: the write began inside a possible match */
 	__u32 body_off;       /* first body byte of this write (the head is not masked) */
+	__u32 req_seq;        /* of the request the write belongs to (HTTP/1.1; 0 over HTTP/2) */
+	__u32 _pad;
 	struct aspen_redact_ends ends; /* where the kernel saw them end */
 };
 

@@ -97,7 +97,7 @@ struct aspen_stream {
 	struct aspen_replay replay; /* the rest of a call that wrote part */
 	__u64 wpos;        /* bytes of the current write walked so far */
 	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
-	__u32 _run_pad;
+	__u32 req_seq; /* requests begun on the session: its masks' counts go to its line */
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 	/* after a WebSocket upgrade (aspen_ws.bpf.h): the client's frames */
 	struct aspen_ws ws;
@@ -293,7 +293,7 @@ static __always_inline void aspen_fill_request_event(struct aspen_request_event 
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	aspen_copy(&e->req, &s->r, sizeof(e->req));
 	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
-	e->_pad = 0;
+	e->req_seq = s->req_seq;
 	e->session = s->session;
 	/* bytes parsed so far, plus the body still announced by Content-Length */
 	e->bytes = s->bytes;
@@ -934,6 +934,7 @@ static long aspen_feed_step(__u32 i, void *arg)
 		s->body_state = ASPEN_BODY_START;
 		s->acct = 0;
 		s->pend = 0;
+		s->req_seq++;
 	}
 	if (aspen_feed_head(f, s) || aspen_feed_plain(f, s))
 		return 0;
@@ -1045,9 +1046,7 @@ static __always_inline void aspen_ends_copy(struct aspen_redact_ends *to)
 	__u32 k = 0;
 	struct aspen_redact_ends *en = bpf_map_lookup_elem(&aspen_redact_ends, &k);
 
-	if (en)
-		__builtin_memcpy(to, en, sizeof(*to));
-	else
+	if (!en || bpf_probe_read_kernel(to, sizeof(*to), en))
 		to->over = 1; /* cannot be checked: aspend denies */
 }
 
@@ -1077,6 +1076,8 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 			e->len = len;
 			e->carried = carried;
 			e->body_off = s->body_off;
+			e->req_seq = s->req_seq;
+			e->_pad = 0;
 			aspen_ends_copy(&e->ends);
 			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
 				aspen_submit(e, 1);

@@ -87,7 +87,8 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	struct aspen_request_event masked;
 	struct proc_view v;
 	struct redact_counts rc;
-	bool counted = e->verdict.redact && redact_take_counts(e->req.conn.tgid, e->session, &rc);
+	bool counted = e->verdict.redact &&
+		       redact_take_counts(e->req.conn.tgid, e->session, e->req_seq, &rc);
 
 	scrub_request(d, p, e, &masked);
 	view_of(d, &e->req.conn, e->exe, &v);
@@ -95,8 +96,30 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	audit_request(d, p, &masked, &v, counted ? &rc : NULL);
 }
 
+/* The lines held back for the same session's earlier requests: their
+ * writes were all parsed, and held, before this request's first byte
+ * (HTTP/1.1 requests on a session follow each other), so their counts are
+ * complete; out first, the session's lines stay in order. */
+void events_emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
+			 __u32 req_seq)
+{
+	int kept = 0;
+
+	for (int i = 0; i < npending; i++) {
+		const struct aspen_request_event *q = &pending[i];
+
+		if (req_seq && q->req.conn.tgid == tgid && q->session == session && q->req_seq &&
+		    q->req_seq < req_seq)
+			emit_request(d, p, q);
+		else
+			pending[kept++] = *q;
+	}
+	npending = kept;
+}
+
 static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
 {
+	events_emit_earlier(d, p, e->req.conn.tgid, e->session, e->req_seq);
 	if (!(e->verdict.redact & e->req.body_match) || npending == 32) {
 		emit_request(d, p, e);
 		return;

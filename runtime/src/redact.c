@@ -35,6 +35,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy_obj.h"
@@ -45,9 +46,11 @@
 #define REDACT_MAX (4u << 20) /* bytes of one write aspend will rewrite */
 #define REDACT_ORPHAN_NS (5ULL * 1000 * 1000 * 1000)
 
-/* per session counts, reported with the request (see redact_flush) */
+/* per request counts (a session's request by its number: keep-alive
+ * requests one after the other on the same SSL), reported with its line */
 struct session_counts {
 	__u32 tgid;
+	__u32 req_seq;
 	__u64 session;
 	struct redact_counts c;
 };
@@ -55,16 +58,18 @@ struct session_counts {
 static struct session_counts counts[64];
 static int ncounts;
 
-static struct session_counts *counts_for(__u32 tgid, __u64 session)
+static struct session_counts *counts_for(__u32 tgid, __u64 session, __u32 req_seq)
 {
 	for (int i = 0; i < ncounts; i++)
-		if (counts[i].tgid == tgid && counts[i].session == session)
+		if (counts[i].tgid == tgid && counts[i].session == session &&
+		    counts[i].req_seq == req_seq)
 			return &counts[i];
 	if (ncounts == (int)(sizeof(counts) / sizeof(counts[0])))
 		ncounts = 0; /* bounded: the oldest are reported without counts */
 	memset(&counts[ncounts], 0, sizeof(counts[0]));
 	counts[ncounts].tgid = tgid;
 	counts[ncounts].session = session;
+	counts[ncounts].req_seq = req_seq;
 	return &counts[ncounts++];
 }
 
@@ -416,7 +421,7 @@ void redact_profile_dump(void)
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
 {
 	__u64 *pr = prof && nprof < PROF_MAX ? prof[nprof] : NULL;
-	struct session_counts *sc = counts_for(e->tgid, e->session);
+	struct session_counts *sc = counts_for(e->tgid, e->session, e->req_seq);
 	size_t len = e->len, off = e->body_off == ~0u ? 0 : e->body_off;
 	bool changed = false, ok = false;
 	uint8_t *buf = NULL;
@@ -464,6 +469,8 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	if (!ok) {
 		sc->c.split = true;
 		deny_session(p, e->tgid, e->session);
+		/* the session's earlier requests' lines before this one's */
+		events_emit_earlier(d, p, e->tgid, e->session, e->req_seq);
 		audit_redact_denied(d, p,
 				    "a match to mask cannot be masked in place "
 				    "(it began in an earlier write, or is written with escapes)",
@@ -488,12 +495,13 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 
 /* The counts of a session's masked matches, for its request line; the
  * session starts again from zero. false if nothing was masked in it. */
-bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out)
+bool redact_take_counts(__u32 tgid, __u64 session, __u32 req_seq, struct redact_counts *out)
 {
 	struct session_counts *sc = NULL;
 
 	for (int i = 0; i < ncounts; i++)
-		if (counts[i].tgid == tgid && counts[i].session == session)
+		if (counts[i].tgid == tgid && counts[i].session == session &&
+		    counts[i].req_seq == req_seq)
 			sc = &counts[i];
 	if (!sc)
 		return false;

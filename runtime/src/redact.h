@@ -27,7 +27,7 @@ void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct asp
  * how many */
 unsigned redact_sweep(struct policy_obj *p, bool all);
 /* The counts of a session for its request line, reset; false if none */
-bool redact_take_counts(__u32 tgid, __u64 session, struct redact_counts *out);
+bool redact_take_counts(__u32 tgid, __u64 session, __u32 req_seq, struct redact_counts *out);
 
 /* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */
 void redact_profile_start(void);

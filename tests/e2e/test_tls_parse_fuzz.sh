@@ -18,6 +18,14 @@
 # a stream per request, its body in DATA frames of random sizes, some
 # padded, the frames' bytes cut into random writes again).
 #
+# The patterns runs also check what the patterns decide (--pii: one request
+# in four carries SSNs and AWS keys, plain, escaped, beside escapes, cut by
+# the writes), against the stdlib patterns run by Python's re over the body
+# as the kernel reads it: an AWS key is denied (rule keys); an SSN reaches
+# the provider masked (its received body holds none, the audit names the
+# redaction) or the request is denied no_redact, and one written plain in
+# one write must be masked.
+#
 # ASPEN_FUZZ_SEED, ASPEN_FUZZ_COUNT: another seed, more requests (the suite
 # runs seed 37, 400 requests a run; a failure prints the seed and the
 # request's index: `parse_fuzz.py api.openai.com SEED COUNT [--h2]` replays
@@ -64,47 +72,93 @@ rule mask {
 # request lines of its pid and the provider's, in order (bytes: the whole
 # request over HTTP/1.1, the body over HTTP/2)
 compare() {
-	"$H_PY" - "$@" "$SEED" "$COUNT" <<'PY'
+	"$H_PY" - "$@" "$SEED" "$COUNT" "$H_LIB" <<'PY'
 import json, sys
+sys.path.insert(0, sys.argv[6])
+from parse_fuzz import AWS_RE, SSN_RE, kernel_view
 exp = [json.loads(l) for l in open(sys.argv[1])]
 aud = [json.loads(l) for l in open(sys.argv[2])]
 rec = [json.loads(l) for l in open(sys.argv[3])]
 seed, count = sys.argv[4], sys.argv[5]
+pii = any("expect" in e for e in exp)
 bad = []
-errors = [e for e in exp if "error" in e or e.get("status") != 200]
-if errors:
-    bad.append("%d requests failed, the first: %s" % (len(errors), json.dumps(errors[0])))
 if len(exp) != int(count):
     bad.append("the client printed %d of %s requests" % (len(exp), count))
-if len(aud) != len(exp):
-    bad.append("%d audit request lines for %d requests" % (len(aud), len(exp)))
 answered = [e for e in exp if "error" not in e]
 if len(rec) != len(answered):
     bad.append("the provider received %d requests of %d" % (len(rec), len(answered)))
-for e, a in zip(exp, aud):
-    want = {"model": e.get("model") or None, "stream": e.get("stream"), "request_user": e.get("user") or None,
-            "unparsed": None, "decision": "allow"}
-    got = {k: (a.get(k) or None) if k in ("model", "request_user") else a.get(k) for k in want}
-    if got != want:
-        bad.append("request %d: the kernel read %s, a JSON parser %s" % (e["i"], json.dumps(got), json.dumps(want)))
+# a request the patterns may deny fails at the client; any other must not
+errors = [e for e in exp if ("error" in e or e.get("status") != 200) and e.get("expect") not in ("keys", "ssn")]
+if errors:
+    bad.append("%d requests failed, the first: %s" % (len(errors), json.dumps(errors[0])))
+if not pii:
+    # request rules: the audit line of each request holds what a JSON parser reads
+    if len(aud) != len(exp):
+        bad.append("%d audit request lines for %d requests" % (len(aud), len(exp)))
+    for e, a in zip(exp, aud):
+        want = {"model": e.get("model") or None, "stream": e.get("stream"), "request_user": e.get("user") or None,
+                "unparsed": None, "decision": "allow"}
+        got = {k: (a.get(k) or None) if k in ("model", "request_user") else a.get(k) for k in want}
+        if got != want:
+            bad.append("request %d: the kernel read %s, a JSON parser %s" % (e["i"], json.dumps(got), json.dumps(want)))
+tally = {}
+for e in exp:
+    if "expect" not in e:
+        continue
+    k = "%s%s %s" % (e["expect"], " (maskable)" if e["maskable"] else "", "denied" if "error" in e else "passed")
+    tally[k] = tally.get(k, 0) + 1
+    if e["expect"] == "keys" and "error" not in e:
+        bad.append("request %d: an AWS key was not denied" % e["i"])
+    if e["expect"] == "ssn" and e["maskable"] and "error" in e:
+        bad.append("request %d: every SSN plain and in one write, denied, not masked" % e["i"])
+denials = sum(1 for a in aud if a.get("decision") != "allow")
+if pii and denials < sum(1 for e in exp if "error" in e):
+    bad.append("%d denied requests, %d deny lines in the audit" % (sum(1 for e in exp if "error" in e), denials))
+
+
+def body_of(r):
+    """the body the provider received, its chunk framing removed"""
+    data = open(r["file"], "rb").read()
+    if r.get("proto") == "h2":
+        return data
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not r.get("chunked"):
+        return body
+    out = bytearray()
+    while body:
+        size_line, _, body = body.partition(b"\r\n")
+        size = int(size_line.split(b";")[0], 16)
+        out += body[:size]
+        body = body[size + 2:]
+        if size == 0:
+            break
+    return bytes(out)
+
+
 for e, r in zip(answered, rec):
     got = r.get("body_bytes") if r.get("proto") == "h2" else r.get("bytes")
     if r.get("event") != "request" or got != e.get("bytes") or (r.get("model") or None) != (e.get("model") or None):
         bad.append("request %d: the provider received %s" % (e["i"], json.dumps(r)))
+    elif pii and (SSN_RE.search(kernel_view(body_of(r))) or AWS_RE.search(kernel_view(body_of(r)))):
+        bad.append("request %d: an SSN or AWS key reached the provider (%s)" % (e["i"], r["file"]))
 for b in bad[:10]:
     print(b)
 if bad:
-    print("%d differences; replay: tests/lib/parse_fuzz.py api.openai.com %s %s [--h2]" % (len(bad), seed, count))
+    print("%d differences; replay: tests/lib/parse_fuzz.py api.openai.com %s %s [--h2] [--pii]" % (len(bad), seed, count))
     sys.exit(1)
-print("%d requests: the kernel read what a JSON parser reads in every one" % len(exp))
+if pii:
+    print("%d requests, none let an SSN or AWS key through: %s" % (len(exp), ", ".join("%s %d" % kv for kv in sorted(tally.items()))))
+else:
+    print("%d requests: the kernel read what a JSON parser reads in every one" % len(exp))
 PY
 }
 
-for run in "$rules" "$patterns" "$rules h2" "$patterns h2"; do
+for run in "$rules" "$patterns" "$rules h2" "$patterns h2" "$patterns pii"; do
 	read -r obj proto <<<"$run"
 	name=$(basename "$obj" .bpf.o)
 	py=$H_PY opt=()
-	[ -z "$proto" ] || { py=/usr/bin/python3 opt=(--h2); }
+	case $proto in h2*) py=/usr/bin/python3 opt=(--h2) ;; esac
+	case $proto in *pii) opt+=(--pii) ;; esac
 	start_aspend "$obj"
 	audit_wait event=policy_load policy="$name" >/dev/null
 	provider_mark "$IP_OPENAI"
@@ -119,7 +173,7 @@ for run in "$rules" "$patterns" "$rules h2" "$patterns h2"; do
 	done
 	audit_find event=request pid="$C_PID" >"$H_WORK/$name$proto.audit"
 	rec_since addr="$IP_OPENAI" event=request >"$H_WORK/$name$proto.received"
-	compare "$C_OUT" "$H_WORK/$name$proto.audit" "$H_WORK/$name$proto.received" >"$H_WORK/$name$proto.compare" ||
+	compare "$C_OUT" "$H_WORK/$name$proto.audit" "$H_WORK/$name$proto.received" >"$H_WORK/$name$proto.compare" 2>&1 ||
 		fail "$name $proto: $(cat "$H_WORK/$name$proto.compare")"
 	log "$name ${proto:-h1}: $(tail -1 "$H_WORK/$name$proto.compare")"
 	stop_aspend

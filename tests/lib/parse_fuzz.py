@@ -28,14 +28,41 @@ connects again).
 With --h2 (python3-h2): one HTTP/2 connection, a stream per request, its
 body in DATA frames of random sizes (some padded), the bytes of each
 request's frames again written in 1 to 6 writes cut at random.
+
+With --pii, one request in four (not pipelined) also carries SSNs and AWS
+keys in its strings: plain, with a digit or letter spelled as an escape,
+beside escapes, cut by the writes. For those the line also has "expect":
+what the stdlib patterns (read from stdlib-policies/, with Python's re)
+find in the body as the kernel's patterns read it (JSON strings decoded):
+"keys" (an AWS key: the policy denies), "ssn" (an SSN: masked, or denied
+when it cannot be masked in place) or "allow"; and "maskable": every SSN
+is plain on the wire and within one write, so it must be masked, not
+denied (HTTP/1.1 bodies with a Content-Length only).
 """
 import json
 import os
 import random
+import re
 import socket
 import ssl
 import sys
 import time
+
+
+def stdlib_pattern(module, name):
+    """pattern NAME of stdlib-policies/MODULE.asp, for Python's re (bytes)"""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "stdlib-policies",
+                        module + ".asp")
+    for line in open(path):
+        m = re.match(r"pattern %s = /(.*)/(i?)\s*$" % name, line)
+        if m:
+            return re.compile(m.group(1).replace("\\/", "/").encode(), re.I if m.group(2) else 0)
+    raise SystemExit("%s: no pattern %s" % (path, name))
+
+
+SSN_RE = stdlib_pattern("pii", "ssn")
+AWS_RE = stdlib_pattern("secrets", "aws_access_key")
+SSNS = ["123-45-6789", "234-56-7891", "078-05-1120", "555-12-3456", "001-01-0001"]
 
 MODELS = ["gpt-4o-mini", "gpt-4o", "o1-preview", "claude-3-5-sonnet-latest", "gpt-4.1-nano",
           "mistral-large", ""]
@@ -52,6 +79,25 @@ class Gen:
     def __init__(self, rng, max_body):
         self.r = rng
         self.max_body = max_body
+        self.pii = False  # put SSNs and AWS keys in strings (--pii)
+
+    def pii_token(self):
+        """an SSN or an AWS key, sometimes with a character spelled as an
+        escape, or an escape just before or after it"""
+        r = self.r
+        if r.random() < 0.7:
+            t = r.choice(SSNS)
+        else:
+            t = "AKIA" + "".join(r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
+        k = r.random()
+        if k < 0.2:  # one character escaped: the kernel sees it, the wire does not
+            i = r.randrange(len(t))
+            t = t[:i] + "\\u%04x" % ord(t[i]) + t[i + 1:]
+        elif k < 0.3:
+            t = r.choice(["\\n", "\\t", "\\u00e9"]) + t
+        elif k < 0.45:  # a closing \b decided by an escape
+            t = t + r.choice(["\\n", "\\t", "\\u00e9", "\\ud83d\\ude00", "\\\""])
+        return t
 
     def ws(self):
         return self.r.choice(["", "", "", " ", "  ", "\n", "\t", "\r\n  "])
@@ -68,6 +114,8 @@ class Gen:
                 out.append('\\"model\\": \\"%s\\"' % r.choice(MODELS[:3]))
             elif k < 0.15:
                 out.append(r.choice(["{", "}", "[", "]", ",", ":", "\u00e9", "\u4e2d"]))
+            elif self.pii and k < 0.17:
+                out.append(self.pii_token() + " ")
             else:
                 out.append(r.choice(WORDS) + " ")
             size += len(out[-1])
@@ -133,6 +181,54 @@ class Gen:
                                for k, v in fields) + "}" + self.ws())
 
 
+JSON_ESC = {ord('"'): b'"', ord("\\"): b"\\", ord("/"): b"/", ord("b"): b"\b", ord("f"): b"\f",
+            ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t"}
+
+
+def kernel_view(raw):
+    """The body as the kernel's patterns read it (docs/language.md,
+    Patterns): JSON strings decoded to UTF-8, a surrogate pair one
+    character; the rest, quotes included, byte for byte."""
+    out, i, n, in_str = bytearray(), 0, len(raw), False
+    while i < n:
+        c = raw[i]
+        if c != 0x5C or not in_str:
+            out.append(c)
+            in_str ^= c == 0x22
+            i += 1
+            continue
+        if raw[i + 1] != ord("u"):
+            out += JSON_ESC[raw[i + 1]]
+            i += 2
+            continue
+        cp, i = int(raw[i + 2:i + 6], 16), i + 6
+        if 0xD800 <= cp < 0xDC00 and raw[i:i + 2] == b"\\u" and 0xDC00 <= int(raw[i + 2:i + 6], 16) < 0xE000:
+            cp = 0x10000 + ((cp - 0xD800) << 10) + int(raw[i + 2:i + 6], 16) - 0xDC00
+            i += 6
+        if not 0xD800 <= cp < 0xE000:  # a lone half is dropped
+            out += chr(cp).encode()
+    return bytes(out)
+
+
+def pii_expect(raw):
+    """what the fuzz policy's patterns find in body raw: keys, ssn or allow"""
+    view = kernel_view(raw)
+    if AWS_RE.search(view):
+        return "keys"
+    return "ssn" if SSN_RE.search(view) else "allow"
+
+
+def maskable(raw, body_at, cuts):
+    """every SSN in body raw is on the wire as it reads (no escape in or
+    just before it) and no write begins within it or the escape after it:
+    it must be masked in place. body_at: the body's offset in the data cut
+    at cuts."""
+    plain = [m.span() for m in SSN_RE.finditer(raw)]
+    if len(plain) != len(SSN_RE.findall(kernel_view(raw))):
+        return False
+    return not any(a - 1 <= c - body_at <= b + 12 for a, b in plain for c in cuts)
+
+
 def server_view(body):
     """What a server's JSON parser reads: model, stream, user."""
     obj = json.loads(body)
@@ -192,12 +288,13 @@ def chunked(rng, raw):
 
 
 def cut_and_send(s, rng, data):
-    """data in 1 to 6 writes cut at random bytes"""
+    """data in 1 to 6 writes cut at random bytes; returns the cuts"""
     cuts = sorted(rng.sample(range(1, len(data)), min(len(data) - 1, rng.randint(0, 5))))
     last = 0
     for c in cuts + [len(data)]:
         s.sendall(data[last:c])
         last = c
+    return cuts
 
 
 class H2:
@@ -264,13 +361,15 @@ class H2:
 
 
 def h1_request(rng, host, raw, i):
-    """the bytes of one HTTP/1.1 request: a third with a chunked body"""
+    """the bytes of one HTTP/1.1 request (a third with a chunked body), and
+    the offset of its body, None when chunked"""
     wire = chunked(rng, raw) if rng.random() < 0.3 else None
     head = ["POST /v1/chat/completions HTTP/1.1", "Host: %s" % host, "Content-Type: application/json",
             "Transfer-Encoding: chunked" if wire else "Content-Length: %d" % len(raw)]
     if rng.random() < 0.3:
         head.append("Authorization: Bearer sk-test-%d" % i)
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + (wire or raw)
+    head = ("\r\n".join(head) + "\r\n\r\n").encode()
+    return head + (wire or raw), None if wire else len(head)
 
 
 def main():
@@ -278,6 +377,7 @@ def main():
     opts = sys.argv[4:]
     max_body = int(opts[opts.index("--max-body") + 1]) if "--max-body" in opts else 40000
     use_h2 = "--h2" in opts
+    use_pii = "--pii" in opts
     rng = random.Random(seed)
     gen = Gen(rng, max_body)
     conn = H2(host) if use_h2 else None
@@ -288,12 +388,16 @@ def main():
         # HTTP/1.1: sometimes 2 or 3 requests pipelined, their bytes cut
         # into writes together (a write may end one and begin the next)
         k = 1 if use_h2 or rng.random() < 0.85 else min(rng.randint(2, 3), count - i)
+        # a denied request closes the connection: none pipelined behind one
+        gen.pii = use_pii and k == 1 and rng.random() < 0.25
         reqs = []
         for j in range(k):
             raw = gen.body().encode()
             model, stream, user = server_view(raw)
             reqs.append((i + j, raw, model, stream, user))
         outs = [{"i": n, "pid": os.getpid()} for n, *_ in reqs]
+        if gen.pii:
+            outs[0].update(expect=pii_expect(reqs[0][1]), maskable=False)
         t0 = time.monotonic()
         try:
             if use_h2:
@@ -301,8 +405,10 @@ def main():
                 done = [(conn.request(rng, raw, i), len(raw))]
             else:
                 datas = [h1_request(rng, host, raw, n) for n, raw, *_ in reqs]
-                cut_and_send(s, rng, b"".join(datas))
-                done = [(read_response(f), len(d)) for d in datas]
+                cuts = cut_and_send(s, rng, b"".join(d for d, _ in datas))
+                if gen.pii and datas[0][1] is not None:
+                    outs[0]["maskable"] = maskable(reqs[0][1], datas[0][1], cuts)
+                done = [(read_response(f), len(d)) for d, _ in datas]
             ms = round((time.monotonic() - t0) * 1000, 1)
             for out, (n, raw, model, stream, user), (status, nbytes) in zip(outs, reqs, done):
                 out.update(status=status, model=model, stream=stream, user=user, bytes=nbytes, ms=ms)
