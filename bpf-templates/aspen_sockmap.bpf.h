@@ -375,8 +375,12 @@ static __always_inline void aspen_recwalk_record(struct aspen_recwalk *w, __u8 t
 			return;
 		}
 		plain = len - w->ovh;
-		if (plain <= 2 && w->free_recs < 4) { /* an alert (close_notify) */
-			w->free_recs++;
+		/* an alert (close_notify: 2 bytes), or an empty record. Not one
+		 * byte: that is data (until session 38 a 1-byte write, a
+		 * request's closing "}", passed free; on a spilling connection
+		 * the request it completed then waited for a next write) */
+		if ((plain == 2 && w->free_recs < 4) || !plain) {
+			w->free_recs += plain == 2;
 			return;
 		}
 		w->charge += plain;
@@ -612,6 +616,25 @@ static __always_inline int aspen_spill_drop(struct sk_msg_md *msg, struct aspen_
 	return aspen_release(msg, SK_DROP);
 }
 
+/* A write that costs no credit (an alert, or two bytes of data a record
+ * walk cannot tell from one) after a held request: when the probe has
+ * allowed that request since (its credit covers what is held), what is
+ * held may go on. Else the request's last bytes, written in such a record,
+ * would wait for a next write that may never come. */
+static __always_inline void aspen_spill_settle(struct aspen_sock *s, struct aspen_spill *sp)
+{
+	struct aspen_ledger *l;
+
+	if (!sp->debt || !s->sess.session)
+		return;
+	l = bpf_map_lookup_elem(&aspen_ledger, &s->sess);
+	if (!l || (l->flags & ASPEN_LEDGER_DENIED) || l->credit < sp->debt)
+		return;
+	__sync_fetch_and_sub(&l->credit, sp->debt);
+	sp->debt = 0;
+	sp->ok = sp->sent;
+}
+
 /* A write on a spilling connection, its records walked (w). Global:
  * verified once. */
 __noinline int aspen_spill_msg(struct sk_msg_md *msg, struct aspen_sock *s,
@@ -634,6 +657,7 @@ __noinline int aspen_spill_msg(struct sk_msg_md *msg, struct aspen_sock *s,
 	if (l && (l->flags & ASPEN_LEDGER_DENIED))
 		return aspen_spill_drop(msg, s, sp, 1); /* the request's line says why */
 	if (!w->bad && !w->charge) { /* handshake, alerts */
+		aspen_spill_settle(s, sp);
 		aspen_recwalk_commit(s, w);
 		return aspen_spill_send(msg, s, sp, idx, 1);
 	}

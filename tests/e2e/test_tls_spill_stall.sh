@@ -8,6 +8,8 @@
 # bytes cannot finish. Meanwhile client F sends a 300 KB body on another
 # connection: it must be allowed, forwarded and answered while S is still
 # stuck. Then the provider reads again and S's request arrives whole.
+# Last, on a connection that spilled, requests whose last write is 1 or 2
+# bytes are answered.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start tls-spill-stall
 
@@ -61,5 +63,22 @@ wait_gone "$S_PID" 60 || fail "client S still running 60 s after the provider re
 assert_contains "$S_OUT" '"status": 200' "S's answer"
 assert_arrived "S and F" 1 body_bytes="$S_BYTES" model=gpt-4o-mini
 assert_eq 0 "$(grep -c 'forwarding to the connection' "$H_WORK/aspend.log")" "forwarding failures in aspend's log"
+
+# On a connection that spilled once (its writes go through the slot from
+# then on), requests whose last write is 1 or 2 bytes ("}", "]}"): the
+# probe allows the request on that write, and its TLS record (1 or 2 bytes
+# of plaintext) must release what is held. Until session 38 sk_msg took a
+# record of at most 2 bytes for an alert: free, so nothing paid the held
+# request's debt and the client waited for an answer (parse_fuzz, seed 2).
+provider_mark "$IP_OPENAI"
+small='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}'
+for last in 1 2; do
+	py_client py-last$last "$OA" --mode keepalive --split --chunks 2 --chunk-delay 0 --last "$last" \
+		--data-file "$H_WORK/f.json" --data "$small" --data "$small"
+	assert_ok "a spilled request, then two whose last write is $last byte(s), on one connection"
+	assert_eq 3 "$(grep -c '"status": 200' "$C_OUT")" "answers (last write $last byte(s))"
+done
+assert_eq 2 "$(rec_since event=request addr="$IP_OPENAI" body_bytes="$F_BYTES" | wc -l)" "the spilled requests at the provider"
+assert_eq 4 "$(rec_since event=request addr="$IP_OPENAI" body_bytes="${#small}" | wc -l)" "the small ones at the provider"
 audit_check_chain
 stop_aspend

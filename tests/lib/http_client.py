@@ -15,6 +15,7 @@ Modes (how the request reaches SSL_write, which is what Aspen inspects):
              end (a denied request must not kill the process).
   --repeat N (old interface) N requests of the one --data on one connection.
 
+--last N (split): the body's last N bytes in a write of their own.
 --header 'Name: value' adds a header (repeatable). --pause FILE (split): after the
 body's first write, print {"pid","sent":N} and wait until FILE exists. --hold FILE: after the requests, print
 {"pid","held":true} and wait (at most --hold-timeout s, default 60) until FILE
@@ -70,10 +71,11 @@ def connect(u):
                                        context=ssl.create_default_context())
 
 
-def send_split(conn, u, body, headers, chunks, delay, pause=None, pause_timeout=60):
+def send_split(conn, u, body, headers, chunks, delay, pause=None, pause_timeout=60, last=0):
     """Head in one write (endheaders), then the body in `chunks` writes;
     with pause (a file), after the first of them print {"pid","sent":N}
-    and wait until that file exists."""
+    and wait until that file exists. last: the body's last `last` bytes in
+    a write of their own, after the others."""
     conn.putrequest("POST" if body is not None else "GET", u.path or "/",
                     skip_accept_encoding=True)
     for k, v in headers.items():
@@ -81,6 +83,8 @@ def send_split(conn, u, body, headers, chunks, delay, pause=None, pause_timeout=
     if body is not None and not any(k.lower() == "content-length" for k in headers):
         conn.putheader("Content-Length", str(len(body)))
     conn.endheaders()
+    tail = body[len(body) - last:] if body and 0 < last < len(body) else b""
+    body = body[:len(body) - len(tail)] if body else body
     if body:
         n = max(1, min(chunks, len(body)))
         step = -(-len(body) // n)
@@ -91,6 +95,9 @@ def send_split(conn, u, body, headers, chunks, delay, pause=None, pause_timeout=
                 emit(sent=min(step, len(body)))
                 hold(pause, pause_timeout, say=False)
                 pause = None
+    if tail:
+        time.sleep(delay)
+        conn.send(tail)
 
 
 def answer(conn, req):
@@ -120,6 +127,8 @@ def main():
     ap.add_argument("--split", action="store_true", help="keepalive: send each body like split mode")
     ap.add_argument("--chunks", type=int, default=2)
     ap.add_argument("--chunk-delay", type=float, default=0.2)
+    ap.add_argument("--last", type=int, default=0,
+                    help="split: the body's last N bytes in a write of their own")
     ap.add_argument("--header", action="append", default=[])
     ap.add_argument("--repeat", type=int, default=0, help="N requests on one keep-alive connection")
     ap.add_argument("--between", help="keepalive: before each request after the first, wait for this file")
@@ -164,7 +173,7 @@ def main():
                 conn = connect(u)
             if args.mode == "split" or args.split:
                 send_split(conn, u, body, headers, args.chunks, args.chunk_delay,
-                           args.pause, args.hold_timeout)
+                           args.pause, args.hold_timeout, args.last)
             else:
                 conn.request("POST" if body is not None else "GET", u.path or "/", body=body, headers=headers)
             if answer(conn, i):
