@@ -740,7 +740,6 @@ static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct 
 			e->carried = c->w_carried;
 			e->body_off = c->w_off;
 			e->req_seq = 0; /* streams: their counts go by session */
-			e->_pad = 0;
 			aspen_ends_copy(&e->ends);
 			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
 				aspen_submit(e, 1);

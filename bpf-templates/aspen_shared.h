@@ -473,9 +473,11 @@ struct aspen_request_event {
 	__u64 ts_ns;
 	struct aspen_req req;
 	struct aspen_verdict verdict;
-	__u32 req_seq;        /* the request's number on its session (HTTP/1.1) */
+	__u32 _pad;
 	__u64 bytes;          /* head + body of the request (known or announced) */
 	__u64 session;        /* SSL * / gnutls session (correlates redactions) */
+	__u64 req_seq;        /* when the request began (boot ns; HTTP/1.1, else 0):
+			       * with the session, names it (its masks' counts) */
 	char exe[ASPEN_EXE_LEN];
 };
 
@@ -560,8 +562,7 @@ struct aspen_redact_event {
 	__u64 len;
 	__u32 carried;        /* 1: the write began inside a possible match */
 	__u32 body_off;       /* first body byte of this write (the head is not masked) */
-	__u32 req_seq;        /* of the request the write belongs to (HTTP/1.1; 0 over HTTP/2) */
-	__u32 _pad;
+	__u64 req_seq;        /* of the request the write belongs to (HTTP/1.1; 0 over HTTP/2) */
 	struct aspen_redact_ends ends; /* where the kernel saw them end */
 };
 

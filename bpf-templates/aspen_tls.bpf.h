@@ -97,7 +97,7 @@ struct aspen_stream {
 	struct aspen_replay replay; /* the rest of a call that wrote part */
 	__u64 wpos;        /* bytes of the current write walked so far */
 	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
-	__u32 req_seq; /* requests begun on the session: its masks' counts go to its line */
+	__u32 _run_pad;
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 	/* after a WebSocket upgrade (aspen_ws.bpf.h): the client's frames */
 	struct aspen_ws ws;
@@ -105,6 +105,9 @@ struct aspen_stream {
 	__u32 ws_unit; /* a unit (a message and the frames inside it, or a control frame) is open */
 	__u32 ws_lost; /* enum aspen_unparsed: the frames cannot be followed */
 	__u32 _ws_pad;
+	__u64 req_seq; /* when the current request began (boot ns): names it to
+			* aspend, its masks' counts go to its line. Unique also
+			* across connections that reuse an SSL's address */
 };
 
 struct aspen_rstream {
@@ -293,6 +296,7 @@ static __always_inline void aspen_fill_request_event(struct aspen_request_event 
 	e->ts_ns = bpf_ktime_get_boot_ns();
 	aspen_copy(&e->req, &s->r, sizeof(e->req));
 	__builtin_memcpy(&e->verdict, &s->v, sizeof(e->verdict));
+	e->_pad = 0;
 	e->req_seq = s->req_seq;
 	e->session = s->session;
 	/* bytes parsed so far, plus the body still announced by Content-Length */
@@ -934,7 +938,7 @@ static long aspen_feed_step(__u32 i, void *arg)
 		s->body_state = ASPEN_BODY_START;
 		s->acct = 0;
 		s->pend = 0;
-		s->req_seq++;
+		s->req_seq = bpf_ktime_get_boot_ns();
 	}
 	if (aspen_feed_head(f, s) || aspen_feed_plain(f, s))
 		return 0;
@@ -1028,11 +1032,13 @@ static __always_inline struct aspen_stream *aspen_stream_get(struct aspen_stream
 	/* z->zero is all zeros between uses */
 	z->zero.r.content_length = ~0ULL;
 	z->zero.session = key->session;
+	z->zero.req_seq = bpf_ktime_get_boot_ns(); /* its first request */
 	aspen_fill_conn(&z->zero.r.conn);
 	bpf_map_update_elem(&aspen_streams, key, &z->zero, BPF_NOEXIST);
 	__builtin_memset(&z->zero.r.conn, 0, sizeof(z->zero.r.conn));
 	z->zero.r.content_length = 0;
 	z->zero.session = 0;
+	z->zero.req_seq = 0;
 	s = bpf_map_lookup_elem(&aspen_streams, key);
 	if (s && lost)
 		s->unsynced = 1; /* nothing on this session is credited again */
@@ -1077,7 +1083,6 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 			e->carried = carried;
 			e->body_off = s->body_off;
 			e->req_seq = s->req_seq;
-			e->_pad = 0;
 			aspen_ends_copy(&e->ends);
 			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
 				aspen_submit(e, 1);

@@ -258,8 +258,16 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 	struct rt_audit_ev ev;
 	const char *why = aspen_unparsed_name(r->unparsed);
 	char prov[256], model[sizeof(r->model) + 1];
+	struct aspen_verdict verdict = e->verdict;
 
-	add_head(&ev, p, "request", &e->verdict, r->conn.providers, prov);
+	if (rc && rc->split && e->req_seq) {
+		/* aspend denied it at a hold after the kernel's decision (a match
+		 * it could not mask in place, redact.c): this line says so */
+		verdict.decision = ASPEN_DENY;
+		verdict.rule = ASPEN_RULE_UNINSPECTABLE;
+		why = aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT);
+	}
+	add_head(&ev, p, "request", &verdict, r->conn.providers, prov);
 	metrics_request(prov, field_str(model, sizeof(model), r->model, sizeof(r->model)));
 	if (why)
 		metrics_uninspected(why);

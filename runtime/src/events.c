@@ -96,12 +96,12 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	audit_request(d, p, &masked, &v, counted ? &rc : NULL);
 }
 
-/* The lines held back for the same session's earlier requests: their
+/* The lines held back for the session's requests before req_seq: their
  * writes were all parsed, and held, before this request's first byte
  * (HTTP/1.1 requests on a session follow each other), so their counts are
  * complete; out first, the session's lines stay in order. */
-void events_emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
-			 __u32 req_seq)
+static void emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
+			 __u64 req_seq)
 {
 	int kept = 0;
 
@@ -117,9 +117,18 @@ void events_emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u
 	npending = kept;
 }
 
+static bool events_pending(__u32 tgid, __u64 session, __u64 req_seq)
+{
+	for (int i = 0; i < npending; i++)
+		if (req_seq && pending[i].req.conn.tgid == tgid && pending[i].session == session &&
+		    pending[i].req_seq == req_seq)
+			return true;
+	return false;
+}
+
 static void on_request(struct daemon *d, struct policy_obj *p, const struct aspen_request_event *e)
 {
-	events_emit_earlier(d, p, e->req.conn.tgid, e->session, e->req_seq);
+	emit_earlier(d, p, e->req.conn.tgid, e->session, e->req_seq);
 	if (!(e->verdict.redact & e->req.body_match) || npending == 32) {
 		emit_request(d, p, e);
 		return;
@@ -166,6 +175,17 @@ static void on_mismatch(struct daemon *d, struct policy_obj *p,
 	audit_mismatch(d, p, e, &v);
 }
 
+/* A write held for masking (redact.c). The session's earlier requests are
+ * done (HTTP/1.1: one after the other), their counts complete: their lines
+ * first. This request's own line may be held back already (its end was in
+ * the write): then it tells whether the hold denied it. */
+static void on_redact_hold(struct daemon *d, struct policy_obj *p,
+			   const struct aspen_redact_event *e)
+{
+	emit_earlier(d, p, e->tgid, e->session, e->req_seq);
+	redact_on_hold(d, p, e, events_pending(e->tgid, e->session, e->req_seq));
+}
+
 struct rb_ctx {
 	struct daemon *d;
 	struct policy_obj *p;
@@ -202,7 +222,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case ASPEN_EV_REDACT_HOLD:
 		if (len >= sizeof(struct aspen_redact_event))
-			redact_on_hold(rc->d, rc->p, data);
+			on_redact_hold(rc->d, rc->p, data);
 		break;
 	case ASPEN_EV_TLS_HOLD:
 		if (len >= sizeof(struct aspen_hold_event)) {

@@ -13,10 +13,6 @@ struct policy_obj;
 int events_open(struct daemon *d, struct policy_obj *p);
 /* Write the request lines held back for their redaction counts */
 void events_flush(struct daemon *d, struct policy_obj *p);
-/* The held-back lines of the session's requests before req_seq (HTTP/1.1),
- * in order: every write of theirs is masked by now. */
-void events_emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
-			 __u32 req_seq);
 /* Report records the kernel had no room for (a `lost` line) */
 void events_check_lost(struct daemon *d, struct policy_obj *p);
 /* Report DNS answers the kernel ignored (unsolicited, another question);

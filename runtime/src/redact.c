@@ -35,7 +35,6 @@
 #include "audit.h"
 #include "clock.h"
 #include "daemon.h"
-#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy_obj.h"
@@ -50,7 +49,7 @@
  * requests one after the other on the same SSL), reported with its line */
 struct session_counts {
 	__u32 tgid;
-	__u32 req_seq;
+	__u64 req_seq;
 	__u64 session;
 	struct redact_counts c;
 };
@@ -58,7 +57,7 @@ struct session_counts {
 static struct session_counts counts[64];
 static int ncounts;
 
-static struct session_counts *counts_for(__u32 tgid, __u64 session, __u32 req_seq)
+static struct session_counts *counts_for(__u32 tgid, __u64 session, __u64 req_seq)
 {
 	for (int i = 0; i < ncounts; i++)
 		if (counts[i].tgid == tgid && counts[i].session == session &&
@@ -418,7 +417,8 @@ void redact_profile_dump(void)
 			pr[k] = boot_ns();                                                         \
 	} while (0)
 
-void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e)
+void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
+		    bool line_pending)
 {
 	__u64 *pr = prof && nprof < PROF_MAX ? prof[nprof] : NULL;
 	struct session_counts *sc = counts_for(e->tgid, e->session, e->req_seq);
@@ -469,12 +469,14 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	if (!ok) {
 		sc->c.split = true;
 		deny_session(p, e->tgid, e->session);
-		/* the session's earlier requests' lines before this one's */
-		events_emit_earlier(d, p, e->tgid, e->session, e->req_seq);
-		audit_redact_denied(d, p,
-				    "a match to mask cannot be masked in place "
-				    "(it began in an earlier write, or is written with escapes)",
-				    e);
+		/* its own line, held back for these counts, says it (audit.c);
+		 * else (its end not parsed yet, HTTP/2) a line of its own */
+		if (!line_pending)
+			audit_redact_denied(d, p,
+					    "a match to mask cannot be masked in place "
+					    "(it began in an earlier write, or is written with "
+					    "escapes)",
+					    e);
 		log_warn("pid %u: a match to mask could not be masked in place: request denied",
 			 e->tgid);
 	}
@@ -495,7 +497,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 
 /* The counts of a session's masked matches, for its request line; the
  * session starts again from zero. false if nothing was masked in it. */
-bool redact_take_counts(__u32 tgid, __u64 session, __u32 req_seq, struct redact_counts *out)
+bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_counts *out)
 {
 	struct session_counts *sc = NULL;
 

@@ -16,7 +16,10 @@ struct redact_counts; /* audit.h */
 int redact_prepare(struct policy_obj *p);
 void redact_release(struct policy_obj *p);
 /* A writer is stopped: mask its buffer (or deny its request), resume it */
-void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e);
+/* line_pending: the request's line is held back by events.c (it comes
+ * after, and says whether it was denied here) */
+void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
+		    bool line_pending);
 /* A writer the kernel holds for redaction (aspen_redact_held, HELD): deny
  * the session in the ledger (its unmasked bytes are dropped by sk_msg),
  * mark the record RELEASED, resume the writer. Used by the watchdog. */
@@ -27,7 +30,7 @@ void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct asp
  * how many */
 unsigned redact_sweep(struct policy_obj *p, bool all);
 /* The counts of a session for its request line, reset; false if none */
-bool redact_take_counts(__u32 tgid, __u64 session, __u32 req_seq, struct redact_counts *out);
+bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_counts *out);
 
 /* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */
 void redact_profile_start(void);

@@ -79,17 +79,20 @@ class Gen:
     def __init__(self, rng, max_body):
         self.r = rng
         self.max_body = max_body
-        self.pii = False  # put SSNs and AWS keys in strings (--pii)
+        self.pii = None  # put SSNs ("ssn"), or AWS keys too ("mixed"), in strings (--pii)
+        self.pii_plain = False  # none spelled with escapes, nor right after one
 
     def pii_token(self):
         """an SSN or an AWS key, sometimes with a character spelled as an
         escape, or an escape just before or after it"""
         r = self.r
-        if r.random() < 0.7:
+        if self.pii == "ssn" or r.random() < 0.7:
             t = r.choice(SSNS)
         else:
             t = "AKIA" + "".join(r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
         k = r.random()
+        if self.pii_plain:  # as the wire reads it: maskable
+            k = 0.3 + 0.7 * k
         if k < 0.2:  # one character escaped: the kernel sees it, the wire does not
             i = r.randrange(len(t))
             t = t[:i] + "\\u%04x" % ord(t[i]) + t[i + 1:]
@@ -389,7 +392,10 @@ def main():
         # into writes together (a write may end one and begin the next)
         k = 1 if use_h2 or rng.random() < 0.85 else min(rng.randint(2, 3), count - i)
         # a denied request closes the connection: none pipelined behind one
-        gen.pii = use_pii and k == 1 and rng.random() < 0.25
+        gen.pii = None
+        if use_pii and k == 1 and rng.random() < 0.25:
+            gen.pii = "ssn" if rng.random() < 0.7 else "mixed"
+            gen.pii_plain = rng.random() < 0.5
         reqs = []
         for j in range(k):
             raw = gen.body().encode()
