@@ -83,6 +83,7 @@ struct aspen_h2conn {
 	__u32 w_off;	 /* first body byte of a stream with a match */
 	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
 	__u32 _pad2;
+	__u64 w_req_seq; /* such a stream's req_seq; ~0: more than one stream */
 	__u64 bound; /* body bytes a stream may hold undecided (the hold bound) */
 	/* the current write's walk (aspen_h2_parse_write) */
 	__u64 wbuf, wlen, wskip, wpos;
@@ -363,6 +364,7 @@ static __always_inline void aspen_h2_headers(struct aspen_h2conn *c, int probe)
 		return;
 	s = &hs->s;
 	s->session = c->key.session;
+	s->req_seq = bpf_ktime_get_boot_ns() | ASPEN_REQ_SEQ_H2;
 	aspen_fill_conn(&s->r.conn);
 	__builtin_memcpy(s->r.method, c->p.head.method, ASPEN_METHOD_LEN);
 	__builtin_memcpy(s->r.path, c->p.head.path, ASPEN_PATH_LEN);
@@ -458,6 +460,10 @@ static __always_inline void aspen_h2_scan_note(struct aspen_h2stream *hs, struct
 		if (s->body_off < c->w_off)
 			c->w_off = s->body_off;
 		c->w_carried |= hs->carried;
+		if (!c->w_req_seq)
+			c->w_req_seq = s->req_seq;
+		else if (c->w_req_seq != s->req_seq)
+			c->w_req_seq = ~0ULL;
 	}
 }
 #endif
@@ -739,7 +745,9 @@ static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct 
 			e->len = len;
 			e->carried = c->w_carried;
 			e->body_off = c->w_off;
-			e->req_seq = 0; /* streams: their counts go by session */
+			/* the stream's request: its line tells whether it was
+			 * denied here; several streams: aspend's own line */
+			e->req_seq = c->w_req_seq == ~0ULL ? 0 : c->w_req_seq;
 			aspen_ends_copy(&e->ends);
 			if (!aspen_redact_stop(key->tgid, key->session, buf)) {
 				aspen_submit(e, 1);
@@ -858,6 +866,7 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->w_matched = 0;
 	c->w_off = ~0u;
 	c->w_carried = 0;
+	c->w_req_seq = 0;
 	/* a stream's undecided body is held up to the hold bound, and while
 	 * the client can send it: the server's flow-control windows, followed
 	 * on the read side (aspen_h2_sweep()) */

@@ -476,8 +476,9 @@ struct aspen_request_event {
 	__u32 _pad;
 	__u64 bytes;          /* head + body of the request (known or announced) */
 	__u64 session;        /* SSL * / gnutls session (correlates redactions) */
-	__u64 req_seq;        /* when the request began (boot ns; HTTP/1.1, else 0):
-			       * with the session, names it (its masks' counts) */
+	__u64 req_seq;        /* when the request began (boot ns; an HTTP/2 stream's
+			       * with ASPEN_REQ_SEQ_H2): with the session, names it
+			       * (its masks' counts) */
 	char exe[ASPEN_EXE_LEN];
 };
 
@@ -539,6 +540,9 @@ struct aspen_redact_held {
  * found *some* match of each pattern: a plain SSN beside an escaped one
  * masked the first and sent the second. */
 #define ASPEN_REDACT_ENDS 256
+/* req_seq of an HTTP/2 stream's request: streams interleave, so a later
+ * one's line does not mean an earlier one's writes are all parsed */
+#define ASPEN_REQ_SEQ_H2 (1ULL << 63)
 struct aspen_redact_end {
 	__u32 from, to; /* offsets in the write */
 	__u32 pats;     /* patterns to mask whose DFA accepted there */
@@ -562,7 +566,7 @@ struct aspen_redact_event {
 	__u64 len;
 	__u32 carried;        /* 1: the write began inside a possible match */
 	__u32 body_off;       /* first body byte of this write (the head is not masked) */
-	__u64 req_seq;        /* of the request the write belongs to (HTTP/1.1; 0 over HTTP/2) */
+	__u64 req_seq;        /* of the request the write belongs to (0: several HTTP/2 streams) */
 	struct aspen_redact_ends ends; /* where the kernel saw them end */
 };
 

@@ -29,9 +29,12 @@
 #include "view.h"
 
 /* A request with matches to mask is decided (and reported by the kernel)
- * before aspend has masked its last write: its line waits for the end of
- * the ring drain, when the counts of that write are known. */
+ * before aspend has masked its last write: its line waits for the hold of
+ * that write (on_redact_hold), the session's next HTTP/1.1 request, or the
+ * end of the ring drain, when the counts of that write are known. */
 static struct aspen_request_event pending[32];
+static unsigned pending_drain[32]; /* the drain that queued it */
+static unsigned drain_no;
 static int npending;
 /* the audit trail is held (audit_hold) since this drain's first record */
 static bool holding;
@@ -100,21 +103,37 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
  * writes were all parsed, and held, before this request's first byte
  * (HTTP/1.1 requests on a session follow each other), so their counts are
  * complete; out first, the session's lines stay in order. */
-static void emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
-			 __u64 req_seq)
+static void keep_pending(int from, int to)
+{
+	if (from != to) {
+		pending[to] = pending[from];
+		pending_drain[to] = pending_drain[from];
+	}
+}
+
+static void emit_pending(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
+			 __u64 req_seq, bool earlier)
 {
 	int kept = 0;
 
 	for (int i = 0; i < npending; i++) {
 		const struct aspen_request_event *q = &pending[i];
+		bool same = req_seq && q->req.conn.tgid == tgid && q->session == session;
 
-		if (req_seq && q->req.conn.tgid == tgid && q->session == session && q->req_seq &&
-		    q->req_seq < req_seq)
+		if (same && (earlier ? !(req_seq & ASPEN_REQ_SEQ_H2) && q->req_seq &&
+					       q->req_seq < req_seq
+				     : q->req_seq == req_seq))
 			emit_request(d, p, q);
 		else
-			pending[kept++] = *q;
+			keep_pending(i, kept++);
 	}
 	npending = kept;
+}
+
+static void emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
+			 __u64 req_seq)
+{
+	emit_pending(d, p, tgid, session, req_seq, true);
 }
 
 static bool events_pending(__u32 tgid, __u64 session, __u64 req_seq)
@@ -133,18 +152,39 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 		emit_request(d, p, e);
 		return;
 	}
+	pending_drain[npending] = drain_no;
 	pending[npending++] = *e;
 }
 
-void events_flush(struct daemon *d, struct policy_obj *p)
+/* all: every held-back line; else those a drain before this one queued
+ * (the hold of the request's last write is submitted just after its
+ * request record, and may have missed this drain) */
+static void flush(struct daemon *d, struct policy_obj *p, bool all)
 {
-	for (int i = 0; i < npending; i++)
-		emit_request(d, p, &pending[i]);
-	npending = 0;
+	int kept = 0;
+
+	for (int i = 0; i < npending; i++) {
+		if (all || pending_drain[i] != drain_no)
+			emit_request(d, p, &pending[i]);
+		else
+			keep_pending(i, kept++);
+	}
+	npending = kept;
+	drain_no++;
 	if (holding) {
 		holding = false;
 		audit_flush(d); /* the drain's lines, one write */
 	}
+}
+
+void events_flush(struct daemon *d, struct policy_obj *p)
+{
+	flush(d, p, false);
+}
+
+void events_flush_all(struct daemon *d, struct policy_obj *p)
+{
+	flush(d, p, true);
 }
 
 static void on_response(struct daemon *d, struct policy_obj *p,
@@ -184,6 +224,8 @@ static void on_redact_hold(struct daemon *d, struct policy_obj *p,
 {
 	emit_earlier(d, p, e->tgid, e->session, e->req_seq);
 	redact_on_hold(d, p, e, events_pending(e->tgid, e->session, e->req_seq));
+	/* its line, held back, waited for this hold of its last write */
+	emit_pending(d, p, e->tgid, e->session, e->req_seq, false);
 }
 
 struct rb_ctx {

@@ -11,8 +11,11 @@ struct policy_obj;
 
 /* Open p's ring buffer (p->rb), its records routed with d */
 int events_open(struct daemon *d, struct policy_obj *p);
-/* Write the request lines held back for their redaction counts */
+/* Write the request lines held back for their redaction counts since the
+ * drain before this one (a drain's end) */
 void events_flush(struct daemon *d, struct policy_obj *p);
+/* ... all of them (a reload, the exit) */
+void events_flush_all(struct daemon *d, struct policy_obj *p);
 /* Report records the kernel had no room for (a `lost` line) */
 void events_check_lost(struct daemon *d, struct policy_obj *p);
 /* Report DNS answers the kernel ignored (unsolicited, another question);

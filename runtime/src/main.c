@@ -415,7 +415,7 @@ static void reload(struct daemon *d)
 	tls_reattach(d, p);
 	policy_retire(d->cur);
 	ring_buffer__consume(d->cur->rb);
-	events_flush(d, d->cur);
+	events_flush_all(d, d->cur);
 	events_check_dns(d, d->cur, true);
 	policy_destroy(d->cur);
 	d->cur = p;
@@ -541,7 +541,7 @@ static int run(struct daemon *d)
 		}
 	}
 	ring_buffer__consume(d->cur->rb);
-	events_flush(d, d->cur);
+	events_flush_all(d, d->cur);
 	events_check_lost(d, d->cur);
 	events_check_dns(d, d->cur, true);
 	return 0;

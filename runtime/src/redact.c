@@ -56,6 +56,7 @@ struct session_counts {
 
 static struct session_counts counts[64];
 static int ncounts;
+static int evict_next; /* full: the entry a new one replaces, round robin */
 
 static struct session_counts *counts_for(__u32 tgid, __u64 session, __u64 req_seq)
 {
@@ -63,8 +64,19 @@ static struct session_counts *counts_for(__u32 tgid, __u64 session, __u64 req_se
 		if (counts[i].tgid == tgid && counts[i].session == session &&
 		    counts[i].req_seq == req_seq)
 			return &counts[i];
-	if (ncounts == (int)(sizeof(counts) / sizeof(counts[0])))
-		ncounts = 0; /* bounded: the oldest are reported without counts */
+	if (ncounts == (int)(sizeof(counts) / sizeof(counts[0]))) {
+		/* bounded: an old one (a request denied before its line, whose
+		 * counts nobody takes) is dropped. Until session 38 the table
+		 * started again from its first entry, the others lost at once */
+		struct session_counts *c = &counts[evict_next];
+
+		evict_next = (evict_next + 1) % ncounts;
+		memset(c, 0, sizeof(*c));
+		c->tgid = tgid;
+		c->session = session;
+		c->req_seq = req_seq;
+		return c;
+	}
 	memset(&counts[ncounts], 0, sizeof(counts[0]));
 	counts[ncounts].tgid = tgid;
 	counts[ncounts].session = session;
@@ -455,10 +467,10 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		/* never the buffer itself: it holds what is being masked */
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
-				 "matched 0x%llx, carried %u, ends %u%s (first %u-%u)", e->tgid, len,
+				 "matched 0x%llx, carried %u, ends %u%s (first %u-%u) seq %llu", e->tgid, len,
 				 off, e->patterns, (unsigned long long)e->matched, e->carried,
 				 e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
-				 e->ends.e[0].to);
+				 e->ends.e[0].to, (unsigned long long)e->req_seq);
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
 		PROF(PROF_MASK);
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
@@ -495,19 +507,17 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	(void)d;
 }
 
-/* The counts of a session's masked matches, for its request line; the
- * session starts again from zero. false if nothing was masked in it. */
+/* The counts of a request's masked matches, for its line (taken: a later
+ * hold with the same key starts from zero). false if none were kept. */
 bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_counts *out)
 {
-	struct session_counts *sc = NULL;
-
-	for (int i = 0; i < ncounts; i++)
-		if (counts[i].tgid == tgid && counts[i].session == session &&
-		    counts[i].req_seq == req_seq)
-			sc = &counts[i];
-	if (!sc)
-		return false;
-	*out = sc->c;
-	memset(&sc->c, 0, sizeof(sc->c));
-	return true;
+	for (int i = 0; i < ncounts; i++) {
+		if (counts[i].tgid != tgid || counts[i].session != session ||
+		    counts[i].req_seq != req_seq)
+			continue;
+		*out = counts[i].c;
+		counts[i] = counts[--ncounts]; /* taken: its place for another */
+		return true;
+	}
+	return false;
 }

@@ -29,7 +29,8 @@ void redact_release_held(int held_fd, int ledger_fd, __u32 tid, const struct asp
  * hold, at start: a predecessor's, before its writer is resumed unmasked);
  * how many */
 unsigned redact_sweep(struct policy_obj *p, bool all);
-/* The counts of a session for its request line, reset; false if none */
+/* The counts of a request (tgid, session, req_seq) for its line, taken;
+ * false if none */
 bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_counts *out);
 
 /* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */

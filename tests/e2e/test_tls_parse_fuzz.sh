@@ -78,7 +78,9 @@ import json, sys
 sys.path.insert(0, sys.argv[6])
 from parse_fuzz import AWS_RE, SSN_RE, kernel_view
 exp = [json.loads(l) for l in open(sys.argv[1])]
-aud = [json.loads(l) for l in open(sys.argv[2])]
+# in the order the requests were read (a line waiting for its masking
+# counts may be written after later ones)
+aud = sorted((json.loads(l) for l in open(sys.argv[2])), key=lambda a: a["ts"])
 rec = [json.loads(l) for l in open(sys.argv[3])]
 seed, count = sys.argv[4], sys.argv[5]
 pii = any("expect" in e for e in exp)
@@ -164,8 +166,8 @@ PY
 }
 
 # ASPEN_FUZZ_RUNS: which runs, of rules, patterns, rules:h2, patterns:h2,
-# patterns:pii, patterns:h2pii (not in the suite: see docs/testing.md)
-for run in ${ASPEN_FUZZ_RUNS:-rules patterns rules:h2 patterns:h2 patterns:pii}; do
+# patterns:pii, patterns:h2pii (all by default)
+for run in ${ASPEN_FUZZ_RUNS:-rules patterns rules:h2 patterns:h2 patterns:pii patterns:h2pii}; do
 	case ${run%%:*} in rules) obj=$rules ;; *) obj=$patterns ;; esac
 	proto=${run#*:}
 	[ "$proto" != "$run" ] || proto=
