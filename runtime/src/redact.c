@@ -166,8 +166,8 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
 		return 0;
 	if (buf[b + 1] != 'u')
 		return 2;
-	if (b + 7 < len && (buf[b + 2] | 0x20) == 'd' && strchr("89abAB", buf[b + 3]) &&
-	    buf[b + 3] && buf[b + 6] == '\\' && buf[b + 7] == 'u')
+	if (b + 7 < len && (buf[b + 2] | 0x20) == 'd' && buf[b + 3] &&
+	    strchr("89abAB", buf[b + 3]) && buf[b + 6] == '\\' && buf[b + 7] == 'u')
 		return 12; /* a high half and its low half: one character */
 	return 6;
 }
