@@ -442,7 +442,7 @@ static __always_inline void aspen_h2_scan_begin(struct aspen_h2stream *hs, struc
 	if (hs->write_seq != c->write_seq) {
 		/* the stream's first body byte in this write */
 		hs->write_seq = c->write_seq;
-		hs->carried = s->body_state != ASPEN_BODY_START;
+		hs->carried = aspen_write_carried(s) || s->st.dec_n != AH_DEC_RAW;
 		s->write_match = 0;
 		s->body_off = ~0u;
 	}

@@ -558,6 +558,18 @@ struct aspen_feed {
  * also steps their DFA, and the verifier takes 256 of those no more */
 #define ASPEN_PLAIN_RUN ASPEN_BODY_RUN /* bytes of one aspen_body_run (with patterns) */
 
+/* Whether a write begins inside a possible match, or inside a JSON escape
+ * (the bytes before are sent already): a match aspend finds at its first
+ * byte may then have begun earlier, or be an escape's last hex digit and
+ * what follows (`\u0030` + `01-01-0001` reads 001-01-0001 plain too). For
+ * HTTP/2, after the stream's first byte in the write: one that ended an
+ * escape, or began one, counts (dec_n is not the byte itself). */
+static __always_inline int aspen_write_carried(const struct aspen_stream *s)
+{
+	return s->body_state != ASPEN_BODY_START || (s->st.jflags & AH_JF_ESC) || s->st.uesc ||
+	       s->st.usur;
+}
+
 /* A write begins: no match to mask has ended in it yet. */
 static __always_inline void aspen_ends_reset(void)
 {
@@ -1768,7 +1780,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	}
 	if (s->ws_on)
 		return aspen_ws_on_write(key, s, sc, buf, len, probe, how); /* aspen_ws.bpf.h */
-	__u64 state_at_start __attribute__((unused)) = s->body_state;
+	int carried __attribute__((unused)) = aspen_write_carried(s);
 
 	s->write_match = 0;
 	s->body_off = ~0u;
@@ -1787,7 +1799,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 #if ASPEN_NEED_BODY_SCAN
 	/* after the accounting: aspend may deny the session while we are held */
 	if (s->write_match & s->redact)
-		aspen_redact_hold(s, key, (__u64)buf, len, state_at_start != ASPEN_BODY_START,
+		aspen_redact_hold(s, key, (__u64)buf, len, carried,
 				  how & ASPEN_WRITE_HOLD);
 #endif
 	return 0;

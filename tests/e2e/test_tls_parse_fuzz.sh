@@ -151,8 +151,14 @@ for e, r in zip(answered, rec):
     got = r.get("body_bytes") if r.get("proto") == "h2" else r.get("bytes")
     if r.get("event") != "request" or got != e.get("bytes") or (r.get("model") or None) != (e.get("model") or None):
         bad.append("request %d: the provider received %s" % (e["i"], json.dumps(r)))
-    elif pii and (SSN_RE.search(kernel_view(body_of(r))) or AWS_RE.search(kernel_view(body_of(r)))):
-        bad.append("request %d: an SSN or AWS key reached the provider (%s)" % (e["i"], r["file"]))
+    elif pii:
+        try:
+            view = kernel_view(body_of(r))
+        except (ValueError, KeyError, IndexError):  # a mask over an escape
+            bad.append("request %d: the provider received a body that is not JSON (%s)" % (e["i"], r["file"]))
+            continue
+        if SSN_RE.search(view) or AWS_RE.search(view):
+            bad.append("request %d: an SSN or AWS key reached the provider (%s)" % (e["i"], r["file"]))
 for b in bad[:10]:
     print(b)
 if bad:

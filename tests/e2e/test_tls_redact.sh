@@ -90,6 +90,18 @@ assert_ne 0 "$C_RC" "python3 sending a plain and an escaped SSN"
 assert_nothing_arrived "a plain and an escaped SSN"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
+# a write that ends inside an escape (\u003 | 001-01-0001): the next one
+# begins with the escape's last hex digit, and "001-01-0001" reads as an
+# SSN on the wire too, but its first byte is part of the escape. Masking it
+# would break the escape (\u003X...) and the JSON; it is denied instead
+# (until session 38 it was masked: the provider got invalid JSON)
+provider_mark "$IP_OPENAI"
+py_client py-midescape "$OA" --mode split --chunks 1 --chunk-delay 0 --last 15 \
+	--data "$(user_body 'id \u003001-01-0001')"
+assert_ne 0 "$C_RC" "python3: a write cut inside an escape before an SSN"
+assert_nothing_arrived "a write cut inside an escape before an SSN"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+
 # a private key: denied, zero bytes
 provider_mark "$IP_OPENAI"
 key='-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEAtest-----END RSA PRIVATE KEY-----'
