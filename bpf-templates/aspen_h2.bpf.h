@@ -445,6 +445,7 @@ static __always_inline void aspen_h2_scan_begin(struct aspen_h2stream *hs, struc
 		hs->carried = aspen_write_carried(s) || s->st.dec_n != AH_DEC_RAW;
 		s->write_match = 0;
 		s->body_off = ~0u;
+		s->blast = ~0u;
 	}
 }
 
@@ -485,10 +486,12 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	s = &hs->s;
 	if (s->decided && !ASPEN_NEED_BODY_SCAN)
 		return 0;
+	int esc __attribute__((unused)) = aspen_in_escape(&s->st);
+
 	rc = aspen_http_req_body_byte(&s->st, &s->r, (__u8)b);
 #if ASPEN_NEED_BODY_SCAN
 	aspen_h2_scan_begin(hs, c);
-	aspen_body_decoded(s, (__u8)b, (__u32)c->at);
+	aspen_body_decoded(s, (__u8)b, (__u32)c->at, esc);
 	aspen_h2_scan_note(hs, c);
 	if (s->decided)
 		return 0;

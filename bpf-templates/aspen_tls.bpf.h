@@ -97,7 +97,7 @@ struct aspen_stream {
 	struct aspen_replay replay; /* the rest of a call that wrote part */
 	__u64 wpos;        /* bytes of the current write walked so far */
 	__u32 run;         /* the fast path's position in the chunk (aspen_feed_plain) */
-	__u32 _run_pad;
+	__u32 blast;       /* the last body byte the patterns read in this write, or ~0 */
 	char last_model[ASPEN_MODEL_LEN]; /* of the last request, for its response */
 	/* after a WebSocket upgrade (aspen_ws.bpf.h): the client's frames */
 	struct aspen_ws ws;
@@ -570,6 +570,12 @@ static __always_inline int aspen_write_carried(const struct aspen_stream *s)
 	       s->st.usur;
 }
 
+/* Whether the JSON parser is inside an escape (before the next byte). */
+static __always_inline int aspen_in_escape(const struct aspen_http_req_state *st)
+{
+	return (st->jflags & AH_JF_ESC) || st->uesc || st->usur;
+}
+
 /* A write begins: no match to mask has ended in it yet. */
 static __always_inline void aspen_ends_reset(void)
 {
@@ -638,11 +644,20 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 /* Body byte c, at `at`, through the patterns as what the parser says it
  * stands for (s->st.dec_n, dec: JSON strings decoded, a surrogate pair in
  * 4 bytes; AH_DEC_RAW: the byte itself). HTTP/1.1, WebSocket and HTTP/2
- * alike. */
-static __always_inline void aspen_body_decoded(struct aspen_stream *s, __u8 c, __u32 at)
+ * alike. esc: the parser was inside an escape before c. A body that
+ * resumes inside an escape after bytes the patterns do not read (chunk
+ * framing, an HTTP/2 frame header, the write's start) is a "break" for
+ * aspend (an end entry with no patterns): a match it finds plain from
+ * there would begin with the escape's last bytes (`\u003`, a frame header,
+ * `001-01-0001`), and masking it would break the escape. */
+static __always_inline void aspen_body_decoded(struct aspen_stream *s, __u8 c, __u32 at, int esc)
 {
 	__u8 dn = s->st.dec_n;
 	__u32 dec = s->st.dec;
+
+	if (esc && (s->blast == ~0u || at != s->blast + 1))
+		aspen_end_note(at, 0);
+	s->blast = at;
 
 	if (dn == AH_DEC_RAW) {
 		aspen_body_byte(s, c, at);
@@ -679,11 +694,13 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 		 * state before it, for where (aspen_end_note); rare */
 		for (__u32 j = 0; j < ASPEN_PLAIN_RUN && j < n; j++)
 			aspen_body_byte(s, sc->buf[(pos + j) & (ASPEN_CHUNK - 1)], at + j);
+		s->blast = at + n - 1;
 		return 0;
 	}
 	s->body_state = state;
 	s->r.body_match |= m;
 	s->write_match |= m;
+	s->blast = at + n - 1; /* plain text: never inside an escape */
 	return 0;
 }
 #endif
@@ -958,13 +975,14 @@ static long aspen_feed_step(__u32 i, void *arg)
 	barrier_var(idx); /* keep the mask: clang drops it knowing pos < CHUNK */
 	__u8 c = f->buf[idx & (2 * ASPEN_CHUNK - 1)];
 	__u64 seen __attribute__((unused)) = s->r.body_seen;
+	int esc __attribute__((unused)) = aspen_in_escape(&s->st);
 
 	rc = aspen_http_req_byte(&s->st, &s->r, c);
 	s->bytes++;
 #if ASPEN_NEED_BODY_SCAN
 	if (s->r.body_seen != seen) { /* a body byte, not chunk framing */
 		/* patterns see JSON strings decoded: "\u0031" is a "1" to them */
-		aspen_body_decoded(s, c, f->base + (__u32)idx);
+		aspen_body_decoded(s, c, f->base + (__u32)idx, esc);
 	}
 #endif
 	if (rc == ASPEN_HTTP_MORE)
@@ -1784,6 +1802,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 
 	s->write_match = 0;
 	s->body_off = ~0u;
+	s->blast = ~0u;
 	done = aspen_feed_write(s, sc, buf, len, probe);
 	if (s->ws_on) { /* the request was a WebSocket upgrade */
 		if (s->ws_lost)

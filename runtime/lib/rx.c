@@ -133,7 +133,13 @@ int rx_search(const struct rx *rx, const uint8_t *buf, size_t n)
 
 size_t rx_find(const struct rx *rx, const uint8_t *buf, size_t n, rx_match_cb cb, void *arg)
 {
-	size_t last = rx->unanch ? last_end(rx->unanch, buf, n) : n, pos = 0, count = 0;
+	return rx_find_at(rx, buf, n, 0, cb, arg);
+}
+
+size_t rx_find_at(const struct rx *rx, const uint8_t *buf, size_t n, size_t from, rx_match_cb cb,
+		  void *arg)
+{
+	size_t last = rx->unanch ? last_end(rx->unanch, buf, n) : n, pos = from, count = 0;
 
 	/* a match starting at s ends after s: no start at or past `last` can match */
 	while (pos < last) {

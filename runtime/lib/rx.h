@@ -36,6 +36,11 @@ typedef int (*rx_match_cb)(size_t start, size_t end, void *arg);
  * pass); otherwise each candidate start runs the anchored DFA until it
  * dies. */
 size_t rx_find(const struct rx *rx, const uint8_t *buf, size_t n, rx_match_cb cb, void *arg);
+/* The same for matches that begin at `from` or later; the byte before
+ * `from` is their context (a \b at a match's start reads it), as it is for
+ * every start: rx_find(buf + from) would take it for a non-word byte. */
+size_t rx_find_at(const struct rx *rx, const uint8_t *buf, size_t n, size_t from, rx_match_cb cb,
+		  void *arg);
 
 /* Whether some match ends in buf (one unanchored pass, as the kernel). */
 int rx_search(const struct rx *rx, const uint8_t *buf, size_t n);

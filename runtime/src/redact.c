@@ -135,8 +135,7 @@ static bool span_add(size_t a, size_t b, int pat)
 }
 
 struct mask_ctx {
-	uint8_t *buf;
-	size_t off; /* of buf in the write */
+	uint8_t *buf; /* the write */
 	const char *mask; /* cycled over the match: the length never changes */
 	size_t masklen;
 	aspen_validator_fn valid;
@@ -149,7 +148,7 @@ static int mask_span(size_t start, size_t end, void *arg)
 {
 	struct mask_ctx *m = arg;
 
-	m->lost |= !span_add(m->off + start, m->off + end, m->pat);
+	m->lost |= !span_add(start, end, m->pat);
 	if (m->valid && !m->valid(m->buf + start, end - start))
 		return 0; /* e.g. 16 digits that are no card number */
 	for (size_t i = start; i < end; i++)
@@ -178,14 +177,26 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
  * it (a closing \b, decided by the next character: a raw byte or a JSON
  * escape, whose last byte the kernel reads it at). A match at the very
  * start of a write that began inside a possible match may have begun in
- * the write before (sent already): it explains nothing. */
-static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p, bool carried)
+ * the write before (sent already), and one that starts at a break (the
+ * body resumed inside a JSON escape after bytes the patterns do not read:
+ * an entry of the kernel's with no patterns) begins with the escape's
+ * last bytes: they explain nothing. */
+static bool is_break(const struct aspen_redact_ends *en, size_t a)
+{
+	for (__u32 k = 0; k < en->n && k < ASPEN_REDACT_ENDS; k++)
+		if (!en->e[k].pats && en->e[k].from <= a && a <= en->e[k].to)
+			return true;
+	return false;
+}
+
+static bool end_explained(const struct aspen_redact_ends *en, const uint8_t *buf, size_t len,
+			  int pat, size_t p, bool carried)
 {
 	for (size_t i = 0; i < nspans; i++) {
 		const struct span *sp = &spans[i];
 		size_t esc;
 
-		if (sp->pat != pat || p < sp->a || (carried && sp->a == 0))
+		if (sp->pat != pat || p < sp->a || (carried && sp->a == 0) || is_break(en, sp->a))
 			continue;
 		if (p <= sp->b)
 			return true;
@@ -217,7 +228,7 @@ static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event
 				continue;
 			placed |= 1ULL << i;
 			for (__u64 at = x->from; at <= x->to; at++) {
-				if (end_explained(buf, len, i, (size_t)at, e->carried))
+				if (end_explained(en, buf, len, i, (size_t)at, e->carried))
 					continue;
 				log_warn("pid %u: pattern %s: a match ends at byte %llu of this write that "
 					 "is not there whole and plain (written with escapes, or begun "
@@ -360,7 +371,7 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 	nspans = 0;
 	for (int i = 0; i < 32; i++) {
 		const struct aspen_meta_pattern *mp = p->rx_pattern[i];
-		struct mask_ctx m = { .buf = buf + off, .off = off, .pat = i };
+		struct mask_ctx m = { .buf = buf, .pat = i };
 
 		if (!(e->patterns & (1u << i)) || !p->rx[i] || !mp)
 			continue;
@@ -370,7 +381,11 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 		/* one pass finds and masks (each match is masked once found, and
 		 * the search goes on past its end); a span that fails its
 		 * validator (Luhn) is found and rightly left alone */
-		rx_find(p->rx[i], buf + off, len - off, mask_span, &m);
+		/* from the body's first byte in the write, the byte before it
+		 * read as context: from a body that begins with an escape's last
+		 * hex digit (`\u003` | `001-01-0001`), the digits after it are
+		 * no match, as the kernel reads them */
+		rx_find_at(p->rx[i], buf, len, off, mask_span, &m);
 		lost |= m.lost;
 		sc->c.count[i] += m.n;
 		*changed |= m.n > 0;
@@ -471,6 +486,17 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 				 off, e->patterns, (unsigned long long)e->matched, e->carried,
 				 e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
 				 e->ends.e[0].to, (unsigned long long)e->req_seq);
+		if (d->opts.verbose) {
+			char list[256];
+			size_t used = 0;
+
+			list[0] = 0;
+			for (__u32 k = 0; k < e->ends.n && k < 8 && used < sizeof(list) - 40; k++)
+				used += (size_t)snprintf(list + used, sizeof(list) - used, " %u-%u:%x",
+							 e->ends.e[k].from, e->ends.e[k].to,
+							 e->ends.e[k].pats);
+			log_info("pid %u: ends (offset-offset:patterns, 0: a break):%s", e->tgid, list);
+		}
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
 		PROF(PROF_MASK);
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {

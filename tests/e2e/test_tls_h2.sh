@@ -237,4 +237,36 @@ for case in 'key AKIA\u0049OSFODNN7EXAMPLE here|keys|' 'my ssn is \u0031\u00323-
 	assert_eq 0 "$(h2_stream_bytes)" "curl (HTTP/2) $text: stream bytes at the provider"
 	audit_wait event=request decision=deny rule="$rule" ${why:+unparsed=$why} pid="$C_PID" >/dev/null
 done
+
+# a DATA frame that ends inside an escape (\u003 | frame header |
+# 001-01-0001), both frames in one write: on the wire "001-01-0001" follows
+# a frame header (no word byte) and reads as an SSN, its first digit the
+# escape's last. Masked in place, the escape would break (\u003X...); the
+# request is denied instead (until session 38 the provider got invalid JSON)
+provider_mark "$IP_OPENAI"
+client h2-midescape env SSL_CERT_FILE="$H_CA" /usr/bin/python3 - "$H_LIB" <<'EOP'
+import sys
+sys.path.insert(0, sys.argv[1])
+from parse_fuzz import H2
+c = H2("api.openai.com")
+raw = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"id \\u003001-01-0001"}]}'
+k = raw.index(b"01-01-0001") - 1
+c.c.send_headers(1, [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
+                     (":authority", "api.openai.com"), ("content-type", "application/json")])
+c.c.send_data(1, raw[:k])
+c.c.send_data(1, raw[k:], end_stream=True)
+try:
+    c.s.sendall(c.c.data_to_send())
+    while True:
+        for ev in c.pump():
+            if type(ev).__name__ == "ResponseReceived":
+                print("status", dict(ev.headers)[b":status"].decode())
+                sys.exit(0)
+except OSError as e:
+    print("error", type(e).__name__)
+    sys.exit(1)
+EOP
+assert_failed "python3 h2: a DATA frame cut inside an escape before an SSN"
+assert_eq 0 "$(h2_stream_bytes)" "a frame cut inside an escape: stream bytes at the provider"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 stop_aspend

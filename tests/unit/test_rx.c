@@ -57,6 +57,30 @@ static void test_spans(void **state)
 	assert_string_equal(find("aba", 0, "ababa"), "[aba]");
 }
 
+/* rx_find_at(): starts from `from` on, the byte before it their context.
+ * aspend masks a write's body from its first byte: one that is an
+ * escape's last hex digit (`\u003` | `001-01-0001`) begins no match (until
+ * session 38 the search began at the body, the digit taken for a start) */
+static void test_find_at(void **state)
+{
+	static const char buf[] = "\\u003001-01-0001 x 002-02-0002";
+	struct spans sp = { .buf = buf };
+	struct rx_error err;
+	struct rx *rx = rx_new("\\b\\d{3}-\\d{2}-\\d{4}\\b", 0, &err);
+
+	(void)state;
+	assert_non_null(rx);
+	/* from the escape's last digit: only the second SSN */
+	rx_find_at(rx, (const uint8_t *)buf, strlen(buf), 5, collect, &sp);
+	assert_string_equal(sp.out, "[002-02-0002]");
+	/* the same bytes as a buffer of their own: the digit starts one */
+	memset(sp.out, 0, sizeof(sp.out));
+	sp.buf = buf + 5;
+	rx_find(rx, (const uint8_t *)buf + 5, strlen(buf) - 5, collect, &sp);
+	assert_string_equal(sp.out, "[001-01-0001][002-02-0002]");
+	rx_free(rx);
+}
+
 /* rx_new_short(): the same spans without the unanchored DFA; rx_tail() */
 static void test_short_and_tail(void **state)
 {
@@ -148,6 +172,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spans),
+	    cmocka_unit_test(test_find_at),
 	    cmocka_unit_test(test_short_and_tail),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_luhn),
