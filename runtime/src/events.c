@@ -90,8 +90,8 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	struct aspen_request_event masked;
 	struct proc_view v;
 	struct redact_counts rc;
-	bool counted = e->verdict.redact &&
-		       redact_take_counts(e->req.conn.tgid, e->session, e->req_seq, &rc);
+	bool counted =
+	    e->verdict.redact && redact_take_counts(e->req.conn.tgid, e->session, e->req_seq, &rc);
 
 	scrub_request(d, p, e, &masked);
 	view_of(d, &e->req.conn, e->exe, &v);
@@ -99,10 +99,7 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	audit_request(d, p, &masked, &v, counted ? &rc : NULL);
 }
 
-/* The lines held back for the session's requests before req_seq: their
- * writes were all parsed, and held, before this request's first byte
- * (HTTP/1.1 requests on a session follow each other), so their counts are
- * complete; out first, the session's lines stay in order. */
+/* pending[from] stays, moved to pending[to] (to <= from) */
 static void keep_pending(int from, int to)
 {
 	if (from != to) {
@@ -111,6 +108,12 @@ static void keep_pending(int from, int to)
 	}
 }
 
+/* earlier: the lines held back for the session's HTTP/1.1 requests before
+ * req_seq: their writes were all parsed, and held, before this request's
+ * first byte (requests on a session follow each other), so their counts
+ * are complete; out first, the session's lines stay in order. Else: the
+ * line of request req_seq itself, once the hold of its last write is done
+ * (HTTP/2 too). */
 static void emit_pending(struct daemon *d, struct policy_obj *p, __u32 tgid, __u64 session,
 			 __u64 req_seq, bool earlier)
 {
@@ -120,9 +123,9 @@ static void emit_pending(struct daemon *d, struct policy_obj *p, __u32 tgid, __u
 		const struct aspen_request_event *q = &pending[i];
 		bool same = req_seq && q->req.conn.tgid == tgid && q->session == session;
 
-		if (same && (earlier ? !(req_seq & ASPEN_REQ_SEQ_H2) && q->req_seq &&
-					       q->req_seq < req_seq
-				     : q->req_seq == req_seq))
+		if (same &&
+		    (earlier ? !(req_seq & ASPEN_REQ_SEQ_H2) && q->req_seq && q->req_seq < req_seq
+			     : q->req_seq == req_seq))
 			emit_request(d, p, q);
 		else
 			keep_pending(i, kept++);

@@ -130,12 +130,12 @@ static bool span_add(size_t a, size_t b, int pat)
 		spans = n;
 		spans_cap = cap;
 	}
-	spans[nspans++] = (struct span){ a, b, pat };
+	spans[nspans++] = (struct span){a, b, pat};
 	return true;
 }
 
 struct mask_ctx {
-	uint8_t *buf; /* the write */
+	uint8_t *buf;	  /* the write */
 	const char *mask; /* cycled over the match: the length never changes */
 	size_t masklen;
 	aspen_validator_fn valid;
@@ -207,6 +207,14 @@ static bool end_explained(const struct aspen_redact_ends *en, const uint8_t *buf
 	return false;
 }
 
+static void log_unexplained(const struct aspen_redact_event *e, const struct aspen_meta_pattern *mp,
+			    __u64 at)
+{
+	log_warn("pid %u: pattern %s: a match ends at byte %llu of this write that is not "
+		 "there whole and plain (written with escapes, or begun in an earlier write)",
+		 e->tgid, mp ? mp->name : "?", (unsigned long long)at);
+}
+
 /* Every place the kernel saw a match to mask end (e->ends) explained by a
  * match found plain in the buffer; false with the first that is not. */
 static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event *e,
@@ -230,11 +238,7 @@ static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event
 			for (__u64 at = x->from; at <= x->to; at++) {
 				if (end_explained(en, buf, len, i, (size_t)at, e->carried))
 					continue;
-				log_warn("pid %u: pattern %s: a match ends at byte %llu of this write that "
-					 "is not there whole and plain (written with escapes, or begun "
-					 "in an earlier write)", e->tgid,
-					 p->rx_pattern[i] ? p->rx_pattern[i]->name : "?",
-					 (unsigned long long)at);
+				log_unexplained(e, p->rx_pattern[i], at);
 				return false;
 			}
 		}
@@ -371,7 +375,7 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 	nspans = 0;
 	for (int i = 0; i < 32; i++) {
 		const struct aspen_meta_pattern *mp = p->rx_pattern[i];
-		struct mask_ctx m = { .buf = buf, .pat = i };
+		struct mask_ctx m = {.buf = buf, .pat = i};
 
 		if (!(e->patterns & (1u << i)) || !p->rx[i] || !mp)
 			continue;
@@ -482,9 +486,9 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		/* never the buffer itself: it holds what is being masked */
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
-				 "matched 0x%llx, carried %u, ends %u%s (first %u-%u) seq %llu", e->tgid, len,
-				 off, e->patterns, (unsigned long long)e->matched, e->carried,
-				 e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
+				 "matched 0x%llx, carried %u, ends %u%s (first %u-%u) seq %llu",
+				 e->tgid, len, off, e->patterns, (unsigned long long)e->matched,
+				 e->carried, e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
 				 e->ends.e[0].to, (unsigned long long)e->req_seq);
 		if (d->opts.verbose) {
 			char list[256];
@@ -492,10 +496,11 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 
 			list[0] = 0;
 			for (__u32 k = 0; k < e->ends.n && k < 8 && used < sizeof(list) - 40; k++)
-				used += (size_t)snprintf(list + used, sizeof(list) - used, " %u-%u:%x",
-							 e->ends.e[k].from, e->ends.e[k].to,
-							 e->ends.e[k].pats);
-			log_info("pid %u: ends (offset-offset:patterns, 0: a break):%s", e->tgid, list);
+				used += (size_t)snprintf(list + used, sizeof(list) - used,
+							 " %u-%u:%x", e->ends.e[k].from,
+							 e->ends.e[k].to, e->ends.e[k].pats);
+			log_info("pid %u: ends (offset-offset:patterns, 0: a break):%s", e->tgid,
+				 list);
 		}
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
 		PROF(PROF_MASK);

@@ -64,7 +64,7 @@ static void test_spans(void **state)
 static void test_find_at(void **state)
 {
 	static const char buf[] = "\\u003001-01-0001 x 002-02-0002";
-	struct spans sp = { .buf = buf };
+	struct spans sp = {.buf = buf};
 	struct rx_error err;
 	struct rx *rx = rx_new("\\b\\d{3}-\\d{2}-\\d{4}\\b", 0, &err);
 
@@ -171,12 +171,9 @@ static void test_meta_pattern(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_spans),
-	    cmocka_unit_test(test_find_at),
-	    cmocka_unit_test(test_short_and_tail),
-	    cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_luhn),
-	    cmocka_unit_test(test_meta_pattern),
+	    cmocka_unit_test(test_spans),	   cmocka_unit_test(test_find_at),
+	    cmocka_unit_test(test_short_and_tail), cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_luhn),	   cmocka_unit_test(test_meta_pattern),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
