@@ -558,6 +558,12 @@ struct aspen_feed {
  * also steps their DFA, and the verifier takes 256 of those no more */
 #define ASPEN_PLAIN_RUN ASPEN_BODY_RUN /* bytes of one aspen_body_run (with patterns) */
 
+/* Whether the JSON parser is inside an escape (before the next byte). */
+static __always_inline int aspen_in_escape(const struct aspen_http_req_state *st)
+{
+	return (st->jflags & AH_JF_ESC) || st->uesc || st->usur;
+}
+
 /* Whether a write begins inside a possible match, or inside a JSON escape
  * (the bytes before are sent already): a match aspend finds at its first
  * byte may then have begun earlier, or be an escape's last hex digit and
@@ -566,14 +572,7 @@ struct aspen_feed {
  * escape, or began one, counts (dec_n is not the byte itself). */
 static __always_inline int aspen_write_carried(const struct aspen_stream *s)
 {
-	return s->body_state != ASPEN_BODY_START || (s->st.jflags & AH_JF_ESC) || s->st.uesc ||
-	       s->st.usur;
-}
-
-/* Whether the JSON parser is inside an escape (before the next byte). */
-static __always_inline int aspen_in_escape(const struct aspen_http_req_state *st)
-{
-	return (st->jflags & AH_JF_ESC) || st->uesc || st->usur;
+	return s->body_state != ASPEN_BODY_START || aspen_in_escape(&s->st);
 }
 
 /* A write begins: no match to mask has ended in it yet. */
@@ -689,18 +688,17 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 	state = s->body_state;
 	/* pos < ASPEN_CHUNK (a chunk's byte): the scan reads buf[pos + j], j < n */
 	aspen_body_scan(&state, sc->buf, ASPEN_CHUNK - 1, pos, n, &m, 0);
+	s->blast = at + n - 1; /* plain text: never inside an escape */
 	if (m & s->redact) {
 		/* a match to mask ends in the run: again byte by byte from the
 		 * state before it, for where (aspen_end_note); rare */
 		for (__u32 j = 0; j < ASPEN_PLAIN_RUN && j < n; j++)
 			aspen_body_byte(s, sc->buf[(pos + j) & (ASPEN_CHUNK - 1)], at + j);
-		s->blast = at + n - 1;
 		return 0;
 	}
 	s->body_state = state;
 	s->r.body_match |= m;
 	s->write_match |= m;
-	s->blast = at + n - 1; /* plain text: never inside an escape */
 	return 0;
 }
 #endif

@@ -32,8 +32,10 @@
  * before aspend has masked its last write: its line waits for the hold of
  * that write (on_redact_hold), the session's next HTTP/1.1 request, or the
  * end of the ring drain, when the counts of that write are known. */
-static struct aspen_request_event pending[32];
-static unsigned pending_drain[32]; /* the drain that queued it */
+static struct pending_line {
+	struct aspen_request_event e;
+	unsigned drain; /* the drain that queued it */
+} pending[32];
 static unsigned drain_no;
 static int npending;
 /* the audit trail is held (audit_hold) since this drain's first record */
@@ -99,13 +101,11 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	audit_request(d, p, &masked, &v, counted ? &rc : NULL);
 }
 
-/* pending[from] stays, moved to pending[to] (to <= from) */
-static void keep_pending(int from, int to)
+/* a held-back line of the session's requests (req_seq 0: none is named) */
+static bool of_session(const struct aspen_request_event *q, __u32 tgid, __u64 session,
+		       __u64 req_seq)
 {
-	if (from != to) {
-		pending[to] = pending[from];
-		pending_drain[to] = pending_drain[from];
-	}
+	return req_seq && q->req.conn.tgid == tgid && q->session == session;
 }
 
 /* earlier: the lines held back for the session's HTTP/1.1 requests before
@@ -120,15 +120,14 @@ static void emit_pending(struct daemon *d, struct policy_obj *p, __u32 tgid, __u
 	int kept = 0;
 
 	for (int i = 0; i < npending; i++) {
-		const struct aspen_request_event *q = &pending[i];
-		bool same = req_seq && q->req.conn.tgid == tgid && q->session == session;
+		const struct aspen_request_event *q = &pending[i].e;
 
-		if (same &&
+		if (of_session(q, tgid, session, req_seq) &&
 		    (earlier ? !(req_seq & ASPEN_REQ_SEQ_H2) && q->req_seq && q->req_seq < req_seq
 			     : q->req_seq == req_seq))
 			emit_request(d, p, q);
 		else
-			keep_pending(i, kept++);
+			pending[kept++] = pending[i];
 	}
 	npending = kept;
 }
@@ -142,8 +141,8 @@ static void emit_earlier(struct daemon *d, struct policy_obj *p, __u32 tgid, __u
 static bool events_pending(__u32 tgid, __u64 session, __u64 req_seq)
 {
 	for (int i = 0; i < npending; i++)
-		if (req_seq && pending[i].req.conn.tgid == tgid && pending[i].session == session &&
-		    pending[i].req_seq == req_seq)
+		if (of_session(&pending[i].e, tgid, session, req_seq) &&
+		    pending[i].e.req_seq == req_seq)
 			return true;
 	return false;
 }
@@ -155,8 +154,8 @@ static void on_request(struct daemon *d, struct policy_obj *p, const struct aspe
 		emit_request(d, p, e);
 		return;
 	}
-	pending_drain[npending] = drain_no;
-	pending[npending++] = *e;
+	pending[npending].e = *e;
+	pending[npending++].drain = drain_no;
 }
 
 /* all: every held-back line; else those a drain before this one queued
@@ -167,10 +166,10 @@ static void flush(struct daemon *d, struct policy_obj *p, bool all)
 	int kept = 0;
 
 	for (int i = 0; i < npending; i++) {
-		if (all || pending_drain[i] != drain_no)
-			emit_request(d, p, &pending[i]);
+		if (all || pending[i].drain != drain_no)
+			emit_request(d, p, &pending[i].e);
 		else
-			keep_pending(i, kept++);
+			pending[kept++] = pending[i];
 	}
 	npending = kept;
 	drain_no++;

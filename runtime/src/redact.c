@@ -58,30 +58,34 @@ static struct session_counts counts[64];
 static int ncounts;
 static int evict_next; /* full: the entry a new one replaces, round robin */
 
-static struct session_counts *counts_for(__u32 tgid, __u64 session, __u64 req_seq)
+/* the request's entry, or -1 */
+static int counts_index(__u32 tgid, __u64 session, __u64 req_seq)
 {
 	for (int i = 0; i < ncounts; i++)
 		if (counts[i].tgid == tgid && counts[i].session == session &&
 		    counts[i].req_seq == req_seq)
-			return &counts[i];
+			return i;
+	return -1;
+}
+
+static struct session_counts *counts_for(__u32 tgid, __u64 session, __u64 req_seq)
+{
+	int i = counts_index(tgid, session, req_seq);
+	struct session_counts *c;
+
+	if (i >= 0)
+		return &counts[i];
 	if (ncounts == (int)(sizeof(counts) / sizeof(counts[0]))) {
 		/* bounded: an old one (a request denied before its line, whose
 		 * counts nobody takes) is dropped. Until session 38 the table
 		 * started again from its first entry, the others lost at once */
-		struct session_counts *c = &counts[evict_next];
-
+		c = &counts[evict_next];
 		evict_next = (evict_next + 1) % ncounts;
-		memset(c, 0, sizeof(*c));
-		c->tgid = tgid;
-		c->session = session;
-		c->req_seq = req_seq;
-		return c;
+	} else {
+		c = &counts[ncounts++];
 	}
-	memset(&counts[ncounts], 0, sizeof(counts[0]));
-	counts[ncounts].tgid = tgid;
-	counts[ncounts].session = session;
-	counts[ncounts].req_seq = req_seq;
-	return &counts[ncounts++];
+	*c = (struct session_counts){.tgid = tgid, .session = session, .req_seq = req_seq};
+	return c;
 }
 
 /* Compile the policy's patterns for userspace (once per policy object). */
@@ -542,13 +546,11 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
  * hold with the same key starts from zero). false if none were kept. */
 bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_counts *out)
 {
-	for (int i = 0; i < ncounts; i++) {
-		if (counts[i].tgid != tgid || counts[i].session != session ||
-		    counts[i].req_seq != req_seq)
-			continue;
-		*out = counts[i].c;
-		counts[i] = counts[--ncounts]; /* taken: its place for another */
-		return true;
-	}
-	return false;
+	int i = counts_index(tgid, session, req_seq);
+
+	if (i < 0)
+		return false;
+	*out = counts[i].c;
+	counts[i] = counts[--ncounts]; /* taken: its place for another */
+	return true;
 }
