@@ -81,8 +81,6 @@ struct aspen_h2conn {
 	__u64 w_matched;
 	__u32 w_patterns;
 	__u32 w_off;	 /* first body byte of a stream with a match */
-	__u32 w_carried; /* such a stream's patterns were mid-match at the write's start */
-	__u32 _pad2;
 	__u64 w_req_seq; /* such a stream's req_seq; ~0: more than one stream */
 	__u64 bound; /* body bytes a stream may hold undecided (the hold bound) */
 	/* the current write's walk (aspen_h2_parse_write) */
@@ -105,8 +103,6 @@ struct aspen_h2conn {
 struct aspen_h2stream {
 	struct aspen_stream s;
 	__u64 write_seq;
-	__u32 carried;
-	__u32 _pad;
 	__u64 sent; /* flow-controlled bytes of its DATA frames */
 	__u64 upd;  /* the server's WINDOW_UPDATE increments for it */
 	struct aspen_rstream resp; /* its response (the read side) */
@@ -442,7 +438,6 @@ static __always_inline void aspen_h2_scan_begin(struct aspen_h2stream *hs, struc
 	if (hs->write_seq != c->write_seq) {
 		/* the stream's first body byte in this write */
 		hs->write_seq = c->write_seq;
-		hs->carried = aspen_write_carried(s) || s->st.dec_n != AH_DEC_RAW;
 		s->write_match = 0;
 		s->body_off = ~0u;
 		s->blast = ~0u;
@@ -460,7 +455,6 @@ static __always_inline void aspen_h2_scan_note(struct aspen_h2stream *hs, struct
 		c->w_matched |= s->write_match & s->redact;
 		if (s->body_off < c->w_off)
 			c->w_off = s->body_off;
-		c->w_carried |= hs->carried;
 		if (!c->w_req_seq)
 			c->w_req_seq = s->req_seq;
 		else if (c->w_req_seq != s->req_seq)
@@ -491,7 +485,8 @@ __noinline int aspen_h2_data(struct aspen_h2stream *hs, struct aspen_h2conn *c, 
 	rc = aspen_http_req_body_byte(&s->st, &s->r, (__u8)b);
 #if ASPEN_NEED_BODY_SCAN
 	aspen_h2_scan_begin(hs, c);
-	aspen_body_decoded(s, (__u8)b, (__u32)c->at, esc);
+	aspen_body_resume(s, (__u32)c->at, esc);
+	aspen_body_decoded(s, (__u8)b, (__u32)c->at);
 	aspen_h2_scan_note(hs, c);
 	if (s->decided)
 		return 0;
@@ -746,7 +741,6 @@ static __always_inline void aspen_h2_redact_hold(struct aspen_h2conn *c, struct 
 			e->session = key->session;
 			e->buf = buf;
 			e->len = len;
-			e->carried = c->w_carried;
 			e->body_off = c->w_off;
 			/* the stream's request: its line tells whether it was
 			 * denied here; several streams: aspend's own line */
@@ -868,7 +862,6 @@ static __always_inline int aspen_h2_on_write(const struct aspen_stream_key *key,
 	c->w_patterns = 0;
 	c->w_matched = 0;
 	c->w_off = ~0u;
-	c->w_carried = 0;
 	c->w_req_seq = 0;
 	/* a stream's undecided body is held up to the hold bound, and while
 	 * the client can send it: the server's flow-control windows, followed

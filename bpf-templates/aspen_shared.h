@@ -564,8 +564,8 @@ struct aspen_redact_event {
 	__u64 session;        /* SSL * / gnutls session: correlates the request */
 	__u64 buf;            /* the plaintext in the writer's memory */
 	__u64 len;
-	__u32 carried;        /* 1: the write began inside a possible match */
 	__u32 body_off;       /* first body byte of this write (the head is not masked) */
+	__u32 _pad;
 	__u64 req_seq;        /* of the request the write belongs to (0: several HTTP/2 streams) */
 	struct aspen_redact_ends ends; /* where the kernel saw them end */
 };

@@ -564,17 +564,6 @@ static __always_inline int aspen_in_escape(const struct aspen_http_req_state *st
 	return (st->jflags & AH_JF_ESC) || st->uesc || st->usur;
 }
 
-/* Whether a write begins inside a possible match, or inside a JSON escape
- * (the bytes before are sent already): a match aspend finds at its first
- * byte may then have begun earlier, or be an escape's last hex digit and
- * what follows (`\u0030` + `01-01-0001` reads 001-01-0001 plain too). For
- * HTTP/2, after the stream's first byte in the write: one that ended an
- * escape, or began one, counts (dec_n is not the byte itself). */
-static __always_inline int aspen_write_carried(const struct aspen_stream *s)
-{
-	return s->body_state != ASPEN_BODY_START || aspen_in_escape(&s->st);
-}
-
 /* A write begins: no match to mask has ended in it yet. */
 static __always_inline void aspen_ends_reset(void)
 {
@@ -640,23 +629,37 @@ __noinline int aspen_body_byte(struct aspen_stream *s, __u32 c, __u32 at)
 }
 
 #if ASPEN_NEED_BODY_SCAN
+/* The patterns read the body byte at offset `at` of this write next. A
+ * body that resumes after bytes the patterns do not read (the write's
+ * start, chunk framing, an HTTP/2 frame header) inside a JSON escape (esc:
+ * the parser was inside one before the byte) or inside a possible match
+ * (the DFAs not at their start) is a "break" for aspend (an end entry with
+ * no patterns): a match it finds plain from there is not the one the
+ * kernel saw. It would begin with an escape's last bytes (`\u003`, a frame
+ * header, `001-01-0001`: masking it breaks the escape), or be the tail of
+ * a match whose head was sent in an earlier write or sits before the
+ * framing (`john.smi` | `th@example.com`: masking the tail sends the
+ * head). HTTP/1.1 and HTTP/2; only where a stream masks. Global: checked
+ * once, not in every byte path that calls it. */
+__noinline int aspen_body_resume(struct aspen_stream *s, __u32 at, __u32 esc)
+{
+	if (!s)
+		return 0;
+	if (s->redact && (esc || s->body_state != ASPEN_BODY_START) &&
+	    (s->blast == ~0u || at != s->blast + 1))
+		aspen_end_note(at, 0);
+	s->blast = at;
+	return 0;
+}
+
 /* Body byte c, at `at`, through the patterns as what the parser says it
  * stands for (s->st.dec_n, dec: JSON strings decoded, a surrogate pair in
  * 4 bytes; AH_DEC_RAW: the byte itself). HTTP/1.1, WebSocket and HTTP/2
- * alike. esc: the parser was inside an escape before c. A body that
- * resumes inside an escape after bytes the patterns do not read (chunk
- * framing, an HTTP/2 frame header, the write's start) is a "break" for
- * aspend (an end entry with no patterns): a match it finds plain from
- * there would begin with the escape's last bytes (`\u003`, a frame header,
- * `001-01-0001`), and masking it would break the escape. */
-static __always_inline void aspen_body_decoded(struct aspen_stream *s, __u8 c, __u32 at, int esc)
+ * alike. */
+static __always_inline void aspen_body_decoded(struct aspen_stream *s, __u8 c, __u32 at)
 {
 	__u8 dn = s->st.dec_n;
 	__u32 dec = s->st.dec;
-
-	if (esc && (s->blast == ~0u || at != s->blast + 1))
-		aspen_end_note(at, 0);
-	s->blast = at;
 
 	if (dn == AH_DEC_RAW) {
 		aspen_body_byte(s, c, at);
@@ -685,10 +688,11 @@ __noinline int aspen_body_run(struct aspen_stream *s, const struct aspen_tls_scr
 		return 0;
 	if (s->body_off == ~0u)
 		s->body_off = at;
+	aspen_body_resume(s, at, 0); /* plain text: never inside an escape */
 	state = s->body_state;
 	/* pos < ASPEN_CHUNK (a chunk's byte): the scan reads buf[pos + j], j < n */
 	aspen_body_scan(&state, sc->buf, ASPEN_CHUNK - 1, pos, n, &m, 0);
-	s->blast = at + n - 1; /* plain text: never inside an escape */
+	s->blast = at + n - 1;
 	if (m & s->redact) {
 		/* a match to mask ends in the run: again byte by byte from the
 		 * state before it, for where (aspen_end_note); rare */
@@ -980,7 +984,8 @@ static long aspen_feed_step(__u32 i, void *arg)
 #if ASPEN_NEED_BODY_SCAN
 	if (s->r.body_seen != seen) { /* a body byte, not chunk framing */
 		/* patterns see JSON strings decoded: "\u0031" is a "1" to them */
-		aspen_body_decoded(s, c, f->base + (__u32)idx, esc);
+		aspen_body_resume(s, f->base + (__u32)idx, esc);
+		aspen_body_decoded(s, c, f->base + (__u32)idx);
 	}
 #endif
 	if (rc == ASPEN_HTTP_MORE)
@@ -1091,7 +1096,7 @@ static __always_inline void aspen_ends_copy(struct aspen_redact_ends *to)
  * denied: PII the policy masks never leaves unmasked. */
 static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 					     const struct aspen_stream_key *key, __u64 buf,
-					     __u64 len, int carried, int can_hold)
+					     __u64 len, int can_hold)
 {
 	struct aspen_redact_event *e;
 
@@ -1108,7 +1113,6 @@ static __always_inline int aspen_redact_hold(struct aspen_stream *s,
 			e->session = key->session;
 			e->buf = buf;
 			e->len = len;
-			e->carried = carried;
 			e->body_off = s->body_off;
 			e->req_seq = s->req_seq;
 			aspen_ends_copy(&e->ends);
@@ -1796,8 +1800,6 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 	}
 	if (s->ws_on)
 		return aspen_ws_on_write(key, s, sc, buf, len, probe, how); /* aspen_ws.bpf.h */
-	int carried __attribute__((unused)) = aspen_write_carried(s);
-
 	s->write_match = 0;
 	s->body_off = ~0u;
 	s->blast = ~0u;
@@ -1816,8 +1818,7 @@ static __always_inline int aspen_write_plain(struct aspen_stream_key *key, const
 #if ASPEN_NEED_BODY_SCAN
 	/* after the accounting: aspend may deny the session while we are held */
 	if (s->write_match & s->redact)
-		aspen_redact_hold(s, key, (__u64)buf, len, carried,
-				  how & ASPEN_WRITE_HOLD);
+		aspen_redact_hold(s, key, (__u64)buf, len, how & ASPEN_WRITE_HOLD);
 #endif
 	return 0;
 }

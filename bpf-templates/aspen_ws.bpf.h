@@ -102,7 +102,7 @@ __noinline int aspen_ws_data(struct aspen_stream *s, __u32 b, __u64 bound)
 		return 1;
 	aspen_http_req_body_byte(&s->st, &s->r, c); /* body mode: counts body_seen */
 #if ASPEN_NEED_BODY_SCAN
-	aspen_body_decoded(s, c, 0, 0);
+	aspen_body_decoded(s, c, 0);
 #endif
 	return 0;
 }

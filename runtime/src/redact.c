@@ -179,12 +179,13 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
  * pat on the byte at p of the write: p inside the match (a pattern that
  * goes on matching, `{20,}`), on its last byte, or on the character after
  * it (a closing \b, decided by the next character: a raw byte or a JSON
- * escape, whose last byte the kernel reads it at). A match at the very
- * start of a write that began inside a possible match may have begun in
- * the write before (sent already), and one that starts at a break (the
- * body resumed inside a JSON escape after bytes the patterns do not read:
- * an entry of the kernel's with no patterns) begins with the escape's
- * last bytes: they explain nothing. */
+ * escape, whose last byte the kernel reads it at). A match that starts at
+ * a break explains nothing: there the body resumed, after bytes the
+ * patterns do not read (the write's start, chunk framing, a frame header),
+ * inside a JSON escape or a possible match (an entry of the kernel's with
+ * no patterns, aspen_body_resume()). It begins with an escape's last
+ * bytes, or is the tail of a match whose head was sent before or sits
+ * before the framing. */
 static bool is_break(const struct aspen_redact_ends *en, size_t a)
 {
 	for (__u32 k = 0; k < en->n && k < ASPEN_REDACT_ENDS; k++)
@@ -194,13 +195,13 @@ static bool is_break(const struct aspen_redact_ends *en, size_t a)
 }
 
 static bool end_explained(const struct aspen_redact_ends *en, const uint8_t *buf, size_t len,
-			  int pat, size_t p, bool carried)
+			  int pat, size_t p)
 {
 	for (size_t i = 0; i < nspans; i++) {
 		const struct span *sp = &spans[i];
 		size_t esc;
 
-		if (sp->pat != pat || p < sp->a || (carried && sp->a == 0) || is_break(en, sp->a))
+		if (sp->pat != pat || p < sp->a || is_break(en, sp->a))
 			continue;
 		if (p <= sp->b)
 			return true;
@@ -240,7 +241,7 @@ static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event
 				continue;
 			placed |= 1ULL << i;
 			for (__u64 at = x->from; at <= x->to; at++) {
-				if (end_explained(en, buf, len, i, (size_t)at, e->carried))
+				if (end_explained(en, buf, len, i, (size_t)at))
 					continue;
 				log_unexplained(e, p->rx_pattern[i], at);
 				return false;
@@ -490,9 +491,9 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		/* never the buffer itself: it holds what is being masked */
 		if (d->opts.verbose)
 			log_info("pid %u: redact hold: %zu bytes, body at %zu, patterns 0x%x, "
-				 "matched 0x%llx, carried %u, ends %u%s (first %u-%u) seq %llu",
+				 "matched 0x%llx, ends %u%s (first %u-%u) seq %llu",
 				 e->tgid, len, off, e->patterns, (unsigned long long)e->matched,
-				 e->carried, e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
+				 e->ends.n, e->ends.over ? "+" : "", e->ends.e[0].from,
 				 e->ends.e[0].to, (unsigned long long)e->req_seq);
 		if (d->opts.verbose) {
 			char list[256];

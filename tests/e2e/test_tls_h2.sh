@@ -20,33 +20,6 @@ audit_wait event=policy_load policy=tls >/dev/null
 OA=https://api.openai.com/v1/chat/completions
 JSON=(-H 'Content-Type: application/json')
 
-# h2_stream_bytes: bytes of HEADERS, CONTINUATION and DATA frames (any
-# stream) the provider at the marked address received since the mark.
-h2_stream_bytes() {
-	local files=() n
-	for n in $(rec_since event=accept addr="$PM_ADDR" | /usr/bin/python3 -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'); do
-		files+=("$H_REC/$PM_ADDR/conn-$n.raw")
-	done
-	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
-	/usr/bin/python3 - "${files[@]}" <<'EOP'
-import sys
-total = 0
-for name in sys.argv[1:]:
-    try:
-        b = open(name, "rb").read()
-    except OSError:
-        continue
-    i = 24 if b.startswith(b"PRI * HTTP/2.0") else 0
-    while i + 9 <= len(b):
-        n = int.from_bytes(b[i:i + 3], "big")
-        if b[i + 3] in (0, 1, 9):
-            total += 9 + n
-        i += 9 + n
-print(total)
-EOP
-}
-
 # requests_since: requests (complete or partial) at the marked address since the mark
 requests_since() {
 	provider_settle "$PM_ADDR"
@@ -185,6 +158,7 @@ import "secrets"
 rule mask_pii {
   on request
   redact pii.ssn with "X"
+  redact pii.email with "E"
   audit
 }
 rule keys {
@@ -268,5 +242,40 @@ except OSError as e:
 EOP
 assert_failed "python3 h2: a DATA frame cut inside an escape before an SSN"
 assert_eq 0 "$(h2_stream_bytes)" "a frame cut inside an escape: stream bytes at the provider"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+
+# a match that began in the write before (sent: "john.smi") and ends in
+# this one, after a frame header ("th@example.com" reads as an address on
+# its own): masking only this write's part would send half the address;
+# denied, and nothing of this write reaches the provider (until session 39
+# the frame header hid that the match began earlier: "john.smiEEEE...")
+provider_mark "$IP_OPENAI"
+client h2-email-cut env SSL_CERT_FILE="$H_CA" /usr/bin/python3 - "$H_LIB" <<'EOP'
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from parse_fuzz import H2
+c = H2("api.openai.com")
+raw = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"write to john.smith@example.com today"}]}'
+k = raw.index(b"th@example")
+c.c.send_headers(1, [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
+                     (":authority", "api.openai.com"), ("content-type", "application/json")])
+c.c.send_data(1, raw[:k])
+try:
+    c.s.sendall(c.c.data_to_send())
+    time.sleep(0.2)
+    c.c.send_data(1, raw[k:], end_stream=True)
+    c.s.sendall(c.c.data_to_send())
+    while True:
+        for ev in c.pump():
+            if type(ev).__name__ == "ResponseReceived":
+                print("status", dict(ev.headers)[b":status"].decode())
+                sys.exit(0)
+except OSError as e:
+    print("error", type(e).__name__)
+    sys.exit(1)
+EOP
+assert_failed "python3 h2: an address begun in the write before, after a frame header"
+assert_never_arrived "th@example" "an address begun in the write before (h2)"
+assert_never_arrived "EEEEEEEE" "an address begun in the write before (h2), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 stop_aspend

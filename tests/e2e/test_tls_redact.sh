@@ -25,6 +25,7 @@ rule mask_pii {
   on request
   redact pii.ssn with "X"
   redact pii.credit_card with "#"
+  redact pii.email with "E"
   audit
 }
 EOF_POLICY
@@ -100,6 +101,34 @@ py_client py-midescape "$OA" --mode split --chunks 1 --chunk-delay 0 --last 15 \
 	--data "$(user_body 'id \u003001-01-0001')"
 assert_ne 0 "$C_RC" "python3: a write cut inside an escape before an SSN"
 assert_nothing_arrived "a write cut inside an escape before an SSN"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+
+# a match that began in the write before (sent: "john.smi") and ends in
+# this one after a chunk's framing ("th@example.com" reads as an address
+# on its own): masking only this write's part would send half the address;
+# denied (until session 39 the framing hid that the match began earlier)
+provider_mark "$IP_OPENAI"
+client py-email-cut env SSL_CERT_FILE="$H_CA" /usr/bin/python3 - "$H_LIB" <<'EOP'
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from parse_fuzz import connect, read_response
+raw = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"write to john.smith@example.com today"}]}'
+k = raw.index(b"th@example")
+s, f = connect("api.openai.com")
+head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n" \
+       b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+try:
+    s.sendall(head + b"%x\r\n" % k + raw[:k] + b"\r\n")
+    time.sleep(0.2)
+    s.sendall(b"%x\r\n" % (len(raw) - k) + raw[k:] + b"\r\n0\r\n\r\n")
+    print("status", read_response(f))
+except (OSError, ValueError, IndexError) as e:
+    print("error", type(e).__name__)
+    sys.exit(1)
+EOP
+assert_failed "python3: an address begun in the write before, after a chunk's framing"
+assert_never_arrived "th@example" "an address begun in the write before (chunked)"
+assert_never_arrived "EEEEEEEE" "an address begun in the write before (chunked), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
 # a private key: denied, zero bytes

@@ -179,3 +179,17 @@ for name in sys.argv[1:]:
 print(total)
 EOP
 }
+
+# assert_never_arrived TEXT WHAT: no connection to the marked address since
+# the mark carried TEXT in its plaintext (any request, complete or not; a
+# denied request's earlier writes may have left, but never TEXT).
+assert_never_arrived() {
+	local n f
+	provider_settle "$PM_ADDR"
+	for n in $(rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["conn"])'); do
+		f=$H_REC/$PM_ADDR/conn-$n.raw
+		[ -e "$f" ] || continue
+		! grep -qaF -- "$1" "$f" || fail "$2: \"$1\" reached the provider"
+	done
+}
