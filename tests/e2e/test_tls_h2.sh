@@ -218,28 +218,8 @@ done
 # escape's last. Masked in place, the escape would break (\u003X...); the
 # request is denied instead (until session 38 the provider got invalid JSON)
 provider_mark "$IP_OPENAI"
-client h2-midescape env SSL_CERT_FILE="$H_CA" /usr/bin/python3 - "$H_LIB" <<'EOP'
-import sys
-sys.path.insert(0, sys.argv[1])
-from parse_fuzz import H2
-c = H2("api.openai.com")
-raw = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"id \\u003001-01-0001"}]}'
-k = raw.index(b"01-01-0001") - 1
-c.c.send_headers(1, [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
-                     (":authority", "api.openai.com"), ("content-type", "application/json")])
-c.c.send_data(1, raw[:k])
-c.c.send_data(1, raw[k:], end_stream=True)
-try:
-    c.s.sendall(c.c.data_to_send())
-    while True:
-        for ev in c.pump():
-            if type(ev).__name__ == "ResponseReceived":
-                print("status", dict(ev.headers)[b":status"].decode())
-                sys.exit(0)
-except OSError as e:
-    print("error", type(e).__name__)
-    sys.exit(1)
-EOP
+client h2-midescape env SSL_CERT_FILE="$H_CA" /usr/bin/python3 "$H_LIB/h2_cut.py" \
+	"$(user_body 'id \u003001-01-0001')" 01-01-0001 --back 1
 assert_failed "python3 h2: a DATA frame cut inside an escape before an SSN"
 assert_eq 0 "$(h2_stream_bytes)" "a frame cut inside an escape: stream bytes at the provider"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
@@ -250,32 +230,33 @@ audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid
 # denied, and nothing of this write reaches the provider (until session 39
 # the frame header hid that the match began earlier: "john.smiEEEE...")
 provider_mark "$IP_OPENAI"
-client h2-email-cut env SSL_CERT_FILE="$H_CA" /usr/bin/python3 - "$H_LIB" <<'EOP'
-import sys, time
-sys.path.insert(0, sys.argv[1])
-from parse_fuzz import H2
-c = H2("api.openai.com")
-raw = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"write to john.smith@example.com today"}]}'
-k = raw.index(b"th@example")
-c.c.send_headers(1, [(":method", "POST"), (":path", "/v1/chat/completions"), (":scheme", "https"),
-                     (":authority", "api.openai.com"), ("content-type", "application/json")])
-c.c.send_data(1, raw[:k])
-try:
-    c.s.sendall(c.c.data_to_send())
-    time.sleep(0.2)
-    c.c.send_data(1, raw[k:], end_stream=True)
-    c.s.sendall(c.c.data_to_send())
-    while True:
-        for ev in c.pump():
-            if type(ev).__name__ == "ResponseReceived":
-                print("status", dict(ev.headers)[b":status"].decode())
-                sys.exit(0)
-except OSError as e:
-    print("error", type(e).__name__)
-    sys.exit(1)
-EOP
+client h2-email-cut env SSL_CERT_FILE="$H_CA" /usr/bin/python3 "$H_LIB/h2_cut.py" \
+	"$(user_body 'write to john.smith@example.com today')" th@example --delay 0.2
 assert_failed "python3 h2: an address begun in the write before, after a frame header"
 assert_never_arrived "th@example" "an address begun in the write before (h2)"
 assert_never_arrived "EEEEEEEE" "an address begun in the write before (h2), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+# the same with the write cut inside one DATA frame (no frame header between)
+provider_mark "$IP_OPENAI"
+client h2-email-write-start env SSL_CERT_FILE="$H_CA" /usr/bin/python3 "$H_LIB/h2_cut.py" \
+	"$(user_body 'write to john.smith@example.com today')" th@example --one-frame --delay 0.2
+assert_failed "python3 h2: an address begun in the write before, mid-frame"
+assert_never_arrived "th@example" "an address begun in the write before (h2, mid-frame)"
+assert_never_arrived "EEEEEEEE" "an address begun in the write before (h2, mid-frame), half masked"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+
+# a plain SSN at the first byte of a write (one DATA frame whose bytes are
+# cut before it, the rest 0.2 s later: the write begins mid-frame), after a
+# space: nothing was mid-match there, so it is masked in place and answered
+# (until session 39 any HTTP/2 write that began inside a JSON string
+# counted as begun mid-match: denied)
+provider_mark "$IP_OPENAI"
+client h2-ssn-write-start env SSL_CERT_FILE="$H_CA" /usr/bin/python3 "$H_LIB/h2_cut.py" \
+	"$(user_body "my ssn is $ssn, thanks")" "$ssn" --one-frame --delay 0.2
+assert_ok "python3 h2: a plain SSN at a write's first byte"
+assert_contains "$C_OUT" "status 200" "python3 h2: a plain SSN at a write's first byte, answered"
+assert_never_arrived "$ssn" "a plain SSN at a write's first byte (h2)"
+got=$(rec_bodies event=request addr="$IP_OPENAI")
+case $got in *"my ssn is XXXXXXXXXXX, thanks"*) ;; *) fail "no same-length mask of an SSN at a write's first byte: $got" ;; esac
+audit_wait event=request decision=allow pid="$C_PID" model=gpt-4o-mini >/dev/null
 stop_aspend

@@ -37,7 +37,6 @@ ssn=123-45-6789
 card=4111-1111-1111-1111   # Luhn-valid test number
 nocard=4111-1111-1111-1112 # fails Luhn
 prompt="my ssn is $ssn and my card is $card, not $nocard"
-user_body() { printf '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"%s"}]}' "$1"; }
 body=$(user_body "$prompt")
 
 check_masked() { # LABEL

@@ -152,6 +152,10 @@ msg_body() {
 	printf '{"max_tokens":16,"messages":[{"role":"user","content":"hello from aspen e2e"}]%s,"model":"%s"}' "${2:+,$2}" "$1"
 }
 
+# user_body TEXT: a gpt-4o-mini chat body whose one user message is TEXT
+# (model first; TEXT goes in as written: backslashes are JSON escapes).
+user_body() { printf '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"%s"}]}' "$1"; }
+
 # A chat completion request body.
 CHAT_BODY='{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hello"}]}'
 MSG_BODY='{"model":"claude-sonnet-4","max_tokens":16,"messages":[{"role":"user","content":"hello"}]}'
