@@ -95,6 +95,13 @@ static void emit_request(struct daemon *d, struct policy_obj *p,
 	bool counted =
 	    e->verdict.redact && redact_take_counts(e->req.conn.tgid, e->session, e->req_seq, &rc);
 
+	if ((e->verdict.redact & e->req.body_match) &&
+	    redact_stream_denied(e->req.conn.tgid, e->session, e->req_seq)) {
+		/* its matches were in a write aspend denied with other streams' */
+		if (!counted)
+			rc = (struct redact_counts){0};
+		rc.split = counted = true;
+	}
 	scrub_request(d, p, e, &masked);
 	view_of(d, &e->req.conn, e->exe, &v);
 	record_request(d, p, &masked, &v);

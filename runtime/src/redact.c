@@ -88,6 +88,39 @@ static struct session_counts *counts_for(__u32 tgid, __u64 session, __u64 req_se
 	return c;
 }
 
+/* Sessions on which aspend denied a write that held matches of several
+ * HTTP/2 streams (such a hold names no stream: req_seq 0), and when: the
+ * lines of the streams with matches to mask begun before then say deny
+ * (redact_stream_denied). Bounded, oldest replaced; the time keeps a
+ * session that reuses the SSL's address later out of it. */
+struct several_denied {
+	__u32 tgid;
+	__u64 session;
+	__u64 ns;
+};
+static struct several_denied several_denied[16];
+static unsigned nseveral;
+
+static void note_several_denied(__u32 tgid, __u64 session)
+{
+	unsigned n = sizeof(several_denied) / sizeof(several_denied[0]);
+
+	several_denied[nseveral++ % n] = (struct several_denied){tgid, session, boot_ns()};
+}
+
+bool redact_stream_denied(__u32 tgid, __u64 session, __u64 req_seq)
+{
+	unsigned n = sizeof(several_denied) / sizeof(several_denied[0]);
+
+	if (!(req_seq & ASPEN_REQ_SEQ_H2))
+		return false;
+	for (unsigned i = 0; i < n && i < nseveral; i++)
+		if (several_denied[i].tgid == tgid && several_denied[i].session == session &&
+		    (req_seq & ~ASPEN_REQ_SEQ_H2) <= several_denied[i].ns)
+			return true;
+	return false;
+}
+
 /* Compile the policy's patterns for userspace (once per policy object). */
 int redact_prepare(struct policy_obj *p)
 {
@@ -517,8 +550,10 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	if (!ok) {
 		sc->c.split = true;
 		deny_session(p, e->tgid, e->session);
+		if (!e->req_seq)
+			note_several_denied(e->tgid, e->session);
 		/* its own line, held back for these counts, says it (audit.c);
-		 * else (its end not parsed yet, HTTP/2) a line of its own */
+		 * else (its end not parsed yet, HTTP/2 streams) a line of its own */
 		if (!line_pending)
 			audit_redact_denied(d, p,
 					    "a match to mask cannot be masked in place "

@@ -32,6 +32,10 @@ unsigned redact_sweep(struct policy_obj *p, bool all);
 /* The counts of a request (tgid, session, req_seq) for its line, taken;
  * false if none */
 bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_counts *out);
+/* Whether HTTP/2 stream req_seq of (tgid, session), begun before, may have
+ * had its matches in a write of several streams' that aspend denied (such
+ * a hold names no stream): its line, if it has matches to mask, says deny */
+bool redact_stream_denied(__u32 tgid, __u64 session, __u64 req_seq);
 
 /* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */
 void redact_profile_start(void);

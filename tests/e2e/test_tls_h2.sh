@@ -245,6 +245,26 @@ assert_never_arrived "th@example" "an address begun in the write before (h2, mid
 assert_never_arrived "EEEEEEEE" "an address begun in the write before (h2, mid-frame), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
+# one write holding the matches of two streams: the first's address begun
+# in the write before (cannot be masked), the second's SSN whole. The hold
+# names no stream: aspend denies the connection with a line of its own, and
+# both streams' lines say deny (until session 39 both said allow)
+provider_mark "$IP_OPENAI"
+client h2-two-streams env SSL_CERT_FILE="$H_CA" /usr/bin/python3 "$H_LIB/h2_cut.py" \
+	"$(user_body 'write to john.smith@example.com today')" th@example --delay 0.2 \
+	--with "$(user_body "my ssn is $ssn, thanks")"
+assert_failed "python3 h2: two streams' matches in one write, one cannot be masked"
+assert_never_arrived "th@example" "two streams' matches in one write: the address's tail"
+assert_never_arrived "$ssn" "two streams' matches in one write: the SSN"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+for _ in $(seq 50); do
+	[ "$(audit_count event=request pid="$C_PID" model=gpt-4o-mini)" -ge 2 ] && break
+	sleep 0.1
+done
+assert_eq 2 "$(audit_count event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" model=gpt-4o-mini)" \
+	"two streams' matches in one write: the streams' deny lines"
+audit_none event=request decision=allow pid="$C_PID"
+
 # a plain SSN at the first byte of a write (one DATA frame whose bytes are
 # cut before it, the rest 0.2 s later: the write begins mid-frame), after a
 # space: nothing was mid-match there, so it is masked in place and answered
