@@ -33,8 +33,12 @@ assert_ok "curl (HTTP/2) gpt-4o-mini"
 assert_contains "$C_OUT" '"completion_tokens"'
 assert_contains "$C_OUT" 'http_version=2' "curl spoke HTTP/2"
 assert_arrived "curl h2 gpt-4o-mini" 1 model=gpt-4o-mini proto=h2
+# bytes: the stream's HEADERS and DATA frames, as the provider got them
+# (until session 39 the HEADERS' alone: the line was filled inside the
+# DATA frame, before its bytes went to the stream)
 audit_wait event=request decision=allow rule=approved_models pid="$C_PID" model=gpt-4o-mini \
-	method=POST path=/v1/chat/completions host=api.openai.com provider=openai unparsed=null >/dev/null
+	method=POST path=/v1/chat/completions host=api.openai.com provider=openai unparsed=null \
+	bytes="$(h2_stream_bytes)" >/dev/null
 
 # ---- curl, defaults: gpt-4o denied (curl_mini_only), zero bytes of the stream
 provider_mark "$IP_OPENAI"
@@ -195,7 +199,7 @@ assert_arrived "curl h2 with an SSN 10 KB in" 1 proto=h2 model=gpt-4o-mini body_
 got=$(rec_bodies event=request addr="$IP_OPENAI")
 case $got in *"$ssn"*) fail "the SSN 10 KB in reached the provider over HTTP/2" ;; esac
 case $got in *" key XXXXXXXXXXX "*) ;; *) fail "no same-length mask of the SSN 10 KB in at the provider" ;; esac
-audit_wait event=request pid="$C_PID" model=gpt-4o-mini >/dev/null
+audit_wait event=request pid="$C_PID" model=gpt-4o-mini bytes="$(h2_stream_bytes)" >/dev/null
 
 # escapes hide nothing over HTTP/2 either: the patterns see DATA's JSON
 # strings decoded, as over HTTP/1.1. An AWS key with one letter escaped is
