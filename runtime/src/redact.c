@@ -40,6 +40,7 @@
 #include "policy_obj.h"
 #include "redact.h"
 #include "luhn.h"
+#include "rt_jview.h"
 #include "rx.h"
 
 #define REDACT_MAX (4u << 20) /* bytes of one write aspend will rewrite */
@@ -173,6 +174,8 @@ static bool span_add(size_t a, size_t b, int pat)
 
 struct mask_ctx {
 	uint8_t *buf;	  /* the write */
+	const struct rt_jview *view; /* the body decoded (its byte 0 is buf[base]) */
+	size_t base;
 	const char *mask; /* cycled over the match: the length never changes */
 	size_t masklen;
 	aspen_validator_fn valid;
@@ -192,6 +195,20 @@ static int mask_span(size_t start, size_t end, void *arg)
 		m->buf[i] = (uint8_t)m->mask[(i - start) % m->masklen];
 	m->n++;
 	return 0;
+}
+
+/* A match found in the body as the kernel read it (m->view, JSON escapes
+ * decoded): masked where it is plain on the wire; one written with
+ * escapes is left as it is (and explains none of the kernel's ends: the
+ * request is denied). */
+static int mask_view_span(size_t start, size_t end, void *arg)
+{
+	struct mask_ctx *m = arg;
+	size_t a, b;
+
+	if (!rt_jview_plain(m->view, start, end, &a, &b))
+		return 0;
+	return mask_span(m->base + a, m->base + b, m);
 }
 
 /* The raw bytes of the JSON escape at buf[b] (a backslash): 2, 6, or 12
@@ -408,12 +425,21 @@ static bool read_buf(pid_t pid, __u64 addr, uint8_t *buf, size_t len, bool write
 static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, uint8_t *buf,
 		     size_t off, size_t len, struct session_counts *sc, bool *changed)
 {
+	static struct rt_jview view;
 	bool lost = false;
+	/* with an escape in the body, search it as the kernel read it (from
+	 * the byte before it, the context of a \b at its start) */
+	size_t base = off ? off - 1 : 0;
+	bool decoded = memchr(buf + off, '\\', len - off) != NULL;
 
+	if (decoded && !rt_jview_build(&view, buf + base, len - base)) {
+		log_warn("pid %u: no memory to decode a write of %zu bytes", e->tgid, len);
+		return false;
+	}
 	nspans = 0;
 	for (int i = 0; i < 32; i++) {
 		const struct aspen_meta_pattern *mp = p->rx_pattern[i];
-		struct mask_ctx m = {.buf = buf, .pat = i};
+		struct mask_ctx m = {.buf = buf, .pat = i, .view = &view, .base = base};
 
 		if (!(e->patterns & (1u << i)) || !p->rx[i] || !mp)
 			continue;
@@ -427,7 +453,10 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 		 * read as context: from a body that begins with an escape's last
 		 * hex digit (`\u003` | `001-01-0001`), the digits after it are
 		 * no match, as the kernel reads them */
-		rx_find_at(p->rx[i], buf, len, off, mask_span, &m);
+		if (decoded)
+			rx_find_at(p->rx[i], view.dec, view.n, off - base, mask_view_span, &m);
+		else
+			rx_find_at(p->rx[i], buf, len, off, mask_span, &m);
 		lost |= m.lost;
 		sc->c.count[i] += m.n;
 		*changed |= m.n > 0;

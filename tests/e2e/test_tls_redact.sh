@@ -90,6 +90,26 @@ assert_ne 0 "$C_RC" "python3 sending a plain and an escaped SSN"
 assert_nothing_arrived "a plain and an escaped SSN"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
+# an address with one character escaped (john\u002esmith@...): the kernel
+# reads john.smith@example.com; the wire's plain text holds only a piece of
+# it ("u002esmith@example.com", begun inside the escape): masking that
+# would break the escape and send "john"; denied, nothing of it leaves
+provider_mark "$IP_OPENAI"
+py_call py-email-escaped "$OA" "$(user_body 'write to john\u002esmith@example.com today')"
+assert_ne 0 "$C_RC" "python3 sending an address with an escaped dot"
+assert_nothing_arrived "an address with an escaped dot"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+# an address right after an escape (\njohn.smith@...): on the wire the
+# escape's "n" reads as the address's first letter; only the address is
+# masked, the escape stays whole and the body JSON
+provider_mark "$IP_OPENAI"
+py_call py-email-after-escape "$OA" "$(user_body 'write to:\njohn.smith@example.com today')"
+assert_ok "python3 sending an address right after an escape"
+assert_arrived "an address right after an escape" 1
+got=$(rec_bodies event=request addr="$IP_OPENAI")
+case $got in *'to:\nEEEEEEEEEEEEEEEEEEEEEE today'*) ;; *) fail "an address right after an escape: not masked alone: $got" ;; esac
+audit_wait event=request decision=allow pid="$C_PID" >/dev/null
+
 # a write that ends inside an escape (\u003 | 001-01-0001): the next one
 # begins with the escape's last hex digit, and "001-01-0001" reads as an
 # SSN on the wire too, but its first byte is part of the escape. Masking it
