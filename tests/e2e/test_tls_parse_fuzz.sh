@@ -19,12 +19,12 @@
 # padded, the frames' bytes cut into random writes again).
 #
 # The patterns runs also check what the patterns decide (--pii: one request
-# in four carries SSNs and AWS keys, plain, escaped, beside escapes, cut by
-# the writes), against the stdlib patterns run by Python's re over the body
-# as the kernel reads it: an AWS key is denied (rule keys); an SSN reaches
-# the provider masked (its received body holds none, the audit names the
-# redaction) or the request is denied no_redact, and one written plain in
-# one write must be masked.
+# in four carries SSNs, email addresses and AWS keys, plain, escaped, beside
+# escapes, cut by the writes), against the stdlib patterns run by Python's
+# re over the body as the kernel reads it: an AWS key is denied (rule
+# keys); an SSN or address reaches the provider masked (its received body
+# holds none, the audit names the redaction) or the request is denied
+# no_redact, and one written plain in one write must be masked.
 #
 # ASPEN_FUZZ_SEED, ASPEN_FUZZ_COUNT, ASPEN_FUZZ_RUNS (below): another seed,
 # more requests, some of the runs (the suite
@@ -67,6 +67,7 @@ import "secrets"' 'rule keys {
 rule mask {
   on request
   redact pii.ssn with "X"
+  redact pii.email with "E"
 }')
 
 # compare EXPECTED AUDIT RECEIVED: the client's lines against the audit's
@@ -76,7 +77,7 @@ compare() {
 	"$H_PY" - "$@" "$SEED" "$COUNT" "$H_LIB" <<'PY'
 import json, sys
 sys.path.insert(0, sys.argv[6])
-from parse_fuzz import AWS_RE, SSN_RE, kernel_view
+from parse_fuzz import AWS_RE, EMAIL_RE, SSN_RE, kernel_view
 exp = [json.loads(l) for l in open(sys.argv[1])]
 # in the order the requests were read (a line waiting for its masking
 # counts may be written after later ones)
@@ -91,7 +92,7 @@ answered = [e for e in exp if "error" not in e]
 if len(rec) != len(answered):
     bad.append("the provider received %d requests of %d" % (len(rec), len(answered)))
 # a request the patterns may deny fails at the client; any other must not
-errors = [e for e in exp if ("error" in e or e.get("status") != 200) and e.get("expect") not in ("keys", "ssn")]
+errors = [e for e in exp if ("error" in e or e.get("status") != 200) and e.get("expect") not in ("keys", "mask")]
 if errors:
     bad.append("%d requests failed, the first: %s" % (len(errors), json.dumps(errors[0])))
 # one audit line per request, in order: what a JSON parser reads in it, or
@@ -107,22 +108,23 @@ for e, a in zip(exp, aud):
         tally[k] = tally.get(k, 0) + 1
     if kind == "keys" and outcome == "passed":
         bad.append("request %d: an AWS key was not denied" % e["i"])
-    if kind == "ssn" and e["maskable"] and outcome == "denied":
-        bad.append("request %d: every SSN plain and in one write, denied, not masked" % e["i"])
+    if kind == "mask" and e["maskable"] and outcome == "denied":
+        bad.append("request %d: every SSN and address plain and in one write, denied, not masked" % e["i"])
     if outcome == "denied":
         # an AWS key (rule keys), or an SSN before it that could not be masked
         why = (a.get("decision"), a.get("rule"), a.get("unparsed"))
         if why not in (("deny", "uninspectable", "no_redact"),) + ((("deny", "keys", None),) if kind == "keys" else ()):
             bad.append("request %d (%s): denied, its audit line %s" % (e["i"], kind, json.dumps(why)))
         continue
-    if kind == "ssn" and not any(r.get("pattern") == "pii.ssn" for r in a.get("redactions") or []):
-        bad.append("request %d: an SSN passed, its audit line names no redaction" % e["i"])
+    if kind == "mask" and not any(r.get("pattern") in ("pii.ssn", "pii.email") for r in a.get("redactions") or []):
+        bad.append("request %d: an SSN or address passed, its audit line names no redaction" % e["i"])
     want = {"model": e.get("model") or None, "stream": e.get("stream"), "request_user": e.get("user") or None,
             "unparsed": None, "decision": "allow"}
     got = {k: (a.get(k) or None) if k in ("model", "request_user") else a.get(k) for k in want}
     if kind and got["request_user"] and want["request_user"]:
         # the trail never holds the text of a match: aspend masks it there
-        mask = lambda v: SSN_RE.sub(lambda m: b"X" * len(m.group(0)), v.encode()).decode()
+        mask = lambda v: EMAIL_RE.sub(lambda m: b"E" * len(m.group(0)),
+                                      SSN_RE.sub(lambda m: b"X" * len(m.group(0)), v.encode())).decode()
         want["request_user"] = mask(want["request_user"])
     if got != want:
         bad.append("request %d: the kernel read %s, a JSON parser %s" % (e["i"], json.dumps(got), json.dumps(want)))
@@ -157,15 +159,15 @@ for e, r in zip(answered, rec):
         except (ValueError, KeyError, IndexError):  # a mask over an escape
             bad.append("request %d: the provider received a body that is not JSON (%s)" % (e["i"], r["file"]))
             continue
-        if SSN_RE.search(view) or AWS_RE.search(view):
-            bad.append("request %d: an SSN or AWS key reached the provider (%s)" % (e["i"], r["file"]))
+        if SSN_RE.search(view) or EMAIL_RE.search(view) or AWS_RE.search(view):
+            bad.append("request %d: an SSN, address or AWS key reached the provider (%s)" % (e["i"], r["file"]))
 for b in bad[:10]:
     print(b)
 if bad:
     print("%d differences; replay: tests/lib/parse_fuzz.py api.openai.com %s %s [--h2] [--pii]" % (len(bad), seed, count))
     sys.exit(1)
 if pii:
-    print("%d requests, none let an SSN or AWS key through: %s" % (len(exp), ", ".join("%s %d" % kv for kv in sorted(tally.items()))))
+    print("%d requests, none let an SSN, address or AWS key through: %s" % (len(exp), ", ".join("%s %d" % kv for kv in sorted(tally.items()))))
 else:
     print("%d requests: the kernel read what a JSON parser reads in every one" % len(exp))
 PY

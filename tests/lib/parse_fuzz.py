@@ -29,14 +29,15 @@ With --h2 (python3-h2): one HTTP/2 connection, a stream per request, its
 body in DATA frames of random sizes (some padded), the bytes of each
 request's frames again written in 1 to 6 writes cut at random.
 
-With --pii, one request in four (not pipelined) also carries SSNs and AWS
-keys in its strings: plain, with a digit or letter spelled as an escape,
-beside escapes, cut by the writes. For those the line also has "expect":
-what the stdlib patterns (read from stdlib-policies/, with Python's re)
-find in the body as the kernel's patterns read it (JSON strings decoded):
-"keys" (an AWS key: the policy denies), "ssn" (an SSN: masked, or denied
-when it cannot be masked in place) or "allow"; and "maskable": every SSN
-is plain on the wire and within one write, so it must be masked, not
+With --pii, one request in four (not pipelined) also carries SSNs, email
+addresses and AWS keys in its strings: plain, with a character spelled as
+an escape, beside escapes, cut by the writes. For those the line also has
+"expect": what the stdlib patterns (read from stdlib-policies/, with
+Python's re) find in the body as the kernel's patterns read it (JSON
+strings decoded): "keys" (an AWS key: the policy denies), "mask" (an SSN
+or an address: masked, or denied when it cannot be masked in place) or
+"allow"; and "maskable": every such match is plain on the wire (no byte
+of it from an escape) and within one write, so it must be masked, not
 denied (HTTP/1.1 bodies with a Content-Length only).
 """
 import json
@@ -61,6 +62,9 @@ def stdlib_pattern(module, name):
 
 
 SSN_RE = stdlib_pattern("pii", "ssn")
+EMAIL_RE = stdlib_pattern("pii", "email")
+MASKED = [SSN_RE, EMAIL_RE]  # the fuzz policy's redact patterns
+EMAILS = ["john.smith@example.com", "a.b-c@mail.example.org", "x_y+tag@corp.io", "ann@b.co"]
 AWS_RE = stdlib_pattern("secrets", "aws_access_key")
 SSNS = ["123-45-6789", "234-56-7891", "078-05-1120", "555-12-3456", "001-01-0001"]
 
@@ -79,15 +83,15 @@ class Gen:
     def __init__(self, rng, max_body):
         self.r = rng
         self.max_body = max_body
-        self.pii = None  # put SSNs ("ssn"), or AWS keys too ("mixed"), in strings (--pii)
+        self.pii = None  # put SSNs and addresses ("mask"), or AWS keys too ("mixed"), in strings (--pii)
         self.pii_plain = False  # none spelled with escapes, nor right after one
 
     def pii_token(self):
         """an SSN or an AWS key, sometimes with a character spelled as an
         escape, or an escape just before or after it"""
         r = self.r
-        if self.pii == "ssn" or r.random() < 0.7:
-            t = r.choice(SSNS)
+        if self.pii == "mask" or r.random() < 0.7:
+            t = r.choice(SSNS if r.random() < 0.6 else EMAILS)
         else:
             t = "AKIA" + "".join(r.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(16))
         k = r.random()
@@ -188,28 +192,33 @@ JSON_ESC = {ord('"'): b'"', ord("\\"): b"\\", ord("/"): b"/", ord("b"): b"\b", o
             ord("n"): b"\n", ord("r"): b"\r", ord("t"): b"\t"}
 
 
-def kernel_view(raw):
+def kernel_view(raw, at=None):
     """The body as the kernel's patterns read it (docs/language.md,
     Patterns): JSON strings decoded to UTF-8, a surrogate pair one
-    character; the rest, quotes included, byte for byte."""
+    character; the rest, quotes included, byte for byte. at: a list that
+    gets, for each byte of the view, its offset in raw, or None for one
+    decoded from an escape."""
     out, i, n, in_str = bytearray(), 0, len(raw), False
+    at = [] if at is None else at
     while i < n:
         c = raw[i]
         if c != 0x5C or not in_str:
             out.append(c)
+            at.append(i)
             in_str ^= c == 0x22
             i += 1
             continue
         if raw[i + 1] != ord("u"):
             out += JSON_ESC[raw[i + 1]]
             i += 2
-            continue
-        cp, i = int(raw[i + 2:i + 6], 16), i + 6
-        if 0xD800 <= cp < 0xDC00 and raw[i:i + 2] == b"\\u" and 0xDC00 <= int(raw[i + 2:i + 6], 16) < 0xE000:
-            cp = 0x10000 + ((cp - 0xD800) << 10) + int(raw[i + 2:i + 6], 16) - 0xDC00
-            i += 6
-        if not 0xD800 <= cp < 0xE000:  # a lone half is dropped
-            out += chr(cp).encode()
+        else:
+            cp, i = int(raw[i + 2:i + 6], 16), i + 6
+            if 0xD800 <= cp < 0xDC00 and raw[i:i + 2] == b"\\u" and 0xDC00 <= int(raw[i + 2:i + 6], 16) < 0xE000:
+                cp = 0x10000 + ((cp - 0xD800) << 10) + int(raw[i + 2:i + 6], 16) - 0xDC00
+                i += 6
+            if not 0xD800 <= cp < 0xE000:  # a lone half is dropped
+                out += chr(cp).encode()
+        at.extend([None] * (len(out) - len(at)))
     return bytes(out)
 
 
@@ -218,18 +227,25 @@ def pii_expect(raw):
     view = kernel_view(raw)
     if AWS_RE.search(view):
         return "keys"
-    return "ssn" if SSN_RE.search(view) else "allow"
+    return "mask" if any(rx.search(view) for rx in MASKED) else "allow"
 
 
 def maskable(raw, body_at, cuts):
-    """every SSN in body raw is on the wire as it reads (no escape in or
-    just before it) and no write begins within it or the escape after it:
-    it must be masked in place. body_at: the body's offset in the data cut
-    at cuts."""
-    plain = [m.span() for m in SSN_RE.finditer(raw)]
-    if len(plain) != len(SSN_RE.findall(kernel_view(raw))):
-        return False
-    return not any(a - 1 <= c - body_at <= b + 12 for a, b in plain for c in cuts)
+    """every match to mask in body raw, as the kernel reads it, is plain on
+    the wire (each of its bytes a byte of raw, adjacent there: no escape in
+    it) and no write begins within it or the escape after it: it must be
+    masked in place. body_at: the body's offset in the data cut at cuts."""
+    at = []
+    view = kernel_view(raw, at)
+    for rx in MASKED:
+        for m in rx.finditer(view):
+            s, e = m.span()
+            if any(at[k] is None or at[k] != at[s] + k - s for k in range(s, e)):
+                return False
+            a, b = at[s], at[e - 1] + 1
+            if any(a - 1 <= c - body_at <= b + 12 for c in cuts):
+                return False
+    return True
 
 
 def server_view(body):
@@ -394,7 +410,7 @@ def main():
         # a denied request closes the connection: none pipelined behind one
         gen.pii = None
         if use_pii and k == 1 and rng.random() < 0.25:
-            gen.pii = "ssn" if rng.random() < 0.7 else "mixed"
+            gen.pii = "mask" if rng.random() < 0.7 else "mixed"
             gen.pii_plain = rng.random() < 0.5
         reqs = []
         for j in range(k):
