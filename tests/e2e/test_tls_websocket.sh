@@ -230,3 +230,22 @@ audit_wait event=request decision=allow rule=uninspectable unparsed=ws_compresse
 	ws=message path="/v1/responses?deflate=1" >/dev/null
 assert_eq 1 "$(audit_count event=request pid="$C_PID" ws=message)" "message lines of the unread connection"
 stop_aspend
+
+# ---- a `redact` rule: a message's payload is XOR-masked in the client's
+# buffer, so a match in it cannot be masked in place; the message is
+# denied (no_redact), none of it at the provider, the SSN in no line
+sed 's/^policy "ws"$/policy "ws_redact"/; s/^import "secrets"$/import "secrets"\nimport "pii"/' \
+	"$H_WORK/ws.asp" >"$H_WORK/ws_redact.src"
+printf '\nrule mask_pii {\n  on request\n  redact pii.ssn\n}\n' >>"$H_WORK/ws_redact.src"
+make_policy ws_redact <"$H_WORK/ws_redact.src" >/dev/null
+start_aspend "$H_WORK/ws_redact.bpf.o"
+audit_wait event=policy_load policy=ws_redact >/dev/null
+provider_mark "$IP_OPENAI"
+wsc py-ssn "$URL" create:gpt-4o-mini ssn:gpt-4o-mini
+assert_failed "python websockets: a message with an SSN under a redact rule"
+assert_contains "$C_OUT" '"step": "ssn:gpt-4o-mini", "error"' "python saw its connection fail at the SSN"
+assert_eq '{"msgs": ["gpt-4o-mini"], "rsv1": 0, "tail": 0}' "$(ws_at_provider)" "frames at the provider (SSN denied)"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" proto=websocket \
+	ws=message >/dev/null
+assert_not_contains "$H_AUDIT" "123-45-6789" "the audit trail (the denied SSN)"
+stop_aspend

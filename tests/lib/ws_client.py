@@ -10,6 +10,7 @@ The CA is taken from SSL_CERT_FILE. Steps, in order, on one connection:
                  response.completed
   frag:MODEL     the same message sent in three fragments (continuation frames)
   key:MODEL      a response.create whose input holds an AWS access key id
+  ssn:MODEL      a response.create whose input holds an SSN (123-45-6789)
   nomodel        {"type":"response.cancel"} (names no model, gets no answer),
                  then a ping whose pong says the provider read it
   session:MODEL  a Realtime {"type":"session.update","session":{"model":MODEL}},
@@ -72,8 +73,9 @@ async def run(url, steps, compression):
                                                           "instructions": "be brief"}}))
                     await asyncio.wait_for(await ws.ping(), 5)
                     out = {"pong": True}
-                elif kind == "key":
-                    await ws.send(create(model, "my key is " + KEY + " keep it"))
+                elif kind in ("key", "ssn"):
+                    secret = KEY if kind == "key" else "123-45-6789"
+                    await ws.send(create(model, "my %s is %s keep it" % (kind, secret)))
                     out = {"events": await until_completed(ws)}
                 elif kind in ("nomodel", "ping"):
                     if kind == "nomodel":
