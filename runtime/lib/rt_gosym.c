@@ -280,6 +280,37 @@ bool rt_go_version_tested(const char *v)
 	return false;
 }
 
+uint64_t rt_go_past_stack_check(const uint8_t *c, size_t n, uint64_t off)
+{
+	size_t i = 0;
+
+	if (n >= 8 && !memcmp(c, "\x4c\x8d\x64\x24", 4))
+		i = 5; /* LEA R12, [RSP+disp8] (a frame over 128 bytes) */
+	else if (n >= 8 && !memcmp(c, "\x4c\x8d\xa4\x24", 4))
+		i = 8; /* LEA R12, [RSP+disp32] */
+	/* CMP R12 (or RSP), [R14+16]: the goroutine's stack guard */
+	if (i + 6 > n || memcmp(c + i, i ? "\x4d\x3b\x66\x10" : "\x49\x3b\x66\x10", 4))
+		return 0;
+	i += 4;
+	if (c[i] == 0x76)
+		i += 2; /* JBE rel8 */
+	else if (i + 6 <= n && c[i] == 0x0f && c[i + 1] == 0x86)
+		i += 6; /* JBE rel32 */
+	else
+		return 0;
+	return off + i;
+}
+
+/* where Write's probe goes (info->write_probe), 0 when not known */
+static uint64_t write_probe(int fd, const struct rt_go_func *f)
+{
+	uint8_t c[24];
+
+	if (f->size < sizeof(c) || rd(fd, c, sizeof(c), f->off))
+		return 0;
+	return rt_go_past_stack_check(c, sizeof(c), f->off);
+}
+
 enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info)
 {
 	struct elf_file e;
@@ -294,6 +325,8 @@ enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info)
 			st = RT_GO_VERSION;
 		else if (pcln_find(&e, &t, "crypto/tls.(*Conn).Write", &info->write))
 			st = RT_GO_NOFUNC;
+		else if (!(info->write_probe = write_probe(e.fd, &info->write)))
+			st = RT_GO_LAYOUT; /* no stack check where Go puts it */
 		else if (pcln_find(&e, &t, "crypto/tls.(*Conn).Read", &info->read))
 			memset(&info->read, 0, sizeof(info->read)); /* a client that never reads */
 		else

@@ -38,6 +38,7 @@ struct rt_go_info {
 	enum rt_go_status status;
 	char version[32];	 /* "go1.19.8", or "" when not known */
 	struct rt_go_func write; /* crypto/tls.(*Conn).Write */
+	uint64_t write_probe;	 /* file offset past Write's stack check: where its probe goes */
 	struct rt_go_func read;	 /* crypto/tls.(*Conn).Read */
 	struct rt_go_rets read_rets; /* its RET instructions */
 	uint64_t nfunc;		 /* functions in the pclntab */
@@ -45,6 +46,13 @@ struct rt_go_info {
 
 /* Fill info for the ELF file at path. Returns info->status. */
 enum rt_go_status rt_go_inspect(const char *path, struct rt_go_info *info);
+
+/* The file offset just past the stack check a Go function begins with
+ * (`[LEA R12, [RSP-n]]; CMP RSP|R12, [R14+16]; JBE morestack`), 0 when it
+ * does not begin so. When the stack is too small the function calls
+ * morestack and then runs again from its entry: a probe at the entry
+ * would see that one call twice, one past the check sees it once. */
+uint64_t rt_go_past_stack_check(const uint8_t *code, size_t n, uint64_t off);
 
 /* Look one function up by its Go name ("crypto/tls.(*Conn).Write"):
  * 0 and f filled, or -1. */

@@ -104,7 +104,7 @@ static int go_kinds(const char *path, struct lib_cache_ent *e)
 
 	switch (rt_go_inspect(path, &info)) {
 	case RT_GO_OK:
-		e->go_write_off = info.write.off;
+		e->go_write_off = info.write_probe; /* past its stack check */
 		if (info.read_rets.ok) {
 			e->go_read_off = info.read.off;
 			e->go_read_nrets = info.read_rets.n;

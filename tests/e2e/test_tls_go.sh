@@ -152,6 +152,20 @@ for raw in 0 1; do
 	no_stopped "go-parallel-$raw"
 done
 
+# ---- Write called at every stack depth of a fresh goroutine (200 requests,
+# one connection each): where the stack is just short of Write's frame, its
+# stack check fails, the stack grows and Write runs again from its entry.
+# The probe, past that check, sees each call once: one line per request,
+# each answered and received once (at the entry, until session 39, such a
+# call was parsed twice: two allow lines for one request, its bytes
+# credited twice; the intermittent 10-for-8 lines of the test above)
+provider_mark "$IP_OPENAI"
+GOCLIENT_RAW=1 GOCLIENT_STACK=200 go_call go-stack "$OA" "$(chat_body gpt-4o-mini)"
+assert_contains "$C_OUT" '"n":200,"ok":200' "Go Writes at every stack depth: all answered"
+assert_arrived "Go Writes at every stack depth" 200 model=gpt-4o-mini
+assert_eq 200 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" \
+	"Go Writes at every stack depth: allow lines"
+
 # ---- a Go version Aspen was not tested with (the client's build info
 # rewritten to say go1.99): not probed, and its requests, approved model
 # or not, are refused by `uninspectable deny` with zero bytes at the provider

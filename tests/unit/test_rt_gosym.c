@@ -109,7 +109,37 @@ static void check_binary(const char *path)
 	assert_true(info.write.size > 16 && info.write.size < 4096);
 	assert_go_prologue(path, info.write.off);
 	assert_go_prologue(path, info.read.off);
+	/* Write's probe: past its stack check (LEA, CMP, JBE rel32 here) */
+	assert_true(info.write_probe > info.write.off + 4 &&
+		    info.write_probe <= info.write.off + 17);
 	assert_string_equal(rt_go_status_name(info.status), "pclntab");
+}
+
+/* where Write's probe goes: past the stack check, whatever its form; 0
+ * (not probed) for code that does not begin with one */
+static void test_past_stack_check(void **state)
+{
+	/* small frame: CMP RSP, [R14+16]; JBE rel8 */
+	static const uint8_t small[] = {0x49, 0x3b, 0x66, 0x10, 0x76, 0x20, 0x48, 0x83, 0xec, 0x18};
+	/* LEA R12, [RSP-0x68]; CMP R12, [R14+16]; JBE rel32 (crypto/tls Write) */
+	static const uint8_t lea8[] = {0x4c, 0x8d, 0x64, 0x24, 0x98, 0x4d, 0x3b, 0x66, 0x10,
+				       0x0f, 0x86, 0x64, 0x07, 0x00, 0x00, 0x48, 0x81};
+	/* LEA R12, [RSP-0x1000] (disp32) */
+	static const uint8_t lea32[] = {0x4c, 0x8d, 0xa4, 0x24, 0x00, 0xf0, 0xff, 0xff,
+					0x4d, 0x3b, 0x66, 0x10, 0x76, 0x10, 0x90, 0x90};
+	/* no stack check (a NOSPLIT function), a LEA with RSP compared, truncated */
+	static const uint8_t none[] = {0x48, 0x83, 0xec, 0x18, 0x49, 0x3b, 0x66, 0x10, 0x76, 0x20};
+	static const uint8_t mixed[] = {0x4c, 0x8d, 0x64, 0x24, 0x98, 0x49,
+					0x3b, 0x66, 0x10, 0x76, 0x20};
+
+	(void)state;
+	assert_int_equal(rt_go_past_stack_check(small, sizeof(small), 1000), 1006);
+	assert_int_equal(rt_go_past_stack_check(lea8, sizeof(lea8), 1000), 1015);
+	assert_int_equal(rt_go_past_stack_check(lea32, sizeof(lea32), 1000), 1014);
+	assert_int_equal(rt_go_past_stack_check(none, sizeof(none), 1000), 0);
+	assert_int_equal(rt_go_past_stack_check(mixed, sizeof(mixed), 1000), 0);
+	assert_int_equal(rt_go_past_stack_check(lea8, 10, 1000), 0);
+	assert_int_equal(rt_go_past_stack_check(small, 3, 1000), 0);
 }
 
 static void test_unstripped(void **state)
@@ -229,7 +259,7 @@ int main(void)
 	    cmocka_unit_test(test_unstripped),	     cmocka_unit_test(test_stripped),
 	    cmocka_unit_test(test_lookup_by_name),   cmocka_unit_test(test_versions),
 	    cmocka_unit_test(test_not_go),	     cmocka_unit_test(test_corrupt_pclntab),
-	    cmocka_unit_test(test_untested_version),
+	    cmocka_unit_test(test_untested_version), cmocka_unit_test(test_past_stack_check),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

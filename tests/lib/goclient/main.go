@@ -9,6 +9,12 @@
 // tls.Client whose handshake is left to its first Write (the goroutine
 // blocks inside Write, after the probe, and may resume on another thread
 // before the request's bytes are sent), HTTP/1.1, Connection: close.
+// With GOCLIENT_STACK=N (and GOCLIENT_RAW=1) the one body is posted N
+// times, one connection each, its Write called from a fresh goroutine at
+// recursion depth 0..N-1: at some depth the goroutine's stack is just
+// short of what Write's frame needs, so Write's stack check fails, the
+// stack grows and Write runs again from its entry (the probe must not see
+// one call twice); prints {"pid", "n", "ok"}.
 // With GOCLIENT_REPEAT=N the one body is posted N times in a row on one
 // keep-alive connection, printing {"pid", "n", "ok", "rps", "p50_us",
 // "p99_us"} (bench/go.sh). Used by the e2e tests as the Go client (tests/lib/clients.sh,
@@ -34,7 +40,7 @@ import (
 
 // rawPost: the request written in one (*tls.Conn).Write that also runs
 // the handshake
-func rawPost(target, body string) map[string]interface{} {
+func rawPost(target, body string, depth int) map[string]interface{} {
 	out := map[string]interface{}{}
 	u, err := url.Parse(target)
 	if err != nil {
@@ -51,7 +57,7 @@ func rawPost(target, body string) map[string]interface{} {
 	tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname(), NextProtos: []string{"http/1.1"}})
 	req := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"+
 		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", u.RequestURI(), u.Host, len(body), body)
-	if _, err := tc.Write([]byte(req)); err != nil {
+	if _, err := writeAt(tc, []byte(req), depth); err != nil {
 		out["error"] = err.Error()
 		return out
 	}
@@ -67,9 +73,32 @@ func rawPost(target, body string) map[string]interface{} {
 	return out
 }
 
+// writeAt: tc.Write(b), from a fresh goroutine at recursion depth depth
+// (>= 0), or from this one
+func writeAt(tc *tls.Conn, b []byte, depth int) (n int, err error) {
+	if depth < 0 {
+		return tc.Write(b)
+	}
+	done := make(chan struct{})
+	go func() {
+		n, err = recurse(depth, tc, b)
+		close(done)
+	}()
+	<-done
+	return
+}
+
+//go:noinline
+func recurse(d int, tc *tls.Conn, b []byte) (int, error) {
+	if d == 0 {
+		return tc.Write(b)
+	}
+	return recurse(d-1, tc, b)
+}
+
 func post(client *http.Client, url, body string) map[string]interface{} {
 	if os.Getenv("GOCLIENT_RAW") == "1" {
-		return rawPost(url, body)
+		return rawPost(url, body, -1)
 	}
 	out := map[string]interface{}{}
 	resp, err := client.Post(url, "application/json", strings.NewReader(body))
@@ -112,7 +141,15 @@ func main() {
 	client := &http.Client{Timeout: 10 * time.Second}
 	bodies := os.Args[2:]
 	var out map[string]interface{}
-	if n, _ := strconv.Atoi(os.Getenv("GOCLIENT_REPEAT")); n > 0 {
+	if n, _ := strconv.Atoi(os.Getenv("GOCLIENT_STACK")); n > 0 {
+		ok := 0
+		for d := 0; d < n; d++ {
+			if r := rawPost(os.Args[1], bodies[0], d); r["status"] == 200 {
+				ok++
+			}
+		}
+		out = map[string]interface{}{"n": n, "ok": ok}
+	} else if n, _ := strconv.Atoi(os.Getenv("GOCLIENT_REPEAT")); n > 0 {
 		out = repeat(client, os.Args[1], bodies[0], n)
 	} else if len(bodies) == 1 {
 		out = post(client, os.Args[1], bodies[0])
