@@ -461,6 +461,8 @@ static bool mask_all(struct policy_obj *p, const struct aspen_redact_event *e, u
 		sc->c.count[i] += m.n;
 		*changed |= m.n > 0;
 	}
+	if (view.cap > (1u << 20))
+		rt_jview_free(&view); /* 5 bytes a byte: not kept after a big write */
 	/* the spans' bytes are masks now, the bytes after them as they were */
 	return !lost && ends_explained(p, e, buf, len);
 }
