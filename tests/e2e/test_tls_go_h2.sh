@@ -20,33 +20,6 @@ audit_wait event=policy_load policy=tls >/dev/null
 
 OA=https://api.openai.com/v1/chat/completions
 
-# h2_stream_bytes: bytes of HEADERS, CONTINUATION and DATA frames the
-# provider at the marked address received since the mark (as test_tls_h2)
-h2_stream_bytes() {
-	local files=() n
-	for n in $(rec_since event=accept addr="$PM_ADDR" | /usr/bin/python3 -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'); do
-		files+=("$H_REC/$PM_ADDR/conn-$n.raw")
-	done
-	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
-	/usr/bin/python3 - "${files[@]}" <<'EOP'
-import sys
-total = 0
-for name in sys.argv[1:]:
-    try:
-        b = open(name, "rb").read()
-    except OSError:
-        continue
-    i = 24 if b.startswith(b"PRI * HTTP/2.0") else 0
-    while i + 9 <= len(b):
-        n = int.from_bytes(b[i:i + 3], "big")
-        if b[i + 3] in (0, 1, 9):
-            total += 9 + n
-        i += 9 + n
-print(total)
-EOP
-}
-
 for bin in "$H_GOCLIENT" "$H_GOCLIENT_STRIPPED"; do
 	name=$(basename "$bin")
 

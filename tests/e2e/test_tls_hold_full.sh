@@ -32,12 +32,6 @@ big_body "$H_WORK/big.json" 330000 gpt-4o-mini
 BYTES=$(stat -c %s "$H_WORK/big.json")
 [ "$BYTES" -gt 250000 ] || fail "the test body is $BYTES bytes, want > 250 KB"
 
-# conns_since: the provider's connections accepted since the mark
-conns_since() {
-	rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'
-}
-
 # bytes_since [SETTLE]: plaintext bytes received on the connections
 # accepted since the mark; with SETTLE, once each of them closed (5 s).
 # (provider_since waits for every connection of the address to close, and

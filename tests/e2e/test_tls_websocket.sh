@@ -34,8 +34,7 @@ wsn() { # NAME ARGS...: tests/lib/ws_client.js
 ws_at_provider() {
 	local n
 	provider_settle "$PM_ADDR"
-	for n in $(rec_since event=accept addr="$PM_ADDR" | "$PY" -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'); do
+	for n in $(conns_since); do
 		"$PY" - "$H_REC/$PM_ADDR/conn-$n.raw" <<'EOP'
 import json, sys, zlib
 try:

@@ -150,12 +150,18 @@ assert_arrived() {
 	assert_eq 0 "$(rec_since event=partial_request addr="$PM_ADDR" | wc -l)" "$what: partial requests at the provider"
 }
 
+# conns_since: the numbers of the connections the provider at the marked
+# address accepted since the mark (their plaintext: $H_REC/ADDR/conn-N.raw)
+conns_since() {
+	rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["conn"])'
+}
+
 # h2_stream_bytes: bytes of HEADERS, CONTINUATION and DATA frames the
 # provider at the marked address received since the mark.
 h2_stream_bytes() {
 	local files=() n
-	for n in $(rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'); do
+	for n in $(conns_since); do
 		files+=("$H_REC/$PM_ADDR/conn-$n.raw")
 	done
 	[ ${#files[@]} -gt 0 ] || { echo 0; return; }
@@ -186,8 +192,7 @@ EOP
 assert_never_arrived() {
 	local n f
 	provider_settle "$PM_ADDR"
-	for n in $(rec_since event=accept addr="$PM_ADDR" | "$H_PY" -c 'import json,sys
-for l in sys.stdin: print(json.loads(l)["conn"])'); do
+	for n in $(conns_since); do
 		f=$H_REC/$PM_ADDR/conn-$n.raw
 		[ -e "$f" ] || continue
 		! grep -qaF -- "$1" "$f" || fail "$2: \"$1\" reached the provider"
