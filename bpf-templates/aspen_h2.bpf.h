@@ -431,7 +431,7 @@ __noinline int aspen_h2_frame_event(struct aspen_h2conn *c, int ev, int probe)
 			s->s.r.flags |= ASPEN_REQ_BODY_DONE;
 			aspen_h2_decide_here(c, &s->s, probe); /* its DATA frame's end */
 		} else if (s && !s->s.decided) {
-			aspen_decide_stream(&s->s, probe);
+			aspen_decide_stream(&s->s, probe); /* RST_STREAM: not its frame */
 		}
 	}
 	if (ev & ASPEN_H2_EV_SETTINGS_ACK)

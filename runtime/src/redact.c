@@ -99,23 +99,21 @@ struct several_denied {
 	__u64 session;
 	__u64 ns;
 };
-static struct several_denied several_denied[16];
+#define SEVERAL_MAX 16
+static struct several_denied several_denied[SEVERAL_MAX];
 static unsigned nseveral;
 
 static void note_several_denied(__u32 tgid, __u64 session)
 {
-	unsigned n = sizeof(several_denied) / sizeof(several_denied[0]);
-
-	several_denied[nseveral++ % n] = (struct several_denied){tgid, session, boot_ns()};
+	several_denied[nseveral++ % SEVERAL_MAX] =
+	    (struct several_denied){tgid, session, boot_ns()};
 }
 
 bool redact_stream_denied(__u32 tgid, __u64 session, __u64 req_seq)
 {
-	unsigned n = sizeof(several_denied) / sizeof(several_denied[0]);
-
 	if (!(req_seq & ASPEN_REQ_SEQ_H2))
 		return false;
-	for (unsigned i = 0; i < n && i < nseveral; i++)
+	for (unsigned i = 0; i < SEVERAL_MAX && i < nseveral; i++)
 		if (several_denied[i].tgid == tgid && several_denied[i].session == session &&
 		    (req_seq & ~ASPEN_REQ_SEQ_H2) <= several_denied[i].ns)
 			return true;
