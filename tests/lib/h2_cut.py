@@ -65,5 +65,6 @@ def main():
         print("error", type(e).__name__)
         return 1
 
+
 if __name__ == "__main__":
     sys.exit(main())

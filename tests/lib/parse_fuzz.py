@@ -87,8 +87,8 @@ class Gen:
         self.pii_plain = False  # none spelled with escapes, nor right after one
 
     def pii_token(self):
-        """an SSN or an AWS key, sometimes with a character spelled as an
-        escape, or an escape just before or after it"""
+        """an SSN, an email address or an AWS key, sometimes with a
+        character spelled as an escape, or an escape just before or after it"""
         r = self.r
         if self.pii == "mask" or r.random() < 0.7:
             t = r.choice(SSNS if r.random() < 0.6 else EMAILS)
