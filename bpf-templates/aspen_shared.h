@@ -511,14 +511,19 @@ struct aspen_mismatch_event {
  * it resumes the writer; when aspend dies, its watchdog (runtime/src/
  * watchdog.c) denies the session of each HELD record in the ledger, marks
  * it RELEASED and resumes the writer: nothing is left stopped, and the
- * unmasked bytes are dropped by sk_msg. A thread is held again only when
- * its record is not HELD; records are never deleted (the LRU drops old ones). */
+ * unmasked bytes are dropped by sk_msg. A writer that runs again while its
+ * record says HELD (a SIGCONT not aspend's, seen by the signal_generate
+ * tracer; or a write sk_msg sees from it) is ESCAPED: the kernel denies
+ * its session. A thread is held again only when its record is not HELD;
+ * records are never deleted (the LRU drops old ones). */
 #define ASPEN_MAP_REDACT_HELD "aspen_redact_held"
 #define ASPEN_REDACT_HELD_MAX 4096
 enum aspen_redact_state {
 	ASPEN_REDACT_HELD = 1,	   /* stopped (or about to be), not masked yet */
 	ASPEN_REDACT_DONE = 2,	   /* aspend masked (or denied) it and resumes it */
 	ASPEN_REDACT_RELEASED = 3, /* resumed by a watchdog, its request denied */
+	ASPEN_REDACT_ESCAPED = 4,  /* resumed by another SIGCONT before aspend was
+				    * done: its session denied by the kernel */
 };
 struct aspen_redact_held {
 	__u32 tgid;

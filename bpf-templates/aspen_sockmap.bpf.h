@@ -127,6 +127,57 @@ struct {
 	__type(value, struct aspen_ledger);
 } aspen_ledger SEC(".maps");
 
+/* Writers stopped for aspend to mask their buffer (aspen_shared.h): here,
+ * beside the ledger, for sk_msg's check that none runs before aspend is
+ * done with it (aspen_redact_escaped_here). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ASPEN_REDACT_HELD_MAX);
+	__type(key, __u32);
+	__type(value, struct aspen_redact_held);
+} aspen_redact_held SEC(".maps");
+
+#if ASPEN_NEED_BODY_SCAN
+/* A writer held for redaction runs before aspend masked its buffer: a
+ * SIGCONT came from someone else than aspend's resume (another thread of
+ * the program, a shell, aspend resuming the process for another reason),
+ * so its write may carry what was to be masked. Its session is denied in
+ * the ledger (sk_msg drops all it writes) and its record says ESCAPED:
+ * aspend leaves its memory alone and audits the denial. */
+static __always_inline void aspen_redact_escape(struct aspen_redact_held *h)
+{
+	struct aspen_stream_key key = {.tgid = h->tgid, .session = h->session};
+	struct aspen_ledger zero = {}, *l;
+
+	h->state = ASPEN_REDACT_ESCAPED;
+	l = bpf_map_lookup_elem(&aspen_ledger, &key);
+	if (!l) {
+		bpf_map_update_elem(&aspen_ledger, &key, &zero, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&aspen_ledger, &key);
+	}
+	if (!l)
+		return; /* the session's sk_msg finds no ledger: uninspectable */
+	l->rule = ASPEN_RULE_UNINSPECTABLE;
+	if (!l->reason)
+		l->reason = ASPEN_UNPARSED_NO_REDACT;
+	__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_DENIED);
+}
+
+/* This write's thread is recorded HELD: it sends though aspend has not
+ * resumed it (a resume no signal made: ptrace). Its hold escaped. Not
+ * inlined: its stack is not added to every path of sk_msg. */
+static __noinline int aspen_redact_escaped_here(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct aspen_redact_held *h = bpf_map_lookup_elem(&aspen_redact_held, &tid);
+
+	if (!h || h->state != ASPEN_REDACT_HELD)
+		return 0;
+	aspen_redact_escape(h);
+	return 1;
+}
+#endif
+
 /* key: a thread id, or ASPEN_TGID_SESSION(tgid) for the process (ids are
  * below 2^22, so the two never meet) */
 struct {
@@ -864,6 +915,12 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 	}
 	if (s->dead)
 		return aspen_release(msg, SK_DROP);
+#if ASPEN_NEED_BODY_SCAN
+	if (aspen_redact_escaped_here()) {
+		s->dead = 1; /* the request's line says why */
+		return aspen_release(msg, SK_DROP);
+	}
+#endif
 	if (s->flags & ASPEN_SOCK_FORGET)
 		return aspen_release(msg, SK_PASS); /* not a provider's, leaving */
 	if (!(s->flags & ASPEN_SOCK_HELLO)) {

@@ -175,19 +175,13 @@ struct aspen_tls_zero {
 	struct aspen_stream zero;
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ASPEN_REDACT_HELD_MAX);
-	__type(key, __u32);
-	__type(value, struct aspen_redact_held);
-} aspen_redact_held SEC(".maps");
-
 /* Stop the current thread for aspend to mask its buffer: recorded first
  * (aspen_redact_held), so that whoever finds the record knows the thread
  * is stopped or about to be, and can resume it (aspend, or its watchdog
  * when aspend died: see aspen_shared.h). 0: stopped; -1: not recorded, not
  * stopped: the caller denies instead (the thread's previous hold is still
- * HELD: never the case while it runs, or the update failed). */
+ * HELD: never the case while it runs; or ESCAPED, not yet seen by aspend,
+ * whose DONE must not land on a newer hold; or the update failed). */
 static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -195,13 +189,49 @@ static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 bu
 				       .buf = buf, .since_ns = bpf_ktime_get_boot_ns() };
 	struct aspen_redact_held *was = bpf_map_lookup_elem(&aspen_redact_held, &tid);
 
-	if (was && was->state == ASPEN_REDACT_HELD)
+	if (was && (was->state == ASPEN_REDACT_HELD || was->state == ASPEN_REDACT_ESCAPED))
 		return -1;
 	if (bpf_map_update_elem(&aspen_redact_held, &tid, &h, BPF_ANY))
 		return -1;
 	bpf_send_signal_thread(19 /* SIGSTOP */);
 	return 0;
 }
+
+#if ASPEN_NEED_BODY_SCAN
+/* A SIGCONT resumes every stopped thread of its process, whoever sends it.
+ * aspend marks a hold DONE before its own: any SIGCONT that finds a hold of
+ * its process still HELD resumes that writer before its buffer is masked
+ * (another thread of the program spinning on kill(getpid(), SIGCONT), a
+ * shell's `kill -CONT`, aspend resuming the process for a probe). Seen
+ * here before the writer runs: the kernel traces the signal with the
+ * target's siglock held, and the woken thread takes it to leave its stop. */
+struct task_struct___aspen_sig {
+	int tgid;
+} __attribute__((preserve_access_index));
+
+struct bpf_map;
+
+static long aspen_sigcont_hold(struct bpf_map *map, __u32 *tid, struct aspen_redact_held *h,
+			       __u32 *tgid)
+{
+	if (h->tgid == *tgid && h->state == ASPEN_REDACT_HELD)
+		aspen_redact_escape(h);
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(aspen_redact_sigcont, int sig, void *info, struct task_struct___aspen_sig *task,
+	     int group, int result)
+{
+	__u32 tgid;
+
+	if (sig != 18 /* SIGCONT */ || !task)
+		return 0;
+	tgid = task->tgid;
+	bpf_for_each_map_elem(&aspen_redact_held, aspen_sigcont_hold, &tgid, 0);
+	return 0;
+}
+#endif
 
 struct aspen_write_undo;
 

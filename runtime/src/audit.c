@@ -247,7 +247,9 @@ static void add_redactions(struct rt_audit_ev *ev, const struct policy_obj *p,
 	}
 	snprintf(json + used, sizeof(json) - used, "]");
 	rt_audit_raw(ev, "redactions", json);
-	if (sc->split)
+	if (sc->escaped)
+		rt_audit_str(ev, "redaction", "writer resumed before masking: denied");
+	else if (sc->split)
 		rt_audit_str(ev, "redaction", "match across writes: denied");
 }
 
@@ -260,9 +262,10 @@ void audit_request(struct daemon *d, struct policy_obj *p, const struct aspen_re
 	char prov[256], model[sizeof(r->model) + 1];
 	struct aspen_verdict verdict = e->verdict;
 
-	if (rc && rc->split && e->req_seq) {
-		/* aspend denied it at a hold after the kernel's decision (a match
-		 * it could not mask in place, redact.c): this line says so */
+	if (rc && (rc->split || rc->escaped) && e->req_seq) {
+		/* denied at a hold after the kernel's decision (a match aspend
+		 * could not mask in place, or a writer resumed before it was
+		 * masked: redact.c): this line says so */
 		verdict.decision = ASPEN_DENY;
 		verdict.rule = ASPEN_RULE_UNINSPECTABLE;
 		why = aspen_unparsed_name(ASPEN_UNPARSED_NO_REDACT);

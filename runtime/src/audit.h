@@ -18,6 +18,7 @@ struct proc_view;
 struct redact_counts {
 	unsigned count[32]; /* per pattern index */
 	bool split;	    /* a match crossed writes: the request was denied */
+	bool escaped;	    /* its writer ran before aspend masked it: denied */
 };
 
 /* The lines of one drain of the ring buffer are written together

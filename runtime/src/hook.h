@@ -49,6 +49,7 @@ extern const struct hook_kind hook_cgroup_sock_addr; /* hook_cgroup.c */
 extern const struct hook_kind hook_cgroup_skb;	     /* hook_cgroup.c */
 extern const struct hook_kind hook_sockops;	     /* hook_cgroup.c */
 extern const struct hook_kind hook_tracepoint;	     /* hook_tracepoint.c */
+extern const struct hook_kind hook_tp_btf;	     /* hook_tracepoint.c */
 extern const struct hook_kind hook_sk_msg;	     /* hook_sk_msg.c */
 extern const struct hook_kind hook_uprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_uretprobe;	     /* hook_uprobe.c */

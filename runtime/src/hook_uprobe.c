@@ -38,6 +38,7 @@
 #include "policy_late.h"
 #include "policy_obj.h"
 #include "reaper.h"
+#include "redact.h"
 #include "tls_lib.h"
 #include "rt_audit.h"
 #include "rt_cgroup.h"
@@ -432,12 +433,18 @@ static long elapsed_us(const struct timespec *t0)
 /* Threads of a held process that connect while it is held stop too
  * (aspen_tls_hold); one that saw "held" just before set_ready() may queue
  * its stop after our SIGCONT. The process gets SIGCONT once more, at the
- * first loop turn RECONT_NS after the attach (tls_resume_late). */
+ * first loop turn RECONT_NS after the attach (tls_resume_late), unless a
+ * writer of it is held for redaction then: that SIGCONT would resume it
+ * unmasked (the kernel would deny its request, aspen_redact_sigcont). It
+ * waits for a turn with none, RECONT_TRIES turns at most; the hold's own
+ * resume wakes every stopped thread of the process anyway. */
 #define RECONT_SLOTS 64
 #define RECONT_NS (100ULL * 1000 * 1000)
+#define RECONT_TRIES 20
 
 static struct {
 	pid_t tgid;
+	unsigned tries;
 	__u64 due_ns;
 } recont[RECONT_SLOTS];
 static size_t nrecont;
@@ -450,20 +457,23 @@ static void resume_again_later(pid_t tgid)
 		nrecont--;
 	}
 	recont[nrecont].tgid = tgid;
+	recont[nrecont].tries = 0;
 	recont[nrecont].due_ns = mono_ns() + RECONT_NS;
 	nrecont++;
 }
 
-void tls_resume_late(void)
+void tls_resume_late(struct policy_obj *p)
 {
 	__u64 now = mono_ns();
 	size_t k = 0;
 
 	for (size_t i = 0; i < nrecont; i++) {
-		if (recont[i].due_ns <= now)
-			kill(recont[i].tgid, SIGCONT);
-		else
+		if (recont[i].due_ns > now)
 			recont[k++] = recont[i];
+		else if (!redact_holds_pending(p, (__u32)recont[i].tgid))
+			kill(recont[i].tgid, SIGCONT);
+		else if (++recont[i].tries < RECONT_TRIES)
+			recont[k++] = recont[i]; /* the next turn */
 	}
 	nrecont = k;
 }

@@ -15,8 +15,9 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid);
  * process's read probes, resume it */
 void tls_on_reads(struct daemon *d, struct policy_obj *p, __u32 tgid);
 /* SIGCONT once more to processes held a little while ago (a stop queued
- * by another thread after the first SIGCONT) */
-void tls_resume_late(void);
+ * by another thread after the first SIGCONT), none of whose writers p
+ * holds for redaction */
+void tls_resume_late(struct policy_obj *p);
 /* Detach the probes of processes that exited */
 void tls_check_exits(struct daemon *d, struct policy_obj *p);
 /* Move every probed process to p's programs (reload) */

@@ -515,7 +515,7 @@ static int run(struct daemon *d)
 		events_flush(d, d->cur);
 		policy_heartbeat(d->cur);
 		tls_check_exits(d, d->cur);
-		tls_resume_late();
+		tls_resume_late(d->cur);
 		events_check_lost(d, d->cur);
 		events_check_dns(d, d->cur, false);
 		if (d->reload) {

@@ -17,11 +17,21 @@
  * is not HELD was released so: its request is audited as denied and the
  * writer's memory is not touched.
  *
+ * Any SIGCONT resumes a stopped writer. One that finds its record HELD (a
+ * thread of the program, a shell, aspend resuming the process for another
+ * reason) is seen by the kernel's signal tracer (aspen_redact_sigcont): it
+ * marks the record ESCAPED and denies the session, so sk_msg drops what
+ * the writer sends. aspend audits the denial, leaves the writer's memory
+ * alone, and marks the record DONE; until then the kernel holds that
+ * thread no more (its writes are denied), so our DONE never lands on a
+ * newer hold.
+ *
  * A match that began in an earlier write cannot be masked any more (those
  * bytes are encrypted): the request is denied instead, through the
  * thread's verdict the sk_msg program reads.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -345,7 +355,8 @@ unsigned redact_sweep(struct policy_obj *p, bool all)
 
 		key = next;
 		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &h) || h.state != ASPEN_REDACT_HELD ||
+		if (bpf_map_lookup_elem(fd, &key, &h) ||
+		    (h.state != ASPEN_REDACT_HELD && h.state != ASPEN_REDACT_ESCAPED) ||
 		    (!all && now - h.since_ns < REDACT_ORPHAN_NS))
 			continue;
 		log_warn("pid %u: held for redaction %llu ms ago and never resumed%s: resumed now, "
@@ -358,18 +369,47 @@ unsigned redact_sweep(struct policy_obj *p, bool all)
 	return n;
 }
 
-/* 1: the kernel's record of this hold says HELD (the writer waits for us);
- * 0: it was released by a watchdog while no aspend ran (or is gone). */
-static int hold_recorded(struct policy_obj *p, const struct aspen_redact_event *e,
-			 struct aspen_redact_held *h)
+bool redact_holds_pending(struct policy_obj *p, __u32 tgid)
+{
+	int fd = policy_map_fd(p->maps.redact_held);
+	char path[64];
+	struct dirent *de;
+	bool held = false;
+	DIR *dir;
+
+	if (fd < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%u/task", tgid);
+	if (!(dir = opendir(path)))
+		return false;
+	while (!held && (de = readdir(dir))) {
+		struct aspen_redact_held h;
+		__u32 tid = (__u32)strtoul(de->d_name, NULL, 10);
+
+		held = tid && bpf_map_lookup_elem(fd, &tid, &h) == 0 && h.tgid == tgid &&
+		       h.state == ASPEN_REDACT_HELD;
+	}
+	closedir(dir);
+	return held;
+}
+
+/* The kernel's record of this hold: ASPEN_REDACT_HELD (the writer waits
+ * for us), ESCAPED (a SIGCONT not ours resumed it: the kernel denied its
+ * session), or 0: released by a watchdog while no aspend ran, or gone. */
+static int hold_state(struct policy_obj *p, const struct aspen_redact_event *e,
+		      struct aspen_redact_held *h)
 {
 	int fd = policy_map_fd(p->maps.redact_held);
 	__u32 tid = e->pid;
 
 	if (fd < 0)
-		return 1;
-	return bpf_map_lookup_elem(fd, &tid, h) == 0 && h->state == ASPEN_REDACT_HELD &&
-	       h->tgid == e->tgid && h->session == e->session && h->buf == e->buf;
+		return ASPEN_REDACT_HELD;
+	if (bpf_map_lookup_elem(fd, &tid, h) || h->tgid != e->tgid || h->session != e->session ||
+	    h->buf != e->buf)
+		return 0;
+	if (h->state != ASPEN_REDACT_HELD && h->state != ASPEN_REDACT_ESCAPED)
+		return 0;
+	return (int)h->state;
 }
 
 /* Before the SIGCONT (the writer is stopped: the kernel writes no other
@@ -383,6 +423,31 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
 	h->state = ASPEN_REDACT_DONE;
 	if (fd >= 0)
 		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
+}
+
+/* A SIGCONT not ours resumed the writer before we were done with it: the
+ * kernel denied its session (aspen_redact_escape), so nothing of it left
+ * unmasked. Its line says so; the record is marked DONE and the writer
+ * resumed all the same (a SIGCONT that came before the kernel's SIGSTOP
+ * leaves it stopped now). */
+static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
+			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending)
+{
+	sc->c.escaped = true;
+	deny_session(p, e->tgid, e->session);
+	if (!e->req_seq)
+		note_several_denied(e->tgid, e->session);
+	if (!line_pending)
+		audit_redact_denied(d, p,
+				    "its writer was resumed before its match to mask was masked "
+				    "(a SIGCONT not aspend's)",
+				    e);
+	log_warn("pid %u: a writer held for redaction was resumed by another SIGCONT before it "
+		 "was masked: request denied",
+		 e->tgid);
+	hold_done(p, e, h);
+	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
 }
 
 /* The copy of a held writer's buffer: kept from hold to hold (grown, never
@@ -522,13 +587,19 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	struct session_counts *sc = counts_for(e->tgid, e->session, e->req_seq);
 	size_t len = e->len, off = e->body_off == ~0u ? 0 : e->body_off;
 	bool changed = false, ok = false;
+	int state;
 	uint8_t *buf = NULL;
 	struct timespec t0, t1;
 	struct aspen_redact_held held = {0};
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	PROF(PROF_START);
-	if (!hold_recorded(p, e, &held)) {
+	state = hold_state(p, e, &held);
+	if (state == ASPEN_REDACT_ESCAPED) {
+		hold_escaped(d, p, e, sc, &held, line_pending);
+		return;
+	}
+	if (state != ASPEN_REDACT_HELD) {
 		/* its writer runs again: its memory is not ours to touch */
 		audit_redact_denied(d, p,
 				    "held for redaction when aspend died: resumed unmasked by the "
@@ -571,6 +642,13 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		}
 		ok = mask_all(p, e, buf, off, len, sc, &changed);
 		PROF(PROF_MASK);
+		/* its writer may have been resumed meanwhile: then its memory
+		 * is not ours to touch (the kernel denied its session) */
+		if (ok && changed && hold_state(p, e, &held) != ASPEN_REDACT_HELD) {
+			explicit_bzero(buf, len);
+			hold_escaped(d, p, e, sc, &held, line_pending);
+			return;
+		}
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
 			log_warn("pid %u: cannot write its buffer: %s", e->tgid, strerror(errno));
 			ok = false;
@@ -593,6 +671,13 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 			 e->tgid);
 	}
 	PROF(PROF_WRITE);
+	if (ok && hold_state(p, e, &held) == ASPEN_REDACT_ESCAPED) {
+		/* resumed while we masked: the kernel cut its session */
+		if (buf)
+			explicit_bzero(buf, len);
+		hold_escaped(d, p, e, sc, &held, line_pending);
+		return;
+	}
 	hold_done(p, e, &held);
 	PROF(PROF_DONE);
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)

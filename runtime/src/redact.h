@@ -37,6 +37,10 @@ bool redact_take_counts(__u32 tgid, __u64 session, __u64 req_seq, struct redact_
  * a hold names no stream): its line, if it has matches to mask, says deny */
 bool redact_stream_denied(__u32 tgid, __u64 session, __u64 req_seq);
 
+/* Whether a thread of tgid is held for redaction (its record HELD): a
+ * SIGCONT now would resume it unmasked (and the kernel deny its request) */
+bool redact_holds_pending(struct policy_obj *p, __u32 tgid);
+
 /* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */
 void redact_profile_start(void);
 void redact_profile_dump(void);

@@ -116,7 +116,7 @@ static unsigned redact_pass(int held_fd, int ledger_fd)
 		prev = &key;
 		if (bpf_map_lookup_elem(held_fd, &key, &h))
 			continue;
-		if (h.state == ASPEN_REDACT_HELD) {
+		if (h.state == ASPEN_REDACT_HELD || h.state == ASPEN_REDACT_ESCAPED) {
 			redact_release_held(held_fd, ledger_fd, key, &h);
 			n++;
 		} else if (now - h.since_ns < REDACT_RECENT_NS) {

@@ -46,14 +46,6 @@ evasion() { # NAME ATTACK ARGS...
 	shift
 	client "$name" env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/evasion.py" "$@"
 }
-# no_stopped: no process of the test cgroup is in state T (stopped)
-no_stopped() {
-	local pid st
-	for pid in $(cat "$H_CG/cgroup.procs" 2>/dev/null); do
-		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
-		[ "$st" != T ] || fail "$1: pid $pid is left stopped"
-	done
-}
 # raw_has ADDR STRING: the plaintext the provider at ADDR received holds STRING
 raw_has() { cat "$H_REC/$1"/conn-*.raw 2>/dev/null | grep -c -- "$2" || true; }
 

@@ -150,6 +150,31 @@ assert_never_arrived "th@example" "an address begun in the write before (chunked
 assert_never_arrived "EEEEEEEE" "an address begun in the write before (chunked), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
+# a writer stopped for its SSN to be masked, resumed before aspend masked
+# it: a child process sends SIGCONT to the client without pause (so did
+# aspend itself once, 100 ms after a process's probes were attached: the
+# fuzz run in CI sent an SSN). The kernel sees every SIGCONT that finds a
+# writer held: its request is denied, nothing of it at the provider.
+provider_mark "$IP_OPENAI"
+client py-sigcont env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/evasion.py" sigcont api.openai.com \
+	--data "$(user_body 'nothing to mask')" --data "$body" --count 40
+assert_contains "$C_OUT" '"attack": "sigcont-first", "req": 0, "status": 200' "the request before the SIGCONTs"
+assert_never_arrived "$ssn" "an SSN whose writer was resumed by another process's SIGCONT"
+assert_never_arrived "$card" "a card number whose writer was resumed by another process's SIGCONT"
+denied=$(grep -c '"attack": "sigcont", .*"error"' "$C_OUT" || true)
+masked=$(grep -c '"attack": "sigcont", .*"status": 200' "$C_OUT" || true)
+[ $((denied + masked)) -eq 40 ] || fail "py-sigcont: $denied denied and $masked answered of 40: $(cat "$C_OUT")"
+[ "$denied" -ge 1 ] || fail "py-sigcont: no request was denied: no hold was escaped"
+audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+escaped=$(audit_find event=request pid="$C_PID" | grep -c 'resumed before' || true)
+[ "$escaped" -ge 1 ] || fail "py-sigcont: no audit line says the writer was resumed before masking"
+# each answered one arrived, and no SSN arrived at all (above): masked
+[ "$masked" -eq 0 ] || [ "$(rec_since event=request addr="$IP_OPENAI" | wc -l)" -eq $((masked + 1)) ] ||
+	fail "py-sigcont: $masked answered, the provider received $(rec_since event=request addr="$IP_OPENAI" | wc -l) - 1"
+echo "[tls-redact] py-sigcont: $denied denied, $masked masked, $escaped lines say resumed before masking"
+assert_not_contains "$H_AUDIT" "$ssn"
+no_stopped py-sigcont
+
 # a private key: denied, zero bytes
 provider_mark "$IP_OPENAI"
 key='-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEAtest-----END RSA PRIVATE KEY-----'

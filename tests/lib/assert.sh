@@ -61,3 +61,12 @@ assert_refused() {
 		;;
 	esac
 }
+
+# no_stopped NAME: no process of the test cgroup is left stopped (state T)
+no_stopped() {
+	local pid st
+	for pid in $(cat "$H_CG/cgroup.procs" 2>/dev/null); do
+		st=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)
+		[ "$st" != T ] || fail "$1: pid $pid is left stopped"
+	done
+}

