@@ -436,8 +436,8 @@ static long elapsed_us(const struct timespec *t0)
  * first loop turn RECONT_NS after the attach (tls_resume_late), unless a
  * writer of it is held for redaction then: that SIGCONT would resume it
  * unmasked (the kernel would deny its request, aspen_redact_sigcont). It
- * waits for a turn with none, RECONT_TRIES turns at most; the hold's own
- * resume wakes every stopped thread of the process anyway. */
+ * waits for a turn with none, RECONT_TRIES turns at most (then it is sent
+ * all the same: nothing is left stopped). */
 #define RECONT_SLOTS 64
 #define RECONT_NS (100ULL * 1000 * 1000)
 #define RECONT_TRIES 20
@@ -462,6 +462,18 @@ static void resume_again_later(pid_t tgid)
 	nrecont++;
 }
 
+/* Resume a process held for its probes, and once more later. Not while
+ * a writer of it is held for redaction (another thread's, its event still
+ * ahead of us in the ring): our SIGCONT would resume that writer unmasked
+ * (and the kernel deny its request); the hold's own resume wakes the
+ * whole process. */
+static void resume_held(struct policy_obj *p, __u32 tgid)
+{
+	if (!redact_holds_pending(p, tgid) && kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
+	resume_again_later((pid_t)tgid);
+}
+
 void tls_resume_late(struct policy_obj *p)
 {
 	__u64 now = mono_ns();
@@ -470,10 +482,11 @@ void tls_resume_late(struct policy_obj *p)
 	for (size_t i = 0; i < nrecont; i++) {
 		if (recont[i].due_ns > now)
 			recont[k++] = recont[i];
-		else if (!redact_holds_pending(p, (__u32)recont[i].tgid))
-			kill(recont[i].tgid, SIGCONT);
-		else if (++recont[i].tries < RECONT_TRIES)
+		else if (redact_holds_pending(p, (__u32)recont[i].tgid) &&
+			 ++recont[i].tries < RECONT_TRIES)
 			recont[k++] = recont[i]; /* the next turn */
+		else
+			kill(recont[i].tgid, SIGCONT);
 	}
 	nrecont = k;
 }
@@ -556,9 +569,7 @@ void tls_on_hold(struct daemon *d, struct policy_obj *p, __u32 tgid, __u32 tid)
 		pin_tls(d, (pid_t)tgid, tp->links, tp->nlinks); /* they outlive aspend */
 	set_ready(p, tgid, tp && tp->nlinks ? ASPEN_TLS_READY : ASPEN_TLS_NONE,
 		  tp && tp->nlinks && tp->reads ? ASPEN_READS_ON : ASPEN_READS_NO);
-	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
-		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
-	resume_again_later((pid_t)tgid);
+	resume_held(p, tgid);
 	if (tp) {
 		struct tls_attach_info ti = {
 			.lib = tp->nlinks ? tp->lib : NULL,
@@ -625,9 +636,7 @@ void tls_on_reads(struct daemon *d, struct policy_obj *p, __u32 tgid)
 				 tgid);
 	}
 	set_reads(p, tgid, tp && tp->reads ? ASPEN_READS_ON : ASPEN_READS_FAILED);
-	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
-		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
-	resume_again_later((pid_t)tgid);
+	resume_held(p, tgid);
 	metrics_hold("tls_reads", elapsed_us(&t0));
 }
 
