@@ -425,6 +425,20 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
 		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
 }
 
+/* After its record says DONE. A stop is the whole process's: another
+ * thread of it may have been held too, an instant after this one (its
+ * record HELD, its event after this one in the ring). Our SIGCONT would
+ * resume it unmasked (and the kernel deny its request): its own resume is
+ * left to do it. (A record HELD whose event never comes is released by
+ * redact_sweep, after REDACT_ORPHAN_NS.) */
+static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e)
+{
+	if (redact_holds_pending(p, e->tgid))
+		return;
+	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+}
+
 /* A SIGCONT not ours resumed the writer before we were done with it: the
  * kernel denied its session (aspen_redact_escape), so nothing of it left
  * unmasked. Its line says so; the record is marked DONE and the writer
@@ -446,8 +460,7 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 		 "was masked: request denied",
 		 e->tgid);
 	hold_done(p, e, h);
-	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
-		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+	resume_writer(p, e);
 }
 
 /* The copy of a held writer's buffer: kept from hold to hold (grown, never
@@ -680,8 +693,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	}
 	hold_done(p, e, &held);
 	PROF(PROF_DONE);
-	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
-		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+	resume_writer(p, e);
 	PROF(PROF_CONT);
 	if (pr)
 		nprof++;

@@ -175,6 +175,46 @@ echo "[tls-redact] py-sigcont: $denied denied, $masked masked, $escaped lines sa
 assert_not_contains "$H_AUDIT" "$ssn"
 no_stopped py-sigcont
 
+# four threads of one process write requests to mask at once, each on its
+# own connection. A stop is the whole process's: a second thread may be
+# held an instant after the first, and the first one's resume would wake
+# it unmasked (until session 40 its write left unmasked; then the kernel
+# denied it). aspend resumes the process after its last hold: every
+# request is masked, none denied.
+provider_mark "$IP_OPENAI"
+client py-threads env SSL_CERT_FILE="$H_CA" "$H_PY" - "$H_LIB" "$body" <<'EOP'
+import json, sys, threading
+sys.path.insert(0, sys.argv[1])
+from parse_fuzz import connect, read_response
+raw = sys.argv[2].encode()
+head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n" \
+       b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(raw)
+out = []
+
+def worker(k):
+    s, f = connect("api.openai.com")
+    for i in range(25):
+        try:
+            s.sendall(head + raw)
+            out.append(read_response(f))
+        except (OSError, ValueError, IndexError) as e:
+            out.append(type(e).__name__)
+            s, f = connect("api.openai.com")
+
+threads = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+ok = out.count(200)
+print(json.dumps({"ok": ok, "failed": len(out) - ok, "errors": sorted(set(map(str, out)))}))
+sys.exit(0 if ok == len(out) == 100 else 1)
+EOP
+assert_ok "python3: four threads writing requests to mask at once"
+assert_never_arrived "$ssn" "four threads writing requests to mask at once"
+assert_arrived "four threads writing requests to mask at once" 100
+no_stopped py-threads
+
 # a private key: denied, zero bytes
 provider_mark "$IP_OPENAI"
 key='-----BEGIN RSA PRIVATE KEY-----MIIEowIBAAKCAQEAtest-----END RSA PRIVATE KEY-----'
