@@ -524,13 +524,30 @@ enum aspen_redact_state {
 	ASPEN_REDACT_RELEASED = 3, /* resumed by a watchdog, its request denied */
 	ASPEN_REDACT_ESCAPED = 4,  /* resumed by another SIGCONT before aspend was
 				    * done: its session denied by the kernel */
+	ASPEN_REDACT_PROC = 5,	   /* not a hold: a process's entry (below) */
 };
+/* A process's entry, under ASPEN_REDACT_PROC_KEY(tgid) (thread ids are
+ * below 2^22): the threads of it the kernel held (`tids`, the first
+ * ASPEN_REDACT_PROC_TIDS; `ntids` counts them all), so that the SIGCONT
+ * tracer finds a process's holds without walking the map (a walk visits
+ * every bucket: ~10 us a SIGCONT, aspend's own resumes included). More
+ * threads than listed: it walks. */
+#define ASPEN_REDACT_PROC_KEY(tgid) ((__u32)(tgid) | 0x80000000u)
+#define ASPEN_REDACT_PROC_TIDS 5
 struct aspen_redact_held {
 	__u32 tgid;
-	__u32 state;    /* enum aspen_redact_state */
-	__u64 session;  /* the ledger key is { tgid, session } */
-	__u64 buf;      /* = the hold event's buf: tells a hold from the next */
-	__u64 since_ns; /* CLOCK_BOOTTIME of the hold */
+	__u32 state; /* enum aspen_redact_state */
+	union {
+		struct {
+			__u64 session;	/* the ledger key is { tgid, session } */
+			__u64 buf;	/* = the hold event's buf: tells a hold from the next */
+			__u64 since_ns; /* CLOCK_BOOTTIME of the hold */
+		};
+		struct { /* ASPEN_REDACT_PROC */
+			__u32 tids[ASPEN_REDACT_PROC_TIDS];
+			__u32 ntids;
+		};
+	};
 };
 
 

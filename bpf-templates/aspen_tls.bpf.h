@@ -175,13 +175,40 @@ struct aspen_tls_zero {
 	struct aspen_stream zero;
 };
 
+/* List thread tid in its process's entry (aspen_shared.h), once. */
+static __noinline void aspen_redact_list_thread(__u32 tgid, __u32 tid)
+{
+	__u32 key = ASPEN_REDACT_PROC_KEY(tgid), i;
+	struct aspen_redact_held zero = {.tgid = tgid, .state = ASPEN_REDACT_PROC};
+	struct aspen_redact_held *pe = bpf_map_lookup_elem(&aspen_redact_held, &key);
+
+	if (!pe) {
+		bpf_map_update_elem(&aspen_redact_held, &key, &zero, BPF_NOEXIST);
+		pe = bpf_map_lookup_elem(&aspen_redact_held, &key);
+		if (!pe)
+			return; /* the tracer finds no entry: sk_msg's check stands */
+	}
+	for (i = 0; i < ASPEN_REDACT_PROC_TIDS; i++)
+		if (i < pe->ntids && pe->tids[i] == tid)
+			return;
+	/* two threads listed at once may write the same slot: both count,
+	 * the slot one of them left 0 sends the tracer to its walk */
+	i = pe->ntids;
+	if (i < ASPEN_REDACT_PROC_TIDS)
+		pe->tids[i] = tid;
+	__sync_fetch_and_add(&pe->ntids, 1);
+}
+
 /* Stop the current thread for aspend to mask its buffer: recorded first
  * (aspen_redact_held), so that whoever finds the record knows the thread
  * is stopped or about to be, and can resume it (aspend, or its watchdog
  * when aspend died: see aspen_shared.h). 0: stopped; -1: not recorded, not
  * stopped: the caller denies instead (the thread's previous hold is still
  * HELD: never the case while it runs; or ESCAPED, not yet seen by aspend,
- * whose DONE must not land on a newer hold; or the update failed). */
+ * whose DONE must not land on a newer hold; or the update failed). The
+ * caller reserved the hold's event before: aspend takes a ring with no
+ * record after the one it handles for "no other hold is recorded"
+ * (redact.c resume_writer). */
 static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -191,6 +218,7 @@ static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 bu
 
 	if (was && (was->state == ASPEN_REDACT_HELD || was->state == ASPEN_REDACT_ESCAPED))
 		return -1;
+	aspen_redact_list_thread(tgid, tid); /* before the record: the tracer's index */
 	if (bpf_map_update_elem(&aspen_redact_held, &tid, &h, BPF_ANY))
 		return -1;
 	bpf_send_signal_thread(19 /* SIGSTOP */);
@@ -223,12 +251,28 @@ SEC("tp_btf/signal_generate")
 int BPF_PROG(aspen_redact_sigcont, int sig, void *info, struct task_struct___aspen_sig *task,
 	     int group, int result)
 {
-	__u32 tgid;
+	struct aspen_redact_held *pe, *h;
+	__u32 tgid, key, tid, i;
 
 	if (sig != 18 /* SIGCONT */ || !task)
 		return 0;
 	tgid = task->tgid;
-	bpf_for_each_map_elem(&aspen_redact_held, aspen_sigcont_hold, &tgid, 0);
+	key = ASPEN_REDACT_PROC_KEY(tgid);
+	pe = bpf_map_lookup_elem(&aspen_redact_held, &key);
+	if (!pe)
+		return 0; /* none of its threads was ever held */
+	for (i = 0; i < ASPEN_REDACT_PROC_TIDS; i++) {
+		if (i >= pe->ntids)
+			return 0;
+		tid = pe->tids[i];
+		if (!tid)
+			break; /* a slot two threads wrote at once */
+		h = bpf_map_lookup_elem(&aspen_redact_held, &tid);
+		if (h && h->tgid == tgid && h->state == ASPEN_REDACT_HELD)
+			aspen_redact_escape(h);
+	}
+	if (pe->ntids > i) /* more threads than listed */
+		bpf_for_each_map_elem(&aspen_redact_held, aspen_sigcont_hold, &tgid, 0);
 	return 0;
 }
 #endif

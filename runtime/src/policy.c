@@ -342,10 +342,9 @@ void policy_destroy(struct policy_obj *p)
 		return;
 	hooks_detach(p);
 	policy_late_free(p);
-	ring_buffer__free(p->rb);
+	events_close(p);
 	redact_release(p);
 	scrub_release(p);
-	free(p->rb_ctx);
 	bpf_object__close(p->obj);
 	aspen_meta_free(&p->meta);
 	free(p);

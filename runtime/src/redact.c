@@ -45,6 +45,7 @@
 #include "audit.h"
 #include "clock.h"
 #include "daemon.h"
+#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy_obj.h"
@@ -433,7 +434,9 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
  * redact_sweep, after REDACT_ORPHAN_NS.) */
 static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e)
 {
-	if (redact_holds_pending(p, e->tgid))
+	/* no record after ours in the ring: no other hold (the kernel
+	 * reserves its event before it records the hold); else look */
+	if (!events_only_this(p, sizeof(*e)) && redact_holds_pending(p, e->tgid))
 		return;
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));

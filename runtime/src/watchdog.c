@@ -119,7 +119,7 @@ static unsigned redact_pass(int held_fd, int ledger_fd)
 		if (h.state == ASPEN_REDACT_HELD || h.state == ASPEN_REDACT_ESCAPED) {
 			redact_release_held(held_fd, ledger_fd, key, &h);
 			n++;
-		} else if (now - h.since_ns < REDACT_RECENT_NS) {
+		} else if (h.state != ASPEN_REDACT_PROC && now - h.since_ns < REDACT_RECENT_NS) {
 			kill((pid_t)h.tgid, SIGCONT);
 		}
 	}
