@@ -456,11 +456,11 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 		note_several_denied(e->tgid, e->session);
 	if (!line_pending)
 		audit_redact_denied(d, p,
-				    "its writer was resumed before its match to mask was masked "
-				    "(a SIGCONT not aspend's)",
+				    "its writer ran before its match to mask was masked (resumed by "
+				    "a SIGCONT not aspend's, or never stopped: a tracer)",
 				    e);
-	log_warn("pid %u: a writer held for redaction was resumed by another SIGCONT before it "
-		 "was masked: request denied",
+	log_warn("pid %u: a writer held for redaction ran before it was masked (another "
+		 "SIGCONT, or a tracer): request denied",
 		 e->tgid);
 	hold_done(p, e, h);
 	resume_writer(p, e);

@@ -166,7 +166,7 @@ masked=$(grep -c '"attack": "sigcont", .*"status": 200' "$C_OUT" || true)
 [ $((denied + masked)) -eq 40 ] || fail "py-sigcont: $denied denied and $masked answered of 40: $(cat "$C_OUT")"
 [ "$denied" -ge 1 ] || fail "py-sigcont: no request was denied: no hold was escaped"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
-escaped=$(audit_find event=request pid="$C_PID" | grep -c 'resumed before' || true)
+escaped=$(audit_find event=request pid="$C_PID" | grep -c 'resumed before masking\|ran before its match to mask' || true)
 [ "$escaped" -ge 1 ] || fail "py-sigcont: no audit line says the writer was resumed before masking"
 # each answered one arrived, and no SSN arrived at all (above): masked
 [ "$masked" -eq 0 ] || [ "$(rec_since event=request addr="$IP_OPENAI" | wc -l)" -eq $((masked + 1)) ] ||
@@ -174,6 +174,27 @@ escaped=$(audit_find event=request pid="$C_PID" | grep -c 'resumed before' || tr
 echo "[tls-redact] py-sigcont: $denied denied, $masked masked, $escaped lines say resumed before masking"
 assert_not_contains "$H_AUDIT" "$ssn"
 no_stopped py-sigcont
+
+# a tracer (ptrace) swallows every SIGSTOP of the client: its writer is
+# never stopped for masking, and writes while aspend has not masked its
+# buffer; no SIGCONT is sent. sk_msg refuses a write from a thread still
+# recorded held. Nothing of any request to mask reaches the provider (the
+# later ones, on new connections, are refused as session_mismatch).
+provider_mark "$IP_OPENAI"
+client py-swallowed env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/swallow_stop.py" \
+	"$H_PY" "$H_LIB/evasion.py" repeat api.openai.com --data "$(user_body 'nothing to mask')" --data "$body" --count 10
+assert_contains "$C_ERR" "swallowed " "the tracer ran"
+assert_never_arrived "$ssn" "an SSN from a process whose stops are swallowed"
+swallowed=$(sed -n 's/.*swallowed \([0-9]*\).*/\1/p' "$C_ERR")
+[ "${swallowed:-0}" -ge 2 ] || fail "py-swallowed: $swallowed stops swallowed: no hold was exercised"
+tracee=$("$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pid"])' <"$C_OUT")
+denied=$(grep -c '"attack": "sigcont", .*"error"' "$C_OUT" || true)
+[ "$denied" -eq 10 ] || fail "py-swallowed: $denied of 10 requests to mask denied: $(cat "$C_OUT")"
+line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$tracee")
+case $line in *"resumed before masking"* | *"ran before its match to mask"*) ;;
+*) fail "py-swallowed: the no_redact line does not say the writer ran unmasked: $line" ;; esac
+echo "[tls-redact] py-swallowed: $swallowed stops swallowed, $denied of 10 denied"
+no_stopped py-swallowed
 
 # four threads of one process write requests to mask at once, each on its
 # own connection. A stop is the whole process's: a second thread may be

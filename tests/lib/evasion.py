@@ -37,6 +37,8 @@ Attacks:
             sends SIGCONT to this one without pause while it sends B N
             times (a new connection after each failure): a writer stopped
             for aspend to mask its buffer, resumed before it was masked
+  repeat    the same without the child (run under a tracer that swallows
+            the stops: tests/lib/swallow_stop.py)
   unlearned --data A --front NAME: HOST is an address no provider has;
             SNI and Host name NAME (a provider); two connections, --wait
             seconds apart (the first one asks for the process's probes)
@@ -340,7 +342,7 @@ def wantwrite(args, ssl):
     emit(attack="wantwrite-tries", tries=tries[0])
 
 
-def sigcont(args, ssl):
+def sigcont(args, ssl, spam=True):
     ctx = ssl.create_default_context()
     conn = [None]
 
@@ -358,6 +360,10 @@ def sigcont(args, ssl):
             raise ConnectionError("the connection was cut")
         return st[0]
     attempt("sigcont-first", 0, lambda: one(args.data[0]))
+    if not spam:
+        for req in range(1, args.count + 1):
+            attempt("sigcont", req, lambda: one(args.data[1]))
+        return
     parent = os.getpid()
     child = os.fork()
     if child == 0:
@@ -385,7 +391,7 @@ def unlearned(args, ssl):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("attack", choices=["pipeline", "thread", "fork", "late-tls", "decoys",
-                                       "fronting", "unlearned", "fdpass", "wantwrite", "sigcont"])
+                                       "fronting", "unlearned", "fdpass", "wantwrite", "sigcont", "repeat"])
     ap.add_argument("host")
     ap.add_argument("--data", action="append", default=[])
     ap.add_argument("--wait", type=float, default=1.5)
@@ -404,7 +410,7 @@ def main():
     import ssl
     {"pipeline": pipeline, "thread": thread, "fork": fork, "fronting": fronting,
      "unlearned": unlearned, "fdpass": fdpass, "wantwrite": wantwrite,
-     "sigcont": sigcont}[args.attack](args, ssl)
+     "sigcont": sigcont, "repeat": lambda a, s: sigcont(a, s, spam=False)}[args.attack](args, ssl)
 
 
 if __name__ == "__main__":
