@@ -447,6 +447,10 @@ static void resume_writer(struct policy_obj *p, const struct aspen_redact_event 
  * unmasked. Its line says so; the record is marked DONE and the writer
  * resumed all the same (a SIGCONT that came before the kernel's SIGSTOP
  * leaves it stopped now). */
+#define ESCAPED_WHY                                                                                \
+	"its writer ran before its match to mask was masked (resumed by a SIGCONT not "            \
+	"aspend's, or never stopped: a tracer)"
+
 static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
 			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending)
 {
@@ -455,10 +459,7 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 	if (!e->req_seq)
 		note_several_denied(e->tgid, e->session);
 	if (!line_pending)
-		audit_redact_denied(d, p,
-				    "its writer ran before its match to mask was masked (resumed by "
-				    "a SIGCONT not aspend's, or never stopped: a tracer)",
-				    e);
+		audit_redact_denied(d, p, ESCAPED_WHY, e);
 	log_warn("pid %u: a writer held for redaction ran before it was masked (another "
 		 "SIGCONT, or a tracer): request denied",
 		 e->tgid);
