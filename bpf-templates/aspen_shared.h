@@ -550,7 +550,6 @@ struct aspen_redact_held {
 	};
 };
 
-
 /* Where matches to mask end in a write: the kernel's DFA accepted on the
  * bytes at offsets from..to of the write (the byte that completes a match,
  * or with a closing \b the one after it, which may be the last byte of a
@@ -560,8 +559,10 @@ struct aspen_redact_held {
  * or the request is denied (a match written with escapes, split by a write,
  * chunk or frame boundary). Until session 38 aspend only checked that it
  * found *some* match of each pattern: a plain SSN beside an escaped one
- * masked the first and sent the second. */
-#define ASPEN_REDACT_ENDS 256
+ * masked the first and sent the second. 1024 entries (12 KB in each hold
+ * event): a prompt holding a list of addresses is masked, not denied
+ * (256 until session 40). */
+#define ASPEN_REDACT_ENDS 1024
 /* req_seq of an HTTP/2 stream's request: streams interleave, so a later
  * one's line does not mean an earlier one's writes are all parsed */
 #define ASPEN_REQ_SEQ_H2 (1ULL << 63)

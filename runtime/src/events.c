@@ -234,7 +234,8 @@ static void on_redact_hold(struct daemon *d, struct policy_obj *p,
 			   const struct aspen_redact_event *e)
 {
 	emit_earlier(d, p, e->tgid, e->session, e->req_seq);
-	redact_on_hold(d, p, e, events_pending(e->tgid, e->session, e->req_seq));
+	redact_on_hold(d, p, e, events_pending(e->tgid, e->session, e->req_seq),
+		       events_only_this(p, sizeof(*e)));
 	/* its line, held back, waited for this hold of its last write */
 	emit_pending(d, p, e->tgid, e->session, e->req_seq, false);
 }

@@ -5,6 +5,7 @@
 #define ASPEND_EVENTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct daemon;
 struct policy_obj;

@@ -45,7 +45,6 @@
 #include "audit.h"
 #include "clock.h"
 #include "daemon.h"
-#include "events.h"
 #include "log.h"
 #include "metrics.h"
 #include "policy_obj.h"
@@ -220,6 +219,9 @@ static int mask_view_span(size_t start, size_t end, void *arg)
 	return mask_span(m->base + a, m->base + b, m);
 }
 
+/* The longest JSON escape (a surrogate pair) */
+#define ESCAPE_MAX 12
+
 /* The raw bytes of the JSON escape at buf[b] (a backslash): 2, 6, or 12
  * for a surrogate pair; 0 if none starts there. */
 static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
@@ -230,7 +232,7 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
 		return 2;
 	if (b + 7 < len && (buf[b + 2] | 0x20) == 'd' && buf[b + 3] &&
 	    strchr("89abAB", buf[b + 3]) && buf[b + 6] == '\\' && buf[b + 7] == 'u')
-		return 12; /* a high half and its low half: one character */
+		return ESCAPE_MAX; /* a high half and its low half: one character */
 	return 6;
 }
 
@@ -245,22 +247,62 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
  * no patterns, aspen_body_resume()). It begins with an escape's last
  * bytes, or is the tail of a match whose head was sent before or sits
  * before the framing. */
-static bool is_break(const struct aspen_redact_ends *en, size_t a)
+/* The kernel notes ends and breaks in the order it reads the write: the
+ * breaks (entries with no patterns) are in order, copied here to be
+ * searched. And mask_all finds one pattern's spans after another's, each
+ * in order and apart: pattern i's are spans[pat_at[i] .. + pat_n[i]).
+ * Each end is then checked in O(log n), where a walk over every span and
+ * break for each made a write with a thousand matches cost 10^9 steps. */
+static struct aspen_redact_end breaks[ASPEN_REDACT_ENDS];
+static size_t nbreaks, pat_at[32], pat_n[32];
+
+static void index_ends(const struct aspen_redact_ends *en)
 {
+	nbreaks = 0;
 	for (__u32 k = 0; k < en->n && k < ASPEN_REDACT_ENDS; k++)
-		if (!en->e[k].pats && en->e[k].from <= a && a <= en->e[k].to)
-			return true;
-	return false;
+		if (!en->e[k].pats)
+			breaks[nbreaks++] = en->e[k];
+	memset(pat_n, 0, sizeof(pat_n));
+	for (size_t i = nspans; i-- > 0;) {
+		pat_at[spans[i].pat] = i;
+		pat_n[spans[i].pat]++;
+	}
 }
 
-static bool end_explained(const struct aspen_redact_ends *en, const uint8_t *buf, size_t len,
-			  int pat, size_t p)
+static bool is_break(size_t a)
 {
-	for (size_t i = 0; i < nspans; i++) {
+	size_t lo = 0, hi = nbreaks;
+
+	while (lo < hi) { /* the first break starting after a */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (breaks[mid].from <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && a <= breaks[lo - 1].to;
+}
+
+static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p)
+{
+	size_t first = pat_at[pat], lo = first, hi = first + pat_n[pat];
+
+	while (lo < hi) { /* the first span of pat starting after p */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (spans[mid].a <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* back over the spans that start at or before p, while one could
+	 * still reach it (spans of a pattern are apart: their ends go down) */
+	for (size_t i = lo; i-- > first && spans[i].b + ESCAPE_MAX >= p;) {
 		const struct span *sp = &spans[i];
 		size_t esc;
 
-		if (sp->pat != pat || p < sp->a || is_break(en, sp->a))
+		if (is_break(sp->a))
 			continue;
 		if (p <= sp->b)
 			return true;
@@ -292,6 +334,7 @@ static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event
 			 ASPEN_REDACT_ENDS);
 		return false;
 	}
+	index_ends(en);
 	for (__u32 k = 0; k < en->n && k < ASPEN_REDACT_ENDS; k++) {
 		const struct aspen_redact_end *x = &en->e[k];
 
@@ -300,7 +343,7 @@ static bool ends_explained(struct policy_obj *p, const struct aspen_redact_event
 				continue;
 			placed |= 1ULL << i;
 			for (__u64 at = x->from; at <= x->to; at++) {
-				if (end_explained(en, buf, len, i, (size_t)at))
+				if (end_explained(buf, len, i, (size_t)at))
 					continue;
 				log_unexplained(e, p->rx_pattern[i], at);
 				return false;
@@ -432,11 +475,11 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
  * resume it unmasked (and the kernel deny its request): its own resume is
  * left to do it. (A record HELD whose event never comes is released by
  * redact_sweep, after REDACT_ORPHAN_NS.) */
-static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e)
+static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e, bool alone)
 {
-	/* no record after ours in the ring: no other hold (the kernel
-	 * reserves its event before it records the hold); else look */
-	if (!events_only_this(p, sizeof(*e)) && redact_holds_pending(p, e->tgid))
+	/* alone, no record after ours in the ring: no other hold (the
+	 * kernel reserves its event before it records the hold); else look */
+	if (!alone && redact_holds_pending(p, e->tgid))
 		return;
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
@@ -452,7 +495,8 @@ static void resume_writer(struct policy_obj *p, const struct aspen_redact_event 
 	"aspend's, or never stopped: a tracer)"
 
 static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
-			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending)
+			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending,
+			 bool alone)
 {
 	sc->c.escaped = true;
 	deny_session(p, e->tgid, e->session);
@@ -464,7 +508,7 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 		 "SIGCONT, or a tracer): request denied",
 		 e->tgid);
 	hold_done(p, e, h);
-	resume_writer(p, e);
+	resume_writer(p, e, alone);
 }
 
 /* The copy of a held writer's buffer: kept from hold to hold (grown, never
@@ -598,7 +642,7 @@ void redact_profile_dump(void)
 	} while (0)
 
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
-		    bool line_pending)
+		    bool line_pending, bool alone)
 {
 	__u64 *pr = prof && nprof < PROF_MAX ? prof[nprof] : NULL;
 	struct session_counts *sc = counts_for(e->tgid, e->session, e->req_seq);
@@ -613,7 +657,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	PROF(PROF_START);
 	state = hold_state(p, e, &held);
 	if (state == ASPEN_REDACT_ESCAPED) {
-		hold_escaped(d, p, e, sc, &held, line_pending);
+		hold_escaped(d, p, e, sc, &held, line_pending, alone);
 		return;
 	}
 	if (state != ASPEN_REDACT_HELD) {
@@ -663,7 +707,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		 * is not ours to touch (the kernel denied its session) */
 		if (ok && changed && hold_state(p, e, &held) != ASPEN_REDACT_HELD) {
 			explicit_bzero(buf, len);
-			hold_escaped(d, p, e, sc, &held, line_pending);
+			hold_escaped(d, p, e, sc, &held, line_pending, alone);
 			return;
 		}
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
@@ -692,12 +736,12 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		/* resumed while we masked: the kernel cut its session */
 		if (buf)
 			explicit_bzero(buf, len);
-		hold_escaped(d, p, e, sc, &held, line_pending);
+		hold_escaped(d, p, e, sc, &held, line_pending, alone);
 		return;
 	}
 	hold_done(p, e, &held);
 	PROF(PROF_DONE);
-	resume_writer(p, e);
+	resume_writer(p, e, alone);
 	PROF(PROF_CONT);
 	if (pr)
 		nprof++;

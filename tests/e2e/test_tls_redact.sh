@@ -150,6 +150,20 @@ assert_never_arrived "th@example" "an address begun in the write before (chunked
 assert_never_arrived "EEEEEEEE" "an address begun in the write before (chunked), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
+# a prompt holding a list: 600 addresses and 300 SSNs in one write, all
+# masked (until session 40, more than 256 places where matches end in one
+# write could not be checked and the request was denied)
+provider_mark "$IP_OPENAI"
+list=$("$H_PY" -c 'print(" ".join("c%d: user%d@example.com ssn %03d-45-6789;" % (i, i, 100 + i % 300) if i % 2 else "c%d: user%d@example.com;" % (i, i) for i in range(600)))')
+py_call py-list "$OA" "$(user_body "$list")"
+assert_ok "python3: a prompt listing 600 addresses and 300 SSNs"
+assert_arrived "a prompt listing 600 addresses and 300 SSNs" 1
+assert_never_arrived "@example.com" "a prompt listing 600 addresses"
+assert_never_arrived "-45-6789" "a prompt listing 300 SSNs"
+line=$(audit_wait event=request pid="$C_PID" decision=allow rule=default)
+assert_eq '[{"pattern": "pii.ssn", "count": 300}, {"pattern": "pii.email", "count": 600}]' \
+	"$(audit_field "$line" redactions)" "py-list: audit redactions"
+
 # a writer stopped for its SSN to be masked, resumed before aspend masked
 # it: a child process sends SIGCONT to the client without pause (so did
 # aspend itself once, 100 ms after a process's probes were attached: the
@@ -176,10 +190,10 @@ assert_not_contains "$H_AUDIT" "$ssn"
 no_stopped py-sigcont
 
 # a tracer (ptrace) swallows every SIGSTOP of the client: its writer is
-# never stopped for masking, and writes while aspend has not masked its
+# never stopped for masking, and may write before aspend masked its
 # buffer; no SIGCONT is sent. sk_msg refuses a write from a thread still
-# recorded held. Nothing of any request to mask reaches the provider (the
-# later ones, on new connections, are refused as session_mismatch).
+# recorded held. Each request to mask is masked (the tracer was slower
+# than aspend) or refused; no SSN reaches the provider.
 provider_mark "$IP_OPENAI"
 client py-swallowed env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/swallow_stop.py" \
 	"$H_PY" "$H_LIB/evasion.py" repeat api.openai.com --data "$(user_body 'nothing to mask')" --data "$body" --count 10
@@ -188,12 +202,15 @@ assert_never_arrived "$ssn" "an SSN from a process whose stops are swallowed"
 swallowed=$(sed -n 's/.*swallowed \([0-9]*\).*/\1/p' "$C_ERR")
 [ "${swallowed:-0}" -ge 2 ] || fail "py-swallowed: $swallowed stops swallowed: no hold was exercised"
 tracee=$("$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pid"])' <"$C_OUT")
+# a writer the tracer resumes after aspend masked its buffer sends it masked
 denied=$(grep -c '"attack": "sigcont", .*"error"' "$C_OUT" || true)
-[ "$denied" -eq 10 ] || fail "py-swallowed: $denied of 10 requests to mask denied: $(cat "$C_OUT")"
+masked=$(grep -c '"attack": "sigcont", .*"status": 200' "$C_OUT" || true)
+[ $((denied + masked)) -eq 10 ] || fail "py-swallowed: $denied denied and $masked answered of 10: $(cat "$C_OUT")"
+[ "$denied" -ge 1 ] || fail "py-swallowed: none denied: no writer ran before it was masked"
 line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$tracee")
 case $line in *"resumed before masking"* | *"ran before its match to mask"*) ;;
 *) fail "py-swallowed: the no_redact line does not say the writer ran unmasked: $line" ;; esac
-echo "[tls-redact] py-swallowed: $swallowed stops swallowed, $denied of 10 denied"
+echo "[tls-redact] py-swallowed: $swallowed stops swallowed, $denied denied, $masked masked"
 no_stopped py-swallowed
 
 # four threads of one process write requests to mask at once, each on its
