@@ -236,17 +236,6 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
 	return 6;
 }
 
-/* Whether a match aspend found explains the kernel's DFA accepting pattern
- * pat on the byte at p of the write: p inside the match (a pattern that
- * goes on matching, `{20,}`), on its last byte, or on the character after
- * it (a closing \b, decided by the next character: a raw byte or a JSON
- * escape, whose last byte the kernel reads it at). A match that starts at
- * a break explains nothing: there the body resumed, after bytes the
- * patterns do not read (the write's start, chunk framing, a frame header),
- * inside a JSON escape or a possible match (an entry of the kernel's with
- * no patterns, aspen_body_resume()). It begins with an escape's last
- * bytes, or is the tail of a match whose head was sent before or sits
- * before the framing. */
 /* The kernel notes ends and breaks in the order it reads the write: the
  * breaks (entries with no patterns) are in order, copied here to be
  * searched. And mask_all finds one pattern's spans after another's, each
@@ -269,6 +258,7 @@ static void index_ends(const struct aspen_redact_ends *en)
 	}
 }
 
+/* Whether a break (an entry with no patterns) covers offset a */
 static bool is_break(size_t a)
 {
 	size_t lo = 0, hi = nbreaks;
@@ -284,6 +274,17 @@ static bool is_break(size_t a)
 	return lo > 0 && a <= breaks[lo - 1].to;
 }
 
+/* Whether a match aspend found explains the kernel's DFA accepting pattern
+ * pat on the byte at p of the write: p inside the match (a pattern that
+ * goes on matching, `{20,}`), on its last byte, or on the character after
+ * it (a closing \b, decided by the next character: a raw byte or a JSON
+ * escape, whose last byte the kernel reads it at). A match that starts at
+ * a break explains nothing: there the body resumed, after bytes the
+ * patterns do not read (the write's start, chunk framing, a frame header),
+ * inside a JSON escape or a possible match (an entry of the kernel's with
+ * no patterns, aspen_body_resume()). It begins with an escape's last
+ * bytes, or is the tail of a match whose head was sent before or sits
+ * before the framing. */
 static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p)
 {
 	size_t first = pat_at[pat], lo = first, hi = first + pat_n[pat];
@@ -485,15 +486,15 @@ static void resume_writer(struct policy_obj *p, const struct aspen_redact_event 
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
 }
 
-/* A SIGCONT not ours resumed the writer before we were done with it: the
- * kernel denied its session (aspen_redact_escape), so nothing of it left
- * unmasked. Its line says so; the record is marked DONE and the writer
- * resumed all the same (a SIGCONT that came before the kernel's SIGSTOP
- * leaves it stopped now). */
 #define ESCAPED_WHY                                                                                \
 	"its writer ran before its match to mask was masked (resumed by a SIGCONT not "            \
 	"aspend's, or never stopped: a tracer)"
 
+/* A SIGCONT not ours resumed the writer before we were done with it (or
+ * a tracer never let it stop): the kernel denied its session
+ * (aspen_redact_escape), so nothing of it left unmasked. Its line says
+ * so; the record is marked DONE and the writer resumed all the same (a
+ * SIGCONT that came before the kernel's SIGSTOP leaves it stopped now). */
 static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
 			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending,
 			 bool alone)
