@@ -10,9 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -234,8 +232,7 @@ static void on_redact_hold(struct daemon *d, struct policy_obj *p,
 			   const struct aspen_redact_event *e)
 {
 	emit_earlier(d, p, e->tgid, e->session, e->req_seq);
-	redact_on_hold(d, p, e, events_pending(e->tgid, e->session, e->req_seq),
-		       events_only_this(p, sizeof(*e)));
+	redact_on_hold(d, p, e, events_pending(e->tgid, e->session, e->req_seq));
 	/* its line, held back, waited for this hold of its last write */
 	emit_pending(d, p, e->tgid, e->session, e->req_seq, false);
 }
@@ -243,10 +240,6 @@ static void on_redact_hold(struct daemon *d, struct policy_obj *p,
 struct rb_ctx {
 	struct daemon *d;
 	struct policy_obj *p;
-	/* the ring's consumer and producer positions, mapped read-only */
-	const volatile unsigned long *cons, *prod;
-	void *pos_map;
-	size_t pos_len;
 };
 
 static int on_record(void *ctx, void *data, size_t len)
@@ -335,44 +328,18 @@ int events_open(struct daemon *d, struct policy_obj *p)
 	p->rb = ring_buffer__new(fd, on_record, ctx, NULL);
 	if (!p->rb)
 		return -1;
-	/* a second, read-only mapping of the positions (events_only_this) */
-	ctx->pos_len = 2 * (size_t)sysconf(_SC_PAGESIZE);
-	ctx->pos_map = mmap(NULL, ctx->pos_len, PROT_READ, MAP_SHARED, fd, 0);
-	if (ctx->pos_map == MAP_FAILED) {
-		ctx->pos_map = NULL;
-	} else {
-		ctx->cons = ctx->pos_map;
-		ctx->prod = (const void *)((const char *)ctx->pos_map + ctx->pos_len / 2);
-	}
+	if (!ringpos_open(&p->rpos, fd)) /* then every hold looks in /proc (redact.c) */
+		log_warn("cannot map the ring's positions: %s", strerror(errno));
 	return 0;
 }
 
 void events_close(struct policy_obj *p)
 {
-	struct rb_ctx *ctx = p->rb_ctx;
-
 	ring_buffer__free(p->rb);
 	p->rb = NULL;
-	if (ctx && ctx->pos_map)
-		munmap(ctx->pos_map, ctx->pos_len);
-	free(ctx);
+	ringpos_close(&p->rpos);
+	free(p->rb_ctx);
 	p->rb_ctx = NULL;
-}
-
-/* libbpf moves the consumer position past a record after its callback
- * returned: while it runs, what the kernel produced beyond the consumer
- * position is this record (len bytes, rounded up with its 8-byte header)
- * and whatever came after it. Unsure (no mapping): false. */
-bool events_only_this(struct policy_obj *p, size_t len)
-{
-	const struct rb_ctx *ctx = p->rb_ctx;
-	unsigned long cons, prod;
-
-	if (!ctx || !ctx->pos_map)
-		return false;
-	cons = __atomic_load_n(ctx->cons, __ATOMIC_ACQUIRE);
-	prod = __atomic_load_n(ctx->prod, __ATOMIC_ACQUIRE);
-	return prod - cons == ((len + 8 + 7) & ~(size_t)7);
 }
 
 /* The kernel counts records it had no room for; say so in the trail. */

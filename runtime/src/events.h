@@ -5,7 +5,6 @@
 #define ASPEND_EVENTS_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 struct daemon;
 struct policy_obj;
@@ -14,9 +13,6 @@ struct policy_obj;
 int events_open(struct daemon *d, struct policy_obj *p);
 /* Free what events_open made */
 void events_close(struct policy_obj *p);
-/* In a record's callback: whether the ring holds nothing after that
- * record (of len bytes): no other record, no record still being written */
-bool events_only_this(struct policy_obj *p, size_t len);
 /* Write the request lines held back for their redaction counts since the
  * drain before this one (a drain's end) */
 void events_flush(struct daemon *d, struct policy_obj *p);

@@ -9,6 +9,7 @@
 #include "hook.h"
 #include "meta.h"
 #include "policy_skel.h"
+#include "ringpos.h"
 
 struct bpf_object;
 struct policy_late;
@@ -29,6 +30,7 @@ struct policy_obj {
 	int natt;
 	struct ring_buffer *rb;
 	void *rb_ctx;
+	struct ringpos rpos; /* the ring's positions (redact.c: other holds?) */
 	__u64 lost_seen;
 	__u64 dns_seen[ASPEN_DNS_NSTATS]; /* DNS answers ignored, reported so far */
 	struct rx *rx[64]; /* patterns to mask, for userspace (redact.c) */

@@ -476,11 +476,13 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
  * resume it unmasked (and the kernel deny its request): its own resume is
  * left to do it. (A record HELD whose event never comes is released by
  * redact_sweep, after REDACT_ORPHAN_NS.) */
-static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e, bool alone)
+static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e)
 {
-	/* alone, no record after ours in the ring: no other hold (the
-	 * kernel reserves its event before it records the hold); else look */
-	if (!alone && redact_holds_pending(p, e->tgid))
+	/* no record after ours in the ring: no other hold (the kernel
+	 * reserves its event before it records the hold); else look. Read
+	 * now, just before the SIGCONT: another thread's hold may have come
+	 * while we masked (its stop was not the whole process's yet) */
+	if (!ringpos_only(&p->rpos, sizeof(*e)) && redact_holds_pending(p, e->tgid))
 		return;
 	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
 		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
@@ -496,8 +498,7 @@ static void resume_writer(struct policy_obj *p, const struct aspen_redact_event 
  * so; the record is marked DONE and the writer resumed all the same (a
  * SIGCONT that came before the kernel's SIGSTOP leaves it stopped now). */
 static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
-			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending,
-			 bool alone)
+			 struct session_counts *sc, struct aspen_redact_held *h, bool line_pending)
 {
 	sc->c.escaped = true;
 	deny_session(p, e->tgid, e->session);
@@ -509,7 +510,7 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 		 "SIGCONT, or a tracer): request denied",
 		 e->tgid);
 	hold_done(p, e, h);
-	resume_writer(p, e, alone);
+	resume_writer(p, e);
 }
 
 /* The copy of a held writer's buffer: kept from hold to hold (grown, never
@@ -643,7 +644,7 @@ void redact_profile_dump(void)
 	} while (0)
 
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
-		    bool line_pending, bool alone)
+		    bool line_pending)
 {
 	__u64 *pr = prof && nprof < PROF_MAX ? prof[nprof] : NULL;
 	struct session_counts *sc = counts_for(e->tgid, e->session, e->req_seq);
@@ -658,7 +659,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	PROF(PROF_START);
 	state = hold_state(p, e, &held);
 	if (state == ASPEN_REDACT_ESCAPED) {
-		hold_escaped(d, p, e, sc, &held, line_pending, alone);
+		hold_escaped(d, p, e, sc, &held, line_pending);
 		return;
 	}
 	if (state != ASPEN_REDACT_HELD) {
@@ -708,7 +709,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		 * is not ours to touch (the kernel denied its session) */
 		if (ok && changed && hold_state(p, e, &held) != ASPEN_REDACT_HELD) {
 			explicit_bzero(buf, len);
-			hold_escaped(d, p, e, sc, &held, line_pending, alone);
+			hold_escaped(d, p, e, sc, &held, line_pending);
 			return;
 		}
 		if (ok && changed && !read_buf((pid_t)e->tgid, e->buf, buf, len, true)) {
@@ -737,12 +738,12 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 		/* resumed while we masked: the kernel cut its session */
 		if (buf)
 			explicit_bzero(buf, len);
-		hold_escaped(d, p, e, sc, &held, line_pending, alone);
+		hold_escaped(d, p, e, sc, &held, line_pending);
 		return;
 	}
 	hold_done(p, e, &held);
 	PROF(PROF_DONE);
-	resume_writer(p, e, alone);
+	resume_writer(p, e);
 	PROF(PROF_CONT);
 	if (pr)
 		nprof++;

@@ -17,10 +17,9 @@ int redact_prepare(struct policy_obj *p);
 void redact_release(struct policy_obj *p);
 /* A writer is stopped: mask its buffer (or deny its request), resume it */
 /* line_pending: the request's line is held back by events.c (it comes
- * after, and says whether it was denied here); alone: the ring held no
- * record after this one (no other hold of any thread is recorded) */
+ * after, and says whether it was denied here) */
 void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_redact_event *e,
-		    bool line_pending, bool alone);
+		    bool line_pending);
 /* A writer the kernel holds for redaction (aspen_redact_held, HELD): deny
  * the session in the ledger (its unmasked bytes are dropped by sk_msg),
  * mark the record RELEASED, resume the writer. Used by the watchdog. */

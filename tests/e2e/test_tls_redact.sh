@@ -189,36 +189,41 @@ echo "[tls-redact] py-sigcont: $denied denied, $masked masked, $escaped lines sa
 assert_not_contains "$H_AUDIT" "$ssn"
 no_stopped py-sigcont
 
-# a tracer (ptrace) swallows every SIGSTOP of the client: its writer is
-# never stopped for masking, and may write before aspend masked its
-# buffer; no SIGCONT is sent. sk_msg refuses a write from a thread still
-# recorded held. Each request to mask is masked (the tracer was slower
-# than aspend) or refused; no SSN reaches the provider.
+# a tracer (ptrace) swallows every SIGSTOP of the client: a traced
+# writer cannot be held for masking (its tracer may swallow the stop, or
+# resume it without a SIGCONT), so the kernel denies each request to mask
+# at once. Until session 40 the writer encrypted its buffer while aspend
+# masked it, and the SSN left (then, for a while, sk_msg refused most
+# such writes and a few went out masked, one without an audit line).
 provider_mark "$IP_OPENAI"
 client py-swallowed env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/swallow_stop.py" \
 	"$H_PY" "$H_LIB/evasion.py" repeat api.openai.com --data "$(user_body 'nothing to mask')" --data "$body" --count 10
 assert_contains "$C_ERR" "swallowed " "the tracer ran"
 assert_never_arrived "$ssn" "an SSN from a process whose stops are swallowed"
 swallowed=$(sed -n 's/.*swallowed \([0-9]*\).*/\1/p' "$C_ERR")
-[ "${swallowed:-0}" -ge 2 ] || fail "py-swallowed: $swallowed stops swallowed: no hold was exercised"
+[ "${swallowed:-0}" -ge 1 ] || fail "py-swallowed: no stop swallowed: the tracer did not run"
 tracee=$("$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pid"])' <"$C_OUT")
-# a writer the tracer resumes after aspend masked its buffer sends it masked
 denied=$(grep -c '"attack": "sigcont", .*"error"' "$C_OUT" || true)
-masked=$(grep -c '"attack": "sigcont", .*"status": 200' "$C_OUT" || true)
-[ $((denied + masked)) -eq 10 ] || fail "py-swallowed: $denied denied and $masked answered of 10: $(cat "$C_OUT")"
-[ "$denied" -ge 1 ] || fail "py-swallowed: none denied: no writer ran before it was masked"
-line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$tracee")
-case $line in *"resumed before masking"* | *"ran before its match to mask"*) ;;
-*) fail "py-swallowed: the no_redact line does not say the writer ran unmasked: $line" ;; esac
-echo "[tls-redact] py-swallowed: $swallowed stops swallowed, $denied denied, $masked masked"
+[ "$denied" -eq 10 ] || fail "py-swallowed: $denied of 10 requests to mask denied: $(cat "$C_OUT")"
+# one line per request, each denied no_redact
+for _ in $(seq 50); do
+	[ "$(audit_count event=request pid="$tracee" unparsed=no_redact)" -ge 10 ] && break
+	sleep 0.1
+done
+assert_eq 10 "$(audit_count event=request pid="$tracee" decision=deny rule=uninspectable unparsed=no_redact)" \
+	"py-swallowed: no_redact lines"
+echo "[tls-redact] py-swallowed: $swallowed stops swallowed, $denied of 10 denied"
 no_stopped py-swallowed
 
 # four threads of one process write requests to mask at once, each on its
 # own connection. A stop is the whole process's: a second thread may be
 # held an instant after the first, and the first one's resume would wake
-# it unmasked (until session 40 its write left unmasked; then the kernel
-# denied it). aspend resumes the process after its last hold: every
-# request is masked, none denied.
+# it unmasked (until session 40 its write left unmasked; with the SIGCONT
+# tracepoint alone the kernel denied 4 in 100). aspend resumes the process
+# after its last hold. A second hold recorded in the microseconds between
+# that check and the SIGCONT (its thread not stopped yet: the stop is
+# taken by the first writer, which may wait for a CPU) is still denied:
+# at most 2 in 100 here, each with its line; none sent unmasked.
 provider_mark "$IP_OPENAI"
 client py-threads env SSL_CERT_FILE="$H_CA" "$H_PY" - "$H_LIB" "$body" <<'EOP'
 import json, sys, threading
@@ -246,11 +251,19 @@ for t in threads:
     t.join()
 ok = out.count(200)
 print(json.dumps({"ok": ok, "failed": len(out) - ok, "errors": sorted(set(map(str, out)))}))
-sys.exit(0 if ok == len(out) == 100 else 1)
+sys.exit(0 if len(out) == 100 else 1)
 EOP
 assert_ok "python3: four threads writing requests to mask at once"
 assert_never_arrived "$ssn" "four threads writing requests to mask at once"
-assert_arrived "four threads writing requests to mask at once" 100
+ok=$("$H_PY" -c 'import json,sys; print(json.load(sys.stdin)["ok"])' <"$C_OUT")
+[ "$ok" -ge 98 ] || fail "py-threads: $ok of 100 masked: $(cat "$C_OUT")"
+assert_arrived "four threads writing requests to mask at once" "$ok"
+for _ in $(seq 50); do
+	[ "$(audit_count event=request pid="$C_PID")" -ge 100 ] && break
+	sleep 0.1
+done
+assert_eq $((100 - ok)) "$(audit_find event=request pid="$C_PID" decision=deny | grep -c 'resumed before masking\|ran before its match to mask' || true)" \
+	"py-threads: denied requests whose line says the writer ran before masking"
 no_stopped py-threads
 
 # a private key: denied, zero bytes
