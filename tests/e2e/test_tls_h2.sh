@@ -261,10 +261,7 @@ assert_failed "python3 h2: two streams' matches in one write, one cannot be mask
 assert_never_arrived "th@example" "two streams' matches in one write: the address's tail"
 assert_never_arrived "$ssn" "two streams' matches in one write: the SSN"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
-for _ in $(seq 50); do
-	[ "$(audit_count event=request pid="$C_PID" model=gpt-4o-mini)" -ge 2 ] && break
-	sleep 0.1
-done
+audit_settle 2 event=request pid="$C_PID" model=gpt-4o-mini
 assert_eq 2 "$(audit_count event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" model=gpt-4o-mini)" \
 	"two streams' matches in one write: the streams' deny lines"
 audit_none event=request decision=allow pid="$C_PID"

@@ -206,10 +206,7 @@ tracee=$("$H_PY" -c 'import json,sys; print(json.loads(sys.stdin.readline())["pi
 denied=$(grep -c '"attack": "sigcont", .*"error"' "$C_OUT" || true)
 [ "$denied" -eq 10 ] || fail "py-swallowed: $denied of 10 requests to mask denied: $(cat "$C_OUT")"
 # one line per request, each denied no_redact
-for _ in $(seq 50); do
-	[ "$(audit_count event=request pid="$tracee" unparsed=no_redact)" -ge 10 ] && break
-	sleep 0.1
-done
+audit_settle 10 event=request pid="$tracee" unparsed=no_redact
 assert_eq 10 "$(audit_count event=request pid="$tracee" decision=deny rule=uninspectable unparsed=no_redact)" \
 	"py-swallowed: no_redact lines"
 echo "[tls-redact] py-swallowed: $swallowed stops swallowed, $denied of 10 denied"
@@ -258,10 +255,7 @@ assert_never_arrived "$ssn" "four threads writing requests to mask at once"
 ok=$("$H_PY" -c 'import json,sys; print(json.load(sys.stdin)["ok"])' <"$C_OUT")
 [ "$ok" -ge 98 ] || fail "py-threads: $ok of 100 masked: $(cat "$C_OUT")"
 assert_arrived "four threads writing requests to mask at once" "$ok"
-for _ in $(seq 50); do
-	[ "$(audit_count event=request pid="$C_PID")" -ge 100 ] && break
-	sleep 0.1
-done
+audit_settle 100 event=request pid="$C_PID"
 assert_eq $((100 - ok)) "$(audit_find event=request pid="$C_PID" decision=deny | grep -c 'resumed before masking\|ran before its match to mask' || true)" \
 	"py-threads: denied requests whose line says the writer ran before masking"
 no_stopped py-threads

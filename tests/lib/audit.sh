@@ -39,6 +39,17 @@ audit_find() { jsonl_find "$H_AUDIT" "$@"; }
 
 audit_count() { audit_find "$@" | wc -l; }
 
+# audit_settle N KEY=VALUE...: wait (5 s at most) until N lines match: the
+# trail is written in batches. Asserts nothing: count them after.
+audit_settle() {
+	local n=$1
+	shift
+	for _ in $(seq 50); do
+		[ "$(audit_count "$@")" -ge "$n" ] && return 0
+		sleep 0.1
+	done
+}
+
 # audit_wait KEY=VALUE...: wait (H_AUDIT_TIMEOUT) for a matching audit line;
 # prints it; fails showing the trail when none comes.
 audit_wait() {
