@@ -139,9 +139,10 @@ struct {
 
 #if ASPEN_NEED_BODY_SCAN
 /* A writer held for redaction runs before aspend masked its buffer: a
- * SIGCONT came from someone else than aspend's resume (another thread of
- * the program, a shell, aspend resuming the process for another reason),
- * so its write may carry what was to be masked. Its session is denied in
+ * SIGCONT came from someone else than aspend's resume (another process, a
+ * shell, aspend resuming the process for another reason), or something
+ * resumed it without a signal, so its write may carry what was to be
+ * masked. Its session is denied in
  * the ledger (sk_msg drops all it writes) and its record says ESCAPED:
  * aspend leaves its memory alone and audits the denial. */
 static __always_inline void aspen_redact_escape(struct aspen_redact_held *h)
@@ -164,8 +165,9 @@ static __always_inline void aspen_redact_escape(struct aspen_redact_held *h)
 }
 
 /* This write's thread is recorded HELD: it sends though aspend has not
- * resumed it (a resume no signal made: ptrace). Its hold escaped. Not
- * inlined: its stack is not added to every path of sk_msg. */
+ * resumed it (a resume no signal made: a tracer attached while it was
+ * held). Its hold escaped. Not inlined: its stack is not added to every
+ * path of sk_msg. */
 static __noinline int aspen_redact_escaped_here(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();

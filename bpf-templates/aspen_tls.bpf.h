@@ -224,10 +224,9 @@ static __noinline void aspen_redact_list_thread(__u32 tgid, __u32 tid)
  * stopped: the caller denies instead (the thread's previous hold is still
  * HELD: never the case while it runs; or ESCAPED, not yet seen by aspend,
  * whose DONE must not land on a newer hold; or it is traced; or the
- * update failed). The
- * caller reserved the hold's event before: aspend takes a ring with no
- * record after the one it handles for "no other hold is recorded"
- * (redact.c resume_writer). */
+ * update failed). The caller reserved the hold's event before: aspend
+ * takes a ring with no record after the one it handles for "no other hold
+ * is recorded" (redact.c resume_writer). */
 static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
