@@ -161,15 +161,10 @@ static __always_inline struct aspen_h2stream *aspen_h2_stream(const struct aspen
  * headers not yet known: pending). */
 static __always_inline void aspen_h2_ledger_add(struct aspen_h2conn *c, __u64 n, int pending)
 {
-	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
-	struct aspen_ledger zero = {};
+	struct aspen_ledger *l = aspen_ledger_get(&c->key);
 
-	if (!l) {
-		bpf_map_update_elem(&aspen_ledger, &c->key, &zero, BPF_NOEXIST);
-		l = bpf_map_lookup_elem(&aspen_ledger, &c->key);
-		if (!l)
-			return;
-	}
+	if (!l)
+		return;
 	if (pending) {
 		__sync_fetch_and_add(&l->pending, n);
 	} else {

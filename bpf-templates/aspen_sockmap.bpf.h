@@ -127,6 +127,19 @@ struct {
 	__type(value, struct aspen_ledger);
 } aspen_ledger SEC(".maps");
 
+/* The session's ledger entry, made (zero) if it has none; NULL if the map
+ * takes none. */
+static __always_inline struct aspen_ledger *aspen_ledger_get(const struct aspen_stream_key *key)
+{
+	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, key);
+	struct aspen_ledger zero = {};
+
+	if (l)
+		return l;
+	bpf_map_update_elem(&aspen_ledger, key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&aspen_ledger, key);
+}
+
 /* Writers stopped for aspend to mask their buffer (aspen_shared.h): here,
  * beside the ledger, for sk_msg's check that none runs before aspend is
  * done with it (aspen_redact_escaped_here). */
@@ -148,14 +161,10 @@ struct {
 static __always_inline void aspen_redact_escape(struct aspen_redact_held *h)
 {
 	struct aspen_stream_key key = {.tgid = h->tgid, .session = h->session};
-	struct aspen_ledger zero = {}, *l;
+	struct aspen_ledger *l;
 
 	h->state = ASPEN_REDACT_ESCAPED;
-	l = bpf_map_lookup_elem(&aspen_ledger, &key);
-	if (!l) {
-		bpf_map_update_elem(&aspen_ledger, &key, &zero, BPF_NOEXIST);
-		l = bpf_map_lookup_elem(&aspen_ledger, &key);
-	}
+	l = aspen_ledger_get(&key);
 	if (!l)
 		return; /* the session's sk_msg finds no ledger: uninspectable */
 	l->rule = ASPEN_RULE_UNINSPECTABLE;

@@ -443,13 +443,8 @@ static __always_inline void aspen_audit_request(struct aspen_stream *s, int prob
 static __always_inline struct aspen_ledger *aspen_ledger_of(const struct aspen_stream *s)
 {
 	struct aspen_stream_key key = { .tgid = s->r.conn.tgid, .session = s->session };
-	struct aspen_ledger *l = bpf_map_lookup_elem(&aspen_ledger, &key);
-	struct aspen_ledger zero = {};
 
-	if (l)
-		return l;
-	bpf_map_update_elem(&aspen_ledger, &key, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&aspen_ledger, &key);
+	return aspen_ledger_get(&key);
 }
 
 /* A request's Host must name a provider its connection's address is: on
