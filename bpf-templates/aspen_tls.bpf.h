@@ -226,7 +226,7 @@ static __noinline void aspen_redact_list_thread(__u32 tgid, __u32 tid)
  * whose DONE must not land on a newer hold; or it is traced; or the
  * update failed). The caller reserved the hold's event before: aspend
  * takes a ring with no record after the one it handles for "no other hold
- * is recorded" (redact.c resume_writer). */
+ * is recorded" (redact.c redact_resume). */
 static __always_inline int aspen_redact_stop(__u32 tgid, __u64 session, __u64 buf)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();

@@ -469,8 +469,7 @@ static void resume_again_later(pid_t tgid)
  * whole process. */
 static void resume_held(struct policy_obj *p, __u32 tgid)
 {
-	if (!redact_holds_pending(p, tgid) && kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
-		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
+	redact_resume(p, tgid, 0);
 	resume_again_later((pid_t)tgid);
 }
 

@@ -470,22 +470,22 @@ static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
 		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
 }
 
-/* After its record says DONE. A stop is the whole process's: another
- * thread of it may have been held too, an instant after this one (its
- * record HELD, its event after this one in the ring). Our SIGCONT would
- * resume it unmasked (and the kernel deny its request): its own resume is
- * left to do it. (A record HELD whose event never comes is released by
- * redact_sweep, after REDACT_ORPHAN_NS.) */
-static void resume_writer(struct policy_obj *p, const struct aspen_redact_event *e)
+/* After the hold's record says DONE. A stop is the whole process's:
+ * another thread of it may have been held too, an instant after this one
+ * (its record HELD, its event after this one in the ring). Our SIGCONT
+ * would resume it unmasked (and the kernel deny its request): its own
+ * resume is left to do it. (A record HELD whose event never comes is
+ * released by redact_sweep, after REDACT_ORPHAN_NS.) */
+void redact_resume(struct policy_obj *p, __u32 tgid, size_t rec_len)
 {
 	/* no record after ours in the ring: no other hold (the kernel
 	 * reserves its event before it records the hold); else look. Read
 	 * now, just before the SIGCONT: another thread's hold may have come
-	 * while we masked (its stop was not the whole process's yet) */
-	if (!ringpos_only(&p->rpos, sizeof(*e)) && redact_holds_pending(p, e->tgid))
+	 * while we worked (its stop was not the whole process's yet) */
+	if (!(rec_len && ringpos_only(&p->rpos, rec_len)) && redact_holds_pending(p, tgid))
 		return;
-	if (kill((pid_t)e->tgid, SIGCONT) < 0 && errno != ESRCH)
-		log_warn("pid %u: SIGCONT: %s", e->tgid, strerror(errno));
+	if (kill((pid_t)tgid, SIGCONT) < 0 && errno != ESRCH)
+		log_warn("pid %u: SIGCONT: %s", tgid, strerror(errno));
 }
 
 #define ESCAPED_WHY                                                                                \
@@ -510,7 +510,7 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 		 "SIGCONT, or a tracer): request denied",
 		 e->tgid);
 	hold_done(p, e, h);
-	resume_writer(p, e);
+	redact_resume(p, e->tgid, sizeof(*e));
 }
 
 /* The copy of a held writer's buffer: kept from hold to hold (grown, never
@@ -743,7 +743,7 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	}
 	hold_done(p, e, &held);
 	PROF(PROF_DONE);
-	resume_writer(p, e);
+	redact_resume(p, e->tgid, sizeof(*e));
 	PROF(PROF_CONT);
 	if (pr)
 		nprof++;

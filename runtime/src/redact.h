@@ -4,6 +4,7 @@
 #define ASPEND_REDACT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "aspen_shared.h"
@@ -40,6 +41,10 @@ bool redact_stream_denied(__u32 tgid, __u64 session, __u64 req_seq);
 /* Whether a thread of tgid is held for redaction (its record HELD): a
  * SIGCONT now would resume it unmasked (and the kernel deny its request) */
 bool redact_holds_pending(struct policy_obj *p, __u32 tgid);
+/* SIGCONT tgid, unless a thread of it is held for redaction (that hold's
+ * own resume wakes the process). rec_len: in a ring record's callback, its
+ * length (nothing after it in the ring: no hold, no need to look); else 0 */
+void redact_resume(struct policy_obj *p, __u32 tgid, size_t rec_len);
 
 /* ASPEN_REDACT_PROFILE: per-phase timestamps of each hold (redact.c) */
 void redact_profile_start(void);
