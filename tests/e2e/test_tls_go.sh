@@ -136,10 +136,7 @@ for raw in 0 1; do
 	assert_eq 8 "$(audit_count event=request decision=allow model=gpt-4o-mini pid="$C_PID")" "$what: allow lines"
 	assert_eq 8 "$(audit_count event=request decision=deny model=gpt-3.5-turbo pid="$C_PID")" "$what: deny lines"
 	assert_eq 0 "$(audit_count event=request rule=uninspectable pid="$C_PID")" "$what: uninspectable lines"
-	for _ in $(seq 50); do # the lines of the batch, written as aspend reads them
-		[ "$(audit_count event=response pid="$C_PID")" -ge 8 ] && break
-		sleep 0.1
-	done
+	audit_settle 8 event=response pid="$C_PID" # the batch's lines, written as aspend reads them
 	assert_eq 8 "$(audit_count event=response rule=log_tokens status=200 model=gpt-4o-mini pid="$C_PID")" "$what: response lines"
 	no_stopped "go-parallel-$raw"
 done

@@ -191,10 +191,7 @@ for run in ${ASPEN_FUZZ_RUNS:-rules patterns rules:h2 patterns:h2 patterns:pii p
 	provider_settle "$IP_OPENAI"
 	audit_wait event=request pid="$C_PID" >/dev/null
 	# the last request's line: the trail is written in batches
-	for _ in $(seq 50); do
-		[ "$(audit_count event=request pid="$C_PID")" -ge "$COUNT" ] && break
-		sleep 0.1
-	done
+	audit_settle "$COUNT" event=request pid="$C_PID"
 	audit_find event=request pid="$C_PID" >"$H_WORK/$name$proto.audit"
 	rec_since addr="$IP_OPENAI" event=request >"$H_WORK/$name$proto.received"
 	compare "$C_OUT" "$H_WORK/$name$proto.audit" "$H_WORK/$name$proto.received" >"$H_WORK/$name$proto.compare" 2>&1 ||
