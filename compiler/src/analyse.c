@@ -5,8 +5,11 @@
  * rule of the traffic it sees; and a condition that contradicts itself
  * (`dst.port == 443 and dst.port == 80`) never matches. Both are warnings:
  * the policy is valid, but almost certainly not what its author meant.
- * Only literal cases are found; this is not a solver.
+ * The literal cases are named here with their own words; subsume.c then
+ * searches every rule's conditions against the rules before it.
  */
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fields.h"
@@ -31,6 +34,25 @@ static int has_terminal(const struct decl *r)
 	return 0;
 }
 
+static int has_action(const struct decl *r, enum action_kind k)
+{
+	for (size_t i = 0; i < r->nactions; i++)
+		if (r->actions[i].kind == k)
+			return 1;
+	return 0;
+}
+
+/* A redaction is not ordered: an earlier `allow` does not stop it, only a
+ * deny (in enforce mode: a monitor rule's deny lets the request pass). */
+static int stops(const struct program *p, const struct decl *s, const struct decl *r)
+{
+	enum mode m = s->mode != MODE_UNSET ? s->mode : p->root->mode;
+
+	if (!has_action(r, ACT_REDACT))
+		return has_terminal(s);
+	return m != MODE_MONITOR && (has_action(s, ACT_DENY) || has_action(s, ACT_KILL));
+}
+
 /* Does an always-deciding rule of kind `by` see all traffic of kind `on`?
  * `on connect any` sees every connection, AI traffic included. */
 static int covers(enum rule_on by, enum rule_on on)
@@ -38,7 +60,7 @@ static int covers(enum rule_on by, enum rule_on on)
 	return by == on || (by == ON_CONNECT_ANY && on == ON_CONNECT);
 }
 
-static void check_shadowed(const struct program *p, struct diags *d)
+static void check_shadowed(const struct program *p, bool *warned, struct diags *d)
 {
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct decl *r = p->rules[i];
@@ -47,7 +69,7 @@ static void check_shadowed(const struct program *p, struct diags *d)
 			const struct decl *s = p->rules[j];
 			char hint[160];
 
-			if (!covers(s->on, r->on) || !has_terminal(s) || !always_true(s->when))
+			if (!covers(s->on, r->on) || !stops(p, s, r) || !always_true(s->when))
 				continue;
 			snprintf(hint, sizeof(hint),
 				 "move it before '%s', or give '%s' a 'when' condition", s->name,
@@ -56,6 +78,7 @@ static void check_shadowed(const struct program *p, struct diags *d)
 			    d, r->name_span, hint,
 			    "rule '%s' can never fire: rule '%s' (line %u) always decides first",
 			    r->name, s->name, s->name_span.line);
+			warned[i] = true;
 			break;
 		}
 	}
@@ -101,13 +124,13 @@ static size_t conjuncts(const struct expr *e, const struct expr **out, size_t n,
 	return n;
 }
 
-static void check_contradiction(const struct decl *r, struct diags *d)
+static bool check_contradiction(const struct decl *r, struct diags *d)
 {
 	const struct expr *c[64];
 	size_t n;
 
 	if (!r->when)
-		return;
+		return false;
 	n = conjuncts(r->when, c, 0, 64);
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = i + 1; j < n; j++) {
@@ -127,15 +150,22 @@ static void check_contradiction(const struct decl *r, struct diags *d)
 				  "rule '%s' can never fire: its conditions on %s contradict each "
 				  "other (line %u)",
 				  r->name, c[i]->field_name, c[j]->span.line);
-			return;
+			return true;
 		}
 	}
+	return false;
 }
 
 int analyse_program(struct program *p, struct diags *d)
 {
-	check_shadowed(p, d);
+	bool *warned = calloc(p->nrules ? p->nrules : 1, sizeof(*warned));
+
+	if (!warned)
+		abort();
+	check_shadowed(p, warned, d);
 	for (size_t i = 0; i < p->nrules; i++)
-		check_contradiction(p->rules[i], d);
+		warned[i] |= check_contradiction(p->rules[i], d);
+	subsume_program(p, warned, d);
+	free(warned);
 	return 0;
 }

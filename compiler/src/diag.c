@@ -140,6 +140,16 @@ int diags_warnings(const struct diags *d)
 	return d->warnings;
 }
 
+int diags_within(const struct diags *d, struct span s)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < d->n; i++)
+		n += d->v[i].at.src == s.src && d->v[i].at.off >= s.off &&
+		     d->v[i].at.off < s.off + s.len;
+	return n;
+}
+
 static int span_cmp(const struct span *a, const struct span *b)
 {
 	int c;

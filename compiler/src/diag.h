@@ -45,6 +45,8 @@ void diag_report(struct diags *d, enum diag_level lvl, struct span at,
 
 int diags_errors(const struct diags *d);
 int diags_warnings(const struct diags *d);
+/* How many diagnostics so far point inside s (same file). */
+int diags_within(const struct diags *d, struct span s);
 /* Print all, sorted by (file, offset); color only if the stream is a tty. */
 void diags_print(const struct diags *d, FILE *out);
 

@@ -58,6 +58,10 @@ int typecheck_program(struct program *p, struct diags *d);
 
 /* analyse.c: rules that can never fire (warnings), shadowed rules, budgets. */
 int analyse_program(struct program *p, struct diags *d);
+/* subsume.c (analyse.c's search): warn of the rules the rules before them
+ * decide every time, and of conditions nothing satisfies; warned[i]: rule
+ * i was already warned of as never firing. */
+void subsume_program(const struct program *p, const bool *warned, struct diags *d);
 
 void program_free(struct program *p);
 

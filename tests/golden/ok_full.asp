@@ -20,5 +20,6 @@ rule shadow_ai {
 rule unknown_hosts { on connect any when provider == unknown and dst.port in [443, 8443] audit }
 rule root_tools { on connect when process.exe in ["/usr/bin/*", "/opt/[a-z]*/bin/?"] and process.uid <= 999 allow }
 rule models { on request when request.model not in approved or request.body matches pem deny }
+rule approved_only { on request allow }
 rule mask { on request redact pem with "XXX" audit }
 rule slow { on response when response.status >= 500 and provider in ai alert }

@@ -28,7 +28,7 @@ policy "t"
 default allow
 # inject 5: (void)undeclared_x;
 rule r {
-  on connect when dst.port == 8080 deny
+  on connect any when dst.port == 8080 deny
 }
 EOF
 
