@@ -8,8 +8,8 @@
  *   aspenc fmt [--check] FILE.asp|DIR...
  *   aspenc audit verify audit.jsonl.2 audit.jsonl.1 audit.jsonl
  *
- * Exit status: 0 success (warnings allowed), 1 the policy has errors,
- * 2 usage error.
+ * Exit status: 0 success (warnings allowed, unless --werror), 1 the policy
+ * has errors (or warnings, with --werror), 2 usage error.
  */
 #include <getopt.h>
 #include <limits.h>
@@ -28,7 +28,7 @@
 
 struct cli {
 	const char *input, *output;
-	int check, emit_c, dump_ast, verbose, test_programs;
+	int check, emit_c, dump_ast, verbose, test_programs, werror;
 	const char *dirs[MAX_DIRS];
 	size_t ndirs;
 };
@@ -48,6 +48,7 @@ static void usage(FILE *out)
 	      "  --check        check the policy, write nothing\n"
 	      "  --emit-c       write the generated eBPF C instead of an object\n"
 	      "  -I DIR         search DIR for imports (repeatable, searched first)\n"
+	      "  --werror       warnings are errors: exit 1, write nothing (for CI)\n"
 	      "  --dump-ast     print the resolved policy tree to stdout\n"
 	      "  --test-programs  also build the SEC(\"syscall\") programs run by\n"
 	      "                 BPF_PROG_TEST_RUN (tests/lib/scan-kernel; not for aspend)\n"
@@ -77,6 +78,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		OPT_EMIT_C,
 		OPT_DUMP_AST,
 		OPT_TEST_PROGRAMS,
+		OPT_WERROR,
 		OPT_HELP,
 		OPT_VERSION
 	};
@@ -85,6 +87,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 	    {"emit-c", no_argument, NULL, OPT_EMIT_C},
 	    {"dump-ast", no_argument, NULL, OPT_DUMP_AST},
 	    {"test-programs", no_argument, NULL, OPT_TEST_PROGRAMS},
+	    {"werror", no_argument, NULL, OPT_WERROR},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {"version", no_argument, NULL, OPT_VERSION},
 	    {"verbose", no_argument, NULL, 'v'},
@@ -104,6 +107,7 @@ static int parse_args(int argc, char **argv, struct cli *c)
 		case OPT_EMIT_C: c->emit_c = 1; break;
 		case OPT_DUMP_AST: c->dump_ast = 1; break;
 		case OPT_TEST_PROGRAMS: c->test_programs = 1; break;
+		case OPT_WERROR: c->werror = 1; break;
 		case OPT_HELP: usage(stdout); return 1;
 		case OPT_VERSION: printf("aspenc " ASPEN_VERSION "\n"); return 1;
 		default: usage(stderr); return -1;
@@ -156,7 +160,10 @@ static int compile(struct cli *c)
 	struct program prog = {0};
 	struct diags *d = diags_new();
 	int rc = check(c, &prog, d);
+	int werror = rc == 0 && c->werror && diags_warnings(d) > 0;
 
+	if (werror)
+		rc = -1; /* the object is not written either */
 	if (c->dump_ast && prog.root)
 		program_dump(&prog, stdout);
 	if (rc == 0 && !c->check && c->output) {
@@ -172,6 +179,9 @@ static int compile(struct cli *c)
 		rc = codegen_run(&prog, &o, d);
 	}
 	diags_print(d, stderr);
+	if (werror)
+		fprintf(stderr, "aspenc: error: %d warning%s, and --werror makes them errors\n",
+			diags_warnings(d), diags_warnings(d) == 1 ? "" : "s");
 	if (diags_errors(d))
 		rc = -1;
 	diags_free(d);

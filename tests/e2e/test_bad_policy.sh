@@ -69,6 +69,17 @@ rc=0
 [ "$rc" -eq 0 ] || { cat never.out >&2; fail "aspenc never.asp exited $rc"; }
 assert_contains never.out "never.asp:4:6: warning: rule 'never' can never fire"
 [ -s never.bpf.o ] || fail "no object for a policy with only warnings"
+# ... unless --werror (CI): exit 1, the warnings printed, no object
+rm -f never.bpf.o
+rc=0
+"$ASPENC" --werror never.asp -o never.bpf.o >werror.out 2>&1 || rc=$?
+[ "$rc" -eq 1 ] || { cat werror.out >&2; fail "aspenc --werror never.asp exited $rc, not 1"; }
+assert_contains werror.out "never.asp:4:6: warning: rule 'never' can never fire"
+assert_contains werror.out "aspenc: error: 1 warning, and --werror makes them errors"
+[ ! -e never.bpf.o ] || fail "aspenc --werror wrote an object for a policy with warnings"
+rc=0
+"$ASPENC" --werror --check good.asp >werror-good.out 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && [ ! -s werror-good.out ] || { cat werror-good.out >&2; fail "aspenc --werror --check good.asp exited $rc"; }
 
 # More distinct globs than a field has bits: one error, at the first glob
 # past the limit, not one per later glob (a generated policy could print
