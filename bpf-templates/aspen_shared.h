@@ -532,6 +532,17 @@ enum aspen_redact_state {
  * tracer finds a process's holds without walking the map (a walk visits
  * every bucket: ~10 us a SIGCONT, aspend's own resumes included). More
  * threads than listed: it walks. */
+/* aspen_redact_done's context (BPF_PROG_TEST_RUN, ctx in and out): the
+ * hold (tid, and what tells it from the thread's next), the state it is
+ * DONE from (HELD; ESCAPED once aspend audited the escape), and was: its
+ * state before (== from: now DONE), 0 when it is gone. */
+#define ASPEN_PROG_REDACT_DONE "aspen_redact_done"
+struct aspen_redact_done_ctx {
+	__u32 tid, tgid;
+	__u64 session, buf;
+	__u32 was;
+	__u32 from;
+};
 #define ASPEN_REDACT_PROC_KEY(tgid) ((__u32)(tgid) | 0x80000000u)
 #define ASPEN_REDACT_PROC_TIDS 5
 struct aspen_redact_held {

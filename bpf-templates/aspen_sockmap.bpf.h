@@ -151,6 +151,22 @@ struct {
 } aspen_redact_held SEC(".maps");
 
 #if ASPEN_NEED_BODY_SCAN
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "aspen_redact_swap() reads { tgid, state } as one little-endian word"
+#endif
+/* A hold's state from -> to, in place, if it still is `from` (the kernel's
+ * escape and aspend's DONE race for it): returns the state it found. The
+ * BPF ISA before v3 (these objects) has a 64-bit compare-and-swap only:
+ * { tgid, state } is swapped as one word, tgid unchanged. */
+static __always_inline __u32 aspen_redact_swap(struct aspen_redact_held *h, __u32 from, __u32 to)
+{
+	__u64 tgid = h->tgid;
+	__u64 was = __sync_val_compare_and_swap((__u64 *)h, tgid | (__u64)from << 32,
+						tgid | (__u64)to << 32);
+
+	return (__u32)(was >> 32);
+}
+
 /* A writer held for redaction runs before aspend masked its buffer: a
  * SIGCONT came from someone else than aspend's resume (another process, a
  * shell, aspend resuming the process for another reason), or something
@@ -158,19 +174,45 @@ struct {
  * masked. Its session is denied in
  * the ledger (sk_msg drops all it writes) and its record says ESCAPED:
  * aspend leaves its memory alone and audits the denial. */
-static __always_inline void aspen_redact_escape(struct aspen_redact_held *h)
+static __always_inline int aspen_redact_escape(struct aspen_redact_held *h)
 {
 	struct aspen_stream_key key = {.tgid = h->tgid, .session = h->session};
 	struct aspen_ledger *l;
 
-	h->state = ASPEN_REDACT_ESCAPED;
+	/* in place, and only from HELD: aspend's DONE (aspen_redact_done)
+	 * swaps the same word, so one of the two wins, and both know which */
+	if (aspen_redact_swap(h, ASPEN_REDACT_HELD, ASPEN_REDACT_ESCAPED) != ASPEN_REDACT_HELD)
+		return 0; /* aspend was done with it first: its resume is legitimate */
 	l = aspen_ledger_get(&key);
 	if (!l)
-		return; /* the session's sk_msg finds no ledger: uninspectable */
+		return 1; /* the session's sk_msg finds no ledger: uninspectable */
 	l->rule = ASPEN_RULE_UNINSPECTABLE;
 	if (!l->reason)
 		l->reason = ASPEN_UNPARSED_NO_REDACT;
 	__sync_fetch_and_or(&l->flags, ASPEN_LEDGER_DENIED);
+	return 1;
+}
+
+/* aspend is done with a hold (masked, or denied it): HELD -> DONE, in
+ * place, unless a SIGCONT not aspend's made it ESCAPED first (the kernel
+ * then denied its session: aspend audits that, then ESCAPED -> DONE, and
+ * the thread may be held again). A map update from
+ * userspace could not tell: it replaces the element, and a tracer that
+ * had just read HELD would mark the old one. Run by aspend with
+ * BPF_PROG_TEST_RUN (redact.c, hold_done); never attached. */
+SEC("syscall")
+int aspen_redact_done(struct aspen_redact_done_ctx *ctx)
+{
+	__u32 tid = ctx->tid;
+	struct aspen_redact_held *h = bpf_map_lookup_elem(&aspen_redact_held, &tid);
+
+	ctx->was = 0;
+	if (!h || h->tgid != ctx->tgid || h->session != ctx->session || h->buf != ctx->buf)
+		return 0; /* not this hold any more */
+	if (ctx->from != ASPEN_REDACT_HELD && ctx->from != ASPEN_REDACT_ESCAPED)
+		return 0;
+	ctx->was = aspen_redact_swap(h, ctx->from, ASPEN_REDACT_DONE);
+	return 0;
 }
 
 /* This write's thread is recorded HELD: it sends though aspend has not
@@ -184,8 +226,7 @@ static __noinline int aspen_redact_escaped_here(void)
 
 	if (!h || h->state != ASPEN_REDACT_HELD)
 		return 0;
-	aspen_redact_escape(h);
-	return 1;
+	return aspen_redact_escape(h);
 }
 #endif
 

@@ -53,6 +53,7 @@ extern const struct hook_kind hook_tp_btf;	     /* hook_tracepoint.c */
 extern const struct hook_kind hook_sk_msg;	     /* hook_sk_msg.c */
 extern const struct hook_kind hook_uprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_uretprobe;	     /* hook_uprobe.c */
+extern const struct hook_kind hook_syscall;	     /* hook_syscall.c */
 
 /* Operations several kinds share (hooks.c): destroy a->link; attach or
  * detach nothing (kinds that attach nothing for the object itself) */

@@ -14,8 +14,8 @@
 #include "policy_obj.h"
 
 static const struct hook_kind *const kinds[] = {
-    &hook_cgroup_sock_addr, &hook_tracepoint, &hook_tp_btf, &hook_cgroup_skb,
-    &hook_sockops,	    &hook_sk_msg,     &hook_uprobe, &hook_uretprobe,
+    &hook_cgroup_sock_addr, &hook_tracepoint, &hook_tp_btf,    &hook_cgroup_skb, &hook_sockops,
+    &hook_sk_msg,	    &hook_uprobe,     &hook_uretprobe, &hook_syscall,
 };
 
 static const struct hook_kind *kind_of(const char *sec)

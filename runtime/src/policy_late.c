@@ -268,10 +268,13 @@ int policy_late_poll(struct policy_obj *p, bool wait, char *err, size_t errlen)
 			 p->meta.policy, l->path, strerror(-l->rc));
 		return -1;
 	}
+	struct bpf_program *done = p->progs.redact_done; /* not per process: the first one's */
+
 	if (policy_skel_open(l->obj, &maps, &p->progs, msg, sizeof(msg)) < 0) {
 		snprintf(err, errlen, "TLS probes: %s", msg);
 		return -1;
 	}
+	p->progs.redact_done = done;
 	l->ok = true;
 	l->insns = verified(l->obj);
 	return 1;

@@ -20,6 +20,7 @@ enum skel_set {
 	SKEL_TLS_READ, /* policies with response rules */
 	SKEL_DNS,      /* policies with wildcard provider hosts */
 	SKEL_GO_READ,  /* policies with response rules, objects built since Go's read probes */
+	SKEL_REDACT,   /* policies that redact, objects built since session 41 */
 	SKEL_NSETS,
 };
 
@@ -30,6 +31,7 @@ static const char *const set_what[SKEL_NSETS] = {
     [SKEL_TLS_READ] = "the TLS read probes come together",
     [SKEL_DNS] = "the DNS maps come together",
     [SKEL_GO_READ] = "Go's read probes come together",
+    [SKEL_REDACT] = "aspen_redact_done comes alone",
 };
 
 struct skel_entry {
@@ -75,6 +77,7 @@ static const struct skel_entry entries[] = {
     PROG(tls_read_ret, ASPEN_PROG_TLS_READ_RET, SKEL_TLS_READ),
     PROG(go_read, ASPEN_PROG_GO_READ, SKEL_GO_READ),
     PROG(go_read_ret, ASPEN_PROG_GO_READ_RET, SKEL_GO_READ),
+    PROG(redact_done, ASPEN_PROG_REDACT_DONE, SKEL_REDACT),
 };
 
 #define NENTRIES (sizeof(entries) / sizeof(entries[0]))

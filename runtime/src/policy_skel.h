@@ -35,6 +35,9 @@ struct policy_progs {
 	struct bpf_program *ssl_read, *ssl_read_ex, *gnutls_recv, *tls_read_ret;
 	/* Go's read probes (the same policies; NULL in objects built before them) */
 	struct bpf_program *go_read, *go_read_ret;
+	/* a hold's HELD -> DONE (policies that redact, objects built since
+	 * session 41; NULL in the others: redact.c updates the map) */
+	struct bpf_program *redact_done;
 };
 
 /* Fill maps and progs from an opened (not necessarily loaded) object.

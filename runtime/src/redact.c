@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "audit.h"
 #include "clock.h"
@@ -458,16 +459,35 @@ static int hold_state(struct policy_obj *p, const struct aspen_redact_event *e,
 }
 
 /* Before the SIGCONT (the writer is stopped: the kernel writes no other
- * record for it), so that its next write may be held again at once. */
-static void hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
-		      struct aspen_redact_held *h)
+ * record for it), so that its next write may be held again at once.
+ * Returns false when a SIGCONT not ours resumed the writer first (the
+ * record ESCAPED: the kernel denied its session). The swap is the kernel's
+ * (aspen_redact_done): a map update would replace the record, and a
+ * SIGCONT tracer that had just read HELD would mark the old one ESCAPED
+ * and deny the session while we audit it as masked and allowed. */
+static bool hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
+		      struct aspen_redact_held *h, __u32 from)
 {
+	static bool swap_failed; /* said once */
 	int fd = policy_map_fd(p->maps.redact_held);
+	int prog = p->progs.redact_done ? bpf_program__fd(p->progs.redact_done) : -1;
+	struct aspen_redact_done_ctx c = {
+	    .tid = e->pid, .tgid = e->tgid, .session = e->session, .buf = e->buf, .from = from};
+	/* a syscall program's context comes back in ctx_in (no ctx_out) */
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &c, .ctx_size_in = sizeof(c));
 	__u32 tid = e->pid;
 
+	if (prog >= 0 && !bpf_prog_test_run_opts(prog, &o))
+		return from != ASPEN_REDACT_HELD || c.was != ASPEN_REDACT_ESCAPED;
+	if (prog >= 0 && !swap_failed) {
+		swap_failed = true;
+		log_warn("aspen_redact_done: %s: a hold is marked done by a map update", strerror(errno));
+	}
+	/* an object built before aspen_redact_done */
 	h->state = ASPEN_REDACT_DONE;
 	if (fd >= 0)
 		bpf_map_update_elem(fd, &tid, h, BPF_EXIST);
+	return true;
 }
 
 /* After the hold's record says DONE. A stop is the whole process's:
@@ -509,7 +529,7 @@ static void hold_escaped(struct daemon *d, struct policy_obj *p, const struct as
 	log_warn("pid %u: a writer held for redaction ran before it was masked (another "
 		 "SIGCONT, or a tracer): request denied",
 		 e->tgid);
-	hold_done(p, e, h);
+	hold_done(p, e, h, ASPEN_REDACT_ESCAPED);
 	redact_resume(p, e->tgid, sizeof(*e));
 }
 
@@ -616,9 +636,19 @@ static __u64 (*prof)[PROF_N];
 static unsigned nprof;
 static const char *prof_path;
 __u64 redact_wake_ns;
+/* ASPEN_REDACT_TEST_RACE=1, a test aid (e2e test_tls_redact_race): aspend
+ * itself sends the held writer a SIGCONT just before it marks the hold
+ * DONE, the window in which a SIGCONT not aspend's could land */
+static bool race_test;
 
 void redact_profile_start(void)
 {
+	const char *race = getenv("ASPEN_REDACT_TEST_RACE");
+
+	race_test = race && !strcmp(race, "1");
+	if (race_test)
+		log_warn("ASPEN_REDACT_TEST_RACE=1: every writer held for redaction is resumed "
+			 "before its hold is done (a test aid: its requests are denied)");
 	prof_path = getenv("ASPEN_REDACT_PROFILE");
 	if (prof_path && *prof_path && !(prof = calloc(PROF_MAX, sizeof(*prof))))
 		prof_path = NULL;
@@ -734,14 +764,20 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 			 e->tgid);
 	}
 	PROF(PROF_WRITE);
-	if (ok && hold_state(p, e, &held) == ASPEN_REDACT_ESCAPED) {
-		/* resumed while we masked: the kernel cut its session */
-		if (buf)
-			explicit_bzero(buf, len);
-		hold_escaped(d, p, e, sc, &held, line_pending);
-		return;
+	if (race_test)
+		kill((pid_t)e->tgid, SIGCONT);
+	if (!hold_done(p, e, &held, ASPEN_REDACT_HELD)) {
+		/* resumed by a SIGCONT not ours before DONE: the kernel cut
+		 * its session (a denial already audited says so itself) */
+		hold_state(p, e, &held);
+		if (ok) {
+			if (buf)
+				explicit_bzero(buf, len);
+			hold_escaped(d, p, e, sc, &held, line_pending);
+			return;
+		}
+		hold_done(p, e, &held, ASPEN_REDACT_ESCAPED);
 	}
-	hold_done(p, e, &held);
 	PROF(PROF_DONE);
 	redact_resume(p, e->tgid, sizeof(*e));
 	PROF(PROF_CONT);
