@@ -481,7 +481,8 @@ static bool hold_done(struct policy_obj *p, const struct aspen_redact_event *e,
 		return from != ASPEN_REDACT_HELD || c.was != ASPEN_REDACT_ESCAPED;
 	if (prog >= 0 && !swap_failed) {
 		swap_failed = true;
-		log_warn("aspen_redact_done: %s: a hold is marked done by a map update", strerror(errno));
+		log_warn("aspen_redact_done: %s: a hold is marked done by a map update",
+			 strerror(errno));
 	}
 	/* an object built before aspen_redact_done */
 	h->state = ASPEN_REDACT_DONE;
