@@ -31,6 +31,7 @@
  * thread's verdict the sk_msg program reads.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -237,6 +238,57 @@ static size_t escape_len(const uint8_t *buf, size_t len, size_t b)
 	return 6;
 }
 
+/* Chunk framing between a match and the next character: at most this long
+ * ("\r\n", the size, an extension, "\r\n") */
+#define FRAMING_MAX 64
+
+/* The length of HTTP/1.1 chunk framing at buf[b]: "\r\n" SIZE [";" EXT]
+ * "\r\n" with SIZE not 0 (a body that goes on), at most FRAMING_MAX; 0
+ * when there is none. */
+static size_t chunk_framing(const uint8_t *buf, size_t len, size_t b)
+{
+	size_t i = b + 2, end = len < b + FRAMING_MAX ? len : b + FRAMING_MAX;
+	bool size = false;
+
+	if (b + 2 > end || buf[b] != '\r' || buf[b + 1] != '\n')
+		return 0;
+	for (; i < end && isxdigit(buf[i]); i++)
+		size |= buf[i] != '0';
+	if (i < end && buf[i] == ';')
+		while (i < end && buf[i] != '\r')
+			i++;
+	if (!size || i + 2 > end || buf[i] != '\r' || buf[i + 1] != '\n')
+		return 0;
+	return i + 2 - b;
+}
+
+static bool word_byte(unsigned c)
+{
+	return c < 128 && (isalnum(c) || c == '_');
+}
+
+/* Whether the character at buf[r], a byte or a JSON escape, is no word
+ * character (so a \b holds before it); *last: its last byte, where the
+ * kernel reads it. */
+static bool nonword_at(const uint8_t *buf, size_t len, size_t r, size_t *last)
+{
+	size_t esc = escape_len(buf, len, r);
+	unsigned c = buf[r];
+
+	*last = r + (esc ? esc : 1) - 1;
+	if (esc == 2)
+		return true; /* \n \t \" \\ ...: a control or a punctuation byte */
+	if (esc) {
+		char hex[5] = {0};
+
+		if (r + 6 > len)
+			return false;
+		memcpy(hex, buf + r + 2, 4);
+		c = (unsigned)strtoul(hex, NULL, 16);
+	}
+	return !word_byte(c);
+}
+
 /* The kernel notes ends and breaks in the order it reads the write: the
  * breaks (entries with no patterns) are in order, copied here to be
  * searched. And mask_all finds one pattern's spans after another's, each
@@ -300,9 +352,9 @@ static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p)
 	}
 	/* back over the spans that start at or before p, while one could
 	 * still reach it (spans of a pattern are apart: their ends go down) */
-	for (size_t i = lo; i-- > first && spans[i].b + ESCAPE_MAX >= p;) {
+	for (size_t i = lo; i-- > first && spans[i].b + ESCAPE_MAX + FRAMING_MAX >= p;) {
 		const struct span *sp = &spans[i];
-		size_t esc;
+		size_t esc, f, last;
 
 		if (is_break(sp->a))
 			continue;
@@ -310,6 +362,14 @@ static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p)
 			return true;
 		esc = escape_len(buf, len, sp->b);
 		if (esc && p == sp->b + esc - 1)
+			return true;
+		/* the match ends where its chunk does: the kernel reads its
+		 * closing \b at the next chunk's first character, past the
+		 * framing (it resumed there: a break). Only a word character
+		 * before and none after: a match that goes on past the framing
+		 * is not this one (`123-45-678` | `9`: denied) */
+		f = sp->b > sp->a && word_byte(buf[sp->b - 1]) ? chunk_framing(buf, len, sp->b) : 0;
+		if (f && is_break(sp->b + f) && nonword_at(buf, len, sp->b + f, &last) && p == last)
 			return true;
 	}
 	return false;

@@ -150,6 +150,45 @@ assert_never_arrived "th@example" "an address begun in the write before (chunked
 assert_never_arrived "EEEEEEEE" "an address begun in the write before (chunked), half masked"
 audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
 
+# an SSN that ends exactly where its chunk ends, the next chunk in the same
+# write: the kernel decides its closing \b at the next chunk's first byte,
+# past the framing; masked and answered (until session 41 denied no_redact:
+# aspend took only the byte right after a match, or an escape there, as its
+# \b). The match that goes on past the framing (`123-45-678` | `9`) is
+# still denied: the kernel's match is not the one aspend found.
+for cut in end inside; do
+	provider_mark "$IP_OPENAI"
+	client py-ssn-chunk-$cut env SSL_CERT_FILE="$H_CA" /usr/bin/python3 - "$H_LIB" "$cut" <<'EOP'
+import sys
+sys.path.insert(0, sys.argv[1])
+from parse_fuzz import connect, read_response
+raw = b'{"model":"gpt-4o-mini","messages":[{"role":"user","content":"my ssn is 123-45-6789 today"}]}'
+k = raw.index(b"6789") + (4 if sys.argv[2] == "end" else 3)
+s, f = connect("api.openai.com")
+head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: api.openai.com\r\n" \
+       b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+try:
+    s.sendall(head + b"%x\r\n" % k + raw[:k] + b"\r\n" + b"%x;x=1\r\n" % (len(raw) - k) + raw[k:] +
+              b"\r\n0\r\n\r\n")
+    print("status", read_response(f))
+except (OSError, ValueError, IndexError) as e:
+    print("error", type(e).__name__)
+    sys.exit(1)
+EOP
+	assert_never_arrived "$ssn" "an SSN that ends where its chunk ends ($cut)"
+	if [ "$cut" = end ]; then
+		assert_ok "python3: an SSN that ends exactly where its chunk ends"
+		assert_contains "$C_OUT" "status 200"
+		assert_arrived "an SSN that ends where its chunk ends, masked" 1
+		rec_since event=request addr="$IP_OPENAI" | grep -q . || fail "py-ssn-chunk-end: nothing recorded"
+		got=$(rec_since event=request addr="$IP_OPENAI" | "$H_PY" -c 'import json,sys; print(open(json.loads(sys.stdin.readline())["file"],"rb").read().decode("utf-8","replace"))')
+		case $got in *"is XXXXXXXXXXX"*) ;; *) fail "py-ssn-chunk-end: no SSN mask at the provider: $got" ;; esac
+	else
+		assert_failed "python3: an SSN whose last digit is past its chunk's framing"
+		audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+	fi
+done
+
 # a prompt holding a list: 600 addresses and 300 SSNs in one write, all
 # masked (until session 40, more than 256 places where matches end in one
 # write could not be checked and the request was denied)
