@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fields.h"
 #include "glob.h"
@@ -553,6 +554,29 @@ static bool glob_masks(const char *const *globs, const uint64_t *bits, size_t ng
 	return ok;
 }
 
+/* glob_masks() when every string of the table is exact (no glob
+ * character), without a DFA: each string's own mask (the strings it
+ * equals, ignoring case with icase), and 0 (any other string). false when
+ * some string is a glob. */
+static bool literal_masks(const struct dimrep *d, bool icase, uint64_t *masks, size_t *n)
+{
+	for (size_t i = 0; i < d->nglob; i++)
+		if (strpbrk(d->glob[i], "*?[\\"))
+			return false;
+	*n = 0;
+	masks[(*n)++] = 0;
+	for (size_t i = 0; i < d->nglob; i++) {
+		uint64_t m = 0;
+
+		for (size_t j = 0; j < d->nglob; j++)
+			if (icase ? !strcasecmp(d->glob[i], d->glob[j])
+				  : !strcmp(d->glob[i], d->glob[j]))
+				m |= 1ULL << j;
+		masks[(*n)++] = m;
+	}
+	return true;
+}
+
 static bool reps_glob(struct check *c, struct dimrep *d, const struct atom *req)
 {
 	uint64_t masks[SUB_MAX_REPS], bit[SUB_MAX_GLOBS];
@@ -586,7 +610,8 @@ static bool reps_glob(struct check *c, struct dimrep *d, const struct atom *req)
 	}
 	for (size_t i = 0; i < d->nglob; i++)
 		bit[i] = 1ULL << i;
-	if (!glob_masks(d->glob, bit, d->nglob, icase, masks, &n))
+	if (!literal_masks(d, icase, masks, &n) &&
+	    !glob_masks(d->glob, bit, d->nglob, icase, masks, &n))
 		return false;
 	if (multi) { /* several names: any union (none: no name known) */
 		if (!rep_add(d, 0))
