@@ -71,7 +71,8 @@ struct atom {
 	bool literal;	/* every value exact (no glob characters) */
 	uint64_t pbits; /* provider: those named */
 	bool any, unknown;
-	uint64_t bits; /* glob fields: bits in the current check's table */
+	uint64_t bits;			  /* glob fields: bits in the current check's table */
+	uint64_t wide[SUB_MAX_REPS / 64]; /* or, by index: the strings it holds for */
 };
 
 struct cnode {
@@ -101,7 +102,12 @@ struct dimrep {
 	uint64_t rep[SUB_MAX_REPS];
 	const char *glob[SUB_MAX_GLOBS]; /* glob fields: bit i of a value */
 	size_t nglob;
+	/* a field of more exact strings than a mask holds: a value is the
+	 * index of one of them (nlit: none of them) */
+	bool by_index;
+	size_t nlit;
 	uint8_t addr[SUB_MAX_REPS][16]; /* dst.ip: rep[] indexes these */
+	const char *lit[SUB_MAX_REPS - 1];
 };
 
 struct check {
@@ -277,7 +283,13 @@ static enum tv atom_eval(const struct check *c, const struct atom *a)
 	switch (a->type) {
 	case FT_PROVIDER: r = (v & a->pbits) || (a->any && v) || (a->unknown && !v); break;
 	case FT_INT: r = int_hit(a, (int64_t)v); break;
-	case FT_GLOB: r = (v & a->bits) != 0; break;
+	case FT_GLOB: {
+		const struct dimrep *d = &c->dims[c->slot[a->dim]];
+
+		r = d->by_index ? v < d->nlit && ((a->wide[v / 64] >> (v % 64)) & 1)
+				: (v & a->bits) != 0;
+		break;
+	}
 	case FT_IP: r = ip_hit(a, c->dims[c->slot[a->dim]].addr[v]); break;
 	case FT_BOOL: r = v == (uint64_t)!strcmp(a->v[0]->str, "true"); break;
 	case FT_BODY: r = v != 0; break;
@@ -577,24 +589,72 @@ static bool literal_masks(const struct dimrep *d, bool icase, uint64_t *masks, s
 	return true;
 }
 
+/* A field's exact strings by index (d->lit), when there are more than a
+ * mask holds: each comparison's set of them (wide), and as values each of
+ * them and one none of them is (or only those req requires). false: more
+ * than SUB_MAX_REPS - 1. */
+static bool reps_by_index(struct check *c, struct dimrep *d, const struct atom *req, bool icase)
+{
+	struct atom *a;
+
+	d->by_index = true;
+	d->nlit = 0;
+	FOR_ATOMS(c, d->dim, a)
+	{
+		for (size_t i = 0; i < a->n; i++) {
+			size_t j;
+
+			for (j = 0; j < d->nlit && strcmp(d->lit[j], a->v[i]->str); j++)
+				;
+			if (j == d->nlit && d->nlit == SUB_MAX_REPS - 1)
+				return false;
+			if (j == d->nlit)
+				d->lit[d->nlit++] = a->v[i]->str;
+		}
+	}
+	FOR_ATOMS(c, d->dim, a)
+	{
+		memset(a->wide, 0, sizeof(a->wide));
+		for (size_t j = 0; j < d->nlit; j++)
+			for (size_t i = 0; i < a->n; i++)
+				if (icase ? !strcasecmp(a->v[i]->str, d->lit[j])
+					  : !strcmp(a->v[i]->str, d->lit[j])) {
+					a->wide[j / 64] |= 1ULL << (j % 64);
+					break;
+				}
+	}
+	for (size_t j = 0; j <= d->nlit; j++) {
+		bool want = !req;
+
+		for (size_t i = 0; req && i < req->n && j < d->nlit; i++)
+			want |= !strcmp(req->v[i]->str, d->lit[j]);
+		if (want && !rep_add(d, j))
+			return false;
+	}
+	return true;
+}
+
 static bool reps_glob(struct check *c, struct dimrep *d, const struct atom *req)
 {
 	uint64_t masks[SUB_MAX_REPS], bit[SUB_MAX_GLOBS];
 	size_t n = 0, at;
-	bool icase = false, multi = false;
+	bool icase = false, multi = false, fits = true, exact = true;
 	struct atom *a;
 
 	FOR_ATOMS(c, d->dim, a)
 	{
 		a->bits = 0;
 		for (size_t i = 0; i < a->n; i++) {
-			if (!glob_index(d, a->v[i]->str, &at))
-				return false;
-			a->bits |= 1ULL << at;
+			exact &= !strpbrk(a->v[i]->str, "*?[\\");
+			fits = fits && glob_index(d, a->v[i]->str, &at);
+			if (fits)
+				a->bits |= 1ULL << at;
 		}
 		icase = a->icase;
 		multi = a->multi;
 	}
+	if (!fits) /* more strings than a mask holds: by index, if all exact */
+		return exact && !multi && reps_by_index(c, d, req, icase);
 	if (req) { /* the rule holds for these values only */
 		for (size_t i = 0; i < req->n; i++) {
 			uint64_t m = 0;

@@ -249,6 +249,32 @@ static void test_conditions_nothing_satisfies(void **state)
 	free(out);
 }
 
+/* More exact strings in one field than a 64-bit mask holds: each is a
+ * value by index (before, such a rule was left unreported) */
+static void test_big_lists(void **state)
+{
+	char rules[3072];
+	size_t o = (size_t)snprintf(rules, sizeof(rules), "list big = [\"m0\"");
+	char *out;
+
+	(void)state;
+	for (int i = 1; i < 100; i++)
+		o += (size_t)snprintf(rules + o, sizeof(rules) - o, ", \"m%d\"", i);
+	snprintf(
+	    rules + o, sizeof(rules) - o,
+	    "]\n"
+	    "rule a { on request when request.model in big allow }\n"
+	    "rule b { on request when request.model == \"m57\" and process.uid == 0 deny }\n"
+	    "rule c { on request when request.model == \"m100\" deny }\n"
+	    "rule e { on request when request.model in big and request.model not in big deny }\n");
+	out = analysed(rules, 2);
+	assert_non_null(strstr(out, "t.asp:8:6: warning: rule 'b' can never fire: every request it "
+				    "matches is decided first by rule 'a' (line 7)"));
+	assert_null(strstr(out, "'c'"));
+	assert_non_null(strstr(out, "rule 'e' can never fire: no request satisfies"));
+	free(out);
+}
+
 static void test_no_provider(void **state)
 {
 	struct program p;
@@ -280,6 +306,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_values_are_values),
 	    cmocka_unit_test(test_redact_is_not_stopped_by_allow),
 	    cmocka_unit_test(test_conditions_nothing_satisfies),
+	    cmocka_unit_test(test_big_lists),
 	    cmocka_unit_test(test_no_provider),
 	};
 
