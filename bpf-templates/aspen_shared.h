@@ -526,12 +526,6 @@ enum aspen_redact_state {
 				    * done: its session denied by the kernel */
 	ASPEN_REDACT_PROC = 5,	   /* not a hold: a process's entry (below) */
 };
-/* A process's entry, under ASPEN_REDACT_PROC_KEY(tgid) (thread ids are
- * below 2^22): the threads of it the kernel held (`tids`, the first
- * ASPEN_REDACT_PROC_TIDS; `ntids` counts them all), so that the SIGCONT
- * tracer finds a process's holds without walking the map (a walk visits
- * every bucket: ~10 us a SIGCONT, aspend's own resumes included). More
- * threads than listed: it walks. */
 /* aspen_redact_done's context (BPF_PROG_TEST_RUN, ctx in and out): the
  * hold (tid, and what tells it from the thread's next), the state it is
  * DONE from (HELD; ESCAPED once aspend audited the escape), and was: its
@@ -543,6 +537,12 @@ struct aspen_redact_done_ctx {
 	__u32 was;
 	__u32 from;
 };
+/* A process's entry, under ASPEN_REDACT_PROC_KEY(tgid) (thread ids are
+ * below 2^22): the threads of it the kernel held (`tids`, the first
+ * ASPEN_REDACT_PROC_TIDS; `ntids` counts them all), so that the SIGCONT
+ * tracer finds a process's holds without walking the map (a walk visits
+ * every bucket: ~10 us a SIGCONT, aspend's own resumes included). More
+ * threads than listed: it walks. */
 #define ASPEN_REDACT_PROC_KEY(tgid) ((__u32)(tgid) | 0x80000000u)
 #define ASPEN_REDACT_PROC_TIDS 5
 struct aspen_redact_held {

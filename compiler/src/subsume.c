@@ -566,27 +566,26 @@ static bool glob_masks(const char *const *globs, const uint64_t *bits, size_t ng
 	return ok;
 }
 
+static bool same_string(const char *a, const char *b, bool icase)
+{
+	return icase ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
 /* glob_masks() when every string of the table is exact (no glob
  * character), without a DFA: each string's own mask (the strings it
- * equals, ignoring case with icase), and 0 (any other string). false when
- * some string is a glob. */
-static bool literal_masks(const struct dimrep *d, bool icase, uint64_t *masks, size_t *n)
+ * equals, ignoring case with icase), and 0 (any other string). */
+static void literal_masks(const struct dimrep *d, bool icase, uint64_t *masks, size_t *n)
 {
-	for (size_t i = 0; i < d->nglob; i++)
-		if (strpbrk(d->glob[i], "*?[\\"))
-			return false;
 	*n = 0;
 	masks[(*n)++] = 0;
 	for (size_t i = 0; i < d->nglob; i++) {
 		uint64_t m = 0;
 
 		for (size_t j = 0; j < d->nglob; j++)
-			if (icase ? !strcasecmp(d->glob[i], d->glob[j])
-				  : !strcmp(d->glob[i], d->glob[j]))
+			if (same_string(d->glob[i], d->glob[j], icase))
 				m |= 1ULL << j;
 		masks[(*n)++] = m;
 	}
-	return true;
 }
 
 /* A field's exact strings by index (d->lit), when there are more than a
@@ -617,8 +616,7 @@ static bool reps_by_index(struct check *c, struct dimrep *d, const struct atom *
 		memset(a->wide, 0, sizeof(a->wide));
 		for (size_t j = 0; j < d->nlit; j++)
 			for (size_t i = 0; i < a->n; i++)
-				if (icase ? !strcasecmp(a->v[i]->str, d->lit[j])
-					  : !strcmp(a->v[i]->str, d->lit[j])) {
+				if (same_string(a->v[i]->str, d->lit[j], icase)) {
 					a->wide[j / 64] |= 1ULL << (j % 64);
 					break;
 				}
@@ -645,11 +643,11 @@ static bool reps_glob(struct check *c, struct dimrep *d, const struct atom *req)
 	{
 		a->bits = 0;
 		for (size_t i = 0; i < a->n; i++) {
-			exact &= !strpbrk(a->v[i]->str, "*?[\\");
 			fits = fits && glob_index(d, a->v[i]->str, &at);
 			if (fits)
 				a->bits |= 1ULL << at;
 		}
+		exact &= a->literal || !a->n;
 		icase = a->icase;
 		multi = a->multi;
 	}
@@ -670,8 +668,9 @@ static bool reps_glob(struct check *c, struct dimrep *d, const struct atom *req)
 	}
 	for (size_t i = 0; i < d->nglob; i++)
 		bit[i] = 1ULL << i;
-	if (!literal_masks(d, icase, masks, &n) &&
-	    !glob_masks(d->glob, bit, d->nglob, icase, masks, &n))
+	if (exact)
+		literal_masks(d, icase, masks, &n);
+	else if (!glob_masks(d->glob, bit, d->nglob, icase, masks, &n))
 		return false;
 	if (multi) { /* several names: any union (none: no name known) */
 		if (!rep_add(d, 0))
@@ -692,8 +691,6 @@ static bool reps_glob(struct check *c, struct dimrep *d, const struct atom *req)
 	return true;
 }
 
-/* A request's providers are those whose host globs accept its Host header:
- * the sets some name gets. false: too many to tell. */
 /* The provider sets a Host header can name, once per policy (the same for
  * every rule): c->nhost_sets of them, -1 when too many to tell. */
 static void host_sets_build(struct check *c)

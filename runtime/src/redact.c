@@ -830,7 +830,6 @@ void redact_on_hold(struct daemon *d, struct policy_obj *p, const struct aspen_r
 	if (!hold_done(p, e, &held, ASPEN_REDACT_HELD)) {
 		/* resumed by a SIGCONT not ours before DONE: the kernel cut
 		 * its session (a denial already audited says so itself) */
-		hold_state(p, e, &held);
 		if (ok) {
 			if (buf)
 				explicit_bzero(buf, len);
