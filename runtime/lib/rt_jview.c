@@ -102,7 +102,9 @@ static size_t escape_at(const uint8_t *buf, size_t len, size_t i, uint8_t *out, 
 					  (unsigned long)(lo - 0xdc00));
 		return 12;
 	}
-	if (u < 0xd800 || u >= 0xe000) /* a lone half is dropped */
+	/* a lone high half is dropped, a lone low half read as its own 3
+	 * bytes: as the kernel's scanner does (aspen_http_json_utf8()) */
+	if (u < 0xd800 || u >= 0xdc00)
 		*nout = put_utf8(out, (unsigned long)u);
 	return 6;
 }

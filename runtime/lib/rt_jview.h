@@ -2,7 +2,8 @@
 /*
  * A write's bytes as the kernel's body patterns read them: JSON escapes
  * decoded (`\n` a newline, `\u00e9` its UTF-8 bytes, a surrogate pair one
- * 4-byte character, a lone half dropped), every other byte as it is; and
+ * 4-byte character, a lone high half dropped, a lone low half its own 3
+ * bytes, as the kernel reads them), every other byte as it is; and
  * where each decoded byte came from. aspend searches this view for the
  * matches to mask, so that it finds the matches the kernel saw, and masks
  * in place only those whose every byte is plain on the wire: on the wire

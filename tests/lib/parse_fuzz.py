@@ -216,8 +216,8 @@ def kernel_view(raw, at=None):
             if 0xD800 <= cp < 0xDC00 and raw[i:i + 2] == b"\\u" and 0xDC00 <= int(raw[i + 2:i + 6], 16) < 0xE000:
                 cp = 0x10000 + ((cp - 0xD800) << 10) + int(raw[i + 2:i + 6], 16) - 0xDC00
                 i += 6
-            if not 0xD800 <= cp < 0xE000:  # a lone half is dropped
-                out += chr(cp).encode()
+            if not 0xD800 <= cp < 0xDC00:  # a lone high half is dropped
+                out += chr(cp).encode("utf-8", "surrogatepass")  # a lone low half: its 3 bytes
         at.extend([None] * (len(out) - len(at)))
     return bytes(out)
 
