@@ -45,8 +45,11 @@
  * parsers read it; a high half not followed at once by a low one is
  * dropped, a lone low half encoded on its own). A duplicate key: the last one wins,
  * as in the JSON parsers that servers use. Values longer than the buffer
- * are cut and ASPEN_REQ_TRUNCATED set. A body that is not a JSON object
- * (multipart, form) is not scanned: no field, no error.
+ * are cut and ASPEN_REQ_TRUNCATED set. A body that is a JSON array or a
+ * string has no field, but its strings are decoded as an object's are
+ * (escapes cannot hide a pattern's match there either; until session 42
+ * such a body was read raw). Any other body (multipart, form, a number)
+ * is not scanned: no field, no error.
  *
  * Responses: aspen_http_resp_byte() (MORE, HEAD, DONE, ERROR): status line
  * -> r->status, Content-Length / chunked framing, and the body scanned
@@ -240,7 +243,10 @@ enum {  /* hflags */
 };
 
 enum { AH_J_START = 0, AH_J_KEY, AH_J_COLON, AH_J_VALUE, AH_J_LIT, AH_J_AFTER, AH_J_NEST, AH_J_OFF };
-enum { AH_K_OTHER = 0, AH_K_MODEL, AH_K_STREAM, AH_K_USER, AH_K_META, AH_K_USERID, AH_K_SESS };
+/* AH_K_TOP: the body is a JSON array or string, not an object: no key is
+ * read, its strings are decoded for the patterns; the array's own level is
+ * depth 2, so that no level of it is tracked. */
+enum { AH_K_OTHER = 0, AH_K_MODEL, AH_K_STREAM, AH_K_USER, AH_K_META, AH_K_USERID, AH_K_SESS, AH_K_TOP };
 enum {
 	AH_JF_STR = 1 << 0,  /* inside a string                       */
 	AH_JF_ESC = 1 << 1,  /* after a backslash                     */
@@ -693,8 +699,15 @@ static __always_inline int aspen_http_json_byte(struct aspen_http_req_state *st,
 		if (c == '{') {
 			st->depth = 1;
 			st->jstate = AH_J_KEY;
+		} else if (c == '[') {
+			st->depth = 2;
+			st->jkey = AH_K_TOP;
+			st->jstate = AH_J_NEST;
+		} else if (c == '"' && st->jkey != AH_K_TOP) {
+			st->jkey = AH_K_TOP;
+			st->jflags |= AH_JF_STR;
 		} else {
-			st->jstate = AH_J_OFF; /* not a JSON object */
+			st->jstate = AH_J_OFF; /* not JSON */
 		}
 		return 0;
 	}
@@ -749,7 +762,7 @@ static __always_inline int aspen_http_json_byte(struct aspen_http_req_state *st,
 	case '}':
 	case ']':
 		st->depth--;
-		if (st->depth == 0) {
+		if (st->depth == 0 || (st->depth == 1 && st->jkey == AH_K_TOP)) {
 			st->jstate = AH_J_OFF;
 			st->jflags |= AH_JF_CLOSED;
 			return 1;
@@ -1405,8 +1418,9 @@ static __always_inline int aspen_http_req_skip(struct aspen_http_req_state *st, 
 	} else {
 		return 0;
 	}
-	if (!(st->jflags & AH_JF_CLOSED) && st->jstate != AH_J_OFF && r->unparsed == ASPEN_UNPARSED_NONE)
-		r->unparsed = ASPEN_UNPARSED_BOUND;
+	if (!(st->jflags & AH_JF_CLOSED) && st->jstate != AH_J_OFF && st->jkey != AH_K_TOP &&
+	    r->unparsed == ASPEN_UNPARSED_NONE)
+		r->unparsed = ASPEN_UNPARSED_BOUND; /* an object's fields may be missed */
 	st->jstate = AH_J_OFF;
 	return st->state == AH_RQ_DONE ? ASPEN_HTTP_DONE : 1;
 }

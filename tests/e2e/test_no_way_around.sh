@@ -79,6 +79,17 @@ assert_eq 0 "$(raw_has "$IP_OPENAI" AKIAIOSFODNN7EXAMPLE)" "AWS key bytes at the
 assert_nothing_arrived "16 KiB request + request with an AWS key (one write)"
 audit_wait event=request decision=deny rule=no_aws_keys pid="$C_PID" >/dev/null
 
+# ... and a body that is a JSON array, not an object, the key with one
+# letter escaped: its strings are read decoded as an object's are (until
+# session 42 an array's were read raw: the key passed the pattern, and the
+# request was denied only by `default deny`, rule=default)
+arr='[{"role":"user","content":"my key is AKIA\u0049OSFODNN7EXAMPLE"}]'
+provider_mark "$IP_OPENAI"
+evasion array-key pipeline "$HOST" --data "$arr"
+assert_contains "$C_OUT" '"error"' "a JSON array body with an escaped AWS key: the write fails"
+assert_eq 0 "$(raw_has "$IP_OPENAI" OSFODNN7EXAMPLE)" "escaped AWS key bytes at the provider"
+audit_wait event=request decision=deny rule=no_aws_keys pid="$C_PID" >/dev/null
+
 # ---- 2. another thread sends the ciphertext (memory BIO)
 provider_mark "$IP_OPENAI"
 evasion thread-bad thread "$HOST" --data "$BAD"
