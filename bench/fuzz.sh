@@ -44,6 +44,13 @@ for t in "${targets[@]}"; do
 		-artifact_prefix="$dir/found/" -print_final_stats=1)
 	[ "$maxlen" != 0 ] && opts+=(-max_len="$maxlen")
 	[ -f "$here/tests/fuzz/$t.dict" ] && opts+=(-dict="$here/tests/fuzz/$t.dict")
+	# fuzz_elf: a Go executable too (stripped), built here: too big to keep
+	if [ "$t" = fuzz_elf ] && [ ! -s "$dir/go/goclient" ] && command -v go >/dev/null; then
+		mkdir -p "$dir/go"
+		(cd "$here/tests/lib/goclient" && HOME=${HOME:-/root} GOFLAGS=-mod=mod CGO_ENABLED=0 \
+			go build -ldflags="-s -w" -o "$dir/go/goclient" .) >/dev/null 2>&1 || true
+	fi
+	[ "$t" = fuzz_elf ] && [ -s "$dir/go/goclient" ] && seeds="$seeds $dir/go"
 	regress=$here/tests/fuzz/regress/$t
 	[ -d "$regress" ] || regress=
 	# seeds: files and directories, read only; new inputs go to corpus/

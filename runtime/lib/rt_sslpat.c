@@ -121,7 +121,7 @@ static int img_open(const char *path, struct img *im)
 	im->eh = (const Elf64_Ehdr *)im->m;
 	if (memcmp(im->eh->e_ident, ELFMAG, SELFMAG) || im->eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    im->eh->e_ident[EI_DATA] != ELFDATA2LSB || im->eh->e_phentsize != sizeof(Elf64_Phdr) ||
-	    im->eh->e_phnum > 256 ||
+	    im->eh->e_phnum > 256 || im->eh->e_phoff % _Alignof(Elf64_Phdr) ||
 	    !(im->ph = at(im, im->eh->e_phoff, (uint64_t)im->eh->e_phnum * sizeof(Elf64_Phdr))))
 		return -1;
 	return 0;
@@ -218,7 +218,9 @@ static int ehdr_open(const struct img *im, struct ehdr_tab *e)
 
 		if (p->p_type != PT_GNU_EH_FRAME)
 			continue;
-		h = at(im, p->p_offset, 12);
+		/* the table is read as int32_t: a linker aligns it, a file
+		 * that does not is refused (fuzz_elf: UBSan's misaligned load) */
+		h = p->p_offset % 4 ? NULL : at(im, p->p_offset, 12);
 		/* version 1; eh_frame_ptr pcrel sdata4; count udata4; table datarel sdata4 */
 		if (!h || h[0] != 1 || h[1] != 0x1b || h[2] != 0x03 || h[3] != 0x3b)
 			return -1;
