@@ -54,6 +54,15 @@ size_t rt_scrub_count(const struct rt_scrub *s)
 	return s ? s->n : 0;
 }
 
+const struct rx *rt_scrub_pattern(const struct rt_scrub *s, size_t i, aspen_validator_fn *valid)
+{
+	if (!s || i >= s->n)
+		return NULL;
+	if (valid)
+		*valid = s->pat[i].valid;
+	return s->pat[i].rx;
+}
+
 /* A mask written into a JSON string as itself: printable ASCII, no '"' or '\'. */
 static bool plain_mask(const char *m)
 {

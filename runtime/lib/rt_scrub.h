@@ -54,6 +54,10 @@ int rt_scrub_add_asp(struct rt_scrub *s, const char *path, char *err, size_t err
 
 size_t rt_scrub_count(const struct rt_scrub *s);
 
+/* Pattern i (0 <= i < rt_scrub_count()) and its validator (may be NULL),
+ * for tests (tests/fuzz/fuzz_scrub.c); NULL when there is none. */
+const struct rx *rt_scrub_pattern(const struct rt_scrub *s, size_t i, aspen_validator_fn *valid);
+
 /* Masks, in out[0..n), every match the patterns of s find in in[0..n);
  * out must hold a copy of in (or in's masks so far: several scrubbers are
  * applied by calling this once for each with the same in and out); in
