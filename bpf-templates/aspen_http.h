@@ -246,7 +246,16 @@ enum { AH_J_START = 0, AH_J_KEY, AH_J_COLON, AH_J_VALUE, AH_J_LIT, AH_J_AFTER, A
 /* AH_K_TOP: the body is a JSON array or string, not an object: no key is
  * read, its strings are decoded for the patterns; the array's own level is
  * depth 2, so that no level of it is tracked. */
-enum { AH_K_OTHER = 0, AH_K_MODEL, AH_K_STREAM, AH_K_USER, AH_K_META, AH_K_USERID, AH_K_SESS, AH_K_TOP };
+enum {
+	AH_K_OTHER = 0,
+	AH_K_MODEL,
+	AH_K_STREAM,
+	AH_K_USER,
+	AH_K_META,
+	AH_K_USERID,
+	AH_K_SESS,
+	AH_K_TOP
+};
 enum {
 	AH_JF_STR = 1 << 0,  /* inside a string                       */
 	AH_JF_ESC = 1 << 1,  /* after a backslash                     */

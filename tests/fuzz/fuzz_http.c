@@ -85,8 +85,8 @@ static void same_three_ways(const char *buf, size_t n, struct result *slow, size
 					i, mode, slow[i].r.model, fast[i].r.model, slow[i].r.flags,
 					fast[i].r.flags, slow[i].r.unparsed, fast[i].r.unparsed,
 					slow[i].rc, fast[i].rc, slow[i].pos, fast[i].pos,
-					slow[i].e.done, fast[i].e.done, slow[i].e.err, fast[i].e.err,
-					slow[i].e.dec1, fast[i].e.dec1);
+					slow[i].e.done, fast[i].e.done, slow[i].e.err,
+					fast[i].e.err, slow[i].e.dec1, fast[i].e.dec1);
 				abort();
 			}
 		}
@@ -117,7 +117,8 @@ static char *frame(const uint8_t *body, size_t n, int chunked, uint8_t seed, siz
 
 		if (k > n - at)
 			k = n - at;
-		o += (size_t)snprintf(out + o, cap - o, "%zx%s\r\n", k, (i + seed) % 5 ? "" : ";x=y");
+		o += (size_t)snprintf(out + o, cap - o, "%zx%s\r\n", k,
+				      (i + seed) % 5 ? "" : ";x=y");
 		memcpy(out + o, body + at, k);
 		o += k;
 		memcpy(out + o, "\r\n", 2);
@@ -151,15 +152,17 @@ static void body_mode(const uint8_t *data, size_t size)
 		if (!!(r->flags & ASPEN_REQ_HAS_MODEL) != j.has_model)
 			abort();
 		if (j.has_model &&
-		    (j.model_len > cut ? !(r->flags & ASPEN_REQ_TRUNCATED) || memcmp(r->model, j.model, cut)
-				       : memcmp(r->model, j.model, j.model_len) || r->model[j.model_len])) {
-			fprintf(stderr, "fuzz_http: model '%s', the server reads '%.*s'\n", r->model,
-				(int)j.model_len, j.model);
+		    (j.model_len > cut
+			 ? !(r->flags & ASPEN_REQ_TRUNCATED) || memcmp(r->model, j.model, cut)
+			 : memcmp(r->model, j.model, j.model_len) || r->model[j.model_len])) {
+			fprintf(stderr, "fuzz_http: model '%s', the server reads '%.*s'\n",
+				r->model, (int)j.model_len, j.model);
 			abort();
 		}
-		if (!j.has_metadata && (!!(r->flags & ASPEN_REQ_HAS_USER) != j.has_user ||
-					(j.has_user && j.user_len <= cut &&
-					 (memcmp(r->user, j.user, j.user_len) || r->user[j.user_len]))))
+		if (!j.has_metadata &&
+		    (!!(r->flags & ASPEN_REQ_HAS_USER) != j.has_user ||
+		     (j.has_user && j.user_len <= cut &&
+		      (memcmp(r->user, j.user, j.user_len) || r->user[j.user_len]))))
 			abort();
 	}
 	free(msg);

@@ -97,7 +97,8 @@ static void same_view(const uint8_t *body, size_t n, size_t from, size_t to)
 		if (!rt_jview_build(&v, body + from, to - from))
 			abort();
 		if ((size_t)k != v.n || (k && memcmp(want, v.dec, v.n))) {
-			fprintf(stderr, "fuzz_jview: [%zu, %zu): the kernel reads %ld bytes, aspend %zu\n",
+			fprintf(stderr,
+				"fuzz_jview: [%zu, %zu): the kernel reads %ld bytes, aspend %zu\n",
 				from, to, k, v.n);
 			abort();
 		}

@@ -94,8 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	b = run(formatted, strlen(formatted));
 	if (a.errors != b.errors || a.warnings != b.warnings || a.compiled != b.compiled) {
-		fprintf(stderr, "fuzz_policy: fmt changed the outcome: %d errors %d warnings%s -> "
-				"%d errors %d warnings%s\n",
+		fprintf(stderr,
+			"fuzz_policy: fmt changed the outcome: %d errors %d warnings%s -> "
+			"%d errors %d warnings%s\n",
 			a.errors, a.warnings, a.compiled ? " compiled" : "", b.errors, b.warnings,
 			b.compiled ? " compiled" : "");
 		abort();

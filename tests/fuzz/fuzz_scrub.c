@@ -57,8 +57,8 @@ static int masked(size_t s, size_t e, void *arg)
 	for (size_t k = s; k < e; k++) {
 		c->covered[k] = 1;
 		if (c->out[k] != RT_SCRUB_MASK[0]) {
-			fprintf(stderr, "fuzz_scrub: byte %zu of a match [%zu, %zu) left as '%c'\n", k,
-				s, e, c->in[k]);
+			fprintf(stderr, "fuzz_scrub: byte %zu of a match [%zu, %zu) left as '%c'\n",
+				k, s, e, c->in[k]);
 			abort();
 		}
 	}
@@ -109,7 +109,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!has_percent(in, n))
 		for (size_t k = 0; k < n; k++)
 			if (!covered[k] && out[k] != in[k]) {
-				fprintf(stderr, "fuzz_scrub: byte %zu masked outside every match\n", k);
+				fprintf(stderr, "fuzz_scrub: byte %zu masked outside every match\n",
+					k);
 				abort();
 			}
 	free(in);

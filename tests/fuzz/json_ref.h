@@ -35,7 +35,7 @@ static int hex4(const uint8_t *p)
 	int v = 0;
 
 	for (int i = 0; i < 4; i++) {
-		int c = p[i], h = c >= '0' && c <= '9'   ? c - '0'
+		int c = p[i], h = c >= '0' && c <= '9'	 ? c - '0'
 				  : c >= 'a' && c <= 'f' ? c - 'a' + 10
 				  : c >= 'A' && c <= 'F' ? c - 'A' + 10
 							 : -1;
@@ -287,7 +287,8 @@ static int value(struct jref *j, int level, const char *key, size_t klen, int in
 		j->stream = kind == V_TRUE;
 	else if (top && is_key(key, klen, "metadata"))
 		j->has_metadata = 1;
-	if ((top && is_key(key, klen, "user")) || (in_meta && level == 2 && is_key(key, klen, "user_id")))
+	if ((top && is_key(key, klen, "user")) ||
+	    (in_meta && level == 2 && is_key(key, klen, "user_id")))
 		j->has_user = kind == V_STRING;
 	return kind;
 }

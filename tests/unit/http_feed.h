@@ -39,10 +39,10 @@ static int fast_path;
 static size_t fast_skipped; /* bytes the fast path passed over */
 
 static size_t fast_nested; /* of those, bytes the nesting fast path took */
-static int fast_esc;        /* the nesting fast path takes escapes too (no body patterns) */
+static int fast_esc;	   /* the nesting fast path takes escapes too (no body patterns) */
 
-static size_t plain_run(struct aspen_http_req_state *st, const struct aspen_req *r,
-			const char *buf, size_t pos, size_t n)
+static size_t plain_run(struct aspen_http_req_state *st, const struct aspen_req *r, const char *buf,
+			size_t pos, size_t n)
 {
 	__u64 room = aspen_http_req_nest_room(st, r);
 	size_t k = 0;
@@ -67,8 +67,8 @@ static size_t plain_run(struct aspen_http_req_state *st, const struct aspen_req 
 
 static size_t fast_hvalue; /* bytes the header-value fast path took */
 
-static size_t fast_name; /* bytes the header-name fast path took */
-static size_t fast_turn; /* bytes the line turn took (aspen_http_req_turn()) */
+static size_t fast_name;   /* bytes the header-name fast path took */
+static size_t fast_turn;   /* bytes the line turn took (aspen_http_req_turn()) */
 static size_t fast_target; /* bytes the request-target fast path took */
 static size_t fast_colon;  /* names' ':' taken with them (aspen_http_req_colon()) */
 
@@ -82,7 +82,7 @@ enum { RUN_HVALUE, RUN_NAME, RUN_TARGET }; /* head_run()'s modes, as aspen_fast_
 static size_t head_run(struct aspen_http_req_state *st, struct aspen_req *r, const char *buf,
 		       size_t pos, size_t n, int mode)
 {
-	size_t lim = pos + (mode == RUN_NAME     ? aspen_http_req_name_room(st)
+	size_t lim = pos + (mode == RUN_NAME	 ? aspen_http_req_name_room(st)
 			    : mode == RUN_TARGET ? aspen_http_req_target_room(st)
 						 : aspen_http_req_hvalue_room(st));
 	size_t p = pos;
@@ -139,7 +139,8 @@ static size_t head_step(struct aspen_http_req_state *st, struct aspen_req *r, co
 		fast_hvalue += k;
 		p += k;
 		if (p + 3 <= n) {
-			k = aspen_http_req_turn(st, (__u8)buf[p], (__u8)buf[p + 1], (__u8)buf[p + 2]);
+			k = aspen_http_req_turn(st, (__u8)buf[p], (__u8)buf[p + 1],
+						(__u8)buf[p + 2]);
 			fast_turn += k;
 			p += k;
 		}
@@ -196,8 +197,7 @@ static int feed_req(struct aspen_http_req_state *st, struct aspen_req *r, const 
 			/* sticky */
 			HTTP_FEED_ASSERT(aspen_http_req_byte(st, r, 'x') == ASPEN_HTTP_ERROR);
 			return rc;
-		default:
-			HTTP_FEED_ASSERT(rc == ASPEN_HTTP_MORE);
+		default: HTTP_FEED_ASSERT(rc == ASPEN_HTTP_MORE);
 		}
 	}
 	return rc;

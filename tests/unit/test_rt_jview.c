@@ -78,7 +78,9 @@ static void test_lone_half_dropped(void **state)
 	assert_view("abcd", 4);
 	assert_int_equal(v.at[2], 8);
 	build("ab\\udc00cd");
-	assert_view("ab\xed\xb0\x80" "cd", 7);
+	assert_view("ab\xed\xb0\x80"
+		    "cd",
+		    7);
 	assert_int_equal(v.at[2], 2 | RT_JVIEW_ESC);
 	assert_int_equal(v.at[5], 8);
 	build("\\ud800\\udc01\\udc02");
