@@ -144,10 +144,11 @@ ASPEN_GEN_FN __u64 aspen_comm_bits(const char *s);
  * s: ASPEN_HOST_LEN bytes. 0 when the policy has no request rules. */
 ASPEN_GEN_FN __u64 aspen_host_providers(const char *s);
 
-/* The policy's decisions: v->rule, v->decision, v->audit. */
-ASPEN_GEN_FN void aspen_decide_connect(const struct aspen_conn *c, struct aspen_verdict *v);
-ASPEN_GEN_FN void aspen_decide_request(const struct aspen_req *r, struct aspen_verdict *v);
-ASPEN_GEN_FN void aspen_decide_response(const struct aspen_resp *r, struct aspen_verdict *v);
+/* The policy's decisions: v->rule, v->decision, v->audit. They return 0 (a
+ * scalar: compiler/src/emit_c.c decide_head() says why). */
+ASPEN_GEN_FN __u32 aspen_decide_connect(const struct aspen_conn *c, struct aspen_verdict *v);
+ASPEN_GEN_FN __u32 aspen_decide_request(const struct aspen_req *r, struct aspen_verdict *v);
+ASPEN_GEN_FN __u32 aspen_decide_response(const struct aspen_resp *r, struct aspen_verdict *v);
 
 /* Patterns to mask in this request (bit = pattern index), decided once its
  * head is complete. */

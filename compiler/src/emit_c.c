@@ -1232,6 +1232,27 @@ static bool default_at_connect(const struct ir *ir)
 	return !ir->has_request;
 }
 
+/* The head of aspen_decide_NAME(ARG, v), the function the templates call:
+ * it returns a scalar, and the rules go into an inline body whose head
+ * this leaves open. The verifier refuses a subprogram that returns with a
+ * pointer to the stack in r0, even a void one ("cannot return stack
+ * pointer to the caller"), and clang may leave v there when the function
+ * is void: a policy that compiled would not load (1 random policy in
+ * 1,200 of `aspenc test --random`, session 42). */
+static void decide_head(struct emitter *e, const char *name, const char *arg, const char *argname)
+{
+	put(e, "static __always_inline void aspen_decide_%s_rules(%s, struct aspen_verdict *v);\n",
+	    name, arg);
+	put(e,
+	    "ASPEN_GEN_FN __attribute__((unused)) __u32\n"
+	    "aspen_decide_%s(%s, struct aspen_verdict *v)\n{\n"
+	    "\taspen_decide_%s_rules(%s, v);\n"
+	    "\treturn 0; /* a scalar in r0, never v */\n}\n\n",
+	    name, arg, name, argname);
+	put(e, "static __always_inline void\naspen_decide_%s_rules(%s, struct aspen_verdict *v)\n{\n",
+	    name, arg);
+}
+
 static void emit_decide(struct emitter *e)
 {
 	const struct ir *ir = e->ir;
@@ -1239,8 +1260,7 @@ static void emit_decide(struct emitter *e)
 
 	e->conn = "c->";
 	put(e, "/* Rules in order; the first terminal action decides (docs/internals.md). */\n");
-	put(e, "ASPEN_GEN_FN void aspen_decide_connect(const struct aspen_conn *c,\n"
-	       "\t\t\t\t\t\t struct aspen_verdict *v)\n{\n");
+	decide_head(e, "connect", "const struct aspen_conn *c", "c");
 	put(e, "\tconst int ai = c->providers != 0; /* a known provider: AI traffic */\n");
 	if (needs_monitor_switch(ir, ON_CONNECT) ||
 	    (default_at_connect(ir) && ir->default_deny && !ir->monitor))
@@ -1381,10 +1401,8 @@ static void emit_decide_tls(struct emitter *e, enum rule_on fn)
 	else
 		put(e, "/* Response rules in order; the first terminal action decides; otherwise "
 		       "allow. */\n");
-	put(e,
-	    "ASPEN_GEN_FN __attribute__((unused)) void\n"
-	    "aspen_decide_%s(const struct aspen_%s *r, struct aspen_verdict *v)\n{\n",
-	    req ? "request" : "response", req ? "req" : "resp");
+	decide_head(e, req ? "request" : "response",
+		    req ? "const struct aspen_req *r" : "const struct aspen_resp *r", "r");
 	if (!any) {
 		put(e, "\t/* the policy has no %s rules: allow */\n", req ? "request" : "response");
 		put(e, "\t(void)r;\n\tv->rule = ASPEN_RULE_NONE;\n\tv->decision = ASPEN_ALLOW;\n"

@@ -20,6 +20,12 @@ for src in "$ASPEN_SRC"/examples/*.asp; do
 	load_one "$H_WORK/$name.bpf.o"
 done
 
+# A random policy whose decide function clang compiled with its verdict
+# pointer left in r0 (tests/e2e/policies/decide-r0.asp): refused until
+# session 42, when the decide functions began to return a scalar
+compile_policy "$ASPEN_SRC/tests/e2e/policies/decide-r0.asp" "$H_WORK/decide-r0.bpf.o"
+log "random policy decide-r0"
+load_one "$H_WORK/decide-r0.bpf.o"
 # Globs of n literal bytes give DFAs of n + 2 states: cover the sizes that
 # land on clang's mergeable-constant sections (4, 8, 16, 32) and between.
 for n in 2 6 14 30 38; do
