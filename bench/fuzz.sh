@@ -37,13 +37,13 @@ for t in "${targets[@]}"; do
 		echo "fuzz.sh: no target $t (see $build/fuzz-targets.txt)" >&2
 		exit 2
 	fi
-	read -r _ maxlen seeds <<<"$line"
+	read -r _ maxlen dict seeds <<<"$line"
 	dir=$corpus/$t
 	mkdir -p "$dir/corpus" "$dir/found"
 	opts=(-max_total_time="$secs" -timeout="$timeout" -rss_limit_mb=4096
 		-artifact_prefix="$dir/found/" -print_final_stats=1)
 	[ "$maxlen" != 0 ] && opts+=(-max_len="$maxlen")
-	[ -f "$here/tests/fuzz/$t.dict" ] && opts+=(-dict="$here/tests/fuzz/$t.dict")
+	[ "$dict" != - ] && opts+=(-dict="$dict")
 	# fuzz_elf: a Go executable too (stripped), built here: too big to keep
 	if [ "$t" = fuzz_elf ] && [ ! -s "$dir/go/goclient" ] && command -v go >/dev/null; then
 		mkdir -p "$dir/go"
