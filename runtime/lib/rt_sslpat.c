@@ -391,7 +391,9 @@ static int func_of(const struct img *im, const struct ehdr_tab *e, uint64_t va, 
 	p += 8;
 	if (enc_read(&p, end, enc, fde_va + 8, &pc) || enc_read(&p, end, enc & 0x0f, 0, &range))
 		return -1;
-	if (va < pc || va - pc >= range)
+	/* the function's bytes in the file too (fuzz_elf: a table's range ran
+	 * 16 MB past a 12 KB file, and the function was taken) */
+	if (va < pc || va - pc >= range || !va_ptr(im, pc, range, NULL))
 		return -1;
 	*start = pc;
 	*size = range;
