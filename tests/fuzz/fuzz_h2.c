@@ -130,7 +130,7 @@ static void transcript(const __u8 *b, size_t n, int server, int skip, size_t cut
 
 static void same(const struct tx *a, const struct tx *b, const char *what)
 {
-	if (a->len != b->len || memcmp(a->s, b->s, a->len)) {
+	if (a->len != b->len || (a->len && memcmp(a->s, b->s, a->len))) {
 		fprintf(stderr, "fuzz_h2: %s: transcripts differ (%zu / %zu bytes)\n", what, a->len,
 			b->len);
 		abort();
