@@ -99,7 +99,10 @@ static void cond(FILE *f, int on, int depth)
 				rnd(2) ? 500 : 100);
 			break;
 		}
-		switch (rnd(6)) {
+		switch (rnd(on == 2 ? 7 : 6)) {
+		case 6: /* request rules only: the body's patterns */
+			fprintf(f, "%srequest.body matches t%u", rnd(3) ? "" : "not ", rnd(2));
+			break;
 		case 0: fprintf(f, "http.method %s \"%s\"", eq, PICK(method_globs)); break;
 		case 1: fprintf(f, "http.path %s \"%s\"", eq, PICK(path_globs)); break;
 		case 2: fprintf(f, "http.host %s \"%s\"", eq, PICK(host_globs)); break;
@@ -119,7 +122,9 @@ static void gen_policy(FILE *f)
 		rnd(2) ? "deny" : "allow", rnd(5) ? "enforce" : "monitor", rnd(2) ? "deny" : "allow");
 	fputs("provider p0 { hosts = [\"api.p0.example\"] cidrs = [\"10.0.0.0/16\"] }\n"
 	      "provider p1 { hosts = [\"*.p1.example\"] ports = [443, 8443] }\n"
-	      "provider p2 { cidrs = [\"10.2.0.0/16\", \"fd00:2::/32\"] }\n",
+	      "provider p2 { cidrs = [\"10.2.0.0/16\", \"fd00:2::/32\"] }\n"
+	      "pattern t0 = /tok[0-9]{4}/\n"
+	      "pattern t1 = /\\bsecret\\b/i\n",
 	      f);
 	for (int i = 0; i < nrules; i++) {
 		int on = (int)rnd(4);
@@ -171,7 +176,14 @@ static void gen_event(struct trace_event *ev)
 		set_s(&ev->request_user, rnd(3) ? PICK(rusers) : NULL);
 		ev->stream = rnd(2);
 		if (ev->kind == TRACE_REQUEST && rnd(10) == 0)
-			set_s(&ev->unparsed, "compressed");
+			set_s(&ev->unparsed, rnd(2) ? "compressed" : "scan_bound");
+		if (ev->kind == TRACE_REQUEST) { /* the patterns the body matched */
+			ev->has_body_match = true;
+			ev->body_match = calloc(2, sizeof(char *));
+			for (unsigned i = 0; i < 2; i++)
+				if (rnd(3) == 0)
+					ev->body_match[ev->nbody_match++] = strdup(i ? "t1" : "t0");
+		}
 		ev->status = rnd(2) ? 200 : 503;
 		ev->tokens_in = rnd(200);
 		ev->tokens_out = rnd(200);
