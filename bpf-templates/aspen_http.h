@@ -1123,6 +1123,13 @@ static __always_inline int aspen_http_req_body_byte(struct aspen_http_req_state 
 static __always_inline __u64 aspen_http_req_body_left(const struct aspen_http_req_state *st,
 						       const struct aspen_req *r);
 
+/* Whether the JSON parser is inside an escape (before the next byte): a
+ * write that begins or ends there cannot be masked in place. */
+static __always_inline int aspen_in_escape(const struct aspen_http_req_state *st)
+{
+	return (st->jflags & AH_JF_ESC) || st->uesc || st->usur;
+}
+
 /* Where the plain fast path may pass bytes, whatever frames the body (the
  * HTTP/2 DATA path bounds the run by its frame). */
 static __always_inline int aspen_http_req_plain_ok(const struct aspen_http_req_state *st)

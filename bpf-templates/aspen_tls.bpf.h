@@ -647,12 +647,6 @@ struct aspen_feed {
  * also steps their DFA, and the verifier takes 256 of those no more */
 #define ASPEN_PLAIN_RUN ASPEN_BODY_RUN /* bytes of one aspen_body_run (with patterns) */
 
-/* Whether the JSON parser is inside an escape (before the next byte). */
-static __always_inline int aspen_in_escape(const struct aspen_http_req_state *st)
-{
-	return (st->jflags & AH_JF_ESC) || st->uesc || st->usur;
-}
-
 /* A write begins: no match to mask has ended in it yet. */
 static __always_inline void aspen_ends_reset(void)
 {

@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer entry for the DNS answer parser (not built by default).
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I runtime/lib \
- *     tests/fuzz/fuzz_dns.c runtime/lib/rt_dns.c runtime/lib/rt_hosts.c -o fuzz_dns
- *   ./fuzz_dns -max_len=512 corpus/
- *
- * (from the repository root; 512 is ASPEN_DNS_MAX, what the kernel
- * captures). The callback checks what the parser promises: names are
- * valid lower-case host names, addresses match their family.
+ * libFuzzer entry for the DNS answer parser. Built and run with the
+ * others (tests/fuzz/README.md): `bench/fuzz.sh SECONDS fuzz_dns`; ctest
+ * replays its seeds and corpus. Inputs are at most 512 bytes,
+ * ASPEN_DNS_MAX, what the kernel captures. The callback checks what the
+ * parser promises: names are valid lower-case host names, addresses
+ * match their family.
  */
 #include <stddef.h>
 #include <stdint.h>

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_host_shim.h"
+#include "http_view.h"
 #include "json_ref.h"
 #include "rt_jview.h"
 
@@ -67,19 +67,13 @@ static long kernel_view(const uint8_t *body, size_t n, size_t from, uint8_t *out
 	r.flags = ASPEN_REQ_HEAD_DONE;
 	r.content_length = ~0ULL;
 	for (size_t i = 0; i < n; i++) {
-		if (i == from && (st.uesc || (st.jflags & AH_JF_ESC) || st.usur))
+		if (i == from && aspen_in_escape(&st))
 			return -1;
 		aspen_http_req_body_byte(&st, &r, body[i]);
-		if (i < from)
-			continue;
-		if (st.dec_n == AH_DEC_RAW) {
-			out[k++] = body[i];
-			continue;
-		}
-		for (int b = 0; b < st.dec_n; b++)
-			out[k++] = (uint8_t)(st.dec >> (8 * b));
+		if (i >= from)
+			k += (long)view_put(&st, body[i], out + k);
 	}
-	if (st.uesc || (st.jflags & AH_JF_ESC) || st.usur)
+	if (aspen_in_escape(&st))
 		return -1; /* the write ends inside an escape */
 	return k;
 }

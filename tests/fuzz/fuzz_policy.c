@@ -22,6 +22,7 @@
 #include "codegen.h"
 #include "diag.h"
 #include "fmt.h"
+#include "fuzz_text.h"
 #include "passes.h"
 
 static char path[64];
@@ -72,17 +73,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *in = malloc(size + 1), *formatted;
+	char *in = fuzz_text(data, size), *formatted;
 	struct outcome a, b;
 
 	if (!in)
-		abort();
-	memcpy(in, data, size);
-	in[size] = 0;
-	if (strlen(in) != size) { /* NUL bytes: not a policy */
-		free(in);
 		return 0;
-	}
 	a = run(in, size);
 	if (a.errors) {
 		free(in);

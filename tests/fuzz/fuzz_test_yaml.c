@@ -1,11 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for `aspenc test` files (compiler/test/test_yaml.c). Not
- * built by default; from a configured build directory:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icompiler/test -Icompiler/src \
- *     -Icommon -Ibpf-templates tests/fuzz/fuzz_test_yaml.c compiler/test/test_yaml.c \
- *     common/trace.c common/trace_json.c common/trace_write.c -lyaml \
- *     -o fuzz_test_yaml && ./fuzz_test_yaml
+ * libFuzzer target for `aspenc test` files (compiler/test/test_yaml.c).
+ * Built and run with the others (tests/fuzz/README.md): `bench/fuzz.sh
+ * SECONDS fuzz_test_yaml`; ctest replays its seeds and corpus.
  */
 #include <stdint.h>
 #include <stdlib.h>

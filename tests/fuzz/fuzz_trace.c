@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * libFuzzer target for the trace line reader (common/trace*.c). Not built
- * by default:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Ibpf-templates \
- *     tests/fuzz/fuzz_trace.c common/trace.c common/trace_json.c \
- *     common/trace_write.c -o fuzz_trace && ./fuzz_trace
+ * libFuzzer target for the trace line reader (common/trace*.c).
+ * Built and run with the others (tests/fuzz/README.md): `bench/fuzz.sh
+ * SECONDS fuzz_trace`; ctest replays its seeds and corpus.
  */
 #include <stdint.h>
 #include <stdio.h>

@@ -143,8 +143,6 @@ static int literal(struct jref *j, const char *w)
 
 static void number(struct jref *j)
 {
-	const uint8_t *s = j->p;
-
 	if (j->p < j->end && *j->p == '-')
 		j->p++;
 	if (j->p < j->end && *j->p == '0') {
@@ -171,7 +169,6 @@ static void number(struct jref *j)
 		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
 			j->p++;
 	}
-	(void)s;
 }
 
 enum { V_OTHER, V_STRING, V_TRUE, V_OBJECT };

@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-#include "http_host_shim.h"
+#include "http_view.h"
 
 #ifndef HTTP_FEED_ASSERT
 #define HTTP_FEED_ASSERT(x)                                                                        \

@@ -833,12 +833,7 @@ static void decode_body(const char *body, char *seen, size_t cap, struct aspen_r
 		aspen_http_req_byte(&st, r, (__u8)req[i]);
 		if ((size_t)i < body_at || r->body_seen == before)
 			continue;
-		if (st.dec_n == AH_DEC_RAW) {
-			seen[n++] = req[i];
-			continue;
-		}
-		for (unsigned k = 0; k < st.dec_n; k++)
-			seen[n++] = (char)((st.dec >> (8 * k)) & 0xff);
+		n += view_put(&st, (__u8)req[i], (__u8 *)seen + n);
 		assert_true(n < cap);
 	}
 	seen[n] = 0;
