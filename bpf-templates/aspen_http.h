@@ -56,7 +56,9 @@
  * anywhere (plain JSON or SSE `data:` lines) for "prompt_tokens",
  * "input_tokens" (-> tokens_in), "completion_tokens", "output_tokens"
  * (-> tokens_out) followed by `:` and digits; the last value seen wins
- * (Anthropic streams repeat the running total). r->bytes counts body bytes.
+ * (Anthropic streams repeat the running total). r->bytes counts every byte
+ * fed since the response began: head, chunk framing and body (an interim
+ * 1xx head is not counted; HTTP/2 feeds only DATA payload).
  * 1xx interim responses are skipped (101 ends parsing: ERROR, UPGRADED).
  *
  * aspen_http_req_skip() / aspen_http_resp_skip(): account for bytes the
@@ -1460,7 +1462,6 @@ static __always_inline int aspen_http_resp_fail(struct aspen_http_resp_state *st
 static __always_inline void aspen_http_usage_byte(struct aspen_http_resp_state *st, struct aspen_resp *r,
 						  __u8 c)
 {
-	r->bytes++;
 	if (r->flags & ASPEN_RESP_COMPRESSED)
 		return;
 	if (st->tphase) {
@@ -1684,6 +1685,7 @@ static __always_inline int aspen_http_resp_byte(struct aspen_http_resp_state *st
 		return ASPEN_HTTP_ERROR;
 	if (st->state == AH_RS_DONE)
 		aspen_http_resp_reset(st, r);
+	r->bytes++; /* every byte of the response: head, framing, body */
 	if (st->state < AH_RS_BODY)
 		return aspen_http_resp_head(st, r, c);
 

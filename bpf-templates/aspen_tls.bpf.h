@@ -2023,7 +2023,6 @@ static long aspen_rfeed_byte(__u32 i, void *arg)
 		return 1;
 	barrier_var(idx);
 	rc = aspen_http_resp_byte(&f->s->st, &f->s->r, f->buf[idx & (2 * ASPEN_CHUNK - 1)]);
-	f->s->r.bytes++;
 	if (rc == ASPEN_HTTP_DONE || rc == ASPEN_HTTP_ERROR) {
 		f->code = rc;
 		f->stop = at + 1;

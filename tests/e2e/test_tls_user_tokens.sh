@@ -33,14 +33,29 @@ check_response() {
 	assert_eq 1 "$(audit_count event=response pid="$2")" "$1: response lines"
 }
 
+# check_response_bytes LABEL PID: the response line's bytes are what curl
+# read: its head (-w %{size_header}) and its body as on the wire (--raw
+# keeps the chunk framing; what curl wrote before its -w line). Until
+# session 43 the read probe counted the body twice.
+SIZES='\nsizes %{size_header}\n'
+check_response_bytes() {
+	local line head body
+	line=$(audit_wait event=response pid="$2" status=200)
+	head=$(sed -n 's/^sizes \([0-9][0-9]*\)$/\1/p' "$C_OUT")
+	[ -n "$head" ] || fail "$1: curl printed no sizes"
+	body=$(( $(wc -c <"$C_OUT") - ${#head} - 8 )) # less the -w line, "\nsizes H\n"
+	assert_eq "$(( head + body ))" "$(audit_field "$line" bytes)" "$1: response bytes"
+}
+
 # ---- OpenAI "user", non-streaming (curl)
 provider_mark "$IP_OPENAI"
 curl_call curl-user "$OA" -H 'Content-Type: application/json' \
-	-d "{\"messages\":[{\"role\":\"user\",\"content\":\"$secret\"}],\"user\":\"alice-42\",\"model\":\"gpt-4o-mini\"}"
+	-w "$SIZES" -d "{\"messages\":[{\"role\":\"user\",\"content\":\"$secret\"}],\"user\":\"alice-42\",\"model\":\"gpt-4o-mini\"}"
 assert_ok "curl with user alice-42"
 assert_arrived "curl with user" 1 user=alice-42
 audit_wait event=request decision=allow pid="$C_PID" request_user=alice-42 model=gpt-4o-mini stream=false >/dev/null
 check_response "curl non-streaming" "$C_PID" gpt-4o-mini
+check_response_bytes "curl non-streaming" "$C_PID"
 
 # ---- no user in the body: user is null
 provider_mark "$IP_OPENAI"
@@ -59,13 +74,14 @@ check_response "anthropic non-streaming" "$C_PID" claude-sonnet-4
 
 # ---- a streamed answer (curl, SSE): usage in the last data chunk
 provider_mark "$IP_OPENAI"
-curl_call curl-stream "$OA" -N -H 'Content-Type: application/json' \
+curl_call curl-stream "$OA" -N --raw -w "$SIZES" -H 'Content-Type: application/json' \
 	-d "$(chat_body gpt-4o-mini '"stream":true,"stream_options":{"include_usage":true},"user":"carol"')"
 assert_ok "curl streaming"
 assert_contains "$C_OUT" 'data: [DONE]'
 assert_arrived "curl streaming" 1 stream=true
 audit_wait event=request decision=allow pid="$C_PID" request_user=carol stream=true model=gpt-4o-mini >/dev/null
 check_response "curl streaming" "$C_PID" gpt-4o-mini
+check_response_bytes "curl streaming (chunked)" "$C_PID"
 
 # The trail holds no body: the prompt text appears nowhere in it.
 assert_not_contains "$H_AUDIT" "$secret" "audit trail (must not hold the prompt)"
