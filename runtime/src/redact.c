@@ -262,9 +262,42 @@ static size_t chunk_framing(const uint8_t *buf, size_t len, size_t b)
 	return i + 2 - b;
 }
 
+/* The length of an HTTP/2 DATA frame header at buf[b] whose payload goes
+ * on with the body: 9 bytes (length > 0, type DATA, flags END_STREAM or
+ * PADDED only, a client stream), 10 with its pad length byte; 0 when
+ * there is none. */
+static size_t h2_data_framing(const uint8_t *buf, size_t len, size_t b)
+{
+	const uint8_t *h = buf + b;
+	uint32_t flen, sid;
+	size_t n;
+
+	if (b + 9 > len || b + 9 < b)
+		return 0;
+	flen = (uint32_t)h[0] << 16 | (uint32_t)h[1] << 8 | h[2];
+	sid = (uint32_t)h[5] << 24 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 8 | h[8];
+	if (h[3] != 0 || (h[4] & ~0x09) || !(sid & 1) || (sid & 0x80000000u))
+		return 0;
+	n = (h[4] & 0x08) ? 10 : 9; /* PADDED: the pad length byte */
+	if (flen < n - 9 + 1 + ((h[4] & 0x08) ? h[9] : 0) || b + n > len)
+		return 0; /* no payload byte to resume at */
+	return n;
+}
+
 static bool word_byte(unsigned c)
 {
 	return c < 128 && (isalnum(c) || c == '_');
+}
+
+/* Framing after which the body resumes at buf[b]: HTTP/1.1 chunk framing,
+ * else an HTTP/2 DATA frame header; 0 when neither. Either way the kernel
+ * must have resumed the body right after it (a break), which is checked
+ * by the caller. */
+static size_t resume_framing(const uint8_t *buf, size_t len, size_t b)
+{
+	size_t f = chunk_framing(buf, len, b);
+
+	return f ? f : h2_data_framing(buf, len, b);
 }
 
 /* Whether the character at buf[r], a byte or a JSON escape, is no word
@@ -363,12 +396,13 @@ static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p)
 		esc = escape_len(buf, len, sp->b);
 		if (esc && p == sp->b + esc - 1)
 			return true;
-		/* the match ends where its chunk does: the kernel reads its
-		 * closing \b at the next chunk's first character, past the
-		 * framing (it resumed there: a break). Only a word character
+		/* the match ends where its chunk or HTTP/2 DATA frame does:
+		 * the kernel reads its closing \b at the next chunk's or
+		 * frame's first character, past the framing or the frame
+		 * header (it resumed there: a break). Only a word character
 		 * before and none after: a match that goes on past the framing
 		 * is not this one (`123-45-678` | `9`: denied) */
-		f = sp->b > sp->a && word_byte(buf[sp->b - 1]) ? chunk_framing(buf, len, sp->b) : 0;
+		f = sp->b > sp->a && word_byte(buf[sp->b - 1]) ? resume_framing(buf, len, sp->b) : 0;
 		if (f && is_break(sp->b + f) && nonword_at(buf, len, sp->b + f, &last) && p == last)
 			return true;
 	}

@@ -280,4 +280,28 @@ assert_never_arrived "$ssn" "a plain SSN at a write's first byte (h2)"
 got=$(rec_bodies event=request addr="$IP_OPENAI")
 case $got in *"my ssn is XXXXXXXXXXX, thanks"*) ;; *) fail "no same-length mask of an SSN at a write's first byte: $got" ;; esac
 audit_wait event=request decision=allow pid="$C_PID" model=gpt-4o-mini >/dev/null
+
+# an SSN that ends exactly where its DATA frame ends, the next frame of its
+# stream in the same write: the kernel reads the closing \b at the next
+# frame's first byte, past its 9-byte header. Masked in place and answered
+# (until session 43 denied: aspend did not take that place as the match's
+# end). Cut one digit earlier, the SSN's last digit is past the header: not
+# plain in the buffer, denied, as HTTP/1.1's py-ssn-chunk-inside.
+for cut in end inside; do
+	provider_mark "$IP_OPENAI"
+	client h2-ssn-frame-$cut env SSL_CERT_FILE="$H_CA" /usr/bin/python3 "$H_LIB/h2_cut.py" \
+		"$(user_body "my ssn is $ssn, thanks")" ", thanks" --back "$([ $cut = end ] && echo 0 || echo 1)"
+	assert_never_arrived "$ssn" "an SSN that ends where its DATA frame ends ($cut)"
+	if [ $cut = end ]; then
+		assert_ok "python3 h2: an SSN that ends exactly where its DATA frame ends"
+		assert_contains "$C_OUT" "status 200" "python3 h2: an SSN at a DATA frame's end, answered"
+		got=$(rec_bodies event=request addr="$IP_OPENAI")
+		case $got in *"my ssn is XXXXXXXXXXX, thanks"*) ;; *) fail "no same-length mask of an SSN at a DATA frame's end: $got" ;; esac
+		audit_wait event=request decision=allow pid="$C_PID" model=gpt-4o-mini >/dev/null
+	else
+		assert_failed "python3 h2: an SSN whose last digit is past its frame's header"
+		assert_eq 0 "$(h2_stream_bytes)" "an SSN cut by a frame header: stream bytes at the provider"
+		audit_wait event=request decision=deny rule=uninspectable unparsed=no_redact pid="$C_PID" >/dev/null
+	fi
+done
 stop_aspend
