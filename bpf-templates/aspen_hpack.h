@@ -493,7 +493,7 @@ static __always_inline void ahp_emit(struct aspen_h2_head *h, __u8 id, const cha
 			h->flags |= ASPEN_H2_H_DUP;
 		h->flags |= ASPEN_H2_H_STATUS;
 		h->status = 0;
-		if (vlen == 3 && src[0] >= '1' && src[0] <= '9' && src[1] >= '0' && src[1] <= '9' &&
+		if (vlen == 3 && src[0] >= '1' && src[0] <= '5' && src[1] >= '0' && src[1] <= '9' &&
 		    src[2] >= '0' && src[2] <= '9')
 			h->status = (__u32)(src[0] - '0') * 100 + (__u32)(src[1] - '0') * 10 +
 				    (__u32)(src[2] - '0');

@@ -60,6 +60,7 @@
  * fed since the response began: head, chunk framing and body (an interim
  * 1xx head is not counted; HTTP/2 feeds only DATA payload).
  * 1xx interim responses are skipped (101 ends parsing: ERROR, UPGRADED).
+ * A status outside 100..599 is malformed (ERROR): no response line.
  *
  * aspen_http_req_skip() / aspen_http_resp_skip(): account for bytes the
  * caller could not copy (inside a body only); see below.
@@ -1575,6 +1576,10 @@ static __always_inline int aspen_http_resp_head(struct aspen_http_resp_state *st
 		st->state = AH_RS_VERSION;
 		return ASPEN_HTTP_MORE;
 	case AH_RS_STATUS:
+		/* 100..599, the range of response.status (RFC 9110 15): a
+		 * status outside it ("000", "600") is malformed */
+		if (st->tok_len == 0 && (c < '1' || c > '5'))
+			return aspen_http_resp_fail(st, r);
 		if (c >= '0' && c <= '9' && st->tok_len < 3) {
 			r->status = (r->status << 3) + (r->status << 1) + (c - '0');
 			st->tok_len++;

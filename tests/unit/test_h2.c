@@ -295,6 +295,29 @@ static void check_responses(const char *const blocks[3])
 	free(hp);
 }
 
+/* :status is read only in response.status's range, 100..599: "600" and
+ * "099" leave it 0, so no response line is made of them (as HTTP/1.1's
+ * parser refuses them). Literal without indexing, name :status (8). */
+static void test_status_range(void **state)
+{
+	static const struct {
+		const char *block;
+		__u32 status;
+	} cases[] = {
+	    {"0803 3539 39", 599}, {"0803 3630 30", 0}, {"0803 3039 39", 0}, {"0803 3130 30", 100}};
+	struct aspen_hpack *hp = calloc(1, sizeof(*hp));
+	struct aspen_h2_head h;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		aspen_hpack_init(hp);
+		assert_int_equal(hpack_block(hp, &h, cases[i].block), 0);
+		assert_true(h.flags & ASPEN_H2_H_STATUS);
+		assert_int_equal(h.status, cases[i].status);
+	}
+	free(hp);
+}
+
 static void test_rfc_c5(void **state)
 {
 	(void)state;
@@ -1078,6 +1101,7 @@ int main(void)
 	    cmocka_unit_test(test_rfc_c3),
 	    cmocka_unit_test(test_rfc_c4),
 	    cmocka_unit_test(test_rfc_c5),
+	    cmocka_unit_test(test_status_range),
 	    cmocka_unit_test(test_rfc_c6),
 	    cmocka_unit_test(test_rfc_framed),
 	    cmocka_unit_test(test_splits),

@@ -566,6 +566,16 @@ static void test_resp_errors_and_framing(void **state)
 	assert_int_equal(x.r.tokens_in, 3);
 	assert_int_equal(PARSE_RESP(&x, "HTTP/2 200\r\n\r\n"), ASPEN_HTTP_ERROR);
 	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 20 OK\r\n\r\n"), ASPEN_HTTP_ERROR);
+	/* response.status is 100..599: "000" and "600" are malformed (the
+	 * fuzzer's find: "000" passed as status 0) */
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 000 OK\r\nContent-Length: 0\r\n\r\n"),
+			 ASPEN_HTTP_ERROR);
+	assert_int_equal(x.err, 10);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 600 OK\r\nContent-Length: 0\r\n\r\n"),
+			 ASPEN_HTTP_ERROR);
+	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 599 OK\r\nContent-Length: 0\r\n\r\n"),
+			 ASPEN_HTTP_DONE);
+	assert_int_equal(x.r.status, 599);
 	assert_int_equal(PARSE_RESP(&x, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x05"),
 			 ASPEN_HTTP_ERROR);
 	assert_true(x.r.flags & ASPEN_RESP_UPGRADED);
