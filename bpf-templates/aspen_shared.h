@@ -410,6 +410,7 @@ enum aspen_unparsed {
 	ASPEN_UNPARSED_RUSTLS = 27,     /* connect: rustls compiled in, which Aspen does not probe */
 	/* 28: unused */
 	ASPEN_UNPARSED_CGROUP_UNKNOWN = 29, /* connect: a cgroup aspend has not yet seen, and cgroup rules */
+	ASPEN_UNPARSED_EXISTING = 30,   /* a provider connection opened before aspend started: nothing of it seen */
 };
 
 /* What a request's `unparsed` reason leaves unknown to its rules
@@ -503,6 +504,27 @@ struct aspen_mismatch_event {
 	__u64 cgroup_id;
 	__u64 providers;      /* of the connection */
 	struct aspen_sock_key sock;
+};
+
+/* The existing-connections sweep (aspen_existing.bpf.h, aspend's
+ * hook_iter.c): aspend writes where its scope is in the cgroup v2 tree,
+ * runs the SEC("iter/tcp") program once, and reads one record per
+ * provider connection of the scope that was established before aspend
+ * filed it (the event as sk_msg would make it, without the process: the
+ * sweep runs in aspend; aspend finds the owner by the socket's inode). */
+#define ASPEN_MAP_SCOPE "aspen_scope"
+#define ASPEN_PROG_EXISTING "aspen_existing"
+struct aspen_scope {
+	__u64 cgroup_id; /* the scope's cgroup (its directory's inode) */
+	__u32 level;     /* its depth below the cgroup v2 root (0: the whole host) */
+	__u32 _pad;
+};
+
+struct aspen_existing_rec {
+	struct aspen_mismatch_event ev; /* reason ASPEN_UNPARSED_EXISTING; aspend sets dropped */
+	__u64 ino;                      /* the socket's inode, 0 if it has no file */
+	__u32 other_port;               /* 1: an address no provider has, on a provider port */
+	__u32 deny;                     /* 1: `uninspectable deny` (not --monitor) decided it */
 };
 
 /* aspen_redact_held, LRU hash: __u32 thread id -> struct aspen_redact_held:

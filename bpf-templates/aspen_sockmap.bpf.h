@@ -1064,4 +1064,6 @@ int aspen_sk_msg(struct sk_msg_md *msg)
 }
 #endif /* ASPEN_NEED_TLS */
 
+#include "aspen_existing.bpf.h"
+
 #endif

@@ -158,6 +158,7 @@ static const char *const unparsed_names[] = {
     [ASPEN_UNPARSED_WS_TOO_BIG] = "ws_too_big",
     [ASPEN_UNPARSED_RUSTLS] = "rustls",
     [ASPEN_UNPARSED_CGROUP_UNKNOWN] = "cgroup_unknown",
+    [ASPEN_UNPARSED_EXISTING] = "existing",
 };
 
 const char *aspen_unparsed_name(unsigned code)

@@ -210,8 +210,7 @@ static void on_response(struct daemon *d, struct policy_obj *p,
 
 /* Bytes on a provider connection that no inspection covered: the sk_msg
  * program decided them by `uninspectable` (once per connection). */
-static void on_mismatch(struct daemon *d, struct policy_obj *p,
-			const struct aspen_mismatch_event *e)
+void events_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e)
 {
 	struct aspen_conn c = {.tgid = e->tgid,
 			       .pid = e->pid,
@@ -269,7 +268,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		break;
 	case ASPEN_EV_MISMATCH:
 		if (len >= sizeof(struct aspen_mismatch_event))
-			on_mismatch(rc->d, rc->p, data);
+			events_mismatch(rc->d, rc->p, data);
 		break;
 	case ASPEN_EV_REDACT_HOLD:
 		if (len >= sizeof(struct aspen_redact_event))

@@ -13,6 +13,11 @@ struct policy_obj;
 int events_open(struct daemon *d, struct policy_obj *p);
 /* Free what events_open made */
 void events_close(struct policy_obj *p);
+/* A mismatch record (bytes `uninspectable` decided), from the ring buffer
+ * or from the sweep of connections open before aspend (hook_iter.c): its
+ * audit line. */
+struct aspen_mismatch_event;
+void events_mismatch(struct daemon *d, struct policy_obj *p, const struct aspen_mismatch_event *e);
 /* Write the request lines held back for their redaction counts since the
  * drain before this one (a drain's end) */
 void events_flush(struct daemon *d, struct policy_obj *p);

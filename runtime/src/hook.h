@@ -54,6 +54,13 @@ extern const struct hook_kind hook_sk_msg;	     /* hook_sk_msg.c */
 extern const struct hook_kind hook_uprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_uretprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_syscall;	     /* hook_syscall.c */
+extern const struct hook_kind hook_iter;	     /* hook_iter.c */
+
+/* hook_iter.c: the provider connections of the scope that were open
+ * before aspend started, decided by `uninspectable` (shut down or left)
+ * and audited. Run once, at a fresh start, when the provider addresses
+ * are known. Returns the connections found, or -1. */
+int existing_sweep(struct daemon *d, struct policy_obj *p);
 
 /* Operations several kinds share (hooks.c): destroy a->link; attach or
  * detach nothing (kinds that attach nothing for the object itself) */

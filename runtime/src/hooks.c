@@ -15,7 +15,7 @@
 
 static const struct hook_kind *const kinds[] = {
     &hook_cgroup_sock_addr, &hook_tracepoint, &hook_tp_btf,    &hook_cgroup_skb, &hook_sockops,
-    &hook_sk_msg,	    &hook_uprobe,     &hook_uretprobe, &hook_syscall,
+    &hook_sk_msg,	    &hook_uprobe,     &hook_uretprobe, &hook_syscall,	 &hook_iter,
 };
 
 static const struct hook_kind *kind_of(const char *sec)

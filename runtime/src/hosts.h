@@ -19,6 +19,8 @@ int hosts_collect(struct daemon *d, const struct aspen_meta *m);
 void resolver_start(struct daemon *d, const struct aspen_meta *m);
 /* Merge a finished round (wait: for it to finish); 1 if one was merged */
 int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait);
+/* A resolver round is under way (not yet merged by resolver_poll). */
+bool resolver_busy(void);
 int hosts_fill_maps(struct daemon *d, struct policy_obj *p);
 /* The name of known host idx (aspen_dst_info.host_idx), or NULL */
 const char *hosts_name(struct daemon *d, __u32 idx);

@@ -32,6 +32,7 @@
 #include "daemon.h"
 #include "events.h"
 #include "hook_uprobe.h"
+#include "hook.h"
 #include "hosts.h"
 #include "log.h"
 #include "metrics.h"
@@ -490,6 +491,10 @@ static void say_ready(struct daemon *d);
 static int run(struct daemon *d)
 {
 	time_t last_refresh = time(NULL), last_stats = 0, last_sweep = 0;
+	/* connections open before aspend (hook_iter.c): a fresh start's, once
+	 * the resolver's first round taught the providers' addresses (5 s at
+	 * most); an adopted policy had its hooks on them all along */
+	time_t existing_by = d->adopt ? 0 : time(NULL) + 5;
 	bool ready = false;
 
 	while (!d->stop) {
@@ -527,6 +532,10 @@ static int run(struct daemon *d)
 			reopen_audit(d);
 		}
 		resolver_poll(d, d->cur, false);
+		if (existing_by && (!resolver_busy() || time(NULL) >= existing_by)) {
+			existing_by = 0;
+			existing_sweep(d, d->cur);
+		}
 		if (time(NULL) != last_sweep) {
 			last_sweep = time(NULL);
 			redact_sweep(d->cur, false); /* holds nobody resumed (never in practice) */

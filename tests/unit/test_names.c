@@ -29,6 +29,7 @@ static void test_unparsed_round_trip(void **state)
 				  ASPEN_UNPARSED_CGROUP_UNKNOWN};
 
 	assert_null(aspen_unparsed_name(ASPEN_UNPARSED_NONE));
+	assert_int_equal(aspen_unparsed_code("existing"), ASPEN_UNPARSED_EXISTING);
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
 		const char *name = aspen_unparsed_name(codes[i]);
 
@@ -46,6 +47,7 @@ static void test_unparsed_round_trip(void **state)
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_WS_TOO_BIG), "ws_too_big");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_EXE_UNKNOWN), "exe_unknown");
 	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_CGROUP_UNKNOWN), "cgroup_unknown");
+	assert_string_equal(aspen_unparsed_name(ASPEN_UNPARSED_EXISTING), "existing");
 	assert_int_equal(aspen_unparsed_code("no such reason"), ASPEN_UNPARSED_MALFORMED);
 }
 

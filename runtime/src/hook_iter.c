@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Hook kind: iterators (SEC("iter/...")), attached to nothing: aspend runs
+ * them when it needs to. One today: the sweep of the provider connections
+ * that were open before aspend started (bpf-templates/aspen_existing.bpf.h,
+ * docs/operators.md "Connections open before aspend"). The program reads
+ * the kernel's TCP sockets and decides; aspend finds each connection's
+ * process, shuts the connection down when `uninspectable deny` decided
+ * (pidfd_getfd + shutdown: the client's next write fails and it connects
+ * again, under every hook) and writes its audit line.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "daemon.h"
+#include "events.h"
+#include "hook.h"
+#include "log.h"
+#include "policy_obj.h"
+
+const struct hook_kind hook_iter = {
+    .sec_prefix = "iter/",
+    .phase = HOOK_DECIDE,
+    .attach = hook_attach_nothing,
+    .detach = hook_detach_nothing,
+};
+
+#define EXISTING_MAX 4096 /* connections one sweep reports at most */
+
+struct existing {
+	struct aspen_existing_rec rec;
+	pid_t pid; /* a process holding the socket, 0: none found */
+	int fd;	   /* its descriptor there */
+};
+
+/* Where the scope is in the cgroup v2 tree: its id and its depth. */
+static int scope_of(const struct daemon *d, struct aspen_scope *sc)
+{
+	const char *rel = d->cgroup_path + strlen(d->cg2_mount);
+	struct stat st;
+
+	memset(sc, 0, sizeof(*sc));
+	if (strncmp(d->cgroup_path, d->cg2_mount, strlen(d->cg2_mount)) ||
+	    stat(d->cgroup_path, &st) < 0)
+		return -1;
+	sc->cgroup_id = st.st_ino;
+	for (const char *s = rel; *s; s++)
+		if (*s == '/' && s[1] && s[1] != '/')
+			sc->level++;
+	return 0;
+}
+
+/* The records the iterator writes, into x[] (at most max). */
+static int run_iter(struct bpf_program *prog, struct existing *x, int max)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	int fd, n = 0;
+
+	if (!link)
+		return -1;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		bpf_link__destroy(link);
+		return -1;
+	}
+	while (n < max) {
+		ssize_t got = read(fd, &x[n].rec, sizeof(x[n].rec));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got != (ssize_t)sizeof(x[n].rec))
+			break;
+		n++;
+	}
+	close(fd);
+	bpf_link__destroy(link);
+	return n;
+}
+
+/* One descriptor of /proc/PID/fd: is it the socket of one of x[]? */
+static void match_fd(struct existing *x, int n, pid_t pid, const char *dir, const char *name)
+{
+	char path[600], link[64];
+	unsigned long long ino;
+	ssize_t k;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	k = readlink(path, link, sizeof(link) - 1);
+	if (k <= 0)
+		return;
+	link[k] = 0;
+	if (sscanf(link, "socket:[%llu]", &ino) != 1)
+		return;
+	for (int i = 0; i < n; i++)
+		if (!x[i].pid && x[i].rec.ino == ino) {
+			x[i].pid = pid;
+			x[i].fd = atoi(name);
+		}
+}
+
+/* The processes that hold the sockets (the first found of each). */
+static void find_owners(struct existing *x, int n)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *p;
+
+	while (proc && (p = readdir(proc))) {
+		char dir[300];
+		pid_t pid = (pid_t)atoi(p->d_name);
+		DIR *fds;
+		struct dirent *f;
+
+		if (pid <= 0)
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+		fds = opendir(dir);
+		while (fds && (f = readdir(fds)))
+			if (f->d_name[0] != '.')
+				match_fd(x, n, pid, dir, f->d_name);
+		if (fds)
+			closedir(fds);
+	}
+	if (proc)
+		closedir(proc);
+}
+
+/* The connection's sending and receiving sides shut, through a copy of
+ * its owner's descriptor. 0, or -1 (errno). */
+static int shut_down(pid_t pid, int fd)
+{
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0), sfd, rc;
+
+	if (pidfd < 0)
+		return -1;
+	sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	close(pidfd);
+	if (sfd < 0)
+		return -1;
+	rc = shutdown(sfd, SHUT_RDWR);
+	close(sfd);
+	return rc;
+}
+
+/* uid and gid of a process, from /proc */
+static void ids_of(pid_t pid, struct aspen_mismatch_event *e)
+{
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Uid:", 4))
+			e->uid = (__u32)strtoul(line + 4, NULL, 10);
+		else if (!strncmp(line, "Gid:", 4))
+			e->gid = (__u32)strtoul(line + 4, NULL, 10);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* One provider connection the sweep found: decided, audited. */
+static void settle(struct daemon *d, struct policy_obj *p, struct existing *x)
+{
+	struct aspen_mismatch_event *e = &x->rec.ev;
+
+	e->tgid = e->pid = (__u32)x->pid;
+	if (x->pid)
+		ids_of(x->pid, e);
+	e->dropped = 0;
+	if (x->rec.deny) {
+		if (x->pid && shut_down(x->pid, x->fd) == 0)
+			e->dropped = 1;
+		else
+			log_warn("a provider connection open before aspend started (pid %d) could "
+				 "not be shut down: %s",
+				 x->pid, x->pid ? strerror(errno) : "no process holds it");
+	}
+	events_mismatch(d, p, e);
+}
+
+int existing_sweep(struct daemon *d, struct policy_obj *p)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, ASPEN_PROG_EXISTING);
+	struct bpf_map *m = bpf_object__find_map_by_name(p->obj, ASPEN_MAP_SCOPE);
+	struct aspen_scope sc;
+	struct existing *x;
+	int n, other = 0, shut = 0, kept = 0;
+	__u32 k = 0;
+
+	if (!prog || !m || bpf_program__fd(prog) < 0 || bpf_map__fd(m) < 0)
+		return 0; /* an object built before the sweep */
+	if (scope_of(d, &sc) < 0 || bpf_map_update_elem(bpf_map__fd(m), &k, &sc, BPF_ANY) < 0) {
+		log_warn("connections open before aspend started: cannot place the scope %s",
+			 d->cgroup_path);
+		return -1;
+	}
+	x = calloc(EXISTING_MAX, sizeof(*x));
+	if (!x)
+		return -1;
+	n = run_iter(prog, x, EXISTING_MAX);
+	if (n < 0)
+		log_warn("connections open before aspend started: the sweep failed: %s",
+			 strerror(errno));
+	if (n > 0)
+		find_owners(x, n);
+	for (int i = 0; i < n; i++) {
+		if (x[i].rec.other_port) {
+			other++;
+			continue;
+		}
+		settle(d, p, &x[i]);
+		shut += x[i].rec.ev.dropped;
+		kept += !x[i].rec.ev.dropped;
+	}
+	if (n == 0)
+		log_info("connections open before aspend started: none");
+	else if (n > 0)
+		log_info("connections open before aspend started: %d to providers (%d shut down, "
+			 "%d left: `uninspectable`), %d to other addresses on providers' ports "
+			 "(left: their TLS server name went out before aspend)",
+			 shut + kept, shut, kept, other);
+	free(x);
+	return n;
+}
