@@ -120,3 +120,25 @@ void json_quote_file(FILE *f, const char *s)
 {
 	json_quote(file_put, f, s, strlen(s));
 }
+
+size_t json_array_buf(char *out, size_t outlen, const char *const *items, int n)
+{
+	size_t used = 0;
+
+	if (outlen < 3)
+		return outlen ? (out[0] = '\0', 0) : 0;
+	out[used++] = '[';
+	for (int i = 0, k = 0; i < n; i++) {
+		size_t need = json_quote_buf(NULL, 0, items[i], strlen(items[i]));
+
+		/* the item, a comma before it, "]" and the NUL must fit */
+		if (used + (k ? 1 : 0) + need + 2 > outlen)
+			continue;
+		if (k++)
+			out[used++] = ',';
+		used += json_quote_buf(out + used, outlen - used, items[i], strlen(items[i]));
+	}
+	out[used++] = ']';
+	out[used] = '\0';
+	return used;
+}

@@ -29,6 +29,11 @@ void json_quote(json_put_fn put, void *ctx, const char *s, size_t n);
  * the NUL; out holds as much as fits, NUL-terminated (outlen > 0). */
 size_t json_quote_buf(char *out, size_t outlen, const char *s, size_t n);
 
+/* A JSON array of the n NUL-terminated strings into out (outlen > 0):
+ * always a whole array, "]" and NUL included; an item that does not fit
+ * is left out (the later ones may still fit). Returns its length. */
+size_t json_array_buf(char *out, size_t outlen, const char *const *items, int n);
+
 /* The same to a stdio stream, s NUL-terminated. */
 void json_quote_file(FILE *f, const char *s);
 

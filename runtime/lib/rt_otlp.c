@@ -63,45 +63,151 @@ struct member {
 	struct span key, val; /* key without its quotes; val as written */
 };
 
-static const char *skip_string(const char *p, const char *end)
+/* Strict JSON (RFC 8259, UTF-8), the writer's flat form: no whitespace.
+ * Each returns the end of the value at p, or NULL when it is not one: a
+ * line that is not what the writer writes is refused whole, so nothing of
+ * it is copied into the export unchecked (until session 43 a value was
+ * copied as written: a line with a space after a colon, a raw control
+ * byte or a crafted value made the batch invalid JSON or added an
+ * attribute of its own; tests/fuzz/fuzz_otlp.c). */
+#define NEST_MAX 8
+
+static const char *value_end(const char *p, const char *end, int depth);
+
+static const char *string_end(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\')
-			p++;
-		else if (*p == '"')
+	if (p >= end || *p != '"')
+		return NULL;
+	for (p++; p < end;) {
+		unsigned char c = (unsigned char)*p;
+		size_t k;
+
+		if (c == '"')
 			return p + 1;
+		if (c < 0x20)
+			return NULL;
+		if (c == '\\') {
+			if (p + 1 >= end)
+				return NULL;
+			if (p[1] == 'u') {
+				if (p + 6 > end)
+					return NULL;
+				for (int i = 2; i < 6; i++)
+					if (!strchr("0123456789abcdefABCDEF", p[i]) || !p[i])
+						return NULL;
+				p += 6;
+			} else if (p[1] && strchr("\"\\/bfnrt", p[1])) {
+				p += 2;
+			} else {
+				return NULL;
+			}
+			continue;
+		}
+		k = utf8_len((const unsigned char *)p, (size_t)(end - p));
+		if (!k)
+			return NULL;
+		p += k;
 	}
 	return NULL;
 }
 
-static const char *skip_value(const char *p, const char *end)
+static const char *digits_end(const char *p, const char *end)
 {
-	int depth = 0;
+	const char *q = p;
 
-	if (p < end && *p == '"')
-		return skip_string(p, end);
-	for (; p < end; p++) {
-		if (*p == '"') {
-			p = skip_string(p, end);
-			if (!p)
-				return NULL;
-			p--;
-		} else if (*p == '{' || *p == '[') {
-			depth++;
-		} else if (*p == '}' || *p == ']') {
-			if (depth == 0)
-				return p;
-			if (--depth == 0)
-				return p + 1;
-		} else if (*p == ',' && depth == 0) {
-			return p;
-		}
+	while (q < end && *q >= '0' && *q <= '9')
+		q++;
+	return q > p ? q : NULL;
+}
+
+static const char *number_end(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (!(p = digits_end(p, end)))
+		return NULL;
+	if (p < end && *p == '.' && !(p = digits_end(p + 1, end)))
+		return NULL;
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (!(p = digits_end(p, end)))
+			return NULL;
 	}
-	return depth ? NULL : p;
+	return p;
+}
+
+/* The members of an object or the items of an array at p ('{' or '[') */
+static const char *nested_end(const char *p, const char *end, int depth)
+{
+	char close = *p == '{' ? '}' : ']';
+
+	if (depth >= NEST_MAX)
+		return NULL;
+	p++;
+	if (p < end && *p == close)
+		return p + 1;
+	while (p < end) {
+		if (close == '}') {
+			p = string_end(p, end);
+			if (!p || p >= end || *p != ':')
+				return NULL;
+			p++;
+		}
+		p = value_end(p, end, depth + 1);
+		if (!p || p >= end)
+			return NULL;
+		if (*p == close)
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+	return NULL;
+}
+
+static const char *value_end(const char *p, const char *end, int depth)
+{
+	static const char *const lits[] = {"true", "false", "null"};
+
+	if (p >= end)
+		return NULL;
+	if (*p == '"')
+		return string_end(p, end);
+	if (*p == '{' || *p == '[')
+		return nested_end(p, end, depth);
+	if (*p == '-' || (*p >= '0' && *p <= '9'))
+		return number_end(p, end);
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(lits[i]);
+
+		if ((size_t)(end - p) >= n && !memcmp(p, lits[i], n))
+			return p + n;
+	}
+	return NULL;
+}
+
+/* A key the writer writes: letters, digits, '_', '.', '-', at most 63 */
+static int plain_key(const char *p, size_t n)
+{
+	if (!n || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_' || p[i] == '.' || p[i] == '-'))
+			return 0;
+	return 1;
+}
+
+static int same_key(const struct span *a, const struct span *b)
+{
+	return a->n == b->n && !memcmp(a->p, b->p, a->n);
 }
 
 /* The members of a flat-written JSON object (the writer's own format: no
- * whitespace). Returns their number, or -1. */
+ * whitespace, plain keys, each once). Returns their number, or -1. */
 static int members(const char *s, size_t len, struct member *m, int max)
 {
 	const char *p = s, *end = s + len, *q;
@@ -109,17 +215,24 @@ static int members(const char *s, size_t len, struct member *m, int max)
 
 	if (len < 2 || *p != '{' || end[-1] != '}')
 		return -1;
-	for (p++; p < end - 1 && n < max; n++) {
-		if (*p != '"' || !(q = skip_string(p, end)) || q >= end || *q != ':')
+	for (p++; p < end - 1; n++) {
+		if (n == max || !(q = string_end(p, end - 1)) || q >= end - 1 || *q != ':')
 			return -1;
 		m[n].key = (struct span){p + 1, (size_t)(q - p - 2)};
+		if (!plain_key(m[n].key.p, m[n].key.n))
+			return -1;
+		for (int i = 0; i < n; i++)
+			if (same_key(&m[i].key, &m[n].key))
+				return -1;
 		p = q + 1;
-		q = skip_value(p, end - 1);
-		if (!q || q == p)
+		q = value_end(p, end - 1, 1);
+		if (!q)
 			return -1;
 		m[n].val = (struct span){p, (size_t)(q - p)};
 		p = q;
 		if (p < end - 1 && *p++ != ',')
+			return -1;
+		if (p == end - 1 && p[-1] == ',')
 			return -1;
 	}
 	return n;
@@ -156,6 +269,21 @@ static void attr_head(struct attrs *a, const char *name)
 	puts_(a->b, "\",\"value\":{");
 }
 
+/* Whether a number (valid JSON) is an integer that fits an int64 */
+static int int64_text(const struct span *v)
+{
+	static const char max[] = "9223372036854775807";
+	size_t neg = v->p[0] == '-', d = v->n - neg;
+
+	if (memchr(v->p, '.', v->n) || memchr(v->p, 'e', v->n) || memchr(v->p, 'E', v->n))
+		return 0;
+	if (d != sizeof(max) - 1)
+		return d < sizeof(max) - 1;
+	/* 19 digits: at most INT64_MAX (INT64_MIN's last digit is 8: allowed) */
+	return memcmp(v->p + neg, max, d - 1) < 0 ||
+	       (!memcmp(v->p + neg, max, d - 1) && v->p[v->n - 1] <= '7' + (char)neg);
+}
+
 /* An audit value as an AnyValue: strings as they are written (the same
  * JSON encoding), integers as int64 strings, objects and arrays as their
  * JSON text; null is left out. */
@@ -173,7 +301,7 @@ static void attr_val(struct attrs *a, const char *name, const struct span *v)
 	} else if (v->p[0] == '{' || v->p[0] == '[') {
 		puts_(a->b, "\"stringValue\":");
 		quote(a->b, v->p, v->n);
-	} else if (memchr(v->p, '.', v->n) || memchr(v->p, 'e', v->n)) {
+	} else if (!int64_text(v)) { /* a fraction, an exponent, past int64 */
 		puts_(a->b, "\"doubleValue\":");
 		put(a->b, v->p, v->n);
 	} else {
@@ -218,7 +346,7 @@ const char *rt_otlp_provider_name(const char *name)
 
 static void add_provider(struct attrs *a, const struct span *v)
 {
-	char name[128];
+	char name[512]; /* aspend joins the names in 255 bytes (audit.c); 128 lost some */
 
 	if (!v || v->p[0] != '"' || v->n < 3 || v->n - 2 >= sizeof(name) ||
 	    memchr(v->p, '\\', v->n))
@@ -359,8 +487,15 @@ static void ts_nanos(const struct span *ts, char out[32])
 	if (sscanf(s, "\"%4d-%2d-%2dT%2d:%2d:%2d.%6dZ\"", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
 		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &us) != 7)
 		return;
+	/* a time before 1970, or fields out of range, is no uint64 of ns */
+	if (tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60 || us < 0 ||
+	    tm.tm_hour < 0 || tm.tm_min < 0 || tm.tm_sec < 0)
+		return;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
+	if (timegm(&tm) < 0 || timegm(&tm) > 18446744072LL) /* ns in a uint64 */
+		return;
 	snprintf(out, 32, "%lld%06d000", (long long)timegm(&tm), us);
 }
 
@@ -423,6 +558,12 @@ static void add_attributes(struct rt_otlp_buf *b, const struct member *m, int n,
 	puts_(b, "]");
 }
 
+/* The event's name: a plain word (it names an attribute value) */
+static int event_name(const struct span *v)
+{
+	return v && v->n > 2 && v->p[0] == '"' && plain_key(v->p + 1, v->n - 2);
+}
+
 void rt_otlp_begin(struct rt_otlp_buf *b)
 {
 	b->len = 0;
@@ -439,7 +580,7 @@ int rt_otlp_add_line(struct rt_otlp_buf *b, const char *line, size_t len, const 
 	char ts[32], now[32];
 	struct timespec t;
 
-	if (n < 2 || !find(m, n, "event") || find(m, n, "event")->p[0] != '"')
+	if (n < 2 || !event_name(find(m, n, "event")))
 		return -1;
 	proc = process_event(find(m, n, "event"));
 	clock_gettime(CLOCK_REALTIME, &t);

@@ -99,7 +99,6 @@ static void name_found(struct tls_proc *tp, const struct tls_lib *libs, int n)
  * most likely speaks through OpenSSL. */
 static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
 {
-	size_t used = 0;
 	int best = 0;
 
 	for (int i = 0; i < n; i++)
@@ -120,17 +119,17 @@ static void name_libs(struct tls_proc *tp, const struct tls_lib *libs, int n)
 			tp->found = "pclntab";
 		}
 	}
-	used += (size_t)snprintf(tp->libs, sizeof(tp->libs), "[");
-	for (int i = 0; i < n && used < sizeof(tp->libs); i++) {
-		char q[PATH_MAX + 8];
+	/* a whole JSON array, whatever the paths (until session 43 a path
+	 * past the buffer cut the array, and the tls_attach line was no
+	 * JSON: tests/fuzz/fuzz_otlp.c's finding; common/json.c) */
+	{
+		const char *paths[TLS_MAX_LIBS + 1];
+		int k = 0;
 
-		json_quote_buf(q, sizeof(q), libs[i].path + libs[i].prefix,
-			       strlen(libs[i].path + libs[i].prefix));
-		used += (size_t)snprintf(tp->libs + used, sizeof(tp->libs) - used, "%s%s",
-					 i ? "," : "", q);
+		for (int i = 0; i < n && k < TLS_MAX_LIBS + 1; i++)
+			paths[k++] = libs[i].path + libs[i].prefix;
+		json_array_buf(tp->libs, sizeof(tp->libs), paths, k);
 	}
-	if (used < sizeof(tp->libs))
-		snprintf(tp->libs + used, sizeof(tp->libs) - used, "]");
 }
 
 static struct tls_proc *procs;

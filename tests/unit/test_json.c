@@ -85,6 +85,31 @@ static size_t utf8_len_by_decoding(const unsigned char *s, size_t n)
 	return need;
 }
 
+/* A JSON array of strings is whole whatever its items (the tls_attach
+ * line's "libs": until session 43 a long path cut it, "\u0]") */
+static void test_array_buf(void **state)
+{
+	char big[3000], out[64];
+	const char *items[3] = {"/lib/libssl.so.3", big, "/lib/b"};
+	size_t len;
+
+	(void)state;
+	memset(big, 0x01, sizeof(big) - 1); /* each byte quoted as \u0001 */
+	big[sizeof(big) - 1] = 0;
+	len = json_array_buf(out, sizeof(out), items, 3);
+
+	assert_int_equal(len, strlen(out));
+	assert_string_equal(out, "[\"/lib/libssl.so.3\",\"/lib/b\"]");
+	assert_int_equal(json_array_buf(out, sizeof(out), items, 0), 2);
+	assert_string_equal(out, "[]");
+	/* room for "[" "]" only: the items are left out */
+	assert_int_equal(json_array_buf(out, 4, items, 1), 2);
+	assert_string_equal(out, "[]");
+	/* exactly fits: ["/lib/b"] is 10 bytes, 11 with the NUL */
+	assert_int_equal(json_array_buf(out, 11, items + 2, 1), 10);
+	assert_int_equal(json_array_buf(out, 10, items + 2, 1), 2);
+}
+
 static void test_utf8_len(void **state)
 {
 	static const unsigned char tails[] = {0x00, 0x7f, 0x80, 0x9f, 0xa0, 0xbf, 0xc0, 0xff};
@@ -186,6 +211,7 @@ int main(void)
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_quote_truncates),
 	    cmocka_unit_test(test_utf8_len),
+	    cmocka_unit_test(test_array_buf),
 	    cmocka_unit_test(test_exe_same_in_audit_and_trace),
 	};
 
