@@ -402,7 +402,8 @@ static bool end_explained(const uint8_t *buf, size_t len, int pat, size_t p)
 		 * header (it resumed there: a break). Only a word character
 		 * before and none after: a match that goes on past the framing
 		 * is not this one (`123-45-678` | `9`: denied) */
-		f = sp->b > sp->a && word_byte(buf[sp->b - 1]) ? resume_framing(buf, len, sp->b) : 0;
+		f = sp->b > sp->a && word_byte(buf[sp->b - 1]) ? resume_framing(buf, len, sp->b)
+							       : 0;
 		if (f && is_break(sp->b + f) && nonword_at(buf, len, sp->b + f, &last) && p == last)
 			return true;
 	}
