@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8_ref.h"
 #include "json.h"
 #include "rt_audit.h"
 #include "sha256.h"
@@ -209,34 +210,6 @@ static void verify_raw(const struct rt_audit_chain *c, const uint8_t *data, size
 }
 
 /* ---- the reference encoder (common/json.h) ------------------------------- */
-
-/* The length of the valid UTF-8 sequence at s, 0 if s[0] begins none. */
-static size_t ref_utf8(const uint8_t *s, size_t n)
-{
-	size_t len = 0;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		len = 1;
-	else if ((s[0] & 0xe0) == 0xc0) /* 110xxxxx */
-		len = 2;
-	else if ((s[0] & 0xf0) == 0xe0) /* 1110xxxx */
-		len = 3;
-	else if ((s[0] & 0xf8) == 0xf0) /* 11110xxx */
-		len = 4;
-	cp = s[0] & (0x7f >> len);
-	if (len <= 1 || n < len)
-		return len == 1;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 static void ref_quote(struct str *o, const char *str, size_t n)
 {

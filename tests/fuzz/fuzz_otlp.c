@@ -47,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "utf8_ref.h"
 #include "json.h"
 #include "rt_audit.h"
 #include "rt_otlp.h"
@@ -136,35 +137,6 @@ static void sb_printf(struct sb *o, const char *fmt, ...)
 }
 
 /* ---- UTF-8 and json.h's encoding, by the book ----------------------------- */
-
-/* The length of the valid UTF-8 sequence at s (RFC 3629), 0 if s[0]
- * begins none. */
-static size_t ref_utf8(const uint8_t *s, size_t n)
-{
-	size_t len = 0;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		len = 1;
-	else if ((s[0] & 0xe0) == 0xc0)
-		len = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4;
-	if (len <= 1 || n < len)
-		return len == 1;
-	cp = s[0] & (0x7f >> len);
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 /* What a JSON reader gets back from json.h's encoding of s[0, n): s, with
  * every byte that begins no valid UTF-8 sequence as U+FFFD. */
