@@ -61,6 +61,9 @@ extern const struct hook_kind hook_iter;	     /* hook_iter.c */
  * and audited. Run once, at a fresh start, when the provider addresses
  * are known. Returns the connections found, or -1. */
 int existing_sweep(struct daemon *d, struct policy_obj *p);
+/* Before the policy's object is loaded: leave the sweep's program out
+ * (existing_sweep loads it when it runs). */
+void existing_defer(struct policy_obj *p);
 
 /* Operations several kinds share (hooks.c): destroy a->link; attach or
  * detach nothing (kinds that attach nothing for the object itself) */

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -183,35 +184,97 @@ static void settle(struct daemon *d, struct policy_obj *p, struct existing *x)
 		if (x->pid && shut_down(x->pid, x->fd) == 0)
 			e->dropped = 1;
 		else
-			log_warn("a provider connection open before aspend started (pid %d) could "
-				 "not be shut down: %s",
-				 x->pid, x->pid ? strerror(errno) : "no process holds it");
+			log_warn(
+			    "a provider connection open before the policy's hooks (pid %d) could "
+			    "not be shut down: %s",
+			    x->pid, x->pid ? strerror(errno) : "no process holds it");
 	}
 	events_mismatch(d, p, e);
 }
 
-int existing_sweep(struct daemon *d, struct policy_obj *p)
+void existing_defer(struct policy_obj *p)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(p->obj, ASPEN_PROG_EXISTING);
+
+	if (prog)
+		bpf_program__set_autoload(prog, false);
+}
+
+/* Another instance of the policy's object with the sweep's program only,
+ * every map the policy's (those it made: the others the program does not
+ * use are left uncreated). Loaded when the sweep runs, not at start: an
+ * iterator's attach target is looked up in the kernel's full BTF, which
+ * the way to enforcing never reads when --btf-cache has the object's (the
+ * CO-RE reads still use the small one). NULL if it cannot be loaded. */
+static struct bpf_object *load_sweep(struct daemon *d, struct policy_obj *p)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
+	struct bpf_object *obj = bpf_object__open_file(d->opts.obj_path, &opts);
+	struct bpf_program *prog;
+	struct bpf_map *m;
+
+	if (!obj)
+		return NULL;
+	bpf_object__for_each_program(prog, obj)
+	{
+		bpf_program__set_autoload(prog,
+					  !strcmp(bpf_program__name(prog), ASPEN_PROG_EXISTING));
+	}
+	bpf_object__for_each_map(m, obj)
+	{
+		struct bpf_map *mine = bpf_object__find_map_by_name(p->obj, bpf_map__name(m));
+		int fd = mine ? bpf_map__fd(mine) : -1;
+
+		if ((fd >= 0 && bpf_map__reuse_fd(m, fd)) ||
+		    (fd < 0 && bpf_map__set_autocreate(m, false))) {
+			bpf_object__close(obj);
+			return NULL;
+		}
+	}
+	if (bpf_object__load(obj)) {
+		bpf_object__close(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+int existing_sweep(struct daemon *d, struct policy_obj *p)
+{
 	struct bpf_map *m = bpf_object__find_map_by_name(p->obj, ASPEN_MAP_SCOPE);
+	struct bpf_object *obj;
+	struct timespec t0, t1;
 	struct aspen_scope sc;
 	struct existing *x;
 	int n, other = 0, shut = 0, kept = 0;
 	__u32 k = 0;
+	double ms;
 
-	if (!prog || !m || bpf_program__fd(prog) < 0 || bpf_map__fd(m) < 0)
+	if (!bpf_object__find_program_by_name(p->obj, ASPEN_PROG_EXISTING) || !m ||
+	    bpf_map__fd(m) < 0)
 		return 0; /* an object built before the sweep */
 	if (scope_of(d, &sc) < 0 || bpf_map_update_elem(bpf_map__fd(m), &k, &sc, BPF_ANY) < 0) {
-		log_warn("connections open before aspend started: cannot place the scope %s",
+		log_warn("connections open before the policy's hooks: cannot place the scope %s",
 			 d->cgroup_path);
 		return -1;
 	}
-	x = calloc(EXISTING_MAX, sizeof(*x));
-	if (!x)
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	obj = load_sweep(d, p);
+	if (!obj) {
+		log_warn("connections open before the policy's hooks: the sweep's program did not "
+			 "load (%s): they are not looked for",
+			 strerror(errno));
 		return -1;
-	n = run_iter(prog, x, EXISTING_MAX);
+	}
+	x = calloc(EXISTING_MAX, sizeof(*x));
+	if (!x) {
+		bpf_object__close(obj);
+		return -1;
+	}
+	n = run_iter(bpf_object__find_program_by_name(obj, ASPEN_PROG_EXISTING), x, EXISTING_MAX);
+	bpf_object__close(obj);
 	if (n < 0)
-		log_warn("connections open before aspend started: the sweep failed: %s",
+		log_warn("connections open before the policy's hooks: the sweep failed: %s",
 			 strerror(errno));
 	if (n > 0)
 		find_owners(x, n);
@@ -224,13 +287,16 @@ int existing_sweep(struct daemon *d, struct policy_obj *p)
 		shut += x[i].rec.ev.dropped;
 		kept += !x[i].rec.ev.dropped;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (n == 0)
-		log_info("connections open before aspend started: none");
+		log_info("connections open before the policy's hooks: none (swept in %.1f ms)", ms);
 	else if (n > 0)
-		log_info("connections open before aspend started: %d to providers (%d shut down, "
-			 "%d left: `uninspectable`), %d to other addresses on providers' ports "
-			 "(left: their TLS server name went out before aspend)",
-			 shut + kept, shut, kept, other);
+		log_info(
+		    "connections open before the policy's hooks: %d to providers (%d shut down, "
+		    "%d left: `uninspectable`), %d to other addresses on providers' ports "
+		    "(left: their TLS server name went out before aspend); swept in %.1f ms",
+		    shut + kept, shut, kept, other, ms);
 	free(x);
 	return n;
 }

@@ -62,6 +62,8 @@ static void log_attached(const struct hook_att *a, struct bpf_program *prog, boo
 		log_info("%s at %s: attached per process, at its first provider connection "
 			 "(loaded once enforcing)",
 			 bpf_program__name(prog), a->sec);
+	else if (a->kind == &hook_iter)
+		log_info("%s at %s: loaded and run when needed", bpf_program__name(prog), a->sec);
 	else if (a->kind->phase == HOOK_PER_PROCESS)
 		log_info("%s at %s: attached per process, at its first provider connection "
 			 "(%u insns verified)",

@@ -387,6 +387,14 @@ static struct policy_obj *load_policy(struct daemon *d, char *err, size_t errlen
 /* SIGHUP: load and attach the new object next to the old one; only when
  * it is fully in place is the old one torn down. On failure the old policy
  * stays in force. */
+/* When the sweep of connections no hook of the policy in force saw is
+ * due (hook_iter.c), 0: none. Once the resolver's round has taught the
+ * providers' addresses, 5 s at most: at a fresh start (connections open
+ * before aspend), and after a reload to a policy with request rules
+ * (connections a connect-only policy let go of sk_msg, or all of them when
+ * the maps could not be carried over). */
+static time_t existing_by;
+
 static void reload(struct daemon *d)
 {
 	char err[512];
@@ -424,6 +432,8 @@ static void reload(struct daemon *d)
 	if (p->maps.spill && !spill_slots())
 		spill_start(p, d->opts.spill_slots); /* the first policy with request rules */
 	resolver_start(d, &p->meta); /* names the new policy added */
+	if (p->maps.ledger)
+		existing_by = time(NULL) + 5;
 	log_info("policy '%s' (%s) in force", p->meta.policy, p->meta.sha256);
 }
 
@@ -491,11 +501,10 @@ static void say_ready(struct daemon *d);
 static int run(struct daemon *d)
 {
 	time_t last_refresh = time(NULL), last_stats = 0, last_sweep = 0;
-	/* connections open before aspend (hook_iter.c): a fresh start's, once
-	 * the resolver's first round taught the providers' addresses (5 s at
-	 * most); an adopted policy had its hooks on them all along */
-	time_t existing_by = d->adopt ? 0 : time(NULL) + 5;
 	bool ready = false;
+
+	if (!d->adopt) /* an adopted policy had its hooks on them all along */
+		existing_by = time(NULL) + 5;
 
 	while (!d->stop) {
 		struct epoll_event ev;

@@ -266,6 +266,7 @@ struct policy_obj *policy_load(struct daemon *d, const char *path, char *err, si
 	 * aspend ran, until ours are loaded and take them over (late_ready). */
 	if (!d->adopt || d->cur || !strcmp(d->adopt_sha256, p->meta.sha256))
 		p->nlate = policy_late_defer(p);
+	existing_defer(p);
 	log_phase("open");
 	premaps_create(p->obj);
 	log_phase("premaps");

@@ -9,6 +9,9 @@
 # left and audited the same way, "decision":"allow". A connection of a
 # process outside the scope is never touched. Until session 43 such a
 # connection went on uninspected and unaudited for as long as it lived.
+# The same after a reload from a connect-only policy (whose connections
+# leave sk_msg after their ClientHello) to one with request rules: until
+# session 43 the connections opened before the reload were never read.
 source "$(dirname "$0")/../lib/harness.sh"
 harness_start existing-conns
 
@@ -76,7 +79,7 @@ line=$(audit_wait event=request decision=deny rule=uninspectable unparsed=existi
 assert_eq openai "$(audit_field "$line" provider)" "the existing connection's line: provider"
 assert_eq 443 "$(audit_field "$line" dst_port)" "the existing connection's line: port"
 assert_eq "$H_PY" "$(audit_field "$line" exe)" "the existing connection's line: exe"
-wait_output "$H_WORK/aspend.log" "connections open before aspend started: 1 to providers (1 shut down" 10
+wait_output "$H_WORK/aspend.log" "connections open before the policy's hooks: 1 to providers (1 shut down" 10
 touch "$H_WORK/go1"
 client_done "$H_WORK/in.out"
 client_done "$H_WORK/out.out"
@@ -106,4 +109,40 @@ client_done "$H_WORK/in2.out"
 assert_contains "$H_WORK/in2.out" '"req": 2, "status": 200' "uninspectable allow: the old connection goes on"
 assert_eq 1 "$(rec_bodies event=request addr="$IP_OPENAI" | grep -c 'second on the old connection')" \
 	"uninspectable allow: the request on the old connection arrived"
+stop_aspend
+
+# ---- a reload from a connect-only policy to request rules: the connection
+# the connect-only policy let go of sk_msg is decided by `uninspectable`
+obj=$H_WORK/live.bpf.o
+make_policy connect-only >/dev/null <<'EOF_POLICY'
+policy "connect-only"
+default allow
+import "providers"
+
+rule approved_providers {
+  on connect
+  when provider not in [openai, anthropic]
+  deny "provider not approved"
+}
+EOF_POLICY
+cp "$H_WORK/connect-only.bpf.o" "$obj"
+start_aspend "$obj"
+audit_wait event=policy_load policy=connect-only >/dev/null
+provider_mark "$IP_OPENAI"
+in_cgroup_bg env SSL_CERT_FILE="$H_CA" "$H_PY" "$H_LIB/http_client.py" "https://$OA_HOST/v1/chat/completions" \
+	--mode keepalive --data "$(chat_body gpt-4o)" --data "$(chat_body gpt-4o-mini)" --between "$H_WORK/go3" \
+	>"$H_WORK/reload.out" 2>&1
+client=$BG_PID
+for _ in $(seq 100); do grep -q '"req": 0, "status": 200' "$H_WORK/reload.out" && break; sleep 0.1; done
+assert_contains "$H_WORK/reload.out" '"req": 0, "status": 200' "connect-only: the first request"
+cp "$H_WORK/tls.bpf.o" "$obj"
+kill -HUP "$ASPEND_PID"
+audit_wait event=policy_load policy=tls reason=reload >/dev/null
+audit_wait event=request decision=deny rule=uninspectable unparsed=existing pid="$client" >/dev/null
+touch "$H_WORK/go3"
+wait "$client" || true
+assert_contains "$H_WORK/reload.out" '"req": 1, "error"' "after the reload, the request on the old connection"
+assert_arrived "requests on the connection opened under the connect-only policy" 1 model=gpt-4o
+assert_eq 0 "$(rec_since event=request addr="$IP_OPENAI" model=gpt-4o-mini | wc -l)" \
+	"the request after the reload at the provider"
 stop_aspend
