@@ -56,13 +56,18 @@ extern const struct hook_kind hook_uretprobe;	     /* hook_uprobe.c */
 extern const struct hook_kind hook_syscall;	     /* hook_syscall.c */
 extern const struct hook_kind hook_iter;	     /* hook_iter.c */
 
-/* hook_iter.c: the provider connections of the scope that were open
- * before aspend started, decided by `uninspectable` (shut down or left)
- * and audited. Run once, at a fresh start, when the provider addresses
- * are known. Returns the connections found, or -1. */
-int existing_sweep(struct daemon *d, struct policy_obj *p);
+/* hook_iter.c: the provider connections of the scope that no hook of the
+ * policy saw (open before aspend started, or before a reload to request
+ * rules), decided by `uninspectable` (shut down or left) and audited.
+ * existing_sweep_start() places the scope and loads the sweep's program
+ * in a thread; existing_sweep_poll(), on the event loop, runs it once
+ * loaded (1: done, 0: nothing to do yet, -1: failed); _cancel() waits for
+ * the thread and drops it (a reload, the exit). */
+int existing_sweep_start(struct daemon *d, struct policy_obj *p);
+int existing_sweep_poll(struct daemon *d, struct policy_obj *p);
+void existing_sweep_cancel(void);
 /* Before the policy's object is loaded: leave the sweep's program out
- * (existing_sweep loads it when it runs). */
+ * (the sweep loads it when it runs). */
 void existing_defer(struct policy_obj *p);
 
 /* Operations several kinds share (hooks.c): destroy a->link; attach or

@@ -12,6 +12,10 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,22 +204,87 @@ void existing_defer(struct policy_obj *p)
 		bpf_program__set_autoload(prog, false);
 }
 
-/* Another instance of the policy's object with the sweep's program only,
- * every map the policy's (those it made: the others the program does not
- * use are left uncreated). Loaded when the sweep runs, not at start: an
+/* The sweep's program is loaded from another instance of the policy's
+ * object, in a thread, and run on the event loop once loaded: an
  * iterator's attach target is looked up in the kernel's full BTF, which
  * the way to enforcing never reads when --btf-cache has the object's (the
- * CO-RE reads still use the small one). NULL if it cannot be loaded. */
-static struct bpf_object *load_sweep(struct daemon *d, struct policy_obj *p)
+ * CO-RE reads still use the small one), and parsing it and the object
+ * takes 60-190 ms the event loop must not wait (holds would). */
+struct sweep_map {
+	char name[64];
+	int fd; /* a copy of the policy's map's, -1: one it did not make */
+};
+
+static struct {
+	bool running;
+	atomic_bool done;
+	pthread_t thread;
+	char path[4096], btf_path[4096];
+	struct sweep_map *maps;
+	int nmaps;
+	struct bpf_object *obj; /* loaded, or NULL */
+	int err;
+	struct timespec t0;
+} S;
+
+static void free_maps(void)
+{
+	for (int i = 0; i < S.nmaps; i++)
+		if (S.maps[i].fd >= 0)
+			close(S.maps[i].fd);
+	free(S.maps);
+	S.maps = NULL;
+	S.nmaps = 0;
+}
+
+/* The policy's maps by name, their descriptors copied: the policy object
+ * may be replaced (a reload) while the thread loads. */
+static int collect_maps(struct policy_obj *p)
+{
+	struct bpf_map *m;
+	int n = 0;
+
+	bpf_object__for_each_map(m, p->obj)
+	{
+		n++;
+	}
+	S.maps = calloc((size_t)n + 1, sizeof(*S.maps));
+	if (!S.maps)
+		return -1;
+	bpf_object__for_each_map(m, p->obj)
+	{
+		struct sweep_map *sm = &S.maps[S.nmaps++];
+
+		snprintf(sm->name, sizeof(sm->name), "%s", bpf_map__name(m));
+		sm->fd = bpf_map__fd(m) >= 0 ? fcntl(bpf_map__fd(m), F_DUPFD_CLOEXEC, 3) : -1;
+	}
+	return 0;
+}
+
+static int map_fd(const char *name)
+{
+	for (int i = 0; i < S.nmaps; i++)
+		if (!strcmp(S.maps[i].name, name))
+			return S.maps[i].fd;
+	return -1;
+}
+
+/* The thread: the object with the sweep's program only, every map the
+ * policy's (those it did not make, which the program does not use, left
+ * uncreated). */
+static void *load_sweep(void *arg)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts,
-		    .btf_custom_path = p->btf_path[0] ? p->btf_path : NULL);
-	struct bpf_object *obj = bpf_object__open_file(d->opts.obj_path, &opts);
+		    .btf_custom_path = S.btf_path[0] ? S.btf_path : NULL);
+	struct bpf_object *obj = bpf_object__open_file(S.path, &opts);
 	struct bpf_program *prog;
 	struct bpf_map *m;
 
-	if (!obj)
-		return NULL;
+	(void)arg;
+	if (!obj) {
+		S.err = errno;
+		goto out;
+	}
 	bpf_object__for_each_program(prog, obj)
 	{
 		bpf_program__set_autoload(prog,
@@ -223,56 +292,92 @@ static struct bpf_object *load_sweep(struct daemon *d, struct policy_obj *p)
 	}
 	bpf_object__for_each_map(m, obj)
 	{
-		struct bpf_map *mine = bpf_object__find_map_by_name(p->obj, bpf_map__name(m));
-		int fd = mine ? bpf_map__fd(mine) : -1;
+		int fd = map_fd(bpf_map__name(m));
 
 		if ((fd >= 0 && bpf_map__reuse_fd(m, fd)) ||
 		    (fd < 0 && bpf_map__set_autocreate(m, false))) {
+			S.err = errno ? errno : EINVAL;
 			bpf_object__close(obj);
-			return NULL;
+			goto out;
 		}
 	}
-	if (bpf_object__load(obj)) {
+	S.err = -bpf_object__load(obj);
+	if (S.err)
 		bpf_object__close(obj);
-		return NULL;
-	}
-	return obj;
+	else
+		S.obj = obj;
+out:
+	atomic_store(&S.done, true);
+	return NULL;
 }
 
-int existing_sweep(struct daemon *d, struct policy_obj *p)
+int existing_sweep_start(struct daemon *d, struct policy_obj *p)
 {
 	struct bpf_map *m = bpf_object__find_map_by_name(p->obj, ASPEN_MAP_SCOPE);
-	struct bpf_object *obj;
-	struct timespec t0, t1;
 	struct aspen_scope sc;
-	struct existing *x;
-	int n, other = 0, shut = 0, kept = 0;
 	__u32 k = 0;
-	double ms;
 
-	if (!bpf_object__find_program_by_name(p->obj, ASPEN_PROG_EXISTING) || !m ||
+	if (S.running || !bpf_object__find_program_by_name(p->obj, ASPEN_PROG_EXISTING) || !m ||
 	    bpf_map__fd(m) < 0)
-		return 0; /* an object built before the sweep */
+		return 0; /* one under way, or an object built before the sweep */
 	if (scope_of(d, &sc) < 0 || bpf_map_update_elem(bpf_map__fd(m), &k, &sc, BPF_ANY) < 0) {
 		log_warn("connections open before the policy's hooks: cannot place the scope %s",
 			 d->cgroup_path);
 		return -1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	obj = load_sweep(d, p);
-	if (!obj) {
+	snprintf(S.path, sizeof(S.path), "%s", d->opts.obj_path);
+	snprintf(S.btf_path, sizeof(S.btf_path), "%s", p->btf_path);
+	S.obj = NULL;
+	S.err = 0;
+	atomic_store(&S.done, false);
+	clock_gettime(CLOCK_MONOTONIC, &S.t0);
+	if (collect_maps(p) < 0 || pthread_create(&S.thread, NULL, load_sweep, NULL)) {
+		free_maps();
+		log_warn("connections open before the policy's hooks: cannot start the sweep");
+		return -1;
+	}
+	S.running = true;
+	return 0;
+}
+
+static void join_sweep(void)
+{
+	pthread_join(S.thread, NULL);
+	S.running = false;
+	free_maps();
+}
+
+void existing_sweep_cancel(void)
+{
+	if (!S.running)
+		return;
+	join_sweep();
+	bpf_object__close(S.obj);
+	S.obj = NULL;
+}
+
+int existing_sweep_poll(struct daemon *d, struct policy_obj *p)
+{
+	struct timespec t1;
+	struct existing *x;
+	int n, other = 0, shut = 0, kept = 0;
+	double ms;
+
+	if (!S.running || !atomic_load(&S.done))
+		return 0;
+	join_sweep();
+	if (!S.obj) {
 		log_warn("connections open before the policy's hooks: the sweep's program did not "
 			 "load (%s): they are not looked for",
-			 strerror(errno));
+			 strerror(S.err));
 		return -1;
 	}
 	x = calloc(EXISTING_MAX, sizeof(*x));
-	if (!x) {
-		bpf_object__close(obj);
-		return -1;
-	}
-	n = run_iter(bpf_object__find_program_by_name(obj, ASPEN_PROG_EXISTING), x, EXISTING_MAX);
-	bpf_object__close(obj);
+	n = x ? run_iter(bpf_object__find_program_by_name(S.obj, ASPEN_PROG_EXISTING), x,
+			 EXISTING_MAX)
+	      : -1;
+	bpf_object__close(S.obj);
+	S.obj = NULL;
 	if (n < 0)
 		log_warn("connections open before the policy's hooks: the sweep failed: %s",
 			 strerror(errno));
@@ -288,15 +393,18 @@ int existing_sweep(struct daemon *d, struct policy_obj *p)
 		kept += !x[i].rec.ev.dropped;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	ms = (double)(t1.tv_sec - S.t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - S.t0.tv_nsec) / 1e6;
 	if (n == 0)
-		log_info("connections open before the policy's hooks: none (swept in %.1f ms)", ms);
+		log_info("connections open before the policy's hooks: none (swept in %.1f ms, "
+			 "loaded off the event loop)",
+			 ms);
 	else if (n > 0)
 		log_info(
 		    "connections open before the policy's hooks: %d to providers (%d shut down, "
 		    "%d left: `uninspectable`), %d to other addresses on providers' ports "
-		    "(left: their TLS server name went out before aspend); swept in %.1f ms",
+		    "(left: their TLS server name went out before aspend); swept in %.1f ms, "
+		    "loaded off the event loop",
 		    shut + kept, shut, kept, other, ms);
 	free(x);
-	return n;
+	return 1;
 }

@@ -423,6 +423,7 @@ static void reload(struct daemon *d)
 	policy_heartbeat(p);
 	tls_reattach(d, p);
 	policy_retire(d->cur);
+	existing_sweep_cancel(); /* the old policy's: the new one sweeps again */
 	ring_buffer__consume(d->cur->rb);
 	events_flush_all(d, d->cur);
 	events_check_dns(d, d->cur, true);
@@ -543,8 +544,9 @@ static int run(struct daemon *d)
 		resolver_poll(d, d->cur, false);
 		if (existing_by && (!resolver_busy() || time(NULL) >= existing_by)) {
 			existing_by = 0;
-			existing_sweep(d, d->cur);
+			existing_sweep_start(d, d->cur);
 		}
+		existing_sweep_poll(d, d->cur);
 		if (time(NULL) != last_sweep) {
 			last_sweep = time(NULL);
 			redact_sweep(d->cur, false); /* holds nobody resumed (never in practice) */
@@ -558,6 +560,7 @@ static int run(struct daemon *d)
 			resolver_start(d, &d->cur->meta);
 		}
 	}
+	existing_sweep_cancel();
 	ring_buffer__consume(d->cur->rb);
 	events_flush_all(d, d->cur);
 	events_check_lost(d, d->cur);
