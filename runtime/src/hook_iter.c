@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +32,7 @@
 #include "hook.h"
 #include "log.h"
 #include "policy_obj.h"
+#include "rt_cgroup.h"
 
 const struct hook_kind hook_iter = {
     .sec_prefix = "iter/",
@@ -53,13 +53,13 @@ struct existing {
 static int scope_of(const struct daemon *d, struct aspen_scope *sc)
 {
 	const char *rel = d->cgroup_path + strlen(d->cg2_mount);
-	struct stat st;
+	uint64_t id;
 
 	memset(sc, 0, sizeof(*sc));
 	if (strncmp(d->cgroup_path, d->cg2_mount, strlen(d->cg2_mount)) ||
-	    stat(d->cgroup_path, &st) < 0)
+	    rt_cgroup_id(d->cgroup_path, &id) < 0)
 		return -1;
-	sc->cgroup_id = st.st_ino;
+	sc->cgroup_id = id;
 	for (const char *s = rel; *s; s++)
 		if (*s == '/' && s[1] && s[1] != '/')
 			sc->level++;

@@ -183,13 +183,13 @@ static size_t merge(struct daemon *d, struct resolved *out, size_t nout)
 	return added;
 }
 
-/* Merge what arrived into the address maps (wait: the whole round).
- * Returns 1 once the round is over. */
 bool resolver_busy(void)
 {
 	return rs_busy;
 }
 
+/* Merge what arrived into the address maps (wait: the whole round).
+ * Returns 1 once the round is over. */
 int resolver_poll(struct daemon *d, struct policy_obj *p, bool wait)
 {
 	struct resolved *out;

@@ -384,9 +384,6 @@ static struct policy_obj *load_policy(struct daemon *d, char *err, size_t errlen
 	return p;
 }
 
-/* SIGHUP: load and attach the new object next to the old one; only when
- * it is fully in place is the old one torn down. On failure the old policy
- * stays in force. */
 /* When the sweep of connections no hook of the policy in force saw is
  * due (hook_iter.c), 0: none. Once the resolver's round has taught the
  * providers' addresses, 5 s at most: at a fresh start (connections open
@@ -395,6 +392,9 @@ static struct policy_obj *load_policy(struct daemon *d, char *err, size_t errlen
  * the maps could not be carried over). */
 static time_t existing_by;
 
+/* SIGHUP: load and attach the new object next to the old one; only when
+ * it is fully in place is the old one torn down. On failure the old policy
+ * stays in force. */
 static void reload(struct daemon *d)
 {
 	char err[512];

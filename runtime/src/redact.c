@@ -279,7 +279,7 @@ static size_t h2_data_framing(const uint8_t *buf, size_t len, size_t b)
 	if (h[3] != 0 || (h[4] & ~0x09) || !(sid & 1) || (sid & 0x80000000u))
 		return 0;
 	n = (h[4] & 0x08) ? 10 : 9; /* PADDED: the pad length byte */
-	if (flen < n - 9 + 1 + ((h[4] & 0x08) ? h[9] : 0) || b + n > len)
+	if (b + n > len || flen < n - 9 + 1 + (n == 10 ? h[9] : 0))
 		return 0; /* no payload byte to resume at */
 	return n;
 }
